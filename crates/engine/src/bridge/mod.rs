@@ -1,0 +1,152 @@
+//! Handing work from tokio threads to the one thread that runs Python.
+//!
+//! A [`LoopQueue`] is a bounded queue whose consumer is an event loop that
+//! watches a file descriptor ([`LoopWaker`]). Producers never block a tokio
+//! thread and never touch the interpreter: a full queue makes the producing
+//! task wait (backpressure), and the descriptor is written only when the
+//! consumer has said it is about to sleep, so a busy loop gets one wake-up per
+//! batch instead of one per item.
+
+mod waker;
+
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+
+pub use waker::LoopWaker;
+
+/// The producing half; cheap to clone.
+pub struct LoopSender<T> {
+    tx: mpsc::Sender<T>,
+    waker: Arc<LoopWaker>,
+}
+
+impl<T> Clone for LoopSender<T> {
+    fn clone(&self) -> Self {
+        LoopSender {
+            tx: self.tx.clone(),
+            waker: self.waker.clone(),
+        }
+    }
+}
+
+/// The consuming half, drained on the loop thread.
+pub struct LoopReceiver<T> {
+    rx: mpsc::Receiver<T>,
+    waker: Arc<LoopWaker>,
+}
+
+/// The consumer is gone; the item comes back.
+#[derive(Debug)]
+pub struct Closed<T>(pub T);
+
+/// Creates a queue holding at most `capacity` items that wakes `waker`'s loop.
+pub fn loop_queue<T>(capacity: usize, waker: Arc<LoopWaker>) -> (LoopSender<T>, LoopReceiver<T>) {
+    let (tx, rx) = mpsc::channel(capacity.max(1));
+    (
+        LoopSender { tx, waker: waker.clone() },
+        LoopReceiver { rx, waker },
+    )
+}
+
+impl<T> LoopSender<T> {
+    /// Enqueues `item`, waiting for room while the queue is full.
+    pub async fn send(&self, item: T) -> Result<(), Closed<T>> {
+        self.tx.send(item).await.map_err(|e| Closed(e.0))?;
+        self.waker.wake();
+        Ok(())
+    }
+
+    /// Enqueues `item` if there is room now.
+    pub fn try_send(&self, item: T) -> Result<(), mpsc::error::TrySendError<T>> {
+        self.tx.try_send(item)?;
+        self.waker.wake();
+        Ok(())
+    }
+}
+
+impl<T> LoopReceiver<T> {
+    /// Takes up to `max` items without waiting. When it returns fewer than
+    /// `max`, the queue was empty and the waker is armed: the next `send`
+    /// writes the descriptor.
+    pub fn drain(&mut self, max: usize) -> Vec<T> {
+        self.waker.disarm();
+        let mut out = Vec::new();
+        loop {
+            while out.len() < max {
+                match self.rx.try_recv() {
+                    Ok(item) => out.push(item),
+                    Err(_) => break,
+                }
+            }
+            if out.len() >= max {
+                return out;
+            }
+            self.waker.arm();
+            // An item sent between the last try_recv and arm() saw the waker
+            // disarmed and did not write; look once more so it is not stranded.
+            if self.rx.is_empty() {
+                return out;
+            }
+            self.waker.disarm();
+        }
+    }
+
+    /// Items waiting now.
+    pub fn len(&self) -> usize {
+        self.rx.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rx.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn one_wake_up_per_batch() {
+        let waker = Arc::new(LoopWaker::new().unwrap());
+        let (tx, mut rx) = loop_queue::<u32>(16, waker.clone());
+        assert!(rx.drain(8).is_empty()); // arms
+        for i in 0..5 {
+            tx.send(i).await.unwrap();
+        }
+        assert_eq!(waker.take(), 1, "only the first send after arming writes");
+        assert_eq!(rx.drain(8), vec![0, 1, 2, 3, 4]);
+        tx.send(9).await.unwrap();
+        assert_eq!(waker.take(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_makes_the_sender_wait() {
+        let waker = Arc::new(LoopWaker::new().unwrap());
+        let (tx, mut rx) = loop_queue::<u32>(2, waker);
+        tx.send(1).await.unwrap();
+        tx.send(2).await.unwrap();
+        let blocked = tokio::spawn({
+            let tx = tx.clone();
+            async move { tx.send(3).await.unwrap() }
+        });
+        tokio::task::yield_now().await;
+        assert!(!blocked.is_finished());
+        assert_eq!(rx.drain(1), vec![1]);
+        blocked.await.unwrap();
+        assert_eq!(rx.drain(10), vec![2, 3]);
+    }
+
+    #[tokio::test]
+    async fn a_partial_batch_leaves_the_waker_disarmed() {
+        let waker = Arc::new(LoopWaker::new().unwrap());
+        let (tx, mut rx) = loop_queue::<u32>(8, waker.clone());
+        for i in 0..4 {
+            tx.send(i).await.unwrap();
+        }
+        assert_eq!(rx.drain(2), vec![0, 1]);
+        tx.send(4).await.unwrap();
+        assert_eq!(waker.take(), 0, "the consumer has more to do and needs no wake-up");
+        assert_eq!(rx.drain(10), vec![2, 3, 4]);
+    }
+}

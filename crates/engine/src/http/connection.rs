@@ -1,0 +1,205 @@
+//! One client connection: hyper's HTTP/1.1 state machine plus the timers
+//! hyper does not have (408 for a slow header section, idle keep-alive).
+
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio::sync::{watch, OwnedSemaphorePermit};
+
+use super::service::{respond, Shared};
+use super::Handler;
+
+const IDLE: u8 = 0;
+const READING_HEAD: u8 = 1;
+const IN_FLIGHT: u8 = 2;
+
+/// Where a connection is in its request cycle, and since when.
+pub(crate) struct Activity {
+    phase: AtomicU8,
+    in_flight: AtomicU64,
+    since_ms: AtomicU64,
+    epoch: Instant,
+    timed_out: AtomicBool,
+}
+
+impl Activity {
+    fn new() -> Self {
+        Activity {
+            // A client that connects and sends nothing is a slow header section.
+            phase: AtomicU8::new(READING_HEAD),
+            in_flight: AtomicU64::new(0),
+            since_ms: AtomicU64::new(0),
+            epoch: Instant::now(),
+            timed_out: AtomicBool::new(false),
+        }
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.epoch.elapsed().as_millis() as u64
+    }
+
+    fn set(&self, phase: u8) {
+        self.since_ms.store(self.now_ms(), Ordering::Relaxed);
+        self.phase.store(phase, Ordering::Release);
+    }
+
+    pub(crate) fn request_started(&self) {
+        self.in_flight.fetch_add(1, Ordering::AcqRel);
+        self.set(IN_FLIGHT);
+    }
+
+    pub(crate) fn response_finished(&self) {
+        if self.in_flight.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.set(IDLE);
+        }
+    }
+
+    fn bytes_read(&self) {
+        if self.phase.load(Ordering::Acquire) == IDLE {
+            self.set(READING_HEAD);
+        }
+    }
+
+    /// What the watchdog should do now, or when to look again.
+    fn verdict(&self, header_timeout: Duration, keepalive: Duration) -> Verdict {
+        let phase = self.phase.load(Ordering::Acquire);
+        let limit = match phase {
+            IDLE => keepalive,
+            READING_HEAD => header_timeout,
+            _ => return Verdict::CheckAfter(header_timeout.min(keepalive)),
+        };
+        let elapsed = Duration::from_millis(self.now_ms().saturating_sub(self.since_ms.load(Ordering::Relaxed)));
+        if elapsed < limit {
+            Verdict::CheckAfter(limit - elapsed)
+        } else if phase == IDLE {
+            Verdict::CloseIdle
+        } else {
+            Verdict::HeaderTimeout
+        }
+    }
+}
+
+enum Verdict {
+    CheckAfter(Duration),
+    CloseIdle,
+    HeaderTimeout,
+}
+
+/// The socket as hyper sees it: reads mark activity, and once `timed_out` is
+/// set the next read sends 408 and reports end of stream so hyper closes.
+struct TrackedIo {
+    stream: TcpStream,
+    activity: Arc<Activity>,
+}
+
+const TIMEOUT_RESPONSE: &[u8] =
+    b"HTTP/1.1 408 Request Timeout\r\nconnection: close\r\ncontent-length: 0\r\n\r\n";
+
+impl AsyncRead for TrackedIo {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        if self.activity.timed_out.load(Ordering::Acquire) {
+            // Best effort: the response is tiny and the send buffer is empty
+            // while a request head is being read.
+            let _ = self.stream.try_write(TIMEOUT_RESPONSE);
+            return Poll::Ready(Ok(()));
+        }
+        let before = buf.filled().len();
+        let res = Pin::new(&mut self.stream).poll_read(cx, buf);
+        if matches!(res, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+            self.activity.bytes_read();
+        }
+        res
+    }
+}
+
+impl AsyncWrite for TrackedIo {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+}
+
+/// Serves one connection until the client leaves, a timer fires, or shutdown
+/// (`graceful` finishes in-flight requests; `force` drops the connection).
+pub(crate) async fn serve_connection<H: Handler>(
+    stream: TcpStream,
+    peer: SocketAddr,
+    shared: Arc<Shared<H>>,
+    _permit: OwnedSemaphorePermit,
+    mut graceful: watch::Receiver<bool>,
+    mut force: watch::Receiver<bool>,
+) {
+    let activity = Arc::new(Activity::new());
+    let io = TokioIo::new(TrackedIo {
+        stream,
+        activity: activity.clone(),
+    });
+    let service = {
+        let shared = shared.clone();
+        let activity = activity.clone();
+        service_fn(move |req| respond(shared.clone(), activity.clone(), peer, req))
+    };
+    let conn = http1::Builder::new()
+        .keep_alive(true)
+        .max_buf_size(shared.config.max_header_size.max(8192))
+        .pipeline_flush(true)
+        .serve_connection(io, service);
+    let mut conn = std::pin::pin!(conn);
+    let config = &shared.config;
+    let mut shutting_down = *graceful.borrow();
+    if shutting_down {
+        conn.as_mut().graceful_shutdown();
+    }
+    loop {
+        let wait = match activity.verdict(config.header_timeout, config.keepalive_timeout) {
+            Verdict::CheckAfter(d) => d,
+            Verdict::CloseIdle => return,
+            Verdict::HeaderTimeout => {
+                shared.stats.timeouts.fetch_add(1, Ordering::Relaxed);
+                activity.timed_out.store(true, Ordering::Release);
+                // hyper reads again on the next poll, sees the end, and closes.
+                let _ = tokio::time::timeout(Duration::from_secs(1), conn.as_mut()).await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = conn.as_mut() => return,
+            _ = tokio::time::sleep(wait) => {}
+            _ = graceful.changed(), if !shutting_down => {
+                shutting_down = true;
+                conn.as_mut().graceful_shutdown();
+            }
+            _ = force.changed() => return,
+        }
+    }
+}
+

@@ -1,0 +1,64 @@
+//! What the server hands to a [`Handler`] and what it expects back.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use bytes::Bytes;
+use http::{HeaderMap, Method, StatusCode, Version};
+use tokio::sync::mpsc;
+
+use crate::router::RouteMatch;
+
+/// A request whose head is parsed, routed and whose body is read in full.
+#[derive(Debug)]
+pub struct HttpRequest {
+    pub method: Method,
+    /// The percent-decoded path the router matched.
+    pub path: String,
+    /// The path as sent, still encoded.
+    pub raw_path: String,
+    /// The query string without `?` (still encoded), if any.
+    pub query: Option<String>,
+    pub version: Version,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    pub peer: SocketAddr,
+    /// `Found`, `NotFound` or `MethodNotAllowed`; redirects never reach a handler.
+    pub route: RouteMatch,
+}
+
+/// The body of a [`Reply`].
+#[derive(Debug)]
+pub enum ReplyBody {
+    Full(Bytes),
+    /// Chunks as they are produced; the stream ends when the sender is dropped.
+    Stream(mpsc::Receiver<Bytes>),
+    /// `len` bytes of a file, read from disk by the server.
+    File { path: PathBuf, len: u64 },
+}
+
+/// A response from a handler.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: ReplyBody,
+}
+
+impl Reply {
+    /// A reply with a full body and no headers.
+    pub fn full(status: StatusCode, body: impl Into<Bytes>) -> Self {
+        Reply {
+            status,
+            headers: HeaderMap::new(),
+            body: ReplyBody::Full(body.into()),
+        }
+    }
+}
+
+/// Answers routed requests. The server owns everything before (parsing,
+/// limits, routing, body) and after (writing, keep-alive).
+pub trait Handler: Send + Sync + 'static {
+    fn handle(&self, request: HttpRequest) -> impl Future<Output = Reply> + Send;
+}

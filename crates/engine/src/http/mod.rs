@@ -1,0 +1,14 @@
+//! The HTTP/1.1 server: listener, connections, limits and graceful shutdown.
+
+mod config;
+mod connection;
+mod exchange;
+mod server;
+mod service;
+mod stats;
+
+pub use config::ServerConfig;
+pub use exchange::{Handler, HttpRequest, Reply, ReplyBody};
+pub use server::Server;
+pub use service::ResponseBody;
+pub use stats::ServerStats;

@@ -1,0 +1,268 @@
+//! From a hyper request to a hyper response: path decoding, routing, body
+//! limits, the handler call, and the response body.
+
+use std::convert::Infallible;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::header::{HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, LOCATION, SERVER};
+use http::{Method, Request, Response, StatusCode};
+use http_body::{Body, Frame, SizeHint};
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+use tokio::sync::mpsc;
+use tokio_util::io::ReaderStream;
+
+use super::connection::Activity;
+use super::exchange::{HttpRequest, Reply, ReplyBody};
+use super::stats::ServerStats;
+use super::{Handler, ServerConfig};
+use crate::router::{RouteMatch, Router};
+
+/// What every connection of a server shares.
+pub(crate) struct Shared<H> {
+    pub config: ServerConfig,
+    pub router: Arc<Router>,
+    pub handler: Arc<H>,
+    pub stats: Arc<ServerStats>,
+    pub server_header: HeaderValue,
+}
+
+pub(crate) async fn respond<H: Handler>(
+    shared: Arc<Shared<H>>,
+    activity: Arc<Activity>,
+    peer: SocketAddr,
+    req: Request<Incoming>,
+) -> Result<Response<ResponseBody>, Infallible> {
+    activity.request_started();
+    let guard = FinishGuard(activity);
+    shared.stats.requests.fetch_add(1, Ordering::Relaxed);
+    let (reply, close) = match prepare(&shared, peer, req).await {
+        Ok(request) => (shared.handler.handle(request).await, false),
+        Err(rejection) => rejection,
+    };
+    let mut response = into_response(reply, guard).await;
+    let headers = response.headers_mut();
+    if !headers.contains_key(SERVER) {
+        headers.insert(SERVER, shared.server_header.clone());
+    }
+    if close {
+        headers.insert(CONNECTION, HeaderValue::from_static("close"));
+    }
+    Ok(response)
+}
+
+/// A reply the server gives itself, and whether the connection must close
+/// (the body was not read to its end).
+type Rejection = (Reply, bool);
+
+fn error_reply(status: StatusCode, detail: &str) -> Reply {
+    let body = format!("{{\"detail\":{}}}", json_string(detail));
+    let mut reply = Reply::full(status, body);
+    reply
+        .headers
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    reply
+}
+
+fn json_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+async fn prepare<H>(shared: &Shared<H>, peer: SocketAddr, req: Request<Incoming>) -> Result<HttpRequest, Rejection> {
+    let (parts, body) = req.into_parts();
+    let stats = &shared.stats;
+    let raw_path = parts.uri.path().to_string();
+    let query = parts.uri.query().map(str::to_string);
+    let path = match percent_encoding::percent_decode_str(&raw_path).decode_utf8() {
+        Ok(p) => p.into_owned(),
+        Err(_) => {
+            stats.bad_requests.fetch_add(1, Ordering::Relaxed);
+            return Err((error_reply(StatusCode::BAD_REQUEST, "the path is not valid UTF-8"), true));
+        }
+    };
+    let route = shared.router.lookup(parts.method.as_str(), &path, query.as_deref());
+    if let RouteMatch::Redirect { location } = route {
+        let status = if parts.method == Method::GET || parts.method == Method::HEAD {
+            StatusCode::MOVED_PERMANENTLY
+        } else {
+            StatusCode::PERMANENT_REDIRECT
+        };
+        let mut reply = Reply::full(status, Bytes::new());
+        if let Ok(value) = HeaderValue::from_str(&location) {
+            reply.headers.insert(LOCATION, value);
+        }
+        // The body, if any, was not read: the connection cannot be reused.
+        return Err((reply, body_pending(&parts.headers)));
+    }
+    let max = shared.config.max_body_size;
+    let declared = parts
+        .headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > max as u64) {
+        stats.too_large.fetch_add(1, Ordering::Relaxed);
+        return Err((too_large(max), true));
+    }
+    let body = match tokio::time::timeout(shared.config.header_timeout, Limited::new(body, max).collect()).await {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(e)) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
+            stats.too_large.fetch_add(1, Ordering::Relaxed);
+            return Err((too_large(max), true));
+        }
+        Ok(Err(_)) => {
+            stats.bad_requests.fetch_add(1, Ordering::Relaxed);
+            return Err((error_reply(StatusCode::BAD_REQUEST, "malformed request body"), true));
+        }
+        Err(_) => {
+            stats.timeouts.fetch_add(1, Ordering::Relaxed);
+            return Err((error_reply(StatusCode::REQUEST_TIMEOUT, "the request body took too long"), true));
+        }
+    };
+    Ok(HttpRequest {
+        method: parts.method,
+        path,
+        raw_path,
+        query,
+        version: parts.version,
+        headers: parts.headers,
+        body,
+        peer,
+        route,
+    })
+}
+
+fn body_pending(headers: &http::HeaderMap) -> bool {
+    headers.contains_key(http::header::TRANSFER_ENCODING)
+        || headers
+            .get(CONTENT_LENGTH)
+            .is_some_and(|v| v.as_bytes() != b"0")
+}
+
+fn too_large(max: usize) -> Reply {
+    error_reply(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        &format!("the request body is larger than the limit of {max} bytes"),
+    )
+}
+
+async fn into_response(reply: Reply, guard: FinishGuard) -> Response<ResponseBody> {
+    let Reply { status, headers, body } = reply;
+    let kind = match body {
+        ReplyBody::Full(bytes) => Kind::Full(Some(bytes)),
+        ReplyBody::Stream(rx) => Kind::Stream(rx),
+        ReplyBody::File { path, len } => match tokio::fs::File::open(&path).await {
+            Ok(file) => Kind::File {
+                stream: ReaderStream::with_capacity(tokio::io::AsyncReadExt::take(file, len), 64 * 1024),
+                remaining: len,
+            },
+            Err(e) => {
+                let status = if e.kind() == io::ErrorKind::NotFound {
+                    StatusCode::NOT_FOUND
+                } else {
+                    StatusCode::INTERNAL_SERVER_ERROR
+                };
+                let reply = error_reply(status, "the file could not be opened");
+                let mut response = Response::new(ResponseBody {
+                    kind: match reply.body {
+                        ReplyBody::Full(b) => Kind::Full(Some(b)),
+                        _ => unreachable!("error_reply has a full body"),
+                    },
+                    _guard: guard,
+                });
+                *response.status_mut() = status;
+                *response.headers_mut() = reply.headers;
+                return response;
+            }
+        },
+    };
+    let mut response = Response::new(ResponseBody { kind, _guard: guard });
+    *response.status_mut() = status;
+    *response.headers_mut() = headers;
+    response
+}
+
+/// Marks the response finished when hyper drops its body, whether it was
+/// written in full or the client went away.
+struct FinishGuard(Arc<Activity>);
+
+impl Drop for FinishGuard {
+    fn drop(&mut self) {
+        self.0.response_finished();
+    }
+}
+
+enum Kind {
+    Full(Option<Bytes>),
+    Stream(mpsc::Receiver<Bytes>),
+    File {
+        stream: ReaderStream<tokio::io::Take<tokio::fs::File>>,
+        remaining: u64,
+    },
+}
+
+/// The body type of every response the server writes.
+pub struct ResponseBody {
+    kind: Kind,
+    _guard: FinishGuard,
+}
+
+impl Body for ResponseBody {
+    type Data = Bytes;
+    type Error = io::Error;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+        match &mut self.kind {
+            Kind::Full(bytes) => Poll::Ready(bytes.take().filter(|b| !b.is_empty()).map(|b| Ok(Frame::data(b)))),
+            Kind::Stream(rx) => rx.poll_recv(cx).map(|chunk| chunk.map(|b| Ok(Frame::data(b)))),
+            Kind::File { stream, remaining } => {
+                match futures_util::ready!(futures_util::Stream::poll_next(Pin::new(stream), cx)) {
+                    Some(Ok(chunk)) => {
+                        *remaining = remaining.saturating_sub(chunk.len() as u64);
+                        Poll::Ready(Some(Ok(Frame::data(chunk))))
+                    }
+                    Some(Err(e)) => Poll::Ready(Some(Err(e))),
+                    None if *remaining > 0 => Poll::Ready(Some(Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "the file shrank while it was being sent",
+                    )))),
+                    None => Poll::Ready(None),
+                }
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match &self.kind {
+            Kind::Full(bytes) => bytes.as_ref().is_none_or(|b| b.is_empty()),
+            Kind::Stream(_) => false,
+            Kind::File { remaining, .. } => *remaining == 0,
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match &self.kind {
+            Kind::Full(bytes) => SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64)),
+            Kind::Stream(_) => SizeHint::default(),
+            Kind::File { remaining, .. } => SizeHint::with_exact(*remaining),
+        }
+    }
+}
+

@@ -1,0 +1,13 @@
+//! hyperdjango's engine: everything that does not need Python.
+//!
+//! - [`router`]: route patterns with typed parameters.
+//! - [`http`]: the HTTP/1.1 server with its limits and graceful shutdown.
+//! - [`bridge`]: bounded queues that hand work to an event-loop thread with
+//!   one wake-up per batch.
+//!
+//! The bindings crate puts a Python face on these; this crate has no PyO3 and
+//! is tested and benchmarked with plain `cargo`.
+
+pub mod bridge;
+pub mod http;
+pub mod router;
