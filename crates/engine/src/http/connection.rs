@@ -80,7 +80,11 @@ impl Activity {
         };
         let elapsed = Duration::from_millis(self.now_ms().saturating_sub(self.since_ms.load(Ordering::Relaxed)));
         if elapsed < limit {
-            Verdict::CheckAfter(limit - elapsed)
+            // Phase changes do not wake the watchdog, so never sleep past the
+            // shorter timer: a connection that reads its head (header
+            // timeout) and then goes idle must still close on the keep-alive
+            // timer, not when the header timer would have fired.
+            Verdict::CheckAfter((limit - elapsed).min(header_timeout.min(keepalive)))
         } else if phase == IDLE {
             Verdict::CloseIdle
         } else {
@@ -168,10 +172,15 @@ pub(crate) async fn serve_connection<H: Handler>(
         let activity = activity.clone();
         service_fn(move |req| respond(shared.clone(), activity.clone(), peer, req))
     };
+    // Not `pipeline_flush(true)`: with it hyper skips flushing while its read
+    // buffer holds unparsed bytes, so a response waits behind an incomplete
+    // pipelined request or a stray CRLF, and the 400/431 for a bad head is
+    // never sent at all. `max_buf_size` cannot go below 8 KiB, so the head
+    // limit is enforced with `max_header_size`.
     let conn = http1::Builder::new()
         .keep_alive(true)
         .max_buf_size(shared.config.max_header_size.max(8192))
-        .pipeline_flush(true)
+        .max_header_size(shared.config.max_header_size)
         .serve_connection(io, service);
     let mut conn = std::pin::pin!(conn);
     let config = &shared.config;
