@@ -1,1 +1,19 @@
+//! `hyperdjango._core`: the Python face of the engine. Only wiring lives here;
+//! each Python-visible type has its own module and a stub in `hyperdjango/_core.pyi`.
 
+mod convert;
+mod request;
+mod router;
+mod server;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<router::Router>()?;
+    m.add_class::<server::Server>()?;
+    m.add_class::<request::PendingRequest>()?;
+    m.add_class::<request::StreamSender>()?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

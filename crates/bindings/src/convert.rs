@@ -1,0 +1,59 @@
+//! Conversions between engine values and Python objects.
+
+use hyperdjango_engine::router::ParamValue;
+use http::header::{HeaderMap, HeaderName, HeaderValue};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{IntoPyDict, PyBytes, PyList, PyString, PyTuple, PyType};
+
+static UUID: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+
+/// A converted path parameter: `int`, `str` or `uuid.UUID`.
+pub(crate) fn param_to_py<'py>(py: Python<'py>, value: &ParamValue) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match value {
+        ParamValue::Int(i) => i.into_pyobject(py)?.into_any(),
+        ParamValue::Str(s) => PyString::new(py, s).into_any(),
+        ParamValue::Uuid(u) => UUID
+            .import(py, "uuid", "UUID")?
+            .call((), Some(&[("int", u.as_u128())].into_py_dict(py)?))?,
+    })
+}
+
+
+/// Request headers as a list of `(name, value)` str pairs; names are lower
+/// case, values decoded as Latin-1 (what HTTP allows on the wire).
+pub(crate) fn headers_to_py<'py>(py: Python<'py>, headers: &HeaderMap) -> PyResult<Bound<'py, PyList>> {
+    let list = PyList::empty(py);
+    for (name, value) in headers {
+        let value: String = value.as_bytes().iter().map(|&b| b as char).collect();
+        list.append(PyTuple::new(py, [name.as_str(), value.as_str()])?)?;
+    }
+    Ok(list)
+}
+
+/// Response headers from Python `(name, value)` pairs of str or bytes.
+pub(crate) fn headers_from_py(pairs: &Bound<'_, PyAny>) -> PyResult<HeaderMap> {
+    let mut map = HeaderMap::new();
+    for item in pairs.try_iter()? {
+        let (name, value): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item?.extract()?;
+        let name = HeaderName::from_bytes(&bytes_of(&name)?)
+            .map_err(|_| PyValueError::new_err(format!("invalid header name {name}")))?;
+        let value = HeaderValue::from_bytes(&bytes_of(&value)?)
+            .map_err(|_| PyValueError::new_err(format!("invalid value for header {name}: control characters are not allowed")))?;
+        map.append(name, value);
+    }
+    Ok(map)
+}
+
+fn bytes_of(obj: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
+    if let Ok(s) = obj.cast::<PyString>() {
+        let s = s.to_str()?;
+        // Latin-1, as HTTP headers are; anything wider is an error, not mojibake.
+        s.chars()
+            .map(|c| u8::try_from(c as u32).map_err(|_| PyValueError::new_err(format!("header text {s:?} is not Latin-1"))))
+            .collect()
+    } else {
+        Ok(obj.cast::<PyBytes>()?.as_bytes().to_vec())
+    }
+}

@@ -1,0 +1,214 @@
+//! `hyperdjango._core.PendingRequest`: one request waiting for its reply.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use bytes::Bytes;
+use http::{StatusCode, Version};
+use hyperdjango_engine::http::{HttpRequest, Reply, ReplyBody};
+use hyperdjango_engine::router::RouteMatch;
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::convert::{headers_from_py, headers_to_py, param_to_py};
+use crate::server::Exchange;
+
+/// A routed request with its body read in full. Answer it exactly once with
+/// `respond`, `respond_stream` or `respond_file`; dropping it unanswered
+/// sends the client a 500.
+#[pyclass(module = "hyperdjango._core", frozen)]
+pub struct PendingRequest {
+    request: HttpRequest,
+    reply: Mutex<Option<oneshot::Sender<Reply>>>,
+}
+
+impl PendingRequest {
+    pub(crate) fn new(exchange: Exchange) -> Self {
+        let Exchange { request, reply } = exchange;
+        PendingRequest {
+            request,
+            reply: Mutex::new(Some(reply)),
+        }
+    }
+
+    fn send(&self, reply: Reply) -> PyResult<bool> {
+        let sender = self
+            .reply
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .ok_or_else(|| PyRuntimeError::new_err("this request has already been answered"))?;
+        // An error means the client went away; the caller decides whether that matters.
+        Ok(sender.send(reply).is_ok())
+    }
+}
+
+fn status_of(status: u16) -> PyResult<StatusCode> {
+    StatusCode::from_u16(status).map_err(|_| PyValueError::new_err(format!("invalid HTTP status {status}")))
+}
+
+#[pymethods]
+impl PendingRequest {
+    #[getter]
+    fn method(&self) -> &str {
+        self.request.method.as_str()
+    }
+
+    /// The percent-decoded path.
+    #[getter]
+    fn path(&self) -> &str {
+        &self.request.path
+    }
+
+    #[getter]
+    fn raw_path(&self) -> &str {
+        &self.request.raw_path
+    }
+
+    /// The query string without `?`, still percent-encoded ("" when absent).
+    #[getter]
+    fn query_string(&self) -> &str {
+        self.request.query.as_deref().unwrap_or("")
+    }
+
+    #[getter]
+    fn http_version(&self) -> &'static str {
+        match self.request.version {
+            Version::HTTP_10 => "1.0",
+            Version::HTTP_2 => "2",
+            _ => "1.1",
+        }
+    }
+
+    /// `[(name, value), ...]` with lower-case names, in the order received.
+    #[getter]
+    fn headers<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        headers_to_py(py, &self.request.headers)
+    }
+
+    #[getter]
+    fn body<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &self.request.body)
+    }
+
+    /// `(host, port)` of the peer.
+    #[getter]
+    fn client(&self) -> (String, u16) {
+        let peer = self.request.peer;
+        (peer.ip().to_string(), peer.port())
+    }
+
+    /// The matched route's id, or None for 404 and 405.
+    #[getter]
+    fn route_id(&self) -> Option<usize> {
+        match &self.request.route {
+            RouteMatch::Found { route_id, .. } => Some(*route_id),
+            _ => None,
+        }
+    }
+
+    /// Converted path parameters (`int`, `str` or `uuid.UUID`).
+    #[getter]
+    fn params<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let dict = PyDict::new(py);
+        if let RouteMatch::Found { params, .. } = &self.request.route {
+            for (name, value) in params {
+                dict.set_item(name, param_to_py(py, value)?)?;
+            }
+        }
+        Ok(dict)
+    }
+
+    /// The methods the path accepts when the method did not match, else None.
+    #[getter]
+    fn allow(&self) -> Option<Vec<String>> {
+        match &self.request.route {
+            RouteMatch::MethodNotAllowed { allow } => Some(allow.clone()),
+            _ => None,
+        }
+    }
+
+    /// Whether `respond*` has been called.
+    #[getter]
+    fn answered(&self) -> bool {
+        self.reply.lock().unwrap_or_else(|e| e.into_inner()).is_none()
+    }
+
+    /// Sends a complete response. Returns False if the client is gone.
+    fn respond(&self, status: u16, headers: &Bound<'_, PyAny>, body: &[u8]) -> PyResult<bool> {
+        self.send(Reply {
+            status: status_of(status)?,
+            headers: headers_from_py(headers)?,
+            body: ReplyBody::Full(Bytes::copy_from_slice(body)),
+        })
+    }
+
+    /// Sends the head now; the body follows through the returned sender, which
+    /// holds at most `capacity` chunks in flight.
+    #[pyo3(signature = (status, headers, capacity = 16))]
+    fn respond_stream(&self, status: u16, headers: &Bound<'_, PyAny>, capacity: usize) -> PyResult<StreamSender> {
+        let (tx, rx) = mpsc::channel(capacity.max(1));
+        self.send(Reply {
+            status: status_of(status)?,
+            headers: headers_from_py(headers)?,
+            body: ReplyBody::Stream(rx),
+        })?;
+        Ok(StreamSender {
+            tx: Mutex::new(Some(tx)),
+        })
+    }
+
+    /// Sends `length` bytes of the file at `path`, read by the server.
+    fn respond_file(&self, status: u16, headers: &Bound<'_, PyAny>, path: PathBuf, length: u64) -> PyResult<bool> {
+        self.send(Reply {
+            status: status_of(status)?,
+            headers: headers_from_py(headers)?,
+            body: ReplyBody::File { path, len: length },
+        })
+    }
+}
+
+/// The body of a streamed response, chunk by chunk.
+#[pyclass(module = "hyperdjango._core", frozen)]
+pub struct StreamSender {
+    tx: Mutex<Option<mpsc::Sender<Bytes>>>,
+}
+
+/// What `StreamSender.try_send` reports.
+const SENT: u8 = 0;
+const FULL: u8 = 1;
+const CLOSED: u8 = 2;
+
+impl StreamSender {
+    fn sender(&self) -> Option<mpsc::Sender<Bytes>> {
+        self.tx.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+#[pymethods]
+impl StreamSender {
+    /// 0: queued; 1: the buffer is full, try `send_blocking`; 2: the client is gone.
+    fn try_send(&self, chunk: &[u8]) -> u8 {
+        let Some(tx) = self.sender() else { return CLOSED };
+        match tx.try_send(Bytes::copy_from_slice(chunk)) {
+            Ok(()) => SENT,
+            Err(mpsc::error::TrySendError::Full(_)) => FULL,
+            Err(mpsc::error::TrySendError::Closed(_)) => CLOSED,
+        }
+    }
+
+    /// Waits, without the GIL, until the chunk is queued; False if the client is gone.
+    /// Call it from a worker thread, never from the event loop.
+    fn send_blocking(&self, py: Python<'_>, chunk: &[u8]) -> bool {
+        let Some(tx) = self.sender() else { return false };
+        let chunk = Bytes::copy_from_slice(chunk);
+        py.detach(|| tx.blocking_send(chunk).is_ok())
+    }
+
+    /// Ends the body.
+    fn close(&self) {
+        self.tx.lock().unwrap_or_else(|e| e.into_inner()).take();
+    }
+}

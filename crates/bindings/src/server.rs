@@ -1,0 +1,183 @@
+//! `hyperdjango._core.Server`: the engine's HTTP server driven from an asyncio loop.
+//!
+//! Tokio threads never take the GIL. A routed request goes into a bounded
+//! [`LoopQueue`](hyperdjango_engine::bridge) and the loop is woken through an
+//! eventfd at most once per batch; the loop drains [`PendingRequest`]s and
+//! answers each one synchronously with `respond`, which completes a oneshot.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use http::StatusCode;
+use hyperdjango_engine::bridge::{loop_queue, LoopReceiver, LoopSender, LoopWaker};
+use hyperdjango_engine::http::{Handler, HttpRequest, Reply, ServerConfig};
+use hyperdjango_engine::http::Server as EngineServer;
+use pyo3::exceptions::{PyOSError, PyRuntimeError};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use tokio::runtime::Runtime;
+use tokio::sync::oneshot;
+
+use crate::request::PendingRequest;
+use crate::router::Router;
+
+/// A request on its way to Python and the way back for its reply.
+pub(crate) struct Exchange {
+    pub request: HttpRequest,
+    pub reply: oneshot::Sender<Reply>,
+}
+
+struct BridgeHandler {
+    queue: LoopSender<Exchange>,
+}
+
+impl Handler for BridgeHandler {
+    async fn handle(&self, request: HttpRequest) -> Reply {
+        let (tx, rx) = oneshot::channel();
+        if self.queue.send(Exchange { request, reply: tx }).await.is_err() {
+            return Reply::full(StatusCode::SERVICE_UNAVAILABLE, "the server is shutting down");
+        }
+        match rx.await {
+            Ok(reply) => reply,
+            // The Python side dropped the request: a bug there, never a hang here.
+            Err(_) => Reply::full(StatusCode::INTERNAL_SERVER_ERROR, "the request was dropped without a response"),
+        }
+    }
+}
+
+struct Running {
+    runtime: Runtime,
+    server: Arc<EngineServer>,
+}
+
+/// The HTTP server of one worker process.
+#[pyclass(module = "hyperdjango._core", frozen)]
+pub struct Server {
+    config: ServerConfig,
+    io_threads: usize,
+    router: Arc<hyperdjango_engine::router::Router>,
+    waker: Arc<LoopWaker>,
+    sender: LoopSender<Exchange>,
+    receiver: Mutex<LoopReceiver<Exchange>>,
+    running: Mutex<Option<Running>>,
+}
+
+#[pymethods]
+impl Server {
+    #[new]
+    #[pyo3(signature = (
+        router, *, host = "127.0.0.1".to_string(), port = 8000, reuse_port = true, backlog = 1024,
+        max_body_size = 10 * 1024 * 1024, max_header_size = 64 * 1024, header_timeout = 30.0,
+        keepalive_timeout = 5.0, max_connections = 10_000, queue_size = 1024, io_threads = 1,
+        server_name = "hyperdjango".to_string()
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        router: &Router,
+        host: String,
+        port: u16,
+        reuse_port: bool,
+        backlog: u32,
+        max_body_size: usize,
+        max_header_size: usize,
+        header_timeout: f64,
+        keepalive_timeout: f64,
+        max_connections: usize,
+        queue_size: usize,
+        io_threads: usize,
+        server_name: String,
+    ) -> PyResult<Self> {
+        let waker = Arc::new(LoopWaker::new().map_err(|e| PyOSError::new_err(e.to_string()))?);
+        let (sender, receiver) = loop_queue(queue_size, waker.clone());
+        Ok(Server {
+            config: ServerConfig {
+                host,
+                port,
+                reuse_port,
+                backlog,
+                max_body_size,
+                max_header_size,
+                header_timeout: Duration::from_secs_f64(header_timeout),
+                keepalive_timeout: Duration::from_secs_f64(keepalive_timeout),
+                max_connections,
+                server_name,
+            },
+            io_threads: io_threads.max(1),
+            router: router.freeze(),
+            waker,
+            sender,
+            receiver: Mutex::new(receiver),
+            running: Mutex::new(None),
+        })
+    }
+
+    /// Binds and starts serving on tokio threads; returns (host, port) actually bound.
+    fn start(&self, py: Python<'_>) -> PyResult<(String, u16)> {
+        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        if running.is_some() {
+            return Err(PyRuntimeError::new_err("the server is already running"));
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(self.io_threads)
+            .thread_name("hyperdjango-io")
+            .enable_all()
+            .build()
+            .map_err(|e| PyOSError::new_err(e.to_string()))?;
+        let handler = Arc::new(BridgeHandler {
+            queue: self.sender.clone(),
+        });
+        let config = self.config.clone();
+        let router = self.router.clone();
+        let server = py
+            .detach(|| runtime.block_on(EngineServer::start(config, router, handler)))
+            .map_err(|e| PyOSError::new_err(format!("cannot listen on {}:{}: {e}", self.config.host, self.config.port)))?;
+        let addr: SocketAddr = server.local_addr();
+        *running = Some(Running {
+            runtime,
+            server: Arc::new(server),
+        });
+        Ok((addr.ip().to_string(), addr.port()))
+    }
+
+    /// The descriptor the loop watches; readable when requests are waiting.
+    fn fileno(&self) -> i32 {
+        self.waker.fd()
+    }
+
+    /// Takes up to `max` waiting requests. Fewer than `max` means the queue is
+    /// empty and the next request will make `fileno()` readable.
+    #[pyo3(signature = (max = 256))]
+    fn drain(&self, max: usize) -> Vec<PendingRequest> {
+        self.waker.take();
+        let batch = self.receiver.lock().unwrap_or_else(|e| e.into_inner()).drain(max);
+        batch.into_iter().map(PendingRequest::new).collect()
+    }
+
+    /// Stops accepting, waits up to `grace` seconds for in-flight requests and
+    /// stops the tokio threads. Blocks: call it from a worker thread while the
+    /// loop keeps answering. Returns whether everything finished in time.
+    fn shutdown(&self, py: Python<'_>, grace: f64) -> bool {
+        let taken = self.running.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let Some(Running { runtime, server }) = taken else {
+            return true;
+        };
+        py.detach(|| {
+            let finished = runtime.block_on(server.shutdown(Duration::from_secs_f64(grace)));
+            runtime.shutdown_timeout(Duration::from_secs(1));
+            finished
+        })
+    }
+
+    /// Counters: connections, requests, rejections, and the request queue.
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let dict = PyDict::new(py);
+        if let Some(running) = &*self.running.lock().unwrap_or_else(|e| e.into_inner()) {
+            for (name, value) in running.server.stats().snapshot() {
+                dict.set_item(name, value)?;
+            }
+        }
+        dict.set_item("queued", self.receiver.lock().unwrap_or_else(|e| e.into_inner()).len())?;
+        Ok(dict)
+    }
+}

@@ -1,0 +1,34 @@
+"""hyperdjango: an async-native, Django-inspired web framework with a Rust engine.
+
+>>> from hyperdjango import HyperApp, Response
+>>> app = HyperApp(title="My App")
+>>> @app.get("/hello/{name}")
+... async def hello(request):
+...     return Response.json({"hello": request.params["name"]})
+"""
+
+from .app import HyperApp
+from .datastructures import FormData, Headers, MutableHeaders, QueryParams, State, UploadFile
+from .exceptions import HTTPException
+from .requests import Request
+from .responses import FileResponse, Response, StreamingResponse
+from .routing import Route, Router
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "FileResponse",
+    "FormData",
+    "HTTPException",
+    "Headers",
+    "HyperApp",
+    "MutableHeaders",
+    "QueryParams",
+    "Request",
+    "Response",
+    "Route",
+    "Router",
+    "State",
+    "StreamingResponse",
+    "UploadFile",
+]

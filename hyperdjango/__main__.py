@@ -1,0 +1,5 @@
+"""``python -m hyperdjango`` is the ``hyper`` command."""
+
+from .cli import main
+
+main()

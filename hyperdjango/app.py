@@ -1,0 +1,236 @@
+"""HyperApp: routes, middleware, hooks and error handling of one application."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import os
+import traceback
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from . import _core
+from .exceptions import HTTPException
+from .requests import Request
+from .responses import FileResponse, Response
+from .routing import Route, Router, default_names
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+log = logging.getLogger("hyperdjango")
+
+
+def _http_exception(request: Request, exc: HTTPException) -> Response:
+    return Response.json({"detail": exc.detail}, status=exc.status_code, headers=exc.headers)
+
+
+class HyperApp(Router):
+    """An application.
+
+    >>> from hyperdjango import HyperApp
+    >>> app = HyperApp(title="Shop")
+    >>> @app.get("/api/products/{id:int}")
+    ... async def product(request):
+    ...     return {"id": request.params["id"]}
+    >>> app.url_for("product", id=3)
+    '/api/products/3'
+
+    ``app.run()`` serves it; ``hyperdjango.testing.TestClient(app)`` tests it.
+    ``max_body_size`` bounds request bodies (413 beyond it). ``database``,
+    ``task_workers`` and ``task_queue_size`` configure the database and the
+    background-task queue.
+    """
+
+    def __init__(
+        self,
+        title: str = "hyperdjango",
+        database: str | None = None,
+        debug: bool = False,
+        max_body_size: int = 10 * 1024 * 1024,
+        task_workers: int = 4,
+        task_queue_size: int = 10000,
+        *,
+        redirect_slashes: bool = True,
+        thread_pool_size: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.title = title
+        self.database_url = database
+        self.debug = debug
+        self.max_body_size = max_body_size
+        self.task_workers = task_workers
+        self.task_queue_size = task_queue_size
+        self.redirect_slashes = redirect_slashes
+        self.thread_pool_size = thread_pool_size or min(32, (os.cpu_count() or 1) + 4)
+        self.middleware: list[Any] = []
+        self.startup_hooks: list[Callable[[], Any]] = []
+        self.shutdown_hooks: list[Callable[[], Any]] = []
+        self.exception_handlers: dict[type[BaseException], Callable[..., Any]] = {HTTPException: _http_exception}
+        self.readiness_checks: list[Callable[[], Awaitable[bool]]] = []
+        self.started = False
+        self._url_router: tuple[int, _core.Router] | None = None
+
+    # -- registration -------------------------------------------------------------
+
+    def use(self, middleware: Any) -> Any:
+        """Adds middleware; the first added is the outermost. See :mod:`hyperdjango.middleware`."""
+        self.middleware.append(middleware)
+        return middleware
+
+    def on_startup(self, hook: F) -> F:
+        """Runs ``hook`` (sync or async) before the server accepts requests."""
+        self.startup_hooks.append(hook)
+        return hook
+
+    def on_shutdown(self, hook: F) -> F:
+        """Runs ``hook`` (sync or async) after the last request has been answered."""
+        self.shutdown_hooks.append(hook)
+        return hook
+
+    def exception_handler(self, exc_type: type[BaseException]) -> Callable[[F], F]:
+        """Decorator: ``handler(request, exc)`` answers for ``exc_type`` and its subclasses."""
+
+        def decorate(handler: F) -> F:
+            self.exception_handlers[exc_type] = handler
+            return handler
+
+        return decorate
+
+    def exception_handler_for(self, exc: BaseException) -> Callable[..., Any] | None:
+        """The handler registered for the closest class of ``exc``, if any."""
+        for cls in type(exc).__mro__:
+            handler = self.exception_handlers.get(cls)
+            if handler is not None:
+                return handler
+        return None
+
+    def mount_health(self, health: str = "/health", ready: str = "/ready") -> None:
+        """Adds ``/health`` (the process answers) and ``/ready`` (started and
+        every readiness check passes; 503 otherwise)."""
+
+        async def health_view(request: Request) -> Response:
+            return Response.json({"status": "ok"})
+
+        async def ready_view(request: Request) -> Response:
+            failing = [getattr(c, "__name__", repr(c)) for c in self.readiness_checks if not await c()]
+            if not self.started or failing:
+                return Response.json({"status": "unavailable", "failing": failing}, status=503)
+            return Response.json({"status": "ready"})
+
+        self.add_route(health, health_view, ("GET",), "health")
+        self.add_route(ready, ready_view, ("GET",), "ready")
+
+    def mount_static(self, prefix: str, directory: str | os.PathLike[str], name: str = "static") -> None:
+        """Serves the files below ``directory`` at ``prefix`` with ETag/304 and content types."""
+        root = Path(directory).resolve()
+
+        async def static_view(request: Request) -> Response:
+            target = (root / request.params["path"]).resolve()
+            if not target.is_relative_to(root) or not target.is_file():
+                raise HTTPException(404)
+            return FileResponse(target)
+
+        self.add_route(prefix.rstrip("/") + "/{path:path}", static_view, ("GET",), name)
+
+    # -- routing ------------------------------------------------------------------
+
+    def compile_routes(self) -> tuple[_core.Router, list[Route]]:
+        """A fresh engine route table; raises ValueError naming both routes of a conflict."""
+        router = _core.Router(redirect_slashes=self.redirect_slashes)
+        for route, name in zip(self.routes, default_names(self.routes)):
+            router.add(route.pattern, list(route.methods), name)
+        return router, list(self.routes)
+
+    def url_for(self, name: str, **params: Any) -> str:
+        """The path of the route called ``name`` (by default a view's function name)."""
+        if self._url_router is None or self._url_router[0] != len(self.routes):
+            self._url_router = (len(self.routes), self.compile_routes()[0])
+        return self._url_router[1].url_for(name, [(k, str(v)) for k, v in params.items()])
+
+    # -- errors ---------------------------------------------------------------------
+
+    def server_error(self, request: Request, exc: BaseException) -> Response:
+        """The 500 response for an unhandled exception; always logged."""
+        log.error("unhandled exception in %s %s", request.method, request.path, exc_info=exc)
+        if self.debug:
+            return Response.text("".join(traceback.format_exception(exc)), status=500)
+        return Response.json({"detail": "Internal Server Error"}, status=500)
+
+    # -- lifecycle ------------------------------------------------------------------
+
+    async def startup(self) -> None:
+        """Runs the startup hooks in order."""
+        for hook in self.startup_hooks:
+            await _call(hook)
+        self.started = True
+
+    async def shutdown(self) -> None:
+        """Runs the shutdown hooks in order; one failing does not stop the others."""
+        self.started = False
+        for hook in self.shutdown_hooks:
+            try:
+                await _call(hook)
+            except Exception:
+                log.exception("shutdown hook %r failed", hook)
+
+    async def serve(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        *,
+        stop: asyncio.Event | None = None,
+        ready: Callable[[str, int], Any] | None = None,
+        grace: float = 30.0,
+        **server_options: Any,
+    ) -> None:
+        """Serves on the running loop until ``stop`` is set, then shuts down
+        gracefully: no new connections, in-flight requests finish within
+        ``grace`` seconds, shutdown hooks run. ``ready(host, port)`` is called
+        once the port is bound. ``server_options`` are the engine's limits
+        (``header_timeout``, ``keepalive_timeout``, ``max_connections``, ...).
+        """
+        from .serving.dispatch import Dispatcher
+
+        loop = asyncio.get_running_loop()
+        stop = stop or asyncio.Event()
+        executor = ThreadPoolExecutor(self.thread_pool_size, thread_name_prefix="hyperdjango-sync")
+        loop.set_default_executor(executor)
+        router, routes = self.compile_routes()
+        server_options.setdefault("max_body_size", self.max_body_size)
+        server = _core.Server(router, host=host, port=port, **server_options)
+        await self.startup()
+        bound_host, bound_port = server.start()
+        dispatcher = Dispatcher(self, server, routes, loop)
+        fd = server.fileno()
+        loop.add_reader(fd, dispatcher.on_readable)
+        dispatcher.on_readable()
+        try:
+            if ready is not None:
+                ready(bound_host, bound_port)
+            await stop.wait()
+        finally:
+            finished = await loop.run_in_executor(None, server.shutdown, grace)
+            if not finished:
+                log.warning("requests still running after the %ss grace period were dropped", grace)
+            loop.remove_reader(fd)
+            await dispatcher.wait_idle(timeout=1.0)
+            await self.shutdown()
+            executor.shutdown(wait=False, cancel_futures=True)
+
+    def run(self, host: str = "127.0.0.1", port: int = 8000, workers: int = 1, **options: Any) -> None:
+        """Serves until SIGTERM or SIGINT, with ``workers`` processes sharing the port.
+
+        A dead worker is restarted. Options are those of :meth:`serve`.
+        """
+        from .serving.workers import run
+
+        run(self, host, port, workers, options)
+
+
+async def _call(hook: Callable[[], Any]) -> None:
+    result = hook()
+    if inspect.isawaitable(result):
+        await result

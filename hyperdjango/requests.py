@@ -1,0 +1,197 @@
+"""The request a view receives."""
+
+from __future__ import annotations
+
+from http.cookies import CookieError, SimpleCookie
+from typing import TYPE_CHECKING, Any, NamedTuple
+from urllib.parse import parse_qsl
+
+from python_multipart.multipart import MultipartParser, parse_options_header
+
+from . import encoding
+from .datastructures import FormData, Headers, QueryParams, State, UploadFile
+from .exceptions import HTTPException
+
+if TYPE_CHECKING:
+    from ._core import PendingRequest
+    from .app import HyperApp
+    from .routing import Route
+
+
+class Address(NamedTuple):
+    host: str
+    port: int
+
+
+class Request:
+    """An HTTP request whose body has been read in full by the server.
+
+    ``request.params`` holds the converted path parameters
+    (``/api/products/{id:int}`` gives ``{"id": 42}``). Middleware may add
+    attributes (``request.user = user``) or use ``request.state``.
+    """
+
+    def __init__(self, raw: PendingRequest, app: HyperApp, route: Route | None = None) -> None:
+        self._raw = raw
+        self.app = app
+        self.route = route
+        self.method: str = raw.method
+        self.path: str = raw.path
+        self.params: dict[str, Any] = raw.params
+        self.state = State()
+        self._headers: Headers | None = None
+        self._query: QueryParams | None = None
+        self._cookies: dict[str, str] | None = None
+        self._form: FormData | None = None
+
+    @property
+    def headers(self) -> Headers:
+        """Case-insensitive, multi-valued request headers."""
+        if self._headers is None:
+            self._headers = Headers(self._raw.headers)
+        return self._headers
+
+    @property
+    def query(self) -> QueryParams:
+        """The query string as a multi-dict: ``request.query["page"]``, ``.getlist("tag")``."""
+        if self._query is None:
+            self._query = QueryParams(self._raw.query_string)
+        return self._query
+
+    query_params = query
+
+    @property
+    def query_string(self) -> str:
+        return self._raw.query_string
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        if self._cookies is None:
+            cookies: dict[str, str] = {}
+            for header in self.headers.getlist("cookie"):
+                parsed: SimpleCookie = SimpleCookie()
+                try:
+                    parsed.load(header)
+                except CookieError:
+                    continue
+                cookies.update({k: m.value for k, m in parsed.items()})
+            self._cookies = cookies
+        return self._cookies
+
+    @property
+    def client(self) -> Address:
+        """The peer's (host, port)."""
+        return Address(*self._raw.client)
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.headers.get("x-forwarded-proto") == "https" else "http"
+
+    @property
+    def url(self) -> str:
+        """The full URL as the client asked for it."""
+        host = self.headers.get("host", "localhost")
+        query = self._raw.query_string
+        return f"{self.scheme}://{host}{self._raw.raw_path}" + (f"?{query}" if query else "")
+
+    @property
+    def http_version(self) -> str:
+        return self._raw.http_version
+
+    def url_for(self, name: str, **params: Any) -> str:
+        """The path of a named route; see :meth:`HyperApp.url_for`."""
+        return self.app.url_for(name, **params)
+
+    async def body(self) -> bytes:
+        """The raw body."""
+        return self._raw.body
+
+    async def text(self) -> str:
+        """The body decoded with the charset of ``content-type`` (UTF-8 by default)."""
+        _, options = parse_options_header(self.headers.get("content-type", ""))
+        charset = options.get(b"charset", b"utf-8").decode("latin-1")
+        try:
+            return self._raw.body.decode(charset)
+        except (LookupError, UnicodeDecodeError) as e:
+            raise HTTPException(400, f"The body is not valid {charset}: {e}") from e
+
+    async def json(self) -> Any:
+        """The body parsed as JSON; invalid JSON answers 400 with the parse error."""
+        try:
+            return encoding.loads(self._raw.body)
+        except ValueError as e:
+            raise HTTPException(400, f"Invalid JSON: {e}") from e
+
+    async def form(self) -> FormData:
+        """Fields of an urlencoded or multipart body; files come as :class:`UploadFile`.
+
+        Other content types give an empty form, as in Django's ``request.POST``.
+        """
+        if self._form is None:
+            content_type, options = parse_options_header(self.headers.get("content-type", ""))
+            if content_type == b"application/x-www-form-urlencoded":
+                text = self._raw.body.decode("latin-1")
+                self._form = FormData(parse_qsl(text, keep_blank_values=True))
+            elif content_type == b"multipart/form-data":
+                boundary = options.get(b"boundary")
+                if not boundary:
+                    raise HTTPException(400, "multipart/form-data without a boundary")
+                self._form = _parse_multipart(self._raw.body, boundary)
+            else:
+                self._form = FormData()
+        return self._form
+
+    def __repr__(self) -> str:
+        return f"<Request {self.method} {self.path}>"
+
+
+def _parse_multipart(body: bytes, boundary: bytes) -> FormData:
+    items: list[tuple[str, Any]] = []
+    headers: list[tuple[str, str]] = []
+    field = bytearray()
+    value = bytearray()
+    data = bytearray()
+
+    def on_header_field(buf: bytes, start: int, end: int) -> None:
+        field.extend(buf[start:end])
+
+    def on_header_value(buf: bytes, start: int, end: int) -> None:
+        value.extend(buf[start:end])
+
+    def on_header_end() -> None:
+        headers.append((field.decode("latin-1").lower(), value.decode("utf-8", "replace")))
+        field.clear()
+        value.clear()
+
+    def on_part_data(buf: bytes, start: int, end: int) -> None:
+        data.extend(buf[start:end])
+
+    def on_part_end() -> None:
+        part_headers = Headers(headers)
+        _, disposition = parse_options_header(part_headers.get("content-disposition", ""))
+        name = disposition.get(b"name", b"").decode("utf-8", "replace")
+        if b"filename" in disposition:
+            filename = disposition[b"filename"].decode("utf-8", "replace")
+            content_type = part_headers.get("content-type", "application/octet-stream")
+            items.append((name, UploadFile(filename, content_type, bytes(data), part_headers)))
+        else:
+            items.append((name, data.decode("utf-8", "replace")))
+        headers.clear()
+        data.clear()
+
+    parser = MultipartParser(
+        boundary,
+        {
+            "on_header_field": on_header_field,
+            "on_header_value": on_header_value,
+            "on_header_end": on_header_end,
+            "on_part_data": on_part_data,
+            "on_part_end": on_part_end,
+        },
+    )
+    try:
+        parser.write(body)
+        parser.finalize()
+    except Exception as e:  # python-multipart raises its own error types
+        raise HTTPException(400, f"Malformed multipart body: {e}") from e
+    return FormData(items)

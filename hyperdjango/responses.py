@@ -1,0 +1,263 @@
+"""Responses: what a view returns, and how other return values become one."""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import os
+from collections.abc import AsyncIterable, Iterable, Mapping
+from datetime import datetime, timezone
+from email.utils import format_datetime
+from http.cookies import SimpleCookie
+from typing import Any, Literal
+from urllib.parse import quote
+
+from . import encoding
+from .datastructures import MutableHeaders
+
+
+class Response:
+    """An HTTP response with a complete body.
+
+    >>> r = Response.json({"ok": True}, status=201)
+    >>> r.status_code, r.headers["content-type"], r.body
+    (201, 'application/json', b'{"ok":true}')
+
+    ``headers`` is a mutable, case-insensitive mapping; middleware may change
+    it (``response.headers["x-response-time"] = "1ms"``).
+    """
+
+    media_type: str | None = None
+
+    def __init__(
+        self,
+        content: bytes | str = b"",
+        status: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+    ) -> None:
+        self.status_code = status
+        self.headers = MutableHeaders(headers or {})
+        media_type = media_type or self.media_type
+        if isinstance(content, str):
+            content = content.encode("utf-8")
+            if media_type and media_type.startswith("text/") and "charset" not in media_type:
+                media_type += "; charset=utf-8"
+        self.body: bytes = content
+        if media_type and "content-type" not in self.headers:
+            self.headers["content-type"] = media_type
+
+    # -- constructors the spec uses -------------------------------------------------
+
+    @classmethod
+    def json(cls, data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+        """JSON body (datetime, UUID, Decimal and model instances included)."""
+        return cls(encoding.dumps(data), status, headers, "application/json")
+
+    @classmethod
+    def html(cls, content: str, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+        return cls(content, status, headers, "text/html")
+
+    @classmethod
+    def text(cls, content: str, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+        return cls(content, status, headers, "text/plain")
+
+    @classmethod
+    def redirect(cls, url: str, status: int = 302, headers: Mapping[str, str] | None = None) -> Response:
+        """Redirect to ``url`` (302 by default; 301, 303, 307 and 308 also make sense)."""
+        response = cls(b"", status, headers)
+        response.headers["location"] = quote(url, safe=":/%#?=@[]!$&'()*+,;")
+        return response
+
+    @classmethod
+    def empty(cls, status: int = 204, headers: Mapping[str, str] | None = None) -> Response:
+        return cls(b"", status, headers)
+
+    @classmethod
+    def stream(
+        cls,
+        chunks: AsyncIterable[bytes | str] | Iterable[bytes | str],
+        status: int = 200,
+        media_type: str = "application/octet-stream",
+        headers: Mapping[str, str] | None = None,
+    ) -> StreamingResponse:
+        """A body sent chunk by chunk as an (async) iterator produces it."""
+        return StreamingResponse(chunks, status, headers, media_type)
+
+    @classmethod
+    def sse(
+        cls,
+        events: AsyncIterable[Any] | Iterable[Any],
+        status: int = 200,
+        headers: Mapping[str, str] | None = None,
+    ) -> StreamingResponse:
+        """Server-sent events. Each item is a str (one ``data:`` event), or a dict
+        with ``data`` (str or JSON value) and optional ``event``, ``id``, ``retry``."""
+        merged = {"cache-control": "no-cache", "x-accel-buffering": "no", **(headers or {})}
+        return StreamingResponse(_sse_frames(events), status, merged, "text/event-stream")
+
+    @classmethod
+    def file(
+        cls,
+        path: str | os.PathLike[str],
+        filename: str | None = None,
+        media_type: str | None = None,
+        status: int = 200,
+        headers: Mapping[str, str] | None = None,
+    ) -> FileResponse:
+        """A file read from disk by the server; ``filename`` makes it a download."""
+        return FileResponse(path, filename, media_type, status, headers)
+
+    # -- cookies -----------------------------------------------------------------
+
+    def set_cookie(
+        self,
+        key: str,
+        value: str = "",
+        max_age: int | None = None,
+        expires: datetime | str | int | None = None,
+        path: str = "/",
+        domain: str | None = None,
+        secure: bool = False,
+        httponly: bool = False,
+        samesite: Literal["lax", "strict", "none"] | None = "lax",
+    ) -> None:
+        """Adds a ``Set-Cookie`` header (Django's and Starlette's signature)."""
+        cookie: SimpleCookie = SimpleCookie()
+        cookie[key] = value
+        morsel = cookie[key]
+        if max_age is not None:
+            morsel["max-age"] = max_age
+        if expires is not None:
+            if isinstance(expires, datetime):
+                expires = format_datetime(expires.astimezone(timezone.utc), usegmt=True)
+            morsel["expires"] = expires
+        if path is not None:
+            morsel["path"] = path
+        if domain is not None:
+            morsel["domain"] = domain
+        if secure:
+            morsel["secure"] = True
+        if httponly:
+            morsel["httponly"] = True
+        if samesite is not None:
+            morsel["samesite"] = samesite
+        self.headers.append("set-cookie", morsel.OutputString())
+
+    def delete_cookie(self, key: str, path: str = "/", domain: str | None = None) -> None:
+        """Tells the client to drop a cookie."""
+        self.set_cookie(key, "", max_age=0, expires="Thu, 01 Jan 1970 00:00:00 GMT", path=path, domain=domain)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.status_code} {self.headers.get('content-type', '')!r}>"
+
+
+class StreamingResponse(Response):
+    """A response whose body comes from an iterator; sent with chunked encoding."""
+
+    def __init__(
+        self,
+        chunks: AsyncIterable[bytes | str] | Iterable[bytes | str],
+        status: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = "application/octet-stream",
+    ) -> None:
+        super().__init__(b"", status, headers, media_type)
+        self.chunks = chunks
+
+
+class FileResponse(Response):
+    """A file sent from disk by the server, with ETag and Last-Modified."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        filename: str | None = None,
+        media_type: str | None = None,
+        status: int = 200,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.path = os.fspath(path)
+        guessed = media_type or mimetypes.guess_type(filename or self.path)[0] or "application/octet-stream"
+        if guessed.startswith("text/") and "charset" not in guessed:
+            guessed += "; charset=utf-8"
+        super().__init__(b"", status, headers, guessed)
+        if filename is not None:
+            self.headers["content-disposition"] = f"attachment; filename*=utf-8''{quote(filename)}"
+        self.stat: os.stat_result | None = None
+
+    def prepare(self) -> None:
+        """Stats the file and sets ``etag``/``last-modified``; raises OSError if it is missing."""
+        st = os.stat(self.path)
+        self.stat = st
+        tag = hashlib.md5(f"{st.st_mtime_ns}-{st.st_size}".encode(), usedforsecurity=False).hexdigest()
+        self.headers.setdefault("etag", f'"{tag}"')
+        self.headers.setdefault(
+            "last-modified",
+            format_datetime(datetime.fromtimestamp(st.st_mtime, timezone.utc), usegmt=True),
+        )
+
+    def is_not_modified(self, if_none_match: str | None) -> bool:
+        """Whether a conditional GET can be answered 304."""
+        if not if_none_match:
+            return False
+        etag = self.headers.get("etag", "")
+        tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
+        return "*" in tags or etag in tags
+
+
+async def _sse_frames(events: AsyncIterable[Any] | Iterable[Any]):
+    async for event in aiterate(events):
+        yield _sse_frame(event)
+
+
+def _sse_frame(event: Any) -> bytes:
+    if not isinstance(event, Mapping):
+        event = {"data": event}
+    lines = []
+    for field in ("event", "id", "retry"):
+        if event.get(field) is not None:
+            lines.append(f"{field}: {event[field]}")
+    data = event.get("data", "")
+    if not isinstance(data, str):
+        data = encoding.dumps(data).decode()
+    lines.extend(f"data: {line}" for line in data.split("\n"))
+    return ("\n".join(lines) + "\n\n").encode()
+
+
+async def aiterate(items: AsyncIterable[Any] | Iterable[Any]):
+    """Iterates a sync or async iterable asynchronously."""
+    if isinstance(items, AsyncIterable):
+        async for item in items:
+            yield item
+    else:
+        for item in items:
+            yield item
+
+
+def to_response(value: Any, view_name: str = "view") -> Response:
+    """Turns what a view returned into a Response.
+
+    ``Response`` as is; ``dict``/``list`` as JSON; ``str`` as text/plain;
+    ``bytes`` as octet-stream; ``(body, status)`` and ``(body, status, headers)``.
+    """
+    if isinstance(value, Response):
+        return value
+    if isinstance(value, tuple) and 2 <= len(value) <= 3:
+        response = to_response(value[0], view_name)
+        response.status_code = int(value[1])
+        if len(value) == 3:
+            for name, header in dict(value[2]).items():
+                response.headers[name] = header
+        return response
+    if isinstance(value, (dict, list)):
+        return Response.json(value)
+    if isinstance(value, str):
+        return Response.text(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return Response(bytes(value), media_type="application/octet-stream")
+    raise TypeError(
+        f"{view_name} returned {type(value).__name__}; return a Response, dict, list, str, bytes "
+        "or a (body, status[, headers]) tuple"
+    )
+

@@ -1,0 +1,153 @@
+"""Routes and routers: what the ``@app.get(...)`` family of decorators records."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from .sync import sync_to_async
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_PARAM = re.compile(r"{([A-Za-z0-9_]+)(?::[a-z]+)?}")
+
+HTTP = "http"
+WEBSOCKET = "websocket"
+
+
+class Route:
+    """One pattern, its methods and its view.
+
+    A view takes the request as its first argument (``async def view(request)``);
+    it may also declare path parameters as keyword arguments
+    (``async def view(request, id: int)``). A plain ``def`` view runs in the
+    thread pool, never on the event loop.
+    """
+
+    __slots__ = ("pattern", "methods", "endpoint", "name", "kind", "_call", "_wants_request", "_kwargs")
+
+    def __init__(
+        self,
+        pattern: str,
+        endpoint: Callable[..., Any],
+        methods: Iterable[str],
+        name: str | None = None,
+        kind: str = HTTP,
+    ) -> None:
+        self.pattern = pattern
+        self.endpoint = endpoint
+        self.methods = tuple(m.upper() for m in methods)
+        self.name = name
+        self.kind = kind
+        names = _PARAM.findall(pattern)
+        signature = inspect.signature(endpoint)
+        parameters = list(signature.parameters.values())
+        takes_any = any(p.kind is p.VAR_KEYWORD for p in parameters)
+        self._kwargs = tuple(n for n in names if takes_any or n in signature.parameters)
+        first = parameters[0] if parameters else None
+        self._wants_request = first is not None and first.kind in (
+            first.POSITIONAL_ONLY,
+            first.POSITIONAL_OR_KEYWORD,
+        ) and first.name not in self._kwargs
+        if inspect.iscoroutinefunction(endpoint) or inspect.iscoroutinefunction(getattr(endpoint, "__call__", None)):
+            self._call = endpoint
+        else:
+            self._call = sync_to_async(endpoint, thread_sensitive=False)
+
+    def call(self, request: Any, *extra: Any) -> Any:
+        """Calls the view; returns the awaitable of its result."""
+        kwargs = {n: request.params[n] for n in self._kwargs}
+        if self._wants_request:
+            return self._call(request, *extra, **kwargs)
+        return self._call(*extra, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"Route({self.pattern!r}, methods={list(self.methods)}, name={self.name!r})"
+
+
+class Router:
+    """A group of routes that an app includes under a prefix.
+
+    >>> api = Router()
+    >>> @api.get("/items/{id:int}")
+    ... async def item(request):
+    ...     return {"id": request.params["id"]}
+    >>> [r.pattern for r in api.routes]
+    ['/items/{id:int}']
+
+    ``app.include_router(api, prefix="/api")`` serves it at ``/api/items/{id:int}``.
+    """
+
+    def __init__(self, prefix: str = "") -> None:
+        self.prefix = prefix.rstrip("/")
+        self.routes: list[Route] = []
+
+    def add_route(
+        self,
+        pattern: str,
+        endpoint: Callable[..., Any],
+        methods: Iterable[str] = ("GET",),
+        name: str | None = None,
+        kind: str = HTTP,
+    ) -> Route:
+        """Registers a view without a decorator."""
+        route = Route(self.prefix + pattern, endpoint, methods, name, kind)
+        self.routes.append(route)
+        return route
+
+    def route(self, pattern: str, methods: Iterable[str] = ("GET",), name: str | None = None) -> Callable[[F], F]:
+        """Decorator: ``@app.route("/x", methods=["GET", "POST"])``."""
+
+        def decorate(view: F) -> F:
+            self.add_route(pattern, view, methods, name)
+            return view
+
+        return decorate
+
+    def get(self, pattern: str, name: str | None = None) -> Callable[[F], F]:
+        """GET (and HEAD) on ``pattern``."""
+        return self.route(pattern, ("GET",), name)
+
+    def post(self, pattern: str, name: str | None = None) -> Callable[[F], F]:
+        return self.route(pattern, ("POST",), name)
+
+    def put(self, pattern: str, name: str | None = None) -> Callable[[F], F]:
+        return self.route(pattern, ("PUT",), name)
+
+    def patch(self, pattern: str, name: str | None = None) -> Callable[[F], F]:
+        return self.route(pattern, ("PATCH",), name)
+
+    def delete(self, pattern: str, name: str | None = None) -> Callable[[F], F]:
+        return self.route(pattern, ("DELETE",), name)
+
+    def websocket(self, pattern: str, name: str | None = None) -> Callable[[F], F]:
+        """A WebSocket endpoint: ``async def handler(ws, request)``."""
+
+        def decorate(handler: F) -> F:
+            self.add_route(pattern, handler, ("WEBSOCKET",), name, WEBSOCKET)
+            return handler
+
+        return decorate
+
+    def include_router(self, router: Router, prefix: str = "") -> None:
+        """Adds every route of ``router`` under ``prefix``."""
+        prefix = prefix.rstrip("/")
+        for route in router.routes:
+            self.routes.append(Route(prefix + route.pattern, route.endpoint, route.methods, route.name, route.kind))
+
+
+def default_names(routes: list[Route]) -> list[str | None]:
+    """Each route's name: the explicit one, else the view's ``__name__`` when no
+    other route would get the same default."""
+    explicit = {r.name for r in routes if r.name}
+    defaults = [getattr(r.endpoint, "__name__", None) for r in routes]
+    counts: dict[str | None, int] = {}
+    for r, d in zip(routes, defaults):
+        if not r.name:
+            counts[d] = counts.get(d, 0) + 1
+    return [
+        r.name or (d if d and counts[d] == 1 and d not in explicit and d != "<lambda>" else None)
+        for r, d in zip(routes, defaults)
+    ]

@@ -1,0 +1,6 @@
+"""Serving an app: the loop side of the bridge, worker processes and reload.
+
+``dispatch`` turns requests drained from the engine into running views;
+``tasks`` starts each request's coroutine eagerly; ``workers`` runs one loop
+per process and supervises several; ``reload`` restarts on source changes.
+"""

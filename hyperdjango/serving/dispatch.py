@@ -1,0 +1,138 @@
+"""The loop side of the bridge: drain requests, run views, answer synchronously."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+from typing import TYPE_CHECKING
+
+from ..exceptions import HTTPException
+from ..middleware import compose
+from ..requests import Request
+from ..responses import FileResponse, Response, StreamingResponse, aiterate, to_response
+from ..routing import Route
+from .tasks import start_task
+
+if TYPE_CHECKING:
+    from .._core import PendingRequest, Server
+    from ..app import HyperApp
+
+log = logging.getLogger("hyperdjango.request")
+
+#: Requests taken per wake-up before the loop gets a turn at other work.
+BATCH = 256
+
+# What StreamSender.try_send reports.
+_FULL = 1
+_CLOSED = 2
+
+
+class Dispatcher:
+    """Runs the app for every request the engine hands over.
+
+    ``on_readable`` is the loop's reader callback for the server's eventfd: it
+    drains a batch and starts one eager task per request, each in its own
+    contextvars context. A view that never suspends has answered before
+    ``on_readable`` returns.
+    """
+
+    def __init__(self, app: HyperApp, server: Server, routes: list[Route], loop: asyncio.AbstractEventLoop) -> None:
+        self.app = app
+        self.server = server
+        self.routes = routes
+        self.loop = loop
+        self.chain = compose(app.middleware, self.endpoint)
+        self.running: set[asyncio.Task] = set()
+
+    def on_readable(self) -> None:
+        batch = self.server.drain(BATCH)
+        for raw in batch:
+            task = start_task(self.loop, self.handle(raw), contextvars.copy_context())
+            if not task.done():
+                # asyncio holds tasks weakly; a suspended view must stay alive.
+                self.running.add(task)
+                task.add_done_callback(self.running.discard)
+        if len(batch) == BATCH:
+            self.loop.call_soon(self.on_readable)
+
+    async def endpoint(self, request: Request) -> Response:
+        """The innermost handler: the view, with HTTP errors turned into responses."""
+        route = request.route
+        try:
+            if route is None:
+                allow = request._raw.allow
+                if allow:
+                    raise HTTPException(405, headers={"allow": ", ".join(allow)})
+                raise HTTPException(404)
+            return to_response(await route.call(request), getattr(route.endpoint, "__qualname__", "view"))
+        except Exception as exc:
+            handler = self.app.exception_handler_for(exc)
+            if handler is None:
+                raise
+            result = handler(request, exc)
+            if asyncio.iscoroutine(result):
+                result = await result
+            return to_response(result, "exception handler")
+
+    async def handle(self, raw: PendingRequest) -> None:
+        route_id = raw.route_id
+        request = Request(raw, self.app, None if route_id is None else self.routes[route_id])
+        try:
+            response = to_response(await self.chain(request), "middleware")
+        except Exception as exc:
+            response = self.app.server_error(request, exc)
+        try:
+            await self.send(raw, request, response)
+        except Exception as exc:  # a response that cannot be sent (bad header, file gone)
+            log.exception("could not send the response to %s %s", request.method, request.path)
+            if not raw.answered:
+                error = self.app.server_error(request, exc)
+                raw.respond(error.status_code, error.headers.raw(), error.body)
+
+    async def send(self, raw: PendingRequest, request: Request, response: Response) -> None:
+        headers = response.headers
+        if isinstance(response, FileResponse):
+            try:
+                response.prepare()
+            except FileNotFoundError:
+                missing = Response.json({"detail": "Not Found"}, status=404)
+                raw.respond(404, missing.headers.raw(), missing.body)
+                return
+            if request.method in ("GET", "HEAD") and response.is_not_modified(request.headers.get("if-none-match")):
+                raw.respond(304, [(k, v) for k, v in headers.raw() if k in ("etag", "last-modified", "cache-control")], b"")
+                return
+            raw.respond_file(response.status_code, headers.raw(), response.path, response.stat.st_size)
+        elif isinstance(response, StreamingResponse):
+            await self._stream(raw, response)
+        else:
+            raw.respond(response.status_code, headers.raw(), response.body)
+
+    async def _stream(self, raw: PendingRequest, response: StreamingResponse) -> None:
+        sender = raw.respond_stream(response.status_code, response.headers.raw())
+        chunks = aiterate(response.chunks)
+        try:
+            async for chunk in chunks:
+                if isinstance(chunk, str):
+                    chunk = chunk.encode("utf-8")
+                state = sender.try_send(chunk)
+                if state == _FULL:
+                    # The client reads slower than we produce: wait off the loop.
+                    if not await self.loop.run_in_executor(None, sender.send_blocking, chunk):
+                        break
+                elif state == _CLOSED:
+                    break
+        finally:
+            sender.close()
+            await chunks.aclose()
+
+    async def wait_idle(self, timeout: float) -> None:
+        """Waits for running views to end; cancels those still running after ``timeout``."""
+        if not self.running:
+            return
+        _, pending = await asyncio.wait(set(self.running), timeout=timeout)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending, timeout=1)
+
