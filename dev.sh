@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The two commands of the README:
+#   ./dev.sh serve   build, install into .venv, serve the example app on http://127.0.0.1:8000
+#   ./dev.sh test    build everything and run the whole test suite (cargo test + pytest)
+# Everything they need (venv, maturin, uvloop, orjson, test dependencies) they install themselves.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+# Rust builds are cached outside the checkout so a fresh clone (CI) reuses them.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hyperdjango/target}"
+PYTHON="${PYTHON:-$(command -v python3.11 || command -v python3)}"
+
+setup() {
+  if ! command -v cargo >/dev/null; then
+    echo "dev.sh: cargo is missing; install Rust first (rustup)" >&2
+    exit 1
+  fi
+  if [ ! -x .venv/bin/python ]; then
+    if ! "$PYTHON" -m venv .venv 2>/dev/null; then
+      # Debian ships venv separately.
+      if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null
+        rm -rf .venv && "$PYTHON" -m venv .venv
+      else
+        echo "dev.sh: '$PYTHON -m venv' failed; install python3-venv" >&2
+        exit 1
+      fi
+    fi
+  fi
+  .venv/bin/python -m pip install -q -U pip "maturin>=1.7,<2"
+  # No build isolation: maturin is already in the venv, and the cargo cache above is reused.
+  .venv/bin/python -m pip install -q --no-build-isolation -e ".[dev]"
+}
+
+case "${1:-}" in
+  serve)
+    setup
+    exec .venv/bin/hyper run examples.shop:app --host "${HOST:-127.0.0.1}" --port "${PORT:-8000}"
+    ;;
+  test)
+    setup
+    cargo test -p hyperdjango-engine
+    shift
+    exec .venv/bin/python -m pytest "$@"
+    ;;
+  *)
+    echo "usage: ./dev.sh serve | ./dev.sh test [pytest args]" >&2
+    exit 2
+    ;;
+esac
