@@ -1,0 +1,1 @@
+"""Example applications; ``./dev.sh serve`` runs ``examples.shop``."""

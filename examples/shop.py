@@ -1,0 +1,127 @@
+"""The example shop: the spec's product routes and middleware.
+
+Run with ``./dev.sh serve`` (or ``hyper run examples.shop:app``) and open
+http://127.0.0.1:8000/. Products live in memory for now; they move to the ORM
+when it lands.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from decimal import Decimal, InvalidOperation
+
+from hyperdjango import HTTPException, HyperApp, Response
+from hyperdjango.profiling import elapsed_nanos, nanos
+
+app = HyperApp(title="hyperdjango example shop")
+app.mount_health()
+
+_ids = itertools.count(1)
+PRODUCTS: dict[int, dict] = {}
+
+
+def _add(name: str, price: str, stock: int = 0) -> dict:
+    product = {"id": next(_ids), "name": name, "price": Decimal(price), "stock": stock, "active": True}
+    PRODUCTS[product["id"]] = product
+    return product
+
+
+for _name, _price, _stock in [("Assam tea", "4.50", 12), ("Darjeeling tea", "7.20", 3), ("Teapot", "24.00", 1)]:
+    _add(_name, _price, _stock)
+
+TOKENS = {"secret-token": {"id": 1, "name": "Alice"}}
+
+
+class TimingMiddleware:
+    """From the spec: adds ``x-response-time`` to every response."""
+
+    async def __call__(self, request, next_handler):
+        start = nanos()
+        response = await next_handler(request)
+        elapsed = elapsed_nanos(start)
+        response.headers["x-response-time"] = f"{elapsed / 1_000_000:.2f}ms"
+        return response
+
+
+async def verify_token(token: str):
+    await asyncio.sleep(0)  # where a real app would ask its database
+    return TOKENS.get(token)
+
+
+class AuthMiddleware:
+    """The spec's AuthMiddleware, guarding only ``/api/admin/`` so the rest stays public."""
+
+    async def __call__(self, request, next_handler):
+        if not request.path.startswith("/api/admin/"):
+            return await next_handler(request)
+        token = request.headers.get("authorization", "").removeprefix("Bearer ")
+        if not token:
+            return Response.json({"error": "Unauthorized"}, status=401)
+        user = await verify_token(token)
+        if user is None:
+            return Response.json({"error": "Invalid token"}, status=401)
+        request.user = user
+        return await next_handler(request)
+
+
+app.use(TimingMiddleware())
+app.use(AuthMiddleware())
+
+
+@app.get("/")
+async def index(request):
+    return Response.html(INDEX)
+
+
+@app.get("/api/products")
+async def list_products(request):
+    products = sorted((p for p in PRODUCTS.values() if p["active"]), key=lambda p: p["name"])
+    return Response.json([{"id": p["id"], "name": p["name"], "price": str(p["price"])} for p in products])
+
+
+@app.get("/api/products/{id:int}")
+async def get_product(request):
+    product = PRODUCTS.get(request.params["id"])
+    if product is None:
+        return Response.json({"error": "Not found"}, status=404)
+    return Response.json(
+        {"id": product["id"], "name": product["name"], "price": str(product["price"]), "stock": product["stock"]}
+    )
+
+
+@app.post("/api/products")
+async def create_product(request):
+    data = await request.json()
+    try:
+        product = _add(str(data["name"]), str(data["price"]), int(data.get("stock", 0)))
+    except KeyError as e:
+        raise HTTPException(400, f"missing field {e.args[0]!r}") from e
+    except (InvalidOperation, ValueError) as e:
+        raise HTTPException(400, f"invalid value: {e}") from e
+    return Response.json({"id": product["id"]}, status=201)
+
+
+@app.get("/api/admin/whoami")
+async def whoami(request):
+    return {"user": request.user}
+
+
+INDEX = """<!doctype html>
+<html><head><meta charset="utf-8"><title>hyperdjango example shop</title>
+<style>body{font-family:system-ui,sans-serif;max-width:46rem;margin:3rem auto;line-height:1.5}
+code{background:#f3f3f3;padding:.1rem .3rem}</style></head>
+<body><h1>hyperdjango example shop</h1>
+<p>This page is served by the example app. Things to try:</p>
+<ul>
+<li><a href="/api/products">GET /api/products</a> — the products as JSON</li>
+<li><a href="/api/products/1">GET /api/products/1</a> — one product (<a href="/api/products/99">99</a> is a 404,
+<a href="/api/products/abc">abc</a> does not match <code>{id:int}</code>)</li>
+<li><code>curl -X POST localhost:8000/api/products -d '{"name": "Mug", "price": "9.90"}'</code> — create one</li>
+<li><code>curl -H 'Authorization: Bearer secret-token' localhost:8000/api/admin/whoami</code> — the spec's
+AuthMiddleware (without the header: 401)</li>
+<li><a href="/health">/health</a> and <a href="/ready">/ready</a></li>
+</ul>
+<p>Every response carries <code>x-response-time</code> from the spec's TimingMiddleware.</p>
+</body></html>
+"""
