@@ -1,0 +1,49 @@
+//! Database drivers: PostgreSQL (tokio-postgres) and SQLite (rusqlite), one vocabulary.
+//!
+//! Both backends take parameters as [`Value`]s bound to `$1, $2, ...`
+//! placeholders (never interpolated), collect result rows fully in Rust as
+//! [`Rows`], and report failures as [`DbError`] with the SQLSTATE when the
+//! server gave one. Each backend module has the same shape: `config.rs`,
+//! `pool.rs` (or `threads.rs`), `codec.rs`, `transaction.rs`, `cursor.rs`.
+
+mod error;
+mod value;
+
+pub use error::{DbError, ErrorKind};
+pub use value::{Rows, Value};
+
+/// Transaction isolation levels (PostgreSQL's names; SQLite is always serializable).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Isolation {
+    ReadUncommitted,
+    ReadCommitted,
+    RepeatableRead,
+    Serializable,
+}
+
+impl Isolation {
+    /// Parses `"read committed"`, `"repeatable_read"`, `"SERIALIZABLE"`, ...
+    pub fn parse(name: &str) -> Option<Self> {
+        let norm: String = name
+            .chars()
+            .map(|c| if c == '_' || c == '-' { ' ' } else { c.to_ascii_lowercase() })
+            .collect();
+        Some(match norm.trim() {
+            "read uncommitted" => Isolation::ReadUncommitted,
+            "read committed" => Isolation::ReadCommitted,
+            "repeatable read" => Isolation::RepeatableRead,
+            "serializable" => Isolation::Serializable,
+            _ => return None,
+        })
+    }
+
+    /// The SQL spelling, as in `BEGIN ISOLATION LEVEL <sql>`.
+    pub fn sql(self) -> &'static str {
+        match self {
+            Isolation::ReadUncommitted => "READ UNCOMMITTED",
+            Isolation::ReadCommitted => "READ COMMITTED",
+            Isolation::RepeatableRead => "REPEATABLE READ",
+            Isolation::Serializable => "SERIALIZABLE",
+        }
+    }
+}

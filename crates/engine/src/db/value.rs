@@ -1,0 +1,126 @@
+//! Values going to and coming from a database.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+
+/// One parameter or one column value.
+///
+/// The bindings build these from Python objects and turn them back; each
+/// backend encodes them for the type the server expects (PostgreSQL) or the
+/// column's declared type (SQLite).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    /// An exact decimal in its canonical text form (`"-12.3400"`), any precision.
+    Decimal(String),
+    Text(String),
+    Bytes(Vec<u8>),
+    Date(NaiveDate),
+    Time(NaiveTime),
+    /// A datetime without a time zone (PostgreSQL `timestamp`).
+    DateTime(NaiveDateTime),
+    /// An aware datetime, normalised to UTC (PostgreSQL `timestamptz`).
+    DateTimeTz(DateTime<Utc>),
+    /// A duration in microseconds (Python `timedelta`, PostgreSQL `interval`).
+    Interval(i64),
+    Uuid(uuid::Uuid),
+    /// A JSON document as text (objects come this way from Python).
+    Json(String),
+    /// A list: a PostgreSQL array, or a JSON array when the target is json/jsonb
+    /// (and always on SQLite).
+    Array(Vec<Value>),
+}
+
+impl Value {
+    /// JSON text for this value (for json/jsonb targets and SQLite lists).
+    pub fn to_json(&self) -> String {
+        let mut out = String::new();
+        self.write_json(&mut out);
+        out
+    }
+
+    fn write_json(&self, out: &mut String) {
+        use std::fmt::Write;
+        match self {
+            Value::Null => out.push_str("null"),
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Value::Int(i) => {
+                let _ = write!(out, "{i}");
+            }
+            Value::Float(f) if f.is_finite() => {
+                let _ = write!(out, "{f:?}");
+            }
+            Value::Float(_) => out.push_str("null"),
+            Value::Decimal(d) => write_json_string(out, d),
+            Value::Text(s) => write_json_string(out, s),
+            Value::Bytes(b) => write_json_string(out, &String::from_utf8_lossy(b)),
+            Value::Date(d) => write_json_string(out, &d.format("%Y-%m-%d").to_string()),
+            Value::Time(t) => write_json_string(out, &t.format("%H:%M:%S%.f").to_string()),
+            Value::DateTime(dt) => write_json_string(out, &dt.format("%Y-%m-%dT%H:%M:%S%.f").to_string()),
+            Value::DateTimeTz(dt) => write_json_string(out, &dt.format("%Y-%m-%dT%H:%M:%S%.f+00:00").to_string()),
+            Value::Interval(us) => {
+                let _ = write!(out, "{}", *us as f64 / 1e6);
+            }
+            Value::Uuid(u) => write_json_string(out, &u.hyphenated().to_string()),
+            Value::Json(j) => out.push_str(j),
+            Value::Array(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    item.write_json(out);
+                }
+                out.push(']');
+            }
+        }
+    }
+}
+
+fn write_json_string(out: &mut String, s: &str) {
+    use std::fmt::Write;
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// The result of a statement: column names, every row, and the affected-row count.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Rows {
+    pub columns: Arc<[String]>,
+    pub rows: Vec<Vec<Value>>,
+    /// Rows inserted/updated/deleted (or returned, for a SELECT).
+    pub affected: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arrays_become_json_with_embedded_documents() {
+        let v = Value::Array(vec![
+            Value::Int(1),
+            Value::Text("a\"b".into()),
+            Value::Json("{\"k\":[1,2]}".into()),
+            Value::Null,
+        ]);
+        assert_eq!(v.to_json(), r#"[1,"a\"b",{"k":[1,2]},null]"#);
+    }
+}
