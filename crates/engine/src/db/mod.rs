@@ -7,6 +7,7 @@
 //! `pool.rs` (or `threads.rs`), `codec.rs`, `transaction.rs`, `cursor.rs`.
 
 mod error;
+pub mod postgres;
 mod value;
 
 pub use error::{DbError, ErrorKind};
