@@ -7,6 +7,7 @@
 //! `pool.rs` (or `threads.rs`), `codec.rs`, `transaction.rs`, `cursor.rs`.
 
 mod error;
+pub mod postgres;
 pub mod sqlite;
 mod value;
 

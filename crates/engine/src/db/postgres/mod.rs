@@ -1,0 +1,318 @@
+//! The PostgreSQL driver: a pool of tokio-postgres connections speaking the
+//! binary protocol, with [`Value`] parameters and fully collected [`Rows`].
+//!
+//! - `query`, `execute` and `pipeline` run on *shared* connections:
+//!   concurrent callers' requests are pipelined on one connection (up to
+//!   `max_in_flight_per_connection`) before another connection is opened.
+//! - `begin`, `cursor` and `execute_many` take a connection exclusively.
+//! - Every statement is prepared once per connection and cached (LRU,
+//!   `statement_cache_size`); a statement whose cached plan no longer fits the
+//!   schema is re-prepared and run again once (outside transactions).
+//! - Dropping the future of any query method cancels the statement on the
+//!   server (see [`pool`] for how the cancel is aimed at the right request);
+//!   the connection stays usable.
+//! - A connection the server closed is dropped and replaced on demand: a
+//!   statement on it fails fast with an Operational error, the next gets a
+//!   fresh connection (a failure while *preparing* is retried at once, since
+//!   nothing ran).
+//!
+//! All futures are `Send`; the pool must be created inside a tokio runtime,
+//! whose handle it keeps for its background tasks.
+
+// DbError is the shared vocabulary (with the server's fields); boxing it is not worth the churn.
+#![allow(clippy::result_large_err)]
+
+mod codec;
+mod config;
+mod cursor;
+mod pool;
+mod transaction;
+
+use std::sync::Arc;
+
+pub use config::PgConfig;
+pub use cursor::PgCursor;
+pub use pool::PoolStats;
+pub use transaction::PgTransaction;
+
+use crate::db::{DbError, ErrorKind, Isolation, Rows, Value};
+use pool::{
+    cancelled_error, is_connection_loss, is_stale_statement, join_ordered, spawn_op, Conn, PoolInner, Prepared, ReqCtl,
+};
+
+/// Rows of `execute_many` pipelined at once.
+const MANY_CHUNK: usize = 256;
+
+/// A pool of PostgreSQL connections. Cheap to clone (shared state).
+#[derive(Clone)]
+pub struct PgDatabase {
+    pool: Arc<PoolInner>,
+}
+
+impl std::fmt::Debug for PgDatabase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgDatabase").field("config", &self.pool.config).field("stats", &self.stats()).finish()
+    }
+}
+
+impl PgDatabase {
+    /// Opens `min_size` connections (all must succeed). Call inside a tokio runtime.
+    pub async fn connect(config: PgConfig) -> Result<PgDatabase, DbError> {
+        config.validate()?;
+        let rt = tokio::runtime::Handle::try_current()
+            .map_err(|_| DbError::new(ErrorKind::Interface, "PgDatabase::connect must run inside a tokio runtime"))?;
+        let pool = PoolInner::new(config, rt);
+        pool.fill().await?;
+        Ok(PgDatabase { pool })
+    }
+
+    /// Closes idle connections, stops handing out new ones, and waits (at most
+    /// the acquire timeout) for requests in flight. Later calls fail with an
+    /// Interface error; open transactions and cursors close their connection
+    /// when they finish.
+    pub async fn close(&self) {
+        self.pool.close().await
+    }
+
+    /// Runs one statement and returns its rows.
+    pub async fn query(&self, sql: &str, params: Vec<Value>) -> Result<Rows, DbError> {
+        let pool = self.pool.clone();
+        let sql = sql.to_string();
+        spawn_op(&self.pool.rt, move |ctl| async move { shared_statement(pool, ctl, sql, params, true).await }).await
+    }
+
+    /// Runs one statement and returns the number of rows it affected.
+    pub async fn execute(&self, sql: &str, params: Vec<Value>) -> Result<u64, DbError> {
+        let pool = self.pool.clone();
+        let sql = sql.to_string();
+        spawn_op(&self.pool.rt, move |ctl| async move { shared_statement(pool, ctl, sql, params, false).await })
+            .await
+            .map(|rows| rows.affected)
+    }
+
+    /// Runs one statement once per parameter row, pipelined, inside one
+    /// transaction on one connection: all rows or none. Returns the total of
+    /// affected rows; the first failing row's error otherwise.
+    pub async fn execute_many(&self, sql: &str, rows: Vec<Vec<Value>>) -> Result<u64, DbError> {
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let pool = self.pool.clone();
+        let sql = sql.to_string();
+        spawn_op(&self.pool.rt, move |ctl| async move {
+            let lease = begin_on_fresh(&pool, &ctl, "BEGIN").await?;
+            let conn = lease.conn.clone();
+            let result = match conn.prepare(&sql).await {
+                Ok(p) => execute_rows(&conn, &ctl, &p, &rows).await,
+                Err(e) => Err(e),
+            };
+            let result = result.map_err(|e| e.with_sql(&sql));
+            let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+            match (conn.simple(None, end).await, result) {
+                (Ok(()), result) => {
+                    if let Err(e) = &result {
+                        if is_stale_statement(e) {
+                            conn.evict(&sql);
+                        }
+                    }
+                    lease.release();
+                    result
+                }
+                // The connection is in an unknown state: the lease closes it.
+                (Err(e), Ok(_)) => Err(e),
+                (Err(_), Err(e)) => Err(e),
+            }
+        })
+        .await
+    }
+
+    /// Sends every statement in one round trip on one connection. Each entry
+    /// gets its own result, in order; a failing statement does not stop the
+    /// others (each is its own implicit transaction). The outer error is only
+    /// for getting a connection.
+    pub async fn pipeline(&self, stmts: Vec<(String, Vec<Value>)>) -> Result<Vec<Result<Rows, DbError>>, DbError> {
+        if stmts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let pool = self.pool.clone();
+        spawn_op(&self.pool.rt, move |ctl| async move {
+            let lease = pool.acquire_shared(&ctl, stmts.len()).await?;
+            let results = run_pipeline(&lease.conn, &ctl, &stmts).await;
+            for r in &results {
+                if let Err(e) = r {
+                    lease.conn.note_error(e);
+                }
+            }
+            Ok(results)
+        })
+        .await
+    }
+
+    /// Starts a transaction on a connection of its own.
+    pub async fn begin(&self, isolation: Option<Isolation>, read_only: bool) -> Result<PgTransaction, DbError> {
+        let mut sql = String::from("BEGIN");
+        if let Some(level) = isolation {
+            sql.push_str(" ISOLATION LEVEL ");
+            sql.push_str(level.sql());
+        }
+        if read_only {
+            sql.push_str(" READ ONLY");
+        }
+        let pool = self.pool.clone();
+        let lease = spawn_op(&self.pool.rt, move |ctl| async move { begin_on_fresh(&pool, &ctl, &sql).await }).await?;
+        Ok(PgTransaction::new(self.pool.clone(), lease))
+    }
+
+    /// A server-side cursor over `sql`, in a transaction of its own on a
+    /// connection of its own; `fetch` returns `chunk_size` rows at a time.
+    pub async fn cursor(&self, sql: &str, params: Vec<Value>, chunk_size: u32) -> Result<PgCursor, DbError> {
+        let pool = self.pool.clone();
+        let lease =
+            spawn_op(&self.pool.rt, move |ctl| async move { begin_on_fresh(&pool, &ctl, "BEGIN").await }).await?;
+        let tx = PgTransaction::new(self.pool.clone(), lease);
+        PgCursor::open(tx.into_shared(), true, sql, params, chunk_size).await
+    }
+
+    /// A snapshot of the pool's counters.
+    pub fn stats(&self) -> PoolStats {
+        self.pool.stats()
+    }
+
+    /// The configuration this pool was opened with.
+    pub fn config(&self) -> &PgConfig {
+        &self.pool.config
+    }
+}
+
+/// An exclusive connection with `begin_sql` run on it; a connection that turns
+/// out to be dead is replaced once.
+async fn begin_on_fresh(pool: &Arc<PoolInner>, ctl: &ReqCtl, begin_sql: &str) -> Result<pool::ExclusiveLease, DbError> {
+    let mut attempts = 0;
+    loop {
+        let lease = pool.acquire_exclusive(ctl).await?;
+        match lease.conn.simple(Some(ctl), begin_sql).await {
+            Ok(()) if ctl.is_cancelled() => {
+                // Nobody is waiting for this transaction any more.
+                if lease.conn.simple(None, "ROLLBACK").await.is_ok() {
+                    lease.release();
+                }
+                return Err(cancelled_error());
+            }
+            Ok(()) => return Ok(lease),
+            Err(e) if is_connection_loss(&e) && attempts == 0 => attempts += 1,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// One statement on a shared connection, with the retries that are safe there:
+/// a failure while preparing on a lost connection, a stale cached plan, and a
+/// cancel that was meant for another request.
+async fn shared_statement(
+    pool: Arc<PoolInner>,
+    ctl: Arc<ReqCtl>,
+    sql: String,
+    params: Vec<Value>,
+    want_rows: bool,
+) -> Result<Rows, DbError> {
+    let mut lost_retries = 0;
+    let mut cancel_retries = 0;
+    let mut replanned = false;
+    loop {
+        let lease = pool.acquire_shared(&ctl, 1).await?;
+        let conn = &lease.conn;
+        let started = conn.clock_ms();
+        let prepared = match conn.prepare(&sql).await {
+            Ok(p) => p,
+            Err(e) => {
+                conn.note_error(&e);
+                if is_connection_loss(&e) && lost_retries < 2 && !ctl.is_cancelled() {
+                    lost_retries += 1;
+                    continue;
+                }
+                if collateral_cancel(conn, &ctl, &e, started) && cancel_retries < 2 {
+                    cancel_retries += 1;
+                    continue;
+                }
+                return Err(e);
+            }
+        };
+        if ctl.is_cancelled() {
+            return Err(cancelled_error());
+        }
+        let result = if want_rows {
+            conn.tracked(Some(&ctl), conn.query_rows(&prepared, &params)).await
+        } else {
+            conn.tracked(Some(&ctl), conn.execute_stmt(&prepared, &params)).await.map(|affected| Rows {
+                columns: Arc::from(Vec::new()),
+                rows: Vec::new(),
+                affected,
+            })
+        };
+        match result {
+            Ok(rows) => return Ok(rows),
+            Err(e) => {
+                let e = e.with_sql(&sql);
+                if is_stale_statement(&e) {
+                    conn.evict(&sql);
+                    if !replanned {
+                        replanned = true;
+                        continue;
+                    }
+                }
+                if collateral_cancel(conn, &ctl, &e, started) && cancel_retries < 2 {
+                    cancel_retries += 1;
+                    continue;
+                }
+                conn.note_error(&e);
+                return Err(e);
+            }
+        }
+    }
+}
+
+/// A statement cancelled by a cancel request that was meant for another
+/// request on the same connection (the cancel protocol is racy).
+fn collateral_cancel(conn: &Conn, ctl: &ReqCtl, e: &DbError, started_ms: u64) -> bool {
+    e.sqlstate.as_deref() == Some("57014") && !ctl.is_cancelled() && conn.cancel_sent_since(started_ms)
+}
+
+/// Runs every statement pipelined on `conn`: prepares (one round trip for the
+/// ones not cached) then executes (one round trip).
+async fn run_pipeline(conn: &Arc<Conn>, ctl: &ReqCtl, stmts: &[(String, Vec<Value>)]) -> Vec<Result<Rows, DbError>> {
+    let sqls: Vec<&str> = stmts.iter().map(|(s, _)| s.as_str()).collect();
+    let prepared = conn.prepare_many(&sqls).await;
+    let mut futs = Vec::with_capacity(stmts.len());
+    for ((sql, params), p) in stmts.iter().zip(prepared) {
+        futs.push(async move {
+            match p {
+                Ok(p) => conn.query_rows(&p, params).await.map_err(|e| e.with_sql(sql)),
+                Err(e) => Err(e),
+            }
+        });
+    }
+    let results = conn.tracked(Some(ctl), join_ordered(futs)).await;
+    for ((sql, _), r) in stmts.iter().zip(&results) {
+        if let Err(e) = r {
+            if is_stale_statement(e) {
+                conn.evict(sql);
+            }
+        }
+    }
+    results
+}
+
+/// `execute` once per row, pipelined in chunks; stops at the first error.
+async fn execute_rows(conn: &Arc<Conn>, ctl: &ReqCtl, p: &Prepared, rows: &[Vec<Value>]) -> Result<u64, DbError> {
+    let mut total = 0u64;
+    for chunk in rows.chunks(MANY_CHUNK) {
+        let futs: Vec<_> = chunk.iter().map(|params| conn.execute_stmt(p, params)).collect();
+        for r in conn.tracked(Some(ctl), join_ordered(futs)).await {
+            total += r?;
+        }
+        if ctl.is_cancelled() {
+            return Err(cancelled_error());
+        }
+    }
+    Ok(total)
+}
