@@ -144,7 +144,7 @@ class HyperApp(Router):
             router.add(route.pattern, list(route.methods), name)
         return router, list(self.routes)
 
-    def url_for(self, name: str, **params: Any) -> str:
+    def url_for(self, name: str, /, **params: Any) -> str:
         """The path of the route called ``name`` (by default a view's function name)."""
         if self._url_router is None or self._url_router[0] != len(self.routes):
             self._url_router = (len(self.routes), self.compile_routes()[0])

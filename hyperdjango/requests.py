@@ -98,7 +98,7 @@ class Request:
     def http_version(self) -> str:
         return self._raw.http_version
 
-    def url_for(self, name: str, **params: Any) -> str:
+    def url_for(self, name: str, /, **params: Any) -> str:
         """The path of a named route; see :meth:`HyperApp.url_for`."""
         return self.app.url_for(name, **params)
 
