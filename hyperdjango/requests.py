@@ -130,7 +130,8 @@ class Request:
         if self._form is None:
             content_type, options = parse_options_header(self.headers.get("content-type", ""))
             if content_type == b"application/x-www-form-urlencoded":
-                text = self._raw.body.decode("latin-1")
+                # UTF-8, as the WHATWG parser decodes both raw and percent-escaped bytes.
+                text = self._raw.body.decode("utf-8", "replace")
                 self._form = FormData(parse_qsl(text, keep_blank_values=True))
             elif content_type == b"multipart/form-data":
                 boundary = options.get(b"boundary")
