@@ -160,7 +160,9 @@ def _parse_multipart(body: bytes, boundary: bytes) -> FormData:
         value.extend(buf[start:end])
 
     def on_header_end() -> None:
-        headers.append((field.decode("latin-1").lower(), value.decode("utf-8", "replace")))
+        # Latin-1 keeps the bytes: parse_options_header encodes back to Latin-1,
+        # and the name and filename are then decoded as UTF-8 below.
+        headers.append((field.decode("latin-1").lower(), value.decode("latin-1")))
         field.clear()
         value.clear()
 
