@@ -114,8 +114,15 @@ class HyperApp(Router):
         async def health_view(request: Request) -> Response:
             return Response.json({"status": "ok"})
 
+        async def passes(check: Callable[[], Awaitable[bool]]) -> bool:
+            try:
+                return bool(await check())
+            except Exception:  # a check that cannot tell is a failing check: 503, not 500
+                log.warning("readiness check %r raised", check, exc_info=True)
+                return False
+
         async def ready_view(request: Request) -> Response:
-            failing = [getattr(c, "__name__", repr(c)) for c in self.readiness_checks if not await c()]
+            failing = [getattr(c, "__name__", repr(c)) for c in self.readiness_checks if not await passes(c)]
             if not self.started or failing:
                 return Response.json({"status": "unavailable", "failing": failing}, status=503)
             return Response.json({"status": "ready"})
