@@ -204,6 +204,9 @@ class HyperApp(Router):
         loop = asyncio.get_running_loop()
         stop = stop or asyncio.Event()
         executor = ThreadPoolExecutor(self.thread_pool_size, thread_name_prefix="hyperdjango-sync")
+        # The loop may outlive the server (an async TestClient runs on the test's loop):
+        # its own default executor is put back at the end. asyncio keeps it here.
+        previous_executor = getattr(loop, "_default_executor", None)
         loop.set_default_executor(executor)
         router, routes = self.compile_routes()
         server_options.setdefault("max_body_size", self.max_body_size)
@@ -226,6 +229,12 @@ class HyperApp(Router):
             await dispatcher.wait_idle(timeout=1.0)
             await self.shutdown()
             executor.shutdown(wait=False, cancel_futures=True)
+            if previous_executor is not None:
+                loop.set_default_executor(previous_executor)
+            elif hasattr(loop, "_default_executor"):
+                loop._default_executor = None  # asyncio makes a fresh one on next use
+            else:
+                loop.set_default_executor(ThreadPoolExecutor(thread_name_prefix="asyncio"))
 
     def run(self, host: str = "127.0.0.1", port: int = 8000, workers: int = 1, **options: Any) -> None:
         """Serves until SIGTERM or SIGINT, with ``workers`` processes sharing the port.
