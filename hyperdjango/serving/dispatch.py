@@ -131,6 +131,7 @@ class Dispatcher:
     async def _stream(self, raw: PendingRequest, response: StreamingResponse) -> None:
         sender = raw.respond_stream(response.status_code, response.headers.raw())
         chunks = aiterate(response.chunks)
+        complete = False
         try:
             async for chunk in chunks:
                 if isinstance(chunk, str):
@@ -142,8 +143,12 @@ class Dispatcher:
                         break
                 elif state == _CLOSED:
                     break
+            complete = True
         finally:
-            sender.close()
+            if complete:
+                sender.close()
+            else:  # the iterator raised (or was cancelled): the client must not see a clean end
+                sender.abort()
             await chunks.aclose()
 
     async def wait_idle(self, timeout: float) -> None:
