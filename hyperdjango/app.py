@@ -114,8 +114,15 @@ class HyperApp(Router):
         async def health_view(request: Request) -> Response:
             return Response.json({"status": "ok"})
 
+        async def passes(check: Callable[[], Awaitable[bool]]) -> bool:
+            try:
+                return bool(await check())
+            except Exception:  # a check that cannot tell is a failing check: 503, not 500
+                log.warning("readiness check %r raised", check, exc_info=True)
+                return False
+
         async def ready_view(request: Request) -> Response:
-            failing = [getattr(c, "__name__", repr(c)) for c in self.readiness_checks if not await c()]
+            failing = [getattr(c, "__name__", repr(c)) for c in self.readiness_checks if not await passes(c)]
             if not self.started or failing:
                 return Response.json({"status": "unavailable", "failing": failing}, status=503)
             return Response.json({"status": "ready"})
@@ -144,7 +151,7 @@ class HyperApp(Router):
             router.add(route.pattern, list(route.methods), name)
         return router, list(self.routes)
 
-    def url_for(self, name: str, **params: Any) -> str:
+    def url_for(self, name: str, /, **params: Any) -> str:
         """The path of the route called ``name`` (by default a view's function name)."""
         if self._url_router is None or self._url_router[0] != len(self.routes):
             self._url_router = (len(self.routes), self.compile_routes()[0])
@@ -197,6 +204,9 @@ class HyperApp(Router):
         loop = asyncio.get_running_loop()
         stop = stop or asyncio.Event()
         executor = ThreadPoolExecutor(self.thread_pool_size, thread_name_prefix="hyperdjango-sync")
+        # The loop may outlive the server (an async TestClient runs on the test's loop):
+        # its own default executor is put back at the end. asyncio keeps it here.
+        previous_executor = getattr(loop, "_default_executor", None)
         loop.set_default_executor(executor)
         router, routes = self.compile_routes()
         server_options.setdefault("max_body_size", self.max_body_size)
@@ -219,6 +229,12 @@ class HyperApp(Router):
             await dispatcher.wait_idle(timeout=1.0)
             await self.shutdown()
             executor.shutdown(wait=False, cancel_futures=True)
+            if previous_executor is not None:
+                loop.set_default_executor(previous_executor)
+            elif hasattr(loop, "_default_executor"):
+                loop._default_executor = None  # asyncio makes a fresh one on next use
+            else:
+                loop.set_default_executor(ThreadPoolExecutor(thread_name_prefix="asyncio"))
 
     def run(self, host: str = "127.0.0.1", port: int = 8000, workers: int = 1, **options: Any) -> None:
         """Serves until SIGTERM or SIGINT, with ``workers`` processes sharing the port.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from http.cookies import CookieError, SimpleCookie
+from http.cookies import _unquote as _unquote_cookie  # the stdlib's own cookie unquoting
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import parse_qsl
 
@@ -69,12 +69,7 @@ class Request:
         if self._cookies is None:
             cookies: dict[str, str] = {}
             for header in self.headers.getlist("cookie"):
-                parsed: SimpleCookie = SimpleCookie()
-                try:
-                    parsed.load(header)
-                except CookieError:
-                    continue
-                cookies.update({k: m.value for k, m in parsed.items()})
+                cookies.update(parse_cookie(header))
             self._cookies = cookies
         return self._cookies
 
@@ -98,7 +93,7 @@ class Request:
     def http_version(self) -> str:
         return self._raw.http_version
 
-    def url_for(self, name: str, **params: Any) -> str:
+    def url_for(self, name: str, /, **params: Any) -> str:
         """The path of a named route; see :meth:`HyperApp.url_for`."""
         return self.app.url_for(name, **params)
 
@@ -130,7 +125,8 @@ class Request:
         if self._form is None:
             content_type, options = parse_options_header(self.headers.get("content-type", ""))
             if content_type == b"application/x-www-form-urlencoded":
-                text = self._raw.body.decode("latin-1")
+                # UTF-8, as the WHATWG parser decodes both raw and percent-escaped bytes.
+                text = self._raw.body.decode("utf-8", "replace")
                 self._form = FormData(parse_qsl(text, keep_blank_values=True))
             elif content_type == b"multipart/form-data":
                 boundary = options.get(b"boundary")
@@ -143,6 +139,28 @@ class Request:
 
     def __repr__(self) -> str:
         return f"<Request {self.method} {self.path}>"
+
+
+def parse_cookie(header: str) -> dict[str, str]:
+    """A ``Cookie`` header as a dict, leniently, as browsers send it and Django parses it.
+
+    SimpleCookie drops every cookie of a header when one of them is not RFC 6265
+    (a JSON value or a space set by some script), so it is split by hand here.
+
+    >>> parse_cookie('session=abc; prefs={"a":1}; msg="hi there"')
+    {'session': 'abc', 'prefs': '{"a":1}', 'msg': 'hi there'}
+    """
+    # Header values arrive Latin-1 decoded; browsers send cookie text as UTF-8.
+    header = header.encode("latin-1").decode("utf-8", "replace")
+    cookies: dict[str, str] = {}
+    for chunk in header.split(";"):
+        key, sep, value = chunk.partition("=")
+        if not sep:
+            key, value = "", key  # a value without a name, as browsers allow
+        key, value = key.strip(), value.strip()
+        if key or value:
+            cookies[key] = _unquote_cookie(value)
+    return cookies
 
 
 def _parse_multipart(body: bytes, boundary: bytes) -> FormData:
@@ -159,7 +177,9 @@ def _parse_multipart(body: bytes, boundary: bytes) -> FormData:
         value.extend(buf[start:end])
 
     def on_header_end() -> None:
-        headers.append((field.decode("latin-1").lower(), value.decode("utf-8", "replace")))
+        # Latin-1 keeps the bytes: parse_options_header encodes back to Latin-1,
+        # and the name and filename are then decoded as UTF-8 below.
+        headers.append((field.decode("latin-1").lower(), value.decode("latin-1")))
         field.clear()
         value.clear()
 

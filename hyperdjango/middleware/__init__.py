@@ -73,9 +73,20 @@ def _async_factory(factory: Any) -> bool:
     return bool(getattr(factory, "async_capable", False))
 
 
-def compose(middlewares: list[Any], endpoint: Handler) -> Handler:
-    """The whole chain: ``middlewares[0]`` outermost, ``endpoint`` innermost."""
+def compose(
+    middlewares: list[Any],
+    endpoint: Handler,
+    guard: Callable[[Handler], Handler] | None = None,
+) -> Handler:
+    """The whole chain: ``middlewares[0]`` outermost, ``endpoint`` innermost.
+
+    ``guard``, when given, wraps each middleware's handler (the server uses it
+    to turn exceptions that have a registered handler into responses, so the
+    middleware outside sees them as it sees the view's).
+    """
     handler = endpoint
     for middleware in reversed(middlewares):
         handler = wrap(middleware, handler)
+        if guard is not None:
+            handler = guard(handler)
     return handler

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from ..exceptions import HTTPException
-from ..middleware import compose
+from ..middleware import Handler, compose
 from ..requests import Request
 from ..responses import FileResponse, Response, StreamingResponse, aiterate, to_response
 from ..routing import Route
@@ -42,7 +43,7 @@ class Dispatcher:
         self.server = server
         self.routes = routes
         self.loop = loop
-        self.chain = compose(app.middleware, self.endpoint)
+        self.chain = compose(app.middleware, self.endpoint, self.answering_errors)
         self.running: set[asyncio.Task] = set()
 
     def on_readable(self) -> None:
@@ -70,10 +71,29 @@ class Dispatcher:
             handler = self.app.exception_handler_for(exc)
             if handler is None:
                 raise
-            result = handler(request, exc)
-            if asyncio.iscoroutine(result):
-                result = await result
-            return to_response(result, "exception handler")
+            return await self.run_handler(handler, request, exc)
+
+    def answering_errors(self, inner: Handler) -> Handler:
+        """Wraps one middleware: an exception raised in it (``HTTPException(401)``
+        from an auth middleware) with a registered handler becomes that
+        handler's response, as it does when a view raises it."""
+
+        async def call(request: Request) -> Response:
+            try:
+                return await inner(request)
+            except Exception as exc:
+                handler = self.app.exception_handler_for(exc)
+                if handler is None:
+                    raise
+                return await self.run_handler(handler, request, exc)
+
+        return call
+
+    async def run_handler(self, handler: Callable[..., Any], request: Request, exc: Exception) -> Response:
+        result = handler(request, exc)
+        if asyncio.iscoroutine(result):
+            result = await result
+        return to_response(result, "exception handler")
 
     async def handle(self, raw: PendingRequest) -> None:
         route_id = raw.route_id
@@ -111,6 +131,7 @@ class Dispatcher:
     async def _stream(self, raw: PendingRequest, response: StreamingResponse) -> None:
         sender = raw.respond_stream(response.status_code, response.headers.raw())
         chunks = aiterate(response.chunks)
+        complete = False
         try:
             async for chunk in chunks:
                 if isinstance(chunk, str):
@@ -122,8 +143,12 @@ class Dispatcher:
                         break
                 elif state == _CLOSED:
                     break
+            complete = True
         finally:
-            sender.close()
+            if complete:
+                sender.close()
+            else:  # the iterator raised (or was cancelled): the client must not see a clean end
+                sender.abort()
             await chunks.aclose()
 
     async def wait_idle(self, timeout: float) -> None:

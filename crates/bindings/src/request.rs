@@ -173,7 +173,7 @@ impl PendingRequest {
 /// The body of a streamed response, chunk by chunk.
 #[pyclass(module = "hyperdjango._core", frozen)]
 pub struct StreamSender {
-    tx: Mutex<Option<mpsc::Sender<Bytes>>>,
+    tx: Mutex<Option<mpsc::Sender<std::io::Result<Bytes>>>>,
 }
 
 /// What `StreamSender.try_send` reports.
@@ -182,7 +182,7 @@ const FULL: u8 = 1;
 const CLOSED: u8 = 2;
 
 impl StreamSender {
-    fn sender(&self) -> Option<mpsc::Sender<Bytes>> {
+    fn sender(&self) -> Option<mpsc::Sender<std::io::Result<Bytes>>> {
         self.tx.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }
@@ -192,7 +192,7 @@ impl StreamSender {
     /// 0: queued; 1: the buffer is full, try `send_blocking`; 2: the client is gone.
     fn try_send(&self, chunk: &[u8]) -> u8 {
         let Some(tx) = self.sender() else { return CLOSED };
-        match tx.try_send(Bytes::copy_from_slice(chunk)) {
+        match tx.try_send(Ok(Bytes::copy_from_slice(chunk))) {
             Ok(()) => SENT,
             Err(mpsc::error::TrySendError::Full(_)) => FULL,
             Err(mpsc::error::TrySendError::Closed(_)) => CLOSED,
@@ -203,12 +203,27 @@ impl StreamSender {
     /// Call it from a worker thread, never from the event loop.
     fn send_blocking(&self, py: Python<'_>, chunk: &[u8]) -> bool {
         let Some(tx) = self.sender() else { return false };
-        let chunk = Bytes::copy_from_slice(chunk);
+        let chunk = Ok(Bytes::copy_from_slice(chunk));
         py.detach(|| tx.blocking_send(chunk).is_ok())
     }
 
     /// Ends the body.
     fn close(&self) {
         self.tx.lock().unwrap_or_else(|e| e.into_inner()).take();
+    }
+
+    /// Ends the body as failed: the server cuts the connection instead of
+    /// writing the last chunk, so the client cannot take a truncated body for
+    /// a complete one. Never blocks; later sends report the client gone.
+    fn abort(&self) {
+        let Some(tx) = self.tx.lock().unwrap_or_else(|e| e.into_inner()).take() else { return };
+        let error = || std::io::Error::other("the response stream failed");
+        if let Err(mpsc::error::TrySendError::Full(_)) = tx.try_send(Err(error())) {
+            // The client reads slowly and the buffer is full: queue the error
+            // behind the chunks from a thread of its own (this is the loop's thread).
+            std::thread::spawn(move || {
+                let _ = tx.blocking_send(Err(error()));
+            });
+        }
     }
 }

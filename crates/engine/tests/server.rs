@@ -83,7 +83,7 @@ impl Handler for Echo {
                     let (tx, rx) = mpsc::channel(4);
                     tokio::spawn(async move {
                         for chunk in ["one,", "two,", "three"] {
-                            if tx.send(Bytes::from_static(chunk.as_bytes())).await.is_err() {
+                            if tx.send(Ok(Bytes::from_static(chunk.as_bytes()))).await.is_err() {
                                 return;
                             }
                             sleep(Duration::from_millis(20)).await;

@@ -33,7 +33,9 @@ pub struct HttpRequest {
 pub enum ReplyBody {
     Full(Bytes),
     /// Chunks as they are produced; the stream ends when the sender is dropped.
-    Stream(mpsc::Receiver<Bytes>),
+    /// An `Err` item aborts the response: the connection is closed without the
+    /// final chunk, so the client sees an incomplete body rather than a short one.
+    Stream(mpsc::Receiver<std::io::Result<Bytes>>),
     /// `len` bytes of a file, read from disk by the server.
     File { path: PathBuf, len: u64 },
 }

@@ -211,7 +211,7 @@ impl Drop for FinishGuard {
 
 enum Kind {
     Full(Option<Bytes>),
-    Stream(mpsc::Receiver<Bytes>),
+    Stream(mpsc::Receiver<io::Result<Bytes>>),
     File {
         stream: ReaderStream<tokio::io::Take<tokio::fs::File>>,
         remaining: u64,
@@ -231,7 +231,7 @@ impl Body for ResponseBody {
     fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
         match &mut self.kind {
             Kind::Full(bytes) => Poll::Ready(bytes.take().filter(|b| !b.is_empty()).map(|b| Ok(Frame::data(b)))),
-            Kind::Stream(rx) => rx.poll_recv(cx).map(|chunk| chunk.map(|b| Ok(Frame::data(b)))),
+            Kind::Stream(rx) => rx.poll_recv(cx).map(|chunk| chunk.map(|b| b.map(Frame::data))),
             Kind::File { stream, remaining } => {
                 match futures_util::ready!(futures_util::Stream::poll_next(Pin::new(stream), cx)) {
                     Some(Ok(chunk)) => {
