@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from . import _core
+from .database import Database, set_default_database
 from .exceptions import HTTPException
 from .requests import Request
 from .responses import FileResponse, Response
@@ -39,9 +40,11 @@ class HyperApp(Router):
     '/api/products/3'
 
     ``app.run()`` serves it; ``hyperdjango.testing.TestClient(app)`` tests it.
-    ``max_body_size`` bounds request bodies (413 beyond it). ``database``,
-    ``task_workers`` and ``task_queue_size`` configure the database and the
-    background-task queue.
+    ``database`` is a URL (``postgres://...`` or ``sqlite:///...``; default
+    ``sqlite:///db.sqlite3``) that becomes ``app.database`` and the process
+    default (the last app created wins). ``max_body_size`` bounds request
+    bodies (413 beyond it). ``task_workers`` and ``task_queue_size`` configure
+    the background-task queue.
     """
 
     def __init__(
@@ -58,7 +61,10 @@ class HyperApp(Router):
     ) -> None:
         super().__init__()
         self.title = title
-        self.database_url = database
+        #: The app's database (SQLite in the working directory unless told otherwise);
+        #: models use it by default. It connects when the server starts.
+        self.database = Database(database or "sqlite:///db.sqlite3")
+        set_default_database(self.database)
         self.debug = debug
         self.max_body_size = max_body_size
         self.task_workers = task_workers
@@ -108,8 +114,16 @@ class HyperApp(Router):
         return None
 
     def mount_health(self, health: str = "/health", ready: str = "/ready") -> None:
-        """Adds ``/health`` (the process answers) and ``/ready`` (started and
-        every readiness check passes; 503 otherwise)."""
+        """Adds ``/health`` (the process answers) and ``/ready`` (started, the
+        database answers, and every other readiness check passes; 503 otherwise)."""
+
+        async def database(timeout: float = 2.0) -> bool:
+            try:
+                return await asyncio.wait_for(self.database.query_val("SELECT 1"), timeout) == 1
+            except Exception:
+                return False
+
+        self.readiness_checks.append(database)
 
         async def health_view(request: Request) -> Response:
             return Response.json({"status": "ok"})
@@ -211,6 +225,7 @@ class HyperApp(Router):
         router, routes = self.compile_routes()
         server_options.setdefault("max_body_size", self.max_body_size)
         server = _core.Server(router, host=host, port=port, **server_options)
+        await self.database.connect()
         await self.startup()
         bound_host, bound_port = server.start()
         dispatcher = Dispatcher(self, server, routes, loop)
@@ -228,6 +243,7 @@ class HyperApp(Router):
             loop.remove_reader(fd)
             await dispatcher.wait_idle(timeout=1.0)
             await self.shutdown()
+            await self.database.close()
             executor.shutdown(wait=False, cancel_futures=True)
             if previous_executor is not None:
                 loop.set_default_executor(previous_executor)

@@ -1,6 +1,7 @@
 //! `hyperdjango._core`: the Python face of the engine. Only wiring lives here;
 //! each Python-visible type has its own module and a stub in `hyperdjango/_core.pyi`.
 
+mod completion;
 mod convert;
 mod request;
 mod router;
@@ -10,6 +11,8 @@ use pyo3::prelude::*;
 
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<completion::LoopBridge>()?;
+    m.add_class::<completion::RustFuture>()?;
     m.add_class::<router::Router>()?;
     m.add_class::<server::Server>()?;
     m.add_class::<request::PendingRequest>()?;

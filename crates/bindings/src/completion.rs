@@ -1,0 +1,319 @@
+//! Finishing Rust work on the event loop: `LoopBridge` and `RustFuture`.
+//!
+//! A [`RustFuture`] is an awaitable that follows the `asyncio.Future`
+//! protocol, so `await`, `asyncio.gather`, `wait_for` and Task cancellation all
+//! work with it. The work behind it runs on tokio; when it ends, its outcome (plain
+//! Rust data) goes into the loop's [`LoopBridge`] queue, and the loop thread,
+//! woken at most once per batch, turns it into Python objects and runs the
+//! future's done-callbacks right there: the awaiting task resumes without
+//! another trip around the loop.
+
+use std::future::Future;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use hyperdjango_engine::bridge::{loop_queue, LoopReceiver, LoopSender, LoopWaker};
+use pyo3::exceptions::{PyOSError, PyRuntimeError};
+use pyo3::types::{PyWeakrefMethods, PyWeakrefReference};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyType};
+use tokio::runtime::Runtime;
+use tokio::task::AbortHandle;
+
+/// Turns a finished operation's Rust outcome into a Python result (or exception).
+pub(crate) type Outcome = Box<dyn FnOnce(Python<'_>) -> PyResult<Py<PyAny>> + Send>;
+
+struct Completion {
+    future: Py<RustFuture>,
+    outcome: Outcome,
+}
+
+/// Completions wait here; more than this makes the producing tokio task wait.
+const QUEUE_CAPACITY: usize = 4096;
+
+/// The tokio runtime that runs database work for this process, created on first use
+/// (never before a fork: importing an app starts nothing).
+pub(crate) fn runtime() -> &'static Runtime {
+    static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("hyperdjango-db")
+            .enable_all()
+            .build()
+            .expect("cannot start the tokio runtime")
+    })
+}
+
+/// One per event loop: where finished work waits for the loop thread.
+#[pyclass(module = "hyperdjango._core", frozen)]
+pub struct LoopBridge {
+    /// A weak reference: the loop owns the bridge (through its reader), not the reverse.
+    event_loop: Py<PyWeakrefReference>,
+    waker: Arc<LoopWaker>,
+    sender: LoopSender<Completion>,
+    receiver: Mutex<LoopReceiver<Completion>>,
+}
+
+impl LoopBridge {
+    /// Runs `work` on tokio; its result finishes the returned future on this bridge's loop.
+    pub(crate) fn spawn<'py, F>(slf: &Bound<'py, Self>, work: F) -> PyResult<Bound<'py, RustFuture>>
+    where
+        F: Future<Output = Outcome> + Send + 'static,
+    {
+        let py = slf.py();
+        let bridge = slf.get();
+        let event_loop = bridge
+            .event_loop
+            .bind(py)
+            .upgrade()
+            .ok_or_else(|| PyRuntimeError::new_err("the event loop of this bridge is gone"))?;
+        let future = Bound::new(
+            py,
+            RustFuture {
+                event_loop: event_loop.unbind(),
+                state: Mutex::new(State::Pending),
+                callbacks: Mutex::new(Vec::new()),
+                abort: Mutex::new(None),
+                blocking: std::sync::atomic::AtomicBool::new(false),
+            },
+        )?;
+        let target = future.clone().unbind();
+        let sender = bridge.sender.clone();
+        let handle = runtime().spawn(async move {
+            let outcome = work.await;
+            // The loop is gone only when the bridge was dropped; nothing awaits then.
+            let _ = sender.send(Completion { future: target, outcome }).await;
+        });
+        *future.get().abort.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle.abort_handle());
+        Ok(future)
+    }
+}
+
+#[pymethods]
+impl LoopBridge {
+    #[new]
+    fn new(event_loop: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let event_loop = PyWeakrefReference::new(event_loop)?.unbind();
+        let waker = Arc::new(LoopWaker::new().map_err(|e| PyOSError::new_err(e.to_string()))?);
+        let (sender, receiver) = loop_queue(QUEUE_CAPACITY, waker.clone());
+        Ok(LoopBridge {
+            event_loop,
+            waker,
+            sender,
+            receiver: Mutex::new(receiver),
+        })
+    }
+
+    /// The eventfd to watch with `loop.add_reader(fileno, bridge.drain)`.
+    fn fileno(&self) -> i32 {
+        self.waker.fd()
+    }
+
+    /// Finishes every waiting future and runs its callbacks (on the loop thread).
+    fn drain(&self, py: Python<'_>) -> PyResult<()> {
+        self.waker.take();
+        loop {
+            let batch = self.receiver.lock().unwrap_or_else(|e| e.into_inner()).drain(256);
+            let more = batch.len() == 256;
+            for Completion { future, outcome } in batch {
+                let result = outcome(py);
+                future.get().finish(py, future.bind(py), result, false)?;
+            }
+            if !more {
+                return Ok(());
+            }
+        }
+    }
+}
+
+enum State {
+    Pending,
+    Result(Py<PyAny>),
+    Error(PyErr),
+    Cancelled,
+}
+
+static CANCELLED_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static INVALID_STATE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+
+fn cancelled_error(py: Python<'_>) -> PyResult<PyErr> {
+    let ty = CANCELLED_ERROR.import(py, "asyncio", "CancelledError")?;
+    Ok(PyErr::from_type(ty.clone(), ()))
+}
+
+/// An awaitable result of Rust work, compatible with `asyncio.Future`.
+#[pyclass(module = "hyperdjango._core", frozen)]
+pub struct RustFuture {
+    event_loop: Py<PyAny>,
+    state: Mutex<State>,
+    callbacks: Mutex<Vec<(Py<PyAny>, Option<Py<PyAny>>)>>,
+    abort: Mutex<Option<AbortHandle>>,
+    blocking: std::sync::atomic::AtomicBool,
+}
+
+impl RustFuture {
+    /// Sets the outcome and runs the callbacks now (`immediate`: from the
+    /// bridge's drain) or through `call_soon` (cancellation, late callbacks).
+    fn finish(&self, py: Python<'_>, slf: &Bound<'_, Self>, result: PyResult<Py<PyAny>>, schedule: bool) -> PyResult<()> {
+        {
+            let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            if !matches!(*state, State::Pending) {
+                return Ok(()); // cancelled meanwhile: the late outcome is dropped
+            }
+            *state = match result {
+                Ok(value) => State::Result(value),
+                Err(err) => State::Error(err),
+            };
+        }
+        self.run_callbacks(py, slf, schedule)
+    }
+
+    fn run_callbacks(&self, py: Python<'_>, slf: &Bound<'_, Self>, schedule: bool) -> PyResult<()> {
+        let callbacks = std::mem::take(&mut *self.callbacks.lock().unwrap_or_else(|e| e.into_inner()));
+        let event_loop = self.event_loop.bind(py);
+        for (callback, context) in callbacks {
+            if schedule {
+                let kwargs = PyDict::new(py);
+                kwargs.set_item("context", context)?;
+                event_loop.call_method("call_soon", (callback, slf), Some(&kwargs))?;
+                continue;
+            }
+            let outcome = match &context {
+                Some(ctx) => ctx.bind(py).call_method1("run", (callback.bind(py), slf)),
+                None => callback.bind(py).call1((slf,)),
+            };
+            if let Err(err) = outcome {
+                // As asyncio's Handle does: report, never break the loop.
+                let report = PyDict::new(py);
+                report.set_item("message", "Exception in a RustFuture callback")?;
+                report.set_item("exception", err.value(py))?;
+                report.set_item("future", slf)?;
+                event_loop.call_method1("call_exception_handler", (report,))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[pymethods]
+impl RustFuture {
+    #[getter]
+    fn _asyncio_future_blocking(&self) -> bool {
+        self.blocking.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    #[setter(_asyncio_future_blocking)]
+    fn set_blocking(&self, value: bool) {
+        self.blocking.store(value, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn get_loop(&self, py: Python<'_>) -> Py<PyAny> {
+        self.event_loop.clone_ref(py)
+    }
+
+    fn done(&self) -> bool {
+        !matches!(*self.state.lock().unwrap_or_else(|e| e.into_inner()), State::Pending)
+    }
+
+    fn cancelled(&self) -> bool {
+        matches!(*self.state.lock().unwrap_or_else(|e| e.into_inner()), State::Cancelled)
+    }
+
+    fn result(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        match &*self.state.lock().unwrap_or_else(|e| e.into_inner()) {
+            State::Result(value) => Ok(value.clone_ref(py)),
+            State::Error(err) => Err(err.clone_ref(py)),
+            State::Cancelled => Err(cancelled_error(py)?),
+            State::Pending => {
+                let ty = INVALID_STATE.import(py, "asyncio", "InvalidStateError")?;
+                Err(PyErr::from_type(ty.clone(), "Result is not ready."))
+            }
+        }
+    }
+
+    fn exception(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        match &*self.state.lock().unwrap_or_else(|e| e.into_inner()) {
+            State::Result(_) => Ok(None),
+            State::Error(err) => Ok(Some(err.value(py).clone().into_any().unbind())),
+            State::Cancelled => Err(cancelled_error(py)?),
+            State::Pending => {
+                let ty = INVALID_STATE.import(py, "asyncio", "InvalidStateError")?;
+                Err(PyErr::from_type(ty.clone(), "Exception is not set."))
+            }
+        }
+    }
+
+    #[pyo3(signature = (callback, *, context = None))]
+    fn add_done_callback(slf: &Bound<'_, Self>, callback: Py<PyAny>, context: Option<Py<PyAny>>) -> PyResult<()> {
+        let this = slf.get();
+        if this.done() {
+            this.callbacks.lock().unwrap_or_else(|e| e.into_inner()).push((callback, context));
+            return this.run_callbacks(slf.py(), slf, true);
+        }
+        this.callbacks.lock().unwrap_or_else(|e| e.into_inner()).push((callback, context));
+        Ok(())
+    }
+
+    fn remove_done_callback(&self, py: Python<'_>, callback: &Bound<'_, PyAny>) -> PyResult<usize> {
+        let mut callbacks = self.callbacks.lock().unwrap_or_else(|e| e.into_inner());
+        let before = callbacks.len();
+        let mut kept = Vec::with_capacity(before);
+        for (cb, ctx) in callbacks.drain(..) {
+            if cb.bind(py).eq(callback)? {
+                continue;
+            }
+            kept.push((cb, ctx));
+        }
+        *callbacks = kept;
+        Ok(before - callbacks.len())
+    }
+
+    /// Cancels the work (dropping it on tokio cancels the query server-side).
+    #[pyo3(signature = (msg = None))]
+    fn cancel(slf: &Bound<'_, Self>, msg: Option<Py<PyAny>>) -> PyResult<bool> {
+        let _ = msg;
+        let this = slf.get();
+        {
+            let mut state = this.state.lock().unwrap_or_else(|e| e.into_inner());
+            if !matches!(*state, State::Pending) {
+                return Ok(false);
+            }
+            *state = State::Cancelled;
+        }
+        if let Some(handle) = this.abort.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            handle.abort();
+        }
+        this.run_callbacks(slf.py(), slf, true)?;
+        Ok(true)
+    }
+
+    fn __await__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
+        slf
+    }
+
+    fn __iter__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
+        slf
+    }
+
+    fn __next__(slf: &Bound<'_, Self>) -> PyResult<Option<Py<PyAny>>> {
+        let this = slf.get();
+        if !this.done() {
+            this.blocking.store(true, std::sync::atomic::Ordering::Relaxed);
+            return Ok(Some(slf.clone().into_any().unbind()));
+        }
+        let value = this.result(slf.py())?;
+        Err(pyo3::exceptions::PyStopIteration::new_err((value,)))
+    }
+
+    fn __repr__(&self) -> String {
+        let state = match &*self.state.lock().unwrap_or_else(|e| e.into_inner()) {
+            State::Pending => "pending",
+            State::Result(_) => "finished",
+            State::Error(_) => "failed",
+            State::Cancelled => "cancelled",
+        };
+        format!("<RustFuture {state}>")
+    }
+}
+

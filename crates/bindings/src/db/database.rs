@@ -1,0 +1,385 @@
+//! `hyperdjango._core.Database`, `Transaction` and `Cursor`.
+//!
+//! Every method takes the caller's `LoopBridge` and returns a `RustFuture`:
+//! the work runs on tokio, the rows are collected there in full, and they
+//! become Python objects once, on the loop thread.
+
+use std::sync::Arc;
+
+use hyperdjango_engine::db::{self, DbError, ErrorKind, Isolation, Rows, Value};
+use pyo3::prelude::*;
+use pyo3::types::PyList;
+use tokio::sync::Mutex as AsyncMutex;
+
+use super::errors;
+use super::values::{params_from_py, rows_to_py, value_to_py};
+use crate::completion::{LoopBridge, Outcome, RustFuture};
+
+/// Where statements go: the database's shared connections, or one transaction.
+#[derive(Clone)]
+enum Target {
+    Pool { url: Arc<str>, handle: Handle },
+    Transaction(Arc<db::Transaction>),
+}
+
+impl Target {
+    async fn query(&self, sql: &str, params: Vec<Value>) -> Result<Rows, DbError> {
+        match self {
+            Target::Pool { url, handle } => connected(url, handle).await?.query(sql, params).await,
+            Target::Transaction(tx) => tx.query(sql, params).await,
+        }
+    }
+
+    async fn execute(&self, sql: &str, params: Vec<Value>) -> Result<u64, DbError> {
+        match self {
+            Target::Pool { url, handle } => connected(url, handle).await?.execute(sql, params).await,
+            Target::Transaction(tx) => tx.execute(sql, params).await,
+        }
+    }
+
+    async fn execute_many(&self, sql: &str, rows: Vec<Vec<Value>>) -> Result<u64, DbError> {
+        match self {
+            Target::Pool { url, handle } => connected(url, handle).await?.execute_many(sql, rows).await,
+            Target::Transaction(tx) => tx.execute_many(sql, rows).await,
+        }
+    }
+
+    async fn pipeline(&self, stmts: Vec<(String, Vec<Value>)>) -> Result<db::PipelineResults, DbError> {
+        match self {
+            Target::Pool { url, handle } => connected(url, handle).await?.pipeline(stmts).await,
+            Target::Transaction(tx) => tx.pipeline(stmts).await,
+        }
+    }
+
+    async fn cursor(&self, sql: &str, params: Vec<Value>, chunk: u32) -> Result<db::Cursor, DbError> {
+        match self {
+            Target::Pool { url, handle } => connected(url, handle).await?.cursor(sql, params, chunk).await,
+            Target::Transaction(tx) => tx.cursor(sql, params, chunk).await,
+        }
+    }
+}
+
+/// The connected database, or none before the first use and after `close()`.
+type Handle = Arc<AsyncMutex<Option<db::Database>>>;
+
+/// The database, connected on first use (`connect()` is idempotent). The lock
+/// is held only to connect or to clone the handle, never during a statement.
+async fn connected(url: &str, handle: &Handle) -> Result<db::Database, DbError> {
+    let mut guard = handle.lock().await;
+    if let Some(db) = &*guard {
+        return Ok(db.clone());
+    }
+    let db = db::Database::connect(url).await?;
+    *guard = Some(db.clone());
+    Ok(db)
+}
+
+/// What a finished statement becomes in Python.
+#[derive(Clone, Copy)]
+enum Shape {
+    /// `list[Row]`
+    All,
+    /// `Row | None`
+    One,
+    /// the first column of the first row, or None
+    Val,
+}
+
+fn rows_outcome(result: Result<Rows, DbError>, shape: Shape) -> Outcome {
+    Box::new(move |py| match result {
+        Err(err) => Err(errors::to_py(py, &err)),
+        Ok(rows) => match shape {
+            Shape::All => Ok(rows_to_py(py, rows)?.into_any().unbind()),
+            Shape::One => {
+                let list = rows_to_py(py, Rows { rows: rows.rows.into_iter().take(1).collect(), ..rows })?;
+                Ok(match list.len() {
+                    0 => py.None(),
+                    _ => list.get_item(0)?.unbind(),
+                })
+            }
+            Shape::Val => Ok(match rows.rows.into_iter().next().and_then(|r| r.into_iter().next()) {
+                Some(v) => value_to_py(py, &v)?.unbind(),
+                None => py.None(),
+            }),
+        },
+    })
+}
+
+fn unit_outcome(result: Result<(), DbError>) -> Outcome {
+    Box::new(move |py| result.map(|()| py.None()).map_err(|e| errors::to_py(py, &e)))
+}
+
+fn count_outcome(result: Result<u64, DbError>) -> Outcome {
+    Box::new(move |py| match result {
+        Ok(n) => Ok(n.into_pyobject(py)?.into_any().unbind()),
+        Err(e) => Err(errors::to_py(py, &e)),
+    })
+}
+
+fn pipeline_outcome(result: Result<db::PipelineResults, DbError>) -> Outcome {
+    Box::new(move |py| {
+        let results = result.map_err(|e| errors::to_py(py, &e))?;
+        let list = PyList::empty(py);
+        for entry in results {
+            match entry {
+                Ok(rows) => list.append(rows_to_py(py, rows)?)?,
+                // As gather(..., return_exceptions=True): the exception instance.
+                Err(err) => list.append(errors::to_py(py, &err).into_value(py))?,
+            }
+        }
+        Ok(list.into_any().unbind())
+    })
+}
+
+fn statements_from_py(statements: &Bound<'_, PyAny>) -> PyResult<Vec<(String, Vec<Value>)>> {
+    statements
+        .try_iter()?
+        .map(|item| {
+            let item = item?;
+            if let Ok(sql) = item.extract::<String>() {
+                return Ok((sql, Vec::new()));
+            }
+            let (sql, params): (String, Bound<'_, PyAny>) = item.extract()?;
+            Ok((sql, params_from_py(&params)?))
+        })
+        .collect()
+}
+
+/// The statement methods shared by `Database` and `Transaction`.
+macro_rules! statement_methods {
+    ($ty:ty) => {
+        #[pymethods]
+        impl $ty {
+            /// Every row: `list[Row]`.
+            fn query<'py>(&self, bridge: &Bound<'py, LoopBridge>, sql: String, params: &Bound<'py, PyAny>) -> PyResult<Bound<'py, RustFuture>> {
+                self.rows(bridge, sql, params, Shape::All)
+            }
+
+            /// The first row, or None.
+            fn query_one<'py>(&self, bridge: &Bound<'py, LoopBridge>, sql: String, params: &Bound<'py, PyAny>) -> PyResult<Bound<'py, RustFuture>> {
+                self.rows(bridge, sql, params, Shape::One)
+            }
+
+            /// The first column of the first row, or None.
+            fn query_val<'py>(&self, bridge: &Bound<'py, LoopBridge>, sql: String, params: &Bound<'py, PyAny>) -> PyResult<Bound<'py, RustFuture>> {
+                self.rows(bridge, sql, params, Shape::Val)
+            }
+
+            /// The number of rows affected.
+            fn execute<'py>(&self, bridge: &Bound<'py, LoopBridge>, sql: String, params: &Bound<'py, PyAny>) -> PyResult<Bound<'py, RustFuture>> {
+                let params = params_from_py(params)?;
+                let target = self.target();
+                LoopBridge::spawn(bridge, async move { count_outcome(target.execute(&sql, params).await.map_err(|e| e.with_sql(&sql))) })
+            }
+
+            /// One statement for many parameter rows; the total affected.
+            fn execute_many<'py>(&self, bridge: &Bound<'py, LoopBridge>, sql: String, rows: &Bound<'py, PyAny>) -> PyResult<Bound<'py, RustFuture>> {
+                let rows = rows.try_iter()?.map(|r| params_from_py(&r?)).collect::<PyResult<Vec<_>>>()?;
+                let target = self.target();
+                LoopBridge::spawn(bridge, async move { count_outcome(target.execute_many(&sql, rows).await.map_err(|e| e.with_sql(&sql))) })
+            }
+
+            /// Statements `(sql, params)` (or plain strings) in one round trip; each
+            /// entry is that statement's rows or its exception.
+            fn pipeline<'py>(&self, bridge: &Bound<'py, LoopBridge>, statements: &Bound<'py, PyAny>) -> PyResult<Bound<'py, RustFuture>> {
+                let statements = statements_from_py(statements)?;
+                let target = self.target();
+                LoopBridge::spawn(bridge, async move { pipeline_outcome(target.pipeline(statements).await) })
+            }
+
+            /// A cursor streaming `chunk_size` rows at a time.
+            fn cursor<'py>(&self, bridge: &Bound<'py, LoopBridge>, sql: String, params: &Bound<'py, PyAny>, chunk_size: u32) -> PyResult<Bound<'py, RustFuture>> {
+                let params = params_from_py(params)?;
+                let target = self.target();
+                LoopBridge::spawn(bridge, async move {
+                    let result = target.cursor(&sql, params, chunk_size.max(1)).await.map_err(|e| e.with_sql(&sql));
+                    Box::new(move |py: Python<'_>| match result {
+                        Ok(cursor) => Ok(Py::new(py, Cursor { inner: Arc::new(AsyncMutex::new(Some(cursor))) })?.into_any()),
+                        Err(e) => Err(errors::to_py(py, &e)),
+                    }) as Outcome
+                })
+            }
+        }
+
+        impl $ty {
+            fn rows<'py>(&self, bridge: &Bound<'py, LoopBridge>, sql: String, params: &Bound<'py, PyAny>, shape: Shape) -> PyResult<Bound<'py, RustFuture>> {
+                let params = params_from_py(params)?;
+                let target = self.target();
+                LoopBridge::spawn(bridge, async move { rows_outcome(target.query(&sql, params).await.map_err(|e| e.with_sql(&sql)), shape) })
+            }
+        }
+    };
+}
+
+/// A database URL and its connections.
+#[pyclass(module = "hyperdjango._core", frozen)]
+pub struct Database {
+    url: Arc<str>,
+    handle: Handle,
+    vendor: &'static str,
+}
+
+impl Database {
+    fn target(&self) -> Target {
+        Target::Pool { url: self.url.clone(), handle: self.handle.clone() }
+    }
+}
+
+statement_methods!(Database);
+
+#[pymethods]
+impl Database {
+    #[new]
+    fn new(url: String) -> PyResult<Self> {
+        let vendor = db::backend_of(&url).map_err(|e| pyo3::exceptions::PyValueError::new_err(e.message))?;
+        Ok(Database { url: url.into(), handle: Arc::new(AsyncMutex::new(None)), vendor })
+    }
+
+    /// `"postgresql"` or `"sqlite"`.
+    #[getter]
+    fn vendor(&self) -> &'static str {
+        self.vendor
+    }
+
+    #[getter]
+    fn connected(&self) -> bool {
+        self.handle.try_lock().map(|db| db.is_some()).unwrap_or(true)
+    }
+
+    /// Opens the pool (idempotent).
+    fn connect<'py>(&self, bridge: &Bound<'py, LoopBridge>) -> PyResult<Bound<'py, RustFuture>> {
+        let (url, handle) = (self.url.clone(), self.handle.clone());
+        LoopBridge::spawn(bridge, async move { unit_outcome(connected(&url, &handle).await.map(|_| ())) })
+    }
+
+    /// Closes every connection; the next statement connects again.
+    fn close<'py>(&self, bridge: &Bound<'py, LoopBridge>) -> PyResult<Bound<'py, RustFuture>> {
+        let handle = self.handle.clone();
+        LoopBridge::spawn(bridge, async move {
+            let db = handle.lock().await.take();
+            if let Some(db) = db {
+                db.close().await;
+            }
+            unit_outcome(Ok(()))
+        })
+    }
+
+    /// Starts a transaction on a connection of its own.
+    #[pyo3(signature = (bridge, isolation = None, read_only = false))]
+    fn begin<'py>(&self, bridge: &Bound<'py, LoopBridge>, isolation: Option<&str>, read_only: bool) -> PyResult<Bound<'py, RustFuture>> {
+        let isolation = match isolation {
+            None => None,
+            Some(name) => Some(Isolation::parse(name).ok_or_else(|| {
+                pyo3::exceptions::PyValueError::new_err(format!(
+                    "unknown isolation level {name:?}: use read_uncommitted, read_committed, repeatable_read or serializable"
+                ))
+            })?),
+        };
+        let (url, handle) = (self.url.clone(), self.handle.clone());
+        LoopBridge::spawn(bridge, async move {
+            let result = match connected(&url, &handle).await {
+                Ok(db) => db.begin(isolation, read_only).await,
+                Err(e) => Err(e),
+            };
+            Box::new(move |py: Python<'_>| match result {
+                Ok(tx) => Ok(Py::new(py, Transaction { inner: Arc::new(tx) })?.into_any()),
+                Err(e) => Err(errors::to_py(py, &e)),
+            }) as Outcome
+        })
+    }
+}
+
+/// A transaction: statements run on its connection, one after another.
+#[pyclass(module = "hyperdjango._core", frozen)]
+pub struct Transaction {
+    inner: Arc<db::Transaction>,
+}
+
+impl Transaction {
+    fn target(&self) -> Target {
+        Target::Transaction(self.inner.clone())
+    }
+
+    fn control<'py>(&self, bridge: &Bound<'py, LoopBridge>, op: Control, name: String) -> PyResult<Bound<'py, RustFuture>> {
+        let tx = self.inner.clone();
+        LoopBridge::spawn(bridge, async move {
+            let result = match op {
+                Control::Savepoint => tx.savepoint(&name).await,
+                Control::Release => tx.release(&name).await,
+                Control::RollbackTo => tx.rollback_to(&name).await,
+                Control::Commit => tx.commit().await,
+                Control::Rollback => tx.rollback().await,
+            };
+            unit_outcome(result)
+        })
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Control {
+    Savepoint,
+    Release,
+    RollbackTo,
+    Commit,
+    Rollback,
+}
+
+statement_methods!(Transaction);
+
+#[pymethods]
+impl Transaction {
+    fn savepoint<'py>(&self, bridge: &Bound<'py, LoopBridge>, name: String) -> PyResult<Bound<'py, RustFuture>> {
+        self.control(bridge, Control::Savepoint, name)
+    }
+
+    fn release<'py>(&self, bridge: &Bound<'py, LoopBridge>, name: String) -> PyResult<Bound<'py, RustFuture>> {
+        self.control(bridge, Control::Release, name)
+    }
+
+    fn rollback_to<'py>(&self, bridge: &Bound<'py, LoopBridge>, name: String) -> PyResult<Bound<'py, RustFuture>> {
+        self.control(bridge, Control::RollbackTo, name)
+    }
+
+    fn commit<'py>(&self, bridge: &Bound<'py, LoopBridge>) -> PyResult<Bound<'py, RustFuture>> {
+        self.control(bridge, Control::Commit, String::new())
+    }
+
+    fn rollback<'py>(&self, bridge: &Bound<'py, LoopBridge>) -> PyResult<Bound<'py, RustFuture>> {
+        self.control(bridge, Control::Rollback, String::new())
+    }
+}
+
+/// Rows streamed in chunks; `fetch` gives `list[Row]` or None at the end.
+#[pyclass(module = "hyperdjango._core", frozen)]
+pub struct Cursor {
+    inner: Arc<AsyncMutex<Option<db::Cursor>>>,
+}
+
+#[pymethods]
+impl Cursor {
+    fn fetch<'py>(&self, bridge: &Bound<'py, LoopBridge>) -> PyResult<Bound<'py, RustFuture>> {
+        let inner = self.inner.clone();
+        LoopBridge::spawn(bridge, async move {
+            let mut guard = inner.lock().await;
+            let result = match guard.as_mut() {
+                Some(cursor) => cursor.fetch().await,
+                None => Err(DbError::new(ErrorKind::Interface, "the cursor is closed")),
+            };
+            Box::new(move |py: Python<'_>| match result {
+                Ok(Some(rows)) => Ok(rows_to_py(py, rows)?.into_any().unbind()),
+                Ok(None) => Ok(py.None()),
+                Err(e) => Err(errors::to_py(py, &e)),
+            }) as Outcome
+        })
+    }
+
+    fn close<'py>(&self, bridge: &Bound<'py, LoopBridge>) -> PyResult<Bound<'py, RustFuture>> {
+        let inner = self.inner.clone();
+        LoopBridge::spawn(bridge, async move {
+            if let Some(cursor) = inner.lock().await.take() {
+                cursor.close().await;
+            }
+            unit_outcome(Ok(()))
+        })
+    }
+}

@@ -1,0 +1,144 @@
+//! `hyperdjango._core.Row`: one result row, by name, index or attribute.
+
+use std::sync::Arc;
+
+use pyo3::exceptions::{PyAttributeError, PyIndexError, PyKeyError, PyTypeError};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PySlice, PyString, PyTuple};
+
+/// The column names of a result, shared by all its rows.
+pub(crate) struct Columns {
+    pub names: Py<PyTuple>,
+    pub index: Py<PyDict>,
+}
+
+impl Columns {
+    pub(crate) fn new(py: Python<'_>, names: &[String]) -> PyResult<Arc<Columns>> {
+        let index = PyDict::new(py);
+        // The first of two equal names wins, as in asyncpg and psycopg.
+        for (i, name) in names.iter().enumerate().rev() {
+            index.set_item(name, i)?;
+        }
+        Ok(Arc::new(Columns {
+            names: PyTuple::new(py, names)?.unbind(),
+            index: index.unbind(),
+        }))
+    }
+}
+
+/// A row: `row["name"]`, `row[0]`, `row.name`, `dict(row)`, `len(row)`;
+/// iterating gives the values in column order, like a tuple.
+#[pyclass(module = "hyperdjango._core", frozen, sequence)]
+pub struct Row {
+    columns: Arc<Columns>,
+    values: Py<PyTuple>,
+}
+
+impl Row {
+    pub(crate) fn new(columns: Arc<Columns>, values: Py<PyTuple>) -> Self {
+        Row { columns, values }
+    }
+
+    fn position(&self, py: Python<'_>, name: &Bound<'_, PyString>) -> PyResult<Option<usize>> {
+        match self.columns.index.bind(py).get_item(name)? {
+            Some(i) => Ok(Some(i.extract()?)),
+            None => Ok(None),
+        }
+    }
+}
+
+#[pymethods]
+impl Row {
+    fn __getitem__<'py>(&self, py: Python<'py>, key: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        let values = self.values.bind(py);
+        if let Ok(name) = key.cast::<PyString>() {
+            return match self.position(py, name)? {
+                Some(i) => values.get_item(i),
+                None => Err(PyKeyError::new_err(format!(
+                    "no column {name:?}; the columns are {}",
+                    self.columns.names.bind(py).repr()?
+                ))),
+            };
+        }
+        if key.is_instance_of::<PySlice>() {
+            return values.as_any().get_item(key);
+        }
+        let index: isize = key
+            .extract()
+            .map_err(|_| PyTypeError::new_err("a row is indexed by column name or position"))?;
+        let len = values.len() as isize;
+        let i = if index < 0 { index + len } else { index };
+        if i < 0 || i >= len {
+            return Err(PyIndexError::new_err("row index out of range"));
+        }
+        values.get_item(i as usize)
+    }
+
+    fn __getattr__<'py>(&self, py: Python<'py>, name: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyAny>> {
+        match self.position(py, name)? {
+            Some(i) => self.values.bind(py).get_item(i),
+            None => Err(PyAttributeError::new_err(format!("the row has no column {name:?}"))),
+        }
+    }
+
+    fn __len__(&self, py: Python<'_>) -> usize {
+        self.values.bind(py).len()
+    }
+
+    fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        Ok(self.values.bind(py).as_any().try_iter()?.into_any())
+    }
+
+    fn __contains__(&self, py: Python<'_>, name: &Bound<'_, PyAny>) -> PyResult<bool> {
+        self.columns.index.bind(py).contains(name)
+    }
+
+    /// The column names, so `dict(row)` works.
+    fn keys<'py>(&self, py: Python<'py>) -> Bound<'py, PyTuple> {
+        self.columns.names.bind(py).clone()
+    }
+
+    fn values<'py>(&self, py: Python<'py>) -> Bound<'py, PyTuple> {
+        self.values.bind(py).clone()
+    }
+
+    fn items<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let names = self.columns.names.bind(py);
+        let pairs = names
+            .iter()
+            .zip(self.values.bind(py).iter())
+            .map(|(k, v)| PyTuple::new(py, [k, v]))
+            .collect::<PyResult<Vec<_>>>()?;
+        PyList::new(py, pairs)
+    }
+
+    #[pyo3(signature = (name, default = None))]
+    fn get<'py>(&self, py: Python<'py>, name: &Bound<'py, PyString>, default: Option<Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyAny>> {
+        match self.position(py, name)? {
+            Some(i) => self.values.bind(py).get_item(i),
+            None => Ok(default.unwrap_or_else(|| py.None().into_bound(py))),
+        }
+    }
+
+    fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<bool> {
+        if let Ok(row) = other.cast::<Row>() {
+            let row = row.get();
+            return Ok(self.columns.names.bind(py).eq(row.columns.names.bind(py))?
+                && self.values.bind(py).eq(row.values.bind(py))?);
+        }
+        // A row equals the tuple of its values, as asyncpg's Record does.
+        self.values.bind(py).eq(other)
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let parts = self
+            .columns
+            .names
+            .bind(py)
+            .iter()
+            .zip(self.values.bind(py).iter())
+            .map(|(k, v)| Ok(format!("{}={}", k.str()?, v.repr()?)))
+            .collect::<PyResult<Vec<_>>>()?;
+        Ok(format!("<Row {}>", parts.join(" ")))
+    }
+}

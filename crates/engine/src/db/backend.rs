@@ -1,0 +1,158 @@
+//! One database handle over either backend, chosen by the URL's scheme.
+
+use super::postgres::{PgConfig, PgCursor, PgDatabase, PgTransaction};
+use super::sqlite::{SqliteConfig, SqliteCursor, SqliteDatabase, SqliteTransaction};
+use super::{DbError, ErrorKind, Isolation, Rows, Value};
+
+/// A connected database: PostgreSQL or SQLite.
+#[derive(Clone)]
+pub enum Database {
+    Postgres(PgDatabase),
+    Sqlite(SqliteDatabase),
+}
+
+/// A transaction holding one connection until commit or rollback.
+pub enum Transaction {
+    Postgres(PgTransaction),
+    Sqlite(SqliteTransaction),
+}
+
+/// A server-side cursor (PostgreSQL) or a streaming statement (SQLite).
+pub enum Cursor {
+    Postgres(PgCursor),
+    Sqlite(SqliteCursor),
+}
+
+/// The results of a pipeline: one entry per statement, in order.
+pub type PipelineResults = Vec<Result<Rows, DbError>>;
+
+/// Which backend a URL names.
+pub fn backend_of(url: &str) -> Result<&'static str, DbError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok("postgresql")
+    } else if url.starts_with("sqlite:") {
+        Ok("sqlite")
+    } else {
+        Err(DbError::new(
+            ErrorKind::Interface,
+            format!("unsupported database URL {url:?}: use postgres://, postgresql:// or sqlite://"),
+        ))
+    }
+}
+
+/// Calls the same method on whichever backend `$self` holds.
+macro_rules! dispatch {
+    ($self:expr, $enum:ident, $inner:ident => $call:expr) => {
+        match $self {
+            $enum::Postgres($inner) => $call,
+            $enum::Sqlite($inner) => $call,
+        }
+    };
+}
+
+impl Database {
+    /// Connects to `postgres://...`, `postgresql://...` or `sqlite://...`.
+    pub async fn connect(url: &str) -> Result<Database, DbError> {
+        match backend_of(url)? {
+            "postgresql" => Ok(Database::Postgres(PgDatabase::connect(PgConfig::from_url(url)?).await?)),
+            _ => Ok(Database::Sqlite(SqliteDatabase::connect(SqliteConfig::from_url(url)?).await?)),
+        }
+    }
+
+    pub fn vendor(&self) -> &'static str {
+        match self {
+            Database::Postgres(_) => "postgresql",
+            Database::Sqlite(_) => "sqlite",
+        }
+    }
+
+    pub async fn close(&self) {
+        dispatch!(self, Database, db => db.close().await)
+    }
+
+    pub async fn query(&self, sql: &str, params: Vec<Value>) -> Result<Rows, DbError> {
+        dispatch!(self, Database, db => db.query(sql, params).await)
+    }
+
+    pub async fn execute(&self, sql: &str, params: Vec<Value>) -> Result<u64, DbError> {
+        dispatch!(self, Database, db => db.execute(sql, params).await)
+    }
+
+    pub async fn execute_many(&self, sql: &str, rows: Vec<Vec<Value>>) -> Result<u64, DbError> {
+        dispatch!(self, Database, db => db.execute_many(sql, rows).await)
+    }
+
+    pub async fn pipeline(&self, stmts: Vec<(String, Vec<Value>)>) -> Result<PipelineResults, DbError> {
+        dispatch!(self, Database, db => db.pipeline(stmts).await)
+    }
+
+    pub async fn begin(&self, isolation: Option<Isolation>, read_only: bool) -> Result<Transaction, DbError> {
+        match self {
+            Database::Postgres(db) => db.begin(isolation, read_only).await.map(Transaction::Postgres),
+            Database::Sqlite(db) => db.begin(isolation, read_only).await.map(Transaction::Sqlite),
+        }
+    }
+
+    pub async fn cursor(&self, sql: &str, params: Vec<Value>, chunk_size: u32) -> Result<Cursor, DbError> {
+        match self {
+            Database::Postgres(db) => db.cursor(sql, params, chunk_size).await.map(Cursor::Postgres),
+            Database::Sqlite(db) => db.cursor(sql, params, chunk_size).await.map(Cursor::Sqlite),
+        }
+    }
+}
+
+impl Transaction {
+    pub async fn query(&self, sql: &str, params: Vec<Value>) -> Result<Rows, DbError> {
+        dispatch!(self, Transaction, tx => tx.query(sql, params).await)
+    }
+
+    pub async fn execute(&self, sql: &str, params: Vec<Value>) -> Result<u64, DbError> {
+        dispatch!(self, Transaction, tx => tx.execute(sql, params).await)
+    }
+
+    pub async fn execute_many(&self, sql: &str, rows: Vec<Vec<Value>>) -> Result<u64, DbError> {
+        dispatch!(self, Transaction, tx => tx.execute_many(sql, rows).await)
+    }
+
+    pub async fn pipeline(&self, stmts: Vec<(String, Vec<Value>)>) -> Result<PipelineResults, DbError> {
+        dispatch!(self, Transaction, tx => tx.pipeline(stmts).await)
+    }
+
+    pub async fn cursor(&self, sql: &str, params: Vec<Value>, chunk_size: u32) -> Result<Cursor, DbError> {
+        match self {
+            Transaction::Postgres(tx) => tx.cursor(sql, params, chunk_size).await.map(Cursor::Postgres),
+            Transaction::Sqlite(tx) => tx.cursor(sql, params, chunk_size).await.map(Cursor::Sqlite),
+        }
+    }
+
+    pub async fn savepoint(&self, name: &str) -> Result<(), DbError> {
+        dispatch!(self, Transaction, tx => tx.savepoint(name).await)
+    }
+
+    pub async fn release(&self, name: &str) -> Result<(), DbError> {
+        dispatch!(self, Transaction, tx => tx.release(name).await)
+    }
+
+    pub async fn rollback_to(&self, name: &str) -> Result<(), DbError> {
+        dispatch!(self, Transaction, tx => tx.rollback_to(name).await)
+    }
+
+    pub async fn commit(&self) -> Result<(), DbError> {
+        dispatch!(self, Transaction, tx => tx.commit().await)
+    }
+
+    pub async fn rollback(&self) -> Result<(), DbError> {
+        dispatch!(self, Transaction, tx => tx.rollback().await)
+    }
+}
+
+impl Cursor {
+    /// The next chunk of rows; `None` once the result is exhausted.
+    pub async fn fetch(&mut self) -> Result<Option<Rows>, DbError> {
+        dispatch!(self, Cursor, c => c.fetch().await)
+    }
+
+    pub async fn close(self) {
+        dispatch!(self, Cursor, c => c.close().await)
+    }
+}

@@ -1,0 +1,156 @@
+"""Database: one URL, its connections, and the statements sent to it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
+
+from .. import _core
+from ..serving.bridge import loop_bridge
+
+if TYPE_CHECKING:
+    from .transactions import Atomic, TransactionState
+
+Row = _core.Row
+
+#: on_commit coroutines started outside a transaction, kept alive until done.
+_background: set[asyncio.Task] = set()
+
+#: The database models use when they name none: set by ``HyperApp(database=...)``.
+_default: Database | None = None
+
+
+def default_database() -> Database:
+    """The process default database (the last ``HyperApp`` created sets it)."""
+    if _default is None:
+        raise RuntimeError("no default database: create a HyperApp(database=...) or a Database(url) first")
+    return _default
+
+
+def set_default_database(database: Database) -> None:
+    global _default
+    _default = database
+
+
+class Database:
+    """A PostgreSQL or SQLite database, used from async code.
+
+    >>> import asyncio
+    >>> from hyperdjango.database import Database
+    >>> async def main():
+    ...     db = Database("sqlite://:memory:")
+    ...     await db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)")
+    ...     await db.execute("INSERT INTO t (name) VALUES ($1), ($2)", "a", "b")
+    ...     row = await db.query_one("SELECT id, name FROM t WHERE name = $1", "b")
+    ...     await db.close()
+    ...     return row["id"], row.name, dict(row)
+    >>> asyncio.run(main())
+    (2, 'b', {'id': 2, 'name': 'b'})
+
+    URLs: ``postgres://user:pass@host:port/db?options`` (or ``postgresql://``),
+    ``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db``,
+    ``sqlite://:memory:``. Placeholders are ``$1, $2, ...`` on both backends and
+    values are always bound, never interpolated. The database connects on
+    first use; ``await db.connect()`` does it up front and is idempotent.
+
+    Inside ``async with atomic(db):`` every statement of the same task (and of
+    tasks it starts) runs in that transaction.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._core = _core.Database(url)
+        self._transaction: ContextVar[TransactionState | None] = ContextVar(f"hyperdjango.transaction.{id(self)}", default=None)
+
+    @property
+    def vendor(self) -> str:
+        """``"postgresql"`` or ``"sqlite"``."""
+        return self._core.vendor
+
+    def __repr__(self) -> str:
+        return f"<Database {self.vendor} {self.url.split('@')[-1]!r}>"
+
+    # -- connections ----------------------------------------------------------
+
+    async def connect(self) -> None:
+        """Opens the connection pool now (it opens on first use otherwise)."""
+        await self._core.connect(loop_bridge())
+
+    async def close(self) -> None:
+        """Closes every connection; a later statement connects again."""
+        await self._core.close(loop_bridge())
+
+    def _target(self) -> Any:
+        state = self._transaction.get()
+        return self._core if state is None else state.core
+
+    # -- statements -------------------------------------------------------------
+
+    def query(self, sql: str, *params: Any) -> Awaitable[list[Row]]:
+        """Every row of the result: ``await db.query("SELECT ... WHERE id = $1", 5)``."""
+        return self._target().query(loop_bridge(), sql, params)
+
+    def query_one(self, sql: str, *params: Any) -> Awaitable[Row | None]:
+        """The first row, or None when there is none."""
+        return self._target().query_one(loop_bridge(), sql, params)
+
+    def query_val(self, sql: str, *params: Any) -> Awaitable[Any]:
+        """The first column of the first row, or None."""
+        return self._target().query_val(loop_bridge(), sql, params)
+
+    def execute(self, sql: str, *params: Any) -> Awaitable[int]:
+        """Runs a statement; returns the number of rows it affected."""
+        return self._target().execute(loop_bridge(), sql, params)
+
+    def execute_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> Awaitable[int]:
+        """Runs one statement for each parameter row, in one transaction; returns the total affected."""
+        return self._target().execute_many(loop_bridge(), sql, rows)
+
+    def pipeline(self, statements: Iterable[tuple[str, Sequence[Any]] | str]) -> Awaitable[list[Any]]:
+        """Sends every statement in one round trip on one connection.
+
+        Returns one entry per statement, in order: its rows, or, for a
+        statement that failed, the exception instance (as
+        ``asyncio.gather(..., return_exceptions=True)`` does). Statements after a
+        failed one still run.
+        """
+        return self._target().pipeline(loop_bridge(), statements)
+
+    async def iterate(self, sql: str, *params: Any, chunk_size: int = 1000) -> AsyncIterator[Row]:
+        """Streams rows ``chunk_size`` at a time (a server-side cursor on PostgreSQL),
+        so memory stays flat however large the result."""
+        bridge = loop_bridge()
+        cursor = await self._target().cursor(bridge, sql, params, chunk_size)
+        try:
+            while (rows := await cursor.fetch(loop_bridge())) is not None:
+                for row in rows:
+                    yield row
+        finally:
+            await asyncio.shield(cursor.close(loop_bridge()))
+
+    # -- transactions -----------------------------------------------------------
+
+    def transaction(self, isolation: str | None = None, read_only: bool = False) -> Atomic:
+        """``async with db.transaction(isolation="serializable"):`` — see :func:`atomic`."""
+        from .transactions import Atomic
+
+        return Atomic(self, isolation=isolation, read_only=read_only)
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._transaction.get() is not None
+
+    def on_commit(self, callback: Callable[[], Any]) -> None:
+        """Runs ``callback`` (sync or async) after the outermost transaction commits;
+        never after a rollback. Outside a transaction it is scheduled at once."""
+        state = self._transaction.get()
+        if state is None:
+            result = callback()
+            if asyncio.iscoroutine(result):
+                task = asyncio.get_running_loop().create_task(result)
+                _background.add(task)
+                task.add_done_callback(_background.discard)
+            return
+        state.add_on_commit(callback)

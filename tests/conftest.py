@@ -1,0 +1,60 @@
+"""Fixtures every test module may use: real PostgreSQL and SQLite databases.
+
+- ``pg_server``: the PostgreSQL server (see ``tests/support/postgres.py``).
+- ``pg_url``: a fresh PostgreSQL database for the test module, dropped afterwards.
+- ``sqlite_url``: a fresh SQLite file for the test module, removed afterwards.
+- ``db_url``: parametrised over both backends, for backend-agnostic tests.
+- ``db``: a connected ``Database`` on ``db_url``, closed after the test.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+
+import pytest
+
+from support.postgres import PgServer, find_or_start_server
+
+BACKENDS = ["sqlite", "postgres"]
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    server = find_or_start_server()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def pg_url(pg_server: PgServer):
+    name = pg_server.create_database()
+    yield pg_server.url(name)
+    pg_server.drop_database(name)
+
+
+@pytest.fixture(scope="module")
+def sqlite_url():
+    path = os.path.join(tempfile.gettempdir(), f"hd_test_{uuid.uuid4().hex[:12]}.sqlite3")
+    yield f"sqlite:///{path}"
+    for suffix in ("", "-wal", "-shm"):
+        try:
+            os.remove(path + suffix)
+        except FileNotFoundError:
+            pass
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def db_url(request):
+    return request.getfixturevalue(f"{request.param}_url")
+
+
+@pytest.fixture
+async def db(db_url):
+    from hyperdjango.database import Database
+
+    database = Database(db_url)
+    await database.connect()
+    yield database
+    await database.close()

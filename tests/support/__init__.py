@@ -1,0 +1,1 @@
+"""Test support: real PostgreSQL (and later Redis) servers for the suite."""
