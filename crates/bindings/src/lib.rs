@@ -3,6 +3,7 @@
 
 mod completion;
 mod convert;
+mod db;
 mod request;
 mod router;
 mod server;
@@ -13,6 +14,10 @@ use pyo3::prelude::*;
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<completion::LoopBridge>()?;
     m.add_class::<completion::RustFuture>()?;
+    m.add_class::<db::Database>()?;
+    m.add_class::<db::Transaction>()?;
+    m.add_class::<db::Cursor>()?;
+    m.add_class::<db::Row>()?;
     m.add_class::<router::Router>()?;
     m.add_class::<server::Server>()?;
     m.add_class::<request::PendingRequest>()?;

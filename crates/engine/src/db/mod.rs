@@ -6,11 +6,13 @@
 //! server gave one. Each backend module has the same shape: `config.rs`,
 //! `pool.rs` (or `threads.rs`), `codec.rs`, `transaction.rs`, `cursor.rs`.
 
+mod backend;
 mod error;
 pub mod postgres;
 pub mod sqlite;
 mod value;
 
+pub use backend::{backend_of, Cursor, Database, PipelineResults, Transaction};
 pub use error::{DbError, ErrorKind};
 pub use value::{Rows, Value};
 
