@@ -47,7 +47,7 @@ def sqlite_url():
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def db_url(request):
-    return request.getfixturevalue(f"{request.param}_url")
+    return request.getfixturevalue({"sqlite": "sqlite_url", "postgres": "pg_url"}[request.param])
 
 
 @pytest.fixture

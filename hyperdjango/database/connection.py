@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
@@ -57,6 +57,9 @@ class Database:
 
     Inside ``async with atomic(db):`` every statement of the same task (and of
     tasks it starts) runs in that transaction.
+
+    The statement methods are coroutines, so ``asyncio.create_task(db.query(...))``
+    and ``TaskGroup.create_task`` work as with any async library.
     """
 
     def __init__(self, url: str) -> None:
@@ -88,27 +91,27 @@ class Database:
 
     # -- statements -------------------------------------------------------------
 
-    def query(self, sql: str, *params: Any) -> Awaitable[list[Row]]:
+    async def query(self, sql: str, *params: Any) -> list[Row]:
         """Every row of the result: ``await db.query("SELECT ... WHERE id = $1", 5)``."""
-        return self._target().query(loop_bridge(), sql, params)
+        return await self._target().query(loop_bridge(), sql, params)
 
-    def query_one(self, sql: str, *params: Any) -> Awaitable[Row | None]:
+    async def query_one(self, sql: str, *params: Any) -> Row | None:
         """The first row, or None when there is none."""
-        return self._target().query_one(loop_bridge(), sql, params)
+        return await self._target().query_one(loop_bridge(), sql, params)
 
-    def query_val(self, sql: str, *params: Any) -> Awaitable[Any]:
+    async def query_val(self, sql: str, *params: Any) -> Any:
         """The first column of the first row, or None."""
-        return self._target().query_val(loop_bridge(), sql, params)
+        return await self._target().query_val(loop_bridge(), sql, params)
 
-    def execute(self, sql: str, *params: Any) -> Awaitable[int]:
+    async def execute(self, sql: str, *params: Any) -> int:
         """Runs a statement; returns the number of rows it affected."""
-        return self._target().execute(loop_bridge(), sql, params)
+        return await self._target().execute(loop_bridge(), sql, params)
 
-    def execute_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> Awaitable[int]:
+    async def execute_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
         """Runs one statement for each parameter row, in one transaction; returns the total affected."""
-        return self._target().execute_many(loop_bridge(), sql, rows)
+        return await self._target().execute_many(loop_bridge(), sql, rows)
 
-    def pipeline(self, statements: Iterable[tuple[str, Sequence[Any]] | str]) -> Awaitable[list[Any]]:
+    async def pipeline(self, statements: Iterable[tuple[str, Sequence[Any]] | str]) -> list[Any]:
         """Sends every statement in one round trip on one connection.
 
         Returns one entry per statement, in order: its rows, or, for a
@@ -116,7 +119,7 @@ class Database:
         ``asyncio.gather(..., return_exceptions=True)`` does). Statements after a
         failed one still run.
         """
-        return self._target().pipeline(loop_bridge(), statements)
+        return await self._target().pipeline(loop_bridge(), statements)
 
     async def iterate(self, sql: str, *params: Any, chunk_size: int = 1000) -> AsyncIterator[Row]:
         """Streams rows ``chunk_size`` at a time (a server-side cursor on PostgreSQL),

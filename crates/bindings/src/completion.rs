@@ -97,6 +97,8 @@ impl LoopBridge {
         let event_loop = PyWeakrefReference::new(event_loop)?.unbind();
         let waker = Arc::new(LoopWaker::new().map_err(|e| PyOSError::new_err(e.to_string()))?);
         let (sender, receiver) = loop_queue(QUEUE_CAPACITY, waker.clone());
+        // Nothing is waiting yet: the first completion must wake the loop.
+        waker.arm();
         Ok(LoopBridge {
             event_loop,
             waker,
