@@ -39,9 +39,14 @@ case "${1:-}" in
     ;;
   test)
     setup
+    # One PostgreSQL server for cargo and pytest: the local one, or a throwaway
+    # cluster (initdb/pg_ctl) when none answers. Its tests may not skip.
+    eval "$(.venv/bin/python tests/support/postgres.py env)"
+    export HYPERDJANGO_REQUIRE_PG=1
+    trap '.venv/bin/python tests/support/postgres.py cleanup' EXIT
     cargo test -p hyperdjango-engine
     shift
-    exec .venv/bin/python -m pytest "$@"
+    .venv/bin/python -m pytest "$@"
     ;;
   *)
     echo "usage: ./dev.sh serve | ./dev.sh test [pytest args]" >&2

@@ -72,6 +72,12 @@ class Database:
         """``"postgresql"`` or ``"sqlite"``."""
         return self._core.vendor
 
+    @property
+    def supports_select_for_update(self) -> bool:
+        """Whether ``SELECT ... FOR UPDATE`` exists (PostgreSQL). SQLite serialises
+        writers, so the ORM's ``select_for_update()`` is a no-op there."""
+        return self.vendor == "postgresql"
+
     def __repr__(self) -> str:
         return f"<Database {self.vendor} {self.url.split('@')[-1]!r}>"
 

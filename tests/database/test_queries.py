@@ -116,3 +116,9 @@ async def test_closed_cursor_is_an_interface_error(db):
     await cursor.close(loop_bridge())
     with pytest.raises(InterfaceError):
         await cursor.fetch(loop_bridge())
+
+
+async def test_select_for_update_support_is_reported_per_backend(db):
+    assert db.supports_select_for_update is (db.vendor == "postgresql")
+    if db.supports_select_for_update:
+        assert await db.query("SELECT 1 AS one FOR UPDATE") == [(1,)]

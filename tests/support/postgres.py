@@ -124,3 +124,40 @@ def find_or_start_server() -> PgServer:
             except RuntimeError:
                 continue
     return _start_cluster()
+
+
+def main(argv: list[str]) -> None:
+    """Shell helpers for ``dev.sh test``.
+
+    ``postgres.py env`` prints exports: ``DATABASE_URL`` (a server the tests may
+    create databases on), ``HYPERDJANGO_PG_URL`` (a fresh database for the
+    engine's cargo tests), ``HYPERDJANGO_PG_CARGO_DB`` (its name) and
+    ``HYPERDJANGO_PG_CLUSTER`` (the throwaway cluster, if one was started).
+    ``postgres.py cleanup``, with those variables set, drops the cargo
+    database and stops the cluster.
+    """
+    import shlex
+
+    if argv[:1] == ["cleanup"]:
+        cluster = os.environ.get("HYPERDJANGO_PG_CLUSTER")
+        if cluster:
+            PgServer("127.0.0.1", 0, "postgres", cluster_dir=cluster).stop()
+        elif os.environ.get("HYPERDJANGO_PG_CARGO_DB"):
+            find_or_start_server().drop_database(os.environ["HYPERDJANGO_PG_CARGO_DB"])
+        return
+    server = find_or_start_server()
+    cargo_db = server.create_database("hd_cargo")
+    exports = {
+        "DATABASE_URL": server.url("postgres"),
+        "HYPERDJANGO_PG_URL": server.url(cargo_db),
+        "HYPERDJANGO_PG_CARGO_DB": cargo_db,
+        "HYPERDJANGO_PG_CLUSTER": server.cluster_dir or "",
+    }
+    for key, value in exports.items():
+        print(f"export {key}={shlex.quote(value)}")
+
+
+if __name__ == "__main__":
+    import sys
+
+    main(sys.argv[1:])
