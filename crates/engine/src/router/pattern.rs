@@ -8,20 +8,8 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use super::converters::Converter;
 use super::RouterError;
 
-/// Characters escaped when a parameter value is put back into a URL path.
-const SEGMENT: &AsciiSet = &CONTROLS
-    .add(b' ')
-    .add(b'"')
-    .add(b'#')
-    .add(b'%')
-    .add(b'<')
-    .add(b'>')
-    .add(b'?')
-    .add(b'`')
-    .add(b'{')
-    .add(b'}')
-    .add(b'/');
-/// A `{rest:path}` value keeps its slashes.
+/// Characters escaped when a `{rest:path}` value is put back into a URL path
+/// (its slashes stay).
 const PATH: &AsciiSet = &CONTROLS
     .add(b' ')
     .add(b'"')
@@ -33,6 +21,8 @@ const PATH: &AsciiSet = &CONTROLS
     .add(b'`')
     .add(b'{')
     .add(b'}');
+/// Any other parameter value: a single segment, so `/` is escaped too.
+const SEGMENT: &AsciiSet = &PATH.add(b'/');
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Piece {
