@@ -128,9 +128,10 @@ class HyperApp(Router):
         async def health_view(request: Request) -> Response:
             return Response.json({"status": "ok"})
 
-        async def passes(check: Callable[[], Awaitable[bool]]) -> bool:
+        async def passes(check: Callable[[], Any]) -> bool:
             try:
-                return bool(await check())
+                result = check()
+                return bool(await result if inspect.isawaitable(result) else result)
             except Exception:  # a check that cannot tell is a failing check: 503, not 500
                 log.warning("readiness check %r raised", check, exc_info=True)
                 return False
@@ -161,8 +162,11 @@ class HyperApp(Router):
     def compile_routes(self) -> tuple[_core.Router, list[Route]]:
         """A fresh engine route table; raises ValueError naming both routes of a conflict."""
         router = _core.Router(redirect_slashes=self.redirect_slashes)
-        for route, name in zip(self.routes, default_names(self.routes)):
-            router.add(route.pattern, list(route.methods), name)
+        for index, (route, name) in enumerate(zip(self.routes, default_names(self.routes))):
+            try:
+                router.add(route.pattern, list(route.methods), name)
+            except ValueError as e:
+                raise ValueError(f"{e}; views: {_conflicting_views(self.routes[:index], route, str(e))}") from None
         return router, list(self.routes)
 
     def url_for(self, name: str, /, **params: Any) -> str:
@@ -217,32 +221,35 @@ class HyperApp(Router):
 
         loop = asyncio.get_running_loop()
         stop = stop or asyncio.Event()
+        router, routes = self.compile_routes()
+        server_options.setdefault("max_body_size", self.max_body_size)
+        server = _core.Server(router, host=host, port=port, **server_options)
         executor = ThreadPoolExecutor(self.thread_pool_size, thread_name_prefix="hyperdjango-sync")
         # The loop may outlive the server (an async TestClient runs on the test's loop):
         # its own default executor is put back at the end. asyncio keeps it here.
         previous_executor = getattr(loop, "_default_executor", None)
         loop.set_default_executor(executor)
-        router, routes = self.compile_routes()
-        server_options.setdefault("max_body_size", self.max_body_size)
-        server = _core.Server(router, host=host, port=port, **server_options)
-        await self.database.connect()
-        await self.startup()
-        bound_host, bound_port = server.start()
-        dispatcher = Dispatcher(self, server, routes, loop)
-        fd = server.fileno()
-        loop.add_reader(fd, dispatcher.on_readable)
-        dispatcher.on_readable()
         try:
-            if ready is not None:
-                ready(bound_host, bound_port)
-            await stop.wait()
+            await self.database.connect()
+            await self.startup()
+            bound_host, bound_port = server.start()
+            dispatcher = Dispatcher(self, server, routes, loop)
+            fd = server.fileno()
+            loop.add_reader(fd, dispatcher.on_readable)
+            dispatcher.on_readable()
+            try:
+                if ready is not None:
+                    ready(bound_host, bound_port)
+                await stop.wait()
+            finally:
+                self.started = False  # /ready answers 503 while in-flight requests drain
+                finished = await loop.run_in_executor(None, server.shutdown, grace)
+                if not finished:
+                    log.warning("requests still running after the %ss grace period were dropped", grace)
+                loop.remove_reader(fd)
+                await dispatcher.wait_idle(timeout=1.0)
+                await self.shutdown()
         finally:
-            finished = await loop.run_in_executor(None, server.shutdown, grace)
-            if not finished:
-                log.warning("requests still running after the %ss grace period were dropped", grace)
-            loop.remove_reader(fd)
-            await dispatcher.wait_idle(timeout=1.0)
-            await self.shutdown()
             await self.database.close()
             executor.shutdown(wait=False, cancel_futures=True)
             if previous_executor is not None:
@@ -260,6 +267,20 @@ class HyperApp(Router):
         from .serving.workers import run
 
         run(self, host, port, workers, options)
+
+
+def _view_name(route: Route) -> str:
+    endpoint = route.endpoint
+    return f"{getattr(endpoint, '__module__', '?')}.{getattr(endpoint, '__qualname__', repr(endpoint))}"
+
+
+def _conflicting_views(earlier: list[Route], route: Route, message: str) -> str:
+    """Names the views behind a route conflict the engine reported (it knows patterns only)."""
+    for other in earlier:
+        same_method = other.pattern == route.pattern and set(other.methods) & set(route.methods)
+        if same_method or (other.pattern != route.pattern and f'"{other.pattern}"' in message):
+            return f"{_view_name(other)} and {_view_name(route)}"
+    return _view_name(route)
 
 
 async def _call(hook: Callable[[], Any]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import mimetypes
 import os
@@ -226,13 +227,20 @@ def _sse_frame(event: Any) -> bytes:
 
 
 async def aiterate(items: AsyncIterable[Any] | Iterable[Any]):
-    """Iterates a sync or async iterable asynchronously."""
+    """Iterates a sync or async iterable asynchronously.
+
+    A sync iterator is advanced in the thread pool, so a generator that blocks
+    (reading a file, a socket) never blocks the event loop.
+    """
     if isinstance(items, AsyncIterable):
         async for item in items:
             yield item
-    else:
-        for item in items:
-            yield item
+        return
+    loop = asyncio.get_running_loop()
+    iterator = iter(items)
+    done = object()
+    while (item := await loop.run_in_executor(None, next, iterator, done)) is not done:
+        yield item
 
 
 def to_response(value: Any, view_name: str = "view") -> Response:

@@ -76,11 +76,13 @@ class Dispatcher:
     def answering_errors(self, inner: Handler) -> Handler:
         """Wraps one middleware: an exception raised in it (``HTTPException(401)``
         from an auth middleware) with a registered handler becomes that
-        handler's response, as it does when a view raises it."""
+        handler's response, as it does when a view raises it; and whatever it
+        returns (a dict, a tuple...) becomes a Response, so the middleware
+        outside always gets one."""
 
         async def call(request: Request) -> Response:
             try:
-                return await inner(request)
+                return to_response(await inner(request), "middleware")
             except Exception as exc:
                 handler = self.app.exception_handler_for(exc)
                 if handler is None:

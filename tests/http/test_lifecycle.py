@@ -258,3 +258,14 @@ def test_health_answers_only_get_and_head():
     with TestClient(app) as c:
         assert c.head("/health").status_code == 200
         assert c.post("/health").status_code == 405
+
+
+def test_ready_accepts_sync_readiness_checks():
+    app = HyperApp()
+    app.mount_health()
+    app.readiness_checks.append(lambda: False)
+    with TestClient(app) as c:
+        assert c.get("/ready").status_code == 503
+    app.readiness_checks[-1] = lambda: True
+    with TestClient(app) as c:
+        assert c.get("/ready").status_code == 200

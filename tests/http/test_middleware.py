@@ -598,3 +598,31 @@ def test_django_sync_middleware_with_a_sync_view():
 
     with TestClient(app) as c:
         assert c.get("/").text == "SHOUT"
+
+
+def test_an_inner_middleware_returning_a_dict_gives_the_outer_one_a_response():
+    app = HyperApp()
+    seen = []
+
+    class Outer:
+        async def __call__(self, request, next_handler):
+            response = await next_handler(request)
+            seen.append(type(response).__name__)
+            response.headers["x-outer"] = "1"
+            return response
+
+    class Inner:
+        async def __call__(self, request, next_handler):
+            return {"short": "circuit"}
+
+    app.use(Outer())
+    app.use(Inner())
+
+    @app.get("/x")
+    async def view(request):
+        return "unreached"
+
+    with TestClient(app) as c:
+        r = c.get("/x")
+    assert r.json() == {"short": "circuit"} and r.headers["x-outer"] == "1"
+    assert seen == ["Response"]

@@ -686,3 +686,38 @@ def test_json_with_an_unencodable_value_is_a_500():
         return {"x": object()}
 
     assert serve_one(view).status_code == 500
+
+
+def test_a_blocking_sync_stream_does_not_block_other_requests():
+    import threading
+    import time
+
+    app = HyperApp()
+    order = []
+    release = threading.Event()
+
+    @app.get("/slow-stream")
+    async def slow_stream(request):
+        def chunks():
+            yield b"start "
+            release.wait(5)  # blocks its thread, never the loop
+            yield b"end"
+            order.append("stream")
+
+        return Response.stream(chunks())
+
+    @app.get("/fast")
+    async def fast(request):
+        order.append("fast")
+        release.set()
+        return "fast"
+
+    with TestClient(app) as c:
+        result = {}
+        t = threading.Thread(target=lambda: result.setdefault("r", c.get("/slow-stream")))
+        t.start()
+        time.sleep(0.2)
+        assert c.get("/fast").text == "fast"
+        t.join(10)
+    assert result["r"].text == "start end"
+    assert order == ["fast", "stream"]

@@ -497,6 +497,7 @@ def test_conflicting_patterns_raise_value_error_naming_both_routes():
     message = str(info.value)
     assert "/items/{id:int}" in message
     assert "/items/{slug:slug}" in message
+    assert "by_id" in message and "by_slug" in message
 
 
 def test_same_pattern_and_method_twice_raises_value_error():
@@ -510,9 +511,10 @@ def test_same_pattern_and_method_twice_raises_value_error():
     async def second(request):
         return ""
 
-    with pytest.raises(ValueError, match="GET"):
+    with pytest.raises(ValueError, match="GET") as info:
         with TestClient(app):
             pass
+    assert "first" in str(info.value) and "second" in str(info.value)
 
 
 def test_conflict_is_reported_before_startup_hooks_run():
