@@ -154,6 +154,13 @@ class Database:
         for statement in editor.create_tables(models):
             await self.execute(statement)
 
+    async def drop_tables(self, *models: Any) -> None:
+        """Drops the tables of ``models`` (and their link tables) if they exist, referencing tables first."""
+        from ..orm.backends import schema_editor_for
+
+        for statement in schema_editor_for(self.vendor).drop_tables(models):
+            await self.execute(statement)
+
     # -- transactions -----------------------------------------------------------
 
     def transaction(self, isolation: str | None = None, read_only: bool = False) -> Atomic:

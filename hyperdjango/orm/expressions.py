@@ -437,6 +437,10 @@ class Exists(Subquery):
         new.key = (Exists, new.embedded.key)
         return new
 
+    def __invert__(self) -> Q:
+        """``~Exists(qs)``: NOT EXISTS, usable in ``filter()`` like a ``Q``."""
+        return ~Q(self)
+
     def as_sql(self, c: SQLCompiler) -> str:
         return f"EXISTS ({self.embedded.as_sql(c)})"
 

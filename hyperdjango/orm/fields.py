@@ -237,7 +237,9 @@ class DecimalField(Field):
 
     def to_python(self, value: Any) -> decimal.Decimal:
         if isinstance(value, float):
-            value = repr(value)  # Decimal(0.1) would keep the binary noise
+            # A double holds 15 significant digits reliably: Decimal(0.1) or SQLite's
+            # AVG of REALs (8.540000000000001) would keep binary noise beyond them.
+            value = f"{value:.15g}"
         elif not isinstance(value, (str, int, decimal.Decimal)) or isinstance(value, bool):
             raise TypeError(value)
         result = decimal.Decimal(value)

@@ -95,14 +95,16 @@ class ModelMeta(type):
 def _own_fields(cls: type, namespace: dict[str, Any]) -> list[Field]:
     raw = namespace.get("__annotations__", {})
     module = sys.modules.get(cls.__module__)
-    globalns = dict(vars(module)) if module else {}
+    # The module's names win; the usual types are there for annotations in doctests and scripts.
+    # The class body is left out: a field called ``date`` must not hide the type ``date``.
+    globalns = {**_typing_names(), **(vars(module) if module else {})}
     fields = []
     for name, annotation in raw.items():
         if name.startswith("_"):
             continue
         if isinstance(annotation, str):
             try:
-                annotation = eval(annotation, globalns, {**namespace, **_typing_names()})  # noqa: S307 - the class's own annotation
+                annotation = eval(annotation, globalns)  # noqa: S307 - the class's own annotation
             except NameError as e:
                 raise TypeError(f"{cls.__name__}.{name}: cannot resolve the annotation {annotation!r} ({e})") from None
         if typing.get_origin(annotation) is ClassVar or annotation is ClassVar:

@@ -20,10 +20,10 @@ if TYPE_CHECKING:
     from .fields import Field
     from .related import Relation
 
-#: Models by class name, for foreign keys given as a string.
-registry: dict[str, Any] = {}
-#: Work waiting for a model that is not defined yet: name → callbacks.
-_pending: dict[str, list[Callable[[Any], None]]] = {}
+#: Models by class name, then module: foreign keys may name a model by a string.
+registry: dict[str, dict[str, Any]] = {}
+#: Work waiting for a model that is not defined yet: (module, name) → callbacks.
+_pending: dict[tuple[str, str], list[Callable[[Any], None]]] = {}
 
 META_OPTIONS = {"table", "db_table", "ordering", "indexes", "unique_together", "abstract", "database"}
 
@@ -33,29 +33,40 @@ def snake_case(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
 
 
+def _lookup(name: str, owner: Any) -> Any:
+    # The owner's own module first, so two modules may each have a "Product".
+    found = registry.get(name, {})
+    if owner.__module__ in found:
+        return found[owner.__module__]
+    if len(found) == 1:
+        return next(iter(found.values()))
+    return None
+
+
 def resolve_model(target: Any, owner: Any) -> Any:
     """The model class meant by ``target``: a class, ``"self"`` or a class name."""
     if target == "self":
         return owner
     if isinstance(target, str):
-        try:
-            return registry[target]
-        except KeyError:
-            raise FieldError(f"{owner.__name__}: no model named {target!r} is defined") from None
+        model = _lookup(target, owner)
+        if model is None:
+            where = "defined" if not registry.get(target) else "unambiguous (several modules define it: pass the class)"
+            raise FieldError(f"{owner.__name__}: the model {target!r} is not {where}")
+        return model
     return target
 
 
 def when_defined(target: Any, owner: Any, callback: Callable[[Any], None]) -> None:
-    """Calls ``callback(model)`` now if ``target`` is defined, else once it is."""
-    if not isinstance(target, str) or target == "self" or target in registry:
+    """Calls ``callback(model)`` now if ``target`` is defined, else when its module defines it."""
+    if not isinstance(target, str) or target == "self" or _lookup(target, owner) is not None:
         callback(resolve_model(target, owner))
     else:
-        _pending.setdefault(target, []).append(callback)
+        _pending.setdefault((owner.__module__, target), []).append(callback)
 
 
 def model_defined(model: Any) -> None:
-    registry[model.__name__] = model
-    for callback in _pending.pop(model.__name__, []):
+    registry.setdefault(model.__name__, {})[model.__module__] = model
+    for callback in _pending.pop((model.__module__, model.__name__), []):
         callback(model)
 
 

@@ -491,6 +491,8 @@ class QuerySet:
         for obj, row in zip(objs, keys):
             obj.__dict__[pk] = row[0]
             obj.__dict__["_persisted"] = True
+            if self._db is not None:
+                obj.__dict__["_db"] = self._db
 
     async def bulk_update(self, objs: Iterable[Any], fields: list[str]) -> int:
         """UPDATEs ``fields`` of every instance (one statement per row, one transaction);

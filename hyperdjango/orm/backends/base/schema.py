@@ -59,8 +59,8 @@ class BaseSchemaEditor:
             statements.append(f"CREATE INDEX IF NOT EXISTS {q(index)} ON {q(meta.table)} ({', '.join(map(q, cols))})")
         return statements
 
-    def create_tables(self, models: Any) -> list[str]:
-        """The statements for ``models`` (with their many-to-many link tables), referenced tables first."""
+    def ordered(self, models: Any) -> list[Any]:
+        """``models`` and their many-to-many link models, each after the models it references."""
         wanted: list[Any] = []
         for model in models:
             if model._meta.abstract:
@@ -80,4 +80,12 @@ class BaseSchemaEditor:
 
         for model in wanted:
             visit(model, ())
-        return [statement for model in ordered for statement in self.create_table(model)]
+        return ordered
+
+    def create_tables(self, models: Any) -> list[str]:
+        """The statements creating ``models`` (with their link tables), referenced tables first."""
+        return [statement for model in self.ordered(models) for statement in self.create_table(model)]
+
+    def drop_tables(self, models: Any) -> list[str]:
+        """``DROP TABLE IF EXISTS`` for ``models`` (with their link tables), referencing tables first."""
+        return [f"DROP TABLE IF EXISTS {self.ops.quote(m._meta.table)}" for m in reversed(self.ordered(models))]
