@@ -61,7 +61,10 @@ class ModelMeta(type):
             copied = type(f)(**f.options)
             copied.null, copied.name = f.null, f.name
             fields.append(copied)
-        own = _own_fields(cls, namespace)
+        # Annotations may be strings (``from __future__ import annotations``): they are
+        # evaluated where the class statement ran, which also covers exec() and functions.
+        caller = sys._getframe(1)
+        own = _own_fields(cls, namespace, caller.f_globals, caller.f_locals)
         names = {f.name for f in own}
         fields = [f for f in fields if f.name not in names] + own
         if not any(f.primary_key for f in fields):
@@ -92,19 +95,18 @@ class ModelMeta(type):
         return cls
 
 
-def _own_fields(cls: type, namespace: dict[str, Any]) -> list[Field]:
+def _own_fields(cls: type, namespace: dict[str, Any], globalns: dict[str, Any], localns: dict[str, Any]) -> list[Field]:
     raw = namespace.get("__annotations__", {})
-    module = sys.modules.get(cls.__module__)
-    # The module's names win; the usual types are there for annotations in doctests and scripts.
-    # The class body is left out: a field called ``date`` must not hide the type ``date``.
-    globalns = {**_typing_names(), **(vars(module) if module else {})}
+    # The defining scope's names win; the usual types are a fallback for scripts. The class
+    # body is left out: a field called ``date`` must not hide the type ``date``.
+    scope = {**_typing_names(), **globalns, **(localns if localns is not globalns else {})}
     fields = []
     for name, annotation in raw.items():
         if name.startswith("_"):
             continue
         if isinstance(annotation, str):
             try:
-                annotation = eval(annotation, globalns)  # noqa: S307 - the class's own annotation
+                annotation = eval(annotation, scope)  # noqa: S307 - the class's own annotation
             except NameError as e:
                 raise TypeError(f"{cls.__name__}.{name}: cannot resolve the annotation {annotation!r} ({e})") from None
         if typing.get_origin(annotation) is ClassVar or annotation is ClassVar:

@@ -34,13 +34,9 @@ def snake_case(name: str) -> str:
 
 
 def _lookup(name: str, owner: Any) -> Any:
-    # The owner's own module first, so two modules may each have a "Product".
-    found = registry.get(name, {})
-    if owner.__module__ in found:
-        return found[owner.__module__]
-    if len(found) == 1:
-        return next(iter(found.values()))
-    return None
+    # A name means a model of the owner's module (as a Django model name means one of its
+    # app), so two modules may each have a "Product"; other modules' models are passed as classes.
+    return registry.get(name, {}).get(owner.__module__)
 
 
 def resolve_model(target: Any, owner: Any) -> Any:
@@ -50,14 +46,14 @@ def resolve_model(target: Any, owner: Any) -> Any:
     if isinstance(target, str):
         model = _lookup(target, owner)
         if model is None:
-            where = "defined" if not registry.get(target) else "unambiguous (several modules define it: pass the class)"
-            raise FieldError(f"{owner.__name__}: the model {target!r} is not {where}")
+            raise FieldError(f"{owner.__name__}: no model {target!r} in {owner.__module__}; "
+                             "a model of another module is referenced by its class, not its name")
         return model
     return target
 
 
 def when_defined(target: Any, owner: Any, callback: Callable[[Any], None]) -> None:
-    """Calls ``callback(model)`` now if ``target`` is defined, else when its module defines it."""
+    """Calls ``callback(model)`` now if ``target`` is defined, else when the owner's module defines it."""
     if not isinstance(target, str) or target == "self" or _lookup(target, owner) is not None:
         callback(resolve_model(target, owner))
     else:

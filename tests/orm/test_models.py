@@ -294,3 +294,20 @@ async def test_str_of_the_query_shows_the_sql(tables):
 async def test_explain_shows_a_plan(tables):
     plan = await Note.objects.filter(text="x").explain()
     assert ("note" in plan.lower()) or ("scan" in plan.lower())
+
+
+def test_a_model_named_by_a_string_is_the_one_of_the_same_module():
+    elsewhere = type(Model)("Part", (Model,), {"__module__": "some_other_app", "Meta": type("Meta", (), {"table": "other_part"})})
+
+    class Gadget(Model):
+        class Meta:
+            table = "m_gadget"
+
+        part_id: int = Field(foreign_key="Part", related_name="gadgets")
+
+    class Part(Model):
+        class Meta:
+            table = "m_part"
+
+    assert Gadget._meta.get_field("part_id").related_model is Part
+    assert "gadgets" in Part._meta.relations and "gadgets" not in elsewhere._meta.relations
