@@ -13,7 +13,6 @@ backend's business (``backends/*/operations.py``).
 
 from __future__ import annotations
 
-import copy
 from typing import TYPE_CHECKING, Any
 
 from .exceptions import FieldError
@@ -175,9 +174,3 @@ def _convert(field: Field | None, value: Any) -> Any:
 
 def _param(query: Query, value: Any, field: Field | None) -> Param:
     return Param(query.add_param(value), type(value), field)
-
-
-def with_lhs(lookup: Lookup, lhs: Expression) -> Lookup:
-    new = copy.copy(lookup)
-    new.lhs = lhs
-    return new
