@@ -10,6 +10,7 @@
 from .app import HyperApp
 from .datastructures import FormData, Headers, MutableHeaders, QueryParams, State, UploadFile
 from .exceptions import HTTPException
+from .orm import Field, ManyToMany, Model
 from .requests import Request
 from .responses import FileResponse, Response, StreamingResponse
 from .routing import Route, Router
@@ -17,11 +18,14 @@ from .routing import Route, Router
 __version__ = "0.1.0"
 
 __all__ = [
+    "Field",
     "FileResponse",
     "FormData",
     "HTTPException",
     "Headers",
     "HyperApp",
+    "ManyToMany",
+    "Model",
     "MutableHeaders",
     "QueryParams",
     "Request",

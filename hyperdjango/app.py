@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from . import _core
 from .database import Database, set_default_database
 from .exceptions import HTTPException
+from .orm.exceptions import ValidationError
 from .requests import Request
 from .responses import FileResponse, Response
 from .routing import Route, Router, default_names
@@ -26,6 +27,12 @@ log = logging.getLogger("hyperdjango")
 
 def _http_exception(request: Request, exc: HTTPException) -> Response:
     return Response.json({"detail": exc.detail}, status=exc.status_code, headers=exc.headers)
+
+
+def _validation_error(request: Request, exc: ValidationError) -> Response:
+    # A value the client sent did not fit a field (on save, or as a lookup such as
+    # filter(id="abc")): the client's mistake, so 400 with what was wrong.
+    return Response.json({"detail": exc.errors}, status=400)
 
 
 class HyperApp(Router):
@@ -74,7 +81,10 @@ class HyperApp(Router):
         self.middleware: list[Any] = []
         self.startup_hooks: list[Callable[[], Any]] = []
         self.shutdown_hooks: list[Callable[[], Any]] = []
-        self.exception_handlers: dict[type[BaseException], Callable[..., Any]] = {HTTPException: _http_exception}
+        self.exception_handlers: dict[type[BaseException], Callable[..., Any]] = {
+            HTTPException: _http_exception,
+            ValidationError: _validation_error,
+        }
         self.readiness_checks: list[Callable[[], Awaitable[bool]]] = []
         self.started = False
         self._url_router: tuple[int, _core.Router] | None = None

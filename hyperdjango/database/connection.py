@@ -139,6 +139,28 @@ class Database:
         finally:
             await asyncio.shield(cursor.close(loop_bridge()))
 
+    # -- schema -------------------------------------------------------------------
+
+    async def create_tables(self, *models: Any) -> None:
+        """Creates the tables (and indexes) of ``models`` if they do not exist yet.
+
+        For scripts, tests and start-up hooks; migrations will manage real schemas.
+        Tables a model references are created first; many-to-many link tables with
+        their model. The DDL comes from the ORM backend of this database.
+        """
+        from ..orm.backends import schema_editor_for
+
+        editor = schema_editor_for(self.vendor)
+        for statement in editor.create_tables(models):
+            await self.execute(statement)
+
+    async def drop_tables(self, *models: Any) -> None:
+        """Drops the tables of ``models`` (and their link tables) if they exist, referencing tables first."""
+        from ..orm.backends import schema_editor_for
+
+        for statement in schema_editor_for(self.vendor).drop_tables(models):
+            await self.execute(statement)
+
     # -- transactions -----------------------------------------------------------
 
     def transaction(self, isolation: str | None = None, read_only: bool = False) -> Atomic:

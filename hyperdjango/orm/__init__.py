@@ -1,0 +1,58 @@
+"""The async ORM: models declared with annotations, lazy QuerySets awaited at the end.
+
+>>> from hyperdjango.orm import Model, Field, Q, F, ValidationError
+
+Layers (as in Django, smaller): ``models.py``/``fields.py``/``options.py`` describe
+tables; ``query.py`` is the user's QuerySet; ``sql/query.py`` the tree it builds;
+``sql/compiler.py`` turns the tree into SQL (cached per shape); ``lookups.py``
+and ``expressions.py`` are the vocabulary; ``backends/`` spell SQL and DDL for
+PostgreSQL and SQLite. See ``docs/orm.md``.
+"""
+
+from .exceptions import (
+    DeferredFieldNotLoaded,
+    DoesNotExist,
+    FieldError,
+    MultipleObjectsReturned,
+    NotSupportedError,
+    ProtectedError,
+    RelatedNotLoaded,
+    ValidationError,
+)
+from .expressions import Avg, Case, Coalesce, Count, Exists, F, Max, Min, OuterRef, Q, Subquery, Sum, Value, When
+from .fields import Field
+from .manager import Manager
+from .models import Model
+from .query import QuerySet, RawQuerySet
+from .related import ManyToMany
+
+__all__ = [
+    "Avg",
+    "Case",
+    "Coalesce",
+    "Count",
+    "DeferredFieldNotLoaded",
+    "DoesNotExist",
+    "Exists",
+    "F",
+    "Field",
+    "FieldError",
+    "ManyToMany",
+    "Manager",
+    "Max",
+    "Min",
+    "Model",
+    "MultipleObjectsReturned",
+    "NotSupportedError",
+    "OuterRef",
+    "ProtectedError",
+    "Q",
+    "QuerySet",
+    "RawQuerySet",
+    "RelatedNotLoaded",
+    "Subquery",
+    "Sum",
+    "Value",
+    "ValidationError",
+    "When",
+]

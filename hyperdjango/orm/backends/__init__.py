@@ -1,0 +1,45 @@
+"""Database backends: how PostgreSQL and SQLite spell what the ORM compiles.
+
+Each backend is the same two modules: ``operations.py`` (quoting, lookups,
+casts, date transforms, value converters) and ``schema.py`` (DDL). Nothing else
+in the ORM knows which database it talks to.
+
+>>> operations_for("sqlite").quote('we"ird')
+'"we""ird"'
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from .base.operations import BaseOperations
+from .base.schema import BaseSchemaEditor
+
+
+@cache
+def operations_for(vendor: str) -> BaseOperations:
+    """The operations of ``vendor`` (``"postgresql"`` or ``"sqlite"``), one per process."""
+    if vendor == "postgresql":
+        from .postgresql.operations import PostgresOperations
+
+        return PostgresOperations()
+    if vendor == "sqlite":
+        from .sqlite.operations import SQLiteOperations
+
+        return SQLiteOperations()
+    raise ValueError(f"no ORM backend for {vendor!r}")
+
+
+def schema_editor_for(vendor: str) -> BaseSchemaEditor:
+    """The DDL generator of ``vendor``."""
+    ops = operations_for(vendor)
+    if vendor == "postgresql":
+        from .postgresql.schema import PostgresSchemaEditor
+
+        return PostgresSchemaEditor(ops)
+    from .sqlite.schema import SQLiteSchemaEditor
+
+    return SQLiteSchemaEditor(ops)
+
+
+__all__ = ["BaseOperations", "BaseSchemaEditor", "operations_for", "schema_editor_for"]

@@ -1,0 +1,113 @@
+"""What every backend spells the same way, and the hooks where they differ."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ...fields import DecimalField, Field
+
+
+def like_escape(value: str) -> str:
+    """Escapes LIKE's wildcards so the value matches literally (backslash is the escape)."""
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def like_contains(value: str) -> str:
+    return f"%{like_escape(value)}%"
+
+
+def like_startswith(value: str) -> str:
+    return f"{like_escape(value)}%"
+
+
+def like_endswith(value: str) -> str:
+    return f"%{like_escape(value)}"
+
+
+LIKE_ADAPTERS: dict[str, Callable[[str], str]] = {
+    "contains": like_contains,
+    "icontains": like_contains,
+    "startswith": like_startswith,
+    "istartswith": like_startswith,
+    "endswith": like_endswith,
+    "iendswith": like_endswith,
+}
+
+
+class BaseOperations:
+    """How to spell things in SQL; subclasses override what their database spells differently."""
+
+    vendor = ""
+    #: The most parameters one statement may carry.
+    max_params = 32766
+    #: The function giving the 1-based position of a substring (0 when absent).
+    position_function = "INSTR"
+    explain_prefix = "EXPLAIN"
+
+    def quote(self, name: str) -> str:
+        """A quoted identifier; a quote inside the name is doubled, so any name is safe."""
+        return '"' + name.replace('"', '""') + '"'
+
+    def cast_param(self, sql: str, python_type: type) -> str:
+        return sql
+
+    def pattern_adapter(self, lookup: str) -> Callable[[str], str] | None:
+        """The function turning a lookup's value into the pattern bound as its parameter."""
+        return LIKE_ADAPTERS.get(lookup)
+
+    def pattern_lookup(self, lookup: str, lhs: str, rhs: str) -> str:
+        raise NotImplementedError
+
+    def pattern_lookup_expression(self, lookup: str, lhs: str, rhs: str) -> str:
+        """A pattern lookup whose value is an expression (``F("other")``), without LIKE."""
+        if lookup.startswith("i") and lookup != "in":
+            lhs, rhs, lookup = f"UPPER({lhs})", f"UPPER({rhs})", lookup[1:]
+        if lookup == "contains":
+            return f"{self.position_function}({lhs}, {rhs}) > 0"
+        if lookup == "startswith":
+            return f"{self.position_function}({lhs}, {rhs}) = 1"
+        if lookup == "endswith":
+            return f"SUBSTR({lhs}, LENGTH({lhs}) - LENGTH({rhs}) + 1) = {rhs}"
+        return self.pattern_lookup(lookup, lhs, rhs)
+
+    def datetime_transform(self, name: str, sql: str, field: Field | None) -> str:
+        raise NotImplementedError
+
+    #: What LIMIT says for "no limit" when only an OFFSET is wanted.
+    no_limit = "ALL"
+
+    def limit_offset(self, limit: str | None, offset: str | None) -> str:
+        sql = f" LIMIT {limit}" if limit is not None else ""
+        if offset is not None:
+            sql += ("" if limit is not None else f" LIMIT {self.no_limit}") + f" OFFSET {offset}"
+        return sql
+
+    def for_update(self, skip_locked: bool, nowait: bool, of: str) -> str:
+        return ""
+
+    def field_converter(self, field: Field) -> Callable[[Any], Any] | None:
+        """The conversion a column of ``field`` needs when read (None: the driver's value is right)."""
+        return None
+
+    def expression_converter(self, field: Field | None) -> Callable[[Any], Any] | None:
+        """The conversion for a computed column (an aggregate, annotation or value) of type ``field``.
+
+        Expressions have no declared type, so a driver may hand back the storage
+        class (SQLite) or a wider type (PostgreSQL's SUM of integers is numeric).
+        """
+        if field is None:
+            return None
+        expected = field.python_type
+        if isinstance(field, DecimalField) and field.decimal_places is not None:
+            def convert_decimal(value: Any) -> Any:
+                return None if value is None else field.to_python(value)
+
+            return convert_decimal
+
+        def convert(value: Any) -> Any:
+            if value is None or isinstance(value, expected) and not (isinstance(value, bool) and expected is int):
+                return value
+            return field.to_python(value)
+
+        return convert

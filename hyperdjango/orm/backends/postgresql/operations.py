@@ -1,0 +1,68 @@
+"""PostgreSQL spelling: ILIKE, regex operators, EXTRACT, typed parameters, FOR UPDATE."""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import uuid
+
+from ...fields import DateTimeField, Field
+from ..base.operations import BaseOperations
+
+CASTS = {
+    bool: "boolean",
+    int: "bigint",
+    float: "double precision",
+    decimal.Decimal: "numeric",
+    str: "text",
+    datetime.datetime: "timestamptz",
+    datetime.date: "date",
+    datetime.time: "time",
+    uuid.UUID: "uuid",
+    bytes: "bytea",
+}
+
+PATTERNS = {
+    "contains": "{lhs} LIKE {rhs}",
+    "icontains": "{lhs} ILIKE {rhs}",
+    "startswith": "{lhs} LIKE {rhs}",
+    "istartswith": "{lhs} ILIKE {rhs}",
+    "endswith": "{lhs} LIKE {rhs}",
+    "iendswith": "{lhs} ILIKE {rhs}",
+    "regex": "{lhs} ~ {rhs}",
+    "iregex": "{lhs} ~* {rhs}",
+}
+
+EXTRACT = {"year": "YEAR", "month": "MONTH", "day": "DAY", "hour": "HOUR"}
+
+
+class PostgresOperations(BaseOperations):
+    vendor = "postgresql"
+    max_params = 65535
+    position_function = "STRPOS"
+
+    def cast_param(self, sql: str, python_type: type) -> str:
+        cast = CASTS.get(python_type)
+        return f"CAST({sql} AS {cast})" if cast else sql
+
+    def pattern_lookup(self, lookup: str, lhs: str, rhs: str) -> str:
+        return PATTERNS[lookup].format(lhs=lhs, rhs=rhs)
+
+    def pattern_lookup_expression(self, lookup: str, lhs: str, rhs: str) -> str:
+        if lookup.endswith("endswith"):
+            if lookup == "iendswith":
+                lhs, rhs = f"UPPER({lhs})", f"UPPER({rhs})"
+            return f"RIGHT({lhs}, LENGTH({rhs})) = {rhs}"
+        return super().pattern_lookup_expression(lookup, lhs, rhs)
+
+    def datetime_transform(self, name: str, sql: str, field: Field | None) -> str:
+        if name == "date":
+            # Aware datetimes are stored as timestamptz; the date is taken in UTC, as on SQLite.
+            return f"CAST(({sql} AT TIME ZONE 'UTC') AS date)" if isinstance(field, DateTimeField) else f"CAST({sql} AS date)"
+        if isinstance(field, DateTimeField):
+            sql = f"({sql} AT TIME ZONE 'UTC')"
+        return f"CAST(EXTRACT({EXTRACT[name]} FROM {sql}) AS integer)"
+
+    def for_update(self, skip_locked: bool, nowait: bool, of: str) -> str:
+        # OF the main table: the nullable side of a LEFT JOIN cannot be locked.
+        return f" FOR UPDATE OF {of}" + (" SKIP LOCKED" if skip_locked else "") + (" NOWAIT" if nowait else "")

@@ -1,0 +1,70 @@
+"""SQLite spelling: GLOB for case-sensitive patterns, strftime for dates, no REGEXP, no FOR UPDATE."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ...exceptions import NotSupportedError
+from ...fields import DecimalField, Field
+from ..base.operations import BaseOperations
+
+
+def glob_escape(value: str) -> str:
+    """GLOB has no escape character; a wildcard is made literal by a one-character class."""
+    return "".join(f"[{ch}]" if ch in "*?[" else ch for ch in value)
+
+
+def glob_contains(value: str) -> str:
+    return f"*{glob_escape(value)}*"
+
+
+def glob_startswith(value: str) -> str:
+    return f"{glob_escape(value)}*"
+
+
+def glob_endswith(value: str) -> str:
+    return f"*{glob_escape(value)}"
+
+
+GLOB_ADAPTERS = {"contains": glob_contains, "startswith": glob_startswith, "endswith": glob_endswith}
+
+STRFTIME = {"year": "%Y", "month": "%m", "day": "%d", "hour": "%H"}
+
+
+class SQLiteOperations(BaseOperations):
+    vendor = "sqlite"
+    max_params = 32766
+    position_function = "INSTR"
+    explain_prefix = "EXPLAIN QUERY PLAN"
+    no_limit = "-1"  # SQLite has no LIMIT ALL, and OFFSET needs a LIMIT
+
+    def pattern_adapter(self, lookup: str) -> Callable[[str], str] | None:
+        # SQLite's LIKE ignores ASCII case; GLOB is the case-sensitive match.
+        return GLOB_ADAPTERS.get(lookup) or super().pattern_adapter(lookup)
+
+    def pattern_lookup(self, lookup: str, lhs: str, rhs: str) -> str:
+        if lookup in ("regex", "iregex"):
+            raise NotSupportedError(
+                f"the {lookup} lookup needs a REGEXP function, which SQLite does not have; "
+                "use contains/startswith/endswith (or their i- forms), or PostgreSQL"
+            )
+        if lookup in GLOB_ADAPTERS:
+            return f"{lhs} GLOB {rhs}"
+        return f"{lhs} LIKE {rhs} ESCAPE '\\'"
+
+    def datetime_transform(self, name: str, sql: str, field: Field | None) -> str:
+        if name == "date":
+            return f"DATE({sql})"
+        return f"CAST(STRFTIME('{STRFTIME[name]}', {sql}) AS INTEGER)"
+
+    def field_converter(self, field: Field) -> Callable[[Any], Any] | None:
+        if isinstance(field, DecimalField) and field.decimal_places is not None:
+            # DECIMAL columns hold REAL values: 4.5 comes back as Decimal("4.5"), not "4.50".
+            quantize = field.quantize
+
+            def convert(value: Any) -> Any:
+                return None if value is None else quantize(value)
+
+            return convert
+        return None

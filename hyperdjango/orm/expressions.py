@@ -1,0 +1,486 @@
+"""Expressions: what a QuerySet computes in SQL instead of Python.
+
+>>> from hyperdjango.expressions import F, Q, Sum, Count, Value
+>>> F("stock") - 1
+F('stock') - Value(1)
+>>> Q(active=True) & ~Q(stock=0)
+<Q AND: ('active', True), <Q NOT AND: ('stock', 0)>>
+
+An expression is resolved against a query (``resolve``), which binds field names
+to table aliases and values to parameter numbers, and returns a resolved copy
+that the compiler turns into SQL (``as_sql``). Every resolved node carries a
+``key``: its shape without values, from which compiled SQL is cached.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import decimal
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from .fields import (
+    FIELD_TYPES,
+    BooleanField,
+    DecimalField,
+    Field,
+    FloatField,
+    IntegerField,
+)
+
+if TYPE_CHECKING:
+    from .sql.compiler import SQLCompiler
+    from .sql.query import Query
+
+
+class Expression:
+    """Base of every SQL expression; ``+ - * /`` combine them (plain values become ``Value``)."""
+
+    contains_aggregate = False
+    output_field: Field | None = None
+    key: Any = None
+
+    def resolve(self, query: Query) -> Expression:
+        """A copy bound to ``query``'s tables and parameters."""
+        raise NotImplementedError
+
+    def as_sql(self, c: SQLCompiler) -> str:
+        raise NotImplementedError
+
+    def walk(self):
+        """This node and every node below it."""
+        yield self
+        for child in self.children():
+            yield from child.walk()
+
+    def children(self) -> tuple[Expression, ...]:
+        return ()
+
+    def _combine(self, op: str, other: Any, reverse: bool = False) -> Combined:
+        other = other if isinstance(other, Expression) else Value(other)
+        return Combined(other, op, self) if reverse else Combined(self, op, other)
+
+    def __add__(self, other: Any) -> Combined:
+        return self._combine("+", other)
+
+    def __sub__(self, other: Any) -> Combined:
+        return self._combine("-", other)
+
+    def __mul__(self, other: Any) -> Combined:
+        return self._combine("*", other)
+
+    def __truediv__(self, other: Any) -> Combined:
+        return self._combine("/", other)
+
+    def __mod__(self, other: Any) -> Combined:
+        return self._combine("%", other)
+
+    def __radd__(self, other: Any) -> Combined:
+        return self._combine("+", other, True)
+
+    def __rsub__(self, other: Any) -> Combined:
+        return self._combine("-", other, True)
+
+    def __rmul__(self, other: Any) -> Combined:
+        return self._combine("*", other, True)
+
+    def __rtruediv__(self, other: Any) -> Combined:
+        return self._combine("/", other, True)
+
+    def asc(self) -> OrderBy:
+        return OrderBy(self, descending=False)
+
+    def desc(self) -> OrderBy:
+        return OrderBy(self, descending=True)
+
+
+class F(Expression):
+    """A column of the row, by field name (``F("stock")``, ``F("category__name")``)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"F({self.name!r})"
+
+    def resolve(self, query: Query) -> Expression:
+        return query.resolve_ref(self.name)
+
+
+class OuterRef(F):
+    """In a ``Subquery``/``Exists``, a column of the query that contains it."""
+
+    def __repr__(self) -> str:
+        return f"OuterRef({self.name!r})"
+
+    def resolve(self, query: Query) -> Expression:
+        return query.outer_ref(self.name)
+
+
+class Col(Expression):
+    """A resolved column: table alias + field."""
+
+    def __init__(self, alias: str, field: Field) -> None:
+        self.alias = alias
+        self.field = self.output_field = field
+        self.key = ("col", alias, field.column)
+
+    def resolve(self, query: Query) -> Expression:
+        return self
+
+    def as_sql(self, c: SQLCompiler) -> str:
+        return f"{c.alias(self.alias)}.{c.quote(self.field.column)}"
+
+    def __repr__(self) -> str:
+        return f"Col({self.alias}.{self.field.column})"
+
+
+class OuterCol(Expression):
+    """A column of the enclosing query, named by ``OuterRef``; bound when the subquery is embedded."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.key = ("outer", name)
+
+    def as_sql(self, c: SQLCompiler) -> str:
+        return c.outer_col(self.name)
+
+
+def _infer_field(value: Any) -> Field | None:
+    cls = FIELD_TYPES.get(type(value))
+    return cls() if cls is not None else None
+
+
+class Value(Expression):
+    """A literal value, always sent as a bound parameter (never spliced into SQL)."""
+
+    def __init__(self, value: Any, output_field: Field | None = None) -> None:
+        self.value = value
+        self.output_field = output_field or _infer_field(value)
+
+    def __repr__(self) -> str:
+        return f"Value({self.value!r})"
+
+    def resolve(self, query: Query) -> Expression:
+        return Param(query.add_param(self.value), type(self.value), self.output_field, cast=True)
+
+
+class Param(Expression):
+    """A resolved value: parameter number ``idx`` of its query."""
+
+    def __init__(self, idx: int, python_type: type, output_field: Field | None = None, cast: bool = False, adapt: Any = None) -> None:
+        self.idx = idx
+        self.python_type = python_type
+        self.output_field = output_field
+        self.cast = cast
+        self.adapt = adapt
+        self.key = ("p", idx, python_type if cast else None, adapt)
+
+    def as_sql(self, c: SQLCompiler) -> str:
+        sql = c.param(self.idx, self.adapt)
+        # PostgreSQL infers a bare $n in a select list or arithmetic as text or
+        # from the other operand; a literal value states its own type.
+        return c.ops.cast_param(sql, self.python_type) if self.cast else sql
+
+
+class Combined(Expression):
+    """``lhs op rhs``, from ``F("price") * 2`` and friends."""
+
+    def __init__(self, lhs: Expression, op: str, rhs: Expression) -> None:
+        self.lhs, self.op, self.rhs = lhs, op, rhs
+
+    def __repr__(self) -> str:
+        return f"{self.lhs!r} {self.op} {self.rhs!r}"
+
+    def children(self) -> tuple[Expression, ...]:
+        return (self.lhs, self.rhs)
+
+    def resolve(self, query: Query) -> Expression:
+        new = copy.copy(self)
+        new.lhs, new.rhs = self.lhs.resolve(query), self.rhs.resolve(query)
+        new.output_field = new.lhs.output_field or new.rhs.output_field
+        if isinstance(new.lhs.output_field, IntegerField) and isinstance(new.rhs.output_field, (DecimalField, FloatField)):
+            new.output_field = new.rhs.output_field
+        new.contains_aggregate = new.lhs.contains_aggregate or new.rhs.contains_aggregate
+        new.key = ("op", self.op, new.lhs.key, new.rhs.key)
+        return new
+
+    def as_sql(self, c: SQLCompiler) -> str:
+        return f"({self.lhs.as_sql(c)} {self.op} {self.rhs.as_sql(c)})"
+
+
+class Func(Expression):
+    """``FUNCTION(arg, ...)``; subclasses name the function."""
+
+    function = ""
+
+    def __init__(self, *expressions: Any, output_field: Field | None = None) -> None:
+        self.source = [e if isinstance(e, Expression) else (F(e) if isinstance(e, str) else Value(e)) for e in expressions]
+        self._output = output_field
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(map(repr, self.source))})"
+
+    def children(self) -> tuple[Expression, ...]:
+        return tuple(self.source)
+
+    def resolve(self, query: Query) -> Expression:
+        new = copy.copy(self)
+        new.source = [e.resolve(query) for e in self.source]
+        new.output_field = self._output or self.infer_output(new.source)
+        new.contains_aggregate = any(e.contains_aggregate for e in new.source)
+        new.key = (type(self), tuple(e.key for e in new.source))
+        return new
+
+    def infer_output(self, source: list[Expression]) -> Field | None:
+        return next((e.output_field for e in source if e.output_field is not None), None)
+
+    def as_sql(self, c: SQLCompiler) -> str:
+        return f"{self.function}({', '.join(e.as_sql(c) for e in self.source)})"
+
+
+class Coalesce(Func):
+    """The first argument that is not NULL: ``Coalesce("nickname", "name")``."""
+
+    function = "COALESCE"
+
+    def __init__(self, *expressions: Any, output_field: Field | None = None) -> None:
+        if len(expressions) < 2:
+            raise ValueError("Coalesce needs at least two expressions")
+        super().__init__(*expressions, output_field=output_field)
+
+
+class Aggregate(Func):
+    """An aggregate over the rows of a group: ``Sum("amount")``, ``Count("id", distinct=True)``."""
+
+    contains_aggregate = True
+
+    def __init__(self, expression: Any, distinct: bool = False, output_field: Field | None = None) -> None:
+        super().__init__(expression, output_field=output_field)
+        self.distinct = distinct
+
+    def resolve(self, query: Query) -> Expression:
+        new = super().resolve(query)
+        if any(e.contains_aggregate for e in new.source):
+            from .exceptions import FieldError
+
+            raise FieldError(f"{type(self).__name__} cannot contain an aggregate")
+        new.contains_aggregate = True
+        new.key = (new.key, self.distinct)
+        return new
+
+    def as_sql(self, c: SQLCompiler) -> str:
+        return f"{self.function}({'DISTINCT ' if self.distinct else ''}{self.source[0].as_sql(c)})"
+
+
+class Sum(Aggregate):
+    function = "SUM"
+
+
+class Min(Aggregate):
+    function = "MIN"
+
+
+class Max(Aggregate):
+    function = "MAX"
+
+
+class Avg(Aggregate):
+    """The mean: a Decimal for decimal fields, a float otherwise."""
+
+    function = "AVG"
+
+    def infer_output(self, source: list[Expression]) -> Field:
+        return DecimalField() if isinstance(source[0].output_field, DecimalField) else FloatField()
+
+
+class Count(Aggregate):
+    """The number of rows (``Count("*")``) or of non-NULL values; ``distinct=True`` counts each once."""
+
+    function = "COUNT"
+
+    def __init__(self, expression: Any = "*", distinct: bool = False) -> None:
+        self.star = expression == "*"
+        super().__init__(Value(None) if self.star else expression, distinct=distinct)
+
+    def resolve(self, query: Query) -> Expression:
+        if self.star:
+            new = copy.copy(self)
+            new.source, new.output_field, new.key = [], IntegerField(), ("count*",)
+            return new
+        new = super().resolve(query)
+        new.output_field = IntegerField()
+        return new
+
+    def as_sql(self, c: SQLCompiler) -> str:
+        return "COUNT(*)" if self.star else super().as_sql(c)
+
+
+class Q:
+    """Conditions combined with ``&``, ``|`` and ``~``: ``Q(stock=0) | Q(active=False)``."""
+
+    AND, OR = "AND", "OR"
+
+    def __init__(self, *args: Q, _connector: str = "AND", _negated: bool = False, **kwargs: Any) -> None:
+        self.children: list[Any] = [*args, *sorted(kwargs.items())]
+        self.connector = _connector
+        self.negated = _negated
+
+    def _parts(self, connector: str) -> list[Any]:
+        # (a & b) & c is kept flat as AND(a, b, c): same SQL, shorter shape and repr.
+        if not self.negated and (self.connector == connector or len(self.children) == 1):
+            return list(self.children)
+        return [self]
+
+    def _combine(self, other: Q, connector: str) -> Q:
+        if not isinstance(other, Q):
+            raise TypeError(f"cannot combine Q with {type(other).__name__}")
+        combined = Q(_connector=connector)
+        combined.children = self._parts(connector) + other._parts(connector)
+        return combined
+
+    def __and__(self, other: Q) -> Q:
+        return self._combine(other, self.AND)
+
+    def __or__(self, other: Q) -> Q:
+        return self._combine(other, self.OR)
+
+    def __invert__(self) -> Q:
+        inverted = Q(_connector=self.connector, _negated=not self.negated)
+        inverted.children = list(self.children)
+        return inverted
+
+    def __repr__(self) -> str:
+        inner = ", ".join(map(repr, self.children))
+        return f"<Q {'NOT ' if self.negated else ''}{self.connector}: {inner}>"
+
+
+class When(Expression):
+    """One branch of a ``Case``: ``When(stock=0, then=Value("sold out"))`` (or a Q)."""
+
+    def __init__(self, condition: Q | None = None, then: Any = None, **lookups: Any) -> None:
+        if condition is None and not lookups:
+            raise TypeError("When needs a condition: a Q or lookups")
+        self.condition = Q(condition, **lookups) if condition is not None else Q(**lookups)
+        self.then = then if isinstance(then, Expression) else Value(then)
+
+    def resolve(self, query: Query) -> Expression:
+        new = copy.copy(self)
+        new.condition = query.build_condition(self.condition)
+        new.then = self.then.resolve(query)
+        new.output_field = new.then.output_field
+        new.key = ("when", new.condition.key, new.then.key)
+        return new
+
+    def children(self) -> tuple[Expression, ...]:
+        return (self.then,)
+
+    def as_sql(self, c: SQLCompiler) -> str:
+        return f"WHEN {self.condition.as_sql(c)} THEN {self.then.as_sql(c)}"
+
+
+class Case(Expression):
+    """``CASE WHEN ... THEN ... ELSE default END``."""
+
+    def __init__(self, *whens: When, default: Any = None, output_field: Field | None = None) -> None:
+        if not whens or not all(isinstance(w, When) for w in whens):
+            raise TypeError("Case takes one or more When(...)")
+        self.whens = list(whens)
+        self.default = default if isinstance(default, Expression) else Value(default)
+        self._output = output_field
+
+    def children(self) -> tuple[Expression, ...]:
+        return (*self.whens, self.default)
+
+    def resolve(self, query: Query) -> Expression:
+        new = copy.copy(self)
+        new.whens = [w.resolve(query) for w in self.whens]
+        new.default = self.default.resolve(query)
+        new.output_field = self._output or next((w.output_field for w in new.whens if w.output_field), new.default.output_field)
+        new.key = ("case", tuple(w.key for w in new.whens), new.default.key)
+        return new
+
+    def as_sql(self, c: SQLCompiler) -> str:
+        return f"CASE {' '.join(w.as_sql(c) for w in self.whens)} ELSE {self.default.as_sql(c)} END"
+
+
+class Subquery(Expression):
+    """A QuerySet used as a value: ``Subquery(Order.objects.filter(user_id=OuterRef("pk")).values("total")[:1])``."""
+
+    def __init__(self, queryset: Any, output_field: Field | None = None) -> None:
+        self.queryset = queryset
+        self._output = output_field
+
+    def resolve(self, query: Query) -> Expression:
+        inner = self.queryset.query
+        new = copy.copy(self)
+        new.embedded = query.embed(inner)
+        new.output_field = self._output or inner.single_output_field()
+        new.key = (type(self), new.embedded.key)
+        return new
+
+    def as_sql(self, c: SQLCompiler) -> str:
+        return f"({self.embedded.as_sql(c)})"
+
+
+class Exists(Subquery):
+    """True when the QuerySet has a row: ``filter(Exists(Order.objects.filter(user_id=OuterRef("pk"))))``."""
+
+    def __init__(self, queryset: Any) -> None:
+        super().__init__(queryset, output_field=BooleanField())
+
+    def resolve(self, query: Query) -> Expression:
+        new = copy.copy(self)
+        new.embedded = query.embed(self.queryset.query, exists=True)
+        new.output_field = BooleanField()
+        new.key = (Exists, new.embedded.key)
+        return new
+
+    def __invert__(self) -> Q:
+        """``~Exists(qs)``: NOT EXISTS, usable in ``filter()`` like a ``Q``."""
+        return ~Q(self)
+
+    def as_sql(self, c: SQLCompiler) -> str:
+        return f"EXISTS ({self.embedded.as_sql(c)})"
+
+
+class OrderBy(Expression):
+    """An ordering term: ``F("price").desc()``."""
+
+    def __init__(self, expression: Expression, descending: bool = False) -> None:
+        self.expression = expression
+        self.descending = descending
+
+    def resolve(self, query: Query) -> Expression:
+        new = copy.copy(self)
+        new.expression = self.expression.resolve(query)
+        new.key = ("order", new.expression.key, self.descending)
+        return new
+
+    def as_sql(self, c: SQLCompiler) -> str:
+        return f"{self.expression.as_sql(c)}{' DESC' if self.descending else ' ASC'}"
+
+
+#: Python types Value() can cast on PostgreSQL (see the backends' cast_param).
+CASTABLE = (bool, int, float, decimal.Decimal, str, datetime.datetime, datetime.date, datetime.time, uuid.UUID, bytes)
+
+__all__ = [
+    "Avg",
+    "Case",
+    "Coalesce",
+    "Count",
+    "Exists",
+    "Expression",
+    "F",
+    "Func",
+    "Max",
+    "Min",
+    "OrderBy",
+    "OuterRef",
+    "Q",
+    "Subquery",
+    "Sum",
+    "Value",
+    "When",
+]

@@ -1,0 +1,125 @@
+"""``Model._meta``: a model's table, fields and relations, from its annotations and ``Meta``.
+
+>>> from hyperdjango import Model
+>>> class OrderItem(Model):
+...     quantity: int = 1
+>>> OrderItem._meta.table, [f.name for f in OrderItem._meta.fields]
+('order_item', ['id', 'quantity'])
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .exceptions import FieldError
+
+if TYPE_CHECKING:
+    from ..database import Database
+    from .fields import Field
+    from .related import Relation
+
+#: Models by class name, then module: foreign keys may name a model by a string.
+registry: dict[str, dict[str, Any]] = {}
+#: Work waiting for a model that is not defined yet: (module, name) → callbacks.
+_pending: dict[tuple[str, str], list[Callable[[Any], None]]] = {}
+
+META_OPTIONS = {"table", "db_table", "ordering", "indexes", "unique_together", "abstract", "database"}
+
+
+def snake_case(name: str) -> str:
+    """``OrderItem`` → ``order_item``."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
+
+
+def _lookup(name: str, owner: Any) -> Any:
+    # A name means a model of the owner's module (as a Django model name means one of its
+    # app), so two modules may each have a "Product"; other modules' models are passed as classes.
+    return registry.get(name, {}).get(owner.__module__)
+
+
+def resolve_model(target: Any, owner: Any) -> Any:
+    """The model class meant by ``target``: a class, ``"self"`` or a class name."""
+    if target == "self":
+        return owner
+    if isinstance(target, str):
+        model = _lookup(target, owner)
+        if model is None:
+            raise FieldError(f"{owner.__name__}: no model {target!r} in {owner.__module__}; "
+                             "a model of another module is referenced by its class, not its name")
+        return model
+    return target
+
+
+def when_defined(target: Any, owner: Any, callback: Callable[[Any], None]) -> None:
+    """Calls ``callback(model)`` now if ``target`` is defined, else when the owner's module defines it."""
+    if not isinstance(target, str) or target == "self" or _lookup(target, owner) is not None:
+        callback(resolve_model(target, owner))
+    else:
+        _pending.setdefault((owner.__module__, target), []).append(callback)
+
+
+def model_defined(model: Any) -> None:
+    registry.setdefault(model.__name__, {})[model.__module__] = model
+    for callback in _pending.pop((model.__module__, model.__name__), []):
+        callback(model)
+
+
+class Options:
+    """The metadata of one model class (``Model._meta``)."""
+
+    def __init__(self, model: Any, meta: Any, fields: list[Field], inherited: Options | None) -> None:
+        given = {k: v for k, v in vars(meta).items() if not k.startswith("_")} if meta else {}
+        unknown = set(given) - META_OPTIONS
+        if unknown:
+            raise TypeError(f"{model.__name__}.Meta: unknown option(s) {sorted(unknown)}; valid: {sorted(META_OPTIONS)}")
+        self.model = model
+        self.abstract = given.get("abstract", False)
+        self.table: str = given.get("table") or given.get("db_table") or snake_case(model.__name__)
+        self.ordering: tuple[str, ...] = tuple(given.get("ordering", inherited.ordering if inherited else ()))
+        self.indexes: list[tuple[str, ...]] = [tuple(i) if not isinstance(i, str) else (i,) for i in given.get("indexes", ())]
+        self.unique_together: list[tuple[str, ...]] = [tuple(u) for u in given.get("unique_together", ())]
+        self._database = given.get("database", inherited._database if inherited else None)
+        self.fields = fields
+        self.field_map: dict[str, Field] = {f.name: f for f in fields}
+        self.pk: Field = next(f for f in fields if f.primary_key)
+        #: Relations by name: forward foreign keys, reverse ones and many-to-many.
+        self.relations: dict[str, Relation] = {}
+        self.reverse_relations: list[Relation] = []  # foreign keys of other models pointing here
+        self.many_to_many: list[Any] = []
+        for names in (*self.indexes, *self.unique_together, *(o.lstrip("-") for o in self.ordering)):
+            for name in (names,) if isinstance(names, str) else names:
+                if name.split("__")[0] not in self.field_map and name not in ("pk", "?"):
+                    raise TypeError(f"{model.__name__}.Meta names an unknown field {name!r}")
+
+    @property
+    def database(self) -> Database:
+        """``Meta.database`` (a Database or a URL) or the process default."""
+        from ..database import Database, default_database
+
+        if self._database is None:
+            return default_database()
+        if isinstance(self._database, str):
+            self._database = Database(self._database)
+        return self._database
+
+    @property
+    def concrete_fields(self) -> list[Field]:
+        return self.fields
+
+    def get_field(self, name: str) -> Field:
+        """The field called ``name`` (``pk`` is the primary key); FieldError lists the valid ones."""
+        if name == "pk":
+            return self.pk
+        try:
+            return self.field_map[name]
+        except KeyError:
+            raise FieldError(f"{self.model.__name__} has no field {name!r}; fields: {', '.join(self.field_map)}") from None
+
+    def choices(self) -> str:
+        """Every name a lookup may start with, for error messages."""
+        return ", ".join(sorted({*self.field_map, *self.relations, "pk"}))
+
+    def __repr__(self) -> str:
+        return f"<Options {self.model.__name__} table={self.table!r}>"

@@ -1,0 +1,625 @@
+"""QuerySet: a lazy, chainable, immutable description of rows; awaited at the end.
+
+>>> import asyncio
+>>> from hyperdjango import Model
+>>> from hyperdjango.database import Database
+>>> from hyperdjango.expressions import F, Q
+>>> class Item(Model):
+...     name: str = ""
+...     stock: int = 0
+>>> async def main():
+...     db = Database("sqlite://:memory:")
+...     await db.create_tables(Item)
+...     await Item.objects.using(db).bulk_create([Item(name=n, stock=s) for n, s in [("tea", 3), ("pot", 0), ("cup", 5)]])
+...     in_stock = Item.objects.using(db).filter(stock__gt=0).order_by("-stock")   # nothing has run yet
+...     names = [i.name for i in await in_stock]
+...     changed = await Item.objects.using(db).filter(Q(name="tea") | Q(name="cup")).update(stock=F("stock") - 1)
+...     left = await Item.objects.using(db).values_list("stock", flat=True).order_by("name")
+...     await db.close()
+...     return names, changed, left
+>>> asyncio.run(main())
+(['cup', 'tea'], 2, [4, 0, 2])
+
+Every method returns a new QuerySet; evaluation is asynchronous: ``await qs``
+or ``await qs.all()`` (a list), ``async for``, ``await qs.get(...)`` (the
+object or None), ``count``, ``exists``, ``aggregate``, ``update``, ``delete``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
+
+from ..database import IntegrityError, atomic
+from .backends import operations_for
+from .exceptions import FieldError, MultipleObjectsReturned
+from .expressions import Aggregate, Expression, OrderBy, Param, Q
+from .related import ForwardRelation
+from .sql.compiler import compile_query, insert_sql, update_by_pk_sql
+from .sql.query import Query
+
+
+class QuerySet:
+    """Rows of one model, described lazily. Build with ``filter``/``order_by``/...,
+    then ``await`` it (a list) or call one of the async methods."""
+
+    def __init__(self, model: Any, query: Query | None = None, db: Any = None) -> None:
+        self.model = model
+        self.query = query if query is not None else Query(model)
+        self._db = db
+        self._prefetch: tuple[str, ...] = ()
+        self._empty = False
+        self._prefetched: list[Any] | None = None  # a related manager's rows, already loaded
+
+    def _clone(self) -> QuerySet:
+        new = QuerySet.__new__(type(self))
+        new.model, new.query, new._db = self.model, self.query.clone(), self._db
+        new._prefetch, new._empty, new._prefetched = self._prefetch, self._empty, None
+        return new
+
+    def __repr__(self) -> str:
+        return f"<QuerySet {self.model.__name__}>"
+
+    @property
+    def db(self) -> Any:
+        """The database this QuerySet runs on: ``using(db)``, ``Meta.database`` or the default."""
+        return self._db if self._db is not None else self.model._meta.database
+
+    def _compiled(self, kind: str) -> tuple[Any, Any, list[Any]]:
+        db = self.db
+        compiled = compile_query(self.query, kind, operations_for(db.vendor))
+        return db, compiled, compiled.params(self.query.params)
+
+    # -- building -----------------------------------------------------------------
+
+    def all(self) -> QuerySet:
+        """A copy; ``await qs.all()`` is the list of rows, as in the spec."""
+        new = self._clone()
+        new._prefetched = self._prefetched
+        return new
+
+    def _check_unsliced(self, action: str) -> None:
+        if self.query.is_sliced:
+            raise TypeError(f"cannot {action} a QuerySet once it has been sliced")
+
+    def filter(self, *conditions: Q | Expression, **lookups: Any) -> QuerySet:
+        """Rows matching every lookup (``name__icontains="tea"``) and condition (``Q``, ``Exists``)."""
+        self._check_unsliced("filter")
+        new = self._clone()
+        if conditions or lookups:
+            new.query.add_q(Q(*conditions, **lookups))
+        return new
+
+    def exclude(self, *conditions: Q | Expression, **lookups: Any) -> QuerySet:
+        """Rows not matching the lookups taken together (``NOT (a AND b)``)."""
+        self._check_unsliced("filter")
+        new = self._clone()
+        new.query.add_q(~Q(*conditions, **lookups))
+        return new
+
+    def order_by(self, *fields: str | Expression) -> QuerySet:
+        """Ordering by field names (``"-price"`` descends, ``"?"`` is random) or expressions.
+
+        Names must be fields (or annotations): anything else raises FieldError,
+        so a name from a request cannot smuggle SQL in. No argument: no ordering.
+        """
+        new = self._clone()
+        new.query.set_ordering(fields)
+        return new
+
+    def distinct(self) -> QuerySet:
+        """``SELECT DISTINCT``."""
+        new = self._clone()
+        new.query.distinct = True
+        new.query.mark("distinct")
+        return new
+
+    def _selected(self, query: Query, fields: tuple[str, ...], expressions: dict[str, Any]) -> tuple[tuple[str, Expression], ...]:
+        if not fields and not expressions:
+            names = [f.name for f in self.model._meta.fields] + list(query.annotations)
+        else:
+            names = list(fields)
+        for name, expr in expressions.items():
+            query.annotations[name] = expr.resolve(query) if isinstance(expr, Expression) else _bad_expression(name, expr)
+            names.append(name)
+        return tuple((name, query.resolve_ref(name, f"values({name!r})")) for name in names)
+
+    def values(self, *fields: str, **expressions: Any) -> QuerySet:
+        """Rows as dicts of the named fields (all fields without names); paths like
+        ``"category__name"`` join. Followed by ``annotate(...)`` it groups by these fields."""
+        new = self._clone()
+        q = new.query
+        q.values = self._selected(q, fields, expressions)
+        q.values_kind = "dict"
+        q.mark("values", "dict", tuple((n, e.key) for n, e in q.values))
+        return new
+
+    def values_list(self, *fields: str, flat: bool = False) -> QuerySet:
+        """Rows as tuples; with ``flat=True`` and one field, the bare values."""
+        if flat and len(fields) != 1:
+            raise TypeError("values_list(flat=True) takes exactly one field")
+        new = self._clone()
+        q = new.query
+        q.values = self._selected(q, fields, {})
+        q.values_kind = "flat" if flat else "tuple"
+        q.mark("values", q.values_kind, tuple((n, e.key) for n, e in q.values))
+        return new
+
+    def _field_names(self, names: tuple[str, ...], method: str) -> set[str]:
+        meta = self.model._meta
+        result = set()
+        for name in names:
+            relation = meta.relations.get(name)
+            if isinstance(relation, ForwardRelation):
+                name = relation.field.name
+            if name == "pk":
+                name = meta.pk.name
+            if name not in meta.field_map:
+                raise FieldError(f"{method}({name!r}): {self.model.__name__} has no such field; fields: {', '.join(meta.field_map)}")
+            result.add(name)
+        return result
+
+    def only(self, *fields: str) -> QuerySet:
+        """Loads just these fields (and the key); reading another raises DeferredFieldNotLoaded."""
+        new = self._clone()
+        new.query.loaded = frozenset(self._field_names(fields, "only") | {self.model._meta.pk.name})
+        new.query.mark("loaded", new.query.loaded)
+        return new
+
+    def defer(self, *fields: str) -> QuerySet:
+        """Loads every field but these (the key is always loaded)."""
+        new = self._clone()
+        skipped = self._field_names(fields, "defer") - {self.model._meta.pk.name}
+        current = new.query.loaded or frozenset(f.name for f in self.model._meta.fields)
+        new.query.loaded = frozenset(current - skipped)
+        new.query.mark("loaded", new.query.loaded)
+        return new
+
+    def select_related(self, *paths: str) -> QuerySet:
+        """Loads forward foreign keys in the same query (a LEFT JOIN each): ``select_related("category")``.
+
+        Without arguments: every foreign key of the model, one level deep.
+        """
+        new = self._clone()
+        q = new.query
+        if not paths:
+            paths = tuple(n for n, r in self.model._meta.relations.items() if isinstance(r, ForwardRelation))
+        for path in paths:
+            alias, model = 0, self.model
+            parts = path.split("__")
+            for i, part in enumerate(parts):
+                relation = model._meta.relations.get(part)
+                if not isinstance(relation, ForwardRelation):
+                    forward = [n for n, r in model._meta.relations.items() if isinstance(r, ForwardRelation)]
+                    raise FieldError(f"select_related({path!r}): {part!r} is not a foreign key of {model.__name__}; "
+                                     f"foreign keys: {', '.join(forward) or 'none'} (use prefetch_related for the others)")
+                alias = q.join(alias, relation.steps()[0])
+                model = relation.target
+                key = tuple(parts[: i + 1])
+                if all(p != key for p, _, _ in q.related):
+                    q.related += ((key, alias, model),)
+        q.mark("related", tuple(p for p, _, _ in q.related))
+        return new
+
+    def prefetch_related(self, *names: str) -> QuerySet:
+        """Loads relations with one extra query each after the main one:
+        reverse foreign keys and many-to-many (then ``await obj.<name>.all()`` needs no query)."""
+        for name in names:
+            if name not in self.model._meta.relations:
+                raise FieldError(f"prefetch_related({name!r}): {self.model.__name__} has no such relation; "
+                                 f"relations: {', '.join(self.model._meta.relations) or 'none'}")
+        new = self._clone()
+        new._prefetch = self._prefetch + tuple(n for n in names if n not in self._prefetch)
+        return new
+
+    def annotate(self, *aggregates: Aggregate, **expressions: Any) -> QuerySet:
+        """Adds computed columns: ``annotate(n=Count("products"))`` (an attribute on each
+        instance, or a key of ``values()``). After ``values(...)`` it groups by those values."""
+        new = self._clone()
+        q = new.query
+        named = {_default_alias(a): a for a in aggregates}
+        named.update(expressions)
+        for name, expr in named.items():
+            if name in self.model._meta.field_map or name in q.annotations:
+                raise ValueError(f"annotate(): {name!r} is already a field or annotation of {self.model.__name__}")
+            if not isinstance(expr, Expression):
+                _bad_expression(name, expr)
+            resolved = expr.resolve(q)
+            q.annotations[name] = resolved
+            if q.values is not None:
+                q.values += ((name, resolved),)
+                if resolved.contains_aggregate:
+                    q.group_by_values = True
+        q.mark("annotate", tuple((n, e.key) for n, e in q.annotations.items()), q.group_by_values)
+        return new
+
+    def select_for_update(self, skip_locked: bool = False, nowait: bool = False) -> QuerySet:
+        """Locks the rows until the transaction ends (``FOR UPDATE``); a no-op on SQLite,
+        where a writing transaction already excludes every other writer."""
+        if skip_locked and nowait:
+            raise ValueError("skip_locked and nowait exclude each other")
+        new = self._clone()
+        new.query.for_update = (skip_locked, nowait)
+        new.query.mark("for_update", skip_locked, nowait)
+        return new
+
+    def using(self, database: Any) -> QuerySet:
+        """Runs on ``database`` instead of the model's."""
+        new = self._clone()
+        new._db = database
+        new.query.vendor = database.vendor  # so str(qs.query) shows this database's SQL
+        return new
+
+    def none(self) -> QuerySet:
+        """A QuerySet that matches nothing and never queries."""
+        new = self._clone()
+        new._empty = True
+        return new
+
+    def __getitem__(self, key: int | slice) -> Any:
+        """``qs[:5]``, ``qs[10:20]`` → QuerySets (LIMIT/OFFSET); ``await qs[3]`` → one object (IndexError past the end)."""
+        if isinstance(key, slice):
+            if key.step not in (None, 1):
+                raise ValueError("QuerySet slices take no step")
+            if (key.start or 0) < 0 or (key.stop or 0) < 0:
+                raise ValueError("QuerySets have no negative indexing")
+            new = self._clone()
+            new.query.set_limits(key.start, key.stop)
+            return new
+        if not isinstance(key, int) or key < 0:
+            raise TypeError("QuerySet indices are non-negative integers or slices")
+        return self._one_at(key)
+
+    async def _one_at(self, index: int) -> Any:
+        rows = await self[index : index + 1]
+        if not rows:
+            raise IndexError(f"{self.model.__name__} QuerySet index {index} out of range")
+        return rows[0]
+
+    # -- evaluating ---------------------------------------------------------------------
+
+    async def _fetch(self) -> list[Any]:
+        if self._empty:
+            return []
+        if self._prefetched is not None:
+            return list(self._prefetched)
+        db, compiled, params = self._compiled("select")
+        result = compiled.reader(await db.query(compiled.sql, *params))
+        if self.query.values is None:
+            await self._after_load(result, db)
+        return result
+
+    async def _after_load(self, objs: list[Any], db: Any) -> None:
+        if self._db is not None:
+            for obj in objs:
+                obj.__dict__["_db"] = self._db
+        if self._prefetch and objs:
+            from .prefetch import prefetch
+
+            for name in self._prefetch:
+                await prefetch(objs, name, db)
+
+    def __await__(self) -> Any:
+        return self._fetch().__await__()
+
+    async def __aiter__(self) -> AsyncIterator[Any]:
+        for obj in await self._fetch():
+            yield obj
+
+    async def aiterator(self, chunk_size: int = 1000) -> AsyncIterator[Any]:
+        """Streams the rows ``chunk_size`` at a time through a server-side cursor (``db.iterate``),
+        so memory stays flat however many rows match."""
+        if self._empty:
+            return
+        db, compiled, params = self._compiled("select")
+        chunk: list[Any] = []
+        async for row in db.iterate(compiled.sql, *params, chunk_size=chunk_size):
+            chunk.append(row)
+            if len(chunk) >= chunk_size:
+                for obj in await self._read_chunk(compiled, chunk, db):
+                    yield obj
+                chunk = []
+        if chunk:
+            for obj in await self._read_chunk(compiled, chunk, db):
+                yield obj
+
+    async def _read_chunk(self, compiled: Any, rows: list[Any], db: Any) -> list[Any]:
+        objs = compiled.reader(rows)
+        if self.query.values is None:
+            await self._after_load(objs, db)
+        return objs
+
+    async def get(self, *conditions: Q, **lookups: Any) -> Any:
+        """The one matching object, or None when nothing matches (the spec's behaviour);
+        ``MultipleObjectsReturned`` when several do."""
+        qs = self.filter(*conditions, **lookups) if conditions or lookups else self._clone()
+        if not qs.query.is_sliced:
+            qs.query.set_ordering(())
+            qs.query.set_limits(0, 2)  # two are enough to tell "several"
+        rows = await qs
+        if len(rows) > 1:
+            raise MultipleObjectsReturned(f"get() found several {self.model.__name__} rows for {lookups or conditions}; narrow the filter")
+        return rows[0] if rows else None
+
+    async def first(self) -> Any:
+        """The first object in the QuerySet's order (by key when it has none), or None."""
+        qs = self if self.query.order_by else self.order_by("pk")
+        rows = await qs[:1]
+        return rows[0] if rows else None
+
+    async def last(self) -> Any:
+        """The last object in the QuerySet's order (by key when it has none), or None."""
+        self._check_unsliced("reverse")
+        qs = self._clone()
+        qs.query.reverse_ordering()
+        rows = await qs[:1]
+        return rows[0] if rows else None
+
+    async def count(self) -> int:
+        """The number of rows (``SELECT COUNT(*)``)."""
+        if self._empty:
+            return 0
+        if self._prefetched is not None:
+            return len(self._prefetched)
+        db, compiled, params = self._compiled("count")
+        return await db.query_val(compiled.sql, *params)
+
+    async def exists(self) -> bool:
+        """Whether there is at least one row (``SELECT 1 ... LIMIT 1``)."""
+        if self._empty:
+            return False
+        if self._prefetched is not None:
+            return bool(self._prefetched)
+        db, compiled, params = self._compiled("exists")
+        return await db.query_one(compiled.sql, *params) is not None
+
+    async def aggregate(self, *aggregates: Aggregate, **named: Aggregate) -> dict[str, Any]:
+        """One row of aggregates over the QuerySet: ``aggregate(total=Sum("amount"), n=Count("id"))``."""
+        named = {**{_default_alias(a): a for a in aggregates}, **named}
+        if self._empty:
+            return {name: (0 if type(a).__name__ == "Count" else None) for name, a in named.items()}
+        qs = self._clone()
+        q = qs.query
+        for name, expr in named.items():
+            if not isinstance(expr, Expression):
+                _bad_expression(name, expr)
+        q.aggregates = tuple((name, expr.resolve(q)) for name, expr in named.items())
+        for name, expr in q.aggregates:
+            if not expr.contains_aggregate:
+                raise TypeError(f"aggregate(): {name} is not an aggregate (Sum, Avg, Count, Min, Max)")
+        q.mark("aggregate", tuple((n, e.key) for n, e in q.aggregates))
+        db, compiled, params = qs._compiled("aggregate")
+        return compiled.reader(await db.query(compiled.sql, *params))
+
+    async def update(self, **values: Any) -> int:
+        """``UPDATE`` every matching row; values may be expressions (``stock=F("stock") - 1``).
+        Returns the number of rows changed. Values are converted to the field types."""
+        self._check_unsliced("update")
+        if self._empty or not values:
+            return 0
+        qs = self._clone()
+        q = qs.query
+        meta = self.model._meta
+        updates = []
+        for name, value in values.items():
+            relation = meta.relations.get(name)
+            field = relation.field if isinstance(relation, ForwardRelation) else meta.field_map.get(name)
+            if field is None:
+                raise FieldError(f"update({name}=...): {self.model.__name__} has no such field; fields: {', '.join(meta.field_map)}")
+            if isinstance(value, Expression):
+                joins = len(q.joins)
+                expr = value.resolve(q)
+                if len(q.joins) != joins:
+                    raise FieldError(f"update({name}=...): expressions may only use fields of {self.model.__name__} itself")
+            else:
+                if hasattr(value, "_meta"):
+                    value = value.pk
+                value = field.convert(value)
+                from .exceptions import ValidationError
+
+                messages = field.validate(value)
+                if messages:
+                    raise ValidationError({field.name: messages})
+                expr = Param(q.add_param(value), type(value), field)
+            updates.append((field, expr))
+        q.updates = tuple(updates)
+        q.mark("update", tuple((f.column, e.key) for f, e in updates))
+        db, compiled, params = qs._compiled("update")
+        return await db.execute(compiled.sql, *params)
+
+    async def delete(self) -> int:
+        """Deletes the matching rows, and per each foreign key's ``on_delete`` the rows
+        pointing at them (CASCADE deletes, SET_NULL clears, PROTECT/RESTRICT refuse with
+        ProtectedError). Returns the number of rows deleted, cascades included."""
+        self._check_unsliced("delete")
+        if self._empty:
+            return 0
+        from .deletion import delete_rows
+
+        return await delete_rows(self.model, self._clone(), self.db)
+
+    async def _delete_plain(self) -> int:
+        db, compiled, params = self._compiled("delete")
+        return await db.execute(compiled.sql, *params)
+
+    async def create(self, **values: Any) -> Any:
+        """Builds, saves and returns an instance."""
+        obj = self.model(**values)
+        await obj.save(using=self._db)
+        return obj
+
+    async def bulk_create(self, objs: Iterable[Any], batch_size: int | None = None, ignore_conflicts: bool = False) -> list[Any]:
+        """INSERTs many instances with multi-row statements (``batch_size`` rows each, one
+        transaction) and fills their keys from ``RETURNING``. With ``ignore_conflicts``, rows
+        violating a unique constraint are skipped (and keys are not filled)."""
+        objs = list(objs)
+        if not objs:
+            return objs
+        db = self.db
+        ops = operations_for(db.vendor)
+        meta = self.model._meta
+        for obj in objs:
+            obj._stamp(True)
+        generated = [o for o in objs if o.pk is None and meta.pk.auto]
+        given = [o for o in objs if not (o.pk is None and meta.pk.auto)]
+        groups = [(generated, [f for f in meta.fields if f is not meta.pk]), (given, list(meta.fields))]
+        statements = []
+        for group, fields in groups:
+            if not group:
+                continue
+            rows = [obj.clean(fields) for obj in group]
+            size = max(1, min(batch_size or len(rows), ops.max_params // max(1, len(fields))))
+            columns = tuple(f.column for f in fields)
+            for start in range(0, len(rows), size if columns else 1):
+                chunk = rows[start : start + (size if columns else 1)]
+                sql = insert_sql(ops, meta, columns, len(chunk), returning=not ignore_conflicts, ignore_conflicts=ignore_conflicts)
+                statements.append((sql, [v for row in chunk for v in row], group[start : start + len(chunk)]))
+        if len(statements) == 1:
+            await self._insert(db, *statements[0], ignore_conflicts)
+        else:
+            async with atomic(db):
+                for statement in statements:
+                    await self._insert(db, *statement, ignore_conflicts)
+        return objs
+
+    async def _insert(self, db: Any, sql: str, params: list[Any], objs: list[Any], ignore_conflicts: bool) -> None:
+        if ignore_conflicts:
+            await db.execute(sql, *params)
+            return
+        keys = await db.query(sql, *params)
+        pk = self.model._meta.pk.name
+        for obj, row in zip(objs, keys):
+            obj.__dict__[pk] = row[0]
+            obj.__dict__["_persisted"] = True
+            if self._db is not None:
+                obj.__dict__["_db"] = self._db
+
+    async def bulk_update(self, objs: Iterable[Any], fields: list[str]) -> int:
+        """UPDATEs ``fields`` of every instance (one statement per row, one transaction);
+        returns the rows changed."""
+        objs = list(objs)
+        if not objs:
+            return 0
+        db = self.db
+        meta = self.model._meta
+        chosen = [meta.get_field(n) for n in fields]
+        sql = update_by_pk_sql(operations_for(db.vendor), meta, tuple(f.column for f in chosen))
+        return await db.execute_many(sql, [[*obj.clean(chosen), obj.pk] for obj in objs])
+
+    async def in_bulk(self, id_list: Iterable[Any] | None = None, field_name: str = "pk") -> dict[Any, Any]:
+        """``{key: object}`` for the given keys (or every row)."""
+        qs = self if id_list is None else self.filter(**{f"{field_name}__in": list(id_list)})
+        attr = self.model._meta.pk.name if field_name == "pk" else field_name
+        return {getattr(obj, attr): obj for obj in await qs}
+
+    async def get_or_create(self, defaults: dict[str, Any] | None = None, **lookups: Any) -> tuple[Any, bool]:
+        """``(object, created)``: the matching object, or a new one from the lookups and ``defaults``.
+
+        Race-safe: when a concurrent request inserts the same row first (an
+        IntegrityError on a unique constraint), the row it made is returned.
+        """
+        obj = await self.get(**lookups)
+        if obj is not None:
+            return obj, False
+        values = {k: v for k, v in lookups.items() if "__" not in k}
+        values.update({k: (v() if callable(v) else v) for k, v in (defaults or {}).items()})
+        try:
+            async with atomic(self.db):  # a savepoint: the failed INSERT must not doom an outer transaction
+                return await self.create(**values), True
+        except IntegrityError:
+            obj = await self.get(**lookups)
+            if obj is None:
+                raise
+            return obj, False
+
+    async def update_or_create(self, defaults: dict[str, Any] | None = None, **lookups: Any) -> tuple[Any, bool]:
+        """``(object, created)``: updates the matching object with ``defaults``, or creates it.
+        The row is locked while it is updated (PostgreSQL), and a concurrent create is retried."""
+        defaults = {k: (v() if callable(v) else v) for k, v in (defaults or {}).items()}
+        async with atomic(self.db):
+            obj = await self.select_for_update().get(**lookups)
+            if obj is None:
+                obj, created = await self.get_or_create(defaults, **lookups)
+                if created:
+                    return obj, True
+            for name, value in defaults.items():
+                setattr(obj, name, value)
+            if defaults:
+                await obj.save(update_fields=[self.model._meta.relations[n].field.name if n in self.model._meta.relations else n for n in defaults], using=self._db)
+            return obj, False
+
+    async def explain(self) -> str:
+        """The database's plan for this QuerySet (``EXPLAIN`` / ``EXPLAIN QUERY PLAN``)."""
+        db, compiled, params = self._compiled("select")
+        ops = operations_for(db.vendor)
+        rows = await db.query(f"{ops.explain_prefix} {compiled.sql}", *params)
+        return "\n".join(str(row[len(row) - 1]) for row in rows)
+
+    def sql(self) -> tuple[str, list[Any]]:
+        """``(sql, params)`` this QuerySet runs on its database (nothing is sent)."""
+        db, compiled, params = self._compiled("select")
+        return compiled.sql, params
+
+    def __str__(self) -> str:
+        return repr(self)
+
+
+class RawQuerySet:
+    """``Model.objects.raw(sql, *params)``: instances from SQL you wrote ($1, $2 ... placeholders).
+
+    Columns are matched to fields by column name; other columns become attributes.
+    """
+
+    def __init__(self, model: Any, sql: str, params: tuple[Any, ...], db: Any = None) -> None:
+        self.model, self.raw_sql, self.params, self._db = model, sql, params, db
+
+    def using(self, database: Any) -> RawQuerySet:
+        """Runs on ``database`` instead of the model's."""
+        return RawQuerySet(self.model, self.raw_sql, self.params, database)
+
+    async def _fetch(self) -> list[Any]:
+        db = self._db if self._db is not None else self.model._meta.database
+        ops = operations_for(db.vendor)
+        by_column = {f.column: f for f in self.model._meta.fields}
+        out = []
+        for row in await db.query(self.raw_sql, *self.params):
+            obj = object.__new__(self.model)
+            d = obj.__dict__
+            for column, value in row.items():
+                field = by_column.get(column)
+                convert = ops.field_converter(field) if field is not None else None
+                d[field.name if field is not None else column] = convert(value) if convert else value
+            d["_persisted"] = True
+            out.append(obj)
+        return out
+
+    def __await__(self) -> Any:
+        return self._fetch().__await__()
+
+    async def __aiter__(self) -> AsyncIterator[Any]:
+        for obj in await self._fetch():
+            yield obj
+
+
+def _default_alias(aggregate: Any) -> str:
+    if not isinstance(aggregate, Aggregate):
+        raise TypeError(f"positional arguments must be aggregates (Sum, Count, ...), not {aggregate!r}; name it instead")
+    source = aggregate.source[0] if aggregate.source else None
+    name = getattr(source, "name", None) if not getattr(aggregate, "star", False) else None
+    return f"{name or 'all'}__{type(aggregate).__name__.lower()}"
+
+
+def _bad_expression(name: str, value: Any) -> Any:
+    raise TypeError(f"{name}={value!r}: expected an expression (F, Value, Count, ...); wrap plain values in Value()")
+
+
+def _copy_docs() -> None:
+    from .manager import QUERYSET_METHODS, Manager
+
+    for name in QUERYSET_METHODS:
+        method = getattr(Manager, name)
+        if method.__doc__ is None:
+            method.__doc__ = getattr(QuerySet, name).__doc__
+
+
+_copy_docs()

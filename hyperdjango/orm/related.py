@@ -1,0 +1,371 @@
+"""Relations: foreign keys both ways, many-to-many, and their managers.
+
+A foreign key field ``category_id`` gives the relation ``category`` (forward) on
+its model and ``products`` (its ``related_name``) on the target. Reading a
+forward relation never queries: it is loaded by ``select_related``,
+``prefetch_related`` or ``await obj.fetch_related("category")``, and otherwise
+raises ``RelatedNotLoaded`` saying so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .exceptions import RelatedNotLoaded
+from .fields import MISSING, Field
+from .manager import Manager
+from .options import snake_case, when_defined
+
+if TYPE_CHECKING:
+    from .query import QuerySet
+
+
+@dataclass(frozen=True)
+class Step:
+    """One join: from ``from_field`` (on the previous table) to ``to_field`` of ``model``."""
+
+    model: Any
+    from_field: Field
+    to_field: Field
+    multi: bool  # may match several rows (reverse foreign key, many-to-many)
+
+
+class Relation:
+    """A named way from one model to another, as lookups and ``select_related`` walk it."""
+
+    multi = False
+    name = ""
+
+    @property
+    def target(self) -> Any:
+        raise NotImplementedError
+
+    def steps(self) -> tuple[Step, ...]:
+        raise NotImplementedError
+
+
+class ForwardRelation(Relation):
+    """``product.category``: the row a foreign key points to."""
+
+    def __init__(self, field: Field) -> None:
+        self.field = field
+        self.name = field.relation_name or ""
+
+    @property
+    def target(self) -> Any:
+        return self.field.related_model
+
+    def steps(self) -> tuple[Step, ...]:
+        return (Step(self.target, self.field, self.target._meta.pk, False),)
+
+
+class ReverseRelation(Relation):
+    """``category.products``: the rows whose foreign key points here."""
+
+    multi = True
+
+    def __init__(self, field: Field, name: str) -> None:
+        self.field = field  # the foreign key on the other model
+        self.name = name
+
+    @property
+    def target(self) -> Any:
+        return self.field.model
+
+    def steps(self) -> tuple[Step, ...]:
+        return (Step(self.field.model, self.field.related_model._meta.pk, self.field, True),)
+
+
+class ManyToManyRelation(Relation):
+    """``product.tags`` / ``tag.products``: rows linked through a through table."""
+
+    multi = True
+
+    def __init__(self, declaration: ManyToMany, forward: bool, name: str) -> None:
+        self.declaration = declaration
+        self.forward = forward
+        self.name = name
+
+    @property
+    def source_fk(self) -> Field:
+        d = self.declaration
+        return d.source_fk if self.forward else d.target_fk
+
+    @property
+    def target_fk(self) -> Field:
+        d = self.declaration
+        return d.target_fk if self.forward else d.source_fk
+
+    @property
+    def target(self) -> Any:
+        return self.target_fk.related_model
+
+    @property
+    def through(self) -> Any:
+        return self.declaration.through
+
+    @property
+    def counterpart(self) -> str:
+        """The name of the same relation seen from the other side."""
+        d = self.declaration
+        return d.related_name if self.forward else d.name
+
+    def steps(self) -> tuple[Step, ...]:
+        source = self.source_fk.related_model
+        return (
+            Step(self.through, source._meta.pk, self.source_fk, True),
+            Step(self.target, self.target_fk, self.target._meta.pk, False),
+        )
+
+
+# -- declarations ------------------------------------------------------------------
+
+
+def contribute_foreign_key(model: Any, field: Field) -> None:
+    """Adds the forward relation and, once the target exists, the reverse one."""
+    relation = ForwardRelation(field)
+    model._meta.relations[relation.name] = relation
+    setattr(model, relation.name, ForwardDescriptor(field))
+
+    def add_reverse(target: Any) -> None:
+        name = field.related_name or f"{snake_case(model.__name__)}_set"
+        reverse = ReverseRelation(field, name)
+        target._meta.reverse_relations.append(reverse)
+        if field.related_name != "+":  # "+": no accessor, as in Django (through tables use it)
+            target._meta.relations[name] = reverse
+            setattr(target, name, ReverseDescriptor(reverse))
+
+    when_defined(field.foreign_key, model, add_reverse)
+
+
+class ManyToMany:
+    """A many-to-many relation: ``tags = ManyToMany("Tag", related_name="products")``.
+
+    Without ``through`` a link table ``<table>_<name>`` is made (a model, so
+    ``create_tables`` creates it with the model); ``through=Model`` uses a
+    model with a foreign key to each side. ``await product.tags.add(tag)``,
+    ``remove``, ``set``, ``clear``, ``await product.tags.all()``.
+    """
+
+    def __init__(self, to: Any, *, related_name: str | None = None, through: Any = None) -> None:
+        self.to = to
+        self.related_name = related_name
+        self.through = through
+        self.model: Any = None
+        self.name = ""
+        self.source_fk: Any = None
+        self.target_fk: Any = None
+
+    def contribute(self, model: Any, name: str) -> None:
+        self.model, self.name = model, name
+        self.related_name = self.related_name or f"{snake_case(model.__name__)}_set"
+        when_defined(self.to, model, self._target_defined)
+
+    def _target_defined(self, target: Any) -> None:
+        if self.through is None:
+            self.through = self._make_through(target)
+            self._link(target, self.through)
+        else:
+            when_defined(self.through, self.model, lambda through: self._link(target, through))
+
+    def _make_through(self, target: Any) -> Any:
+        from .models import Model
+
+        source_name, target_name = snake_case(self.model.__name__), snake_case(target.__name__)
+        if source_name == target_name:
+            source_name, target_name = f"from_{source_name}", f"to_{target_name}"
+        src, dst = f"{source_name}_id", f"{target_name}_id"
+        pk_type = lambda m: m._meta.pk.python_type  # noqa: E731
+        attrs = {
+            "__module__": self.model.__module__,
+            "__annotations__": {src: pk_type(self.model), dst: pk_type(target)},
+            src: Field(foreign_key=self.model, on_delete="CASCADE", related_name="+"),
+            dst: Field(foreign_key=target, on_delete="CASCADE", related_name="+"),
+            "Meta": type("Meta", (), {"table": f"{self.model._meta.table}_{self.name}", "unique_together": [(src, dst)],
+                                      "database": self.model._meta._database}),
+        }
+        name = f"{self.model.__name__}{''.join(p.title() for p in self.name.split('_'))}Through"
+        return type(Model)(name, (Model,), attrs)
+
+    def _link(self, target: Any, through: Any) -> None:
+        self.through = through
+        fks = [f for f in through._meta.fields if f.foreign_key is not None]
+        self.source_fk = next(f for f in fks if f.related_model is self.model)
+        self.target_fk = next(f for f in fks if f.related_model is target and f is not self.source_fk)
+        forward = ManyToManyRelation(self, True, self.name)
+        self.model._meta.relations[self.name] = forward
+        setattr(self.model, self.name, ManyToManyDescriptor(forward))
+        if self.related_name == "+":  # no accessor, but lookups from the other side still need a name
+            self.related_name = f"_{snake_case(self.model.__name__)}_{self.name}"
+        reverse = ManyToManyRelation(self, False, self.related_name)
+        target._meta.relations[self.related_name] = reverse
+        if not self.related_name.startswith("_"):
+            setattr(target, self.related_name, ManyToManyDescriptor(reverse))
+        self.model._meta.many_to_many.append(self)
+
+
+# -- descriptors --------------------------------------------------------------------
+
+
+class ForwardDescriptor:
+    """``product.category``: the loaded object, None for a NULL key, or a RelatedNotLoaded error."""
+
+    def __init__(self, field: Field) -> None:
+        self.field = field
+        self.name = field.relation_name or ""
+        self.cache_key = "_rel_" + self.name
+
+    def __get__(self, instance: Any, owner: Any = None) -> Any:
+        if instance is None:
+            return self
+        d = instance.__dict__
+        key = d.get(self.field.name)
+        cached = d.get(self.cache_key, MISSING)
+        if cached is not MISSING and (cached.pk == key if cached is not None else key is None):
+            return cached
+        if key is None:
+            return None
+        raise RelatedNotLoaded(
+            f"{type(instance).__name__}.{self.name} is not loaded (reading it would query the database): "
+            f"use .select_related({self.name!r}) or await obj.fetch_related({self.name!r})"
+        )
+
+    def __set__(self, instance: Any, value: Any) -> None:
+        instance.__dict__[self.field.name] = None if value is None else value.pk
+        instance.__dict__[self.cache_key] = value
+
+
+class ReverseDescriptor:
+    """``category.products``: a manager of the rows pointing at this one."""
+
+    def __init__(self, relation: ReverseRelation) -> None:
+        self.relation = relation
+
+    def __get__(self, instance: Any, owner: Any = None) -> Any:
+        if instance is None:
+            return self
+        return ReverseManager(instance, self.relation)
+
+
+class ManyToManyDescriptor:
+    """``product.tags``: a manager of the linked rows, with add/remove/set/clear."""
+
+    def __init__(self, relation: ManyToManyRelation) -> None:
+        self.relation = relation
+
+    def __get__(self, instance: Any, owner: Any = None) -> Any:
+        if instance is None:
+            return self
+        return ManyToManyManager(instance, self.relation)
+
+
+def _key_of(obj: Any) -> Any:
+    key = obj.pk if hasattr(obj, "_meta") else obj
+    if key is None:
+        raise ValueError(f"{obj!r} has no primary key yet: save it first")
+    return key
+
+
+class RelatedManagerBase(Manager):
+    """A manager whose QuerySet is limited to the rows related to one instance."""
+
+    def __init__(self, instance: Any, relation: Relation) -> None:
+        super().__init__()
+        self.instance = instance
+        self.relation = relation
+        self.model = relation.target
+
+    def _database(self) -> Any:
+        return self.instance._state_db()
+
+    def base_filter(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def get_queryset(self) -> QuerySet:
+        qs = super().get_queryset().using(self._database()).filter(**self.base_filter())
+        prefetched = self.instance.__dict__.get("_pf_" + self.relation.name)
+        if prefetched is not None:
+            qs._prefetched = prefetched
+        return qs
+
+
+class ReverseManager(RelatedManagerBase):
+    """``category.products``: ``all()``, ``filter()``, ``create()``, ``add()`` ... of the rows pointing here."""
+
+    relation: ReverseRelation
+
+    def base_filter(self) -> dict[str, Any]:
+        return {self.relation.field.name: _key_of(self.instance)}
+
+    async def create(self, **kwargs: Any) -> Any:
+        """Creates a row pointing at this instance."""
+        kwargs[self.relation.field.name] = _key_of(self.instance)
+        return await self.model.objects.using(self._database()).create(**kwargs)
+
+    async def add(self, *objs: Any) -> None:
+        """Points ``objs`` (saved instances) at this instance."""
+        key = _key_of(self.instance)
+        fk = self.relation.field.name
+        await self.model.objects.using(self._database()).filter(pk__in=[_key_of(o) for o in objs]).update(**{fk: key})
+        for obj in objs:
+            obj.__dict__[fk] = key
+
+    async def remove(self, *objs: Any) -> None:
+        """Sets the key of ``objs`` to NULL (the foreign key must allow it)."""
+        self._require_null()
+        fk = self.relation.field.name
+        await self.get_queryset().filter(pk__in=[_key_of(o) for o in objs]).update(**{fk: None})
+        for obj in objs:
+            obj.__dict__[fk] = None
+
+    async def clear(self) -> None:
+        """Sets the key of every related row to NULL (the foreign key must allow it)."""
+        self._require_null()
+        await self.get_queryset().update(**{self.relation.field.name: None})
+
+    def _require_null(self) -> None:
+        if not self.relation.field.null:
+            raise ValueError(f"{self.relation.field!r} is not nullable: delete the rows instead")
+
+
+class ManyToManyManager(RelatedManagerBase):
+    """``product.tags``: the linked rows; ``add``, ``remove``, ``set``, ``clear`` change the links."""
+
+    relation: ManyToManyRelation
+
+    def base_filter(self) -> dict[str, Any]:
+        return {self.relation.counterpart: _key_of(self.instance)}
+
+    def _links(self) -> Any:
+        return self.relation.through.objects.using(self._database())
+
+    async def add(self, *objs: Any) -> None:
+        """Links ``objs`` (instances or keys); links that exist already are kept as they are."""
+        key = _key_of(self.instance)
+        src, dst = self.relation.source_fk.name, self.relation.target_fk.name
+        through = self.relation.through
+        rows = [through(**{src: key, dst: _key_of(o)}) for o in objs]
+        await self._links().bulk_create(rows, ignore_conflicts=True)
+
+    async def remove(self, *objs: Any) -> None:
+        """Unlinks ``objs`` (instances or keys)."""
+        src, dst = self.relation.source_fk.name, self.relation.target_fk.name
+        await self._links().filter(**{src: _key_of(self.instance), f"{dst}__in": [_key_of(o) for o in objs]}).delete()
+
+    async def clear(self) -> None:
+        """Removes every link of this instance."""
+        await self._links().filter(**{self.relation.source_fk.name: _key_of(self.instance)}).delete()
+
+    async def set(self, objs: Any) -> None:
+        """Makes ``objs`` exactly the linked rows (one transaction)."""
+        from ..database import atomic
+
+        wanted = {_key_of(o) for o in objs}
+        src, dst = self.relation.source_fk.name, self.relation.target_fk.name
+        async with atomic(self._database()):
+            current = set(await self._links().filter(**{src: _key_of(self.instance)}).values_list(dst, flat=True))
+            if current - wanted:
+                await self._links().filter(**{src: _key_of(self.instance), f"{dst}__in": list(current - wanted)}).delete()
+            if wanted - current:
+                await self.add(*(wanted - current))

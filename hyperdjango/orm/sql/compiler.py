@@ -1,0 +1,288 @@
+"""SQL from a query tree, compiled once per shape and cached.
+
+``compile_query(query, kind, ops)`` looks up ``(vendor, kind, query.shape)``; on
+a miss, ``SQLCompiler`` writes the SQL and records its *plan*: for each ``$n``
+in the text, which of the query's parameters goes there (and how the backend
+adapts it, e.g. into a LIKE pattern). A hit costs a dict lookup and picking the
+parameters. The row reader (rows → instances, dicts or tuples) is cached with
+the SQL, so reading needs no per-field decisions either.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ..exceptions import NotSupportedError
+from ..expressions import Col, Expression
+
+if TYPE_CHECKING:
+    from ..backends.base.operations import BaseOperations
+    from .query import Embedded, Query
+
+#: (vendor, kind, shape) → Compiled. Bounded: emptied when it grows past MAX_CACHED.
+_cache: dict[Any, Compiled] = {}
+MAX_CACHED = 4096
+
+
+class Compiled:
+    """SQL text, where its parameters come from, and how to read its rows."""
+
+    __slots__ = ("sql", "plan", "reader")
+
+    def __init__(self, sql: str, plan: list[tuple[int, Any]], reader: Callable[[list[Any]], list[Any]] | None) -> None:
+        self.sql, self.plan, self.reader = sql, plan, reader
+
+    def params(self, values: tuple[Any, ...]) -> list[Any]:
+        return [values[i] if adapt is None else adapt(values[i]) for i, adapt in self.plan]
+
+
+def compile_query(query: Query, kind: str, ops: BaseOperations) -> Compiled:
+    """The cached compilation of ``query`` for ``kind`` (select, count, exists, update, delete, aggregate)."""
+    key = (ops.vendor, kind, query.shape)
+    compiled = _cache.get(key)
+    if compiled is None:
+        compiled = SQLCompiler(query, ops).compile(kind)
+        if len(_cache) >= MAX_CACHED:
+            _cache.clear()
+        _cache[key] = compiled
+    return compiled
+
+
+class SQLCompiler:
+    """Turns one query (and the subqueries inside it) into SQL."""
+
+    def __init__(self, query: Query, ops: BaseOperations, parent: SQLCompiler | None = None, embedded: Embedded | None = None) -> None:
+        self.query = query
+        self.ops = ops
+        self.quote = ops.quote
+        self.parent = parent
+        self.base = embedded.base if embedded is not None else 0
+        self.outer_cols = embedded.outer_cols if embedded is not None else {}
+        # Table aliases: t0, t1 ... outside; u0 ... in a subquery; v0 ... below that.
+        self.prefix = "t" if parent is None else chr(ord(parent.prefix) + 1)
+        self.plan: list[tuple[int, Any]] = []
+
+    # -- pieces nodes ask for --------------------------------------------------------
+
+    def alias(self, number: int) -> str:
+        return f'"{self.prefix}{number}"'
+
+    def param(self, index: int, adapt: Any = None) -> str:
+        if self.parent is not None:
+            return self.parent.param(self.base + index, adapt)
+        self.plan.append((index, adapt))
+        return f"${len(self.plan)}"
+
+    def outer_col(self, name: str) -> str:
+        if self.parent is None:
+            raise NotSupportedError(f"OuterRef({name!r}) is only meaningful inside Subquery() or Exists()")
+        return self.outer_cols[name].as_sql(self.parent)
+
+    def subquery(self, embedded: Embedded) -> str:
+        return SQLCompiler(embedded.inner, self.ops, self, embedded).select(subquery=True, exists=embedded.exists)[0]
+
+    # -- clauses ----------------------------------------------------------------------
+
+    def from_clause(self) -> str:
+        q, quote = self.query, self.quote
+        sql = f"{quote(q.meta.table)} AS {self.alias(0)}"
+        for join in q.joins.values():
+            sql += (
+                f" LEFT JOIN {quote(join.table)} AS {self.alias(join.alias)} ON "
+                f"{self.alias(join.parent)}.{quote(join.from_column)} = {self.alias(join.alias)}.{quote(join.to_column)}"
+            )
+        return sql
+
+    def where_clause(self) -> str:
+        conditions = [w for w in self.query.where if not w.contains_aggregate]
+        return " WHERE " + " AND ".join(f"({w.as_sql(self)})" if len(conditions) > 1 else w.as_sql(self) for w in conditions) if conditions else ""
+
+    def having_clause(self) -> str:
+        conditions = [w for w in self.query.where if w.contains_aggregate]
+        return " HAVING " + " AND ".join(f"({w.as_sql(self)})" for w in conditions) if conditions else ""
+
+    def limit_clause(self) -> str:
+        q = self.query
+        limit = self.param(q.limit) if q.limit is not None else None
+        offset = self.param(q.low) if q.low is not None else None
+        return self.ops.limit_offset(limit, offset)
+
+    def order_clause(self, ordering: tuple[Expression, ...]) -> str:
+        return " ORDER BY " + ", ".join(t.as_sql(self) for t in ordering) if ordering else ""
+
+    # -- statements -----------------------------------------------------------------
+
+    def compile(self, kind: str) -> Compiled:
+        if kind == "select":
+            sql, reader = self.select()
+        elif kind == "count":
+            sql, reader = self.count(), None
+        elif kind == "exists":
+            sql, reader = self.select(exists=True)[0], None
+        elif kind == "aggregate":
+            sql, reader = self.aggregate()
+        elif kind == "update":
+            sql, reader = self.update(), None
+        elif kind == "delete":
+            sql, reader = self.delete(), None
+        else:
+            raise ValueError(kind)
+        return Compiled(sql, self.plan, reader)
+
+    def select_items(self, subquery: bool) -> tuple[list[str], list[Expression], Callable | None]:
+        """The selected SQL, the expressions (for GROUP BY) and the row reader."""
+        from . import readers
+
+        q = self.query
+        if q.values is not None:
+            exprs = [e for _, e in q.values]
+            items = [f"{e.as_sql(self)} AS {self.quote(n)}" for n, e in q.values]
+            return items, exprs, None if subquery else readers.values_reader(q, self.ops)
+        if subquery:
+            pk = Col(0, q.meta.pk)
+            return [pk.as_sql(self)], [pk], None
+        fields = [f for f in q.meta.fields if q.loaded is None or f.name in q.loaded]
+        exprs: list[Expression] = [Col(0, f) for f in fields]
+        related = []
+        for path, alias, model in q.related:
+            rfields = model._meta.fields
+            related.append((path, len(exprs), model, rfields))
+            exprs.extend(Col(alias, f) for f in rfields)
+        items = [e.as_sql(self) for e in exprs]
+        annotation_start = len(exprs)
+        for name, e in q.annotations.items():
+            items.append(f"{e.as_sql(self)} AS {self.quote(name)}")
+            exprs.append(e)
+        return items, exprs, readers.model_reader(q, self.ops, fields, related, annotation_start)
+
+    def group_by(self, exprs: list[Expression]) -> str:
+        q = self.query
+        if not q.has_aggregate:
+            return ""
+        plain = [e for e in exprs if not e.contains_aggregate]
+        if not (q.values is not None and q.group_by_values):
+            # Grouping by the keys covers every other column of those tables.
+            keys = [Col(0, q.meta.pk)] + [Col(alias, model._meta.pk) for _, alias, model in q.related]
+            plain = keys + [e for e in plain if not (isinstance(e, Col) and (e.alias == 0 or e.alias in {a for _, a, _ in q.related}))]
+        if not plain:
+            return ""
+        seen: dict[Any, str] = {}
+        for e in plain:
+            seen.setdefault(e.key, e.as_sql(self))
+        return " GROUP BY " + ", ".join(seen.values())
+
+    def select(self, subquery: bool = False, exists: bool = False) -> tuple[str, Callable | None]:
+        q = self.query
+        if exists:
+            items, exprs, reader = ["1 AS \"a\""], [], None
+        else:
+            items, exprs, reader = self.select_items(subquery)
+        sql = f"SELECT {'DISTINCT ' if q.distinct and not exists else ''}{', '.join(items)} FROM {self.from_clause()}"
+        sql += self.where_clause()
+        sql += self.group_by(exprs) if not exists else ""
+        sql += self.having_clause()
+        ordering = q.order_by
+        if exists or (q.default_ordering and q.values is not None and q.group_by_values) or (subquery and not q.is_sliced):
+            ordering = ()
+        sql += self.order_clause(ordering)
+        if exists and not q.is_sliced:
+            sql += self.ops.limit_offset("1", None)
+        else:
+            sql += self.limit_clause()
+        if q.for_update is not None and not subquery and not exists:
+            sql += self.ops.for_update(*q.for_update, of=self.alias(0))
+        return sql, reader
+
+    def count(self) -> str:
+        q = self.query
+        if q.distinct or q.is_sliced or q.has_aggregate or q.values is not None and q.group_by_values:
+            inner, _ = self.select(subquery=q.values is None and not q.has_aggregate)
+            return f"SELECT COUNT(*) FROM ({inner}) AS \"sub\""
+        return f"SELECT COUNT(*) FROM {self.from_clause()}{self.where_clause()}"
+
+    def aggregate(self) -> tuple[str, Callable]:
+        from . import readers
+
+        q = self.query
+        if q.distinct or q.is_sliced or q.has_aggregate:
+            raise NotSupportedError("aggregate() over a sliced, distinct() or annotated aggregate QuerySet is not supported yet")
+        items = [f"{e.as_sql(self)} AS {self.quote(n)}" for n, e in q.aggregates]
+        sql = f"SELECT {', '.join(items)} FROM {self.from_clause()}{self.where_clause()}"
+        return sql, readers.aggregate_reader(q, self.ops)
+
+    def filtered_keys(self) -> str:
+        """``WHERE`` for UPDATE/DELETE: direct, or ``pk IN (SELECT ...)`` when the filter joins tables."""
+        q = self.query
+        if not q.joins:
+            return self.where_clause()
+        pk = f"{self.alias(0)}.{self.quote(q.meta.pk.column)}"
+        inner = SQLCompiler(q, self.ops, self)
+        inner_pk = f"{inner.alias(0)}.{self.quote(q.meta.pk.column)}"
+        return f" WHERE {pk} IN (SELECT {inner_pk} FROM {inner.from_clause()}{inner.where_clause()})"
+
+    def update(self) -> str:
+        q = self.query
+        sets = ", ".join(f"{self.quote(f.column)} = {e.as_sql(self)}" for f, e in q.updates)
+        return f"UPDATE {self.quote(q.meta.table)} AS {self.alias(0)} SET {sets}{self.filtered_keys()}"
+
+    def delete(self) -> str:
+        q = self.query
+        return f"DELETE FROM {self.quote(q.meta.table)} AS {self.alias(0)}{self.filtered_keys()}"
+
+
+# -- statements on rows rather than queries ------------------------------------------------
+
+
+def insert_sql(ops: BaseOperations, meta: Any, columns: tuple[str, ...], rows: int, returning: bool, ignore_conflicts: bool = False) -> str:
+    """``INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4) RETURNING pk`` (cached)."""
+    key = (ops.vendor, "insert", meta.table, columns, rows, returning, ignore_conflicts)
+    sql = _statements.get(key)
+    if sql is None:
+        q = ops.quote
+        if columns:
+            width = len(columns)
+            values = ", ".join("(" + ", ".join(f"${r * width + i + 1}" for i in range(width)) + ")" for r in range(rows))
+            sql = f"INSERT INTO {q(meta.table)} ({', '.join(map(q, columns))}) VALUES {values}"
+        else:
+            if rows != 1:
+                raise ValueError("a row of defaults is inserted one at a time")
+            sql = f"INSERT INTO {q(meta.table)} DEFAULT VALUES"
+        if ignore_conflicts:
+            sql += " ON CONFLICT DO NOTHING"
+        if returning:
+            sql += f" RETURNING {q(meta.pk.column)}"
+        _statements[key] = sql
+    return sql
+
+
+def update_by_pk_sql(ops: BaseOperations, meta: Any, columns: tuple[str, ...]) -> str:
+    """``UPDATE t SET a = $1, b = $2 WHERE pk = $3`` (cached)."""
+    key = (ops.vendor, "update_pk", meta.table, columns)
+    sql = _statements.get(key)
+    if sql is None:
+        q = ops.quote
+        sets = ", ".join(f"{q(c)} = ${i + 1}" for i, c in enumerate(columns))
+        sql = f"UPDATE {q(meta.table)} SET {sets} WHERE {q(meta.pk.column)} = ${len(columns) + 1}"
+        _statements[key] = sql
+    return sql
+
+
+_statements: dict[Any, str] = {}
+
+
+_PLACEHOLDER = re.compile(r"\$(\d+)")
+
+
+def _literal(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, (bool, int, float)):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def render(sql: str, params: list[Any]) -> str:
+    """SQL with its parameters written in, for reading only (``str(qs.query)``); never executed."""
+    return _PLACEHOLDER.sub(lambda m: _literal(params[int(m.group(1)) - 1]), sql)

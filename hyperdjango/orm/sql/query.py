@@ -1,0 +1,310 @@
+"""The query tree a QuerySet builds: tables joined, conditions, ordering, what is selected.
+
+Names are resolved here, when the QuerySet is built: an unknown field or lookup
+raises ``FieldError`` at ``filter()``, not when the query runs. Values become
+numbered parameters (``params``, in the order they were added), and every change
+appends its value-free description to ``shape``: two queries with the same
+shape compile to the same SQL, which is why the compiler can cache by it.
+
+>>> from hyperdjango import Model
+>>> from hyperdjango.expressions import Q
+>>> class Tea(Model):
+...     name: str = ""
+>>> q = Query(Tea)
+>>> q.add_q(Q(name__startswith="Ass"))
+>>> q.params
+('Ass',)
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import TYPE_CHECKING, Any
+
+from ..exceptions import FieldError
+from ..expressions import Col, Expression, F, OrderBy, OuterCol, Q
+from ..lookups import build_lookup
+
+if TYPE_CHECKING:
+    from ..fields import Field
+    from ..related import Step
+    from .compiler import SQLCompiler
+
+
+class Join:
+    """``LEFT JOIN table AS alias ON parent.from_column = alias.to_column``."""
+
+    __slots__ = ("alias", "parent", "table", "from_column", "to_column")
+
+    def __init__(self, alias: int, parent: int, table: str, from_column: str, to_column: str) -> None:
+        self.alias, self.parent, self.table = alias, parent, table
+        self.from_column, self.to_column = from_column, to_column
+
+
+class WhereNode(Expression):
+    """Conditions joined by AND or OR, possibly negated."""
+
+    def __init__(self, children: list[Expression], connector: str = "AND", negated: bool = False) -> None:
+        self.children_nodes = children
+        self.connector = connector
+        self.negated = negated
+        self.contains_aggregate = any(c.contains_aggregate for c in children)
+        self.key = ("where", connector, negated, tuple(c.key for c in children))
+
+    def children(self) -> tuple[Expression, ...]:
+        return tuple(self.children_nodes)
+
+    def as_sql(self, c: SQLCompiler) -> str:
+        parts = [child.as_sql(c) for child in self.children_nodes]
+        sql = f" {self.connector} ".join(f"({p})" if len(parts) > 1 else p for p in parts) if parts else "1 = 1"
+        return f"NOT ({sql})" if self.negated else sql
+
+
+class Embedded(Expression):
+    """Another query used inside this one (``__in=qs``, ``Subquery``, ``Exists``).
+
+    Its parameters were appended to the outer query's at ``base``; its
+    ``OuterRef`` names were resolved against the outer query into ``outer_cols``.
+    """
+
+    def __init__(self, inner: Query, base: int, outer_cols: dict[str, Expression], exists: bool) -> None:
+        self.inner, self.base, self.outer_cols, self.exists = inner, base, outer_cols, exists
+        self.key = ("sub", inner.shape, base, exists, tuple((n, e.key) for n, e in outer_cols.items()))
+
+    def as_sql(self, c: SQLCompiler) -> str:
+        return c.subquery(self)
+
+
+class Query:
+    """What a QuerySet will run. Mutated only right after ``clone()``, by the QuerySet."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self.meta = model._meta
+        self.where: list[Expression] = []
+        self.params: tuple[Any, ...] = ()
+        self.shape: tuple[Any, ...] = (model,)
+        self.joins: dict[tuple[int, Step], Join] = {}
+        self.next_alias = 1  # 0 is the model's own table
+        self.order_by: tuple[OrderBy, ...] = ()
+        self.default_ordering = True
+        self.low: int | None = None  # parameter numbers of OFFSET and LIMIT
+        self.limit: int | None = None
+        self.low_value = 0
+        self.high_value: int | None = None
+        self.distinct = False
+        self.loaded: frozenset[str] | None = None  # only()/defer(): the field names read
+        self.annotations: dict[str, Expression] = {}
+        self.values: tuple[tuple[str, Expression], ...] | None = None
+        self.values_kind = "dict"  # or "tuple", "flat"
+        self.group_by_values = False
+        self.related: tuple[tuple[tuple[str, ...], int, Any], ...] = ()  # select_related: path, alias, model
+        self.for_update: tuple[bool, bool] | None = None
+        self.outer_names: tuple[str, ...] = ()
+        self.updates: tuple[tuple[Field, Expression], ...] = ()
+        self.aggregates: tuple[tuple[str, Expression], ...] = ()
+        self.vendor: str | None = None  # the database's, once known (for str())
+        if self.meta.ordering:
+            self.order_by = self.ordering_terms(self.meta.ordering)
+
+    def clone(self) -> Query:
+        new = copy.copy(self)
+        new.where = list(self.where)
+        new.joins = dict(self.joins)
+        new.annotations = dict(self.annotations)
+        return new
+
+    def mark(self, *component: Any) -> None:
+        """Records a change in the shape (the compiled-SQL cache key)."""
+        self.shape += (component,)
+
+    def add_param(self, value: Any) -> int:
+        self.params += (value,)
+        return len(self.params) - 1
+
+    # -- names ------------------------------------------------------------------
+
+    def join(self, parent: int, step: Step) -> int:
+        key = (parent, step)
+        join = self.joins.get(key)
+        if join is None:
+            join = Join(self.next_alias, parent, step.model._meta.table, step.from_field.column, step.to_field.column)
+            self.joins[key] = join
+            self.next_alias += 1
+        return join.alias
+
+    def walk(self, parts: list[str], label: str, forward_only: bool = False) -> tuple[Col | None, int, Any, list[str]]:
+        """Follows ``parts`` through relations: (column, alias, model, the parts left over).
+
+        The column is None when the path ends on a relation that could not be
+        trimmed (the caller compares the related table's key).
+        """
+        alias, model = 0, self.model
+        i = 0
+        while i < len(parts):
+            meta = model._meta
+            name = meta.pk.name if parts[i] == "pk" else parts[i]
+            field = meta.field_map.get(name)
+            if field is not None:
+                return Col(alias, field), alias, model, parts[i + 1 :]
+            relation = meta.relations.get(name)
+            if relation is None:
+                raise FieldError(f"{label}: cannot resolve {parts[i]!r} into a field of {model.__name__}; choices: {meta.choices()}")
+            if forward_only and relation.multi:
+                raise FieldError(f"{label}: {name!r} is not a foreign key of {model.__name__}")
+            steps = relation.steps()
+            target = relation.target
+            following = parts[i + 1] if i + 1 < len(parts) else None
+            last = steps[-1]
+            ends_at_key = following is None or following == "pk" or following == target._meta.pk.name or (
+                following not in target._meta.field_map and following not in target._meta.relations
+            )
+            if ends_at_key and not last.multi and last.to_field.primary_key and not forward_only:
+                # Comparing the related key needs no join: the column on this side holds it.
+                for step in steps[:-1]:
+                    alias = self.join(alias, step)
+                skip = 2 if following in ("pk", target._meta.pk.name) else 1
+                return Col(alias, last.from_field), alias, target, parts[i + skip :]
+            for step in steps:
+                alias = self.join(alias, step)
+            model = target
+            i += 1
+        return None, alias, model, []
+
+    def resolve_ref(self, name: str, label: str | None = None) -> Expression:
+        """``F(name)``: an annotation, or a column reached through relations."""
+        if name in self.annotations:
+            return self.annotations[name]
+        col, alias, model, rest = self.walk(name.split("__"), label or name)
+        if rest:
+            raise FieldError(f"{label or name}: {'__'.join(rest)!r} is not a field of {model.__name__}; choices: {model._meta.choices()}")
+        return col if col is not None else Col(alias, model._meta.pk)
+
+    def outer_ref(self, name: str) -> Expression:
+        if name not in self.outer_names:
+            self.outer_names += (name,)
+        return OuterCol(name)
+
+    def embed(self, inner: Query, exists: bool = False) -> Embedded:
+        """``inner`` as a subquery of this query (its parameters appended to ours)."""
+        base = len(self.params)
+        self.params += inner.params
+        outer_cols = {name: self.resolve_ref(name) for name in inner.outer_names}
+        return Embedded(inner, base, outer_cols, exists)
+
+    def single_output_field(self) -> Field | None:
+        if self.values:
+            return self.values[0][1].output_field
+        return self.meta.pk
+
+    # -- conditions -------------------------------------------------------------
+
+    def build_filter(self, key: str, value: Any) -> Expression:
+        label = f"{self.model.__name__}.objects.filter({key}=...)"
+        parts = key.split("__")
+        if parts[0] in self.annotations:
+            lhs, rest = self.annotations[parts[0]], parts[1:]
+        else:
+            col, alias, model, rest = self.walk(parts, label)
+            lhs = col if col is not None else Col(alias, model._meta.pk)
+            if col is None and rest:
+                raise FieldError(f"{label}: cannot resolve {rest[0]!r} in {model.__name__}; choices: {model._meta.choices()}")
+        return build_lookup(self, lhs, rest, value, label)
+
+    def build_condition(self, q: Q) -> WhereNode:
+        children: list[Expression] = []
+        for child in q.children:
+            if isinstance(child, Q):
+                children.append(self.build_condition(child))
+            elif isinstance(child, Expression):
+                resolved = child.resolve(self)  # Exists(...) and boolean expressions
+                children.append(resolved)
+            else:
+                children.append(self.build_filter(*child))
+        return WhereNode(children, q.connector, q.negated)
+
+    def add_q(self, q: Q) -> None:
+        node = self.build_condition(q)
+        self.where.append(node)
+        self.mark("where", node.key)
+
+    # -- ordering ---------------------------------------------------------------
+
+    def ordering_terms(self, names: Any) -> tuple[OrderBy, ...]:
+        terms = []
+        for item in names:
+            if isinstance(item, OrderBy):
+                terms.append(item.resolve(self))
+            elif isinstance(item, Expression):
+                terms.append(OrderBy(item).resolve(self))
+            elif isinstance(item, str):
+                if item == "?":
+                    terms.append(OrderBy(_Random()).resolve(self))
+                    continue
+                descending = item.startswith("-")
+                name = item.lstrip("-+")
+                if not name:
+                    raise FieldError(f"order_by({item!r}): empty field name")
+                term = OrderBy(F(name), descending).resolve(self)
+                terms.append(term)
+            else:
+                raise FieldError(f"order_by takes field names or expressions, not {item!r}")
+        return tuple(terms)
+
+    def set_ordering(self, names: Any) -> None:
+        self.order_by = self.ordering_terms(names)
+        self.default_ordering = False
+        self.mark("order", tuple(t.key for t in self.order_by))
+
+    def reverse_ordering(self) -> None:
+        terms = self.order_by or (OrderBy(Col(0, self.meta.pk)),)
+        self.order_by = tuple(OrderBy(t.expression, not t.descending).resolve(self) for t in terms)
+        self.default_ordering = False
+        self.mark("reverse", tuple(t.key for t in self.order_by))
+
+    # -- limits -----------------------------------------------------------------
+
+    def set_limits(self, low: int | None, high: int | None) -> None:
+        """Applies a slice on top of any earlier one, as Python slicing of a slice would."""
+        new_low = self.low_value + (low or 0)
+        new_high = self.high_value
+        if high is not None:
+            new_high = self.low_value + high if new_high is None else min(new_high, self.low_value + high)
+        if new_high is not None:
+            new_high = max(new_high, new_low)
+        self.low_value, self.high_value = new_low, new_high
+        self.low = self.add_param(new_low) if new_low else None
+        self.limit = self.add_param(new_high - new_low) if new_high is not None else None
+        self.mark("limits", self.low, self.limit)
+
+    @property
+    def is_sliced(self) -> bool:
+        return self.low is not None or self.limit is not None
+
+    def __str__(self) -> str:
+        """The SELECT with parameters written in (for reading; the database gets them bound)."""
+        from ..backends import operations_for
+        from .compiler import compile_query, render
+
+        vendor = self.vendor
+        if vendor is None:
+            try:
+                vendor = self.meta.database.vendor
+            except RuntimeError:  # no database configured yet: show PostgreSQL's spelling
+                vendor = "postgresql"
+        compiled = compile_query(self, "select", operations_for(vendor))
+        return render(compiled.sql, compiled.params(self.params))
+
+    @property
+    def has_aggregate(self) -> bool:
+        return any(e.contains_aggregate for e in self.annotations.values()) or any(w.contains_aggregate for w in self.where)
+
+
+class _Random(Expression):
+    key = ("random",)
+
+    def resolve(self, query: Query) -> Expression:
+        return self
+
+    def as_sql(self, c: SQLCompiler) -> str:
+        return "RANDOM()"

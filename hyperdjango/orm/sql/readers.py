@@ -1,0 +1,106 @@
+"""Row readers: database rows → model instances, dicts, tuples or single values.
+
+A reader is built once per compiled query shape; reading a row is a ``zip``
+into the instance's ``__dict__`` plus the few conversions the backend needs
+(``ops.field_converter``), with no per-field validation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ..expressions import Col
+
+if TYPE_CHECKING:
+    from ..backends.base.operations import BaseOperations
+    from ..fields import Field
+    from .query import Query
+
+
+def _converter(expr: Any, ops: BaseOperations) -> Callable[[Any], Any] | None:
+    if isinstance(expr, Col):
+        return ops.field_converter(expr.field)
+    return ops.expression_converter(expr.output_field)
+
+
+def model_reader(query: Query, ops: BaseOperations, fields: list[Field], related: list[tuple], annotation_start: int) -> Callable:
+    model = query.model
+    names = [f.name for f in fields]
+    converters = [(i, c) for i, f in enumerate(fields) if (c := ops.field_converter(f)) is not None]
+    new = object.__new__
+    # select_related: (index of the parent among the built objects, cache key, model, start, names, converters)
+    specs = []
+    for path, start, rmodel, rfields in related:
+        parent = next((k + 1 for k, (p, *_) in enumerate(related) if p == path[:-1]), 0)
+        rnames = [f.name for f in rfields]
+        rconv = [(i, c) for i, f in enumerate(rfields) if (c := ops.field_converter(f)) is not None]
+        pk_index = start + rnames.index(rmodel._meta.pk.name)
+        specs.append((parent, "_rel_" + path[-1], rmodel, start, rnames, rconv, pk_index))
+    annotations = [(name, annotation_start + i, _converter(e, ops)) for i, (name, e) in enumerate(query.annotations.items())]
+
+    def read(rows: list[Any]) -> list[Any]:
+        out = []
+        for row in rows:
+            values = row.values()
+            obj = new(model)
+            d = obj.__dict__
+            d.update(zip(names, values))
+            d["_persisted"] = True
+            for i, convert in converters:
+                d[names[i]] = convert(values[i])
+            if specs:
+                built = [obj]
+                for parent, key, rmodel, start, rnames, rconv, pk_index in specs:
+                    rel = None
+                    if values[pk_index] is not None:
+                        rel = new(rmodel)
+                        rd = rel.__dict__
+                        rd.update(zip(rnames, values[start:]))
+                        rd["_persisted"] = True
+                        for i, convert in rconv:
+                            rd[rnames[i]] = convert(values[start + i])
+                    built.append(rel)
+                    owner = built[parent]
+                    if owner is not None:
+                        owner.__dict__[key] = rel
+            for name, i, convert in annotations:
+                d[name] = values[i] if convert is None else convert(values[i])
+            out.append(obj)
+        return out
+
+    return read
+
+
+def values_reader(query: Query, ops: BaseOperations) -> Callable:
+    names = [n for n, _ in query.values]
+    converters = [(i, c) for i, (_, e) in enumerate(query.values) if (c := _converter(e, ops)) is not None]
+    kind = query.values_kind
+
+    def convert(row: Any) -> list[Any]:
+        values = list(row.values())
+        for i, c in converters:
+            values[i] = c(values[i])
+        return values
+
+    if kind == "flat":
+        if converters:
+            return lambda rows: [convert(r)[0] for r in rows]
+        return lambda rows: [r[0] for r in rows]
+    if kind == "tuple":
+        if converters:
+            return lambda rows: [tuple(convert(r)) for r in rows]
+        return lambda rows: [tuple(r.values()) for r in rows]
+    if converters:
+        return lambda rows: [dict(zip(names, convert(r))) for r in rows]
+    return lambda rows: [dict(zip(names, r.values())) for r in rows]
+
+
+def aggregate_reader(query: Query, ops: BaseOperations) -> Callable:
+    specs = [(name, _converter(e, ops)) for name, e in query.aggregates]
+
+    def read(rows: list[Any]) -> dict[str, Any]:
+        values = rows[0].values() if rows else (None,) * len(specs)
+        return {name: (v if c is None else c(v)) for (name, c), v in zip(specs, values)}
+
+    return read

@@ -1,0 +1,37 @@
+"""ORM test helpers: tables per module, blocks that are always rolled back."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import asynccontextmanager
+
+from hyperdjango.database import Database, atomic
+
+
+class Rollback(Exception):
+    """Raised at the end of a ``rolled_back`` block to undo it."""
+
+
+@asynccontextmanager
+async def rolled_back(db: Database):
+    """A transaction that is always rolled back: a test may change seeded rows freely."""
+    try:
+        async with atomic(db):
+            yield
+            raise Rollback
+    except Rollback:
+        pass
+
+
+def setup_tables(url: str, models: tuple, seed=None) -> None:
+    """Drops and creates ``models``' tables on ``url`` and runs ``seed(db)``, on a loop of its own."""
+
+    async def run() -> None:
+        db = Database(url)
+        await db.drop_tables(*models)
+        await db.create_tables(*models)
+        if seed is not None:
+            await seed(db)
+        await db.close()
+
+    asyncio.run(run())
