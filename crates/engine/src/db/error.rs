@@ -58,6 +58,16 @@ impl DbError {
         err
     }
 
+    /// A statement given another number of parameters than its placeholders.
+    pub(crate) fn parameter_count(expected: usize, given: usize) -> Self {
+        let wanted = match expected {
+            0 => "no parameters".to_string(),
+            1 => "1 parameter ($1)".to_string(),
+            n => format!("{n} parameters ($1..${n})"),
+        };
+        DbError::new(ErrorKind::Interface, format!("the statement takes {wanted} but {given} were given"))
+    }
+
     /// Records the statement that failed (kept if already set).
     pub fn with_sql(mut self, sql: &str) -> Self {
         if self.sql.is_none() {

@@ -16,6 +16,19 @@ pub use backend::{backend_of, Cursor, Database, PipelineResults, Transaction};
 pub use error::{DbError, ErrorKind};
 pub use value::{Rows, Value};
 
+use std::sync::{Mutex, MutexGuard};
+
+/// Locks `m`, ignoring poisoning: one caller panicking while it held the lock
+/// must not make the database unusable for every caller after it.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// `name` as a double-quoted SQL identifier (PostgreSQL and SQLite quote alike).
+pub(crate) fn quote_identifier(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
 /// Transaction isolation levels (PostgreSQL's names; SQLite is always serializable).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Isolation {

@@ -81,6 +81,18 @@ impl Value {
     }
 }
 
+/// `NaN`, `Infinity` or `-Infinity`, as both PostgreSQL's numeric and
+/// Python's `Decimal` spell a float without digits; `None` for a finite one.
+pub(crate) fn non_finite_float_text(f: f64) -> Option<&'static str> {
+    if f.is_nan() {
+        Some("NaN")
+    } else if f.is_infinite() {
+        Some(if f > 0.0 { "Infinity" } else { "-Infinity" })
+    } else {
+        None
+    }
+}
+
 fn write_json_string(out: &mut String, s: &str) {
     use std::fmt::Write;
     out.push('"');

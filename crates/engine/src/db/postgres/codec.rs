@@ -44,6 +44,7 @@ use bytes::{BufMut, BytesMut};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Timelike, Utc};
 use tokio_postgres::types::{to_sql_checked, FromSql, IsNull, Kind, ToSql, Type};
 
+use crate::db::value::non_finite_float_text;
 use crate::db::{DbError, ErrorKind, Value};
 
 // OIDs of the built-in types handled here (stable across PostgreSQL versions).
@@ -94,6 +95,25 @@ mod oid {
     pub const REGROLE: u32 = 4096;
     pub const REGCOLLATION: u32 = 4191;
     pub const XID8: u32 = 5069;
+
+    /// The types whose binary form is a 4-byte unsigned integer: oid, xid,
+    /// cid and the reg* aliases of oid.
+    pub const UINT32_TYPES: [u32; 14] = [
+        OID,
+        REGPROC,
+        XID,
+        CID,
+        REGPROCEDURE,
+        REGOPER,
+        REGOPERATOR,
+        REGCLASS,
+        REGTYPE,
+        REGCONFIG,
+        REGDICTIONARY,
+        REGNAMESPACE,
+        REGROLE,
+        REGCOLLATION,
+    ];
 }
 
 const USECS_PER_DAY: i64 = 86_400_000_000;
@@ -148,6 +168,15 @@ fn mismatch(value: &Value, ty: &Type) -> DbError {
         "cannot bind {} to a parameter of type {}; pass a matching value or cast the parameter in SQL (e.g. $1::text::{})",
         kind_name(value),
         ty.name(),
+        ty.name()
+    ))
+}
+
+fn unbindable(ty: &Type) -> DbError {
+    interface(format!(
+        "cannot bind parameters of PostgreSQL type {} (oid {}); cast the parameter in SQL (e.g. $1::text::{})",
+        ty.name(),
+        ty.oid(),
         ty.name()
     ))
 }
@@ -239,14 +268,7 @@ pub(crate) fn encode(value: &Value, ty: &Type, out: &mut BytesMut) -> Result<IsN
             }
         }
         Kind::Simple | Kind::Pseudo => {}
-        _ => {
-            return Err(interface(format!(
-                "cannot bind parameters of PostgreSQL type {} (oid {}); cast the parameter in SQL (e.g. $1::text::{})",
-                ty.name(),
-                ty.oid(),
-                ty.name()
-            )))
-        }
+        _ => return Err(unbindable(ty)),
     }
 
     if is_text_like(ty) {
@@ -277,20 +299,7 @@ pub(crate) fn encode(value: &Value, ty: &Type, out: &mut BytesMut) -> Result<IsN
             out.put_i32(v);
         }
         oid::INT8 => out.put_i64(integer_of(value, ty)?),
-        oid::OID
-        | oid::REGPROC
-        | oid::XID
-        | oid::CID
-        | oid::REGPROCEDURE
-        | oid::REGOPER
-        | oid::REGOPERATOR
-        | oid::REGCLASS
-        | oid::REGTYPE
-        | oid::REGCONFIG
-        | oid::REGDICTIONARY
-        | oid::REGNAMESPACE
-        | oid::REGROLE
-        | oid::REGCOLLATION => {
+        o if oid::UINT32_TYPES.contains(&o) => {
             let i = integer_of(value, ty)?;
             let v = u32::try_from(i)
                 .map_err(|_| out_of_range(format!("value {i} is out of range for type {}", ty.name())))?;
@@ -377,14 +386,7 @@ pub(crate) fn encode(value: &Value, ty: &Type, out: &mut BytesMut) -> Result<IsN
             }
             _ => return Err(mismatch(value, ty)),
         },
-        _ => {
-            return Err(interface(format!(
-                "cannot bind parameters of PostgreSQL type {} (oid {}); cast the parameter in SQL (e.g. $1::text::{})",
-                ty.name(),
-                ty.oid(),
-                ty.name()
-            )))
-        }
+        _ => return Err(unbindable(ty)),
     }
     Ok(IsNull::No)
 }
@@ -406,18 +408,11 @@ fn text_repr(value: &Value) -> Option<std::borrow::Cow<'_, str>> {
     })
 }
 
+/// A float as text for numeric and text-like targets: finite values in Rust's
+/// shortest round-trip form, which keeps the `.0` of an integral value
+/// (`1.0`, as Python's `str` writes it), so a numeric gets that scale.
 fn float_text(f: f64) -> String {
-    if f.is_nan() {
-        "NaN".into()
-    } else if f.is_infinite() {
-        if f > 0.0 {
-            "Infinity".into()
-        } else {
-            "-Infinity".into()
-        }
-    } else {
-        format!("{f:?}")
-    }
+    non_finite_float_text(f).map_or_else(|| format!("{f:?}"), str::to_string)
 }
 
 fn integer_of(value: &Value, ty: &Type) -> Result<i64, DbError> {
@@ -809,20 +804,7 @@ pub(crate) fn decode(ty: &Type, raw: Option<&[u8]>) -> Result<Value, DbError> {
         oid::INT2 => Value::Int(r.i16()? as i64),
         oid::INT4 => Value::Int(r.i32()? as i64),
         oid::INT8 => Value::Int(r.i64()?),
-        oid::OID
-        | oid::REGPROC
-        | oid::XID
-        | oid::CID
-        | oid::REGPROCEDURE
-        | oid::REGOPER
-        | oid::REGOPERATOR
-        | oid::REGCLASS
-        | oid::REGTYPE
-        | oid::REGCONFIG
-        | oid::REGDICTIONARY
-        | oid::REGNAMESPACE
-        | oid::REGROLE
-        | oid::REGCOLLATION => Value::Int(r.u32()? as i64),
+        o if oid::UINT32_TYPES.contains(&o) => Value::Int(r.u32()? as i64),
         oid::XID8 => {
             let v = r.u64()?;
             Value::Int(

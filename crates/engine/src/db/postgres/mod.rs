@@ -36,9 +36,7 @@ pub use pool::PoolStats;
 pub use transaction::PgTransaction;
 
 use crate::db::{DbError, ErrorKind, Isolation, Rows, Value};
-use pool::{
-    cancelled_error, is_connection_loss, is_stale_statement, join_ordered, spawn_op, Conn, PoolInner, Prepared, ReqCtl,
-};
+use pool::{cancelled_error, is_connection_loss, join_ordered, spawn_op, Conn, PoolInner, Prepared, ReqCtl};
 
 /// Rows of `execute_many` pipelined at once.
 const MANY_CHUNK: usize = 256;
@@ -111,9 +109,7 @@ impl PgDatabase {
             match (conn.simple(None, end).await, result) {
                 (Ok(()), result) => {
                     if let Err(e) = &result {
-                        if is_stale_statement(e) {
-                            conn.evict(&sql);
-                        }
+                        conn.evict_if_stale(&sql, e);
                     }
                     lease.release();
                     result
@@ -193,9 +189,7 @@ async fn begin_on_fresh(pool: &Arc<PoolInner>, ctl: &ReqCtl, begin_sql: &str) ->
         match lease.conn.simple(Some(ctl), begin_sql).await {
             Ok(()) if ctl.is_cancelled() => {
                 // Nobody is waiting for this transaction any more.
-                if lease.conn.simple(None, "ROLLBACK").await.is_ok() {
-                    lease.release();
-                }
+                lease.rollback_and_release().await;
                 return Err(cancelled_error());
             }
             Ok(()) => return Ok(lease),
@@ -240,25 +234,13 @@ async fn shared_statement(
         if ctl.is_cancelled() {
             return Err(cancelled_error());
         }
-        let result = if want_rows {
-            conn.tracked(Some(&ctl), conn.query_rows(&prepared, &params)).await
-        } else {
-            conn.tracked(Some(&ctl), conn.execute_stmt(&prepared, &params)).await.map(|affected| Rows {
-                columns: Arc::from(Vec::new()),
-                rows: Vec::new(),
-                affected,
-            })
-        };
-        match result {
+        match conn.run_statement(&ctl, &prepared, &params, want_rows).await {
             Ok(rows) => return Ok(rows),
             Err(e) => {
                 let e = e.with_sql(&sql);
-                if is_stale_statement(&e) {
-                    conn.evict(&sql);
-                    if !replanned {
-                        replanned = true;
-                        continue;
-                    }
+                if conn.evict_if_stale(&sql, &e) && !replanned {
+                    replanned = true;
+                    continue;
                 }
                 if collateral_cancel(conn, &ctl, &e, started) && cancel_retries < 2 {
                     cancel_retries += 1;
@@ -294,9 +276,7 @@ async fn run_pipeline(conn: &Arc<Conn>, ctl: &ReqCtl, stmts: &[(String, Vec<Valu
     let results = conn.tracked(Some(ctl), join_ordered(futs)).await;
     for ((sql, _), r) in stmts.iter().zip(&results) {
         if let Err(e) = r {
-            if is_stale_statement(e) {
-                conn.evict(sql);
-            }
+            conn.evict_if_stale(sql, e);
         }
     }
     results

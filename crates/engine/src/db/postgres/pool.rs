@@ -20,7 +20,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::future::{poll_fn, Future};
 use std::pin::pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
@@ -31,7 +31,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::codec;
 use super::config::PgConfig;
-use crate::db::{DbError, ErrorKind, Rows, Value};
+use crate::db::{lock, DbError, ErrorKind, Rows, Value};
 
 /// How long a cancel request may take before it is given up.
 const CANCEL_TIMEOUT: Duration = Duration::from_secs(5);
@@ -39,10 +39,6 @@ const CANCEL_TIMEOUT: Duration = Duration::from_secs(5);
 const CANCEL_GIVE_UP: Duration = Duration::from_secs(10);
 /// How long a health check (an empty Sync round trip) may take.
 const PING_TIMEOUT: Duration = Duration::from_secs(5);
-
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
 
 // ---------------------------------------------------------------------------
 // Errors
@@ -84,7 +80,7 @@ pub(crate) fn is_connection_loss(e: &DbError) -> bool {
 }
 
 /// A prepared statement that no longer fits the schema, or that the session lost.
-pub(crate) fn is_stale_statement(e: &DbError) -> bool {
+fn is_stale_statement(e: &DbError) -> bool {
     match e.sqlstate.as_deref() {
         Some("0A000") => e.message.contains("cached plan"),
         Some("26000") => true,
@@ -484,8 +480,15 @@ impl Conn {
             .collect()
     }
 
-    pub fn evict(&self, sql: &str) {
-        lock(&self.stmts).map.remove(sql);
+    /// Drops `sql`'s cached statement when `e` says its plan no longer fits
+    /// or the session lost it, so that its next use prepares it again;
+    /// returns whether it did.
+    pub fn evict_if_stale(&self, sql: &str, e: &DbError) -> bool {
+        let stale = is_stale_statement(e);
+        if stale {
+            lock(&self.stmts).map.remove(sql);
+        }
+        stale
     }
 
     /// The rows of one prepared statement, collected fully (a future to be run under [`Conn::tracked`]).
@@ -542,6 +545,23 @@ impl Conn {
         self.client.execute_raw(&p.stmt, codec::params(params)).await.map_err(|e| map_error(e, None))
     }
 
+    /// One prepared statement under [`Conn::tracked`]: its rows, or (`want_rows`
+    /// false) only the affected count, no rows read.
+    pub async fn run_statement(
+        self: &Arc<Self>,
+        ctl: &ReqCtl,
+        p: &Prepared,
+        params: &[Value],
+        want_rows: bool,
+    ) -> Result<Rows, DbError> {
+        if want_rows {
+            self.tracked(Some(ctl), self.query_rows(p, params)).await
+        } else {
+            let affected = self.tracked(Some(ctl), self.execute_stmt(p, params)).await?;
+            Ok(Rows { columns: Arc::from(Vec::new()), rows: Vec::new(), affected })
+        }
+    }
+
     /// A statement without parameters or results, in the simple protocol (BEGIN, COMMIT, SAVEPOINT ...).
     pub async fn simple(self: &Arc<Self>, ctl: Option<&ReqCtl>, sql: &str) -> Result<(), DbError> {
         let r = self.tracked(ctl, self.client.batch_execute(sql)).await.map_err(|e| map_error(e, Some(sql)));
@@ -563,10 +583,7 @@ impl Conn {
 fn check_param_count(p: &Prepared, params: &[Value]) -> Result<(), DbError> {
     let expected = p.stmt.params().len();
     if expected != params.len() {
-        return Err(DbError::new(
-            ErrorKind::Interface,
-            format!("the statement takes {expected} parameter(s) but {} were given", params.len()),
-        ));
+        return Err(DbError::parameter_count(expected, params.len()));
     }
     Ok(())
 }
@@ -669,6 +686,63 @@ enum Step {
     Wait,
 }
 
+/// What a checkout takes from the pool.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Claim {
+    /// Room for `weight` requests pipelined next to other callers' requests.
+    Shared { weight: usize },
+    /// A whole connection with nothing in flight.
+    Exclusive,
+}
+
+impl Claim {
+    /// The slot to take, if one fits: for shared work the least loaded one
+    /// with room (never one reserved to drain), for exclusive work an idle
+    /// one, preferring one that was reserved and has drained.
+    fn pick(self, slots: &[Slot], max_in_flight: usize) -> Option<usize> {
+        let open = slots.iter().enumerate().filter(|(_, s)| !s.exclusive && !s.retiring);
+        let picked = match self {
+            Claim::Shared { weight } => open
+                .filter(|(_, s)| !s.reserved && s.in_flight + weight <= max_in_flight)
+                .min_by_key(|(_, s)| s.in_flight),
+            Claim::Exclusive => open.filter(|(_, s)| s.in_flight == 0).max_by_key(|(_, s)| s.reserved),
+        };
+        picked.map(|(i, _)| i)
+    }
+
+    fn take(self, slot: &mut Slot) {
+        match self {
+            Claim::Shared { weight } => slot.in_flight += weight,
+            Claim::Exclusive => {
+                slot.exclusive = true;
+                slot.reserved = false;
+            }
+        }
+    }
+
+    /// `in_flight` and `exclusive` of the slot of a connection opened for this claim.
+    fn new_slot(self) -> (usize, bool) {
+        match self {
+            Claim::Shared { weight } => (weight, false),
+            Claim::Exclusive => (0, true),
+        }
+    }
+}
+
+/// Keeps one busy connection per exclusive waiter from taking new shared
+/// work, so that it drains for the waiter instead of the waiter waiting for
+/// shared traffic to stop.
+fn reserve_to_drain(st: &mut PoolState) {
+    let reserved = st.slots.iter().filter(|s| s.reserved).count();
+    if reserved < st.exclusive_waiters {
+        if let Some(s) =
+            st.slots.iter_mut().filter(|s| !s.exclusive && !s.reserved && !s.retiring).min_by_key(|s| s.in_flight)
+        {
+            s.reserved = true;
+        }
+    }
+}
+
 /// A shared checkout: requests may be pipelined with other callers'.
 pub(crate) struct SharedLease {
     pool: Arc<PoolInner>,
@@ -694,6 +768,15 @@ impl ExclusiveLease {
     /// Returns the connection to the pool: it is idle and outside any transaction.
     pub fn release(mut self) {
         self.clean = true;
+    }
+
+    /// Ends whatever transaction is open and returns the connection to the
+    /// pool; when the ROLLBACK fails the connection's state is unknown and
+    /// dropping the lease closes it instead.
+    pub async fn rollback_and_release(self) {
+        if self.conn.simple(None, "ROLLBACK").await.is_ok() {
+            self.release();
+        }
     }
 }
 
@@ -931,68 +1014,27 @@ impl PoolInner {
 
     /// A connection for shared, pipelined work, counted as `weight` requests in flight.
     pub async fn acquire_shared(self: &Arc<Self>, ctl: &ReqCtl, weight: usize) -> Result<SharedLease, DbError> {
-        let deadline = tokio::time::Instant::now() + self.config.acquire_timeout;
-        let cap = self.config.max_in_flight_per_connection;
-        let weight = weight.clamp(1, cap);
-        loop {
-            let notified = self.notify.notified();
-            let mut notified = pin!(notified);
-            notified.as_mut().enable();
-            let step = {
-                let mut st = lock(&self.state);
-                if st.closed {
-                    return Err(Self::closed_error());
-                }
-                self.prune(&mut st);
-                let epoch = st.suspect_epoch;
-                let best = st
-                    .slots
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, s)| !s.exclusive && !s.reserved && !s.retiring && s.in_flight + weight <= cap)
-                    .min_by_key(|(_, s)| s.in_flight)
-                    .map(|(i, _)| i);
-                if let Some(i) = best {
-                    let ping = self.needs_ping(&st.slots[i], epoch);
-                    let s = &mut st.slots[i];
-                    s.in_flight += weight;
-                    Step::Got(s.conn.clone(), ping)
-                } else if st.slots.len() + st.opening < self.config.max_size {
-                    st.opening += 1;
-                    Step::Open
-                } else {
-                    Step::Wait
-                }
-            };
-            match step {
-                Step::Got(conn, ping) => {
-                    let lease = SharedLease { pool: self.clone(), conn, weight };
-                    if let Some(epoch) = ping {
-                        if !lease.conn.ping().await {
-                            lease.conn.mark_broken();
-                            continue;
-                        }
-                        self.mark_verified(&lease.conn, epoch);
-                    }
-                    return Ok(lease);
-                }
-                Step::Open => {
-                    let mut guard = OpeningGuard(self, false);
-                    let conn = self.open(deadline).await?;
-                    guard.1 = true;
-                    self.add_slot(conn.clone(), weight, false)?;
-                    return Ok(SharedLease { pool: self.clone(), conn, weight });
-                }
-                Step::Wait => self.wait(notified, deadline, ctl).await?,
-            }
-        }
+        let weight = weight.clamp(1, self.config.max_in_flight_per_connection);
+        self.acquire(ctl, Claim::Shared { weight }, |conn| SharedLease { pool: self.clone(), conn, weight }).await
     }
 
     /// A connection with nothing in flight, taken out of sharing until released.
     pub async fn acquire_exclusive(self: &Arc<Self>, ctl: &ReqCtl) -> Result<ExclusiveLease, DbError> {
-        let deadline = tokio::time::Instant::now() + self.config.acquire_timeout;
         lock(&self.state).exclusive_waiters += 1;
         let _waiter = ExclusiveWaiter(self);
+        self.acquire(ctl, Claim::Exclusive, |conn| ExclusiveLease { pool: self.clone(), conn, clean: false }).await
+    }
+
+    /// Takes a slot for `claim` (pinging it first when it may be stale), or
+    /// opens a connection while the pool is below `max_size`, or waits for a
+    /// release; `lease` wraps the connection so that dropping it gives the slot back.
+    async fn acquire<L>(
+        self: &Arc<Self>,
+        ctl: &ReqCtl,
+        claim: Claim,
+        lease: impl Fn(Arc<Conn>) -> L,
+    ) -> Result<L, DbError> {
+        let deadline = tokio::time::Instant::now() + self.config.acquire_timeout;
         loop {
             let notified = self.notify.notified();
             let mut notified = pin!(notified);
@@ -1004,48 +1046,31 @@ impl PoolInner {
                 }
                 self.prune(&mut st);
                 let epoch = st.suspect_epoch;
-                let free = st
-                    .slots
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, s)| !s.exclusive && !s.retiring && s.in_flight == 0)
-                    .max_by_key(|(_, s)| s.reserved)
-                    .map(|(i, _)| i);
-                if let Some(i) = free {
+                if let Some(i) = claim.pick(&st.slots, self.config.max_in_flight_per_connection) {
                     let ping = self.needs_ping(&st.slots[i], epoch);
                     let s = &mut st.slots[i];
-                    s.exclusive = true;
-                    s.reserved = false;
+                    claim.take(s);
                     Step::Got(s.conn.clone(), ping)
                 } else if st.slots.len() + st.opening < self.config.max_size {
                     st.opening += 1;
                     Step::Open
                 } else {
-                    // Keep one busy connection from taking new shared work so it
-                    // drains for us, instead of waiting for shared traffic to stop.
-                    let reserved = st.slots.iter().filter(|s| s.reserved).count();
-                    if reserved < st.exclusive_waiters {
-                        if let Some(s) = st
-                            .slots
-                            .iter_mut()
-                            .filter(|s| !s.exclusive && !s.reserved && !s.retiring)
-                            .min_by_key(|s| s.in_flight)
-                        {
-                            s.reserved = true;
-                        }
+                    if claim == Claim::Exclusive {
+                        reserve_to_drain(&mut st);
                     }
                     Step::Wait
                 }
             };
             match step {
                 Step::Got(conn, ping) => {
-                    let lease = ExclusiveLease { pool: self.clone(), conn, clean: false };
+                    // Leased before the ping: a failed or abandoned ping gives the slot back.
+                    let lease = lease(conn.clone());
                     if let Some(epoch) = ping {
-                        if !lease.conn.ping().await {
-                            lease.conn.mark_broken();
+                        if !conn.ping().await {
+                            conn.mark_broken();
                             continue;
                         }
-                        self.mark_verified(&lease.conn, epoch);
+                        self.mark_verified(&conn, epoch);
                     }
                     return Ok(lease);
                 }
@@ -1053,8 +1078,9 @@ impl PoolInner {
                     let mut guard = OpeningGuard(self, false);
                     let conn = self.open(deadline).await?;
                     guard.1 = true;
-                    self.add_slot(conn.clone(), 0, true)?;
-                    return Ok(ExclusiveLease { pool: self.clone(), conn, clean: false });
+                    let (in_flight, exclusive) = claim.new_slot();
+                    self.add_slot(conn.clone(), in_flight, exclusive)?;
+                    return Ok(lease(conn));
                 }
                 Step::Wait => self.wait(notified, deadline, ctl).await?,
             }

@@ -8,14 +8,12 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use tokio::sync::Mutex as AsyncMutex;
+use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
 use super::cursor::PgCursor;
-use super::pool::{
-    cancelled_error, is_connection_loss, is_stale_statement, spawn_op, Conn, ExclusiveLease, PoolInner, ReqCtl,
-};
+use super::pool::{cancelled_error, is_connection_loss, spawn_op, Conn, ExclusiveLease, PoolInner, ReqCtl};
 use super::{execute_rows, run_pipeline};
-use crate::db::{DbError, ErrorKind, Rows, Value};
+use crate::db::{quote_identifier, DbError, ErrorKind, Rows, Value};
 
 pub(crate) struct TxState {
     lease: Option<ExclusiveLease>,
@@ -51,6 +49,28 @@ pub(crate) struct TxShared {
 }
 
 impl TxShared {
+    /// Runs `f` with the transaction's state locked (after any statement
+    /// before it) and its connection. A caller that gives up while waiting
+    /// for the lock gets a Cancelled error and `f` never runs.
+    async fn locked<T, F, Fut>(&self, f: F) -> Result<T, DbError>
+    where
+        F: FnOnce(OwnedMutexGuard<TxState>, Arc<Conn>, Arc<ReqCtl>) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, DbError>> + Send + 'static,
+        T: Send + 'static,
+    {
+        let state = self.state.clone();
+        spawn_op(&self.pool.rt, move |ctl| async move {
+            let st = tokio::select! {
+                biased;
+                guard = state.lock_owned() => guard,
+                _ = ctl.cancelled() => return Err(cancelled_error()),
+            };
+            let conn = st.conn()?;
+            f(st, conn, ctl).await
+        })
+        .await
+    }
+
     /// Runs `f` on the transaction's connection, after any statement before it.
     pub(crate) async fn run<T, F, Fut>(&self, f: F) -> Result<T, DbError>
     where
@@ -58,14 +78,7 @@ impl TxShared {
         Fut: Future<Output = Result<T, DbError>> + Send + 'static,
         T: Send + 'static,
     {
-        let state = self.state.clone();
-        spawn_op(&self.pool.rt, move |ctl| async move {
-            let mut st = tokio::select! {
-                biased;
-                guard = state.lock_owned() => guard,
-                _ = ctl.cancelled() => return Err(cancelled_error()),
-            };
-            let conn = st.conn()?;
+        self.locked(move |mut st, conn, ctl| async move {
             let result = f(conn.clone(), ctl).await;
             if let Err(e) = &result {
                 st.maybe_aborted = true;
@@ -82,21 +95,14 @@ impl TxShared {
         self.run(move |conn, ctl| async move {
             let result = async {
                 let p = conn.prepare(&sql).await?;
-                if want_rows {
-                    conn.tracked(Some(&ctl), conn.query_rows(&p, &params)).await
-                } else {
-                    let affected = conn.tracked(Some(&ctl), conn.execute_stmt(&p, &params)).await?;
-                    Ok(Rows { columns: Arc::from(Vec::new()), rows: Vec::new(), affected })
-                }
+                conn.run_statement(&ctl, &p, &params, want_rows).await
             }
             .await
             .map_err(|e| e.with_sql(&sql));
             if let Err(e) = &result {
-                if is_stale_statement(e) {
-                    // It cannot be retried here (the transaction is aborted); the
-                    // next use prepares it again.
-                    conn.evict(&sql);
-                }
+                // It cannot be retried here (the transaction is aborted); the
+                // next use prepares it again.
+                conn.evict_if_stale(&sql, e);
             }
             result
         })
@@ -105,14 +111,7 @@ impl TxShared {
 
     /// A parameterless statement in the simple protocol (SAVEPOINT, CLOSE ...).
     pub(crate) async fn simple(&self, sql: String, clears_abort: bool) -> Result<(), DbError> {
-        let state = self.state.clone();
-        spawn_op(&self.pool.rt, move |ctl| async move {
-            let mut st = tokio::select! {
-                biased;
-                guard = state.lock_owned() => guard,
-                _ = ctl.cancelled() => return Err(cancelled_error()),
-            };
-            let conn = st.conn()?;
+        self.locked(move |mut st, conn, ctl| async move {
             match conn.simple(Some(&ctl), &sql).await {
                 Ok(()) => {
                     if clears_abort {
@@ -149,9 +148,7 @@ impl TxShared {
                             end = End::Rollback;
                         } else {
                             st.finished = Some("rolled back");
-                            if conn.simple(None, "ROLLBACK").await.is_ok() {
-                                lease.release();
-                            }
+                            lease.rollback_and_release().await;
                             return Err(DbError::from_sqlstate(
                                 "25P02",
                                 "the transaction was aborted by an earlier error and has been rolled back, not committed",
@@ -178,8 +175,8 @@ impl TxShared {
                 Err(e) => {
                     // A failed COMMIT ends the transaction; make sure before reuse.
                     st.finished = Some("rolled back");
-                    if !is_connection_loss(&e) && conn.simple(None, "ROLLBACK").await.is_ok() {
-                        lease.release();
+                    if !is_connection_loss(&e) {
+                        lease.rollback_and_release().await;
                     }
                     Err(e)
                 }
@@ -198,19 +195,21 @@ impl TxShared {
             }
             st.finished = Some("rolled back");
             if let Some(lease) = st.lease.take() {
-                if !lease.conn.is_dead() && lease.conn.simple(None, "ROLLBACK").await.is_ok() {
-                    lease.release();
+                if !lease.conn.is_dead() {
+                    lease.rollback_and_release().await;
                 }
             }
         });
     }
 }
 
-fn quote_ident(name: &str) -> Result<String, DbError> {
+/// A savepoint name quoted for SQL; PostgreSQL rejects an empty identifier and
+/// the protocol cannot carry a NUL, so both are refused here with a clear error.
+fn savepoint_identifier(name: &str) -> Result<String, DbError> {
     if name.is_empty() || name.contains('\0') {
         return Err(DbError::new(ErrorKind::Interface, format!("invalid savepoint name {name:?}")));
     }
-    Ok(format!("\"{}\"", name.replace('"', "\"\"")))
+    Ok(quote_identifier(name))
 }
 
 /// A transaction on a connection of its own. Methods take `&self` and run one
@@ -271,24 +270,18 @@ impl PgTransaction {
         if stmts.is_empty() {
             return Ok(Vec::new());
         }
-        let state = self.shared.state.clone();
-        spawn_op(&self.shared.pool.rt, move |ctl| async move {
-            let mut st = tokio::select! {
-                biased;
-                guard = state.lock_owned() => guard,
-                _ = ctl.cancelled() => return Err(cancelled_error()),
-            };
-            let conn = st.conn()?;
-            let results = run_pipeline(&conn, &ctl, &stmts).await;
-            for r in &results {
-                if let Err(e) = r {
-                    st.maybe_aborted = true;
-                    conn.note_error(e);
+        self.shared
+            .locked(move |mut st, conn, ctl| async move {
+                let results = run_pipeline(&conn, &ctl, &stmts).await;
+                for r in &results {
+                    if let Err(e) = r {
+                        st.maybe_aborted = true;
+                        conn.note_error(e);
+                    }
                 }
-            }
-            Ok(results)
-        })
-        .await
+                Ok(results)
+            })
+            .await
     }
 
     /// A server-side cursor inside this transaction (closed when exhausted,
@@ -298,17 +291,17 @@ impl PgTransaction {
     }
 
     pub async fn savepoint(&self, name: &str) -> Result<(), DbError> {
-        self.shared.simple(format!("SAVEPOINT {}", quote_ident(name)?), false).await
+        self.shared.simple(format!("SAVEPOINT {}", savepoint_identifier(name)?), false).await
     }
 
     pub async fn release(&self, name: &str) -> Result<(), DbError> {
-        self.shared.simple(format!("RELEASE SAVEPOINT {}", quote_ident(name)?), false).await
+        self.shared.simple(format!("RELEASE SAVEPOINT {}", savepoint_identifier(name)?), false).await
     }
 
     /// Undoes the work since the savepoint; the transaction is usable again
     /// after a failed statement.
     pub async fn rollback_to(&self, name: &str) -> Result<(), DbError> {
-        self.shared.simple(format!("ROLLBACK TO SAVEPOINT {}", quote_ident(name)?), true).await
+        self.shared.simple(format!("ROLLBACK TO SAVEPOINT {}", savepoint_identifier(name)?), true).await
     }
 
     /// Commits. If a statement failed and left the transaction aborted (and no

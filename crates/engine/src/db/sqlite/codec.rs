@@ -33,14 +33,15 @@ use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Timelik
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::Statement;
 
-use super::errors::{map_error, parameter_count_error};
+use super::errors::map_error;
+use crate::db::value::non_finite_float_text;
 use crate::db::{DbError, ErrorKind, Value};
 
 /// Binds `params` to `?1..?n` of `stmt`, checking the count first.
 pub(crate) fn bind_params(stmt: &mut Statement<'_>, params: &[Value]) -> Result<(), DbError> {
     let expected = stmt.parameter_count();
     if expected != params.len() {
-        return Err(parameter_count_error(expected, params.len()));
+        return Err(DbError::parameter_count(expected, params.len()));
     }
     for (i, value) in params.iter().enumerate() {
         stmt.raw_bind_parameter(i + 1, to_sql(value)).map_err(|e| map_error(e, None))?;
@@ -168,6 +169,33 @@ impl ColumnSet {
         Ok(out)
     }
 
+    /// Reads up to `max` rows of a running statement, stopping early at its
+    /// end or at the first error; a stepping error names `sql` when given.
+    pub(crate) fn read_chunk(&self, rows: &mut rusqlite::Rows<'_>, max: usize, sql: Option<&str>) -> Chunk {
+        // Capped: a huge chunk size must not allocate before the rows exist.
+        let mut chunk = Chunk { rows: Vec::with_capacity(max.min(4096)), finished: false, failure: None };
+        while chunk.rows.len() < max {
+            match rows.next() {
+                Ok(Some(row)) => match self.read_row(row) {
+                    Ok(values) => chunk.rows.push(values),
+                    Err(e) => {
+                        chunk.failure = Some(e);
+                        break;
+                    }
+                },
+                Ok(None) => {
+                    chunk.finished = true;
+                    break;
+                }
+                Err(e) => {
+                    chunk.failure = Some(map_error(e, sql));
+                    break;
+                }
+            }
+        }
+        chunk
+    }
+
     fn data_error(&self, index: usize, raw: ValueRef<'_>, why: &str) -> DbError {
         let shown = match raw {
             ValueRef::Null => "NULL".to_string(),
@@ -188,6 +216,15 @@ impl ColumnSet {
             format!("column {:?}: cannot read {shown} as {:?}: {why}", self.names[index], self.types[index]),
         )
     }
+}
+
+/// What [`ColumnSet::read_chunk`] read.
+pub(crate) struct Chunk {
+    pub rows: Vec<Vec<Value>>,
+    /// The statement has no rows left.
+    pub finished: bool,
+    /// Reading stopped at this error; `rows` holds the rows read before it.
+    pub failure: Option<DbError>,
 }
 
 fn text(t: &[u8]) -> Result<&str, String> {
@@ -284,19 +321,10 @@ pub(crate) fn read_value(raw: ValueRef<'_>, ty: ColumnType) -> Result<Value, Str
     })
 }
 
-/// The shortest decimal text that reads back as `f` (no exponent).
+/// The shortest decimal text that reads back as `f`: plain digits, never an
+/// exponent nor the `.0` of an integral value (`3.0` → `3`, as Python's `Decimal(3.0)`).
 fn float_to_decimal(f: f64) -> String {
-    if f.is_nan() {
-        "NaN".into()
-    } else if f.is_infinite() {
-        if f > 0.0 {
-            "Infinity".into()
-        } else {
-            "-Infinity".into()
-        }
-    } else {
-        format!("{f}")
-    }
+    non_finite_float_text(f).map_or_else(|| format!("{f}"), str::to_string)
 }
 
 /// `[+-]digits[.digits][e[+-]digits]`, or NaN / Infinity as Python's `Decimal` accepts.

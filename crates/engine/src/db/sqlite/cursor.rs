@@ -221,40 +221,19 @@ fn stream(
     }
     let mut rows = stmt.raw_query();
     loop {
-        let mut out = Vec::with_capacity(chunk.min(4096));
-        let mut finished = false;
-        let mut failure = None;
-        while out.len() < chunk {
-            match rows.next() {
-                Ok(Some(row)) => match columns.read_row(row) {
-                    Ok(values) => out.push(values),
-                    Err(e) => {
-                        failure = Some(e);
-                        break;
-                    }
-                },
-                Ok(None) => {
-                    finished = true;
-                    break;
-                }
-                Err(e) => {
-                    failure = Some(map_error(e, Some(&sql)));
-                    break;
-                }
-            }
-        }
-        if !out.is_empty() {
-            let affected = out.len() as u64;
-            let rows = Rows { columns: columns.names.clone(), rows: out, affected };
-            if chunks.blocking_send(Ok(rows)).is_err() {
+        let read = columns.read_chunk(&mut rows, chunk, Some(&sql));
+        if !read.rows.is_empty() {
+            let affected = read.rows.len() as u64;
+            let batch = Rows { columns: columns.names.clone(), rows: read.rows, affected };
+            if chunks.blocking_send(Ok(batch)).is_err() {
                 return;
             }
         }
-        if let Some(e) = failure {
+        if let Some(e) = read.failure {
             let _ = chunks.blocking_send(Err(e));
             return;
         }
-        if finished {
+        if read.finished {
             return;
         }
     }

@@ -25,7 +25,7 @@ pub(crate) fn map_error(err: rusqlite::Error, sql: Option<&str>) -> DbError {
         rusqlite::Error::MultipleStatement => {
             DbError::new(ErrorKind::Programming, "several statements in one call: send one statement at a time")
         }
-        rusqlite::Error::InvalidParameterCount(given, expected) => parameter_count_error(expected, given),
+        rusqlite::Error::InvalidParameterCount(given, expected) => DbError::parameter_count(expected, given),
         rusqlite::Error::NulError(_) => DbError::new(ErrorKind::Interface, "the SQL text contains a NUL character"),
         rusqlite::Error::SqlInputError { error, msg, offset, .. } => {
             let kind = kind_of(error.code, &msg);
@@ -40,15 +40,6 @@ pub(crate) fn map_error(err: rusqlite::Error, sql: Option<&str>) -> DbError {
         Some(sql) => mapped.with_sql(sql),
         None => mapped,
     }
-}
-
-pub(crate) fn parameter_count_error(expected: usize, given: usize) -> DbError {
-    let wanted = match expected {
-        0 => "no parameters".to_string(),
-        1 => "1 parameter ($1)".to_string(),
-        n => format!("{n} parameters ($1..${n})"),
-    };
-    DbError::new(ErrorKind::Interface, format!("the statement takes {wanted} but {given} were given"))
 }
 
 fn kind_of(code: ErrorCode, message: &str) -> ErrorKind {

@@ -85,7 +85,7 @@ pub use transaction::SqliteTransaction;
 
 use threads::{call, closed_error, open_connection, Job, Lane, Role, Shared, Worker};
 
-use crate::db::{DbError, ErrorKind, Isolation, Rows, Value};
+use crate::db::{lock, DbError, ErrorKind, Isolation, Rows, Value};
 
 /// Counters and queue depths, for metrics and tests.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -229,7 +229,7 @@ impl SqliteDatabase {
     /// is waited for too.
     pub async fn close(&self) {
         self.inner.closed.store(true, Ordering::Release);
-        let exits = self.inner.exits.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let exits = lock(&self.inner.exits).take();
         let Some(Exits { readers: reader_exits, writer: writer_exit }) = exits else { return };
         for lane in &self.inner.readers {
             let _ = lane.send(Job::Stop);

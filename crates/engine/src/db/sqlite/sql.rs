@@ -170,11 +170,6 @@ pub(crate) fn is_read_statement(sql: &str) -> bool {
     }
 }
 
-/// `name` as a double-quoted SQL identifier.
-pub(crate) fn quote_identifier(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,8 +24,8 @@ use tokio::sync::oneshot;
 use super::codec::{bind_params, ColumnSet};
 use super::config::{SqliteConfig, SqliteTarget};
 use super::errors::map_error;
-use super::sql::{quote_identifier, translate_placeholders};
-use crate::db::{DbError, ErrorKind, Rows, Value};
+use super::sql::translate_placeholders;
+use crate::db::{lock, quote_identifier, DbError, ErrorKind, Rows, Value};
 
 pub(crate) type Reply<T> = oneshot::Sender<Result<T, DbError>>;
 
@@ -142,7 +142,7 @@ impl Ticket {
     /// Marks the job as running on the connection behind `handle`; false when
     /// the caller has already gone.
     fn start(&self, handle: &Arc<InterruptHandle>) -> bool {
-        let mut state = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut state = lock(&self.0);
         if state.cancelled {
             return false;
         }
@@ -151,16 +151,16 @@ impl Ticket {
     }
 
     fn finish(&self) {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).running = None;
+        lock(&self.0).running = None;
     }
 
     fn is_cancelled(&self) -> bool {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).cancelled
+        lock(&self.0).cancelled
     }
 
     /// The caller went away: skip the job, or interrupt it if it is running.
     pub(crate) fn cancel(&self) {
-        let mut state = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut state = lock(&self.0);
         state.cancelled = true;
         if let Some(handle) = state.running.take() {
             handle.interrupt();
@@ -301,11 +301,7 @@ impl Worker {
         while let Ok(job) = rx.recv() {
             let stop = matches!(job, Job::Stop);
             match job {
-                Job::Stop | Job::Abandon => {}
                 Job::Begin { read_only, ticket, reply } => self.begin(read_only, ticket, reply),
-                Job::Control { reply, .. } => {
-                    let _ = reply.send(Err(DbError::new(ErrorKind::Interface, "no transaction is active")));
-                }
                 job => self.common(job, &mut cursors, self.role == Role::Reader),
             }
             pending.fetch_sub(1, Ordering::Relaxed);
@@ -315,7 +311,8 @@ impl Worker {
         }
     }
 
-    /// Jobs valid both in the main loop and in a transaction. With
+    /// Jobs valid both in the main loop and in a transaction, and the error
+    /// answers to `Begin` and `Control` where neither loop takes them. With
     /// `forward_writes`, statements SQLite does not call read-only go to the writer.
     fn common<'c>(&'c self, job: Job, cursors: &mut Cursors<'c>, forward_writes: bool) {
         match job {
@@ -651,47 +648,27 @@ fn fetch(cursors: &mut Cursors<'_>, id: u64, max: usize) -> Result<(Option<Rows>
     let Some(cursor) = cursors.get_mut(&id) else {
         return Err(DbError::new(ErrorKind::Interface, "the cursor is closed"));
     };
-    let mut out = Vec::with_capacity(max.min(4096));
-    let mut finished = false;
-    let mut failure = None;
-    {
+    let read = {
         let mut rows = cursor.stmt.raw_query();
-        while out.len() < max {
-            match rows.next() {
-                Ok(Some(row)) => match cursor.columns.read_row(row) {
-                    Ok(values) => out.push(values),
-                    Err(e) => {
-                        failure = Some(e);
-                        break;
-                    }
-                },
-                Ok(None) => {
-                    finished = true;
-                    break;
-                }
-                Err(e) => {
-                    failure = Some(map_error(e, None));
-                    break;
-                }
-            }
-        }
-        if !finished && failure.is_none() {
+        let read = cursor.columns.read_chunk(&mut rows, max, None);
+        if !read.finished && read.failure.is_none() {
             // Dropping `Rows` would reset the statement; forgetting it (it
             // owns no memory) leaves the statement mid-step for the next
             // fetch, whose fresh `Rows` continues from there.
             std::mem::forget(rows);
         }
-    }
+        read
+    };
     let columns = cursor.columns.names.clone();
-    if finished || failure.is_some() {
+    if read.finished || read.failure.is_some() {
         cursors.remove(&id);
     }
-    if let Some(e) = failure {
+    if let Some(e) = read.failure {
         return Err(e);
     }
-    if out.is_empty() {
+    if read.rows.is_empty() {
         return Ok((None, true));
     }
-    let affected = out.len() as u64;
-    Ok((Some(Rows { columns, rows: out, affected }), finished))
+    let affected = read.rows.len() as u64;
+    Ok((Some(Rows { columns, rows: read.rows, affected }), read.finished))
 }

@@ -24,6 +24,10 @@ pub struct SqliteTransaction {
     read_only: bool,
 }
 
+fn already_finished() -> DbError {
+    DbError::new(ErrorKind::Interface, "the transaction is already committed or rolled back")
+}
+
 fn ended() -> DbError {
     DbError::new(
         ErrorKind::Operational,
@@ -43,7 +47,7 @@ impl SqliteTransaction {
 
     fn check(&self) -> Result<(), DbError> {
         if self.finished.load(Ordering::Acquire) {
-            Err(DbError::new(ErrorKind::Interface, "the transaction is already committed or rolled back"))
+            Err(already_finished())
         } else {
             Ok(())
         }
@@ -120,7 +124,7 @@ impl SqliteTransaction {
 
     async fn finish(&self, op: TxOp) -> Result<(), DbError> {
         if self.finished.swap(true, Ordering::AcqRel) {
-            return Err(DbError::new(ErrorKind::Interface, "the transaction is already committed or rolled back"));
+            return Err(already_finished());
         }
         self.send_control(op).await
     }
