@@ -1,6 +1,6 @@
 //! One database handle over either backend, chosen by the URL's scheme.
 
-use super::postgres::{PgConfig, PgCursor, PgDatabase, PgTransaction};
+use super::postgres::{ListenerEvent, PgConfig, PgCursor, PgDatabase, PgListener, PgTransaction};
 use super::sqlite::{SqliteConfig, SqliteCursor, SqliteDatabase, SqliteTransaction};
 use super::{DbError, ErrorKind, Isolation, Rows, Value};
 
@@ -97,6 +97,35 @@ impl Database {
         match self {
             Database::Postgres(db) => db.cursor(sql, params, chunk_size).await.map(Cursor::Postgres),
             Database::Sqlite(db) => db.cursor(sql, params, chunk_size).await.map(Cursor::Sqlite),
+        }
+    }
+}
+
+/// The error of LISTEN/NOTIFY on a backend that has none.
+pub fn listen_not_supported(vendor: &str) -> DbError {
+    DbError::new(
+        ErrorKind::Interface,
+        format!("LISTEN/NOTIFY is a PostgreSQL feature; this database is {vendor}, which has no equivalent"),
+    )
+}
+
+impl Database {
+    /// `pg_notify(channel, payload)`; an Interface error on SQLite.
+    pub async fn notify(&self, channel: &str, payload: &str) -> Result<(), DbError> {
+        match self {
+            Database::Postgres(db) => db.notify(channel, payload).await,
+            Database::Sqlite(_) => Err(listen_not_supported("SQLite")),
+        }
+    }
+
+    /// A listener on a dedicated connection (PostgreSQL); an Interface error on SQLite.
+    pub async fn listener(
+        &self,
+        capacity: usize,
+    ) -> Result<(PgListener, tokio::sync::mpsc::Receiver<ListenerEvent>), DbError> {
+        match self {
+            Database::Postgres(db) => db.listener(capacity).await,
+            Database::Sqlite(_) => Err(listen_not_supported("SQLite")),
         }
     }
 }

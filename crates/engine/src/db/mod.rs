@@ -12,7 +12,7 @@ pub mod postgres;
 pub mod sqlite;
 mod value;
 
-pub use backend::{backend_of, Cursor, Database, PipelineResults, Transaction};
+pub use backend::{backend_of, listen_not_supported, Cursor, Database, PipelineResults, Transaction};
 pub use error::{DbError, ErrorKind};
 pub use value::{Rows, Value};
 

@@ -25,6 +25,7 @@
 mod codec;
 mod config;
 mod cursor;
+mod listener;
 mod pool;
 mod transaction;
 
@@ -32,6 +33,7 @@ use std::sync::Arc;
 
 pub use config::PgConfig;
 pub use cursor::PgCursor;
+pub use listener::{ListenerEvent, ListenerStats, Notification, PgListener, MAX_PAYLOAD_BYTES};
 pub use pool::PoolStats;
 pub use transaction::PgTransaction;
 
@@ -167,6 +169,25 @@ impl PgDatabase {
             spawn_op(&self.pool.rt, move |ctl| async move { begin_on_fresh(&pool, &ctl, "BEGIN").await }).await?;
         let tx = PgTransaction::new(self.pool.clone(), lease);
         PgCursor::open(tx.into_shared(), true, sql, params, chunk_size).await
+    }
+
+    /// Sends a notification (`SELECT pg_notify($1, $2)` on a shared
+    /// connection). Inside a transaction use `pg_notify` there instead: the
+    /// server delivers it at commit. A payload of 8000 bytes or more is a Data
+    /// error naming the limit.
+    pub async fn notify(&self, channel: &str, payload: &str) -> Result<(), DbError> {
+        listener::check_channel(channel)?;
+        self.query("SELECT pg_notify($1, $2)", vec![Value::Text(channel.to_string()), Value::Text(payload.to_string())])
+            .await
+            .map(|_| ())
+            .map_err(|e| listener::explain_notify_error(e, payload))
+    }
+
+    /// A [`PgListener`] on a dedicated connection (same server and options as
+    /// the pool, not counted in it) and the receiver of its events, holding at
+    /// most `capacity` of them.
+    pub async fn listener(&self, capacity: usize) -> Result<(PgListener, tokio::sync::mpsc::Receiver<ListenerEvent>), DbError> {
+        PgListener::connect_on(self.pool.config.clone(), capacity, self.pool.rt.clone()).await
     }
 
     /// A snapshot of the pool's counters.
