@@ -145,6 +145,11 @@ class Database(_Statements):
     def close(self, bridge: LoopBridge) -> RustFuture: ...
     def begin(self, bridge: LoopBridge, isolation: str | None = None, read_only: bool = False) -> RustFuture:
         """A future of a :class:`Transaction` on a connection of its own."""
+    def notify(self, bridge: LoopBridge, channel: str, payload: str) -> RustFuture:
+        """``pg_notify(channel, payload)`` on a shared connection; InterfaceError on SQLite,
+        DataError for a payload of 8000 bytes or more."""
+    def listener(self, bridge: LoopBridge, capacity: int = 1024) -> RustFuture:
+        """A future of a :class:`Listener` on a dedicated connection; InterfaceError on SQLite."""
 
 class Transaction(_Statements):
     """Statements on one connection, one after another, until commit or rollback."""
@@ -161,3 +166,21 @@ class Cursor:
     def fetch(self, bridge: LoopBridge) -> RustFuture:
         """A future of the next ``list[Row]``, or None at the end."""
     def close(self, bridge: LoopBridge) -> RustFuture: ...
+
+class Listener:
+    """A dedicated PostgreSQL connection that LISTENs; events reach the loop in batches
+    through ``fileno()`` (watch it with ``loop.add_reader``) and ``drain()``."""
+
+    connected: bool
+    def fileno(self) -> int:
+        """An eventfd that becomes readable when events are waiting."""
+    def drain(self, max: int = 256) -> list[tuple[str, str, int] | tuple[None, str, float]]:
+        """Up to ``max`` events, oldest first: ``(channel, payload, process_id)`` for a
+        notification, ``(None, reason, downtime_seconds)`` after a reconnect. Fewer than
+        ``max`` means the queue is empty and the fd re-armed."""
+    def listen(self, bridge: LoopBridge, channel: str) -> RustFuture: ...
+    def unlisten(self, bridge: LoopBridge, channel: str) -> RustFuture: ...
+    def close(self, bridge: LoopBridge) -> RustFuture: ...
+    def channels(self) -> list[str]: ...
+    def stats(self) -> dict[str, int]:
+        """delivered, stalls, reconnects, dropped_unlistened, queued."""

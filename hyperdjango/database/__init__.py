@@ -14,6 +14,7 @@ from .errors import (
     ProgrammingError,
     QueryCancelled,
 )
+from .listen import Listener, Notification
 from .transactions import Atomic, atomic
 
 __all__ = [
@@ -23,6 +24,8 @@ __all__ = [
     "DatabaseError",
     "IntegrityError",
     "InterfaceError",
+    "Listener",
+    "Notification",
     "OperationalError",
     "PoolTimeout",
     "ProgrammingError",

@@ -11,6 +11,7 @@ from .. import _core
 from ..serving.bridge import loop_bridge
 
 if TYPE_CHECKING:
+    from .listen import Listener, Notification
     from .transactions import Atomic, TransactionState
 
 Row = _core.Row
@@ -138,6 +139,55 @@ class Database:
                     yield row
         finally:
             await asyncio.shield(cursor.close(loop_bridge()))
+
+    # -- LISTEN/NOTIFY (PostgreSQL) ---------------------------------------------------
+
+    def _require_postgres(self) -> None:
+        if self.vendor != "postgresql":
+            from .errors import InterfaceError
+
+            raise InterfaceError(
+                f"LISTEN/NOTIFY is a PostgreSQL feature; this database is {self.vendor}, which has no equivalent"
+            )
+
+    async def listen(
+        self, channel: str, callback: Callable[[Notification], Any], *, capacity: int = 1024
+    ) -> Listener:
+        """LISTENs on ``channel`` on a dedicated connection and calls ``callback(notification)``
+        (sync or async) on the loop thread for each notification, in order.
+
+        Returns a :class:`~hyperdjango.database.listen.Listener`: ``await listener.close()``
+        stops it, ``listener.on_reconnect(cb)`` is told when the connection was lost
+        and LISTENs again (notifications sent meanwhile are lost: reload state then).
+        ``capacity`` bounds the engine's queue; when callbacks fall behind the
+        listener stops reading its connection until they catch up, nothing is
+        dropped. Raises ``InterfaceError`` on SQLite.
+        """
+        self._require_postgres()
+        from .listen import Listener
+
+        core = await self._core.listener(loop_bridge(), capacity)
+        listener = Listener(core, callback)
+        try:
+            await listener.listen(channel)
+        except BaseException:
+            await asyncio.shield(listener.close())
+            raise
+        return listener
+
+    async def notify(self, channel: str, payload: str = "") -> None:
+        """Sends ``payload`` (fewer than 8000 bytes) to the listeners of ``channel``.
+
+        Inside ``atomic()`` it goes through the transaction, so it is delivered
+        at commit and never after a rollback. Raises ``DataError`` for a payload
+        too long, ``InterfaceError`` on SQLite.
+        """
+        self._require_postgres()
+        state = self._transaction.get()
+        if state is not None:
+            await state.core.query(loop_bridge(), "SELECT pg_notify($1, $2)", (channel, payload))
+            return
+        await self._core.notify(loop_bridge(), channel, payload)
 
     # -- schema -------------------------------------------------------------------
 

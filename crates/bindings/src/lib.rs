@@ -17,6 +17,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<db::Database>()?;
     m.add_class::<db::Transaction>()?;
     m.add_class::<db::Cursor>()?;
+    m.add_class::<db::Listener>()?;
     m.add_class::<db::Row>()?;
     m.add_class::<router::Router>()?;
     m.add_class::<server::Server>()?;

@@ -12,6 +12,7 @@ use pyo3::types::PyList;
 use tokio::sync::Mutex as AsyncMutex;
 
 use super::errors;
+use super::listener::Listener;
 use super::values::{params_from_py, rows_to_py, value_to_py};
 use crate::completion::{LoopBridge, Outcome, RustFuture};
 
@@ -261,6 +262,41 @@ impl Database {
                 db.close().await;
             }
             unit_outcome(Ok(()))
+        })
+    }
+
+    /// `pg_notify(channel, payload)` on a shared connection (PostgreSQL only).
+    fn notify<'py>(&self, bridge: &Bound<'py, LoopBridge>, channel: String, payload: String) -> PyResult<Bound<'py, RustFuture>> {
+        let (url, handle) = (self.url.clone(), self.handle.clone());
+        LoopBridge::spawn(bridge, async move {
+            let result = match connected(&url, &handle).await {
+                Ok(db) => db.notify(&channel, &payload).await,
+                Err(e) => Err(e),
+            };
+            unit_outcome(result)
+        })
+    }
+
+    /// A future of a :class:`Listener` on a dedicated connection (PostgreSQL
+    /// only); `capacity` bounds the engine's event queue.
+    #[pyo3(signature = (bridge, capacity = 1024))]
+    fn listener<'py>(&self, bridge: &Bound<'py, LoopBridge>, capacity: usize) -> PyResult<Bound<'py, RustFuture>> {
+        let (url, handle) = (self.url.clone(), self.handle.clone());
+        LoopBridge::spawn(bridge, async move {
+            let result = match connected(&url, &handle).await {
+                Ok(db) => db.listener(capacity).await,
+                Err(e) => Err(e),
+            };
+            let result = match result {
+                Ok((listener, events)) => Listener::start(listener, events).map_err(|e| {
+                    DbError::new(ErrorKind::Interface, format!("cannot create the listener's eventfd: {e}"))
+                }),
+                Err(e) => Err(e),
+            };
+            Box::new(move |py: Python<'_>| match result {
+                Ok(listener) => Ok(Py::new(py, listener)?.into_any()),
+                Err(e) => Err(errors::to_py(py, &e)),
+            }) as Outcome
         })
     }
 

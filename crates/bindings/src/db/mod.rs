@@ -2,8 +2,10 @@
 
 mod database;
 mod errors;
+mod listener;
 mod row;
 mod values;
 
 pub(crate) use database::{Cursor, Database, Transaction};
+pub(crate) use listener::Listener;
 pub(crate) use row::Row;
