@@ -18,6 +18,7 @@ from .exceptions import HTTPException
 from .requests import Request
 from .responses import FileResponse, Response
 from .routing import Route, Router, default_names
+from .tasks import TaskBackend, TaskQueue
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -43,8 +44,11 @@ class HyperApp(Router):
     ``database`` is a URL (``postgres://...`` or ``sqlite:///...``; default
     ``sqlite:///db.sqlite3``) that becomes ``app.database`` and the process
     default (the last app created wins). ``max_body_size`` bounds request
-    bodies (413 beyond it). ``task_workers`` and ``task_queue_size`` configure
-    the background-task queue.
+    bodies (413 beyond it). ``task_workers`` (jobs run at a time in the server
+    process) and ``task_queue_size`` (pending in-process jobs before
+    ``QueueFull``) configure the background-task queue, ``app.task_queue``;
+    ``task_backend`` is ``"inprocess"`` (default, in memory) or ``"database"``
+    (rows in ``app.database``, durable; see docs/tasks.md).
     """
 
     def __init__(
@@ -56,6 +60,7 @@ class HyperApp(Router):
         task_workers: int = 4,
         task_queue_size: int = 10000,
         *,
+        task_backend: str | TaskBackend = "inprocess",
         redirect_slashes: bool = True,
         thread_pool_size: int | None = None,
     ) -> None:
@@ -69,6 +74,8 @@ class HyperApp(Router):
         self.max_body_size = max_body_size
         self.task_workers = task_workers
         self.task_queue_size = task_queue_size
+        #: Background tasks: ``@app.task``, ``.delay()``, ``app.task_queue.stats``.
+        self.task_queue = TaskQueue(backend=task_backend, workers=task_workers, max_size=task_queue_size, database=self.database)
         self.redirect_slashes = redirect_slashes
         self.thread_pool_size = thread_pool_size or min(32, (os.cpu_count() or 1) + 4)
         self.middleware: list[Any] = []
@@ -95,6 +102,17 @@ class HyperApp(Router):
         """Runs ``hook`` (sync or async) after the last request has been answered."""
         self.shutdown_hooks.append(hook)
         return hook
+
+    def task(self, func: Callable[..., Any] | None = None, **options: Any) -> Any:
+        """``@app.task`` / ``@app.task(queue="default", priority=0, max_retries=0,
+        retry_backoff=2.0, retry_jitter=True, timeout=None)``: a background task
+        (see :meth:`hyperdjango.tasks.TaskQueue.task` and docs/tasks.md)."""
+        return self.task_queue.task(func, **options)
+
+    def periodic(self, func: Callable[..., Any] | None = None, **options: Any) -> Any:
+        """``@app.periodic(every=timedelta(minutes=5))`` or ``@app.periodic(cron="*/5 * * * *")``:
+        a task run once per slot (see :meth:`hyperdjango.tasks.TaskQueue.periodic`)."""
+        return self.task_queue.periodic(func, **options)
 
     def exception_handler(self, exc_type: type[BaseException]) -> Callable[[F], F]:
         """Decorator: ``handler(request, exc)`` answers for ``exc_type`` and its subclasses."""
@@ -227,6 +245,9 @@ class HyperApp(Router):
         server = _core.Server(router, host=host, port=port, **server_options)
         await self.database.connect()
         await self.startup()
+        # After the startup hooks (tasks may need what they set up); before the
+        # first request, so a view's .delay() finds the queue running.
+        await self.task_queue.start()
         bound_host, bound_port = server.start()
         dispatcher = Dispatcher(self, server, routes, loop)
         fd = server.fileno()
@@ -242,6 +263,8 @@ class HyperApp(Router):
                 log.warning("requests still running after the %ss grace period were dropped", grace)
             loop.remove_reader(fd)
             await dispatcher.wait_idle(timeout=1.0)
+            # Before the shutdown hooks, which may close what running tasks use.
+            await self.task_queue.stop(grace)
             await self.shutdown()
             await self.database.close()
             executor.shutdown(wait=False, cancel_futures=True)
