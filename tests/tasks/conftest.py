@@ -16,6 +16,9 @@ from hyperdjango.tasks.schema import TABLE
 
 QUEUE_BACKENDS = ["inprocess", "sqlite", "postgres"]
 
+#: Apps run by ``hyper worker`` in subprocesses; importing them needs their environment.
+collect_ignore = ["apps"]
+
 
 @pytest.fixture(params=QUEUE_BACKENDS)
 def queue_backend(request) -> str:
