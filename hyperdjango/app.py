@@ -84,6 +84,8 @@ class HyperApp(Router):
         self.exception_handlers: dict[type[BaseException], Callable[..., Any]] = {HTTPException: _http_exception}
         self.readiness_checks: list[Callable[[], Awaitable[bool]]] = []
         self.started = False
+        #: This process's number among ``app.run(workers=N)``'s processes (0 when alone).
+        self.worker_index = 0
         self._url_router: tuple[int, _core.Router] | None = None
 
     # -- registration -------------------------------------------------------------
@@ -247,7 +249,9 @@ class HyperApp(Router):
         await self.startup()
         # After the startup hooks (tasks may need what they set up); before the
         # first request, so a view's .delay() finds the queue running.
-        await self.task_queue.start()
+        # In-process periodic tasks are scheduled by one server process only; the
+        # database backend makes every process agree on one run per slot anyway.
+        await self.task_queue.start(periodic=self.worker_index == 0 or self.task_queue.backend.name == "database")
         bound_host, bound_port = server.start()
         dispatcher = Dispatcher(self, server, routes, loop)
         fd = server.fileno()

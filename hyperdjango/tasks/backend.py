@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import abc
+import asyncio
+import concurrent.futures
 from collections.abc import Collection
 from typing import TYPE_CHECKING
 
@@ -34,6 +36,26 @@ class TaskBackend(abc.ABC):
     @abc.abstractmethod
     def submit(self, job: Job) -> TaskHandle:
         """Enqueues ``job`` without waiting (``.delay()`` is synchronous)."""
+
+    def submit_from_thread(self, job: Job, loop: asyncio.AbstractEventLoop) -> TaskHandle:
+        """``.delay()`` from a thread (a plain ``def`` view): the job is handed to
+        ``loop`` and submitted there; the handle's ``enqueued()`` waits for that."""
+        from .handle import TaskHandle
+
+        stored: concurrent.futures.Future[None] = concurrent.futures.Future()
+
+        def submit_on_loop() -> None:
+            try:
+                handle = self.submit(job)
+            except BaseException as exc:
+                stored.set_exception(exc)
+                return
+            asyncio.ensure_future(handle.enqueued()).add_done_callback(
+                lambda done: stored.set_exception(done.exception()) if done.exception() else stored.set_result(None)
+            )
+
+        loop.call_soon_threadsafe(submit_on_loop)
+        return TaskHandle(job.id, job.task, self, stored)
 
     @abc.abstractmethod
     async def submit_once(self, job: Job) -> bool:

@@ -91,6 +91,7 @@ class DatabaseBackend(TaskBackend):
         self.max_lost = max_lost
         self.max_buffered = max_buffered
         self.worker_id: str | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None  # where enqueues from threads are written
         self._schema_ready = False
         self._buffers: dict[Any, _Buffer] = {}
         self._buffered = 0
@@ -142,8 +143,10 @@ class DatabaseBackend(TaskBackend):
 
     async def open(self) -> None:
         await self.ensure_schema()
+        self._loop = asyncio.get_running_loop()
 
     async def close(self) -> None:
+        self._loop = None
         # Buffered enqueues are written before the process lets go of them.
         while self._inflight:
             await asyncio.gather(*list(self._inflight), return_exceptions=True)
@@ -154,7 +157,10 @@ class DatabaseBackend(TaskBackend):
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
-            raise RuntimeError("the database task backend enqueues from async code (a running event loop)") from None
+            if self._loop is None:
+                raise RuntimeError("the database task backend enqueues from async code, or from a thread "
+                                   "while the queue runs (it writes on the queue's loop)") from None
+            return self.submit_from_thread(job, self._loop)
         if self._buffered >= self.max_buffered:
             raise QueueFull(f"{self._buffered} jobs are waiting to be written (max_buffered={self.max_buffered})")
         db = self.database

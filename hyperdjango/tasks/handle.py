@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 from typing import TYPE_CHECKING, Any
 
 from . import serialization
@@ -27,7 +28,13 @@ class TaskHandle:
     current transaction).
     """
 
-    def __init__(self, job_id: str, task: str, backend: TaskBackend, stored: asyncio.Future[None] | None = None) -> None:
+    def __init__(
+        self,
+        job_id: str,
+        task: str,
+        backend: TaskBackend,
+        stored: asyncio.Future[None] | concurrent.futures.Future[None] | None = None,
+    ) -> None:
         self.id = job_id
         self.task = task
         self._backend = backend
@@ -38,8 +45,11 @@ class TaskHandle:
 
     async def enqueued(self) -> TaskHandle:
         """Waits until the job is stored; raises what storing it raised."""
-        if self._stored is not None:
-            await asyncio.shield(self._stored)
+        stored = self._stored
+        if isinstance(stored, concurrent.futures.Future):  # .delay() was called from a thread
+            stored = self._stored = asyncio.wrap_future(stored)
+        if stored is not None:
+            await asyncio.shield(stored)
         return self
 
     async def status(self) -> JobStatus:

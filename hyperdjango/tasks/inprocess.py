@@ -59,7 +59,7 @@ class InProcessBackend(TaskBackend):
             # exists only if the transaction commits, and only after it does.
             database.on_commit(lambda: self._push(job))
         elif self._loop is not None and not _on_loop(self._loop):
-            self._loop.call_soon_threadsafe(self._push, job)  # .delay() from a thread (a plain def view)
+            return self.submit_from_thread(job, self._loop)  # .delay() from a thread (a plain def view)
         else:
             self._push(job)
         return TaskHandle(job.id, job.task, self)

@@ -293,3 +293,15 @@ async def test_a_job_for_an_unknown_task_fails_with_a_clear_error(make_queue):
     await queue.start()
     with pytest.raises(TaskFailed, match="no task named"):
         await handle.result(timeout=10)
+
+
+async def test_delay_from_a_thread_hands_the_job_to_the_queues_loop(make_queue):
+    queue = await make_queue()
+
+    @queue.task
+    async def double(n):
+        return 2 * n
+
+    await queue.start()
+    handle = await asyncio.to_thread(double.delay, 21)  # as a plain def view would
+    assert await handle.result(timeout=10) == 42
