@@ -28,6 +28,7 @@ class JobStatus(str, enum.Enum):
 
     @property
     def finished(self) -> bool:
+        """Whether the job has ended (and will not run again unless retried)."""
         return self in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
 
 
@@ -41,6 +42,7 @@ class ErrorInfo:
 
     @classmethod
     def from_exception(cls, exc: BaseException) -> ErrorInfo:
+        """Type (``module.Class``, bare for builtins), message and formatted traceback of ``exc``."""
         kind = type(exc)
         name = kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
         return cls(name, str(exc), "".join(traceback.format_exception(exc)))
@@ -68,6 +70,7 @@ class Job:
     error: ErrorInfo | None = None
 
     def info(self) -> JobInfo:
+        """A read-only snapshot of the job."""
         return JobInfo(
             id=self.id, task=self.task, queue=self.queue, priority=self.priority, status=self.status,
             payload=self.payload, attempts=self.attempts, max_retries=self.max_retries, run_at=self.run_at,
@@ -100,10 +103,12 @@ class JobInfo:
 
     @property
     def args(self) -> list[Any]:
+        """The positional arguments the job was enqueued with."""
         return serialization.loads_call(self.payload)[0]
 
     @property
     def kwargs(self) -> dict[str, Any]:
+        """The keyword arguments the job was enqueued with."""
         return serialization.loads_call(self.payload)[1]
 
 

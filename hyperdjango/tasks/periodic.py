@@ -72,13 +72,16 @@ class PeriodicScheduler:
         self._runner: asyncio.Task | None = None
 
     def add(self, task: Task, schedule: Schedule) -> None:
+        """Schedules ``task`` (it takes no arguments) on ``schedule``."""
         self.entries.append((task, schedule))
 
     def start(self) -> None:
+        """Starts enqueueing slots as they come (nothing to do without periodic tasks)."""
         if self.entries and self._runner is None:
             self._runner = asyncio.get_running_loop().create_task(self._run(), name="hyperdjango-periodic")
 
     async def stop(self) -> None:
+        """Stops enqueueing."""
         if self._runner is not None:
             self._runner.cancel()
             try:

@@ -132,6 +132,7 @@ class TaskQueue:
         return decorate(func) if func is not None else decorate
 
     def submit(self, job: Job) -> TaskHandle:
+        """Enqueues a prepared job (``Task.apply_async`` builds them)."""
         return self.backend.submit(job)
 
     def handle(self, job_id: str, task: str = "") -> TaskHandle:

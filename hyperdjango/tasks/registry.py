@@ -137,12 +137,14 @@ class TaskRegistry:
         self._tasks: dict[str, Task] = {}
 
     def add(self, task: Task) -> None:
+        """Registers ``task``; two different functions may not share a name."""
         existing = self._tasks.get(task.name)
         if existing is not None and existing.func is not task.func:
             raise ValueError(f"two tasks are named {task.name!r}: give one of them name=...")
         self._tasks[task.name] = task
 
     def get(self, name: str) -> Task:
+        """The task called ``name``; :class:`UnknownTask` if there is none."""
         try:
             return self._tasks[name]
         except KeyError:

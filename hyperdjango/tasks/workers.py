@@ -54,6 +54,7 @@ class WorkerPool:
         self._fetcher: asyncio.Task | None = None
 
     def start(self) -> None:
+        """Starts taking jobs (on the running loop)."""
         self._fetcher = asyncio.get_running_loop().create_task(self._fetch(), name="hyperdjango-task-fetcher")
 
     async def _fetch(self) -> None:
