@@ -10,7 +10,7 @@ See docs/tasks.md.
 """
 
 from .backend import TaskBackend
-from .errors import QueueFull, SerializationError, TaskCancelled, TaskFailed, TaskQueueError, UnknownTask
+from .errors import LeaseExpired, QueueFull, SerializationError, TaskCancelled, TaskFailed, TaskQueueError, UnknownTask
 from .handle import TaskHandle
 from .inprocess import InProcessBackend
 from .jobs import JobInfo, JobStatus
@@ -23,6 +23,7 @@ __all__ = [
     "InProcessBackend",
     "JobInfo",
     "JobStatus",
+    "LeaseExpired",
     "QueueFull",
     "RetryPolicy",
     "Schedule",

@@ -75,6 +75,11 @@ class TaskBackend(abc.ABC):
     async def stop_workers(self) -> None:
         """Called after the worker pool stopped; its outcomes must be stored on return."""
 
+    def prefetch(self, concurrency: int) -> int:
+        """How many claimed jobs a pool of ``concurrency`` may hold beyond those
+        it runs. Claims from memory cost nothing: none by default."""
+        return 0
+
     @abc.abstractmethod
     async def claim(self, limit: int, queues: Collection[str] | None) -> list[Job]:
         """Up to ``limit`` runnable jobs, now marked running; waits a while when

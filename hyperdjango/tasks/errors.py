@@ -43,3 +43,9 @@ class TaskCancelled(TaskQueueError):
 
 class UnknownTask(TaskQueueError, LookupError):
     """A worker got a job for a task name its app does not define (an older or newer deployment?)."""
+
+
+class LeaseExpired(TaskQueueError):
+    """The error recorded for a database job failed for good because its lease
+    expired ``max_lost`` times: every worker that took it died or stalled (a
+    task that exhausts memory, or segfaults an extension)."""

@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import datetime
 import decimal
-import json
+import math
 import uuid
 from typing import Any
+
+import orjson
 
 from .errors import SerializationError
 
@@ -34,7 +36,15 @@ _TAGS = {
 }
 
 
-def _tag(value: Any) -> dict[str, str]:
+class _NotJSON(Exception):
+    """Raised inside the walk; carries the path to the offending value, built while unwinding."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.path: list[str] = []
+
+
+def _tag(value: Any) -> Any:
     # datetime before date: a datetime is a date too.
     if isinstance(value, datetime.datetime):
         return {"$datetime": value.isoformat()}
@@ -46,67 +56,86 @@ def _tag(value: Any) -> dict[str, str]:
         return {"$decimal": str(value)}
     if isinstance(value, uuid.UUID):
         return {"$uuid": str(value)}
-    raise TypeError
+    raise _NotJSON(type(value).__name__)
 
 
-def _untag(obj: dict[str, Any]) -> Any:
-    if len(obj) == 1:
-        key, value = next(iter(obj.items()))
-        parse = _TAGS.get(key)
-        if parse is not None and isinstance(value, str):
-            return parse(value)
-    return obj
-
-
-def _where(value: Any, path: str = "$") -> tuple[str, str] | None:
-    """The path and type name of the first value that cannot be encoded."""
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return None
-    if isinstance(value, (list, tuple)):
+def _encode(value: Any) -> Any:
+    """``value`` checked and made JSON-ready (tagged) in one walk; orjson writes the rest."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is float:
+        if not math.isfinite(value):  # orjson would write null: refuse, as JSON has no NaN
+            raise _NotJSON(f"float {value}")
+        return value
+    if kind is list or kind is tuple:
+        out = []
         for i, item in enumerate(value):
-            if found := _where(item, f"{path}[{i}]"):
-                return found
-        return None
-    if isinstance(value, dict):
+            try:
+                out.append(_encode(item))
+            except _NotJSON as e:
+                e.path.append(f"[{i}]")
+                raise
+        return out
+    if kind is dict:
+        encoded = {}
         for key, item in value.items():
-            if not isinstance(key, str):
-                return f"{path} (key {key!r})", type(key).__name__
-            if found := _where(item, f"{path}.{key}"):
-                return found
-        return None
-    try:
-        _tag(value)
-        return None
-    except TypeError:
-        return path, type(value).__name__
+            if type(key) is not str:
+                error = _NotJSON(type(key).__name__)
+                error.path.append(f" (key {key!r})")
+                raise error
+            try:
+                encoded[key] = _encode(item)
+            except _NotJSON as e:
+                e.path.append(f".{key}")
+                raise
+        return encoded
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        return value  # str and int subclasses (enums): stored as their value
+    if isinstance(value, float):
+        return _encode(float(value))
+    return _tag(value)
+
+
+def _decode(value: Any) -> Any:
+    if type(value) is dict:
+        if len(value) == 1:
+            key, item = next(iter(value.items()))
+            parse = _TAGS.get(key)
+            if parse is not None and type(item) is str:
+                return parse(item)
+        return {k: _decode(v) for k, v in value.items()}
+    if type(value) is list:
+        return [_decode(v) for v in value]
+    return value
 
 
 def dumps(value: Any) -> str:
     """``value`` as JSON text; raises :class:`SerializationError` naming the first
     value that is not JSON (dict keys must be strings: JSON would turn ``1`` into
-    ``"1"`` silently)."""
-    found = _where(value)
-    if found is not None:
-        path, kind = found
-        raise SerializationError(
-            f"task data must be JSON (plus datetime, date, time, Decimal, UUID): {kind} at {path} is not"
-        )
+    ``"1"`` silently; NaN and infinities are not JSON either)."""
     try:
-        return json.dumps(value, default=_tag, separators=(",", ":"), allow_nan=False)
-    except ValueError as e:  # NaN and infinities are not JSON
-        raise SerializationError(f"task data must be JSON: {e}") from None
+        ready = _encode(value)
+    except _NotJSON as e:
+        path = "$" + "".join(reversed(e.path))
+        raise SerializationError(
+            f"task data must be JSON (plus datetime, date, time, Decimal, UUID): {e.kind} at {path} is not"
+        ) from None
+    return orjson.dumps(ready).decode()
 
 
 def loads(text: str) -> Any:
     """The value :func:`dumps` encoded (tuples come back as lists)."""
-    return json.loads(text, object_hook=_untag)
+    value = orjson.loads(text)
+    return _decode(value) if '"$' in text else value  # nothing tagged: no second walk
 
 
 def dumps_call(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
     """One task call's arguments as JSON text (checked at enqueue time)."""
-    return dumps({"args": list(args), "kwargs": kwargs})
+    return dumps({"args": args, "kwargs": kwargs})
 
 
 def loads_call(text: str) -> tuple[list[Any], dict[str, Any]]:
+    """The positional and keyword arguments :func:`dumps_call` encoded."""
     call = loads(text)
     return call["args"], call["kwargs"]

@@ -1,9 +1,11 @@
 """The worker pool: runs claimed jobs on the event loop, ``concurrency`` at a time.
 
-One fetch loop asks the backend for as many jobs as there are free slots,
-in one claim, so a database backend pays one round trip per batch rather
-than per job. Each job runs in its own asyncio task; plain ``def`` tasks run
-in the loop's default executor (a thread pool).
+One fetch loop asks the backend for jobs in one claim per batch, so a
+database backend pays one round trip per batch rather than per job: it holds
+up to ``backend.prefetch(concurrency)`` claimed jobs beyond its running ones
+and claims again only when at least that much room is free. Each job runs in
+its own asyncio task; plain ``def`` tasks run in the loop's default executor
+(a thread pool).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Collection
 from typing import TYPE_CHECKING
 
@@ -48,9 +51,13 @@ class WorkerPool:
         self.concurrency = concurrency
         self.queues = frozenset(queues) if queues else None
         self.running: dict[str, asyncio.Task] = {}
+        #: Claimed, waiting for a free slot (their leases are kept like running jobs').
+        self.held: deque[Job] = deque()
+        self.prefetch = backend.prefetch(concurrency)
         self._reasons: dict[str, str] = {}
         self._slot_free = asyncio.Event()
         self._stopping = False
+        self._finishing: set[asyncio.Task] = set()
         self._fetcher: asyncio.Task | None = None
 
     def start(self) -> None:
@@ -58,24 +65,37 @@ class WorkerPool:
         self._fetcher = asyncio.get_running_loop().create_task(self._fetch(), name="hyperdjango-task-fetcher")
 
     async def _fetch(self) -> None:
+        capacity = self.concurrency + self.prefetch
         while not self._stopping:
-            free = self.concurrency - len(self.running)
-            if free <= 0:
+            while self.held and len(self.running) < self.concurrency:
+                self._start(self.held.popleft())
+            room = capacity - len(self.running) - len(self.held)
+            busy = bool(self.running or self.held)
+            # With work in hand, wait for room for a whole batch rather than
+            # claiming one job per freed slot.
+            if room <= 0 or (busy and room < max(1, self.prefetch)):
                 self._slot_free.clear()
                 await self._slot_free.wait()
                 continue
             try:
-                jobs = await self.backend.claim(free, self.queues)
+                jobs = await self.backend.claim(room, self.queues)
             except Exception:
                 # The database restarting must not kill the workers: wait and ask again.
                 log.exception("claiming jobs failed; trying again in 1 s")
                 await asyncio.sleep(1.0)
                 continue
-            for job in jobs:
-                if self._stopping:
-                    await self.backend.finish(job, Outcome(JobStatus.PENDING, release=True))
-                else:
-                    self.running[job.id] = asyncio.get_running_loop().create_task(self._run(job), name=f"task {job.task}")
+            self.held.extend(jobs)
+        while self.held:  # claimed but never started: back to the queue
+            await self._release(self.held.popleft())
+
+    def _start(self, job: Job) -> None:
+        self.running[job.id] = asyncio.get_running_loop().create_task(self._run(job), name=f"task {job.task}")
+
+    async def _release(self, job: Job) -> None:
+        try:
+            await self.backend.finish(job, Outcome(JobStatus.PENDING, release=True))
+        except Exception:
+            log.exception("releasing job %s failed; it returns to the queue when its lease expires", job.id)
 
     async def _run(self, job: Job) -> None:
         task: Task | None = None
@@ -130,13 +150,25 @@ class WorkerPool:
             c.cancelled += 1
 
     def cancel_running(self, job_id: str) -> bool:
-        """Cancels a job this pool is running; False if it runs none by that id."""
+        """Cancels a job this pool is running or holds; False if it has none by that id."""
+        for job in self.held:
+            if job.id == job_id:
+                self.held.remove(job)
+                self.counters.processed += 1
+                self.counters.cancelled += 1
+                self._background(self.backend.finish(job, Outcome(JobStatus.CANCELLED)))
+                return True
         running = self.running.get(job_id)
         if running is None:
             return False
         self._reasons[job_id] = _CANCEL
         running.cancel()
         return True
+
+    def _background(self, coro) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._finishing.add(task)
+        task.add_done_callback(self._finishing.discard)
 
     async def stop(self, grace: float) -> None:
         """Stops claiming, lets running jobs finish for ``grace`` seconds, then
@@ -155,3 +187,5 @@ class WorkerPool:
         if leftover:
             log.warning("%d job(s) still running after %.1fs were released to the queue", len(leftover), grace)
             await asyncio.gather(*(t for _, t in leftover), return_exceptions=True)
+        if self._finishing:
+            await asyncio.gather(*self._finishing, return_exceptions=True)

@@ -305,3 +305,31 @@ async def test_delay_from_a_thread_hands_the_job_to_the_queues_loop(make_queue):
     await queue.start()
     handle = await asyncio.to_thread(double.delay, 21)  # as a plain def view would
     assert await handle.result(timeout=10) == 42
+
+
+async def test_cancelling_a_job_claimed_ahead_by_a_busy_worker_means_it_never_runs(make_queue):
+    queue = await make_queue(workers=1)
+    started, release = asyncio.Event(), asyncio.Event()
+    ran = []
+
+    @queue.task
+    async def block():
+        started.set()
+        await release.wait()
+
+    @queue.task
+    async def later():
+        ran.append(1)
+
+    await queue.start()
+    first = block.delay()
+    await asyncio.wait_for(started.wait(), 10)
+    second = later.delay()
+    await second.enqueued()
+    await asyncio.sleep(0.2)  # a database worker claims it ahead meanwhile (prefetch)
+    assert await second.cancel() is True
+    release.set()
+    await first.result(timeout=10)
+    with pytest.raises(TaskCancelled):
+        await second.result(timeout=10)
+    assert ran == []
