@@ -3,7 +3,8 @@
 What is measured, for trivial jobs (the queue's own cost, not the work):
 
 - enqueue: ``.delay()`` calls per second from one async producer, until every job is stored;
-- execute: jobs per second drained by one worker with 8 slots, from a full queue:
+- execute: jobs per second drained by one worker with 8 slots, from a full queue (timed from
+  its first finished job, so process start-up is left out):
   - in-process: the app's own workers (the only place they can run);
   - database (PostgreSQL, and SQLite for reference): one ``hyper worker --concurrency 8`` process;
   - Celery + Redis (optional): one ``celery worker -c 8`` (prefork) process, the task
@@ -78,6 +79,16 @@ print(int(counter.get("hd_bench_done") or 0))
 '''
 
 
+async def drain_rate(done, n: int) -> float:
+    """Jobs/s from the first finished job to the last: the worker's start-up is not counted."""
+    while (first := await done()) == 0:
+        await asyncio.sleep(0.01)
+    start = time.perf_counter()
+    while await done() < n:
+        await asyncio.sleep(0.02)
+    return (n - first) / (time.perf_counter() - start)
+
+
 def report(name: str, enqueue: float, execute: float) -> tuple[str, float, float]:
     print(f"{name:<28} enqueue {enqueue:>10,.0f} jobs/s   execute {execute:>10,.0f} jobs/s", flush=True)
     return name, enqueue, execute
@@ -132,11 +143,8 @@ async def bench_database(name: str, url: str, n: int, workdir: Path) -> tuple[st
         [sys.executable, "-m", "hyperdjango", "worker", "bench_worker_app:app", "--concurrency", "8", "--no-periodic"],
         cwd=workdir, env={**os.environ, "BENCH_DB_URL": url}, stderr=subprocess.DEVNULL,
     )
-    start = time.perf_counter()
     try:
-        while await db.query_val(f"SELECT count(*) FROM {TABLE} WHERE status = 'succeeded'") < n:
-            await asyncio.sleep(0.05)
-        execute = n / (time.perf_counter() - start)  # includes the worker's start-up (~0.3 s)
+        execute = await drain_rate(lambda: db.query_val(f"SELECT count(*) FROM {TABLE} WHERE status = 'succeeded'"), n)
     finally:
         worker.terminate()
         worker.wait()
@@ -160,11 +168,11 @@ def bench_celery(python: str, n: int, workdir: Path) -> tuple[str, float, float]
     celery = str(Path(python).parent / "celery")
     worker = subprocess.Popen([celery, "-A", "celery_bench", "worker", "-c", "8", "-P", "prefork", "--loglevel=warning"],
                               cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    start = time.perf_counter()
+    async def count() -> int:
+        return int(run(CELERY_COUNT))
+
     try:
-        while int(run(CELERY_COUNT)) < n:
-            time.sleep(0.1)
-        execute = n / (time.perf_counter() - start)  # includes the worker's start-up, as above
+        execute = asyncio.run(drain_rate(count, n))
     finally:
         worker.terminate()
         worker.wait()
