@@ -151,6 +151,12 @@ class Database:
     def in_transaction(self) -> bool:
         return self._transaction.get() is not None
 
+    def current_transaction(self) -> object | None:
+        """An opaque object standing for the transaction this task is in (the same
+        for every statement and nested block of it), or None outside one. Useful
+        as a key for work gathered per transaction."""
+        return self._transaction.get()
+
     def attach_to_transaction(self, work: asyncio.Future[Any]) -> bool:
         """Ties ``work`` (a task running statements for the current transaction,
         started without being awaited) to the innermost ``atomic()`` block: the

@@ -167,7 +167,7 @@ class DatabaseBackend(TaskBackend):
         if self._buffered >= self.max_buffered:
             raise QueueFull(f"{self._buffered} jobs are waiting to be written (max_buffered={self.max_buffered})")
         db = self.database
-        key = db._transaction.get()  # None outside a transaction
+        key = db.current_transaction()  # None outside a transaction
         buffer = self._buffers.get(key)
         if buffer is None:
             buffer = self._buffers[key] = _Buffer()

@@ -85,3 +85,36 @@ def test_the_queue_runs_under_the_threaded_test_client_too():
                 break
             time.sleep(0.01)
     assert sent == [(41, "c@example.com")]
+
+
+async def test_a_view_enqueues_in_its_transaction_and_the_apps_workers_run_it_on_the_database_backend(db_url):
+    from hyperdjango.database import atomic
+
+    app = HyperApp(database=db_url, task_workers=2, task_backend="database")
+    done = asyncio.Event()
+    shipped = []
+
+    @app.task
+    async def ship(order_id):
+        shipped.append(order_id)
+        done.set()
+
+    @app.post("/api/orders")
+    async def create_order(request):
+        data = await request.json()
+        async with atomic(app.database):
+            await app.database.execute("INSERT INTO orders (id) VALUES ($1)", data["id"])
+            ship.delay(order_id=data["id"])
+            if data.get("fail"):
+                raise ValueError("payment declined")  # rolls back the order and its job
+        return Response.json({"id": data["id"]}, status=201)
+
+    await app.database.execute("CREATE TABLE IF NOT EXISTS orders (id INTEGER PRIMARY KEY)")
+    await app.database.execute("DELETE FROM orders")
+    async with TestClient(app) as client:
+        assert (await client.post("/api/orders", json={"id": 1, "fail": True})).status_code == 500
+        assert (await client.post("/api/orders", json={"id": 2})).status_code == 201
+        await asyncio.wait_for(done.wait(), 10)
+    assert shipped == [2]
+    assert [job.kwargs for job in await app.task_queue.jobs()] == [{"order_id": 2}]
+    await app.database.close()
