@@ -44,6 +44,8 @@ log = logging.getLogger("hyperdjango.tasks")
 
 #: An arbitrary constant: the PostgreSQL advisory lock taken while creating the table.
 _SCHEMA_LOCK = 7_202_410_501
+#: Seconds between tries of an enqueue outside a transaction (a transaction fails at once instead).
+_RETRY_PAUSES = (0.1, 0.5, 2.0)
 #: Rows per INSERT statement (PostgreSQL allows 65,535 parameters per statement).
 _INSERT_CHUNK = 500
 
@@ -187,9 +189,7 @@ class DatabaseBackend(TaskBackend):
         del self._buffers[key]
         self._buffered -= len(buffer.jobs)
         try:
-            await self.ensure_schema()
-            for start in range(0, len(buffer.jobs), _INSERT_CHUNK):
-                await self._insert(buffer.jobs[start:start + _INSERT_CHUNK])
+            await self._write(buffer.jobs, retries=0 if key is not None else len(_RETRY_PAUSES))
         except BaseException as exc:
             for future in buffer.futures:
                 if future.done():
@@ -211,6 +211,21 @@ class DatabaseBackend(TaskBackend):
             db.on_commit(self.wake)
         else:
             self.wake()
+
+    async def _write(self, jobs: list[Job], retries: int) -> None:
+        """Inserts ``jobs``; outside a transaction, tries again after a failure
+        (a restarting server), ignoring rows that a lost reply had stored."""
+        for attempt in range(retries + 1):
+            try:
+                await self.ensure_schema()
+                for start in range(0, len(jobs), _INSERT_CHUNK):
+                    await self._insert(jobs[start:start + _INSERT_CHUNK], ignore_existing=attempt > 0)
+                return
+            except Exception as exc:
+                if attempt == retries:
+                    raise
+                log.warning("enqueueing %d job(s) failed (%r); trying again", len(jobs), exc)
+                await asyncio.sleep(_RETRY_PAUSES[attempt])
 
     async def _insert(self, jobs: list[Job], *, ignore_existing: bool = False) -> int:
         width = len(INSERT_COLUMNS)
