@@ -101,6 +101,26 @@ async def test_every_job_completes_while_workers_are_killed_with_sigkill(jobs_db
     assert [await h.result(timeout=1) for h in handles[:3]] == [0, 1, 2]
 
 
+async def test_without_crashes_concurrent_workers_run_every_job_exactly_once(jobs_db):
+    url, db, queue, tasks = jobs_db
+    handles = [tasks["record"].delay(n) for n in range(600)]
+    for handle in handles:
+        await handle.enqueued()
+    workers = [start_worker(url, "--concurrency", "8", lease=30.0) for _ in range(3)]
+    try:
+        async def all_done():
+            return await db.query_val(f"SELECT count(*) FROM {TABLE} WHERE status = 'succeeded'") == 600
+
+        await wait_for(all_done, 45, "every job to succeed")
+    finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        for worker in workers:
+            worker.wait(timeout=30)
+    assert await db.query_val("SELECT count(*) FROM job_runs") == 600
+    assert await db.query_val("SELECT count(DISTINCT pid) FROM job_runs") > 1  # the work was shared
+
+
 async def test_sigterm_lets_a_running_job_finish_within_the_grace_period(jobs_db):
     url, db, queue, tasks = jobs_db
     handle = tasks["nap"].delay(0.5)
