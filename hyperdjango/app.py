@@ -19,6 +19,7 @@ from .orm.exceptions import ValidationError
 from .requests import Request
 from .responses import FileResponse, Response
 from .routing import Route, Router, default_names
+from .tasks import TaskBackend, TaskQueue
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -50,8 +51,11 @@ class HyperApp(Router):
     ``database`` is a URL (``postgres://...`` or ``sqlite:///...``; default
     ``sqlite:///db.sqlite3``) that becomes ``app.database`` and the process
     default (the last app created wins). ``max_body_size`` bounds request
-    bodies (413 beyond it). ``task_workers`` and ``task_queue_size`` configure
-    the background-task queue.
+    bodies (413 beyond it). ``task_workers`` (jobs run at a time in the server
+    process) and ``task_queue_size`` (pending in-process jobs before
+    ``QueueFull``) configure the background-task queue, ``app.task_queue``;
+    ``task_backend`` is ``"inprocess"`` (default, in memory) or ``"database"``
+    (rows in ``app.database``, durable; see docs/tasks.md).
     """
 
     def __init__(
@@ -63,6 +67,7 @@ class HyperApp(Router):
         task_workers: int = 4,
         task_queue_size: int = 10000,
         *,
+        task_backend: str | TaskBackend = "inprocess",
         redirect_slashes: bool = True,
         thread_pool_size: int | None = None,
     ) -> None:
@@ -76,6 +81,8 @@ class HyperApp(Router):
         self.max_body_size = max_body_size
         self.task_workers = task_workers
         self.task_queue_size = task_queue_size
+        #: Background tasks: ``@app.task``, ``.delay()``, ``app.task_queue.stats``.
+        self.task_queue = TaskQueue(backend=task_backend, workers=task_workers, max_size=task_queue_size, database=self.database)
         self.redirect_slashes = redirect_slashes
         self.thread_pool_size = thread_pool_size or min(32, (os.cpu_count() or 1) + 4)
         self.middleware: list[Any] = []
@@ -87,6 +94,8 @@ class HyperApp(Router):
         }
         self.readiness_checks: list[Callable[[], Awaitable[bool]]] = []
         self.started = False
+        #: This process's number among ``app.run(workers=N)``'s processes (0 when alone).
+        self.worker_index = 0
         self._url_router: tuple[int, _core.Router] | None = None
 
     # -- registration -------------------------------------------------------------
@@ -105,6 +114,17 @@ class HyperApp(Router):
         """Runs ``hook`` (sync or async) after the last request has been answered."""
         self.shutdown_hooks.append(hook)
         return hook
+
+    def task(self, func: Callable[..., Any] | None = None, **options: Any) -> Any:
+        """``@app.task`` / ``@app.task(queue="default", priority=0, max_retries=0,
+        retry_backoff=2.0, retry_jitter=True, timeout=None)``: a background task
+        (see :meth:`hyperdjango.tasks.TaskQueue.task` and docs/tasks.md)."""
+        return self.task_queue.task(func, **options)
+
+    def periodic(self, func: Callable[..., Any] | None = None, **options: Any) -> Any:
+        """``@app.periodic(every=timedelta(minutes=5))`` or ``@app.periodic(cron="*/5 * * * *")``:
+        a task run once per slot (see :meth:`hyperdjango.tasks.TaskQueue.periodic`)."""
+        return self.task_queue.periodic(func, **options)
 
     def exception_handler(self, exc_type: type[BaseException]) -> Callable[[F], F]:
         """Decorator: ``handler(request, exc)`` answers for ``exc_type`` and its subclasses."""
@@ -242,6 +262,11 @@ class HyperApp(Router):
         try:
             await self.database.connect()
             await self.startup()
+            # After the startup hooks (tasks may need what they set up); before the
+            # first request, so a view's .delay() finds the queue running.
+            # In-process periodic tasks are scheduled by one server process only; the
+            # database backend makes every process agree on one run per slot anyway.
+            await self.task_queue.start(periodic=self.worker_index == 0 or self.task_queue.backend.name == "database")
             bound_host, bound_port = server.start()
             dispatcher = Dispatcher(self, server, routes, loop)
             fd = server.fileno()
@@ -258,6 +283,8 @@ class HyperApp(Router):
                     log.warning("requests still running after the %ss grace period were dropped", grace)
                 loop.remove_reader(fd)
                 await dispatcher.wait_idle(timeout=1.0)
+                # Before the shutdown hooks, which may close what running tasks use.
+                await self.task_queue.stop(grace)
                 await self.shutdown()
         finally:
             await self.database.close()

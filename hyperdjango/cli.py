@@ -1,4 +1,4 @@
-"""The ``hyper`` command: ``hyper run module:app``, ``hyper routes module:app``."""
+"""The ``hyper`` command: ``hyper run``, ``hyper routes``, ``hyper worker`` and ``hyper tasks`` (each takes ``module:app``)."""
 
 from __future__ import annotations
 
@@ -49,6 +49,22 @@ def _routes(args: argparse.Namespace) -> None:
         print(f"{methods:<{width}}  {pattern:<{pwidth}}  {name}")
 
 
+def _worker(args: argparse.Namespace) -> None:
+    from .tasks.process import run_worker
+
+    app = load_app(args.app)
+    queues = [q.strip() for q in args.queues.split(",") if q.strip()] if args.queues else None
+    run_worker(app, concurrency=args.concurrency, queues=queues, grace=args.grace, periodic=not args.no_periodic)
+
+
+def _tasks(args: argparse.Namespace) -> None:
+    from .tasks.process import run_tasks_command
+
+    app = load_app(args.app)
+    statuses = [s.strip() for s in args.status.split(",") if s.strip()]
+    sys.exit(run_tasks_command(app, statuses=statuses, limit=args.limit, retry=args.retry or []))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="hyper", description="hyperdjango command line")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -64,6 +80,21 @@ def main(argv: list[str] | None = None) -> None:
     routes = commands.add_parser("routes", help="list the routes of an app")
     routes.add_argument("app")
     routes.set_defaults(func=_routes)
+
+    worker = commands.add_parser("worker", help="run background-task workers (task_backend='database')")
+    worker.add_argument("app")
+    worker.add_argument("--queues", default="", help="comma-separated queues to take jobs from (default: all)")
+    worker.add_argument("--concurrency", type=int, default=8, help="jobs run at a time")
+    worker.add_argument("--grace", type=float, default=30.0, help="seconds running jobs get after SIGTERM")
+    worker.add_argument("--no-periodic", action="store_true", help="do not enqueue periodic tasks from this process")
+    worker.set_defaults(func=_worker)
+
+    tasks = commands.add_parser("tasks", help="list background jobs; retry dead ones")
+    tasks.add_argument("app")
+    tasks.add_argument("--status", default="pending,running,failed", help="comma-separated statuses to list")
+    tasks.add_argument("--limit", type=int, default=100)
+    tasks.add_argument("--retry", action="append", metavar="JOB_ID", help="put a failed job back in the queue")
+    tasks.set_defaults(func=_tasks)
 
     args = parser.parse_args(argv)
     args.func(args)

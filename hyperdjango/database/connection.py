@@ -223,6 +223,28 @@ class Database:
     def in_transaction(self) -> bool:
         return self._transaction.get() is not None
 
+    def current_transaction(self) -> object | None:
+        """An opaque object standing for the transaction this task is in (the same
+        for every statement and nested block of it), or None outside one. Useful
+        as a key for work gathered per transaction."""
+        return self._transaction.get()
+
+    def attach_to_transaction(self, work: asyncio.Future[Any]) -> bool:
+        """Ties ``work`` (a task running statements for the current transaction,
+        started without being awaited) to the innermost ``atomic()`` block: the
+        block waits for it before a savepoint starts, and before it releases,
+        commits or rolls back; if ``work`` fails, the block fails with its error
+        (and rolls back). Returns False, attaching nothing, outside a transaction.
+
+        This is how ``task.delay()`` (synchronous) enqueues inside the caller's
+        transaction.
+        """
+        state = self._transaction.get()
+        if state is None:
+            return False
+        state.attach(work)
+        return True
+
     def on_commit(self, callback: Callable[[], Any]) -> None:
         """Runs ``callback`` (sync or async) after the outermost transaction commits;
         never after a rollback. Outside a transaction it is scheduled at once."""

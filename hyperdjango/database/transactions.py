@@ -26,6 +26,23 @@ class TransactionState:
         self.savepoints: list[str] = []
         # (callback, the savepoints open when it was registered)
         self.on_commit: list[tuple[Callable[[], Any], tuple[str, ...]]] = []
+        # Statements started for this transaction without being awaited by the
+        # block (a task queue's batched enqueue): awaited before the block moves on.
+        self.pending: set[asyncio.Future[Any]] = set()
+
+    def attach(self, work: asyncio.Future[Any]) -> None:
+        self.pending.add(work)
+        work.add_done_callback(self.pending.discard)
+
+    async def settle(self) -> BaseException | None:
+        """Waits for attached work; returns the first exception it raised, if any."""
+        failure: BaseException | None = None
+        # Attached work that itself opens a savepoint must not wait for itself.
+        while waiting := self.pending - {asyncio.current_task()}:
+            for result in await asyncio.gather(*waiting, return_exceptions=True):
+                if isinstance(result, BaseException) and failure is None:
+                    failure = result
+        return failure
 
     def add_on_commit(self, callback: Callable[[], Any]) -> None:
         self.on_commit.append((callback, tuple(self.savepoints)))
@@ -61,6 +78,10 @@ class Atomic:
             self._frames.append((state, None, token))
         else:
             name = f"hyperdjango_sp_{next(_savepoint_ids)}"
+            # Work attached before the savepoint belongs outside it: a rollback
+            # to the savepoint must not undo it.
+            if failure := await state.settle():
+                raise failure
             await state.core.savepoint(loop_bridge(), name)
             state.savepoints.append(name)
             self._frames.append((state, name, None))
@@ -69,6 +90,13 @@ class Atomic:
     async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         state, savepoint, token = self._frames.pop()
         bridge = loop_bridge()
+        # Attached work runs inside this block: it must be done before the block
+        # commits, releases or rolls back, and its failure fails the block.
+        failure = await state.settle()
+        if failure is not None and exc_type is None:
+            exc_type, exc = type(failure), failure
+        else:
+            failure = None
         if savepoint is not None:
             state.savepoints.remove(savepoint)
             if exc_type is None:
@@ -78,6 +106,8 @@ class Atomic:
                 await asyncio.shield(state.core.rollback_to(bridge, savepoint))
                 await asyncio.shield(state.core.release(bridge, savepoint))
                 state.discard_after(savepoint)
+            if failure is not None:
+                raise failure
             return
         db = self.database
         try:
@@ -87,6 +117,8 @@ class Atomic:
         if exc_type is not None:
             # Cancellation included: shielded so a second cancel cannot leave it open.
             await asyncio.shield(state.core.rollback(bridge))
+            if failure is not None:
+                raise failure
             return
         await state.core.commit(bridge)
         for callback, _ in state.on_commit:

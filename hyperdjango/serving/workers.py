@@ -71,15 +71,18 @@ class Supervisor:
     def __init__(self, app: HyperApp, host: str, port: int, workers: int, options: dict[str, Any]) -> None:
         self.app, self.host, self.port, self.options = app, host, port, options
         self.workers = workers
-        self.children: dict[int, float] = {}
+        self.children: dict[int, tuple[float, int]] = {}  # pid -> (started, worker index)
         self.stopping = False
         self.quick_deaths = 0
 
-    def spawn(self) -> None:
+    def spawn(self, index: int) -> None:
         pid = os.fork()
         if pid == 0:
             code = 0
             try:
+                # 0..workers-1, kept by a replacement: the app's singletons (the
+                # in-process periodic scheduler) run in worker 0 only.
+                self.app.worker_index = index
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
                 serve_forever(self.app, self.host, self.port, self.options)
@@ -90,7 +93,7 @@ class Supervisor:
                 sys.stdout.flush()
                 sys.stderr.flush()
                 os._exit(code)
-        self.children[pid] = time.monotonic()
+        self.children[pid] = (time.monotonic(), index)
 
     def forward(self, signum: int, frame: Any) -> None:
         self.stopping = True
@@ -104,16 +107,17 @@ class Supervisor:
         signal.signal(signal.SIGTERM, self.forward)
         signal.signal(signal.SIGINT, self.forward)
         log.info("supervisor %d starting %d workers on %s:%d", os.getpid(), self.workers, self.host, self.port)
-        for _ in range(self.workers):
-            self.spawn()
+        for index in range(self.workers):
+            self.spawn(index)
         while self.children:
             try:
                 pid, status = os.wait()
             except ChildProcessError:
                 break
-            started = self.children.pop(pid, None)
-            if started is None or self.stopping:
+            child = self.children.pop(pid, None)
+            if child is None or self.stopping:
                 continue
+            started, index = child
             log.warning("worker %d exited (%s); starting another", pid, _describe(status))
             if time.monotonic() - started < QUICK_DEATH:
                 self.quick_deaths += 1
@@ -124,7 +128,7 @@ class Supervisor:
                 time.sleep(0.2 * self.quick_deaths)
             else:
                 self.quick_deaths = 0
-            self.spawn()
+            self.spawn(index)
         if self.quick_deaths >= MAX_QUICK_DEATHS:
             sys.exit(1)
 
