@@ -15,10 +15,14 @@
   delivery is at least once, so tasks must be idempotent.
 - **Acknowledge**: outcomes of jobs that finish together are written in one
   pipeline (one round trip) in one transaction (one WAL flush).
-- Workers poll every ``poll_interval`` seconds when idle, and are woken at once
-  by jobs enqueued in their own process. PostgreSQL ``LISTEN/NOTIFY`` would wake
-  other processes too, but the engine's driver cannot receive notifications
-  yet; polling is the only mechanism for now.
+- **Wake-ups**: on PostgreSQL every enqueue sends ``NOTIFY hyperdjango_tasks``
+  (inside the enqueue's transaction, so it is delivered at commit and never
+  after a rollback) and idle workers ``LISTEN``: a job enqueued by any process
+  starts at once. An idle worker also sleeps no longer than until the next
+  delayed job is due, and polls every ``poll_interval`` seconds (5 on
+  PostgreSQL, a safety net for notifications lost while its listener
+  reconnects; 0.5 on SQLite, which has no notifications). Jobs enqueued in the
+  worker's own process wake it directly on both backends.
 """
 
 from __future__ import annotations
@@ -37,8 +41,11 @@ from .handle import TaskHandle
 from .jobs import ErrorInfo, Job, JobInfo, JobStatus, Outcome
 from .schema import CREATE, INSERT_COLUMNS, JOB_COLUMNS, TABLE
 
+#: The PostgreSQL notification channel that wakes idle workers.
+NOTIFY_CHANNEL = "hyperdjango_tasks"
+
 if TYPE_CHECKING:
-    from ..database import Database
+    from ..database import Database, Listener
 
 log = logging.getLogger("hyperdjango.tasks")
 
@@ -65,7 +72,8 @@ class DatabaseBackend(TaskBackend):
 
     ``lease``: seconds a claimed job stays owned without a heartbeat (a dead
     worker's jobs run again after it). ``poll_interval``: seconds an idle worker
-    waits before asking again. ``batch_size``: jobs claimed per statement, at
+    waits before asking again (default 5 on PostgreSQL, where notifications wake
+    it, and 0.5 on SQLite). ``batch_size``: jobs claimed per statement, at
     most. ``result_ttl``: how long succeeded and cancelled jobs (with results)
     are kept; failed jobs stay in the dead-letter list until retried or deleted.
     ``max_lost``: after this many expired leases, a job (one that kills its
@@ -82,7 +90,7 @@ class DatabaseBackend(TaskBackend):
         database: Database | None = None,
         *,
         lease: float = 30.0,
-        poll_interval: float = 0.5,
+        poll_interval: float | None = None,
         batch_size: int = 100,
         result_ttl: datetime.timedelta = datetime.timedelta(days=1),
         max_lost: int = 10,
@@ -107,6 +115,7 @@ class DatabaseBackend(TaskBackend):
         self._acks: list[tuple[Job, Outcome, asyncio.Future[None]]] = []
         self._ack_task: asyncio.Task | None = None
         self._maintenance: asyncio.Task | None = None
+        self._listener: Listener | None = None
         self._counts = {"pending": 0, "scheduled": 0, "dead": 0}
         self._counts_at = 0.0
         self._counts_task: asyncio.Task | None = None
@@ -237,7 +246,11 @@ class DatabaseBackend(TaskBackend):
             params += [job.id, job.task, job.queue, job.priority, job.payload, "pending",
                        job.max_retries, job.run_at, job.created_at]
         conflict = " ON CONFLICT (id) DO NOTHING" if ignore_existing else ""
-        return await self.database.execute(f"INSERT INTO {TABLE} ({', '.join(INSERT_COLUMNS)}) VALUES {rows}{conflict}", *params)
+        inserted = await self.database.execute(f"INSERT INTO {TABLE} ({', '.join(INSERT_COLUMNS)}) VALUES {rows}{conflict}", *params)
+        if self.database.vendor == "postgresql":
+            # Same context as the insert: inside atomic() it is sent at commit only.
+            await self.database.notify(NOTIFY_CHANNEL)
+        return inserted
 
     async def submit_once(self, job: Job) -> bool:
         await self.ensure_schema()
@@ -252,9 +265,16 @@ class DatabaseBackend(TaskBackend):
         self.worker_id = worker_id
         self._wakeup = asyncio.Event()  # an app may be served on one loop, then on another
         await self.ensure_schema()
+        if self.database.vendor == "postgresql":
+            self._listener = await self.database.listen(NOTIFY_CHANNEL, lambda notification: self.wake())
+            # Notifications sent while the listener was reconnecting are lost: look now.
+            self._listener.on_reconnect(self.wake)
         self._maintenance = asyncio.get_running_loop().create_task(self._maintain(), name="hyperdjango-task-heartbeat")
 
     async def stop_workers(self) -> None:
+        if self._listener is not None:
+            await self._listener.close()
+            self._listener = None
         if self._ack_task is not None:
             await asyncio.gather(self._ack_task, return_exceptions=True)
         if self._maintenance is not None:
@@ -295,10 +315,31 @@ class DatabaseBackend(TaskBackend):
             jobs.sort(key=lambda j: (-j.priority, j.run_at))  # RETURNING keeps no order
             return jobs
         try:
-            await asyncio.wait_for(self._wakeup.wait(), self.poll_interval)
+            await asyncio.wait_for(self._wakeup.wait(), await self._idle_wait(queues))
         except TimeoutError:
             pass
         return []
+
+    @property
+    def idle_poll(self) -> float:
+        """Seconds between polls of an idle worker (see ``poll_interval``)."""
+        if self.poll_interval is not None:
+            return self.poll_interval
+        return 5.0 if self.database.vendor == "postgresql" else 0.5
+
+    async def _idle_wait(self, queues: Collection[str] | None) -> float:
+        """How long an idle worker may sleep: until the next delayed job (a
+        countdown, a retry's backoff) is due, and no longer than the poll."""
+        params: list[Any] = []
+        where = ""
+        if queues:
+            names = sorted(queues)
+            where = " AND queue IN (" + ", ".join(f"${i + 1}" for i in range(len(names))) + ")"
+            params = names
+        due = await self.database.query_val(f"SELECT min(run_at) FROM {TABLE} WHERE status = 'pending'{where}", *params)
+        if due is None:
+            return self.idle_poll
+        return min(self.idle_poll, max(0.0, float(due) - time.time()))
 
     async def finish(self, job: Job, outcome: Outcome) -> None:
         # Group commit: outcomes arriving while a write is in flight go in the next one.

@@ -40,8 +40,8 @@ async def jobs_db(request):
     await db.close()
 
 
-def start_worker(url: str, *args: str, lease: float = 1.0) -> subprocess.Popen:
-    env = {**os.environ, "JOBS_DB_URL": url, "JOBS_LEASE": str(lease)}
+def start_worker(url: str, *args: str, lease: float = 1.0, poll: float = 0.05) -> subprocess.Popen:
+    env = {**os.environ, "JOBS_DB_URL": url, "JOBS_LEASE": str(lease), "JOBS_POLL": str(poll)}
     return subprocess.Popen(
         [sys.executable, "-m", "hyperdjango", "worker", "jobs_app:app", *args],
         cwd=APPS, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -177,3 +177,36 @@ async def test_hyper_worker_refuses_an_in_process_queue():
 
 async def _status_is(handle, status: JobStatus) -> bool:
     return await handle.status() is status
+
+
+async def test_a_postgres_worker_is_woken_by_notify_not_by_its_poll(jobs_db):
+    url, db, queue, tasks = jobs_db
+    if db.vendor != "postgresql":
+        pytest.skip("LISTEN/NOTIFY is PostgreSQL's; SQLite workers poll")
+    worker = start_worker(url, lease=30.0, poll=600.0)
+    try:
+        await asyncio.sleep(2)  # the worker is up, has found nothing, and sleeps on its 600 s poll
+        tasks["record"].delay(7)
+
+        async def ran():
+            return await db.query_val("SELECT count(*) FROM job_runs WHERE n = 7") == 1
+
+        await wait_for(ran, 30, "the idle worker to be woken by the notification")
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=30)
+
+
+async def test_a_delayed_job_runs_when_due_even_with_a_long_poll(jobs_db):
+    url, db, queue, tasks = jobs_db
+    await tasks["record"].apply_async(args=[8], countdown=3).enqueued()
+    worker = start_worker(url, lease=30.0, poll=600.0)
+    try:
+
+        async def ran():
+            return await db.query_val("SELECT count(*) FROM job_runs WHERE n = 8") == 1
+
+        await wait_for(ran, 30, "the delayed job to run when due")
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=30)

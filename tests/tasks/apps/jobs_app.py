@@ -12,7 +12,9 @@ from hyperdjango.tasks.database import DatabaseBackend
 
 app = HyperApp(
     database=os.environ["JOBS_DB_URL"],
-    task_backend=DatabaseBackend(lease=float(os.environ.get("JOBS_LEASE", "1.0")), poll_interval=0.05),
+    task_backend=DatabaseBackend(
+        lease=float(os.environ.get("JOBS_LEASE", "1.0")), poll_interval=float(os.environ.get("JOBS_POLL", "0.05"))
+    ),
     task_workers=0,  # this module also enqueues from the test process; workers run in `hyper worker`
 )
 
