@@ -181,7 +181,8 @@ pub(crate) async fn serve_connection<H: Handler>(
         .keep_alive(true)
         .max_buf_size(shared.config.max_header_size.max(8192))
         .max_header_size(shared.config.max_header_size)
-        .serve_connection(io, service);
+        .serve_connection(io, service)
+        .with_upgrades();
     let mut conn = std::pin::pin!(conn);
     let config = &shared.config;
     let mut shutting_down = *graceful.borrow();

@@ -22,7 +22,9 @@ use super::connection::Activity;
 use super::exchange::{HttpRequest, Reply, ReplyBody};
 use super::stats::ServerStats;
 use super::{Handler, ServerConfig};
-use crate::router::{RouteMatch, Router};
+use crate::router::{RouteMatch, Router, WEBSOCKET};
+use crate::websocket::{upgrade_of, HandshakeError, WsUpgrade};
+use hyper::upgrade::OnUpgrade;
 
 /// What every connection of a server shares.
 pub(crate) struct Shared<H> {
@@ -31,6 +33,9 @@ pub(crate) struct Shared<H> {
     pub handler: Arc<H>,
     pub stats: Arc<ServerStats>,
     pub server_header: HeaderValue,
+    /// WebSocket sessions outlive their connection task; shutdown waits for them too.
+    pub sessions: tokio_util::task::TaskTracker,
+    pub graceful: tokio::sync::watch::Receiver<bool>,
 }
 
 pub(crate) async fn respond<H: Handler>(
@@ -86,8 +91,34 @@ fn json_string(s: &str) -> String {
 }
 
 async fn prepare<H>(shared: &Shared<H>, peer: SocketAddr, req: Request<Incoming>) -> Result<HttpRequest, Rejection> {
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
     let stats = &shared.stats;
+    let upgrade = match upgrade_of(&parts.method, &parts.headers) {
+        None => None,
+        Some(Err(HandshakeError::UnsupportedVersion)) => {
+            stats.bad_requests.fetch_add(1, Ordering::Relaxed);
+            let mut reply = error_reply(StatusCode::UPGRADE_REQUIRED, "only WebSocket version 13 is supported");
+            reply.headers.insert("sec-websocket-version", HeaderValue::from_static("13"));
+            return Err((reply, body_pending(&parts.headers)));
+        }
+        Some(Err(HandshakeError::BadKey)) => {
+            stats.bad_requests.fetch_add(1, Ordering::Relaxed);
+            return Err((error_reply(StatusCode::BAD_REQUEST, "a WebSocket handshake needs a valid Sec-WebSocket-Key"), true));
+        }
+        Some(Ok((key, protocols))) => match parts.extensions.remove::<OnUpgrade>() {
+            Some(on_upgrade) => Some(WsUpgrade {
+                on_upgrade,
+                key,
+                protocols,
+                config: shared.config.websocket.clone(),
+                stats: shared.stats.clone(),
+                tracker: shared.sessions.clone(),
+                shutdown: shared.graceful.clone(),
+                runtime: tokio::runtime::Handle::current(),
+            }),
+            None => None,
+        },
+    };
     let raw_path = parts.uri.path().to_string();
     let query = parts.uri.query().map(str::to_string);
     let path = match percent_encoding::percent_decode_str(&raw_path).decode_utf8() {
@@ -97,7 +128,11 @@ async fn prepare<H>(shared: &Shared<H>, peer: SocketAddr, req: Request<Incoming>
             return Err((error_reply(StatusCode::BAD_REQUEST, "the path is not valid UTF-8"), true));
         }
     };
-    let route = shared.router.lookup(parts.method.as_str(), &path, query.as_deref());
+    let method = if upgrade.is_some() { WEBSOCKET } else { parts.method.as_str() };
+    let route = shared.router.lookup(method, &path, query.as_deref());
+    if upgrade.is_some() && !matches!(route, RouteMatch::Found { .. }) {
+        return Err((error_reply(StatusCode::NOT_FOUND, "no WebSocket endpoint at this path"), body_pending(&parts.headers)));
+    }
     if let RouteMatch::Redirect { location } = route {
         let status = if parts.method == Method::GET || parts.method == Method::HEAD {
             StatusCode::MOVED_PERMANENTLY
@@ -146,6 +181,7 @@ async fn prepare<H>(shared: &Shared<H>, peer: SocketAddr, req: Request<Incoming>
         body,
         peer,
         route,
+        upgrade,
     })
 }
 
