@@ -149,8 +149,11 @@ class WebSocket:
         self._sent(self._connection().send_text(orjson.dumps(data).decode("utf-8")))
 
     async def close(self, code: int = NORMAL, reason: str = "") -> None:
-        """Starts the close handshake (the engine finishes it)."""
-        self._connection().close(code, reason)
+        """Starts the close handshake (the engine finishes it). Before the
+        connection is accepted, refuses the upgrade instead (403)."""
+        if self._conn is None:
+            return
+        self._conn.close(code, reason)
 
     # -- receiving ----------------------------------------------------------------
 

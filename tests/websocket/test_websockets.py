@@ -73,6 +73,15 @@ def make_app() -> HyperApp:
         except WebSocketDisconnect as exc:
             seen["flood"] = exc.code
 
+    @app.websocket("/ws/close-first")
+    async def close_first(ws, request):
+        await ws.close()  # before accepting: refuses with 403
+
+    @app.websocket("/ws/silent")
+    async def silent(ws, request):
+        msg = await ws.receive()
+        seen["silent"] = msg.code
+
     @app.websocket("/ws/json")
     async def json_echo(ws, request):
         data = await ws.receive_json()
@@ -211,3 +220,28 @@ def test_testclient_json_round_trip(client):
     with client.websocket_connect("/ws/json") as ws:
         ws.send_json({"a": [1, 2]})
         assert ws.receive_json() == {"got": {"a": [1, 2]}}
+
+
+def test_closing_before_accepting_refuses_with_403(client):
+    with pytest.raises(InvalidStatus) as info:
+        client.websocket_connect("/ws/close-first")
+    assert info.value.response.status_code == 403
+
+
+def test_a_silent_peer_is_closed_with_1001():
+    app = make_app()
+    with TestClient(app, ws_ping_interval=0.1, ws_ping_timeout=0.2) as client:
+        host, port = client.base_url.removeprefix("http://").split(":")
+        sock = socket.create_connection((host, int(port)))
+        sock.sendall(
+            b"GET /ws/silent HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        )
+        assert sock.recv(1024).startswith(b"HTTP/1.1 101")
+        # Never answer the server's pings.
+        deadline = time.monotonic() + 5
+        while "silent" not in app.state_seen:
+            assert time.monotonic() < deadline, "the dead peer was not detected"
+            time.sleep(0.02)
+        assert app.state_seen["silent"] == 1001
+        sock.close()

@@ -268,6 +268,8 @@ enum Step {
     Continue,
     /// Send this close frame (if any), then wait for the peer's reply.
     Close(u16, String),
+    /// The peer is dead: send a close frame if the socket takes it, without waiting for a reply.
+    Abandon(u16, String),
     /// The peer closed or vanished: end now.
     End,
 }
@@ -318,7 +320,7 @@ impl Session {
                     let silent = last_heard.elapsed();
                     if silent >= self.config.ping_interval + self.config.ping_timeout {
                         self.stats.ws_dead_peers.fetch_add(1, Ordering::Relaxed);
-                        Step::Close(1001, "no answer to ping".into())
+                        Step::Abandon(1001, "no answer to ping".into())
                     } else if silent >= self.config.ping_interval && !ping_sent {
                         ping_sent = true;
                         match self.write(|ws| Box::pin(ws.send(Message::Ping(Bytes::new())))).await {
@@ -335,12 +337,20 @@ impl Session {
                 }
             };
             match step {
+                // The handler closed (or overflowed) while its queue was full:
+                // no Close item is coming, so act once the queue is drained.
+                Step::Continue if self.state.closed.load(Ordering::Acquire) => match self.noticed() {
+                    Step::Continue => continue,
+                    other => break other,
+                },
                 Step::Continue => continue,
                 other => break other,
             }
         };
-        if let Step::Close(code, reason) = step {
-            self.close(code, reason).await;
+        match step {
+            Step::Close(code, reason) => self.close(code, reason, true).await,
+            Step::Abandon(code, reason) => self.close(code, reason, false).await,
+            _ => {}
         }
         // Whatever the handler has not taken yet, it still gets, Close last.
         let pending = std::mem::take(&mut self.pending);
@@ -488,16 +498,19 @@ impl Session {
         }
     }
 
-    /// Sends a close frame and waits (bounded) for the peer's.
-    async fn close(&mut self, code: u16, reason: String) {
+    /// Sends a close frame and waits (bounded) for the peer's, if `wait_reply`.
+    async fn close(&mut self, code: u16, reason: String, wait_reply: bool) {
         self.state.close_code.compare_exchange(0, code as u32, Ordering::AcqRel, Ordering::Acquire).ok();
         self.state.closed.store(true, Ordering::Release);
         let frame = CloseFrame { code: CloseCode::from(code), reason: reason.clone().into() };
-        let limit = self.config.close_timeout;
+        let limit = if wait_reply { self.config.close_timeout } else { Duration::from_millis(100) };
         let ws = &mut self.ws;
         let handshake = async {
             ws.send(Message::Close(Some(frame))).await?;
             while let Some(frame) = ws.next().await {
+                if !wait_reply {
+                    break;
+                }
                 if let Message::Close(_) = frame? {
                     break;
                 }
