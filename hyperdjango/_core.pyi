@@ -49,6 +49,7 @@ class Server:
         ws_send_queue_bytes: int = 16777216,
         ws_ping_interval: float = 20.0,
         ws_ping_timeout: float = 20.0,
+        ws_allowed_origins: list[str] | None = None,
     ) -> None: ...
     def start(self) -> tuple[str, int]:
         """Binds and starts; returns the bound (host, port)."""

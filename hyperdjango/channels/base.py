@@ -23,6 +23,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from ..websockets import WebSocketDisconnect
+
 log = logging.getLogger("hyperdjango.channels")
 
 Callback = Callable[[Any], Any]
@@ -66,6 +68,12 @@ class _Subscription:
                 self.layer._counters["delivered"] += 1
             except asyncio.CancelledError:
                 raise
+            except WebSocketDisconnect:
+                # The subscriber forwards to a WebSocket that has gone: the
+                # handler's `finally` will unsubscribe; stop feeding it now.
+                self.layer._counters["closed_subscribers"] += 1
+                self.layer._drop_subscription(self.id)
+                return
             except Exception:
                 self.layer._counters["callback_errors"] += 1
                 log.exception("channel subscriber %s failed on a message", self.id)
@@ -177,7 +185,7 @@ class ChannelLayer:
         self._channels: dict[str, Channel] = {}
         self._groups: dict[str, Group] = {}
         self._ids = itertools.count(1)
-        self._counters = {"published": 0, "delivered": 0, "overflow": 0, "callback_errors": 0}
+        self._counters = {"published": 0, "delivered": 0, "overflow": 0, "callback_errors": 0, "closed_subscribers": 0}
         self.connected = False
 
     async def connect(self) -> None:
@@ -215,7 +223,9 @@ class ChannelLayer:
     def stats(self) -> dict[str, int]:
         """Counters: messages published, callbacks run (``delivered``), messages
         dropped because a subscriber's queue was full (``overflow``), callbacks
-        that raised, and the channels and subscribers there are now."""
+        that raised (``callback_errors``), subscribers stopped because their
+        callback raised ``WebSocketDisconnect`` (``closed_subscribers``), and the
+        channels and subscribers there are now."""
         return {
             **self._counters,
             "channels": len(self._channels),
@@ -250,6 +260,12 @@ class ChannelLayer:
             presence.pop(user_id, None)
         else:
             presence[user_id] = (count - 1, current)
+
+    def _drop_subscription(self, sub_id: str) -> None:
+        channel_name = sub_id.rpartition("#")[0]
+        channel = self._channels.get(channel_name)
+        if channel is not None:
+            channel._subscribers.pop(sub_id, None)
 
     def _overflowed(self, channel: str, sub_id: str) -> None:
         self._counters["overflow"] += 1

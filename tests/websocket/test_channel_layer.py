@@ -122,3 +122,24 @@ async def test_a_failing_callback_is_counted_and_others_still_run():
 
 def test_the_in_memory_layer_implements_the_shared_interface():
     assert issubclass(InMemoryChannelLayer, ChannelLayer)
+
+
+async def test_a_subscriber_whose_websocket_is_gone_is_dropped():
+    from hyperdjango.websockets import WebSocketDisconnect
+
+    layer = InMemoryChannelLayer()
+    calls = []
+
+    def gone(msg):
+        calls.append(msg)
+        raise WebSocketDisconnect(1001)
+
+    layer.channel("c").subscribe(gone)
+    await layer.channel("c").publish(1)
+    await settle()
+    await layer.channel("c").publish(2)
+    await settle()
+    assert calls == [1]
+    assert layer.stats()["closed_subscribers"] == 1
+    assert layer.stats()["callback_errors"] == 0
+    assert layer.stats()["subscribers"] == 0

@@ -245,3 +245,13 @@ def test_a_silent_peer_is_closed_with_1001():
             time.sleep(0.02)
         assert app.state_seen["silent"] == 1001
         sock.close()
+
+
+def test_an_origin_outside_ws_allowed_origins_is_refused():
+    with TestClient(make_app(), ws_allowed_origins=["https://shop.example"]) as client:
+        with pytest.raises(InvalidStatus) as info:
+            client.websocket_connect("/ws/echo", origin="https://evil.example")
+        assert info.value.response.status_code == 403
+        with client.websocket_connect("/ws/echo", origin="https://shop.example") as ws:
+            ws.send_text("ok")
+            assert ws.receive_text() == "ok"

@@ -80,11 +80,15 @@ impl Handler for App {
 }
 
 async fn start(ws: WsConfig) -> Server {
+    start_with(ServerConfig { websocket: ws, ..ServerConfig::default() }).await
+}
+
+async fn start_with(config: ServerConfig) -> Server {
     let mut r = Router::new(true);
     assert_eq!(r.add("/echo", &[WEBSOCKET], None).unwrap(), ECHO);
     assert_eq!(r.add("/flood", &[WEBSOCKET], None).unwrap(), FLOOD);
     assert_eq!(r.add("/room/{name}", &[WEBSOCKET, "GET"], None).unwrap(), ROOM);
-    let config = ServerConfig { port: 0, reuse_port: false, websocket: ws, ..ServerConfig::default() };
+    let config = ServerConfig { port: 0, reuse_port: false, ..config };
     Server::start(config, Arc::new(r), Arc::new(App)).await.unwrap()
 }
 
@@ -299,4 +303,35 @@ async fn graceful_shutdown_closes_sessions_with_1001() {
     });
     assert!(server.shutdown(LIMIT).await);
     assert_eq!(timeout(LIMIT, closing).await.unwrap().unwrap(), CloseCode::Away);
+}
+
+#[tokio::test]
+async fn an_origin_outside_the_allowed_list_is_refused() {
+    let server = start(WsConfig { allowed_origins: Some(vec!["https://good.example".into()]), ..WsConfig::default() }).await;
+    let mut request = url(&server, "/echo").into_client_request().unwrap();
+    request.headers_mut().insert("origin", "https://evil.example".parse().unwrap());
+    match connect_async(request).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => assert_eq!(response.status(), 403),
+        other => panic!("expected 403, got {:?}", other.map(|(_, r)| r.status())),
+    }
+    let mut request = url(&server, "/echo").into_client_request().unwrap();
+    request.headers_mut().insert("origin", "https://good.example".parse().unwrap());
+    assert!(connect_async(request).await.is_ok());
+    // No Origin at all: not a browser, let through.
+    assert!(connect_async(url(&server, "/echo")).await.is_ok());
+}
+
+#[tokio::test]
+async fn an_open_session_counts_against_max_connections() {
+    let server = start_with(ServerConfig { max_connections: 1, ..ServerConfig::default() }).await;
+    let (mut first, _) = connect_async(url(&server, "/echo")).await.unwrap();
+    first.send(Message::text("hi")).await.unwrap();
+    assert_eq!(next(&mut first).await, Message::text("hi"));
+    let second = timeout(Duration::from_millis(300), connect_async(url(&server, "/echo"))).await;
+    assert!(second.is_err(), "a second connection was served while the session held the only slot");
+    first.close(None).await.unwrap();
+    drop(first);
+    let (mut second, _) = timeout(LIMIT, connect_async(url(&server, "/echo"))).await.unwrap().unwrap();
+    second.send(Message::text("now")).await.unwrap();
+    assert_eq!(next(&mut second).await, Message::text("now"));
 }

@@ -38,16 +38,20 @@ pub(crate) struct Shared<H> {
     pub graceful: tokio::sync::watch::Receiver<bool>,
 }
 
+/// The connection's `max_connections` permit, which a WebSocket session takes over.
+pub(crate) type PermitSlot = Arc<std::sync::Mutex<Option<tokio::sync::OwnedSemaphorePermit>>>;
+
 pub(crate) async fn respond<H: Handler>(
     shared: Arc<Shared<H>>,
     activity: Arc<Activity>,
+    slot: PermitSlot,
     peer: SocketAddr,
     req: Request<Incoming>,
 ) -> Result<Response<ResponseBody>, Infallible> {
     activity.request_started();
     let guard = FinishGuard(activity);
     shared.stats.requests.fetch_add(1, Ordering::Relaxed);
-    let (reply, close) = match prepare(&shared, peer, req).await {
+    let (reply, close) = match prepare(&shared, &slot, peer, req).await {
         Ok(request) => (shared.handler.handle(request).await, false),
         Err(rejection) => rejection,
     };
@@ -90,7 +94,12 @@ fn json_string(s: &str) -> String {
     out
 }
 
-async fn prepare<H>(shared: &Shared<H>, peer: SocketAddr, req: Request<Incoming>) -> Result<HttpRequest, Rejection> {
+async fn prepare<H>(
+    shared: &Shared<H>,
+    slot: &PermitSlot,
+    peer: SocketAddr,
+    req: Request<Incoming>,
+) -> Result<HttpRequest, Rejection> {
     let (mut parts, body) = req.into_parts();
     let stats = &shared.stats;
     let upgrade = match upgrade_of(&parts.method, &parts.headers) {
@@ -105,6 +114,9 @@ async fn prepare<H>(shared: &Shared<H>, peer: SocketAddr, req: Request<Incoming>
             stats.bad_requests.fetch_add(1, Ordering::Relaxed);
             return Err((error_reply(StatusCode::BAD_REQUEST, "a WebSocket handshake needs a valid Sec-WebSocket-Key"), true));
         }
+        Some(Ok(_)) if !origin_allowed(&shared.config.websocket.allowed_origins, &parts.headers) => {
+            return Err((error_reply(StatusCode::FORBIDDEN, "this Origin may not open WebSockets here"), body_pending(&parts.headers)));
+        }
         Some(Ok((key, protocols))) => match parts.extensions.remove::<OnUpgrade>() {
             Some(on_upgrade) => Some(WsUpgrade {
                 on_upgrade,
@@ -115,6 +127,7 @@ async fn prepare<H>(shared: &Shared<H>, peer: SocketAddr, req: Request<Incoming>
                 tracker: shared.sessions.clone(),
                 shutdown: shared.graceful.clone(),
                 runtime: tokio::runtime::Handle::current(),
+                permit: slot.clone(),
             }),
             None => None,
         },
@@ -183,6 +196,16 @@ async fn prepare<H>(shared: &Shared<H>, peer: SocketAddr, req: Request<Incoming>
         route,
         upgrade,
     })
+}
+
+/// No list allows every origin; with one, a browser's `Origin` must be in it
+/// (clients that send none, which are not browsers, are let through).
+fn origin_allowed(allowed: &Option<Vec<String>>, headers: &http::HeaderMap) -> bool {
+    let (Some(allowed), Some(origin)) = (allowed, headers.get(http::header::ORIGIN)) else {
+        return true;
+    };
+    let origin = origin.to_str().unwrap_or("");
+    allowed.iter().any(|a| a == "*" || a.eq_ignore_ascii_case(origin))
 }
 
 fn body_pending(headers: &http::HeaderMap) -> bool {

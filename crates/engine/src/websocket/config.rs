@@ -22,6 +22,10 @@ pub struct WsConfig {
     pub read_buffer_size: usize,
     /// How long the close handshake may take before the socket is dropped.
     pub close_timeout: Duration,
+    /// When set, an upgrade whose `Origin` header is not in this list (exact
+    /// `scheme://host[:port]`, or `*`) is refused with 403. Requests without
+    /// an `Origin` (non-browser clients) are not affected.
+    pub allowed_origins: Option<Vec<String>>,
 }
 
 impl Default for WsConfig {
@@ -35,6 +39,7 @@ impl Default for WsConfig {
             ping_timeout: Duration::from_secs(20),
             read_buffer_size: 8 * 1024,
             close_timeout: Duration::from_secs(5),
+            allowed_origins: None,
         }
     }
 }

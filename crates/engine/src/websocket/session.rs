@@ -71,6 +71,8 @@ pub struct WsUpgrade {
     pub(crate) tracker: TaskTracker,
     pub(crate) shutdown: watch::Receiver<bool>,
     pub(crate) runtime: tokio::runtime::Handle,
+    /// The connection's slot under `max_connections`, taken over by the session.
+    pub(crate) permit: crate::http::PermitSlot,
 }
 
 impl std::fmt::Debug for WsUpgrade {
@@ -118,11 +120,12 @@ impl WsUpgrade {
             state: state.clone(),
             max_queued_bytes: self.config.send_queue_bytes,
         };
-        let WsUpgrade { on_upgrade, config, stats, tracker, shutdown, runtime, .. } = self;
+        let WsUpgrade { on_upgrade, config, stats, tracker, shutdown, runtime, permit, .. } = self;
         stats.ws_connections.fetch_add(1, Ordering::Relaxed);
         let guard = tracker.token();
         runtime.spawn(async move {
             let _guard = guard;
+            let _permit = permit.lock().unwrap_or_else(|e| e.into_inner()).take();
             let Ok(upgraded) = on_upgrade.await else {
                 state.closed.store(true, Ordering::Release);
                 state.close_code.store(1006, Ordering::Release);
