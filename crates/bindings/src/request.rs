@@ -25,6 +25,7 @@ pub struct PendingRequest {
     request: HttpRequest,
     reply: Mutex<Option<oneshot::Sender<Reply>>>,
     upgrade: Mutex<Option<WsUpgrade>>,
+    is_websocket: bool,
 }
 
 impl PendingRequest {
@@ -34,6 +35,7 @@ impl PendingRequest {
         PendingRequest {
             request,
             reply: Mutex::new(Some(reply)),
+            is_websocket: upgrade.is_some(),
             upgrade: Mutex::new(upgrade),
         }
     }
@@ -138,7 +140,7 @@ impl PendingRequest {
     /// Whether this is a WebSocket upgrade request (routed to a WEBSOCKET route).
     #[getter]
     fn is_websocket(&self) -> bool {
-        self.upgrade.lock().unwrap_or_else(|e| e.into_inner()).is_some() || self.request.upgrade.is_some()
+        self.is_websocket
     }
 
     /// The subprotocols a WebSocket client offered, in its order of preference.

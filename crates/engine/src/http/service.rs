@@ -117,20 +117,17 @@ async fn prepare<H>(
         Some(Ok(_)) if !origin_allowed(&shared.config.websocket.allowed_origins, &parts.headers) => {
             return Err((error_reply(StatusCode::FORBIDDEN, "this Origin may not open WebSockets here"), body_pending(&parts.headers)));
         }
-        Some(Ok((key, protocols))) => match parts.extensions.remove::<OnUpgrade>() {
-            Some(on_upgrade) => Some(WsUpgrade {
-                on_upgrade,
-                key,
-                protocols,
-                config: shared.config.websocket.clone(),
-                stats: shared.stats.clone(),
-                tracker: shared.sessions.clone(),
-                shutdown: shared.graceful.clone(),
-                runtime: tokio::runtime::Handle::current(),
-                permit: slot.clone(),
-            }),
-            None => None,
-        },
+        Some(Ok((key, protocols))) => parts.extensions.remove::<OnUpgrade>().map(|on_upgrade| WsUpgrade {
+            on_upgrade,
+            key,
+            protocols,
+            config: shared.config.websocket.clone(),
+            stats: shared.stats.clone(),
+            tracker: shared.sessions.clone(),
+            shutdown: shared.graceful.clone(),
+            runtime: tokio::runtime::Handle::current(),
+            permit: slot.clone(),
+        }),
     };
     let raw_path = parts.uri.path().to_string();
     let query = parts.uri.query().map(str::to_string);
