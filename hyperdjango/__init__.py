@@ -14,6 +14,7 @@ from .orm import Field, ManyToMany, Model
 from .requests import Request
 from .responses import FileResponse, Response, StreamingResponse
 from .routing import Route, Router
+from .websockets import Message, WebSocket, WebSocketDisconnect
 
 __version__ = "0.1.0"
 
@@ -26,6 +27,7 @@ __all__ = [
     "HyperApp",
     "ManyToMany",
     "Model",
+    "Message",
     "MutableHeaders",
     "QueryParams",
     "Request",
@@ -35,4 +37,6 @@ __all__ = [
     "State",
     "StreamingResponse",
     "UploadFile",
+    "WebSocket",
+    "WebSocketDisconnect",
 ]

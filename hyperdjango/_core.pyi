@@ -44,6 +44,12 @@ class Server:
         queue_size: int = 1024,
         io_threads: int = 1,
         server_name: str = "hyperdjango",
+        ws_max_message_size: int = 1048576,
+        ws_send_queue: int = 1024,
+        ws_send_queue_bytes: int = 16777216,
+        ws_ping_interval: float = 20.0,
+        ws_ping_timeout: float = 20.0,
+        ws_allowed_origins: list[str] | None = None,
     ) -> None: ...
     def start(self) -> tuple[str, int]:
         """Binds and starts; returns the bound (host, port)."""
@@ -70,6 +76,10 @@ class PendingRequest:
     params: dict[str, Any]
     allow: list[str] | None
     answered: bool
+    is_websocket: bool
+    subprotocols: list[str]
+    def accept_websocket(self, subprotocol: str | None = None) -> WebSocketConnection:
+        """Answers a WebSocket upgrade with 101; ValueError for a subprotocol the client did not offer."""
     def respond(self, status: int, headers: _HeaderPairs, body: bytes) -> bool:
         """Sends a complete response; False if the client is gone."""
     def respond_stream(self, status: int, headers: _HeaderPairs, capacity: int = 16) -> StreamSender: ...
@@ -184,3 +194,23 @@ class Listener:
     def channels(self) -> list[str]: ...
     def stats(self) -> dict[str, int]:
         """delivered, stalls, reconnects, dropped_unlistened, queued."""
+
+_WsMessage = (
+    tuple[Literal["text"], str, int]
+    | tuple[Literal["bytes"], bytes, int]
+    | tuple[Literal["close"], str, int]
+    | tuple[Literal["gone"], None, int]
+)
+
+class WebSocketConnection:
+    """An accepted WebSocket: sends queue without waiting, receives come through a LoopBridge."""
+
+    close_code: int | None
+    def send_text(self, text: str) -> int:
+        """0 when queued, else the close code (1013: the send queue overflowed)."""
+    def send_bytes(self, data: bytes) -> int: ...
+    def close(self, code: int = 1000, reason: str = "") -> None: ...
+    def try_receive(self) -> _WsMessage | None:
+        """A message already received, or None."""
+    def receive(self, bridge: LoopBridge) -> RustFuture:
+        """Awaitable of the next message as a ``(kind, payload, code)`` tuple."""

@@ -63,6 +63,11 @@ class Route:
             return self._call(request, *extra, **kwargs)
         return self._call(*extra, **kwargs)
 
+    def call_websocket(self, ws: Any, request: Any) -> Any:
+        """Calls a WebSocket handler: ``handler(ws, request, **path_params_it_declares)``."""
+        kwargs = {n: request.params[n] for n in self._kwargs}
+        return self._call(ws, request, **kwargs)
+
     def __repr__(self) -> str:
         return f"Route({self.pattern!r}, methods={list(self.methods)}, name={self.name!r})"
 

@@ -23,6 +23,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 import httpx
+import orjson
 
 from .serving.workers import new_event_loop
 
@@ -155,3 +156,72 @@ class TestClient:
 
     def delete(self, url: str, **kwargs: Any) -> Any:
         return self.request("DELETE", url, **kwargs)
+
+    # -- WebSockets (sync) -----------------------------------------------------------
+
+    def websocket_connect(self, path: str, *, subprotocols: list[str] | None = None, headers: dict[str, str] | None = None, **kwargs: Any) -> WebSocketSession:
+        """Opens a WebSocket to ``path`` over a real socket (the ``websockets``
+        library's sync client): ``with client.websocket_connect("/ws") as ws:``.
+        A refused upgrade raises ``websockets.exceptions.InvalidStatus``
+        (``exc.response.status_code``). Sync tests only."""
+        if self._client is None:
+            self._start_in_thread()
+        from websockets.sync.client import connect
+
+        url = "ws" + self.base_url.removeprefix("http") + path
+        opening = connect(url, subprotocols=subprotocols, additional_headers=headers, open_timeout=self.timeout, **kwargs)
+        return WebSocketSession(opening.__enter__(), self.timeout)
+
+
+class WebSocketSession:
+    """The client side of a test WebSocket; every receive is bounded by the client's timeout."""
+
+    __test__ = False
+
+    def __init__(self, conn: Any, timeout: float) -> None:
+        self.conn = conn
+        self.timeout = timeout
+
+    @property
+    def subprotocol(self) -> str | None:
+        return self.conn.subprotocol
+
+    def __enter__(self) -> WebSocketSession:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def send_text(self, text: str) -> None:
+        self.conn.send(text)
+
+    def send_bytes(self, data: bytes) -> None:
+        self.conn.send(bytes(data))
+
+    def send_json(self, data: Any) -> None:
+        self.conn.send(orjson.dumps(data).decode("utf-8"))
+
+    def receive(self) -> str | bytes:
+        """The next message (str or bytes); ``websockets.exceptions.ConnectionClosed`` once closed."""
+        return self.conn.recv(timeout=self.timeout)
+
+    def receive_text(self) -> str:
+        message = self.receive()
+        if not isinstance(message, str):
+            raise TypeError("expected a text message, got a binary one")
+        return message
+
+    def receive_bytes(self) -> bytes:
+        message = self.receive()
+        return message.encode("utf-8") if isinstance(message, str) else message
+
+    def receive_json(self) -> Any:
+        return orjson.loads(self.receive())
+
+    def close(self, code: int = 1000, reason: str = "") -> None:
+        self.conn.close(code, reason)
+
+    @property
+    def close_code(self) -> int | None:
+        """The code the server closed with (after the connection ended)."""
+        return self.conn.close_code

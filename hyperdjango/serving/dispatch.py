@@ -13,6 +13,7 @@ from ..middleware import Handler, compose
 from ..requests import Request
 from ..responses import FileResponse, Response, StreamingResponse, aiterate, to_response
 from ..routing import Route
+from ..websockets import WebSocket, WebSocketDisconnect
 from .tasks import start_task
 
 if TYPE_CHECKING:
@@ -44,6 +45,7 @@ class Dispatcher:
         self.routes = routes
         self.loop = loop
         self.chain = compose(app.middleware, self.endpoint, self.answering_errors)
+        self.websocket_chain = compose(app.middleware, self.websocket_endpoint, self.answering_errors)
         self.running: set[asyncio.Task] = set()
 
     def on_readable(self) -> None:
@@ -97,9 +99,44 @@ class Dispatcher:
             result = await result
         return to_response(result, "exception handler")
 
+    async def websocket_endpoint(self, request: Request) -> Response:
+        """The innermost handler of an upgrade request: the WebSocket handler.
+
+        Returns ``_ACCEPTED`` once the connection was accepted (the 101 is
+        already sent); a handler that returns without accepting refuses the
+        upgrade with 403."""
+        ws: WebSocket = request.websocket  # type: ignore[attr-defined]
+        route = request.route
+        assert route is not None  # the engine answers 404 for unrouted upgrades
+        try:
+            await route.call_websocket(ws, request)
+        except WebSocketDisconnect:
+            pass
+        except Exception:
+            if not ws.accepted:
+                raise
+            log.exception("WebSocket handler %s failed", getattr(route.endpoint, "__qualname__", route.pattern))
+            await ws.close(1011, "internal error")
+        if not ws.accepted:
+            return Response.json({"detail": "the WebSocket handler did not accept the connection"}, status=403)
+        await ws.close()
+        return Response(b"", status=101)  # the 101 went out when the handler accepted
+
+    async def handle_websocket(self, raw: PendingRequest, request: Request) -> None:
+        request.websocket = WebSocket(raw, request)  # type: ignore[attr-defined]
+        try:
+            response = to_response(await self.websocket_chain(request), "middleware")
+        except Exception as exc:
+            response = self.app.server_error(request, exc)
+        if not raw.answered:  # refused: by a middleware's response, or the handler
+            raw.respond(response.status_code, response.headers.raw(), response.body)
+
     async def handle(self, raw: PendingRequest) -> None:
         route_id = raw.route_id
         request = Request(raw, self.app, None if route_id is None else self.routes[route_id])
+        if raw.is_websocket:
+            await self.handle_websocket(raw, request)
+            return
         try:
             response = to_response(await self.chain(request), "middleware")
         except Exception as exc:

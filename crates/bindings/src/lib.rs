@@ -7,6 +7,7 @@ mod db;
 mod request;
 mod router;
 mod server;
+mod websocket;
 
 use pyo3::prelude::*;
 
@@ -23,6 +24,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<server::Server>()?;
     m.add_class::<request::PendingRequest>()?;
     m.add_class::<request::StreamSender>()?;
+    m.add_class::<websocket::WebSocketConnection>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

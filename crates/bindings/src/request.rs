@@ -14,6 +14,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::convert::{headers_from_py, headers_to_py, param_to_py};
 use crate::server::Exchange;
+use crate::websocket::WebSocketConnection;
+use hyperdjango_engine::websocket::WsUpgrade;
 
 /// A routed request with its body read in full. Answer it exactly once with
 /// `respond`, `respond_stream` or `respond_file`; dropping it unanswered
@@ -22,14 +24,19 @@ use crate::server::Exchange;
 pub struct PendingRequest {
     request: HttpRequest,
     reply: Mutex<Option<oneshot::Sender<Reply>>>,
+    upgrade: Mutex<Option<WsUpgrade>>,
+    is_websocket: bool,
 }
 
 impl PendingRequest {
     pub(crate) fn new(exchange: Exchange) -> Self {
-        let Exchange { request, reply } = exchange;
+        let Exchange { mut request, reply } = exchange;
+        let upgrade = request.upgrade.take();
         PendingRequest {
             request,
             reply: Mutex::new(Some(reply)),
+            is_websocket: upgrade.is_some(),
+            upgrade: Mutex::new(upgrade),
         }
     }
 
@@ -128,6 +135,38 @@ impl PendingRequest {
             RouteMatch::MethodNotAllowed { allow } => Some(allow.clone()),
             _ => None,
         }
+    }
+
+    /// Whether this is a WebSocket upgrade request (routed to a WEBSOCKET route).
+    #[getter]
+    fn is_websocket(&self) -> bool {
+        self.is_websocket
+    }
+
+    /// The subprotocols a WebSocket client offered, in its order of preference.
+    #[getter]
+    fn subprotocols(&self) -> Vec<String> {
+        self.upgrade
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map(|u| u.protocols().to_vec())
+            .unwrap_or_default()
+    }
+
+    /// Accepts a WebSocket upgrade (101, with `subprotocol` if given: it must be
+    /// one the client offered). Answering with `respond` instead refuses it.
+    #[pyo3(signature = (subprotocol = None))]
+    fn accept_websocket(&self, subprotocol: Option<String>) -> PyResult<WebSocketConnection> {
+        let upgrade = self
+            .upgrade
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .ok_or_else(|| PyRuntimeError::new_err("this request is not a WebSocket upgrade, or it was already accepted"))?;
+        let (reply, conn) = upgrade.accept(subprotocol.as_deref()).map_err(PyValueError::new_err)?;
+        self.send(reply)?;
+        Ok(WebSocketConnection::new(conn))
     }
 
     /// Whether `respond*` has been called.

@@ -13,6 +13,7 @@ use http::StatusCode;
 use hyperdjango_engine::bridge::{loop_queue, LoopReceiver, LoopSender, LoopWaker};
 use hyperdjango_engine::http::{Handler, HttpRequest, Reply, ServerConfig};
 use hyperdjango_engine::http::Server as EngineServer;
+use hyperdjango_engine::websocket::WsConfig;
 use pyo3::exceptions::{PyOSError, PyRuntimeError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -70,7 +71,8 @@ impl Server {
         router, *, host = "127.0.0.1".to_string(), port = 8000, reuse_port = true, backlog = 1024,
         max_body_size = 10 * 1024 * 1024, max_header_size = 64 * 1024, header_timeout = 30.0,
         keepalive_timeout = 5.0, max_connections = 10_000, queue_size = 1024, io_threads = 1,
-        server_name = "hyperdjango".to_string()
+        server_name = "hyperdjango".to_string(), ws_max_message_size = 1024 * 1024, ws_send_queue = 1024,
+        ws_send_queue_bytes = 16 * 1024 * 1024, ws_ping_interval = 20.0, ws_ping_timeout = 20.0, ws_allowed_origins = None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -87,6 +89,12 @@ impl Server {
         queue_size: usize,
         io_threads: usize,
         server_name: String,
+        ws_max_message_size: usize,
+        ws_send_queue: usize,
+        ws_send_queue_bytes: usize,
+        ws_ping_interval: f64,
+        ws_ping_timeout: f64,
+        ws_allowed_origins: Option<Vec<String>>,
     ) -> PyResult<Self> {
         let waker = Arc::new(LoopWaker::new().map_err(|e| PyOSError::new_err(e.to_string()))?);
         let (sender, receiver) = loop_queue(queue_size, waker.clone());
@@ -102,6 +110,15 @@ impl Server {
                 keepalive_timeout: Duration::from_secs_f64(keepalive_timeout),
                 max_connections,
                 server_name,
+                websocket: WsConfig {
+                    max_message_size: ws_max_message_size,
+                    send_queue: ws_send_queue,
+                    send_queue_bytes: ws_send_queue_bytes,
+                    ping_interval: Duration::from_secs_f64(ws_ping_interval),
+                    ping_timeout: Duration::from_secs_f64(ws_ping_timeout),
+                    allowed_origins: ws_allowed_origins,
+                    ..WsConfig::default()
+                },
             },
             io_threads: io_threads.max(1),
             router: router.freeze(),

@@ -2,6 +2,7 @@
 //!
 //! - [`router`]: route patterns with typed parameters.
 //! - [`http`]: the HTTP/1.1 server with its limits and graceful shutdown.
+//! - [`websocket`]: WebSocket sessions on the HTTP port.
 //! - [`db`]: PostgreSQL and SQLite drivers with one value and error vocabulary.
 //! - [`bridge`]: bounded queues that hand work to an event-loop thread with
 //!   one wake-up per batch.
@@ -13,3 +14,4 @@ pub mod bridge;
 pub mod db;
 pub mod http;
 pub mod router;
+pub mod websocket;

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::websocket::WsConfig;
+
 /// Everything the HTTP server can be told; `Default` gives production defaults.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -22,6 +24,8 @@ pub struct ServerConfig {
     pub max_connections: usize,
     /// The value of the `Server` header.
     pub server_name: String,
+    /// Limits and timers of WebSocket sessions.
+    pub websocket: WsConfig,
 }
 
 impl Default for ServerConfig {
@@ -37,6 +41,7 @@ impl Default for ServerConfig {
             keepalive_timeout: Duration::from_secs(5),
             max_connections: 10_000,
             server_name: "hyperdjango".to_string(),
+            websocket: WsConfig::default(),
         }
     }
 }

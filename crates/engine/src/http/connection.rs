@@ -16,7 +16,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::{watch, OwnedSemaphorePermit};
 
-use super::service::{respond, Shared};
+use super::service::{respond, PermitSlot, Shared};
 use super::Handler;
 
 const IDLE: u8 = 0;
@@ -158,7 +158,7 @@ pub(crate) async fn serve_connection<H: Handler>(
     stream: TcpStream,
     peer: SocketAddr,
     shared: Arc<Shared<H>>,
-    _permit: OwnedSemaphorePermit,
+    permit: OwnedSemaphorePermit,
     mut graceful: watch::Receiver<bool>,
     mut force: watch::Receiver<bool>,
 ) {
@@ -170,7 +170,10 @@ pub(crate) async fn serve_connection<H: Handler>(
     let service = {
         let shared = shared.clone();
         let activity = activity.clone();
-        service_fn(move |req| respond(shared.clone(), activity.clone(), peer, req))
+        // A WebSocket session takes the permit over: it still counts against
+        // max_connections after this task ends.
+        let slot: PermitSlot = Arc::new(std::sync::Mutex::new(Some(permit)));
+        service_fn(move |req| respond(shared.clone(), activity.clone(), slot.clone(), peer, req))
     };
     // Not `pipeline_flush(true)`: with it hyper skips flushing while its read
     // buffer holds unparsed bytes, so a response waits behind an incomplete
@@ -181,7 +184,8 @@ pub(crate) async fn serve_connection<H: Handler>(
         .keep_alive(true)
         .max_buf_size(shared.config.max_header_size.max(8192))
         .max_header_size(shared.config.max_header_size)
-        .serve_connection(io, service);
+        .serve_connection(io, service)
+        .with_upgrades();
     let mut conn = std::pin::pin!(conn);
     let config = &shared.config;
     let mut shutting_down = *graceful.borrow();

@@ -9,6 +9,7 @@ use http::{HeaderMap, Method, StatusCode, Version};
 use tokio::sync::mpsc;
 
 use crate::router::RouteMatch;
+use crate::websocket::WsUpgrade;
 
 /// A request whose head is parsed, routed and whose body is read in full.
 #[derive(Debug)]
@@ -26,6 +27,9 @@ pub struct HttpRequest {
     pub peer: SocketAddr,
     /// `Found`, `NotFound` or `MethodNotAllowed`; redirects never reach a handler.
     pub route: RouteMatch,
+    /// Set for a WebSocket upgrade request (routed with the `WEBSOCKET`
+    /// method): accept it, or answer with any other reply to refuse it.
+    pub upgrade: Option<WsUpgrade>,
 }
 
 /// The body of a [`Reply`].

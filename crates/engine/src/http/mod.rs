@@ -11,4 +11,5 @@ pub use config::ServerConfig;
 pub use exchange::{Handler, HttpRequest, Reply, ReplyBody};
 pub use server::Server;
 pub use service::ResponseBody;
+pub(crate) use service::PermitSlot;
 pub use stats::ServerStats;

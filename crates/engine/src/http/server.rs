@@ -62,6 +62,8 @@ impl Server {
             handler,
             stats: stats.clone(),
             server_header,
+            sessions: connections.clone(),
+            graceful: graceful_rx.clone(),
         });
         let tracker = connections.clone();
         let mut stop = graceful_rx.clone();

@@ -22,7 +22,9 @@ use super::connection::Activity;
 use super::exchange::{HttpRequest, Reply, ReplyBody};
 use super::stats::ServerStats;
 use super::{Handler, ServerConfig};
-use crate::router::{RouteMatch, Router};
+use crate::router::{RouteMatch, Router, WEBSOCKET};
+use crate::websocket::{upgrade_of, HandshakeError, WsUpgrade};
+use hyper::upgrade::OnUpgrade;
 
 /// What every connection of a server shares.
 pub(crate) struct Shared<H> {
@@ -31,18 +33,25 @@ pub(crate) struct Shared<H> {
     pub handler: Arc<H>,
     pub stats: Arc<ServerStats>,
     pub server_header: HeaderValue,
+    /// WebSocket sessions outlive their connection task; shutdown waits for them too.
+    pub sessions: tokio_util::task::TaskTracker,
+    pub graceful: tokio::sync::watch::Receiver<bool>,
 }
+
+/// The connection's `max_connections` permit, which a WebSocket session takes over.
+pub(crate) type PermitSlot = Arc<std::sync::Mutex<Option<tokio::sync::OwnedSemaphorePermit>>>;
 
 pub(crate) async fn respond<H: Handler>(
     shared: Arc<Shared<H>>,
     activity: Arc<Activity>,
+    slot: PermitSlot,
     peer: SocketAddr,
     req: Request<Incoming>,
 ) -> Result<Response<ResponseBody>, Infallible> {
     activity.request_started();
     let guard = FinishGuard(activity);
     shared.stats.requests.fetch_add(1, Ordering::Relaxed);
-    let (reply, close) = match prepare(&shared, peer, req).await {
+    let (reply, close) = match prepare(&shared, &slot, peer, req).await {
         Ok(request) => (shared.handler.handle(request).await, false),
         Err(rejection) => rejection,
     };
@@ -85,9 +94,41 @@ fn json_string(s: &str) -> String {
     out
 }
 
-async fn prepare<H>(shared: &Shared<H>, peer: SocketAddr, req: Request<Incoming>) -> Result<HttpRequest, Rejection> {
-    let (parts, body) = req.into_parts();
+async fn prepare<H>(
+    shared: &Shared<H>,
+    slot: &PermitSlot,
+    peer: SocketAddr,
+    req: Request<Incoming>,
+) -> Result<HttpRequest, Rejection> {
+    let (mut parts, body) = req.into_parts();
     let stats = &shared.stats;
+    let upgrade = match upgrade_of(&parts.method, &parts.headers) {
+        None => None,
+        Some(Err(HandshakeError::UnsupportedVersion)) => {
+            stats.bad_requests.fetch_add(1, Ordering::Relaxed);
+            let mut reply = error_reply(StatusCode::UPGRADE_REQUIRED, "only WebSocket version 13 is supported");
+            reply.headers.insert("sec-websocket-version", HeaderValue::from_static("13"));
+            return Err((reply, body_pending(&parts.headers)));
+        }
+        Some(Err(HandshakeError::BadKey)) => {
+            stats.bad_requests.fetch_add(1, Ordering::Relaxed);
+            return Err((error_reply(StatusCode::BAD_REQUEST, "a WebSocket handshake needs a valid Sec-WebSocket-Key"), true));
+        }
+        Some(Ok(_)) if !origin_allowed(&shared.config.websocket.allowed_origins, &parts.headers) => {
+            return Err((error_reply(StatusCode::FORBIDDEN, "this Origin may not open WebSockets here"), body_pending(&parts.headers)));
+        }
+        Some(Ok((key, protocols))) => parts.extensions.remove::<OnUpgrade>().map(|on_upgrade| WsUpgrade {
+            on_upgrade,
+            key,
+            protocols,
+            config: shared.config.websocket.clone(),
+            stats: shared.stats.clone(),
+            tracker: shared.sessions.clone(),
+            shutdown: shared.graceful.clone(),
+            runtime: tokio::runtime::Handle::current(),
+            permit: slot.clone(),
+        }),
+    };
     let raw_path = parts.uri.path().to_string();
     let query = parts.uri.query().map(str::to_string);
     let path = match percent_encoding::percent_decode_str(&raw_path).decode_utf8() {
@@ -97,7 +138,11 @@ async fn prepare<H>(shared: &Shared<H>, peer: SocketAddr, req: Request<Incoming>
             return Err((error_reply(StatusCode::BAD_REQUEST, "the path is not valid UTF-8"), true));
         }
     };
-    let route = shared.router.lookup(parts.method.as_str(), &path, query.as_deref());
+    let method = if upgrade.is_some() { WEBSOCKET } else { parts.method.as_str() };
+    let route = shared.router.lookup(method, &path, query.as_deref());
+    if upgrade.is_some() && !matches!(route, RouteMatch::Found { .. }) {
+        return Err((error_reply(StatusCode::NOT_FOUND, "no WebSocket endpoint at this path"), body_pending(&parts.headers)));
+    }
     if let RouteMatch::Redirect { location } = route {
         let status = if parts.method == Method::GET || parts.method == Method::HEAD {
             StatusCode::MOVED_PERMANENTLY
@@ -146,7 +191,18 @@ async fn prepare<H>(shared: &Shared<H>, peer: SocketAddr, req: Request<Incoming>
         body,
         peer,
         route,
+        upgrade,
     })
+}
+
+/// No list allows every origin; with one, a browser's `Origin` must be in it
+/// (clients that send none, which are not browsers, are let through).
+fn origin_allowed(allowed: &Option<Vec<String>>, headers: &http::HeaderMap) -> bool {
+    let (Some(allowed), Some(origin)) = (allowed, headers.get(http::header::ORIGIN)) else {
+        return true;
+    };
+    let origin = origin.to_str().unwrap_or("");
+    allowed.iter().any(|a| a == "*" || a.eq_ignore_ascii_case(origin))
 }
 
 fn body_pending(headers: &http::HeaderMap) -> bool {

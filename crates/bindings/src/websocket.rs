@@ -1,0 +1,95 @@
+//! `hyperdjango._core.WebSocketConnection`: an accepted WebSocket seen from the loop.
+//!
+//! Sends go synchronously into the engine's bounded queue (no waiting, no
+//! round trip). A receive takes a message already read if there is one;
+//! otherwise it returns a `RustFuture` finished through the loop's
+//! `LoopBridge`, so messages wake the loop once per batch.
+
+use std::sync::Arc;
+use std::task::Poll;
+
+use bytes::Bytes;
+use hyperdjango_engine::websocket::{Incoming, SendError, WsConnection};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyString, PyTuple};
+
+use crate::completion::{LoopBridge, Outcome, RustFuture};
+
+/// One accepted WebSocket. Messages are `(kind, payload, code)` tuples:
+/// `("text", str, 0)`, `("bytes", bytes, 0)`, `("close", reason, code)` when
+/// the peer closed or the connection ended, `("gone", None, code)` after that.
+#[pyclass(module = "hyperdjango._core", frozen)]
+pub struct WebSocketConnection {
+    conn: Arc<WsConnection>,
+}
+
+impl WebSocketConnection {
+    pub(crate) fn new(conn: WsConnection) -> Self {
+        WebSocketConnection { conn: Arc::new(conn) }
+    }
+}
+
+fn gone_code(conn: &WsConnection) -> u16 {
+    conn.close_code().unwrap_or(1006)
+}
+
+fn message_to_py<'py>(py: Python<'py>, message: Option<Incoming>, gone: u16) -> PyResult<Bound<'py, PyTuple>> {
+    match message {
+        Some(Incoming::Text(t)) => ("text", PyString::new(py, &t), 0u16).into_pyobject(py),
+        Some(Incoming::Binary(b)) => ("bytes", PyBytes::new(py, &b), 0u16).into_pyobject(py),
+        Some(Incoming::Close { code, reason }) => ("close", PyString::new(py, &reason), code).into_pyobject(py),
+        None => ("gone", py.None(), gone).into_pyobject(py),
+    }
+}
+
+fn send_result(result: Result<(), SendError>) -> u16 {
+    match result {
+        Ok(()) => 0,
+        Err(SendError::Closed(code)) => code,
+        Err(SendError::SlowConsumer) => 1013,
+    }
+}
+
+#[pymethods]
+impl WebSocketConnection {
+    /// Queues a text message: 0, or the close code if the connection is closed
+    /// (1013: the queue was full, the client reads too slowly; it is closing).
+    fn send_text(&self, text: String) -> u16 {
+        send_result(self.conn.send_text(text))
+    }
+
+    /// Queues a binary message; returns as `send_text`.
+    fn send_bytes(&self, data: &[u8]) -> u16 {
+        send_result(self.conn.send_binary(Bytes::copy_from_slice(data)))
+    }
+
+    /// Starts the close handshake; never waits.
+    #[pyo3(signature = (code = 1000, reason = String::new()))]
+    fn close(&self, code: u16, reason: String) {
+        self.conn.close(code, reason);
+    }
+
+    /// A message already received, or None when none is waiting.
+    fn try_receive<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyTuple>>> {
+        match self.conn.try_recv() {
+            Poll::Pending => Ok(None),
+            Poll::Ready(m) => message_to_py(py, m, gone_code(&self.conn)).map(Some),
+        }
+    }
+
+    /// Awaitable of the next message, finished on `bridge`'s loop.
+    fn receive<'py>(&self, bridge: &Bound<'py, LoopBridge>) -> PyResult<Bound<'py, RustFuture>> {
+        let conn = self.conn.clone();
+        LoopBridge::spawn(bridge, async move {
+            let message = conn.recv().await;
+            let gone = gone_code(&conn);
+            Box::new(move |py: Python<'_>| Ok(message_to_py(py, message, gone)?.into_any().unbind())) as Outcome
+        })
+    }
+
+    /// The close code once closed or closing, else None.
+    #[getter]
+    fn close_code(&self) -> Option<u16> {
+        self.conn.close_code()
+    }
+}

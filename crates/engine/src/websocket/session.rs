@@ -1,0 +1,526 @@
+//! One accepted WebSocket: the handler's [`WsConnection`] and the tokio task
+//! that owns the socket.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
+use http::header::{HeaderValue, CONNECTION, UPGRADE};
+use http::StatusCode;
+use hyper::upgrade::OnUpgrade;
+use hyper_util::rt::TokioIo;
+use tokio::sync::{mpsc, watch, Notify};
+use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::error::{CapacityError, Error as WsError, ProtocolError};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::WebSocketStream;
+use tokio_util::task::TaskTracker;
+
+use super::{accept_key, WsConfig};
+use crate::http::{Reply, ServerStats};
+
+/// A message from the peer, in order. `Close` is the last one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Incoming {
+    Text(String),
+    Binary(Bytes),
+    /// The peer closed (its code, or 1005 when it sent none), or the
+    /// connection ended: 1006 abrupt, 1001 dead peer or shutdown, 1009 a message
+    /// over the limit, 1007 invalid UTF-8, 1002 a protocol error, 1013 a slow consumer.
+    Close { code: u16, reason: String },
+}
+
+/// Why a message could not be queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendError {
+    /// The connection is closed (or closing) with this code.
+    Closed(u16),
+    /// The send queue was full: the connection is being closed with 1013.
+    SlowConsumer,
+}
+
+enum Outgoing {
+    Message(Message),
+    Close(u16, String),
+}
+
+/// What the handler side and the session task share.
+struct State {
+    /// Set when no more sends are taken; `close_code` says why.
+    closed: AtomicBool,
+    close_code: AtomicU32,
+    overflow: AtomicBool,
+    queued_bytes: AtomicUsize,
+    wake: Notify,
+}
+
+/// An upgrade request not yet answered; [`accept`](Self::accept) it or
+/// answer the request with any other reply to refuse it.
+pub struct WsUpgrade {
+    pub(crate) on_upgrade: OnUpgrade,
+    pub(crate) key: String,
+    pub(crate) protocols: Vec<String>,
+    pub(crate) config: WsConfig,
+    pub(crate) stats: Arc<ServerStats>,
+    pub(crate) tracker: TaskTracker,
+    pub(crate) shutdown: watch::Receiver<bool>,
+    pub(crate) runtime: tokio::runtime::Handle,
+    /// The connection's slot under `max_connections`, taken over by the session.
+    pub(crate) permit: crate::http::PermitSlot,
+}
+
+impl std::fmt::Debug for WsUpgrade {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WsUpgrade").field("protocols", &self.protocols).finish()
+    }
+}
+
+impl WsUpgrade {
+    /// The subprotocols the client offered, in its order of preference.
+    pub fn protocols(&self) -> &[String] {
+        &self.protocols
+    }
+
+    /// Accepts: returns the 101 reply to give the client (with the chosen
+    /// subprotocol, which must be one it offered) and the connection. The
+    /// session starts once the reply is written.
+    pub fn accept(self, protocol: Option<&str>) -> Result<(Reply, WsConnection), String> {
+        let mut reply = Reply::full(StatusCode::SWITCHING_PROTOCOLS, Bytes::new());
+        reply.headers.insert(UPGRADE, HeaderValue::from_static("websocket"));
+        reply.headers.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
+        let accept = HeaderValue::from_str(&accept_key(&self.key)).map_err(|e| e.to_string())?;
+        reply.headers.insert("sec-websocket-accept", accept);
+        if let Some(p) = protocol {
+            if !self.protocols.iter().any(|o| o == p) {
+                return Err(format!("the client did not offer the subprotocol {p:?} (offered: {:?})", self.protocols));
+            }
+            reply.headers.insert(
+                "sec-websocket-protocol",
+                HeaderValue::from_str(p).map_err(|e| e.to_string())?,
+            );
+        }
+        let (out_tx, out_rx) = mpsc::channel(self.config.send_queue.max(1));
+        let (in_tx, in_rx) = mpsc::channel(self.config.receive_queue.max(1));
+        let state = Arc::new(State {
+            closed: AtomicBool::new(false),
+            close_code: AtomicU32::new(0),
+            overflow: AtomicBool::new(false),
+            queued_bytes: AtomicUsize::new(0),
+            wake: Notify::new(),
+        });
+        let connection = WsConnection {
+            tx: out_tx,
+            rx: Arc::new(tokio::sync::Mutex::new(in_rx)),
+            state: state.clone(),
+            max_queued_bytes: self.config.send_queue_bytes,
+        };
+        let WsUpgrade { on_upgrade, config, stats, tracker, shutdown, runtime, permit, .. } = self;
+        stats.ws_connections.fetch_add(1, Ordering::Relaxed);
+        let guard = tracker.token();
+        runtime.spawn(async move {
+            let _guard = guard;
+            let _permit = permit.lock().unwrap_or_else(|e| e.into_inner()).take();
+            let Ok(upgraded) = on_upgrade.await else {
+                state.closed.store(true, Ordering::Release);
+                state.close_code.store(1006, Ordering::Release);
+                return;
+            };
+            stats.ws_active.fetch_add(1, Ordering::Relaxed);
+            let tungstenite_config = WebSocketConfig::default()
+                .read_buffer_size(config.read_buffer_size)
+                .write_buffer_size(0)
+                .max_message_size(Some(config.max_message_size))
+                .max_frame_size(Some(config.max_message_size));
+            let ws = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(tungstenite_config)).await;
+            let session = Session { ws, out_rx, in_tx, state, config, stats: stats.clone(), shutdown, pending: VecDeque::new() };
+            session.run().await;
+            stats.ws_active.fetch_sub(1, Ordering::Relaxed);
+        });
+        Ok((reply, connection))
+    }
+}
+
+/// The handler's side of an accepted WebSocket. Sends never wait: they go
+/// into a bounded queue; a full queue closes the connection with 1013.
+pub struct WsConnection {
+    tx: mpsc::Sender<Outgoing>,
+    rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Incoming>>>,
+    state: Arc<State>,
+    max_queued_bytes: usize,
+}
+
+impl WsConnection {
+    fn closed_code(&self) -> u16 {
+        match self.state.close_code.load(Ordering::Acquire) {
+            0 => 1006,
+            c => c as u16,
+        }
+    }
+
+    fn queue(&self, message: Message) -> Result<(), SendError> {
+        if self.state.closed.load(Ordering::Acquire) {
+            return Err(SendError::Closed(self.closed_code()));
+        }
+        let len = message.len();
+        let queued = self.state.queued_bytes.fetch_add(len, Ordering::AcqRel) + len;
+        if queued > self.max_queued_bytes && queued > len {
+            self.state.queued_bytes.fetch_sub(len, Ordering::AcqRel);
+            return Err(self.overflow());
+        }
+        match self.tx.try_send(Outgoing::Message(message)) {
+            Ok(()) => Ok(()),
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                self.state.queued_bytes.fetch_sub(len, Ordering::AcqRel);
+                Err(self.overflow())
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => Err(SendError::Closed(self.closed_code())),
+        }
+    }
+
+    fn overflow(&self) -> SendError {
+        self.state.close_code.compare_exchange(0, 1013, Ordering::AcqRel, Ordering::Acquire).ok();
+        self.state.closed.store(true, Ordering::Release);
+        self.state.overflow.store(true, Ordering::Release);
+        self.state.wake.notify_one();
+        SendError::SlowConsumer
+    }
+
+    pub fn send_text(&self, text: String) -> Result<(), SendError> {
+        self.queue(Message::text(text))
+    }
+
+    pub fn send_binary(&self, data: Bytes) -> Result<(), SendError> {
+        self.queue(Message::binary(data))
+    }
+
+    /// Starts the close handshake; later sends fail. Never waits.
+    pub fn close(&self, code: u16, reason: String) {
+        if self.state.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        self.state.close_code.compare_exchange(0, code as u32, Ordering::AcqRel, Ordering::Acquire).ok();
+        if self.tx.try_send(Outgoing::Close(code, reason)).is_err() {
+            // The queue is full: the session closes on its own notice.
+            self.state.wake.notify_one();
+        }
+    }
+
+    /// A message if one is waiting; `Ready(None)` once the session is over
+    /// and its `Close` was taken.
+    pub fn try_recv(&self) -> Poll<Option<Incoming>> {
+        let Ok(mut rx) = self.rx.try_lock() else { return Poll::Pending };
+        match rx.try_recv() {
+            Ok(m) => Poll::Ready(Some(m)),
+            Err(mpsc::error::TryRecvError::Empty) => Poll::Pending,
+            Err(mpsc::error::TryRecvError::Disconnected) => Poll::Ready(None),
+        }
+    }
+
+    /// The next message (cancel-safe); `None` once the session is over.
+    pub fn recv(&self) -> impl std::future::Future<Output = Option<Incoming>> + Send + 'static {
+        let rx = self.rx.clone();
+        async move { rx.lock().await.recv().await }
+    }
+
+    /// The close code once the connection is closed or closing.
+    pub fn close_code(&self) -> Option<u16> {
+        self.state.closed.load(Ordering::Acquire).then(|| self.closed_code())
+    }
+}
+
+impl Drop for WsConnection {
+    fn drop(&mut self) {
+        // The handler is done: close normally if it did not.
+        self.close(1000, String::new());
+    }
+}
+
+type Stream = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
+
+/// Outgoing messages written per flush at most.
+const BATCH: usize = 64;
+
+struct Session {
+    ws: Stream,
+    out_rx: mpsc::Receiver<Outgoing>,
+    in_tx: mpsc::Sender<Incoming>,
+    state: Arc<State>,
+    config: WsConfig,
+    stats: Arc<ServerStats>,
+    shutdown: watch::Receiver<bool>,
+    /// Read from the socket, not yet taken by the handler's queue.
+    pending: VecDeque<Incoming>,
+}
+
+enum Event {
+    Frame(Option<Result<Message, WsError>>),
+    Room(Option<mpsc::OwnedPermit<Incoming>>),
+    Out(Option<Outgoing>),
+    Notice,
+    Tick,
+    Shutdown,
+}
+
+enum Step {
+    Continue,
+    /// Send this close frame (if any), then wait for the peer's reply.
+    Close(u16, String),
+    /// The peer is dead: send a close frame if the socket takes it, without waiting for a reply.
+    Abandon(u16, String),
+    /// The peer closed or vanished: end now.
+    End,
+}
+
+impl Session {
+    async fn run(mut self) {
+        let mut last_heard = Instant::now();
+        let mut ping_sent = false;
+        let tick = self.config.ping_interval.min(self.config.ping_timeout).max(Duration::from_millis(10)) / 2;
+        let mut ticker = tokio::time::interval(tick);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut shutting_down = *self.shutdown.borrow();
+        let step = loop {
+            if shutting_down {
+                break Step::Close(1001, "the server is shutting down".into());
+            }
+            let room = self.pending.is_empty();
+            let in_tx = self.in_tx.clone();
+            let event = tokio::select! {
+                frame = self.ws.next(), if room => Event::Frame(frame),
+                permit = in_tx.reserve_owned(), if !room => Event::Room(permit.ok()),
+                out = self.out_rx.recv() => Event::Out(out),
+                _ = self.state.wake.notified() => Event::Notice,
+                _ = ticker.tick() => Event::Tick,
+                _ = self.shutdown.changed(), if !shutting_down => Event::Shutdown,
+            };
+            let step = match event {
+                Event::Frame(frame) => {
+                    last_heard = Instant::now();
+                    ping_sent = false;
+                    self.on_frame(frame).await
+                }
+                Event::Room(permit) => {
+                    let message = self.pending.pop_front().expect("not empty");
+                    if let Some(permit) = permit {
+                        permit.send(message);
+                    }
+                    Step::Continue
+                }
+                Event::Out(Some(first)) => self.write_batch(first).await,
+                Event::Out(None) => Step::Close(1000, String::new()),
+                Event::Notice => self.noticed(),
+                Event::Tick => {
+                    if !self.pending.is_empty() {
+                        // Not reading (the handler is behind): silence proves nothing.
+                        last_heard = Instant::now();
+                    }
+                    let silent = last_heard.elapsed();
+                    if silent >= self.config.ping_interval + self.config.ping_timeout {
+                        self.stats.ws_dead_peers.fetch_add(1, Ordering::Relaxed);
+                        Step::Abandon(1001, "no answer to ping".into())
+                    } else if silent >= self.config.ping_interval && !ping_sent {
+                        ping_sent = true;
+                        match self.write(|ws| Box::pin(ws.send(Message::Ping(Bytes::new())))).await {
+                            Ok(()) => Step::Continue,
+                            Err(step) => step,
+                        }
+                    } else {
+                        Step::Continue
+                    }
+                }
+                Event::Shutdown => {
+                    shutting_down = true;
+                    Step::Continue
+                }
+            };
+            match step {
+                // The handler closed (or overflowed) while its queue was full:
+                // no Close item is coming, so act once the queue is drained.
+                Step::Continue if self.state.closed.load(Ordering::Acquire) => match self.noticed() {
+                    Step::Continue => continue,
+                    other => break other,
+                },
+                Step::Continue => continue,
+                other => break other,
+            }
+        };
+        match step {
+            Step::Close(code, reason) => self.close(code, reason, true).await,
+            Step::Abandon(code, reason) => self.close(code, reason, false).await,
+            _ => {}
+        }
+        // Whatever the handler has not taken yet, it still gets, Close last.
+        let pending = std::mem::take(&mut self.pending);
+        for message in pending {
+            if self.in_tx.send(message).await.is_err() {
+                break;
+            }
+        }
+    }
+
+    /// Tells the handler the connection is over (once).
+    fn deliver_close(&mut self, code: u16, reason: String) {
+        self.state.close_code.compare_exchange(0, code as u32, Ordering::AcqRel, Ordering::Acquire).ok();
+        self.state.closed.store(true, Ordering::Release);
+        if !self.pending.iter().any(|m| matches!(m, Incoming::Close { .. })) {
+            self.pending.push_back(Incoming::Close { code, reason });
+        }
+    }
+
+    async fn on_frame(&mut self, frame: Option<Result<Message, WsError>>) -> Step {
+        match frame {
+            Some(Ok(Message::Text(text))) => {
+                self.stats.ws_messages_received.fetch_add(1, Ordering::Relaxed);
+                self.pending.push_back(Incoming::Text(text.as_str().to_owned()));
+                Step::Continue
+            }
+            Some(Ok(Message::Binary(data))) => {
+                self.stats.ws_messages_received.fetch_add(1, Ordering::Relaxed);
+                self.pending.push_back(Incoming::Binary(data));
+                Step::Continue
+            }
+            Some(Ok(Message::Close(frame))) => {
+                let (code, reason) = frame.map_or((1005, String::new()), |f| (u16::from(f.code), f.reason.as_str().to_owned()));
+                self.deliver_close(code, reason);
+                // tungstenite queued the reply; send it, then the peer hangs up.
+                let _ = tokio::time::timeout(self.config.close_timeout, self.ws.flush()).await;
+                Step::End
+            }
+            Some(Ok(_)) => Step::Continue, // ping (answered by tungstenite), pong, raw frame
+            Some(Err(WsError::Capacity(CapacityError::MessageTooLong { .. }))) => {
+                self.stats.ws_too_large.fetch_add(1, Ordering::Relaxed);
+                let reason = format!("messages are limited to {} bytes", self.config.max_message_size);
+                Step::Close(1009, reason)
+            }
+            Some(Err(WsError::Capacity(_))) => Step::Close(1009, "message too big".into()),
+            Some(Err(WsError::Utf8(_))) => Step::Close(1007, "invalid UTF-8 in a text message".into()),
+            Some(Err(WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake))) => {
+                self.deliver_close(1006, String::new());
+                Step::End
+            }
+            Some(Err(WsError::Protocol(e))) => Step::Close(1002, e.to_string()),
+            Some(Err(_)) | None => {
+                self.deliver_close(1006, String::new());
+                Step::End
+            }
+        }
+    }
+
+    /// The handler closed, or overflowed its send queue.
+    fn noticed(&mut self) -> Step {
+        if self.state.overflow.load(Ordering::Acquire) {
+            self.stats.ws_slow_consumers.fetch_add(1, Ordering::Relaxed);
+            return Step::Close(1013, "the client reads too slowly".into());
+        }
+        if self.state.closed.load(Ordering::Acquire) && self.out_rx.is_empty() {
+            let code = self.state.close_code.load(Ordering::Acquire) as u16;
+            return Step::Close(if code == 0 { 1000 } else { code }, String::new());
+        }
+        Step::Continue
+    }
+
+    /// Runs a write; a peer that takes longer than `ping_timeout` to make room
+    /// is dead, and a handler that overflows its queue meanwhile ends it with 1013.
+    async fn write<'a>(
+        &'a mut self,
+        op: impl FnOnce(&'a mut Stream) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), WsError>> + Send + 'a>>,
+    ) -> Result<(), Step> {
+        let stats = self.stats.clone();
+        let state = self.state.clone();
+        let write = tokio::time::timeout(self.config.ping_timeout, op(&mut self.ws));
+        tokio::pin!(write);
+        let mut renotify = false;
+        let outcome = loop {
+            tokio::select! {
+                done = &mut write => break done,
+                _ = state.wake.notified() => {
+                    if state.overflow.load(Ordering::Acquire) {
+                        stats.ws_slow_consumers.fetch_add(1, Ordering::Relaxed);
+                        return Err(Step::Close(1013, "the client reads too slowly".into()));
+                    }
+                    renotify = true; // a close request: handled after this write
+                }
+            }
+        };
+        if renotify {
+            state.wake.notify_one();
+        }
+        match outcome {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(Step::End),
+            Err(_) => {
+                stats.ws_dead_peers.fetch_add(1, Ordering::Relaxed);
+                Err(Step::End)
+            }
+        }
+    }
+
+    /// Writes `first` and whatever else is queued (up to a batch) with one flush.
+    async fn write_batch(&mut self, first: Outgoing) -> Step {
+        let mut next = Some(first);
+        let mut written = 0usize;
+        let mut close = None;
+        while let Some(item) = next.take() {
+            match item {
+                Outgoing::Message(message) => {
+                    let len = message.len();
+                    self.state.queued_bytes.fetch_sub(len, Ordering::AcqRel);
+                    if let Err(step) = self.write(|ws| Box::pin(ws.feed(message))).await {
+                        if matches!(step, Step::End) {
+                            self.deliver_close(1006, String::new());
+                        }
+                        return step;
+                    }
+                    written += 1;
+                }
+                Outgoing::Close(code, reason) => {
+                    close = Some((code, reason));
+                    break;
+                }
+            }
+            if written < BATCH {
+                next = self.out_rx.try_recv().ok();
+            }
+        }
+        self.stats.ws_messages_sent.fetch_add(written as u64, Ordering::Relaxed);
+        if let Err(step) = self.write(|ws| Box::pin(ws.flush())).await {
+            if matches!(step, Step::End) {
+                self.deliver_close(1006, String::new());
+            }
+            return step;
+        }
+        match close {
+            Some((code, reason)) => Step::Close(code, reason),
+            None => Step::Continue,
+        }
+    }
+
+    /// Sends a close frame and waits (bounded) for the peer's, if `wait_reply`.
+    async fn close(&mut self, code: u16, reason: String, wait_reply: bool) {
+        self.state.close_code.compare_exchange(0, code as u32, Ordering::AcqRel, Ordering::Acquire).ok();
+        self.state.closed.store(true, Ordering::Release);
+        let frame = CloseFrame { code: CloseCode::from(code), reason: reason.clone().into() };
+        let limit = if wait_reply { self.config.close_timeout } else { Duration::from_millis(100) };
+        let ws = &mut self.ws;
+        let handshake = async {
+            ws.send(Message::Close(Some(frame))).await?;
+            while let Some(frame) = ws.next().await {
+                if !wait_reply {
+                    break;
+                }
+                if let Message::Close(_) = frame? {
+                    break;
+                }
+            }
+            Ok::<(), WsError>(())
+        };
+        let _ = tokio::time::timeout(limit, handshake).await;
+        self.deliver_close(code, reason);
+    }
+}

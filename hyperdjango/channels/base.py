@@ -1,0 +1,278 @@
+"""The interface every channel layer shares, and the process-local half of it.
+
+A layer has two halves:
+
+- the **transport** (backend-specific): :meth:`ChannelLayer._transmit` carries
+  a published message to every process, and each process hands what arrives
+  to :meth:`ChannelLayer._deliver`. Presence changes travel the same way
+  (:meth:`_transmit_presence` → :meth:`_apply_presence`);
+- the **local side** (here, shared by all backends): per-subscriber bounded
+  queues consumed in order, presence and history mirrors, counters.
+
+``subscribe``, ``join``, ``leave``, ``presence`` and ``history`` are plain
+calls that read and update the local mirror; ``publish`` is awaited.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import itertools
+import logging
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from ..websockets import WebSocketDisconnect
+
+log = logging.getLogger("hyperdjango.channels")
+
+Callback = Callable[[Any], Any]
+
+
+class _Subscription:
+    """One subscriber: a bounded queue and the task that feeds its callback in order."""
+
+    __slots__ = ("id", "callback", "queue", "task", "layer")
+
+    def __init__(self, sub_id: str, callback: Callback, layer: ChannelLayer) -> None:
+        self.id = sub_id
+        self.callback = callback
+        self.layer = layer
+        self.queue: asyncio.Queue[Any] = asyncio.Queue(layer.queue_size)
+        self.task: asyncio.Task | None = None
+        self._start()
+
+    def _start(self) -> None:
+        if self.task is None:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                return  # started by the first delivery, which runs on a loop
+            self.task = loop.create_task(self._consume(), name=f"channel subscriber {self.id}")
+
+    def offer(self, channel: str, message: Any) -> None:
+        self._start()
+        try:
+            self.queue.put_nowait(message)
+        except asyncio.QueueFull:
+            self.layer._overflowed(channel, self.id)
+
+    async def _consume(self) -> None:
+        while True:
+            message = await self.queue.get()
+            try:
+                result = self.callback(message)
+                if inspect.isawaitable(result):
+                    await result
+                self.layer._counters["delivered"] += 1
+            except asyncio.CancelledError:
+                raise
+            except WebSocketDisconnect:
+                # The subscriber forwards to a WebSocket that has gone: the
+                # handler's `finally` will unsubscribe; stop feeding it now.
+                self.layer._counters["closed_subscribers"] += 1
+                self.layer._drop_subscription(self.id)
+                return
+            except Exception:
+                self.layer._counters["callback_errors"] += 1
+                log.exception("channel subscriber %s failed on a message", self.id)
+
+    def cancel(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+
+
+class Channel:
+    """A named channel of a layer: ``layer.channel("chat:room1")``."""
+
+    def __init__(self, layer: ChannelLayer, name: str) -> None:
+        self.layer = layer
+        self.name = name
+        self._subscribers: dict[str, _Subscription] = {}
+        self._presence: dict[str, tuple[int, dict[str, Any]]] = {}
+        self._history: deque[Any] = deque(maxlen=layer.history_size)
+
+    def subscribe(self, callback: Callback) -> str:
+        """Calls ``callback(message)`` (sync or async) for every message
+        published from now on, in order; returns an id for ``unsubscribe``.
+        Messages wait in a bounded queue per subscriber: when a callback
+        falls behind by ``queue_size`` messages, further ones are dropped for
+        it, counted in ``layer.stats()["overflow"]`` and logged."""
+        sub_id = f"{self.name}#{next(self.layer._ids)}"
+        self._subscribers[sub_id] = _Subscription(sub_id, callback, self.layer)
+        return sub_id
+
+    def unsubscribe(self, sub_id: str) -> bool:
+        """Stops a subscription; False if the id is unknown."""
+        sub = self._subscribers.pop(sub_id, None)
+        if sub is None:
+            return False
+        sub.cancel()
+        return True
+
+    async def publish(self, message: Any) -> None:
+        """Sends ``message`` (keep it JSON-compatible: other layers serialise it)
+        to every subscriber of the channel, in every process of the layer."""
+        self.layer._counters["published"] += 1
+        await self.layer._transmit(self.name, message)
+
+    def join(self, user_id: str, metadata: dict[str, Any] | None = None) -> None:
+        """Marks ``user_id`` present, with ``metadata`` shown by ``presence()``.
+        Joins are counted: a user who joined twice (two tabs) stays present
+        until they left twice."""
+        self.layer._transmit_presence(self.name, "join", str(user_id), dict(metadata or {}))
+
+    def leave(self, user_id: str) -> None:
+        """Undoes one ``join`` of ``user_id``."""
+        self.layer._transmit_presence(self.name, "leave", str(user_id), {})
+
+    def presence(self) -> list[dict[str, Any]]:
+        """Who is here: ``[{"user_id": "user42", "name": "Alice"}]`` (metadata merged flat)."""
+        return [{"user_id": user_id, **metadata} for user_id, (_, metadata) in self._presence.items()]
+
+    def history(self, limit: int = 50) -> list[Any]:
+        """The last ``limit`` messages published to the channel, oldest first."""
+        if limit <= 0:
+            return []
+        items = list(self._history)
+        return items[-limit:]
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subscribers)
+
+    def __repr__(self) -> str:
+        return f"<Channel {self.name!r} subscribers={len(self._subscribers)}>"
+
+
+class Group:
+    """A named set of channels that receive the same messages: ``layer.group("notifications")``."""
+
+    def __init__(self, layer: ChannelLayer, name: str) -> None:
+        self.layer = layer
+        self.name = name
+        self._members: dict[str, None] = {}
+
+    def add(self, channel_name: str) -> None:
+        """Makes ``channel_name`` a member (adding twice is harmless)."""
+        self._members[channel_name] = None
+
+    def discard(self, channel_name: str) -> None:
+        """Removes a member if present."""
+        self._members.pop(channel_name, None)
+
+    @property
+    def members(self) -> list[str]:
+        return list(self._members)
+
+    async def publish(self, message: Any) -> None:
+        """Publishes ``message`` to every member channel."""
+        for name in list(self._members):
+            await self.layer.channel(name).publish(message)
+
+
+class ChannelLayer:
+    """The interface of every channel layer.
+
+    ``history_size`` messages are kept per channel; ``queue_size`` messages
+    may wait per subscriber before overflow.
+    """
+
+    def __init__(self, *, history_size: int = 100, queue_size: int = 1000) -> None:
+        self.history_size = history_size
+        self.queue_size = queue_size
+        self._channels: dict[str, Channel] = {}
+        self._groups: dict[str, Group] = {}
+        self._ids = itertools.count(1)
+        self._counters = {"published": 0, "delivered": 0, "overflow": 0, "callback_errors": 0, "closed_subscribers": 0}
+        self.connected = False
+
+    async def connect(self) -> None:
+        """Opens the transport (nothing to open for the in-memory layer)."""
+        self.connected = True
+
+    async def close(self) -> None:
+        """Stops every subscription and closes the transport."""
+        for channel in self._channels.values():
+            for sub_id in list(channel._subscribers):
+                channel.unsubscribe(sub_id)
+        self.connected = False
+
+    async def __aenter__(self) -> ChannelLayer:
+        await self.connect()
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.close()
+
+    def channel(self, name: str) -> Channel:
+        """The channel called ``name`` (created on first use)."""
+        channel = self._channels.get(name)
+        if channel is None:
+            channel = self._channels[name] = Channel(self, name)
+        return channel
+
+    def group(self, name: str) -> Group:
+        """The group called ``name`` (created on first use)."""
+        group = self._groups.get(name)
+        if group is None:
+            group = self._groups[name] = Group(self, name)
+        return group
+
+    def stats(self) -> dict[str, int]:
+        """Counters: messages published, callbacks run (``delivered``), messages
+        dropped because a subscriber's queue was full (``overflow``), callbacks
+        that raised (``callback_errors``), subscribers stopped because their
+        callback raised ``WebSocketDisconnect`` (``closed_subscribers``), and the
+        channels and subscribers there are now."""
+        return {
+            **self._counters,
+            "channels": len(self._channels),
+            "subscribers": sum(len(c._subscribers) for c in self._channels.values()),
+        }
+
+    # -- the transport: what a backend implements --------------------------------------
+
+    async def _transmit(self, channel: str, message: Any) -> None:
+        """Carries ``message`` to every process, each of which calls ``_deliver``."""
+        raise NotImplementedError
+
+    def _transmit_presence(self, channel: str, action: str, user_id: str, metadata: dict[str, Any]) -> None:
+        """Carries a join or leave to every process, each of which calls ``_apply_presence``."""
+        raise NotImplementedError
+
+    # -- the local side: shared by every backend ---------------------------------------
+
+    def _deliver(self, channel_name: str, message: Any) -> None:
+        """A message arrived for ``channel_name``: record it and queue it for each subscriber."""
+        channel = self.channel(channel_name)
+        channel._history.append(message)
+        for sub in list(channel._subscribers.values()):
+            sub.offer(channel_name, message)
+
+    def _apply_presence(self, channel_name: str, action: str, user_id: str, metadata: dict[str, Any]) -> None:
+        presence = self.channel(channel_name)._presence
+        count, current = presence.get(user_id, (0, {}))
+        if action == "join":
+            presence[user_id] = (count + 1, metadata or current)
+        elif count <= 1:
+            presence.pop(user_id, None)
+        else:
+            presence[user_id] = (count - 1, current)
+
+    def _drop_subscription(self, sub_id: str) -> None:
+        channel_name = sub_id.rpartition("#")[0]
+        channel = self._channels.get(channel_name)
+        if channel is not None:
+            channel._subscribers.pop(sub_id, None)
+
+    def _overflowed(self, channel: str, sub_id: str) -> None:
+        self._counters["overflow"] += 1
+        overflow = self._counters["overflow"]
+        if overflow == 1 or overflow % 1000 == 0:
+            log.warning(
+                "channel %s: subscriber %s is %d messages behind; dropping messages for it "
+                "(%d dropped so far in this layer; raise queue_size or speed up the callback)",
+                channel, sub_id, self.queue_size, overflow,
+            )

@@ -1,0 +1,206 @@
+"""WebSocket endpoints: the ``ws`` object a handler receives.
+
+::
+
+    @app.websocket("/ws/echo")
+    async def echo(ws, request):
+        async for msg in ws:            # ends cleanly when the client closes
+            await ws.send_text(msg.text)
+
+The upgrade request first goes through the HTTP middleware chain, so a
+middleware that returns a response (or raises ``HTTPException(403)``)
+refuses the upgrade with that response before anything is accepted. The
+connection is accepted by ``await ws.accept()``, or automatically on the
+first send or receive.
+
+Sends go straight into the engine's bounded send queue; they never wait. A
+client that reads so slowly that the queue fills is closed with 1013 and the
+send raises ``WebSocketDisconnect(1013)``. Received messages come through the
+loop's completion bridge, one wake-up per batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from .serving.bridge import loop_bridge
+
+if TYPE_CHECKING:
+    from ._core import PendingRequest, WebSocketConnection
+
+__all__ = ["Message", "WebSocket", "WebSocketDisconnect"]
+
+# Close codes (RFC 6455 §7.4.1).
+NORMAL = 1000
+GOING_AWAY = 1001
+ABNORMAL = 1006
+TOO_BIG = 1009
+TRY_AGAIN_LATER = 1013
+
+
+class WebSocketDisconnect(Exception):
+    """The connection is closed: ``code`` says why (1000 normal, 1001 going
+    away, 1006 dropped without a close frame, 1009 message too big, 1013 the
+    client read too slowly)."""
+
+    def __init__(self, code: int = NORMAL, reason: str = "") -> None:
+        super().__init__(code, reason)
+        self.code = code
+        self.reason = reason
+
+
+class Message:
+    """One message from the client.
+
+    ``type`` is ``"text"``, ``"bytes"`` or ``"close"``; ``text`` is the text
+    (None for a binary message), ``data`` the payload as bytes. A close
+    message carries ``code`` and ``reason``.
+
+    >>> m = Message("text", '{"a": 1}')
+    >>> m.json(), m.data
+    ({'a': 1}, b'{"a": 1}')
+    """
+
+    __slots__ = ("type", "text", "_data", "code", "reason")
+
+    def __init__(self, type: str, payload: str | bytes | None = None, code: int = 0) -> None:
+        self.type = type
+        self.code = code
+        self.reason = ""
+        self._data: bytes | None = None
+        self.text: str | None = None
+        if type == "text":
+            self.text = payload  # type: ignore[assignment]
+        elif type == "bytes":
+            self._data = payload  # type: ignore[assignment]
+        else:
+            self.reason = payload or ""  # type: ignore[assignment]
+            self._data = b""
+
+    @property
+    def data(self) -> bytes:
+        """The payload as bytes (text is UTF-8 encoded)."""
+        if self._data is None:
+            self._data = (self.text or "").encode("utf-8")
+        return self._data
+
+    def json(self) -> Any:
+        """The payload parsed as JSON."""
+        return orjson.loads(self.text if self.text is not None else self.data)
+
+    def __repr__(self) -> str:
+        if self.type == "close":
+            return f"Message(close, code={self.code})"
+        return f"Message({self.type}, {self.text if self.text is not None else self.data!r})"
+
+
+class WebSocket:
+    """The server side of one WebSocket connection; see the module docs.
+
+    ``subprotocols`` lists what the client offered; ``subprotocol`` is the one
+    accepted. ``request`` is the upgrade request (headers, query, params).
+    """
+
+    def __init__(self, raw: PendingRequest, request: Any) -> None:
+        self._raw = raw
+        self.request = request
+        self.subprotocols: list[str] = raw.subprotocols
+        self.subprotocol: str | None = None
+        self._conn: WebSocketConnection | None = None
+        self._closed_code: int | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self._conn is not None
+
+    async def accept(self, subprotocol: str | None = None) -> None:
+        """Completes the handshake (101), choosing ``subprotocol`` among those offered."""
+        if self._conn is not None:
+            return
+        if subprotocol is not None and subprotocol not in self.subprotocols:
+            raise ValueError(f"the client did not offer the subprotocol {subprotocol!r} (offered: {self.subprotocols})")
+        self._conn = self._raw.accept_websocket(subprotocol)
+        self.subprotocol = subprotocol
+
+    def _connection(self) -> WebSocketConnection:
+        if self._conn is None:
+            self._conn = self._raw.accept_websocket(None)
+        return self._conn
+
+    # -- sending ------------------------------------------------------------------
+
+    def _sent(self, code: int) -> None:
+        if code:
+            raise WebSocketDisconnect(code)
+
+    async def send_text(self, text: str) -> None:
+        """Queues a text message; ``WebSocketDisconnect`` if the connection is closed."""
+        self._sent(self._connection().send_text(text))
+
+    async def send_bytes(self, data: bytes) -> None:
+        """Queues a binary message."""
+        self._sent(self._connection().send_bytes(bytes(data)))
+
+    async def send_json(self, data: Any) -> None:
+        """Queues ``data`` as JSON in a text message."""
+        self._sent(self._connection().send_text(orjson.dumps(data).decode("utf-8")))
+
+    async def close(self, code: int = NORMAL, reason: str = "") -> None:
+        """Starts the close handshake (the engine finishes it). Before the
+        connection is accepted, refuses the upgrade instead (403)."""
+        if self._conn is None:
+            return
+        self._conn.close(code, reason)
+
+    # -- receiving ----------------------------------------------------------------
+
+    async def receive(self) -> Message:
+        """The next message; a ``close`` message once when the connection ends,
+        then ``WebSocketDisconnect`` on any further receive."""
+        conn = self._connection()
+        item = conn.try_receive()
+        if item is None:
+            item = await conn.receive(loop_bridge())
+        kind, payload, code = item
+        if kind == "gone":
+            raise WebSocketDisconnect(self._closed_code or code)
+        if kind == "close":
+            self._closed_code = code
+        return Message(kind, payload, code)
+
+    async def _receive_data(self) -> Message:
+        message = await self.receive()
+        if message.type == "close":
+            raise WebSocketDisconnect(message.code, message.reason)
+        return message
+
+    async def receive_text(self) -> str:
+        """The next text message; ``WebSocketDisconnect`` when the peer closes."""
+        message = await self._receive_data()
+        if message.text is None:
+            raise TypeError("expected a text message, got a binary one")
+        return message.text
+
+    async def receive_bytes(self) -> bytes:
+        """The next message's payload as bytes."""
+        return (await self._receive_data()).data
+
+    async def receive_json(self) -> Any:
+        """The next message parsed as JSON."""
+        return (await self._receive_data()).json()
+
+    def __aiter__(self) -> AsyncIterator[Message]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[Message]:
+        while True:
+            try:
+                message = await self.receive()
+            except WebSocketDisconnect:
+                return
+            if message.type == "close":
+                return
+            yield message
