@@ -39,6 +39,15 @@ case "${1:-}" in
     ;;
   test)
     setup
+    if ! command -v psql >/dev/null || { ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; }; then
+      # The tests need PostgreSQL's client and, when no server answers, its binaries for a throwaway cluster.
+      if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+      else
+        echo "dev.sh: PostgreSQL is missing; install it (apt-get install postgresql)" >&2
+        exit 1
+      fi
+    fi
     # One PostgreSQL server for cargo and pytest: the local one, or a throwaway
     # cluster (initdb/pg_ctl) when none answers. Its tests may not skip.
     eval "$(.venv/bin/python tests/support/postgres.py env)"
