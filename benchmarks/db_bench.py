@@ -10,6 +10,12 @@ Measures, on uvloop, against one PostgreSQL server:
    ids; µs per query.
 3. The same select from 16 concurrent tasks: throughput (queries/s).
 
+Each case reports wall time and the client process's CPU time (every thread,
+hyperdjango's tokio thread included): on a small VM, wall time is dominated by
+how fast threads get woken up, CPU time by what the library itself costs.
+``pgbench`` (C, libpq, prepared), when installed, runs the same select as a
+reference for the machine.
+
 Every case reads both columns of the row it gets (as a TechEmpower handler
 does). Each case is opened fresh in each round (pool, connections), warmed up,
 then timed over a fixed number of iterations; there are ``--rounds`` rounds
@@ -143,7 +149,9 @@ class Case:
     run: Callable[[object, list[int]], Awaitable[None]]
     close: Callable[[object], Awaitable[None]]
     check: Callable[[object], Awaitable[None]] | None = None
-    results: list[float] = field(default_factory=list)  # seconds per round
+    results: list[tuple[float, float]] = field(default_factory=list)  # (wall, client CPU) seconds per round
+    #: measures itself (an external client): returns (wall, CPU) seconds for the ids
+    external: Callable[[list[int]], tuple[float, float]] | None = None
 
 
 # hyperdjango -------------------------------------------------------------------
@@ -319,6 +327,47 @@ async def pg_single_pool_acquired(pool, ids: list[int]) -> None:
         await pg_single_conn(conn, ids)
 
 
+# pgbench: the C floor ------------------------------------------------------------
+
+PGBENCH_SCRIPT = "\\set id random(1, 10000)\nSELECT id, randomnumber FROM world WHERE id = :id;\n"
+
+
+def pgbench(server_url: str, database: str, clients: int) -> Callable[[list[int]], tuple[float, float]]:
+    """pgbench (libpq, prepared statements, one thread) running the same select: the floor
+    of this machine and server. Its CPU is the child's rusage; its wall time is what it
+    reports without connection setup. It draws its own random ids."""
+
+    def run(ids: list[int]) -> tuple[float, float]:
+        import re
+        import resource
+        import tempfile
+
+        parts = urlsplit(server_url)
+        with tempfile.NamedTemporaryFile("w", suffix=".sql") as script:
+            script.write(PGBENCH_SCRIPT)
+            script.flush()
+            per_client = max(1, len(ids) // clients)
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            out = subprocess.run(
+                ["pgbench", "-n", "-M", "prepared", "-f", script.name, "-c", str(clients), "-j", "1",
+                 "-t", str(per_client), "-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 5432),
+                 "-U", parts.username or "postgres", database],
+                check=True, capture_output=True, text=True,
+                env={**os.environ, **({"PGPASSWORD": parts.password} if parts.password else {})},
+            ).stdout
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        tps = float(re.search(r"tps = ([0-9.]+) \(without initial connection time\)", out).group(1))
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        total = per_client * clients
+        return len(ids) / tps, cpu * len(ids) / total
+
+    return run
+
+
+async def _nothing(*_args) -> None:
+    return None
+
+
 # concurrency ---------------------------------------------------------------------
 
 
@@ -335,7 +384,12 @@ def concurrently(run: Callable[[object, list[int]], Awaitable[None]], tasks: int
 # -- measuring ---------------------------------------------------------------------
 
 
-async def measure(case: Case, ids: list[int], warmup: list[int]) -> float:
+async def measure(case: Case, ids: list[int], warmup: list[int]) -> tuple[float, float]:
+    """(wall, client CPU) seconds for running ``ids`` after a warm-up. CPU is the whole
+    client process (every thread: hyperdjango's tokio thread included)."""
+    if case.external is not None:
+        case.external(warmup)
+        return case.external(ids)
     state = await case.open()
     try:
         if case.check is not None:
@@ -344,9 +398,9 @@ async def measure(case: Case, ids: list[int], warmup: list[int]) -> float:
         gc.collect()
         gc.disable()
         try:
-            start = time.perf_counter()
+            cpu0, start = time.process_time(), time.perf_counter()
             await case.run(state, ids)
-            return time.perf_counter() - start
+            return time.perf_counter() - start, time.process_time() - cpu0
         finally:
             gc.enable()
     finally:
@@ -386,7 +440,7 @@ def header(args, server_version: str) -> str:
         f"server: {server_version} at {urlsplit(args.server).hostname}:{urlsplit(args.server).port or 5432}, database {args.database}",
         f"libraries: {versions()}",
         f"method: each case opened fresh per round, {args.warmup} warm-up ops, then timed; "
-        f"{args.rounds} rounds, cases interleaved, best round reported",
+        f"{args.rounds} rounds, cases interleaved; the best round's wall time and the lowest client CPU time are reported",
     ]
     return "\n".join(lines)
 
@@ -456,6 +510,10 @@ async def main(args) -> None:
             Case("single", "psycopg pool.connection() per query", pg_pool_open(dsn, 4), pg_single_pool, pg_pool_close, pg_pool_check),
         ]
 
+    if args.pgbench and shutil.which("pgbench"):
+        cases.append(Case("single", "pgbench -c 1 (C, libpq; reference)", _nothing, _nothing, _nothing,
+                          external=pgbench(args.server, args.database, 1)))
+
     hd_name = "hyperdjango db.query_one (defaults)"
     cases.append(Case("concurrent", hd_name, hd_open(hd_url), concurrently(hd_single, tasks), hd_close, hd_check))
     if args.variants:
@@ -478,6 +536,9 @@ async def main(args) -> None:
             Case("concurrent", f"psycopg, one connection per task (pool of {tasks})", pg_pool_open(dsn, tasks),
                  concurrently(pg_single_pool_acquired, tasks), pg_pool_close, pg_pool_check),
         ]
+    if args.pgbench and shutil.which("pgbench"):
+        cases.append(Case("concurrent", f"pgbench -c {tasks} -j 1 (C, libpq; reference)", _nothing, _nothing, _nothing,
+                          external=pgbench(args.server, args.database, tasks)))
     if args.only:
         cases = [c for c in cases if any(s in f"{c.group}:{c.name}" for s in args.only)]
 
@@ -490,51 +551,58 @@ async def main(args) -> None:
             else:
                 elapsed = await measure(case, conc_ids, warm_ids)
             case.results.append(elapsed)
-            print(f"  round {r + 1}: {case.group:<10} {case.name:<55} {elapsed * 1e3:9.1f} ms", file=sys.stderr, flush=True)
+            print(f"  round {r + 1}: {case.group:<10} {case.name:<55} {elapsed[0] * 1e3:9.1f} ms wall "
+                  f"{elapsed[1] * 1e3:9.1f} ms CPU", file=sys.stderr, flush=True)
 
     report(args, cases)
 
 
 def report(args, cases: list[Case]) -> None:
-    best = {c.name: min(c.results) for c in cases}
-    spread = {c.name: max(c.results) / min(c.results) - 1 for c in cases}
+    wall = {c.name: min(w for w, _ in c.results) for c in cases}
+    cpu = {c.name: min(t for _, t in c.results) for c in cases}
+    noise = {c.name: f"{max(w for w, _ in c.results) / wall[c.name] - 1:.0%}" for c in cases}
 
     pipe = [c for c in cases if c.group == "pipeline"]
     if pipe:
-        print(f"## 1. {BATCH} x `{SELECT_INT}`, hyperdjango, {args.batches} batches (mean per batch of {BATCH})\n")
-        per_batch = {c.name: best[c.name] / args.batches for c in pipe}
-        seq = per_batch.get("sequential awaits")
-        rows = []
-        for c in pipe:
-            t = per_batch[c.name]
-            rows.append((c.name, f"{t * 1e6:,.0f}", f"{t * 1e6 / BATCH:,.1f}",
-                         f"{seq / t:.2f}x" if seq else "-", f"{spread[c.name] * 100:.0f}%"))
-        print(table(rows, ("method", "µs per batch", "µs per query", "sequential / this", "worst round vs best")))
+        n = args.batches
+        print(f"## 1. {BATCH} x `{SELECT_INT}`, hyperdjango, {n} batches (mean per batch of {BATCH})\n")
+        seq = wall.get("sequential awaits")
+        rows = [
+            (c.name, f"{wall[c.name] / n * 1e6:,.0f}", f"{wall[c.name] / n / BATCH * 1e6:,.1f}",
+             f"{seq / wall[c.name]:.2f}x" if seq else "-", f"{cpu[c.name] / n * 1e6:,.0f}", noise[c.name])
+            for c in pipe
+        ]
+        print(table(rows, ("method", "µs per batch", "µs per query", "sequential / this", "client CPU µs per batch",
+                           "worst round vs best")))
         print()
 
     single = [c for c in cases if c.group == "single"]
     if single:
-        print(f"## 2. Single-row select, sequential awaits, {args.single} random ids\n")
-        ref = best.get("hyperdjango db.query_one")
-        rows = []
-        for c in single:
-            us = best[c.name] / args.single * 1e6
-            rows.append((c.name, f"{us:,.1f}", f"{args.single / best[c.name]:,.0f}",
-                         f"{best[c.name] / ref:.2f}" if ref else "-", f"{spread[c.name] * 100:.0f}%"))
-        print(table(rows, ("client", "µs per query", "queries/s", "time vs hyperdjango", "worst round vs best")))
+        n = args.single
+        print(f"## 2. Single-row select, sequential awaits, {n} random ids\n")
+        ref = "hyperdjango db.query_one"
+        rows = [
+            (c.name, f"{wall[c.name] / n * 1e6:,.1f}", f"{n / wall[c.name]:,.0f}",
+             f"{wall[c.name] / wall[ref]:.2f}" if ref in wall else "-",
+             f"{cpu[c.name] / n * 1e6:,.1f}", f"{cpu[c.name] / cpu[ref]:.2f}" if ref in cpu else "-", noise[c.name])
+            for c in single
+        ]
+        print(table(rows, ("client", "µs per query", "queries/s", "time vs hyperdjango", "client CPU µs per query",
+                           "CPU vs hyperdjango", "worst round vs best")))
         print()
 
     conc = [c for c in cases if c.group == "concurrent"]
     if conc:
-        print(f"## 3. Single-row select, {args.tasks} concurrent tasks, {args.concurrent_total} queries in all\n")
-        ref_name = next((c.name for c in conc if c.name.startswith("hyperdjango")), None)
-        ref = best.get(ref_name) if ref_name else None
-        rows = []
-        for c in conc:
-            qps = args.concurrent_total / best[c.name]
-            rows.append((c.name, f"{qps:,.0f}", f"{best[c.name] / args.concurrent_total * 1e6:,.1f}",
-                         f"{qps / (args.concurrent_total / ref):.2f}" if ref else "-", f"{spread[c.name] * 100:.0f}%"))
-        print(table(rows, ("client", "queries/s", "µs per query (wall)", "throughput vs hyperdjango", "worst round vs best")))
+        n = args.concurrent_total
+        print(f"## 3. Single-row select, {args.tasks} concurrent tasks, {n} queries in all\n")
+        ref = next((c.name for c in conc if c.name.startswith("hyperdjango")), None)
+        rows = [
+            (c.name, f"{n / wall[c.name]:,.0f}", f"{wall[ref] / wall[c.name]:.2f}" if ref else "-",
+             f"{cpu[c.name] / n * 1e6:,.1f}", f"{cpu[c.name] / cpu[ref]:.2f}" if ref else "-", noise[c.name])
+            for c in conc
+        ]
+        print(table(rows, ("client", "queries/s", "throughput vs hyperdjango", "client CPU µs per query",
+                           "CPU vs hyperdjango", "worst round vs best")))
         print()
 
 
@@ -553,6 +621,7 @@ def parse_args(argv=None):
     p.add_argument("--concurrent-total", type=int, default=8000, help="selects per round, split among the tasks")
     p.add_argument("--warmup", type=int, default=400, help="warm-up operations before each timing")
     p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--no-pgbench", dest="pgbench", action="store_false", help="skip the pgbench reference rows")
     p.add_argument("--no-variants", dest="variants", action="store_false", help="skip hyperdjango's non-default pool settings")
     p.add_argument("--wait-idle", type=float, default=0, metavar="SECONDS",
                    help="first wait up to SECONDS for the machine to be quiet (< 15%% CPU busy for 10 s)")
