@@ -9,6 +9,8 @@ cd "$(dirname "$0")"
 # Rust builds are cached outside the checkout so a fresh clone (CI) reuses them.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hyperdjango/target}"
 PYTHON="${PYTHON:-$(command -v python3.11 || command -v python3)}"
+# maturin's PEP 517 backend runs the `maturin` executable found on PATH.
+export PATH="$PWD/.venv/bin:$PATH"
 
 setup() {
   if ! command -v cargo >/dev/null; then
