@@ -14,7 +14,6 @@ that the compiler turns into SQL (``as_sql``). Every resolved node carries a
 
 from __future__ import annotations
 
-import copy
 import datetime
 import decimal
 import uuid
@@ -47,6 +46,13 @@ class Expression:
 
     def as_sql(self, c: SQLCompiler) -> str:
         raise NotImplementedError
+
+    def _copy(self) -> Any:
+        # copy.copy goes through __reduce_ex__: several times slower, and resolve()
+        # copies a node for every expression of every QuerySet built.
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        return new
 
     def walk(self):
         """This node and every node below it."""
@@ -197,7 +203,7 @@ class Combined(Expression):
         return (self.lhs, self.rhs)
 
     def resolve(self, query: Query) -> Expression:
-        new = copy.copy(self)
+        new = self._copy()
         new.lhs, new.rhs = self.lhs.resolve(query), self.rhs.resolve(query)
         new.output_field = new.lhs.output_field or new.rhs.output_field
         if isinstance(new.lhs.output_field, IntegerField) and isinstance(new.rhs.output_field, (DecimalField, FloatField)):
@@ -226,7 +232,7 @@ class Func(Expression):
         return tuple(self.source)
 
     def resolve(self, query: Query) -> Expression:
-        new = copy.copy(self)
+        new = self._copy()
         new.source = [e.resolve(query) for e in self.source]
         new.output_field = self._output or self.infer_output(new.source)
         new.contains_aggregate = any(e.contains_aggregate for e in new.source)
@@ -306,7 +312,7 @@ class Count(Aggregate):
 
     def resolve(self, query: Query) -> Expression:
         if self.star:
-            new = copy.copy(self)
+            new = self._copy()
             new.source, new.output_field, new.key = [], IntegerField(), ("count*",)
             return new
         new = super().resolve(query)
@@ -366,7 +372,7 @@ class When(Expression):
         self.then = then if isinstance(then, Expression) else Value(then)
 
     def resolve(self, query: Query) -> Expression:
-        new = copy.copy(self)
+        new = self._copy()
         new.condition = query.build_condition(self.condition)
         new.then = self.then.resolve(query)
         new.output_field = new.then.output_field
@@ -394,7 +400,7 @@ class Case(Expression):
         return (*self.whens, self.default)
 
     def resolve(self, query: Query) -> Expression:
-        new = copy.copy(self)
+        new = self._copy()
         new.whens = [w.resolve(query) for w in self.whens]
         new.default = self.default.resolve(query)
         new.output_field = self._output or next((w.output_field for w in new.whens if w.output_field), new.default.output_field)
@@ -414,7 +420,7 @@ class Subquery(Expression):
 
     def resolve(self, query: Query) -> Expression:
         inner = self.queryset.query
-        new = copy.copy(self)
+        new = self._copy()
         new.embedded = query.embed(inner)
         new.output_field = self._output or inner.single_output_field()
         new.key = (type(self), new.embedded.key)
@@ -431,7 +437,7 @@ class Exists(Subquery):
         super().__init__(queryset, output_field=BooleanField())
 
     def resolve(self, query: Query) -> Expression:
-        new = copy.copy(self)
+        new = self._copy()
         new.embedded = query.embed(self.queryset.query, exists=True)
         new.output_field = BooleanField()
         new.key = (Exists, new.embedded.key)
@@ -453,7 +459,7 @@ class OrderBy(Expression):
         self.descending = descending
 
     def resolve(self, query: Query) -> Expression:
-        new = copy.copy(self)
+        new = self._copy()
         new.expression = self.expression.resolve(query)
         new.key = ("order", new.expression.key, self.descending)
         return new

@@ -18,7 +18,6 @@ shape compile to the same SQL, which is why the compiler can cache by it.
 
 from __future__ import annotations
 
-import copy
 from typing import TYPE_CHECKING, Any
 
 from ..exceptions import FieldError
@@ -108,7 +107,8 @@ class Query:
             self.order_by = self.ordering_terms(self.meta.ordering)
 
     def clone(self) -> Query:
-        new = copy.copy(self)
+        new = object.__new__(Query)  # not copy.copy: this runs for every QuerySet method call
+        new.__dict__.update(self.__dict__)
         new.where = list(self.where)
         new.joins = dict(self.joins)
         new.annotations = dict(self.annotations)

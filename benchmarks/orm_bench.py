@@ -1,0 +1,343 @@
+"""ORM overhead: hyperdjango's ORM against its own raw ``db.query``, Django 5.2's async ORM
+and Tortoise ORM, on the same PostgreSQL tables, one run.
+
+Three operations, each awaited one at a time on uvloop (the client pinned to one core):
+
+1. ``by_pk``: fetch one product by primary key (random ids).
+2. ``list50``: the 50 products of a random category (``filter(category_id=c)``).
+3. ``filter_slice``: ``filter(active=True, price__gte=x).order_by("price", "id")[:10]``
+   with a random ``x``.
+
+For each operation the clients are: hyperdjango ``db.query``/``query_one`` with the SQL
+the ORM generates (the floor an ORM on this driver can reach), hyperdjango's ORM, Django's
+async ORM (``aget``, ``async for``; psycopg 3, which Django runs in a thread through
+``sync_to_async``) and Tortoise ORM (asyncpg). Every client reads every field of every
+row it gets. The issue's aim: the hyperdjango ORM within 1.5x of the raw query's time.
+
+Reported: wall time and client CPU (every thread of the client process) per operation,
+and both as a ratio to the raw query. Cases are interleaved within a round, ``--rounds``
+rounds (3), the best round counts (db_bench.py's method, whose helpers this reuses).
+
+Setup (once): ``--setup`` creates the database, its tables (with hyperdjango's
+``create_tables``) and 200 categories x 50 products; ``--drop`` drops it at the end.
+
+    taskset -c 0 .venv/bin/python benchmarks/orm_bench.py --setup --drop
+
+Needs the ``bench`` extra (Django 5.2, Tortoise ORM, asyncpg, psycopg).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import shutil
+import sys
+from collections.abc import Awaitable, Callable
+from importlib import metadata
+from urllib.parse import urlsplit
+
+import uvloop
+
+import db_bench
+from db_bench import Case, measure, table
+
+from hyperdjango.database import Database, set_default_database
+
+CATEGORIES = 200
+PER_CATEGORY = 50
+COLUMNS = "id, name, price, stock, active, category_id"
+RAW_SQL = {
+    "by_pk": f"SELECT {COLUMNS} FROM bench_product WHERE id = $1",
+    "list50": f"SELECT {COLUMNS} FROM bench_product WHERE category_id = $1",
+    "filter_slice": f"SELECT {COLUMNS} FROM bench_product WHERE active AND price >= $1 ORDER BY price, id LIMIT 10",
+}
+OPERATIONS = ("by_pk", "list50", "filter_slice")
+
+LOAD_SQL = f"""
+INSERT INTO bench_category (id, name) SELECT c, 'category ' || c FROM generate_series(1, {CATEGORIES}) AS c;
+INSERT INTO bench_product (id, name, price, stock, active, category_id)
+SELECT p, 'product ' || p, round((random() * 1000)::numeric, 2), (random() * 100)::int, p % 7 <> 0,
+       (p - 1) / {PER_CATEGORY} + 1
+FROM generate_series(1, {CATEGORIES * PER_CATEGORY}) AS p;
+CREATE INDEX bench_product_price ON bench_product (price, id);
+SELECT setval(pg_get_serial_sequence('bench_category', 'id'), {CATEGORIES});
+SELECT setval(pg_get_serial_sequence('bench_product', 'id'), {CATEGORIES * PER_CATEGORY});
+ANALYZE;
+"""
+
+
+async def setup(url: str) -> None:
+    from apps.orm_hyperdjango import Category, Product
+
+    db = Database(url)
+    await db.connect()
+    try:
+        await db.create_tables(Category, Product)
+    finally:
+        await db.close()
+    parts = urlsplit(url)
+    db_bench.psql(f"{parts.scheme}://{parts.netloc}", parts.path.lstrip("/"), "-c", LOAD_SQL)
+
+
+# -- the operations, per client ------------------------------------------------------
+# ``run(state, args)`` performs one operation per argument and reads every field.
+
+
+def read_row(row) -> None:
+    row[0], row[1], row[2], row[3], row[4], row[5]
+
+
+def read_obj(obj) -> None:
+    obj.id, obj.name, obj.price, obj.stock, obj.active, obj.category_id
+
+
+def raw_cases(url: str) -> dict[str, Case]:
+    async def open_() -> Database:
+        db = Database(url)
+        await db.connect()
+        return db
+
+    async def close(db: Database) -> None:
+        await db.close()
+
+    async def by_pk(db: Database, ids: list) -> None:
+        query_one, sql = db.query_one, RAW_SQL["by_pk"]
+        for i in ids:
+            read_row(await query_one(sql, i))
+
+    def many(op: str):
+        async def run(db: Database, args: list) -> None:
+            query, sql = db.query, RAW_SQL[op]
+            for a in args:
+                for row in await query(sql, a):
+                    read_row(row)
+
+        return run
+
+    runs = {"by_pk": by_pk, "list50": many("list50"), "filter_slice": many("filter_slice")}
+    return {op: Case(op, "hyperdjango db.query (raw SQL)", open_, runs[op], close) for op in OPERATIONS}
+
+
+def orm_cases(url: str) -> dict[str, Case]:
+    from apps.orm_hyperdjango import Product
+
+    async def open_() -> Database:
+        db = Database(url)
+        await db.connect()
+        set_default_database(db)
+        return db
+
+    async def close(db: Database) -> None:
+        await db.close()
+
+    async def check(_db) -> None:
+        p = await Product.objects.get(id=42)
+        raw = await _db.query_one(RAW_SQL["by_pk"], 42)
+        assert (p.id, p.name, p.price, p.category_id) == (raw[0], raw[1], raw[2], raw[5]), (p, raw)
+
+    async def by_pk(_db, ids: list) -> None:
+        get = Product.objects.get
+        for i in ids:
+            read_obj(await get(id=i))
+
+    async def list50(_db, categories: list) -> None:
+        objects = Product.objects
+        for c in categories:
+            for p in await objects.filter(category_id=c).all():
+                read_obj(p)
+
+    async def filter_slice(_db, prices: list) -> None:
+        objects = Product.objects
+        for x in prices:
+            for p in await objects.filter(active=True, price__gte=x).order_by("price", "id")[:10].all():
+                read_obj(p)
+
+    runs = {"by_pk": by_pk, "list50": list50, "filter_slice": filter_slice}
+    return {op: Case(op, "hyperdjango ORM", open_, runs[op], close, check) for op in OPERATIONS}
+
+
+def django_cases(url: str) -> dict[str, Case]:
+    import django
+    from django.conf import settings
+
+    parts = urlsplit(url)
+    settings.configure(
+        DATABASES={"default": {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": parts.path.lstrip("/"), "HOST": parts.hostname or "127.0.0.1", "PORT": parts.port or 5432,
+            "USER": parts.username or "postgres", "PASSWORD": parts.password or "",
+            "CONN_MAX_AGE": None,
+        }},
+        INSTALLED_APPS=[], USE_TZ=True, DEBUG=False,
+    )
+    django.setup()
+    from asgiref.sync import sync_to_async
+    from django.db import connections
+
+    from apps.orm_django import Product
+
+    async def open_() -> None:
+        return None
+
+    async def close(_state) -> None:
+        await sync_to_async(connections.close_all)()
+
+    def read(p) -> None:
+        p.id, p.name, p.price, p.stock, p.active, p.category_id
+
+    async def by_pk(_state, ids: list) -> None:
+        aget = Product.objects.aget
+        for i in ids:
+            read(await aget(id=i))
+
+    async def list50(_state, categories: list) -> None:
+        for c in categories:
+            async for p in Product.objects.filter(category_id=c):
+                read(p)
+
+    async def filter_slice(_state, prices: list) -> None:
+        for x in prices:
+            async for p in Product.objects.filter(active=True, price__gte=x).order_by("price", "id")[:10]:
+                read(p)
+
+    runs = {"by_pk": by_pk, "list50": list50, "filter_slice": filter_slice}
+    return {op: Case(op, "Django 5.2 async ORM (psycopg 3)", open_, runs[op], close) for op in OPERATIONS}
+
+
+def tortoise_cases(url: str) -> dict[str, Case]:
+    from tortoise import Tortoise
+
+    from apps.orm_tortoise import Product
+
+    async def open_() -> None:
+        await Tortoise.init(db_url=url.replace("postgresql://", "postgres://", 1), modules={"models": ["apps.orm_tortoise"]})
+
+    async def close(_state) -> None:
+        await Tortoise.close_connections()
+
+    async def by_pk(_state, ids: list) -> None:
+        get = Product.get
+        for i in ids:
+            read_obj(await get(id=i))
+
+    async def list50(_state, categories: list) -> None:
+        for c in categories:
+            for p in await Product.filter(category_id=c):
+                read_obj(p)
+
+    async def filter_slice(_state, prices: list) -> None:
+        for x in prices:
+            for p in await Product.filter(active=True, price__gte=x).order_by("price", "id").limit(10):
+                read_obj(p)
+
+    runs = {"by_pk": by_pk, "list50": list50, "filter_slice": filter_slice}
+    return {op: Case(op, "Tortoise ORM (asyncpg)", open_, runs[op], close) for op in OPERATIONS}
+
+
+# -- running and reporting ---------------------------------------------------------
+
+
+def workloads(args) -> tuple[dict[str, list], dict[str, list]]:
+    from decimal import Decimal
+
+    rng = random.Random(12345)
+
+    def draw(op: str, n: int) -> list:
+        if op == "by_pk":
+            return [rng.randint(1, CATEGORIES * PER_CATEGORY) for _ in range(n)]
+        if op == "list50":
+            return [rng.randint(1, CATEGORIES) for _ in range(n)]
+        return [Decimal(rng.randint(0, 99_000)) / 100 for _ in range(n)]
+
+    counts = {"by_pk": args.ops, "list50": args.ops // 2, "filter_slice": args.ops}
+    return ({op: draw(op, counts[op]) for op in OPERATIONS}, {op: draw(op, args.warmup) for op in OPERATIONS})
+
+
+def versions() -> str:
+    out = []
+    for dist in ("hyperdjango", "Django", "tortoise-orm", "asyncpg", "psycopg", "uvloop"):
+        try:
+            out.append(f"{dist} {metadata.version(dist)}")
+        except metadata.PackageNotFoundError:
+            out.append(f"{dist} (not installed)")
+    return ", ".join(out)
+
+
+async def main(args) -> None:
+    url = f"{args.server.rstrip('/')}/{args.database}"
+    probe = Database(url)
+    server_version = (await probe.query_val("SELECT version()")).split(" on ")[0]
+    count = await probe.query_val("SELECT count(*) FROM bench_product")
+    await probe.close()
+    if count != CATEGORIES * PER_CATEGORY:
+        raise SystemExit(f"bench_product has {count} rows: run with --setup")
+
+    affinity = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else "n/a"
+    print(f"machine: nproc {os.cpu_count()}, CPU: {db_bench.cpu_model()}, client affinity {affinity}, "
+          f"load average at start {os.getloadavg()[0]:.2f}")
+    print(f"server: {server_version}; libraries: {versions()}")
+    print(f"method: {args.ops} ops (list50: {args.ops // 2}) per case and round after {args.warmup} warm-up ops; "
+          f"{args.rounds} rounds, cases interleaved; best round's wall time, lowest CPU time\n", flush=True)
+
+    by_client = [raw_cases(url), orm_cases(url)]
+    for name, make in (("Django", django_cases), ("Tortoise", tortoise_cases)):
+        try:
+            by_client.append(make(url))
+        except ImportError as exc:
+            print(f"{name} is not installed ({exc}): its cases are skipped", file=sys.stderr)
+    work, warm = workloads(args)
+    for r in range(args.rounds):
+        for op in OPERATIONS:
+            for cases in by_client:
+                case = cases[op]
+                case.results.append(await measure(case, work[op], warm[op]))
+                wall, cpu = case.results[-1]
+                print(f"  round {r + 1}: {op:<12} {case.name:<36} {wall * 1e3:8.1f} ms wall {cpu * 1e3:8.1f} ms CPU",
+                      file=sys.stderr, flush=True)
+
+    for op in OPERATIONS:
+        n = len(work[op])
+        cases = [c[op] for c in by_client]
+        wall = {c.name: min(w for w, _ in c.results) for c in cases}
+        cpu = {c.name: min(t for _, t in c.results) for c in cases}
+        raw = cases[0].name
+        print(f"## {op}: {n} operations, one at a time\n")
+        rows = [(c.name, f"{wall[c.name] / n * 1e6:,.1f}", f"{wall[c.name] / wall[raw]:.2f}x",
+                 f"{cpu[c.name] / n * 1e6:,.1f}", f"{cpu[c.name] / cpu[raw]:.2f}x") for c in cases]
+        print(table(rows, ("client", "µs per op", "time vs raw", "client CPU µs per op", "CPU vs raw")))
+        print()
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--server", default=os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432"),
+                   help="server URL without the database (default: postgres://postgres@127.0.0.1:5432, or $BENCH_PG)")
+    p.add_argument("--database", default="hd_orm_bench")
+    p.add_argument("--setup", action="store_true", help="(re)create the database, its tables and rows first")
+    p.add_argument("--drop", action="store_true", help="drop the database at the end")
+    p.add_argument("--ops", type=int, default=2000, help="operations per case and round (list50 does half)")
+    p.add_argument("--warmup", type=int, default=200)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--wait-idle", type=float, default=0, metavar="SECONDS",
+                   help="first wait up to SECONDS for the machine to be quiet")
+    return p.parse_args(argv)
+
+
+if __name__ == "__main__":
+    args = parse_args()
+    if shutil.which("psql") is None and (args.setup or args.drop):
+        raise SystemExit("--setup and --drop need psql")
+    url = f"{args.server.rstrip('/')}/{args.database}"
+    if args.setup:
+        db_bench.drop_database(args.server, args.database)
+        db_bench.psql(args.server, "postgres", "-c", f'CREATE DATABASE "{args.database}"')
+        uvloop.run(setup(url))
+    if args.wait_idle:
+        db_bench.wait_idle(args.wait_idle)
+    try:
+        uvloop.run(main(args))
+    finally:
+        if args.drop:
+            db_bench.drop_database(args.server, args.database)
