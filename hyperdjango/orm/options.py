@@ -13,10 +13,10 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from ..database import Database, default_database
 from .exceptions import FieldError
 
 if TYPE_CHECKING:
-    from ..database import Database
     from .fields import Field
     from .related import Relation
 
@@ -96,8 +96,6 @@ class Options:
     @property
     def database(self) -> Database:
         """``Meta.database`` (a Database or a URL) or the process default."""
-        from ..database import Database, default_database
-
         if self._database is None:
             return default_database()
         if isinstance(self._database, str):

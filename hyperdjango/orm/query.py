@@ -45,7 +45,7 @@ class QuerySet:
 
     def __init__(self, model: Any, query: Query | None = None, db: Any = None) -> None:
         self.model = model
-        self.query = query if query is not None else Query(model)
+        self.query = query if query is not None else Query.for_model(model)
         self._db = db
         self._prefetch: tuple[str, ...] = ()
         self._empty = False

@@ -106,6 +106,15 @@ class Query:
         if self.meta.ordering:
             self.order_by = self.ordering_terms(self.meta.ordering)
 
+    @classmethod
+    def for_model(cls, model: Any) -> Query:
+        """A fresh query on ``model``: a copy of one built once per model, so that
+        ``Model.objects.filter(...)`` does not resolve ``Meta.ordering`` every time."""
+        proto = model._meta.__dict__.get("_query_prototype")
+        if proto is None:
+            proto = model._meta._query_prototype = cls(model)
+        return proto.clone()
+
     def clone(self) -> Query:
         new = object.__new__(Query)  # not copy.copy: this runs for every QuerySet method call
         new.__dict__.update(self.__dict__)
