@@ -64,13 +64,18 @@ def app_of_module(module_name: str) -> App:
 
 
 def models_of(label: str) -> list[Any]:
-    """The concrete models (with their link models) defined in the app's modules imported so far."""
+    """The concrete models the app's imported modules define now, with their many-to-many link models.
+
+    A model counts while its module still holds it under its name, so a model
+    deleted from (or renamed in) a reloaded module is gone from the app.
+    """
     from ..orm.options import registry
 
-    found = [
-        model
-        for by_module in registry.values()
-        for module, model in by_module.items()
-        if app_label_of_module(module) == label and not model._meta.abstract
-    ]
-    return sorted(found, key=lambda m: m.__name__)
+    found = []
+    for by_module in registry.values():
+        for module_name, model in by_module.items():
+            module = sys.modules.get(module_name)
+            if app_label_of_module(module_name) == label and getattr(module, model.__name__, None) is model and not model._meta.abstract:
+                found.append(model)
+    links = [d.through for model in found for d in model._meta.many_to_many if d.through not in found]
+    return sorted({*found, *links}, key=lambda m: m.__name__)

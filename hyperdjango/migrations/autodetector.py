@@ -71,12 +71,18 @@ def detect_changes(app: str, old: ProjectState, new: ProjectState, ask: Ask = ne
                     renamed[name] = old_name
                     operations.append(RenameModel(old_name, name))
                     break
+    if renamed:
+        # Compare the renamed models (and the foreign keys that follow them) as renamed.
+        old = old.clone()
+        for op in operations:
+            op.state_forwards(app, old)
+        before = old.app_models(app)
     created = _by_references([after[n] for n in added if n not in renamed])
     deleted = [before[n] for n in removed if n not in renamed.values()]
     for model in created:
         operations.append(CreateModel(model.name, model.table, list(model.fields.items()), list(model.unique_together), list(model.indexes)))
     for name, model in after.items():
-        old_model = before.get(renamed.get(name, name))
+        old_model = before.get(name)
         if old_model is not None and model not in created:
             operations += _model_changes(app, old_model, model, ask)
     for model in reversed(_by_references(deleted)):

@@ -9,7 +9,6 @@ objects whose ``foreign_key`` is such a label.
 
 from __future__ import annotations
 
-import copy
 import datetime
 import decimal
 import uuid
@@ -85,6 +84,10 @@ class ModelState:
         except KeyError:
             raise KeyError(f"{self.label} has no field {name!r} in the migrations' state; fields: {', '.join(self.fields)}") from None
 
+    def clone(self) -> ModelState:
+        fields = {name: clone_field(name, f) for name, f in self.fields.items()}
+        return ModelState(self.app, self.name, self.table, fields, list(self.unique_together), list(self.indexes))
+
     def columns(self, names: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(self.get_field(n).column for n in names)
 
@@ -96,7 +99,7 @@ class ProjectState:
         self.models: dict[str, ModelState] = models or {}
 
     def clone(self) -> ProjectState:
-        return ProjectState(copy.deepcopy(self.models))
+        return ProjectState({label: m.clone() for label, m in self.models.items()})
 
     def model(self, app: str, name: str) -> ModelState:
         label = name if "." in name else f"{app}.{name}"
