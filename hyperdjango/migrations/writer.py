@@ -27,13 +27,13 @@ class Serializer:
             return f"fields.{cls_name}({', '.join(f'{k}={self(v)}' for k, v in options.items())})"
         if isinstance(value, decimal.Decimal):
             self.imports.add("from decimal import Decimal")
-            return f"Decimal({str(value)!r})"
+            return f"Decimal({self(str(value))})"
         if isinstance(value, (datetime.date, datetime.time)):
             self.imports.add("import datetime")
             return repr(value)
         if isinstance(value, uuid.UUID):
             self.imports.add("import uuid")
-            return f"uuid.UUID({str(value)!r})"
+            return f"uuid.UUID({self(str(value))})"
         if isinstance(value, tuple):
             return "(" + ", ".join(self(v) for v in value) + ("," if len(value) == 1 else "") + ")"
         if isinstance(value, list):
