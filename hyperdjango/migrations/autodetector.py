@@ -84,13 +84,13 @@ def detect_changes(app: str, old: ProjectState, new: ProjectState, ask: Ask = ne
     for name, model in after.items():
         old_model = before.get(name)
         if old_model is not None and model not in created:
-            operations += _model_changes(app, old_model, model, ask)
+            operations += _model_changes(old_model, model, ask)
     for model in reversed(_by_references(deleted)):
         operations.append(DeleteModel(model.name))
     return operations
 
 
-def _model_changes(app: str, old: ModelState, new: ModelState, ask: Ask) -> list[Operation]:
+def _model_changes(old: ModelState, new: ModelState, ask: Ask) -> list[Operation]:
     name = new.name
     ops: list[Operation] = []
     if old.table != new.table:

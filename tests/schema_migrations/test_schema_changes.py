@@ -155,3 +155,29 @@ async def test_rename_model_and_its_table_keeps_rows_and_foreign_keys(db, projec
     await migrate(db, app, target="0001")
     assert f"{project.prefix}_shelf" in await tables(db)
     assert make_migrations(project.app()) is None  # back at 0001 the models still match 0002
+
+
+async def test_renaming_a_field_renames_the_indexes_and_constraints_over_it(db, project):
+    v1 = """
+    class Shelf(Model):
+        class Meta:
+            table = "{p}_shelf"
+            unique_together = [("label", "stock")]
+            indexes = [("label", "stock")]
+        label: str = Field(max_length=20, index=True)
+        stock: int = 0
+    """
+    make_migrations(project.models(v1))
+    make_migrations(project.models(v1.replace("label", "title")), ask=yes)
+    v3 = v1.replace("label", "title").replace('unique_together = [("title", "stock")]', "").replace('indexes = [("title", "stock")]', "pass")
+    make_migrations(project.models(v3))
+    app = project.app()
+    await migrate(db, app, target="0002")
+    table = f"{project.prefix}_shelf"
+    assert await indexes(db, table) == {f"{table}_title_idx", f"{table}_title_stock_idx"}
+    await migrate(db, app)  # finds the renamed index and constraint to drop
+    assert await indexes(db, table) == {f"{table}_title_idx"}
+    await db.execute(f'INSERT INTO "{table}" (title, stock) VALUES ($1, 1), ($1, 1)', "a")
+    await db.execute(f'DELETE FROM "{table}"')
+    await migrate(db, app, target="0001")
+    assert await indexes(db, table) == {f"{table}_label_idx", f"{table}_label_stock_idx"}

@@ -172,9 +172,11 @@ class BaseSchemaEditor:
     def rename_column(self, old: TableSpec, new: TableSpec, old_column: Column, new_column: Column) -> list[Statement]:
         q = self.ops.quote
         statements: list[Statement] = [(f"ALTER TABLE {q(old.name)} RENAME COLUMN {q(old_column.name)} TO {q(new_column.name)}", ())]
-        if needs_index(old_column):
-            statements.append((f"DROP INDEX {q(self.index_name(old.name, (old_column.name,)))}", ()))
-            statements.append((self.create_index_sql(new.name, (new_column.name,)), ()))
+        # Index names spell their columns: the indexes over this one are made afresh under the new name.
+        for cols in old.all_indexes():
+            if old_column.name in cols:
+                statements.append((self.drop_index_sql(old.name, cols), ()))
+                statements.append((self.create_index_sql(new.name, renamed(cols, old_column.name, new_column.name)), ()))
         return statements
 
     def alter_column(self, old: TableSpec, new: TableSpec, before: Column, after: Column) -> list[Statement]:
@@ -221,3 +223,8 @@ class BaseSchemaEditor:
         """``DROP TABLE IF EXISTS`` for ``models`` (with their link tables), referencing tables first."""
         return [f"DROP TABLE IF EXISTS {self.ops.quote(m._meta.table)}" for m in reversed(self.ordered(models))]
 
+
+
+def renamed(columns: tuple[str, ...], old: str, new: str) -> tuple[str, ...]:
+    """``columns`` with ``old`` renamed to ``new``."""
+    return tuple(new if c == old else c for c in columns)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..base.schema import ON_DELETE_SQL, BaseSchemaEditor, Column, Statement, TableSpec, needs_index
+from ..base.schema import ON_DELETE_SQL, BaseSchemaEditor, Column, Statement, TableSpec, needs_index, renamed
 
 
 class PostgresSchemaEditor(BaseSchemaEditor):
@@ -46,8 +46,14 @@ class PostgresSchemaEditor(BaseSchemaEditor):
         return statements
 
     def rename_column(self, old: TableSpec, new: TableSpec, old_column: Column, new_column: Column) -> list[Statement]:
+        q = self.ops.quote
         statements = super().rename_column(old, new, old_column, new_column)
-        return statements + self._rename_constraints(new.name, old_column, (old.name, old_column.name), (new.name, new_column.name))
+        statements += self._rename_constraints(new.name, old_column, (old.name, old_column.name), (new.name, new_column.name))
+        for cols in old.unique_together:
+            if old_column.name in cols:
+                before, after = self.unique_name(old.name, cols), self.unique_name(new.name, renamed(cols, old_column.name, new_column.name))
+                statements.append((f"ALTER TABLE {q(new.name)} RENAME CONSTRAINT {q(before)} TO {q(after)}", ()))
+        return statements
 
     def alter_column(self, old: TableSpec, new: TableSpec, before: Column, after: Column) -> list[Statement]:
         q = self.ops.quote
