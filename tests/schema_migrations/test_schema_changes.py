@@ -181,3 +181,18 @@ async def test_renaming_a_field_renames_the_indexes_and_constraints_over_it(db, 
     await db.execute(f'DELETE FROM "{table}"')
     await migrate(db, app, target="0001")
     assert await indexes(db, table) == {f"{table}_label_idx", f"{table}_label_stock_idx"}
+
+
+async def test_altering_a_column_type_converts_the_values(db, project):
+    make_migrations(project.models(SHELF_V1))
+    app = project.app()
+    await migrate(db, app)
+    table = f"{project.prefix}_shelf"
+    await db.execute(f'INSERT INTO "{table}" (label, stock) VALUES ($1, $2)', "top", 7)
+    source = make_migrations(project.models(SHELF_V1.replace("stock: int = 0", 'stock: Decimal = Field(max_digits=8, decimal_places=2, default=Decimal("0"))'))).read_text()
+    assert "migrations.AlterField(" in source and "fields.DecimalField(max_digits=8, decimal_places=2" in source
+    await migrate(db, project.app())
+    assert Decimal(str(await db.query_val(f'SELECT stock FROM "{table}"'))) == 7
+    # (A new statement: the engine caches prepared statements by their text, with the old types.)
+    await db.execute(f'INSERT INTO "{table}" (stock, label) VALUES ($1, $2)', Decimal("0.5"), "half")
+    assert Decimal(str(await db.query_val(f'SELECT SUM(stock) FROM "{table}"'))) == Decimal("7.5")
