@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The two commands of the README:
-#   ./dev.sh serve   build, install into .venv, serve the example app on http://127.0.0.1:8000
+#   ./dev.sh serve   build, install into .venv, migrate and serve the example app on http://127.0.0.1:8000
 #   ./dev.sh test    build everything and run the whole test suite (cargo test + pytest)
 # Everything they need (venv, maturin, uvloop, orjson, test dependencies) they install themselves.
 set -euo pipefail
@@ -37,6 +37,7 @@ setup() {
 case "${1:-}" in
   serve)
     setup
+    .venv/bin/hyper migrate examples.shop
     exec .venv/bin/hyper run examples.shop:app --host "${HOST:-127.0.0.1}" --port "${PORT:-8000}"
     ;;
   test)

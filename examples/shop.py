@@ -1,9 +1,10 @@
 """The example shop: the spec's product routes and middleware.
 
-Run with ``./dev.sh serve`` (or ``hyper run examples.shop:app``) and open
-http://127.0.0.1:8000/. Products are rows of ``db.sqlite3`` in the working
-directory (``HYPERDJANGO_DATABASE`` may name another database), created with
-three teas at the first start; migrations will take over the schema later.
+Run with ``./dev.sh serve`` (or ``hyper migrate examples.shop`` then
+``hyper run examples.shop:app``) and open http://127.0.0.1:8000/. Products are
+rows of ``db.sqlite3`` in the working directory (``HYPERDJANGO_DATABASE`` may
+name another database). The schema comes from ``examples/migrations/``:
+``0001_initial`` creates the table, ``0002_seed_teas`` adds three teas.
 """
 
 from __future__ import annotations
@@ -33,16 +34,6 @@ class Product(Model):
     active: bool = True
     created_at: datetime = Field(auto_now_add=True)
 
-
-@app.on_startup
-async def create_tables():
-    await app.database.create_tables(Product)
-    if not await Product.objects.exists():
-        await Product.objects.bulk_create([
-            Product(name="Assam tea", price="4.50", stock=12),
-            Product(name="Darjeeling tea", price="7.20", stock=3),
-            Product(name="Teapot", price="24.00", stock=1),
-        ])
 
 TOKENS = {"secret-token": {"id": 1, "name": "Alice"}}
 

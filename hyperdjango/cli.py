@@ -1,4 +1,5 @@
-"""The ``hyper`` command: ``hyper run``, ``hyper routes``, ``hyper worker`` and ``hyper tasks`` (each takes ``module:app``)."""
+"""The ``hyper`` command: ``hyper run``, ``hyper routes``, ``hyper worker`` and ``hyper tasks`` (each takes ``module:app``);
+``hyper makemigrations``, ``hyper migrate`` and ``hyper showmigrations`` (see hyperdjango/migrations/commands.py)."""
 
 from __future__ import annotations
 
@@ -12,15 +13,21 @@ if TYPE_CHECKING:
     from .app import HyperApp
 
 
-def load_app(target: str) -> HyperApp:
-    """Imports ``module:attribute`` (attribute defaults to ``app``) from the current directory."""
-    from .app import HyperApp
-
+def import_target(target: str) -> tuple[str, object]:
+    """Imports ``module:attribute`` (attribute defaults to ``app``) from the current directory;
+    returns the module's name and the attribute (None when the module has none)."""
     module_name, _, attribute = target.partition(":")
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
     module = importlib.import_module(module_name)
-    app = getattr(module, attribute or "app", None)
+    return module_name, getattr(module, attribute or "app", None)
+
+
+def load_app(target: str) -> HyperApp:
+    """The HyperApp named by ``module:attribute``."""
+    from .app import HyperApp
+
+    _, app = import_target(target)
     if not isinstance(app, HyperApp):
         raise SystemExit(f"hyper: {target!r} is not a HyperApp (expected module:attribute)")
     return app
@@ -95,6 +102,10 @@ def main(argv: list[str] | None = None) -> None:
     tasks.add_argument("--limit", type=int, default=100)
     tasks.add_argument("--retry", action="append", metavar="JOB_ID", help="put a failed job back in the queue")
     tasks.set_defaults(func=_tasks)
+
+    from .migrations.commands import add_commands as add_migration_commands
+
+    add_migration_commands(commands)
 
     args = parser.parse_args(argv)
     args.func(args)

@@ -39,7 +39,7 @@ from .backend import TaskBackend
 from .errors import QueueFull
 from .handle import TaskHandle
 from .jobs import ErrorInfo, Job, JobInfo, JobStatus, Outcome
-from .schema import CREATE, INSERT_COLUMNS, JOB_COLUMNS, TABLE
+from .schema import INSERT_COLUMNS, JOB_COLUMNS, TABLE
 
 #: The PostgreSQL notification channel that wakes idle workers.
 NOTIFY_CHANNEL = "hyperdjango_tasks"
@@ -49,8 +49,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("hyperdjango.tasks")
 
-#: An arbitrary constant: the PostgreSQL advisory lock taken while creating the table.
-_SCHEMA_LOCK = 7_202_410_501
 #: Seconds between tries of an enqueue outside a transaction (a transaction fails at once instead).
 _RETRY_PAUSES = (0.1, 0.5, 2.0)
 #: Rows per INSERT statement (PostgreSQL allows 65,535 parameters per statement).
@@ -130,27 +128,21 @@ class DatabaseBackend(TaskBackend):
     # -- schema -------------------------------------------------------------------------
 
     async def ensure_schema(self) -> None:
-        """Creates the table and indexes unless they exist (idempotent)."""
+        """Applies the built-in app ``hyperdjango.tasks``'s migrations unless done (idempotent).
+
+        Inside the caller's transaction (its first enqueue) they run in that
+        transaction, under the migration lock; ``hyper migrate`` applies the same ones.
+        """
         if self._schema_ready:
             return
-        db = self.database
-        if db.in_transaction:
-            # Inside the caller's transaction (its first enqueue): no savepoint,
-            # since a savepoint waits for the work attached to the transaction,
-            # and that includes the enqueue that is asking.
-            await self._create_tables(db)
-            db.on_commit(self._mark_schema_ready)  # rolled back: created again next time
-            return
-        async with atomic(db):
-            await self._create_tables(db)
-        self._schema_ready = True
+        from ..migrations import migrate
 
-    async def _create_tables(self, db: Database) -> None:
-        if db.vendor == "postgresql":
-            # Concurrent CREATE ... IF NOT EXISTS can still collide in PostgreSQL's catalogs.
-            await db.query_val(f"SELECT pg_advisory_xact_lock({_SCHEMA_LOCK})")
-        for statement in CREATE:
-            await db.execute(statement)
+        db = self.database
+        await migrate(db, "hyperdjango.tasks")
+        if db.in_transaction:
+            db.on_commit(self._mark_schema_ready)  # rolled back: applied again next time
+        else:
+            self._schema_ready = True
 
     def _mark_schema_ready(self) -> None:
         self._schema_ready = True

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
+import subprocess
+import sys
 from pathlib import Path
 
 from hyperdjango.testing import TestClient
@@ -23,8 +25,19 @@ def load_shop(database_url: str):
     return module.app
 
 
-def test_the_shop_creates_its_table_and_serves_products(tmp_path):
-    app = load_shop(f"sqlite:///{tmp_path}/shop.sqlite3")
+def test_hyper_migrate_sets_the_shop_up_and_it_serves_products(tmp_path):
+    url = f"sqlite:///{tmp_path}/shop.sqlite3"
+    migrated = subprocess.run(
+        [sys.executable, "-m", "hyperdjango", "migrate", "examples.shop", "--database", url],
+        cwd=SHOP.parents[1], capture_output=True, text=True, timeout=60,
+    )
+    assert migrated.returncode == 0, migrated.stderr
+    assert migrated.stdout.splitlines() == [
+        "Applying hyperdjango.tasks.0001_initial",
+        "Applying examples.0001_initial",
+        "Applying examples.0002_seed_teas",
+    ]
+    app = load_shop(url)
     with TestClient(app) as client:
         assert [p["name"] for p in client.get("/api/products").json()] == ["Assam tea", "Darjeeling tea", "Teapot"]
         assert client.get("/api/products/1").json() == {"id": 1, "name": "Assam tea", "price": "4.50", "stock": 12}
@@ -32,5 +45,17 @@ def test_the_shop_creates_its_table_and_serves_products(tmp_path):
         assert client.get("/api/products/abc").status_code == 400
         assert client.post("/api/products", json={"name": "Mug", "price": "9.90"}).json() == {"id": 4}
         assert client.post("/api/products", json={"name": "Mug", "price": "-1"}).status_code == 400
-    with TestClient(app) as client:  # a restart keeps the rows and seeds nothing twice
+    with TestClient(app) as client:  # a restart keeps the rows
         assert len(client.get("/api/products").json()) == 4
+
+
+async def test_the_shops_migrations_match_its_models_and_reverse_on_both_backends(db):
+    from hyperdjango.migrations import make_migrations, migrate
+    from hyperdjango.migrations.apps import app_of_module
+
+    app = app_of_module("examples.shop")
+    assert make_migrations(app) is None  # the committed migrations are up to date
+    await migrate(db, app)
+    assert await db.query_val("SELECT COUNT(*) FROM products") == 3
+    await migrate(db, app, target="zero")
+    assert await db.query_val("SELECT COUNT(*) FROM hyper_migrations WHERE app = 'examples'") == 0

@@ -1,8 +1,8 @@
-"""PostgreSQL DDL: identity keys, timestamptz, numeric, jsonb."""
+"""PostgreSQL DDL: identity keys, timestamptz, numeric, jsonb; columns are altered in place."""
 
 from __future__ import annotations
 
-from ..base.schema import BaseSchemaEditor
+from ..base.schema import ON_DELETE_SQL, BaseSchemaEditor, Column, Statement, TableSpec, needs_index, renamed
 
 
 class PostgresSchemaEditor(BaseSchemaEditor):
@@ -21,3 +21,68 @@ class PostgresSchemaEditor(BaseSchemaEditor):
         "BinaryField": "BYTEA",
         "JSONField": "JSONB",
     }
+
+    # PostgreSQL names a column's inline constraints <table>_<column>_key / _fkey.
+    def column_unique_name(self, table: str, column: str) -> str:
+        return f"{table}_{column}_key"
+
+    def foreign_key_name(self, table: str, column: str) -> str:
+        return f"{table}_{column}_fkey"
+
+    def _rename_constraints(self, table: str, column: Column, old: tuple[str, str], new: tuple[str, str]) -> list[Statement]:
+        """Keeps a column's inline constraint names in step with a renamed table or column."""
+        q = self.ops.quote
+        names = []
+        if column.field.unique and not column.field.primary_key:
+            names.append(self.column_unique_name)
+        if column.references is not None:
+            names.append(self.foreign_key_name)
+        return [(f"ALTER TABLE {q(table)} RENAME CONSTRAINT {q(name(*old))} TO {q(name(*new))}", ()) for name in names]
+
+    def rename_table(self, spec: TableSpec, new_name: str) -> list[Statement]:
+        statements = super().rename_table(spec, new_name)
+        for c in spec.columns:
+            statements += self._rename_constraints(new_name, c, (spec.name, c.name), (new_name, c.name))
+        return statements
+
+    def rename_column(self, old: TableSpec, new: TableSpec, old_column: Column, new_column: Column) -> list[Statement]:
+        q = self.ops.quote
+        statements = super().rename_column(old, new, old_column, new_column)
+        statements += self._rename_constraints(new.name, old_column, (old.name, old_column.name), (new.name, new_column.name))
+        for cols in old.unique_together:
+            if old_column.name in cols:
+                before, after = self.unique_name(old.name, cols), self.unique_name(new.name, renamed(cols, old_column.name, new_column.name))
+                statements.append((f"ALTER TABLE {q(new.name)} RENAME CONSTRAINT {q(before)} TO {q(after)}", ()))
+        return statements
+
+    def alter_column(self, old: TableSpec, new: TableSpec, before: Column, after: Column) -> list[Statement]:
+        q = self.ops.quote
+        table, column = q(new.name), q(after.name)
+        a, b = before.field, after.field
+        if a.primary_key != b.primary_key or a.auto != b.auto:
+            raise NotImplementedError(f"{new.name}.{after.name}: changing a primary key is not supported; add a new table instead")
+        statements: list[Statement] = []
+        fk_changed = before.references != after.references or a.on_delete != b.on_delete
+        if before.references is not None and fk_changed:
+            statements.append((f"ALTER TABLE {table} DROP CONSTRAINT {q(self.foreign_key_name(old.name, before.name))}", ()))
+        if a.unique and not b.unique:
+            statements.append((f"ALTER TABLE {table} DROP CONSTRAINT {q(self.column_unique_name(old.name, before.name))}", ()))
+        if needs_index(before) and not needs_index(after):
+            statements.append((self.drop_index_sql(old.name, (before.name,)), ()))
+        new_type = self.column_type(b)
+        if self.column_type(a) != new_type:
+            statements.append((f"ALTER TABLE {table} ALTER COLUMN {column} TYPE {new_type} USING {column}::{new_type}", ()))
+        if a.null != b.null:
+            statements.append((f"ALTER TABLE {table} ALTER COLUMN {column} {'DROP' if b.null else 'SET'} NOT NULL", ()))
+        if b.unique and not a.unique:
+            statements.append((f"ALTER TABLE {table} ADD CONSTRAINT {q(self.column_unique_name(new.name, after.name))} UNIQUE ({column})", ()))
+        if after.references is not None and fk_changed:
+            target, target_column = after.references
+            statements.append((
+                f"ALTER TABLE {table} ADD CONSTRAINT {q(self.foreign_key_name(new.name, after.name))} FOREIGN KEY ({column}) "
+                f"REFERENCES {q(target)} ({q(target_column)}) ON DELETE {ON_DELETE_SQL[b.on_delete]}",
+                (),
+            ))
+        if needs_index(after) and not needs_index(before):
+            statements.append((self.create_index_sql(new.name, (after.name,)), ()))
+        return statements

@@ -1,0 +1,81 @@
+"""Apps: which models a migration folder is for.
+
+The rule, as in Django where an app is a package: **an app is the package a
+model's module lives in**, and its migrations live in that package's
+``migrations/`` folder. ``examples/shop.py`` defines models of the app
+``examples``, whose migrations are ``examples/migrations/0001_initial.py`` and
+on. A top-level module ``shop.py`` is an app of its own (``shop``, migrations
+in ``./migrations/``). The app label is the package's dotted name, so apps
+never collide (the task queue's app is ``hyperdjango.tasks``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: Apps of hyperdjango itself, migrated with every project (their tables exist only when used).
+BUILTIN_APPS = ("hyperdjango.tasks",)
+
+
+@dataclass
+class App:
+    """An app: its label, its migrations folder and the models it declares."""
+
+    label: str
+    migrations_dir: Path
+    models: list[Any] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        return f"<App {self.label} {len(self.models)} models, migrations in {self.migrations_dir}>"
+
+
+def app_label_of_module(module_name: str) -> str:
+    """``examples.shop`` → ``examples``; a package is its own app; a top-level module too."""
+    module = sys.modules.get(module_name)
+    if module is not None and hasattr(module, "__path__"):
+        return module_name
+    package, _, _ = module_name.rpartition(".")
+    return package or module_name
+
+
+def label_of(model: Any) -> str:
+    """A model's label in migrations: ``"<app>.<Class>"``."""
+    return f"{app_label_of_module(model.__module__)}.{model.__name__}"
+
+
+def app_for(label: str) -> App:
+    """The app ``label`` (a package or top-level module, imported if needed) with the models loaded so far."""
+    module = importlib.import_module(label)
+    if hasattr(module, "__path__"):
+        directory = Path(next(iter(module.__path__)))
+    else:
+        directory = Path(module.__file__ or ".").resolve().parent
+    return App(label, directory / "migrations", models_of(label))
+
+
+def app_of_module(module_name: str) -> App:
+    """The app that the models of ``module_name`` (imported if needed) belong to."""
+    importlib.import_module(module_name)
+    return app_for(app_label_of_module(module_name))
+
+
+def models_of(label: str) -> list[Any]:
+    """The concrete models the app's imported modules define now, with their many-to-many link models.
+
+    A model counts while its module still holds it under its name, so a model
+    deleted from (or renamed in) a reloaded module is gone from the app.
+    """
+    from ..orm.options import registry
+
+    found = []
+    for by_module in registry.values():
+        for module_name, model in by_module.items():
+            module = sys.modules.get(module_name)
+            if app_label_of_module(module_name) == label and getattr(module, model.__name__, None) is model and not model._meta.abstract:
+                found.append(model)
+    links = [d.through for model in found for d in model._meta.many_to_many if d.through not in found]
+    return sorted({*found, *links}, key=lambda m: m.__name__)

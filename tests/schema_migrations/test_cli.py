@@ -1,0 +1,73 @@
+"""hyper makemigrations / migrate / showmigrations, run as a user runs them: in a project directory."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+MODELS_V1 = '''
+import os
+from hyperdjango import Field, HyperApp, Model
+
+app = HyperApp(database=os.environ.get("SHOP_DATABASE"))
+
+
+class Tea(Model):
+    class Meta:
+        table = "cli_teas"
+    name: str = Field(max_length=50)
+'''
+
+
+def hyper(cwd, *args: str, stdin: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "hyperdjango", *args], cwd=cwd, input=stdin, capture_output=True, text=True, timeout=60,
+        env={**os.environ, **(env or {})},
+    )
+
+
+@pytest.fixture
+def shop(tmp_path):
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "__init__.py").write_text("")
+    (tmp_path / "shop" / "models.py").write_text(textwrap.dedent(MODELS_V1))
+    return tmp_path
+
+
+def test_the_commands_make_apply_list_and_reverse_migrations(shop, db_url):
+    env = {"SHOP_DATABASE": db_url}
+    made = hyper(shop, "makemigrations", "shop.models")
+    assert made.returncode == 0, made.stderr
+    assert "Migrations for shop" in made.stdout and "Create model Tea" in made.stdout
+    assert (shop / "shop" / "migrations" / "0001_initial.py").exists()
+    assert "No changes in shop" in hyper(shop, "makemigrations", "shop.models:app").stdout
+
+    shown = hyper(shop, "showmigrations", "shop.models:app", env=env)
+    assert " [ ] 0001_initial" in shown.stdout and "hyperdjango.tasks" in shown.stdout
+    applied = hyper(shop, "migrate", "shop.models:app", env=env)
+    assert applied.returncode == 0, applied.stderr
+    assert "Applying shop.0001_initial" in applied.stdout
+    assert "No migrations to apply." in hyper(shop, "migrate", "shop.models:app", env=env).stdout
+    assert " [X] 0001_initial" in hyper(shop, "showmigrations", "shop.models:app", env=env).stdout
+
+    # A renamed field: the prompt's answer comes from stdin; --yes answers yes.
+    (shop / "shop" / "models.py").write_text(textwrap.dedent(MODELS_V1).replace("name: str", "title: str"))
+    asked = hyper(shop, "makemigrations", "shop.models", "--yes", "--name", "tea_title")
+    assert "Did you rename Tea.name to Tea.title" in asked.stdout and "Rename field name on Tea to title" in asked.stdout
+    assert "Applying shop.0002_tea_title" in hyper(shop, "migrate", "shop.models:app", env=env).stdout
+    assert "Unapplying shop.0002_tea_title" in hyper(shop, "migrate", "shop.models:app", "0001", env=env).stdout
+    assert "Unapplying shop.0001_initial" in hyper(shop, "migrate", "shop.models", "zero", "--database", db_url).stdout
+    assert " [ ] 0001_initial" in hyper(shop, "showmigrations", "shop.models", "--database", db_url).stdout
+
+
+def test_migrate_explains_a_bad_target_and_a_missing_database(shop, db_url):
+    assert hyper(shop, "makemigrations", "shop.models").returncode == 0
+    bad = hyper(shop, "migrate", "shop.models:app", "0042", env={"SHOP_DATABASE": db_url})
+    assert bad.returncode != 0 and "no migration of shop matches '0042'" in bad.stderr
+    (shop / "plain.py").write_text("")
+    nowhere = hyper(shop, "migrate", "plain", env={"DATABASE_URL": ""})
+    assert nowhere.returncode != 0 and "which database?" in nowhere.stderr
