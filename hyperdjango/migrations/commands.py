@@ -16,6 +16,7 @@ import sys
 from typing import Any
 
 from ..cli import import_target
+from ..database.errors import DatabaseError
 from .apps import BUILTIN_APPS, app_of_module
 from .loader import MigrationError
 
@@ -51,11 +52,20 @@ def _makemigrations(args: argparse.Namespace) -> None:
         raise SystemExit(f"hyper makemigrations: {e}") from None
 
 
-async def _with_database(db: Any, work: Any) -> Any:
+def _run_on(command: str, db: Any, work: Any) -> Any:
+    """Runs ``work`` and closes ``db``; a migration or database error ends the
+    command with its message (SQLSTATE included), not a traceback."""
+
+    async def run() -> Any:
+        try:
+            return await work
+        finally:
+            await db.close()
+
     try:
-        return await work
-    finally:
-        await db.close()
+        return asyncio.run(run())
+    except (MigrationError, DatabaseError) as e:
+        raise SystemExit(f"hyper {command}: {e}") from None
 
 
 def _migrate(args: argparse.Namespace) -> None:
@@ -65,10 +75,7 @@ def _migrate(args: argparse.Namespace) -> None:
     app = app_of_module(module_name)
     db = _database(args, found)
     apps = [app] if args.migration else [*BUILTIN_APPS, app]
-    try:
-        done = asyncio.run(_with_database(db, migrate(db, *apps, target=args.migration, log=print)))
-    except MigrationError as e:
-        raise SystemExit(f"hyper migrate: {e}") from None
+    done = _run_on("migrate", db, migrate(db, *apps, target=args.migration, log=print))
     if not done:
         print("No migrations to apply.")
 
@@ -78,7 +85,7 @@ def _showmigrations(args: argparse.Namespace) -> None:
 
     module_name, found = import_target(args.target)
     db = _database(args, found)
-    status = asyncio.run(_with_database(db, show_migrations(db, *BUILTIN_APPS, app_of_module(module_name))))
+    status = _run_on("showmigrations", db, show_migrations(db, *BUILTIN_APPS, app_of_module(module_name)))
     for label, migrations in status.items():
         print(label)
         for name, applied in migrations:

@@ -71,3 +71,6 @@ def test_migrate_explains_a_bad_target_and_a_missing_database(shop, db_url):
     (shop / "plain.py").write_text("")
     nowhere = hyper(shop, "migrate", "plain", env={"DATABASE_URL": ""})
     assert nowhere.returncode != 0 and "which database?" in nowhere.stderr
+    unreachable = hyper(shop, "migrate", "shop.models", "--database", f"sqlite:///{shop}/no/such/dir/db.sqlite3")
+    assert unreachable.returncode == 1 and unreachable.stderr.startswith("hyper migrate: cannot open"), unreachable.stderr
+    assert "Traceback" not in unreachable.stderr
