@@ -63,7 +63,7 @@ def encode_message(message: Any) -> bytes:
 @dataclass(slots=True)
 class Write:
     """One queued change. ``kind`` is ``publish``, ``presence`` or ``group``
-    (stored and announced by the backend), or ``reload``/``flush`` (run alone)."""
+    (stored and announced by the backend), or ``reload``/``stop`` (run alone)."""
 
     kind: str
     args: tuple
@@ -126,20 +126,21 @@ class DistributedChannelLayer(ChannelLayer):
         self._writer = asyncio.get_running_loop().create_task(self._write_loop(), name=f"{self.backend} channel writer")
 
     async def _stop_writer(self) -> None:
-        if self._writes:
-            flushed = self._enqueue(Write("flush", (), asyncio.get_running_loop().create_future()))
-            try:
-                await asyncio.wait_for(asyncio.shield(flushed), _CLOSE_FLUSH_TIMEOUT)
-            except TimeoutError:
-                log.error("channel layer: %d changes were not written to %s before close", len(self._writes), self.backend)
-                self._counters["write_failures"] += len(self._writes)
-        if self._writer is not None:
+        """Writes what is queued (waiting at most ``_CLOSE_FLUSH_TIMEOUT``), then stops the writer."""
+        if self._writer is None:
+            return
+        stopped = self._enqueue(Write("stop", (), asyncio.get_running_loop().create_future()))
+        try:
+            await asyncio.wait_for(asyncio.shield(stopped), _CLOSE_FLUSH_TIMEOUT)  # type: ignore[arg-type]
+        except TimeoutError:
+            log.error("channel layer: %d changes were not written to %s before close", len(self._writes), self.backend)
+            self._counters["write_failures"] += len(self._writes)
             self._writer.cancel()
-            try:
-                await self._writer
-            except asyncio.CancelledError:
-                pass
-            self._writer = None
+        try:
+            await self._writer
+        except asyncio.CancelledError:
+            pass
+        self._writer = None
 
     def _require_connected(self) -> None:
         if self._writer is None:
@@ -172,15 +173,16 @@ class DistributedChannelLayer(ChannelLayer):
                 await self._writes_waiting.wait()
                 continue
             batch = [self._writes.popleft()]
-            if batch[0].kind not in ("reload", "flush"):
-                while self._writes and len(batch) < _WRITE_BATCH and self._writes[0].kind not in ("reload", "flush"):
+            if batch[0].kind not in ("reload", "stop"):
+                while self._writes and len(batch) < _WRITE_BATCH and self._writes[0].kind not in ("reload", "stop"):
                     batch.append(self._writes.popleft())
             if len(self._writes) < self.write_queue_size:
                 self._room.set()
             first = batch[0]
-            if first.kind == "flush":
+            if first.kind == "stop":
                 _settle(first.done, None)
-            elif first.kind == "reload":
+                return
+            if first.kind == "reload":
                 await self._run_reload(first)
             else:
                 await self._run_writes(batch)

@@ -53,6 +53,7 @@ class RedisChannelLayer(DistributedChannelLayer):
         self.url = url
         self.prefix = prefix
         self._client: Any = None
+        self._subscriber: Any = None
         self._pubsub: Any = None
         self._reader: asyncio.Task | None = None
 
@@ -70,7 +71,13 @@ class RedisChannelLayer(DistributedChannelLayer):
             import redis.asyncio as redis
         except ImportError:
             raise ImportError('RedisChannelLayer needs the redis package: pip install "hyperdjango[redis]"') from None
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
         self._client = redis.Redis.from_url(self.url, client_name="hyperdjango_channels")
+        # No silent retries on the pub/sub connection: redis-py would re-subscribe
+        # quietly, and the layer must know, to reload what it missed.
+        self._subscriber = redis.Redis.from_url(self.url, client_name="hyperdjango_channels", retry=Retry(NoBackoff(), 0))
         try:
             await self._client.ping()
             self._pubsub = await self._subscribe()
@@ -103,14 +110,15 @@ class RedisChannelLayer(DistributedChannelLayer):
         if self._pubsub is not None:
             await self._pubsub.aclose()
             self._pubsub = None
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        for client in (self._subscriber, self._client):
+            if client is not None:
+                await client.aclose()
+        self._client = self._subscriber = None
 
     # -- receiving ------------------------------------------------------------------------
 
     async def _subscribe(self) -> Any:
-        pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+        pubsub = self._subscriber.pubsub(ignore_subscribe_messages=True)
         try:
             await pubsub.subscribe(self.prefix)
         except BaseException:

@@ -73,9 +73,7 @@ def room(server: str) -> dict:
 
 
 def chat_across_processes(one: str, two: str, kill_subscriptions) -> None:
-    alice = connect(f"ws://{one}/ws/chat/lobby?name=Alice")
-    bob = connect(f"ws://{two}/ws/chat/lobby?name=Bob")
-    try:
+    with connect(f"ws://{one}/ws/chat/lobby?name=Alice") as alice, connect(f"ws://{two}/ws/chat/lobby?name=Bob") as bob:
         both = [{"user_id": "alice", "name": "Alice"}, {"user_id": "bob", "name": "Bob"}]
         for server in (one, two):
             wait_for(lambda: sorted(room(server)["presence"], key=lambda p: p["user_id"]) == both, what="presence")
@@ -106,9 +104,6 @@ def chat_across_processes(one: str, two: str, kill_subscriptions) -> None:
         for server in (one, two):
             wait_for(lambda: [m["text"] for m in room(server)["history"]] == texts, what="history after the reconnect")
             assert sorted(room(server)["presence"], key=lambda p: p["user_id"]) == both
-    finally:
-        alice.close()
-        bob.close()
     for server in (one, two):
         wait_for(lambda: room(server)["presence"] == [], what="presence after both left")
 

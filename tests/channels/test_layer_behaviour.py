@@ -165,3 +165,29 @@ async def test_plain_calls_before_connect_say_what_to_do(kind):
     layer = PgChannelLayer("postgres://x@127.0.0.1/x") if kind == "postgres" else RedisChannelLayer()
     with pytest.raises(RuntimeError, match="connect"):
         layer.channel("c").join("u1")
+
+
+async def test_a_change_the_backend_refuses_is_logged_and_counted(layers, name, kind, caplog):
+    if kind == "memory":
+        pytest.skip("nothing is written")
+    a, = await layers(1)
+    refused = name("refused")
+    if kind == "postgres":
+        for table in ("hyperdjango_channel_messages", "hyperdjango_channel_presence"):
+            await a.database.execute(f"ALTER TABLE {table} ADD CONSTRAINT refuse_{refused[-8:]} CHECK (channel <> '{refused}')")
+    else:
+        await a._client.set(a._key("history", refused), "not a list")
+        await a._client.set(a._key("presence", refused), "not a hash")
+    try:
+        with caplog.at_level(logging.ERROR, logger="hyperdjango.channels"):
+            with pytest.raises(Exception):
+                await a.channel(refused).publish("lost")
+            a.channel(refused).join("u1")
+            await until(lambda: a.stats()["write_failures"] == 2)
+        assert "could not store a publish change" in caplog.text
+        assert "could not store a presence change" in caplog.text
+        await a.channel(name()).publish("fine")  # the layer goes on
+    finally:
+        if kind == "postgres":
+            for table in ("hyperdjango_channel_messages", "hyperdjango_channel_presence"):
+                await a.database.execute(f"ALTER TABLE {table} DROP CONSTRAINT refuse_{refused[-8:]}")

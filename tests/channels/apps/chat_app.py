@@ -10,9 +10,9 @@ from types import SimpleNamespace
 from hyperdjango import HyperApp
 from hyperdjango.channels import PgChannelLayer, RedisChannelLayer
 
-url = os.environ["CHANNELS_URL"]
+url = os.environ.get("CHANNELS_URL", "postgres://localhost/unset")  # set by the test; imported by collection too
 if url.startswith("redis"):
-    layer = RedisChannelLayer(url, prefix=os.environ["CHANNELS_PREFIX"])
+    layer = RedisChannelLayer(url, prefix=os.environ.get("CHANNELS_PREFIX", "hyperdjango:channels"))
 else:
     layer = PgChannelLayer(database_url=url)
 app = HyperApp()
