@@ -4,8 +4,9 @@ A layer has two halves:
 
 - the **transport** (backend-specific): :meth:`ChannelLayer._transmit` carries
   a published message to every process, and each process hands what arrives
-  to :meth:`ChannelLayer._deliver`. Presence changes travel the same way
-  (:meth:`_transmit_presence` → :meth:`_apply_presence`);
+  to :meth:`ChannelLayer._deliver`. Presence and group changes travel the
+  same way (:meth:`_transmit_presence` → :meth:`_apply_presence`,
+  :meth:`_transmit_group` → :meth:`_apply_group`);
 - the **local side** (here, shared by all backends): per-subscriber bounded
   queues consumed in order, presence and history mirrors, counters.
 
