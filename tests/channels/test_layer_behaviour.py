@@ -12,6 +12,9 @@ import pytest
 
 from support.waiting import until
 
+#: For what only a layer with several processes does.
+cross_process = pytest.mark.parametrize("kind", ["postgres", "redis"], indirect=True)
+
 
 async def test_subscribers_get_messages_in_publish_order_sync_or_async(layers, name):
     a, b = await layers()
@@ -123,9 +126,8 @@ async def test_a_large_message_is_delivered_whole(layers, name):
         assert a.stats()["large_payloads"] == 1
 
 
+@cross_process
 async def test_a_layer_that_connects_later_loads_presence_history_and_groups(layers, name, kind):
-    if kind == "memory":
-        pytest.skip("one process: nothing to load")
     a, = await layers(1)
     a.channel(name()).join(user_id="u1", metadata={"name": "Ann"})
     a.group(name("g")).add(name())
@@ -136,9 +138,8 @@ async def test_a_layer_that_connects_later_loads_presence_history_and_groups(lay
     assert c.group(name("g")).members == [name()]
 
 
+@cross_process
 async def test_closing_a_layer_removes_its_presence_elsewhere(layers, name, kind):
-    if kind == "memory":
-        pytest.skip("one process")
     a, b = await layers()
     a.channel(name()).join(user_id="u1", metadata={})
     await until(lambda: b.channel(name()).presence() == [{"user_id": "u1"}])
@@ -146,9 +147,8 @@ async def test_closing_a_layer_removes_its_presence_elsewhere(layers, name, kind
     await until(lambda: b.channel(name()).presence() == [])
 
 
+@cross_process
 async def test_a_message_that_is_not_json_is_refused_before_anyone_gets_it(layers, name, kind):
-    if kind == "memory":
-        pytest.skip("the in-memory layer passes objects as they are")
     a, = await layers(1)
     got = []
     a.channel(name()).subscribe(got.append)
@@ -157,9 +157,8 @@ async def test_a_message_that_is_not_json_is_refused_before_anyone_gets_it(layer
     assert a.channel(name()).history() == [] and got == []
 
 
+@cross_process
 async def test_plain_calls_before_connect_say_what_to_do(kind):
-    if kind == "memory":
-        pytest.skip("nothing to connect")
     from hyperdjango.channels import PgChannelLayer, RedisChannelLayer
 
     layer = PgChannelLayer("postgres://x@127.0.0.1/x") if kind == "postgres" else RedisChannelLayer()
@@ -167,9 +166,8 @@ async def test_plain_calls_before_connect_say_what_to_do(kind):
         layer.channel("c").join("u1")
 
 
+@cross_process
 async def test_a_change_the_backend_refuses_is_logged_and_counted(layers, name, kind, caplog):
-    if kind == "memory":
-        pytest.skip("nothing is written")
     a, = await layers(1)
     refused = name("refused")
     if kind == "postgres":
