@@ -51,11 +51,23 @@ case "${1:-}" in
         exit 1
       fi
     fi
+    if ! command -v redis-server >/dev/null; then
+      # The Redis channel layer's tests start a throwaway redis-server when none answers.
+      if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+      else
+        echo "dev.sh: redis-server is missing; install it (apt-get install redis-server)" >&2
+        exit 1
+      fi
+    fi
     # One PostgreSQL server for cargo and pytest: the local one, or a throwaway
     # cluster (initdb/pg_ctl) when none answers. Its tests may not skip.
     eval "$(.venv/bin/python tests/support/postgres.py env)"
     export HYPERDJANGO_REQUIRE_PG=1
-    trap '.venv/bin/python tests/support/postgres.py cleanup' EXIT
+    # One Redis server likewise: $REDIS_URL, the local one, or a throwaway.
+    eval "$(.venv/bin/python tests/support/redis.py env)"
+    export HYPERDJANGO_REQUIRE_REDIS=1
+    trap '.venv/bin/python tests/support/postgres.py cleanup; .venv/bin/python tests/support/redis.py cleanup' EXIT
     cargo test -p hyperdjango-engine
     shift
     .venv/bin/python -m pytest "$@"

@@ -5,6 +5,7 @@
 - ``sqlite_url``: a fresh SQLite file for the test module, removed afterwards.
 - ``db_url``: parametrised over both backends, for backend-agnostic tests.
 - ``db``: a connected ``Database`` on ``db_url``, closed after the test.
+- ``redis_server`` / ``redis_url``: the Redis server (see ``tests/support/redis.py``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import uuid
 import pytest
 
 from support.postgres import PgServer, find_or_start_server
+from support import redis as redis_support
 
 BACKENDS = ["sqlite", "postgres"]
 
@@ -58,3 +60,20 @@ async def db(db_url):
     await database.connect()
     yield database
     await database.close()
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    try:
+        server = redis_support.find_or_start_server()
+    except RuntimeError as exc:
+        if os.environ.get("HYPERDJANGO_REQUIRE_REDIS"):
+            raise
+        pytest.skip(f"no Redis server: {exc}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server):
+    return redis_server.url

@@ -1,18 +1,24 @@
 """Channel layers: publish/subscribe, groups, presence and history.
 
-One interface (:class:`ChannelLayer`), several transports; swapping the
-layer needs no handler change::
+One interface (:class:`ChannelLayer`), three transports; swapping the layer
+needs no handler change::
 
-    layer = InMemoryChannelLayer()          # one process
+    layer = InMemoryChannelLayer()                       # one process
+    layer = PgChannelLayer(database_url="postgres://localhost/mydb")
+    layer = RedisChannelLayer("redis://localhost:6379/0")
+    await layer.connect()
     channel = layer.channel("chat:room1")
-    sub_id = channel.subscribe(print)       # sync or async callback
+    sub_id = channel.subscribe(print)                    # sync or async callback
     await channel.publish({"type": "message", "text": "hi"})
 
-Only the in-memory layer exists so far; the PostgreSQL (LISTEN/NOTIFY) and
-Redis layers will implement the same :class:`ChannelLayer` transport hooks.
+``base.py`` holds the interface and the process-local side, ``memory.py`` the
+one-process layer, ``distributed.py`` what the cross-process layers share, and
+``postgres.py`` (with ``pg_schema.py``) and ``redis.py`` their transports.
 """
 
 from .base import Channel, ChannelLayer, Group
 from .memory import InMemoryChannelLayer
+from .postgres import PgChannelLayer
+from .redis import RedisChannelLayer
 
-__all__ = ["Channel", "ChannelLayer", "Group", "InMemoryChannelLayer"]
+__all__ = ["Channel", "ChannelLayer", "Group", "InMemoryChannelLayer", "PgChannelLayer", "RedisChannelLayer"]

@@ -4,8 +4,9 @@ A layer has two halves:
 
 - the **transport** (backend-specific): :meth:`ChannelLayer._transmit` carries
   a published message to every process, and each process hands what arrives
-  to :meth:`ChannelLayer._deliver`. Presence changes travel the same way
-  (:meth:`_transmit_presence` → :meth:`_apply_presence`);
+  to :meth:`ChannelLayer._deliver`. Presence and group changes travel the
+  same way (:meth:`_transmit_presence` → :meth:`_apply_presence`,
+  :meth:`_transmit_group` → :meth:`_apply_group`);
 - the **local side** (here, shared by all backends): per-subscriber bounded
   queues consumed in order, presence and history mirrors, counters.
 
@@ -91,7 +92,9 @@ class Channel:
         self.name = name
         self._subscribers: dict[str, _Subscription] = {}
         self._presence: dict[str, tuple[int, dict[str, Any]]] = {}
-        self._history: deque[Any] = deque(maxlen=layer.history_size)
+        #: ``(message_id, message)``; the id (None in one process) lets a
+        #: cross-process layer recognise a message it already has.
+        self._history: deque[tuple[str | None, Any]] = deque(maxlen=layer.history_size)
 
     def subscribe(self, callback: Callback) -> str:
         """Calls ``callback(message)`` (sync or async) for every message
@@ -135,8 +138,7 @@ class Channel:
         """The last ``limit`` messages published to the channel, oldest first."""
         if limit <= 0:
             return []
-        items = list(self._history)
-        return items[-limit:]
+        return [message for _, message in list(self._history)[-limit:]]
 
     @property
     def subscriber_count(self) -> int:
@@ -155,12 +157,12 @@ class Group:
         self._members: dict[str, None] = {}
 
     def add(self, channel_name: str) -> None:
-        """Makes ``channel_name`` a member (adding twice is harmless)."""
-        self._members[channel_name] = None
+        """Makes ``channel_name`` a member (adding twice is harmless), in every process."""
+        self.layer._transmit_group(self.name, channel_name, True)
 
     def discard(self, channel_name: str) -> None:
-        """Removes a member if present."""
-        self._members.pop(channel_name, None)
+        """Removes a member if present, in every process."""
+        self.layer._transmit_group(self.name, channel_name, False)
 
     @property
     def members(self) -> list[str]:
@@ -242,12 +244,19 @@ class ChannelLayer:
         """Carries a join or leave to every process, each of which calls ``_apply_presence``."""
         raise NotImplementedError
 
+    def _transmit_group(self, group: str, channel: str, member: bool) -> None:
+        """Carries a group change to every process, each of which calls ``_apply_group``."""
+        raise NotImplementedError
+
     # -- the local side: shared by every backend ---------------------------------------
 
-    def _deliver(self, channel_name: str, message: Any) -> None:
-        """A message arrived for ``channel_name``: record it and queue it for each subscriber."""
+    def _deliver(self, channel_name: str, message: Any, message_id: str | None = None) -> None:
+        """A message arrived for ``channel_name``: record it and queue it for each
+        subscriber. A message whose id is already in the history is not delivered again."""
         channel = self.channel(channel_name)
-        channel._history.append(message)
+        if message_id is not None and any(seen == message_id for seen, _ in channel._history):
+            return
+        channel._history.append((message_id, message))
         for sub in list(channel._subscribers.values()):
             sub.offer(channel_name, message)
 
@@ -260,6 +269,13 @@ class ChannelLayer:
             presence.pop(user_id, None)
         else:
             presence[user_id] = (count - 1, current)
+
+    def _apply_group(self, group: str, channel: str, member: bool) -> None:
+        members = self.group(group)._members
+        if member:
+            members[channel] = None
+        else:
+            members.pop(channel, None)
 
     def _drop_subscription(self, sub_id: str) -> None:
         channel_name = sub_id.rpartition("#")[0]

@@ -28,3 +28,6 @@ class InMemoryChannelLayer(ChannelLayer):
 
     def _transmit_presence(self, channel: str, action: str, user_id: str, metadata: dict[str, Any]) -> None:
         self._apply_presence(channel, action, user_id, metadata)
+
+    def _transmit_group(self, group: str, channel: str, member: bool) -> None:
+        self._apply_group(group, channel, member)
