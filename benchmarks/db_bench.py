@@ -606,11 +606,16 @@ def report(args, cases: list[Case]) -> None:
         print()
 
 
-def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def server_arguments(p: argparse.ArgumentParser, database: str) -> None:
+    """--server and --database, shared with the other PostgreSQL benchmarks."""
     p.add_argument("--server", default=os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432"),
                    help="server URL without the database (default: postgres://postgres@127.0.0.1:5432, or $BENCH_PG)")
-    p.add_argument("--database", default="hd_bench")
+    p.add_argument("--database", default=database)
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    server_arguments(p, "hd_bench")
     p.add_argument("--setup", action="store_true", help="(re)create the database and load the world table first")
     p.add_argument("--schema", default=DEFAULT_SCHEMA if os.path.exists(DEFAULT_SCHEMA) else None,
                    help="SQL file with the TechEmpower schema (default: the built-in world DDL when the shared file is absent)")

@@ -312,9 +312,7 @@ async def main(args) -> None:
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--server", default=os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432"),
-                   help="server URL without the database (default: postgres://postgres@127.0.0.1:5432, or $BENCH_PG)")
-    p.add_argument("--database", default="hd_orm_bench")
+    db_bench.server_arguments(p, "hd_orm_bench")
     p.add_argument("--setup", action="store_true", help="(re)create the database, its tables and rows first")
     p.add_argument("--drop", action="store_true", help="drop the database at the end")
     p.add_argument("--ops", type=int, default=2000, help="operations per case and round (list50 does half)")
