@@ -407,9 +407,9 @@ async def measure(case: Case, ids: list[int], warmup: list[int]) -> tuple[float,
         await case.close(state)
 
 
-def versions() -> str:
+def versions(dists=("hyperdjango", "asyncpg", "psycopg", "psycopg-binary", "psycopg-pool", "uvloop")) -> str:
     out = []
-    for dist in ("hyperdjango", "asyncpg", "psycopg", "psycopg-binary", "psycopg-pool", "uvloop"):
+    for dist in dists:
         try:
             out.append(f"{dist} {metadata.version(dist)}")
         except metadata.PackageNotFoundError:

@@ -35,7 +35,6 @@ import random
 import shutil
 import sys
 from collections.abc import Awaitable, Callable
-from importlib import metadata
 from urllib.parse import urlsplit
 
 import uvloop
@@ -255,16 +254,6 @@ def workloads(args) -> tuple[dict[str, list], dict[str, list]]:
     return ({op: draw(op, counts[op]) for op in OPERATIONS}, {op: draw(op, args.warmup) for op in OPERATIONS})
 
 
-def versions() -> str:
-    out = []
-    for dist in ("hyperdjango", "Django", "tortoise-orm", "asyncpg", "psycopg", "uvloop"):
-        try:
-            out.append(f"{dist} {metadata.version(dist)}")
-        except metadata.PackageNotFoundError:
-            out.append(f"{dist} (not installed)")
-    return ", ".join(out)
-
-
 async def main(args) -> None:
     url = f"{args.server.rstrip('/')}/{args.database}"
     probe = Database(url)
@@ -277,7 +266,8 @@ async def main(args) -> None:
     affinity = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else "n/a"
     print(f"machine: nproc {os.cpu_count()}, CPU: {db_bench.cpu_model()}, client affinity {affinity}, "
           f"load average at start {os.getloadavg()[0]:.2f}")
-    print(f"server: {server_version}; libraries: {versions()}")
+    libraries = db_bench.versions(("hyperdjango", "Django", "tortoise-orm", "asyncpg", "psycopg", "uvloop"))
+    print(f"server: {server_version}; libraries: {libraries}")
     print(f"method: {args.ops} ops (list50: {args.ops // 2}) per case and round after {args.warmup} warm-up ops; "
           f"{args.rounds} rounds, cases interleaved; best round's wall time, lowest CPU time\n", flush=True)
 
