@@ -50,6 +50,16 @@ case "${1:-}" in
         exit 1
       fi
     fi
+    if [ ! -x /usr/bin/chromium ]; then
+      # The example chat's browser test drives Debian's chromium, headless.
+      if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+      else
+        echo "dev.sh: chromium is missing; install it (apt-get install chromium)" >&2
+        exit 1
+      fi
+    fi
+    export HYPERDJANGO_REQUIRE_CHROMIUM=1
     # One PostgreSQL server for cargo and pytest: the local one, or a throwaway
     # cluster (initdb/pg_ctl) when none answers. Its tests may not skip.
     eval "$(.venv/bin/python tests/support/postgres.py env)"
