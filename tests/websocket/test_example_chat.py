@@ -76,23 +76,24 @@ def chromium():
         pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium")
 
 
-async def test_two_chromium_tabs_talk_through_the_chat_page(chromium):
+@pytest.mark.parametrize("compression", [False, True], ids=["plain", "permessage-deflate"])
+async def test_two_chromium_tabs_talk_through_the_chat_page(chromium, compression):
     room = f"room-{uuid.uuid4().hex[:8]}"
-    async with TestClient(make_app()) as client, Browser.launch() as browser:
+    text = "hello from a browser" + " and again" * 20 * compression  # long enough to be compressed both ways
+    async with TestClient(make_app(), ws_compression=compression) as client, Browser.launch() as browser:
         alice = await browser.open(f"{client.base_url}/chat/{room}?name=Alice")
         bob = await browser.open(f"{client.base_url}/chat/{room}?name=Bob")
         for page in (alice, bob):
             await page.wait_for("document.body.dataset.ready === '1'")
         await alice.wait_for("document.getElementById('people').textContent.split(', ').sort().join() === 'Alice,Bob'")
+        negotiated = await alice.evaluate("ws.extensions")  # the page's socket
+        assert negotiated.startswith("permessage-deflate") if compression else negotiated == ""
 
-        await alice.evaluate(
-            "document.getElementById('text').value = 'hello from a browser';"
-            "document.querySelector('#send button').click()"
-        )
+        await alice.evaluate(f"document.getElementById('text').value = {text!r}; document.querySelector('#send button').click()")
 
         line = await bob.wait_for(
             "[...document.querySelectorAll('#log p')].map(p => p.textContent)"
-            ".find(t => t === 'Alice: hello from a browser')"
+            f".find(t => t === {'Alice: ' + text!r})"
         )
-        assert line == "Alice: hello from a browser"
+        assert line == f"Alice: {text}"
         assert await alice.evaluate("document.getElementById('text').value") == ""
