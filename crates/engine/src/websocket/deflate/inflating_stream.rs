@@ -325,6 +325,23 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn compressed_fragments_over_the_limit_stop_before_inflating() {
+        let mut wire = masked_frame(0x40 | 0x2, &[0; 600]); // RSV1, binary, not final
+        wire.extend(masked_frame(0x00, &[0; 600])); // continuation: 1,200 compressed bytes > 1,000
+        wire.extend(masked_frame(0x80, &[0; 10])); // never looked at
+        let out = read_all(wire, 1000).await;
+        let (_, length) = FrameHeader::parse(&mut Cursor::new(&out)).unwrap().unwrap();
+        assert_eq!(length, 1001);
+    }
+
+    #[tokio::test]
+    async fn a_data_frame_inside_a_compressed_message_is_a_protocol_error() {
+        let mut wire = masked_frame(0x40 | 0x1, &deflated(b"part")); // RSV1, text, not final
+        wire.extend(masked_frame(0x81, b"a new message before the end of the last"));
+        assert!(read_all(wire, 1000).await.starts_with(&PROTOCOL_ERROR)); // what follows is never read
+    }
+
+    #[tokio::test]
     async fn garbage_is_a_protocol_error_and_plain_streams_pass_unchanged() {
         let out = read_all(masked_frame(0x80 | 0x40 | 0x1, &[0xff; 16]), 1000).await;
         assert_eq!(out, PROTOCOL_ERROR);
