@@ -37,7 +37,8 @@ async def get_user(request):
 def mount_chat(app: HyperApp, layer=None) -> None:
     """Adds the chat page and its WebSocket to ``app``, on ``layer``
     (an ``InMemoryChannelLayer`` when None), which the app connects on startup."""
-    layer = layer or InMemoryChannelLayer()
+    if layer is None:
+        layer = InMemoryChannelLayer()
 
     @app.on_startup
     async def connect_chat_layer():
