@@ -100,11 +100,11 @@ def measure(server: Server, wsload: Path, pin: list[str], workload: str, args: a
     return result
 
 
-def report(cases: list[str], results: dict[tuple[str, str], dict]) -> list[str]:
+def report(cases: list[str], workloads: list[str], results: dict[tuple[str, str], dict]) -> list[str]:
     head = f"{'case':<18} {'workload':<8} {'msg/s':>10} {'p50 rtt':>9} {'p99 rtt':>9} {'server CPU':>10} {'µs CPU/msg':>10} {'client CPU':>10} {'other':>6} {'steal':>6}"
     lines = [head, "-" * len(head)]
     for case in cases:
-        for workload in WORKLOADS:
+        for workload in workloads:
             r = results.get((case, workload))
             if r is None:
                 lines.append(f"{case:<18} {workload:<8} {'failed':>10}")
@@ -119,7 +119,7 @@ def report(cases: list[str], results: dict[tuple[str, str], dict]) -> list[str]:
               "well under 100 % while the server is near 100 % means the server is the limit.",
               "", f"Ratios (msg/s of {BASELINE} / msg/s of the case, same run; above 1 = {BASELINE} faster):"]
     for case in cases:
-        for workload in WORKLOADS:
+        for workload in workloads:
             base, other = results.get((BASELINE, workload)), results.get((case, workload))
             if case != BASELINE and base and other and other["per_second"]:
                 lines.append(f"  {workload:<7} vs {case}: {base['per_second'] / other['per_second']:.2f}x")
@@ -184,7 +184,7 @@ def main() -> int:
         stop_all()
         shutil.rmtree(log_dir, ignore_errors=True)
     print()
-    print("\n".join(report(cases, results)))
+    print("\n".join(report(cases, workloads, results)))
     return 0 if len(results) == len(cases) * len(workloads) else 1
 
 
