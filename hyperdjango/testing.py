@@ -252,7 +252,8 @@ class AsyncWebSocketSession:
     async def _open(self) -> AsyncWebSocketSession:
         from websockets.asyncio.client import connect
 
-        self.conn = await connect(self.url, **self.options)
+        if self.conn is None:  # `async with await client.websocket_connect(...)` opens once
+            self.conn = await connect(self.url, **self.options)
         return self
 
     def __await__(self) -> Any:
