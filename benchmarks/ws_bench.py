@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from http_bench import HERE, PY, HOST, Server, cpu_pins, machine_busy, stop_all  # noqa: E402
+from http_bench import HERE, HOST, PY, Server, cpu_pins, machine_busy, stop_all, wait_for_quiet  # noqa: E402
 
 WSLOAD_DIR = HERE / "wsload"
 TARGET = Path(os.environ.get("CARGO_TARGET_DIR", Path.home() / ".cache" / "hyperdjango" / "target")).parent / "wsload-target"
@@ -138,6 +138,8 @@ def main() -> int:
     parser.add_argument("--server-cpus", help="taskset CPU list for the server (default: 2nd usable CPU)")
     parser.add_argument("--client-cpus", help="taskset CPU list for wsload (default: 1st usable CPU)")
     parser.add_argument("--no-pin", action="store_true", help="do not use taskset")
+    parser.add_argument("--wait-idle", type=float, default=0, metavar="SECONDS",
+                        help="before each workload, wait up to SECONDS for other processes to go quiet (0: don't)")
     parser.add_argument("--list", action="store_true", help="list the cases and exit")
     args = parser.parse_args()
     if args.list:
@@ -167,6 +169,8 @@ def main() -> int:
             print(f"{case}: {what}", flush=True)
             for workload in workloads:
                 # A fresh server per workload: the echo run's leftovers do not weigh on the fan-out.
+                if args.wait_idle > 0:
+                    wait_for_quiet(args.wait_idle)
                 server = Server(case, argv, server_pin, log_dir)
                 try:
                     server.wait_ready(path="/ready")
