@@ -30,6 +30,7 @@ import sys
 import shutil
 import tempfile
 import time
+from importlib import metadata
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -52,6 +53,13 @@ CASES: dict[str, tuple[list[str], str]] = {
                          "--backlog", "4096", "--no-access-log", "--log-level", "warning"],
                         "FastAPI on uvicorn, 1 worker, uvloop, websockets protocol; fan-out by a loop of awaits"),
 }
+
+
+def version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "-"
 
 
 def build_wsload() -> Path:
@@ -158,6 +166,9 @@ def main() -> int:
     wsload = build_wsload()
     server_pin, client_pin = cpu_pins(args)
     print(f"date: {time.strftime('%Y-%m-%dT%H:%M:%S%z')}; nproc={os.cpu_count()}; python {sys.version.split()[0]}")
+    print("versions: " + ", ".join(f"{d} {version(d)}" for d in ("hyperdjango", "websockets", "fastapi", "uvicorn", "uvloop"))
+          + ", hyperdjango commit " + subprocess.run(["git", "-C", str(HERE), "describe", "--always", "--dirty"],
+                                                      capture_output=True, text=True).stdout.strip())
     print(f"pinning: server {' '.join(server_pin) or 'not pinned'}; wsload {' '.join(client_pin) or 'not pinned'}")
     print(f"echo: {args.connections} connections, {args.size}-byte text; fanout: {args.subscribers} subscribers, "
           f"window {args.window}; {args.duration:g} s each after a 1 s warm-up\n", flush=True)
