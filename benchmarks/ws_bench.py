@@ -131,6 +131,13 @@ def report(cases: list[str], workloads: list[str], results: dict[tuple[str, str]
             base, other = results.get((BASELINE, workload)), results.get((case, workload))
             if case != BASELINE and base and other and other["per_second"]:
                 lines.append(f"  {workload:<7} vs {case}: {base['per_second'] / other['per_second']:.2f}x")
+    lines += ["", f"Server CPU per message of the case / of {BASELINE} (above 1 = {BASELINE} cheaper; less",
+              "sensitive than msg/s to other load on the machine):"]
+    for case in cases:
+        for workload in workloads:
+            base, other = results.get((BASELINE, workload)), results.get((case, workload))
+            if case != BASELINE and base and other and base["server_us"]:
+                lines.append(f"  {workload:<7} vs {case}: {other['server_us'] / base['server_us']:.2f}x")
     return lines
 
 
