@@ -34,6 +34,15 @@ setup() {
   .venv/bin/python -m pip install -q --no-build-isolation -e ".[dev]"
 }
 
+need_debian_package() {
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null
+  else
+    echo "dev.sh: the tests need Debian's $1; install it (apt-get install $1)" >&2
+    exit 1
+  fi
+}
+
 case "${1:-}" in
   serve)
     setup
@@ -42,24 +51,15 @@ case "${1:-}" in
     ;;
   test)
     setup
+    # The tests need PostgreSQL's client and, when no server answers, its binaries for a
+    # throwaway cluster; redis-server likewise for the Redis channel layer; Debian's chromium
+    # for the example chat's browser test.
     if ! command -v psql >/dev/null || { ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; }; then
-      # The tests need PostgreSQL's client and, when no server answers, its binaries for a throwaway cluster.
-      if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
-      else
-        echo "dev.sh: PostgreSQL is missing; install it (apt-get install postgresql)" >&2
-        exit 1
-      fi
+      need_debian_package postgresql
     fi
-    if ! command -v redis-server >/dev/null; then
-      # The Redis channel layer's tests start a throwaway redis-server when none answers.
-      if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
-      else
-        echo "dev.sh: redis-server is missing; install it (apt-get install redis-server)" >&2
-        exit 1
-      fi
-    fi
+    command -v redis-server >/dev/null || need_debian_package redis-server
+    [ -x /usr/bin/chromium ] || need_debian_package chromium
+    export HYPERDJANGO_REQUIRE_CHROMIUM=1
     # One PostgreSQL server for cargo and pytest: the local one, or a throwaway
     # cluster (initdb/pg_ctl) when none answers. Its tests may not skip.
     eval "$(.venv/bin/python tests/support/postgres.py env)"

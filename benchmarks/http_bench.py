@@ -100,13 +100,13 @@ class Server:
         text = self.log_path.read_text(errors="replace").splitlines()
         return "\n".join("    | " + line for line in text[-lines:])
 
-    def wait_ready(self, timeout: float = 30.0) -> None:
+    def wait_ready(self, timeout: float = 30.0, path: str = "/json") -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"{self.name} exited with {self.proc.returncode} before answering:\n{self.log_tail()}")
             with contextlib.suppress(OSError, http.client.HTTPException):
-                status, _, _ = fetch(self.port, "/json")
+                status, _, _ = fetch(self.port, path)
                 if status == 200:
                     return
             time.sleep(0.1)

@@ -17,8 +17,11 @@ from decimal import Decimal
 from hyperdjango import Field, HTTPException, HyperApp, Model, Response
 from hyperdjango.profiling import elapsed_nanos, nanos
 
+from examples.chat import mount_chat
+
 app = HyperApp(title="hyperdjango example shop", database=os.environ.get("HYPERDJANGO_DATABASE"))
 app.mount_health()
+mount_chat(app)  # GET /chat/{room} and the spec's /ws/chat/{room}
 
 
 class Product(Model):
@@ -138,6 +141,7 @@ code{background:#f3f3f3;padding:.1rem .3rem}</style></head>
 <li><code>curl -X POST localhost:8000/api/products -d '{"name": "Mug", "price": "9.90"}'</code> — create one</li>
 <li><code>curl -H 'Authorization: Bearer secret-token' localhost:8000/api/admin/whoami</code> — the spec's
 AuthMiddleware (without the header: 401)</li>
+<li><a href="/chat/lobby">/chat/lobby</a> — the spec's WebSocket chat: open it in two tabs</li>
 <li><a href="/health">/health</a> and <a href="/ready">/ready</a></li>
 </ul>
 <p>Every response carries <code>x-response-time</code> from the spec's TimingMiddleware.</p>

@@ -50,6 +50,7 @@ class Server:
         ws_ping_interval: float = 20.0,
         ws_ping_timeout: float = 20.0,
         ws_allowed_origins: list[str] | None = None,
+        ws_compression: bool = False,
     ) -> None: ...
     def start(self) -> tuple[str, int]:
         """Binds and starts; returns the bound (host, port)."""

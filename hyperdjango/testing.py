@@ -13,7 +13,9 @@ From an async test, it runs on the test's own loop::
 
 Startup and shutdown hooks run on enter and exit; cookies persist across
 requests; responses are ``httpx.Response`` (``.status_code``, ``.headers``,
-``.json()``, ``.text``).
+``.json()``, ``.text``). ``client.websocket_connect(path)`` opens a WebSocket
+the same two ways (``with ... as ws`` in sync tests, ``async with ... as ws``
+in async ones).
 """
 
 from __future__ import annotations
@@ -157,24 +159,35 @@ class TestClient:
     def delete(self, url: str, **kwargs: Any) -> Any:
         return self.request("DELETE", url, **kwargs)
 
-    # -- WebSockets (sync) -----------------------------------------------------------
+    # -- WebSockets ----------------------------------------------------------------
 
-    def websocket_connect(self, path: str, *, subprotocols: list[str] | None = None, headers: dict[str, str] | None = None, **kwargs: Any) -> WebSocketSession:
-        """Opens a WebSocket to ``path`` over a real socket (the ``websockets``
-        library's sync client): ``with client.websocket_connect("/ws") as ws:``.
+    def websocket_connect(self, path: str, *, subprotocols: list[str] | None = None, headers: dict[str, str] | None = None, **kwargs: Any) -> WebSocketSession | AsyncWebSocketSession:
+        """Opens a WebSocket to ``path`` over a real socket (the ``websockets`` library).
+
+        From a sync test it connects at once and returns a ``WebSocketSession``:
+        ``with client.websocket_connect("/ws") as ws: ws.send_text("hi")``.
+        Inside ``async with TestClient(app) as client`` it returns an
+        ``AsyncWebSocketSession`` that connects on ``async with`` (or ``await``):
+        ``async with client.websocket_connect("/ws") as ws: await ws.send_text("hi")``.
         A refused upgrade raises ``websockets.exceptions.InvalidStatus``
-        (``exc.response.status_code``). Sync tests only."""
+        (``exc.response.status_code``). Keyword arguments go to the library's
+        ``connect`` (``compression=None``, ``max_size=``...)."""
+        options = dict(subprotocols=subprotocols, additional_headers=headers, open_timeout=self.timeout, **kwargs)
+        if isinstance(self._client, httpx.AsyncClient):
+            return AsyncWebSocketSession(self._websocket_url(path), options, self.timeout)
         if self._client is None:
             self._start_in_thread()
         from websockets.sync.client import connect
 
-        url = "ws" + self.base_url.removeprefix("http") + path
-        opening = connect(url, subprotocols=subprotocols, additional_headers=headers, open_timeout=self.timeout, **kwargs)
+        opening = connect(self._websocket_url(path), **options)
         return WebSocketSession(opening.__enter__(), self.timeout)
+
+    def _websocket_url(self, path: str) -> str:
+        return "ws" + self.base_url.removeprefix("http") + path
 
 
 class WebSocketSession:
-    """The client side of a test WebSocket; every receive is bounded by the client's timeout."""
+    """The client side of a test WebSocket (sync); every receive is bounded by the client's timeout."""
 
     __test__ = False
 
@@ -199,21 +212,17 @@ class WebSocketSession:
         self.conn.send(bytes(data))
 
     def send_json(self, data: Any) -> None:
-        self.conn.send(orjson.dumps(data).decode("utf-8"))
+        self.conn.send(_json_text(data))
 
     def receive(self) -> str | bytes:
         """The next message (str or bytes); ``websockets.exceptions.ConnectionClosed`` once closed."""
         return self.conn.recv(timeout=self.timeout)
 
     def receive_text(self) -> str:
-        message = self.receive()
-        if not isinstance(message, str):
-            raise TypeError("expected a text message, got a binary one")
-        return message
+        return _text(self.receive())
 
     def receive_bytes(self) -> bytes:
-        message = self.receive()
-        return message.encode("utf-8") if isinstance(message, str) else message
+        return _bytes(self.receive())
 
     def receive_json(self) -> Any:
         return orjson.loads(self.receive())
@@ -225,3 +234,82 @@ class WebSocketSession:
     def close_code(self) -> int | None:
         """The code the server closed with (after the connection ended)."""
         return self.conn.close_code
+
+
+class AsyncWebSocketSession:
+    """The client side of a test WebSocket in an async test: the same methods
+    as ``WebSocketSession``, awaited. Connects on ``async with`` or ``await``;
+    every receive is bounded by the client's timeout."""
+
+    __test__ = False
+
+    def __init__(self, url: str, options: dict[str, Any], timeout: float) -> None:
+        self.url = url
+        self.options = options
+        self.timeout = timeout
+        self.conn: Any = None
+
+    async def _open(self) -> AsyncWebSocketSession:
+        from websockets.asyncio.client import connect
+
+        if self.conn is None:  # `async with await client.websocket_connect(...)` opens once
+            self.conn = await connect(self.url, **self.options)
+        return self
+
+    def __await__(self) -> Any:
+        return self._open().__await__()
+
+    async def __aenter__(self) -> AsyncWebSocketSession:
+        return await self._open()
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.close()
+
+    @property
+    def subprotocol(self) -> str | None:
+        return self.conn.subprotocol
+
+    async def send_text(self, text: str) -> None:
+        await self.conn.send(text)
+
+    async def send_bytes(self, data: bytes) -> None:
+        await self.conn.send(bytes(data))
+
+    async def send_json(self, data: Any) -> None:
+        await self.conn.send(_json_text(data))
+
+    async def receive(self) -> str | bytes:
+        """The next message (str or bytes); ``websockets.exceptions.ConnectionClosed`` once closed."""
+        return await asyncio.wait_for(self.conn.recv(), self.timeout)
+
+    async def receive_text(self) -> str:
+        return _text(await self.receive())
+
+    async def receive_bytes(self) -> bytes:
+        return _bytes(await self.receive())
+
+    async def receive_json(self) -> Any:
+        return orjson.loads(await self.receive())
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        if self.conn is not None:
+            await self.conn.close(code, reason)
+
+    @property
+    def close_code(self) -> int | None:
+        """The code the server closed with (after the connection ended)."""
+        return self.conn.close_code
+
+
+def _json_text(data: Any) -> str:
+    return orjson.dumps(data).decode("utf-8")
+
+
+def _text(message: str | bytes) -> str:
+    if not isinstance(message, str):
+        raise TypeError("expected a text message, got a binary one")
+    return message
+
+
+def _bytes(message: str | bytes) -> bytes:
+    return message.encode("utf-8") if isinstance(message, str) else message

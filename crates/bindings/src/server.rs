@@ -72,7 +72,8 @@ impl Server {
         max_body_size = 10 * 1024 * 1024, max_header_size = 64 * 1024, header_timeout = 30.0,
         keepalive_timeout = 5.0, max_connections = 10_000, queue_size = 1024, io_threads = 1,
         server_name = "hyperdjango".to_string(), ws_max_message_size = 1024 * 1024, ws_send_queue = 1024,
-        ws_send_queue_bytes = 16 * 1024 * 1024, ws_ping_interval = 20.0, ws_ping_timeout = 20.0, ws_allowed_origins = None
+        ws_send_queue_bytes = 16 * 1024 * 1024, ws_ping_interval = 20.0, ws_ping_timeout = 20.0, ws_allowed_origins = None,
+        ws_compression = false
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -95,6 +96,7 @@ impl Server {
         ws_ping_interval: f64,
         ws_ping_timeout: f64,
         ws_allowed_origins: Option<Vec<String>>,
+        ws_compression: bool,
     ) -> PyResult<Self> {
         let waker = Arc::new(LoopWaker::new().map_err(|e| PyOSError::new_err(e.to_string()))?);
         let (sender, receiver) = loop_queue(queue_size, waker.clone());
@@ -117,6 +119,7 @@ impl Server {
                     ping_interval: Duration::from_secs_f64(ws_ping_interval),
                     ping_timeout: Duration::from_secs_f64(ws_ping_timeout),
                     allowed_origins: ws_allowed_origins,
+                    compression: ws_compression,
                     ..WsConfig::default()
                 },
             },

@@ -23,7 +23,7 @@ use super::exchange::{HttpRequest, Reply, ReplyBody};
 use super::stats::ServerStats;
 use super::{Handler, ServerConfig};
 use crate::router::{RouteMatch, Router, WEBSOCKET};
-use crate::websocket::{upgrade_of, HandshakeError, WsUpgrade};
+use crate::websocket::{negotiate, upgrade_of, HandshakeError, WsUpgrade};
 use hyper::upgrade::OnUpgrade;
 
 /// What every connection of a server shares.
@@ -121,6 +121,11 @@ async fn prepare<H>(
             on_upgrade,
             key,
             protocols,
+            deflate: if shared.config.websocket.compression {
+                negotiate(parts.headers.get_all("sec-websocket-extensions").iter().filter_map(|v| v.to_str().ok()))
+            } else {
+                None
+            },
             config: shared.config.websocket.clone(),
             stats: shared.stats.clone(),
             tracker: shared.sessions.clone(),

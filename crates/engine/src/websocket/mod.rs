@@ -9,13 +9,15 @@
 //! (frames, ping/pong, keepalive, close handshake, limits) runs in a tokio task
 //! of its own ([`session`]).
 //!
-//! Not implemented: permessage-deflate (no extension is ever negotiated) and
-//! an Origin check (a middleware can reject by the `origin` header).
+//! permessage-deflate (RFC 7692) is negotiated when `WsConfig::compression`
+//! is on ([`deflate`]).
 
 mod config;
+mod deflate;
 mod handshake;
 mod session;
 
 pub use config::WsConfig;
+pub use deflate::{negotiate, DeflateOffer};
 pub use handshake::{accept_key, upgrade_of, HandshakeError};
 pub use session::{Incoming, SendError, WsConnection, WsUpgrade};

@@ -22,7 +22,8 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 use tokio_util::task::TaskTracker;
 
-use super::{accept_key, WsConfig};
+use super::deflate::{compress, InflatingStream};
+use super::{accept_key, DeflateOffer, WsConfig};
 use crate::http::{Reply, ServerStats};
 
 /// A message from the peer, in order. `Close` is the last one.
@@ -66,6 +67,8 @@ pub struct WsUpgrade {
     pub(crate) on_upgrade: OnUpgrade,
     pub(crate) key: String,
     pub(crate) protocols: Vec<String>,
+    /// The permessage-deflate offer to accept (None: no compression).
+    pub(crate) deflate: Option<DeflateOffer>,
     pub(crate) config: WsConfig,
     pub(crate) stats: Arc<ServerStats>,
     pub(crate) tracker: TaskTracker,
@@ -105,6 +108,9 @@ impl WsUpgrade {
                 HeaderValue::from_str(p).map_err(|e| e.to_string())?,
             );
         }
+        if let Some(offer) = &self.deflate {
+            reply.headers.insert("sec-websocket-extensions", HeaderValue::from_static(offer.response()));
+        }
         let (out_tx, out_rx) = mpsc::channel(self.config.send_queue.max(1));
         let (in_tx, in_rx) = mpsc::channel(self.config.receive_queue.max(1));
         let state = Arc::new(State {
@@ -120,7 +126,7 @@ impl WsUpgrade {
             state: state.clone(),
             max_queued_bytes: self.config.send_queue_bytes,
         };
-        let WsUpgrade { on_upgrade, config, stats, tracker, shutdown, runtime, permit, .. } = self;
+        let WsUpgrade { on_upgrade, config, stats, tracker, shutdown, runtime, permit, deflate, .. } = self;
         stats.ws_connections.fetch_add(1, Ordering::Relaxed);
         let guard = tracker.token();
         runtime.spawn(async move {
@@ -137,8 +143,11 @@ impl WsUpgrade {
                 .write_buffer_size(0)
                 .max_message_size(Some(config.max_message_size))
                 .max_frame_size(Some(config.max_message_size));
-            let ws = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(tungstenite_config)).await;
-            let session = Session { ws, out_rx, in_tx, state, config, stats: stats.clone(), shutdown, pending: VecDeque::new() };
+            let socket = InflatingStream::new(TokioIo::new(upgraded), deflate.is_some(), config.max_message_size);
+            let ws = WebSocketStream::from_raw_socket(socket, Role::Server, Some(tungstenite_config)).await;
+            let compressing = deflate.is_some();
+            let session =
+                Session { ws, out_rx, in_tx, state, config, stats: stats.clone(), shutdown, pending: VecDeque::new(), compressing };
             session.run().await;
             stats.ws_active.fetch_sub(1, Ordering::Relaxed);
         });
@@ -241,7 +250,7 @@ impl Drop for WsConnection {
     }
 }
 
-type Stream = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
+type Stream = WebSocketStream<InflatingStream<TokioIo<hyper::upgrade::Upgraded>>>;
 
 /// Outgoing messages written per flush at most.
 const BATCH: usize = 64;
@@ -256,6 +265,8 @@ struct Session {
     shutdown: watch::Receiver<bool>,
     /// Read from the socket, not yet taken by the handler's queue.
     pending: VecDeque<Incoming>,
+    /// permessage-deflate was negotiated: outgoing messages are compressed.
+    compressing: bool,
 }
 
 enum Event {
@@ -471,6 +482,7 @@ impl Session {
                 Outgoing::Message(message) => {
                     let len = message.len();
                     self.state.queued_bytes.fetch_sub(len, Ordering::AcqRel);
+                    let message = if self.compressing { compress(message) } else { message };
                     if let Err(step) = self.write(|ws| Box::pin(ws.feed(message))).await {
                         if matches!(step, Step::End) {
                             self.deliver_close(1006, String::new());

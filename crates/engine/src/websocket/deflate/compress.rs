@@ -1,0 +1,107 @@
+//! Compressing one outgoing message (no context kept between messages).
+
+use std::cell::RefCell;
+
+use flate2::{Compress, Compression, FlushCompress};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+use tokio_tungstenite::tungstenite::Message;
+
+/// Smaller messages go out as they are: deflate rarely shrinks them, and
+/// each compression costs a reset and a flush.
+const MIN_SIZE: usize = 128;
+
+/// What every sync flush ends with; RFC 7692 §7.2.1 drops it from the wire.
+const SYNC_TAIL: [u8; 4] = [0, 0, 0xff, 0xff];
+
+thread_local! {
+    // One compressor per tokio thread: with server_no_context_takeover no
+    // state survives a message, and a compressor holds ~300 KiB.
+    static COMPRESSOR: RefCell<Compress> = RefCell::new(Compress::new(Compression::fast(), false));
+}
+
+/// `message` as a compressed frame (RSV1 set), or `message` itself when it is
+/// a control message, small, or does not shrink.
+pub fn compress(message: Message) -> Message {
+    let (opcode, payload) = match &message {
+        Message::Text(text) => (Data::Text, text.as_bytes()),
+        Message::Binary(data) => (Data::Binary, &data[..]),
+        _ => return message,
+    };
+    if payload.len() < MIN_SIZE {
+        return message;
+    }
+    let compressed = COMPRESSOR.with(|compressor| deflate(&mut compressor.borrow_mut(), payload));
+    match compressed {
+        Some(body) if body.len() < payload.len() => {
+            let mut frame = Frame::message(body, OpCode::Data(opcode), true);
+            frame.header_mut().rsv1 = true;
+            Message::Frame(frame)
+        }
+        _ => message,
+    }
+}
+
+fn deflate(compressor: &mut Compress, payload: &[u8]) -> Option<Vec<u8>> {
+    compressor.reset();
+    let mut out = Vec::with_capacity(payload.len() / 2 + 64);
+    let mut consumed = 0;
+    loop {
+        if out.len() == out.capacity() {
+            out.reserve(out.capacity().max(1024));
+        }
+        let before = compressor.total_in();
+        compressor.compress_vec(&payload[consumed..], &mut out, FlushCompress::Sync).ok()?;
+        consumed += (compressor.total_in() - before) as usize;
+        // Done when all input is in and the flush did not run out of room.
+        if consumed == payload.len() && out.len() < out.capacity() {
+            break;
+        }
+    }
+    if out.ends_with(&SYNC_TAIL) {
+        out.truncate(out.len() - SYNC_TAIL.len());
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flate2::{Decompress, FlushDecompress};
+
+    fn inflate(body: &[u8]) -> Vec<u8> {
+        let mut input = body.to_vec();
+        input.extend_from_slice(&SYNC_TAIL);
+        let mut out = Vec::with_capacity(1 << 20);
+        Decompress::new(false).decompress_vec(&input, &mut out, FlushDecompress::Sync).unwrap();
+        out
+    }
+
+    #[test]
+    fn a_large_text_is_compressed_and_inflates_back() {
+        let text = "hello hyperdjango ".repeat(1000);
+        let Message::Frame(frame) = compress(Message::text(text.clone())) else { panic!("not compressed") };
+        assert!(frame.header().rsv1);
+        assert!(frame.payload().len() < text.len() / 10);
+        assert_eq!(inflate(frame.payload()), text.as_bytes());
+        // The next message starts from a fresh context.
+        let Message::Frame(again) = compress(Message::text(text.clone())) else { panic!("not compressed") };
+        assert_eq!(again.payload(), frame.payload());
+    }
+
+    #[test]
+    fn small_or_random_messages_go_as_they_are() {
+        assert_eq!(compress(Message::text("short")), Message::text("short"));
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let noise: Vec<u8> = (0..4096)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                (state >> 24) as u8
+            })
+            .collect();
+        assert!(matches!(compress(Message::binary(noise)), Message::Binary(_)));
+        assert!(matches!(compress(Message::Ping(vec![0; 200].into())), Message::Ping(_)));
+    }
+}
