@@ -81,9 +81,17 @@ class Headers(Mapping[str, str]):
     __slots__ = ("_list",)
 
     def __init__(self, raw: Iterable[tuple[str, str]] | Mapping[str, str] = ()) -> None:
-        if isinstance(raw, Mapping):
+        # dict first: isinstance against the Mapping ABC is slow, and this runs per response.
+        if isinstance(raw, dict) or isinstance(raw, Mapping):
             raw = raw.items()
         self._list: list[tuple[str, str]] = [(k.lower(), v) for k, v in raw]
+
+    @classmethod
+    def _of_lowercase(cls, pairs: list[tuple[str, str]]) -> Headers:
+        """Headers holding ``pairs`` as they are (names already lower-case): no copy, no checks."""
+        new = cls.__new__(cls)
+        new._list = pairs
+        return new
 
     def __getitem__(self, key: str) -> str:
         values = self.getlist(key)
@@ -92,7 +100,13 @@ class Headers(Mapping[str, str]):
         return ", ".join(values)
 
     def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and any(k == key.lower() for k, _ in self._list)
+        if not isinstance(key, str):
+            return False
+        key = key.lower()
+        for k, _ in self._list:
+            if k == key:
+                return True
+        return False
 
     def __iter__(self) -> Iterator[str]:
         return iter(dict.fromkeys(k for k, _ in self._list))

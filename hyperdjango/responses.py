@@ -38,15 +38,18 @@ class Response:
         media_type: str | None = None,
     ) -> None:
         self.status_code = status
-        self.headers = MutableHeaders(headers or {})
         media_type = media_type or self.media_type
         if isinstance(content, str):
             content = content.encode("utf-8")
             if media_type and media_type.startswith("text/") and "charset" not in media_type:
                 media_type += "; charset=utf-8"
         self.body: bytes = content
-        if media_type and "content-type" not in self.headers:
-            self.headers["content-type"] = media_type
+        if headers:
+            self.headers = MutableHeaders(headers)
+            if media_type and "content-type" not in self.headers:
+                self.headers["content-type"] = media_type
+        else:  # the common case, built directly: this runs for every response
+            self.headers = MutableHeaders._of_lowercase([("content-type", media_type)] if media_type else [])
 
     # -- constructors the spec uses -------------------------------------------------
 
