@@ -1,0 +1,44 @@
+"""A process killed without ``close()`` does not stay present: the others
+notice it is gone within ``presence_check_interval`` (PostgreSQL: no session
+left in ``pg_stat_activity``; Redis: its heartbeat key expired)."""
+
+from __future__ import annotations
+
+import pytest
+
+from support.waiting import until
+
+cross_process = pytest.mark.parametrize("kind", ["postgres", "redis"], indirect=True)
+
+#: Small so that the test is short; the deadlines below are generous on purpose.
+INTERVAL = 0.2
+
+
+@cross_process
+async def test_the_presence_of_a_killed_process_is_removed_and_announced(layer_process, layers, name, kind):
+    watcher, = await layers(1, presence_check_interval=INTERVAL)
+    channel = name()
+    watcher.channel(channel).join(user_id="alive", metadata={"name": "Alive"})
+    doomed = await layer_process(presence_check_interval=INTERVAL)
+    assert await doomed.send(f"join {channel} doomed Doomed") == "joined"
+    both = [{"user_id": "alive", "name": "Alive"}, {"user_id": "doomed", "name": "Doomed"}]
+    await until(lambda: sorted(watcher.channel(channel).presence(), key=lambda p: p["user_id"]) == both)
+
+    doomed.kill()
+    await until(lambda: watcher.channel(channel).presence() == both[:1], timeout=30, what="the dead user leaving")
+    assert watcher.stats()["presence_swept"] == 1
+    later, = await layers(1)  # the rows are gone from the backend too
+    assert later.channel(channel).presence() == both[:1]
+
+
+@cross_process
+async def test_a_live_process_keeps_its_presence_through_liveness_checks(layer_process, layers, name, kind):
+    watcher, = await layers(1, presence_check_interval=INTERVAL)
+    channel = name()
+    other = await layer_process(presence_check_interval=INTERVAL)
+    assert await other.send(f"join {channel} u1 Ann") == "joined"
+    await until(lambda: watcher.channel(channel).presence() == [{"user_id": "u1", "name": "Ann"}])
+    # Several checks pass in both processes; the living stay.
+    await until(lambda: watcher.stats()["liveness_checks"] >= 5, timeout=30)
+    assert watcher.channel(channel).presence() == [{"user_id": "u1", "name": "Ann"}]
+    assert watcher.stats()["presence_swept"] == 0 and watcher.stats()["sweep_failures"] == 0
