@@ -10,8 +10,9 @@ from support.waiting import until
 
 cross_process = pytest.mark.parametrize("kind", ["postgres", "redis"], indirect=True)
 
-#: Small so that the test is short; the deadlines below are generous on purpose.
-INTERVAL = 0.2
+#: Small so that the test is short, not so small that a loaded machine's pauses
+#: look like death (a Redis heartbeat lives three intervals).
+INTERVAL = 0.5
 
 
 @cross_process
@@ -26,7 +27,7 @@ async def test_the_presence_of_a_killed_process_is_removed_and_announced(layer_p
 
     doomed.kill()
     await until(lambda: watcher.channel(channel).presence() == both[:1], timeout=30, what="the dead user leaving")
-    assert watcher.stats()["presence_swept"] == 1
+    assert watcher.stats()["presence_swept"] >= 1
     later, = await layers(1)  # the rows are gone from the backend too
     assert later.channel(channel).presence() == both[:1]
 
@@ -39,6 +40,6 @@ async def test_a_live_process_keeps_its_presence_through_liveness_checks(layer_p
     assert await other.send(f"join {channel} u1 Ann") == "joined"
     await until(lambda: watcher.channel(channel).presence() == [{"user_id": "u1", "name": "Ann"}])
     # Several checks pass in both processes; the living stay.
-    await until(lambda: watcher.stats()["liveness_checks"] >= 5, timeout=30)
+    await until(lambda: watcher.stats()["liveness_checks"] >= 4, timeout=30)
     assert watcher.channel(channel).presence() == [{"user_id": "u1", "name": "Ann"}]
     assert watcher.stats()["presence_swept"] == 0 and watcher.stats()["sweep_failures"] == 0
