@@ -43,3 +43,34 @@ async def test_a_live_process_keeps_its_presence_through_liveness_checks(layer_p
     await until(lambda: watcher.stats()["liveness_checks"] >= 4, timeout=30)
     assert watcher.channel(channel).presence() == [{"user_id": "u1", "name": "Ann"}]
     assert watcher.stats()["presence_swept"] == 0 and watcher.stats()["sweep_failures"] == 0
+
+
+@cross_process
+async def test_a_live_process_taken_for_dead_writes_its_presence_again(layers, name, kind):
+    a, b = await layers()
+    channel = name()
+    a.channel(channel).join(user_id="u1", metadata={"name": "Ann"})
+    await until(lambda: b.channel(channel).presence() == [{"user_id": "u1", "name": "Ann"}])
+    if kind == "redis":
+        # a stalled past its heartbeat: b takes it for dead; a's next check finds its key gone.
+        await a._client.delete(a._key("alive", a.sender))
+        await b._sweep()
+        await until(lambda: b.channel(channel).presence() == [], what="the leave b announced")
+        assert b.stats()["presence_swept"] == 1
+        await a._check_liveness()
+    else:
+        # a was cut off (its rows removed meanwhile); its LISTEN connection comes back.
+        await b.database.execute("DELETE FROM hyperdjango_channel_presence WHERE sender = $1", a.sender)
+        await b.database.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'LISTEN%'",
+            f"hyperdjango_channels:{a.sender}",
+        )
+        await until(lambda: a.stats()["reconnects"] == 1, what="a's reconnect")
+
+        async def stored_again():
+            count = "SELECT count(*) FROM hyperdjango_channel_presence WHERE sender = $1"
+            return await b.database.query_val(count, a.sender) == 1
+
+        await until(stored_again, what="a's row written again")
+    await until(lambda: b.channel(channel).presence() == [{"user_id": "u1", "name": "Ann"}], what="a's presence again")
+    assert a.channel(channel).presence() == [{"user_id": "u1", "name": "Ann"}]
