@@ -95,6 +95,8 @@ class Channel:
         #: ``(message_id, message)``; the id (None in one process) lets a
         #: cross-process layer recognise a message it already has.
         self._history: deque[tuple[str | None, Any]] = deque(maxlen=layer.history_size)
+        #: The ids in ``_history``, for that check.
+        self._history_ids: set[str] = set()
 
     def subscribe(self, callback: Callback) -> str:
         """Calls ``callback(message)`` (sync or async) for every message
@@ -169,9 +171,9 @@ class Group:
         return list(self._members)
 
     async def publish(self, message: Any) -> None:
-        """Publishes ``message`` to every member channel."""
-        for name in list(self._members):
-            await self.layer.channel(name).publish(message)
+        """Publishes ``message`` to every member channel (all at once: a
+        cross-process layer writes them in one round trip)."""
+        await asyncio.gather(*(self.layer.channel(name).publish(message) for name in list(self._members)))
 
 
 class ChannelLayer:
@@ -254,9 +256,14 @@ class ChannelLayer:
         """A message arrived for ``channel_name``: record it and queue it for each
         subscriber. A message whose id is already in the history is not delivered again."""
         channel = self.channel(channel_name)
-        if message_id is not None and any(seen == message_id for seen, _ in channel._history):
+        history, ids = channel._history, channel._history_ids
+        if message_id is not None and message_id in ids:
             return
-        channel._history.append((message_id, message))
+        if history and len(history) == history.maxlen:
+            ids.discard(history[0][0])  # type: ignore[arg-type]
+        history.append((message_id, message))
+        if message_id is not None and history:
+            ids.add(message_id)
         for sub in list(channel._subscribers.values()):
             sub.offer(channel_name, message)
 

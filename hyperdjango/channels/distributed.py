@@ -3,18 +3,25 @@
 Each process keeps the local mirrors of ``base.py`` (subscribers, presence,
 history, groups); this module keeps them in step with the other processes:
 
-- **Applied here, written in order.** A change (publish, join/leave, group
-  add/discard) is applied to the local mirror at once and queued for the
-  backend. One writer task sends whatever is queued in one round trip (a
-  pipeline), so every process sees the changes of one process in the order
-  they were made. The queue is bounded (``write_queue_size``): ``publish``
-  waits for room; a plain call (``join``...) that finds it full raises.
-  A write that fails is logged and counted (``write_failures``); a failed
-  publish also raises from ``await publish(...)``.
+- **Written in order.** A change (publish, join/leave, group add/discard) is
+  queued for the backend; one writer task sends whatever is queued in one
+  round trip (a pipeline), in the order the changes were made. The queue is
+  bounded (``write_queue_size``): ``publish`` waits for room; a plain call
+  (``join``...) that finds it full raises. A write that fails is logged and
+  counted (``write_failures``); a failed publish also raises from
+  ``await publish(...)``.
 - **Stored and announced.** Each change is stored (history, presence and
   groups survive processes and are loaded at ``connect()``) and announced in
-  an *envelope* (JSON) that the other processes apply. A process skips the
-  envelopes it sent itself (``sender``), because it applied them already.
+  an *envelope* (JSON) that every process applies.
+- **One order per channel.** A message is delivered, in every process
+  including the one that published it, when its envelope comes back from the
+  backend, whose order is the same for every listener (PostgreSQL: commit
+  order; Redis: the server's). The backend stores the history in that same
+  order, so ``history()`` agrees with what subscribers saw. ``publish``
+  returns once its own envelope is back (or a reload has covered it), so the
+  publisher's ``history()`` already holds the message. Presence and group
+  changes have no order to agree on: they are applied locally at once and a
+  process skips their envelopes when they come back (``sender``).
 - **Presence rows are absolute.** Presence is stored per (channel, user,
   process) as a join count, and an envelope carries the new count, not a
   delta: applying one twice, or after a reload, changes nothing.
@@ -23,6 +30,12 @@ history, groups); this module keeps them in step with the other processes:
   the queued writes, and before any later envelope is applied); messages that
   were published meanwhile and are still in the history are delivered to the
   subscribers then, so a short outage loses nothing that ``history_size`` holds.
+- **Processes that died.** Every ``presence_check_interval`` seconds, at
+  ``connect()`` and at every reload, a process removes (and announces the
+  leave of) the presence rows of processes that are gone without ``close()``;
+  how a backend tells the living from the dead is its own
+  (``_remove_dead_presence``). A process whose rows were removed while it was
+  only cut off writes them again at its next reload.
 """
 
 from __future__ import annotations
@@ -71,6 +84,16 @@ class Write:
 
 
 @dataclass(slots=True)
+class Echo:
+    """A message this process published, waiting to come back from the backend."""
+
+    channel: str
+    payload: bytes
+    written: asyncio.Future
+    delivered: asyncio.Future
+
+
+@dataclass(slots=True)
 class Snapshot:
     """The shared state as stored: history oldest first per channel as
     ``(channel, message_id, message_json)``, presence rows as ``(channel, user_id,
@@ -91,12 +114,23 @@ class DistributedChannelLayer(ChannelLayer):
 
     backend = "backend"
 
-    def __init__(self, *, history_size: int = 100, queue_size: int = 1000, write_queue_size: int = 10_000) -> None:
+    def __init__(
+        self,
+        *,
+        history_size: int = 100,
+        queue_size: int = 1000,
+        write_queue_size: int = 10_000,
+        presence_check_interval: float = 30.0,
+    ) -> None:
         super().__init__(history_size=history_size, queue_size=queue_size)
         #: Identifies this layer's envelopes (one per layer object, so two layers
         #: in one process also talk to each other).
         self.sender = uuid.uuid4().hex
         self.write_queue_size = write_queue_size
+        self.presence_check_interval = presence_check_interval
+        #: message id → this process's messages on their way back.
+        self._echoes: dict[str, Echo] = {}
+        self._housekeeper: asyncio.Task | None = None
         self._sequence = itertools.count(1)
         self._writes: deque[Write] = deque()
         self._writes_waiting: asyncio.Event | None = None
@@ -105,7 +139,15 @@ class DistributedChannelLayer(ChannelLayer):
         #: channel → (user_id, sender) → (joins, metadata): every process's rows.
         self._presence_rows: dict[str, dict[tuple[str, str], tuple[int, dict[str, Any]]]] = {}
         self._counters.update(
-            write_failures=0, write_queue_full=0, reconnects=0, reload_failures=0, lost_messages=0, bad_envelopes=0
+            write_failures=0,
+            write_queue_full=0,
+            reconnects=0,
+            reload_failures=0,
+            lost_messages=0,
+            bad_envelopes=0,
+            liveness_checks=0,
+            presence_swept=0,
+            sweep_failures=0,
         )
 
     def stats(self) -> dict[str, int]:
@@ -113,8 +155,12 @@ class DistributedChannelLayer(ChannelLayer):
         (changes the backend did not store), ``write_queue_full`` (plain calls
         refused because the write queue was full), ``writes_queued`` (waiting now),
         ``reconnects`` (of the subscription), ``reload_failures``, ``lost_messages``
-        (announced but no longer stored when fetched) and ``bad_envelopes``
-        (unreadable announcements)."""
+        (announced but no longer stored when fetched, or missed during an outage
+        and already beyond the history when reloaded), ``bad_envelopes``
+        (unreadable announcements), ``liveness_checks`` (periodic looks for
+        processes that are gone), ``presence_swept`` (presence rows of dead
+        processes this process removed) and ``sweep_failures`` (such looks that
+        failed)."""
         return {**super().stats(), "writes_queued": len(self._writes)}
 
     # -- the writer ---------------------------------------------------------------------
@@ -141,6 +187,10 @@ class DistributedChannelLayer(ChannelLayer):
         except asyncio.CancelledError:
             pass
         self._writer = None
+        while self._writes:
+            unwritten = self._writes.popleft()
+            _settle(unwritten.done, RuntimeError(f"the channel layer closed before this change was written to {self.backend}"))
+        self._settle_echoes(lost=False)
 
     def _require_connected(self) -> None:
         if self._writer is None:
@@ -217,9 +267,34 @@ class DistributedChannelLayer(ChannelLayer):
         while not self._room.is_set():
             await self._room.wait()
         message_id = f"{self.sender}:{next(self._sequence)}"
-        self._deliver(channel, message, message_id)
-        done = self._enqueue(Write("publish", (channel, message_id, payload), asyncio.get_running_loop().create_future()))
-        await done  # type: ignore[misc]
+        loop = asyncio.get_running_loop()
+        echo = self._echoes[message_id] = Echo(channel, payload, loop.create_future(), loop.create_future())
+        self._enqueue(Write("publish", (channel, message_id, payload), echo.written))
+        try:
+            await echo.written
+        except BaseException:
+            self._echoes.pop(message_id, None)
+            raise
+        # Delivered here too only when it comes back: in the backend's order.
+        await asyncio.shield(echo.delivered)
+
+    def _deliver(self, channel_name: str, message: Any, message_id: str | None = None) -> None:
+        super()._deliver(channel_name, message, message_id)
+        echo = self._echoes.pop(message_id, None) if message_id is not None else None
+        if echo is not None:
+            _settle(echo.delivered, None)
+
+    def _settle_echoes(self, *, lost: bool) -> None:
+        """Ends the wait of every publish that is written but has not come back
+        (a reload covered it, or the layer closes); ``lost`` counts them."""
+        for message_id, echo in list(self._echoes.items()):
+            if echo.written.done():
+                del self._echoes[message_id]
+                if lost:
+                    self._counters["lost_messages"] += 1
+                    log.error("channel layer: message %s on %s did not come back from %s and is beyond the "
+                              "history: this process's subscribers miss it", message_id, echo.channel, self.backend)
+                _settle(echo.delivered, None)
 
     def _transmit_presence(self, channel: str, action: str, user_id: str, metadata: dict[str, Any]) -> None:
         self._require_connected()
@@ -271,17 +346,21 @@ class DistributedChannelLayer(ChannelLayer):
         return self._envelope("grp", g=group, c=channel, a=member)
 
     def _receive(self, raw: str | bytes) -> Awaitable[None] | None:
-        """Applies one envelope from another process; returns an awaitable when
+        """Applies one envelope from the backend; returns an awaitable when
         the message must be fetched first (the caller awaits it before the next)."""
         try:
             envelope = orjson.loads(raw)
-            if envelope["s"] == self.sender:
-                return None  # applied when it was made here
             kind = envelope["k"]
             if kind == "msg":
                 self._deliver(envelope["c"], envelope["m"], envelope["i"])
             elif kind == "ref":
-                return self._fetch_and_deliver(envelope["c"], envelope["i"])
+                echo = self._echoes.get(envelope["i"])
+                if echo is not None:  # our own: no need to fetch it
+                    self._deliver(envelope["c"], orjson.loads(echo.payload), envelope["i"])
+                else:
+                    return self._fetch_and_deliver(envelope["c"], envelope["i"])
+            elif envelope["s"] == self.sender:
+                return None  # a presence or group change: applied when it was made here
             elif kind == "pres":
                 self._set_presence_row(envelope["c"], envelope["u"], envelope["s"], int(envelope["n"]), envelope["m"])
             elif kind == "grp":
@@ -315,6 +394,47 @@ class DistributedChannelLayer(ChannelLayer):
     async def _load_snapshot(self) -> Snapshot:
         raise NotImplementedError
 
+    async def _remove_dead_presence(self) -> int:
+        """Deletes the presence rows of processes that are gone and announces
+        each as a leave of its sender (so every process applies it); returns how many."""
+        raise NotImplementedError
+
+    async def _sweep(self) -> None:
+        """``_remove_dead_presence``, counted; a failure is logged and counted, not raised."""
+        try:
+            removed = await self._remove_dead_presence()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the next check tries again
+            self._counters["sweep_failures"] += 1
+            log.error("channel layer: checking %s for processes that are gone failed: %s", self.backend, exc)
+            return
+        if removed:
+            self._counters["presence_swept"] += removed
+            log.warning("channel layer: removed %d presence entries of processes that ended without close()", removed)
+
+    async def _check_liveness(self) -> None:
+        """Run every ``presence_check_interval`` seconds."""
+        await self._sweep()
+
+    def _start_housekeeping(self) -> None:
+        self._housekeeper = asyncio.get_running_loop().create_task(self._housekeep(), name=f"{self.backend} channel liveness")
+
+    async def _stop_housekeeping(self) -> None:
+        if self._housekeeper is not None:
+            self._housekeeper.cancel()
+            try:
+                await self._housekeeper
+            except asyncio.CancelledError:
+                pass
+            self._housekeeper = None
+
+    async def _housekeep(self) -> None:
+        while True:
+            await asyncio.sleep(self.presence_check_interval)
+            await self._check_liveness()
+            self._counters["liveness_checks"] += 1
+
     async def _reload(self) -> None:
         """Loads the shared state, in order with the queued writes."""
         self._require_connected()
@@ -322,6 +442,8 @@ class DistributedChannelLayer(ChannelLayer):
         await done  # type: ignore[misc]
 
     async def _run_reload(self, write: Write) -> None:
+        await self._sweep()
+        await self._restore_own_presence()
         for attempt in itertools.count():
             try:
                 snapshot = await self._load_snapshot()
@@ -334,7 +456,32 @@ class DistributedChannelLayer(ChannelLayer):
                 log.error("channel layer: loading the shared state from %s failed (%s); retrying in %.1f s", self.backend, exc, delay)
                 await asyncio.sleep(delay)
         self._apply_snapshot(snapshot)
+        # Every publish written before this reload is in the snapshot, or beyond
+        # its history: none is still on its way.
+        self._settle_echoes(lost=True)
         _settle(write.done, None)
+
+    async def _restore_own_presence(self) -> None:
+        """Writes this process's presence rows again: while it was cut off from
+        the backend, another process may have taken it for dead and removed them."""
+        rows = [
+            ("presence", (channel, user_id, joins, metadata))
+            for channel, channel_rows in self._presence_rows.items()
+            for (user_id, sender), (joins, metadata) in channel_rows.items()
+            if sender == self.sender
+        ]
+        if not rows:
+            return
+        try:
+            errors = await self._write_batch(rows)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - counted below, like any failed write
+            errors = [exc] * len(rows)
+        for (_, args), error in zip(rows, errors):
+            if error is not None:
+                self._counters["write_failures"] += 1
+                log.error("channel layer: %s could not restore presence %r: %s", self.backend, args[:2], error)
 
     def _apply_snapshot(self, snapshot: Snapshot) -> None:
         for channel, message_id, payload in snapshot.history:

@@ -8,6 +8,15 @@
 
 Each change is one statement that stores it and NOTIFYs in the same
 transaction, so an announcement never precedes what it announces.
+
+A publish first takes a transaction-level advisory lock on its channel, so
+the publishes of one channel commit one at a time, in the order of their
+ids: the history (ordered by id) is the order in which the notifications
+reach every listener (commit order).
+
+A process's connections are named ``hyperdjango_channels:<sender id>``
+(``application_name``); ``SWEEP_DEAD_PRESENCE`` removes the presence rows of
+senders with no session left in ``pg_stat_activity``.
 """
 
 from __future__ import annotations
@@ -15,6 +24,9 @@ from __future__ import annotations
 MESSAGES = "hyperdjango_channel_messages"
 PRESENCE = "hyperdjango_channel_presence"
 GROUPS = "hyperdjango_channel_groups"
+
+#: The ``application_name`` of a layer's connections is this, ``:``, its sender id.
+APPLICATION_NAME = "hyperdjango_channels"
 
 #: Serialises concurrent ``connect()``s creating the tables (CREATE ... IF NOT
 #: EXISTS is not safe against a concurrent CREATE of the same table).
@@ -45,9 +57,12 @@ DDL = [
     )""",
 ]
 
-# $1 channel, $2 message id, $3 message JSON, $4 NOTIFY channel, $5 envelope
+# $1 channel, $2 message id, $3 message JSON, $4 NOTIFY channel, $5 envelope.
+# The lock (held to commit) is taken before the id is drawn; the two-key form
+# keeps it apart from one-key advisory locks such as DDL_LOCK's.
 PUBLISH = (
-    f"WITH stored AS (INSERT INTO {MESSAGES} (channel, message_id, payload) VALUES ($1, $2, $3) RETURNING id) "
+    f"WITH locked AS (SELECT pg_advisory_xact_lock(hashtext('{MESSAGES}'), hashtext($1))), "
+    f"stored AS (INSERT INTO {MESSAGES} (channel, message_id, payload) SELECT $1, $2, $3 FROM locked RETURNING id) "
     "SELECT pg_notify($4, $5) FROM stored"
 )
 # $1 channel, $2 user id, $3 sender, $4 joins, $5 metadata JSON, $6 NOTIFY channel, $7 envelope
@@ -78,6 +93,15 @@ LOAD_HISTORY = (
 )
 LOAD_PRESENCE = f"SELECT channel, user_id, sender, joins, metadata FROM {PRESENCE} WHERE joins > 0"
 LOAD_GROUPS = f"SELECT group_name, channel FROM {GROUPS}"
+
+# $1 NOTIFY channel. Each removed row is announced as a leave by its (dead)
+# sender, in the envelope shape of distributed.py.
+SWEEP_DEAD_PRESENCE = (
+    f"WITH dead AS (DELETE FROM {PRESENCE} AS p WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity AS a "
+    f"WHERE a.application_name = '{APPLICATION_NAME}:' || p.sender) RETURNING channel, user_id, sender) "
+    "SELECT pg_notify($1, json_build_object('s', sender, 'k', 'pres', 'c', channel, 'u', user_id, 'n', 0, "
+    "'m', json_build_object())::text) FROM dead"
+)
 
 # $1 messages kept per channel, $2 seconds a message is kept at least (for
 # receivers still fetching one announced by reference)

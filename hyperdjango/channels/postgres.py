@@ -29,11 +29,13 @@ class PgChannelLayer(DistributedChannelLayer):
     dedicated LISTEN connection and loads presence, history and groups;
     ``await layer.close()`` removes this process's presence and closes both.
 
-    - ``publish`` delivers to this process's subscribers at once and to the
-      other processes through one NOTIFY on ``notify_channel``; a message whose
+    - ``publish`` stores the message and NOTIFYs it on ``notify_channel`` in
+      one transaction; every process, this one included, delivers it when the
+      notification arrives, so all of them see one channel's messages in commit
+      order, which is also the order of the history. A message whose
       notification would reach PostgreSQL's 8000-byte limit is announced by
       reference and fetched from the messages table by the receivers (whole, in
-      order).
+      its place).
     - Presence, history and groups are stored in tables, so every process sees
       the same ones; ``join``/``leave``/``add``/``discard`` return at once and
       are written in order in the background (see ``distributed.py``).
@@ -42,8 +44,11 @@ class PgChannelLayer(DistributedChannelLayer):
     - Messages older than ``message_ttl`` seconds beyond the last
       ``history_size`` of their channel are deleted now and then.
 
-    The connections carry ``application_name=hyperdjango_channels`` (unless the
-    URL sets one), so they are easy to find in ``pg_stat_activity``.
+    - The connections carry ``application_name=hyperdjango_channels:<sender>``
+      (replacing one the URL may set): every ``presence_check_interval``
+      seconds, at ``connect()`` and after a reconnect, the presence rows of
+      senders with no session left in ``pg_stat_activity`` (processes killed
+      without ``close()``) are removed and their leave announced.
     """
 
     backend = "PostgreSQL"
@@ -57,9 +62,15 @@ class PgChannelLayer(DistributedChannelLayer):
         queue_size: int = 1000,
         write_queue_size: int = 10_000,
         message_ttl: float = 60.0,
+        presence_check_interval: float = 30.0,
     ) -> None:
-        super().__init__(history_size=history_size, queue_size=queue_size, write_queue_size=write_queue_size)
-        self.database_url = _with_application_name(database_url, "hyperdjango_channels")
+        super().__init__(
+            history_size=history_size,
+            queue_size=queue_size,
+            write_queue_size=write_queue_size,
+            presence_check_interval=presence_check_interval,
+        )
+        self.database_url = _with_application_name(database_url, f"{sql.APPLICATION_NAME}:{self.sender}")
         self.notify_channel = notify_channel
         self.message_ttl = message_ttl
         self.database: Database | None = None
@@ -99,6 +110,7 @@ class PgChannelLayer(DistributedChannelLayer):
             self.listener.on_reconnect(self._on_reconnect)
             await self._reload()
             self._ready.set_result(None)
+            self._start_housekeeping()
             self.connected = True
         except BaseException:
             await self._shut()
@@ -114,6 +126,7 @@ class PgChannelLayer(DistributedChannelLayer):
         await super().close()
 
     async def _shut(self) -> None:
+        await self._stop_housekeeping()
         await self._stop_writer()
         if self.listener is not None:
             await self.listener.close()
@@ -181,6 +194,10 @@ class PgChannelLayer(DistributedChannelLayer):
         assert self.database is not None
         return await self.database.query_val(sql.FETCH_MESSAGE, message_id)
 
+    async def _remove_dead_presence(self) -> int:
+        assert self.database is not None
+        return len(await self.database.query(sql.SWEEP_DEAD_PRESENCE, self.notify_channel))
+
     async def _load_snapshot(self) -> Snapshot:
         assert self.database is not None
         history, presence, groups = await self.database.pipeline(
@@ -198,7 +215,5 @@ class PgChannelLayer(DistributedChannelLayer):
 
 def _with_application_name(url: str, name: str) -> str:
     parts = urlsplit(url)
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    if any(key == "application_name" for key, _ in query):
-        return url
+    query = [(key, value) for key, value in parse_qsl(parts.query, keep_blank_values=True) if key != "application_name"]
     return urlunsplit(parts._replace(query=urlencode([*query, ("application_name", name)])))

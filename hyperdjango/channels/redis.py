@@ -14,6 +14,30 @@ log = logging.getLogger("hyperdjango.channels")
 
 #: Pauses between attempts to subscribe again after the connection was lost.
 _BACKOFF = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
+#: A heartbeat key lives this many ``presence_check_interval``s unless refreshed.
+_HEARTBEAT_LIFETIMES = 3
+
+# Stores a message in its channel's history and announces it, atomically: the
+# history's order is the order of the PUBLISHes, whoever publishes. A failing
+# RPUSH (the key holds something else) stops the script before the PUBLISH.
+# KEYS: history list, history-channels set, pub/sub channel;
+# ARGV: history item, history size, channel, envelope.
+_PUBLISH_SCRIPT = """
+redis.call('RPUSH', KEYS[1], ARGV[1])
+redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
+redis.call('SADD', KEYS[2], ARGV[3])
+return redis.call('PUBLISH', KEYS[3], ARGV[4])
+"""
+# Removes one presence field of a dead process and announces the leave, once
+# however many processes sweep at the same moment.
+# KEYS: presence hash, pub/sub channel; ARGV: field, envelope.
+_SWEEP_SCRIPT = """
+if redis.call('HDEL', KEYS[1], ARGV[1]) == 1 then
+  redis.call('PUBLISH', KEYS[2], ARGV[2])
+  return 1
+end
+return 0
+"""
 
 
 class RedisChannelLayer(DistributedChannelLayer):
@@ -32,7 +56,19 @@ class RedisChannelLayer(DistributedChannelLayer):
     ``<prefix>:group:<group>``; and the sets ``<prefix>:history-channels``,
     ``<prefix>:presence-channels`` and ``<prefix>:groups`` that list them.
     Messages have no size limit beyond Redis's own. The connections are named
-    ``hyperdjango_channels`` (``CLIENT LIST``).
+    ``hyperdjango_channels:<sender>`` (``CLIENT LIST``).
+
+    A publish is one Lua script (RPUSH, LTRIM, SADD, PUBLISH), so the history's
+    order is the order in which every process receives the messages; each
+    process, the publisher included, delivers a message when it comes back
+    from the subscription.
+
+    Each process refreshes a heartbeat key ``<prefix>:alive:<sender>`` every
+    ``presence_check_interval`` seconds (it expires after three); any process
+    removes, and announces the leave of, the presence fields of senders whose
+    key has expired (processes killed without ``close()``). A process that
+    finds its own key expired (it was stalled or cut off) writes its presence
+    again.
 
     When the pub/sub connection is lost the layer subscribes again with backoff
     and then reloads the state (as the PostgreSQL layer does after a reconnect).
@@ -48,14 +84,22 @@ class RedisChannelLayer(DistributedChannelLayer):
         history_size: int = 100,
         queue_size: int = 1000,
         write_queue_size: int = 10_000,
+        presence_check_interval: float = 30.0,
     ) -> None:
-        super().__init__(history_size=history_size, queue_size=queue_size, write_queue_size=write_queue_size)
+        super().__init__(
+            history_size=history_size,
+            queue_size=queue_size,
+            write_queue_size=write_queue_size,
+            presence_check_interval=presence_check_interval,
+        )
         self.url = url
         self.prefix = prefix
         self._client: Any = None
         self._subscriber: Any = None
         self._pubsub: Any = None
         self._reader: asyncio.Task | None = None
+        self._publish_script: Any = None
+        self._sweep_script: Any = None
 
     def __repr__(self) -> str:
         return f"<RedisChannelLayer {self.url.split('@')[-1]!r} connected={self.connected}>"
@@ -74,16 +118,21 @@ class RedisChannelLayer(DistributedChannelLayer):
         from redis.backoff import NoBackoff
         from redis.retry import Retry
 
-        self._client = redis.Redis.from_url(self.url, client_name="hyperdjango_channels")
+        name = f"hyperdjango_channels:{self.sender}"
+        self._client = redis.Redis.from_url(self.url, client_name=name)
         # No silent retries on the pub/sub connection: redis-py would re-subscribe
         # quietly, and the layer must know, to reload what it missed.
-        self._subscriber = redis.Redis.from_url(self.url, client_name="hyperdjango_channels", retry=Retry(NoBackoff(), 0))
+        self._subscriber = redis.Redis.from_url(self.url, client_name=name, retry=Retry(NoBackoff(), 0))
+        self._publish_script = self._client.register_script(_PUBLISH_SCRIPT)
+        self._sweep_script = self._client.register_script(_SWEEP_SCRIPT)
         try:
             await self._client.ping()
+            await self._beat()
             self._pubsub = await self._subscribe()
             self._start_writer()
             await self._reload()
             self._reader = asyncio.get_running_loop().create_task(self._read_loop(), name="redis channel reader")
+            self._start_housekeeping()
             self.connected = True
         except BaseException:
             await self._shut()
@@ -99,6 +148,7 @@ class RedisChannelLayer(DistributedChannelLayer):
         await super().close()
 
     async def _shut(self) -> None:
+        await self._stop_housekeeping()
         if self._reader is not None:
             self._reader.cancel()
             try:
@@ -110,6 +160,11 @@ class RedisChannelLayer(DistributedChannelLayer):
         if self._pubsub is not None:
             await self._pubsub.aclose()
             self._pubsub = None
+        if self._client is not None and self.connected:
+            try:
+                await self._client.delete(self._key("alive", self.sender))
+            except Exception as exc:  # noqa: BLE001 - it expires by itself
+                log.warning("channel layer: could not delete the heartbeat key (it expires by itself): %s", exc)
         for client in (self._subscriber, self._client):
             if client is not None:
                 await client.aclose()
@@ -164,7 +219,7 @@ class RedisChannelLayer(DistributedChannelLayer):
 
     async def _write_batch(self, changes: list[tuple[str, tuple]]) -> list[BaseException | None]:
         pipe = self._client.pipeline(transaction=False)
-        sizes = [self._queue_commands(pipe, kind, args) for kind, args in changes]
+        sizes = [await self._queue_commands(pipe, kind, args) for kind, args in changes]
         results = await pipe.execute(raise_on_error=False)
         errors: list[BaseException | None] = []
         position = 0
@@ -174,17 +229,19 @@ class RedisChannelLayer(DistributedChannelLayer):
             position += size
         return errors
 
-    def _queue_commands(self, pipe: Any, kind: str, args: tuple) -> int:
+    async def _queue_commands(self, pipe: Any, kind: str, args: tuple) -> int:
         """Adds the commands that store and announce one change; returns how many."""
         envelope = self._announcement(kind, args)
         if kind == "publish":
             channel, message_id, payload = args
             key = self._key("history", channel)
-            pipe.rpush(key, orjson.dumps([message_id, orjson.Fragment(payload)]))
-            pipe.ltrim(key, -self.history_size, -1)
-            pipe.sadd(self._key("history-channels"), channel)
-            pipe.publish(self.prefix, envelope)
-            return 4
+            item = orjson.dumps([message_id, orjson.Fragment(payload)])
+            await self._publish_script(
+                keys=[key, self._key("history-channels"), self.prefix],
+                args=[item, max(self.history_size, 1), channel, envelope],
+                client=pipe,
+            )
+            return 1
         if kind == "presence":
             channel, user_id, joins, metadata = args
             key, field = self._key("presence", channel), orjson.dumps([user_id, self.sender])
@@ -204,6 +261,54 @@ class RedisChannelLayer(DistributedChannelLayer):
         pipe.sadd(self._key("groups"), group)
         pipe.publish(self.prefix, envelope)
         return 3
+
+    # -- liveness ---------------------------------------------------------------------------
+
+    async def _beat(self) -> bool:
+        """Refreshes this process's heartbeat key; False if it had expired."""
+        key = self._key("alive", self.sender)
+        pipe = self._client.pipeline(transaction=False)
+        pipe.exists(key)
+        pipe.set(key, b"1", px=int(self.presence_check_interval * _HEARTBEAT_LIFETIMES * 1000))
+        existed, _ = await pipe.execute()
+        return bool(existed)
+
+    async def _check_liveness(self) -> None:
+        try:
+            alive = await self._beat()
+        except Exception as exc:  # noqa: BLE001 - retried at the next check
+            self._counters["sweep_failures"] += 1
+            log.error("channel layer: refreshing the Redis heartbeat key failed: %s", exc)
+            return
+        if alive:
+            await self._sweep()
+        else:
+            log.warning("channel layer: this process's heartbeat key had expired; writing its presence again")
+            await self._reload()  # sweeps, restores this process's presence, reloads
+
+    async def _remove_dead_presence(self) -> int:
+        client = self._client
+        channels = sorted(m.decode() for m in await client.smembers(self._key("presence-channels")))
+        if not channels:
+            return 0
+        pipe = client.pipeline(transaction=False)
+        for channel in channels:
+            pipe.hkeys(self._key("presence", channel))
+        fields = {channel: [(f, orjson.loads(f)) for f in keys] for channel, keys in zip(channels, await pipe.execute())}
+        senders = sorted({sender for rows in fields.values() for _, (_, sender) in rows})
+        pipe = client.pipeline(transaction=False)
+        for sender in senders:
+            pipe.exists(self._key("alive", sender))
+        dead = {sender for sender, alive in zip(senders, await pipe.execute()) if not alive}
+        if not dead:
+            return 0
+        pipe = client.pipeline(transaction=False)
+        for channel, rows in fields.items():
+            for field, (user_id, sender) in rows:
+                if sender in dead:
+                    envelope = orjson.dumps({"s": sender, "k": "pres", "c": channel, "u": user_id, "n": 0, "m": {}})
+                    await self._sweep_script(keys=[self._key("presence", channel), self.prefix], args=[field, envelope], client=pipe)
+        return sum(await pipe.execute())
 
     async def _load_snapshot(self) -> Snapshot:
         client = self._client

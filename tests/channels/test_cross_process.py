@@ -116,7 +116,7 @@ def test_postgres_layer_chat_across_two_processes_survives_killed_listen_connect
     def kill():
         out = pg_server.psql(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE application_name = 'hyperdjango_channels' AND query ILIKE 'LISTEN%'", database,
+            "WHERE application_name LIKE 'hyperdjango_channels:%' AND query ILIKE 'LISTEN%'", database,
         )
         return out.split().count("t")
 
@@ -131,9 +131,11 @@ def test_redis_layer_chat_across_two_processes_survives_killed_pubsub_connection
     two = chat_servers(env)
     client = redis.Redis.from_url(redis_url)
 
+    names = {f"hyperdjango_channels:{room(server)['sender']}" for server in (one, two)}
+
     def kill():
         # This test's subscriptions only: other pub/sub clients may share the server.
-        subscribed = [c for c in client.client_list() if c["name"] == "hyperdjango_channels" and int(c["sub"]) > 0]
+        subscribed = [c for c in client.client_list() if c["name"] in names and int(c["sub"]) > 0]
         return sum(client.client_kill_filter(_id=c["id"]) for c in subscribed)
 
     try:

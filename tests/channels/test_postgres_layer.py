@@ -15,8 +15,9 @@ async def test_one_named_listen_connection_per_layer(pg_url):
     await layer.connect()
     try:
         listening = await layer.database.query_val(
-            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'hyperdjango_channels' "
-            "AND query = 'LISTEN \"hd_test_one_listener\"'"
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 "
+            "AND query = 'LISTEN \"hd_test_one_listener\"'",
+            f"hyperdjango_channels:{layer.sender}",
         )
         assert listening == 1
     finally:

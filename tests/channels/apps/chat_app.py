@@ -69,4 +69,9 @@ async def index(request):
 @app.get("/rooms/{room}")
 async def room_info(request):
     channel = layer.channel(f"chat:{request.params['room']}")
-    return {"presence": channel.presence(), "history": channel.history(limit=50), "stats": layer.stats()}
+    return {
+        "presence": channel.presence(),
+        "history": channel.history(limit=50),
+        "stats": layer.stats(),
+        "sender": layer.sender,
+    }
