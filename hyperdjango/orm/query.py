@@ -34,6 +34,7 @@ from ..database import IntegrityError, atomic
 from .backends import operations_for
 from .exceptions import FieldError, MultipleObjectsReturned
 from .expressions import Aggregate, Expression, OrderBy, Param, Q
+from .prefetch import Prefetch, check_lookups, prefetch_all
 from .related import ForwardRelation
 from .sql.compiler import compile_query, insert_sql, update_by_pk_sql
 from .sql.query import Query
@@ -47,7 +48,7 @@ class QuerySet:
         self.model = model
         self.query = query if query is not None else Query.for_model(model)
         self._db = db
-        self._prefetch: tuple[str, ...] = ()
+        self._prefetch: tuple[Prefetch, ...] = ()
         self._empty = False
         self._prefetched: list[Any] | None = None  # a related manager's rows, already loaded
 
@@ -201,15 +202,18 @@ class QuerySet:
         q.mark("related", tuple(p for p, _, _ in q.related))
         return new
 
-    def prefetch_related(self, *names: str) -> QuerySet:
-        """Loads relations with one extra query each after the main one:
-        reverse foreign keys and many-to-many (then ``await obj.<name>.all()`` needs no query)."""
-        for name in names:
-            if name not in self.model._meta.relations:
-                raise FieldError(f"prefetch_related({name!r}): {self.model.__name__} has no such relation; "
-                                 f"relations: {', '.join(self.model._meta.relations) or 'none'}")
+    def prefetch_related(self, *lookups: str | Prefetch) -> QuerySet:
+        """Loads relations with one extra query per level after the main one: reverse
+        foreign keys, many-to-many and forward keys, nested with ``__``
+        (``prefetch_related("products__tags")``), or a ``Prefetch(lookup, queryset=, to_attr=)``.
+        Then ``await obj.products.all()`` needs no query. ``prefetch_related(None)`` clears them."""
         new = self._clone()
-        new._prefetch = self._prefetch + tuple(n for n in names if n not in self._prefetch)
+        if lookups == (None,):
+            new._prefetch = ()
+            return new
+        added = tuple(item if isinstance(item, Prefetch) else Prefetch(item) for item in lookups)
+        check_lookups(self.model, self._prefetch + added)
+        new._prefetch = self._prefetch + added
         return new
 
     def annotate(self, *aggregates: Aggregate, **expressions: Any) -> QuerySet:
@@ -294,10 +298,7 @@ class QuerySet:
             for obj in objs:
                 obj.__dict__["_db"] = self._db
         if self._prefetch and objs:
-            from .prefetch import prefetch
-
-            for name in self._prefetch:
-                await prefetch(objs, name, db)
+            await prefetch_all(objs, self._prefetch, db)
 
     def __await__(self) -> Any:
         return self._fetch().__await__()
@@ -383,11 +384,7 @@ class QuerySet:
         for name, expr in named.items():
             if not isinstance(expr, Expression):
                 _bad_expression(name, expr)
-        q.aggregates = tuple((name, expr.resolve(q)) for name, expr in named.items())
-        for name, expr in q.aggregates:
-            if not expr.contains_aggregate:
-                raise TypeError(f"aggregate(): {name} is not an aggregate (Sum, Avg, Count, Min, Max)")
-        q.mark("aggregate", tuple((n, e.key) for n, e in q.aggregates))
+        q.add_aggregates(named)
         db, compiled, params = qs._compiled("aggregate")
         return compiled.reader(await db.query(compiled.sql, *params))
 
