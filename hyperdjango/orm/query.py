@@ -33,7 +33,7 @@ from typing import Any
 from ..database import IntegrityError, atomic
 from .backends import operations_for
 from .exceptions import FieldError, MultipleObjectsReturned
-from .expressions import Aggregate, Expression, OrderBy, Param, Q
+from .expressions import Aggregate, Col, Expression, OrderBy, Param, Q
 from .prefetch import Prefetch, check_lookups, prefetch_all
 from .related import ForwardRelation
 from .sql.compiler import compile_query, insert_sql, update_by_pk_sql
@@ -307,10 +307,23 @@ class QuerySet:
         for obj in await self._fetch():
             yield obj
 
-    async def aiterator(self, chunk_size: int = 1000) -> AsyncIterator[Any]:
-        """Streams the rows ``chunk_size`` at a time through a server-side cursor (``db.iterate``),
-        so memory stays flat however many rows match."""
+    async def aiterator(self, chunk_size: int = 1000, keyset: bool = False) -> AsyncIterator[Any]:
+        """Streams the rows ``chunk_size`` at a time, so memory stays flat however many match.
+
+        By default through a server-side cursor (``db.iterate``), which holds a connection
+        (and, on PostgreSQL, a transaction) until the loop ends. With ``keyset=True`` each
+        chunk is a short query of its own, ``WHERE pk > <last key> ORDER BY pk LIMIT n``
+        (never an OFFSET scan): nothing is held between chunks, and rows inserted meanwhile
+        behind the last key are seen. Keyset pages go by the primary key, so the QuerySet must
+        be unordered (its ``Meta.ordering`` is set aside) or ordered by ``"pk"``/``"-pk"``.
+        """
+        if chunk_size < 1:
+            raise ValueError(f"aiterator(chunk_size={chunk_size}): a chunk holds at least one row")
         if self._empty:
+            return
+        if keyset:
+            async for obj in self._keyset_pages(chunk_size):
+                yield obj
             return
         db, compiled, params = self._compiled("select")
         chunk: list[Any] = []
@@ -323,6 +336,26 @@ class QuerySet:
         if chunk:
             for obj in await self._read_chunk(compiled, chunk, db):
                 yield obj
+
+    async def _keyset_pages(self, chunk_size: int) -> AsyncIterator[Any]:
+        q, pk = self.query, self.model._meta.pk
+        if q.is_sliced or q.values is not None:
+            raise ValueError("aiterator(keyset=True) pages model rows by their key: not a sliced or values() QuerySet")
+        descending = False
+        if not q.default_ordering:
+            keys = [(t.expression.key, t.descending) for t in q.order_by]
+            if len(keys) != 1 or keys[0][0] != Col(0, pk).key:
+                raise ValueError("aiterator(keyset=True) pages by the primary key: order the QuerySet by 'pk' or '-pk' (or not at all)")
+            descending = keys[0][1]
+        page = self.order_by("-pk" if descending else "pk")
+        after = f"pk__{'lt' if descending else 'gt'}"
+        rows = await page[:chunk_size]
+        while rows:
+            for obj in rows:
+                yield obj
+            if len(rows) < chunk_size:
+                return
+            rows = await page.filter(**{after: rows[-1].pk})[:chunk_size]
 
     async def _read_chunk(self, compiled: Any, rows: list[Any], db: Any) -> list[Any]:
         objs = compiled.reader(rows)

@@ -127,6 +127,24 @@ async def _aiterator(db) -> list[str]:
     return [p.name async for p in P(db).aiterator(chunk_size=2)]
 
 
+async def _keyset(db, qs_of, chunk_size: int) -> Any:
+    """Names in keyset order, and the queries taken (one per chunk, plus one that finds the end)."""
+    counted = CountingDatabase(db)
+    found = [p.name async for p in qs_of(counted).aiterator(chunk_size=chunk_size, keyset=True)]
+    return found, len(counted.statements)
+
+
+async def _keyset_refuses_other_order(db) -> Any:
+    try:
+        [p async for p in P(db).order_by("price").aiterator(keyset=True)]
+    except ValueError as e:
+        return "'pk' or '-pk'" in str(e)
+
+
+async def _keyset_with_prefetch(db) -> Any:
+    return [(c.name, names(await c.products.all())) async for c in C(db).prefetch_related("products").aiterator(chunk_size=2, keyset=True)]
+
+
 async def _only(db) -> Any:
     p = await P(db).only("name").get(name="Assam")
     try:
@@ -291,6 +309,11 @@ CASES = [
     case("await_queryset", lambda db: _names(P(db)), ALL),
     case("async_for", _async_for, ALL),
     case("aiterator", _aiterator, ALL),
+    case("aiterator_keyset", lambda db: _keyset(db, P, 2), (["Assam", "Darjeeling", "Teapot", "Old Cup", "Mystery"], 3)),
+    case("aiterator_keyset_exact_chunks", lambda db: _keyset(db, lambda d: P(d).filter(category__isnull=False), 2), (["Assam", "Darjeeling", "Teapot", "Old Cup"], 3)),
+    case("aiterator_keyset_descending", lambda db: _keyset(db, lambda d: P(d).filter(stock__gt=0).order_by("-pk"), 1), (["Mystery", "Darjeeling", "Assam"], 4)),
+    case("aiterator_keyset_needs_key_order", _keyset_refuses_other_order, True),
+    case("aiterator_keyset_prefetches_each_chunk", _keyset_with_prefetch, [("Tea", ["Assam", "Darjeeling"]), ("Ware", ["Old Cup", "Teapot"]), ("Empty", [])]),
     case("get", lambda db: P(db).get(name="Teapot"), "Teapot"),
     case("get_with_string_id", lambda db: P(db).get(id="2"), "Darjeeling"),
     case("get_nothing_is_none", lambda db: P(db).get(name="nope"), None),
