@@ -292,6 +292,11 @@ async def _exclude_update(db) -> Any:
     return changed, names(await P(db).filter(stock=77))
 
 
+async def _exclude_delete(db) -> Any:
+    deleted = await P(db).exclude(tags__name="black").delete()  # 3 products and Teapot's tag link
+    return deleted, names(await P(db))
+
+
 async def _aggregate_distinct_unselected(db) -> Any:
     try:
         await P(db).values("category_id").distinct().aggregate(Sum("stock"))
@@ -375,6 +380,7 @@ CASES = [
     case("double_negation_is_a_filter", lambda db: _names(C(db).filter(~Q(~Q(products__price__gt=10)))), ["Ware"]),
     case("exclude_across_m2m_count", lambda db: P(db).exclude(tags__name="black").count(), 3),
     case("exclude_across_m2m_update", _exclude_update, (3, ["Mystery", "Old Cup", "Teapot"]), mutates=True),
+    case("exclude_across_m2m_delete", _exclude_delete, (4, ["Assam", "Darjeeling"]), mutates=True),
     # -- lookups -----------------------------------------------------------------------
     case("exact", lambda db: _names(P(db).filter(name__exact="Assam")), ["Assam"]),
     case("exact_none_is_isnull", lambda db: _names(P(db).filter(category_id=None)), ["Mystery"]),
