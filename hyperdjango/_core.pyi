@@ -153,6 +153,9 @@ class Database(_Statements):
     def __init__(self, url: str) -> None: ...
     def connect(self, bridge: LoopBridge) -> RustFuture: ...
     def close(self, bridge: LoopBridge) -> RustFuture: ...
+    def clear_statement_cache(self, bridge: LoopBridge) -> RustFuture:
+        """Every connection forgets its prepared statements (at its next statement);
+        nothing to do on SQLite or before the pool opened."""
     def begin(self, bridge: LoopBridge, isolation: str | None = None, read_only: bool = False) -> RustFuture:
         """A future of a :class:`Transaction` on a connection of its own."""
     def notify(self, bridge: LoopBridge, channel: str, payload: str) -> RustFuture:

@@ -92,6 +92,22 @@ class Database:
         """Closes every connection; a later statement connects again."""
         await self._core.close(loop_bridge())
 
+    async def clear_statement_cache(self) -> None:
+        """Makes every connection prepare its statements again, after a schema
+        change this ``Database`` did not run itself.
+
+        PostgreSQL connections cache prepared statements, with the parameter
+        types the server inferred when they were prepared. DDL (``ALTER``,
+        ``CREATE``, ``DROP``) sent through this ``Database`` empties those caches
+        on its own; call this after another process migrated the schema, or
+        after DDL hidden in a function or a ``DO`` block. SQLite re-prepares by
+        itself, so there this does nothing::
+
+            await other_process_migrated.wait()
+            await db.clear_statement_cache()
+        """
+        await self._core.clear_statement_cache(loop_bridge())
+
     def _target(self) -> Any:
         state = self._transaction.get()
         return self._core if state is None else state.core

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from decimal import Decimal
 
 import pytest
@@ -193,6 +194,20 @@ async def test_altering_a_column_type_converts_the_values(db, project):
     assert "migrations.AlterField(" in source and "fields.DecimalField(max_digits=8, decimal_places=2" in source
     await migrate(db, project.app())
     assert Decimal(str(await db.query_val(f'SELECT stock FROM "{table}"'))) == 7
-    # (A new statement: the engine caches prepared statements by their text, with the old types.)
-    await db.execute(f'INSERT INTO "{table}" (stock, label) VALUES ($1, $2)', Decimal("0.5"), "half")
+    await db.execute(f'INSERT INTO "{table}" (label, stock) VALUES ($1, $2)', "half", Decimal("0.5"))
     assert Decimal(str(await db.query_val(f'SELECT SUM(stock) FROM "{table}"'))) == Decimal("7.5")
+
+
+async def test_the_same_orm_query_runs_after_its_column_type_changed_in_the_same_process(db, project):
+    make_migrations(project.models(SHELF_V1))
+    await migrate(db, project.app())
+    shelves = sys.modules[f"{project.label}.models"].Shelf.objects.using(db)
+    await shelves.create(label="top", stock=7)
+    assert await shelves.filter(stock=7).count() == 1
+    make_migrations(project.models(SHELF_V1.replace("stock: int = 0", 'stock: Decimal = Field(max_digits=8, decimal_places=2, default=Decimal("0"))')))
+    await migrate(db, project.app())
+    # The same INSERT and SELECT texts as before, now binding numeric instead of integer.
+    shelves = sys.modules[f"{project.label}.models"].Shelf.objects.using(db)
+    await shelves.create(label="half", stock=Decimal("0.5"))
+    assert await shelves.filter(stock=Decimal("0.5")).count() == 1
+    assert await shelves.filter(stock=7).count() == 1

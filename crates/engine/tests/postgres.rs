@@ -535,6 +535,132 @@ async fn stale_cached_plans_are_prepared_again() {
     db.close().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_column_type_change_reprepares_cached_statements() {
+    let db = db!("max_size=1&application_name=hdj_alter_type");
+    let s = Schema::create(&db).await;
+    let t = s.t("alter_type");
+    db.execute(&format!("CREATE TABLE {t} (n int, code text)"), vec![]).await.unwrap();
+    let insert = format!("INSERT INTO {t} (n, code) VALUES ($1, $2)");
+    let count = format!("SELECT count(*) FROM {t} WHERE n = $1");
+    db.execute(&insert, vec![Value::Int(1), text("1")]).await.unwrap();
+    assert_eq!(scalar(&db, &count, vec![Value::Int(1)]).await, Value::Int(1));
+
+    // In a transaction, where a failed statement cannot be retried: the
+    // cache must already be empty when the statements run again.
+    let tx = bounded("begin", db.begin(None, false)).await.unwrap();
+    tx.execute(&format!("ALTER TABLE {t} ALTER COLUMN n TYPE bigint"), vec![]).await.unwrap();
+    tx.execute(&format!("ALTER TABLE {t} ALTER COLUMN code TYPE integer USING code::integer"), vec![]).await.unwrap();
+    // Only valid for the new types: 5e9 overflows an int4 parameter, and the
+    // statement prepared with a text $2 no longer fits an integer column.
+    let big = Value::Int(5_000_000_000);
+    tx.execute(&insert, vec![big.clone(), Value::Int(7)]).await.unwrap();
+    assert_eq!(one(&tx.query(&count, vec![big.clone()]).await.unwrap()), &Value::Int(1));
+    tx.commit().await.unwrap();
+    db.execute(&insert, vec![big.clone(), Value::Int(8)]).await.unwrap();
+    assert_eq!(scalar(&db, &count, vec![big]).await, Value::Int(2));
+    db.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ddl_in_a_transaction_reaches_statements_cached_on_other_connections() {
+    let db = db!("max_size=2&application_name=hdj_alter_in_tx");
+    let s = Schema::create(&db).await;
+    let t = s.t("alter_in_tx");
+    db.execute(&format!("CREATE TABLE {t} (n int)"), vec![]).await.unwrap();
+    let insert = format!("INSERT INTO {t} (n) VALUES ($1)");
+
+    let tx = bounded("begin", db.begin(None, false)).await.unwrap();
+    // The transaction holds one connection: this caches `insert` on the other.
+    db.execute(&insert, vec![Value::Int(1)]).await.unwrap();
+    tx.execute(&format!("ALTER TABLE {t} ALTER COLUMN n TYPE bigint"), vec![]).await.unwrap();
+    tx.commit().await.unwrap();
+
+    // Both connections run `insert` again, in transactions (so a stale
+    // statement would fail rather than be retried).
+    let big = Value::Int(5_000_000_000);
+    let (a, b) = (bounded("begin", db.begin(None, false)).await.unwrap(), bounded("begin", db.begin(None, false)).await.unwrap());
+    a.execute(&insert, vec![big.clone()]).await.unwrap();
+    b.execute(&insert, vec![big.clone()]).await.unwrap();
+    a.commit().await.unwrap();
+    b.commit().await.unwrap();
+    assert_eq!(db.stats().opened, 2);
+    assert_eq!(scalar(&db, &format!("SELECT count(*) FROM {t} WHERE n = $1"), vec![big]).await, Value::Int(2));
+    db.close().await;
+}
+
+/// A pool whose `search_path` is `first, second`, to shadow tables.
+async fn shadowing_pool(first: &str, second: &str, name: &str) -> Option<PgDatabase> {
+    connect(&format!("max_size=2&application_name={name}&options=-c+search_path%3D{first}%2C{second}")).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_table_created_in_a_transaction_reaches_statements_prepared_before_its_commit() {
+    let admin = db!("application_name=hdj_shadow_admin");
+    let (first, second) = (Schema::create(&admin).await, Schema::create(&admin).await);
+    admin.execute(&format!("CREATE TABLE {} AS SELECT 'old' AS v", second.t("t")), vec![]).await.unwrap();
+    let Some(db) = shadowing_pool(&first.name, &second.name, "hdj_shadow").await else { return };
+
+    let tx = bounded("begin", db.begin(None, false)).await.unwrap();
+    tx.execute(&format!("CREATE TABLE {} AS SELECT 'new' AS v", first.t("t")), vec![]).await.unwrap();
+    // Prepared on the other connection after the CREATE, before its commit:
+    // `t` still resolves to the second schema's table.
+    assert_eq!(scalar(&db, "SELECT v FROM t", vec![]).await, text("old"));
+    tx.commit().await.unwrap();
+
+    let (a, b) = (bounded("begin", db.begin(None, false)).await.unwrap(), bounded("begin", db.begin(None, false)).await.unwrap());
+    assert_eq!(one(&a.query("SELECT v FROM t", vec![]).await.unwrap()), &text("new"));
+    assert_eq!(one(&b.query("SELECT v FROM t", vec![]).await.unwrap()), &text("new"));
+    a.commit().await.unwrap();
+    b.commit().await.unwrap();
+    assert_eq!(db.stats().opened, 2);
+    db.close().await;
+    admin.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clear_statement_cache_catches_up_with_another_pools_ddl() {
+    let admin = db!("application_name=hdj_clear_admin");
+    let (first, second) = (Schema::create(&admin).await, Schema::create(&admin).await);
+    admin.execute(&format!("CREATE TABLE {} AS SELECT 'old' AS v", second.t("t")), vec![]).await.unwrap();
+    let Some(db) = shadowing_pool(&first.name, &second.name, "hdj_clear").await else { return };
+    assert_eq!(scalar(&db, "SELECT v FROM t", vec![]).await, text("old"));
+
+    admin.execute(&format!("CREATE TABLE {} AS SELECT 'new' AS v", first.t("t")), vec![]).await.unwrap();
+    // The server keeps the cached statement on the table it resolved.
+    assert_eq!(scalar(&db, "SELECT v FROM t", vec![]).await, text("old"));
+    db.clear_statement_cache();
+    assert_eq!(scalar(&db, "SELECT v FROM t", vec![]).await, text("new"));
+    db.close().await;
+    admin.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parameter_types_changed_by_another_pool_are_prepared_again() {
+    let admin = db!("application_name=hdj_param_admin");
+    let db = db!("max_size=1&application_name=hdj_param");
+    let s = Schema::create(&admin).await;
+    let t = s.t("param_types");
+    admin.execute(&format!("CREATE TABLE {t} (n int, code text)"), vec![]).await.unwrap();
+    let insert_n = format!("INSERT INTO {t} (n) VALUES ($1)");
+    let insert_code = format!("INSERT INTO {t} (code) VALUES ($1)");
+    db.execute(&insert_n, vec![Value::Int(1)]).await.unwrap();
+    db.execute(&insert_code, vec![text("2")]).await.unwrap();
+
+    admin.execute(&format!("ALTER TABLE {t} ALTER COLUMN n TYPE bigint"), vec![]).await.unwrap();
+    admin.execute(&format!("ALTER TABLE {t} ALTER COLUMN code TYPE integer USING code::integer"), vec![]).await.unwrap();
+    // Refused by the codec for the old int4 parameter, then prepared again.
+    db.execute(&insert_n, vec![Value::Int(5_000_000_000)]).await.unwrap();
+    // Refused by the server (42804: the column is integer, $1 text), then prepared again.
+    db.execute(&insert_code, vec![Value::Int(7)]).await.unwrap();
+    assert_eq!(scalar(&db, &format!("SELECT sum(n) + sum(code) FROM {t}"), vec![]).await, dec("5000000010"));
+    // A value that fits neither the old nor the new type is still an error.
+    let err = db.execute(&insert_n, vec![text("x")]).await.unwrap_err();
+    assert!(err.message.contains("parameter $1"), "{err}");
+    db.close().await;
+    admin.close().await;
+}
+
 // ---------------------------------------------------------------------------
 // Transactions
 

@@ -265,6 +265,18 @@ impl Database {
         })
     }
 
+    /// Forgets the pool's cached prepared statements, after DDL run elsewhere.
+    /// Not connected yet: nothing is cached, nothing to do.
+    fn clear_statement_cache<'py>(&self, bridge: &Bound<'py, LoopBridge>) -> PyResult<Bound<'py, RustFuture>> {
+        let handle = self.handle.clone();
+        LoopBridge::spawn(bridge, async move {
+            if let Some(db) = &*handle.lock().await {
+                db.clear_statement_cache();
+            }
+            unit_outcome(Ok(()))
+        })
+    }
+
     /// `pg_notify(channel, payload)` on a shared connection (PostgreSQL only).
     fn notify<'py>(&self, bridge: &Bound<'py, LoopBridge>, channel: String, payload: String) -> PyResult<Bound<'py, RustFuture>> {
         let (url, handle) = (self.url.clone(), self.handle.clone());

@@ -70,6 +70,15 @@ impl Database {
         dispatch!(self, Database, db => db.close().await)
     }
 
+    /// Forgets cached prepared statements after a schema change made elsewhere
+    /// (see [`PgDatabase::clear_statement_cache`]). SQLite needs nothing: it
+    /// re-prepares a statement itself when the schema changed under it.
+    pub fn clear_statement_cache(&self) {
+        if let Database::Postgres(db) = self {
+            db.clear_statement_cache();
+        }
+    }
+
     pub async fn query(&self, sql: &str, params: Vec<Value>) -> Result<Rows, DbError> {
         dispatch!(self, Database, db => db.query(sql, params).await)
     }

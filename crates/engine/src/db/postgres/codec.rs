@@ -205,10 +205,19 @@ impl fmt::Debug for Param<'_> {
     }
 }
 
+/// How the message of an error binding a parameter starts (`parameter $2: ...`).
+const PARAM_ERROR_PREFIX: &str = "parameter $";
+
+/// Whether `e` is ours, from binding a value to a prepared parameter's type
+/// (nothing was sent to the server).
+pub(crate) fn is_param_error(e: &DbError) -> bool {
+    e.message.starts_with(PARAM_ERROR_PREFIX)
+}
+
 impl ToSql for Param<'_> {
     fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
         encode(self.value, ty, out).map_err(|mut e| {
-            e.message = format!("parameter ${}: {}", self.index + 1, e.message);
+            e.message = format!("{PARAM_ERROR_PREFIX}{}: {}", self.index + 1, e.message);
             Box::new(e) as Box<dyn std::error::Error + Sync + Send>
         })
     }

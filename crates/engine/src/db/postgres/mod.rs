@@ -7,7 +7,10 @@
 //! - `begin`, `cursor` and `execute_many` take a connection exclusively.
 //! - Every statement is prepared once per connection and cached (LRU,
 //!   `statement_cache_size`); a statement whose cached plan no longer fits the
-//!   schema is re-prepared and run again once (outside transactions).
+//!   schema is re-prepared and run again once (outside transactions). DDL
+//!   (ALTER, CREATE, DROP) run through the pool empties every connection's
+//!   cache, after it runs and again when its transaction ends; DDL from other
+//!   processes calls for [`PgDatabase::clear_statement_cache`].
 //! - Dropping the future of any query method cancels the statement on the
 //!   server (see [`pool`] for how the cancel is aimed at the right request);
 //!   the connection stays usable.
@@ -27,6 +30,7 @@ mod config;
 mod cursor;
 mod listener;
 mod pool;
+mod schema_epoch;
 mod transaction;
 
 use std::sync::Arc;
@@ -188,6 +192,14 @@ impl PgDatabase {
     /// most `capacity` of them.
     pub async fn listener(&self, capacity: usize) -> Result<(PgListener, tokio::sync::mpsc::Receiver<ListenerEvent>), DbError> {
         PgListener::connect_on(self.pool.config.clone(), capacity, self.pool.rt.clone()).await
+    }
+
+    /// Forgets every connection's prepared statements (each connection drops
+    /// its own at its next statement), for schema changes this pool did not
+    /// run itself: another process's migration, DDL inside a function or a
+    /// `DO` block. DDL sent through the pool does this on its own.
+    pub fn clear_statement_cache(&self) {
+        self.pool.schema.bump();
     }
 
     /// A snapshot of the pool's counters.

@@ -31,6 +31,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::codec;
 use super::config::PgConfig;
+use super::schema_epoch::{changes_schema, SchemaEpoch};
 use crate::db::{lock, DbError, ErrorKind, Rows, Value};
 
 /// How long a cancel request may take before it is given up.
@@ -79,12 +80,18 @@ pub(crate) fn is_connection_loss(e: &DbError) -> bool {
     }
 }
 
-/// A prepared statement that no longer fits the schema, or that the session lost.
+/// A prepared statement that no longer fits the schema (changed by another
+/// process: this pool's own DDL empties the caches), or that the session lost.
+/// Besides "cached plan must not change result type", the parameter types it
+/// was prepared with may no longer fit: the server's re-analysis of the
+/// statement then fails with 42804 (`column "c" is of type integer but
+/// expression is of type text`) or 42883 (`operator does not exist: integer =
+/// text`), or our codec refuses the value for the old type before sending.
 fn is_stale_statement(e: &DbError) -> bool {
     match e.sqlstate.as_deref() {
         Some("0A000") => e.message.contains("cached plan"),
-        Some("26000") => true,
-        _ => false,
+        Some("26000" | "42804" | "42883") => true,
+        _ => codec::is_param_error(e),
     }
 }
 
@@ -213,12 +220,14 @@ impl Drop for TicketGuard<'_> {
 pub(crate) struct Prepared {
     pub stmt: Statement,
     pub columns: Arc<[String]>,
+    /// Running it may change other statements' types (see [`changes_schema`]).
+    changes_schema: bool,
 }
 
 impl Prepared {
-    fn new(stmt: Statement) -> Self {
+    fn new(stmt: Statement, sql: &str) -> Self {
         let columns: Arc<[String]> = stmt.columns().iter().map(|c| c.name().to_string()).collect();
-        Prepared { stmt, columns }
+        Prepared { stmt, columns, changes_schema: changes_schema(sql) }
     }
 }
 
@@ -226,10 +235,26 @@ struct StmtCache {
     map: HashMap<Arc<str>, (Prepared, u64)>,
     tick: u64,
     capacity: usize,
+    /// The pool's schema epoch these statements were prepared under.
+    epoch: u64,
 }
 
 impl StmtCache {
-    fn get(&mut self, sql: &str) -> Option<Prepared> {
+    fn new(capacity: usize, epoch: u64) -> Self {
+        StmtCache { map: HashMap::new(), tick: 0, capacity, epoch }
+    }
+
+    /// Forgets every statement when the schema epoch moved since they were prepared.
+    fn sync(&mut self, epoch: u64) {
+        if self.epoch != epoch {
+            // Dropping the last handles closes the statements on the server.
+            self.map.clear();
+            self.epoch = epoch;
+        }
+    }
+
+    fn get(&mut self, sql: &str, epoch: u64) -> Option<Prepared> {
+        self.sync(epoch);
         self.tick += 1;
         let tick = self.tick;
         self.map.get_mut(sql).map(|(p, used)| {
@@ -238,8 +263,11 @@ impl StmtCache {
         })
     }
 
-    fn insert(&mut self, sql: &str, p: Prepared) {
-        if self.capacity == 0 {
+    /// Caches `p`, prepared under epoch `prepared_under`, unless the schema
+    /// changed meanwhile (`now`): it may have been parsed against the old one.
+    fn insert(&mut self, sql: &str, p: Prepared, prepared_under: u64, now: u64) {
+        self.sync(now);
+        if self.capacity == 0 || prepared_under != now {
             return;
         }
         self.tick += 1;
@@ -263,6 +291,11 @@ pub(crate) struct Conn {
     cancel_token: CancelToken,
     created: Instant,
     stmts: Mutex<StmtCache>,
+    /// The pool's schema epoch, shared by all its connections.
+    schema: SchemaEpoch,
+    /// Schema-changing SQL ran since the last BEGIN: ending (or losing) the
+    /// transaction commits or reverts it, which other connections must learn.
+    schema_dirty: AtomicBool,
     queue: Mutex<ReqQueue>,
     /// Milliseconds (pool clock) when a cancel was last sent; 0 = never.
     last_cancel_ms: AtomicU64,
@@ -421,29 +454,39 @@ impl Conn {
 
     /// A cached prepared statement, or a fresh one (then cached).
     pub async fn prepare(self: &Arc<Self>, sql: &str) -> Result<Prepared, DbError> {
-        if let Some(p) = lock(&self.stmts).get(sql) {
+        let epoch = self.schema.current();
+        if let Some(p) = lock(&self.stmts).get(sql, epoch) {
             return Ok(p);
         }
         let p = self.prepare_uncached(sql).await?;
-        lock(&self.stmts).insert(sql, p.clone());
+        lock(&self.stmts).insert(sql, p.clone(), epoch, self.schema.current());
         Ok(p)
+    }
+
+    /// `p` ran (or failed): if it was DDL, every connection's cache may be stale.
+    fn ran(&self, p: &Prepared) {
+        if p.changes_schema {
+            self.schema_dirty.store(true, Ordering::Relaxed);
+            self.schema.bump();
+        }
     }
 
     pub async fn prepare_uncached(self: &Arc<Self>, sql: &str) -> Result<Prepared, DbError> {
         // Not cancellable: parsing is quick, and a cancel aimed at it would
         // mostly land on the next request; a dropped caller stops after it.
         let stmt = self.tracked(None, self.client.prepare(sql)).await.map_err(|e| map_error(e, Some(sql)))?;
-        Ok(Prepared::new(stmt))
+        Ok(Prepared::new(stmt, sql))
     }
 
     /// Prepares several statements in one round trip (cached ones are not sent again).
     pub async fn prepare_many(self: &Arc<Self>, sqls: &[&str]) -> Vec<Result<Prepared, DbError>> {
         let mut results: Vec<Option<Result<Prepared, DbError>>> = Vec::with_capacity(sqls.len());
         let mut missing: Vec<&str> = Vec::new();
+        let epoch = self.schema.current();
         {
             let mut cache = lock(&self.stmts);
             for sql in sqls {
-                match cache.get(sql) {
+                match cache.get(sql, epoch) {
                     Some(p) => results.push(Some(Ok(p))),
                     None => {
                         if !missing.contains(sql) {
@@ -458,10 +501,11 @@ impl Conn {
             let futs: Vec<_> = missing.iter().map(|sql| self.client.prepare(sql)).collect();
             let prepared = self.tracked(None, join_ordered(futs)).await;
             let mut by_sql: HashMap<&str, Result<Prepared, DbError>> = HashMap::new();
+            let now = self.schema.current();
             for (sql, r) in missing.iter().zip(prepared) {
-                let r = r.map(Prepared::new).map_err(|e| map_error(e, Some(sql)));
+                let r = r.map(|stmt| Prepared::new(stmt, sql)).map_err(|e| map_error(e, Some(sql)));
                 if let Ok(p) = &r {
-                    lock(&self.stmts).insert(sql, p.clone());
+                    lock(&self.stmts).insert(sql, p.clone(), epoch, now);
                 }
                 by_sql.insert(sql, r);
             }
@@ -493,6 +537,12 @@ impl Conn {
 
     /// The rows of one prepared statement, collected fully (a future to be run under [`Conn::tracked`]).
     pub async fn query_rows(&self, p: &Prepared, params: &[Value]) -> Result<Rows, DbError> {
+        let rows = self.collect_rows(p, params).await;
+        self.ran(p);
+        rows
+    }
+
+    async fn collect_rows(&self, p: &Prepared, params: &[Value]) -> Result<Rows, DbError> {
         check_param_count(p, params)?;
         let stream = self.client.query_raw(&p.stmt, codec::params(params)).await.map_err(|e| map_error(e, None))?;
         let mut stream = pin!(stream);
@@ -542,7 +592,9 @@ impl Conn {
 
     pub async fn execute_stmt(&self, p: &Prepared, params: &[Value]) -> Result<u64, DbError> {
         check_param_count(p, params)?;
-        self.client.execute_raw(&p.stmt, codec::params(params)).await.map_err(|e| map_error(e, None))
+        let affected = self.client.execute_raw(&p.stmt, codec::params(params)).await.map_err(|e| map_error(e, None));
+        self.ran(p);
+        affected
     }
 
     /// One prepared statement under [`Conn::tracked`]: its rows, or (`want_rows`
@@ -563,12 +615,29 @@ impl Conn {
     }
 
     /// A statement without parameters or results, in the simple protocol (BEGIN, COMMIT, SAVEPOINT ...).
+    /// Only the driver's own fixed statements go through here, never user SQL.
     pub async fn simple(self: &Arc<Self>, ctl: Option<&ReqCtl>, sql: &str) -> Result<(), DbError> {
         let r = self.tracked(ctl, self.client.batch_execute(sql)).await.map_err(|e| map_error(e, Some(sql)));
         if let Err(e) = &r {
             self.note_error(e);
         }
+        self.transaction_boundary(sql);
         r
+    }
+
+    /// Tracks DDL across transaction boundaries: a COMMIT publishes it to
+    /// connections that prepared statements while it was uncommitted, a
+    /// ROLLBACK (to a savepoint or not) reverts it; either way their cached
+    /// statements no longer fit.
+    fn transaction_boundary(&self, sql: &str) {
+        if sql.starts_with("BEGIN") {
+            self.schema_dirty.store(false, Ordering::Relaxed);
+        } else if (sql.starts_with("COMMIT") || sql.starts_with("ROLLBACK")) && self.schema_dirty.load(Ordering::Relaxed) {
+            self.schema.bump();
+            if !sql.starts_with("ROLLBACK TO") {
+                self.schema_dirty.store(false, Ordering::Relaxed);
+            }
+        }
     }
 
     /// A cheap round trip; false if the connection is unusable.
@@ -577,6 +646,15 @@ impl Conn {
             tokio::time::timeout(PING_TIMEOUT, self.tracked(None, self.client.check_connection())).await,
             Ok(Ok(()))
         )
+    }
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        // Closing the connection rolls back the transaction its DDL ran in.
+        if *self.schema_dirty.get_mut() {
+            self.schema.bump();
+        }
     }
 }
 
@@ -677,6 +755,8 @@ pub(crate) struct PoolInner {
     reconnects: AtomicU64,
     opened: AtomicU64,
     pub cursor_seq: AtomicU64,
+    /// Bumped after DDL and by `clear_statement_cache`: empties every connection's statement cache.
+    pub schema: SchemaEpoch,
 }
 
 enum Step {
@@ -831,6 +911,7 @@ impl PoolInner {
             reconnects: AtomicU64::new(0),
             opened: AtomicU64::new(0),
             cursor_seq: AtomicU64::new(1),
+            schema: SchemaEpoch::default(),
         })
     }
 
@@ -904,7 +985,9 @@ impl PoolInner {
             client,
             cancel_token,
             created: Instant::now(),
-            stmts: Mutex::new(StmtCache { map: HashMap::new(), tick: 0, capacity: c.statement_cache_size }),
+            stmts: Mutex::new(StmtCache::new(c.statement_cache_size, self.schema.current())),
+            schema: self.schema.clone(),
+            schema_dirty: AtomicBool::new(false),
             queue: Mutex::new(ReqQueue::default()),
             last_cancel_ms: AtomicU64::new(0),
             cancels_outstanding: AtomicUsize::new(0),
