@@ -313,8 +313,8 @@ class QuerySet:
         By default through a server-side cursor (``db.iterate``), which holds a connection
         (and, on PostgreSQL, a transaction) until the loop ends. With ``keyset=True`` each
         chunk is a short query of its own, ``WHERE pk > <last key> ORDER BY pk LIMIT n``
-        (never an OFFSET scan): nothing is held between chunks, and rows inserted meanwhile
-        behind the last key are seen. Keyset pages go by the primary key, so the QuerySet must
+        (never an OFFSET scan): nothing is held between chunks, and rows added meanwhile
+        with keys past the last one read are seen too. Keyset pages go by the primary key, so the QuerySet must
         be unordered (its ``Meta.ordering`` is set aside) or ordered by ``"pk"``/``"-pk"``.
         """
         if chunk_size < 1:

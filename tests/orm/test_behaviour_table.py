@@ -369,6 +369,8 @@ CASES = [
     case("prefetch_through_to_attr", lambda db: _prefetch_counted(db, lambda d: C(d).prefetch_related(Prefetch("products", queryset=P(d).filter(tags__isnull=False).distinct(), to_attr="tagged"), "tagged__tags"), _tagged),
          ([("Empty", []), ("Tea", [("Assam", ["black"]), ("Darjeeling", ["black", "green"])]), ("Ware", [("Teapot", ["gift"])])], 4, 0)),
     case("prefetch_unknown_nested_relation", _prefetch_unknown, True),
+    case("prefetch_related_none_clears", lambda db: _prefetch_counted(db, lambda d: C(d).prefetch_related("products").prefetch_related(None), lambda c: _names(c.products.all())),
+         ([[], ["Assam", "Darjeeling"], ["Old Cup", "Teapot"]], 1, 3)),
     case("select_for_update", _for_update, ["Assam", "Mystery"]),
     # -- exclude() across many-valued relations: "no related row matches", not a per-row negation --
     case("exclude_across_reverse", lambda db: _names(C(db).exclude(products__price__gt=10)), ["Empty", "Tea"]),
