@@ -119,3 +119,20 @@ def test_two_models_of_one_name_in_an_app_are_ambiguous(app):
     load("archive")
     with pytest.raises(FieldError, match="ambiguous"):
         load("orders")
+
+
+def test_migrations_record_a_string_target_by_its_app_label(app):
+    from hyperdjango.migrations.apps import label_of
+    from hyperdjango.migrations.state import ProjectState
+
+    name, write = app
+    source = ORDERS.replace('"APP.Category"', '"APP.catalog.Category"').replace(
+        'tags = ManyToMany("APP.Tag", related_name="orders")',
+        'parent_id: int | None = Field(foreign_key="self", on_delete="CASCADE", related_name="children")',
+    )
+    load = write(catalog=CATALOG, orders=source)
+    Category, Order = load("catalog").Category, load("orders").Order
+    state = ProjectState.from_models({name: [Category, Order]}, label_of)
+    fields = state.models[f"{name}.Order"].fields
+    assert (fields["category_id"].foreign_key, fields["parent_id"].foreign_key) == (f"{name}.Category", f"{name}.Order")
+    assert state.table_spec(state.models[f"{name}.Order"]) is not None   # both targets resolve in the state

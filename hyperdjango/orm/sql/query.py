@@ -193,7 +193,7 @@ class Query:
                 alias = self.join(alias, step)
             model = target
             i += 1
-            if following in LOOKUPS:  # products__isnull=True: the lookup applies to the related key
+            if ends_at_key and following in LOOKUPS:  # products__isnull=True: a lookup on the related key
                 return None, alias, model, parts[i:]
         return None, alias, model, []
 
