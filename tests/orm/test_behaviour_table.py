@@ -203,6 +203,14 @@ async def _prefetch_unknown(db) -> Any:
         return "relations: category, tags" in str(e)
 
 
+async def _fetch_related_nested(db) -> Any:
+    counted = CountingDatabase(db)
+    tea = await C(counted).get(name="Tea")
+    await tea.fetch_related("products__tags")
+    fetched = len(counted.statements)
+    return await _products_and_tags(tea), fetched, len(counted.statements) - fetched
+
+
 PRODUCTS_AND_TAGS = [("Empty", []), ("Tea", [("Assam", ["black"]), ("Darjeeling", ["black", "green"])]), ("Ware", [("Old Cup", []), ("Teapot", ["gift"])])]
 
 
@@ -369,6 +377,7 @@ CASES = [
     case("prefetch_through_to_attr", lambda db: _prefetch_counted(db, lambda d: C(d).prefetch_related(Prefetch("products", queryset=P(d).filter(tags__isnull=False).distinct(), to_attr="tagged"), "tagged__tags"), _tagged),
          ([("Empty", []), ("Tea", [("Assam", ["black"]), ("Darjeeling", ["black", "green"])]), ("Ware", [("Teapot", ["gift"])])], 4, 0)),
     case("prefetch_unknown_nested_relation", _prefetch_unknown, True),
+    case("fetch_related_nested", _fetch_related_nested, (("Tea", [("Assam", ["black"]), ("Darjeeling", ["black", "green"])]), 4, 0)),
     case("prefetch_related_none_clears", lambda db: _prefetch_counted(db, lambda d: C(d).prefetch_related("products").prefetch_related(None), lambda c: _names(c.products.all())),
          ([[], ["Assam", "Darjeeling"], ["Old Cup", "Teapot"]], 1, 3)),
     case("select_for_update", _for_update, ["Assam", "Mystery"]),
