@@ -305,9 +305,9 @@ async def _exclude_delete(db) -> Any:
     return deleted, names(await P(db))
 
 
-async def _aggregate_distinct_unselected(db) -> Any:
+async def _field_error(awaitable) -> Any:
     try:
-        await P(db).values("category_id").distinct().aggregate(Sum("stock"))
+        await awaitable
     except FieldError:
         return "FieldError"
 
@@ -463,7 +463,10 @@ CASES = [
     case("aggregate_over_group_by", lambda db: P(db).values("category_id").annotate(n=Count("id")).aggregate(Max("n"), Min("n")), {"n__max": 2, "n__min": 1}),
     case("aggregate_over_distinct_values", lambda db: P(db).values("category_id").distinct().aggregate(n=Count("category_id")), {"n": 2}),
     case("aggregate_over_annotated_column_not_selected", lambda db: C(db).annotate(n=Count("products")).filter(n__gt=0).aggregate(Max("name")), {"name__max": "Ware"}),
-    case("aggregate_over_distinct_needs_selected_column", _aggregate_distinct_unselected, "FieldError"),
+    case("aggregate_over_distinct_needs_selected_column", lambda db: _field_error(P(db).values("category_id").distinct().aggregate(Sum("stock"))), "FieldError"),
+    case("aggregate_over_group_by_needs_selected_column", lambda db: _field_error(P(db).values("category_id").annotate(n=Count("id")).aggregate(Sum("stock"))), "FieldError"),
+    case("aggregate_over_slice_refuses_many_valued_join", lambda db: _field_error(C(db)[:2].aggregate(Sum("products__stock"))), "FieldError"),
+    case("aggregate_over_slice_across_fk", lambda db: P(db).order_by("-price")[:2].aggregate(Max("category__name")), {"category__name__max": "Ware"}),
     case("count_over_distinct_across_m2m", lambda db: P(db).filter(tags__isnull=False).distinct().count(), 3),
     case("count_over_group_by", lambda db: P(db).values("category_id").annotate(n=Count("id")).count(), 3),
     # -- writes (rolled back) -----------------------------------------------------------------

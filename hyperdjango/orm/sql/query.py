@@ -302,12 +302,16 @@ class Query:
             if not getattr(aggregate, "star", False):
                 outer.source = []
                 for source in aggregate.source:
+                    joined = set(self.joins)
                     resolved = source.resolve(self)
                     column = by_key.get(resolved.key)
                     if column is None:
-                        if self.distinct:
-                            raise FieldError(f"aggregate({name}=...): over a distinct() QuerySet an aggregate may only use "
-                                             f"its selected columns ({', '.join(n for n, _ in columns)}), or the rows would change")
+                        # A new column must not change the rows being aggregated: not the ones
+                        # DISTINCT or GROUP BY compare, and no join that repeats a row per related row.
+                        if self.distinct or self.group_by_values or any(step.multi for _, step in set(self.joins) - joined):
+                            raise FieldError(f"aggregate({name}=...): over this QuerySet an aggregate may only use its selected "
+                                             f"columns ({', '.join(n for n, _ in columns)}) and single-valued relations, or the "
+                                             "rows it aggregates would change; annotate() what you need first")
                         column = by_key[resolved.key] = f"__agg{len(columns)}"
                         columns.append((column, resolved))
                     outer.source.append(SubqueryColumn(column, resolved.output_field))
