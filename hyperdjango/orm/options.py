@@ -56,7 +56,7 @@ def _lookup(target: str, owner: Any) -> Any:
     candidates = registry.get(name, {})
     if where in candidates:
         return candidates[where]
-    if where == owner.__module__:
+    if "." not in target:
         return None  # a bare name means the owner's module only
     in_app = [m for module, m in candidates.items() if app_label_of_module(module) == where]
     if len(in_app) > 1:

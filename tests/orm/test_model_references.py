@@ -136,3 +136,11 @@ def test_migrations_record_a_string_target_by_its_app_label(app):
     fields = state.models[f"{name}.Order"].fields
     assert (fields["category_id"].foreign_key, fields["parent_id"].foreign_key) == (f"{name}.Category", f"{name}.Order")
     assert state.table_spec(state.models[f"{name}.Order"]) is not None   # both targets resolve in the state
+
+
+def test_a_package_names_a_model_of_its_own_modules_by_its_app_label(app):
+    name, write = app
+    init = "from .catalog import Category\n" + textwrap.dedent(ORDERS.replace('tags = ManyToMany("APP.Tag", related_name="orders")', ""))
+    write(catalog=CATALOG, __init__=init)
+    package = importlib.import_module(name)       # Category exists before Order names it
+    assert package.Order._meta.relations["category"].target is package.Category
