@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..orm.options import app_label_of_module
+
 #: Apps of hyperdjango itself, migrated with every project (their tables exist only when used).
 BUILTIN_APPS = ("hyperdjango.tasks",)
 
@@ -31,15 +33,6 @@ class App:
 
     def __repr__(self) -> str:
         return f"<App {self.label} {len(self.models)} models, migrations in {self.migrations_dir}>"
-
-
-def app_label_of_module(module_name: str) -> str:
-    """``examples.shop`` → ``examples``; a package is its own app; a top-level module too."""
-    module = sys.modules.get(module_name)
-    if module is not None and hasattr(module, "__path__"):
-        return module_name
-    package, _, _ = module_name.rpartition(".")
-    return package or module_name
 
 
 def label_of(model: Any) -> str:

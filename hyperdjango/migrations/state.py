@@ -42,8 +42,8 @@ def deconstruct(f: Field, label_of: Any = None) -> tuple[str, dict[str, Any]]:
         value = getattr(f, name)
         if name == "unique" and f.primary_key or name == "on_delete" and f.foreign_key is None:
             continue
-        if name == "foreign_key" and value is not None and not isinstance(value, str):
-            value = label_of(f.related_model)
+        if name == "foreign_key" and value is not None and label_of is not None:
+            value = label_of(f.related_model)  # a live model's target, however it was named ("self", "app.Class")
         if value not in (None, False):
             options[name] = value
     if f.default is not MISSING and f.default is not None and is_literal(f.default):

@@ -23,6 +23,7 @@ from .expressions import Avg, Case, Coalesce, Count, Exists, F, Max, Min, OuterR
 from .fields import Field
 from .manager import Manager
 from .models import Model
+from .prefetch import Prefetch
 from .query import QuerySet, RawQuerySet
 from .related import ManyToMany
 
@@ -45,6 +46,7 @@ __all__ = [
     "MultipleObjectsReturned",
     "NotSupportedError",
     "OuterRef",
+    "Prefetch",
     "ProtectedError",
     "Q",
     "QuerySet",

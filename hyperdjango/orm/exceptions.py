@@ -65,7 +65,7 @@ class ProtectedError(IntegrityError):
 
 
 class NotSupportedError(Exception):
-    """The database backend cannot do this (for example ``regex`` lookups on SQLite)."""
+    """The ORM cannot do this (for example combined aggregates in ``aggregate()`` over a sliced QuerySet)."""
 
 
 __all__ = [

@@ -282,15 +282,17 @@ class Model(metaclass=ModelMeta):
                 self.__dict__[field.name] = fresh.__dict__[field.name]
         self.__dict__["_persisted"] = True
 
-    async def fetch_related(self, *names: str, using: Any = None) -> Model:
-        """Loads relations now (one query each): ``await product.fetch_related("category")``.
+    async def fetch_related(self, *names: Any, using: Any = None) -> Model:
+        """Loads relations now (one query per level): ``await product.fetch_related("category")``.
 
         Forward foreign keys become readable as attributes; reverse and
-        many-to-many relations are cached for ``await obj.<name>.all()``.
+        many-to-many relations are cached for ``await obj.<name>.all()``. Names
+        nest and ``Prefetch`` objects work as in ``prefetch_related``
+        (``await category.fetch_related("products__tags")``).
         """
-        from .prefetch import prefetch
+        from .prefetch import Prefetch, check_lookups, prefetch_all
 
-        db = using or self._state_db()
-        for name in names:
-            await prefetch([self], name, db)
+        lookups = tuple(n if isinstance(n, Prefetch) else Prefetch(n) for n in names)
+        check_lookups(type(self), lookups)
+        await prefetch_all([self], lookups, using or self._state_db())
         return self

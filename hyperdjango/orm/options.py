@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 
 #: Models by class name, then module: foreign keys may name a model by a string.
 registry: dict[str, dict[str, Any]] = {}
-#: Work waiting for a model that is not defined yet: (module, name) → callbacks.
+#: Work waiting for a model that is not defined yet: (module or app label, class name) → callbacks.
 _pending: dict[tuple[str, str], list[Callable[[Any], None]]] = {}
 
 META_OPTIONS = {"table", "db_table", "ordering", "indexes", "unique_together", "abstract", "database"}
@@ -33,37 +34,67 @@ def snake_case(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
 
 
-def _lookup(name: str, owner: Any) -> Any:
-    # A name means a model of the owner's module (as a Django model name means one of its
-    # app), so two modules may each have a "Product"; other modules' models are passed as classes.
-    return registry.get(name, {}).get(owner.__module__)
+def app_label_of_module(module_name: str) -> str:
+    """The app a module's models belong to, as in Django where an app is a package:
+    ``shop.models`` → ``shop``; a package is its own app; a top-level module too."""
+    module = sys.modules.get(module_name)
+    if module is not None and hasattr(module, "__path__"):
+        return module_name
+    package, _, _ = module_name.rpartition(".")
+    return package or module_name
+
+
+def _scope(target: str, owner: Any) -> tuple[str, str]:
+    """``(where, class name)`` a string reference means: ``"Tag"`` → the owner's module;
+    ``"shop.Tag"`` → the app ``shop`` (or the module ``shop``)."""
+    where, _, name = target.rpartition(".")
+    return (where or owner.__module__), name
+
+
+def _lookup(target: str, owner: Any) -> Any:
+    where, name = _scope(target, owner)
+    candidates = registry.get(name, {})
+    if where in candidates:
+        return candidates[where]
+    if "." not in target:
+        return None  # a bare name means the owner's module only
+    in_app = [m for module, m in candidates.items() if app_label_of_module(module) == where]
+    if len(in_app) > 1:
+        raise FieldError(f"{owner.__name__}: {target!r} is ambiguous: {', '.join(f'{m.__module__}.{name}' for m in in_app)}; "
+                         "name the module instead of the app")
+    return in_app[0] if in_app else None
 
 
 def resolve_model(target: Any, owner: Any) -> Any:
-    """The model class meant by ``target``: a class, ``"self"`` or a class name."""
+    """The model class meant by ``target``: a class, ``"self"``, the name of a class of the
+    owner's module, or ``"app_label.ClassName"`` (``"shop.Category"``; a module path works too)."""
     if target == "self":
         return owner
     if isinstance(target, str):
         model = _lookup(target, owner)
         if model is None:
-            raise FieldError(f"{owner.__name__}: no model {target!r} in {owner.__module__}; "
-                             "a model of another module is referenced by its class, not its name")
+            where, name = _scope(target, owner)
+            raise FieldError(f"{owner.__name__} refers to the model {target!r}, which is not defined: no class {name} "
+                             f"among the models of {where!r} imported so far (import the module defining it before "
+                             f"using {owner.__name__}; a model of another app is named \"app_label.ClassName\")")
         return model
     return target
 
 
 def when_defined(target: Any, owner: Any, callback: Callable[[Any], None]) -> None:
-    """Calls ``callback(model)`` now if ``target`` is defined, else when the owner's module defines it."""
+    """Calls ``callback(model)`` now if ``target`` is defined, else when a module defines it."""
     if not isinstance(target, str) or target == "self" or _lookup(target, owner) is not None:
         callback(resolve_model(target, owner))
     else:
-        _pending.setdefault((owner.__module__, target), []).append(callback)
+        _pending.setdefault(_scope(target, owner), []).append(callback)
 
 
 def model_defined(model: Any) -> None:
     registry.setdefault(model.__name__, {})[model.__module__] = model
-    for callback in _pending.pop((model.__module__, model.__name__), []):
-        callback(model)
+    module, name = model.__module__, model.__name__
+    for where in dict.fromkeys((module, app_label_of_module(module))):
+        for callback in _pending.pop((where, name), []):
+            callback(model)
 
 
 class Options:

@@ -1,4 +1,11 @@
-"""Loading relations for many instances at once: one query per relation, never one per row."""
+"""Loading relations for many instances at once: one query per relation and level, never one per row.
+
+``prefetch_related("products__tags")`` loads each category's products (one
+query), then the tags of all those products (a second query, plus one for the
+link table); each level may be a forward foreign key, a reverse one or a
+many-to-many. ``Prefetch(lookup, queryset=..., to_attr=...)`` chooses the rows
+of the last level and where they go.
+"""
 
 from __future__ import annotations
 
@@ -8,26 +15,99 @@ from .exceptions import FieldError
 from .related import ForwardRelation, ManyToManyRelation, ReverseRelation
 
 
-async def prefetch(instances: list[Any], name: str, db: Any) -> None:
-    """Loads relation ``name`` of ``instances`` (all of one model) and caches it on each."""
+class Prefetch:
+    """A ``prefetch_related`` lookup with its own QuerySet and, optionally, its own attribute.
+
+    ``Prefetch("products", queryset=Product.objects.filter(stock__gt=0), to_attr="in_stock")``
+    loads only the products in stock, into the list ``category.in_stock``; without
+    ``to_attr`` they become what ``await category.products.all()`` returns. A later
+    lookup may continue from ``to_attr``: ``"in_stock__tags"``.
+    """
+
+    def __init__(self, lookup: str, queryset: Any = None, to_attr: str | None = None) -> None:
+        if queryset is not None and queryset.query.values is not None:
+            raise ValueError(f"Prefetch({lookup!r}): the queryset must return model instances, not values()")
+        self.lookup = lookup
+        self.queryset = queryset
+        self.to_attr = to_attr
+
+    def __repr__(self) -> str:
+        return f"Prefetch({self.lookup!r}{', to_attr=' + repr(self.to_attr) if self.to_attr else ''})"
+
+
+def check_lookups(model: Any, lookups: tuple[Prefetch, ...]) -> None:
+    """Raises FieldError, naming the valid relations, for a lookup that does not follow relations of ``model``."""
+    named: dict[tuple[str, ...], Any] = {(): model}  # paths already reachable (to_attr included) → model
+    for lookup in lookups:
+        parts = lookup.lookup.split("__")
+        current = owner = model
+        for i, part in enumerate(parts):
+            owner = current
+            reached = named.get(tuple(parts[: i + 1]))
+            if reached is not None:
+                current = reached
+                continue
+            relation = current._meta.relations.get(part)
+            if relation is None:
+                raise FieldError(f"prefetch_related({lookup.lookup!r}): {current.__name__} has no relation {part!r}; "
+                                 f"relations: {', '.join(current._meta.relations) or 'none'}")
+            current = relation.target
+            named[tuple(parts[: i + 1])] = current
+        if lookup.queryset is not None and lookup.queryset.model is not current:
+            raise FieldError(f"Prefetch({lookup.lookup!r}): the queryset is of {lookup.queryset.model.__name__}, "
+                             f"the relation leads to {current.__name__}")
+        if lookup.to_attr is not None:
+            if lookup.to_attr in owner._meta.field_map or lookup.to_attr in owner._meta.relations:
+                raise ValueError(f"Prefetch(to_attr={lookup.to_attr!r}) would hide a field or relation of the same name")
+            named[(*parts[:-1], lookup.to_attr)] = current
+
+
+async def prefetch_all(instances: list[Any], lookups: tuple[Prefetch, ...], db: Any) -> None:
+    """Runs every lookup over ``instances`` (all of one model); a level shared by two lookups loads once."""
+    loaded: dict[tuple[str, ...], list[Any]] = {}
+    for lookup in lookups:
+        parts = lookup.lookup.split("__")
+        level = instances
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            path = tuple(parts[: i + 1])
+            custom = last and (lookup.queryset is not None or lookup.to_attr is not None)
+            if path in loaded and not custom:
+                level = loaded[path]
+                continue
+            to_attr = lookup.to_attr if last else None
+            level = await prefetch(level, part, db, lookup.queryset if last else None, to_attr)
+            loaded[(*parts[:i], to_attr) if to_attr else path] = level
+
+
+async def prefetch(instances: list[Any], name: str, db: Any, queryset: Any = None, to_attr: str | None = None) -> list[Any]:
+    """Loads relation ``name`` of ``instances`` (all of one model), caches it on each
+    (or sets ``to_attr``) and returns the related objects loaded, each once."""
+    if not instances:
+        return []
     model = type(instances[0])
     relation = model._meta.relations.get(name)
     if relation is None:
         raise FieldError(f"{model.__name__} has no relation {name!r}; relations: {', '.join(model._meta.relations) or 'none'}")
     target = relation.target
+    rows = queryset if queryset is not None else target.objects.all()
+    if rows._db is None:
+        rows = rows.using(db)
     if isinstance(relation, ForwardRelation):
         fk = relation.field.name
         keys = {obj.__dict__.get(fk) for obj in instances} - {None}
-        found = {o.pk: o for o in await target.objects.using(db).filter(pk__in=keys)} if keys else {}
+        found = {o.pk: o for o in await rows.filter(pk__in=keys)} if keys else {}
         for obj in instances:
-            obj.__dict__["_rel_" + name] = found.get(obj.__dict__.get(fk))
-        return
+            obj.__dict__[to_attr or "_rel_" + name] = found.get(obj.__dict__.get(fk))
+        return list(found.values())
     keys = [obj.pk for obj in instances]
     groups: dict[Any, list[Any]] = {key: [] for key in keys}
+    loaded: dict[int, Any] = {}
     if isinstance(relation, ReverseRelation):
         fk = relation.field.name
-        for row in await target.objects.using(db).filter(**{f"{fk}__in": keys}):
+        for row in await rows.filter(**{f"{fk}__in": keys}):
             groups[row.__dict__[fk]].append(row)
+            loaded[id(row)] = row
     elif isinstance(relation, ManyToManyRelation):
         src, dst = relation.source_fk.name, relation.target_fk.name
         links = await relation.through.objects.using(db).filter(**{f"{src}__in": keys}).values_list(src, dst)
@@ -35,8 +115,10 @@ async def prefetch(instances: list[Any], name: str, db: Any) -> None:
         for source, linked in links:
             owners.setdefault(linked, []).append(source)
         if owners:
-            for row in await target.objects.using(db).filter(pk__in=list(owners)):
+            for row in await rows.filter(pk__in=list(owners)):
+                loaded[id(row)] = row
                 for source in owners[row.pk]:
                     groups[source].append(row)
     for obj in instances:
-        obj.__dict__["_pf_" + name] = groups[obj.pk]
+        obj.__dict__[to_attr or "_pf_" + name] = groups[obj.pk]
+    return list(loaded.values())

@@ -33,7 +33,8 @@ from typing import Any
 from ..database import IntegrityError, atomic
 from .backends import operations_for
 from .exceptions import FieldError, MultipleObjectsReturned
-from .expressions import Aggregate, Expression, OrderBy, Param, Q
+from .expressions import Aggregate, Col, Expression, OrderBy, Param, Q
+from .prefetch import Prefetch, check_lookups, prefetch_all
 from .related import ForwardRelation
 from .sql.compiler import compile_query, insert_sql, update_by_pk_sql
 from .sql.query import Query
@@ -47,7 +48,7 @@ class QuerySet:
         self.model = model
         self.query = query if query is not None else Query.for_model(model)
         self._db = db
-        self._prefetch: tuple[str, ...] = ()
+        self._prefetch: tuple[Prefetch, ...] = ()
         self._empty = False
         self._prefetched: list[Any] | None = None  # a related manager's rows, already loaded
 
@@ -201,15 +202,18 @@ class QuerySet:
         q.mark("related", tuple(p for p, _, _ in q.related))
         return new
 
-    def prefetch_related(self, *names: str) -> QuerySet:
-        """Loads relations with one extra query each after the main one:
-        reverse foreign keys and many-to-many (then ``await obj.<name>.all()`` needs no query)."""
-        for name in names:
-            if name not in self.model._meta.relations:
-                raise FieldError(f"prefetch_related({name!r}): {self.model.__name__} has no such relation; "
-                                 f"relations: {', '.join(self.model._meta.relations) or 'none'}")
+    def prefetch_related(self, *lookups: str | Prefetch) -> QuerySet:
+        """Loads relations with one extra query per level after the main one: reverse
+        foreign keys, many-to-many and forward keys, nested with ``__``
+        (``prefetch_related("products__tags")``), or a ``Prefetch(lookup, queryset=, to_attr=)``.
+        Then ``await obj.products.all()`` needs no query. ``prefetch_related(None)`` clears them."""
         new = self._clone()
-        new._prefetch = self._prefetch + tuple(n for n in names if n not in self._prefetch)
+        if lookups == (None,):
+            new._prefetch = ()
+            return new
+        added = tuple(item if isinstance(item, Prefetch) else Prefetch(item) for item in lookups)
+        check_lookups(self.model, self._prefetch + added)
+        new._prefetch = self._prefetch + added
         return new
 
     def annotate(self, *aggregates: Aggregate, **expressions: Any) -> QuerySet:
@@ -294,10 +298,7 @@ class QuerySet:
             for obj in objs:
                 obj.__dict__["_db"] = self._db
         if self._prefetch and objs:
-            from .prefetch import prefetch
-
-            for name in self._prefetch:
-                await prefetch(objs, name, db)
+            await prefetch_all(objs, self._prefetch, db)
 
     def __await__(self) -> Any:
         return self._fetch().__await__()
@@ -306,10 +307,23 @@ class QuerySet:
         for obj in await self._fetch():
             yield obj
 
-    async def aiterator(self, chunk_size: int = 1000) -> AsyncIterator[Any]:
-        """Streams the rows ``chunk_size`` at a time through a server-side cursor (``db.iterate``),
-        so memory stays flat however many rows match."""
+    async def aiterator(self, chunk_size: int = 1000, keyset: bool = False) -> AsyncIterator[Any]:
+        """Streams the rows ``chunk_size`` at a time, so memory stays flat however many match.
+
+        By default through a server-side cursor (``db.iterate``), which holds a connection
+        (and, on PostgreSQL, a transaction) until the loop ends. With ``keyset=True`` each
+        chunk is a short query of its own, ``WHERE pk > <last key> ORDER BY pk LIMIT n``
+        (never an OFFSET scan): nothing is held between chunks, and rows added meanwhile
+        with keys past the last one read are seen too. Keyset pages go by the primary key, so the QuerySet must
+        be unordered (its ``Meta.ordering`` is set aside) or ordered by ``"pk"``/``"-pk"``.
+        """
+        if chunk_size < 1:
+            raise ValueError(f"aiterator(chunk_size={chunk_size}): a chunk holds at least one row")
         if self._empty:
+            return
+        if keyset:
+            async for obj in self._keyset_pages(chunk_size):
+                yield obj
             return
         db, compiled, params = self._compiled("select")
         chunk: list[Any] = []
@@ -322,6 +336,26 @@ class QuerySet:
         if chunk:
             for obj in await self._read_chunk(compiled, chunk, db):
                 yield obj
+
+    async def _keyset_pages(self, chunk_size: int) -> AsyncIterator[Any]:
+        q, pk = self.query, self.model._meta.pk
+        if q.is_sliced or q.values is not None:
+            raise ValueError("aiterator(keyset=True) pages model rows by their key: not a sliced or values() QuerySet")
+        descending = False
+        if not q.default_ordering:
+            keys = [(t.expression.key, t.descending) for t in q.order_by]
+            if len(keys) != 1 or keys[0][0] != Col(0, pk).key:
+                raise ValueError("aiterator(keyset=True) pages by the primary key: order the QuerySet by 'pk' or '-pk' (or not at all)")
+            descending = keys[0][1]
+        page = self.order_by("-pk" if descending else "pk")
+        after = f"pk__{'lt' if descending else 'gt'}"
+        rows = await page[:chunk_size]
+        while rows:
+            for obj in rows:
+                yield obj
+            if len(rows) < chunk_size:
+                return
+            rows = await page.filter(**{after: rows[-1].pk})[:chunk_size]
 
     async def _read_chunk(self, compiled: Any, rows: list[Any], db: Any) -> list[Any]:
         objs = compiled.reader(rows)
@@ -383,11 +417,7 @@ class QuerySet:
         for name, expr in named.items():
             if not isinstance(expr, Expression):
                 _bad_expression(name, expr)
-        q.aggregates = tuple((name, expr.resolve(q)) for name, expr in named.items())
-        for name, expr in q.aggregates:
-            if not expr.contains_aggregate:
-                raise TypeError(f"aggregate(): {name} is not an aggregate (Sum, Avg, Count, Min, Max)")
-        q.mark("aggregate", tuple((n, e.key) for n, e in q.aggregates))
+        q.add_aggregates(named)
         db, compiled, params = qs._compiled("aggregate")
         return compiled.reader(await db.query(compiled.sql, *params))
 

@@ -15,11 +15,12 @@ from typing import Any
 
 import pytest
 
-from support.orm import rolled_back, setup_tables
+from support.orm import CountingDatabase, rolled_back, setup_tables
 from hyperdjango import Field, ManyToMany, Model
-from hyperdjango.database import atomic
+from hyperdjango.database import DatabaseError, atomic
 from hyperdjango.expressions import Avg, Case, Coalesce, Count, Exists, F, Max, Min, OuterRef, Q, Subquery, Sum, Value, When
-from hyperdjango.orm.exceptions import DeferredFieldNotLoaded, MultipleObjectsReturned, NotSupportedError
+from hyperdjango.orm import Prefetch
+from hyperdjango.orm.exceptions import DeferredFieldNotLoaded, FieldError, MultipleObjectsReturned, NotSupportedError
 
 UTC = datetime.timezone.utc
 
@@ -102,6 +103,10 @@ class Case_:
     mutates: bool = False
 
 
+async def _sync(value: Any) -> Any:
+    return value
+
+
 def P(db):
     return Product.objects.using(db)
 
@@ -120,6 +125,24 @@ async def _async_for(db) -> list[str]:
 
 async def _aiterator(db) -> list[str]:
     return [p.name async for p in P(db).aiterator(chunk_size=2)]
+
+
+async def _keyset(db, qs_of, chunk_size: int) -> Any:
+    """Names in keyset order, and the queries taken (one per chunk, plus one that finds the end)."""
+    counted = CountingDatabase(db)
+    found = [p.name async for p in qs_of(counted).aiterator(chunk_size=chunk_size, keyset=True)]
+    return found, len(counted.statements)
+
+
+async def _keyset_refuses_other_order(db) -> Any:
+    try:
+        [p async for p in P(db).order_by("price").aiterator(keyset=True)]
+    except ValueError as e:
+        return "'pk' or '-pk'" in str(e)
+
+
+async def _keyset_with_prefetch(db) -> Any:
+    return [(c.name, names(await c.products.all())) async for c in C(db).prefetch_related("products").aiterator(chunk_size=2, keyset=True)]
 
 
 async def _only(db) -> Any:
@@ -148,6 +171,49 @@ async def _prefetch_m2m(db) -> Any:
     return [(p.name, names(await p.tags.all())) for p in await P(db).prefetch_related("tags").filter(tags__isnull=False).distinct()]
 
 
+async def _prefetch_counted(db, qs_of, read) -> Any:
+    """The rows ``read`` makes of ``qs_of(db)`` prefetched, and the queries taken: all before reading."""
+    counted = CountingDatabase(db)
+    objs = await qs_of(counted)
+    queries = len(counted.statements)
+    result = [await read(o) for o in objs]
+    return result, queries, len(counted.statements) - queries
+
+
+async def _products_and_tags(c) -> Any:
+    return (c.name, [(p.name, names(await p.tags.all())) for p in await c.products.all()])
+
+
+async def _products_and_categories(t) -> Any:
+    return (t.name, [(p.name, p.category.name) for p in await t.products.all()])
+
+
+async def _category_and_siblings(p) -> Any:
+    return (p.name, names(await p.category.products.all()) if p.category else None)
+
+
+async def _tagged(c) -> Any:
+    return (c.name, [(p.name, names(await p.tags.all())) for p in c.tagged])
+
+
+async def _prefetch_unknown(db) -> Any:
+    try:
+        C(db).prefetch_related("products__nope")
+    except FieldError as e:
+        return "relations: category, tags" in str(e)
+
+
+async def _fetch_related_nested(db) -> Any:
+    counted = CountingDatabase(db)
+    tea = await C(counted).get(name="Tea")
+    await tea.fetch_related("products__tags")
+    fetched = len(counted.statements)
+    return await _products_and_tags(tea), fetched, len(counted.statements) - fetched
+
+
+PRODUCTS_AND_TAGS = [("Empty", []), ("Tea", [("Assam", ["black"]), ("Darjeeling", ["black", "green"])]), ("Ware", [("Old Cup", []), ("Teapot", ["gift"])])]
+
+
 async def _get_multiple(db) -> Any:
     try:
         await P(db).get(active=True)
@@ -160,13 +226,11 @@ async def _for_update(db) -> Any:
         return names(await P(db).select_for_update().filter(stock__gt=4))
 
 
-async def _regex(db, lookup: str, pattern: str) -> Any:
-    """PostgreSQL matches; SQLite has no REGEXP function and says so."""
+async def _invalid_regex(db) -> Any:
     try:
-        result = names(await P(db).filter(**{f"name__{lookup}": pattern}))
-    except NotSupportedError:
-        return "NotSupported on sqlite" if db.vendor == "sqlite" else "NotSupported on PostgreSQL?!"
-    return result if db.vendor == "postgresql" else "SQLite ran a regex?!"
+        await P(db).filter(name__regex="(unclosed")
+    except DatabaseError:
+        return "DatabaseError"
 
 
 async def _get_or_create(db) -> Any:
@@ -231,6 +295,23 @@ async def _first_last(db) -> Any:
     return ((await P(db).first()).name, (await P(db).last()).name, (await P(db).order_by("-price").first()).name)
 
 
+async def _exclude_update(db) -> Any:
+    changed = await P(db).exclude(tags__name="black").update(stock=77)
+    return changed, names(await P(db).filter(stock=77))
+
+
+async def _exclude_delete(db) -> Any:
+    deleted = await P(db).exclude(tags__name="black").delete()  # 3 products and Teapot's tag link
+    return deleted, names(await P(db))
+
+
+async def _field_error(awaitable) -> Any:
+    try:
+        await awaitable
+    except FieldError:
+        return "FieldError"
+
+
 def case(id: str, run: Callable[[Any], Awaitable[Any]], expected: Any, mutates: bool = False) -> Case_:
     return Case_(id, run, expected, mutates)
 
@@ -241,6 +322,11 @@ CASES = [
     case("await_queryset", lambda db: _names(P(db)), ALL),
     case("async_for", _async_for, ALL),
     case("aiterator", _aiterator, ALL),
+    case("aiterator_keyset", lambda db: _keyset(db, P, 2), (["Assam", "Darjeeling", "Teapot", "Old Cup", "Mystery"], 3)),
+    case("aiterator_keyset_exact_chunks", lambda db: _keyset(db, lambda d: P(d).filter(category__isnull=False), 2), (["Assam", "Darjeeling", "Teapot", "Old Cup"], 3)),
+    case("aiterator_keyset_descending", lambda db: _keyset(db, lambda d: P(d).filter(stock__gt=0).order_by("-pk"), 1), (["Mystery", "Darjeeling", "Assam"], 4)),
+    case("aiterator_keyset_needs_key_order", _keyset_refuses_other_order, True),
+    case("aiterator_keyset_prefetches_each_chunk", _keyset_with_prefetch, [("Tea", ["Assam", "Darjeeling"]), ("Ware", ["Old Cup", "Teapot"]), ("Empty", [])]),
     case("get", lambda db: P(db).get(name="Teapot"), "Teapot"),
     case("get_with_string_id", lambda db: P(db).get(id="2"), "Darjeeling"),
     case("get_nothing_is_none", lambda db: P(db).get(name="nope"), None),
@@ -276,7 +362,36 @@ CASES = [
     case("select_related", _select_related, [("Assam", "Tea"), ("Darjeeling", "Tea"), ("Mystery", None), ("Old Cup", "Ware"), ("Teapot", "Ware")]),
     case("prefetch_related_reverse", _prefetch_reverse, [("Empty", []), ("Tea", ["Assam", "Darjeeling"]), ("Ware", ["Old Cup", "Teapot"])]),
     case("prefetch_related_m2m", _prefetch_m2m, [("Assam", ["black"]), ("Darjeeling", ["black", "green"]), ("Teapot", ["gift"])]),
+    case("prefetch_nested_reverse_then_m2m", lambda db: _prefetch_counted(db, lambda d: C(d).prefetch_related("products__tags"), _products_and_tags),
+         (PRODUCTS_AND_TAGS, 4, 0)),
+    case("prefetch_nested_m2m_then_fk", lambda db: _prefetch_counted(db, lambda d: Tag.objects.using(d).prefetch_related("products__category"), _products_and_categories),
+         ([("black", [("Assam", "Tea"), ("Darjeeling", "Tea")]), ("gift", [("Teapot", "Ware")]), ("green", [("Darjeeling", "Tea")])], 4, 0)),
+    case("prefetch_nested_fk_then_reverse", lambda db: _prefetch_counted(db, lambda d: P(d).prefetch_related("category__products"), _category_and_siblings),
+         ([("Assam", ["Assam", "Darjeeling"]), ("Darjeeling", ["Assam", "Darjeeling"]), ("Mystery", None), ("Old Cup", ["Old Cup", "Teapot"]), ("Teapot", ["Old Cup", "Teapot"])], 3, 0)),
+    case("prefetch_shared_level_loads_once", lambda db: _prefetch_counted(db, lambda d: C(d).prefetch_related("products", "products__tags"), _products_and_tags),
+         (PRODUCTS_AND_TAGS, 4, 0)),
+    case("prefetch_object_queryset", lambda db: _prefetch_counted(db, lambda d: C(d).prefetch_related(Prefetch("products", queryset=P(d).filter(stock__gt=0))), lambda c: _names(c.products.all())),
+         ([[], ["Assam", "Darjeeling"], []], 2, 0)),
+    case("prefetch_object_to_attr", lambda db: _prefetch_counted(db, lambda d: C(d).prefetch_related(Prefetch("products", queryset=P(d).order_by("-price"), to_attr="by_price")), lambda c: _sync(names(c.by_price))),
+         ([[], ["Darjeeling", "Assam"], ["Teapot", "Old Cup"]], 2, 0)),
+    case("prefetch_through_to_attr", lambda db: _prefetch_counted(db, lambda d: C(d).prefetch_related(Prefetch("products", queryset=P(d).filter(tags__isnull=False).distinct(), to_attr="tagged"), "tagged__tags"), _tagged),
+         ([("Empty", []), ("Tea", [("Assam", ["black"]), ("Darjeeling", ["black", "green"])]), ("Ware", [("Teapot", ["gift"])])], 4, 0)),
+    case("prefetch_unknown_nested_relation", _prefetch_unknown, True),
+    case("fetch_related_nested", _fetch_related_nested, (("Tea", [("Assam", ["black"]), ("Darjeeling", ["black", "green"])]), 4, 0)),
+    case("prefetch_related_none_clears", lambda db: _prefetch_counted(db, lambda d: C(d).prefetch_related("products").prefetch_related(None), lambda c: _names(c.products.all())),
+         ([[], ["Assam", "Darjeeling"], ["Old Cup", "Teapot"]], 1, 3)),
     case("select_for_update", _for_update, ["Assam", "Mystery"]),
+    # -- exclude() across many-valued relations: "no related row matches", not a per-row negation --
+    case("exclude_across_reverse", lambda db: _names(C(db).exclude(products__price__gt=10)), ["Empty", "Tea"]),
+    case("not_q_across_reverse", lambda db: _names(C(db).filter(~Q(products__price__gt=10))), ["Empty", "Tea"]),
+    case("exclude_across_m2m", lambda db: _names(P(db).exclude(tags__name="black")), ["Mystery", "Old Cup", "Teapot"]),
+    case("exclude_across_m2m_then_fk", lambda db: _names(Tag.objects.using(db).exclude(products__category__name="Tea")), ["gift"]),
+    case("exclude_isnull_across_reverse", lambda db: _names(C(db).exclude(products__isnull=True)), ["Tea", "Ware"]),
+    case("exclude_mixed_with_plain_lookup", lambda db: _names(P(db).exclude(tags__name="black", stock__gt=5)), ["Darjeeling", "Mystery", "Old Cup", "Teapot"]),
+    case("double_negation_is_a_filter", lambda db: _names(C(db).filter(~Q(~Q(products__price__gt=10)))), ["Ware"]),
+    case("exclude_across_m2m_count", lambda db: P(db).exclude(tags__name="black").count(), 3),
+    case("exclude_across_m2m_update", _exclude_update, (3, ["Mystery", "Old Cup", "Teapot"]), mutates=True),
+    case("exclude_across_m2m_delete", _exclude_delete, (4, ["Assam", "Darjeeling"]), mutates=True),
     # -- lookups -----------------------------------------------------------------------
     case("exact", lambda db: _names(P(db).filter(name__exact="Assam")), ["Assam"]),
     case("exact_none_is_isnull", lambda db: _names(P(db).filter(category_id=None)), ["Mystery"]),
@@ -299,8 +414,15 @@ CASES = [
     case("in_subquery_of_models", lambda db: _names(P(db).filter(category__in=C(db).filter(name__startswith="T"))), ["Assam", "Darjeeling"]),
     case("range", lambda db: _names(P(db).filter(price__range=("4", "7"))), ["Assam", "Old Cup"]),
     case("isnull", lambda db: _names(P(db).filter(note__isnull=False)), ["Assam", "Darjeeling"]),
-    case("regex", lambda db: _regex(db, "regex", "^[AD].*g?$"), {"postgresql": ["Assam", "Darjeeling"], "sqlite": "NotSupported on sqlite"}),
-    case("iregex", lambda db: _regex(db, "iregex", "^t"), {"postgresql": ["Teapot"], "sqlite": "NotSupported on sqlite"}),
+    case("regex", lambda db: _names(P(db).filter(name__regex="^[AD].*g?$")), ["Assam", "Darjeeling"]),
+    case("regex_is_case_sensitive", lambda db: _names(P(db).filter(name__regex="^t")), []),
+    case("iregex", lambda db: _names(P(db).filter(name__iregex="^t")), ["Teapot"]),
+    case("iregex_classes_keep_their_meaning", lambda db: _names(P(db).filter(name__iregex=r"^\w+ \w+$")), ["Old Cup"]),
+    case("regex_on_null_matches_nothing", lambda db: _names(P(db).filter(note__regex=".")), ["Assam", "Darjeeling"]),
+    case("exclude_regex", lambda db: _names(P(db).exclude(name__regex="[ae]")), ["Old Cup"]),
+    case("regex_from_expression", lambda db: _names(P(db).annotate(start=Value("^D")).filter(name__regex=F("start"))), ["Darjeeling"]),
+    case("iregex_from_expression", lambda db: _names(P(db).annotate(start=Value("^d")).filter(name__iregex=F("start"))), ["Darjeeling"]),
+    case("regex_invalid_pattern_fails", _invalid_regex, "DatabaseError"),
     case("year", lambda db: _names(P(db).filter(created_at__year=2023)), ["Teapot"]),
     case("month", lambda db: _names(P(db).filter(created_at__month=3)), ["Darjeeling", "Old Cup"]),
     case("day", lambda db: _names(P(db).filter(created_at__day="31")), ["Teapot"]),
@@ -333,6 +455,20 @@ CASES = [
     case("aggregate_dates", lambda db: P(db).aggregate(Min("created_at")), {"created_at__min": datetime.datetime(2023, 12, 31, 23, 0, tzinfo=UTC)}),
     case("aggregate_of_nothing", lambda db: P(db).filter(stock__gt=100).aggregate(total=Sum("stock"), n=Count("id")), {"total": None, "n": 0}),
     case("aggregate_across_relation", lambda db: C(db).filter(name="Tea").aggregate(stock=Sum("products__stock")), {"stock": 15}),
+    case("aggregate_over_slice", lambda db: P(db).order_by("-price")[:2].aggregate(total=Sum("price"), n=Count("id")), {"total": Decimal("31.20"), "n": 2}),
+    case("aggregate_over_offset", lambda db: P(db).order_by("price")[3:].aggregate(Sum("stock"), Count("*")), {"stock__sum": 3, "all__count": 2}),
+    case("aggregate_over_distinct", lambda db: P(db).filter(tags__isnull=False).distinct().aggregate(total=Sum("stock")), {"total": 15}),
+    case("aggregate_over_aggregate_annotation", lambda db: C(db).annotate(n=Count("products")).aggregate(most=Max("n"), total=Sum("n")), {"most": 2, "total": 4}),
+    case("aggregate_over_annotated_slice", lambda db: C(db).annotate(n=Count("products")).order_by("-n", "name")[:1].aggregate(Sum("n")), {"n__sum": 2}),
+    case("aggregate_over_group_by", lambda db: P(db).values("category_id").annotate(n=Count("id")).aggregate(Max("n"), Min("n")), {"n__max": 2, "n__min": 1}),
+    case("aggregate_over_distinct_values", lambda db: P(db).values("category_id").distinct().aggregate(n=Count("category_id")), {"n": 2}),
+    case("aggregate_over_annotated_column_not_selected", lambda db: C(db).annotate(n=Count("products")).filter(n__gt=0).aggregate(Max("name")), {"name__max": "Ware"}),
+    case("aggregate_over_distinct_needs_selected_column", lambda db: _field_error(P(db).values("category_id").distinct().aggregate(Sum("stock"))), "FieldError"),
+    case("aggregate_over_group_by_needs_selected_column", lambda db: _field_error(P(db).values("category_id").annotate(n=Count("id")).aggregate(Sum("stock"))), "FieldError"),
+    case("aggregate_over_slice_refuses_many_valued_join", lambda db: _field_error(C(db)[:2].aggregate(Sum("products__stock"))), "FieldError"),
+    case("aggregate_over_slice_across_fk", lambda db: P(db).order_by("-price")[:2].aggregate(Max("category__name")), {"category__name__max": "Ware"}),
+    case("count_over_distinct_across_m2m", lambda db: P(db).filter(tags__isnull=False).distinct().count(), 3),
+    case("count_over_group_by", lambda db: P(db).values("category_id").annotate(n=Count("id")).count(), 3),
     # -- writes (rolled back) -----------------------------------------------------------------
     case("create", _create, ("Oolong", Decimal("8.50"), 0, True, True), mutates=True),
     case("bulk_create", _bulk_create, ([True] * 5, 5), mutates=True),

@@ -48,12 +48,34 @@ def test_a_different_shape_compiles_again(vendor):
     assert a.sql != b.sql
 
 
+class Box(Model):
+    class Meta:
+        table = "cache_boxes"
+
+    label: str = ""
+    item_id: int = Field(foreign_key=Item, on_delete="CASCADE", related_name="boxes")
+
+
 QUERIES = [
     lambda: Item.objects.filter(name__startswith="a").exclude(stock=3),
     lambda: Item.objects.filter(Q(stock__in=[1, 2, 3]) | Q(name__iendswith="x")).order_by("-stock")[2:4],
     lambda: Item.objects.filter(stock__range=(1, 9), name__contains="_%").values_list("name", flat=True),
     lambda: Item.objects.filter(id__in=Item.objects.filter(stock__gt=4).values("id"), name__iexact="q")[:1],
+    lambda: Item.objects.filter(stock__gt=2).exclude(boxes__label__startswith="x", name="y")[1:],
 ]
+
+
+@pytest.mark.parametrize("vendor", ["postgresql", "sqlite"])
+def test_a_wrapped_aggregate_places_parameters_as_a_fresh_one_does(vendor):
+    from hyperdjango.expressions import Sum
+
+    ops = operations_for(vendor)
+    for stock, offset in ((1, 2), (5, 7)):
+        query = Item.objects.filter(stock__gt=stock).exclude(boxes__label="z")[offset:].query.clone()
+        query.add_aggregates({"total": Sum("stock")})
+        cached, fresh = compile_query(query, "aggregate", ops), SQLCompiler(query, ops).compile("aggregate")
+        assert cached.sql == fresh.sql and 'FROM (SELECT' in cached.sql
+        assert cached.params(query.params) == fresh.params(query.params) == [stock, "z", offset]
 
 
 @pytest.mark.parametrize("vendor", ["postgresql", "sqlite"])

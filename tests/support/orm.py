@@ -35,3 +35,19 @@ def setup_tables(url: str, models: tuple, seed=None) -> None:
         await db.close()
 
     asyncio.run(run())
+
+
+class CountingDatabase:
+    """A real database seen through a count of the statements sent to it, to show how many
+    queries a QuerySet runs (prefetching: one per level, none when reading the results)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self.statements: list[str] = []
+
+    def __getattr__(self, name: str):
+        return getattr(self._db, name)
+
+    async def query(self, sql: str, *params):
+        self.statements.append(sql)
+        return await self._db.query(sql, *params)

@@ -173,10 +173,12 @@ class SQLCompiler:
             seen.setdefault(e.key, e.as_sql(self))
         return " GROUP BY " + ", ".join(seen.values())
 
-    def select(self, subquery: bool = False, exists: bool = False) -> tuple[str, Callable | None]:
+    def select(self, subquery: bool = False, exists: bool = False, columns: tuple[tuple[str, Expression], ...] = ()) -> tuple[str, Callable | None]:
         q = self.query
         if exists:
             items, exprs, reader = ["1 AS \"a\""], [], None
+        elif columns:
+            items, exprs, reader = [f"{e.as_sql(self)} AS {self.quote(n)}" for n, e in columns], [e for _, e in columns], None
         else:
             items, exprs, reader = self.select_items(subquery)
         sql = f"SELECT {'DISTINCT ' if q.distinct and not exists else ''}{', '.join(items)} FROM {self.from_clause()}"
@@ -184,7 +186,7 @@ class SQLCompiler:
         sql += self.group_by(exprs) if not exists else ""
         sql += self.having_clause()
         ordering = q.order_by
-        if exists or (q.default_ordering and q.values is not None and q.group_by_values) or (subquery and not q.is_sliced):
+        if exists or (q.default_ordering and q.values is not None and q.group_by_values) or ((subquery or columns) and not q.is_sliced):
             ordering = ()
         sql += self.order_clause(ordering)
         if exists and not q.is_sliced:
@@ -206,11 +208,13 @@ class SQLCompiler:
         from . import readers
 
         q = self.query
-        if q.distinct or q.is_sliced or q.has_aggregate:
-            raise NotSupportedError("aggregate() over a sliced, distinct() or annotated aggregate QuerySet is not supported yet")
+        if q.aggregated_columns:
+            inner, _ = self.select(columns=q.aggregated_columns)
+            source = f"({inner}) AS \"sub\""
+        else:
+            source = f"{self.from_clause()}{self.where_clause()}"
         items = [f"{e.as_sql(self)} AS {self.quote(n)}" for n, e in q.aggregates]
-        sql = f"SELECT {', '.join(items)} FROM {self.from_clause()}{self.where_clause()}"
-        return sql, readers.aggregate_reader(q, self.ops)
+        return f"SELECT {', '.join(items)} FROM {source}", readers.aggregate_reader(q, self.ops)
 
     def filtered_keys(self) -> str:
         """``WHERE`` for UPDATE/DELETE: direct, or ``pk IN (SELECT ...)`` when the filter joins tables."""

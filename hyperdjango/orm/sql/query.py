@@ -20,9 +20,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..exceptions import FieldError
-from ..expressions import Col, Expression, F, OrderBy, OuterCol, Q
-from ..lookups import build_lookup
+from ..exceptions import FieldError, NotSupportedError
+from ..expressions import Aggregate, Col, Expression, F, OrderBy, OuterCol, Q
+from ..lookups import LOOKUPS, Lookup, build_lookup
 
 if TYPE_CHECKING:
     from ..fields import Field
@@ -74,6 +74,20 @@ class Embedded(Expression):
         return c.subquery(self)
 
 
+class SubqueryColumn(Expression):
+    """A column of the subquery ``aggregate()`` wraps a query in: ``"sub"."name"``."""
+
+    def __init__(self, name: str, output_field: Field | None) -> None:
+        self.name, self.output_field = name, output_field
+        self.key = ("sub_col", name)
+
+    def resolve(self, query: Query) -> Expression:
+        return self
+
+    def as_sql(self, c: SQLCompiler) -> str:
+        return f'"sub".{c.quote(self.name)}'
+
+
 class Query:
     """What a QuerySet will run. Mutated only right after ``clone()``, by the QuerySet."""
 
@@ -102,6 +116,7 @@ class Query:
         self.outer_names: tuple[str, ...] = ()
         self.updates: tuple[tuple[Field, Expression], ...] = ()
         self.aggregates: tuple[tuple[str, Expression], ...] = ()
+        self.aggregated_columns: tuple[tuple[str, Expression], ...] = ()  # the subquery's, when wrapped
         self.vendor: str | None = None  # the database's, once known (for str())
         if self.meta.ordering:
             self.order_by = self.ordering_terms(self.meta.ordering)
@@ -178,6 +193,8 @@ class Query:
                 alias = self.join(alias, step)
             model = target
             i += 1
+            if ends_at_key and following in LOOKUPS:  # products__isnull=True: a lookup on the related key
+                return None, alias, model, parts[i:]
         return None, alias, model, []
 
     def resolve_ref(self, name: str, label: str | None = None) -> Expression:
@@ -208,34 +225,107 @@ class Query:
 
     # -- conditions -------------------------------------------------------------
 
-    def build_filter(self, key: str, value: Any) -> Expression:
+    def build_filter(self, key: str, value: Any, negated: bool = False) -> Expression:
         label = f"{self.model.__name__}.objects.filter({key}=...)"
         parts = key.split("__")
+        if negated and parts[0] not in self.annotations and self.crosses_many(parts):
+            return self.split_exclude(key, value)
         if parts[0] in self.annotations:
             lhs, rest = self.annotations[parts[0]], parts[1:]
         else:
             col, alias, model, rest = self.walk(parts, label)
             lhs = col if col is not None else Col(alias, model._meta.pk)
-            if col is None and rest:
-                raise FieldError(f"{label}: cannot resolve {rest[0]!r} in {model.__name__}; choices: {model._meta.choices()}")
         return build_lookup(self, lhs, rest, value, label)
 
-    def build_condition(self, q: Q) -> WhereNode:
+    def crosses_many(self, parts: list[str]) -> bool:
+        """Whether the lookup path goes through a reverse foreign key or a many-to-many."""
+        model = self.model
+        for part in parts:
+            relation = model._meta.relations.get(part)
+            if relation is None:
+                return False
+            if relation.multi:
+                return True
+            model = relation.target
+        return False
+
+    def split_exclude(self, key: str, value: Any) -> Expression:
+        """A negated lookup across a many-valued relation, as Django runs it:
+        ``pk IN (SELECT pk ... JOIN ... WHERE lookup)``, which the enclosing NOT turns
+        into "no related row matches" (a join-then-negate would test each related row).
+        """
+        inner = Query(self.model)
+        inner.default_ordering = False
+        inner.order_by = ()
+        inner.add_q(Q(**{key: value}))
+        return Lookup("in", Col(0, self.meta.pk), self.embed(inner))
+
+    def build_condition(self, q: Q, negated: bool = False) -> WhereNode:
+        """The WHERE tree of ``q``; ``negated`` says whether an enclosing ``~`` applies."""
+        negated ^= q.negated
         children: list[Expression] = []
         for child in q.children:
             if isinstance(child, Q):
-                children.append(self.build_condition(child))
+                children.append(self.build_condition(child, negated))
             elif isinstance(child, Expression):
                 resolved = child.resolve(self)  # Exists(...) and boolean expressions
                 children.append(resolved)
             else:
-                children.append(self.build_filter(*child))
+                children.append(self.build_filter(*child, negated=negated))
         return WhereNode(children, q.connector, q.negated)
 
     def add_q(self, q: Q) -> None:
         node = self.build_condition(q)
         self.where.append(node)
         self.mark("where", node.key)
+
+    # -- aggregate() -------------------------------------------------------------
+
+    def add_aggregates(self, named: dict[str, Expression]) -> None:
+        """The aggregates of ``aggregate()``. Over a sliced, distinct or grouped query they
+        aggregate its rows as a subquery, as Django does: ``SELECT SUM("sub"."x") FROM (<query>) AS "sub"``."""
+        if not (self.distinct or self.is_sliced or self.has_aggregate):
+            self.aggregates = tuple((name, expr.resolve(self)) for name, expr in named.items())
+            for name, expr in self.aggregates:
+                if not expr.contains_aggregate:
+                    raise TypeError(f"aggregate(): {name} is not an aggregate (Sum, Avg, Count, Min, Max)")
+            self.mark("aggregate", tuple((n, e.key) for n, e in self.aggregates))
+            return
+        columns = list(self.selected_columns())
+        by_key = {e.key: n for n, e in columns}
+        aggregates = []
+        for name, aggregate in named.items():
+            if not isinstance(aggregate, Aggregate):
+                raise NotSupportedError(f"aggregate({name}=...): over a sliced, distinct or grouped QuerySet, "
+                                        "each value must be one aggregate (Sum, Avg, Count, Min, Max), not a combination")
+            outer = aggregate._copy()
+            if not getattr(aggregate, "star", False):
+                outer.source = []
+                for source in aggregate.source:
+                    joined = set(self.joins)
+                    resolved = source.resolve(self)
+                    column = by_key.get(resolved.key)
+                    if column is None:
+                        # A new column must not change the rows being aggregated: not the ones
+                        # DISTINCT or GROUP BY compare, and no join that repeats a row per related row.
+                        if self.distinct or self.group_by_values or any(step.multi for _, step in set(self.joins) - joined):
+                            raise FieldError(f"aggregate({name}=...): over this QuerySet an aggregate may only use its selected "
+                                             f"columns ({', '.join(n for n, _ in columns)}) and single-valued relations, or the "
+                                             "rows it aggregates would change; annotate() what you need first")
+                        column = by_key[resolved.key] = f"__agg{len(columns)}"
+                        columns.append((column, resolved))
+                    outer.source.append(SubqueryColumn(column, resolved.output_field))
+            aggregates.append((name, outer.resolve(self)))
+        self.aggregates = tuple(aggregates)
+        self.aggregated_columns = tuple(columns)
+        self.mark("aggregate", "wrapped", tuple((n, e.key) for n, e in columns), tuple((n, e.key) for n, e in aggregates))
+
+    def selected_columns(self) -> tuple[tuple[str, Expression], ...]:
+        """What a SELECT of this query returns, by name (the rows that ``distinct()`` compares)."""
+        if self.values is not None:
+            return self.values
+        fields = [f for f in self.meta.fields if self.loaded is None or f.name in self.loaded]
+        return (*((f.name, Col(0, f)) for f in fields), *self.annotations.items())
 
     # -- ordering ---------------------------------------------------------------
 

@@ -61,7 +61,7 @@ class BaseOperations:
 
     def pattern_lookup_expression(self, lookup: str, lhs: str, rhs: str) -> str:
         """A pattern lookup whose value is an expression (``F("other")``), without LIKE."""
-        if lookup.startswith("i") and lookup != "in":
+        if lookup.startswith("i") and lookup not in ("in", "iregex"):  # an upper-cased regex means another regex
             lhs, rhs, lookup = f"UPPER({lhs})", f"UPPER({rhs})", lookup[1:]
         if lookup == "contains":
             return f"{self.position_function}({lhs}, {rhs}) > 0"

@@ -1,11 +1,10 @@
-"""SQLite spelling: GLOB for case-sensitive patterns, strftime for dates, no REGEXP, no FOR UPDATE."""
+"""SQLite spelling: GLOB for case-sensitive patterns, strftime for dates, the engine's REGEXP, no FOR UPDATE."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from ...exceptions import NotSupportedError
 from ...fields import DecimalField, Field
 from ..base.operations import BaseOperations
 
@@ -44,11 +43,11 @@ class SQLiteOperations(BaseOperations):
         return GLOB_ADAPTERS.get(lookup) or super().pattern_adapter(lookup)
 
     def pattern_lookup(self, lookup: str, lhs: str, rhs: str) -> str:
-        if lookup in ("regex", "iregex"):
-            raise NotSupportedError(
-                f"the {lookup} lookup needs a REGEXP function, which SQLite does not have; "
-                "use contains/startswith/endswith (or their i- forms), or PostgreSQL"
-            )
+        # REGEXP is the engine's function (Rust's regex crate) registered on every connection.
+        if lookup == "regex":
+            return f"{lhs} REGEXP {rhs}"
+        if lookup == "iregex":
+            return f"{lhs} REGEXP ('(?i)' || {rhs})"
         if lookup in GLOB_ADAPTERS:
             return f"{lhs} GLOB {rhs}"
         return f"{lhs} LIKE {rhs} ESCAPE '\\'"

@@ -69,6 +69,7 @@ mod codec;
 mod config;
 mod cursor;
 mod errors;
+mod functions;
 mod sql;
 mod threads;
 mod transaction;

@@ -247,6 +247,7 @@ pub(crate) fn open_connection(config: &SqliteConfig, role: Role) -> Result<Conne
         if role == Role::Reader {
             conn.execute_batch("PRAGMA query_only=ON;")?;
         }
+        super::functions::register(&conn)?;
         conn.set_prepared_statement_cache_capacity(128);
         Ok(())
     };
