@@ -20,6 +20,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<db::Cursor>()?;
     m.add_class::<db::Listener>()?;
     m.add_class::<db::Row>()?;
+    m.add_function(wrap_pyfunction!(db::instances_from_rows, m)?)?;
     m.add_class::<router::Router>()?;
     m.add_class::<server::Server>()?;
     m.add_class::<request::PendingRequest>()?;

@@ -1,8 +1,9 @@
 """Row readers: database rows → model instances, dicts, tuples or single values.
 
-A reader is built once per compiled query shape; reading a row is a ``zip``
-into the instance's ``__dict__`` plus the few conversions the backend needs
-(``ops.field_converter``), with no per-field validation.
+A reader is built once per compiled query shape; the instances are made in
+Rust (``_core.instances_from_rows``: ``__dict__`` filled from the row), then
+get the few conversions the backend needs (``ops.field_converter``), the
+``select_related`` objects and the annotations, with no per-field validation.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from ..._core import instances_from_rows
 from ..expressions import Col
 
 if TYPE_CHECKING:
@@ -38,35 +40,34 @@ def model_reader(query: Query, ops: BaseOperations, fields: list[Field], related
         pk_index = start + rnames.index(rmodel._meta.pk.name)
         specs.append((parent, "_rel_" + path[-1], rmodel, start, rnames, rconv, pk_index))
     annotations = [(name, annotation_start + i, _converter(e, ops)) for i, (name, e) in enumerate(query.annotations.items())]
+    names_tuple = tuple(names)
+    loaded = {"_persisted": True}
 
     def read(rows: list[Any]) -> list[Any]:
-        out = []
-        for row in rows:
-            values = row.values()
-            obj = new(model)
-            d = obj.__dict__
-            d.update(zip(names, values))
-            d["_persisted"] = True
-            for i, convert in converters:
-                d[names[i]] = convert(values[i])
-            if specs:
-                built = [obj]
-                for parent, key, rmodel, start, rnames, rconv, pk_index in specs:
-                    rel = None
-                    if values[pk_index] is not None:
-                        rel = new(rmodel)
-                        rd = rel.__dict__
-                        rd.update(zip(rnames, values[start:]))
-                        rd["_persisted"] = True
-                        for i, convert in rconv:
-                            rd[rnames[i]] = convert(values[start + i])
-                    built.append(rel)
-                    owner = built[parent]
-                    if owner is not None:
-                        owner.__dict__[key] = rel
-            for name, i, convert in annotations:
-                d[name] = values[i] if convert is None else convert(values[i])
-            out.append(obj)
+        out = instances_from_rows(rows, model, names_tuple, loaded)
+        if converters or specs or annotations:
+            for obj, row in zip(out, rows):
+                values = row.values()
+                d = obj.__dict__
+                for i, convert in converters:
+                    d[names[i]] = convert(values[i])
+                if specs:
+                    built = [obj]
+                    for parent, key, rmodel, start, rnames, rconv, pk_index in specs:
+                        rel = None
+                        if values[pk_index] is not None:
+                            rel = new(rmodel)
+                            rd = rel.__dict__
+                            rd.update(zip(rnames, values[start:]))
+                            rd["_persisted"] = True
+                            for i, convert in rconv:
+                                rd[rnames[i]] = convert(values[start + i])
+                        built.append(rel)
+                        owner = built[parent]
+                        if owner is not None:
+                            owner.__dict__[key] = rel
+                for name, i, convert in annotations:
+                    d[name] = values[i] if convert is None else convert(values[i])
         return out
 
     return read

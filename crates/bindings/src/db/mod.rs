@@ -8,4 +8,4 @@ mod values;
 
 pub(crate) use database::{Cursor, Database, Transaction};
 pub(crate) use listener::Listener;
-pub(crate) use row::Row;
+pub(crate) use row::{instances_from_rows, Row};
