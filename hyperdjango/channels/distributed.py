@@ -511,6 +511,19 @@ class DistributedChannelLayer(ChannelLayer):
 
     # -- close ----------------------------------------------------------------------------
 
+    async def close(self) -> None:
+        """Removes this process's presence, writes what is queued, unsubscribes
+        everyone and closes the connections."""
+        if not self.connected:
+            return
+        self._leave_everywhere()
+        await self._shut()
+        await super().close()
+
+    async def _shut(self) -> None:
+        """Stops the layer's tasks and closes its connections (the transport's)."""
+        raise NotImplementedError
+
     def _leave_everywhere(self) -> None:
         """Removes this process's presence rows (its connections are going away)."""
         for channel, rows in self._presence_rows.items():

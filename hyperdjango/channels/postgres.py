@@ -116,15 +116,6 @@ class PgChannelLayer(DistributedChannelLayer):
             await self._shut()
             raise
 
-    async def close(self) -> None:
-        """Removes this process's presence, writes what is queued, unsubscribes
-        everyone and closes the connections."""
-        if not self.connected:
-            return
-        self._leave_everywhere()
-        await self._shut()
-        await super().close()
-
     async def _shut(self) -> None:
         await self._stop_housekeeping()
         await self._stop_writer()

@@ -138,15 +138,6 @@ class RedisChannelLayer(DistributedChannelLayer):
             await self._shut()
             raise
 
-    async def close(self) -> None:
-        """Removes this process's presence, writes what is queued, unsubscribes
-        everyone and closes the connections."""
-        if not self.connected:
-            return
-        self._leave_everywhere()
-        await self._shut()
-        await super().close()
-
     async def _shut(self) -> None:
         await self._stop_housekeeping()
         if self._reader is not None:
