@@ -75,7 +75,7 @@ def _migrate(args: argparse.Namespace) -> None:
     app = app_of_module(module_name)
     db = _database(args, found)
     apps = [app] if args.migration else [*BUILTIN_APPS, app]
-    done = _run_on("migrate", db, migrate(db, *apps, target=args.migration, log=print))
+    done = _run_on("migrate", db, migrate(db, *apps, target=args.migration, log=print, fake_initial=args.fake_initial))
     if not done:
         print("No migrations to apply.")
 
@@ -107,6 +107,8 @@ def add_commands(commands: Any) -> None:
     migrate.add_argument("target", help="the module defining the models (module or module:app)")
     migrate.add_argument("migration", nargs="?", help="migrate the app to this migration (e.g. 0001), or 'zero' to reverse all")
     migrate.add_argument("--database", help="database URL (default: the app's, else $DATABASE_URL)")
+    migrate.add_argument("--fake-initial", action="store_true",
+                         help="record an app's first migration as applied when all the tables it creates exist already")
     migrate.set_defaults(func=_migrate)
 
     show = commands.add_parser("showmigrations", help="list migrations: [X] applied, [ ] not")

@@ -21,6 +21,7 @@ from .apps import App, app_for
 from .loader import MigrationError, MigrationGraph
 from .migration import Migration
 from .operations.base import SchemaContext
+from .operations.models import CreateModel
 from .recorder import MigrationRecorder
 from .state import ProjectState
 
@@ -104,7 +105,9 @@ class MigrationExecutor:
         forwards = [(m, False) for m in graph.plan if m.key in keep and m.key not in applied]
         return backwards + forwards
 
-    async def migrate(self, app: str | None = None, target: str | None = None, log: Callable[[str], None] | None = None) -> list[str]:
+    async def migrate(
+        self, app: str | None = None, target: str | None = None, log: Callable[[str], None] | None = None, fake_initial: bool = False
+    ) -> list[str]:
         """Runs the plan; returns (and passes to ``log``) one line per migration."""
         plan = self.plan(await self.applied(), app, target)
         states = self.graph.state_before()
@@ -112,12 +115,34 @@ class MigrationExecutor:
         done = []
         for migration, backwards in plan:
             line = f"{'Unapplying' if backwards else 'Applying'} {migration.app}.{migration.name}"
-            before = states[index[migration.key]]
-            if await self._run(migration, before, backwards):
+            if not backwards and fake_initial and await self._tables_exist(migration):
+                line = f"Faking {migration.app}.{migration.name} (its tables exist)"
+                ran = await self._record_only(migration)
+            else:
+                ran = await self._run(migration, states[index[migration.key]], backwards)
+            if ran:
                 done.append(line)
                 if log:
                     log(line)
         return done
+
+    async def _tables_exist(self, migration: Migration) -> bool:
+        """Whether ``migration`` is its app's first and every table it creates is there already
+        (Django's ``--fake-initial``: adopting tables made before migrations were used)."""
+        if any(parent[0] == migration.app for parent in migration.parents):
+            return False
+        tables = [op.table for op in migration.operations if isinstance(op, CreateModel)]
+        for table in tables:
+            if not await self.db.query_val(self.editor.table_exists_sql, table):
+                return False
+        return bool(tables)
+
+    async def _record_only(self, migration: Migration) -> bool:
+        async with _locked(self.db):
+            if migration.key in await self.recorder.applied():
+                return False
+            await self.recorder.record_applied(migration.app, migration.name)
+        return True
 
     async def _run(self, migration: Migration, before: ProjectState, backwards: bool) -> bool:
         """Runs one migration in its transaction; False when another process already did."""
@@ -156,19 +181,23 @@ class MigrationExecutor:
         return True
 
 
-async def migrate(db: Database, *apps: App | str, target: str | None = None, log: Callable[[str], None] | None = None) -> list[str]:
+async def migrate(
+    db: Database, *apps: App | str, target: str | None = None, log: Callable[[str], None] | None = None, fake_initial: bool = False
+) -> list[str]:
     """Applies the unapplied migrations of ``apps`` (labels like ``"examples"`` or :class:`App`).
 
     With ``target`` (one app only): migrates that app to the named migration
     (``"0001"`` or ``"0001_initial"``), reversing later ones, or reverses all of
     it with ``"zero"``. Returns one line per migration run, e.g.
-    ``"Applying examples.0001_initial"``.
+    ``"Applying examples.0001_initial"``. ``fake_initial=True`` records an app's
+    first migration as applied without running it when every table it creates
+    exists already (tables made by ``create_tables`` before migrations).
     """
     found = _apps(apps)
     if target is not None and len(found) != 1:
         raise MigrationError("a target migration is given for exactly one app")
     executor = MigrationExecutor(db, found)
-    return await executor.migrate(found[0].label if target is not None else None, target, log)
+    return await executor.migrate(found[0].label if target is not None else None, target, log, fake_initial)
 
 
 async def show_migrations(db: Database, *apps: App | str) -> dict[str, list[tuple[str, bool]]]:

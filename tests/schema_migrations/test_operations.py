@@ -151,3 +151,18 @@ class Book(Model):
         assert (written.table, written.unique_together, written.indexes) == (model.table, model.unique_together, model.indexes)
         assert {n: f.column for n, f in written.fields.items()} == {n: f.column for n, f in model.fields.items()}
     assert make_migrations(project.app()) is None
+
+
+async def test_fake_initial_adopts_tables_made_before_migrations(db, project):
+    app = project.models(SHELF)
+    make_migrations(app)
+    shelf = getattr(importlib.import_module(f"{project.label}.models"), "Shelf")
+    await db.create_tables(shelf)  # as a project that used create_tables before migrations
+    with pytest.raises(MigrationError, match="rolled back"):
+        await migrate(db, app)
+    assert await migrate(db, app, fake_initial=True) == [f"Faking {project.label}.0001_initial (its tables exist)"]
+    assert (await show_migrations(db, app))[project.label] == [("0001_initial", True)]
+    # Not faked when a table is missing: the migration runs.
+    await migrate(db, app, target="zero")
+    assert await migrate(db, app, fake_initial=True) == [f"Applying {project.label}.0001_initial"]
+    assert f"{project.prefix}_shelf" in await tables(db)

@@ -71,6 +71,8 @@ class BaseSchemaEditor:
     #: field class name → column type (``{max_length}`` etc. filled from the field).
     column_types: dict[str, str] = {}
     auto_pk = ""
+    #: A query answering one boolean: does the table named $1 exist?
+    table_exists_sql = ""
 
     def __init__(self, ops: BaseOperations) -> None:
         self.ops = ops

@@ -18,6 +18,7 @@ from ..base.schema import BaseSchemaEditor, Column, Statement, TableSpec
 
 class SQLiteSchemaEditor(BaseSchemaEditor):
     auto_pk = "INTEGER PRIMARY KEY AUTOINCREMENT"
+    table_exists_sql = "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $1)"
     column_types = {
         "IntegerField": "INTEGER",
         "FloatField": "REAL",
