@@ -119,6 +119,10 @@ class Options:
         self.relations: dict[str, Relation] = {}
         self.reverse_relations: list[Relation] = []  # foreign keys of other models pointing here
         self.many_to_many: list[Any] = []
+        #: Query-building plans for this model's plain-field lookups and orderings
+        #: (see sql/query.py): resolved once, reused by every QuerySet.
+        self.lookup_plans: dict[str, tuple[Any, ...]] = {}
+        self.ordering_plans: dict[tuple[str, ...], tuple[Any, ...]] = {}
         for names in (*self.indexes, *self.unique_together, *(o.lstrip("-") for o in self.ordering)):
             for name in (names,) if isinstance(names, str) else names:
                 if name.split("__")[0] not in self.field_map and name not in ("pk", "?"):

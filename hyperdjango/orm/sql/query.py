@@ -18,16 +18,26 @@ shape compile to the same SQL, which is why the compiler can cache by it.
 
 from __future__ import annotations
 
+import datetime
+import decimal
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from ..exceptions import FieldError, NotSupportedError
-from ..expressions import Aggregate, Col, Expression, F, OrderBy, OuterCol, Q
-from ..lookups import LOOKUPS, Lookup, build_lookup
+from ..expressions import Aggregate, Col, Expression, F, OrderBy, OuterCol, Param, Q
+from ..lookups import LOOKUPS, PATTERNS, Lookup, build_lookup
 
 if TYPE_CHECKING:
     from ..fields import Field
     from ..related import Step
     from .compiler import SQLCompiler
+
+#: Values whose lookups on a plain column can reuse a plan: the lookup's SQL does
+#: not depend on the value, only its parameter does.
+PLAIN_VALUES = frozenset({int, float, str, bool, bytes, decimal.Decimal, datetime.datetime, datetime.date, datetime.time, uuid.UUID})
+#: Lookups whose parameter is the value as text (see lookups._prepare_rhs).
+TEXT_LOOKUPS = PATTERNS | {"iexact", "regex", "iregex"}
+PLANNED_LOOKUPS = TEXT_LOOKUPS | {"exact", "gt", "gte", "lt", "lte"}
 
 
 class Join:
@@ -226,16 +236,34 @@ class Query:
     # -- conditions -------------------------------------------------------------
 
     def build_filter(self, key: str, value: Any, negated: bool = False) -> Expression:
+        plan = self.meta.lookup_plans.get(key) if type(value) in PLAIN_VALUES else None
+        if plan is not None and not (self.annotations and key.split("__", 1)[0] in self.annotations):
+            # A lookup on a column of this model's own table, seen before: only the value
+            # is new. Same result as the full path below, without resolving the name again.
+            name, col, field = plan
+            converted = field.convert(value)
+            if name in TEXT_LOOKUPS:
+                converted = str(converted)
+            return Lookup(name, col, Param(self.add_param(converted), type(converted), field))
         label = f"{self.model.__name__}.objects.filter({key}=...)"
         parts = key.split("__")
         if negated and parts[0] not in self.annotations and self.crosses_many(parts):
             return self.split_exclude(key, value)
         if parts[0] in self.annotations:
-            lhs, rest = self.annotations[parts[0]], parts[1:]
-        else:
-            col, alias, model, rest = self.walk(parts, label)
-            lhs = col if col is not None else Col(alias, model._meta.pk)
-        return build_lookup(self, lhs, rest, value, label)
+            return build_lookup(self, self.annotations[parts[0]], parts[1:], value, label)
+        col, alias, model, rest = self.walk(parts, label)
+        lhs = col if col is not None else Col(alias, model._meta.pk)
+        lookup = build_lookup(self, lhs, rest, value, label)
+        if (
+            type(value) in PLAIN_VALUES
+            and col is not None
+            and col.alias == 0
+            and len(rest) <= 1
+            and lookup.name in PLANNED_LOOKUPS
+            and (not rest or rest[0] == lookup.name)
+        ):
+            self.meta.lookup_plans[key] = (lookup.name, col, col.field)
+        return lookup
 
     def crosses_many(self, parts: list[str]) -> bool:
         """Whether the lookup path goes through a reverse foreign key or a many-to-many."""
@@ -329,6 +357,23 @@ class Query:
 
     # -- ordering ---------------------------------------------------------------
 
+    def planned_ordering(self, names: tuple[Any, ...]) -> tuple[OrderBy, ...]:
+        """``ordering_terms``, reused for names of this model's own columns (no join, no
+        annotation): their resolved terms are the same for every query of the model."""
+        plans = self.meta.ordering_plans
+        terms = plans.get(names)  # keys hold str only; expressions hash by identity and never match
+        if terms is not None and not (self.annotations and any(name.lstrip("-+") in self.annotations for name in names)):
+            return terms
+        joins = self.next_alias
+        terms = self.ordering_terms(names)
+        if (
+            self.next_alias == joins
+            and all(type(name) is str and name != "?" and name.lstrip("-+") not in self.annotations for name in names)
+            and all(isinstance(t.expression, Col) and t.expression.alias == 0 for t in terms)
+        ):
+            plans[names] = terms
+        return terms
+
     def ordering_terms(self, names: Any) -> tuple[OrderBy, ...]:
         terms = []
         for item in names:
@@ -351,7 +396,7 @@ class Query:
         return tuple(terms)
 
     def set_ordering(self, names: Any) -> None:
-        self.order_by = self.ordering_terms(names)
+        self.order_by = self.planned_ordering(tuple(names))
         self.default_ordering = False
         self.mark("order", tuple(t.key for t in self.order_by))
 

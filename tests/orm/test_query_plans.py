@@ -1,0 +1,94 @@
+"""Lookups and orderings on a model's own columns are resolved once and reused
+(Options.lookup_plans / ordering_plans): a reused plan builds the same query as the
+full path, on both backends, and still converts and checks each new value."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import pytest
+
+from hyperdjango import Field, Model
+from hyperdjango.expressions import Count, F
+from hyperdjango.orm.backends import operations_for
+from hyperdjango.orm.exceptions import ValidationError
+from hyperdjango.orm.sql.compiler import compile_query
+
+
+class PlanCategory(Model):
+    class Meta:
+        table = "plan_categories"
+
+    name: str = Field(max_length=50)
+
+
+class PlanItem(Model):
+    class Meta:
+        table = "plan_items"
+        ordering = ["name"]
+
+    name: str = Field(max_length=50)
+    price: Decimal = Field(max_digits=8, decimal_places=2)
+    active: bool = True
+    added: datetime.date = datetime.date(2026, 1, 1)
+    category_id: int | None = Field(foreign_key=PlanCategory, on_delete="CASCADE", related_name="items")
+
+
+def built(qs, vendor: str) -> tuple[str, list]:
+    compiled = compile_query(qs.query, "select", operations_for(vendor))
+    return compiled.sql, compiled.params(qs.query.params)
+
+
+CASES = [
+    ({"name": "tea"}, {"name": "pot"}),
+    ({"price__gte": "1.50"}, {"price__gte": Decimal("2")}),
+    ({"name__icontains": "50%_off"}, {"name__icontains": "x"}),
+    ({"name__iexact": "Tea"}, {"name__iexact": "POT"}),
+    ({"name__regex": "^t"}, {"name__regex": "p$"}),
+    ({"active": "true"}, {"active": False}),
+    ({"added__lt": "2026-05-01"}, {"added__lt": datetime.date(2026, 6, 1)}),
+    ({"category__id": 3}, {"category__id": "4"}),
+    ({"pk": 7}, {"pk": "8"}),
+]
+
+
+@pytest.mark.parametrize("vendor", ["postgresql", "sqlite"])
+@pytest.mark.parametrize("first, second", CASES, ids=[next(iter(c[0])) for c in CASES])
+def test_a_reused_lookup_plan_builds_what_the_full_path_builds(vendor, first, second):
+    PlanItem._meta.lookup_plans.clear()
+    PlanItem._meta.ordering_plans.clear()
+    planned_first = built(PlanItem.objects.filter(**first).order_by("-price", "name")[:3], vendor)
+    assert next(iter(first)) in PlanItem._meta.lookup_plans
+    assert ("-price", "name") in PlanItem._meta.ordering_plans
+    reused = built(PlanItem.objects.filter(**second).order_by("-price", "name")[:3], vendor)
+    PlanItem._meta.lookup_plans.clear()
+    PlanItem._meta.ordering_plans.clear()
+    fresh = built(PlanItem.objects.filter(**second).order_by("-price", "name")[:3], vendor)
+    assert reused == fresh
+    assert reused[0] == planned_first[0]
+
+
+def test_a_reused_plan_still_rejects_a_bad_value():
+    PlanItem.objects.filter(price__gte="1.00")
+    assert "price__gte" in PlanItem._meta.lookup_plans
+    with pytest.raises(ValidationError, match="price"):
+        PlanItem.objects.filter(price__gte="cheap")
+
+
+def test_joins_lists_nulls_and_transforms_are_not_planned():
+    PlanItem._meta.lookup_plans.clear()
+    PlanItem.objects.filter(category__name="tea", name__in=["a"], name=None, added__year=2026)
+    assert PlanItem._meta.lookup_plans == {}
+
+
+def test_an_annotation_shadows_nothing_planned():
+    # A plan is keyed by the lookup; a QuerySet whose annotation has that name takes the full path.
+    PlanItem.objects.filter(name="x").order_by("name")
+    qs = PlanCategory.objects.annotate(n=Count("items")).filter(n__gte=2).order_by("n")
+    sql, params = built(qs, "sqlite")
+    assert 'COUNT' in sql and params[-1] == 2
+    assert "n__gte" not in PlanCategory._meta.lookup_plans
+    ordered = PlanItem.objects.annotate(total=F("price") * 2).order_by("total")
+    assert ("total",) not in PlanItem._meta.ordering_plans
+    assert '"price" *' in built(ordered, "postgresql")[0].split("ORDER BY")[1]  # the annotation's expression
