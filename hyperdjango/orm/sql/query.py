@@ -38,6 +38,8 @@ PLAIN_VALUES = frozenset({int, float, str, bool, bytes, decimal.Decimal, datetim
 #: Lookups whose parameter is the value as text (see lookups._prepare_rhs).
 TEXT_LOOKUPS = PATTERNS | {"iexact", "regex", "iregex"}
 PLANNED_LOOKUPS = TEXT_LOOKUPS | {"exact", "gt", "gte", "lt", "lte"}
+#: Plans kept per model and kind: orderings taken from requests could otherwise grow it.
+MAX_PLANS = 512
 
 
 class Join:
@@ -256,6 +258,7 @@ class Query:
         lookup = build_lookup(self, lhs, rest, value, label)
         if (
             type(value) in PLAIN_VALUES
+            and len(self.meta.lookup_plans) < MAX_PLANS
             and col is not None
             and col.alias == 0
             and len(rest) <= 1
@@ -368,6 +371,7 @@ class Query:
         terms = self.ordering_terms(names)
         if (
             self.next_alias == joins
+            and len(plans) < MAX_PLANS
             and all(type(name) is str and name != "?" and name.lstrip("-+") not in self.annotations for name in names)
             and all(isinstance(t.expression, Col) and t.expression.alias == 0 for t in terms)
         ):
