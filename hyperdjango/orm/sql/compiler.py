@@ -105,7 +105,7 @@ class SQLCompiler:
 
     def limit_clause(self) -> str:
         q = self.query
-        limit = self.param(q.limit) if q.limit is not None else None
+        limit = str(int(q.limit)) if q.limit is not None else None
         offset = self.param(q.low) if q.low is not None else None
         return self.ops.limit_offset(limit, offset)
 
