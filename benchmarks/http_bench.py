@@ -396,6 +396,16 @@ def report(cases: list[str], results: dict[tuple[str, str], list[Result]], args:
 # -- main ------------------------------------------------------------------------------
 
 
+def pinning_arguments(parser: argparse.ArgumentParser, client: str, step: str) -> None:
+    """--server-cpus, --client-cpus, --no-pin, --wait-idle and --list, shared with ws_bench.py."""
+    parser.add_argument("--server-cpus", help="taskset CPU list for the server (default: 2nd usable CPU)")
+    parser.add_argument("--client-cpus", help=f"taskset CPU list for {client} (default: 1st usable CPU)")
+    parser.add_argument("--no-pin", action="store_true", help="do not use taskset")
+    parser.add_argument("--wait-idle", type=float, default=0, metavar="SECONDS",
+                        help=f"before each {step}, wait up to SECONDS for other processes to go quiet (0: don't)")
+    parser.add_argument("--list", action="store_true", help="list the cases and exit")
+
+
 def cpu_pins(args: argparse.Namespace) -> tuple[list[str], list[str]]:
     if args.no_pin:
         return [], []
@@ -427,12 +437,7 @@ def main() -> int:
                         help="with -r: which run of each case is shown and compared (median; 'best' on a "
                              "shared machine, where other load only ever slows a run down)")
     parser.add_argument("--cases", default=",".join(CASES), help="comma-separated, from --list (all)")
-    parser.add_argument("--server-cpus", help="taskset CPU list for the server (default: 2nd usable CPU)")
-    parser.add_argument("--client-cpus", help="taskset CPU list for wrk (default: 1st usable CPU)")
-    parser.add_argument("--no-pin", action="store_true", help="do not use taskset")
-    parser.add_argument("--wait-idle", type=float, default=0, metavar="SECONDS",
-                        help="before each endpoint, wait up to SECONDS for other processes to go quiet (0: don't)")
-    parser.add_argument("--list", action="store_true", help="list the cases and exit")
+    pinning_arguments(parser, client="wrk", step="endpoint")
     parser.add_argument("-v", "--verbose", action="store_true", help="print wrk's full output")
     args = parser.parse_args()
 

@@ -34,7 +34,7 @@ from importlib import metadata
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from http_bench import HERE, HOST, PY, Server, cpu_pins, machine_busy, stop_all, wait_for_quiet  # noqa: E402
+from http_bench import HERE, HOST, PY, Server, cpu_pins, machine_busy, pinning_arguments, stop_all, wait_for_quiet  # noqa: E402
 
 WSLOAD_DIR = HERE / "wsload"
 TARGET = Path(os.environ.get("CARGO_TARGET_DIR", Path.home() / ".cache" / "hyperdjango" / "target")).parent / "wsload-target"
@@ -150,12 +150,7 @@ def main() -> int:
     parser.add_argument("--size", type=int, default=32, help="message bytes (32)")
     parser.add_argument("--cases", default=",".join(CASES), help="comma-separated, from --list (all)")
     parser.add_argument("--workloads", default=",".join(WORKLOADS), help="echo,fanout (both)")
-    parser.add_argument("--server-cpus", help="taskset CPU list for the server (default: 2nd usable CPU)")
-    parser.add_argument("--client-cpus", help="taskset CPU list for wsload (default: 1st usable CPU)")
-    parser.add_argument("--no-pin", action="store_true", help="do not use taskset")
-    parser.add_argument("--wait-idle", type=float, default=0, metavar="SECONDS",
-                        help="before each workload, wait up to SECONDS for other processes to go quiet (0: don't)")
-    parser.add_argument("--list", action="store_true", help="list the cases and exit")
+    pinning_arguments(parser, client="wsload", step="workload")
     args = parser.parse_args()
     if args.list:
         for name, (_, what) in CASES.items():

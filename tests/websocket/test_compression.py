@@ -15,18 +15,13 @@ from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFact
 
 from hyperdjango import HyperApp
 from hyperdjango.testing import TestClient
+from support.websocket_apps import add_echo
 
 
 def make_app() -> HyperApp:
     app = HyperApp()
 
-    @app.websocket("/ws/echo")
-    async def echo(ws, request):
-        async for msg in ws:
-            if msg.type == "text":
-                await ws.send_text(msg.text)
-            else:
-                await ws.send_bytes(msg.data)
+    add_echo(app)
 
     return app
 

@@ -15,6 +15,7 @@ from hyperdjango import HyperApp
 from hyperdjango.exceptions import HTTPException
 from hyperdjango.testing import TestClient
 from hyperdjango.websockets import WebSocketDisconnect
+from support.websocket_apps import add_echo
 
 
 def make_app() -> HyperApp:
@@ -22,13 +23,7 @@ def make_app() -> HyperApp:
     seen: dict = {}
     app.state_seen = seen  # type: ignore[attr-defined]
 
-    @app.websocket("/ws/echo")
-    async def echo(ws, request):
-        async for msg in ws:
-            if msg.type == "text":
-                await ws.send_text(msg.text)
-            else:
-                await ws.send_bytes(msg.data)
+    add_echo(app)
 
     @app.websocket("/ws/items/{id:int}/{key:uuid}")
     async def item(ws, request):
