@@ -20,6 +20,7 @@ from .requests import Request
 from .responses import FileResponse, Response
 from .routing import Route, Router, default_names
 from .tasks import TaskBackend, TaskQueue
+from .validation import RequestValidationError, request_validation_error
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -91,6 +92,7 @@ class HyperApp(Router):
         self.exception_handlers: dict[type[BaseException], Callable[..., Any]] = {
             HTTPException: _http_exception,
             ValidationError: _validation_error,
+            RequestValidationError: request_validation_error,
         }
         self.readiness_checks: list[Callable[[], Awaitable[bool]]] = []
         self.started = False
@@ -174,6 +176,19 @@ class HyperApp(Router):
 
         self.add_route(health, health_view, ("GET",), "health")
         self.add_route(ready, ready_view, ("GET",), "ready")
+
+    def mount_docs(self, **options: Any) -> None:
+        """Serves the OpenAPI document at ``/openapi.json`` with Swagger UI at ``/docs`` and
+        ReDoc at ``/redoc`` (off until called; see :func:`hyperdjango.openapi.mount_docs`)."""
+        from .openapi import mount_docs
+
+        mount_docs(self, **options)
+
+    def openapi(self, **options: Any) -> dict[str, Any]:
+        """The app's OpenAPI 3.1 document as a dict (see :func:`hyperdjango.openapi.openapi_document`)."""
+        from .openapi import openapi_document
+
+        return openapi_document(self, **options)
 
     def mount_static(self, prefix: str, directory: str | os.PathLike[str], name: str = "static") -> None:
         """Serves the files below ``directory`` at ``prefix`` with ETag/304 and content types."""

@@ -185,9 +185,10 @@ class Model(metaclass=ModelMeta):
         return f"<{type(self).__name__}: {self.pk if self.pk is not None else 'unsaved'}>"
 
     def to_dict(self) -> dict[str, Any]:
-        """The loaded field values by name (what JSON responses encode)."""
+        """The loaded field values by name (what JSON responses encode), less
+        ``Meta.serialize_exclude``."""
         d = self.__dict__
-        return {f.name: d[f.name] for f in self._meta.fields if f.name in d}
+        return {f.name: d[f.name] for f in self._meta.public_fields if f.name in d}
 
     def _state_db(self) -> Any:
         return self.__dict__.get("_db") or self._meta.database
