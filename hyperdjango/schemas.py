@@ -13,7 +13,7 @@
 
 ``Meta.serialize_exclude`` fields are never part of a schema (nor of
 ``to_dict()``); ``include``/``exclude`` narrow it further. Column limits
-(``max_length``, ``ge``, ``le``, ``min_length``, ``pattern``, choices) become
+(``max_length``, ``ge``/``le`` of integers and floats, ``min_length``, ``pattern``, choices) become
 msgspec constraints, so a schema used as a body type validates like the
 model does, and the OpenAPI document shows them.
 """
@@ -43,9 +43,10 @@ def _field_type(field: Any) -> Any:
         meta["min_length"] = field.min_length
     if field.pattern is not None and tp is str:
         meta["pattern"] = field.pattern.pattern
-    if field.ge is not None and tp in (int, float, decimal.Decimal):
+    # msgspec has no bounds for Decimal: those stay checked by the model on save.
+    if field.ge is not None and tp in (int, float):
         meta["ge"] = field.ge
-    if field.le is not None and tp in (int, float, decimal.Decimal):
+    if field.le is not None and tp in (int, float):
         meta["le"] = field.le
     if field.choices:
         values = tuple(field.choices)
