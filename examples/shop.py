@@ -84,7 +84,7 @@ app.use(TimingMiddleware())
 app.use(AuthMiddleware())
 
 
-@app.get("/")
+@app.get("/", include_in_schema=False)
 async def index(request):
     return Response.html(INDEX)
 
@@ -122,9 +122,15 @@ async def list_products(q: Annotated[str | None, Query(max_length=100, descripti
     return await products
 
 
-@app.get("/api/catalogue", tags=["products"], response_model=Page[ProductSummary])
-async def catalogue(request):
-    """The active products, a page at a time (``?page=``, ``?page_size=``)."""
+@app.get("/api/catalogue", tags=["products"], response_model=Page[ProductSummary],
+         responses={404: {"description": "A page past the last"}})
+async def catalogue(
+    request,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=100)] = 10,
+):
+    """The active products, a page at a time, with links to the next and previous pages."""
+    # The paginator reads page and page_size itself; declaring them documents and checks them.
     return await paginate_page_number(request, Product.objects.filter(active=True).order_by("name", "id"), page_size=10)
 
 

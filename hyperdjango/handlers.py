@@ -33,7 +33,7 @@ from typing import Annotated, Any
 import msgspec
 
 from .datastructures import UploadFile
-from .params import REQUIRED, Body, Depends, Form, Header, Param
+from .params import REQUIRED, Body, Depends, File, Form, Header, Param
 from .responses import Response
 from .shaping import ResponsePlan
 from .sync import sync_to_async
@@ -196,7 +196,8 @@ class Dependant:
             return
         if isinstance(marker, Form):  # File is a Form
             key = marker.alias or p.name
-            self.forms.append(ParamSpec(p.name, marker.source, key, tp, default, marker, _is_list(tp)))
+            typed = tp if isinstance(marker, File) else constrained(tp, marker)
+            self.forms.append(ParamSpec(p.name, marker.source, key, typed, default, marker, _is_list(tp)))
             return
         if isinstance(marker, Body) or (marker is None and p.name not in path_names and is_structure(tp)):
             self.bodies.append(BodySpec(p.name, constrained(tp, marker), default, marker, bool(getattr(marker, "embed", False))))
@@ -279,7 +280,7 @@ class Dependant:
                 values[p.name] = files if p.many else files[0]
                 continue
             try:
-                values[p.name] = msgspec.convert(given, constrained(p.type, p.marker), strict=False)
+                values[p.name] = msgspec.convert(given, p.type, strict=False)
             except msgspec.ValidationError as e:
                 errors.append({**msgspec_error(e, [p.source, p.key]), "input": given})
 

@@ -54,10 +54,11 @@ class _Schemas:
     def __init__(self) -> None:
         self.types: list[Any] = []
         self.pydantic: dict[str, dict[str, Any]] = {}
-        self.slots: list[tuple[dict[str, Any], str, Any]] = []
+        self.slots: list[tuple[dict[str, Any], str, dict[str, Any]]] = []
 
-    def ref(self, holder: dict[str, Any], key: str, tp: Any) -> None:
-        """``holder[key]`` becomes the schema of ``tp`` once the document is rendered."""
+    def ref(self, holder: dict[str, Any], key: str, tp: Any, **extra: Any) -> None:
+        """``holder[key]`` becomes the schema of ``tp`` (plus ``extra`` keys, such as a
+        ``default``) once the document is rendered."""
         base, optional = split_optional(tp)
         if is_pydantic_model(base):
             schema = base.model_json_schema(ref_template=REF.replace("{name}", "{model}"))
@@ -67,15 +68,15 @@ class _Schemas:
             holder[key] = {"anyOf": [ref, {"type": "null"}]} if optional else ref
             return
         self.types.append(tp)
-        self.slots.append((holder, key, tp))
+        self.slots.append((holder, key, extra))
 
     def render(self) -> dict[str, Any]:
         components: dict[str, Any] = dict(self.pydantic)
         if self.types:
             schemas, defined = msgspec.json.schema_components(self.types, ref_template=REF)
             components.update(defined)
-            for (holder, key, _), schema in zip(self.slots, schemas):
-                holder[key] = schema
+            for (holder, key, extra), schema in zip(self.slots, schemas):
+                holder[key] = {**schema, **extra}
         return components
 
 
@@ -95,7 +96,8 @@ def _param_object(p: Any, schemas: _Schemas) -> dict[str, Any]:
             param["examples"] = {f"example{i}": {"value": v} for i, v in enumerate(marker.examples, 1)}
     if p.many and p.source == "query":
         param["style"], param["explode"] = "form", True
-    schemas.ref(param, "schema", p.type)
+    default = {} if p.required or p.default is None else {"default": msgspec.to_builtins(p.default)}
+    schemas.ref(param, "schema", p.type, **default)
     return param
 
 
@@ -152,8 +154,6 @@ def _operation(app: HyperApp, route: Route, method: str, schemas: _Schemas, oper
         media: dict[str, Any] = {}
         schemas.ref(media, "schema", response_type(response_plan.declared))
         ok["content"] = {"application/json": media}
-    elif status != "204":
-        ok["content"] = {"application/json": {"schema": {}}}
     responses: dict[str, Any] = {status: ok}
     for code, extra in (options.get("responses") or {}).items():
         extra = dict(extra)
@@ -185,9 +185,6 @@ def _request_body(plan: Any, schemas: _Schemas) -> dict[str, Any] | None:
         if len(bodies) == 1 and not bodies[0].embed:
             schemas.ref(media, "schema", bodies[0].type)
             required = bodies[0].required
-            marker = bodies[0].marker
-            if marker is not None and marker.examples:
-                media["examples"] = {f"example{i}": {"value": v} for i, v in enumerate(marker.examples, 1)}
         else:
             properties: dict[str, Any] = {}
             for b in bodies:
