@@ -336,7 +336,8 @@ def _body_reader(bodies: list[BodySpec]) -> Callable[..., Any] | None:
                                       [{"loc": ["body"], "msg": str(e), "type": "value_error"}])
 
             return read_pydantic
-        decoder = msgspec.json.Decoder(spec.type)
+        # Lax, as pydantic is: JSON Schema's integers include 2.0, and clients send "2" for 2.
+        decoder = msgspec.json.Decoder(spec.type, strict=False)
         loc: list[Any] = ["body"]
 
         def assign(values: dict[str, Any], decoded: Any) -> None:
@@ -347,7 +348,7 @@ def _body_reader(bodies: list[BodySpec]) -> Callable[..., Any] | None:
         for b in bodies:
             if is_pydantic_model(split_optional(b.type)[0]):
                 raise TypeError(f"body parameter {b.name!r}: a pydantic model must be the only body parameter")
-        decoder = msgspec.json.Decoder(msgspec.defstruct("Body", fields))
+        decoder = msgspec.json.Decoder(msgspec.defstruct("Body", fields), strict=False)
         loc = ["body"]
         spec = BodySpec("", Any, REQUIRED if any(b.required for b in bodies) else None, None)
 

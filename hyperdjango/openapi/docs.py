@@ -33,7 +33,7 @@ _SWAGGER = """<!doctype html>
 
 _REDOC = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>
-<body><redoc spec-url={spec}></redoc>
+<body><redoc spec-url="{spec}"></redoc>
 <script src="{assets}/redoc.standalone.js"></script>
 </body></html>
 """
@@ -59,7 +59,8 @@ def mount_docs(
 
     app.add_route(openapi_url, openapi_json, ("GET",), "openapi", include_in_schema=False)
     assets = (docs_url or redoc_url or "/docs").rstrip("/") + "/assets"
-    spec = html.escape(encoding.dumps(openapi_url).decode(), quote=False)
+    # A JSON string inside <script>: "<" escaped so that no "</script>" can close it.
+    spec = encoding.dumps(openapi_url).decode().replace("<", "\\u003c")
     title = html.escape(app.title)
     if docs_url:
         page = _SWAGGER.format(title=f"{title} - Swagger UI", assets=assets, spec=spec)
@@ -69,7 +70,7 @@ def mount_docs(
 
         app.add_route(docs_url, swagger_ui, ("GET",), "swagger_ui", include_in_schema=False)
     if redoc_url:
-        redoc_page = _REDOC.format(title=f"{title} - ReDoc", assets=assets, spec=html.escape(encoding.dumps(openapi_url).decode()))
+        redoc_page = _REDOC.format(title=f"{title} - ReDoc", assets=assets, spec=html.escape(openapi_url))
 
         async def redoc(request: Any) -> Response:
             return Response.html(redoc_page)
