@@ -380,14 +380,25 @@ def _missing_body(spec: BodySpec, values: dict[str, Any], ctx: _Resolution) -> N
 
 
 class _Resolution:
-    """The state of one request's resolution: errors, the provider cache, cleanups."""
+    """The state of one request's resolution: errors, the provider cache, and the exit
+    stack of yield-providers (made only when one is used)."""
 
     __slots__ = ("errors", "cache", "stack")
 
-    def __init__(self, stack: contextlib.AsyncExitStack) -> None:
+    def __init__(self) -> None:
         self.errors: list[dict[str, Any]] = []
         self.cache: dict[Any, Any] = {}
-        self.stack = stack
+        self.stack: contextlib.AsyncExitStack | None = None
+
+    async def _enter(self, manager: Any, is_async: bool) -> Any:
+        if self.stack is None:
+            self.stack = contextlib.AsyncExitStack()
+        return await self.stack.enter_async_context(manager) if is_async else self.stack.enter_context(manager)
+
+    async def close(self, exc: BaseException | None) -> None:
+        """Runs the cleanups after ``yield`` (throwing ``exc`` in, if the request failed)."""
+        if self.stack is not None:
+            await self.stack.__aexit__(type(exc) if exc else None, exc, exc.__traceback__ if exc else None)
 
     async def provide(self, sub: SubDependency, request: Any) -> Any:
         call = sub.depends.dependency
@@ -398,9 +409,9 @@ class _Resolution:
         if self.errors:
             return None  # the request fails with 422; the provider is not called
         if dependant.is_async_gen:
-            value = await self.stack.enter_async_context(contextlib.asynccontextmanager(call)(**kwargs))
+            value = await self._enter(contextlib.asynccontextmanager(call)(**kwargs), True)
         elif dependant.is_gen:
-            value = self.stack.enter_context(contextlib.contextmanager(call)(**kwargs))
+            value = await self._enter(contextlib.contextmanager(call)(**kwargs), False)
         elif dependant.is_async:
             value = await call(**kwargs)
         else:
@@ -460,14 +471,19 @@ class HandlerPlan:
         return [d.call for d in self.all_dependants() if isinstance(d.call, SecurityScheme)]
 
     async def __call__(self, request: Any) -> Any:
-        async with contextlib.AsyncExitStack() as stack:
-            ctx = _Resolution(stack)
+        ctx = _Resolution()
+        try:
             if self.dependencies:
                 await self._root.solve(request, ctx)
             kwargs = await self.dependant.solve(request, ctx)
             if ctx.errors:
                 raise RequestValidationError(ctx.errors)
             result = await self._call(**kwargs)
-            if self.response is None or isinstance(result, Response):
-                return result
-            return self.response.shape(result)
+            if self.response is not None and not isinstance(result, Response):
+                result = self.response.shape(result)
+        except BaseException as exc:
+            # A provider that swallows the exception does not turn a failure into a success.
+            await ctx.close(exc)
+            raise
+        await ctx.close(None)
+        return result

@@ -7,13 +7,18 @@ anything from a CDN: these files ship inside the package.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import tarfile
 import tempfile
 from pathlib import Path
 
 ASSETS = Path(__file__).with_name("assets")
+
+#: Remote references in the vendored files → what replaces them: ReDoc shows its logo
+#: from a CDN in the sidebar; an empty inline SVG keeps every page offline.
+PATCHES = {
+    b"https://cdn.redoc.ly/redoc/logo-mini.svg": b"data:image/svg+xml,%3Csvg%20xmlns=%27http://www.w3.org/2000/svg%27/%3E",
+}
 
 #: npm package → (pinned version, files taken from the package).
 PACKAGES = {
@@ -23,7 +28,8 @@ PACKAGES = {
 
 
 def vendor() -> None:
-    """Downloads each pinned package with ``npm pack`` and copies its files into ``assets/``."""
+    """Downloads each pinned package with ``npm pack`` and copies its files into ``assets/``,
+    with ``PATCHES`` applied."""
     with tempfile.TemporaryDirectory() as tmp:
         for package, (version, members) in PACKAGES.items():
             out = subprocess.run(
@@ -37,8 +43,10 @@ def vendor() -> None:
                         raise SystemExit(f"{package}@{version} has no {member}")
                     name = Path(member).name
                     target = ASSETS / (f"{package}.LICENSE" if name == "LICENSE" else name)
-                    with target.open("wb") as f:
-                        shutil.copyfileobj(source, f)
+                    data = source.read()
+                    for remote, local in PATCHES.items():
+                        data = data.replace(remote, local)
+                    target.write_bytes(data)
         (ASSETS / "VERSIONS").write_text("".join(f"{p} {v}\n" for p, (v, _) in PACKAGES.items()))
 
 
