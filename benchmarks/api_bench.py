@@ -41,8 +41,7 @@ BASELINE = "hyperdjango"
 CASES: dict[str, tuple[list[str], str]] = {
     "hyperdjango": ([PY, "api_hyperdjango_app.py", "{port}"], "hyperdjango typed handler: msgspec Structs, response_model"),
     "fastapi-uvicorn": (
-        [PY, "-m", "uvicorn", "api_fastapi_app:app", "--host", HOST, "--port", "{port}", "--workers", "1",
-         "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"],
+        [a.replace("fastapi_app:app", "api_fastapi_app:app") for a in http_bench.CASES["fastapi-uvicorn"][0]],
         "FastAPI + pydantic v2 on uvicorn (uvloop, httptools)",
     ),
     "fastapi-granian": (_granian("asgi", "api_fastapi_app:app"), "FastAPI + pydantic v2 on Granian (ASGI)"),

@@ -52,49 +52,60 @@ class HTTPBearer(SecurityScheme):
         return token.strip()
 
 
-class APIKeyHeader(SecurityScheme):
-    """An API key in a header (``X-API-Key`` by default); returns the key."""
+class _APIKey(SecurityScheme):
+    """A key read from one place of the request (``location``), by ``name``; returns the key."""
+
+    location = ""
+
+    def __init__(self, *, name: str, **options: Any) -> None:
+        self.name = name
+        self.openapi = {"type": "apiKey", "in": self.location, "name": name}
+        super().__init__(**options)
+
+    def _read(self, request: Request) -> str | None:
+        raise NotImplementedError
+
+    async def __call__(self, request: Request) -> str | None:
+        key = self._read(request)
+        if not key:
+            self._missing("")
+        return key or None
+
+
+class APIKeyHeader(_APIKey):
+    """An API key in a header (``X-API-Key`` by default)."""
+
+    location = "header"
 
     def __init__(self, *, name: str = "X-API-Key", **options: Any) -> None:
-        self.name = name
-        self.openapi = {"type": "apiKey", "in": "header", "name": name}
-        super().__init__(**options)
+        super().__init__(name=name, **options)
 
-    async def __call__(self, request: Request) -> str | None:
-        key = request.headers.get(self.name)
-        if not key:
-            self._missing("")
-        return key or None
+    def _read(self, request: Request) -> str | None:
+        return request.headers.get(self.name)
 
 
-class APIKeyQuery(SecurityScheme):
-    """An API key in the query string (``?api_key=...`` by default); returns the key."""
+class APIKeyQuery(_APIKey):
+    """An API key in the query string (``?api_key=...`` by default)."""
+
+    location = "query"
 
     def __init__(self, *, name: str = "api_key", **options: Any) -> None:
-        self.name = name
-        self.openapi = {"type": "apiKey", "in": "query", "name": name}
-        super().__init__(**options)
+        super().__init__(name=name, **options)
 
-    async def __call__(self, request: Request) -> str | None:
-        key = request.query.get(self.name)
-        if not key:
-            self._missing("")
-        return key or None
+    def _read(self, request: Request) -> str | None:
+        return request.query.get(self.name)
 
 
-class APIKeyCookie(SecurityScheme):
-    """A cookie holding a key or a session id (``sessionid`` by default); returns its value.
+class APIKeyCookie(_APIKey):
+    """A cookie holding a key or a session id (``sessionid`` by default).
 
     This is how an API authenticated by the session cookie documents itself.
     """
 
-    def __init__(self, *, name: str = "sessionid", **options: Any) -> None:
-        self.name = name
-        self.openapi = {"type": "apiKey", "in": "cookie", "name": name}
-        super().__init__(**options)
+    location = "cookie"
 
-    async def __call__(self, request: Request) -> str | None:
-        key = request.cookies.get(self.name)
-        if not key:
-            self._missing("")
-        return key or None
+    def __init__(self, *, name: str = "sessionid", **options: Any) -> None:
+        super().__init__(name=name, **options)
+
+    def _read(self, request: Request) -> str | None:
+        return request.cookies.get(self.name)

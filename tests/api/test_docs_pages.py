@@ -1,23 +1,18 @@
 """/docs (Swagger UI) and /redoc render the example shop's operations in headless Chromium,
 from the files shipped in the package: no request leaves the test server."""
 
-import os
-
 import pytest
 
 from hyperdjango.testing import TestClient
 from orm.test_example_shop import load_shop
-from support.chromium import CHROMIUM, Browser, chromium_available
+from support.chromium import Browser, require_chromium
 
 OPERATIONS = ["/api/products", "/api/products/{id}", "/api/catalogue", "/api/admin/whoami"]
 
 
 @pytest.fixture
 def chromium():
-    if not chromium_available():
-        if os.environ.get("HYPERDJANGO_REQUIRE_CHROMIUM"):
-            pytest.fail(f"{CHROMIUM} is missing (./dev.sh test installs Debian's chromium)")
-        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium")
+    require_chromium()
 
 
 async def resources_outside(page, base_url):
