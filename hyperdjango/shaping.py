@@ -126,10 +126,15 @@ class ResponsePlan:
         return Response(self._shape(result), status=int(status), headers=headers, media_type="application/json")
 
     def _msgspec(self, result: Any) -> bytes:
-        try:
-            value = msgspec.convert(result, self.model, from_attributes=True)
-        except msgspec.ValidationError as e:
-            raise ResponseValidationError(f"the response does not fit {_name(self.declared)}: {e}") from e
+        if type(result) is self.model:
+            # Already the model: it has exactly the model's fields, nothing to cut. (Struct
+            # constructors do not check types; the handler that built it is trusted.)
+            value = result
+        else:
+            try:
+                value = msgspec.convert(result, self.model, from_attributes=True)
+            except msgspec.ValidationError as e:
+                raise ResponseValidationError(f"the response does not fit {_name(self.declared)}: {e}") from e
         if self.include is None and not self.exclude and self.by_alias:
             return _ENCODER.encode(value)
         return encoding.dumps(self._cut(value))
