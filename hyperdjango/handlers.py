@@ -39,8 +39,8 @@ from .shaping import ResponsePlan
 from .sync import sync_to_async
 from .validation import RequestValidationError, msgspec_error, pydantic_errors
 
-_SIMPLE_SOURCES = ("path", "query", "header", "cookie")
 _NOT_GIVEN: Any = object()
+_TOO_DEEP = {"loc": ["body"], "msg": "Invalid JSON: nested too deeply", "type": "json_invalid"}
 
 
 def is_pydantic_model(tp: Any) -> bool:
@@ -331,6 +331,8 @@ def _body_reader(bodies: list[BodySpec]) -> Callable[..., Any] | None:
                     return
                 try:
                     values[spec.name] = model.model_validate_json(raw)
+                except RecursionError:
+                    ctx.errors.append(_TOO_DEEP)
                 except ValueError as e:  # pydantic.ValidationError
                     ctx.errors.extend(pydantic_errors(e, ["body"]) if hasattr(e, "errors") else
                                       [{"loc": ["body"], "msg": str(e), "type": "value_error"}])
@@ -368,6 +370,8 @@ def _body_reader(bodies: list[BodySpec]) -> Callable[..., Any] | None:
             assign(values, decoder.decode(raw))
         except (msgspec.ValidationError, msgspec.DecodeError) as e:
             ctx.errors.append(msgspec_error(e, list(loc)))
+        except RecursionError:  # a hostile body of nested arrays: the client's fault, not a 500
+            ctx.errors.append(_TOO_DEEP)
 
     return read
 

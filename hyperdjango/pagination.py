@@ -55,18 +55,26 @@ def _link(request: Any, **changes: Any) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
-def _int_param(request: Any, name: str, default: int, minimum: int, maximum: int | None = None) -> int:
+#: The largest offset or page number taken: beyond it the SQL OFFSET would overflow a bigint.
+_CEILING = 2**31 - 1
+
+
+def _int_param(request: Any, name: str, default: int, minimum: int, clamp: int | None = None) -> int:
+    """An integer query parameter in ``[minimum, 2**31 - 1]`` (422 otherwise), capped at ``clamp``."""
     raw = request.query.get(name)
     if raw is None or raw == "":
         return default
     try:
-        value = int(raw)
+        value = int(raw) if len(raw) <= 20 else _CEILING + 1
     except ValueError:
         raise RequestValidationError([{"loc": ["query", name], "msg": "Input should be a valid integer", "type": "int_parsing"}]) from None
     if value < minimum:
         raise RequestValidationError([{"loc": ["query", name], "msg": f"Input should be greater than or equal to {minimum}",
                                        "type": "greater_than_equal"}])
-    return min(value, maximum) if maximum is not None else value
+    if value > _CEILING:
+        raise RequestValidationError([{"loc": ["query", name], "msg": f"Input should be less than or equal to {_CEILING}",
+                                       "type": "less_than_equal"}])
+    return min(value, clamp) if clamp is not None else value
 
 
 async def paginate_limit_offset(request: Any, queryset: Any, *, default_limit: int = 20, max_limit: int = 100) -> dict[str, Any]:

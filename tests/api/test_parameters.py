@@ -2,7 +2,7 @@
 
 import dataclasses
 import enum
-from typing import Annotated, TypedDict
+from typing import Annotated, Any, TypedDict
 
 import msgspec
 import pydantic
@@ -21,6 +21,10 @@ class Color(enum.Enum):
 class ItemStruct(msgspec.Struct):
     name: str
     price: Annotated[float, msgspec.Meta(gt=0)]
+
+
+class Anything(msgspec.Struct):
+    data: list[Any]
 
 
 @dataclasses.dataclass
@@ -65,6 +69,12 @@ def client():
     async def required(n: int):
         return {"n": n}
 
+    @app.get("/sync")
+    def sync_view(n: int, request: Request):
+        import threading
+
+        return {"n": n, "thread": threading.current_thread().name}
+
     @app.get("/items/{slug}")
     async def item_path(slug: Annotated[str, Path(min_length=3)], request: Request):
         return {"slug": slug, "path": request.path}
@@ -93,6 +103,10 @@ def client():
     @app.post("/embedded")
     async def embedded(item: ItemStruct, note: Annotated[str, Body()] = "none"):
         return {"name": item.name, "note": note}
+
+    @app.post("/anything")
+    async def anything(payload: Anything):
+        return {"items": len(payload.data)}
 
     @app.post("/optional-body")
     async def optional_body(item: ItemStruct | None = None):
@@ -141,6 +155,12 @@ def test_a_missing_required_query_parameter(client):
     assert r.status_code == 422
     assert r.json() == {"detail": [{"loc": ["query", "n"], "msg": "Field required", "type": "missing"}]}
     assert client.get("/required?n=abc").json()["detail"][0]["loc"] == ["query", "n"]
+
+
+def test_a_plain_def_handler_is_typed_too_and_runs_in_the_thread_pool(client):
+    r = client.get("/sync?n=4").json()
+    assert r["n"] == 4 and r["thread"].startswith("hyperdjango-sync")
+    assert client.get("/sync?n=four").status_code == 422
 
 
 def test_a_constrained_path_parameter_and_the_request_by_annotation(client):
@@ -218,3 +238,18 @@ def test_a_text_field_where_a_file_is_expected(client):
     r = client.post("/form", data={"name": "doc", "upload": "not a file"}, files={"raw": ("b.bin", b"x")})
     assert r.status_code == 422
     assert r.json()["detail"][0] == {"loc": ["file", "upload"], "msg": "Expected an uploaded file", "type": "file_type"}
+
+
+@pytest.mark.parametrize("path, key", [("/anything", b"data"), ("/pydantic", b"name")])
+def test_a_body_nested_beyond_the_recursion_limit_is_a_422_not_a_500(client, path, key):
+    depth = 200_000
+    hostile = b'{"' + key + b'": ' + b"[" * depth + b"]" * depth + b"}"
+    r = client.post(path, content=hostile, headers={"content-type": "application/json"})
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["type"] == "json_invalid"
+
+
+def test_integers_are_decoded_leniently_as_pydantic_does(client):
+    assert client.post("/struct", json={"name": "mug", "price": "2.5"}).json()["price"] == 2.5
+    r = client.post("/form", data={"name": "doc", "count": "2"}, files={"upload": ("a.txt", b"")})
+    assert r.json()["count"] == 2

@@ -92,6 +92,9 @@ def test_limit_offset_links(client):
     assert names(follow(client, third["previous"])) == ["tea 4", "tea 5", "tea 6"]
     assert client.get("/offset?limit=0").status_code == 422
     assert client.get("/offset?offset=x").status_code == 422
+    assert client.get("/offset?limit=1000").json()["next"] is None  # capped at max_limit, all 7 fit
+    for hostile in ("offset?offset=9223372036854775808", "offset?offset=" + "9" * 4000, "pages?page=99999999999"):
+        assert client.get(f"/{hostile}").status_code == 422, hostile
 
 
 def test_page_number_links_and_a_page_past_the_end(client):
