@@ -151,7 +151,7 @@ class Dependant:
         self.request_names: list[str] = []
         try:
             hints = typing.get_type_hints(call, include_extras=True)
-        except Exception:  # a name only the caller's scope knows: read the raw annotations
+        except Exception:  # a name only the caller's scope knows: see the raw annotations below
             hints = {}
         target = call if inspect.isfunction(call) or inspect.ismethod(call) else getattr(call, "__call__", call)
         if not hints:
@@ -172,6 +172,12 @@ class Dependant:
 
         marker: Any = None
         tp = Any if annotation is inspect.Parameter.empty else annotation
+        if isinstance(tp, str):
+            raise TypeError(
+                f"{getattr(self.call, '__qualname__', self.call)}: the annotation {tp!r} of {p.name!r} cannot be resolved "
+                "(a class defined inside a function under `from __future__ import annotations`?); "
+                "define the type at module level"
+            )
         if typing.get_origin(tp) is Annotated:
             base, *extras = typing.get_args(tp)
             for extra in extras:

@@ -253,3 +253,13 @@ def test_integers_are_decoded_leniently_as_pydantic_does(client):
     assert client.post("/struct", json={"name": "mug", "price": "2.5"}).json()["price"] == 2.5
     r = client.post("/form", data={"name": "doc", "count": "2"}, files={"upload": ("a.txt", b"")})
     assert r.json()["count"] == 2
+
+
+def test_an_annotation_that_cannot_be_resolved_fails_at_registration():
+    app = HyperApp(database="sqlite://:memory:")
+
+    async def view(item: "NotDefinedAnywhere"):  # noqa: F821
+        return {}
+
+    with pytest.raises(TypeError, match="NotDefinedAnywhere.*cannot be resolved"):
+        app.post("/x")(view)
