@@ -126,7 +126,7 @@ async def list_products(q: Annotated[str | None, Query(max_length=100, descripti
          responses={404: {"description": "A page past the last"}})
 async def catalogue(
     request,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=2**31 - 1)] = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 10,
 ):
     """The active products, a page at a time, with links to the next and previous pages."""
