@@ -48,6 +48,12 @@ def is_pydantic_model(tp: Any) -> bool:
     return isinstance(tp, type) and hasattr(tp, "model_validate_json") and hasattr(tp, "model_json_schema")
 
 
+def uses_pydantic(tp: Any) -> bool:
+    """Whether a pydantic model is ``tp`` or appears in it (``list[Model]``, ``Model | None``):
+    such types are validated by pydantic (a ``TypeAdapter``), the rest by msgspec."""
+    return is_pydantic_model(tp) or any(uses_pydantic(a) for a in typing.get_args(tp))
+
+
 def is_structure(tp: Any) -> bool:
     """A type read from a JSON body: a Struct, dataclass, TypedDict or pydantic model,
     or a list/dict/union of them."""
@@ -327,8 +333,10 @@ def _body_reader(bodies: list[BodySpec]) -> Callable[..., Any] | None:
         return None
     if len(bodies) == 1 and not bodies[0].embed:
         spec = bodies[0]
-        if is_pydantic_model(split_optional(spec.type)[0]):
-            model = split_optional(spec.type)[0]
+        if uses_pydantic(spec.type):
+            import pydantic
+
+            validate = pydantic.TypeAdapter(spec.type).validate_json
 
             async def read_pydantic(request: Any, values: dict[str, Any], ctx: _Resolution) -> None:
                 raw = request._raw.body
@@ -336,12 +344,11 @@ def _body_reader(bodies: list[BodySpec]) -> Callable[..., Any] | None:
                     _missing_body(spec, values, ctx)
                     return
                 try:
-                    values[spec.name] = model.model_validate_json(raw)
+                    values[spec.name] = validate(raw)
                 except RecursionError:
                     ctx.errors.append(_TOO_DEEP)
-                except ValueError as e:  # pydantic.ValidationError
-                    ctx.errors.extend(pydantic_errors(e, ["body"]) if hasattr(e, "errors") else
-                                      [{"loc": ["body"], "msg": str(e), "type": "value_error"}])
+                except pydantic.ValidationError as e:
+                    ctx.errors.extend(pydantic_errors(e, ["body"]))
 
             return read_pydantic
         # Lax, as pydantic is: JSON Schema's integers include 2.0, and clients send "2" for 2.
@@ -354,7 +361,7 @@ def _body_reader(bodies: list[BodySpec]) -> Callable[..., Any] | None:
         fields = [(b.name, b.type) if b.required else (b.name, b.type, _field_default(b.default)) for b in bodies]
         fields.sort(key=lambda f: len(f) == 3)
         for b in bodies:
-            if is_pydantic_model(split_optional(b.type)[0]):
+            if uses_pydantic(b.type):
                 raise TypeError(f"body parameter {b.name!r}: a pydantic model must be the only body parameter")
         decoder = msgspec.json.Decoder(msgspec.defstruct("Body", fields), strict=False)
         loc = ["body"]

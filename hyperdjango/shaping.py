@@ -67,7 +67,7 @@ class ResponsePlan:
         exclude: set[str] | None = None,
         by_alias: bool = True,
     ) -> None:
-        from .handlers import is_pydantic_model
+        from .handlers import uses_pydantic
 
         self.declared = model
         self.model = response_type(model) if model is not None else None
@@ -78,7 +78,10 @@ class ResponsePlan:
         self._shape: Callable[[Any], Any]
         if self.model is None:
             self._shape = lambda value: value
-        elif is_pydantic_model(self.model):
+        elif uses_pydantic(self.model):
+            import pydantic
+
+            self._adapter = pydantic.TypeAdapter(self.model)
             self._shape = self._pydantic
         else:
             self._shape = self._msgspec
@@ -154,10 +157,10 @@ class ResponsePlan:
         import pydantic
 
         try:
-            value = self.model.model_validate(result, from_attributes=True)
+            value = self._adapter.validate_python(result, from_attributes=True)
         except pydantic.ValidationError as e:
             raise ResponseValidationError(f"the response does not fit {_name(self.declared)}: {e}") from e
-        return value.model_dump_json(include=self.include, exclude=self.exclude or None, by_alias=self.by_alias).encode()
+        return self._adapter.dump_json(value, include=self.include, exclude=self.exclude or None, by_alias=self.by_alias)
 
 
 def _name(tp: Any) -> str:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from ..handlers import is_pydantic_model, split_optional
+from ..handlers import is_pydantic_model, split_optional, uses_pydantic
 from ..routing import HTTP, Route
 from ..shaping import response_type
 
@@ -66,6 +66,13 @@ class _Schemas:
             self.pydantic[base.__name__] = schema
             ref = {"$ref": REF.format(name=base.__name__)}
             holder[key] = {"anyOf": [ref, {"type": "null"}]} if optional else ref
+            return
+        if uses_pydantic(tp):  # a container of pydantic models: pydantic's schema, $defs to components
+            import pydantic
+
+            schema = pydantic.TypeAdapter(tp).json_schema(ref_template=REF.replace("{name}", "{model}"))
+            self.pydantic.update(schema.pop("$defs", {}))
+            holder[key] = {**schema, **extra}
             return
         self.types.append(tp)
         self.slots.append((holder, key, extra))

@@ -91,6 +91,10 @@ def make_app():
     async def pydantic_no_alias(request):
         return PydanticOut(userId=5, name="Bo")
 
+    @app.post("/pydantic-list", response_model=list[PydanticOut])
+    async def pydantic_list(items: list[PydanticOut]):
+        return [{"userId": i.user_id * 10, "name": i.name, "extra": 1} for i in items]
+
     @app.post("/created", status_code=201)
     async def created(point: Point) -> Point:
         return point
@@ -137,6 +141,19 @@ def test_include_and_aliases():
         assert client.get("/no-alias").json() == {"user_id": 1, "display_name": "Ann"}
         assert client.get("/pydantic").json() == {"userId": 5, "name": "Bo"}
         assert client.get("/pydantic-no-alias").json() == {"user_id": 5, "name": "Bo"}
+
+
+def test_lists_of_pydantic_models_as_body_and_response_model():
+    app = make_app()
+    with TestClient(app) as client:
+        r = client.post("/pydantic-list", json=[{"userId": 1, "name": "a"}, {"userId": 2, "name": "b"}])
+        assert r.json() == [{"userId": 10, "name": "a"}, {"userId": 20, "name": "b"}]
+        bad = client.post("/pydantic-list", json=[{"userId": 1, "name": "a"}, {"userId": "x", "name": "b"}])
+        assert bad.status_code == 422
+        assert bad.json()["detail"][0]["loc"] == ["body", 1, "userId"]
+    operation = app.openapi()["paths"]["/pydantic-list"]["post"]
+    assert operation["requestBody"]["content"]["application/json"]["schema"] == {
+        "type": "array", "items": {"$ref": "#/components/schemas/PydanticOut"}}
 
 
 def test_status_codes_tuples_and_responses_returned_as_they_are():
