@@ -69,12 +69,22 @@ def msgspec_error(exc: Exception, loc: list[Any]) -> dict[str, Any]:
     """One error dict from a ``msgspec.ValidationError`` or ``DecodeError``, under ``loc``.
 
     >>> import msgspec
-    >>> try:
-    ...     msgspec.json.decode(b'{"items": [{"price": 1}, {"price": "x"}]}',
-    ...                         type=dict[str, list[dict[str, int]]])
-    ... except msgspec.ValidationError as e:
-    ...     msgspec_error(e, ["body"])
+    >>> Item = msgspec.defstruct("Item", [("price", int)])
+    >>> Order = msgspec.defstruct("Order", [("items", list[Item]), ("extra", dict[str, int], {})])
+    >>> def error(body):
+    ...     try:
+    ...         msgspec.json.decode(body, type=Order)
+    ...     except msgspec.ValidationError as e:
+    ...         return msgspec_error(e, ["body"])
+    >>> error(b'{"items": [{"price": 1}, {"price": "x"}]}')
     {'loc': ['body', 'items', 1, 'price'], 'msg': 'Expected `int`, got `str`', 'type': 'int_type'}
+    >>> error(b'{"items": [{}]}')
+    {'loc': ['body', 'items', 0, 'price'], 'msg': 'Field required', 'type': 'missing'}
+
+    msgspec does not name the key of a dict value, so ``*`` stands for it:
+
+    >>> error(b'{"items": [], "extra": {"a": "x"}}')['loc']
+    ['body', 'extra', '*']
     """
     import msgspec
 
@@ -82,8 +92,8 @@ def msgspec_error(exc: Exception, loc: list[Any]) -> dict[str, Any]:
     where = _AT.search(text)
     if where:
         text = text[: where.start()]
-        for name, index, _ in _PATH_PART.findall(where.group(1)):
-            loc = [*loc, int(index) if index else name]
+        for name, index, key in _PATH_PART.findall(where.group(1)):
+            loc = [*loc, int(index) if index else "*" if key else name]
     if not isinstance(exc, msgspec.ValidationError):  # a DecodeError proper: not JSON at all
         return {"loc": loc, "msg": f"Invalid JSON: {text}", "type": "json_invalid"}
     missing = _MISSING.match(text)
