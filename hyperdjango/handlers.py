@@ -170,6 +170,8 @@ class Dependant:
         self.is_async_gen = inspect.isasyncgenfunction(call)
         self.is_gen = inspect.isgeneratorfunction(call)
         self.is_async = inspect.iscoroutinefunction(call) or inspect.iscoroutinefunction(getattr(call, "__call__", None))
+        #: What to await: the call itself, or a plain ``def`` run in the thread pool.
+        self.awaitable_call = call if self.is_async or self.is_gen or self.is_async_gen else sync_to_async(call, thread_sensitive=False)
         self._scalars = _scalar_struct(self.params)
         self._body = _body_reader(self.bodies)
 
@@ -429,10 +431,8 @@ class _Resolution:
             value = await self._enter(contextlib.asynccontextmanager(call)(**kwargs), True)
         elif dependant.is_gen:
             value = await self._enter(contextlib.contextmanager(call)(**kwargs), False)
-        elif dependant.is_async:
-            value = await call(**kwargs)
         else:
-            value = await sync_to_async(call, thread_sensitive=False)(**kwargs)
+            value = await dependant.awaitable_call(**kwargs)
         if sub.depends.use_cache:
             self.cache[call] = value
         return value
@@ -449,8 +449,7 @@ class HandlerPlan:
         self.dependant = dependant
         self.dependencies = dependencies
         self.response = response
-        call = dependant.call
-        self._call = call if dependant.is_async else sync_to_async(call, thread_sensitive=False)
+        self._call = dependant.awaitable_call
         # Route-level dependencies run first; their values are not passed on.
         self._root = Dependant(lambda: None, ())
         self._root.dependencies = dependencies
