@@ -183,3 +183,28 @@ def test_the_http_exception_handler_can_be_replaced():
 
     with TestClient(app) as client:
         assert client.get("/gone").json() == {"title": "Gone", "status": 410}
+
+
+def test_a_decorated_typed_handler_is_called_with_its_original_signature():
+    import functools
+
+    app = HyperApp(database="sqlite://:memory:")
+
+    def require_header(view):
+        @functools.wraps(view)
+        async def wrapper(request, *args, **kwargs):
+            if "x-allowed" not in request.headers:
+                raise HTTPException(403)
+            return await view(request, *args, **kwargs)
+
+        return wrapper
+
+    @app.get("/guarded")
+    @require_header
+    async def guarded(request, n: int):
+        return {"n": n}
+
+    with TestClient(app) as client:
+        assert client.get("/guarded?n=2").status_code == 403
+        assert client.get("/guarded?n=2", headers={"x-allowed": "1"}).json() == {"n": 2}
+        assert client.get("/guarded?n=x", headers={"x-allowed": "1"}).status_code == 422
