@@ -22,7 +22,7 @@ from typing import Any
 import msgspec
 
 from . import encoding
-from .responses import Response
+from .responses import Response, to_response
 from .validation import ResponseValidationError
 
 _ENCODER = msgspec.json.Encoder()
@@ -118,9 +118,8 @@ class ResponsePlan:
             result, status, *rest = result
             headers = rest[0] if rest else None
         if self.model is None:
-            from .responses import to_response
-
-            response = to_response(result)
+            # None answers with no body (status_code=204 handlers return nothing).
+            response = Response(b"") if result is None else to_response(result)
             response.status_code = int(status)
             if headers:
                 for name, value in dict(headers).items():

@@ -99,6 +99,10 @@ def make_app():
     async def created(point: Point) -> Point:
         return point
 
+    @app.delete("/things/{id:int}", status_code=204)
+    async def delete_thing(id: int):
+        return None
+
     @app.get("/tuple", response_model=UserOut)
     async def with_status(request):
         return secret, 202, {"x-extra": "1"}
@@ -163,6 +167,8 @@ def test_status_codes_tuples_and_responses_returned_as_they_are():
         r = client.get("/tuple")
         assert (r.status_code, r.headers["x-extra"], r.json()) == (202, "1", {"id": 1, "email": "a@example.com"})
         assert client.get("/response").text == "as is"
+        deleted = client.delete("/things/3")
+        assert (deleted.status_code, deleted.content) == (204, b"")
 
 
 def test_a_response_that_does_not_fit_its_model_is_a_server_error():
