@@ -141,15 +141,17 @@ def _after(names: list[str], values: list[Any], descending: bool, backwards: boo
 async def paginate_keyset(
     request: Any, queryset: Any, *, ordering: str = "pk", page_size: int = 20, max_page_size: int = 100
 ) -> dict[str, Any]:
-    """``?cursor=`` pages ordered by ``ordering`` (a field, ``-`` for descending; the primary
-    key breaks ties). Cursors are opaque; a forged one is a 400."""
+    """``?cursor=`` pages ordered by ``ordering`` (a non-null field, ``-`` for descending; the
+    primary key breaks ties). Cursors are opaque; a forged one is a 400."""
     size = _int_param(request, "page_size", page_size, 1, max_page_size)
     meta = queryset.model._meta
     descending = ordering.startswith("-")
     name = ordering.lstrip("-")
     pk = meta.pk.name
     names = [pk] if name in ("pk", pk) else [name, pk]
-    fields = [meta.field_map[n] for n in names]
+    fields = [meta.field_map.get(n) for n in names]
+    if None in fields or fields[0].null:
+        raise ValueError(f"keyset pagination needs a non-null field of {queryset.model.__name__} to order by, not {ordering!r}")
     cursor = request.query.get("cursor")
     values: list[Any] | None = None
     backwards = False
