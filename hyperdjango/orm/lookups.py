@@ -50,7 +50,6 @@ class Transform(Expression):
         self.lhs = lhs
         self.output_field = DateField() if name == "date" else IntegerField()
         self.contains_aggregate = lhs.contains_aggregate
-        self.key = ("transform", name, lhs.key)
 
     def children(self) -> tuple[Expression, ...]:
         return (self.lhs,)
@@ -81,8 +80,6 @@ class Lookup(Expression):
         self.contains_aggregate = lhs.contains_aggregate or any(
             r.contains_aggregate for r in (rhs if isinstance(rhs, list) else [rhs]) if isinstance(r, Expression)
         )
-        rkey = tuple(r.key for r in rhs) if isinstance(rhs, list) else (rhs.key if isinstance(rhs, Expression) else rhs)
-        self.key = (name, lhs.key, rkey)
 
     def children(self) -> tuple[Expression, ...]:
         rest = self.rhs if isinstance(self.rhs, list) else [self.rhs]

@@ -112,7 +112,6 @@ class QuerySet:
         """``SELECT DISTINCT``."""
         new = self._clone()
         new.query.distinct = True
-        new.query.mark("distinct")
         return new
 
     def _selected(self, query: Query, fields: tuple[str, ...], expressions: dict[str, Any]) -> tuple[tuple[str, Expression], ...]:
@@ -132,18 +131,30 @@ class QuerySet:
         q = new.query
         q.values = self._selected(q, fields, expressions)
         q.values_kind = "dict"
-        q.mark("values", "dict", tuple((n, e.key) for n, e in q.values))
         return new
 
-    def values_list(self, *fields: str, flat: bool = False) -> QuerySet:
-        """Rows as tuples; with ``flat=True`` and one field, the bare values."""
+    def values_list(self, *fields: str | Expression, flat: bool = False) -> QuerySet:
+        """Rows as tuples; with ``flat=True`` and one field, the bare values. Fields may be
+        expressions (``values_list(Lower("name"))``), named as Django names them (``lower1``)."""
         if flat and len(fields) != 1:
             raise TypeError("values_list(flat=True) takes exactly one field")
         new = self._clone()
         q = new.query
-        q.values = self._selected(q, fields, {})
+        order: list[str] = []
+        expressions: dict[str, Any] = {}
+        for field in fields:
+            if isinstance(field, Expression):
+                counter = len(expressions) + 1
+                prefix = type(field).__name__.lower()
+                while f"{prefix}{counter}" in fields:
+                    counter += 1
+                expressions[f"{prefix}{counter}"] = field
+                order.append(f"{prefix}{counter}")
+            else:
+                order.append(field)
+        selected = dict(self._selected(q, tuple(f for f in fields if isinstance(f, str)), expressions))
+        q.values = tuple((name, selected[name]) for name in order) if fields else tuple(selected.items())
         q.values_kind = "flat" if flat else "tuple"
-        q.mark("values", q.values_kind, tuple((n, e.key) for n, e in q.values))
         return new
 
     def _field_names(self, names: tuple[str, ...], method: str) -> set[str]:
@@ -164,7 +175,6 @@ class QuerySet:
         """Loads just these fields (and the key); reading another raises DeferredFieldNotLoaded."""
         new = self._clone()
         new.query.loaded = frozenset(self._field_names(fields, "only") | {self.model._meta.pk.name})
-        new.query.mark("loaded", new.query.loaded)
         return new
 
     def defer(self, *fields: str) -> QuerySet:
@@ -173,7 +183,6 @@ class QuerySet:
         skipped = self._field_names(fields, "defer") - {self.model._meta.pk.name}
         current = new.query.loaded or frozenset(f.name for f in self.model._meta.fields)
         new.query.loaded = frozenset(current - skipped)
-        new.query.mark("loaded", new.query.loaded)
         return new
 
     def select_related(self, *paths: str) -> QuerySet:
@@ -199,7 +208,6 @@ class QuerySet:
                 key = tuple(parts[: i + 1])
                 if all(p != key for p, _, _ in q.related):
                     q.related += ((key, alias, model),)
-        q.mark("related", tuple(p for p, _, _ in q.related))
         return new
 
     def prefetch_related(self, *lookups: str | Prefetch) -> QuerySet:
@@ -234,7 +242,6 @@ class QuerySet:
                 q.values += ((name, resolved),)
                 if resolved.contains_aggregate:
                     q.group_by_values = True
-        q.mark("annotate", tuple((n, e.key) for n, e in q.annotations.items()), q.group_by_values)
         return new
 
     def select_for_update(self, skip_locked: bool = False, nowait: bool = False) -> QuerySet:
@@ -244,7 +251,6 @@ class QuerySet:
             raise ValueError("skip_locked and nowait exclude each other")
         new = self._clone()
         new.query.for_update = (skip_locked, nowait)
-        new.query.mark("for_update", skip_locked, nowait)
         return new
 
     def using(self, database: Any) -> QuerySet:
@@ -453,7 +459,6 @@ class QuerySet:
                 expr = Param(q.add_param(value), type(value), field)
             updates.append((field, expr))
         q.updates = tuple(updates)
-        q.mark("update", tuple((f.column, e.key) for f, e in updates))
         db, compiled, params = qs._compiled("update")
         return await db.execute(compiled.sql, *params)
 

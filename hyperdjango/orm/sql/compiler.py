@@ -181,13 +181,23 @@ class SQLCompiler:
             items, exprs, reader = [f"{e.as_sql(self)} AS {self.quote(n)}" for n, e in columns], [e for _, e in columns], None
         else:
             items, exprs, reader = self.select_items(subquery)
+        ordering = q.order_by
+        if exists or (q.default_ordering and q.values is not None and q.group_by_values) or ((subquery or columns) and not q.is_sliced):
+            ordering = ()
+        if q.distinct and ordering and not exists and not subquery:
+            # What ORDER BY names must be selected under DISTINCT (PostgreSQL refuses
+            # otherwise): as Django does, it is added to the columns, and so takes part in
+            # what DISTINCT compares. Readers ignore the extra columns.
+            selected = {e.key for e in exprs}
+            for term in ordering:
+                if term.expression.key not in selected:
+                    selected.add(term.expression.key)
+                    items.append(f"{term.expression.as_sql(self)} AS {self.quote(f'__order{len(items)}')}")
+                    exprs.append(term.expression)
         sql = f"SELECT {'DISTINCT ' if q.distinct and not exists else ''}{', '.join(items)} FROM {self.from_clause()}"
         sql += self.where_clause()
         sql += self.group_by(exprs) if not exists else ""
         sql += self.having_clause()
-        ordering = q.order_by
-        if exists or (q.default_ordering and q.values is not None and q.group_by_values) or ((subquery or columns) and not q.is_sliced):
-            ordering = ()
         sql += self.order_clause(ordering)
         if exists and not q.is_sliced:
             sql += self.ops.limit_offset("1", None)

@@ -89,9 +89,10 @@ def values_reader(query: Query, ops: BaseOperations) -> Callable:
             return lambda rows: [convert(r)[0] for r in rows]
         return lambda rows: [r[0] for r in rows]
     if kind == "tuple":
+        width = len(names)  # DISTINCT may have selected the ordering's columns after these
         if converters:
-            return lambda rows: [tuple(convert(r)) for r in rows]
-        return lambda rows: [tuple(r.values()) for r in rows]
+            return lambda rows: [tuple(convert(r)[:width]) for r in rows]
+        return lambda rows: [tuple(r.values()[:width]) for r in rows]
     if converters:
         return lambda rows: [dict(zip(names, convert(r))) for r in rows]
     return lambda rows: [dict(zip(names, r.values())) for r in rows]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ...fields import DecimalField, Field
+from ...fields import DecimalField, Field, TextField
 
 
 def like_escape(value: str) -> str:
@@ -96,8 +96,8 @@ class BaseOperations:
         Expressions have no declared type, so a driver may hand back the storage
         class (SQLite) or a wider type (PostgreSQL's SUM of integers is numeric).
         """
-        if field is None:
-            return None
+        if field is None or isinstance(field, TextField):
+            return None  # as Django: text is what the database says (Coalesce(n, 0, output_field=TextField()) is 0)
         expected = field.python_type
         if isinstance(field, DecimalField) and field.decimal_places is not None:
             def convert_decimal(value: Any) -> Any:

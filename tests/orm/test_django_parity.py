@@ -1,0 +1,99 @@
+"""Django 5.2's answers, query by query, for the families of issue 11.
+
+Each query is Python text run both here and in Django (out of process, see
+``support/django_oracle.py``) on the same library; the encoded results must be
+equal. A query starting with ``~`` is unordered: its rows are compared as a multiset.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from support.library import MODELS, ask_django, ask_hyperdjango, seed
+from support.orm import setup_tables
+from hyperdjango.database import connection
+
+FAMILIES = {
+    "multi-valued joins": [
+        "~Book.objects.filter(tags__name='a').filter(tags__name='z').values_list('id', flat=True)",
+        "~Book.objects.filter(tags__name='a', tags__id=2).values_list('id', flat=True)",
+        "~Book.objects.filter(Q(tags__name='a') & Q(tags__name='z')).values_list('id', flat=True)",
+        "~Book.objects.annotate(n=Count('liked_by', distinct=True)).filter(liked_by__name='Ann').values_list('id', 'n')",
+        "~Book.objects.filter(liked_by__name='Ann').annotate(n=Count('liked_by', distinct=True)).values_list('id', 'n')",
+        "~Book.objects.filter(reviews__rating__gte=4).filter(reviews__rating__lte=2).values_list('id', flat=True)",
+        "~Book.objects.filter(reviews__rating__gte=4, reviews__rating__lte=4).values_list('id', flat=True)",
+        "~Author.objects.filter(books__tags__name='a').filter(books__tags__name='m').values_list('id', flat=True)",
+        "~Author.objects.filter(books__title='Alpha').filter(books__price__gt=20).values_list('id', flat=True)",
+    ],
+    "exclude with NULLs": [
+        "~Book.objects.exclude(subtitle__iexact='the').values_list('id', flat=True)",
+        "~Book.objects.exclude(weight=F('price')).values_list('id', flat=True)",
+        "~Book.objects.exclude(subtitle='one').values_list('id', flat=True)",
+        "~Book.objects.exclude(weight__gt=3).values_list('id', flat=True)",
+        "~Book.objects.exclude(publisher__name='Orbit').values_list('id', flat=True)",
+        "~Book.objects.exclude(~Q(reviews__rating__gt=3)).values_list('id', flat=True)",
+        "~Book.objects.exclude(reviews__rating__gt=3).values_list('id', flat=True)",
+        "~Book.objects.exclude(reviews__note__isnull=True).values_list('id', flat=True)",
+        "~Book.objects.filter(~Q(subtitle__startswith='tw')).values_list('id', flat=True)",
+        "~Review.objects.exclude(note__contains='ea').values_list('id', flat=True)",
+        "~Book.objects.exclude(Q(weight__lt=5) | Q(subtitle='the')).values_list('id', flat=True)",
+        "~Book.objects.exclude(tags__name='a').values_list('id', flat=True)",
+    ],
+    "order_by a relation": [
+        "Book.objects.order_by('author', 'id').values_list('id', flat=True)",
+        "Book.objects.order_by('-author', 'id').values_list('id', flat=True)",
+        "Book.objects.order_by('publisher', 'id').values_list('id', flat=True)",
+        "Book.objects.order_by('-publisher', 'id').values_list('id', flat=True)",
+        "Review.objects.order_by('book__author', 'id').values_list('id', flat=True)",
+    ],
+    "distinct with ordering": [
+        "~Book.objects.values('author_id').distinct()",
+        "Author.objects.values('born').distinct().order_by('born')",
+        "Book.objects.filter(tags__name__in=['a', 'z']).distinct().order_by('author__name', 'id').values_list('id', flat=True)",
+        "Book.objects.filter(tags__name__in=['a', 'z']).distinct().order_by('-author__name', 'id')",
+        "~Author.objects.filter(books__pages__gt=50).distinct().values_list('name', flat=True)",
+        "~Book.objects.filter(tags__name__in=['a', 'z']).distinct().values_list('title', flat=True)",
+        "Book.objects.filter(tags__name__in=['a', 'z']).distinct().count()",
+    ],
+    "expression output types": [
+        "Book.objects.filter(id=3).annotate(x=F('price') / 3).values_list('x', flat=True)",
+        "Book.objects.filter(id=3).annotate(x=F('price') * 2).values_list('x', flat=True)",
+        "Book.objects.filter(id=3).annotate(x=F('pages') / 3).values_list('x', flat=True)",
+        "Book.objects.filter(id=3).annotate(x=F('pages') + F('price')).values_list('x', flat=True)",
+        "Book.objects.filter(id=1).annotate(x=F('pages') * 1.5).values_list('x', flat=True)",
+        "Book.objects.filter(id=3).values_list(Coalesce('weight', 0, output_field=models.DecimalField(max_digits=8, decimal_places=2)))",
+        "Book.objects.filter(id=3).values(v=Coalesce('weight', 0, output_field=models.TextField()))",
+        "Book.objects.aggregate(a=Avg('price'), s=Sum('price'), m=Max('pages'), c=Count('weight'))",
+        "Book.objects.aggregate(a=Avg('pages'))",
+    ],
+}
+
+CASES = [(family, query) for family, queries in FAMILIES.items() for query in queries]
+
+
+@pytest.fixture(scope="module")
+def answers(db_url):
+    setup_tables(db_url, MODELS, seed)
+    queries = [q.lstrip("~") for _, q in CASES]
+    return dict(zip(queries, ask_django(db_url, queries)))
+
+
+def normalised(answer: dict, unordered: bool) -> dict:
+    if unordered and isinstance(answer.get("ok"), list):
+        return {"ok": sorted(answer["ok"], key=json.dumps)}
+    return answer
+
+
+@pytest.mark.parametrize(("family", "query"), CASES, ids=[f"{f}: {q.lstrip('~')}" for f, q in CASES])
+async def test_same_answer_as_django(answers, db, family, query):
+    previous = connection._default
+    connection.set_default_database(db)
+    try:
+        text = query.lstrip("~")
+        ours = (await ask_hyperdjango([text]))[0]
+    finally:
+        connection._default = previous
+    unordered = query.startswith("~")
+    assert normalised(ours, unordered) == normalised(answers[text], unordered)

@@ -1,0 +1,84 @@
+"""Django 5.2 as the ORM's oracle, in a process of its own.
+
+Reads ``{"url": ..., "queries": [...]}`` as JSON on stdin, builds the library of
+``library_data`` with Django on that database (its own tables, ``dj_*``), evaluates
+each query (a Python expression over the models, ``F``, ``Q`` and the aggregates)
+and prints one JSON answer per query: ``{"ok": <encoded result>}`` or
+``{"error": <exception class name>}``.
+
+A separate process because our extension links its own SQLite: two SQLite
+libraries in one process drop each other's file locks.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from urllib.parse import unquote, urlsplit
+
+import django
+from django.conf import settings
+
+from library_data import AUTHORS, BOOK_TAGS, BOOKS, LIKES, PUBLISHERS, REVIEWS, TAGS, encode
+
+
+def database_settings(url: str) -> dict:
+    if url.startswith("sqlite:///"):
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": url[len("sqlite:///") :]}
+    parts = urlsplit(url)
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": parts.path.lstrip("/"),
+        "USER": unquote(parts.username or ""),
+        "PASSWORD": unquote(parts.password or ""),
+        "HOST": parts.hostname or "",
+        "PORT": str(parts.port or ""),
+    }
+
+
+def main() -> None:
+    request = json.load(sys.stdin)
+    settings.configure(DATABASES={"default": database_settings(request["url"])}, USE_TZ=True, TIME_ZONE="UTC", INSTALLED_APPS=["django_library"])
+    django.setup()
+    from django.db import connection, models
+    from django.db.models import Avg, Case, Count, Exists, F, Max, Min, OuterRef, Q, Subquery, Sum, Value, When
+    from django.db.models.functions import Coalesce
+
+    from django_library.models import Author, Book, Publisher, Review, Tag
+
+    models_in_order = [Author, Publisher, Tag, Book, Review]
+    with connection.schema_editor() as editor:
+        for model in reversed(models_in_order):
+            for through in (Book.tags.through, Book.liked_by.through) if model is Book else ():
+                editor.execute(f"DROP TABLE IF EXISTS {through._meta.db_table}")
+            editor.execute(f"DROP TABLE IF EXISTS {model._meta.db_table}")
+        for model in models_in_order:
+            editor.create_model(model)
+    Author.objects.bulk_create(Author(id=i, name=n, born=b) for i, n, b in AUTHORS)
+    Publisher.objects.bulk_create(Publisher(id=i, name=n) for i, n in PUBLISHERS)
+    Tag.objects.bulk_create(Tag(id=i, name=n) for i, n in TAGS)
+    Book.objects.bulk_create(
+        Book(id=i, title=t, subtitle=s, price=p, weight=w, pages=n, published=d, author_id=a, publisher_id=pub)
+        for i, t, s, p, w, n, d, a, pub in BOOKS
+    )
+    Book.tags.through.objects.bulk_create(Book.tags.through(book_id=b, tag_id=t) for b, t in BOOK_TAGS)
+    Book.liked_by.through.objects.bulk_create(Book.liked_by.through(book_id=b, author_id=a) for b, a in LIKES)
+    Review.objects.bulk_create(Review(id=i, book_id=b, rating=r, note=n) for i, b, r, n in REVIEWS)
+
+    namespace = {name: value for name, value in locals().items() if not name.startswith("_")}
+    answers = []
+    for text in request["queries"]:
+        try:
+            result = eval(text, namespace)
+            if isinstance(result, models.QuerySet):
+                result = list(result)
+            answers.append({"ok": encode(result)})
+        except Exception as exc:  # the oracle reports what Django raised, by name
+            name = type(exc).__name__
+            print(f"{text}: {name}: {exc}", file=sys.stderr)
+            answers.append({"ok": None} if name == "DoesNotExist" else {"error": name})
+    json.dump(answers, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
