@@ -71,6 +71,8 @@ class Expression:
     """
 
     contains_aggregate = False
+    #: Whether it is a condition (combines with Q objects by & and |).
+    conditional = False
     output_field: Field | None = None
     identity_skip: frozenset[str] = frozenset()
 
@@ -139,11 +141,25 @@ class Expression:
     def __rtruediv__(self, other: Any) -> Combined:
         return self._combine("/", other, True)
 
-    def asc(self) -> OrderBy:
-        return OrderBy(self, descending=False)
+    def asc(self, *, nulls_first: bool | None = None, nulls_last: bool | None = None) -> OrderBy:
+        """Ascending; ``nulls_first=True``/``nulls_last=True`` place NULLs (else the database does)."""
+        return OrderBy(self, descending=False, nulls_first=nulls_first, nulls_last=nulls_last)
 
-    def desc(self) -> OrderBy:
-        return OrderBy(self, descending=True)
+    def desc(self, *, nulls_first: bool | None = None, nulls_last: bool | None = None) -> OrderBy:
+        """Descending; ``nulls_first=True``/``nulls_last=True`` place NULLs (else the database does)."""
+        return OrderBy(self, descending=True, nulls_first=nulls_first, nulls_last=nulls_last)
+
+    def __and__(self, other: Any) -> Q:
+        """``Exists(...) & Q(...)``: conditions combine like Q objects."""
+        return self._as_q() & other
+
+    def __or__(self, other: Any) -> Q:
+        return self._as_q() | other
+
+    def _as_q(self) -> Q:
+        if not self.conditional:
+            raise TypeError(f"{type(self).__name__} is not a condition: only Q, Exists and boolean expressions combine with & and |")
+        return Q(self)
 
 
 class F(Expression):
@@ -319,26 +335,62 @@ class Coalesce(Func):
         super().__init__(*expressions, output_field=output_field)
 
 
+class Trunc(Func):
+    """A date or datetime truncated to ``kind`` (year, month, week, day; for datetimes also
+    hour, minute, second), in UTC: what ``dates()`` and ``datetimes()`` group by."""
+
+    def __init__(self, expression: Any, kind: str, datetimes: bool = False) -> None:
+        super().__init__(expression)
+        self.kind = kind
+        self.datetimes = datetimes
+
+    def infer_output(self, source: list[Expression]) -> Field:
+        from .fields import DateField, DateTimeField
+
+        return DateTimeField() if self.datetimes else DateField()
+
+    def as_sql(self, c: SQLCompiler) -> str:
+        source = self.source[0]
+        return c.ops.truncate(self.kind, source.as_sql(c), source.output_field, self.datetimes)
+
+
 class Aggregate(Func):
     """An aggregate over the rows of a group: ``Sum("amount")``, ``Count("id", distinct=True)``."""
 
     contains_aggregate = True
 
-    def __init__(self, expression: Any, distinct: bool = False, output_field: Field | None = None) -> None:
+    #: What the aggregate of no rows is, when not NULL (Count: 0); such aggregates take no default.
+    empty_value: Any = None
+
+    def __init__(self, expression: Any, distinct: bool = False, output_field: Field | None = None, *, filter: Q | None = None, default: Any = None) -> None:
         super().__init__(expression, output_field=output_field)
         self.distinct = distinct
+        if default is not None and self.empty_value is not None:
+            raise TypeError(f"{type(self).__name__} does not allow default")
+        self.filter = filter  # only the rows matching it: ``Count("books", filter=Q(books__pages__gt=300))``
+        self.default = default  # instead of NULL when there are no rows: ``Sum("amount", default=0)``
 
     def resolve(self, query: Query) -> Expression:
+        if self.default is not None:
+            # As Django: COALESCE(aggregate, default), typed as the aggregate.
+            inner = self._copy()
+            inner.default = None
+            return Coalesce(inner, self.default).resolve(query)
         new = super().resolve(query)
         if any(e.contains_aggregate for e in new.source):
             from .exceptions import FieldError
 
             raise FieldError(f"{type(self).__name__} cannot contain an aggregate")
+        if self.filter is not None:
+            new.filter = query.build_condition(self.filter if isinstance(self.filter, Q) else Q(self.filter))
         new.contains_aggregate = True
         return new
 
+    def filter_sql(self, c: SQLCompiler) -> str:
+        return f" FILTER (WHERE {self.filter.as_sql(c)})" if self.filter is not None else ""
+
     def as_sql(self, c: SQLCompiler) -> str:
-        return f"{self.function}({'DISTINCT ' if self.distinct else ''}{self.source[0].as_sql(c)})"
+        return f"{self.function}({'DISTINCT ' if self.distinct else ''}{self.source[0].as_sql(c)}){self.filter_sql(c)}"
 
 
 class Sum(Aggregate):
@@ -367,9 +419,13 @@ class Count(Aggregate):
 
     function = "COUNT"
 
-    def __init__(self, expression: Any = "*", distinct: bool = False) -> None:
+    empty_value = 0
+
+    def __init__(self, expression: Any = "*", distinct: bool = False, *, filter: Q | None = None, default: Any = None) -> None:
         self.star = expression == "*"
-        super().__init__(Value(None) if self.star else expression, distinct=distinct)
+        if self.star and filter is not None:
+            raise ValueError("Count('*', filter=...): name a field to count (as Django asks)")
+        super().__init__(Value(None) if self.star else expression, distinct=distinct, filter=filter, default=default)
 
     def resolve(self, query: Query) -> Expression:
         if self.star:
@@ -401,6 +457,8 @@ class Q:
         return [self]
 
     def _combine(self, other: Q, connector: str) -> Q:
+        if isinstance(other, Expression) and other.conditional:
+            other = Q(other)  # Q(...) & Exists(...)
         if not isinstance(other, Q):
             raise TypeError(f"cannot combine Q with {type(other).__name__}")
         combined = Q(_connector=connector)
@@ -493,6 +551,8 @@ class Subquery(Expression):
 class Exists(Subquery):
     """True when the QuerySet has a row: ``filter(Exists(Order.objects.filter(user_id=OuterRef("pk"))))``."""
 
+    conditional = True
+
     def __init__(self, queryset: Any) -> None:
         super().__init__(queryset, output_field=BooleanField())
 
@@ -511,19 +571,32 @@ class Exists(Subquery):
 
 
 class OrderBy(Expression):
-    """An ordering term: ``F("price").desc()``."""
+    """An ordering term: ``F("price").desc(nulls_last=True)``."""
 
-    def __init__(self, expression: Expression, descending: bool = False) -> None:
+    def __init__(self, expression: Expression, descending: bool = False, nulls_first: bool | None = None, nulls_last: bool | None = None) -> None:
+        if nulls_first and nulls_last:
+            raise ValueError("nulls_first and nulls_last are mutually exclusive")
+        if nulls_first is False or nulls_last is False:
+            raise ValueError("nulls_first and nulls_last take True or None (as in Django)")
         self.expression = expression
         self.descending = descending
+        self.nulls = "FIRST" if nulls_first else "LAST" if nulls_last else None
 
     def resolve(self, query: Query) -> Expression:
         new = self._copy()
         new.expression = self.expression.resolve(query)
         return new
 
+    def flipped(self) -> OrderBy:
+        """The same term in the other direction (``reverse()``): NULLs placed explicitly move too."""
+        new = self._copy()
+        new.descending = not self.descending
+        new.nulls = {"FIRST": "LAST", "LAST": "FIRST"}.get(self.nulls) if self.nulls else None
+        return new
+
     def as_sql(self, c: SQLCompiler) -> str:
-        return f"{self.expression.as_sql(c)}{' DESC' if self.descending else ' ASC'}"
+        sql = f"{self.expression.as_sql(c)}{' DESC' if self.descending else ' ASC'}"
+        return f"{sql} NULLS {self.nulls}" if self.nulls else sql
 
 
 #: Python types Value() can cast on PostgreSQL (see the backends' cast_param).
@@ -545,6 +618,7 @@ __all__ = [
     "Q",
     "Subquery",
     "Sum",
+    "Trunc",
     "Value",
     "When",
 ]

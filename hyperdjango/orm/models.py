@@ -31,7 +31,7 @@ import typing
 from typing import Any, ClassVar
 
 from .backends import operations_for
-from .exceptions import DoesNotExist, ValidationError
+from .exceptions import DoesNotExist, MultipleObjectsReturned, ValidationError
 from .fields import MISSING, Field, IntegerField, field_from_annotation
 from .manager import Manager
 from .options import Options, model_defined
@@ -77,6 +77,7 @@ class ModelMeta(type):
             f.bind(cls, f.name)
             setattr(cls, f.name, f)
         cls._meta = Options(cls, meta, fields, inherited)
+        _add_exceptions(cls, parents)
         if cls._meta.abstract:
             cls._meta.pending_m2m = m2m  # type: ignore[attr-defined]
             return cls
@@ -93,6 +94,14 @@ class ModelMeta(type):
         cls.objects = manager.bind(cls)
         model_defined(cls)
         return cls
+
+
+def _add_exceptions(cls: Any, parents: list[Any]) -> None:
+    """``Book.DoesNotExist`` and ``Book.MultipleObjectsReturned``, as Django gives every model:
+    subclasses of the generic exceptions (and of the parent model's), so either can be caught."""
+    for name, base in (("DoesNotExist", DoesNotExist), ("MultipleObjectsReturned", MultipleObjectsReturned)):
+        bases = tuple(getattr(p, name) for p in parents) or (base,)
+        setattr(cls, name, type(name, bases, {"__module__": cls.__module__, "__qualname__": f"{cls.__qualname__}.{name}"}))
 
 
 def _own_fields(cls: type, namespace: dict[str, Any], globalns: dict[str, Any], localns: dict[str, Any]) -> list[Field]:
@@ -142,6 +151,8 @@ class Model(metaclass=ModelMeta):
     _meta: ClassVar[Options]
     objects: ClassVar[Manager]
     _persisted = False  # True once the row exists (loaded or saved)
+    DoesNotExist = DoesNotExist  # each model has its own subclass (``Book.DoesNotExist``)
+    MultipleObjectsReturned = MultipleObjectsReturned
 
     def __init__(self, **kwargs: Any) -> None:
         meta = self._meta
@@ -255,7 +266,7 @@ class Model(metaclass=ModelMeta):
         changed = await db.execute(sql, *values, self.pk)
         if changed == 0:
             if update_fields is not None:
-                raise DoesNotExist(f"{self!r} has no row to update (was it deleted?)")
+                raise type(self).DoesNotExist(f"{self!r} has no row to update (was it deleted?)")
             self.__dict__["_persisted"] = False
             await self.save(using=using)
 
@@ -268,6 +279,18 @@ class Model(metaclass=ModelMeta):
         self.__dict__["_persisted"] = False
         return deleted
 
+    async def asave(self, *args: Any, **kwargs: Any) -> None:
+        """Django's async name for ``save()``, so ported code runs unchanged."""
+        await self.save(*args, **kwargs)
+
+    async def adelete(self, *args: Any, **kwargs: Any) -> int:
+        """Django's async name for ``delete()``."""
+        return await self.delete(*args, **kwargs)
+
+    async def arefresh_from_db(self, *args: Any, **kwargs: Any) -> None:
+        """Django's async name for ``refresh_from_db()``."""
+        await self.refresh_from_db(*args, **kwargs)
+
     async def refresh_from_db(self, fields: list[str] | None = None, using: Any = None) -> None:
         """Reloads the fields (all, or ``fields``) from the database; DoesNotExist when the row is gone."""
         db = using or self._state_db()
@@ -276,7 +299,7 @@ class Model(metaclass=ModelMeta):
             qs = qs.only(*fields)
         fresh = await qs.first()
         if fresh is None:
-            raise DoesNotExist(f"{self!r} no longer exists")
+            raise type(self).DoesNotExist(f"{self!r} no longer exists")
         for field in self._meta.fields:
             if field.name in fresh.__dict__:
                 self.__dict__[field.name] = fresh.__dict__[field.name]

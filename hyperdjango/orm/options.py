@@ -26,7 +26,7 @@ registry: dict[str, dict[str, Any]] = {}
 #: Work waiting for a model that is not defined yet: (module or app label, class name) → callbacks.
 _pending: dict[tuple[str, str], list[Callable[[Any], None]]] = {}
 
-META_OPTIONS = {"table", "db_table", "ordering", "indexes", "unique_together", "abstract", "database"}
+META_OPTIONS = {"table", "db_table", "ordering", "indexes", "unique_together", "abstract", "database", "get_latest_by"}
 
 
 def snake_case(name: str) -> str:

@@ -40,6 +40,7 @@ def main() -> None:
     request = json.load(sys.stdin)
     settings.configure(DATABASES={"default": database_settings(request["url"])}, USE_TZ=True, TIME_ZONE="UTC", INSTALLED_APPS=["django_library"])
     django.setup()
+    from django.core.exceptions import ObjectDoesNotExist
     from django.db import connection, models
     from django.db.models import Avg, Case, Count, Exists, F, Max, Min, OuterRef, Q, Subquery, Sum, Value, When
     from django.db.models.functions import Coalesce
@@ -76,7 +77,8 @@ def main() -> None:
         except Exception as exc:  # the oracle reports what Django raised, by name
             name = type(exc).__name__
             print(f"{text}: {name}: {exc}", file=sys.stderr)
-            answers.append({"ok": None} if name == "DoesNotExist" else {"error": name})
+            # get() and latest() answer None where Django raises (see docs/orm.md).
+            answers.append({"ok": None} if isinstance(exc, ObjectDoesNotExist) else {"error": name})
     json.dump(answers, sys.stdout)
 
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..exceptions import FieldError, NotSupportedError
 from ..expressions import Aggregate, Col, Expression, F, OrderBy, OuterCol, Param, Q, identity
-from ..lookups import LOOKUPS, PATTERNS, Lookup, build_lookup
+from ..lookups import LOOKUPS, PATTERNS, TRANSFORMS, Lookup, apply_transforms, build_lookup
 
 if TYPE_CHECKING:
     from ..fields import Field
@@ -128,6 +128,11 @@ class Query:
         self.low_value = 0
         self.high_value: int | None = None
         self.distinct = False
+        self.distinct_fields: tuple[Expression, ...] = ()  # DISTINCT ON (PostgreSQL)
+        self.standard_ordering = True  # False after reverse()
+        self.hidden: frozenset[str] = frozenset()  # alias(): annotations not selected
+        # union()/intersection()/difference(): (operator, this query's own part, the others embedded)
+        self.combined: tuple[str, Query, tuple[Embedded, ...]] | None = None
         self.loaded: frozenset[str] | None = None  # only()/defer(): the field names read
         self.annotations: dict[str, Expression] = {}
         self.values: tuple[tuple[str, Expression], ...] | None = None
@@ -240,6 +245,10 @@ class Query:
         if name in self.annotations:
             return self.annotations[name]
         col, alias, model, rest = self.walk(name.split("__"), label or name)
+        if rest and col is not None and rest[0] in TRANSFORMS:  # F("published__year")
+            transformed = apply_transforms(col, rest, label or name)
+            if not rest:
+                return transformed
         if rest:
             raise FieldError(f"{label or name}: {'__'.join(rest)!r} is not a field of {model.__name__}; choices: {model._meta.choices()}")
         return col if col is not None else Col(alias, model._meta.pk)

@@ -74,6 +74,18 @@ class BaseOperations:
     def datetime_transform(self, name: str, sql: str, field: Field | None) -> str:
         raise NotImplementedError
 
+    def truncate(self, kind: str, sql: str, field: Field | None, datetimes: bool) -> str:
+        """A date (or, with ``datetimes``, a UTC datetime) truncated to ``kind`` (weeks start on Monday)."""
+        raise NotImplementedError
+
+    #: Whether the parts of a UNION may be parenthesised (SQLite refuses).
+    compound_parentheses = True
+
+    def distinct_on(self, columns: list[str]) -> str:
+        from ...exceptions import NotSupportedError
+
+        raise NotSupportedError(f"distinct(*fields) is PostgreSQL's DISTINCT ON; {self.vendor} has none (use distinct())")
+
     #: What LIMIT says for "no limit" when only an OFFSET is wanted.
     no_limit = "ALL"
 
