@@ -32,6 +32,7 @@ from typing import Any, ClassVar
 
 from .backends import operations_for
 from .exceptions import DoesNotExist, MultipleObjectsReturned, ValidationError
+from .signals import post_save, pre_save
 from .fields import MISSING, Field, IntegerField, field_from_annotation
 from .manager import Manager
 from .options import Options, model_defined
@@ -85,7 +86,7 @@ class ModelMeta(type):
             if f.foreign_key is not None:
                 contribute_foreign_key(cls, f)
         for attr, declaration in {**getattr(inherited, "pending_m2m", {}), **m2m}.items():
-            declaration = ManyToMany(declaration.to, related_name=declaration.related_name, through=declaration.through) if attr not in m2m else declaration
+            declaration = ManyToMany(declaration.to, related_name=declaration.related_name, through=declaration.through, symmetrical=declaration.symmetrical) if attr not in m2m else declaration
             declaration.contribute(cls, attr)
         manager = namespace.get("objects")
         if not isinstance(manager, Manager):
@@ -239,8 +240,18 @@ class Model(metaclass=ModelMeta):
         field is converted (``"4.50"`` → ``Decimal("4.50")``) and validated
         first; a ``ValidationError`` names every field that failed.
         """
-        meta = self._meta
         db = using or self._state_db()
+        sender = type(self)
+        fields = frozenset(update_fields) if update_fields is not None else None
+        if pre_save.has_listeners(sender):
+            await pre_save.asend(sender, instance=self, raw=False, using=db, update_fields=fields)
+        created = await self._save_row(update_fields, using, db)
+        if post_save.has_listeners(sender):
+            await post_save.asend(sender, instance=self, created=created, raw=False, using=db, update_fields=fields)
+
+    async def _save_row(self, update_fields: list[str] | None, using: Any, db: Any) -> bool:
+        """The INSERT or UPDATE of ``save()``; whether it inserted."""
+        meta = self._meta
         ops = operations_for(db.vendor)
         inserting = not self._persisted and update_fields is None
         self._stamp(inserting)
@@ -253,14 +264,14 @@ class Model(metaclass=ModelMeta):
             self.__dict__["_persisted"] = True
             if using is not None:
                 self.__dict__["_db"] = using
-            return
+            return True
         if update_fields is not None:
             fields = [meta.get_field(n) for n in update_fields]
             fields += [f for f in meta.fields if f.auto_now and f not in fields]
         else:
             fields = [f for f in meta.fields if not f.primary_key and f.name in self.__dict__]
         if not fields:
-            return
+            return False
         values = self.clean(fields)
         sql = update_by_pk_sql(ops, meta, tuple(f.column for f in fields))
         changed = await db.execute(sql, *values, self.pk)
@@ -268,7 +279,8 @@ class Model(metaclass=ModelMeta):
             if update_fields is not None:
                 raise type(self).DoesNotExist(f"{self!r} has no row to update (was it deleted?)")
             self.__dict__["_persisted"] = False
-            await self.save(using=using)
+            return await self._save_row(None, using, db)
+        return False
 
     async def delete(self, using: Any = None) -> int:
         """Deletes the row (and, per ``on_delete``, rows pointing at it); returns rows deleted."""

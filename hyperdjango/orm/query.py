@@ -475,10 +475,7 @@ class QuerySet:
 
     async def _edge(self, fields: tuple[str, ...], method: str) -> Any:
         self._check_unsliced(f"call {method}() on")
-        if not fields:
-            fields = tuple(getattr(self.model._meta, "get_latest_by", None) or ())
-            if isinstance(fields, str):
-                fields = (fields,)
+        fields = fields or self.model._meta.get_latest_by
         if not fields:
             raise ValueError(f"{method}() needs field names or Meta.get_latest_by on {self.model.__name__}")
         if method == "latest":
@@ -540,6 +537,8 @@ class QuerySet:
     async def aggregate(self, *aggregates: Aggregate, **named: Aggregate) -> dict[str, Any]:
         """One row of aggregates over the QuerySet: ``aggregate(total=Sum("amount"), n=Count("id"))``."""
         named = {**{_default_alias(a): a for a in aggregates}, **named}
+        if not named:
+            return {}
         if self._empty:
             return {name: getattr(a, "empty_value", None) if getattr(a, "default", None) is None else a.default for name, a in named.items()}
         qs = self._clone()

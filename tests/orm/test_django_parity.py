@@ -109,6 +109,8 @@ FAMILIES = {
         "Book.objects.get(pages=4100)",
         "Book.objects.filter(id__lt=3).contains(Book(id=1))",
         "Book.objects.filter(id__gt=3).contains(Book(id=1))",
+        "Book.objects.order_by('author_id', '-pages', 'id').distinct('author_id').values_list('id', flat=True)",
+        "Book.objects.aggregate()",
     ],
     "date lookups": [
         f"~Book.objects.filter(published__{lookup}={value}).values_list('id', flat=True)"
