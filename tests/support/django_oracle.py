@@ -1,10 +1,11 @@
 """Django 5.2 as the ORM's oracle, in a process of its own.
 
-Reads ``{"url": ..., "queries": [...]}`` as JSON on stdin, builds the library of
-``library_data`` with Django on that database (its own tables, ``dj_*``), evaluates
-each query (a Python expression over the models, ``F``, ``Q`` and the aggregates)
-and prints one JSON answer per query: ``{"ok": <encoded result>}`` or
-``{"error": <exception class name>}``.
+Reads ``{"url": ...}`` as a JSON line on stdin and builds the library of
+``library_data`` with Django on that database (its own tables, ``dj_*``). Then
+for each line ``{"queries": [...], "rollback": bool}`` it evaluates the queries
+(Python expressions over the models, ``F``, ``Q`` and the aggregates) in one
+transaction, rolled back when asked, and prints one JSON line of answers:
+``{"ok": <encoded result>}`` or ``{"error": <exception class name>}`` each.
 
 A separate process because our extension links its own SQLite: two SQLite
 libraries in one process drop each other's file locks.
@@ -12,8 +13,10 @@ libraries in one process drop each other's file locks.
 
 from __future__ import annotations
 
+import datetime
 import json
 import sys
+from decimal import Decimal
 from urllib.parse import unquote, urlsplit
 
 import django
@@ -37,7 +40,7 @@ def database_settings(url: str) -> dict:
 
 
 def main() -> None:
-    request = json.load(sys.stdin)
+    request = json.loads(sys.stdin.readline())
     settings.configure(DATABASES={"default": database_settings(request["url"])}, USE_TZ=True, TIME_ZONE="UTC", INSTALLED_APPS=["django_library"])
     django.setup()
     from django.core.exceptions import ObjectDoesNotExist
@@ -65,21 +68,38 @@ def main() -> None:
     Book.tags.through.objects.bulk_create(Book.tags.through(book_id=b, tag_id=t) for b, t in BOOK_TAGS)
     Book.liked_by.through.objects.bulk_create(Book.liked_by.through(book_id=b, author_id=a) for b, a in LIKES)
     Review.objects.bulk_create(Review(id=i, book_id=b, rating=r, note=n) for i, b, r, n in REVIEWS)
+    from django.core.management.color import no_style
+
+    with connection.cursor() as cursor:  # explicit keys leave PostgreSQL's sequences behind
+        for statement in connection.ops.sequence_reset_sql(no_style(), models_in_order):
+            cursor.execute(statement)
 
     namespace = {name: value for name, value in locals().items() if not name.startswith("_")}
-    answers = []
-    for text in request["queries"]:
-        try:
-            result = eval(text, namespace)
-            if isinstance(result, models.QuerySet):
-                result = list(result)
-            answers.append({"ok": encode(result)})
-        except Exception as exc:  # the oracle reports what Django raised, by name
-            name = type(exc).__name__
-            print(f"{text}: {name}: {exc}", file=sys.stderr)
-            # get() and latest() answer None where Django raises (see docs/orm.md).
-            answers.append({"ok": None} if isinstance(exc, ObjectDoesNotExist) else {"error": name})
-    json.dump(answers, sys.stdout)
+    namespace.update(Decimal=Decimal, datetime=datetime)
+    from django.db import transaction
+
+    for line in sys.stdin:
+        batch = json.loads(line)
+        with transaction.atomic():
+            answers = [evaluate(item, namespace, models.QuerySet, ObjectDoesNotExist) for item in batch["queries"]]
+            transaction.set_rollback(batch.get("rollback", False))
+        print(json.dumps(answers), flush=True)
+
+
+def evaluate(item: str | dict, namespace: dict, queryset: type, does_not_exist: type) -> dict:
+    """One query's answer: ``item`` is its text, or ``{"q": text, "then": "lambda result: ..."}``."""
+    text = item if isinstance(item, str) else item["q"]
+    try:
+        result = eval(text, namespace)
+        if isinstance(result, queryset):
+            result = list(result)
+        if isinstance(item, dict) and item.get("then"):
+            result = eval(item["then"], namespace)(result)
+        return {"ok": encode(result)}
+    except Exception as exc:  # the oracle reports what Django raised, by name
+        print(f"{text}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        # get() and latest() answer None where Django raises (see docs/orm.md).
+        return {"ok": None} if isinstance(exc, does_not_exist) else {"error": type(exc).__name__}
 
 
 if __name__ == "__main__":

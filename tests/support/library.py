@@ -100,7 +100,7 @@ async def seed(db: Any) -> None:
 def namespace(db: Any) -> dict[str, Any]:
     """What a query's text may name: the models (bound to ``db``) and the expressions."""
     names = {name: getattr(expressions, name) for name in expressions.__all__}
-    names.update({m.__name__: m for m in MODELS})
+    names.update({m.__name__: m for m in MODELS}, Decimal=Decimal, datetime=datetime)
     names["models"] = SimpleNamespace(DecimalField=fields.DecimalField, TextField=fields.TextField,
                                       IntegerField=fields.IntegerField, FloatField=fields.FloatField)
     return names
@@ -111,28 +111,57 @@ def django_url(url: str) -> str:
     return url + ".django" if url.startswith("sqlite:") else url
 
 
-def ask_django(url: str, queries: list[str]) -> list[dict[str, Any]]:
-    env = {**os.environ, "PYTHONPATH": os.path.dirname(__file__)}
-    done = subprocess.run(
-        [sys.executable, ORACLE], input=json.dumps({"url": django_url(url), "queries": queries}),
-        capture_output=True, text=True, env=env, timeout=120,
-    )
-    if done.returncode:
-        raise RuntimeError(f"the Django oracle failed:\n{done.stderr}")
-    return json.loads(done.stdout)
+class DjangoOracle:
+    """Django 5.2 in a process of its own, on its copy of the library, answering batches of queries."""
+
+    def __init__(self, url: str) -> None:
+        env = {**os.environ, "PYTHONPATH": os.path.dirname(__file__)}
+        self.process = subprocess.Popen(
+            [sys.executable, ORACLE], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
+        )
+        self._send({"url": django_url(url)})
+
+    def _send(self, message: dict[str, Any]) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps(message) + "\n")
+        self.process.stdin.flush()
+
+    def ask(self, queries: list[Any], rollback: bool = False) -> list[dict[str, Any]]:
+        self._send({"queries": queries, "rollback": rollback})
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the Django oracle stopped (exit code {self.process.wait()})")
+        return json.loads(line)
+
+    def close(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        self.process.wait(timeout=30)
 
 
-async def ask_hyperdjango(queries: list[str]) -> list[dict[str, Any]]:
+def ask_django(url: str, queries: list[Any]) -> list[dict[str, Any]]:
+    oracle = DjangoOracle(url)
+    try:
+        return oracle.ask(queries)
+    finally:
+        oracle.close()
+
+
+async def ask_hyperdjango(queries: list[Any]) -> list[dict[str, Any]]:
     """The same queries here, on the default database (the caller sets it)."""
     from hyperdjango.orm.query import QuerySet
 
     answers = []
     names = namespace(None)
-    for text in queries:
+    for item in queries:
+        text = item if isinstance(item, str) else item["q"]
         try:
             result = eval(text, names)
             if isinstance(result, QuerySet) or hasattr(result, "__await__"):
                 result = await result
+            if isinstance(item, dict) and item.get("then"):
+                result = eval(item["then"], names)(result)
             answers.append({"ok": encode(result)})
         except Exception as exc:
             answers.append({"error": type(exc).__name__})
