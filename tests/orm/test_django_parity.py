@@ -112,6 +112,12 @@ FAMILIES = {
         "Book.objects.order_by('author_id', '-pages', 'id').distinct('author_id').values_list('id', flat=True)",
         "Book.objects.aggregate()",
     ],
+    "case folding (issue 18)": [
+        f"~{model}.objects.filter({field}__{lookup}={value!r}).values_list('id', flat=True)"
+        for model, field in [("Author", "name"), ("Book", "subtitle")]
+        for lookup in ["iexact", "icontains", "istartswith", "iendswith"]
+        for value in ["i", "İ", "ı", "I", "k", "K", "σ", "Σ", "ς", "the", "İstanbul", "istanbul"]
+    ],
     "date lookups": [
         f"~Book.objects.filter(published__{lookup}={value}).values_list('id', flat=True)"
         for lookup, value in [("week_day", 1), ("week_day", 7), ("iso_week_day", 1), ("iso_week_day", 7), ("week", 53),

@@ -1,4 +1,4 @@
-"""PostgreSQL spelling: ILIKE, regex operators, EXTRACT, typed parameters, FOR UPDATE."""
+"""PostgreSQL spelling: UPPER() LIKE UPPER() for case-insensitive patterns, regex operators, EXTRACT, typed parameters, FOR UPDATE."""
 
 from __future__ import annotations
 
@@ -22,13 +22,15 @@ CASTS = {
     bytes: "bytea",
 }
 
+#: The case-insensitive ones fold case as Django does, by UPPER() on both sides: ILIKE
+#: folds otherwise ("i" would match "İ", and "K" the Kelvin sign, where Django's do not).
 PATTERNS = {
     "contains": "{lhs} LIKE {rhs}",
-    "icontains": "{lhs} ILIKE {rhs}",
+    "icontains": "UPPER({lhs}) LIKE UPPER({rhs})",
     "startswith": "{lhs} LIKE {rhs}",
-    "istartswith": "{lhs} ILIKE {rhs}",
+    "istartswith": "UPPER({lhs}) LIKE UPPER({rhs})",
     "endswith": "{lhs} LIKE {rhs}",
-    "iendswith": "{lhs} ILIKE {rhs}",
+    "iendswith": "UPPER({lhs}) LIKE UPPER({rhs})",
     "regex": "{lhs} ~ {rhs}",
     "iregex": "{lhs} ~* {rhs}",
 }
