@@ -335,7 +335,7 @@ class Coalesce(Func):
         super().__init__(*expressions, output_field=output_field)
 
 
-class Trunc(Func):
+class Truncated(Func):
     """A date or datetime truncated to ``kind`` (year, month, week, day; for datetimes also
     hour, minute, second), in UTC: what ``dates()`` and ``datetimes()`` group by."""
 
@@ -618,7 +618,6 @@ __all__ = [
     "Q",
     "Subquery",
     "Sum",
-    "Trunc",
     "Value",
     "When",
 ]

@@ -193,6 +193,7 @@ class QuerySet:
         q = new.query
         q.values = self._selected(q, fields, expressions)
         q.values_kind = "dict"
+        _values_of_parts(q)
         return new
 
     def values_list(self, *fields: str | Expression, flat: bool = False, named: bool = False) -> QuerySet:
@@ -220,6 +221,7 @@ class QuerySet:
         selected = dict(self._selected(q, tuple(f for f in fields if isinstance(f, str)), expressions))
         q.values = tuple((name, selected[name]) for name in order) if fields else tuple(selected.items())
         q.values_kind = "flat" if flat else "named" if named else "tuple"
+        _values_of_parts(q)
         return new
 
     def _field_names(self, names: tuple[str, ...], method: str) -> set[str]:
@@ -505,7 +507,7 @@ class QuerySet:
         return await self._truncated(field, kind, order, "datetimes")
 
     async def _truncated(self, field: str, kind: str, order: str, method: str) -> list[Any]:
-        from .expressions import Trunc
+        from .expressions import Truncated
 
         if order not in ("ASC", "DESC"):
             raise ValueError(f"{method}(order={order!r}): 'ASC' or 'DESC'")
@@ -513,7 +515,7 @@ class QuerySet:
         kinds = (DateTimeField,) if datetimes else (DateField, DateTimeField)
         if not isinstance(self.model._meta.field_map.get(field), kinds):
             raise ValueError(f"{method}({field!r}): {field!r} is not a {'DateTimeField' if datetimes else 'date or datetime field'} of {self.model.__name__}")
-        qs = self.annotate(__truncated=Trunc(field, kind, datetimes)).filter(**{f"{field}__isnull": False})
+        qs = self.annotate(__truncated=Truncated(field, kind, datetimes)).filter(**{f"{field}__isnull": False})
         return await qs.values_list("__truncated", flat=True).distinct().order_by(("-" if order == "DESC" else "") + "__truncated")
 
     async def count(self) -> int:
@@ -780,6 +782,26 @@ def _alias(name: str) -> Any:
 
 for _name in ASYNC_ALIASES:
     setattr(QuerySet, f"a{_name}", _alias(_name))
+
+
+def _values_of_parts(q: Query) -> None:
+    """``union(...).values(...)``: each part of the combination selects the same columns."""
+    if q.combined is None:
+        return
+    from .sql.query import Embedded
+
+    operator, own, others = q.combined
+    names = [name for name, _ in q.values or ()]
+    if any(name in q.annotations for name in names):
+        raise NotSupportedError("values() after union()/intersection()/difference() takes field names; annotate the parts instead")
+
+    def narrowed(part: Query) -> Query:
+        part = part.clone()
+        part.values = tuple((name, part.resolve_ref(name, f"values({name!r})")) for name in names)
+        return part
+
+    parts = tuple(Embedded(narrowed(e.inner), e.base, e.outer_cols, e.exists) for e in others)
+    q.combined = (operator, narrowed(own), parts)
 
 
 def _default_alias(aggregate: Any) -> str:
