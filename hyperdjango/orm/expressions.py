@@ -82,7 +82,7 @@ class Expression:
         key = d.get("_key")
         if key is None:
             skip = self.identity_skip
-            key = (type(self), *[(n, identity(v)) for n, v in d.items() if n not in skip])
+            key = (type(self), *[(n, v if type(v) in ATOMS else identity(v) if v else ()) for n, v in d.items() if n not in skip])
             d["_key"] = key  # resolved nodes are not changed once compiled
         return key
 

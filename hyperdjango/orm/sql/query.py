@@ -24,7 +24,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from ..exceptions import FieldError, NotSupportedError
-from ..expressions import Aggregate, Col, Expression, F, OrderBy, OuterCol, Param, Q, identity
+from ..expressions import ATOMS, Aggregate, Col, Expression, F, OrderBy, OuterCol, Param, Q, identity
 from ..lookups import LOOKUPS, PATTERNS, TRANSFORMS, Lookup, apply_transforms, build_lookup
 
 if TYPE_CHECKING:
@@ -45,6 +45,7 @@ MAX_PLANS = 512
 #: What a query holds beside its shape: values and their bookkeeping, the database's name
 #: (the cache key has the vendor), the model's options (the model is in it).
 VALUE_ATTRIBUTES = frozenset({"params", "low_value", "high_value", "vendor", "reuse", "meta", "next_alias"})
+SHAPELESS = VALUE_ATTRIBUTES | {"model"}  # the model leads the shape
 
 
 class Join:
@@ -169,7 +170,8 @@ class Query:
     def shape(self) -> tuple[Any, ...]:
         """The compiled-SQL cache key: every attribute but the values (structural, see
         ``Expression.key``), so that no change to the query can be left out of it."""
-        return tuple([(n, identity(v)) for n, v in self.__dict__.items() if n not in VALUE_ATTRIBUTES])
+        # Atoms and empty containers inline: most attributes are, and this runs for every query.
+        return (self.model, *[(n, v if type(v) in ATOMS else identity(v) if v else ()) for n, v in self.__dict__.items() if n not in SHAPELESS])
 
     def __identity__(self) -> tuple[Any, ...]:
         return self.shape
