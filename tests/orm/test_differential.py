@@ -91,6 +91,34 @@ def querysets(backend: str) -> st.SearchStrategy[str]:
     return st.lists(call, max_size=3).map(lambda calls: "Book.objects" + ("".join(calls) or ".all()"))
 
 
+def author_lookups() -> st.SearchStrategy[str]:
+    """Lookups on Author: reverse foreign keys and many-to-many seen from the other side."""
+    comparisons = st.sampled_from(["exact", "gt", "lt"])
+    return st.one_of(
+        st.tuples(comparisons, ints).map(lambda t: f"books__pages__{t[0]}={t[1]}"),
+        names.map(lambda n: f"books__tags__name={n!r}"),
+        names.map(lambda n: f"liked__title__icontains={n!r}"),
+        st.tuples(comparisons, ratings).map(lambda t: f"books__reviews__rating__{t[0]}={t[1]}"),
+        st.booleans().map(lambda b: f"born__isnull={b}"),
+        st.booleans().map(lambda b: f"books__publisher__isnull={b}"),
+        st.integers(1950, 2005).map(lambda y: f"born__year__gt={y}"),
+        names.map(lambda n: f"name__iexact={n!r}"),
+    )
+
+
+def author_cases() -> st.SearchStrategy[list[object]]:
+    call = st.tuples(st.sampled_from(["filter", "exclude"]), st.lists(author_lookups(), min_size=1, max_size=2, unique=True),
+                     st.sampled_from(["", "~"])).map(
+        lambda t: f".{t[0]}({t[2]}Q({', '.join(t[1])}))")
+    qs = st.lists(call, max_size=3).map(lambda calls: "Author.objects" + ("".join(calls) or ".all()"))
+    reads = st.sampled_from([
+        "~{qs}.values_list('id', flat=True)", "{qs}.distinct().count()", "{qs}.values_list('name', flat=True)",
+        "~{qs}.annotate(n=Count('books'), m=Count('liked', distinct=True), s=Sum('books__pages')).values_list('id', 'n', 'm', 's')",
+        "{qs}.order_by('-born', 'id').values_list('id', flat=True)[:3]",
+    ])
+    return st.tuples(qs, reads).map(lambda t: [t[1].replace("{qs}", t[0])])
+
+
 orderings = st.lists(
     st.sampled_from(["pages", "-pages", "price", "-weight", "weight", "published", "title", "-author", "author__name",
                      "publisher", "-publisher__name", "subtitle"]),
@@ -127,6 +155,9 @@ def terminals(backend: str) -> st.SearchStrategy[object]:
             lambda f: f"{{qs}}.values({f!r}).annotate(c=Count('id'), s=Sum('pages')).order_by({f!r})"
         ),
         st.just("~{qs}.annotate(x=F('price') * 2 + F('pages'), y=F('price') / 3).values_list('id', 'x', 'y')"),
+        st.just({"q": "{qs}.prefetch_related('tags', 'reviews', 'author__liked')",
+                 "then": "lambda rows: sorted((b.id, sorted(t.name for t in related(b.tags)), sorted(r.rating for r in related(b.reviews)),"
+                         " sorted(x.id for x in related(b.author.liked))) for b in rows)"}),
         st.just({"q": "{qs}.select_related('author', 'publisher')",
                  "then": "lambda rows: sorted((b.id, b.author.name, b.publisher.name if b.publisher else None) for b in rows)"}),
         st.tuples(st.sampled_from(["pages=F('pages') + 1", "weight=None", "price=F('price') * 2", "subtitle='x'"])).map(
@@ -148,7 +179,8 @@ def cases(backend: str) -> st.SearchStrategy[list[object]]:
             return {k: fill(v, qs) for k, v in item.items()}
         return [fill(i, qs) for i in item]
 
-    return st.tuples(querysets(backend), terminals(backend)).map(lambda t: fill(t[1] if isinstance(t[1], list) else [t[1]], t[0]))
+    books = st.tuples(querysets(backend), terminals(backend)).map(lambda t: fill(t[1] if isinstance(t[1], list) else [t[1]], t[0]))
+    return st.one_of(books, author_cases())
 
 
 def comparable(answer: dict, item: object) -> dict:

@@ -75,7 +75,7 @@ def main() -> None:
             cursor.execute(statement)
 
     namespace = {name: value for name, value in locals().items() if not name.startswith("_")}
-    namespace.update(Decimal=Decimal, datetime=datetime)
+    namespace.update(Decimal=Decimal, datetime=datetime, related=lambda manager: list(manager.all()))
     from django.db import transaction
 
     for line in sys.stdin:

@@ -101,6 +101,7 @@ def namespace(db: Any) -> dict[str, Any]:
     """What a query's text may name: the models (bound to ``db``) and the expressions."""
     names = {name: getattr(expressions, name) for name in expressions.__all__}
     names.update({m.__name__: m for m in MODELS}, Decimal=Decimal, datetime=datetime)
+    names["related"] = lambda manager: list(manager.all()._prefetched)  # a prefetched relation's rows
     names["models"] = SimpleNamespace(DecimalField=fields.DecimalField, TextField=fields.TextField,
                                       IntegerField=fields.IntegerField, FloatField=fields.FloatField)
     return names
