@@ -178,7 +178,7 @@ class QuerySet:
 
     def _selected(self, query: Query, fields: tuple[str, ...], expressions: dict[str, Any]) -> tuple[tuple[str, Expression], ...]:
         if not fields and not expressions:
-            names = [f.name for f in self.model._meta.fields] + list(query.annotations)
+            names = [f.name for f in self.model._meta.fields] + [n for n in query.annotations if n not in query.hidden]
         else:
             names = list(fields)
         for name, expr in expressions.items():

@@ -166,7 +166,10 @@ def terminals(backend: str) -> st.SearchStrategy[object]:
         st.just([{"q": "{qs}.delete()", "then": "lambda r: r[0] if isinstance(r, tuple) else r"},
                  "Review.objects.order_by('id').values_list('id', flat=True)", "Book.objects.order_by('id').values_list('id', flat=True)"]),
         names.map(lambda n: [{"q": f"Tag.objects.get_or_create(name={n!r})", "then": "lambda r: (r[0].name, r[1])"},
-                                              "Tag.objects.order_by('name').values_list('name', flat=True)"]),
+                             "Tag.objects.order_by('name').values_list('name', flat=True)"]),
+        st.tuples(names, names).map(lambda t: [
+            {"q": f"Tag.objects.update_or_create(name={t[0]!r}, defaults={{'name': {t[1]!r}}})", "then": "lambda r: (r[0].name, r[1])"},
+            "Tag.objects.order_by('name').values_list('name', flat=True)"]),
     )
 
 
