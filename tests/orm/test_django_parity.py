@@ -26,6 +26,8 @@ FAMILIES = {
         "~Book.objects.filter(reviews__rating__gte=4, reviews__rating__lte=4).values_list('id', flat=True)",
         "~Author.objects.filter(books__tags__name='a').filter(books__tags__name='m').values_list('id', flat=True)",
         "~Author.objects.filter(books__title='Alpha').filter(books__price__gt=20).values_list('id', flat=True)",
+        # found by the differential suite: an annotate() after two joins of one relation uses the latest
+        "~Author.objects.filter(books__tags__name='a').filter(books__publisher__isnull=False).annotate(s=Sum('books__pages')).values_list('id', 's')",
     ],
     "exclude with NULLs": [
         "~Book.objects.exclude(subtitle__iexact='the').values_list('id', flat=True)",

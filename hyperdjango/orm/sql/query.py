@@ -191,10 +191,12 @@ class Query:
         ``filter(tags__name="a", tags__id=2)`` means one tag with both properties.
         """
         reuse = self.reuse
-        for join in self.joins.values():
+        found = None
+        for join in self.joins.values():  # the most recent match, as Django (a relation joined twice)
             if join.parent == parent and join.step == step and (reuse is None or not step.multi or join.alias in reuse):
-                break
-        else:
+                found = join
+        join = found
+        if join is None:
             join = Join(self.next_alias, parent, step)
             self.joins[join.alias] = join
             self.next_alias += 1
