@@ -146,6 +146,9 @@ class QuerySet:
         return new
 
     def _combinator(self, kind: str, others: tuple[QuerySet, ...], all: bool) -> QuerySet:
+        rest = [o for o in others if not o._empty]
+        if self._empty and kind == "UNION" and rest:  # none() adds no rows: the others' union
+            return rest[0]._combinator(kind, tuple(rest[1:]), all)
         new = self._clone()
         q = new.query
         parts = []
@@ -798,6 +801,7 @@ def _values_of_parts(q: Query) -> None:
     def narrowed(part: Query) -> Query:
         part = part.clone()
         part.values = tuple((name, part.resolve_ref(name, f"values({name!r})")) for name in names)
+        _values_of_parts(part)  # a union of unions
         return part
 
     parts = tuple(Embedded(narrowed(e.inner), e.base, e.outer_cols, e.exists) for e in others)

@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import sys
 from decimal import Decimal
 from urllib.parse import unquote, urlsplit
 
-import django
-from django.conf import settings
-
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # run as a script, or collected by pytest
 from library_data import AUTHORS, BOOK_TAGS, BOOKS, LIKES, PUBLISHERS, REVIEWS, TAGS, encode
 
 
@@ -40,6 +39,9 @@ def database_settings(url: str) -> dict:
 
 
 def main() -> None:
+    import django
+    from django.conf import settings
+
     request = json.loads(sys.stdin.readline())
     settings.configure(DATABASES={"default": database_settings(request["url"])}, USE_TZ=True, TIME_ZONE="UTC", INSTALLED_APPS=["django_library"])
     django.setup()
