@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
 import sys
 from decimal import Decimal
 from urllib.parse import unquote, urlsplit
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # run as a script, or collected by pytest
-from library_data import AUTHORS, BOOK_TAGS, BOOKS, LIKES, PUBLISHERS, REVIEWS, TAGS, encode
+try:  # run as the oracle, with this directory on PYTHONPATH
+    from library_data import AUTHORS, BOOK_TAGS, BOOKS, LIKES, PUBLISHERS, REVIEWS, TAGS, encode
+except ImportError:  # collected by pytest's doctest run
+    from support.library_data import AUTHORS, BOOK_TAGS, BOOKS, LIKES, PUBLISHERS, REVIEWS, TAGS, encode
 
 
 def database_settings(url: str) -> dict:
