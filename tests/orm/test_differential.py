@@ -155,6 +155,22 @@ def terminals(backend: str) -> st.SearchStrategy[object]:
             lambda f: f"{{qs}}.values({f!r}).annotate(c=Count('id'), s=Sum('pages')).order_by({f!r})"
         ),
         st.just("~{qs}.annotate(x=F('price') * 2 + F('pages'), y=F('price') / 3).values_list('id', 'x', 'y')"),
+        st.sampled_from([
+            "~{qs}.annotate(c=Case(When(pages__gt=300, then=Value('long')), When(weight__isnull=True, then=Value('light')), default=Value('x'))).values_list('id', 'c')",
+            "~{qs}.annotate(w=Coalesce('weight', 'price')).values_list('id', 'w')",
+            "~{qs}.annotate(r=Subquery(Review.objects.filter(book_id=OuterRef('pk')).order_by('-rating', 'id').values('rating')[:1])).values_list('id', 'r')",
+            "~{qs}.filter(Exists(Review.objects.filter(book_id=OuterRef('pk'), rating__gte=4))).values_list('id', flat=True)",
+            "~{qs}.exclude(Exists(Tag.objects.filter(books=OuterRef('pk'), name='a'))).values_list('id', flat=True)",
+            "{qs}.values('author_id').annotate(n=Count('id')).filter(n__gt=1).order_by('author_id')",
+            "{qs}.order_by('id')[1:4].aggregate(s=Sum('pages'), c=Count('id'))",
+            "{qs}.annotate(n=Count('reviews')).order_by('-n', 'id').values_list('id', 'n')[:4]",
+            "{qs}.annotate(y=F('published__year')).order_by('y', 'id').values_list('id', 'y')",
+            "{qs}.order_by('pages', 'id').first()",
+            "{qs}.order_by('pages', 'id').last()",
+            "{qs}.filter(pages__gt=400).get()",
+            "{qs}.values_list('author__name', flat=True).distinct().order_by('author__name')",
+            "{qs}.in_bulk([1, 2, 3])",
+        ]),
         st.just({"q": "{qs}.prefetch_related('tags', 'reviews', 'author__liked')",
                  "then": "lambda rows: sorted((b.id, sorted(t.name for t in related(b.tags)), sorted(r.rating for r in related(b.reviews)),"
                          " sorted(x.id for x in related(b.author.liked))) for b in rows)"}),
