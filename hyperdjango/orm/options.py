@@ -26,7 +26,7 @@ registry: dict[str, dict[str, Any]] = {}
 #: Work waiting for a model that is not defined yet: (module or app label, class name) → callbacks.
 _pending: dict[tuple[str, str], list[Callable[[Any], None]]] = {}
 
-META_OPTIONS = {"table", "db_table", "ordering", "indexes", "unique_together", "abstract", "database", "serialize_exclude"}
+META_OPTIONS = {"table", "db_table", "ordering", "indexes", "unique_together", "abstract", "database", "serialize_exclude", "get_latest_by"}
 
 
 def snake_case(name: str) -> str:
@@ -109,6 +109,9 @@ class Options:
         self.abstract = given.get("abstract", False)
         self.table: str = given.get("table") or given.get("db_table") or snake_case(model.__name__)
         self.ordering: tuple[str, ...] = tuple(given.get("ordering", inherited.ordering if inherited else ()))
+        latest = given.get("get_latest_by", inherited.get_latest_by if inherited else ())
+        #: What latest()/earliest() order by when given no fields.
+        self.get_latest_by: tuple[str, ...] = (latest,) if isinstance(latest, str) else tuple(latest)
         self.indexes: list[tuple[str, ...]] = [tuple(i) if not isinstance(i, str) else (i,) for i in given.get("indexes", ())]
         self.unique_together: list[tuple[str, ...]] = [tuple(u) for u in given.get("unique_together", ())]
         self._database = given.get("database", inherited._database if inherited else None)
