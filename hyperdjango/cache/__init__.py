@@ -48,6 +48,11 @@ async def close_caches() -> None:
     await caches.close_all()
 
 
+# After ``caches``: the decorators look caches up in it.
+from .functions import cached  # noqa: E402
+from .views import cache_control, cache_page, never_cache, vary_on_cookie, vary_on_headers  # noqa: E402
+
+
 __all__ = [
     "DEFAULT_CACHE_ALIAS",
     "DEFAULT_TIMEOUT",
@@ -57,7 +62,13 @@ __all__ = [
     "InvalidCacheBackendError",
     "InvalidCacheKey",
     "cache",
+    "cache_control",
+    "cache_page",
+    "cached",
     "caches",
     "close_caches",
     "configure_caches",
+    "never_cache",
+    "vary_on_cookie",
+    "vary_on_headers",
 ]

@@ -107,6 +107,15 @@ class CacheHandler:
             await cache.close()
 
 
+def cache_of(cache: str | BaseCache) -> BaseCache:
+    """``cache`` itself, or the cache of that alias in :data:`hyperdjango.cache.caches`."""
+    if isinstance(cache, str):
+        from . import caches
+
+        return caches[cache]
+    return cache
+
+
 class DefaultCacheProxy:
     """``cache``: ``caches["default"]`` looked up on each use, so reconfiguring is seen."""
 
