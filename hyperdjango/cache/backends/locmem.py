@@ -77,6 +77,10 @@ class LocMemCache(BaseCache):
         """Stores ``value`` for ``seconds`` at once (no await: for the two-tier cache's local tier)."""
         self._store_entry(key, value, seconds)
 
+    def holds(self, key: str) -> bool:
+        """Whether the (made) ``key`` is stored and not expired, without touching its recency."""
+        return self._live(key) is not None
+
     def forget(self, keys: list[str] | None) -> None:
         """Drops ``keys`` (``None``: every entry of the store) at once."""
         if keys is None:

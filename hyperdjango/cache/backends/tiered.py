@@ -123,6 +123,10 @@ class TieredCache(BaseCache):
         if lifetime > 0:
             self.local.keep(key, value, lifetime)
 
+    def held_locally(self, key: str, version: int | None = None) -> bool:
+        """Whether this process's local tier holds ``key`` now (diagnostics and tests)."""
+        return self.local.holds(self.make_key(key, version))
+
     # -- reads --------------------------------------------------------------------------
 
     async def _get(self, key: str, default: Any) -> Any:
