@@ -77,7 +77,9 @@ class TieredCache(BaseCache):
     async def _start(self) -> None:
         behind = self.behind
         if isinstance(behind, RedisCache):
-            transport: Any = invalidation.RedisInvalidation(behind.url, self.channel, self._invalidated, self._lost)
+            transport: Any = invalidation.RedisInvalidation(
+                behind.url, self.channel, f"hyperdjango_cache:{self.sender}", self._invalidated, self._lost
+            )
         else:
             db = await behind.db()
             if db.vendor != "postgresql":
