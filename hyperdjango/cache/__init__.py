@@ -22,7 +22,6 @@ from .backends.base import (
     BaseCache,
     CacheKeyWarning,
     InvalidCacheBackendError,
-    InvalidCacheKey,
 )
 from .handler import DEFAULT_CACHE_ALIAS, CacheHandler, DefaultCacheProxy
 
@@ -60,7 +59,6 @@ __all__ = [
     "CacheHandler",
     "CacheKeyWarning",
     "InvalidCacheBackendError",
-    "InvalidCacheKey",
     "cache",
     "cache_control",
     "cache_page",

@@ -217,3 +217,37 @@ async def test_without_notifications_a_local_copy_lives_at_most_local_timeout(sq
     await one.clear()
     for cache in (one, two):
         await cache.close()
+
+
+async def test_a_first_use_inside_a_rolled_back_transaction_keeps_the_table(db_url):
+    from hyperdjango.database import atomic
+    from hyperdjango.migrations import migrate
+
+    db = Database(db_url)
+    await migrate(db, "hyperdjango.cache")
+    await migrate(db, "hyperdjango.cache", target="zero")  # no table: the cache's first use creates it
+    cache = DatabaseCache("", {"OPTIONS": {"DATABASE": db}, "KEY_PREFIX": unique()})
+    with pytest.raises(RuntimeError):
+        async with atomic(db):
+            await cache.set("k", 1)
+            raise RuntimeError("rolled back")
+    assert await cache.get("k") is None
+    await cache.set("k", 2)
+    assert await cache.get("k") == 2
+    await cache.clear()
+    await cache.close()
+    await db.close()
+
+
+async def test_a_tiered_cache_first_used_inside_a_transaction_on_sqlite_does_not_wait_for_itself(sqlite_url):
+    from hyperdjango.database import atomic
+
+    db = Database(sqlite_url)
+    cache = tier({"BACKEND": "database", "OPTIONS": {"DATABASE": db}}, unique())
+    async with atomic(db):
+        await cache.set("k", 1)
+        assert await cache.get("k") == 1
+    assert await cache.get("k") == 1
+    await cache.clear()
+    await cache.close()
+    await db.close()

@@ -26,6 +26,16 @@ def app(request):
     configure_caches(DEFAULT_CACHES)
 
 
+def call_counter(app):
+    """A view answering how many views of ``app`` ran, itself included."""
+
+    async def view(request):
+        app.calls += 1
+        return {"call": app.calls}
+
+    return view
+
+
 def test_a_cached_page_runs_the_view_once_per_url(app):
     @app.get("/products/{id:int}")
     @cache_page(60)
@@ -56,11 +66,7 @@ def test_a_view_without_request_keeps_working_under_cache_page(app):
 
 
 def test_post_is_never_cached(app):
-    @app.route("/form", methods=["GET", "POST"])
-    @cache_page(60)
-    async def form(request):
-        app.calls += 1
-        return {"call": app.calls}
+    app.route("/form", methods=["GET", "POST"])(cache_page(60)(call_counter(app)))
 
     with TestClient(app) as client:
         assert client.post("/form").json() == {"call": 1}
@@ -76,12 +82,7 @@ def test_responses_setting_cookies_or_private_or_errors_are_never_cached(app):
         response.set_cookie("session", "secret-for-one-user")
         return response
 
-    @app.get("/private")
-    @cache_page(60)
-    @cache_control(private=True)
-    async def private(request):
-        app.calls += 1
-        return {"call": app.calls}
+    app.get("/private")(cache_page(60)(cache_control(private=True)(call_counter(app))))
 
     @app.get("/missing")
     @cache_page(60)
@@ -98,12 +99,7 @@ def test_responses_setting_cookies_or_private_or_errors_are_never_cached(app):
 
 
 def test_never_cache_sets_djangos_headers_and_cache_page_respects_them(app):
-    @app.get("/live")
-    @cache_page(60)
-    @never_cache
-    async def live(request):
-        app.calls += 1
-        return {"call": app.calls}
+    app.get("/live")(cache_page(60)(never_cache(call_counter(app))))
 
     with TestClient(app) as client:
         response = client.get("/live")
@@ -131,12 +127,7 @@ def test_vary_keeps_one_copy_per_header_value(app):
 
 
 def test_vary_star_is_never_cached(app):
-    @app.get("/star")
-    @cache_page(60)
-    @vary_on_headers("*")
-    async def star(request):
-        app.calls += 1
-        return {"call": app.calls}
+    app.get("/star")(cache_page(60)(vary_on_headers("*")(call_counter(app))))
 
     with TestClient(app) as client:
         assert [client.get("/star").json()["call"] for _ in range(2)] == [1, 2]
@@ -164,11 +155,7 @@ def test_a_cached_page_answers_a_matching_if_none_match_with_304(app):
 def test_cache_page_timeout_expires_the_page(app):
     import time
 
-    @app.get("/short")
-    @cache_page(1)
-    async def short(request):
-        app.calls += 1
-        return {"call": app.calls}
+    app.get("/short")(cache_page(1)(call_counter(app)))
 
     with TestClient(app) as client:
         assert client.get("/short").json() == {"call": 1}

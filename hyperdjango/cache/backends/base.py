@@ -37,10 +37,6 @@ class CacheKeyWarning(RuntimeWarning):
     """A key that some backends (memcached) would reject; every backend warns, as Django does."""
 
 
-class InvalidCacheKey(ValueError):
-    """A key that this backend cannot store."""
-
-
 def default_key_func(key: str, key_prefix: str, version: int) -> str:
     """Django's key function: ``"<prefix>:<version>:<key>"``."""
     return f"{key_prefix}:{version}:{key}"

@@ -18,6 +18,7 @@ database has no notifications: there ``LOCAL_TIMEOUT`` is the bound.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import time
 import uuid
 from typing import Any
@@ -69,7 +70,7 @@ class TieredCache(BaseCache):
         loop = asyncio.get_running_loop()
         if self._loop is not loop:
             self._loop, self._transport = loop, None
-            self._started = loop.create_task(self._start())
+            self._started = loop.create_task(self._start(), context=contextvars.Context())
         assert self._started is not None
         await asyncio.shield(self._started)
         return self._transport
@@ -81,7 +82,7 @@ class TieredCache(BaseCache):
                 behind.url, self.channel, f"hyperdjango_cache:{self.sender}", self._invalidated, self._lost
             )
         else:
-            db = await behind.db()
+            db = behind.database()
             if db.vendor != "postgresql":
                 return
             transport = invalidation.PostgresInvalidation(db, self.channel, self._invalidated, self._lost)
