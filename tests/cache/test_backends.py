@@ -251,3 +251,18 @@ async def test_a_tiered_cache_first_used_inside_a_transaction_on_sqlite_does_not
     await cache.clear()
     await cache.close()
     await db.close()
+
+
+async def test_a_read_overlapping_an_invalidation_of_its_key_keeps_nothing_locally_but_others_do(redis_url):
+    prefix = unique()
+    one = tier({"BACKEND": "redis", "LOCATION": redis_url}, prefix)
+    await one.set_many({"hot": 1, "calm": 1})
+    reading = one._reads.reading([one.make_key("hot"), one.make_key("calm")])
+    with reading as fresh:
+        one._invalidated("another process", [one.make_key("hot")])
+        assert (fresh(one.make_key("hot")), fresh(one.make_key("calm"))) == (False, True)
+    assert one._reads.counts == {} and one._reads.stale == set()
+    assert await one.get_many(["hot", "calm"]) == {"hot": 1, "calm": 1}
+    assert one.held_locally("hot") and one.held_locally("calm")
+    await one.clear()
+    await one.close()

@@ -21,6 +21,8 @@ import asyncio
 import contextvars
 import time
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from .. import invalidation
@@ -57,8 +59,7 @@ class TieredCache(BaseCache):
         default_channel = "hyperdjango_cache_" + "".join(c if c.isalnum() else "_" for c in self.key_prefix)
         self.channel = self.options.pop("CHANNEL", self.options.pop("channel", default_channel))[:63]
         self.sender = uuid.uuid4().hex
-        #: Bumped by every invalidation received: a read that saw it change keeps nothing locally.
-        self._epoch = 0
+        self._reads = _ReadsInFlight()
         self._transport: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._started: asyncio.Future[None] | None = None
@@ -94,18 +95,17 @@ class TieredCache(BaseCache):
         self._transport = transport
 
     def _invalidated(self, sender: str, keys: list[str] | None) -> None:
-        self._epoch += 1
-        if sender == self.sender:
-            return  # dropped locally when written
-        self.local.forget(keys)
+        self._reads.invalidate(keys)
+        if sender != self.sender:  # our own writes dropped their keys already
+            self.local.forget(keys)
 
     def _lost(self) -> None:
-        self._epoch += 1
+        self._reads.invalidate(None)
         self.local.forget(None)
 
     async def _written(self, keys: list[str] | None) -> None:
         """Drops ``keys`` (``None``: all) here and tells the other processes."""
-        self._epoch += 1
+        self._reads.invalidate(keys)
         self.local.forget(keys)
         transport = await self._subscribe()
         if transport is not None:
@@ -119,9 +119,7 @@ class TieredCache(BaseCache):
             return False
         return True
 
-    def _keep(self, key: str, value: Any, expires: float | None, epoch: int) -> None:
-        if epoch != self._epoch:
-            return  # an invalidation arrived during the read: this value may be stale
+    def _keep(self, key: str, value: Any, expires: float | None) -> None:
         lifetime = self.local_timeout if expires is None else min(self.local_timeout, expires - time.time())
         if lifetime > 0:
             self.local.keep(key, value, lifetime)
@@ -138,12 +136,12 @@ class TieredCache(BaseCache):
             value = await self.local._get(key, MISSING)
             if value is not MISSING:
                 return value
-        epoch = self._epoch
-        found = await self.behind._get_with_expiry(key)
-        if found is None:
-            return default
-        if trusted:
-            self._keep(key, found[0], found[1], epoch)
+        with self._reads.reading([key]) as fresh:
+            found = await self.behind._get_with_expiry(key)
+            if found is None:
+                return default
+            if trusted and fresh(key):
+                self._keep(key, found[0], found[1])
         return found[0]
 
     async def _get_many(self, keys: list[str]) -> dict[str, Any]:
@@ -151,12 +149,12 @@ class TieredCache(BaseCache):
         found = await self.local._get_many(keys) if trusted else {}
         missing = [key for key in keys if key not in found]
         if missing:
-            epoch = self._epoch
-            fetched = await self.behind._get_many_with_expiry(missing)
-            for key, (value, expires) in fetched.items():
-                found[key] = value
-                if trusted:
-                    self._keep(key, value, expires, epoch)
+            with self._reads.reading(missing) as fresh:
+                fetched = await self.behind._get_many_with_expiry(missing)
+                for key, (value, expires) in fetched.items():
+                    found[key] = value
+                    if trusted and fresh(key):
+                        self._keep(key, value, expires)
         return found
 
     async def _has(self, key: str) -> bool:
@@ -209,3 +207,42 @@ class TieredCache(BaseCache):
         if transport is not None and loop is asyncio.get_running_loop():
             await transport.close()
         await self.behind.close()
+
+
+class _ReadsInFlight:
+    """Keys being read from the shared cache now, and which of them were invalidated meanwhile.
+
+    A read that overlaps an invalidation of its key (or of everything, or a lost
+    subscription) may have fetched the old value: it must not keep it locally.
+    Reads of other keys are unaffected, so a stream of writes to some keys does
+    not stop the others from being cached.
+    """
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+        self.stale: set[str] = set()
+        #: Bumped when everything is invalidated.
+        self.generation = 0
+
+    def invalidate(self, keys: list[str] | None) -> None:
+        if keys is None:
+            self.generation += 1
+        else:
+            self.stale.update(key for key in keys if key in self.counts)
+
+    @contextmanager
+    def reading(self, keys: list[str]) -> Iterator[Callable[[str], bool]]:
+        """``with reads.reading(keys) as fresh:`` ... ``fresh(key)``: no invalidation of ``key`` since the start."""
+        generation = self.generation
+        for key in keys:
+            self.counts[key] = self.counts.get(key, 0) + 1
+        try:
+            yield lambda key: generation == self.generation and key not in self.stale
+        finally:
+            for key in keys:
+                remaining = self.counts[key] - 1
+                if remaining:
+                    self.counts[key] = remaining
+                else:
+                    del self.counts[key]
+                    self.stale.discard(key)
