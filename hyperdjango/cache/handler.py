@@ -74,7 +74,8 @@ class CacheHandler:
         """Replaces the configuration; caches are made again on next use.
 
         Every configuration is checked now (an unknown backend fails here, not
-        at the first request)."""
+        at the first request). Caches made before are dropped, not closed:
+        ``await close_caches()`` first if they hold connections."""
         for alias, config in settings.items():
             backend_class(config.get("BACKEND", config.get("backend", "")))
         self.settings = dict(settings)

@@ -7,7 +7,7 @@ import time
 from collections import OrderedDict
 from typing import Any
 
-from .base import DEFAULT_TIMEOUT, MISSING, BaseCache
+from .base import DEFAULT_TIMEOUT, BaseCache
 
 #: Stores by ``LOCATION``: caches configured with the same location share entries, as in Django.
 _stores: dict[str, _Store] = {}

@@ -95,9 +95,10 @@ class TieredCache(BaseCache):
         self._transport = transport
 
     def _invalidated(self, sender: str, keys: list[str] | None) -> None:
+        if sender == self.sender:
+            return  # our own write: its keys were dropped, and overlapping reads marked, when written
         self._reads.invalidate(keys)
-        if sender != self.sender:  # our own writes dropped their keys already
-            self.local.forget(keys)
+        self.local.forget(keys)
 
     def _lost(self) -> None:
         self._reads.invalidate(None)
