@@ -183,8 +183,9 @@ def cache_page(timeout: int | None = None, *, cache: str | BaseCache = "default"
                     response.headers = MutableHeaders(headers)
                     return _conditional(request, response)
             response = await call_view()
-            if cacheable(response):
-                await _store(request, response, store)
+            if not cacheable(response):
+                return response  # as the view made it: a 304 would drop its Set-Cookie, say
+            await _store(request, response, store)
             return _conditional(request, response)
 
         async def _store(request: Request, response: Response, store: Any) -> None:

@@ -185,3 +185,16 @@ def test_a_view_exception_under_cache_page_is_a_500_and_nothing_is_cached(app):
         assert client.get("/boom").status_code == 500
         assert client.get("/boom").status_code == 500
         assert app.calls == 2
+
+
+def test_a_response_that_cannot_be_cached_is_never_turned_into_a_304(app):
+    @app.get("/login")
+    @cache_page(60)
+    async def login(request):
+        response = Response.json({"ok": True}, headers={"ETag": '"fixed"'})
+        response.set_cookie("session", "new")
+        return response
+
+    with TestClient(app) as client:
+        response = client.get("/login", headers={"If-None-Match": '"fixed"'})
+        assert response.status_code == 200 and "session=new" in response.headers["set-cookie"]
