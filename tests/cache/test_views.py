@@ -198,3 +198,12 @@ def test_a_response_that_cannot_be_cached_is_never_turned_into_a_304(app):
     with TestClient(app) as client:
         response = client.get("/login", headers={"If-None-Match": '"fixed"'})
         assert response.status_code == 200 and "session=new" in response.headers["set-cookie"]
+
+
+def test_head_is_served_from_the_cached_get(app):
+    app.get("/doc")(cache_page(60)(call_counter(app)))
+
+    with TestClient(app) as client:
+        assert client.get("/doc").json() == {"call": 1}
+        head = client.head("/doc")
+        assert head.status_code == 200 and head.content == b"" and app.calls == 1
