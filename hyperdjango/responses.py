@@ -152,6 +152,15 @@ class Response:
         """Tells the client to drop a cookie."""
         self.set_cookie(key, "", max_age=0, expires="Thu, 01 Jan 1970 00:00:00 GMT", path=path, domain=domain)
 
+    def is_not_modified(self, if_none_match: str | None) -> bool:
+        """Whether a conditional GET (``If-None-Match``) can be answered 304: its ``etag`` is listed."""
+        if not if_none_match:
+            return False
+        # Weak comparison (RFC 9110 13.1.2), as a GET's If-None-Match is compared.
+        etag = self.headers.get("etag", "").removeprefix("W/")
+        tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
+        return "*" in tags or (bool(etag) and etag in tags)
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.status_code} {self.headers.get('content-type', '')!r}>"
 
@@ -200,14 +209,6 @@ class FileResponse(Response):
             "last-modified",
             format_datetime(datetime.fromtimestamp(st.st_mtime, timezone.utc), usegmt=True),
         )
-
-    def is_not_modified(self, if_none_match: str | None) -> bool:
-        """Whether a conditional GET can be answered 304."""
-        if not if_none_match:
-            return False
-        etag = self.headers.get("etag", "")
-        tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
-        return "*" in tags or etag in tags
 
 
 async def _sse_frames(events: AsyncIterable[Any] | Iterable[Any]):

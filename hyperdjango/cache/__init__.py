@@ -22,7 +22,6 @@ from .backends.base import (
     BaseCache,
     CacheKeyWarning,
     InvalidCacheBackendError,
-    InvalidCacheKey,
 )
 from .handler import DEFAULT_CACHE_ALIAS, CacheHandler, DefaultCacheProxy
 
@@ -48,6 +47,11 @@ async def close_caches() -> None:
     await caches.close_all()
 
 
+# After ``caches``: the decorators look caches up in it.
+from .functions import cached  # noqa: E402
+from .views import cache_control, cache_page, never_cache, vary_on_cookie, vary_on_headers  # noqa: E402
+
+
 __all__ = [
     "DEFAULT_CACHE_ALIAS",
     "DEFAULT_TIMEOUT",
@@ -55,9 +59,14 @@ __all__ = [
     "CacheHandler",
     "CacheKeyWarning",
     "InvalidCacheBackendError",
-    "InvalidCacheKey",
     "cache",
+    "cache_control",
+    "cache_page",
+    "cached",
     "caches",
     "close_caches",
     "configure_caches",
+    "never_cache",
+    "vary_on_cookie",
+    "vary_on_headers",
 ]

@@ -74,7 +74,8 @@ class CacheHandler:
         """Replaces the configuration; caches are made again on next use.
 
         Every configuration is checked now (an unknown backend fails here, not
-        at the first request)."""
+        at the first request). Caches made before are dropped, not closed:
+        ``await close_caches()`` first if they hold connections."""
         for alias, config in settings.items():
             backend_class(config.get("BACKEND", config.get("backend", "")))
         self.settings = dict(settings)
@@ -105,6 +106,15 @@ class CacheHandler:
         """Closes the caches made so far (their connections; entries stay)."""
         for cache in list(self._caches.values()):
             await cache.close()
+
+
+def cache_of(cache: str | BaseCache) -> BaseCache:
+    """``cache`` itself, or the cache of that alias in :data:`hyperdjango.cache.caches`."""
+    if isinstance(cache, str):
+        from . import caches
+
+        return caches[cache]
+    return cache
 
 
 class DefaultCacheProxy:

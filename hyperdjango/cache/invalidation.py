@@ -42,10 +42,11 @@ def decode(payload: str | bytes) -> tuple[str, list[str] | None]:
 
 
 class RedisInvalidation:
-    """Pub/sub on ``channel`` of the Redis server at ``url`` (its own connection)."""
+    """Pub/sub on ``channel`` of the Redis server at ``url`` (its own connection, named
+    ``client_name`` so that operators find it in ``CLIENT LIST``)."""
 
-    def __init__(self, url: str, channel: str, on_message: OnMessage, on_lost: Callable[[], None]) -> None:
-        self.url, self.channel = url, channel
+    def __init__(self, url: str, channel: str, client_name: str, on_message: OnMessage, on_lost: Callable[[], None]) -> None:
+        self.url, self.channel, self.client_name = url, channel, client_name
         self._on_message, self._on_lost = on_message, on_lost
         self._client: Any = None
         self._task: asyncio.Task[None] | None = None
@@ -60,7 +61,7 @@ class RedisInvalidation:
         ``timeout`` seconds for the first subscription (``live`` tells the rest)."""
         import redis.asyncio
 
-        self._client = redis.asyncio.Redis.from_url(self.url)
+        self._client = redis.asyncio.Redis.from_url(self.url, client_name=self.client_name)
         self._task = asyncio.get_running_loop().create_task(self._listen())
         try:
             await asyncio.wait_for(self._subscribed.wait(), timeout)

@@ -58,3 +58,6 @@ async def make_cache(request, cache_backend):
 @pytest.fixture
 async def cache(make_cache):
     return make_cache()
+
+#: Apps run by ``hyper run`` in subprocesses; importing them needs their environment.
+collect_ignore = ["apps"]

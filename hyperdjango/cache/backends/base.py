@@ -37,10 +37,6 @@ class CacheKeyWarning(RuntimeWarning):
     """A key that some backends (memcached) would reject; every backend warns, as Django does."""
 
 
-class InvalidCacheKey(ValueError):
-    """A key that this backend cannot store."""
-
-
 def default_key_func(key: str, key_prefix: str, version: int) -> str:
     """Django's key function: ``"<prefix>:<version>:<key>"``."""
     return f"{key_prefix}:{version}:{key}"
@@ -96,7 +92,8 @@ class BaseCache:
         self.key_prefix: str = params.get("KEY_PREFIX", params.get("key_prefix", "")) or ""
         self.version: int = params.get("VERSION", params.get("version", 1)) or 1
         self.key_func = get_key_func(params.get("KEY_FUNCTION", params.get("key_function")))
-        self._flights = flight.SingleFlight()
+        #: Computations of missing values running now, by made key (see ``get_or_set``).
+        self.flights = flight.SingleFlight()
 
     # -- keys and timeouts ---------------------------------------------------------
 
@@ -213,7 +210,7 @@ class BaseCache:
             # Read again: another process may have added its value between the get and the add.
             return await self._get(made, value)
 
-        return await self._flights.run(made, compute)
+        return await self.flights.run(made, compute)
 
     async def get_many(self, keys: Iterable[str], version: int | None = None) -> dict[str, Any]:
         """The keys found, with their values (missing keys are left out)."""

@@ -13,6 +13,7 @@ Django does (the ``1 / CULL_FREQUENCY`` first keys go).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import pickle
 import time
@@ -66,17 +67,27 @@ class DatabaseCache(BaseCache):
         self._database: Database | None = None
         self._owns_database = False
         self._culler: asyncio.Task[None] | None = None
-        self._ready: asyncio.Future[None] | None = None
+        self._ready = False
+        self._preparing: asyncio.Lock | None = None
 
     # -- connection, schema and culling ---------------------------------------------------
 
-    async def db(self) -> Database:
-        """The database of the running loop, with the table created and the cull running."""
+    def database(self) -> Database:
+        """The database this cache uses on the running loop (the table may not exist yet)."""
         loop = asyncio.get_running_loop()
         if self._loop is not loop:
             self._bind(loop)
-        assert self._ready is not None and self._database is not None
-        await asyncio.shield(self._ready)
+        assert self._database is not None
+        return self._database
+
+    async def db(self) -> Database:
+        """The database of the running loop, with the table created and the cull running."""
+        self.database()
+        assert self._database is not None and self._preparing is not None
+        if not self._ready:
+            async with self._preparing:  # one migration at a time; the others find it done
+                if not self._ready:
+                    await self._prepare(self._database)
         return self._database
 
     def _bind(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -87,22 +98,31 @@ class DatabaseCache(BaseCache):
         # A database made from a URL belongs to one loop, like its connections.
         self._database = Database(option) if isinstance(option, str) else option or default_database()
         self._loop = loop
-        self._ready = loop.create_task(self._prepare(self._database))
+        self._ready = False
+        self._preparing = asyncio.Lock()
         self._culler = None
 
     async def _prepare(self, db: Database) -> None:
-        try:
-            if self.table == TABLE:
-                from ...migrations import migrate
+        # In the caller's transaction, if any (SQLite has one writer: another connection
+        # would wait for it forever); ready once it commits, so a rollback means "again".
+        if self.table == TABLE:
+            from ...migrations import migrate
 
-                await migrate(db, "hyperdjango.cache")
-            else:
-                await create_table(db, self.table)
-        except BaseException:
-            self._loop = None  # the next use tries again
-            raise
-        if self.cull_interval > 0:
-            self._culler = asyncio.get_running_loop().create_task(self._cull_forever(db))
+            await migrate(db, "hyperdjango.cache")
+        else:
+            await create_table(db, self.table)
+        if db.in_transaction:
+            db.on_commit(self._mark_ready)
+        else:
+            self._mark_ready()
+
+    def _mark_ready(self) -> None:
+        if self._ready or self._database is None:
+            return
+        self._ready = True
+        if self.cull_interval > 0 and self._loop is not None:
+            # A fresh context: the cull never joins a transaction of the request that started it.
+            self._culler = self._loop.create_task(self._cull_forever(self._database), context=contextvars.Context())
 
     async def _cull_forever(self, db: Database) -> None:
         while True:
@@ -237,7 +257,8 @@ class DatabaseCache(BaseCache):
     async def close(self) -> None:
         """Stops the background cull (and closes the database if the cache opened it)."""
         culler, database, owned, loop = self._culler, self._database, self._owns_database, self._loop
-        self._loop = self._culler = self._ready = self._database = None
+        self._loop = self._culler = self._database = self._preparing = None
+        self._ready = False
         if culler is not None:
             culler.cancel()
         if owned and database is not None and loop is asyncio.get_running_loop():

@@ -7,7 +7,7 @@ import time
 from collections import OrderedDict
 from typing import Any
 
-from .base import DEFAULT_TIMEOUT, MISSING, BaseCache
+from .base import DEFAULT_TIMEOUT, BaseCache
 
 #: Stores by ``LOCATION``: caches configured with the same location share entries, as in Django.
 _stores: dict[str, _Store] = {}
@@ -76,6 +76,10 @@ class LocMemCache(BaseCache):
     def keep(self, key: str, value: Any, seconds: float) -> None:
         """Stores ``value`` for ``seconds`` at once (no await: for the two-tier cache's local tier)."""
         self._store_entry(key, value, seconds)
+
+    def holds(self, key: str) -> bool:
+        """Whether the (made) ``key`` is stored and not expired, without touching its recency."""
+        return self._live(key) is not None
 
     def forget(self, keys: list[str] | None) -> None:
         """Drops ``keys`` (``None``: every entry of the store) at once."""

@@ -17,9 +17,12 @@ from .base import DEFAULT_TIMEOUT, BaseCache
 
 #: INCRBY only when the key exists: Django's ``incr`` raises for a missing key
 #: instead of creating it, and this makes the check and the add one atomic step.
+#: The result is read back with GET because Lua holds INCRBY's integer reply as
+#: a double, which loses the digits of integers beyond 2**53.
 _INCR_SCRIPT = """
 if redis.call('EXISTS', KEYS[1]) == 1 then
-  return redis.call('INCRBY', KEYS[1], ARGV[1])
+  redis.call('INCRBY', KEYS[1], ARGV[1])
+  return redis.call('GET', KEYS[1])
 end
 return false
 """

@@ -18,8 +18,11 @@ database has no notifications: there ``LOCAL_TIMEOUT`` is the bound.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import time
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from .. import invalidation
@@ -56,8 +59,7 @@ class TieredCache(BaseCache):
         default_channel = "hyperdjango_cache_" + "".join(c if c.isalnum() else "_" for c in self.key_prefix)
         self.channel = self.options.pop("CHANNEL", self.options.pop("channel", default_channel))[:63]
         self.sender = uuid.uuid4().hex
-        #: Bumped by every invalidation received: a read that saw it change keeps nothing locally.
-        self._epoch = 0
+        self._reads = _ReadsInFlight()
         self._transport: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._started: asyncio.Future[None] | None = None
@@ -69,7 +71,7 @@ class TieredCache(BaseCache):
         loop = asyncio.get_running_loop()
         if self._loop is not loop:
             self._loop, self._transport = loop, None
-            self._started = loop.create_task(self._start())
+            self._started = loop.create_task(self._start(), context=contextvars.Context())
         assert self._started is not None
         await asyncio.shield(self._started)
         return self._transport
@@ -77,9 +79,11 @@ class TieredCache(BaseCache):
     async def _start(self) -> None:
         behind = self.behind
         if isinstance(behind, RedisCache):
-            transport: Any = invalidation.RedisInvalidation(behind.url, self.channel, self._invalidated, self._lost)
+            transport: Any = invalidation.RedisInvalidation(
+                behind.url, self.channel, f"hyperdjango_cache:{self.sender}", self._invalidated, self._lost
+            )
         else:
-            db = await behind.db()
+            db = behind.database()
             if db.vendor != "postgresql":
                 return
             transport = invalidation.PostgresInvalidation(db, self.channel, self._invalidated, self._lost)
@@ -91,18 +95,18 @@ class TieredCache(BaseCache):
         self._transport = transport
 
     def _invalidated(self, sender: str, keys: list[str] | None) -> None:
-        self._epoch += 1
         if sender == self.sender:
-            return  # dropped locally when written
+            return  # our own write: its keys were dropped, and overlapping reads marked, when written
+        self._reads.invalidate(keys)
         self.local.forget(keys)
 
     def _lost(self) -> None:
-        self._epoch += 1
+        self._reads.invalidate(None)
         self.local.forget(None)
 
     async def _written(self, keys: list[str] | None) -> None:
         """Drops ``keys`` (``None``: all) here and tells the other processes."""
-        self._epoch += 1
+        self._reads.invalidate(keys)
         self.local.forget(keys)
         transport = await self._subscribe()
         if transport is not None:
@@ -116,12 +120,14 @@ class TieredCache(BaseCache):
             return False
         return True
 
-    def _keep(self, key: str, value: Any, expires: float | None, epoch: int) -> None:
-        if epoch != self._epoch:
-            return  # an invalidation arrived during the read: this value may be stale
+    def _keep(self, key: str, value: Any, expires: float | None) -> None:
         lifetime = self.local_timeout if expires is None else min(self.local_timeout, expires - time.time())
         if lifetime > 0:
             self.local.keep(key, value, lifetime)
+
+    def held_locally(self, key: str, version: int | None = None) -> bool:
+        """Whether this process's local tier holds ``key`` now (diagnostics and tests)."""
+        return self.local.holds(self.make_key(key, version))
 
     # -- reads --------------------------------------------------------------------------
 
@@ -131,12 +137,12 @@ class TieredCache(BaseCache):
             value = await self.local._get(key, MISSING)
             if value is not MISSING:
                 return value
-        epoch = self._epoch
-        found = await self.behind._get_with_expiry(key)
-        if found is None:
-            return default
-        if trusted:
-            self._keep(key, found[0], found[1], epoch)
+        with self._reads.reading([key]) as fresh:
+            found = await self.behind._get_with_expiry(key)
+            if found is None:
+                return default
+            if trusted and fresh(key):
+                self._keep(key, found[0], found[1])
         return found[0]
 
     async def _get_many(self, keys: list[str]) -> dict[str, Any]:
@@ -144,12 +150,12 @@ class TieredCache(BaseCache):
         found = await self.local._get_many(keys) if trusted else {}
         missing = [key for key in keys if key not in found]
         if missing:
-            epoch = self._epoch
-            fetched = await self.behind._get_many_with_expiry(missing)
-            for key, (value, expires) in fetched.items():
-                found[key] = value
-                if trusted:
-                    self._keep(key, value, expires, epoch)
+            with self._reads.reading(missing) as fresh:
+                fetched = await self.behind._get_many_with_expiry(missing)
+                for key, (value, expires) in fetched.items():
+                    found[key] = value
+                    if trusted and fresh(key):
+                        self._keep(key, value, expires)
         return found
 
     async def _has(self, key: str) -> bool:
@@ -202,3 +208,42 @@ class TieredCache(BaseCache):
         if transport is not None and loop is asyncio.get_running_loop():
             await transport.close()
         await self.behind.close()
+
+
+class _ReadsInFlight:
+    """Keys being read from the shared cache now, and which of them were invalidated meanwhile.
+
+    A read that overlaps an invalidation of its key (or of everything, or a lost
+    subscription) may have fetched the old value: it must not keep it locally.
+    Reads of other keys are unaffected, so a stream of writes to some keys does
+    not stop the others from being cached.
+    """
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+        self.stale: set[str] = set()
+        #: Bumped when everything is invalidated.
+        self.generation = 0
+
+    def invalidate(self, keys: list[str] | None) -> None:
+        if keys is None:
+            self.generation += 1
+        else:
+            self.stale.update(key for key in keys if key in self.counts)
+
+    @contextmanager
+    def reading(self, keys: list[str]) -> Iterator[Callable[[str], bool]]:
+        """``with reads.reading(keys) as fresh:`` ... ``fresh(key)``: no invalidation of ``key`` since the start."""
+        generation = self.generation
+        for key in keys:
+            self.counts[key] = self.counts.get(key, 0) + 1
+        try:
+            yield lambda key: generation == self.generation and key not in self.stale
+        finally:
+            for key in keys:
+                remaining = self.counts[key] - 1
+                if remaining:
+                    self.counts[key] = remaining
+                else:
+                    del self.counts[key]
+                    self.stale.discard(key)
