@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..exceptions import HTTPException
+from ..hosts import DEBUG_HOSTS, host_allowed
 from ..middleware import Handler, compose
 from ..requests import Request
 from ..responses import FileResponse, Response, StreamingResponse, aiterate, to_response
@@ -47,6 +48,9 @@ class Dispatcher:
         self.chain = compose(app.middleware, self.endpoint, self.answering_errors)
         self.websocket_chain = compose(app.middleware, self.websocket_endpoint, self.answering_errors)
         self.running: set[asyncio.Task] = set()
+        hosts = app.settings.allowed_hosts
+        #: The Host patterns answered; None: any host.
+        self.allowed_hosts = list(DEBUG_HOSTS) if hosts == [] and app.debug else hosts
 
     def on_readable(self) -> None:
         batch = self.server.drain(BATCH)
@@ -60,7 +64,7 @@ class Dispatcher:
             self.loop.call_soon(self.on_readable)
 
     async def endpoint(self, request: Request) -> Response:
-        """The innermost handler: the view, with HTTP errors turned into responses."""
+        """The innermost handler: the view, with its exceptions turned into responses."""
         route = request.route
         try:
             if route is None:
@@ -70,15 +74,12 @@ class Dispatcher:
                 raise HTTPException(404)
             return to_response(await route.call(request), getattr(route.endpoint, "__qualname__", "view"))
         except Exception as exc:
-            handler = self.app.exception_handler_for(exc)
-            if handler is None:
-                raise
-            return await self.run_handler(handler, request, exc)
+            return await self.answer_exception(request, exc)
 
     def answering_errors(self, inner: Handler) -> Handler:
         """Wraps one middleware: an exception raised in it (``HTTPException(401)``
-        from an auth middleware) with a registered handler becomes that
-        handler's response, as it does when a view raises it; and whatever it
+        from an auth middleware) becomes a response as it does when a view
+        raises it (its handler's, else a 500); and whatever it
         returns (a dict, a tuple...) becomes a Response, so the middleware
         outside always gets one."""
 
@@ -86,12 +87,20 @@ class Dispatcher:
             try:
                 return to_response(await inner(request), "middleware")
             except Exception as exc:
-                handler = self.app.exception_handler_for(exc)
-                if handler is None:
-                    raise
-                return await self.run_handler(handler, request, exc)
+                return await self.answer_exception(request, exc)
 
         return call
+
+    async def answer_exception(self, request: Request, exc: Exception) -> Response:
+        """The response for ``exc``: its registered handler's, else a 500.
+
+        As Django does inside each layer, an unhandled exception becomes a 500
+        right where it is raised, so every middleware outside still sees a
+        response and adds its headers (CORS, security) to the error too."""
+        handler = self.app.exception_handler_for(exc)
+        if handler is None:
+            return self.app.server_error(request, exc)
+        return await self.run_handler(handler, request, exc)
 
     async def run_handler(self, handler: Callable[..., Any], request: Request, exc: Exception) -> Response:
         result = handler(request, exc)
@@ -134,6 +143,11 @@ class Dispatcher:
     async def handle(self, raw: PendingRequest) -> None:
         route_id = raw.route_id
         request = Request(raw, self.app, None if route_id is None else self.routes[route_id])
+        if self.allowed_hosts is not None and not host_allowed(request.headers.get("host", ""), self.allowed_hosts):
+            # Django's DisallowedHost: the client's mistake, answered before any middleware.
+            log.warning("invalid Host header %r for %s %s", request.headers.get("host", ""), request.method, request.path)
+            raw.respond(400, [("content-type", "text/plain; charset=utf-8")], b"Bad Request (invalid Host header)")
+            return
         if raw.is_websocket:
             await self.handle_websocket(raw, request)
             return

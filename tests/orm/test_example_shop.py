@@ -15,13 +15,13 @@ SHOP = Path(__file__).resolve().parents[2] / "examples" / "shop.py"
 def load_shop(database_url: str):
     import os
 
-    os.environ["HYPERDJANGO_DATABASE"] = database_url
+    os.environ["DATABASE_URL"] = database_url
     try:
         spec = importlib.util.spec_from_file_location("example_shop_under_test", SHOP)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
     finally:
-        del os.environ["HYPERDJANGO_DATABASE"]
+        del os.environ["DATABASE_URL"]
     return module.app
 
 
