@@ -26,7 +26,7 @@ class Route:
     thread pool, never on the event loop.
     """
 
-    __slots__ = ("pattern", "methods", "endpoint", "name", "kind", "_call", "_wants_request", "_kwargs")
+    __slots__ = ("pattern", "methods", "endpoint", "name", "kind", "guards", "_call", "_wants_request", "_kwargs")
 
     def __init__(
         self,
@@ -35,12 +35,15 @@ class Route:
         methods: Iterable[str],
         name: str | None = None,
         kind: str = HTTP,
+        guards: Iterable[Any] = (),
     ) -> None:
         self.pattern = pattern
         self.endpoint = endpoint
         self.methods = tuple(m.upper() for m in methods)
         self.name = name
         self.kind = kind
+        #: Checks run before the view (see :class:`Router`); the first to return a response answers.
+        self.guards = tuple(guards)
         names = _PARAM.findall(pattern)
         signature = inspect.signature(endpoint)
         parameters = list(signature.parameters.values())
@@ -59,9 +62,17 @@ class Route:
     def call(self, request: Any, *extra: Any) -> Any:
         """Calls the view; returns the awaitable of its result."""
         kwargs = {n: request.params[n] for n in self._kwargs}
-        if self._wants_request:
-            return self._call(request, *extra, **kwargs)
-        return self._call(*extra, **kwargs)
+        args = (request, *extra) if self._wants_request else extra
+        if self.guards:
+            return self._call_guarded(request, args, kwargs)
+        return self._call(*args, **kwargs)
+
+    async def _call_guarded(self, request: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        for guard in self.guards:
+            refusal = await getattr(guard, "check", guard)(request)
+            if refusal is not None:
+                return refusal
+        return await self._call(*args, **kwargs)
 
     def call_websocket(self, ws: Any, request: Any) -> Any:
         """Calls a WebSocket handler: ``handler(ws, request, **path_params_it_declares)``."""
@@ -83,11 +94,17 @@ class Router:
     ['/items/{id:int}']
 
     ``app.include_router(api, prefix="/api")`` serves it at ``/api/items/{id:int}``.
+
+    ``guards`` run before each of the router's views, also once included:
+    each is ``async def guard(request)`` (or an object with such a ``check``
+    method, as :func:`hyperdjango.auth.login_required` is) returning None to
+    let the request through or a response to answer instead.
     """
 
-    def __init__(self, prefix: str = "") -> None:
+    def __init__(self, prefix: str = "", guards: Iterable[Any] = ()) -> None:
         self.prefix = prefix.rstrip("/")
         self.routes: list[Route] = []
+        self.guards = tuple(guards)
 
     def add_route(
         self,
@@ -98,7 +115,7 @@ class Router:
         kind: str = HTTP,
     ) -> Route:
         """Registers a view without a decorator."""
-        route = Route(self.prefix + pattern, endpoint, methods, name, kind)
+        route = Route(self.prefix + pattern, endpoint, methods, name, kind, self.guards)
         self.routes.append(route)
         return route
 
@@ -140,7 +157,8 @@ class Router:
         """Adds every route of ``router`` under ``prefix``."""
         prefix = prefix.rstrip("/")
         for route in router.routes:
-            self.routes.append(Route(prefix + route.pattern, route.endpoint, route.methods, route.name, route.kind))
+            guards = self.guards + route.guards
+            self.routes.append(Route(prefix + route.pattern, route.endpoint, route.methods, route.name, route.kind, guards))
 
 
 def default_names(routes: list[Route]) -> list[str | None]:

@@ -66,7 +66,7 @@ class AbstractBaseUser(Model):
     is_active: bool = True
 
     USERNAME_FIELD = "username"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS = []  # type: ignore[var-annotated]  # not annotated: a field otherwise
 
     is_anonymous = False
     is_authenticated = True
@@ -98,10 +98,12 @@ class AbstractBaseUser(Model):
         return matches
 
 
-class PermissionsMixin(Model):
+class PermissionsMixin(AbstractBaseUser):
     """``is_superuser``, groups and direct permissions, and ``has_perm``.
 
-    Permission sets are read once per user object and cached on it, so the
+    Unlike Django's mixin this one is an AbstractBaseUser already (the ORM
+    inherits fields along one line of abstract models): a custom user with
+    permissions is ``class MyUser(PermissionsMixin)``. Permission sets are read once per user object and cached on it, so the
     checks of one request cost one query each at most.
     """
 
@@ -109,8 +111,8 @@ class PermissionsMixin(Model):
         abstract = True
 
     is_superuser: bool = False
-    groups = ManyToMany("hyperdjango.auth.models.Group")
-    user_permissions = ManyToMany("hyperdjango.auth.models.Permission")
+    groups = ManyToMany("hyperdjango.auth.models.Group", related_name="+")
+    user_permissions = ManyToMany("hyperdjango.auth.models.Permission", related_name="+")
 
     async def get_user_permissions(self) -> set[str]:
         if not hasattr(self, "_user_perm_cache"):
@@ -145,7 +147,7 @@ class PermissionsMixin(Model):
         return any(p.startswith(app_label + ".") for p in await self.get_all_permissions())
 
 
-class AbstractUser(AbstractBaseUser, PermissionsMixin):
+class AbstractUser(PermissionsMixin):
     """Django's user: username, names, email, staff and active flags, dates."""
 
     class Meta:

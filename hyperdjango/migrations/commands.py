@@ -17,7 +17,7 @@ from typing import Any
 
 from ..cli import import_target
 from ..database.errors import DatabaseError
-from .apps import BUILTIN_APPS, app_of_module
+from .apps import BUILTIN_APPS, app_for, app_of_module
 from .loader import MigrationError
 
 
@@ -75,7 +75,19 @@ def _migrate(args: argparse.Namespace) -> None:
     app = app_of_module(module_name)
     db = _database(args, found)
     apps = [app] if args.migration else [*BUILTIN_APPS, app]
-    done = _run_on("migrate", db, migrate(db, *apps, target=args.migration, log=print, fake_initial=args.fake_initial))
+
+    async def work() -> list[str]:
+        from ..auth.permissions import create_permissions
+
+        done = await migrate(db, *apps, target=args.migration, log=print, fake_initial=args.fake_initial)
+        # As Django's post_migrate: every model gets its add/change/delete/view permissions.
+        models = [m for a in apps for m in (app_for(a) if isinstance(a, str) else a).models]
+        created = await create_permissions(db, models)
+        if created:
+            print(f"Created {created} permissions")
+        return done
+
+    done = _run_on("migrate", db, work())
     if not done:
         print("No migrations to apply.")
 

@@ -78,7 +78,8 @@ class ModelMeta(type):
             setattr(cls, f.name, f)
         cls._meta = Options(cls, meta, fields, inherited)
         if cls._meta.abstract:
-            cls._meta.pending_m2m = m2m  # type: ignore[attr-defined]
+            # Kept for the concrete subclass, with those of abstract ancestors.
+            cls._meta.pending_m2m = {**getattr(inherited, "pending_m2m", {}), **m2m}  # type: ignore[attr-defined]
             return cls
         for f in fields:
             if f.foreign_key is not None:
