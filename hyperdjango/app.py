@@ -7,12 +7,13 @@ import inspect
 import logging
 import os
 import traceback
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
 from . import _core
+from .cache import close_caches, configure_caches
 from .database import Database, set_default_database
 from .exceptions import HTTPException
 from .orm.exceptions import ValidationError
@@ -60,7 +61,8 @@ class HyperApp(Router):
     process) and ``task_queue_size`` (pending in-process jobs before
     ``QueueFull``) configure the background-task queue, ``app.task_queue``;
     ``task_backend`` is ``"inprocess"`` (default, in memory) or ``"database"``
-    (rows in ``app.database``, durable; see docs/tasks.md).
+    (rows in ``app.database``, durable; see docs/tasks.md). ``caches`` is
+    Django's ``CACHES`` setting for :data:`hyperdjango.cache.caches` (see docs/cache.md).
     """
 
     def __init__(
@@ -78,6 +80,7 @@ class HyperApp(Router):
         secret_key: str | None = None,
         secret_key_fallbacks: list[str] | None = None,
         allowed_hosts: list[str] | None = None,
+        caches: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         super().__init__()
         self.title = title
@@ -98,6 +101,9 @@ class HyperApp(Router):
         self.task_queue_size = task_queue_size
         #: Background tasks: ``@app.task``, ``.delay()``, ``app.task_queue.stats``.
         self.task_queue = TaskQueue(backend=task_backend, workers=task_workers, max_size=task_queue_size, database=self.database)
+        if caches is not None:
+            # Like the database, the process's caches are the last app's (see docs/cache.md).
+            configure_caches(caches)
         self.redirect_slashes = redirect_slashes
         self.thread_pool_size = thread_pool_size or min(32, (os.cpu_count() or 1) + 4)
         self.middleware: list[Any] = []
@@ -311,6 +317,7 @@ class HyperApp(Router):
                 await self.task_queue.stop(grace)
                 await self.shutdown()
         finally:
+            await close_caches()
             await self.database.close()
             executor.shutdown(wait=False, cancel_futures=True)
             if previous_executor is not None:

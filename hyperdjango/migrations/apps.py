@@ -20,7 +20,7 @@ from typing import Any
 from ..orm.options import app_label_of_module
 
 #: Apps of hyperdjango itself, migrated with every project (their tables exist only when used).
-BUILTIN_APPS = ("hyperdjango.tasks", "hyperdjango.sessions", "hyperdjango.auth")
+BUILTIN_APPS = ("hyperdjango.tasks", "hyperdjango.cache", "hyperdjango.sessions", "hyperdjango.auth")
 
 
 @dataclass
