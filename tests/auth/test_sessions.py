@@ -9,11 +9,15 @@ import pytest
 from hyperdjango.sessions.models import Session as SessionRow
 from hyperdjango.testing import TestClient
 
-ENGINES = ["signed_cookies", "db"]
+ENGINES = ["signed_cookies", "db", "cache"]
 
 
 def counter_app(make_app, engine, **options):
     app = make_app(engine, **options)
+    if engine == "cache":
+        from hyperdjango.cache import configure_caches
+
+        configure_caches({"default": {"BACKEND": "locmem"}})
 
     @app.get("/count")
     async def count(request):
@@ -141,7 +145,7 @@ def test_flush_empties_the_session_and_deletes_the_cookie(make_app, engine):
         r = c.get("/flush")
         assert 'sessionid=""' in r.headers["set-cookie"] or "sessionid=;" in r.headers["set-cookie"]
         assert c.get("/peek").json() == {"n": None}
-        if engine == "db":  # the stored session is gone: the old cookie is worth nothing
+        if engine != "signed_cookies":  # the stored session is gone: the old cookie is worth nothing
             c.cookies.clear()
             assert c.get("/peek", headers={"cookie": f"sessionid={old}"}).json() == {"n": None}
 
@@ -172,3 +176,17 @@ def test_session_is_not_saved_on_a_500(make_app):
     with TestClient(app) as c:
         r = c.get("/boom")
     assert r.status_code == 500 and "set-cookie" not in r.headers
+
+
+def test_cache_sessions_on_a_real_redis(make_app, redis_url):
+    from hyperdjango.cache import configure_caches
+
+    app = counter_app(make_app, "cache", cache_alias="sessions")
+    configure_caches({"default": {"BACKEND": "locmem"}, "sessions": {"BACKEND": "redis", "LOCATION": redis_url}})
+    with TestClient(app) as c:
+        assert c.get("/count").json()["n"] == 1
+        assert c.get("/count").json()["n"] == 2
+        old = c.cookies["sessionid"]
+        c.get("/flush")
+        c.cookies.clear()
+        assert c.get("/peek", headers={"cookie": f"sessionid={old}"}).json() == {"n": None}

@@ -19,6 +19,12 @@ def new_session_key() -> str:
     return secrets.token_urlsafe(32)
 
 
+def is_session_key(key: str) -> bool:
+    """Whether ``key`` could be one of ours: a client's cookie of any other shape
+    is an unknown session without a look-up (and never a cache-key error)."""
+    return 0 < len(key) <= 64 and key.replace("-", "").replace("_", "").isalnum() and key.isascii()
+
+
 def _now() -> datetime.datetime:
     return datetime.datetime.now(datetime.timezone.utc)
 
@@ -27,6 +33,8 @@ class DatabaseStore(SessionStore):
     """Rows of :class:`~hyperdjango.sessions.models.Session` in the default database."""
 
     async def load(self, session_key: str) -> dict[str, Any] | None:
+        if not is_session_key(session_key):
+            return None
         row = await Session.objects.filter(session_key=session_key, expire_date__gt=_now()).first()
         return None if row is None else dict(row.session_data)
 
