@@ -20,6 +20,7 @@ import hmac
 import logging
 from typing import Any
 
+from ..middleware.csrf import rotate_token
 from .backends import ModelBackend
 from .decorators import login_required, permission_required, staff_required
 from .middleware import AuthenticationMiddleware
@@ -121,6 +122,7 @@ async def login(request: Any, user: Any, backend: str | None = None) -> None:
     session[BACKEND_SESSION_KEY] = backend or getattr(user, "backend", None) or _backend_path(_backends[0])
     session[HASH_SESSION_KEY] = _session_auth_hash(user)
     request.user = user
+    rotate_token(request)  # a CSRF token seen before login is worth nothing after it
     if hasattr(user, "last_login"):
         user.last_login = datetime.datetime.now(datetime.timezone.utc)
         await user.save(update_fields=["last_login"])
