@@ -2,7 +2,7 @@
 
 Run with ``./dev.sh serve`` (or ``hyper migrate examples.shop`` then
 ``hyper run examples.shop:app``) and open http://127.0.0.1:8000/. Products are
-rows of ``db.sqlite3`` in the working directory (``DATABASE_URL`` may
+rows of ``db.sqlite3`` in the working directory (``HYPERDJANGO_DATABASE_URL`` may
 name another database). The schema comes from ``examples/migrations/``:
 ``0001_initial`` creates the table, ``0002_seed_teas`` adds three teas.
 """
@@ -18,7 +18,7 @@ from hyperdjango.profiling import elapsed_nanos, nanos
 
 from examples.chat import mount_chat
 
-app = HyperApp(title="hyperdjango example shop")  # the database: $DATABASE_URL, else db.sqlite3
+app = HyperApp(title="hyperdjango example shop")  # the database: $HYPERDJANGO_DATABASE_URL, else db.sqlite3
 app.mount_health()
 mount_chat(app)  # GET /chat/{room} and the spec's /ws/chat/{room}
 

@@ -51,7 +51,7 @@ class HyperApp(Router):
 
     ``app.run()`` serves it; ``hyperdjango.testing.TestClient(app)`` tests it.
     ``database`` is a URL (``postgres://...`` or ``sqlite:///...``; else
-    ``$DATABASE_URL``, else ``sqlite:///db.sqlite3``; the choice is logged) that
+    ``$HYPERDJANGO_DATABASE_URL``, else ``sqlite:///db.sqlite3``; logged) that
     becomes ``app.database`` and the process default (the last app created
     wins). ``secret_key`` (else ``$HYPERDJANGO_SECRET_KEY``) signs cookies and
     tokens; ``secret_key_fallbacks`` still verify; ``allowed_hosts`` are the

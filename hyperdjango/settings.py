@@ -17,7 +17,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 log = logging.getLogger("hyperdjango")
 
-#: The database when neither ``database=`` nor ``$DATABASE_URL`` says one.
+#: The environment variable naming the database. Not ``DATABASE_URL``: platforms and
+#: test harnesses set that one for their own purposes; opt in with
+#: ``HYPERDJANGO_DATABASE_URL=$DATABASE_URL``.
+DATABASE_URL_ENV = "HYPERDJANGO_DATABASE_URL"
+
+#: The database when neither ``database=`` nor ``$HYPERDJANGO_DATABASE_URL`` says one.
 DEFAULT_DATABASE_URL = "sqlite:///db.sqlite3"
 
 
@@ -94,14 +99,14 @@ def _env_list(name: str) -> list[str] | None:
 
 
 def database_url(explicit: str | None) -> str:
-    """The one rule for the database: ``database=``, else ``$DATABASE_URL``, else
-    ``sqlite:///db.sqlite3``. Which one was taken is logged (password hidden)."""
+    """The one rule for the database: ``database=``, else ``$HYPERDJANGO_DATABASE_URL``,
+    else ``sqlite:///db.sqlite3``. Which one was taken is logged (password hidden)."""
     if explicit:
         url, source = explicit, "database="
-    elif os.environ.get("DATABASE_URL"):
-        url, source = os.environ["DATABASE_URL"], "$DATABASE_URL"
+    elif os.environ.get(DATABASE_URL_ENV):
+        url, source = os.environ[DATABASE_URL_ENV], f"${DATABASE_URL_ENV}"
     else:
-        url, source = DEFAULT_DATABASE_URL, "the default (set database= or $DATABASE_URL)"
+        url, source = DEFAULT_DATABASE_URL, f"the default (set database= or ${DATABASE_URL_ENV})"
     log.info("database %s from %s", redact_url(url), source)
     return url
 

@@ -8,7 +8,7 @@ base64, ``value:signature``)::
     >>> signer = Signer(key="k")
     >>> signed = signer.sign("hello")
     >>> signed
-    'hello:m3YfU-V2YMHOZi9nV1VfNwS3KZeYu8rIj_LHFJNj8bw'
+    'hello:3jIRTXB8cju7lLwsdsd67hWGpe2iqP8I-aEAoY-u96k'
     >>> signer.unsign(signed)
     'hello'
     >>> loads(dumps({"cart": [1, 2]}, key="k"), key="k")

@@ -332,13 +332,13 @@ def test_debug_runs_without_a_key_with_a_warning(monkeypatch, caplog):
 
 
 def test_the_database_rule_is_logged(monkeypatch, caplog):
-    monkeypatch.setenv("DATABASE_URL", "postgres://u:hunter2@db.test/shop")
+    monkeypatch.setenv("HYPERDJANGO_DATABASE_URL", "postgres://u:hunter2@db.test/shop")
     with caplog.at_level(logging.INFO, logger="hyperdjango"):
         app = HyperApp()
     assert app.database.url == "postgres://u:hunter2@db.test/shop"
-    assert any("postgres://u:***@db.test/shop from $DATABASE_URL" in m for m in caplog.messages)
+    assert any("postgres://u:***@db.test/shop from $HYPERDJANGO_DATABASE_URL" in m for m in caplog.messages)
     assert not any("hunter2" in m for m in caplog.messages)
-    monkeypatch.delenv("DATABASE_URL")
+    monkeypatch.delenv("HYPERDJANGO_DATABASE_URL")
     with caplog.at_level(logging.INFO, logger="hyperdjango"):
         assert HyperApp().database.url == "sqlite:///db.sqlite3"
     assert any("sqlite:///db.sqlite3 from the default" in m for m in caplog.messages)

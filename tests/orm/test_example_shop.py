@@ -15,13 +15,13 @@ SHOP = Path(__file__).resolve().parents[2] / "examples" / "shop.py"
 def load_shop(database_url: str):
     import os
 
-    os.environ["DATABASE_URL"] = database_url
+    os.environ["HYPERDJANGO_DATABASE_URL"] = database_url
     try:
         spec = importlib.util.spec_from_file_location("example_shop_under_test", SHOP)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
     finally:
-        del os.environ["DATABASE_URL"]
+        del os.environ["HYPERDJANGO_DATABASE_URL"]
     return module.app
 
 
@@ -32,12 +32,16 @@ def test_hyper_migrate_sets_the_shop_up_and_it_serves_products(tmp_path):
         cwd=SHOP.parents[1], capture_output=True, text=True, timeout=60,
     )
     assert migrated.returncode == 0, migrated.stderr
-    assert migrated.stdout.splitlines() == [
+    *applied, permissions = migrated.stdout.splitlines()
+    assert applied == [
         "Applying hyperdjango.tasks.0001_initial",
         "Applying hyperdjango.cache.0001_initial",
+        "Applying hyperdjango.sessions.0001_initial",
+        "Applying hyperdjango.auth.0001_initial",
         "Applying examples.0001_initial",
         "Applying examples.0002_seed_teas",
     ]
+    assert permissions.startswith("Created ") and permissions.endswith(" permissions")
     app = load_shop(url)
     with TestClient(app) as client:
         assert [p["name"] for p in client.get("/api/products").json()] == ["Assam tea", "Darjeeling tea", "Teapot"]
