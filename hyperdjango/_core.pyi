@@ -222,3 +222,14 @@ class WebSocketConnection:
         """A message already received, or None."""
     def receive(self, bridge: LoopBridge) -> RustFuture:
         """Awaitable of the next message as a ``(kind, payload, code)`` tuple."""
+
+# -- passwords (hyperdjango.auth.hashers): the GIL is released while they run -------------
+
+def argon2_hash(password: bytes, salt: bytes, memory_kib: int, iterations: int, parallelism: int) -> str:
+    """The argon2id PHC string (``$argon2id$v=19$m=...,t=...,p=...$salt$hash``); ValueError for bad parameters."""
+
+def argon2_verify(password: bytes, encoded: str) -> bool:
+    """Whether ``password`` matches an argon2 PHC string; ValueError for a malformed one."""
+
+def bcrypt_verify(password: bytes, encoded: str) -> bool:
+    """Whether ``password`` matches a bcrypt hash (``$2b$12$...``); ValueError for a malformed one."""

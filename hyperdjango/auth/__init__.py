@@ -49,6 +49,7 @@ __all__ = [
     "set_backends",
     "set_user_model",
     "staff_required",
+    "update_session_auth_hash",
 ]
 
 log = logging.getLogger("hyperdjango.auth")
