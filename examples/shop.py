@@ -14,11 +14,17 @@ from datetime import datetime
 from decimal import Decimal
 
 from hyperdjango import Field, HTTPException, HyperApp, Model, Response
+from hyperdjango.auth import AuthenticationMiddleware
 from hyperdjango.profiling import elapsed_nanos, nanos
+from hyperdjango.sessions import SessionMiddleware
 
+from examples.accounts import mount_accounts
 from examples.chat import mount_chat
 
-app = HyperApp(title="hyperdjango example shop")  # the database: $HYPERDJANGO_DATABASE_URL, else db.sqlite3
+# The database: $HYPERDJANGO_DATABASE_URL, else db.sqlite3. debug=True because this is an
+# example for local development: without $HYPERDJANGO_SECRET_KEY the process makes itself
+# a random key (sessions end with it); a deployed app sets the key and debug=False.
+app = HyperApp(title="hyperdjango example shop", debug=True)
 app.mount_health()
 mount_chat(app)  # GET /chat/{room} and the spec's /ws/chat/{room}
 
@@ -73,7 +79,10 @@ class AuthMiddleware:
 
 
 app.use(TimingMiddleware())
+app.use(SessionMiddleware(engine="db"))  # request.session, in the hyperdjango_sessions table
+app.use(AuthenticationMiddleware())  # request.user: the logged-in user or AnonymousUser
 app.use(AuthMiddleware())
+mount_accounts(app, Product)  # /accounts/login/, /accounts/logout/, /accounts/profile/, restock
 
 
 @app.get("/")
@@ -140,6 +149,9 @@ code{background:#f3f3f3;padding:.1rem .3rem}</style></head>
 <li><code>curl -X POST localhost:8000/api/products -d '{"name": "Mug", "price": "9.90"}'</code> — create one</li>
 <li><code>curl -H 'Authorization: Bearer secret-token' localhost:8000/api/admin/whoami</code> — the spec's
 AuthMiddleware (without the header: 401)</li>
+<li><a href="/accounts/login/">/accounts/login/</a> — log in (make a user with
+<code>hyper createsuperuser examples.shop</code>), then <a href="/accounts/profile/">your profile</a>;
+<code>POST /api/products/1/restock</code> needs the <code>examples.change_product</code> permission</li>
 <li><a href="/chat/lobby">/chat/lobby</a> — the spec's WebSocket chat: open it in two tabs</li>
 <li><a href="/health">/health</a> and <a href="/ready">/ready</a></li>
 </ul>
