@@ -9,14 +9,13 @@ in) or 403 (no permission) as JSON for an API client.
 
 from __future__ import annotations
 
-import functools
 import inspect
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
+from ..guards import guard_view
 from ..responses import Response
-from ..sync import sync_to_async
 
 #: Django's ``LOGIN_URL`` default.
 LOGIN_URL = "/accounts/login/"
@@ -80,16 +79,7 @@ class Guard:
             settings = {"status": self.status, "login_url": self.login_url,
                         "redirect_field_name": self.redirect_field_name, "detail": self.detail, **options}
             return Guard(self.test, **settings)
-        call = view if inspect.iscoroutinefunction(view) else sync_to_async(view, thread_sensitive=False)
-
-        @functools.wraps(view)
-        async def guarded(request: Any, *args: Any, **kwargs: Any) -> Any:
-            refusal = await self.check(request)
-            if refusal is not None:
-                return refusal
-            return await call(request, *args, **kwargs)
-
-        return guarded
+        return guard_view(self.check, view)
 
 
 def _is_authenticated(user: Any) -> bool:
