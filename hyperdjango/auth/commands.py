@@ -71,6 +71,15 @@ def _ask_password(user: Any) -> str:
     return first
 
 
+async def _user(username: str) -> Any:
+    from . import get_user_model
+
+    user = await get_user_model().objects.filter(username=username).first()
+    if user is None:
+        raise CommandError(f"no user {username!r}")
+    return user
+
+
 def _createsuperuser(args: argparse.Namespace) -> None:
     from . import get_user_model
 
@@ -100,12 +109,8 @@ def _createsuperuser(args: argparse.Namespace) -> None:
 
 
 def _changepassword(args: argparse.Namespace) -> None:
-    from . import get_user_model
-
     async def work(db: Any) -> None:
-        user = await get_user_model().objects.filter(username=args.username).first()
-        if user is None:
-            raise CommandError(f"no user {args.username!r}")
+        user = await _user(args.username)
         await user.set_password(await _validated(_ask_password(user), user))
         await user.save(update_fields=["password"])
         print(f"Password changed for {args.username!r}.")
@@ -114,13 +119,10 @@ def _changepassword(args: argparse.Namespace) -> None:
 
 
 def _createtoken(args: argparse.Namespace) -> None:
-    from . import get_user_model
     from .tokens import create_token
 
     async def work(db: Any) -> None:
-        user = await get_user_model().objects.filter(username=args.username).first()
-        if user is None:
-            raise CommandError(f"no user {args.username!r}")
+        user = await _user(args.username)
         expires = datetime.timedelta(days=args.days) if args.days else None
         token, _ = await create_token(user, name=args.name, expires_in=expires)
         print(token)

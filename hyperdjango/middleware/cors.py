@@ -70,7 +70,7 @@ class CORSMiddleware:
         explicit = not self.allow_all_origins or self.allow_credentials
         headers["access-control-allow-origin"] = origin if explicit else "*"
         if explicit:
-            _vary(headers, "Origin")
+            headers.add_vary("Origin")
         if self.allow_credentials:
             headers["access-control-allow-credentials"] = "true"
 
@@ -86,7 +86,7 @@ class CORSMiddleware:
             failures.append("headers")
         response = Response.text(f"Disallowed CORS {', '.join(failures)}" if failures else "OK", status=400 if failures else 200)
         headers = response.headers
-        _vary(headers, "Origin")
+        headers.add_vary("Origin")
         if failures:
             return response
         self._allow_origin(headers, origin)
@@ -102,8 +102,3 @@ class CORSMiddleware:
         if self.expose_headers:
             response.headers["access-control-expose-headers"] = ", ".join(self.expose_headers)
 
-
-def _vary(headers: Any, name: str) -> None:
-    vary = headers.get("vary", "")
-    if name.lower() not in [v.strip().lower() for v in vary.split(",")]:
-        headers["vary"] = f"{vary}, {name}" if vary else name

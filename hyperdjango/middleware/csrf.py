@@ -199,9 +199,7 @@ class CSRFMiddleware:
             self.cookie_name, secret, max_age=self.cookie_age, path=self.cookie_path, domain=self.cookie_domain,
             secure=self.cookie_secure, httponly=self.cookie_httponly, samesite=self.cookie_samesite,
         )
-        vary = response.headers.get("vary", "")
-        if "cookie" not in vary.lower():
-            response.headers["vary"] = f"{vary}, Cookie" if vary else "Cookie"
+        response.headers.add_vary("Cookie")
 
     async def reject_reason(self, request: Any, secret: str | None) -> str | None:
         """Why the request must be refused, or None to let it through."""

@@ -89,7 +89,7 @@ class SessionMiddleware:
         for old_key in session.discarded_keys:
             await self.store.delete(old_key)
         if session.accessed:
-            _vary_on_cookie(response)
+            response.headers.add_vary("Cookie")
         if not session.data:
             if had_cookie:
                 response.delete_cookie(self.cookie_name, path=self.cookie_path, domain=self.cookie_domain)
@@ -109,8 +109,3 @@ class SessionMiddleware:
             samesite=self.cookie_samesite,
         )
 
-
-def _vary_on_cookie(response: Any) -> None:
-    vary = response.headers.get("vary", "")
-    if "cookie" not in vary.lower():
-        response.headers["vary"] = f"{vary}, Cookie" if vary else "Cookie"
