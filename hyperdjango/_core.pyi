@@ -51,7 +51,9 @@ class Server:
         ws_ping_timeout: float = 20.0,
         ws_allowed_origins: list[str] | None = None,
         ws_compression: bool = False,
-    ) -> None: ...
+        allowed_hosts: list[str] | None = None,
+    ) -> None:
+        """``allowed_hosts``: Host patterns answered (Django's rules); others get 400 here, before Python."""
     def start(self) -> tuple[str, int]:
         """Binds and starts; returns the bound (host, port)."""
     def fileno(self) -> int:

@@ -283,6 +283,8 @@ class HyperApp(Router):
         stop = stop or asyncio.Event()
         router, routes = self.compile_routes()
         server_options.setdefault("max_body_size", self.max_body_size)
+        # Checked by the engine: a bad Host is a 400 before any Python runs.
+        server_options.setdefault("allowed_hosts", self.settings.hosts_answered())
         server = _core.Server(router, host=host, port=port, **server_options)
         executor = ThreadPoolExecutor(self.thread_pool_size, thread_name_prefix="hyperdjango-sync")
         # The loop may outlive the server (an async TestClient runs on the test's loop):

@@ -26,6 +26,10 @@ DATABASE_URL_ENV = "HYPERDJANGO_DATABASE_URL"
 DEFAULT_DATABASE_URL = "sqlite:///db.sqlite3"
 
 
+#: Hosts allowed with ``debug=True`` and an empty ``allowed_hosts``, as in Django.
+DEBUG_HOSTS = (".localhost", "127.0.0.1", "[::1]")
+
+
 class ImproperlyConfigured(Exception):
     """A setting is missing or wrong; the message says which and how to set it."""
 
@@ -57,6 +61,13 @@ class Settings:
             allowed_hosts = _env_list("HYPERDJANGO_ALLOWED_HOSTS")
         self.allowed_hosts = None if allowed_hosts is None else list(allowed_hosts)
         self.debug = debug
+
+    def hosts_answered(self) -> list[str] | None:
+        """The Host patterns the server answers (None: any): ``allowed_hosts``, or with
+        ``debug=True`` and an empty list the local names, as Django does."""
+        if self.allowed_hosts == [] and self.debug:
+            return list(DEBUG_HOSTS)
+        return self.allowed_hosts
 
     def require_secret_key(self) -> str:
         """The secret key; with ``debug=True`` and none set, a random one for this

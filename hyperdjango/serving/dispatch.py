@@ -9,7 +9,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..exceptions import HTTPException
-from ..hosts import DEBUG_HOSTS, host_allowed
 from ..middleware import Handler, compose
 from ..requests import Request
 from ..responses import FileResponse, Response, StreamingResponse, aiterate, to_response
@@ -48,9 +47,6 @@ class Dispatcher:
         self.chain = compose(app.middleware, self.endpoint, self.answering_errors)
         self.websocket_chain = compose(app.middleware, self.websocket_endpoint, self.answering_errors)
         self.running: set[asyncio.Task] = set()
-        hosts = app.settings.allowed_hosts
-        #: The Host patterns answered; None: any host.
-        self.allowed_hosts = list(DEBUG_HOSTS) if hosts == [] and app.debug else hosts
 
     def on_readable(self) -> None:
         batch = self.server.drain(BATCH)
@@ -143,11 +139,6 @@ class Dispatcher:
     async def handle(self, raw: PendingRequest) -> None:
         route_id = raw.route_id
         request = Request(raw, self.app, None if route_id is None else self.routes[route_id])
-        if self.allowed_hosts is not None and not host_allowed(request.headers.get("host", ""), self.allowed_hosts):
-            # Django's DisallowedHost: the client's mistake, answered before any middleware.
-            log.warning("invalid Host header %r for %s %s", request.headers.get("host", ""), request.method, request.path)
-            raw.respond(400, [("content-type", "text/plain; charset=utf-8")], b"Bad Request (invalid Host header)")
-            return
         if raw.is_websocket:
             await self.handle_websocket(raw, request)
             return

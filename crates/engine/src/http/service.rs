@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http::header::{HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, LOCATION, SERVER};
+use http::header::{HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HOST, LOCATION, SERVER};
 use http::{Method, Request, Response, StatusCode};
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::{BodyExt, Limited};
@@ -102,6 +102,13 @@ async fn prepare<H>(
 ) -> Result<HttpRequest, Rejection> {
     let (mut parts, body) = req.into_parts();
     let stats = &shared.stats;
+    if let Some(allowed) = &shared.config.allowed_hosts {
+        let host = parts.headers.get(HOST).and_then(|v| v.to_str().ok()).or_else(|| parts.uri.authority().map(|a| a.as_str()));
+        if !host.is_some_and(|h| super::host_allowed(h, allowed)) {
+            stats.bad_requests.fetch_add(1, Ordering::Relaxed);
+            return Err((error_reply(StatusCode::BAD_REQUEST, "Bad Request (invalid Host header)"), body_pending(&parts.headers)));
+        }
+    }
     let upgrade = match upgrade_of(&parts.method, &parts.headers) {
         None => None,
         Some(Err(HandshakeError::UnsupportedVersion)) => {
