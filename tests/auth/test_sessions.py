@@ -190,3 +190,18 @@ def test_cache_sessions_on_a_real_redis(make_app, redis_url):
         c.get("/flush")
         c.cookies.clear()
         assert c.get("/peek", headers={"cookie": f"sessionid={old}"}).json() == {"n": None}
+
+
+def test_a_django_signed_cookie_session_reads_as_is():
+    # Made by Django 5.1.4's signed_cookies SessionStore with this secret key.
+    import asyncio
+
+    from hyperdjango import HyperApp
+    from hyperdjango.sessions.backends.signed_cookies import SignedCookieStore
+
+    django_cookie = "eyJjYXJ0IjpbMSwyXSwiX2F1dGhfdXNlcl9pZCI6IjcifQ:1xZVzo:-6yesbamrD2Tu-bw-hS7KzU5bdeaZC_w2StN6cMkJB0"
+    HyperApp(secret_key="django-insecure-vector-key", database="sqlite://:memory:")
+    store = SignedCookieStore(max_age=100 * 365 * 86400)
+    assert asyncio.run(store.load(django_cookie)) == {"cart": [1, 2], "_auth_user_id": "7"}
+    HyperApp(secret_key="another key", database="sqlite://:memory:")
+    assert asyncio.run(store.load(django_cookie)) is None
