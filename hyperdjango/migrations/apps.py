@@ -19,7 +19,7 @@ from typing import Any
 
 from ..orm.options import app_label_of_module
 
-#: Apps of hyperdjango itself, migrated with every project (their tables exist only when used).
+#: Apps of hyperdjango itself, migrated with every project: the task queue, the database cache, sessions and users.
 BUILTIN_APPS = ("hyperdjango.tasks", "hyperdjango.cache", "hyperdjango.sessions", "hyperdjango.auth")
 
 
