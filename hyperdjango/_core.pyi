@@ -52,8 +52,10 @@ class Server:
         ws_allowed_origins: list[str] | None = None,
         ws_compression: bool = False,
         allowed_hosts: list[str] | None = None,
+        redirects_in_python: bool = False,
     ) -> None:
-        """``allowed_hosts``: Host patterns answered (Django's rules); others get 400 here, before Python."""
+        """``allowed_hosts``: Host patterns answered (Django's rules); others get 400 here, before Python.
+        ``redirects_in_python``: trailing-slash redirects reach Python (``PendingRequest.redirect``)."""
     def start(self) -> tuple[str, int]:
         """Binds and starts; returns the bound (host, port)."""
     def fileno(self) -> int:
@@ -78,6 +80,7 @@ class PendingRequest:
     route_id: int | None
     params: dict[str, Any]
     allow: list[str] | None
+    redirect: str | None
     answered: bool
     is_websocket: bool
     subprotocols: list[str]

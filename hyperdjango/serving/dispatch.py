@@ -64,6 +64,9 @@ class Dispatcher:
         route = request.route
         try:
             if route is None:
+                location = request._raw.redirect
+                if location is not None:  # a trailing-slash redirect (redirects_in_python)
+                    return Response.redirect(location, status=301 if request.method in ("GET", "HEAD") else 308)
                 allow = request._raw.allow
                 if allow:
                     raise HTTPException(405, headers={"allow": ", ".join(allow)})

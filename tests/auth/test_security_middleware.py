@@ -197,6 +197,29 @@ def test_cors_headers_are_on_404_405_and_500_too():
     assert "access-control-allow-origin" not in r.headers
 
 
+def test_cors_headers_are_on_trailing_slash_redirects_too():
+    app = cors_app(allow_origins=["https://app.test"])
+    with TestClient(app) as c:
+        r = c.get("/items/?page=2", headers={"origin": "https://app.test"}, follow_redirects=False)
+        assert r.status_code == 301 and r.headers["location"] == "/items?page=2"
+        assert r.headers["access-control-allow-origin"] == "https://app.test"
+        posted = c.post("/items/", headers={"origin": "https://app.test"}, follow_redirects=False)
+        assert posted.status_code == 308 and posted.headers["access-control-allow-origin"] == "https://app.test"
+    assert app.calls == []
+
+
+def test_without_middleware_the_engine_still_answers_redirects():
+    app = HyperApp(database="sqlite://:memory:")
+
+    @app.get("/items")
+    async def items(request):
+        return []
+
+    with TestClient(app) as c:
+        r = c.get("/items/", follow_redirects=False)
+    assert r.status_code == 301 and r.headers["location"] == "/items"
+
+
 def test_origin_regex_and_wildcard():
     with TestClient(cors_app(allow_origin_regex=r"https://.*\.app\.test")) as c:
         assert c.get("/items", headers={"origin": "https://a.app.test"}).headers["access-control-allow-origin"] == "https://a.app.test"
@@ -296,7 +319,7 @@ def test_a_bad_host_header_is_a_400_from_the_engine_before_any_python(raw_host_r
         # A slash redirect is answered by the engine too: the Host is checked first.
         assert c.get("/page/", headers={"host": "shop.test"}, follow_redirects=False).status_code == 301
         assert c.get("/page/", headers={"host": "evil.test"}, follow_redirects=False).status_code == 400
-    assert seen == ["/", "/"]
+    assert seen == ["/", "/", "/page/"]  # the good redirect passed through the middleware; no bad Host did
 
 
 @pytest.fixture

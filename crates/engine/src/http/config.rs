@@ -29,6 +29,9 @@ pub struct ServerConfig {
     /// Host header patterns answered (Django's `ALLOWED_HOSTS` rules); others get 400
     /// before the request reaches Python. None: any host.
     pub allowed_hosts: Option<Vec<String>>,
+    /// Hand trailing-slash redirects to Python (through the middleware) instead of
+    /// answering them here.
+    pub redirects_in_python: bool,
 }
 
 impl Default for ServerConfig {
@@ -46,6 +49,7 @@ impl Default for ServerConfig {
             server_name: "hyperdjango".to_string(),
             websocket: WsConfig::default(),
             allowed_hosts: None,
+            redirects_in_python: false,
         }
     }
 }

@@ -155,18 +155,23 @@ async fn prepare<H>(
     if upgrade.is_some() && !matches!(route, RouteMatch::Found { .. }) {
         return Err((error_reply(StatusCode::NOT_FOUND, "no WebSocket endpoint at this path"), body_pending(&parts.headers)));
     }
-    if let RouteMatch::Redirect { location } = route {
-        let status = if parts.method == Method::GET || parts.method == Method::HEAD {
-            StatusCode::MOVED_PERMANENTLY
-        } else {
-            StatusCode::PERMANENT_REDIRECT
-        };
-        let mut reply = Reply::full(status, Bytes::new());
-        if let Ok(value) = HeaderValue::from_str(&location) {
-            reply.headers.insert(LOCATION, value);
+    // With `redirects_in_python` the redirect goes through the app's middleware (so
+    // CORS and security headers are on it too): Python answers from `PendingRequest.redirect`.
+    match &route {
+        RouteMatch::Redirect { location } if !shared.config.redirects_in_python => {
+            let status = if parts.method == Method::GET || parts.method == Method::HEAD {
+                StatusCode::MOVED_PERMANENTLY
+            } else {
+                StatusCode::PERMANENT_REDIRECT
+            };
+            let mut reply = Reply::full(status, Bytes::new());
+            if let Ok(value) = HeaderValue::from_str(location) {
+                reply.headers.insert(LOCATION, value);
+            }
+            // The body, if any, was not read: the connection cannot be reused.
+            return Err((reply, body_pending(&parts.headers)));
         }
-        // The body, if any, was not read: the connection cannot be reused.
-        return Err((reply, body_pending(&parts.headers)));
+        _ => {}
     }
     let max = shared.config.max_body_size;
     let declared = parts
