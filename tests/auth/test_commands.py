@@ -76,16 +76,20 @@ def test_the_auth_commands_end_to_end(project, db_url):
     again = hyper(project, "createsuperuser", "shop.models", "--username", "admin", "--noinput",
                   env={**env, "HYPERDJANGO_SUPERUSER_PASSWORD": "a long enough passphrase"})
     assert again.returncode != 0 and "taken" in again.stderr
-    rows = asyncio.run(_rows(db_url, "SELECT username, is_superuser, is_staff, password FROM hyperdjango_users"))
+    rows = asyncio.run(_rows(db_url, "SELECT username, is_superuser, is_staff, password FROM hyperdjango_users ORDER BY id"))
     assert rows[0][:3] == ("admin", True, True) and rows[0][3].startswith("argon2$argon2id$")
 
     changed = hyper(project, "changepassword", "shop.models", "admin", stdin="another long passphrase\n", env=env)
     assert changed.returncode == 0, changed.stderr
-    assert asyncio.run(_rows(db_url, "SELECT password FROM hyperdjango_users"))[0][0] != rows[0][3]
+    assert asyncio.run(_rows(db_url, "SELECT password FROM hyperdjango_users ORDER BY id"))[0][0] != rows[0][3]
 
     token = hyper(project, "createtoken", "shop.models", "admin", "--days", "1", env=env)
     assert token.returncode == 0 and token.stdout.startswith("hd_")
     assert hyper(project, "createtoken", "shop.models", "nobody", env=env).returncode != 0
+
+    # Without --noinput the questions are asked (here on a pipe: one answer a line).
+    asked = hyper(project, "createsuperuser", "shop.models", stdin="second\ns@shop.test\nsecond admin passphrase\n", env=env)
+    assert asked.returncode == 0 and "Superuser 'second' created." in asked.stdout, asked.stderr
 
     cleared = hyper(project, "clearsessions", "shop.models", env=env)
     assert cleared.returncode == 0 and "Deleted 0 expired sessions." in cleared.stdout
