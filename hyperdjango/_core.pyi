@@ -51,7 +51,11 @@ class Server:
         ws_ping_timeout: float = 20.0,
         ws_allowed_origins: list[str] | None = None,
         ws_compression: bool = False,
-    ) -> None: ...
+        allowed_hosts: list[str] | None = None,
+        redirects_in_python: bool = False,
+    ) -> None:
+        """``allowed_hosts``: Host patterns answered (Django's rules); others get 400 here, before Python.
+        ``redirects_in_python``: trailing-slash redirects reach Python (``PendingRequest.redirect``)."""
     def start(self) -> tuple[str, int]:
         """Binds and starts; returns the bound (host, port)."""
     def fileno(self) -> int:
@@ -76,6 +80,7 @@ class PendingRequest:
     route_id: int | None
     params: dict[str, Any]
     allow: list[str] | None
+    redirect: str | None
     answered: bool
     is_websocket: bool
     subprotocols: list[str]
@@ -222,3 +227,14 @@ class WebSocketConnection:
         """A message already received, or None."""
     def receive(self, bridge: LoopBridge) -> RustFuture:
         """Awaitable of the next message as a ``(kind, payload, code)`` tuple."""
+
+# -- passwords (hyperdjango.auth.hashers): the GIL is released while they run -------------
+
+def argon2_hash(password: bytes, salt: bytes, memory_kib: int, iterations: int, parallelism: int) -> str:
+    """The argon2id PHC string (``$argon2id$v=19$m=...,t=...,p=...$salt$hash``); ValueError for bad parameters."""
+
+def argon2_verify(password: bytes, encoded: str) -> bool:
+    """Whether ``password`` matches an argon2 PHC string; ValueError for a malformed one."""
+
+def bcrypt_verify(password: bytes, encoded: str) -> bool:
+    """Whether ``password`` matches a bcrypt hash (``$2b$12$...``); ValueError for a malformed one."""

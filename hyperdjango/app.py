@@ -20,6 +20,7 @@ from .orm.exceptions import ValidationError
 from .requests import Request
 from .responses import FileResponse, Response
 from .routing import Route, Router, default_names
+from .settings import Settings, database_url, set_current
 from .tasks import TaskBackend, TaskQueue
 from .validation import RequestValidationError, request_validation_error
 
@@ -50,9 +51,13 @@ class HyperApp(Router):
     '/api/products/3'
 
     ``app.run()`` serves it; ``hyperdjango.testing.TestClient(app)`` tests it.
-    ``database`` is a URL (``postgres://...`` or ``sqlite:///...``; default
-    ``sqlite:///db.sqlite3``) that becomes ``app.database`` and the process
-    default (the last app created wins). ``max_body_size`` bounds request
+    ``database`` is a URL (``postgres://...`` or ``sqlite:///...``; else
+    ``$HYPERDJANGO_DATABASE_URL``, else ``sqlite:///db.sqlite3``; logged) that
+    becomes ``app.database`` and the process default (the last app created
+    wins). ``secret_key`` (else ``$HYPERDJANGO_SECRET_KEY``) signs cookies and
+    tokens; ``secret_key_fallbacks`` still verify; ``allowed_hosts`` are the
+    Host headers answered (400 for others; None: not checked); see
+    docs/settings.md. ``max_body_size`` bounds request
     bodies (413 beyond it). ``task_workers`` (jobs run at a time in the server
     process) and ``task_queue_size`` (pending in-process jobs before
     ``QueueFull``) configure the background-task queue, ``app.task_queue``;
@@ -73,15 +78,25 @@ class HyperApp(Router):
         task_backend: str | TaskBackend = "inprocess",
         redirect_slashes: bool = True,
         thread_pool_size: int | None = None,
+        secret_key: str | None = None,
+        secret_key_fallbacks: list[str] | None = None,
+        allowed_hosts: list[str] | None = None,
         caches: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         super().__init__()
         self.title = title
-        #: The app's database (SQLite in the working directory unless told otherwise);
+        #: The app's database (see :func:`hyperdjango.settings.database_url`);
         #: models use it by default. It connects when the server starts.
-        self.database = Database(database or "sqlite:///db.sqlite3")
+        self.database = Database(database_url(database))
         set_default_database(self.database)
         self.debug = debug
+        #: Secret keys and allowed hosts (docs/settings.md); also the process's
+        #: current settings, which :mod:`hyperdjango.signing` uses by default.
+        self.settings = Settings()
+        self.settings.configure(
+            secret_key=secret_key, secret_key_fallbacks=secret_key_fallbacks, allowed_hosts=allowed_hosts, debug=debug
+        )
+        set_current(self.settings)
         self.max_body_size = max_body_size
         self.task_workers = task_workers
         self.task_queue_size = task_queue_size
@@ -237,6 +252,14 @@ class HyperApp(Router):
 
     # -- lifecycle ------------------------------------------------------------------
 
+    def check_settings(self) -> None:
+        """Fails the start-up of a misconfigured app: middleware that signs
+        (sessions, CSRF, auth) with no secret key and ``debug=False``."""
+        if any(getattr(m, "requires_secret_key", False) for m in self.middleware):
+            self.settings.require_secret_key()
+        if self.settings.allowed_hosts is None and not self.debug:
+            log.info("allowed_hosts is not set: every Host header is answered")
+
     async def startup(self) -> None:
         """Runs the startup hooks in order."""
         for hook in self.startup_hooks:
@@ -270,10 +293,16 @@ class HyperApp(Router):
         """
         from .serving.dispatch import Dispatcher
 
+        self.check_settings()
         loop = asyncio.get_running_loop()
         stop = stop or asyncio.Event()
         router, routes = self.compile_routes()
         server_options.setdefault("max_body_size", self.max_body_size)
+        # Checked by the engine: a bad Host is a 400 before any Python runs.
+        server_options.setdefault("allowed_hosts", self.settings.hosts_answered())
+        # With middleware, slash redirects pass through it (CORS headers on them too);
+        # without, the engine answers them, a little faster.
+        server_options.setdefault("redirects_in_python", bool(self.middleware))
         server = _core.Server(router, host=host, port=port, **server_options)
         executor = ThreadPoolExecutor(self.thread_pool_size, thread_name_prefix="hyperdjango-sync")
         # The loop may outlive the server (an async TestClient runs on the test's loop):

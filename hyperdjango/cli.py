@@ -1,5 +1,6 @@
 """The ``hyper`` command: ``hyper run``, ``hyper routes``, ``hyper worker`` and ``hyper tasks`` (each takes ``module:app``);
-``hyper makemigrations``, ``hyper migrate`` and ``hyper showmigrations`` (see hyperdjango/migrations/commands.py)."""
+``hyper makemigrations``, ``hyper migrate`` and ``hyper showmigrations`` (see hyperdjango/migrations/commands.py);
+``hyper createsuperuser``, ``changepassword``, ``createtoken`` and ``clearsessions`` (hyperdjango/auth/commands.py)."""
 
 from __future__ import annotations
 
@@ -106,6 +107,10 @@ def main(argv: list[str] | None = None) -> None:
     from .migrations.commands import add_commands as add_migration_commands
 
     add_migration_commands(commands)
+
+    from .auth.commands import add_commands as add_auth_commands
+
+    add_auth_commands(commands)
 
     args = parser.parse_args(argv)
     args.func(args)

@@ -19,8 +19,8 @@ from typing import Any
 
 from ..orm.options import app_label_of_module
 
-#: Apps of hyperdjango itself, migrated with every project (their tables exist only when used).
-BUILTIN_APPS = ("hyperdjango.tasks", "hyperdjango.cache")
+#: Apps of hyperdjango itself, migrated with every project: the task queue, the database cache, sessions and users.
+BUILTIN_APPS = ("hyperdjango.tasks", "hyperdjango.cache", "hyperdjango.sessions", "hyperdjango.auth")
 
 
 @dataclass

@@ -60,25 +60,25 @@ class Dispatcher:
             self.loop.call_soon(self.on_readable)
 
     async def endpoint(self, request: Request) -> Response:
-        """The innermost handler: the view, with HTTP errors turned into responses."""
+        """The innermost handler: the view, with its exceptions turned into responses."""
         route = request.route
         try:
             if route is None:
+                location = request._raw.redirect
+                if location is not None:  # a trailing-slash redirect (redirects_in_python)
+                    return Response.redirect(location, status=301 if request.method in ("GET", "HEAD") else 308)
                 allow = request._raw.allow
                 if allow:
                     raise HTTPException(405, headers={"allow": ", ".join(allow)})
                 raise HTTPException(404)
             return to_response(await route.call(request), getattr(route.endpoint, "__qualname__", "view"))
         except Exception as exc:
-            handler = self.app.exception_handler_for(exc)
-            if handler is None:
-                raise
-            return await self.run_handler(handler, request, exc)
+            return await self.answer_exception(request, exc)
 
     def answering_errors(self, inner: Handler) -> Handler:
         """Wraps one middleware: an exception raised in it (``HTTPException(401)``
-        from an auth middleware) with a registered handler becomes that
-        handler's response, as it does when a view raises it; and whatever it
+        from an auth middleware) becomes a response as it does when a view
+        raises it (its handler's, else a 500); and whatever it
         returns (a dict, a tuple...) becomes a Response, so the middleware
         outside always gets one."""
 
@@ -86,12 +86,20 @@ class Dispatcher:
             try:
                 return to_response(await inner(request), "middleware")
             except Exception as exc:
-                handler = self.app.exception_handler_for(exc)
-                if handler is None:
-                    raise
-                return await self.run_handler(handler, request, exc)
+                return await self.answer_exception(request, exc)
 
         return call
+
+    async def answer_exception(self, request: Request, exc: Exception) -> Response:
+        """The response for ``exc``: its registered handler's, else a 500.
+
+        As Django does inside each layer, an unhandled exception becomes a 500
+        right where it is raised, so every middleware outside still sees a
+        response and adds its headers (CORS, security) to the error too."""
+        handler = self.app.exception_handler_for(exc)
+        if handler is None:
+            return self.app.server_error(request, exc)
+        return await self.run_handler(handler, request, exc)
 
     async def run_handler(self, handler: Callable[..., Any], request: Request, exc: Exception) -> Response:
         result = handler(request, exc)

@@ -69,7 +69,7 @@ def test_migrate_explains_a_bad_target_and_a_missing_database(shop, db_url):
     bad = hyper(shop, "migrate", "shop.models:app", "0042", env={"SHOP_DATABASE": db_url})
     assert bad.returncode != 0 and "no migration of shop matches '0042'" in bad.stderr
     (shop / "plain.py").write_text("")
-    nowhere = hyper(shop, "migrate", "plain", env={"DATABASE_URL": ""})
+    nowhere = hyper(shop, "migrate", "plain", env={"HYPERDJANGO_DATABASE_URL": ""})
     assert nowhere.returncode != 0 and "which database?" in nowhere.stderr
     unreachable = hyper(shop, "migrate", "shop.models", "--database", f"sqlite:///{shop}/no/such/dir/db.sqlite3")
     assert unreachable.returncode == 1 and unreachable.stderr.startswith("hyper migrate: cannot open"), unreachable.stderr

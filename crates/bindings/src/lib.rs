@@ -4,6 +4,7 @@
 mod completion;
 mod convert;
 mod db;
+mod passwords;
 mod request;
 mod router;
 mod server;
@@ -21,6 +22,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<db::Listener>()?;
     m.add_class::<db::Row>()?;
     m.add_function(wrap_pyfunction!(db::instances_from_rows, m)?)?;
+    m.add_function(wrap_pyfunction!(passwords::argon2_hash, m)?)?;
+    m.add_function(wrap_pyfunction!(passwords::argon2_verify, m)?)?;
+    m.add_function(wrap_pyfunction!(passwords::bcrypt_verify, m)?)?;
     m.add_class::<router::Router>()?;
     m.add_class::<server::Server>()?;
     m.add_class::<request::PendingRequest>()?;

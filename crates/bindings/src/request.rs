@@ -137,6 +137,16 @@ impl PendingRequest {
         }
     }
 
+    /// Where a trailing-slash redirect goes, when the server hands redirects to Python
+    /// (`redirects_in_python`), else None.
+    #[getter]
+    fn redirect(&self) -> Option<String> {
+        match &self.request.route {
+            RouteMatch::Redirect { location } => Some(location.clone()),
+            _ => None,
+        }
+    }
+
     /// Whether this is a WebSocket upgrade request (routed to a WEBSOCKET route).
     #[getter]
     fn is_websocket(&self) -> bool {

@@ -73,7 +73,7 @@ impl Server {
         keepalive_timeout = 5.0, max_connections = 10_000, queue_size = 1024, io_threads = 1,
         server_name = "hyperdjango".to_string(), ws_max_message_size = 1024 * 1024, ws_send_queue = 1024,
         ws_send_queue_bytes = 16 * 1024 * 1024, ws_ping_interval = 20.0, ws_ping_timeout = 20.0, ws_allowed_origins = None,
-        ws_compression = false
+        ws_compression = false, allowed_hosts = None, redirects_in_python = false
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -97,6 +97,8 @@ impl Server {
         ws_ping_timeout: f64,
         ws_allowed_origins: Option<Vec<String>>,
         ws_compression: bool,
+        allowed_hosts: Option<Vec<String>>,
+        redirects_in_python: bool,
     ) -> PyResult<Self> {
         let waker = Arc::new(LoopWaker::new().map_err(|e| PyOSError::new_err(e.to_string()))?);
         let (sender, receiver) = loop_queue(queue_size, waker.clone());
@@ -122,6 +124,8 @@ impl Server {
                     compression: ws_compression,
                     ..WsConfig::default()
                 },
+                allowed_hosts,
+                redirects_in_python,
             },
             io_threads: io_threads.max(1),
             router: router.freeze(),

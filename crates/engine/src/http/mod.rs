@@ -3,12 +3,14 @@
 mod config;
 mod connection;
 mod exchange;
+mod hosts;
 mod server;
 mod service;
 mod stats;
 
 pub use config::ServerConfig;
 pub use exchange::{Handler, HttpRequest, Reply, ReplyBody};
+pub use hosts::host_allowed;
 pub use server::Server;
 pub use service::ResponseBody;
 pub(crate) use service::PermitSlot;

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http::header::{HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, LOCATION, SERVER};
+use http::header::{HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HOST, LOCATION, SERVER};
 use http::{Method, Request, Response, StatusCode};
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::{BodyExt, Limited};
@@ -102,6 +102,13 @@ async fn prepare<H>(
 ) -> Result<HttpRequest, Rejection> {
     let (mut parts, body) = req.into_parts();
     let stats = &shared.stats;
+    if let Some(allowed) = &shared.config.allowed_hosts {
+        let host = parts.headers.get(HOST).and_then(|v| v.to_str().ok()).or_else(|| parts.uri.authority().map(|a| a.as_str()));
+        if !host.is_some_and(|h| super::host_allowed(h, allowed)) {
+            stats.bad_requests.fetch_add(1, Ordering::Relaxed);
+            return Err((error_reply(StatusCode::BAD_REQUEST, "Bad Request (invalid Host header)"), body_pending(&parts.headers)));
+        }
+    }
     let upgrade = match upgrade_of(&parts.method, &parts.headers) {
         None => None,
         Some(Err(HandshakeError::UnsupportedVersion)) => {
@@ -148,18 +155,23 @@ async fn prepare<H>(
     if upgrade.is_some() && !matches!(route, RouteMatch::Found { .. }) {
         return Err((error_reply(StatusCode::NOT_FOUND, "no WebSocket endpoint at this path"), body_pending(&parts.headers)));
     }
-    if let RouteMatch::Redirect { location } = route {
-        let status = if parts.method == Method::GET || parts.method == Method::HEAD {
-            StatusCode::MOVED_PERMANENTLY
-        } else {
-            StatusCode::PERMANENT_REDIRECT
-        };
-        let mut reply = Reply::full(status, Bytes::new());
-        if let Ok(value) = HeaderValue::from_str(&location) {
-            reply.headers.insert(LOCATION, value);
+    // With `redirects_in_python` the redirect goes through the app's middleware (so
+    // CORS and security headers are on it too): Python answers from `PendingRequest.redirect`.
+    match &route {
+        RouteMatch::Redirect { location } if !shared.config.redirects_in_python => {
+            let status = if parts.method == Method::GET || parts.method == Method::HEAD {
+                StatusCode::MOVED_PERMANENTLY
+            } else {
+                StatusCode::PERMANENT_REDIRECT
+            };
+            let mut reply = Reply::full(status, Bytes::new());
+            if let Ok(value) = HeaderValue::from_str(location) {
+                reply.headers.insert(LOCATION, value);
+            }
+            // The body, if any, was not read: the connection cannot be reused.
+            return Err((reply, body_pending(&parts.headers)));
         }
-        // The body, if any, was not read: the connection cannot be reused.
-        return Err((reply, body_pending(&parts.headers)));
+        _ => {}
     }
     let max = shared.config.max_body_size;
     let declared = parts
