@@ -88,3 +88,26 @@ async def test_lists_are_json_on_sqlite(db):
     await db.execute("CREATE TABLE IF NOT EXISTS docs (data JSON)")
     await db.execute("INSERT INTO docs VALUES ($1)", [1, "two", {"three": 3}])
     assert await db.query_val("SELECT data FROM docs") == [1, "two", {"three": 3}]
+
+
+async def test_a_timedelta_beyond_the_interval_range_is_a_clear_error(db):
+    # 200 million days is 1.7e19 µs: past i64, so it used to wrap to a negative interval.
+    with pytest.raises(DataError, match="timedelta"):
+        await db.query("SELECT $1", dt.timedelta(days=200_000_000))
+    with pytest.raises(DataError, match="timedelta"):
+        await db.query("SELECT $1", dt.timedelta(days=-200_000_000))
+
+
+async def test_the_largest_interval_that_fits_round_trips(typed):
+    biggest = dt.timedelta(days=106_751_991)
+    await typed.execute("INSERT INTO typed (id, iv) VALUES ($1, $2)", 1, biggest)
+    assert await typed.query_val("SELECT iv FROM typed WHERE id = 1") == biggest
+
+
+async def test_a_nul_character_in_text_is_a_clear_error_on_both_backends(db):
+    # PostgreSQL cannot store U+0000 in text (SQLSTATE 22021); SQLite could, so both refuse
+    # it before sending, with the same error.
+    with pytest.raises(DataError, match="NUL"):
+        await db.query("SELECT $1", "a\x00b")
+    with pytest.raises(DataError, match="NUL"):
+        await db.query("SELECT $1", ["ok", "a\x00b"])
