@@ -137,6 +137,12 @@ async fn prepare<H>(
     let raw_path = parts.uri.path().to_string();
     let query = parts.uri.query().map(str::to_string);
     let path = match percent_encoding::percent_decode_str(&raw_path).decode_utf8() {
+        // No file, route or database text may hold U+0000 (PostgreSQL refuses it, C
+        // strings end at it): refused here rather than a 500 deeper down.
+        Ok(p) if p.contains('\0') => {
+            stats.bad_requests.fetch_add(1, Ordering::Relaxed);
+            return Err((error_reply(StatusCode::BAD_REQUEST, "the path contains a NUL character (%00)"), body_pending(&parts.headers)));
+        }
         Ok(p) => p.into_owned(),
         Err(_) => {
             stats.bad_requests.fetch_add(1, Ordering::Relaxed);
