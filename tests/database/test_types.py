@@ -111,3 +111,21 @@ async def test_a_nul_character_in_text_is_a_clear_error_on_both_backends(db):
         await db.query("SELECT $1", "a\x00b")
     with pytest.raises(DataError, match="NUL"):
         await db.query("SELECT $1", ["ok", "a\x00b"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["123456789012345678901234567890.123456789", "0.1", "10.50", "-7", "12345678901234567890", "1.2345678901234567", "1E+20"],
+)
+async def test_a_decimal_text_column_keeps_every_digit_on_sqlite(db, text):
+    # Decimals of up to 15 significant digits are bound as numbers (so comparisons with
+    # expressions are numeric): the value comes back equal, trailing zeros aside.
+    if db.vendor != "sqlite":
+        pytest.skip("DECIMAL_TEXT is SQLite's way to keep every digit; PostgreSQL's numeric always does")
+    await db.execute("CREATE TABLE IF NOT EXISTS exact (d DECIMAL_TEXT)")
+    await db.execute("DELETE FROM exact")
+    await db.execute("INSERT INTO exact VALUES ($1)", Decimal(text))
+    stored = await db.query_val("SELECT d FROM exact")
+    assert stored == Decimal(text)
+    if len(text.lstrip("-").replace(".", "").strip("0")) > 15:  # bound as text: kept verbatim
+        assert str(stored) == text
