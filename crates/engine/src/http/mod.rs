@@ -3,6 +3,7 @@
 mod config;
 mod connection;
 mod exchange;
+mod raw_head;
 mod server;
 mod service;
 mod stats;
