@@ -39,9 +39,15 @@ def _run(args: argparse.Namespace) -> None:
 
         argv = [sys.executable, "-m", "hyperdjango", "run", args.app, "--host", args.host, "--port", str(args.port)]
         argv += ["--workers", str(args.workers)]
+        if args.access_log:
+            argv += ["--access-log", args.access_log]
         run_with_reload(argv, [os.getcwd()])
         return
     app = load_app(args.app)
+    if args.access_log:
+        from .middleware.access_log import enable_access_log
+
+        enable_access_log(app, args.access_log)
     app.run(host=args.host, port=args.port, workers=args.workers)
 
 
@@ -82,6 +88,8 @@ def main(argv: list[str] | None = None) -> None:
     run.add_argument("--port", type=int, default=8000)
     run.add_argument("--workers", type=int, default=1)
     run.add_argument("--reload", action="store_true", help="restart when a .py file changes")
+    run.add_argument("--access-log", nargs="?", const="common", choices=["common", "combined", "json"],
+                     help="log every request on stdout (common when no format is given), with a request id")
     run.set_defaults(func=_run)
 
     routes = commands.add_parser("routes", help="list the routes of an app")
