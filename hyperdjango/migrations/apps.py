@@ -19,8 +19,15 @@ from typing import Any
 
 from ..orm.options import app_label_of_module
 
-#: Apps of hyperdjango itself, migrated with every project (their tables exist only when used).
+#: Apps of hyperdjango itself, migrated with the projects that use them.
 BUILTIN_APPS = ("hyperdjango.tasks",)
+
+
+def builtin_apps_of(app: Any) -> list[str]:
+    """The built-in apps ``app`` (a HyperApp, or None) uses: ``hyperdjango.tasks`` when
+    its task queue keeps jobs in the database; an in-process queue has no table."""
+    backend = getattr(getattr(app, "task_queue", None), "backend", None)
+    return ["hyperdjango.tasks"] if getattr(backend, "name", None) == "database" else []
 
 
 @dataclass
