@@ -44,6 +44,9 @@ def _run(args: argparse.Namespace) -> None:
         run_with_reload(argv, [os.getcwd()])
         return
     app = load_app(args.app)
+    from .migrations.pending import warn_unapplied_at_startup
+
+    warn_unapplied_at_startup(app, args.app.partition(":")[0], args.app)
     if args.access_log:
         from .middleware.access_log import enable_access_log
 

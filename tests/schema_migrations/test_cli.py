@@ -90,3 +90,40 @@ def test_migrate_creates_the_task_table_only_for_an_app_with_the_database_task_b
     assert ("Applying hyperdjango.tasks.0001_initial" in applied.stdout) is has_table
     assert ("hyperdjango.tasks" in hyper(shop, "showmigrations", "shop.models:app", env=env).stdout) is has_table
     hyper(shop, "migrate", "shop.models:app", "zero", env=env)
+
+
+def test_hyper_run_warns_about_unapplied_migrations_and_serves_anyway(shop, db_url):
+    import socket
+    import time
+
+    import httpx
+
+    env = {"SHOP_DATABASE": db_url}
+    assert hyper(shop, "makemigrations", "shop.models").returncode == 0
+    hyper(shop, "migrate", "shop.models:app", "zero", env=env)
+
+    def run_and_read_log() -> str:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        proc = subprocess.Popen([sys.executable, "-m", "hyperdjango", "run", "shop.models:app", "--port", str(port)],
+                                cwd=shop, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                try:
+                    httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.05)
+        finally:
+            proc.terminate()
+            _, err = proc.communicate(timeout=20)
+        return err
+
+    warned = run_and_read_log()
+    assert "You have 1 unapplied migration(s) (shop: 0001_initial)" in warned, warned
+    assert "run 'hyper migrate shop.models:app'" in warned
+    assert hyper(shop, "migrate", "shop.models:app", env=env).returncode == 0
+    assert "unapplied migration" not in run_and_read_log()
+    hyper(shop, "migrate", "shop.models:app", "zero", env=env)
