@@ -1,4 +1,4 @@
-"""The ``hyper`` command: ``hyper run``, ``hyper routes``, ``hyper worker`` and ``hyper tasks`` (each takes ``module:app``);
+"""The ``hyper`` command: ``hyper run``, ``hyper routes``, ``hyper check``, ``hyper worker`` and ``hyper tasks`` (each takes ``module:app``);
 ``hyper makemigrations``, ``hyper migrate`` and ``hyper showmigrations`` (see hyperdjango/migrations/commands.py)."""
 
 from __future__ import annotations
@@ -65,6 +65,29 @@ def _routes(args: argparse.Namespace) -> None:
         print(f"{methods:<{width}}  {pattern:<{pwidth}}  {name}")
 
 
+def _check(args: argparse.Namespace) -> None:
+    import asyncio
+
+    from .checks import check_app, check_database
+
+    app = load_app(args.app)
+    issues = check_app(app)
+    if not args.no_database:
+
+        async def database() -> list:
+            try:
+                return await check_database(app, args.app.partition(":")[0])
+            finally:
+                await app.database.close()
+
+        issues += asyncio.run(database())
+    for issue in issues:
+        print(issue)
+    errors = sum(issue.error for issue in issues)
+    print(f"System check identified {len(issues) or 'no'} issue(s) ({errors} error(s)).")
+    sys.exit(1 if errors else 0)
+
+
 def _worker(args: argparse.Namespace) -> None:
     from .tasks.process import run_worker
 
@@ -98,6 +121,11 @@ def main(argv: list[str] | None = None) -> None:
     routes = commands.add_parser("routes", help="list the routes of an app")
     routes.add_argument("app")
     routes.set_defaults(func=_routes)
+
+    check = commands.add_parser("check", help="check an app's models, routes, settings and database")
+    check.add_argument("app")
+    check.add_argument("--no-database", action="store_true", help="skip the checks that connect to the database")
+    check.set_defaults(func=_check)
 
     worker = commands.add_parser("worker", help="run background-task workers (task_backend='database')")
     worker.add_argument("app")
