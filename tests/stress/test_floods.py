@@ -13,12 +13,11 @@ from collections import Counter
 
 import pytest
 
-from hyperdjango import HyperApp
 from hyperdjango.testing import TestClient
 
-from support.stress import address, p99, scale, timed_get
+from support.stress import address, hello_upload_app, p99, scale, timed_get
 
-app = HyperApp(title="floods", max_body_size=64 * 1024)
+app = hello_upload_app("floods", max_body_size=64 * 1024)
 P99_BOUND = 1.0  # seconds; generous, the test machine is shared
 
 #: name: (what the client sends, the status it must get)
@@ -29,16 +28,6 @@ FLOODS = {
     "a path that is not UTF-8": (b"GET /" + b"%ff" * 10 + b" HTTP/1.1\r\nHost: x\r\n\r\n", b"400"),
     "a NUL in the path": (b"GET /a%00b HTTP/1.1\r\nHost: x\r\n\r\n", b"400"),
 }
-
-
-@app.get("/hello")
-async def hello(request):
-    return "hello"
-
-
-@app.post("/upload")
-async def upload(request):
-    return {"size": len(await request.body())}
 
 
 @pytest.fixture(scope="module")

@@ -10,26 +10,15 @@ import time
 
 import pytest
 
-from hyperdjango import HyperApp
 from hyperdjango.testing import TestClient
 
-from support.stress import address, p99, scale, timed_get
+from support.stress import address, hello_upload_app, p99, scale, timed_get
 
-app = HyperApp(title="slowloris", max_body_size=1_000_000)
+app = hello_upload_app("slowloris", max_body_size=1_000_000)
 HEADER_TIMEOUT = 1.0
 #: What a normal client's slowest 1 % may take while the slow ones hold their connections
 #: (generous: the test machine is shared; on a quiet one it is a few milliseconds).
 P99_BOUND = 1.0
-
-
-@app.get("/hello")
-async def hello(request):
-    return "hello"
-
-
-@app.post("/upload")
-async def upload(request):
-    return {"size": len(await request.body())}
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,8 @@ import asyncio
 import os
 import time
 
+from hyperdjango import HyperApp
+
 FULL = os.environ.get("HYPERDJANGO_STRESS", "short") == "full"
 
 
@@ -44,3 +46,18 @@ async def timed_get(host: str, port: int, path: str = "/hello", timeout: float =
 def p99(latencies: list[float]) -> float:
     ordered = sorted(latencies)
     return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+
+def hello_upload_app(title: str, max_body_size: int) -> HyperApp:
+    """An app for hostile clients: ``GET /hello`` answers ``hello``, ``POST /upload`` the body's size."""
+    app = HyperApp(title=title, max_body_size=max_body_size)
+
+    @app.get("/hello")
+    async def hello(request):
+        return "hello"
+
+    @app.post("/upload")
+    async def upload(request):
+        return {"size": len(await request.body())}
+
+    return app

@@ -12,13 +12,19 @@ from hyperdjango.tasks import JobStatus, TaskFailed
 pytestmark = pytest.mark.parametrize("queue_backend", ["sqlite", "postgres"], indirect=True)
 
 
+async def enqueue_from(queue, name: str):
+    """Enqueues a job of the task ``name``, which only ``queue`` defines."""
+    queue.task(name=name)(lambda: name)
+    await queue.open()
+    handle = queue.registry.get(name).delay()
+    await handle.enqueued()
+    return handle
+
+
 async def test_a_job_of_a_task_this_worker_does_not_know_is_left_for_one_that_does(make_queue):
     stranger, knower = await make_queue(lease=0.3), await make_queue(lease=0.3)
     stranger.task(name="tests.here")(lambda: "here")
-    knower.task(name="tests.elsewhere")(lambda: "elsewhere")
-    await knower.open()
-    handle = knower.registry.get("tests.elsewhere").delay()
-    await handle.enqueued()
+    handle = await enqueue_from(knower, "tests.elsewhere")
     await stranger.start()
     mine = stranger.registry.get("tests.here").delay()
     assert await mine.result(timeout=10) == "here"
@@ -26,17 +32,14 @@ async def test_a_job_of_a_task_this_worker_does_not_know_is_left_for_one_that_do
     assert await handle.status() is JobStatus.PENDING
     assert stranger.stats["unknown"] == 1
     await knower.start()
-    assert await handle.result(timeout=10) == "elsewhere"
+    assert await handle.result(timeout=10) == "tests.elsewhere"
 
 
 async def test_a_job_no_worker_knows_is_dead_lettered_after_the_unknown_task_timeout(make_queue):
     stranger = await make_queue(lease=0.3, unknown_task_timeout=0.5)
     enqueuer = await make_queue(workers=0)
     stranger.task(name="tests.here")(lambda: "here")
-    enqueuer.task(name="tests.nowhere")(lambda: "never")
-    await enqueuer.open()
-    handle = enqueuer.registry.get("tests.nowhere").delay()
-    await handle.enqueued()
+    handle = await enqueue_from(enqueuer, "tests.nowhere")
     await stranger.start()
     with pytest.raises(TaskFailed) as failure:
         await handle.result(timeout=10)
