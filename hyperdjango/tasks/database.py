@@ -295,13 +295,7 @@ class DatabaseBackend(TaskBackend):
         self._wakeup.clear()
         now = time.time()
         params: list[Any] = [self.worker_id, now + self.lease, now, min(limit, self.batch_size)]
-        where = ""
-        if queues:
-            names = sorted(queues)
-            where = " AND queue IN (" + ", ".join(f"${len(params) + 1 + i}" for i in range(len(names))) + ")"
-            params += names
-        # Only jobs this worker can run: the others wait for a worker that knows their task.
-        where += _task_filter(params, self._known_tasks())
+        where = self._mine(params, queues)
         lock = " FOR UPDATE SKIP LOCKED" if self.database.vendor == "postgresql" else ""
         rows = await self.database.query(
             f"UPDATE {TABLE} SET status = 'running', worker = $1, lease_until = $2, started_at = $3, "
@@ -332,11 +326,7 @@ class DatabaseBackend(TaskBackend):
         """How long an idle worker may sleep: until the next delayed job (a
         countdown, a retry's backoff) is due, and no longer than the poll."""
         params: list[Any] = []
-        where = ""
-        if queues:
-            names = sorted(queues)
-            where = " AND queue IN (" + ", ".join(f"${i + 1}" for i in range(len(names))) + ")"
-            params = names
+        where = self._mine(params, queues)
         due = await self.database.query_val(f"SELECT min(run_at) FROM {TABLE} WHERE status = 'pending'{where}", *params)
         if due is None:
             return self.idle_poll
@@ -426,13 +416,22 @@ class DatabaseBackend(TaskBackend):
     def _known_tasks(self) -> list[str]:
         return sorted(task.name for task in self.task_queue.registry)
 
+    def _mine(self, params: list[Any], queues: Collection[str] | None, known: bool = True) -> str:
+        """The condition for jobs in ``queues`` (all when None) of tasks this worker knows
+        (``known=False``: does not know), its values appended to ``params``. A worker
+        runs only the jobs it knows; the others wait for a worker that knows them."""
+        where = _column_in(params, "queue", sorted(queues)) if queues else ""
+        return where + _column_in(params, "task", self._known_tasks(), negate=not known)
+
     async def _leave_unknown(self) -> None:
         """Counts and logs the due jobs this worker does not know (another worker
         may), and dead-letters those nobody took within ``unknown_task_timeout``."""
         now = time.time()
-        known = self._known_tasks()
+        pool = self.task_queue.pool
+        # Only in this worker's queues: a worker does not judge jobs it would never take.
+        queues = pool.queues if pool is not None else None
         params: list[Any] = [now - self.unknown_task_timeout, now]
-        unknown = _task_filter(params, known, negate=True)
+        unknown = self._mine(params, queues, known=False)
         message = (f"no worker knew this task within unknown_task_timeout={self.unknown_task_timeout:g}s of the job "
                    f"being due: run a worker whose app defines it (a task's name is its module's import name "
                    f"and qualified name, or the name= given to @app.task)")
@@ -444,9 +443,9 @@ class DatabaseBackend(TaskBackend):
             *params,
         )
         params = [now]
+        unknown = self._mine(params, queues, known=False)
         rows = await self.database.query(
-            f"SELECT task, COUNT(*) AS n FROM {TABLE} WHERE status = 'pending' AND run_at <= $1"
-            f"{_task_filter(params, known, negate=True)} GROUP BY task",
+            f"SELECT task, COUNT(*) AS n FROM {TABLE} WHERE status = 'pending' AND run_at <= $1{unknown} GROUP BY task",
             *params,
         )
         self._counts["unknown"] = sum(int(row["n"]) for row in rows)
@@ -455,7 +454,7 @@ class DatabaseBackend(TaskBackend):
                 self._reported_unknown.add(row["task"])
                 log.warning("%d job(s) of task %r wait for a worker that knows it (this one knows %s); "
                             "they fail as UnknownTask %gs after they were due",
-                            row["n"], row["task"], ", ".join(known) or "no task", self.unknown_task_timeout)
+                            row["n"], row["task"], ", ".join(self._known_tasks()) or "no task", self.unknown_task_timeout)
 
     async def purge(self) -> int:
         """Deletes succeeded and cancelled jobs older than ``result_ttl``; returns how many."""
@@ -580,10 +579,10 @@ def _outcome_statement(job: Job, outcome: Outcome, worker: str | None) -> tuple[
             [job.id, worker, outcome.retry_at, error.type, error.message, error.traceback])
 
 
-def _task_filter(params: list[Any], names: list[str], negate: bool = False) -> str:
-    """`` AND task [NOT] IN ($n, ...)``, its ``names`` appended to ``params``."""
-    if not names:
+def _column_in(params: list[Any], column: str, values: list[str], negate: bool = False) -> str:
+    """`` AND column [NOT] IN ($n, ...)``, its ``values`` appended to ``params``."""
+    if not values:
         return "" if negate else " AND 1 = 0"
     start = len(params) + 1
-    params.extend(names)
-    return f" AND task {'NOT IN' if negate else 'IN'} (" + ", ".join(f"${start + i}" for i in range(len(names))) + ")"
+    params.extend(values)
+    return f" AND {column} {'NOT IN' if negate else 'IN'} (" + ", ".join(f"${start + i}" for i in range(len(values))) + ")"

@@ -47,3 +47,21 @@ async def test_a_job_no_worker_knows_is_dead_lettered_after_the_unknown_task_tim
     assert "tests.nowhere" in str(failure.value) and "0.5" in str(failure.value)
     job = await stranger.backend.get(handle.id)
     assert job.attempts == 0  # never run
+
+
+async def test_a_worker_whose_only_due_jobs_are_unknown_sleeps_between_polls(make_queue):
+    stranger, enqueuer = await make_queue(poll_interval=0.2), await make_queue(workers=0)
+    stranger.task(name="tests.here")(lambda: "here")
+    await enqueue_from(enqueuer, "tests.elsewhere")
+    claims = 0
+    claim = stranger.backend.claim
+
+    async def counted_claim(*args):
+        nonlocal claims
+        claims += 1
+        return await claim(*args)
+
+    stranger.backend.claim = counted_claim
+    await stranger.start()
+    await asyncio.sleep(1.0)
+    assert claims <= 8  # one per poll_interval, not a busy loop on the job it cannot run
