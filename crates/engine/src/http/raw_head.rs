@@ -58,17 +58,26 @@ impl HeadScanner {
                     self.state = if remaining == skip { State::Head } else { State::Body(remaining - skip) };
                 }
                 State::Head => {
-                    let byte = bytes[0];
-                    bytes = &bytes[1..];
-                    if byte == b'\n' && self.head.last() != Some(&b'\r') {
+                    // A line at a time: the bytes up to the next LF, which must follow a CR.
+                    let Some(at) = bytes.iter().position(|&b| b == b'\n') else {
+                        self.head.extend_from_slice(bytes);
+                        if self.head.len() > self.limit {
+                            self.state = State::Off;
+                        }
+                        return Ok(());
+                    };
+                    let before = if at > 0 { Some(&bytes[at - 1]) } else { self.head.last() };
+                    if before != Some(&b'\r') {
                         return Err(BARE_LF);
                     }
-                    self.head.push(byte);
+                    self.head.extend_from_slice(&bytes[..=at]);
+                    bytes = &bytes[at + 1..];
                     if self.head == b"\r\n" {
                         self.head.clear(); // empty lines before a request line are allowed
                     } else if self.head.ends_with(b"\r\n\r\n") {
                         self.state = self.after_head()?;
                         self.head.clear();
+                        self.head.shrink_to(1024); // an idle connection keeps no big head
                     } else if self.head.len() > self.limit {
                         self.state = State::Off;
                     }
@@ -124,6 +133,7 @@ mod tests {
         assert_eq!(scan_all(&[b"GET / HTTP/1.1\nHost: x\r\n\r\n"]), Err(BARE_LF));
         assert_eq!(scan_all(&[b"GET / HTTP/1.1\r\nHost: x\n\r\n"]), Err(BARE_LF));
         assert_eq!(scan_all(&[b"GET / HTTP/1.1\r\nHost: x\r\n\n"]), Err(BARE_LF));
+        assert_eq!(scan_all(&[b"GET / HTTP/1.1", b"\nHost: x\r\n\r\n"]), Err(BARE_LF));
     }
 
     #[test]
