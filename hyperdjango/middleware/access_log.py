@@ -21,6 +21,7 @@ import time
 from typing import Any
 
 from .. import encoding
+from ..responses import FileResponse, StreamingResponse
 from .request_id import current_request_id
 
 log = logging.getLogger("hyperdjango.access")
@@ -43,7 +44,9 @@ class AccessLogMiddleware:
         try:
             response = await next_handler(request)
             status = response.status_code
-            length = response.headers.get("content-length") or (str(len(response.body)) if hasattr(response, "body") else None)
+            # A streamed or file body is sent after this: its size only when a header says it.
+            sent_later = isinstance(response, (StreamingResponse, FileResponse))
+            length = response.headers.get("content-length") if sent_later else str(len(response.body))
             return response
         finally:
             if log.isEnabledFor(logging.INFO):

@@ -13,6 +13,7 @@ from hyperdjango import HyperApp
 from hyperdjango.exceptions import HTTPException
 from hyperdjango.middleware.access_log import AccessLogMiddleware
 from hyperdjango.middleware.request_id import RequestIdFilter, RequestIdMiddleware
+from hyperdjango.responses import StreamingResponse
 from hyperdjango.testing import TestClient
 
 view_log = logging.getLogger("tests.view")
@@ -36,6 +37,14 @@ def make_app(format: str) -> HyperApp:
     async def boom(request):
         raise RuntimeError("boom")
 
+    @app.get("/stream")
+    async def stream(request):
+        async def chunks():
+            yield b"a"
+            yield b"b"
+
+        return StreamingResponse(chunks())
+
     return app
 
 
@@ -57,10 +66,12 @@ def test_common_format_is_one_line_per_request(records):
         client.get("/hello?x=1")
         client.get("/missing")
         client.get("/boom")
+        assert client.get("/stream").text == "ab"
     lines = [r.getMessage() for r in access(records)]
     assert re.fullmatch(r'127\.0\.0\.1 - - \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d \+0000\] "GET /hello\?x=1 HTTP/1\.1" 200 5', lines[0]), lines[0]
     assert lines[1].endswith('"GET /missing HTTP/1.1" 404 22')
     assert ' "GET /boom HTTP/1.1" 500 ' in lines[2]
+    assert lines[3].endswith('"GET /stream HTTP/1.1" 200 -')  # size unknown when the line is written
 
 
 def test_combined_format_adds_referer_and_a_user_agent_that_cannot_forge_a_line(records):
