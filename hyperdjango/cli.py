@@ -114,7 +114,9 @@ def main(argv: list[str] | None = None) -> None:
     run.add_argument("--port", type=int, default=8000)
     run.add_argument("--workers", type=int, default=1)
     run.add_argument("--reload", action="store_true", help="restart when a .py file changes")
-    run.add_argument("--access-log", nargs="?", const="common", choices=["common", "combined", "json"],
+    from .middleware.access_log import FORMATS
+
+    run.add_argument("--access-log", nargs="?", const="common", choices=FORMATS,
                      help="log every request on stdout (common when no format is given), with a request id")
     run.set_defaults(func=_run)
 
