@@ -46,9 +46,11 @@ def worker_pids(url: str, attempts: int) -> set[int]:
     pids = set()
     for _ in range(attempts):
         try:
-            pids.add(httpx.get(url + "/pid", headers={"connection": "close"}, timeout=2).json()["pid"])
+            response = httpx.get(url + "/pid", headers={"connection": "close"}, timeout=2)
         except httpx.TransportError:
-            pass
+            continue
+        if response.status_code == 200:
+            pids.add(response.json()["pid"])
     return pids
 
 
