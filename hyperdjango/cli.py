@@ -1,4 +1,4 @@
-"""The ``hyper`` command: ``hyper run``, ``hyper routes``, ``hyper worker`` and ``hyper tasks`` (each takes ``module:app``);
+"""The ``hyper`` command: ``hyper run``, ``hyper routes``, ``hyper check``, ``hyper worker`` and ``hyper tasks`` (each takes ``module:app``);
 ``hyper makemigrations``, ``hyper migrate`` and ``hyper showmigrations`` (see hyperdjango/migrations/commands.py);
 ``hyper createsuperuser``, ``changepassword``, ``createtoken`` and ``clearsessions`` (hyperdjango/auth/commands.py)."""
 
@@ -40,9 +40,18 @@ def _run(args: argparse.Namespace) -> None:
 
         argv = [sys.executable, "-m", "hyperdjango", "run", args.app, "--host", args.host, "--port", str(args.port)]
         argv += ["--workers", str(args.workers)]
+        if args.access_log:
+            argv += ["--access-log", args.access_log]
         run_with_reload(argv, [os.getcwd()])
         return
     app = load_app(args.app)
+    from .migrations.pending import warn_unapplied_at_startup
+
+    warn_unapplied_at_startup(app, args.app.partition(":")[0], args.app)
+    if args.access_log:
+        from .middleware.access_log import enable_access_log
+
+        enable_access_log(app, args.access_log)
     app.run(host=args.host, port=args.port, workers=args.workers)
 
 
@@ -55,6 +64,29 @@ def _routes(args: argparse.Namespace) -> None:
     print(f"{'METHODS':<{width}}  {'PATTERN':<{pwidth}}  NAME")
     for methods, pattern, name in rows:
         print(f"{methods:<{width}}  {pattern:<{pwidth}}  {name}")
+
+
+def _check(args: argparse.Namespace) -> None:
+    import asyncio
+
+    from .checks import check_app, check_database
+
+    app = load_app(args.app)
+    issues = check_app(app)
+    if not args.no_database:
+
+        async def database() -> list:
+            try:
+                return await check_database(app, args.app.partition(":")[0])
+            finally:
+                await app.database.close()
+
+        issues += asyncio.run(database())
+    for issue in issues:
+        print(issue)
+    errors = sum(issue.error for issue in issues)
+    print(f"System check identified {len(issues) or 'no'} issue(s) ({errors} error(s)).")
+    sys.exit(1 if errors else 0)
 
 
 def _worker(args: argparse.Namespace) -> None:
@@ -83,11 +115,20 @@ def main(argv: list[str] | None = None) -> None:
     run.add_argument("--port", type=int, default=8000)
     run.add_argument("--workers", type=int, default=1)
     run.add_argument("--reload", action="store_true", help="restart when a .py file changes")
+    from .middleware.access_log import FORMATS
+
+    run.add_argument("--access-log", nargs="?", const="common", choices=FORMATS,
+                     help="log every request on stdout (common when no format is given), with a request id")
     run.set_defaults(func=_run)
 
     routes = commands.add_parser("routes", help="list the routes of an app")
     routes.add_argument("app")
     routes.set_defaults(func=_routes)
+
+    check = commands.add_parser("check", help="check an app's models, routes, settings and database")
+    check.add_argument("app")
+    check.add_argument("--no-database", action="store_true", help="skip the checks that connect to the database")
+    check.set_defaults(func=_check)
 
     worker = commands.add_parser("worker", help="run background-task workers (task_backend='database')")
     worker.add_argument("app")

@@ -4,6 +4,7 @@ mod config;
 mod connection;
 mod exchange;
 mod hosts;
+mod raw_head;
 mod server;
 mod service;
 mod stats;

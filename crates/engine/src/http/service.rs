@@ -102,6 +102,10 @@ async fn prepare<H>(
 ) -> Result<HttpRequest, Rejection> {
     let (mut parts, body) = req.into_parts();
     let stats = &shared.stats;
+    if let Err(reason) = check_framing(&parts.headers) {
+        stats.bad_requests.fetch_add(1, Ordering::Relaxed);
+        return Err((error_reply(StatusCode::BAD_REQUEST, reason), true));
+    }
     if let Some(allowed) = &shared.config.allowed_hosts {
         let host = parts.headers.get(HOST).and_then(|v| v.to_str().ok()).or_else(|| parts.uri.authority().map(|a| a.as_str()));
         if !host.is_some_and(|h| super::host_allowed(h, allowed)) {
@@ -144,6 +148,12 @@ async fn prepare<H>(
     let raw_path = parts.uri.path().to_string();
     let query = parts.uri.query().map(str::to_string);
     let path = match percent_encoding::percent_decode_str(&raw_path).decode_utf8() {
+        // No file, route or database text may hold U+0000 (PostgreSQL refuses it, C
+        // strings end at it): refused here rather than a 500 deeper down.
+        Ok(p) if p.contains('\0') => {
+            stats.bad_requests.fetch_add(1, Ordering::Relaxed);
+            return Err((error_reply(StatusCode::BAD_REQUEST, "the path contains a NUL character (%00)"), body_pending(&parts.headers)));
+        }
         Ok(p) => p.into_owned(),
         Err(_) => {
             stats.bad_requests.fetch_add(1, Ordering::Relaxed);
@@ -220,6 +230,29 @@ fn origin_allowed(allowed: &Option<Vec<String>>, headers: &http::HeaderMap) -> b
     };
     let origin = origin.to_str().unwrap_or("");
     allowed.iter().any(|a| a == "*" || a.eq_ignore_ascii_case(origin))
+}
+
+/// Refuses a Transfer-Encoding other than plain `chunked` (RFC 9112 §6.1): hyper
+/// takes `gzip, chunked` as chunked, and the view would get the body still
+/// gzipped. (Two Content-Lengths hyper refuses; Transfer-Encoding together with
+/// Content-Length, which hyper hides, `raw_head` refuses.)
+fn check_framing(headers: &http::HeaderMap) -> Result<(), &'static str> {
+    let mut codings = headers.get_all(http::header::TRANSFER_ENCODING).iter().peekable();
+    if codings.peek().is_none() {
+        return Ok(());
+    }
+    let only_chunked = codings
+        .flat_map(|v| v.as_bytes().split(|&b| b == b','))
+        .map(|c| c.trim_ascii())
+        .filter(|c| !c.is_empty())
+        .map(|c| c.eq_ignore_ascii_case(b"chunked"))
+        .collect::<Vec<_>>()
+        == [true];
+    if only_chunked {
+        Ok(())
+    } else {
+        Err("the only Transfer-Encoding accepted is chunked")
+    }
 }
 
 fn body_pending(headers: &http::HeaderMap) -> bool {
