@@ -7,19 +7,22 @@ import inspect
 import logging
 import os
 import traceback
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import _core
 from .database import Database, set_default_database
 from .exceptions import HTTPException
 from .orm.exceptions import ValidationError
 from .requests import Request
-from .responses import FileResponse, Response
+from .responses import Response
 from .routing import Route, Router, default_names
+from .staticfiles import StaticFiles, app_static_dirs
 from .tasks import TaskBackend, TaskQueue
+
+if TYPE_CHECKING:
+    from .templates import Templates
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -97,6 +100,9 @@ class HyperApp(Router):
         #: This process's number among ``app.run(workers=N)``'s processes (0 when alone).
         self.worker_index = 0
         self._url_router: tuple[int, _core.Router] | None = None
+        self._templates: Templates | None = None
+        #: The static files of :meth:`static` (the last call's), or None.
+        self.staticfiles: StaticFiles | None = None
 
     # -- registration -------------------------------------------------------------
 
@@ -175,17 +181,35 @@ class HyperApp(Router):
         self.add_route(health, health_view, ("GET",), "health")
         self.add_route(ready, ready_view, ("GET",), "ready")
 
-    def mount_static(self, prefix: str, directory: str | os.PathLike[str], name: str = "static") -> None:
-        """Serves the files below ``directory`` at ``prefix`` with ETag/304 and content types."""
-        root = Path(directory).resolve()
+    def static(
+        self,
+        prefix: str = "/static",
+        directory: str | os.PathLike[str] | None = "static",
+        *,
+        extra_dirs: Iterable[str | os.PathLike[str]] = (),
+        app_packages: Iterable[str] = (),
+        name: str = "static",
+    ) -> StaticFiles:
+        """Serves static files at ``prefix`` from ``directory``, then ``extra_dirs``,
+        then each app package's ``static/`` folder (see docs/static.md). The files
+        are sent by the Rust server; ``static("app.css")`` in templates gives their
+        URL (hashed, for a folder made by ``hyper collectstatic``)."""
+        dirs = ([directory] if directory is not None else []) + list(extra_dirs) + app_static_dirs(app_packages)
+        files = StaticFiles(prefix, dirs)
+        self.staticfiles = files
+        self.add_route(files.prefix.rstrip("/") + "/{path:path}", files.view, ("GET",), name)
+        return files
 
-        async def static_view(request: Request) -> Response:
-            target = (root / request.params["path"]).resolve()
-            if not target.is_relative_to(root) or not target.is_file():
-                raise HTTPException(404)
-            return FileResponse(target)
+    def mount_static(self, prefix: str, directory: str | os.PathLike[str], name: str = "static") -> StaticFiles:
+        """Serves the files below ``directory`` at ``prefix`` (:meth:`static` with one folder)."""
+        return self.static(prefix, directory, name=name)
 
-        self.add_route(prefix.rstrip("/") + "/{path:path}", static_view, ("GET",), name)
+    def static_url(self, path: str) -> str:
+        """The URL of a static file: ``app.static_url("app.css")`` → ``/static/app.3f2a1c9e0b7d.css``
+        after ``hyper collectstatic``, ``/static/app.css`` before."""
+        if self.staticfiles is None:
+            return "/static/" + path.lstrip("/")
+        return self.staticfiles.url(path)
 
     # -- routing ------------------------------------------------------------------
 
@@ -204,6 +228,22 @@ class HyperApp(Router):
         if self._url_router is None or self._url_router[0] != len(self.routes):
             self._url_router = (len(self.routes), self.compile_routes()[0])
         return self._url_router[1].url_for(name, [(k, str(v)) for k, v in params.items()])
+
+    # -- pages ----------------------------------------------------------------------
+
+    @property
+    def templates(self) -> Templates:
+        """The app's :class:`~hyperdjango.templates.Templates`: ``./templates`` and the
+        built-in ones, reloaded on change when ``debug`` is on. Assign your own to change it."""
+        if self._templates is None:
+            from .templates import Templates
+
+            self._templates = Templates("templates", reload=self.debug)
+        return self._templates
+
+    @templates.setter
+    def templates(self, templates: Templates) -> None:
+        self._templates = templates
 
     # -- errors ---------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 mod config;
 mod connection;
 mod exchange;
+pub mod files;
 mod server;
 mod service;
 mod stats;
