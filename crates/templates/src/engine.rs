@@ -30,6 +30,7 @@ impl Engine {
     pub fn new(config: EngineConfig) -> Engine {
         let mut env = Environment::new();
         env.set_auto_escape_callback(auto_escape_for);
+        env.set_formatter(crate::escape::format_value);
         env.set_undefined_behavior(if config.strict_undefined {
             UndefinedBehavior::Strict
         } else {

@@ -7,6 +7,7 @@ use chrono::{Datelike, NaiveDate, Timelike, Utc};
 use minijinja::value::{Kwargs, Value};
 use minijinja::{Environment, Error, ErrorKind, State};
 
+use crate::escape::escape_html;
 use crate::moment::Moment;
 
 /// Adds the filters to `env`.
@@ -205,21 +206,6 @@ pub fn truncatewords(value: &Value, count: i64) -> String {
     let mut kept = words[..count as usize].join(" ");
     kept.push_str(" …");
     kept
-}
-
-fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#x27;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// `{{ text|linebreaksbr }}`: newlines become `<br>`; the text is escaped first

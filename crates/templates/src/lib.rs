@@ -9,6 +9,7 @@
 
 mod engine;
 mod error;
+mod escape;
 pub mod filters;
 mod moment;
 

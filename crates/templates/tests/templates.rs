@@ -77,7 +77,7 @@ fn autoescape_follows_the_extension_and_safe_opts_out() {
     let f = Folder::new(&[("a.html", "{{ x }}|{{ x|safe }}"), ("a.txt", "{{ x }}")]);
     let engine = f.engine();
     let c = ctx(&[("x", "<b>&</b>".into())]);
-    assert_eq!(engine.render("a.html", &c).unwrap(), "&lt;b&gt;&amp;&lt;&#x2f;b&gt;|<b>&</b>");
+    assert_eq!(engine.render("a.html", &c).unwrap(), "&lt;b&gt;&amp;&lt;/b&gt;|<b>&</b>");
     assert_eq!(engine.render("a.txt", &c).unwrap(), "<b>&</b>");
     let safe = ctx(&[("x", Value::from_safe_string("<i>ok</i>".into()))]);
     assert_eq!(engine.render("a.html", &safe).unwrap(), "<i>ok</i>|<i>ok</i>");

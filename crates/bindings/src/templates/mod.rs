@@ -8,7 +8,7 @@ mod values;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 
-use hyperdjango_templates::{Engine, EngineConfig, Value};
+use hyperdjango_templates::{Engine, EngineConfig, Kwargs, Rest, Value};
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
@@ -91,10 +91,10 @@ impl TemplateEngine {
     /// Registers a Python filter: `{{ value|name(args) }}` calls `function(value, *args)`.
     fn add_filter(&self, py: Python<'_>, name: String, function: Py<PyAny>) {
         self.configure(py, move |engine| {
-            engine.env_mut().add_filter(name, move |value: Value, args: hyperdjango_templates::Rest<Value>| {
+            engine.env_mut().add_filter(name, move |value: Value, args: Rest<Value>, kwargs: Kwargs| {
                 let mut all = vec![value];
                 all.extend(args.0);
-                values::call(&function, &all)
+                values::call(&function, &all, &kwargs)
             })
         });
     }
@@ -102,10 +102,10 @@ impl TemplateEngine {
     /// Registers a Python test: `{% if value is name(args) %}` calls `function(value, *args)`.
     fn add_test(&self, py: Python<'_>, name: String, function: Py<PyAny>) {
         self.configure(py, move |engine| {
-            engine.env_mut().add_test(name, move |value: Value, args: hyperdjango_templates::Rest<Value>| {
+            engine.env_mut().add_test(name, move |value: Value, args: Rest<Value>, kwargs: Kwargs| {
                 let mut all = vec![value];
                 all.extend(args.0);
-                values::call(&function, &all).map(|v| v.is_true())
+                values::call(&function, &all, &kwargs).map(|v| v.is_true())
             })
         });
     }

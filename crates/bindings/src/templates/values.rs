@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use chrono::{FixedOffset, NaiveDate, NaiveTime};
-use hyperdjango_templates::{Error, ErrorKind, Moment, Object, ObjectRepr, Value};
+use hyperdjango_templates::{Error, ErrorKind, Kwargs, Moment, Object, ObjectRepr, Rest, Value};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -200,7 +200,7 @@ fn model(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {
                 None => Value::from(Error::new(
                     ErrorKind::InvalidOperation,
                     format!(
-                        "{}.{name} is not loaded (reading it would query the database): use .prefetch_related({name:?})",
+                        "{}.{name} is not loaded (reading it would query the database): use .prefetch_related('{name}')",
                         obj.get_type().name()?
                     ),
                 )),
@@ -251,24 +251,23 @@ impl Object for Record {
 
 /// A Python callable as a template function; calling it takes the GIL.
 pub(crate) fn function(callable: Py<PyAny>) -> Value {
-    Value::from_function(move |args: hyperdjango_templates::Rest<Value>| call(&callable, &args.0))
+    Value::from_function(move |args: Rest<Value>, kwargs: Kwargs| call(&callable, &args.0, &kwargs))
 }
 
-/// Calls a Python callable with template arguments (keyword arguments last, as
-/// minijinja passes them) and converts the result.
-pub(crate) fn call(callable: &Py<PyAny>, args: &[Value]) -> Result<Value, Error> {
+/// Calls a Python callable with template arguments and converts the result.
+pub(crate) fn call(callable: &Py<PyAny>, args: &[Value], kwargs: &Kwargs) -> Result<Value, Error> {
+    let mut named = Vec::new();
+    for key in kwargs.args() {
+        named.push((key.to_owned(), kwargs.get::<Value>(key)?));
+    }
     Python::attach(|py| {
         let result = (|| -> PyResult<Value> {
-            let (positional, kwargs) = match args.split_last() {
-                Some((last, rest)) if last.is_kwargs() => (rest, Some(last)),
-                _ => (args, None),
-            };
-            let positional = positional.iter().map(|v| to_py(py, v)).collect::<PyResult<Vec<_>>>()?;
-            let kwargs = match kwargs {
-                Some(kwargs) => Some(to_py(py, kwargs)?.cast_into::<PyDict>()?),
-                None => None,
-            };
-            let result = callable.bind(py).call(PyTuple::new(py, positional)?, kwargs.as_ref())?;
+            let positional = args.iter().map(|v| to_py(py, v)).collect::<PyResult<Vec<_>>>()?;
+            let keywords = PyDict::new(py);
+            for (key, value) in &named {
+                keywords.set_item(key, to_py(py, value)?)?;
+            }
+            let result = callable.bind(py).call(PyTuple::new(py, positional)?, Some(&keywords))?;
             to_value(&result)
         })();
         result.map_err(|e| {
