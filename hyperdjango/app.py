@@ -18,7 +18,7 @@ from .orm.exceptions import ValidationError
 from .requests import Request
 from .responses import Response
 from .routing import Route, Router, default_names
-from .staticfiles import StaticFiles, app_static_dirs
+from .staticfiles import MANIFEST_NAME, StaticFiles, app_static_dirs
 from .tasks import TaskBackend, TaskQueue
 
 if TYPE_CHECKING:
@@ -188,14 +188,19 @@ class HyperApp(Router):
         *,
         extra_dirs: Iterable[str | os.PathLike[str]] = (),
         app_packages: Iterable[str] = (),
+        root: str | os.PathLike[str] = "staticfiles",
         name: str = "static",
     ) -> StaticFiles:
-        """Serves static files at ``prefix`` from ``directory``, then ``extra_dirs``,
-        then each app package's ``static/`` folder (see docs/static.md). The files
-        are sent by the Rust server; ``static("app.css")`` in templates gives their
-        URL (hashed, for a folder made by ``hyper collectstatic``)."""
-        dirs = ([directory] if directory is not None else []) + list(extra_dirs) + app_static_dirs(app_packages)
-        files = StaticFiles(prefix, dirs)
+        """Serves static files at ``prefix`` (see docs/static.md). The sources are
+        ``directory``, then ``extra_dirs``, then each app package's ``static/`` folder;
+        ``hyper collectstatic`` copies them into ``root`` with hashed names and a
+        manifest, and once that manifest exists (and ``debug`` is off) ``root`` is
+        served instead. Files are sent by the Rust server; ``static("app.css")`` in
+        templates gives their URL."""
+        sources = ([directory] if directory is not None else []) + list(extra_dirs) + app_static_dirs(app_packages)
+        collected = os.path.join(root, MANIFEST_NAME)
+        serve = [root] if os.path.isfile(collected) and not self.debug else sources
+        files = StaticFiles(prefix, serve, sources=sources, root=root)
         self.staticfiles = files
         self.add_route(files.prefix.rstrip("/") + "/{path:path}", files.view, ("GET",), name)
         return files
@@ -234,11 +239,13 @@ class HyperApp(Router):
     @property
     def templates(self) -> Templates:
         """The app's :class:`~hyperdjango.templates.Templates`: ``./templates`` and the
-        built-in ones, reloaded on change when ``debug`` is on. Assign your own to change it."""
+        built-in ones, reloaded on change with ``debug`` or ``hyper run --reload``.
+        Assign your own to change it."""
         if self._templates is None:
             from .templates import Templates
 
-            self._templates = Templates("templates", reload=self.debug)
+            reload = self.debug or os.environ.get("HYPERDJANGO_RELOAD") == "1"
+            self._templates = Templates("templates", reload=reload)
         return self._templates
 
     @templates.setter

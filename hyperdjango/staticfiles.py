@@ -53,7 +53,14 @@ class StaticFiles:
     ``Cache-Control: immutable``.
     """
 
-    def __init__(self, prefix: str, directories: Iterable[str | os.PathLike[str]]) -> None:
+    def __init__(
+        self,
+        prefix: str,
+        directories: Iterable[str | os.PathLike[str]],
+        *,
+        sources: Iterable[str | os.PathLike[str]] | None = None,
+        root: str | os.PathLike[str] | None = None,
+    ) -> None:
         self.prefix = "/" + prefix.strip("/")
         self.directories = [Path(d).resolve() for d in directories]
         self._roots = [str(d) for d in self.directories]
@@ -64,6 +71,9 @@ class StaticFiles:
                 self.manifest = json.loads(manifest.read_text())["paths"]
                 break
         self._hashed = set(self.manifest.values())
+        #: What ``hyper collectstatic`` gathers (default: the served folders) and where to.
+        self.sources = [os.fspath(d) for d in (self.directories if sources is None else sources)]
+        self.root = None if root is None else os.fspath(root)
 
     def url(self, path: str) -> str:
         """The URL of the static file ``path`` (its hashed name when collected)."""
