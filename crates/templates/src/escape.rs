@@ -25,7 +25,8 @@ pub fn escape_html(text: &str) -> String {
 /// leaves everything else (numbers, none, undefined, safe strings) to minijinja.
 pub fn format_value(out: &mut Output<'_>, state: &mut State<'_, '_>, value: &Value) -> Result<(), Error> {
     let plain = matches!(value.kind(), ValueKind::Undefined | ValueKind::None | ValueKind::Number | ValueKind::Bool);
-    if matches!(state.auto_escape(), AutoEscape::Html) && !value.is_safe() && !plain {
+    let safe = value.is_safe() || value.downcast_object_ref::<crate::Record>().is_some_and(|r| r.safe);
+    if matches!(state.auto_escape(), AutoEscape::Html) && !safe && !plain {
         let text = match value.as_str() {
             Some(s) => escape_html(s),
             None => escape_html(&value.to_string()),

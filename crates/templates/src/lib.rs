@@ -12,9 +12,11 @@ mod error;
 mod escape;
 pub mod filters;
 mod moment;
+mod record;
 
 pub use engine::{Engine, EngineConfig};
 pub use error::TemplateError;
 pub use minijinja::value::{Kwargs, Object, ObjectRepr, Rest, Value, ValueKind};
 pub use minijinja::{Error, ErrorKind, State};
 pub use moment::Moment;
+pub use record::Record;

@@ -1,11 +1,8 @@
 //! Python context values → template values, once, before a render; and back, for
 //! the arguments of filters, tests and globals written in Python.
 
-use std::fmt;
-use std::sync::Arc;
-
 use chrono::{FixedOffset, NaiveDate, NaiveTime};
-use hyperdjango_templates::{Error, ErrorKind, Kwargs, Moment, Object, ObjectRepr, Rest, Value};
+use hyperdjango_templates::{Error, ErrorKind, Kwargs, Moment, Record, Rest, Value};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -60,6 +57,16 @@ fn convert(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {
     if obj.is_instance_of::<PyFloat>() {
         return Ok(Value::from(obj.extract::<f64>()?));
     }
+    if obj.hasattr(pyo3::intern!(py, "__template__"))? {
+        // An object that shows itself as HTML and offers parts (a form, a bound field).
+        let parts = obj.call_method0(pyo3::intern!(py, "__template__"))?.cast_into::<PyDict>()?;
+        let mut entries = Vec::with_capacity(parts.len());
+        for (k, v) in parts.iter() {
+            entries.push((k.extract::<String>()?, convert(&v, depth + 1)?));
+        }
+        let html: String = obj.call_method0(pyo3::intern!(py, "__html__"))?.extract()?;
+        return Ok(Record::new(entries, html, true));
+    }
     if obj.hasattr(pyo3::intern!(py, "__html__"))? {
         let html = obj.call_method0(pyo3::intern!(py, "__html__"))?;
         return Ok(Value::from_safe_string(html.extract()?));
@@ -95,7 +102,7 @@ fn convert(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {
             let value = obj.getattr(name.cast::<PyString>()?)?;
             entries.push((name.extract::<String>()?, convert(&value, depth + 1)?));
         }
-        return Ok(Record::value(obj, entries));
+        return Ok(record(obj, entries));
     }
     if obj.is_instance_of::<PySet>() || obj.is_instance_of::<PyFrozenSet>() {
         return sequence(obj, depth);
@@ -131,10 +138,16 @@ fn convert(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {
                 entries.push((name, convert(&v, depth + 1)?));
             }
         }
-        return Ok(Record::value(obj, entries));
+        return Ok(record(obj, entries));
     }
     // Decimal, UUID, Enum, ...: their text.
     Ok(Value::from(obj.str()?.to_str()?))
+}
+
+/// An object's named values, printed as its `str()`.
+fn record(obj: &Bound<'_, PyAny>, entries: Vec<(String, Value)>) -> Value {
+    let text = obj.str().map(|s| s.to_string()).unwrap_or_default();
+    Record::new(entries, text, false)
 }
 
 fn sequence(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {
@@ -217,36 +230,7 @@ fn model(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {
         };
         entries.push((name, value));
     }
-    Ok(Record::value(obj, entries))
-}
-
-/// An object seen from a template: named values, printed as the object's `str()`.
-#[derive(Debug)]
-struct Record {
-    entries: Vec<(String, Value)>,
-    text: String,
-}
-
-impl Record {
-    fn value(obj: &Bound<'_, PyAny>, entries: Vec<(String, Value)>) -> Value {
-        let text = obj.str().map(|s| s.to_string()).unwrap_or_default();
-        Value::from_object(Record { entries, text })
-    }
-}
-
-impl Object for Record {
-    fn repr(self: &Arc<Self>) -> ObjectRepr {
-        ObjectRepr::Plain
-    }
-
-    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        let key = key.as_str()?;
-        self.entries.iter().find(|(name, _)| name == key).map(|(_, v)| v.clone())
-    }
-
-    fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.text)
-    }
+    Ok(record(obj, entries))
 }
 
 /// A Python callable as a template function; calling it takes the GIL.
