@@ -48,18 +48,13 @@ class BaseFormSet:
             self.data if self.is_bound else None,
             prefix=prefix,
             initial={
-                TOTAL_FORMS: self.initial_form_count() + self.extra + self.min_num,
+                TOTAL_FORMS: min(max(len(self.initial), self.min_num) + self.extra, self.max_num),
                 INITIAL_FORMS: len(self.initial),
                 MIN_NUM_FORMS: self.min_num,
                 MAX_NUM_FORMS: self.max_num,
             },
         )
         self.forms = [self._form(i) for i in range(self.total_form_count())]
-
-    def initial_form_count(self) -> int:
-        if self.is_bound and self.management_form_ok():
-            return min(self.management_form.cleaned_data[INITIAL_FORMS], self.absolute_max)
-        return len(self.initial)
 
     def management_form_ok(self) -> bool:
         return not self.management_form.errors
@@ -70,7 +65,7 @@ class BaseFormSet:
                 return 0
             # Never more than absolute_max, whatever the client claims.
             return min(self.management_form.cleaned_data[TOTAL_FORMS], self.absolute_max)
-        return min(max(len(self.initial), self.min_num) + self.extra, self.max_num)
+        return self.management_form.get_initial(TOTAL_FORMS)
 
     def _form(self, i: int) -> Form:
         form = self.form(

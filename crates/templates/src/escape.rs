@@ -25,8 +25,10 @@ pub fn escape_html(text: &str) -> String {
 /// leaves everything else (numbers, none, undefined, safe strings) to minijinja.
 pub fn format_value(out: &mut Output<'_>, state: &mut State<'_, '_>, value: &Value) -> Result<(), Error> {
     let plain = matches!(value.kind(), ValueKind::Undefined | ValueKind::None | ValueKind::Number | ValueKind::Bool);
-    let safe = value.is_safe() || value.downcast_object_ref::<crate::Record>().is_some_and(|r| r.safe);
-    if matches!(state.auto_escape(), AutoEscape::Html) && !safe && !plain {
+    if value.downcast_object_ref::<crate::Record>().is_some_and(|r| r.safe) {
+        return out.write_str(&value.to_string()).map_err(Error::from);
+    }
+    if matches!(state.auto_escape(), AutoEscape::Html) && !value.is_safe() && !plain {
         let text = match value.as_str() {
             Some(s) => escape_html(s),
             None => escape_html(&value.to_string()),
