@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import _core
 from .database import Database, set_default_database
+from .errorpages import debug_page, template_page, wants_html
 from .exceptions import HTTPException
 from .orm.exceptions import ValidationError
 from .requests import Request
@@ -30,6 +31,11 @@ log = logging.getLogger("hyperdjango")
 
 
 def _http_exception(request: Request, exc: HTTPException) -> Response:
+    page = template_page(request, exc.status_code, {"status": exc.status_code, "detail": exc.detail})
+    if page is not None:
+        for name, value in (exc.headers or {}).items():
+            page.headers[name] = value
+        return page
     return Response.json({"detail": exc.detail}, status=exc.status_code, headers=exc.headers)
 
 
@@ -255,11 +261,18 @@ class HyperApp(Router):
     # -- errors ---------------------------------------------------------------------
 
     def server_error(self, request: Request, exc: BaseException) -> Response:
-        """The 500 response for an unhandled exception; always logged."""
+        """The 500 response for an unhandled exception; always logged. A browser gets
+        ``templates/500.html`` when the app has it, and with ``debug`` the debug page."""
         log.error("unhandled exception in %s %s", request.method, request.path, exc_info=exc)
         if self.debug:
+            if wants_html(request):
+                try:
+                    return debug_page(request, exc)
+                except Exception:  # the debug page must not hide the original error
+                    log.exception("the debug error page failed")
             return Response.text("".join(traceback.format_exception(exc)), status=500)
-        return Response.json({"detail": "Internal Server Error"}, status=500)
+        page = template_page(request, 500, {"status": 500, "detail": "Internal Server Error"})
+        return page or Response.json({"detail": "Internal Server Error"}, status=500)
 
     # -- lifecycle ------------------------------------------------------------------
 
