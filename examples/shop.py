@@ -13,15 +13,23 @@ import asyncio
 import os
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 
 from hyperdjango import Field, HTTPException, HyperApp, Model, Response
 from hyperdjango.profiling import elapsed_nanos, nanos
+from hyperdjango.templates import Templates
 
 from examples.chat import mount_chat
+from examples.pages import mount_pages
+
+HERE = Path(__file__).parent
 
 app = HyperApp(title="hyperdjango example shop", database=os.environ.get("HYPERDJANGO_DATABASE"))
 app.mount_health()
 mount_chat(app)  # GET /chat/{room} and the spec's /ws/chat/{room}
+app.templates = Templates(HERE / "templates")
+# `hyper collectstatic examples.shop:app` fills the root; then CSS URLs carry content hashes.
+app.static("/static", HERE / "static", root=os.environ.get("HYPERDJANGO_STATIC_ROOT", HERE / "staticfiles"))
 
 
 class Product(Model):
@@ -37,6 +45,8 @@ class Product(Model):
     active: bool = True
     created_at: datetime = Field(auto_now_add=True)
 
+
+mount_pages(app, Product)  # /shop/, /shop/{id}, /shop/new
 
 TOKENS = {"secret-token": {"id": 1, "name": "Alice"}}
 
@@ -141,6 +151,7 @@ code{background:#f3f3f3;padding:.1rem .3rem}</style></head>
 <li><code>curl -X POST localhost:8000/api/products -d '{"name": "Mug", "price": "9.90"}'</code> — create one</li>
 <li><code>curl -H 'Authorization: Bearer secret-token' localhost:8000/api/admin/whoami</code> — the spec's
 AuthMiddleware (without the header: 401)</li>
+<li><a href="/shop/">/shop/</a> — HTML pages: the products, one product, and a form that creates one</li>
 <li><a href="/chat/lobby">/chat/lobby</a> — the spec's WebSocket chat: open it in two tabs</li>
 <li><a href="/health">/health</a> and <a href="/ready">/ready</a></li>
 </ul>

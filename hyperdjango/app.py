@@ -250,8 +250,7 @@ class HyperApp(Router):
         if self._templates is None:
             from .templates import Templates
 
-            reload = self.debug or os.environ.get("HYPERDJANGO_RELOAD") == "1"
-            self._templates = Templates("templates", reload=reload)
+            self._templates = Templates("templates", reload=True if self.debug else None)
         return self._templates
 
     @templates.setter

@@ -49,9 +49,9 @@ class Templates:
 
     Folders are searched in this order: ``directory``, then ``extra_dirs``, then the
     ``templates/`` folder of each package in ``app_packages`` (Django's per-app
-    folders), then hyperdjango's built-in templates. ``reload=True`` (the app's
-    ``debug``) re-reads a template whose file changed; otherwise compiled templates
-    are kept. ``strict_undefined=True`` makes an undefined variable an error.
+    folders), then hyperdjango's built-in templates. ``reload=True`` re-reads a
+    template whose file changed; otherwise compiled templates are kept. The default,
+    None, reloads under ``hyper run --reload`` (which sets ``HYPERDJANGO_RELOAD=1``). ``strict_undefined=True`` makes an undefined variable an error.
 
     ``context_processors`` are callables ``(request) -> dict`` whose results are
     added to the context of every render that has a request (by default:
@@ -64,7 +64,7 @@ class Templates:
         extra_dirs: Iterable[str | os.PathLike[str]] = (),
         *,
         app_packages: Iterable[str] = (),
-        reload: bool = False,
+        reload: bool | None = None,
         strict_undefined: bool = False,
         context_processors: Iterable[ContextProcessor] | None = None,
     ) -> None:
@@ -74,6 +74,8 @@ class Templates:
         dirs.append(BUILTIN_DIR)
         #: The folders, in search order.
         self.dirs: list[Path] = [d.resolve() for d in dirs]
+        if reload is None:
+            reload = os.environ.get("HYPERDJANGO_RELOAD") == "1"
         self.reload = reload
         self.strict_undefined = strict_undefined
         self.context_processors: list[ContextProcessor] = list(
