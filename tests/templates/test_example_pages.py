@@ -4,7 +4,6 @@ kept in tests/artefacts/."""
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -14,7 +13,7 @@ import pytest
 
 from hyperdjango.staticfiles import collect
 from hyperdjango.testing import TestClient
-from support.chromium import ARTEFACTS, CHROMIUM, Browser, chromium_available
+from support.chromium import ARTEFACTS, Browser
 from support.shop import load_shop
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -62,14 +61,6 @@ def test_the_form_shows_errors_then_creates(shop):
         good = client.post("/shop/new", data={"name": "Mug", "price": "9.90", "stock": "3"}, follow_redirects=False)
         assert good.status_code == 303 and good.headers["location"] == "/shop/4"
         assert "Mug" in client.get("/shop/4").text
-
-
-@pytest.fixture
-def chromium():
-    if not chromium_available():
-        if os.environ.get("HYPERDJANGO_REQUIRE_CHROMIUM"):
-            pytest.fail(f"{CHROMIUM} is missing (./dev.sh test installs Debian's chromium)")
-        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium")
 
 
 async def test_chromium_renders_the_pages_posts_the_form_and_sees_the_error(shop, chromium):

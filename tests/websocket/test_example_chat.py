@@ -3,7 +3,6 @@ headless Chromium tabs talking through its page."""
 
 from __future__ import annotations
 
-import os
 import uuid
 
 import pytest
@@ -12,7 +11,7 @@ from examples.chat import mount_chat
 from hyperdjango import HyperApp
 from hyperdjango.channels import InMemoryChannelLayer
 from hyperdjango.testing import TestClient
-from support.chromium import CHROMIUM, Browser, chromium_available
+from support.chromium import Browser
 
 
 def make_app() -> HyperApp:
@@ -66,14 +65,6 @@ async def test_rooms_are_separate_and_the_page_names_its_room():
             await receive_until(a, "message")
             await b.send_json({"text": "in two"})
             assert (await receive_until(b, "message"))["text"] == "in two"  # "in one" never reached room two
-
-
-@pytest.fixture
-def chromium():
-    if not chromium_available():
-        if os.environ.get("HYPERDJANGO_REQUIRE_CHROMIUM"):
-            pytest.fail(f"{CHROMIUM} is missing (./dev.sh test installs Debian's chromium)")
-        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium")
 
 
 @pytest.mark.parametrize("compression", [False, True], ids=["plain", "permessage-deflate"])
