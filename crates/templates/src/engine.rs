@@ -27,6 +27,7 @@ pub struct Engine {
 }
 
 impl Engine {
+    /// An environment over `config.dirs` with hyperdjango's filters and escaping.
     pub fn new(config: EngineConfig) -> Engine {
         let mut env = Environment::new();
         env.set_auto_escape_callback(auto_escape_for);
@@ -52,25 +53,25 @@ impl Engine {
     }
 
     /// Renders the template called `name` (a path below one of the folders).
-    pub fn render(&self, name: &str, context: &Value) -> Result<String, TemplateError> {
+    pub fn render(&self, name: &str, context: &Value) -> Result<String, Box<TemplateError>> {
         let template = self.env.get_template(name).map_err(|e| self.error(e, None))?;
         template.render(context).map_err(|e| self.error(e, None))
     }
 
     /// Renders `name` into `out` as it goes (the stream form of [`Engine::render`]).
-    pub fn render_to<W: std::io::Write>(&self, name: &str, context: &Value, out: W) -> Result<(), TemplateError> {
+    pub fn render_to<W: std::io::Write>(&self, name: &str, context: &Value, out: W) -> Result<(), Box<TemplateError>> {
         let template = self.env.get_template(name).map_err(|e| self.error(e, None))?;
         template.render_captured_to(context, out).map(|_| ()).map_err(|e| self.error(e, None))
     }
 
     /// Renders a template given as text; `name` decides autoescape and appears in errors.
-    pub fn render_str(&self, name: &str, source: &str, context: &Value) -> Result<String, TemplateError> {
+    pub fn render_str(&self, name: &str, source: &str, context: &Value) -> Result<String, Box<TemplateError>> {
         self.env.render_named_str(name, source, context).map_err(|e| self.error(e, Some((name, source))))
     }
 
     /// A render error with its place: the innermost template named in the error chain,
     /// and the source around the line (read back from the folders, or `inline`).
-    fn error(&self, error: minijinja::Error, inline: Option<(&str, &str)>) -> TemplateError {
+    fn error(&self, error: minijinja::Error, inline: Option<(&str, &str)>) -> Box<TemplateError> {
         let read = |name: &str| -> Option<String> {
             if let Some((inline_name, source)) = inline {
                 if inline_name == name {
@@ -80,7 +81,7 @@ impl Engine {
             let relative = relative(name)?;
             self.dirs.iter().find_map(|dir| std::fs::read_to_string(dir.join(&relative)).ok())
         };
-        TemplateError::new(&error, read)
+        Box::new(TemplateError::new(&error, read))
     }
 
     /// Forgets every compiled template (the next render reads the files again).

@@ -190,7 +190,7 @@ pub fn pluralize(value: &Value, suffix: Option<&str>) -> Result<String, Error> {
         value.len().map(|n| n as f64)
     };
     Ok(match count {
-        Some(n) if n == 1.0 => singular.to_owned(),
+        Some(1.0) => singular.to_owned(),
         Some(_) => plural.to_owned(),
         None => String::new(),
     })

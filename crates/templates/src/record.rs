@@ -15,7 +15,8 @@ pub struct Record {
 }
 
 impl Record {
-    pub fn new(entries: Vec<(String, Value)>, text: String, safe: bool) -> Value {
+    /// The template value of a record.
+    pub fn value(entries: Vec<(String, Value)>, text: String, safe: bool) -> Value {
         Value::from_object(Record { entries, text, safe })
     }
 }

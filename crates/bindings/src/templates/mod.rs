@@ -24,7 +24,7 @@ create_exception!(
 );
 
 /// Raises the engine's error as a Python `TemplateError` with its place as attributes.
-pub(crate) fn raise(py: Python<'_>, error: hyperdjango_templates::TemplateError) -> PyErr {
+pub(crate) fn raise(py: Python<'_>, error: Box<hyperdjango_templates::TemplateError>) -> PyErr {
     let err = TemplateError::new_err(error.to_string());
     let value = err.value(py);
     let excerpt = error.excerpt.iter().map(|(n, text)| (*n, text.as_str())).collect::<Vec<_>>();

@@ -12,7 +12,7 @@ use pyo3::types::PyBytes;
 /// Chunks rendered ahead of the reader.
 const AHEAD: usize = 4;
 
-type Chunk = Result<Vec<u8>, TemplateError>;
+type Chunk = Result<Vec<u8>, Box<TemplateError>>;
 
 /// An iterator of rendered byte chunks (`for chunk in stream`), rendered on a thread.
 #[pyclass(module = "hyperdjango._core", frozen)]

@@ -65,7 +65,7 @@ fn convert(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {
             entries.push((k.extract::<String>()?, convert(&v, depth + 1)?));
         }
         let html: String = obj.call_method0(pyo3::intern!(py, "__html__"))?.extract()?;
-        return Ok(Record::new(entries, html, true));
+        return Ok(Record::value(entries, html, true));
     }
     if obj.hasattr(pyo3::intern!(py, "__html__"))? {
         let html = obj.call_method0(pyo3::intern!(py, "__html__"))?;
@@ -147,7 +147,7 @@ fn convert(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {
 /// An object's named values, printed as its `str()`.
 fn record(obj: &Bound<'_, PyAny>, entries: Vec<(String, Value)>) -> Value {
     let text = obj.str().map(|s| s.to_string()).unwrap_or_default();
-    Record::new(entries, text, false)
+    Record::value(entries, text, false)
 }
 
 fn sequence(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {

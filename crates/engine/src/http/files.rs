@@ -72,7 +72,7 @@ fn accepts(accept_encoding: &str, token: &str) -> bool {
         let mut parts = item.split(';').map(str::trim);
         let name = parts.next().unwrap_or_default();
         let refused = parts.any(|p| {
-            p.strip_prefix("q=").is_some_and(|q| q.trim().parse::<f32>().map_or(false, |q| q <= 0.0))
+            p.strip_prefix("q=").is_some_and(|q| q.trim().parse::<f32>().is_ok_and(|q| q <= 0.0))
         });
         name.eq_ignore_ascii_case(token) && !refused
     })
