@@ -8,9 +8,9 @@ names, a manifest and precompressed siblings.
 >>> out = root / "collected"
 >>> manifest = collect([root], out)
 >>> manifest["app.css"]
-'app.1ad7de2bbd0f.css'
+'app.7c98040a5416.css'
 >>> StaticFiles("/static", [out]).url("app.css")
-'/static/app.1ad7de2bbd0f.css'
+'/static/app.7c98040a5416.css'
 """
 
 from __future__ import annotations

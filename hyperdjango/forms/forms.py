@@ -100,7 +100,8 @@ class Form(metaclass=DeclarativeFieldsMetaclass):
     (``{"name": ["This field is required."], "__all__": [...]}``). In a template,
     ``{{ form }}`` draws it with ``forms/div.html`` (``form.as_p()`` with
     ``forms/p.html``); an app's templates folder can override both. Its parts
-    are there too: ``form.name`` (a field), ``form.errors``, ``form.non_field_errors``.
+    are there too: ``form.name`` (a field), ``form.visible_fields``,
+    ``form.hidden_fields``, ``form.errors``, ``form.non_field_errors``.
     """
 
     declared_fields: dict[str, Field]
@@ -253,6 +254,8 @@ class Form(metaclass=DeclarativeFieldsMetaclass):
     def __template__(self) -> dict[str, Any]:
         parts: dict[str, Any] = {name: self[name] for name in self.fields}
         parts.update(
+            visible_fields=[field for field in self if not field.is_hidden],
+            hidden_fields=[field for field in self if field.is_hidden],
             errors=dict(self.errors) if self.is_bound else {},
             non_field_errors=list(self.non_field_errors()) if self.is_bound else [],
             is_multipart=self.is_multipart,

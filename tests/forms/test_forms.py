@@ -140,11 +140,14 @@ def test_the_form_templates_can_be_overridden(tmp_path):
 
 
 def test_a_form_in_a_template_draws_itself_and_offers_its_fields(tmp_path):
-    (tmp_path / "page.html").write_text("<form>{{ form }}</form>|{{ form.name.errors|join(',') }}|{{ form.name.label }}")
+    (tmp_path / "page.html").write_text(
+        "<form>{{ form }}</form>|{{ form.name.errors|join(',') }}|{{ form.name.label }}"
+        "|{% for f in form.visible_fields %}{{ f.name }}{% endfor %}"
+    )
     form = ProductForm({"name": "", "price": "1", "kind": "tea"})
     out = Templates(tmp_path).render_to_string("page.html", {"form": form})
     assert out.startswith("<form>\n<div><label")
-    assert out.endswith("|This field is required.|Name")
+    assert out.endswith("|This field is required.|Name|namepriceemailkind")
 
 
 def test_a_form_posted_through_http_with_a_file(tmp_path):

@@ -16,6 +16,7 @@ from markupsafe import Markup
 from hyperdjango import HyperApp, Response
 from hyperdjango.templates import TemplateError, Templates, render
 from hyperdjango.testing import TestClient
+from support.raw_http import raw_request
 
 
 @pytest.fixture
@@ -226,3 +227,19 @@ def test_the_stream_form_sends_the_whole_page(site):
 
 def test_a_template_error_in_a_view_is_a_500(site):
     assert site.get("/broken").status_code == 500
+
+
+def test_a_stream_that_fails_midway_cuts_the_connection(folder):
+    folder("late.html", "{% for i in range(3000) %}row {{ i }}\n{% endfor %}{{ missing.attribute }}")
+    app = HyperApp()
+    app.templates = Templates(folder.path)
+
+    @app.get("/late")
+    async def late(request):
+        return app.templates.stream(request, "late.html", chunk_size=256)
+
+    with TestClient(app) as client:
+        response = raw_request(client.base_url, b"GET /late HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert response.startswith(b"HTTP/1.1 200")
+    assert b"row 2000" in response  # the chunks rendered before the error went out
+    assert not response.endswith(b"0\r\n\r\n")  # no last chunk: the client sees a broken body

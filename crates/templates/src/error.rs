@@ -69,6 +69,20 @@ impl TemplateError {
     }
 }
 
+impl TemplateError {
+    /// An error that is not the template's fault (a panic in the engine).
+    pub fn internal(name: &str, message: &str) -> TemplateError {
+        TemplateError {
+            kind: "internal error".to_owned(),
+            message: message.to_owned(),
+            name: Some(name.to_owned()),
+            line: None,
+            column: None,
+            excerpt: Vec::new(),
+        }
+    }
+}
+
 impl fmt::Display for TemplateError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.message == self.kind {

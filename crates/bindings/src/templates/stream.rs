@@ -61,7 +61,13 @@ impl TemplateStream {
             .spawn(move || {
                 let mut writer = ChunkWriter { tx: tx.clone(), buffer: Vec::with_capacity(size), size };
                 let engine = engine.read().unwrap_or_else(|e| e.into_inner());
-                match engine.render_to(&name, &context, &mut writer) {
+                // A panic must reach the reader as an error: a thread that just ended
+                // would look like the end of the page, and a cut page like a whole one.
+                let rendered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    engine.render_to(&name, &context, &mut writer)
+                }))
+                .unwrap_or_else(|_| Err(Box::new(TemplateError::internal(&name, "the render panicked"))));
+                match rendered {
                     Ok(()) => {
                         let _ = writer.send();
                     }
