@@ -267,6 +267,12 @@ class TemplateEngine:
     def add_test(self, name: str, function: Callable[..., Any]) -> None: ...
     def add_global(self, name: str, value: Any) -> None: ...
     def clear_cache(self) -> None: ...
+    @staticmethod
+    def stream_stats() -> dict[str, int]:
+        """``running``, ``refused`` (since start) and ``max`` streamed renders."""
+
+class StreamsFull(RuntimeError):
+    """``max`` streamed renders run already."""
 
 class TemplateStream:
     """Byte chunks of a render; ``next()`` blocks (without the GIL) until one is ready."""

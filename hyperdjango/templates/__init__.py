@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from markupsafe import Markup
 
 from .. import _core
+from ..exceptions import HTTPException
 from ..responses import Response, StreamingResponse
 from .context import default_context_processors
 
@@ -152,8 +153,13 @@ class Templates:
     ) -> StreamingResponse:
         """The stream form for large pages: rendered on a thread of its own and sent
         chunk by chunk as it is produced (the client reading slowly holds the render).
-        An error after the first chunk cuts the connection instead of ending the body."""
-        chunks = self.engine.stream(name, self.context(request, context), chunk_size)
+        An error after the first chunk cuts the connection instead of ending the body.
+        At most 256 run at once; beyond, 503 with ``Retry-After`` (counted in
+        ``_core.TemplateEngine.stream_stats()``)."""
+        try:
+            chunks = self.engine.stream(name, self.context(request, context), chunk_size)
+        except _core.StreamsFull as e:
+            raise HTTPException(503, str(e), headers={"retry-after": "1"}) from None
         return StreamingResponse(chunks, status, headers, media_type)
 
     def clear_cache(self) -> None:

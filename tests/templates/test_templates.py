@@ -243,3 +243,33 @@ def test_a_stream_that_fails_midway_cuts_the_connection(folder):
     assert response.startswith(b"HTTP/1.1 200")
     assert b"row 2000" in response  # the chunks rendered before the error went out
     assert not response.endswith(b"0\r\n\r\n")  # no last chunk: the client sees a broken body
+
+
+def test_streams_beyond_the_limit_are_refused_with_503_and_counted(folder):
+    import gc
+
+    from hyperdjango import _core
+
+    folder("big.html", "{% for i in range(100000) %}<tr><td>{{ i }}</td></tr>{% endfor %}")
+    templates = Templates(folder.path)
+    limit = _core.TemplateEngine.stream_stats()["max"]
+    # Unread streams: each render thread fills its few chunks and waits for a reader.
+    held = [templates.engine.stream("big.html", {}, 1024) for _ in range(limit)]
+    app = HyperApp()
+    app.templates = templates
+
+    @app.get("/big")
+    async def big(request):
+        return app.templates.stream(request, "big.html", {})
+
+    refused_before = _core.TemplateEngine.stream_stats()["refused"]
+    with TestClient(app) as client:
+        r = client.get("/big")
+        assert (r.status_code, r.headers["retry-after"]) == (503, "1")
+        assert _core.TemplateEngine.stream_stats()["refused"] == refused_before + 1
+        del held
+        gc.collect()
+        deadline = time.monotonic() + 10
+        while _core.TemplateEngine.stream_stats()["running"] and time.monotonic() < deadline:
+            time.sleep(0.01)  # the threads see their readers gone and stop
+        assert client.get("/big").status_code == 200

@@ -14,7 +14,7 @@ use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 
-pub(crate) use stream::TemplateStream;
+pub(crate) use stream::{StreamsFull, TemplateStream};
 
 create_exception!(
     _core,
@@ -115,6 +115,14 @@ impl TemplateEngine {
         let value = values::to_value(value)?;
         self.configure(py, move |engine| engine.env_mut().add_global(name, value));
         Ok(())
+    }
+
+    /// `{"running": n, "refused": m}`: streamed renders running now, and refused since start
+    /// (at most `MAX_STREAMS` run at once).
+    #[staticmethod]
+    fn stream_stats() -> std::collections::HashMap<&'static str, u64> {
+        let (running, refused) = stream::stats();
+        [("running", running as u64), ("refused", refused), ("max", stream::MAX_STREAMS as u64)].into()
     }
 
     /// Forgets the compiled templates; the next render reads the files again.

@@ -3,14 +3,52 @@
 
 use std::io::{self, Write};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use hyperdjango_templates::{Engine, TemplateError, Value};
+use pyo3::create_exception;
+use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
+create_exception!(
+    _core,
+    StreamsFull,
+    PyRuntimeError,
+    "Too many streamed renders run at once; the request should be answered 503."
+);
+
 /// Chunks rendered ahead of the reader.
 const AHEAD: usize = 4;
+
+/// Streamed renders running at once (one thread each); more are refused, not queued.
+pub(crate) const MAX_STREAMS: usize = 256;
+static RUNNING: AtomicUsize = AtomicUsize::new(0);
+static REFUSED: AtomicU64 = AtomicU64::new(0);
+
+/// `(running, refused)`: streamed renders now, and those refused since start.
+pub(crate) fn stats() -> (usize, u64) {
+    (RUNNING.load(Ordering::Relaxed), REFUSED.load(Ordering::Relaxed))
+}
+
+/// A slot among the MAX_STREAMS; freed when the render thread ends.
+struct Slot;
+
+impl Slot {
+    fn take() -> Option<Slot> {
+        RUNNING
+            .fetch_update(Ordering::AcqRel, Ordering::Relaxed, |n| (n < MAX_STREAMS).then_some(n + 1))
+            .ok()
+            .map(|_| Slot)
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        RUNNING.fetch_sub(1, Ordering::AcqRel);
+    }
+}
 
 type Chunk = Result<Vec<u8>, Box<TemplateError>>;
 
@@ -54,11 +92,16 @@ impl Write for ChunkWriter {
 
 impl TemplateStream {
     pub(crate) fn start(engine: Arc<RwLock<Engine>>, name: String, context: Value, size: usize) -> PyResult<Self> {
+        let Some(slot) = Slot::take() else {
+            REFUSED.fetch_add(1, Ordering::Relaxed);
+            return Err(StreamsFull::new_err(format!("{MAX_STREAMS} streamed renders are running already")));
+        };
         let (tx, rx) = sync_channel(AHEAD);
         let size = size.max(1);
         std::thread::Builder::new()
             .name("hyperdjango-template-stream".into())
             .spawn(move || {
+                let _slot = slot;
                 let mut writer = ChunkWriter { tx: tx.clone(), buffer: Vec::with_capacity(size), size };
                 let engine = engine.read().unwrap_or_else(|e| e.into_inner());
                 // A panic must reach the reader as an error: a thread that just ended
