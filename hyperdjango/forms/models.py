@@ -93,8 +93,9 @@ class ModelForm(Form, metaclass=ModelFormMetaclass):
     """A form for a model: ``class Meta: model = Product; fields = ["name", "price"]``.
 
     ``ProductForm(data, instance=product)`` edits a row (its values are the initial
-    ones); ``await form.is_valid()`` also checks unique fields against the
-    database; ``await form.save()`` saves and returns the instance.
+    ones); ``await form.is_valid()`` also checks against the database that unique
+    fields do not repeat and foreign keys name existing rows; ``await form.save()``
+    saves and returns the instance.
     """
 
     _model_fields: dict[str, Any]
@@ -107,10 +108,19 @@ class ModelForm(Form, metaclass=ModelFormMetaclass):
         super().__init__(data, files, initial=initial, **options)
 
     async def _post_clean(self) -> None:
+        """The checks that ask the database: a foreign key must name an existing row
+        (else the save would fail on the constraint: a 500 for the client's mistake),
+        and a unique field must not repeat another row's value."""
         model = type(self.instance)
         for name, value in list(self.cleaned_data.items()):
             model_field = self._model_fields.get(name)
-            if model_field is None or not model_field.unique or model_field.primary_key or value is None:
+            if model_field is None or value is None:
+                continue
+            if model_field.foreign_key is not None and not await model_field.related_model.objects.filter(pk=value).exists():
+                message = "Select a valid choice. That choice is not one of the available choices."
+                self.add_error(name, ValidationError(message, code="invalid_choice"))
+                continue
+            if not model_field.unique or model_field.primary_key:
                 continue
             rows = model.objects.filter(**{name: value})
             if self.instance.pk is not None:

@@ -10,6 +10,13 @@ from hyperdjango import Field, Model, forms
 from hyperdjango.database import connection as _connection
 
 
+class Origin(Model):
+    class Meta:
+        table = "form_origins"
+
+    country: str = ""
+
+
 class Tea(Model):
     class Meta:
         table = "form_teas"
@@ -18,6 +25,7 @@ class Tea(Model):
     price: decimal.Decimal = Field(max_digits=6, decimal_places=2, ge=0)
     notes: str = ""
     organic: bool = False
+    origin_id: int | None = Field(foreign_key=Origin, on_delete="SET_NULL", related_name="teas")
 
 
 class TeaForm(forms.ModelForm):
@@ -31,11 +39,11 @@ class TeaForm(forms.ModelForm):
 async def teas(db):
     previous = _connection._default
     _connection.set_default_database(db)
-    await db.drop_tables(Tea)
-    await db.create_tables(Tea)
+    await db.drop_tables(Tea, Origin)
+    await db.create_tables(Origin, Tea)
     await Tea.objects.create(name="Sencha", price=decimal.Decimal("4.00"))
     yield db
-    await db.drop_tables(Tea)
+    await db.drop_tables(Tea, Origin)
     _connection._default = previous
 
 
@@ -79,6 +87,23 @@ async def test_editing_an_instance_keeps_its_own_unique_value(teas):
     assert await form.is_valid(), form.errors
     await form.save()
     assert (await Tea.objects.get(pk=tea.pk)).price == decimal.Decimal("5.25")
+
+
+class TeaOriginForm(forms.ModelForm):
+    class Meta:
+        model = Tea
+        fields = ["name", "price", "origin_id"]
+
+
+async def test_a_foreign_key_to_a_missing_row_is_a_field_error_not_a_500(teas):
+    japan = await Origin.objects.create(country="Japan")
+    form = TeaOriginForm({"name": "Bancha", "price": "2", "origin_id": str(japan.pk + 100)})
+    assert not await form.is_valid()
+    assert form.errors == {"origin_id": ["Select a valid choice. That choice is not one of the available choices."]}
+    form = TeaOriginForm({"name": "Bancha", "price": "2", "origin_id": str(japan.pk)})
+    assert await form.is_valid(), form.errors
+    assert (await form.save()).origin_id == japan.pk
+    assert TeaOriginForm().fields["origin_id"].required is False  # NULL allowed
 
 
 def test_an_instance_gives_the_initial_values():
