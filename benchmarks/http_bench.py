@@ -244,8 +244,10 @@ def parse_wrk(out: str) -> Result:
 def run_wrk(url: str, args: argparse.Namespace, pin: list[str], duration: float) -> tuple[str, float]:
     """wrk's output and its CPU seconds."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # args.script: a wrk Lua script (api_bench.py's POST with a body); none for plain GETs.
+    script = ["-s", args.script] if getattr(args, "script", None) else []
     cmd = pin + ["wrk", "-t", str(args.threads), "-c", str(args.connections), "-d", f"{duration}s",
-                 "--timeout", "5s", "--latency", url]
+                 "--timeout", "5s", "--latency", *script, url]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:

@@ -7,11 +7,12 @@ import inspect
 import logging
 import os
 import traceback
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import _core
+from .cache import close_caches, configure_caches
 from .database import Database, set_default_database
 from .errorpages import debug_page, template_page, wants_html
 from .exceptions import HTTPException
@@ -21,6 +22,7 @@ from .responses import Response
 from .routing import Route, Router, default_names
 from .staticfiles import MANIFEST_NAME, StaticFiles, app_static_dirs
 from .tasks import TaskBackend, TaskQueue
+from .validation import RequestValidationError, request_validation_error
 
 if TYPE_CHECKING:
     from .templates import Templates
@@ -64,7 +66,8 @@ class HyperApp(Router):
     process) and ``task_queue_size`` (pending in-process jobs before
     ``QueueFull``) configure the background-task queue, ``app.task_queue``;
     ``task_backend`` is ``"inprocess"`` (default, in memory) or ``"database"``
-    (rows in ``app.database``, durable; see docs/tasks.md).
+    (rows in ``app.database``, durable; see docs/tasks.md). ``caches`` is
+    Django's ``CACHES`` setting for :data:`hyperdjango.cache.caches` (see docs/cache.md).
     """
 
     def __init__(
@@ -79,6 +82,7 @@ class HyperApp(Router):
         task_backend: str | TaskBackend = "inprocess",
         redirect_slashes: bool = True,
         thread_pool_size: int | None = None,
+        caches: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         super().__init__()
         self.title = title
@@ -92,6 +96,9 @@ class HyperApp(Router):
         self.task_queue_size = task_queue_size
         #: Background tasks: ``@app.task``, ``.delay()``, ``app.task_queue.stats``.
         self.task_queue = TaskQueue(backend=task_backend, workers=task_workers, max_size=task_queue_size, database=self.database)
+        if caches is not None:
+            # Like the database, the process's caches are the last app's (see docs/cache.md).
+            configure_caches(caches)
         self.redirect_slashes = redirect_slashes
         self.thread_pool_size = thread_pool_size or min(32, (os.cpu_count() or 1) + 4)
         self.middleware: list[Any] = []
@@ -100,6 +107,7 @@ class HyperApp(Router):
         self.exception_handlers: dict[type[BaseException], Callable[..., Any]] = {
             HTTPException: _http_exception,
             ValidationError: _validation_error,
+            RequestValidationError: request_validation_error,
         }
         self.readiness_checks: list[Callable[[], Awaitable[bool]]] = []
         self.started = False
@@ -186,6 +194,19 @@ class HyperApp(Router):
 
         self.add_route(health, health_view, ("GET",), "health")
         self.add_route(ready, ready_view, ("GET",), "ready")
+
+    def mount_docs(self, **options: Any) -> None:
+        """Serves the OpenAPI document at ``/openapi.json`` with Swagger UI at ``/docs`` and
+        ReDoc at ``/redoc`` (off until called; see :func:`hyperdjango.openapi.mount_docs`)."""
+        from .openapi import mount_docs
+
+        mount_docs(self, **options)
+
+    def openapi(self, **options: Any) -> dict[str, Any]:
+        """The app's OpenAPI 3.1 document as a dict (see :func:`hyperdjango.openapi.openapi_document`)."""
+        from .openapi import openapi_document
+
+        return openapi_document(self, **options)
 
     def static(
         self,
@@ -346,6 +367,7 @@ class HyperApp(Router):
                 await self.task_queue.stop(grace)
                 await self.shutdown()
         finally:
+            await close_caches()
             await self.database.close()
             executor.shutdown(wait=False, cancel_futures=True)
             if previous_executor is not None:

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
+from .handlers import HandlerPlan
 from .sync import sync_to_async
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -26,7 +27,7 @@ class Route:
     thread pool, never on the event loop.
     """
 
-    __slots__ = ("pattern", "methods", "endpoint", "name", "kind", "_call", "_wants_request", "_kwargs")
+    __slots__ = ("pattern", "methods", "endpoint", "name", "kind", "options", "plan", "_call", "_wants_request", "_kwargs")
 
     def __init__(
         self,
@@ -35,13 +36,22 @@ class Route:
         methods: Iterable[str],
         name: str | None = None,
         kind: str = HTTP,
+        **options: Any,
     ) -> None:
         self.pattern = pattern
         self.endpoint = endpoint
         self.methods = tuple(m.upper() for m in methods)
         self.name = name
         self.kind = kind
+        #: The typed-API options (``response_model``, ``status_code``, ``dependencies``,
+        #: ``tags``, ``summary``, ``deprecated``, ...): see docs/api.md.
+        self.options = options
         names = _PARAM.findall(pattern)
+        #: The typed-handler plan (hyperdjango.handlers), or None for a plain view.
+        self.plan = HandlerPlan.for_route(endpoint, names, options) if kind == HTTP else None
+        if self.plan is not None:
+            self._call, self._wants_request, self._kwargs = self.plan, True, ()
+            return
         signature = inspect.signature(endpoint)
         parameters = list(signature.parameters.values())
         takes_any = any(p.kind is p.VAR_KEYWORD for p in parameters)
@@ -85,9 +95,12 @@ class Router:
     ``app.include_router(api, prefix="/api")`` serves it at ``/api/items/{id:int}``.
     """
 
-    def __init__(self, prefix: str = "") -> None:
+    def __init__(self, prefix: str = "", *, tags: Iterable[str] = (), dependencies: Iterable[Any] = ()) -> None:
         self.prefix = prefix.rstrip("/")
         self.routes: list[Route] = []
+        #: Added to every route of this router (OpenAPI tags; ``Depends`` run before each view).
+        self.tags = list(tags)
+        self.dependencies = list(dependencies)
 
     def add_route(
         self,
@@ -96,36 +109,44 @@ class Router:
         methods: Iterable[str] = ("GET",),
         name: str | None = None,
         kind: str = HTTP,
+        **options: Any,
     ) -> Route:
-        """Registers a view without a decorator."""
-        route = Route(self.prefix + pattern, endpoint, methods, name, kind)
+        """Registers a view without a decorator; ``options`` as for :meth:`route`."""
+        route = Route(self.prefix + pattern, endpoint, methods, name, kind, **_merged(options, self.tags, self.dependencies))
         self.routes.append(route)
         return route
 
-    def route(self, pattern: str, methods: Iterable[str] = ("GET",), name: str | None = None) -> Callable[[F], F]:
-        """Decorator: ``@app.route("/x", methods=["GET", "POST"])``."""
+    def route(self, pattern: str, methods: Iterable[str] = ("GET",), name: str | None = None, **options: Any) -> Callable[[F], F]:
+        """Decorator: ``@app.route("/x", methods=["GET", "POST"])``.
+
+        Typed-API options (docs/api.md): ``response_model``, ``status_code``,
+        ``dependencies`` (a list of ``Depends``), ``response_model_include``/
+        ``_exclude``/``_by_alias``, and for the OpenAPI document ``tags``,
+        ``summary``, ``description``, ``deprecated``, ``responses``,
+        ``operation_id``, ``include_in_schema``.
+        """
 
         def decorate(view: F) -> F:
-            self.add_route(pattern, view, methods, name)
+            self.add_route(pattern, view, methods, name, **options)
             return view
 
         return decorate
 
-    def get(self, pattern: str, name: str | None = None) -> Callable[[F], F]:
+    def get(self, pattern: str, name: str | None = None, **options: Any) -> Callable[[F], F]:
         """GET (and HEAD) on ``pattern``."""
-        return self.route(pattern, ("GET",), name)
+        return self.route(pattern, ("GET",), name, **options)
 
-    def post(self, pattern: str, name: str | None = None) -> Callable[[F], F]:
-        return self.route(pattern, ("POST",), name)
+    def post(self, pattern: str, name: str | None = None, **options: Any) -> Callable[[F], F]:
+        return self.route(pattern, ("POST",), name, **options)
 
-    def put(self, pattern: str, name: str | None = None) -> Callable[[F], F]:
-        return self.route(pattern, ("PUT",), name)
+    def put(self, pattern: str, name: str | None = None, **options: Any) -> Callable[[F], F]:
+        return self.route(pattern, ("PUT",), name, **options)
 
-    def patch(self, pattern: str, name: str | None = None) -> Callable[[F], F]:
-        return self.route(pattern, ("PATCH",), name)
+    def patch(self, pattern: str, name: str | None = None, **options: Any) -> Callable[[F], F]:
+        return self.route(pattern, ("PATCH",), name, **options)
 
-    def delete(self, pattern: str, name: str | None = None) -> Callable[[F], F]:
-        return self.route(pattern, ("DELETE",), name)
+    def delete(self, pattern: str, name: str | None = None, **options: Any) -> Callable[[F], F]:
+        return self.route(pattern, ("DELETE",), name, **options)
 
     def websocket(self, pattern: str, name: str | None = None) -> Callable[[F], F]:
         """A WebSocket endpoint: ``async def handler(ws, request)``."""
@@ -136,11 +157,24 @@ class Router:
 
         return decorate
 
-    def include_router(self, router: Router, prefix: str = "") -> None:
-        """Adds every route of ``router`` under ``prefix``."""
+    def include_router(self, router: Router, prefix: str = "", *, tags: Iterable[str] = (), dependencies: Iterable[Any] = ()) -> None:
+        """Adds every route of ``router`` under ``prefix``, with ``tags`` and ``dependencies``
+        (and this router's own) added to each."""
         prefix = prefix.rstrip("/")
+        tags = [*self.tags, *tags]
+        dependencies = [*self.dependencies, *dependencies]
         for route in router.routes:
-            self.routes.append(Route(prefix + route.pattern, route.endpoint, route.methods, route.name, route.kind))
+            options = _merged(route.options, tags, dependencies)
+            self.routes.append(Route(prefix + route.pattern, route.endpoint, route.methods, route.name, route.kind, **options))
+
+
+def _merged(options: dict[str, Any], tags: list[str], dependencies: list[Any]) -> dict[str, Any]:
+    """``options`` with a router's tags and dependencies put before the route's own."""
+    if tags:
+        options = {**options, "tags": [*tags, *(t for t in options.get("tags", ()) if t not in tags)]}
+    if dependencies:
+        options = {**options, "dependencies": [*dependencies, *options.get("dependencies", ())]}
+    return options
 
 
 def default_names(routes: list[Route]) -> list[str | None]:

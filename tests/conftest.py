@@ -6,7 +6,6 @@
 - ``db_url``: parametrised over both backends, for backend-agnostic tests.
 - ``db``: a connected ``Database`` on ``db_url``, closed after the test.
 - ``redis_server`` / ``redis_url``: the Redis server (see ``tests/support/redis.py``).
-- ``chromium``: skips (or, under ``./dev.sh test``, fails) when headless Chromium is missing.
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ import pytest
 
 from support.postgres import PgServer, find_or_start_server
 from support import redis as redis_support
-from support.chromium import CHROMIUM, chromium_available
 
 BACKENDS = ["sqlite", "postgres"]
 
@@ -79,11 +77,3 @@ def redis_server():
 @pytest.fixture
 def redis_url(redis_server):
     return redis_server.url
-
-
-@pytest.fixture
-def chromium():
-    if not chromium_available():
-        if os.environ.get("HYPERDJANGO_REQUIRE_CHROMIUM"):
-            pytest.fail(f"{CHROMIUM} is missing (./dev.sh test installs Debian's chromium)")
-        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium")

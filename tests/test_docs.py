@@ -20,5 +20,7 @@ def test_there_are_docs_with_examples():
 def test_doc_examples_run(page: Path):
     namespace: dict = {"__name__": f"docs_{page.stem}"}
     for number, block in enumerate(BLOCK.findall(page.read_text()), 1):
-        code = compile(block, f"{page.name}[block {number}]", "exec")
+        # dont_inherit: the page runs as a user's module would, without this file's
+        # `from __future__ import annotations` (msgspec and pydantic read real annotations).
+        code = compile(block, f"{page.name}[block {number}]", "exec", dont_inherit=True)
         exec(code, namespace)

@@ -20,7 +20,7 @@ from typing import Any
 from ..orm.options import app_label_of_module
 
 #: Apps of hyperdjango itself, migrated with every project (their tables exist only when used).
-BUILTIN_APPS = ("hyperdjango.tasks",)
+BUILTIN_APPS = ("hyperdjango.tasks", "hyperdjango.cache")
 
 
 @dataclass

@@ -11,21 +11,27 @@ from typing import Any
 
 from ..database import atomic
 from .exceptions import ProtectedError
+from .signals import post_delete, pre_delete
 
 #: Keys per ``IN (...)`` when walking a cascade, well below both backends' parameter limits.
 CHUNK = 1000
 
 
 async def delete_rows(model: Any, queryset: Any, db: Any) -> int:
-    """Deletes the rows of ``queryset``; returns the rows deleted, cascades included."""
-    if not model._meta.reverse_relations:
+    """Deletes the rows of ``queryset``; returns the rows deleted, cascades included.
+
+    With ``pre_delete``/``post_delete`` receivers connected, each row is loaded first
+    and signalled (cascaded rows too), as Django does; without, nothing is loaded.
+    """
+    signalled = bool(pre_delete._receivers or post_delete._receivers)
+    if not model._meta.reverse_relations and not signalled:
         return await queryset._delete_plain()
     async with atomic(db):
         keys = await queryset.order_by().values_list("pk", flat=True)
-        return await _delete_keys(model, keys, db, set())
+        return await _delete_keys(model, keys, db, set(), signalled)
 
 
-async def _delete_keys(model: Any, keys: list[Any], db: Any, seen: set[tuple[Any, Any]]) -> int:
+async def _delete_keys(model: Any, keys: list[Any], db: Any, seen: set[tuple[Any, Any]], signalled: bool = False) -> int:
     keys = [k for k in keys if (model, k) not in seen]  # a cycle of cascades stops where it began
     seen.update((model, k) for k in keys)
     total = 0
@@ -35,8 +41,8 @@ async def _delete_keys(model: Any, keys: list[Any], db: Any, seen: set[tuple[Any
             field = relation.field
             children = field.model.objects.using(db).filter(**{f"{field.name}__in": chunk})
             if field.on_delete == "CASCADE":
-                if field.model._meta.reverse_relations:
-                    total += await _delete_keys(field.model, await children.values_list("pk", flat=True), db, seen)
+                if field.model._meta.reverse_relations or signalled:
+                    total += await _delete_keys(field.model, await children.values_list("pk", flat=True), db, seen, signalled)
                 else:
                     total += await children._delete_plain()
             elif field.on_delete == "SET_NULL":
@@ -46,5 +52,12 @@ async def _delete_keys(model: Any, keys: list[Any], db: Any, seen: set[tuple[Any
                     f"cannot delete {model.__name__} rows: {field.model.__name__}.{field.name} still references them "
                     f"(on_delete={field.on_delete}); delete or reassign those rows first"
                 )
-        total += await model.objects.using(db).filter(pk__in=chunk)._delete_plain()
+        rows = model.objects.using(db).filter(pk__in=chunk)
+        objs = await rows.order_by() if signalled else ()
+        for obj in objs:
+            await pre_delete.asend(model, instance=obj, using=db, origin=obj)
+        total += await rows._delete_plain()
+        for obj in objs:
+            obj.__dict__["_persisted"] = False
+            await post_delete.asend(model, instance=obj, using=db, origin=obj)
     return total

@@ -8,8 +8,9 @@ F('stock') - Value(1)
 
 An expression is resolved against a query (``resolve``), which binds field names
 to table aliases and values to parameter numbers, and returns a resolved copy
-that the compiler turns into SQL (``as_sql``). Every resolved node carries a
-``key``: its shape without values, from which compiled SQL is cached.
+that the compiler turns into SQL (``as_sql``). Every resolved node has a
+``key``: its structure without values (derived from all its attributes), from
+which compiled SQL is cached.
 """
 
 from __future__ import annotations
@@ -33,12 +34,57 @@ if TYPE_CHECKING:
     from .sql.query import Query
 
 
+#: Values that describe themselves in a cache key.
+ATOMS = frozenset({int, str, bool, float, bytes, type(None), type, frozenset})
+
+
+def identity(value: Any) -> Any:
+    """A hashable description of ``value`` for the compiled-SQL cache key: expressions by
+    their ``key``, containers item by item, fields by what they are."""
+    kind = type(value)
+    if kind in ATOMS:
+        return value
+    if kind is tuple or kind is list:
+        return tuple([identity(v) for v in value]) if value else ()
+    if isinstance(value, Expression):
+        return value.key
+    if kind is dict:
+        return tuple([(k, identity(v)) for k, v in value.items()])
+    if isinstance(value, Field):
+        if value.model is not None:
+            return value  # a model's field: itself (lives as long as the model)
+        # A free field (output_field=DecimalField(...)): its type and options.
+        return (kind, tuple([(k, v if type(v) in ATOMS else repr(v)) for k, v in value.options.items()]))
+    if isinstance(value, type):
+        return value
+    identify = getattr(value, "__identity__", None)
+    return identify() if identify is not None else value
+
+
 class Expression:
-    """Base of every SQL expression; ``+ - * /`` combine them (plain values become ``Value``)."""
+    """Base of every SQL expression; ``+ - * /`` combine them (plain values become ``Value``).
+
+    ``key`` is structural, as Django's ``BaseExpression.identity``: the type and every
+    attribute of the resolved node (``identity_skip`` names those that only repeat what
+    others say). A new attribute is part of the key without anyone remembering to add
+    it, so two nodes with the same key always compile to the same SQL and read the same way.
+    """
 
     contains_aggregate = False
+    #: Whether it is a condition (combines with Q objects by & and |).
+    conditional = False
     output_field: Field | None = None
-    key: Any = None
+    identity_skip: frozenset[str] = frozenset()
+
+    @property
+    def key(self) -> Any:
+        d = self.__dict__
+        key = d.get("_key")
+        if key is None:
+            skip = self.identity_skip
+            key = (type(self), *[(n, v if type(v) in ATOMS else identity(v) if v else ()) for n, v in d.items() if n not in skip])
+            d["_key"] = key  # resolved nodes are not changed once compiled
+        return key
 
     def resolve(self, query: Query) -> Expression:
         """A copy bound to ``query``'s tables and parameters."""
@@ -52,6 +98,7 @@ class Expression:
         # copies a node for every expression of every QuerySet built.
         new = object.__new__(type(self))
         new.__dict__.update(self.__dict__)
+        new.__dict__.pop("_key", None)
         return new
 
     def walk(self):
@@ -94,11 +141,25 @@ class Expression:
     def __rtruediv__(self, other: Any) -> Combined:
         return self._combine("/", other, True)
 
-    def asc(self) -> OrderBy:
-        return OrderBy(self, descending=False)
+    def asc(self, *, nulls_first: bool | None = None, nulls_last: bool | None = None) -> OrderBy:
+        """Ascending; ``nulls_first=True``/``nulls_last=True`` place NULLs (else the database does)."""
+        return OrderBy(self, descending=False, nulls_first=nulls_first, nulls_last=nulls_last)
 
-    def desc(self) -> OrderBy:
-        return OrderBy(self, descending=True)
+    def desc(self, *, nulls_first: bool | None = None, nulls_last: bool | None = None) -> OrderBy:
+        """Descending; ``nulls_first=True``/``nulls_last=True`` place NULLs (else the database does)."""
+        return OrderBy(self, descending=True, nulls_first=nulls_first, nulls_last=nulls_last)
+
+    def __and__(self, other: Any) -> Q:
+        """``Exists(...) & Q(...)``: conditions combine like Q objects."""
+        return self._as_q() & other
+
+    def __or__(self, other: Any) -> Q:
+        return self._as_q() | other
+
+    def _as_q(self) -> Q:
+        if not self.conditional:
+            raise TypeError(f"{type(self).__name__} is not a condition: only Q, Exists and boolean expressions combine with & and |")
+        return Q(self)
 
 
 class F(Expression):
@@ -130,7 +191,6 @@ class Col(Expression):
     def __init__(self, alias: str, field: Field) -> None:
         self.alias = alias
         self.field = self.output_field = field
-        self.key = ("col", alias, field.column)
 
     def resolve(self, query: Query) -> Expression:
         return self
@@ -147,7 +207,6 @@ class OuterCol(Expression):
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self.key = ("outer", name)
 
     def as_sql(self, c: SQLCompiler) -> str:
         return c.outer_col(self.name)
@@ -181,7 +240,6 @@ class Param(Expression):
         self.output_field = output_field
         self.cast = cast
         self.adapt = adapt
-        self.key = ("p", idx, python_type if cast else None, adapt)
 
     def as_sql(self, c: SQLCompiler) -> str:
         sql = c.param(self.idx, self.adapt)
@@ -205,15 +263,36 @@ class Combined(Expression):
     def resolve(self, query: Query) -> Expression:
         new = self._copy()
         new.lhs, new.rhs = self.lhs.resolve(query), self.rhs.resolve(query)
-        new.output_field = new.lhs.output_field or new.rhs.output_field
-        if isinstance(new.lhs.output_field, IntegerField) and isinstance(new.rhs.output_field, (DecimalField, FloatField)):
-            new.output_field = new.rhs.output_field
+        new.output_field = combined_output(self.op, new.lhs.output_field, new.rhs.output_field)
         new.contains_aggregate = new.lhs.contains_aggregate or new.rhs.contains_aggregate
-        new.key = ("op", self.op, new.lhs.key, new.rhs.key)
         return new
 
     def as_sql(self, c: SQLCompiler) -> str:
         return f"({self.lhs.as_sql(c)} {self.op} {self.rhs.as_sql(c)})"
+
+
+#: The numeric types in Django's order of precedence for arithmetic (see combined_output).
+NUMERIC = (IntegerField, DecimalField, FloatField)
+
+
+def combined_output(op: str, lhs: Field | None, rhs: Field | None) -> Field | None:
+    """The type of ``lhs op rhs`` by Django's rules: the same numeric type on both sides
+    gives that type, an integer with a decimal gives a decimal, an integer with a float a
+    float; a decimal with a float must be given an ``output_field``. A decimal result has
+    no scale of its own: ``F("price") / 3`` keeps the quotient's full precision."""
+    if lhs is None or rhs is None:
+        return lhs or rhs
+    kinds = {next((k for k in NUMERIC if isinstance(f, k)), None) for f in (lhs, rhs)}
+    if None in kinds:  # dates, text...: the left side's type, as before
+        return lhs
+    if kinds == {DecimalField, FloatField}:
+        from .exceptions import FieldError
+
+        raise FieldError(f"cannot infer the type of {op!r} between a DecimalField and a FloatField: give output_field=")
+    kind = DecimalField if DecimalField in kinds else FloatField if FloatField in kinds else IntegerField
+    if kind is IntegerField and isinstance(lhs, IntegerField):
+        return lhs
+    return kind()
 
 
 class Func(Expression):
@@ -236,7 +315,6 @@ class Func(Expression):
         new.source = [e.resolve(query) for e in self.source]
         new.output_field = self._output or self.infer_output(new.source)
         new.contains_aggregate = any(e.contains_aggregate for e in new.source)
-        new.key = (type(self), tuple(e.key for e in new.source))
         return new
 
     def infer_output(self, source: list[Expression]) -> Field | None:
@@ -257,27 +335,62 @@ class Coalesce(Func):
         super().__init__(*expressions, output_field=output_field)
 
 
+class Truncated(Func):
+    """A date or datetime truncated to ``kind`` (year, month, week, day; for datetimes also
+    hour, minute, second), in UTC: what ``dates()`` and ``datetimes()`` group by."""
+
+    def __init__(self, expression: Any, kind: str, datetimes: bool = False) -> None:
+        super().__init__(expression)
+        self.kind = kind
+        self.datetimes = datetimes
+
+    def infer_output(self, source: list[Expression]) -> Field:
+        from .fields import DateField, DateTimeField
+
+        return DateTimeField() if self.datetimes else DateField()
+
+    def as_sql(self, c: SQLCompiler) -> str:
+        source = self.source[0]
+        return c.ops.truncate(self.kind, source.as_sql(c), source.output_field, self.datetimes)
+
+
 class Aggregate(Func):
     """An aggregate over the rows of a group: ``Sum("amount")``, ``Count("id", distinct=True)``."""
 
     contains_aggregate = True
 
-    def __init__(self, expression: Any, distinct: bool = False, output_field: Field | None = None) -> None:
+    #: What the aggregate of no rows is, when not NULL (Count: 0); such aggregates take no default.
+    empty_value: Any = None
+
+    def __init__(self, expression: Any, distinct: bool = False, output_field: Field | None = None, *, filter: Q | None = None, default: Any = None) -> None:
         super().__init__(expression, output_field=output_field)
         self.distinct = distinct
+        if default is not None and self.empty_value is not None:
+            raise TypeError(f"{type(self).__name__} does not allow default")
+        self.filter = filter  # only the rows matching it: ``Count("books", filter=Q(books__pages__gt=300))``
+        self.default = default  # instead of NULL when there are no rows: ``Sum("amount", default=0)``
 
     def resolve(self, query: Query) -> Expression:
+        if self.default is not None:
+            # As Django: COALESCE(aggregate, default), typed as the aggregate.
+            inner = self._copy()
+            inner.default = None
+            return Coalesce(inner, self.default).resolve(query)
         new = super().resolve(query)
         if any(e.contains_aggregate for e in new.source):
             from .exceptions import FieldError
 
             raise FieldError(f"{type(self).__name__} cannot contain an aggregate")
+        if self.filter is not None:
+            new.filter = query.build_condition(self.filter if isinstance(self.filter, Q) else Q(self.filter))
         new.contains_aggregate = True
-        new.key = (new.key, self.distinct)
         return new
 
+    def filter_sql(self, c: SQLCompiler) -> str:
+        return f" FILTER (WHERE {self.filter.as_sql(c)})" if self.filter is not None else ""
+
     def as_sql(self, c: SQLCompiler) -> str:
-        return f"{self.function}({'DISTINCT ' if self.distinct else ''}{self.source[0].as_sql(c)})"
+        return f"{self.function}({'DISTINCT ' if self.distinct else ''}{self.source[0].as_sql(c)}){self.filter_sql(c)}"
 
 
 class Sum(Aggregate):
@@ -306,14 +419,18 @@ class Count(Aggregate):
 
     function = "COUNT"
 
-    def __init__(self, expression: Any = "*", distinct: bool = False) -> None:
+    empty_value = 0
+
+    def __init__(self, expression: Any = "*", distinct: bool = False, *, filter: Q | None = None, default: Any = None) -> None:
         self.star = expression == "*"
-        super().__init__(Value(None) if self.star else expression, distinct=distinct)
+        if self.star and filter is not None:
+            raise ValueError("Count('*', filter=...): name a field to count (as Django asks)")
+        super().__init__(Value(None) if self.star else expression, distinct=distinct, filter=filter, default=default)
 
     def resolve(self, query: Query) -> Expression:
         if self.star:
             new = self._copy()
-            new.source, new.output_field, new.key = [], IntegerField(), ("count*",)
+            new.source, new.output_field = [], IntegerField()
             return new
         new = super().resolve(query)
         new.output_field = IntegerField()
@@ -340,6 +457,8 @@ class Q:
         return [self]
 
     def _combine(self, other: Q, connector: str) -> Q:
+        if isinstance(other, Expression) and other.conditional:
+            other = Q(other)  # Q(...) & Exists(...)
         if not isinstance(other, Q):
             raise TypeError(f"cannot combine Q with {type(other).__name__}")
         combined = Q(_connector=connector)
@@ -376,7 +495,6 @@ class When(Expression):
         new.condition = query.build_condition(self.condition)
         new.then = self.then.resolve(query)
         new.output_field = new.then.output_field
-        new.key = ("when", new.condition.key, new.then.key)
         return new
 
     def children(self) -> tuple[Expression, ...]:
@@ -404,7 +522,6 @@ class Case(Expression):
         new.whens = [w.resolve(query) for w in self.whens]
         new.default = self.default.resolve(query)
         new.output_field = self._output or next((w.output_field for w in new.whens if w.output_field), new.default.output_field)
-        new.key = ("case", tuple(w.key for w in new.whens), new.default.key)
         return new
 
     def as_sql(self, c: SQLCompiler) -> str:
@@ -413,6 +530,8 @@ class Case(Expression):
 
 class Subquery(Expression):
     """A QuerySet used as a value: ``Subquery(Order.objects.filter(user_id=OuterRef("pk")).values("total")[:1])``."""
+
+    identity_skip = frozenset({"queryset"})  # the resolved node's ``embedded`` holds its query
 
     def __init__(self, queryset: Any, output_field: Field | None = None) -> None:
         self.queryset = queryset
@@ -423,7 +542,6 @@ class Subquery(Expression):
         new = self._copy()
         new.embedded = query.embed(inner)
         new.output_field = self._output or inner.single_output_field()
-        new.key = (type(self), new.embedded.key)
         return new
 
     def as_sql(self, c: SQLCompiler) -> str:
@@ -433,6 +551,8 @@ class Subquery(Expression):
 class Exists(Subquery):
     """True when the QuerySet has a row: ``filter(Exists(Order.objects.filter(user_id=OuterRef("pk"))))``."""
 
+    conditional = True
+
     def __init__(self, queryset: Any) -> None:
         super().__init__(queryset, output_field=BooleanField())
 
@@ -440,7 +560,6 @@ class Exists(Subquery):
         new = self._copy()
         new.embedded = query.embed(self.queryset.query, exists=True)
         new.output_field = BooleanField()
-        new.key = (Exists, new.embedded.key)
         return new
 
     def __invert__(self) -> Q:
@@ -452,20 +571,32 @@ class Exists(Subquery):
 
 
 class OrderBy(Expression):
-    """An ordering term: ``F("price").desc()``."""
+    """An ordering term: ``F("price").desc(nulls_last=True)``."""
 
-    def __init__(self, expression: Expression, descending: bool = False) -> None:
+    def __init__(self, expression: Expression, descending: bool = False, nulls_first: bool | None = None, nulls_last: bool | None = None) -> None:
+        if nulls_first and nulls_last:
+            raise ValueError("nulls_first and nulls_last are mutually exclusive")
+        if nulls_first is False or nulls_last is False:
+            raise ValueError("nulls_first and nulls_last take True or None (as in Django)")
         self.expression = expression
         self.descending = descending
+        self.nulls = "FIRST" if nulls_first else "LAST" if nulls_last else None
 
     def resolve(self, query: Query) -> Expression:
         new = self._copy()
         new.expression = self.expression.resolve(query)
-        new.key = ("order", new.expression.key, self.descending)
+        return new
+
+    def flipped(self) -> OrderBy:
+        """The same term in the other direction (``reverse()``): NULLs placed explicitly move too."""
+        new = self._copy()
+        new.descending = not self.descending
+        new.nulls = {"FIRST": "LAST", "LAST": "FIRST"}.get(self.nulls) if self.nulls else None
         return new
 
     def as_sql(self, c: SQLCompiler) -> str:
-        return f"{self.expression.as_sql(c)}{' DESC' if self.descending else ' ASC'}"
+        sql = f"{self.expression.as_sql(c)}{' DESC' if self.descending else ' ASC'}"
+        return f"{sql} NULLS {self.nulls}" if self.nulls else sql
 
 
 #: Python types Value() can cast on PostgreSQL (see the backends' cast_param).

@@ -298,7 +298,7 @@ class DateTimeField(Field):
     so comparisons agree on both backends."""
 
     python_type = datetime.datetime
-    type_lookups = frozenset({"year", "month", "day", "hour", "date"})
+    type_lookups = frozenset({"year", "month", "day", "hour", "date", "time", "minute", "second", "week_day", "iso_week_day", "week", "quarter", "iso_year"})
 
     def to_python(self, value: Any) -> datetime.datetime:
         if isinstance(value, str):
@@ -312,7 +312,7 @@ class DateTimeField(Field):
 
 class DateField(Field):
     python_type = datetime.date
-    type_lookups = frozenset({"year", "month", "day"})
+    type_lookups = frozenset({"year", "month", "day", "week_day", "iso_week_day", "week", "quarter", "iso_year"})
 
     def to_python(self, value: Any) -> datetime.date:
         if isinstance(value, datetime.datetime):
@@ -326,7 +326,7 @@ class DateField(Field):
 
 class TimeField(Field):
     python_type = datetime.time
-    type_lookups = frozenset({"hour"})
+    type_lookups = frozenset({"hour", "minute", "second"})
 
     def to_python(self, value: Any) -> datetime.time:
         if isinstance(value, datetime.time):

@@ -2,8 +2,8 @@
 
 >>> sorted(LOOKUPS)[:6]
 ['contains', 'endswith', 'exact', 'gt', 'gte', 'icontains']
->>> sorted(TRANSFORMS)
-['date', 'day', 'hour', 'month', 'year']
+>>> sorted(TRANSFORMS)[:5]
+['date', 'day', 'hour', 'iso_week_day', 'iso_year']
 
 A lookup converts its value to the field's type when the QuerySet is built
 (``filter(id="5")`` compares with the integer 5; ``filter(id="x")`` raises a
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from .exceptions import FieldError
 from .expressions import Expression, Param
-from .fields import DateField, DateTimeField, Field, IntegerField, TextField
+from .fields import DateField, DateTimeField, Field, IntegerField, TextField, TimeField
 
 if TYPE_CHECKING:
     from .sql.compiler import SQLCompiler
@@ -48,9 +48,8 @@ class Transform(Expression):
     def __init__(self, name: str, lhs: Expression) -> None:
         self.name = name
         self.lhs = lhs
-        self.output_field = DateField() if name == "date" else IntegerField()
+        self.output_field = DateField() if name == "date" else TimeField() if name == "time" else IntegerField()
         self.contains_aggregate = lhs.contains_aggregate
-        self.key = ("transform", name, lhs.key)
 
     def children(self) -> tuple[Expression, ...]:
         return (self.lhs,)
@@ -62,7 +61,9 @@ class Transform(Expression):
         return c.ops.datetime_transform(self.name, self.lhs.as_sql(c), self.lhs.output_field)
 
 
-TRANSFORMS = frozenset({"year", "month", "day", "hour", "date"})
+#: Django's date and time transforms; ``week_day`` counts from Sunday = 1, ``iso_week_day``
+#: from Monday = 1, ``week`` and ``iso_year`` are ISO-8601's.
+TRANSFORMS = frozenset({"year", "month", "day", "hour", "minute", "second", "date", "time", "week_day", "iso_week_day", "week", "quarter", "iso_year"})
 
 
 def valid_lookups(field: Field | None) -> frozenset[str]:
@@ -81,8 +82,6 @@ class Lookup(Expression):
         self.contains_aggregate = lhs.contains_aggregate or any(
             r.contains_aggregate for r in (rhs if isinstance(rhs, list) else [rhs]) if isinstance(r, Expression)
         )
-        rkey = tuple(r.key for r in rhs) if isinstance(rhs, list) else (rhs.key if isinstance(rhs, Expression) else rhs)
-        self.key = (name, lhs.key, rkey)
 
     def children(self) -> tuple[Expression, ...]:
         rest = self.rhs if isinstance(self.rhs, list) else [self.rhs]
@@ -111,13 +110,7 @@ class Lookup(Expression):
 def build_lookup(query: Query, lhs: Expression, parts: list[str], value: Any, label: str) -> Lookup:
     """The condition for ``lhs__<parts>=value`` (``parts`` are transforms then one lookup)."""
     parts = list(parts)
-    while parts and parts[0] in TRANSFORMS:
-        name = parts.pop(0)
-        field = lhs.output_field
-        allowed = field.type_lookups if field is not None else frozenset()
-        if name not in allowed:
-            raise FieldError(f"{label}: the transform {name!r} needs a date/time field; valid lookups: {_listing(field)}")
-        lhs = Transform(name, lhs)
+    lhs = apply_transforms(lhs, parts, label)
     if len(parts) > 1:
         raise FieldError(f"{label}: {'__'.join(parts)!r} is not a lookup; valid lookups: {_listing(lhs.output_field)}")
     name = parts[0] if parts else "exact"
@@ -127,6 +120,18 @@ def build_lookup(query: Query, lhs: Expression, parts: list[str], value: Any, la
     if value is None and name in ("exact", "iexact"):
         return Lookup("isnull", lhs, True)  # as in SQL's sense of "= NULL", which never matches
     return Lookup(name, lhs, _prepare_rhs(query, name, field, value))
+
+
+def apply_transforms(lhs: Expression, parts: list[str], label: str) -> Expression:
+    """``lhs`` with the transforms that start ``parts`` applied (and removed from ``parts``)."""
+    while parts and parts[0] in TRANSFORMS:
+        name = parts.pop(0)
+        field = lhs.output_field
+        allowed = field.type_lookups if field is not None else frozenset()
+        if name not in allowed:
+            raise FieldError(f"{label}: the transform {name!r} needs a date/time field; valid lookups: {_listing(field)}")
+        lhs = Transform(name, lhs)
+    return lhs
 
 
 def _listing(field: Field | None) -> str:

@@ -17,7 +17,11 @@ QUERYSET_METHODS = (
     "select_related", "prefetch_related", "annotate", "select_for_update", "using", "none",
     "get", "first", "last", "count", "exists", "aggregate", "update", "delete", "create",
     "bulk_create", "bulk_update", "in_bulk", "get_or_create", "update_or_create", "aiterator",
-    "explain",
+    "explain", "reverse", "alias", "union", "intersection", "difference", "latest", "earliest", "contains",
+    "dates", "datetimes",
+    # Django's async names (see query.ASYNC_ALIASES)
+    "aget", "acount", "afirst", "alast", "aexists", "acreate", "aupdate", "adelete", "aaggregate", "aget_or_create",
+    "aupdate_or_create", "ain_bulk", "abulk_create", "abulk_update", "acontains", "alatest", "aearliest", "aexplain",
 )
 
 

@@ -31,7 +31,8 @@ import typing
 from typing import Any, ClassVar
 
 from .backends import operations_for
-from .exceptions import DoesNotExist, ValidationError
+from .exceptions import DoesNotExist, MultipleObjectsReturned, ValidationError
+from .signals import post_save, pre_save
 from .fields import MISSING, Field, IntegerField, field_from_annotation
 from .manager import Manager
 from .options import Options, model_defined
@@ -77,6 +78,7 @@ class ModelMeta(type):
             f.bind(cls, f.name)
             setattr(cls, f.name, f)
         cls._meta = Options(cls, meta, fields, inherited)
+        _add_exceptions(cls, parents)
         if cls._meta.abstract:
             cls._meta.pending_m2m = m2m  # type: ignore[attr-defined]
             return cls
@@ -84,7 +86,7 @@ class ModelMeta(type):
             if f.foreign_key is not None:
                 contribute_foreign_key(cls, f)
         for attr, declaration in {**getattr(inherited, "pending_m2m", {}), **m2m}.items():
-            declaration = ManyToMany(declaration.to, related_name=declaration.related_name, through=declaration.through) if attr not in m2m else declaration
+            declaration = ManyToMany(declaration.to, related_name=declaration.related_name, through=declaration.through, symmetrical=declaration.symmetrical) if attr not in m2m else declaration
             declaration.contribute(cls, attr)
         manager = namespace.get("objects")
         if not isinstance(manager, Manager):
@@ -93,6 +95,14 @@ class ModelMeta(type):
         cls.objects = manager.bind(cls)
         model_defined(cls)
         return cls
+
+
+def _add_exceptions(cls: Any, parents: list[Any]) -> None:
+    """``Book.DoesNotExist`` and ``Book.MultipleObjectsReturned``, as Django gives every model:
+    subclasses of the generic exceptions (and of the parent model's), so either can be caught."""
+    for name, base in (("DoesNotExist", DoesNotExist), ("MultipleObjectsReturned", MultipleObjectsReturned)):
+        bases = tuple(getattr(p, name) for p in parents) or (base,)
+        setattr(cls, name, type(name, bases, {"__module__": cls.__module__, "__qualname__": f"{cls.__qualname__}.{name}"}))
 
 
 def _own_fields(cls: type, namespace: dict[str, Any], globalns: dict[str, Any], localns: dict[str, Any]) -> list[Field]:
@@ -142,6 +152,8 @@ class Model(metaclass=ModelMeta):
     _meta: ClassVar[Options]
     objects: ClassVar[Manager]
     _persisted = False  # True once the row exists (loaded or saved)
+    DoesNotExist = DoesNotExist  # each model has its own subclass (``Book.DoesNotExist``)
+    MultipleObjectsReturned = MultipleObjectsReturned
 
     def __init__(self, **kwargs: Any) -> None:
         meta = self._meta
@@ -185,9 +197,10 @@ class Model(metaclass=ModelMeta):
         return f"<{type(self).__name__}: {self.pk if self.pk is not None else 'unsaved'}>"
 
     def to_dict(self) -> dict[str, Any]:
-        """The loaded field values by name (what JSON responses encode)."""
+        """The loaded field values by name (what JSON responses encode), less
+        ``Meta.serialize_exclude``."""
         d = self.__dict__
-        return {f.name: d[f.name] for f in self._meta.fields if f.name in d}
+        return {f.name: d[f.name] for f in self._meta.public_fields if f.name in d}
 
     def _state_db(self) -> Any:
         return self.__dict__.get("_db") or self._meta.database
@@ -228,8 +241,18 @@ class Model(metaclass=ModelMeta):
         field is converted (``"4.50"`` → ``Decimal("4.50")``) and validated
         first; a ``ValidationError`` names every field that failed.
         """
-        meta = self._meta
         db = using or self._state_db()
+        sender = type(self)
+        fields = frozenset(update_fields) if update_fields is not None else None
+        if pre_save.has_listeners(sender):
+            await pre_save.asend(sender, instance=self, raw=False, using=db, update_fields=fields)
+        created = await self._save_row(update_fields, using, db)
+        if post_save.has_listeners(sender):
+            await post_save.asend(sender, instance=self, created=created, raw=False, using=db, update_fields=fields)
+
+    async def _save_row(self, update_fields: list[str] | None, using: Any, db: Any) -> bool:
+        """The INSERT or UPDATE of ``save()``; whether it inserted."""
+        meta = self._meta
         ops = operations_for(db.vendor)
         inserting = not self._persisted and update_fields is None
         self._stamp(inserting)
@@ -242,22 +265,23 @@ class Model(metaclass=ModelMeta):
             self.__dict__["_persisted"] = True
             if using is not None:
                 self.__dict__["_db"] = using
-            return
+            return True
         if update_fields is not None:
             fields = [meta.get_field(n) for n in update_fields]
             fields += [f for f in meta.fields if f.auto_now and f not in fields]
         else:
             fields = [f for f in meta.fields if not f.primary_key and f.name in self.__dict__]
         if not fields:
-            return
+            return False
         values = self.clean(fields)
         sql = update_by_pk_sql(ops, meta, tuple(f.column for f in fields))
         changed = await db.execute(sql, *values, self.pk)
         if changed == 0:
             if update_fields is not None:
-                raise DoesNotExist(f"{self!r} has no row to update (was it deleted?)")
+                raise type(self).DoesNotExist(f"{self!r} has no row to update (was it deleted?)")
             self.__dict__["_persisted"] = False
-            await self.save(using=using)
+            return await self._save_row(None, using, db)
+        return False
 
     async def delete(self, using: Any = None) -> int:
         """Deletes the row (and, per ``on_delete``, rows pointing at it); returns rows deleted."""
@@ -268,6 +292,18 @@ class Model(metaclass=ModelMeta):
         self.__dict__["_persisted"] = False
         return deleted
 
+    async def asave(self, *args: Any, **kwargs: Any) -> None:
+        """Django's async name for ``save()``, so ported code runs unchanged."""
+        await self.save(*args, **kwargs)
+
+    async def adelete(self, *args: Any, **kwargs: Any) -> int:
+        """Django's async name for ``delete()``."""
+        return await self.delete(*args, **kwargs)
+
+    async def arefresh_from_db(self, *args: Any, **kwargs: Any) -> None:
+        """Django's async name for ``refresh_from_db()``."""
+        await self.refresh_from_db(*args, **kwargs)
+
     async def refresh_from_db(self, fields: list[str] | None = None, using: Any = None) -> None:
         """Reloads the fields (all, or ``fields``) from the database; DoesNotExist when the row is gone."""
         db = using or self._state_db()
@@ -276,7 +312,7 @@ class Model(metaclass=ModelMeta):
             qs = qs.only(*fields)
         fresh = await qs.first()
         if fresh is None:
-            raise DoesNotExist(f"{self!r} no longer exists")
+            raise type(self).DoesNotExist(f"{self!r} no longer exists")
         for field in self._meta.fields:
             if field.name in fresh.__dict__:
                 self.__dict__[field.name] = fresh.__dict__[field.name]

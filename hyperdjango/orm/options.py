@@ -26,7 +26,7 @@ registry: dict[str, dict[str, Any]] = {}
 #: Work waiting for a model that is not defined yet: (module or app label, class name) → callbacks.
 _pending: dict[tuple[str, str], list[Callable[[Any], None]]] = {}
 
-META_OPTIONS = {"table", "db_table", "ordering", "indexes", "unique_together", "abstract", "database"}
+META_OPTIONS = {"table", "db_table", "ordering", "indexes", "unique_together", "abstract", "database", "serialize_exclude", "get_latest_by"}
 
 
 def snake_case(name: str) -> str:
@@ -109,11 +109,19 @@ class Options:
         self.abstract = given.get("abstract", False)
         self.table: str = given.get("table") or given.get("db_table") or snake_case(model.__name__)
         self.ordering: tuple[str, ...] = tuple(given.get("ordering", inherited.ordering if inherited else ()))
+        latest = given.get("get_latest_by", inherited.get_latest_by if inherited else ())
+        #: What latest()/earliest() order by when given no fields.
+        self.get_latest_by: tuple[str, ...] = (latest,) if isinstance(latest, str) else tuple(latest)
         self.indexes: list[tuple[str, ...]] = [tuple(i) if not isinstance(i, str) else (i,) for i in given.get("indexes", ())]
         self.unique_together: list[tuple[str, ...]] = [tuple(u) for u in given.get("unique_together", ())]
         self._database = given.get("database", inherited._database if inherited else None)
         self.fields = fields
         self.field_map: dict[str, Field] = {f.name: f for f in fields}
+        #: Fields never serialised (``to_dict()``, JSON responses, response schemas): the
+        #: model's public shape leaves them out, so a password hash cannot leak by accident.
+        self.serialize_exclude: frozenset[str] = frozenset(given.get("serialize_exclude", inherited.serialize_exclude if inherited else ()))
+        #: The fields of that public shape.
+        self.public_fields: list[Field] = [f for f in fields if f.name not in self.serialize_exclude]
         self.pk: Field = next(f for f in fields if f.primary_key)
         #: Relations by name: forward foreign keys, reverse ones and many-to-many.
         self.relations: dict[str, Relation] = {}
@@ -123,7 +131,7 @@ class Options:
         #: (see sql/query.py): resolved once, reused by every QuerySet.
         self.lookup_plans: dict[str, tuple[Any, ...]] = {}
         self.ordering_plans: dict[tuple[str, ...], tuple[Any, ...]] = {}
-        for names in (*self.indexes, *self.unique_together, *(o.lstrip("-") for o in self.ordering)):
+        for names in (*self.indexes, *self.unique_together, *(o.lstrip("-") for o in self.ordering), *self.serialize_exclude):
             for name in (names,) if isinstance(names, str) else names:
                 if name.split("__")[0] not in self.field_map and name not in ("pk", "?"):
                     raise TypeError(f"{model.__name__}.Meta names an unknown field {name!r}")

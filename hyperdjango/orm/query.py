@@ -32,8 +32,9 @@ from typing import Any
 
 from ..database import IntegrityError, atomic
 from .backends import operations_for
-from .exceptions import FieldError, MultipleObjectsReturned
+from .exceptions import FieldError, MultipleObjectsReturned, NotSupportedError
 from .expressions import Aggregate, Col, Expression, OrderBy, Param, Q
+from .fields import DateField, DateTimeField
 from .prefetch import Prefetch, check_lookups, prefetch_all
 from .related import ForwardRelation
 from .sql.compiler import compile_query, insert_sql, update_by_pk_sql
@@ -82,6 +83,9 @@ class QuerySet:
     def _check_unsliced(self, action: str) -> None:
         if self.query.is_sliced:
             raise TypeError(f"cannot {action} a QuerySet once it has been sliced")
+        if self.query.combined is not None:
+            raise NotSupportedError(f"cannot {action} the result of union(), intersection() or difference(); "
+                                    "filter the QuerySets before combining them")
 
     def filter(self, *conditions: Q | Expression, **lookups: Any) -> QuerySet:
         """Rows matching every lookup (``name__icontains="tea"``) and condition (``Q``, ``Exists``)."""
@@ -108,16 +112,76 @@ class QuerySet:
         new.query.set_ordering(fields)
         return new
 
-    def distinct(self) -> QuerySet:
-        """``SELECT DISTINCT``."""
+    def distinct(self, *fields: str) -> QuerySet:
+        """``SELECT DISTINCT``; with field names, PostgreSQL's ``DISTINCT ON (...)`` (one row
+        per value of those fields: the first in the ordering, which must start with them)."""
         new = self._clone()
-        new.query.distinct = True
-        new.query.mark("distinct")
+        q = new.query
+        q.distinct = True
+        if fields:
+            q.distinct_fields = tuple(q.resolve_ref(name, f"distinct({name!r})") for name in fields)
         return new
+
+    def reverse(self) -> QuerySet:
+        """The same rows in the opposite order (no effect on a QuerySet without ordering)."""
+        new = self._clone()
+        new.query.standard_ordering = not new.query.standard_ordering
+        return new
+
+    @property
+    def ordered(self) -> bool:
+        """Whether the rows come in a defined order: ``order_by()`` or ``Meta.ordering`` (which
+        a ``values().annotate()`` grouping sets aside, as in Django)."""
+        q = self.query
+        if not q.order_by:
+            return False
+        return not (q.default_ordering and q.group_by_values)
+
+    def alias(self, **expressions: Any) -> QuerySet:
+        """Like ``annotate()`` for filtering and ordering only: the expressions are not selected."""
+        new = self.annotate(**expressions)
+        new.query.hidden = new.query.hidden | frozenset(expressions)
+        if new.query.values is not None:
+            new.query.values = tuple((n, e) for n, e in new.query.values if n not in expressions)
+        return new
+
+    def _combinator(self, kind: str, others: tuple[QuerySet, ...], all: bool) -> QuerySet:
+        rest = [o for o in others if not o._empty]
+        if self._empty and kind == "UNION" and rest:  # none() adds no rows: the others' union
+            return rest[0]._combinator(kind, tuple(rest[1:]), all)
+        new = self._clone()
+        q = new.query
+        parts = []
+        for other in others:
+            if other._empty:
+                continue  # adds no rows to a UNION, removes none in an EXCEPT
+            inner = other.query.clone()
+            inner.order_by, inner.default_ordering = (), False
+            parts.append(q.embed(inner))
+        own = q.clone()
+        own.order_by, own.default_ordering = (), False
+        q.combined = (kind + (" ALL" if all else ""), own, tuple(parts))
+        q.order_by, q.default_ordering = (), False
+        if kind == "INTERSECT" and any(o._empty for o in others):
+            new._empty = True
+        return new
+
+    def union(self, *others: QuerySet, all: bool = False) -> QuerySet:
+        """Rows of this QuerySet or the others (``UNION``; ``all=True`` keeps duplicates).
+        The QuerySets select the same columns; order and slice the result, not the parts."""
+        return self._combinator("UNION", others, all)
+
+    def intersection(self, *others: QuerySet) -> QuerySet:
+        """Rows in this QuerySet and in every other (``INTERSECT``)."""
+        return self._combinator("INTERSECT", others, False)
+
+    def difference(self, *others: QuerySet) -> QuerySet:
+        """Rows in this QuerySet and in none of the others (``EXCEPT``)."""
+        return self._combinator("EXCEPT", others, False)
 
     def _selected(self, query: Query, fields: tuple[str, ...], expressions: dict[str, Any]) -> tuple[tuple[str, Expression], ...]:
         if not fields and not expressions:
-            names = [f.name for f in self.model._meta.fields] + list(query.annotations)
+            names = [f.name for f in self.model._meta.fields] + [n for n in query.annotations if n not in query.hidden]
         else:
             names = list(fields)
         for name, expr in expressions.items():
@@ -132,18 +196,35 @@ class QuerySet:
         q = new.query
         q.values = self._selected(q, fields, expressions)
         q.values_kind = "dict"
-        q.mark("values", "dict", tuple((n, e.key) for n, e in q.values))
+        _values_of_parts(q)
         return new
 
-    def values_list(self, *fields: str, flat: bool = False) -> QuerySet:
-        """Rows as tuples; with ``flat=True`` and one field, the bare values."""
+    def values_list(self, *fields: str | Expression, flat: bool = False, named: bool = False) -> QuerySet:
+        """Rows as tuples; with ``flat=True`` and one field, the bare values; with ``named=True``
+        named tuples (``row.name``). Fields may be expressions (``values_list(Lower("name"))``),
+        named as Django names them (``lower1``)."""
+        if flat and named:
+            raise TypeError("values_list() takes flat=True or named=True, not both")
         if flat and len(fields) != 1:
             raise TypeError("values_list(flat=True) takes exactly one field")
         new = self._clone()
         q = new.query
-        q.values = self._selected(q, fields, {})
-        q.values_kind = "flat" if flat else "tuple"
-        q.mark("values", q.values_kind, tuple((n, e.key) for n, e in q.values))
+        order: list[str] = []
+        expressions: dict[str, Any] = {}
+        for field in fields:
+            if isinstance(field, Expression):
+                counter = len(expressions) + 1
+                prefix = type(field).__name__.lower()
+                while f"{prefix}{counter}" in fields:
+                    counter += 1
+                expressions[f"{prefix}{counter}"] = field
+                order.append(f"{prefix}{counter}")
+            else:
+                order.append(field)
+        selected = dict(self._selected(q, tuple(f for f in fields if isinstance(f, str)), expressions))
+        q.values = tuple((name, selected[name]) for name in order) if fields else tuple(selected.items())
+        q.values_kind = "flat" if flat else "named" if named else "tuple"
+        _values_of_parts(q)
         return new
 
     def _field_names(self, names: tuple[str, ...], method: str) -> set[str]:
@@ -164,7 +245,6 @@ class QuerySet:
         """Loads just these fields (and the key); reading another raises DeferredFieldNotLoaded."""
         new = self._clone()
         new.query.loaded = frozenset(self._field_names(fields, "only") | {self.model._meta.pk.name})
-        new.query.mark("loaded", new.query.loaded)
         return new
 
     def defer(self, *fields: str) -> QuerySet:
@@ -173,16 +253,19 @@ class QuerySet:
         skipped = self._field_names(fields, "defer") - {self.model._meta.pk.name}
         current = new.query.loaded or frozenset(f.name for f in self.model._meta.fields)
         new.query.loaded = frozenset(current - skipped)
-        new.query.mark("loaded", new.query.loaded)
         return new
 
     def select_related(self, *paths: str) -> QuerySet:
         """Loads forward foreign keys in the same query (a LEFT JOIN each): ``select_related("category")``.
 
-        Without arguments: every foreign key of the model, one level deep.
+        Without arguments: every foreign key of the model, one level deep; ``select_related(None)``
+        clears the list.
         """
         new = self._clone()
         q = new.query
+        if paths == (None,):
+            q.related = ()
+            return new
         if not paths:
             paths = tuple(n for n, r in self.model._meta.relations.items() if isinstance(r, ForwardRelation))
         for path in paths:
@@ -199,7 +282,6 @@ class QuerySet:
                 key = tuple(parts[: i + 1])
                 if all(p != key for p, _, _ in q.related):
                     q.related += ((key, alias, model),)
-        q.mark("related", tuple(p for p, _, _ in q.related))
         return new
 
     def prefetch_related(self, *lookups: str | Prefetch) -> QuerySet:
@@ -234,7 +316,6 @@ class QuerySet:
                 q.values += ((name, resolved),)
                 if resolved.contains_aggregate:
                     q.group_by_values = True
-        q.mark("annotate", tuple((n, e.key) for n, e in q.annotations.items()), q.group_by_values)
         return new
 
     def select_for_update(self, skip_locked: bool = False, nowait: bool = False) -> QuerySet:
@@ -244,7 +325,6 @@ class QuerySet:
             raise ValueError("skip_locked and nowait exclude each other")
         new = self._clone()
         new.query.for_update = (skip_locked, nowait)
-        new.query.mark("for_update", skip_locked, nowait)
         return new
 
     def using(self, database: Any) -> QuerySet:
@@ -372,7 +452,7 @@ class QuerySet:
             qs.query.set_limits(0, 2)  # two are enough to tell "several"
         rows = await qs
         if len(rows) > 1:
-            raise MultipleObjectsReturned(f"get() found several {self.model.__name__} rows for {lookups or conditions}; narrow the filter")
+            raise self.model.MultipleObjectsReturned(f"get() found several {self.model.__name__} rows for {lookups or conditions}; narrow the filter")
         return rows[0] if rows else None
 
     async def first(self) -> Any:
@@ -388,6 +468,58 @@ class QuerySet:
         qs.query.reverse_ordering()
         rows = await qs[:1]
         return rows[0] if rows else None
+
+    async def latest(self, *fields: str) -> Any:
+        """The last object by ``fields`` (or ``Meta.get_latest_by``), or None when there is none
+        (as ``get()``: see "Differences from Django" in docs/orm.md)."""
+        return await self._edge(fields, "latest")
+
+    async def earliest(self, *fields: str) -> Any:
+        """The first object by ``fields`` (or ``Meta.get_latest_by``), or None when there is none."""
+        return await self._edge(fields, "earliest")
+
+    async def _edge(self, fields: tuple[str, ...], method: str) -> Any:
+        self._check_unsliced(f"call {method}() on")
+        fields = fields or self.model._meta.get_latest_by
+        if not fields:
+            raise ValueError(f"{method}() needs field names or Meta.get_latest_by on {self.model.__name__}")
+        if method == "latest":
+            fields = tuple(f[1:] if f.startswith("-") else f"-{f}" for f in fields)
+        return await self.order_by(*fields).first()
+
+    async def contains(self, obj: Any) -> bool:
+        """Whether ``obj`` (a saved instance of this model) is among the rows."""
+        if not isinstance(obj, self.model):
+            raise TypeError(f"contains() takes a {self.model.__name__} instance, not {type(obj).__name__}")
+        if obj.pk is None:
+            raise ValueError("contains() cannot be used on an unsaved object")
+        if self._prefetched is not None:
+            return any(o.pk == obj.pk for o in self._prefetched)
+        return await self.filter(pk=obj.pk).exists()
+
+    async def dates(self, field: str, kind: str, order: str = "ASC") -> list[Any]:
+        """The distinct dates of ``field`` truncated to ``kind`` (year, month, week, day)."""
+        if kind not in ("year", "month", "week", "day"):
+            raise ValueError(f"dates(kind={kind!r}): kind is 'year', 'month', 'week' or 'day'")
+        return await self._truncated(field, kind, order, "dates")
+
+    async def datetimes(self, field: str, kind: str, order: str = "ASC") -> list[Any]:
+        """The distinct datetimes of ``field`` (UTC) truncated to ``kind`` (year ... second)."""
+        if kind not in ("year", "month", "week", "day", "hour", "minute", "second"):
+            raise ValueError(f"datetimes(kind={kind!r}): kind is one of year, month, week, day, hour, minute, second")
+        return await self._truncated(field, kind, order, "datetimes")
+
+    async def _truncated(self, field: str, kind: str, order: str, method: str) -> list[Any]:
+        from .expressions import Truncated
+
+        if order not in ("ASC", "DESC"):
+            raise ValueError(f"{method}(order={order!r}): 'ASC' or 'DESC'")
+        datetimes = method == "datetimes"
+        kinds = (DateTimeField,) if datetimes else (DateField, DateTimeField)
+        if not isinstance(self.model._meta.field_map.get(field), kinds):
+            raise ValueError(f"{method}({field!r}): {field!r} is not a {'DateTimeField' if datetimes else 'date or datetime field'} of {self.model.__name__}")
+        qs = self.annotate(__truncated=Truncated(field, kind, datetimes)).filter(**{f"{field}__isnull": False})
+        return await qs.values_list("__truncated", flat=True).distinct().order_by(("-" if order == "DESC" else "") + "__truncated")
 
     async def count(self) -> int:
         """The number of rows (``SELECT COUNT(*)``)."""
@@ -410,8 +542,10 @@ class QuerySet:
     async def aggregate(self, *aggregates: Aggregate, **named: Aggregate) -> dict[str, Any]:
         """One row of aggregates over the QuerySet: ``aggregate(total=Sum("amount"), n=Count("id"))``."""
         named = {**{_default_alias(a): a for a in aggregates}, **named}
+        if not named:
+            return {}
         if self._empty:
-            return {name: (0 if type(a).__name__ == "Count" else None) for name, a in named.items()}
+            return {name: getattr(a, "empty_value", None) if getattr(a, "default", None) is None else a.default for name, a in named.items()}
         qs = self._clone()
         q = qs.query
         for name, expr in named.items():
@@ -453,7 +587,6 @@ class QuerySet:
                 expr = Param(q.add_param(value), type(value), field)
             updates.append((field, expr))
         q.updates = tuple(updates)
-        q.mark("update", tuple((f.column, e.key) for f, e in updates))
         db, compiled, params = qs._compiled("update")
         return await db.execute(compiled.sql, *params)
 
@@ -629,6 +762,50 @@ class RawQuerySet:
     async def __aiter__(self) -> AsyncIterator[Any]:
         for obj in await self._fetch():
             yield obj
+
+
+#: Django's async names (``aget``, ``acount`` ...): the same coroutines, so that code from
+#: Django's async documentation runs unchanged. The spec's names stay the primary ones.
+ASYNC_ALIASES = (
+    "get", "count", "first", "last", "exists", "create", "update", "delete", "aggregate", "get_or_create",
+    "update_or_create", "in_bulk", "bulk_create", "bulk_update", "contains", "latest", "earliest", "explain",
+)
+
+
+def _alias(name: str) -> Any:
+    method = getattr(QuerySet, name)
+
+    async def alias(self: QuerySet, *args: Any, **kwargs: Any) -> Any:
+        return await getattr(self, name)(*args, **kwargs)
+
+    alias.__name__ = alias.__qualname__ = f"a{name}"
+    alias.__doc__ = f"Django's async name for ``{name}()``: {method.__doc__.splitlines()[0] if method.__doc__ else ''}"
+    return alias
+
+
+for _name in ASYNC_ALIASES:
+    setattr(QuerySet, f"a{_name}", _alias(_name))
+
+
+def _values_of_parts(q: Query) -> None:
+    """``union(...).values(...)``: each part of the combination selects the same columns."""
+    if q.combined is None:
+        return
+    from .sql.query import Embedded
+
+    operator, own, others = q.combined
+    names = [name for name, _ in q.values or ()]
+    if any(name in q.annotations for name in names):
+        raise NotSupportedError("values() after union()/intersection()/difference() takes field names; annotate the parts instead")
+
+    def narrowed(part: Query) -> Query:
+        part = part.clone()
+        part.values = tuple((name, part.resolve_ref(name, f"values({name!r})")) for name in names)
+        _values_of_parts(part)  # a union of unions
+        return part
+
+    parts = tuple(Embedded(narrowed(e.inner), e.base, e.outer_cols, e.exists) for e in others)
+    q.combined = (operator, narrowed(own), parts)
 
 
 def _default_alias(aggregate: Any) -> str:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from .exceptions import RelatedNotLoaded
 from .fields import MISSING, Field
 from .manager import Manager
+from .signals import m2m_changed
 from .options import snake_case, when_defined
 
 if TYPE_CHECKING:
@@ -146,12 +147,17 @@ class ManyToMany:
     ``create_tables`` creates it with the model); ``through=Model`` uses a
     model with a foreign key to each side. ``await product.tags.add(tag)``,
     ``remove``, ``set``, ``clear``, ``await product.tags.all()``.
+
+    ``ManyToMany("self")`` is symmetrical, as in Django: ``await ann.friends.add(bob)``
+    makes Bob Ann's friend and Ann Bob's (and there is no reverse accessor);
+    ``symmetrical=False`` makes it one-way (followers) with a reverse accessor.
     """
 
-    def __init__(self, to: Any, *, related_name: str | None = None, through: Any = None) -> None:
+    def __init__(self, to: Any, *, related_name: str | None = None, through: Any = None, symmetrical: bool | None = None) -> None:
         self.to = to
         self.related_name = related_name
         self.through = through
+        self.symmetrical = to == "self" if symmetrical is None else symmetrical
         self.model: Any = None
         self.name = ""
         self.source_fk: Any = None
@@ -159,7 +165,10 @@ class ManyToMany:
 
     def contribute(self, model: Any, name: str) -> None:
         self.model, self.name = model, name
-        self.related_name = self.related_name or f"{snake_case(model.__name__)}_set"
+        if self.symmetrical and self.to not in ("self", model):
+            raise TypeError(f"{model.__name__}.{name}: symmetrical=True is for a relation of a model to itself")
+        # A symmetrical relation is its own reverse: Django gives it no accessor on the other side.
+        self.related_name = "+" if self.symmetrical else self.related_name or f"{snake_case(model.__name__)}_set"
         when_defined(self.to, model, self._target_defined)
 
     def _target_defined(self, target: Any) -> None:
@@ -340,22 +349,48 @@ class ManyToManyManager(RelatedManagerBase):
     def _links(self) -> Any:
         return self.relation.through.objects.using(self._database())
 
+    @property
+    def _symmetrical(self) -> bool:
+        return self.relation.declaration.symmetrical
+
+    async def _changed(self, action: str, pk_set: set[Any] | None) -> None:
+        if m2m_changed.has_listeners(self.relation.through):
+            await m2m_changed.asend(self.relation.through, instance=self.instance, action=action, reverse=not self.relation.forward,
+                                    model=self.relation.target, pk_set=pk_set, using=self._database())
+
     async def add(self, *objs: Any) -> None:
-        """Links ``objs`` (instances or keys); links that exist already are kept as they are."""
+        """Links ``objs`` (instances or keys); links that exist already are kept as they are.
+        On a symmetrical relation each link is made both ways."""
         key = _key_of(self.instance)
         src, dst = self.relation.source_fk.name, self.relation.target_fk.name
         through = self.relation.through
-        rows = [through(**{src: key, dst: _key_of(o)}) for o in objs]
+        keys = {_key_of(o) for o in objs}
+        pairs = {(key, k) for k in keys}
+        if self._symmetrical:
+            pairs |= {(b, a) for a, b in pairs}
+        rows = [through(**{src: a, dst: b}) for a, b in sorted(pairs, key=repr)]
+        await self._changed("pre_add", keys)
         await self._links().bulk_create(rows, ignore_conflicts=True)
+        await self._changed("post_add", keys)
 
     async def remove(self, *objs: Any) -> None:
-        """Unlinks ``objs`` (instances or keys)."""
+        """Unlinks ``objs`` (instances or keys), both ways on a symmetrical relation."""
         src, dst = self.relation.source_fk.name, self.relation.target_fk.name
-        await self._links().filter(**{src: _key_of(self.instance), f"{dst}__in": [_key_of(o) for o in objs]}).delete()
+        key, others = _key_of(self.instance), [_key_of(o) for o in objs]
+        await self._changed("pre_remove", set(others))
+        await self._links().filter(**{src: key, f"{dst}__in": others}).delete()
+        if self._symmetrical:
+            await self._links().filter(**{dst: key, f"{src}__in": others}).delete()
+        await self._changed("post_remove", set(others))
 
     async def clear(self) -> None:
-        """Removes every link of this instance."""
-        await self._links().filter(**{self.relation.source_fk.name: _key_of(self.instance)}).delete()
+        """Removes every link of this instance (both ways on a symmetrical relation)."""
+        key = _key_of(self.instance)
+        await self._changed("pre_clear", None)
+        await self._links().filter(**{self.relation.source_fk.name: key}).delete()
+        if self._symmetrical:
+            await self._links().filter(**{self.relation.target_fk.name: key}).delete()
+        await self._changed("post_clear", None)
 
     async def set(self, objs: Any) -> None:
         """Makes ``objs`` exactly the linked rows (one transaction)."""
@@ -366,6 +401,6 @@ class ManyToManyManager(RelatedManagerBase):
         async with atomic(self._database()):
             current = set(await self._links().filter(**{src: _key_of(self.instance)}).values_list(dst, flat=True))
             if current - wanted:
-                await self._links().filter(**{src: _key_of(self.instance), f"{dst}__in": list(current - wanted)}).delete()
+                await self.remove(*(current - wanted))
             if wanted - current:
                 await self.add(*(wanted - current))

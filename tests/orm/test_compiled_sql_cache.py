@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from hyperdjango import Field, Model
 from hyperdjango.expressions import Q
 from hyperdjango.orm.backends import operations_for
+from hyperdjango.orm.fields import DecimalField, IntegerField, TextField
 from hyperdjango.orm.sql import compiler
 from hyperdjango.orm.sql.compiler import SQLCompiler, compile_query
 
@@ -92,3 +95,91 @@ def test_a_cached_compilation_places_parameters_as_a_fresh_one_does(vendor, make
     fresh = SQLCompiler(query.query, ops).compile("select")
     assert cached.sql == fresh.sql
     assert cached.params(query_params) == fresh.params(query_params)
+
+
+class Priced(Model):
+    class Meta:
+        table = "cache_priced"
+
+    price: Decimal = Field(max_digits=8, decimal_places=2)
+    stock: int | None = None
+    item_id: int | None = Field(foreign_key=Item, on_delete="CASCADE", related_name="prices")
+
+
+def resolved_nodes():
+    """One resolved node of every kind the compiler caches by, with its query."""
+    from hyperdjango.expressions import Case, Coalesce, Count, Exists, F, OuterRef, Subquery, Sum, Value, When
+
+    qs = Priced.objects.annotate(
+        total=Sum("price", distinct=True),
+        n=Count("*"),
+        c=Coalesce("stock", 0, output_field=DecimalField(max_digits=5, decimal_places=1)),
+        label=Case(When(stock=0, then=Value("none")), default=Value("some")),
+        ratio=F("price") / 3,
+        named=Subquery(Item.objects.filter(id=OuterRef("item_id")).values("name")[:1]),
+        listed=Exists(Item.objects.filter(id=OuterRef("item_id"))),
+    ).filter(Q(stock__gt=1) | ~Q(item__name__icontains="x")).order_by("-price")
+    q = qs.query
+    nodes = [*q.annotations.values(), *q.where, *q.order_by]
+    seen, out = set(), []
+    for top in nodes:
+        for node in top.walk() if hasattr(top, "walk") else [top]:
+            if id(node) not in seen:
+                seen.add(id(node))
+                out.append(node)
+    return q, out
+
+
+def other_value(value):
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int):
+        return value + 1
+    if isinstance(value, str):
+        return value + "x"
+    if isinstance(value, list):
+        return value[:-1] if value else [object()]
+    if isinstance(value, Field):
+        return TextField() if not isinstance(value, TextField) else IntegerField()
+    return object()
+
+
+def test_changing_any_attribute_of_a_resolved_node_changes_its_key():
+    """The key is derived from every attribute: none can be forgotten (issue 11, family 6)."""
+    _, nodes = resolved_nodes()
+    checked = 0
+    for node in nodes:
+        before = node._copy().key
+        for name, value in vars(node).items():
+            if name == "_key" or name in node.identity_skip:
+                continue
+            changed = node._copy()
+            setattr(changed, name, other_value(value))
+            assert changed.key != before, f"{type(node).__name__}.{name} is not part of the key"
+            checked += 1
+    assert checked > 40
+
+
+def test_changing_any_attribute_of_a_query_changes_its_shape():
+    from hyperdjango.orm.sql.query import VALUE_ATTRIBUTES
+
+    q, _ = resolved_nodes()
+    before = q.shape
+    for name, value in vars(q).items():
+        if name in VALUE_ATTRIBUTES:
+            continue
+        changed = q.clone()
+        setattr(changed, name, other_value(value) if not isinstance(value, (dict, tuple, frozenset)) or value else object())
+        assert changed.shape != before, f"Query.{name} is not part of the shape"
+
+
+@pytest.mark.parametrize("vendor", ["postgresql", "sqlite"])
+def test_an_output_field_is_part_of_the_cache_key(vendor):
+    """``Coalesce(..., output_field=DecimalField())`` then ``TextField()``: two readers."""
+    from hyperdjango.expressions import Coalesce
+
+    ops = operations_for(vendor)
+    as_decimal = Priced.objects.values(v=Coalesce("stock", 0, output_field=DecimalField(max_digits=5, decimal_places=2))).query
+    as_text = Priced.objects.values(v=Coalesce("stock", 0, output_field=TextField())).query
+    assert compile_query(as_decimal, "select", ops) is not compile_query(as_text, "select", ops)
+    assert compile_query(as_text, "select", ops) is compile_query(Priced.objects.values(v=Coalesce("stock", 0, output_field=TextField())).query, "select", ops)

@@ -23,7 +23,7 @@ class Jar(Model):
     label: str = Field(index=True)
     price: Decimal = Field(max_digits=6, decimal_places=2)
     shelf_id: int | None = Field(foreign_key=Shelf, on_delete="SET_NULL")
-    friends = ManyToMany("self", related_name="befriended")
+    friends = ManyToMany("self", related_name="befriended", symmetrical=False)  # one-way, so it has a reverse accessor
 
 
 def test_postgresql_ddl():

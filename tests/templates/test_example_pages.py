@@ -13,7 +13,7 @@ import pytest
 
 from hyperdjango.staticfiles import collect
 from hyperdjango.testing import TestClient
-from support.chromium import ARTEFACTS, Browser
+from support.chromium import ARTEFACTS, Browser, require_chromium
 from support.shop import load_shop
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -61,6 +61,11 @@ def test_the_form_shows_errors_then_creates(shop):
         good = client.post("/shop/new", data={"name": "Mug", "price": "9.90", "stock": "3"}, follow_redirects=False)
         assert good.status_code == 303 and good.headers["location"] == "/shop/4"
         assert "Mug" in client.get("/shop/4").text
+
+
+@pytest.fixture
+def chromium():
+    require_chromium()
 
 
 async def test_chromium_renders_the_pages_posts_the_form_and_sees_the_error(shop, chromium):

@@ -11,7 +11,7 @@ from examples.chat import mount_chat
 from hyperdjango import HyperApp
 from hyperdjango.channels import InMemoryChannelLayer
 from hyperdjango.testing import TestClient
-from support.chromium import Browser
+from support.chromium import Browser, require_chromium
 
 
 def make_app() -> HyperApp:
@@ -65,6 +65,11 @@ async def test_rooms_are_separate_and_the_page_names_its_room():
             await receive_until(a, "message")
             await b.send_json({"text": "in two"})
             assert (await receive_until(b, "message"))["text"] == "in two"  # "in one" never reached room two
+
+
+@pytest.fixture
+def chromium():
+    require_chromium()
 
 
 @pytest.mark.parametrize("compression", [False, True], ids=["plain", "permessage-deflate"])

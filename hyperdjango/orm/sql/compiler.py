@@ -120,7 +120,10 @@ class SQLCompiler:
         elif kind == "count":
             sql, reader = self.count(), None
         elif kind == "exists":
-            sql, reader = self.select(exists=True)[0], None
+            if self.query.combined is not None:
+                sql, reader = f'SELECT 1 AS "a" FROM ({self.select(subquery=True)[0]}) AS "sub" LIMIT 1', None
+            else:
+                sql, reader = self.select(exists=True)[0], None
         elif kind == "aggregate":
             sql, reader = self.aggregate()
         elif kind == "update":
@@ -153,8 +156,9 @@ class SQLCompiler:
         items = [e.as_sql(self) for e in exprs]
         annotation_start = len(exprs)
         for name, e in q.annotations.items():
-            items.append(f"{e.as_sql(self)} AS {self.quote(name)}")
-            exprs.append(e)
+            if name not in q.hidden:
+                items.append(f"{e.as_sql(self)} AS {self.quote(name)}")
+                exprs.append(e)
         return items, exprs, readers.model_reader(q, self.ops, fields, related, annotation_start)
 
     def group_by(self, exprs: list[Expression]) -> str:
@@ -181,13 +185,32 @@ class SQLCompiler:
             items, exprs, reader = [f"{e.as_sql(self)} AS {self.quote(n)}" for n, e in columns], [e for _, e in columns], None
         else:
             items, exprs, reader = self.select_items(subquery)
-        sql = f"SELECT {'DISTINCT ' if q.distinct and not exists else ''}{', '.join(items)} FROM {self.from_clause()}"
-        sql += self.where_clause()
-        sql += self.group_by(exprs) if not exists else ""
-        sql += self.having_clause()
+        if q.combined is not None and not exists:
+            return self.combined_select(items, exprs, reader, subquery)
         ordering = q.order_by
         if exists or (q.default_ordering and q.values is not None and q.group_by_values) or ((subquery or columns) and not q.is_sliced):
             ordering = ()
+        if not q.standard_ordering:
+            ordering = tuple(t.flipped() for t in ordering)
+        if q.distinct and ordering and not exists and not subquery:
+            # What ORDER BY names must be selected under DISTINCT (PostgreSQL refuses
+            # otherwise): as Django does, it is added to the columns, and so takes part in
+            # what DISTINCT compares. Readers ignore the extra columns.
+            selected = {e.key for e in exprs}
+            for term in ordering:
+                if term.expression.key not in selected:
+                    selected.add(term.expression.key)
+                    items.append(f"{term.expression.as_sql(self)} AS {self.quote(f'__order{len(items)}')}")
+                    exprs.append(term.expression)
+        distinct = ""
+        if q.distinct and not exists:
+            distinct = "DISTINCT "
+            if q.distinct_fields:
+                distinct = self.ops.distinct_on([e.as_sql(self) for e in q.distinct_fields])
+        sql = f"SELECT {distinct}{', '.join(items)} FROM {self.from_clause()}"
+        sql += self.where_clause()
+        sql += self.group_by(exprs) if not exists else ""
+        sql += self.having_clause()
         sql += self.order_clause(ordering)
         if exists and not q.is_sliced:
             sql += self.ops.limit_offset("1", None)
@@ -197,9 +220,30 @@ class SQLCompiler:
             sql += self.ops.for_update(*q.for_update, of=self.alias(0))
         return sql, reader
 
+    def combined_select(self, items: list[str], exprs: list[Expression], reader: Callable | None, subquery: bool) -> tuple[str, Callable | None]:
+        """``<own part> UNION <other> ...`` then the ORDER BY and LIMIT of the whole,
+        ordering by column position (the only name a compound SELECT has)."""
+        q = self.query
+        operator, own, others = q.combined
+        parts = [SQLCompiler(own, self.ops, self, None).select(subquery=subquery)[0]]
+        parts += [SQLCompiler(e.inner, self.ops, self, e).select(subquery=subquery)[0] for e in others]
+        sql = f" {operator} ".join(f"({p})" if self.ops.compound_parentheses else p for p in parts)
+        ordering = q.order_by if q.standard_ordering else tuple(t.flipped() for t in q.order_by)
+        if ordering:
+            positions = {e.key: i + 1 for i, e in enumerate(exprs)}
+            terms = []
+            for t in ordering:
+                position = positions.get(t.expression.key)
+                if position is None:
+                    raise NotSupportedError("order_by() of a union/intersection/difference takes only selected columns")
+                terms.append(f"{position}{' DESC' if t.descending else ' ASC'}{f' NULLS {t.nulls}' if t.nulls else ''}")
+            sql += " ORDER BY " + ", ".join(terms)
+        sql += self.limit_clause()
+        return sql, reader
+
     def count(self) -> str:
         q = self.query
-        if q.distinct or q.is_sliced or q.has_aggregate or q.values is not None and q.group_by_values:
+        if q.distinct or q.is_sliced or q.has_aggregate or q.values is not None and q.group_by_values or q.combined is not None:
             inner, _ = self.select(subquery=q.values is None and not q.has_aggregate)
             return f"SELECT COUNT(*) FROM ({inner}) AS \"sub\""
         return f"SELECT COUNT(*) FROM {self.from_clause()}{self.where_clause()}"

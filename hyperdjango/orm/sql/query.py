@@ -2,8 +2,8 @@
 
 Names are resolved here, when the QuerySet is built: an unknown field or lookup
 raises ``FieldError`` at ``filter()``, not when the query runs. Values become
-numbered parameters (``params``, in the order they were added), and every change
-appends its value-free description to ``shape``: two queries with the same
+numbered parameters (``params``, in the order they were added); everything else
+is the query's ``shape``, derived from its attributes: two queries with the same
 shape compile to the same SQL, which is why the compiler can cache by it.
 
 >>> from hyperdjango import Model
@@ -24,8 +24,8 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from ..exceptions import FieldError, NotSupportedError
-from ..expressions import Aggregate, Col, Expression, F, OrderBy, OuterCol, Param, Q
-from ..lookups import LOOKUPS, PATTERNS, Lookup, build_lookup
+from ..expressions import ATOMS, Aggregate, Col, Expression, F, OrderBy, OuterCol, Param, Q, identity
+from ..lookups import LOOKUPS, PATTERNS, TRANSFORMS, Lookup, apply_transforms, build_lookup
 
 if TYPE_CHECKING:
     from ..fields import Field
@@ -42,14 +42,24 @@ PLANNED_LOOKUPS = TEXT_LOOKUPS | {"exact", "gt", "gte", "lt", "lte"}
 MAX_PLANS = 512
 
 
+#: What a query holds beside its shape: values and their bookkeeping, the database's name
+#: (the cache key has the vendor), the model's options (the model is in it).
+VALUE_ATTRIBUTES = frozenset({"params", "low_value", "high_value", "vendor", "reuse", "meta", "next_alias"})
+SHAPELESS = VALUE_ATTRIBUTES | {"model"}  # the model leads the shape
+
+
 class Join:
-    """``LEFT JOIN table AS alias ON parent.from_column = alias.to_column``."""
+    """``LEFT JOIN table AS alias ON parent.from_column = alias.to_column``, made for ``step``."""
 
-    __slots__ = ("alias", "parent", "table", "from_column", "to_column")
+    __slots__ = ("alias", "parent", "step", "table", "from_column", "to_column")
 
-    def __init__(self, alias: int, parent: int, table: str, from_column: str, to_column: str) -> None:
-        self.alias, self.parent, self.table = alias, parent, table
-        self.from_column, self.to_column = from_column, to_column
+    def __init__(self, alias: int, parent: int, step: Step) -> None:
+        self.alias, self.parent, self.step = alias, parent, step
+        self.table = step.model._meta.table
+        self.from_column, self.to_column = step.from_field.column, step.to_field.column
+
+    def __identity__(self) -> tuple[Any, ...]:
+        return (self.alias, self.parent, self.table, self.from_column, self.to_column)
 
 
 class WhereNode(Expression):
@@ -60,7 +70,6 @@ class WhereNode(Expression):
         self.connector = connector
         self.negated = negated
         self.contains_aggregate = any(c.contains_aggregate for c in children)
-        self.key = ("where", connector, negated, tuple(c.key for c in children))
 
     def children(self) -> tuple[Expression, ...]:
         return tuple(self.children_nodes)
@@ -80,7 +89,6 @@ class Embedded(Expression):
 
     def __init__(self, inner: Query, base: int, outer_cols: dict[str, Expression], exists: bool) -> None:
         self.inner, self.base, self.outer_cols, self.exists = inner, base, outer_cols, exists
-        self.key = ("sub", inner.shape, base, exists, tuple((n, e.key) for n, e in outer_cols.items()))
 
     def as_sql(self, c: SQLCompiler) -> str:
         return c.subquery(self)
@@ -91,7 +99,6 @@ class SubqueryColumn(Expression):
 
     def __init__(self, name: str, output_field: Field | None) -> None:
         self.name, self.output_field = name, output_field
-        self.key = ("sub_col", name)
 
     def resolve(self, query: Query) -> Expression:
         return self
@@ -108,8 +115,10 @@ class Query:
         self.meta = model._meta
         self.where: list[Expression] = []
         self.params: tuple[Any, ...] = ()
-        self.shape: tuple[Any, ...] = (model,)
-        self.joins: dict[tuple[int, Step], Join] = {}
+        self.joins: dict[int, Join] = {}  # by alias
+        # While one filter() call is built: the joins it used, the only multi-valued ones
+        # it may reuse (Django's rule). None elsewhere: any join is reused.
+        self.reuse: set[int] | None = None
         self.next_alias = 1  # 0 is the model's own table
         self.order_by: tuple[OrderBy, ...] = ()
         self.default_ordering = True
@@ -120,6 +129,11 @@ class Query:
         self.low_value = 0
         self.high_value: int | None = None
         self.distinct = False
+        self.distinct_fields: tuple[Expression, ...] = ()  # DISTINCT ON (PostgreSQL)
+        self.standard_ordering = True  # False after reverse()
+        self.hidden: frozenset[str] = frozenset()  # alias(): annotations not selected
+        # union()/intersection()/difference(): (operator, this query's own part, the others embedded)
+        self.combined: tuple[str, Query, tuple[Embedded, ...]] | None = None
         self.loaded: frozenset[str] | None = None  # only()/defer(): the field names read
         self.annotations: dict[str, Expression] = {}
         self.values: tuple[tuple[str, Expression], ...] | None = None
@@ -152,9 +166,15 @@ class Query:
         new.annotations = dict(self.annotations)
         return new
 
-    def mark(self, *component: Any) -> None:
-        """Records a change in the shape (the compiled-SQL cache key)."""
-        self.shape += (component,)
+    @property
+    def shape(self) -> tuple[Any, ...]:
+        """The compiled-SQL cache key: every attribute but the values (structural, see
+        ``Expression.key``), so that no change to the query can be left out of it."""
+        # Atoms and empty containers inline: most attributes are, and this runs for every query.
+        return (self.model, *[(n, v if type(v) in ATOMS else identity(v) if v else ()) for n, v in self.__dict__.items() if n not in SHAPELESS])
+
+    def __identity__(self) -> tuple[Any, ...]:
+        return self.shape
 
     def add_param(self, value: Any) -> int:
         self.params += (value,)
@@ -163,12 +183,25 @@ class Query:
     # -- names ------------------------------------------------------------------
 
     def join(self, parent: int, step: Step) -> int:
-        key = (parent, step)
-        join = self.joins.get(key)
+        """The alias of ``step`` from ``parent``: an existing join when Django would reuse it.
+
+        A single-valued join is always reused. A multi-valued one (reverse foreign key,
+        many-to-many) only within the filter() call that made it: ``filter(tags__name="a")
+        .filter(tags__name="z")`` joins the tags twice (a book tagged both), while
+        ``filter(tags__name="a", tags__id=2)`` means one tag with both properties.
+        """
+        reuse = self.reuse
+        found = None
+        for join in self.joins.values():  # the most recent match, as Django (a relation joined twice)
+            if join.parent == parent and join.step == step and (reuse is None or not step.multi or join.alias in reuse):
+                found = join
+        join = found
         if join is None:
-            join = Join(self.next_alias, parent, step.model._meta.table, step.from_field.column, step.to_field.column)
-            self.joins[key] = join
+            join = Join(self.next_alias, parent, step)
+            self.joins[join.alias] = join
             self.next_alias += 1
+        if reuse is not None:
+            reuse.add(join.alias)
         return join.alias
 
     def walk(self, parts: list[str], label: str, forward_only: bool = False) -> tuple[Col | None, int, Any, list[str]]:
@@ -216,6 +249,10 @@ class Query:
         if name in self.annotations:
             return self.annotations[name]
         col, alias, model, rest = self.walk(name.split("__"), label or name)
+        if rest and col is not None and rest[0] in TRANSFORMS:  # F("published__year")
+            transformed = apply_transforms(col, rest, label or name)
+            if not rest:
+                return transformed
         if rest:
             raise FieldError(f"{label or name}: {'__'.join(rest)!r} is not a field of {model.__name__}; choices: {model._meta.choices()}")
         return col if col is not None else Col(alias, model._meta.pk)
@@ -239,7 +276,9 @@ class Query:
 
     # -- conditions -------------------------------------------------------------
 
-    def build_filter(self, key: str, value: Any, negated: bool = False) -> Expression:
+    def build_filter(self, key: str, value: Any, negated: bool = False, branch_negated: bool = False) -> Expression:
+        """The condition ``key=value``. ``negated``: an odd number of ``~`` (or exclude) apply to
+        it; ``branch_negated``: any does. Both change the SQL as they change Django's."""
         plan = self.meta.lookup_plans.get(key) if type(value) in PLAIN_VALUES else None
         if plan is not None and not (self.annotations and key.split("__", 1)[0] in self.annotations):
             # A lookup on a column of this model's own table, seen before: only the value
@@ -248,10 +287,11 @@ class Query:
             converted = field.convert(value)
             if name in TEXT_LOOKUPS:
                 converted = str(converted)
-            return Lookup(name, col, Param(self.add_param(converted), type(converted), field))
+            lookup = Lookup(name, col, Param(self.add_param(converted), type(converted), field))
+            return self.null_guarded(lookup, col) if negated and field.null else lookup
         label = f"{self.model.__name__}.objects.filter({key}=...)"
         parts = key.split("__")
-        if negated and parts[0] not in self.annotations and self.crosses_many(parts):
+        if branch_negated and parts[0] not in self.annotations and self.crosses_many(parts):
             return self.split_exclude(key, value)
         if parts[0] in self.annotations:
             return build_lookup(self, self.annotations[parts[0]], parts[1:], value, label)
@@ -268,7 +308,22 @@ class Query:
             and (not rest or rest[0] == lookup.name)
         ):
             self.meta.lookup_plans[key] = (lookup.name, col, col.field)
+        if negated and lookup.name != "isnull":
+            return self.null_guarded(lookup, lhs)
         return lookup
+
+    @staticmethod
+    def null_guarded(lookup: Lookup, column: Col) -> Expression:
+        """``lookup AND column IS NOT NULL`` (and the same for a nullable column compared
+        with), for use under NOT: so that ``exclude(x)`` keeps the rows where the column is
+        NULL, the exact complement of ``filter(x)``, as Django makes it."""
+        guards = []
+        if column.field.null or column.alias != 0:  # a joined table's column is NULL when no row joins
+            guards.append(Lookup("isnull", column, False))
+        rhs = lookup.rhs
+        if isinstance(rhs, Col) and rhs.field.null:
+            guards.append(Lookup("isnull", rhs, False))
+        return WhereNode([lookup, *guards]) if guards else lookup
 
     def crosses_many(self, parts: list[str]) -> bool:
         """Whether the lookup path goes through a reverse foreign key or a many-to-many."""
@@ -293,24 +348,31 @@ class Query:
         inner.add_q(Q(**{key: value}))
         return Lookup("in", Col(0, self.meta.pk), self.embed(inner))
 
-    def build_condition(self, q: Q, negated: bool = False) -> WhereNode:
-        """The WHERE tree of ``q``; ``negated`` says whether an enclosing ``~`` applies."""
+    def build_condition(self, q: Q, negated: bool = False, branch_negated: bool = False) -> WhereNode:
+        """The WHERE tree of ``q``; ``negated`` says whether an odd number of enclosing ``~``
+        apply, ``branch_negated`` whether any does (a multi-valued lookup under any NOT is
+        a subquery, see ``split_exclude``)."""
         negated ^= q.negated
+        branch_negated = branch_negated or q.negated
         children: list[Expression] = []
         for child in q.children:
             if isinstance(child, Q):
-                children.append(self.build_condition(child, negated))
+                children.append(self.build_condition(child, negated, branch_negated))
             elif isinstance(child, Expression):
                 resolved = child.resolve(self)  # Exists(...) and boolean expressions
                 children.append(resolved)
             else:
-                children.append(self.build_filter(*child, negated=negated))
+                children.append(self.build_filter(*child, negated=negated, branch_negated=branch_negated))
         return WhereNode(children, q.connector, q.negated)
 
     def add_q(self, q: Q) -> None:
-        node = self.build_condition(q)
+        """One filter()/exclude() call: its conditions, ANDed to the WHERE."""
+        self.reuse = set()
+        try:
+            node = self.build_condition(q)
+        finally:
+            self.reuse = None
         self.where.append(node)
-        self.mark("where", node.key)
 
     # -- aggregate() -------------------------------------------------------------
 
@@ -322,7 +384,6 @@ class Query:
             for name, expr in self.aggregates:
                 if not expr.contains_aggregate:
                     raise TypeError(f"aggregate(): {name} is not an aggregate (Sum, Avg, Count, Min, Max)")
-            self.mark("aggregate", tuple((n, e.key) for n, e in self.aggregates))
             return
         columns = list(self.selected_columns())
         by_key = {e.key: n for n, e in columns}
@@ -341,7 +402,7 @@ class Query:
                     if column is None:
                         # A new column must not change the rows being aggregated: not the ones
                         # DISTINCT or GROUP BY compare, and no join that repeats a row per related row.
-                        if self.distinct or self.group_by_values or any(step.multi for _, step in set(self.joins) - joined):
+                        if self.distinct or self.group_by_values or any(self.joins[a].step.multi for a in set(self.joins) - joined):
                             raise FieldError(f"aggregate({name}=...): over this QuerySet an aggregate may only use its selected "
                                              f"columns ({', '.join(n for n, _ in columns)}) and single-valued relations, or the "
                                              "rows it aggregates would change; annotate() what you need first")
@@ -351,7 +412,6 @@ class Query:
             aggregates.append((name, outer.resolve(self)))
         self.aggregates = tuple(aggregates)
         self.aggregated_columns = tuple(columns)
-        self.mark("aggregate", "wrapped", tuple((n, e.key) for n, e in columns), tuple((n, e.key) for n, e in aggregates))
 
     def selected_columns(self) -> tuple[tuple[str, Expression], ...]:
         """What a SELECT of this query returns, by name (the rows that ``distinct()`` compares)."""
@@ -395,22 +455,42 @@ class Query:
                 name = item.lstrip("-+")
                 if not name:
                     raise FieldError(f"order_by({item!r}): empty field name")
-                term = OrderBy(F(name), descending).resolve(self)
-                terms.append(term)
+                terms.extend(OrderBy(F(n), d).resolve(self) for n, d in self.related_ordering(name, descending))
             else:
                 raise FieldError(f"order_by takes field names or expressions, not {item!r}")
         return tuple(terms)
 
+    def related_ordering(self, name: str, descending: bool, seen: frozenset = frozenset()) -> list[tuple[str, bool]]:
+        """``order_by("author")`` as Django runs it: by the related model's ``Meta.ordering``
+        (each term's direction flipped by the ``-``), or by its key when it has none."""
+        if name in self.annotations:
+            return [(name, descending)]
+        model = self.model
+        relation = None
+        for part in name.split("__"):
+            if model is None:
+                return [(name, descending)]
+            relation = model._meta.relations.get(part)
+            model = relation.target if relation is not None else None
+        if relation is None or relation.multi or not relation.target._meta.ordering or relation.target in seen:
+            return [(name, descending)]
+        expanded = []
+        for term in relation.target._meta.ordering:
+            if not isinstance(term, str) or term == "?":
+                return [(name, descending)]
+            sub = term.lstrip("-+")
+            flipped = descending != term.startswith("-")
+            expanded += self.related_ordering(f"{name}__{sub}", flipped, seen | {relation.target})
+        return expanded
+
     def set_ordering(self, names: Any) -> None:
         self.order_by = self.planned_ordering(tuple(names))
         self.default_ordering = False
-        self.mark("order", tuple(t.key for t in self.order_by))
 
     def reverse_ordering(self) -> None:
         terms = self.order_by or (OrderBy(Col(0, self.meta.pk)),)
         self.order_by = tuple(OrderBy(t.expression, not t.descending).resolve(self) for t in terms)
         self.default_ordering = False
-        self.mark("reverse", tuple(t.key for t in self.order_by))
 
     # -- limits -----------------------------------------------------------------
 
@@ -425,7 +505,6 @@ class Query:
         self.low_value, self.high_value = new_low, new_high
         self.low = self.add_param(new_low) if new_low else None
         self.limit = new_high - new_low if new_high is not None else None
-        self.mark("limits", self.low, self.limit)
 
     @property
     def is_sliced(self) -> bool:
@@ -451,8 +530,6 @@ class Query:
 
 
 class _Random(Expression):
-    key = ("random",)
-
     def resolve(self, query: Query) -> Expression:
         return self
 

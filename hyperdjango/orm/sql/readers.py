@@ -8,6 +8,8 @@ get the few conversions the backend needs (``ops.field_converter``), the
 
 from __future__ import annotations
 
+import collections
+import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -39,7 +41,8 @@ def model_reader(query: Query, ops: BaseOperations, fields: list[Field], related
         rconv = [(i, c) for i, f in enumerate(rfields) if (c := ops.field_converter(f)) is not None]
         pk_index = start + rnames.index(rmodel._meta.pk.name)
         specs.append((parent, "_rel_" + path[-1], rmodel, start, rnames, rconv, pk_index))
-    annotations = [(name, annotation_start + i, _converter(e, ops)) for i, (name, e) in enumerate(query.annotations.items())]
+    shown = [(name, e) for name, e in query.annotations.items() if name not in query.hidden]
+    annotations = [(name, annotation_start + i, _converter(e, ops)) for i, (name, e) in enumerate(shown)]
     names_tuple = tuple(names)
     loaded = {"_persisted": True}
 
@@ -88,13 +91,23 @@ def values_reader(query: Query, ops: BaseOperations) -> Callable:
         if converters:
             return lambda rows: [convert(r)[0] for r in rows]
         return lambda rows: [r[0] for r in rows]
+    if kind == "named":
+        row_type = named_row(tuple(names))
+        return lambda rows: [row_type._make(convert(r)[:len(names)]) for r in rows]
     if kind == "tuple":
+        width = len(names)  # DISTINCT may have selected the ordering's columns after these
         if converters:
-            return lambda rows: [tuple(convert(r)) for r in rows]
-        return lambda rows: [tuple(r.values()) for r in rows]
+            return lambda rows: [tuple(convert(r)[:width]) for r in rows]
+        return lambda rows: [tuple(r.values()[:width]) for r in rows]
     if converters:
         return lambda rows: [dict(zip(names, convert(r))) for r in rows]
     return lambda rows: [dict(zip(names, r.values())) for r in rows]
+
+
+@functools.lru_cache(maxsize=256)
+def named_row(names: tuple[str, ...]) -> type:
+    """The named tuple ``values_list(named=True)`` returns (one class per set of names, as Django)."""
+    return collections.namedtuple("Row", names, rename=True)
 
 
 def aggregate_reader(query: Query, ops: BaseOperations) -> Callable:

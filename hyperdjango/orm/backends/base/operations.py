@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ...fields import DecimalField, Field
+from ...fields import DecimalField, Field, TextField
 
 
 def like_escape(value: str) -> str:
@@ -74,6 +74,18 @@ class BaseOperations:
     def datetime_transform(self, name: str, sql: str, field: Field | None) -> str:
         raise NotImplementedError
 
+    def truncate(self, kind: str, sql: str, field: Field | None, datetimes: bool) -> str:
+        """A date (or, with ``datetimes``, a UTC datetime) truncated to ``kind`` (weeks start on Monday)."""
+        raise NotImplementedError
+
+    #: Whether the parts of a UNION may be parenthesised (SQLite refuses).
+    compound_parentheses = True
+
+    def distinct_on(self, columns: list[str]) -> str:
+        from ...exceptions import NotSupportedError
+
+        raise NotSupportedError(f"distinct(*fields) is PostgreSQL's DISTINCT ON; {self.vendor} has none (use distinct())")
+
     #: What LIMIT says for "no limit" when only an OFFSET is wanted.
     no_limit = "ALL"
 
@@ -96,8 +108,8 @@ class BaseOperations:
         Expressions have no declared type, so a driver may hand back the storage
         class (SQLite) or a wider type (PostgreSQL's SUM of integers is numeric).
         """
-        if field is None:
-            return None
+        if field is None or isinstance(field, TextField):
+            return None  # as Django: text is what the database says (Coalesce(n, 0, output_field=TextField()) is 0)
         expected = field.python_type
         if isinstance(field, DecimalField) and field.decimal_places is not None:
             def convert_decimal(value: Any) -> Any:

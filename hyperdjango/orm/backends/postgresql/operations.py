@@ -1,4 +1,4 @@
-"""PostgreSQL spelling: ILIKE, regex operators, EXTRACT, typed parameters, FOR UPDATE."""
+"""PostgreSQL spelling: UPPER() LIKE UPPER() for case-insensitive patterns, regex operators, EXTRACT, typed parameters, FOR UPDATE."""
 
 from __future__ import annotations
 
@@ -22,18 +22,23 @@ CASTS = {
     bytes: "bytea",
 }
 
+#: The case-insensitive ones fold case as Django does, by UPPER() on both sides: ILIKE
+#: folds otherwise ("i" would match "İ", and "K" the Kelvin sign, where Django's do not).
 PATTERNS = {
     "contains": "{lhs} LIKE {rhs}",
-    "icontains": "{lhs} ILIKE {rhs}",
+    "icontains": "UPPER({lhs}) LIKE UPPER({rhs})",
     "startswith": "{lhs} LIKE {rhs}",
-    "istartswith": "{lhs} ILIKE {rhs}",
+    "istartswith": "UPPER({lhs}) LIKE UPPER({rhs})",
     "endswith": "{lhs} LIKE {rhs}",
-    "iendswith": "{lhs} ILIKE {rhs}",
+    "iendswith": "UPPER({lhs}) LIKE UPPER({rhs})",
     "regex": "{lhs} ~ {rhs}",
     "iregex": "{lhs} ~* {rhs}",
 }
 
-EXTRACT = {"year": "YEAR", "month": "MONTH", "day": "DAY", "hour": "HOUR"}
+EXTRACT = {
+    "year": "YEAR", "month": "MONTH", "day": "DAY", "hour": "HOUR", "minute": "MINUTE", "second": "SECOND",
+    "week": "WEEK", "quarter": "QUARTER", "iso_year": "ISOYEAR", "iso_week_day": "ISODOW", "week_day": "DOW",
+}
 
 
 class PostgresOperations(BaseOperations):
@@ -61,7 +66,20 @@ class PostgresOperations(BaseOperations):
             return f"CAST(({sql} AT TIME ZONE 'UTC') AS date)" if isinstance(field, DateTimeField) else f"CAST({sql} AS date)"
         if isinstance(field, DateTimeField):
             sql = f"({sql} AT TIME ZONE 'UTC')"
-        return f"CAST(EXTRACT({EXTRACT[name]} FROM {sql}) AS integer)"
+        if name == "time":
+            return f"CAST({sql} AS time)"
+        # FLOOR: seconds have a fraction, and Django's are truncated to an integer.
+        extracted = f"CAST(FLOOR(EXTRACT({EXTRACT[name]} FROM {sql})) AS integer)"
+        return f"({extracted} + 1)" if name == "week_day" else extracted  # Django's week_day: Sunday is 1
+
+    def distinct_on(self, columns: list[str]) -> str:
+        return f"DISTINCT ON ({', '.join(columns)}) "
+
+    def truncate(self, kind: str, sql: str, field: Field | None, datetimes: bool) -> str:
+        if isinstance(field, DateTimeField):
+            sql = f"({sql} AT TIME ZONE 'UTC')"
+        truncated = f"DATE_TRUNC('{kind}', {sql})"
+        return f"({truncated} AT TIME ZONE 'UTC')" if datetimes else f"CAST({truncated} AS date)"
 
     def for_update(self, skip_locked: bool, nowait: bool, of: str) -> str:
         # OF the main table: the nullable side of a LEFT JOIN cannot be locked.

@@ -26,9 +26,16 @@ def glob_endswith(value: str) -> str:
     return f"*{glob_escape(value)}"
 
 
+#: datetimes(): the text of a UTC datetime truncated to each kind.
+TRUNCATED = {
+    "year": "%Y-01-01T00:00:00+00:00", "month": "%Y-%m-01T00:00:00+00:00", "week": "%Y-%m-%dT00:00:00+00:00",
+    "day": "%Y-%m-%dT00:00:00+00:00", "hour": "%Y-%m-%dT%H:00:00+00:00", "minute": "%Y-%m-%dT%H:%M:00+00:00",
+    "second": "%Y-%m-%dT%H:%M:%S+00:00",
+}
+
 GLOB_ADAPTERS = {"contains": glob_contains, "startswith": glob_startswith, "endswith": glob_endswith}
 
-STRFTIME = {"year": "%Y", "month": "%m", "day": "%d", "hour": "%H"}
+STRFTIME = {"year": "%Y", "month": "%m", "day": "%d", "hour": "%H", "minute": "%M", "second": "%S", "week": "%V", "iso_year": "%G", "iso_week_day": "%u"}
 
 
 class SQLiteOperations(BaseOperations):
@@ -36,6 +43,7 @@ class SQLiteOperations(BaseOperations):
     max_params = 32766
     position_function = "INSTR"
     explain_prefix = "EXPLAIN QUERY PLAN"
+    compound_parentheses = False
     no_limit = "-1"  # SQLite has no LIMIT ALL, and OFFSET needs a LIMIT
 
     def pattern_adapter(self, lookup: str) -> Callable[[str], str] | None:
@@ -55,7 +63,21 @@ class SQLiteOperations(BaseOperations):
     def datetime_transform(self, name: str, sql: str, field: Field | None) -> str:
         if name == "date":
             return f"DATE({sql})"
+        if name == "time":
+            return f"TIME({sql})"
+        if name == "week_day":  # Django's: Sunday is 1
+            return f"(CAST(STRFTIME('%w', {sql}) AS INTEGER) + 1)"
+        if name == "quarter":
+            return f"((CAST(STRFTIME('%m', {sql}) AS INTEGER) + 2) / 3)"
         return f"CAST(STRFTIME('{STRFTIME[name]}', {sql}) AS INTEGER)"
+
+    def truncate(self, kind: str, sql: str, field: Field | None, datetimes: bool) -> str:
+        shift = ", '-6 days', 'weekday 1'" if kind == "week" else ""  # back to Monday
+        if not datetimes:
+            start = {"year": ", 'start of year'", "month": ", 'start of month'"}.get(kind, "")
+            return f"DATE({sql}{start}{shift})"
+        pattern = TRUNCATED[kind]
+        return f"STRFTIME('{pattern}', {sql}{shift})"
 
     def field_converter(self, field: Field) -> Callable[[Any], Any] | None:
         if isinstance(field, DecimalField) and field.decimal_places is not None:

@@ -1,0 +1,1 @@
+"""Cache backends: one module per backend, all built on ``base.BaseCache``."""

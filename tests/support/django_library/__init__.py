@@ -1,0 +1,1 @@
+"""The library as a Django app, for the oracle."""

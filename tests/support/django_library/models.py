@@ -1,0 +1,50 @@
+"""The library's models in Django (the oracle's app; see ``django_oracle.py``)."""
+
+from django.db import models
+
+
+class Author(models.Model):
+    name = models.CharField(max_length=50)
+    born = models.DateField(null=True)
+
+    class Meta:
+        db_table, ordering = "dj_author", ["name"]
+
+
+class Publisher(models.Model):
+    name = models.CharField(max_length=50)
+
+    class Meta:
+        db_table, ordering = "dj_publisher", ["name"]
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=50)
+
+    class Meta:
+        db_table = "dj_tag"
+
+
+class Book(models.Model):
+    title = models.CharField(max_length=100)
+    subtitle = models.CharField(max_length=100, null=True)
+    price = models.DecimalField(max_digits=8, decimal_places=2)
+    weight = models.DecimalField(max_digits=8, decimal_places=2, null=True)
+    pages = models.IntegerField()
+    published = models.DateField()
+    author = models.ForeignKey(Author, models.CASCADE, related_name="books")
+    publisher = models.ForeignKey(Publisher, models.SET_NULL, null=True, related_name="books")
+    tags = models.ManyToManyField(Tag, related_name="books", db_table="dj_book_tags")
+    liked_by = models.ManyToManyField(Author, related_name="liked", db_table="dj_book_liked_by")
+
+    class Meta:
+        db_table = "dj_book"
+
+
+class Review(models.Model):
+    book = models.ForeignKey(Book, models.CASCADE, related_name="reviews")
+    rating = models.IntegerField()
+    note = models.CharField(max_length=50, null=True)
+
+    class Meta:
+        db_table = "dj_review"

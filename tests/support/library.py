@@ -1,0 +1,169 @@
+"""The library in hyperdjango, and the two answers a parity test compares.
+
+``ask_django(url, queries)`` runs the queries in Django 5.2 (``django_oracle.py``,
+out of process); ``ask_hyperdjango(db, queries)`` runs the same text here. Both
+encode results with ``library_data.encode``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import subprocess
+import sys
+from decimal import Decimal
+from types import SimpleNamespace
+from typing import Any
+
+from support.library_data import AUTHORS, BOOK_TAGS, BOOKS, LIKES, PUBLISHERS, REVIEWS, TAGS, encode
+from hyperdjango import Field, ManyToMany, Model
+from hyperdjango import expressions
+from hyperdjango.orm import fields
+
+ORACLE = os.path.join(os.path.dirname(__file__), "django_oracle.py")
+
+
+class Author(Model):
+    class Meta:
+        table = "hd_author"
+        ordering = ["name"]
+
+    name: str = Field(max_length=50)
+    born: datetime.date | None = None
+
+
+class Publisher(Model):
+    class Meta:
+        table = "hd_publisher"
+        ordering = ["name"]
+
+    name: str = Field(max_length=50)
+
+
+class Tag(Model):
+    class Meta:
+        table = "hd_tag"
+
+    name: str = Field(max_length=50)
+
+
+class Book(Model):
+    class Meta:
+        table = "hd_book"
+
+    title: str = Field(max_length=100)
+    subtitle: str | None = Field(max_length=100, default=None)
+    price: Decimal = Field(max_digits=8, decimal_places=2)
+    weight: Decimal | None = Field(max_digits=8, decimal_places=2, default=None)
+    pages: int = 0
+    published: datetime.date = Field()
+    author_id: int = Field(foreign_key=Author, on_delete="CASCADE", related_name="books")
+    publisher_id: int | None = Field(foreign_key=Publisher, on_delete="SET_NULL", related_name="books", default=None)
+    tags = ManyToMany(Tag, related_name="books")
+    liked_by = ManyToMany(Author, related_name="liked")
+
+
+class Review(Model):
+    class Meta:
+        table = "hd_review"
+
+    book_id: int = Field(foreign_key=Book, on_delete="CASCADE", related_name="reviews")
+    rating: int = 0
+    note: str | None = Field(max_length=50, default=None)
+
+
+MODELS = (Author, Publisher, Tag, Book, Review)
+
+
+async def seed(db: Any) -> None:
+    await Author.objects.using(db).bulk_create(Author(id=i, name=n, born=b) for i, n, b in AUTHORS)
+    await Publisher.objects.using(db).bulk_create(Publisher(id=i, name=n) for i, n in PUBLISHERS)
+    await Tag.objects.using(db).bulk_create(Tag(id=i, name=n) for i, n in TAGS)
+    await Book.objects.using(db).bulk_create(
+        Book(id=i, title=t, subtitle=s, price=p, weight=w, pages=n, published=d, author_id=a, publisher_id=pub)
+        for i, t, s, p, w, n, d, a, pub in BOOKS
+    )
+    books = {b.id: b for b in await Book.objects.using(db).all()}
+    tags = {t.id: t for t in await Tag.objects.using(db).all()}
+    authors = {a.id: a for a in await Author.objects.using(db).all()}
+    for book, tag in BOOK_TAGS:
+        await books[book].tags.add(tags[tag])
+    for book, author in LIKES:
+        await books[book].liked_by.add(authors[author])
+    await Review.objects.using(db).bulk_create(Review(id=i, book_id=b, rating=r, note=n) for i, b, r, n in REVIEWS)
+    if db.vendor == "postgresql":  # explicit keys leave the sequences behind
+        for model in MODELS:
+            await db.execute(f"SELECT setval(pg_get_serial_sequence('{model._meta.table}', 'id'), 1000)")
+
+
+def namespace(db: Any) -> dict[str, Any]:
+    """What a query's text may name: the models (bound to ``db``) and the expressions."""
+    names = {name: getattr(expressions, name) for name in expressions.__all__}
+    names.update({m.__name__: m for m in MODELS}, Decimal=Decimal, datetime=datetime)
+    names["related"] = lambda manager: list(manager.all()._prefetched)  # a prefetched relation's rows
+    names["models"] = SimpleNamespace(DecimalField=fields.DecimalField, TextField=fields.TextField,
+                                      IntegerField=fields.IntegerField, FloatField=fields.FloatField)
+    return names
+
+
+def django_url(url: str) -> str:
+    """Django's database beside ours: the same PostgreSQL database (its own tables), another SQLite file."""
+    return url + ".django" if url.startswith("sqlite:") else url
+
+
+class DjangoOracle:
+    """Django 5.2 in a process of its own, on its copy of the library, answering batches of queries."""
+
+    def __init__(self, url: str) -> None:
+        env = {**os.environ, "PYTHONPATH": os.path.dirname(__file__)}
+        self.process = subprocess.Popen(
+            [sys.executable, ORACLE], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
+        )
+        self._send({"url": django_url(url)})
+
+    def _send(self, message: dict[str, Any]) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps(message) + "\n")
+        self.process.stdin.flush()
+
+    def ask(self, queries: list[Any], rollback: bool = False) -> list[dict[str, Any]]:
+        self._send({"queries": queries, "rollback": rollback})
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the Django oracle stopped (exit code {self.process.wait()})")
+        return json.loads(line)
+
+    def close(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        self.process.wait(timeout=30)
+
+
+def ask_django(url: str, queries: list[Any]) -> list[dict[str, Any]]:
+    oracle = DjangoOracle(url)
+    try:
+        return oracle.ask(queries)
+    finally:
+        oracle.close()
+
+
+async def ask_hyperdjango(queries: list[Any]) -> list[dict[str, Any]]:
+    """The same queries here, on the default database (the caller sets it)."""
+    from hyperdjango.orm.query import QuerySet
+
+    answers = []
+    names = namespace(None)
+    for item in queries:
+        text = item if isinstance(item, str) else item["q"]
+        try:
+            result = eval(text, names)
+            if isinstance(result, QuerySet) or hasattr(result, "__await__"):
+                result = await result
+            if isinstance(item, dict) and item.get("then"):
+                result = eval(item["then"], names)(result)
+            answers.append({"ok": encode(result)})
+        except Exception as exc:
+            answers.append({"error": type(exc).__name__})
+    return answers
