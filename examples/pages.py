@@ -12,7 +12,8 @@ from hyperdjango.templates import render
 
 
 def mount_pages(app: HyperApp, product_model: Any) -> None:
-    """Adds ``/shop/``, ``/shop/{id}`` and ``/shop/new`` for ``product_model``."""
+    """Adds ``/shop/``, ``/shop/{id}`` and ``/shop/new`` for ``product_model`` (HTML
+    pages: not in the API's OpenAPI document)."""
 
     class ProductForm(ModelForm):
         class Meta:
@@ -20,19 +21,19 @@ def mount_pages(app: HyperApp, product_model: Any) -> None:
             fields = ["name", "price", "stock"]
             help_texts = {"price": "In euros, e.g. 4.50"}
 
-    @app.get("/shop/")
+    @app.get("/shop/", include_in_schema=False)
     async def shop_list(request):
         products = await product_model.objects.filter(active=True).order_by("name").all()
         return await render(request, "shop/list.html", {"products": products})
 
-    @app.get("/shop/{id:int}")
+    @app.get("/shop/{id:int}", include_in_schema=False)
     async def shop_detail(request):
         product = await product_model.objects.get(id=request.params["id"])
         if product is None:
             raise HTTPException(404, "No such product")
         return await render(request, "shop/detail.html", {"product": product})
 
-    @app.route("/shop/new", methods=["GET", "POST"])
+    @app.route("/shop/new", methods=["GET", "POST"], include_in_schema=False)
     async def shop_new(request):
         form = ProductForm(await request.form() if request.method == "POST" else None)
         if request.method == "POST" and await form.is_valid():

@@ -229,7 +229,8 @@ class HyperApp(Router):
         serve = [root] if os.path.isfile(collected) and not self.debug else sources
         files = StaticFiles(prefix, serve, sources=sources, root=root)
         self.staticfiles = files
-        self.add_route(files.prefix.rstrip("/") + "/{path:path}", files.view, ("GET",), name)
+        # Files, not an API operation: left out of the OpenAPI document.
+        self.add_route(files.prefix.rstrip("/") + "/{path:path}", files.view, ("GET",), name, include_in_schema=False)
         return files
 
     def mount_static(self, prefix: str, directory: str | os.PathLike[str], name: str = "static") -> StaticFiles:

@@ -23,15 +23,12 @@ import os
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from . import _core
 from .exceptions import HTTPException
+from .requests import Request  # at run time: the view's annotations are resolved at registration
 from .responses import FileResponse
-
-if TYPE_CHECKING:
-    from .requests import Request
 
 #: The manifest ``collect`` writes: ``{"paths": {"app.css": "app.3f2a1c9e0b7d.css"}}``.
 MANIFEST_NAME = "staticfiles.json"
