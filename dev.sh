@@ -68,7 +68,7 @@ case "${1:-}" in
     eval "$(.venv/bin/python tests/support/redis.py env)"
     export HYPERDJANGO_REQUIRE_REDIS=1
     trap '.venv/bin/python tests/support/postgres.py cleanup; .venv/bin/python tests/support/redis.py cleanup' EXIT
-    cargo test -p hyperdjango-engine
+    cargo test -p hyperdjango-engine -p hyperdjango-templates
     shift
     .venv/bin/python -m pytest "$@"
     ;;

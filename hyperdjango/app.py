@@ -7,22 +7,26 @@ import inspect
 import logging
 import os
 import traceback
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import _core
 from .cache import close_caches, configure_caches
 from .database import Database, set_default_database
+from .errorpages import debug_page, template_page, wants_html
 from .exceptions import HTTPException
 from .orm.exceptions import ValidationError
 from .requests import Request
-from .responses import FileResponse, Response
+from .responses import Response
 from .routing import Route, Router, default_names
 from .settings import Settings, database_url, set_current
+from .staticfiles import MANIFEST_NAME, StaticFiles, app_static_dirs
 from .tasks import TaskBackend, TaskQueue
 from .validation import RequestValidationError, request_validation_error
+
+if TYPE_CHECKING:
+    from .templates import Templates
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -30,6 +34,11 @@ log = logging.getLogger("hyperdjango")
 
 
 def _http_exception(request: Request, exc: HTTPException) -> Response:
+    page = template_page(request, exc.status_code, {"status": exc.status_code, "detail": exc.detail})
+    if page is not None:
+        for name, value in (exc.headers or {}).items():
+            page.headers[name] = value
+        return page
     return Response.json({"detail": exc.detail}, status=exc.status_code, headers=exc.headers)
 
 
@@ -120,6 +129,9 @@ class HyperApp(Router):
         #: This process's number among ``app.run(workers=N)``'s processes (0 when alone).
         self.worker_index = 0
         self._url_router: tuple[int, _core.Router] | None = None
+        self._templates: Templates | None = None
+        #: The static files of :meth:`static` (the last call's), or None.
+        self.staticfiles: StaticFiles | None = None
 
     # -- registration -------------------------------------------------------------
 
@@ -211,17 +223,41 @@ class HyperApp(Router):
 
         return openapi_document(self, **options)
 
-    def mount_static(self, prefix: str, directory: str | os.PathLike[str], name: str = "static") -> None:
-        """Serves the files below ``directory`` at ``prefix`` with ETag/304 and content types."""
-        root = Path(directory).resolve()
+    def static(
+        self,
+        prefix: str = "/static",
+        directory: str | os.PathLike[str] | None = "static",
+        *,
+        extra_dirs: Iterable[str | os.PathLike[str]] = (),
+        app_packages: Iterable[str] = (),
+        root: str | os.PathLike[str] = "staticfiles",
+        name: str = "static",
+    ) -> StaticFiles:
+        """Serves static files at ``prefix`` (see docs/static.md). The sources are
+        ``directory``, then ``extra_dirs``, then each app package's ``static/`` folder;
+        ``hyper collectstatic`` copies them into ``root`` with hashed names and a
+        manifest, and once that manifest exists (and ``debug`` is off) ``root`` is
+        served instead. Files are sent by the Rust server; ``static("app.css")`` in
+        templates gives their URL."""
+        sources = ([directory] if directory is not None else []) + list(extra_dirs) + app_static_dirs(app_packages)
+        collected = os.path.join(root, MANIFEST_NAME)
+        serve = [root] if os.path.isfile(collected) and not self.debug else sources
+        files = StaticFiles(prefix, serve, sources=sources, root=root)
+        self.staticfiles = files
+        # Files, not an API operation: left out of the OpenAPI document.
+        self.add_route(files.prefix.rstrip("/") + "/{path:path}", files.view, ("GET",), name, include_in_schema=False)
+        return files
 
-        async def static_view(request: Request) -> Response:
-            target = (root / request.params["path"]).resolve()
-            if not target.is_relative_to(root) or not target.is_file():
-                raise HTTPException(404)
-            return FileResponse(target)
+    def mount_static(self, prefix: str, directory: str | os.PathLike[str], name: str = "static") -> StaticFiles:
+        """Serves the files below ``directory`` at ``prefix`` (:meth:`static` with one folder)."""
+        return self.static(prefix, directory, name=name)
 
-        self.add_route(prefix.rstrip("/") + "/{path:path}", static_view, ("GET",), name)
+    def static_url(self, path: str) -> str:
+        """The URL of a static file: ``app.static_url("app.css")`` → ``/static/app.3f2a1c9e0b7d.css``
+        after ``hyper collectstatic``, ``/static/app.css`` before."""
+        if self.staticfiles is None:
+            return "/static/" + path.lstrip("/")
+        return self.staticfiles.url(path)
 
     # -- routing ------------------------------------------------------------------
 
@@ -241,14 +277,38 @@ class HyperApp(Router):
             self._url_router = (len(self.routes), self.compile_routes()[0])
         return self._url_router[1].url_for(name, [(k, str(v)) for k, v in params.items()])
 
+    # -- pages ----------------------------------------------------------------------
+
+    @property
+    def templates(self) -> Templates:
+        """The app's :class:`~hyperdjango.templates.Templates`: ``./templates`` and the
+        built-in ones, reloaded on change with ``debug`` or ``hyper run --reload``.
+        Assign your own to change it."""
+        if self._templates is None:
+            from .templates import Templates
+
+            self._templates = Templates("templates", reload=True if self.debug else None)
+        return self._templates
+
+    @templates.setter
+    def templates(self, templates: Templates) -> None:
+        self._templates = templates
+
     # -- errors ---------------------------------------------------------------------
 
     def server_error(self, request: Request, exc: BaseException) -> Response:
-        """The 500 response for an unhandled exception; always logged."""
+        """The 500 response for an unhandled exception; always logged. A browser gets
+        ``templates/500.html`` when the app has it, and with ``debug`` the debug page."""
         log.error("unhandled exception in %s %s", request.method, request.path, exc_info=exc)
         if self.debug:
+            if wants_html(request):
+                try:
+                    return debug_page(request, exc)
+                except Exception:  # the debug page must not hide the original error
+                    log.exception("the debug error page failed")
             return Response.text("".join(traceback.format_exception(exc)), status=500)
-        return Response.json({"detail": "Internal Server Error"}, status=500)
+        page = template_page(request, 500, {"status": 500, "detail": "Internal Server Error"})
+        return page or Response.json({"detail": "Internal Server Error"}, status=500)
 
     # -- lifecycle ------------------------------------------------------------------
 

@@ -42,6 +42,7 @@ def _run(args: argparse.Namespace) -> None:
         argv += ["--workers", str(args.workers)]
         if args.access_log:
             argv += ["--access-log", args.access_log]
+        os.environ["HYPERDJANGO_RELOAD"] = "1"  # the child re-reads changed templates too
         run_with_reload(argv, [os.getcwd()])
         return
     app = load_app(args.app)
@@ -105,6 +106,17 @@ def _tasks(args: argparse.Namespace) -> None:
     sys.exit(run_tasks_command(app, statuses=statuses, limit=args.limit, retry=args.retry or []))
 
 
+def _collectstatic(args: argparse.Namespace) -> None:
+    from .staticfiles import collect
+
+    app = load_app(args.app)
+    if app.staticfiles is None:
+        sys.exit(f"{args.app} serves no static files (call app.static(...))")
+    output = args.output or app.staticfiles.root or "staticfiles"
+    paths = collect(app.staticfiles.sources, output)
+    print(f"{len(paths)} static files collected into {os.path.abspath(output)}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="hyper", description="hyperdjango command line")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -144,6 +156,11 @@ def main(argv: list[str] | None = None) -> None:
     tasks.add_argument("--limit", type=int, default=100)
     tasks.add_argument("--retry", action="append", metavar="JOB_ID", help="put a failed job back in the queue")
     tasks.set_defaults(func=_tasks)
+
+    collectstatic = commands.add_parser("collectstatic", help="gather static files with hashed names and a manifest")
+    collectstatic.add_argument("app")
+    collectstatic.add_argument("--output", help="the folder to fill (default: the root given to app.static)")
+    collectstatic.set_defaults(func=_collectstatic)
 
     from .migrations.commands import add_commands as add_migration_commands
 

@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .. import _core
 from ..exceptions import HTTPException
 from ..middleware import Handler, compose
 from ..requests import Request
@@ -160,20 +161,38 @@ class Dispatcher:
     async def send(self, raw: PendingRequest, request: Request, response: Response) -> None:
         headers = response.headers
         if isinstance(response, FileResponse):
-            try:
-                response.prepare()
-            except FileNotFoundError:
-                missing = Response.json({"detail": "Not Found"}, status=404)
-                raw.respond(404, missing.headers.raw(), missing.body)
-                return
-            if request.method in ("GET", "HEAD") and response.is_not_modified(request.headers.get("if-none-match")):
-                raw.respond(304, [(k, v) for k, v in headers.raw() if k in ("etag", "last-modified", "cache-control")], b"")
-                return
-            raw.respond_file(response.status_code, headers.raw(), response.path, response.stat.st_size)
+            self._send_file(raw, request, response)
         elif isinstance(response, StreamingResponse):
             await self._stream(raw, response)
         else:
             raw.respond(response.status_code, headers.raw(), response.body)
+
+    def _send_file(self, raw: PendingRequest, request: Request, response: FileResponse) -> None:
+        get = request.headers.get
+        try:
+            status, extra, body = _core.file_answer(
+                response.path,
+                request.method,
+                get("if-none-match"),
+                get("if-modified-since"),
+                get("if-range"),
+                get("range"),
+                get("accept-encoding"),
+                response.precompressed,
+            )
+        except FileNotFoundError:
+            missing = Response.json({"detail": "Not Found"}, status=404)
+            raw.respond(404, missing.headers.raw(), missing.body)
+            return
+        headers = response.headers
+        for name, value in extra:
+            headers.setdefault(name, value)
+        if body is None:  # 304 and 416 carry no body
+            keep = ("etag", "last-modified", "cache-control", "vary", "content-range")
+            raw.respond(status, [(k, v) for k, v in headers.raw() if k in keep], b"")
+            return
+        path, offset, length = body
+        raw.respond_file(status if status != 200 else response.status_code, headers.raw(), path, length, offset)
 
     async def _stream(self, raw: PendingRequest, response: StreamingResponse) -> None:
         sender = raw.respond_stream(response.status_code, response.headers.raw())

@@ -2,27 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
-from pathlib import Path
 
 from hyperdjango.testing import TestClient
-
-SHOP = Path(__file__).resolve().parents[2] / "examples" / "shop.py"
-
-
-def load_shop(database_url: str):
-    import os
-
-    os.environ["HYPERDJANGO_DATABASE_URL"] = database_url
-    try:
-        spec = importlib.util.spec_from_file_location("example_shop_under_test", SHOP)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        del os.environ["HYPERDJANGO_DATABASE_URL"]
-    return module.app
+from support.shop import SHOP, load_shop
 
 
 def test_hyper_migrate_sets_the_shop_up_and_it_serves_products(tmp_path):

@@ -211,12 +211,13 @@ impl PendingRequest {
         })
     }
 
-    /// Sends `length` bytes of the file at `path`, read by the server.
-    fn respond_file(&self, status: u16, headers: &Bound<'_, PyAny>, path: PathBuf, length: u64) -> PyResult<bool> {
+    /// Sends `length` bytes of the file at `path` from `offset` on, read by the server.
+    #[pyo3(signature = (status, headers, path, length, offset = 0))]
+    fn respond_file(&self, status: u16, headers: &Bound<'_, PyAny>, path: PathBuf, length: u64, offset: u64) -> PyResult<bool> {
         self.send(Reply {
             status: status_of(status)?,
             headers: headers_from_py(headers)?,
-            body: ReplyBody::File { path, len: length },
+            body: ReplyBody::File { path, offset, len: length },
         })
     }
 }

@@ -40,8 +40,8 @@ pub enum ReplyBody {
     /// An `Err` item aborts the response: the connection is closed without the
     /// final chunk, so the client sees an incomplete body rather than a short one.
     Stream(mpsc::Receiver<std::io::Result<Bytes>>),
-    /// `len` bytes of a file, read from disk by the server.
-    File { path: PathBuf, len: u64 },
+    /// `len` bytes of a file from `offset` on, read from disk by the server.
+    File { path: PathBuf, offset: u64, len: u64 },
 }
 
 /// A response from a handler.

@@ -5,6 +5,7 @@ mod connection;
 mod exchange;
 mod hosts;
 mod raw_head;
+pub mod files;
 mod server;
 mod service;
 mod stats;

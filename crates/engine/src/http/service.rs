@@ -274,7 +274,7 @@ async fn into_response(reply: Reply, guard: FinishGuard) -> Response<ResponseBod
     let kind = match body {
         ReplyBody::Full(bytes) => Kind::Full(Some(bytes)),
         ReplyBody::Stream(rx) => Kind::Stream(rx),
-        ReplyBody::File { path, len } => match tokio::fs::File::open(&path).await {
+        ReplyBody::File { path, offset, len } => match open_at(&path, offset).await {
             Ok(file) => Kind::File {
                 stream: ReaderStream::with_capacity(tokio::io::AsyncReadExt::take(file, len), 64 * 1024),
                 remaining: len,
@@ -372,3 +372,11 @@ impl Body for ResponseBody {
     }
 }
 
+/// The file at `path`, positioned at `offset`.
+async fn open_at(path: &std::path::Path, offset: u64) -> io::Result<tokio::fs::File> {
+    let mut file = tokio::fs::File::open(path).await?;
+    if offset > 0 {
+        tokio::io::AsyncSeekExt::seek(&mut file, io::SeekFrom::Start(offset)).await?;
+    }
+    Ok(file)
+}
