@@ -97,6 +97,7 @@ class HyperApp(Router):
         #: This process's number among ``app.run(workers=N)``'s processes (0 when alone).
         self.worker_index = 0
         self._url_router: tuple[int, _core.Router] | None = None
+        self._asgi: Any = None
 
     # -- registration -------------------------------------------------------------
 
@@ -216,6 +217,34 @@ class HyperApp(Router):
 
     # -- lifecycle ------------------------------------------------------------------
 
+    async def start_services(self) -> None:
+        """What a server does before the first request (``serve``, and ASGI
+        lifespan startup under another server): connects the database, runs the
+        startup hooks, then starts the task queue (tasks may need what the
+        hooks set up)."""
+        await self.database.connect()
+        await self.startup()
+        # In-process periodic tasks are scheduled by one server process only; the
+        # database backend makes every process agree on one run per slot anyway.
+        await self.task_queue.start(periodic=self.worker_index == 0 or self.task_queue.backend.name == "database")
+
+    async def stop_services(self, grace: float = 30.0) -> None:
+        """What a server does after the last request: stops the task queue (giving
+        running jobs ``grace`` seconds), then runs the shutdown hooks, which may
+        close what the jobs use. The database is closed by the caller."""
+        await self.task_queue.stop(grace)
+        await self.shutdown()
+
+    async def __call__(self, scope: dict[str, Any], receive: Callable[[], Awaitable[Any]], send: Callable[[Any], Awaitable[None]]) -> None:
+        """The app as an ASGI 3 application (http, websocket, lifespan), for
+        uvicorn, Granian, Hypercorn, Daphne or ``httpx.ASGITransport``; see
+        :mod:`hyperdjango.serving.as_asgi` and docs/asgi.md."""
+        if self._asgi is None:
+            from .serving.as_asgi import AsgiAdapter
+
+            self._asgi = AsgiAdapter(self)
+        await self._asgi(scope, receive, send)
+
     async def startup(self) -> None:
         """Runs the startup hooks in order."""
         for hook in self.startup_hooks:
@@ -260,13 +289,7 @@ class HyperApp(Router):
         previous_executor = getattr(loop, "_default_executor", None)
         loop.set_default_executor(executor)
         try:
-            await self.database.connect()
-            await self.startup()
-            # After the startup hooks (tasks may need what they set up); before the
-            # first request, so a view's .delay() finds the queue running.
-            # In-process periodic tasks are scheduled by one server process only; the
-            # database backend makes every process agree on one run per slot anyway.
-            await self.task_queue.start(periodic=self.worker_index == 0 or self.task_queue.backend.name == "database")
+            await self.start_services()
             bound_host, bound_port = server.start()
             dispatcher = Dispatcher(self, server, routes, loop)
             fd = server.fileno()
@@ -283,9 +306,7 @@ class HyperApp(Router):
                     log.warning("requests still running after the %ss grace period were dropped", grace)
                 loop.remove_reader(fd)
                 await dispatcher.wait_idle(timeout=1.0)
-                # Before the shutdown hooks, which may close what running tasks use.
-                await self.task_queue.stop(grace)
-                await self.shutdown()
+                await self.stop_services(grace)
         finally:
             await self.database.close()
             executor.shutdown(wait=False, cancel_futures=True)

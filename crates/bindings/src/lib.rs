@@ -5,6 +5,7 @@ mod completion;
 mod convert;
 mod db;
 mod request;
+mod request_body;
 mod router;
 mod server;
 mod websocket;

@@ -26,6 +26,9 @@ pub struct ServerConfig {
     pub server_name: String,
     /// Limits and timers of WebSocket sessions.
     pub websocket: WsConfig,
+    /// Hand requests over before their body is read: the handler pulls it
+    /// from `HttpRequest::body_stream` (ASGI and WSGI apps), under the same limits.
+    pub stream_bodies: bool,
 }
 
 impl Default for ServerConfig {
@@ -42,6 +45,7 @@ impl Default for ServerConfig {
             max_connections: 10_000,
             server_name: "hyperdjango".to_string(),
             websocket: WsConfig::default(),
+            stream_bodies: false,
         }
     }
 }

@@ -19,6 +19,7 @@ use tokio::sync::mpsc;
 use tokio_util::io::ReaderStream;
 
 use super::connection::Activity;
+use super::body::RequestBody;
 use super::exchange::{HttpRequest, Reply, ReplyBody};
 use super::stats::ServerStats;
 use super::{Handler, ServerConfig};
@@ -171,6 +172,22 @@ async fn prepare<H>(
         stats.too_large.fetch_add(1, Ordering::Relaxed);
         return Err((too_large(max), true));
     }
+    if shared.config.stream_bodies {
+        // ASGI and WSGI apps pull the body themselves, chunk by chunk (http/body.rs).
+        return Ok(HttpRequest {
+            method: parts.method,
+            path,
+            raw_path,
+            query,
+            version: parts.version,
+            headers: parts.headers,
+            body: Bytes::new(),
+            body_stream: Some(RequestBody::new(body, max, shared.config.header_timeout)),
+            peer,
+            route,
+            upgrade,
+        });
+    }
     let body = match tokio::time::timeout(shared.config.header_timeout, Limited::new(body, max).collect()).await {
         Ok(Ok(collected)) => collected.to_bytes(),
         Ok(Err(e)) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
@@ -194,6 +211,7 @@ async fn prepare<H>(
         version: parts.version,
         headers: parts.headers,
         body,
+        body_stream: None,
         peer,
         route,
         upgrade,
