@@ -1,4 +1,4 @@
-"""The ``hyper`` command: ``hyper run``, ``hyper routes``, ``hyper worker`` and ``hyper tasks`` (each takes ``module:app``);
+"""The ``hyper`` command: ``hyper run`` (a HyperApp, or any ASGI 3 / WSGI app), ``hyper routes``, ``hyper worker`` and ``hyper tasks`` (each takes ``module:app``);
 ``hyper makemigrations``, ``hyper migrate`` and ``hyper showmigrations`` (see hyperdjango/migrations/commands.py)."""
 
 from __future__ import annotations
@@ -38,10 +38,14 @@ def _run(args: argparse.Namespace) -> None:
         from .serving.reload import run_with_reload
 
         argv = [sys.executable, "-m", "hyperdjango", "run", args.app, "--host", args.host, "--port", str(args.port)]
-        argv += ["--workers", str(args.workers)]
+        argv += ["--workers", str(args.workers), "--interface", args.interface, "--threads", str(args.threads)]
+        argv += ["--root-path", args.root_path]
         run_with_reload(argv, [os.getcwd()])
         return
-    app = load_app(args.app)
+    from .serving.interface import servable
+
+    _, target = import_target(args.app)
+    app = servable(target, args.interface, name=args.app, threads=args.threads, root_path=args.root_path)
     app.run(host=args.host, port=args.port, workers=args.workers)
 
 
@@ -82,6 +86,12 @@ def main(argv: list[str] | None = None) -> None:
     run.add_argument("--port", type=int, default=8000)
     run.add_argument("--workers", type=int, default=1)
     run.add_argument("--reload", action="store_true", help="restart when a .py file changes")
+    run.add_argument(
+        "--interface", choices=["auto", "hyper", "asgi", "wsgi"], default="auto",
+        help="what the target is (default: detected; a HyperApp, an ASGI 3 app or a WSGI app)",
+    )
+    run.add_argument("--threads", type=int, default=32, help="WSGI: requests run at once per worker (thread pool size)")
+    run.add_argument("--root-path", default="", help="ASGI/WSGI: the prefix a proxy strips (root_path / SCRIPT_NAME)")
     run.set_defaults(func=_run)
 
     routes = commands.add_parser("routes", help="list the routes of an app")
