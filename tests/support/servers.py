@@ -3,12 +3,13 @@ serving one ``module:attribute`` on a free port, stopped with SIGTERM."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 TESTS = Path(__file__).resolve().parent.parent
@@ -58,3 +59,19 @@ def serving(server: str, target: str, *extra: str, timeout: float = 30.0, env: d
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@asynccontextmanager
+async def running(server, **options):
+    """Serves ``server`` (an ``AsgiServer``/``WsgiServer``) on the test's loop; yields its base URL."""
+    stop = asyncio.Event()
+    address: asyncio.Future = asyncio.get_running_loop().create_future()
+    task = asyncio.ensure_future(server.serve("127.0.0.1", 0, stop=stop, ready=lambda h, p: address.set_result(p), grace=2.0, **options))
+    done, _ = await asyncio.wait({task, address}, return_when=asyncio.FIRST_COMPLETED)
+    if task in done:
+        task.result()  # serve failed before binding: raise its error
+    try:
+        yield f"http://127.0.0.1:{address.result()}"
+    finally:
+        stop.set()
+        await task
