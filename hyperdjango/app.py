@@ -98,6 +98,8 @@ class HyperApp(Router):
         self.worker_index = 0
         self._url_router: tuple[int, _core.Router] | None = None
         self._asgi: Any = None
+        #: Apps requests fall through to (``mount``); see hyperdjango/serving/mount.py.
+        self.mounts: list[Any] = []
 
     # -- registration -------------------------------------------------------------
 
@@ -176,6 +178,15 @@ class HyperApp(Router):
         self.add_route(health, health_view, ("GET",), "health")
         self.add_route(ready, ready_view, ("GET",), "ready")
 
+    def mount(self, prefix: str, app: Any, *, interface: str = "auto") -> None:
+        """Serves ``app`` (any ASGI 3 or WSGI app, e.g. a Django project's
+        ``application``) for the requests below ``prefix`` this app has no
+        route for; each side's middleware applies to its own requests. See
+        docs/django.md. ``interface`` is ``"asgi"``/``"wsgi"`` (default: detected)."""
+        from .serving.mount import Mount
+
+        self.mounts.append(Mount(prefix, app, interface))
+
     def mount_static(self, prefix: str, directory: str | os.PathLike[str], name: str = "static") -> None:
         """Serves the files below ``directory`` at ``prefix`` with ETag/304 and content types."""
         root = Path(directory).resolve()
@@ -219,10 +230,13 @@ class HyperApp(Router):
 
     async def start_services(self) -> None:
         """What a server does before the first request (``serve``, and ASGI
-        lifespan startup under another server): connects the database, runs the
-        startup hooks, then starts the task queue (tasks may need what the
-        hooks set up)."""
+        lifespan startup under another server): connects the database, starts
+        mounted apps (their lifespan), runs the startup hooks, then starts the
+        task queue (tasks may need what the hooks set up)."""
         await self.database.connect()
+        for mounted in self.mounts:
+            if mounted.lifespan is not None:
+                await mounted.lifespan.startup()
         await self.startup()
         # In-process periodic tasks are scheduled by one server process only; the
         # database backend makes every process agree on one run per slot anyway.
@@ -234,6 +248,9 @@ class HyperApp(Router):
         close what the jobs use. The database is closed by the caller."""
         await self.task_queue.stop(grace)
         await self.shutdown()
+        for mounted in self.mounts:
+            if mounted.lifespan is not None:
+                await mounted.lifespan.shutdown()
 
     async def __call__(self, scope: dict[str, Any], receive: Callable[[], Awaitable[Any]], send: Callable[[Any], Awaitable[None]]) -> None:
         """The app as an ASGI 3 application (http, websocket, lifespan), for

@@ -29,6 +29,7 @@ from urllib.parse import quote
 
 from ..responses import StreamingResponse, aiterate
 from .dispatch import Dispatcher
+from .mount import find_mount
 
 if TYPE_CHECKING:
     from .._core import Router
@@ -318,6 +319,9 @@ class AsgiAdapter:
         path = routed_path(scope)
         query = scope.get("query_string", b"").decode("latin-1")
         lookup = router.lookup(scope["method"], path, query or None)
+        if lookup[0] in ("not_found", "method_not_allowed") and (mounted := find_mount(self.app.mounts, path)) is not None:
+            await mounted.app(mounted.scope_for(scope), receive, send)
+            return
         if lookup[0] == "redirect":
             status = 301 if scope["method"] in ("GET", "HEAD") else 308
             location = scope.get("root_path", "") + lookup[1]

@@ -121,7 +121,9 @@ class HttpCycle:
             if self.request_sent:
                 return await self.wait_disconnect()
             self.request_sent = True  # a request without a body still gets one http.request
-            return {"type": "http.request", "body": b"", "more_body": False}
+            # A HyperApp's server reads bodies in full: a mounted app gets it in one message.
+            body = b"" if self.raw.body_streamed else self.raw.body
+            return {"type": "http.request", "body": body, "more_body": False}
         status, data, more = await self.raw.receive_body(loop_bridge())
         if status:
             # Too large, malformed or too slow: answered here as the engine would.
@@ -282,6 +284,50 @@ class WebSocketCycle:
             self.raw.respond(500 if failed else 403, [], b"")
 
 
+def scope_of(raw: Any, *, root_path: str, path_prefix: str, server: tuple[str, int] | None, state: dict[str, Any]) -> Scope:
+    """The ASGI scope of one engine request. ``path_prefix`` is put before the
+    engine's path: the ``root_path`` a proxy stripped, or nothing for an app
+    mounted inside a HyperApp (the path still holds its prefix)."""
+    websocket = raw.is_websocket
+    scope: Scope = {
+        "type": "websocket" if websocket else "http",
+        "asgi": ASGI_VERSION,
+        "http_version": raw.http_version,
+        "scheme": "ws" if websocket else "http",
+        "path": path_prefix + raw.path,
+        "raw_path": (path_prefix + raw.raw_path).encode("latin-1"),
+        "query_string": raw.query_string.encode("latin-1"),
+        "root_path": root_path,
+        "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in raw.headers],
+        "client": raw.client,
+        "server": server,
+        "state": dict(state),
+        "extensions": WEBSOCKET_EXTENSIONS if websocket else HTTP_EXTENSIONS,
+    }
+    if websocket:
+        scope["subprotocols"] = raw.subprotocols
+    else:
+        scope["method"] = raw.method
+    return scope
+
+
+async def run_app(app: AsgiApp, raw: Any, scope: Scope, loop: asyncio.AbstractEventLoop) -> None:
+    """Runs ``app`` for one engine request and makes sure it is answered."""
+    cycle: HttpCycle | WebSocketCycle = WebSocketCycle(raw) if raw.is_websocket else HttpCycle(raw, scope, loop)
+    failed: BaseException | None = None
+    try:
+        await app(scope, cycle.receive, cycle.send)
+    except ClientDisconnected:
+        pass
+    except BaseException as exc:
+        failed = exc
+        log.error("the ASGI app failed on %s %s", raw.method, raw.path, exc_info=exc)
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
+    finally:
+        cycle.after(failed)
+
+
 class AsgiServer:
     """Serves an ASGI 3 app on the engine; ``serve`` matches ``HyperApp.serve``
     so the worker supervisor of ``hyper run`` runs it the same way.
@@ -298,45 +344,9 @@ class AsgiServer:
         self.worker_index = 0
         self.server_address: tuple[str, int] = ("127.0.0.1", 0)
 
-    def scope(self, raw: Any, state: dict[str, Any]) -> Scope:
-        """The ASGI scope of one engine request."""
-        websocket = raw.is_websocket
-        scope: Scope = {
-            "type": "websocket" if websocket else "http",
-            "asgi": ASGI_VERSION,
-            "http_version": raw.http_version,
-            "scheme": "ws" if websocket else "http",
-            "path": self.root_path + raw.path,
-            "raw_path": (self.root_path + raw.raw_path).encode("latin-1"),
-            "query_string": raw.query_string.encode("latin-1"),
-            "root_path": self.root_path,
-            "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in raw.headers],
-            "client": raw.client,
-            "server": self.server_address,
-            "state": dict(state),
-            "extensions": WEBSOCKET_EXTENSIONS if websocket else HTTP_EXTENSIONS,
-        }
-        if websocket:
-            scope["subprotocols"] = raw.subprotocols
-        else:
-            scope["method"] = raw.method
-        return scope
-
     async def handle(self, raw: Any, state: dict[str, Any], loop: asyncio.AbstractEventLoop) -> None:
-        scope = self.scope(raw, state)
-        cycle: HttpCycle | WebSocketCycle = WebSocketCycle(raw) if raw.is_websocket else HttpCycle(raw, scope, loop)
-        failed: BaseException | None = None
-        try:
-            await self.app(scope, cycle.receive, cycle.send)
-        except ClientDisconnected:
-            pass
-        except BaseException as exc:
-            failed = exc
-            log.error("the ASGI app failed on %s %s", raw.method, raw.path, exc_info=exc)
-            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-                raise
-        finally:
-            cycle.after(failed)
+        scope = scope_of(raw, root_path=self.root_path, path_prefix=self.root_path, server=self.server_address, state=state)
+        await run_app(self.app, raw, scope, loop)
 
     async def serve(
         self,

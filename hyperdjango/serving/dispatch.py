@@ -14,6 +14,7 @@ from ..requests import Request
 from ..responses import FileResponse, Response, StreamingResponse, aiterate, to_response
 from ..routing import Route
 from ..websockets import WebSocket, WebSocketDisconnect
+from .mount import find_mount
 from .tasks import start_task
 
 if TYPE_CHECKING:
@@ -133,6 +134,9 @@ class Dispatcher:
 
     async def handle(self, raw: PendingRequest) -> None:
         route_id = raw.route_id
+        if route_id is None and self.app.mounts and (mounted := find_mount(self.app.mounts, raw.path)) is not None:
+            await mounted.serve_pending(raw)  # not this app's: its middleware stays out of it
+            return
         request = Request(raw, self.app, None if route_id is None else self.routes[route_id])
         if raw.is_websocket:
             await self.handle_websocket(raw, request)
