@@ -51,6 +51,7 @@ class Server:
         ws_ping_timeout: float = 20.0,
         ws_allowed_origins: list[str] | None = None,
         ws_compression: bool = False,
+        stream_bodies: bool = False,
     ) -> None: ...
     def start(self) -> tuple[str, int]:
         """Binds and starts; returns the bound (host, port)."""
@@ -85,6 +86,17 @@ class PendingRequest:
         """Sends a complete response; False if the client is gone."""
     def respond_stream(self, status: int, headers: _HeaderPairs, capacity: int = 16) -> StreamSender: ...
     def respond_file(self, status: int, headers: _HeaderPairs, path: str | PathLike[str], length: int) -> bool: ...
+    # -- the body pulled chunk by chunk (servers with stream_bodies=True: ASGI and WSGI apps)
+    body_streamed: bool
+    body_complete: bool
+    """The body has been read to its end (true from the start without one)."""
+    is_disconnected: bool
+    def receive_body(self, bridge: LoopBridge) -> RustFuture:
+        """Awaitable of ``(0, chunk, more)``, or ``(status, detail, False)`` for 413/400/408."""
+    def read_body_blocking(self) -> tuple[int, bytes | str, bool]:
+        """``receive_body`` for a worker thread (waits without the GIL)."""
+    def disconnected(self, bridge: LoopBridge) -> RustFuture:
+        """Awaitable finished when the client goes away before the request is answered."""
 
 class StreamSender:
     """The body of a streamed response."""

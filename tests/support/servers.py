@@ -34,11 +34,12 @@ def command(server: str, target: str, port: int, *extra: str) -> list[str]:
 
 
 @contextmanager
-def serving(server: str, target: str, *extra: str, timeout: float = 30.0, env: dict[str, str] | None = None):
-    """Runs ``target`` under ``server``; yields the base URL once it answers."""
+def serving(server: str, target: str, *extra: str, timeout: float = 30.0, env: dict[str, str] | None = None, cwd: Path = TESTS):
+    """Runs ``target`` (importable from ``cwd``) under ``server``; yields the base URL once it answers."""
     port = free_port()
-    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), str(ROOT), os.environ.get("PYTHONPATH", "")]), **(env or {})}
-    proc = subprocess.Popen(command(server, target, port, *extra), cwd=TESTS, env=environment)
+    path = [str(cwd), str(TESTS), str(ROOT), os.environ.get("PYTHONPATH", "")]
+    environment = {**os.environ, **(env or {}), "PYTHONPATH": os.pathsep.join(path)}
+    proc = subprocess.Popen(command(server, target, port, *extra), cwd=cwd, env=environment)
     try:
         deadline = time.monotonic() + timeout
         while True:
