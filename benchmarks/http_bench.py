@@ -246,6 +246,8 @@ def run_wrk(url: str, args: argparse.Namespace, pin: list[str], duration: float)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     cmd = pin + ["wrk", "-t", str(args.threads), "-c", str(args.connections), "-d", f"{duration}s",
                  "--timeout", "5s", "--latency", url]
+    for header in getattr(args, "headers", ()):  # django_bench.py: the admin's session cookie
+        cmd[-1:-1] = ["-H", header]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
