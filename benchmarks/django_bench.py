@@ -94,10 +94,7 @@ def main() -> int:
         for name, (argv, paths, versus) in CASES.items():
             print(f"{name:<17} {' '.join(paths):<40} {'vs ' + versus if versus else ''}")
         return 0
-    cases = [c.strip() for c in args.cases.split(",") if c.strip()]
-    unknown = [c for c in cases if c not in CASES]
-    if unknown:
-        parser.error(f"unknown case(s) {', '.join(unknown)}; see --list")
+    cases = http_bench.chosen_cases(parser, args.cases, CASES)
     if not shutil.which("wrk"):
         print("wrk (the load generator) is not installed (apt-get install wrk)", file=sys.stderr)
         return 2

@@ -28,14 +28,15 @@ case), values as bytes exactly as received, in order, duplicates kept.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from .bridge import loop_bridge
-from .engine import serve_requests
+from .engine import EngineServed
 
 log = logging.getLogger("hyperdjango.asgi")
 
@@ -328,12 +329,12 @@ async def run_app(app: AsgiApp, raw: Any, scope: Scope, loop: asyncio.AbstractEv
         cycle.after(failed)
 
 
-class AsgiServer:
-    """Serves an ASGI 3 app on the engine; ``serve`` matches ``HyperApp.serve``
-    so the worker supervisor of ``hyper run`` runs it the same way.
+class AsgiServer(EngineServed):
+    """Serves an ASGI 3 app on the engine (``hyper run mysite.asgi:application``).
 
-    ``root_path`` is the prefix a proxy strips (ASGI's ``root_path``).
-    Server options are the engine's (``max_body_size``, timeouts, ...).
+    ``root_path`` is the prefix a proxy strips (ASGI's ``root_path``);
+    ``lifespan=False`` skips the lifespan protocol. ``serve``/``run`` take the
+    engine's options (``max_body_size``, timeouts, ...) as ``HyperApp``'s do.
     """
 
     def __init__(self, app: AsgiApp, *, title: str = "ASGI app", root_path: str = "", lifespan: bool = True) -> None:
@@ -341,44 +342,21 @@ class AsgiServer:
         self.title = title
         self.root_path = root_path.rstrip("/")
         self.lifespan_enabled = lifespan
-        self.worker_index = 0
-        self.server_address: tuple[str, int] = ("127.0.0.1", 0)
+        self.state: dict[str, Any] = {}
 
-    async def handle(self, raw: Any, state: dict[str, Any], loop: asyncio.AbstractEventLoop) -> None:
-        scope = scope_of(raw, root_path=self.root_path, path_prefix=self.root_path, server=self.server_address, state=state)
-        await run_app(self.app, raw, scope, loop)
+    async def handle(self, raw: Any) -> None:
+        scope = scope_of(raw, root_path=self.root_path, path_prefix=self.root_path, server=self.server_address, state=self.state)
+        await run_app(self.app, raw, scope, asyncio.get_running_loop())
 
-    async def serve(
-        self,
-        host: str = "127.0.0.1",
-        port: int = 8000,
-        *,
-        stop: asyncio.Event | None = None,
-        ready: Callable[[str, int], Any] | None = None,
-        grace: float = 30.0,
-        **server_options: Any,
-    ) -> None:
-        """Serves until ``stop`` is set, then shuts down gracefully (as ``HyperApp.serve``)."""
-        loop = asyncio.get_running_loop()
-        lifespan = Lifespan(self.app) if self.lifespan_enabled else None
-        if lifespan is not None:
-            await lifespan.startup()
-        state = lifespan.state if lifespan is not None else {}
-
-        def bound(address: tuple[str, int]) -> None:
-            self.server_address = address
-
+    @contextlib.asynccontextmanager
+    async def lifetime(self) -> AsyncIterator[None]:
+        if not self.lifespan_enabled:
+            yield
+            return
+        lifespan = Lifespan(self.app)
+        await lifespan.startup()
+        self.state = lifespan.state
         try:
-            await serve_requests(
-                lambda raw: self.handle(raw, state, loop), host, port,
-                stop=stop or asyncio.Event(), ready=ready, grace=grace, bound=bound, **server_options,
-            )
+            yield
         finally:
-            if lifespan is not None:
-                await lifespan.shutdown()
-
-    def run(self, host: str = "127.0.0.1", port: int = 8000, workers: int = 1, **options: Any) -> None:
-        """Serves until SIGTERM or SIGINT with ``workers`` processes (see ``HyperApp.run``)."""
-        from .workers import run
-
-        run(self, host, port, workers, options)  # type: ignore[arg-type]
+            await lifespan.shutdown()

@@ -9,9 +9,10 @@ graceful shutdown as ``HyperApp.serve``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
 from .. import _core
@@ -79,3 +80,47 @@ async def serve_requests(
             _, pending = await asyncio.wait(set(running), timeout=1.0)
             for task in pending:
                 task.cancel()
+
+
+class EngineServed:
+    """What ``AsgiServer`` and ``WsgiServer`` share: ``serve``/``run`` shaped like
+    ``HyperApp``'s, so ``hyper run``'s worker supervisor runs them the same way.
+    A subclass says how one request is handled (``handle``) and what lives as
+    long as the server (``lifetime``: lifespan, a thread pool)."""
+
+    title = "app"
+    #: This process's number among ``run(workers=N)``'s processes.
+    worker_index = 0
+    server_address: tuple[str, int] = ("127.0.0.1", 0)
+
+    async def handle(self, raw: Any) -> None:
+        raise NotImplementedError
+
+    @contextlib.asynccontextmanager
+    async def lifetime(self) -> AsyncIterator[None]:
+        yield
+
+    async def serve(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        *,
+        stop: asyncio.Event | None = None,
+        ready: Callable[[str, int], Any] | None = None,
+        grace: float = 30.0,
+        **server_options: Any,
+    ) -> None:
+        """Serves until ``stop`` is set, then shuts down gracefully (as ``HyperApp.serve``);
+        ``server_options`` are the engine's limits."""
+
+        def bound(address: tuple[str, int]) -> None:
+            self.server_address = address
+
+        async with self.lifetime():
+            await serve_requests(self.handle, host, port, stop=stop or asyncio.Event(), ready=ready, grace=grace, bound=bound, **server_options)
+
+    def run(self, host: str = "127.0.0.1", port: int = 8000, workers: int = 1, **options: Any) -> None:
+        """Serves until SIGTERM or SIGINT with ``workers`` processes (see ``HyperApp.run``)."""
+        from .workers import run
+
+        run(self, host, port, workers, options)  # type: ignore[arg-type]

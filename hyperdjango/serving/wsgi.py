@@ -22,15 +22,16 @@ is thread-safe — so the loop is not involved again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from .engine import serve_requests
+from .engine import EngineServed
 
 log = logging.getLogger("hyperdjango.wsgi")
 
@@ -221,10 +222,11 @@ class WsgiCall:
             self.raw.respond(500, [("content-type", "text/plain; charset=utf-8")], b"Internal Server Error")
 
 
-class WsgiServer:
-    """Serves a WSGI app on the engine; ``serve`` matches ``HyperApp.serve``.
+class WsgiServer(EngineServed):
+    """Serves a WSGI app on the engine (``hyper run mysite.wsgi:application``).
 
-    ``threads`` bounds the WSGI calls running at once (default 32, see the module docs).
+    ``threads`` bounds the WSGI calls running at once (default 32, see the
+    module docs); ``root_path`` becomes ``SCRIPT_NAME``.
     """
 
     def __init__(self, app: WsgiApp, *, title: str = "WSGI app", threads: int = DEFAULT_THREADS, root_path: str = "") -> None:
@@ -234,8 +236,8 @@ class WsgiServer:
         self.title = title
         self.threads = threads
         self.root_path = root_path.rstrip("/")
-        self.worker_index = 0
-        self.server_address: tuple[str, int] = ("127.0.0.1", 0)
+        self._pool: ThreadPoolExecutor | None = None
+        self._slots: asyncio.Semaphore | None = None
 
     def environ(self, raw: Any) -> dict[str, Any]:
         """The PEP 3333 environ of one engine request."""
@@ -279,38 +281,19 @@ class WsgiServer:
         except Exception as exc:
             wsgi.fail(exc)
 
-    async def serve(
-        self,
-        host: str = "127.0.0.1",
-        port: int = 8000,
-        *,
-        stop: asyncio.Event | None = None,
-        ready: Callable[[str, int], Any] | None = None,
-        grace: float = 30.0,
-        **server_options: Any,
-    ) -> None:
-        """Serves until ``stop`` is set, then shuts down gracefully (as ``HyperApp.serve``)."""
-        loop = asyncio.get_running_loop()
-        pool = ThreadPoolExecutor(self.threads, thread_name_prefix="hyperdjango-wsgi")
-        slots = asyncio.Semaphore(self.threads)
+    async def handle(self, raw: Any) -> None:
+        if raw.is_websocket:  # WSGI has no WebSocket
+            raw.respond(404, [("content-type", "text/plain")], b"WebSocket is not served by a WSGI app")
+            return
+        assert self._pool is not None and self._slots is not None
+        async with self._slots:
+            await asyncio.get_running_loop().run_in_executor(self._pool, self.call, raw)
 
-        async def handle(raw: Any) -> None:
-            if raw.is_websocket:  # WSGI has no WebSocket
-                raw.respond(404, [("content-type", "text/plain")], b"WebSocket is not served by a WSGI app")
-                return
-            async with slots:
-                await loop.run_in_executor(pool, self.call, raw)
-
-        def bound(address: tuple[str, int]) -> None:
-            self.server_address = address
-
+    @contextlib.asynccontextmanager
+    async def lifetime(self) -> AsyncIterator[None]:
+        self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="hyperdjango-wsgi")
+        self._slots = asyncio.Semaphore(self.threads)
         try:
-            await serve_requests(handle, host, port, stop=stop or asyncio.Event(), ready=ready, grace=grace, bound=bound, **server_options)
+            yield
         finally:
-            pool.shutdown(wait=False, cancel_futures=True)
-
-    def run(self, host: str = "127.0.0.1", port: int = 8000, workers: int = 1, **options: Any) -> None:
-        """Serves until SIGTERM or SIGINT with ``workers`` processes (see ``HyperApp.run``)."""
-        from .workers import run
-
-        run(self, host, port, workers, options)  # type: ignore[arg-type]
+            self._pool.shutdown(wait=False, cancel_futures=True)

@@ -275,8 +275,8 @@ async def test_http_disconnect_arrives_once_the_response_is_complete():
 # -- the scope ------------------------------------------------------------------------
 
 
-async def test_headers_are_bytes_as_received_with_duplicates_and_order_kept():
-    scopes = []
+def recording_app(scopes: list):
+    """An app that answers 200 and keeps every HTTP scope."""
 
     async def app(scope, receive, send):
         if scope["type"] != "http":
@@ -284,6 +284,12 @@ async def test_headers_are_bytes_as_received_with_duplicates_and_order_kept():
         scopes.append(scope)
         await reply(send)
 
+    return app
+
+
+async def test_headers_are_bytes_as_received_with_duplicates_and_order_kept():
+    scopes = []
+    app = recording_app(scopes)
     async with running(AsgiServer(app)) as url:
         head = b"GET / HTTP/1.1\r\nHost: x\r\nX-First: 1\r\nX-Dup: a\r\nX-Dup: b\r\nX-Latin: caf\xe9\r\n\r\n"
         reader, writer = await raw_request(port_of(url), head)
@@ -294,13 +300,7 @@ async def test_headers_are_bytes_as_received_with_duplicates_and_order_kept():
 
 async def test_the_scope_names_path_root_path_query_client_and_server():
     scopes = []
-
-    async def app(scope, receive, send):
-        if scope["type"] != "http":
-            return
-        scopes.append(scope)
-        await reply(send)
-
+    app = recording_app(scopes)
     async with running(AsgiServer(app, root_path="/app")) as url, httpx.AsyncClient() as client:
         await client.get(url + "/caf%C3%A9/x%2Fy?a=1&b=%20")
     scope = scopes[0]

@@ -10,12 +10,11 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import httpx
 import pytest
 
-from support.chromium import CHROMIUM, Browser, chromium_available
+from support.chromium import Browser, require_chromium
 from support.servers import ROOT, serving
 
 PROJECT = ROOT / "examples" / "djpolls"
@@ -98,16 +97,9 @@ def test_a_vote_needs_the_csrf_token_and_counts(project_env, interface):
         assert f"Not much -- {votes + 1} vote" in client.get("/polls/1/results/").text
 
 
-@pytest.fixture
-def chromium():
-    if not chromium_available():
-        if os.environ.get("HYPERDJANGO_REQUIRE_CHROMIUM"):
-            pytest.fail(f"{CHROMIUM} is missing (./dev.sh test installs Debian's chromium)")
-        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium")
-
-
 @pytest.mark.parametrize("interface", ["asgi", "wsgi"])
-async def test_the_admin_logs_in_and_edits_a_question_in_chromium(project_env, interface, chromium):
+async def test_the_admin_logs_in_and_edits_a_question_in_chromium(project_env, interface):
+    require_chromium()
     new_text = f"Edited in Chromium over {interface}"
     with serving("hyper", TARGETS[interface], env=project_env, cwd=PROJECT) as url:
         async with Browser.launch() as browser:

@@ -38,6 +38,16 @@ def chromium_available() -> bool:
     return os.access(CHROMIUM, os.X_OK)
 
 
+def require_chromium() -> None:
+    """Skips the test without Chromium, or fails it where Chromium is required (``./dev.sh test``)."""
+    import pytest
+
+    if not chromium_available():
+        if os.environ.get("HYPERDJANGO_REQUIRE_CHROMIUM"):
+            pytest.fail(f"{CHROMIUM} is missing (./dev.sh test installs Debian's chromium)")
+        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium")
+
+
 class Browser:
     """One Chromium process and the DevTools connection to it."""
 

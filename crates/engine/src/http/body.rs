@@ -8,11 +8,15 @@
 //! malformed chunked encoding is [`BodyError::Malformed`] (400).
 
 use std::pin::Pin;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http_body::Body;
 use http_body_util::{BodyExt, Limited};
+
+use super::stats::ServerStats;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 type DynBody = Pin<Box<dyn Body<Data = Bytes, Error = BoxError> + Send + Sync>>;
@@ -54,6 +58,7 @@ pub struct RequestBody {
     max: usize,
     timeout: Duration,
     done: bool,
+    stats: Option<Arc<ServerStats>>,
 }
 
 impl std::fmt::Debug for RequestBody {
@@ -76,6 +81,25 @@ impl RequestBody {
             max,
             timeout,
             done,
+            stats: None,
+        }
+    }
+
+    /// Counts errors in the server's `too_large`, `bad_requests` and `timeouts`,
+    /// as a body read in full is counted.
+    pub fn counting(mut self, stats: Arc<ServerStats>) -> Self {
+        self.stats = Some(stats);
+        self
+    }
+
+    fn count(&self, error: BodyError) {
+        if let Some(stats) = &self.stats {
+            let counter = match error {
+                BodyError::TooLarge(_) => &stats.too_large,
+                BodyError::Malformed => &stats.bad_requests,
+                BodyError::Timeout => &stats.timeouts,
+            };
+            counter.fetch_add(1, Ordering::Relaxed);
         }
     }
 
@@ -102,6 +126,9 @@ impl RequestBody {
                 },
             };
             self.done = true;
+            if let Err(error) = frame {
+                self.count(error);
+            }
             return frame;
         }
         Ok(None)
@@ -154,10 +181,12 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_stalled_body_times_out() {
+    async fn a_stalled_body_times_out_and_is_counted() {
+        let stats = Arc::new(ServerStats::default());
         let stalled = StreamBody::new(stream::pending::<Result<Frame<Bytes>, BoxError>>());
-        let mut body = RequestBody::new(stalled, 100, Duration::from_secs(5));
+        let mut body = RequestBody::new(stalled, 100, Duration::from_secs(5)).counting(stats.clone());
         assert_eq!(body.next_chunk().await, Err(BodyError::Timeout));
+        assert_eq!(stats.timeouts.load(Ordering::Relaxed), 1);
     }
 
     #[tokio::test]
