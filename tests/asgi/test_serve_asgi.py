@@ -380,3 +380,39 @@ async def test_a_close_before_accept_is_403_and_an_http_response_refuses_with_it
         assert denied.value.response.status_code == 401
         assert denied.value.response.headers["x-why"] == "login"
         assert denied.value.response.body == b"log in first"
+
+
+# -- hostile clients ------------------------------------------------------------------------
+
+
+async def test_a_body_that_stalls_is_408_and_the_app_sees_a_disconnect():
+    seen = []
+
+    async def app(scope, receive, send):
+        if scope["type"] != "http":
+            return
+        _, messages = await read_body(receive)
+        seen.append(messages[-1]["type"])
+
+    async with running(AsgiServer(app), header_timeout=0.3) as url:
+        head = b"POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 1000\r\n\r\n"
+        reader, writer = await raw_request(port_of(url), head, b"only ten b")
+        response = await asyncio.wait_for(reader.read(4096), 10)
+        writer.close()
+    assert response.startswith(b"HTTP/1.1 408")
+    assert seen == ["http.disconnect"]
+
+
+async def test_a_declared_length_over_the_limit_is_413_before_the_app_runs():
+    calls = []
+
+    async def app(scope, receive, send):
+        calls.append(scope["type"])
+
+    async with running(AsgiServer(app, lifespan=False), max_body_size=1000) as url:
+        head = b"POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 5000000000\r\n\r\n"
+        reader, writer = await raw_request(port_of(url), head)
+        response = await asyncio.wait_for(reader.read(4096), 10)
+        writer.close()
+    assert response.startswith(b"HTTP/1.1 413")
+    assert calls == []

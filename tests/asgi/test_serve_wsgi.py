@@ -194,3 +194,33 @@ async def test_no_more_than_threads_requests_run_at_once():
         responses = await asyncio.gather(*(client.get(url + "/") for _ in range(6)))
     assert [r.status_code for r in responses] == [200] * 6
     assert peak[0] == 2
+
+
+async def test_a_body_that_stalls_is_408():
+    def app(environ, start_response):
+        environ["wsgi.input"].read()
+        start_response("200 OK", [])
+        return [b"never"]
+
+    async with running(WsgiServer(app), header_timeout=0.3) as url:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port_of(url))
+        writer.write(b"POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 1000\r\n\r\nonly ten b")
+        response = await asyncio.wait_for(reader.read(4096), 10)
+        writer.close()
+    assert response.startswith(b"HTTP/1.1 408")
+
+
+async def test_a_websocket_upgrade_to_a_wsgi_app_is_refused():
+    def app(environ, start_response):
+        start_response("200 OK", [])
+        return [b"http only"]
+
+    async with running(WsgiServer(app)) as url:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port_of(url))
+        writer.write(
+            b"GET /ws HTTP/1.1\r\nhost: x\r\nupgrade: websocket\r\nconnection: upgrade\r\n"
+            b"sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\n\r\n"
+        )
+        response = await asyncio.wait_for(reader.read(4096), 10)
+        writer.close()
+    assert response.startswith(b"HTTP/1.1 404")

@@ -68,3 +68,22 @@ async def ws_echo(ws, request):
             await ws.close(4001, "asked")
             return
         await ws.send_text(f"{ws.subprotocol}:{msg.text}")
+
+
+async def raw_asgi_app(scope, receive, send):
+    """A plain ASGI app: answers with its process id (several workers answer differently)."""
+    import os
+
+    if scope["type"] == "lifespan":
+        while (await receive())["type"] != "lifespan.shutdown":
+            await send({"type": "lifespan.startup.complete"})
+        await send({"type": "lifespan.shutdown.complete"})
+        return
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+    await send({"type": "http.response.body", "body": f"asgi {os.getpid()} {scope['root_path']}".encode()})
+
+
+def raw_wsgi_app(environ, start_response):
+    """A plain WSGI app."""
+    start_response("200 OK", [("content-type", "text/plain")])
+    return [f"wsgi {environ['SCRIPT_NAME']}".encode()]
