@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import json
 import logging
 import os
@@ -37,6 +38,7 @@ from typing import Any
 
 from .bridge import loop_bridge
 from .engine import EngineServed
+from .tasks import start_task
 
 log = logging.getLogger("hyperdjango.asgi")
 
@@ -343,10 +345,22 @@ class AsgiServer(EngineServed):
         self.root_path = root_path.rstrip("/")
         self.lifespan_enabled = lifespan
         self.state: dict[str, Any] = {}
+        self.running: set[asyncio.Task] = set()
 
-    async def handle(self, raw: Any) -> None:
+    def dispatch(self, raw: Any) -> None:
+        """Starts the app for one request as a task in its own context."""
+        loop = asyncio.get_running_loop()
         scope = scope_of(raw, root_path=self.root_path, path_prefix=self.root_path, server=self.server_address, state=self.state)
-        await run_app(self.app, raw, scope, asyncio.get_running_loop())
+        task = start_task(loop, run_app(self.app, raw, scope, loop), contextvars.copy_context())
+        if not task.done():
+            self.running.add(task)  # asyncio holds tasks weakly
+            task.add_done_callback(self.running.discard)
+
+    async def finish(self) -> None:
+        if self.running:
+            _, pending = await asyncio.wait(set(self.running), timeout=1.0)
+            for task in pending:
+                task.cancel()
 
     @contextlib.asynccontextmanager
     async def lifetime(self) -> AsyncIterator[None]:

@@ -1,10 +1,12 @@
 """Serving a WSGI application on the engine (``hyper run mysite.wsgi:application``).
 
-Requests reach the loop through the same bridge as every other request; each
-one then runs in a bounded thread pool (``threads``, default 32: at most that
-many WSGI calls at once, the others wait on the loop, holding nothing but
-their socket). The worker thread answers the engine directly — ``respond``
-is thread-safe — so the loop is not involved again.
+Requests reach the loop through the same bridge as every other request
+(one wake-up per batch) and go straight into a bounded thread pool
+(``threads``, default 32): at most ``threads`` WSGI calls run at once and as
+many wait in the pool's queue; beyond that the loop stops taking requests,
+which then wait in the engine's bounded queue and the listen backlog. The
+worker thread answers the engine directly (``respond`` is thread-safe), so
+the loop sees a request once, with no task or future per request.
 
 - ``wsgi.input`` reads the body from the engine chunk by chunk, without the
   GIL while it waits (the server runs with ``stream_bodies=True``): a 1 GiB
@@ -21,14 +23,14 @@ is thread-safe — so the loop is not involved again.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import io
 import logging
 import os
+import queue
 import sys
+import threading
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from .engine import EngineServed
@@ -236,8 +238,9 @@ class WsgiServer(EngineServed):
         self.title = title
         self.threads = threads
         self.root_path = root_path.rstrip("/")
-        self._pool: ThreadPoolExecutor | None = None
-        self._slots: asyncio.Semaphore | None = None
+        self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._in_flight = 0
+        self._count = threading.Lock()
 
     def environ(self, raw: Any) -> dict[str, Any]:
         """The PEP 3333 environ of one engine request."""
@@ -281,19 +284,36 @@ class WsgiServer(EngineServed):
         except Exception as exc:
             wsgi.fail(exc)
 
-    async def handle(self, raw: Any) -> None:
+    def capacity(self) -> int:  # type: ignore[override]
+        """Requests the pool can take now: ``threads`` running and as many waiting."""
+        return 2 * self.threads - self._in_flight
+
+    def dispatch(self, raw: Any) -> None:
+        """Hands one request to the pool (no task, no future: the worker answers the engine)."""
         if raw.is_websocket:  # WSGI has no WebSocket
             raw.respond(404, [("content-type", "text/plain")], b"WebSocket is not served by a WSGI app")
             return
-        assert self._pool is not None and self._slots is not None
-        async with self._slots:
-            await asyncio.get_running_loop().run_in_executor(self._pool, self.call, raw)
+        with self._count:
+            self._in_flight += 1
+        self._jobs.put(raw)
+
+    def _work(self) -> None:
+        while (raw := self._jobs.get()) is not None:
+            try:
+                self.call(raw)
+            finally:
+                with self._count:
+                    self._in_flight -= 1
+                if self.pump is not None:
+                    self.pump.resume_soon()
 
     @contextlib.asynccontextmanager
     async def lifetime(self) -> AsyncIterator[None]:
-        self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="hyperdjango-wsgi")
-        self._slots = asyncio.Semaphore(self.threads)
+        workers = [threading.Thread(target=self._work, name=f"hyperdjango-wsgi-{i}", daemon=True) for i in range(self.threads)]
+        for worker in workers:
+            worker.start()
         try:
             yield
         finally:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            for _ in workers:
+                self._jobs.put(None)
