@@ -46,12 +46,13 @@ def servable(target: Any, interface: str = "auto", *, name: str = "app", threads
     from .asgi import AsgiServer
     from .wsgi import WsgiServer
 
+    not_an_app = f"hyper: {name!r} is not a HyperApp, an ASGI app or a WSGI app (expected module:attribute)"
     if target is None:
-        raise SystemExit(f"hyper: {name!r} names nothing (expected module:attribute)")
+        raise SystemExit(not_an_app + ": the module has no such attribute")
     try:
         kind = detect(target) if interface == "auto" else interface
-    except ValueError as e:
-        raise SystemExit(f"hyper: {name!r}: {e}") from None
+    except ValueError:
+        raise SystemExit(f"{not_an_app}: it is {type(target).__name__}") from None
     if kind == "hyper":
         from ..app import HyperApp
 

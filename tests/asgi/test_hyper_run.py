@@ -34,4 +34,5 @@ def test_a_target_that_is_no_app_is_a_clear_error():
         env={"PYTHONPATH": f"{TESTS}:{TESTS.parent}", "PATH": "/usr/bin:/bin"},
     )
     assert done.returncode != 0
-    assert "is not an app" in done.stderr
+    assert "is not a HyperApp, an ASGI app or a WSGI app" in done.stderr
+    assert "it is list" in done.stderr
