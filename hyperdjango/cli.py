@@ -40,13 +40,16 @@ def _run(args: argparse.Namespace) -> None:
         argv = [sys.executable, "-m", "hyperdjango", "run", args.app, "--host", args.host, "--port", str(args.port)]
         argv += ["--workers", str(args.workers), "--interface", args.interface, "--threads", str(args.threads)]
         argv += ["--root-path", args.root_path]
+        if args.max_body_size is not None:
+            argv += ["--max-body-size", str(args.max_body_size)]
         run_with_reload(argv, [os.getcwd()])
         return
     from .serving.interface import servable
 
     _, target = import_target(args.app)
     app = servable(target, args.interface, name=args.app, threads=args.threads, root_path=args.root_path)
-    app.run(host=args.host, port=args.port, workers=args.workers)
+    options = {} if args.max_body_size is None else {"max_body_size": args.max_body_size}
+    app.run(host=args.host, port=args.port, workers=args.workers, **options)
 
 
 def _routes(args: argparse.Namespace) -> None:
@@ -92,6 +95,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     run.add_argument("--threads", type=int, default=32, help="WSGI: requests run at once per worker (thread pool size)")
     run.add_argument("--root-path", default="", help="ASGI/WSGI: the prefix a proxy strips (root_path / SCRIPT_NAME)")
+    run.add_argument("--max-body-size", type=int, help="largest request body in bytes, 413 beyond (default: the app's, 10 MiB)")
     run.set_defaults(func=_run)
 
     routes = commands.add_parser("routes", help="list the routes of an app")

@@ -36,3 +36,9 @@ def test_a_target_that_is_no_app_is_a_clear_error():
     assert done.returncode != 0
     assert "is not a HyperApp, an ASGI app or a WSGI app" in done.stderr
     assert "it is list" in done.stderr
+
+
+def test_max_body_size_can_be_set():
+    with serving("hyper", "support.asgi_apps:raw_wsgi_app", "--max-body-size", "100") as url:
+        assert httpx.post(url + "/", content=b"x" * 100).status_code == 200
+        assert httpx.post(url + "/", content=b"x" * 101).status_code == 413
