@@ -209,6 +209,8 @@ class HyperApp(Router):
                 router.add(route.pattern, list(route.methods), name)
             except ValueError as e:
                 raise ValueError(f"{e}; views: {_conflicting_views(self.routes[:index], route, str(e))}") from None
+        for mounted in self.mounts:
+            mounted.add_websocket_routes(router)  # ids past the app's routes: upgrades for the mounted app
         return router, list(self.routes)
 
     def url_for(self, name: str, /, **params: Any) -> str:

@@ -344,7 +344,11 @@ class AsgiAdapter:
 
     async def websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         router, dispatcher = self.dispatcher()
-        lookup = router.lookup("WEBSOCKET", routed_path(scope), None)
+        path = routed_path(scope)
+        lookup = router.lookup("WEBSOCKET", path, None)
+        if (lookup[0] != "found" or lookup[1] >= len(dispatcher.routes)) and (mounted := find_mount(self.app.mounts, path)) is not None:
+            await mounted.app(mounted.scope_for(scope), receive, send)
+            return
         connect = await receive()
         if connect["type"] != "websocket.connect":
             return

@@ -134,7 +134,8 @@ class Dispatcher:
 
     async def handle(self, raw: PendingRequest) -> None:
         route_id = raw.route_id
-        if route_id is None and self.app.mounts and (mounted := find_mount(self.app.mounts, raw.path)) is not None:
+        mine = route_id is not None and route_id < len(self.routes)  # ids past them are mounts' WebSocket routes
+        if not mine and self.app.mounts and (mounted := find_mount(self.app.mounts, raw.path)) is not None:
             await mounted.serve_pending(raw)  # not this app's: its middleware stays out of it
             return
         request = Request(raw, self.app, None if route_id is None else self.routes[route_id])

@@ -14,17 +14,21 @@ an ``AsgiServer`` would run it (:func:`.asgi.run_app`); when the HyperApp itself
 runs under another ASGI server, the mounted app gets that server's
 ``receive``/``send``. WSGI apps are adapted with asgiref's ``WsgiToAsgi``
 (which reads the body in full before calling the app). WebSocket upgrades
-are not passed on: the engine answers an upgrade to a path without a
-WebSocket route with 404.
+below the prefix reach a mounted ASGI app too: each mount adds catch-all
+``WEBSOCKET`` routes after the app's own (ids past ``app.routes``), so the
+engine lets them through.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from .asgi import AsgiApp, Lifespan, Scope, run_app, scope_of
 from .interface import detect
+
+log = logging.getLogger("hyperdjango.mount")
 
 
 class Mount:
@@ -43,6 +47,16 @@ class Mount:
         else:
             self.app = app
             self.lifespan = Lifespan(app)
+
+    def add_websocket_routes(self, router: Any) -> None:
+        """Lets WebSocket upgrades below the prefix through the engine (it answers
+        404 for an upgrade without a route). A WebSocket route of the HyperApp on
+        the same pattern wins: the mount's is then left out."""
+        for pattern in (self.prefix or "/", self.prefix + "/{path:path}"):
+            try:
+                router.add(pattern, ["WEBSOCKET"])
+            except ValueError:
+                log.debug("the HyperApp's own WebSocket route takes %s; not passed to the mounted app", pattern)
 
     def matches(self, path: str) -> bool:
         """Whether ``path`` is below the prefix."""

@@ -25,7 +25,18 @@ def build_app() -> tuple[HyperApp, list[str]]:
     async def hello(request):
         return {"from": "hyper"}
 
+    @app.websocket("/ws/own")
+    async def own(ws, request):
+        async for message in ws:
+            await ws.send_text("hyper:" + message.text)
+
     async def legacy_asgi(scope, receive, send):
+        if scope["type"] == "websocket":
+            await receive()  # websocket.connect
+            await send({"type": "websocket.accept"})
+            while (message := await receive())["type"] == "websocket.receive":
+                await send({"type": "websocket.send", "text": f"legacy {scope['path']}:" + message["text"]})
+            return
         if scope["type"] == "lifespan":
             while True:
                 message = await receive()
@@ -106,3 +117,14 @@ async def test_an_asgi_app_mounted_below_a_prefix_gets_it_as_root_path():
     async with TestClient(app) as client:
         assert (await client.get("/legacy/x/y")).text == "/legacy|/legacy/x/y"
         assert (await client.get("/elsewhere")).status_code == 404
+
+
+async def test_websockets_the_hyperapp_does_not_route_reach_the_mounted_app():
+    app, _ = build_app()
+    async with TestClient(app) as client:
+        async with client.websocket_connect("/ws/own") as ws:
+            await ws.send_text("a")
+            assert await ws.receive_text() == "hyper:a"
+        async with client.websocket_connect("/cable/room") as ws:
+            await ws.send_text("b")
+            assert await ws.receive_text() == "legacy /cable/room:b"
