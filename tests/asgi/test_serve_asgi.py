@@ -152,14 +152,21 @@ async def test_a_request_without_a_body_gets_one_empty_message():
     assert seen == [{"type": "http.request", "body": b"", "more_body": False}]
 
 
-async def test_a_body_over_max_body_size_is_413_and_the_app_sees_a_disconnect():
-    seen = []
+def last_message_app(seen: list):
+    """An app that reads the body and keeps the type of the last message it got."""
 
     async def app(scope, receive, send):
         if scope["type"] != "http":
             return
         _, messages = await read_body(receive)
         seen.append(messages[-1]["type"])
+
+    return app
+
+
+async def test_a_body_over_max_body_size_is_413_and_the_app_sees_a_disconnect():
+    seen = []
+    app = last_message_app(seen)
 
     chunk = b"3e8\r\n" + b"x" * 1000 + b"\r\n"
     async with running(AsgiServer(app), max_body_size=4000) as url:
@@ -387,12 +394,7 @@ async def test_a_close_before_accept_is_403_and_an_http_response_refuses_with_it
 
 async def test_a_body_that_stalls_is_408_and_the_app_sees_a_disconnect():
     seen = []
-
-    async def app(scope, receive, send):
-        if scope["type"] != "http":
-            return
-        _, messages = await read_body(receive)
-        seen.append(messages[-1]["type"])
+    app = last_message_app(seen)
 
     async with running(AsgiServer(app), header_timeout=0.3) as url:
         head = b"POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 1000\r\n\r\n"
