@@ -91,6 +91,8 @@ class PendingRequest:
     body_complete: bool
     """The body has been read to its end (true from the start without one)."""
     is_disconnected: bool
+    header_bytes: list[tuple[bytes, bytes]]
+    """The headers as ASGI wants them: bytes, in the order received."""
     def receive_body(self, bridge: LoopBridge) -> RustFuture:
         """Awaitable of ``(0, chunk, more)``, or ``(status, detail, False)`` for 413/400/408."""
     def read_body_blocking(self) -> tuple[int, bytes | str, bool]:

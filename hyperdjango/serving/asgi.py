@@ -301,7 +301,7 @@ def scope_of(raw: Any, *, root_path: str, path_prefix: str, server: tuple[str, i
         "raw_path": (path_prefix + raw.raw_path).encode("latin-1"),
         "query_string": raw.query_string.encode("latin-1"),
         "root_path": root_path,
-        "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in raw.headers],
+        "headers": raw.header_bytes,
         "client": raw.client,
         "server": server,
         "state": dict(state),

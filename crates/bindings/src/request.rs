@@ -47,6 +47,10 @@ impl PendingRequest {
         }
     }
 
+    pub(crate) fn header_map(&self) -> &http::HeaderMap {
+        &self.request.headers
+    }
+
     pub(crate) fn body_slot(&self) -> Option<BodySlot> {
         self.body_stream.clone()
     }

@@ -1,5 +1,6 @@
-//! A `PendingRequest`'s body pulled chunk by chunk, and its client going away:
-//! what ASGI's `receive` and WSGI's `wsgi.input` need from the engine.
+//! What ASGI and WSGI apps need from a `PendingRequest` beyond what a HyperApp
+//! uses: the body pulled chunk by chunk (`receive`, `wsgi.input`), the client
+//! going away (`http.disconnect`) and the headers as bytes (the ASGI scope).
 //!
 //! Only servers started with `stream_bodies=True` leave the body unread
 //! (`crates/engine/src/http/body.rs`). Nothing is read from the socket before
@@ -10,7 +11,7 @@ use std::sync::Arc;
 
 use hyperdjango_engine::http::{BodyError, RequestBody};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
@@ -87,6 +88,17 @@ impl PendingRequest {
             None => true,
             Some(slot) => slot.try_lock().map(|body| body.as_ref().is_none_or(RequestBody::is_done)).unwrap_or(false),
         }
+    }
+
+    /// `[(name, value), ...]` as bytes, in the order received (ASGI's `headers`):
+    /// no decoding to str and back.
+    #[getter]
+    fn header_bytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let list = PyList::empty(py);
+        for (name, value) in self.header_map() {
+            list.append((PyBytes::new(py, name.as_str().as_bytes()), PyBytes::new(py, value.as_bytes())))?;
+        }
+        Ok(list)
     }
 
     /// Whether the client went away before the request was answered.
