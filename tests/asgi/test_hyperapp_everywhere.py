@@ -8,7 +8,7 @@ import asyncio
 
 import httpx
 import pytest
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from support.servers import serving
@@ -127,3 +127,20 @@ def test_a_websocket_with_a_subprotocol_echoes_and_closes_with_the_handlers_code
         with pytest.raises(ConnectionClosed) as closed:
             ws.recv(timeout=10)
     assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (4001, "asked")
+
+
+async def test_a_sync_view_sets_and_reads_cookies(client):
+    first = await client.get("/cookie")
+    assert first.json() == {"seen": None}
+    assert "httponly" in first.headers["set-cookie"].lower()
+    second = await client.get("/cookie", headers={"cookie": "flavour=ginger"})
+    assert second.json() == {"seen": "ginger"}
+
+
+def test_a_websocket_the_handler_does_not_accept_is_refused_with_403(server):
+    if server is None:
+        pytest.skip("httpx.ASGITransport has no WebSocket")
+    with pytest.raises(InvalidStatus) as refused:
+        with connect(server.replace("http://", "ws://") + "/ws/closed"):
+            pass
+    assert refused.value.response.status_code == 403

@@ -87,3 +87,15 @@ def raw_wsgi_app(environ, start_response):
     """A plain WSGI app."""
     start_response("200 OK", [("content-type", "text/plain")])
     return [f"wsgi {environ['SCRIPT_NAME']}".encode()]
+
+
+@hyper_app.get("/cookie")
+def cookie(request):  # a sync view: the thread pool on every server
+    response = Response.json({"seen": request.cookies.get("flavour")})
+    response.set_cookie("flavour", "ginger", httponly=True)
+    return response
+
+
+@hyper_app.websocket("/ws/closed")
+async def ws_refuse(ws, request):
+    return  # never accepts: the upgrade is refused with 403
