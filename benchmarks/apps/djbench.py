@@ -3,7 +3,6 @@ project (examples/djpolls) plus the views of djbench_urls.py; served as
 djbench_serve:asgi_app and djbench_serve:wsgi_app."""
 
 import os
-import random
 import sys
 from pathlib import Path
 
