@@ -29,6 +29,10 @@ setup() {
       fi
     fi
   fi
+  # The engine links the system SQLite, the one Python's sqlite3 uses (one copy per process).
+  if ! ls /usr/lib/*/libsqlite3.so /usr/lib/libsqlite3.so >/dev/null 2>&1; then
+    need_debian_package libsqlite3-dev
+  fi
   .venv/bin/python -m pip install -q -U pip "maturin>=1.7,<2"
   # No build isolation: maturin is already in the venv, and the cargo cache above is reused.
   .venv/bin/python -m pip install -q --no-build-isolation -e ".[dev]"

@@ -53,9 +53,11 @@ class Server:
         ws_compression: bool = False,
         allowed_hosts: list[str] | None = None,
         redirects_in_python: bool = False,
+        stream_bodies: bool = False,
     ) -> None:
         """``allowed_hosts``: Host patterns answered (Django's rules); others get 400 here, before Python.
-        ``redirects_in_python``: trailing-slash redirects reach Python (``PendingRequest.redirect``)."""
+        ``redirects_in_python``: trailing-slash redirects reach Python (``PendingRequest.redirect``).
+        ``stream_bodies``: requests are handed over before their body is read (ASGI and WSGI apps)."""
     def start(self) -> tuple[str, int]:
         """Binds and starts; returns the bound (host, port)."""
     def fileno(self) -> int:
@@ -90,6 +92,19 @@ class PendingRequest:
         """Sends a complete response; False if the client is gone."""
     def respond_stream(self, status: int, headers: _HeaderPairs, capacity: int = 16) -> StreamSender: ...
     def respond_file(self, status: int, headers: _HeaderPairs, path: str | PathLike[str], length: int, offset: int = 0) -> bool: ...
+    # -- the body pulled chunk by chunk (servers with stream_bodies=True: ASGI and WSGI apps)
+    body_streamed: bool
+    body_complete: bool
+    """The body has been read to its end (true from the start without one)."""
+    is_disconnected: bool
+    header_bytes: list[tuple[bytes, bytes]]
+    """The headers as ASGI wants them: bytes, in the order received."""
+    def receive_body(self, bridge: LoopBridge) -> RustFuture:
+        """Awaitable of ``(0, chunk, more)``, or ``(status, detail, False)`` for 413/400/408."""
+    def read_body_blocking(self) -> tuple[int, bytes | str, bool]:
+        """``receive_body`` for a worker thread (waits without the GIL)."""
+    def disconnected(self, bridge: LoopBridge) -> RustFuture:
+        """Awaitable finished when the client goes away before the request is answered."""
 
 class StreamSender:
     """The body of a streamed response."""

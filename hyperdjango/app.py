@@ -132,6 +132,9 @@ class HyperApp(Router):
         self._templates: Templates | None = None
         #: The static files of :meth:`static` (the last call's), or None.
         self.staticfiles: StaticFiles | None = None
+        self._asgi: Any = None
+        #: Apps requests fall through to (``mount``); see hyperdjango/serving/mount.py.
+        self.mounts: list[Any] = []
 
     # -- registration -------------------------------------------------------------
 
@@ -217,6 +220,15 @@ class HyperApp(Router):
 
         mount_docs(self, **options)
 
+    def mount(self, prefix: str, app: Any, *, interface: str = "auto") -> None:
+        """Serves ``app`` (any ASGI 3 or WSGI app, e.g. a Django project's
+        ``application``) for the requests below ``prefix`` this app has no
+        route for; each side's middleware applies to its own requests. See
+        docs/django.md. ``interface`` is ``"asgi"``/``"wsgi"`` (default: detected)."""
+        from .serving.mount import Mount
+
+        self.mounts.append(Mount(prefix, app, interface))
+
     def openapi(self, **options: Any) -> dict[str, Any]:
         """The app's OpenAPI 3.1 document as a dict (see :func:`hyperdjango.openapi.openapi_document`)."""
         from .openapi import openapi_document
@@ -269,6 +281,8 @@ class HyperApp(Router):
                 router.add(route.pattern, list(route.methods), name)
             except ValueError as e:
                 raise ValueError(f"{e}; views: {_conflicting_views(self.routes[:index], route, str(e))}") from None
+        for mounted in self.mounts:
+            mounted.add_websocket_routes(router)  # ids past the app's routes: upgrades for the mounted app
         return router, list(self.routes)
 
     def url_for(self, name: str, /, **params: Any) -> str:
@@ -319,6 +333,39 @@ class HyperApp(Router):
             self.settings.require_secret_key()
         if self.settings.allowed_hosts is None and not self.debug:
             log.info("allowed_hosts is not set: every Host header is answered")
+    async def start_services(self) -> None:
+        """What a server does before the first request (``serve``, and ASGI
+        lifespan startup under another server): connects the database, starts
+        mounted apps (their lifespan), runs the startup hooks, then starts the
+        task queue (tasks may need what the hooks set up)."""
+        await self.database.connect()
+        for mounted in self.mounts:
+            if mounted.lifespan is not None:
+                await mounted.lifespan.startup()
+        await self.startup()
+        # In-process periodic tasks are scheduled by one server process only; the
+        # database backend makes every process agree on one run per slot anyway.
+        await self.task_queue.start(periodic=self.worker_index == 0 or self.task_queue.backend.name == "database")
+
+    async def stop_services(self, grace: float = 30.0) -> None:
+        """What a server does after the last request: stops the task queue (giving
+        running jobs ``grace`` seconds), then runs the shutdown hooks, which may
+        close what the jobs use. The database is closed by the caller."""
+        await self.task_queue.stop(grace)
+        await self.shutdown()
+        for mounted in self.mounts:
+            if mounted.lifespan is not None:
+                await mounted.lifespan.shutdown()
+
+    async def __call__(self, scope: dict[str, Any], receive: Callable[[], Awaitable[Any]], send: Callable[[Any], Awaitable[None]]) -> None:
+        """The app as an ASGI 3 application (http, websocket, lifespan), for
+        uvicorn, Granian, Hypercorn, Daphne or ``httpx.ASGITransport``; see
+        :mod:`hyperdjango.serving.as_asgi` and docs/asgi.md."""
+        if self._asgi is None:
+            from .serving.as_asgi import AsgiAdapter
+
+            self._asgi = AsgiAdapter(self)
+        await self._asgi(scope, receive, send)
 
     async def startup(self) -> None:
         """Runs the startup hooks in order."""
@@ -370,13 +417,7 @@ class HyperApp(Router):
         previous_executor = getattr(loop, "_default_executor", None)
         loop.set_default_executor(executor)
         try:
-            await self.database.connect()
-            await self.startup()
-            # After the startup hooks (tasks may need what they set up); before the
-            # first request, so a view's .delay() finds the queue running.
-            # In-process periodic tasks are scheduled by one server process only; the
-            # database backend makes every process agree on one run per slot anyway.
-            await self.task_queue.start(periodic=self.worker_index == 0 or self.task_queue.backend.name == "database")
+            await self.start_services()
             bound_host, bound_port = server.start()
             dispatcher = Dispatcher(self, server, routes, loop)
             fd = server.fileno()
@@ -393,9 +434,7 @@ class HyperApp(Router):
                     log.warning("requests still running after the %ss grace period were dropped", grace)
                 loop.remove_reader(fd)
                 await dispatcher.wait_idle(timeout=1.0)
-                # Before the shutdown hooks, which may close what running tasks use.
-                await self.task_queue.stop(grace)
-                await self.shutdown()
+                await self.stop_services(grace)
         finally:
             await close_caches()
             await self.database.close()

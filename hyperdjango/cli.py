@@ -1,4 +1,4 @@
-"""The ``hyper`` command: ``hyper run``, ``hyper routes``, ``hyper check``, ``hyper worker`` and ``hyper tasks`` (each takes ``module:app``);
+"""The ``hyper`` command: ``hyper run`` (a HyperApp, or any ASGI 3 / WSGI app), ``hyper routes``, ``hyper check``, ``hyper worker`` and ``hyper tasks`` (each takes ``module:app``);
 ``hyper makemigrations``, ``hyper migrate`` and ``hyper showmigrations`` (see hyperdjango/migrations/commands.py);
 ``hyper createsuperuser``, ``changepassword``, ``createtoken`` and ``clearsessions`` (hyperdjango/auth/commands.py)."""
 
@@ -39,21 +39,32 @@ def _run(args: argparse.Namespace) -> None:
         from .serving.reload import run_with_reload
 
         argv = [sys.executable, "-m", "hyperdjango", "run", args.app, "--host", args.host, "--port", str(args.port)]
-        argv += ["--workers", str(args.workers)]
+        argv += ["--workers", str(args.workers), "--interface", args.interface, "--threads", str(args.threads)]
+        argv += ["--root-path", args.root_path]
+        if args.max_body_size is not None:
+            argv += ["--max-body-size", str(args.max_body_size)]
         if args.access_log:
             argv += ["--access-log", args.access_log]
         os.environ["HYPERDJANGO_RELOAD"] = "1"  # the child re-reads changed templates too
         run_with_reload(argv, [os.getcwd()])
         return
-    app = load_app(args.app)
-    from .migrations.pending import warn_unapplied_at_startup
+    from .app import HyperApp
+    from .serving.interface import servable
 
-    warn_unapplied_at_startup(app, args.app.partition(":")[0], args.app)
-    if args.access_log:
-        from .middleware.access_log import enable_access_log
+    _, target = import_target(args.app)
+    app = servable(target, args.interface, name=args.app, threads=args.threads, root_path=args.root_path)
+    if isinstance(app, HyperApp):
+        from .migrations.pending import warn_unapplied_at_startup
 
-        enable_access_log(app, args.access_log)
-    app.run(host=args.host, port=args.port, workers=args.workers)
+        warn_unapplied_at_startup(app, args.app.partition(":")[0], args.app)
+        if args.access_log:
+            from .middleware.access_log import enable_access_log
+
+            enable_access_log(app, args.access_log)
+    elif args.access_log:
+        raise SystemExit("hyper: --access-log is for HyperApps (ASGI and WSGI apps log through their own framework)")
+    options = {} if args.max_body_size is None else {"max_body_size": args.max_body_size}
+    app.run(host=args.host, port=args.port, workers=args.workers, **options)
 
 
 def _routes(args: argparse.Namespace) -> None:
@@ -131,6 +142,13 @@ def main(argv: list[str] | None = None) -> None:
 
     run.add_argument("--access-log", nargs="?", const="common", choices=FORMATS,
                      help="log every request on stdout (common when no format is given), with a request id")
+    run.add_argument(
+        "--interface", choices=["auto", "hyper", "asgi", "wsgi"], default="auto",
+        help="what the target is (default: detected; a HyperApp, an ASGI 3 app or a WSGI app)",
+    )
+    run.add_argument("--threads", type=int, default=32, help="WSGI: requests run at once per worker (thread pool size)")
+    run.add_argument("--root-path", default="", help="ASGI/WSGI: the prefix a proxy strips (root_path / SCRIPT_NAME)")
+    run.add_argument("--max-body-size", type=int, help="largest request body in bytes, 413 beyond (default: the app's, 10 MiB)")
     run.set_defaults(func=_run)
 
     routes = commands.add_parser("routes", help="list the routes of an app")

@@ -15,6 +15,7 @@ from ..requests import Request
 from ..responses import FileResponse, Response, StreamingResponse, aiterate, to_response
 from ..routing import Route
 from ..websockets import WebSocket, WebSocketDisconnect
+from .mount import find_mount
 from .tasks import start_task
 
 if TYPE_CHECKING:
@@ -142,6 +143,10 @@ class Dispatcher:
 
     async def handle(self, raw: PendingRequest) -> None:
         route_id = raw.route_id
+        mine = route_id is not None and route_id < len(self.routes)  # ids past them are mounts' WebSocket routes
+        if not mine and self.app.mounts and (mounted := find_mount(self.app.mounts, raw.path)) is not None:
+            await mounted.serve_pending(raw)  # not this app's: its middleware stays out of it
+            return
         request = Request(raw, self.app, None if route_id is None else self.routes[route_id])
         if raw.is_websocket:
             await self.handle_websocket(raw, request)

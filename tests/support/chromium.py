@@ -39,7 +39,7 @@ def chromium_available() -> bool:
 
 
 def require_chromium() -> None:
-    """Skips the calling test without Chromium, or fails it where ``HYPERDJANGO_REQUIRE_CHROMIUM`` is set."""
+    """Skips the test without Chromium, or fails it where Chromium is required (``./dev.sh test``)."""
     import pytest
 
     if not chromium_available():

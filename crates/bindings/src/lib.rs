@@ -7,6 +7,7 @@ mod db;
 mod passwords;
 mod files;
 mod request;
+mod request_body;
 mod router;
 mod server;
 mod templates;

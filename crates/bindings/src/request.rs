@@ -1,7 +1,7 @@
 //! `hyperdjango._core.PendingRequest`: one request waiting for its reply.
 
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use http::{StatusCode, Version};
@@ -12,7 +12,10 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
 use tokio::sync::{mpsc, oneshot};
 
+use tokio_util::sync::CancellationToken;
+
 use crate::convert::{headers_from_py, headers_to_py, param_to_py};
+use crate::request_body::BodySlot;
 use crate::server::Exchange;
 use crate::websocket::WebSocketConnection;
 use hyperdjango_engine::websocket::WsUpgrade;
@@ -26,18 +29,34 @@ pub struct PendingRequest {
     reply: Mutex<Option<oneshot::Sender<Reply>>>,
     upgrade: Mutex<Option<WsUpgrade>>,
     is_websocket: bool,
+    body_stream: Option<BodySlot>,
+    gone: CancellationToken,
 }
 
 impl PendingRequest {
     pub(crate) fn new(exchange: Exchange) -> Self {
-        let Exchange { mut request, reply } = exchange;
+        let Exchange { mut request, reply, gone } = exchange;
         let upgrade = request.upgrade.take();
         PendingRequest {
+            body_stream: request.body_stream.take().map(|body| Arc::new(tokio::sync::Mutex::new(Some(body)))),
+            gone,
             request,
             reply: Mutex::new(Some(reply)),
             is_websocket: upgrade.is_some(),
             upgrade: Mutex::new(upgrade),
         }
+    }
+
+    pub(crate) fn header_map(&self) -> &http::HeaderMap {
+        &self.request.headers
+    }
+
+    pub(crate) fn body_slot(&self) -> Option<BodySlot> {
+        self.body_stream.clone()
+    }
+
+    pub(crate) fn gone_token(&self) -> CancellationToken {
+        self.gone.clone()
     }
 
     fn send(&self, reply: Reply) -> PyResult<bool> {

@@ -1,5 +1,6 @@
 //! The HTTP/1.1 server: listener, connections, limits and graceful shutdown.
 
+mod body;
 mod config;
 mod connection;
 mod exchange;
@@ -10,6 +11,7 @@ mod server;
 mod service;
 mod stats;
 
+pub use body::{BodyError, RequestBody};
 pub use config::ServerConfig;
 pub use exchange::{Handler, HttpRequest, Reply, ReplyBody};
 pub use hosts::host_allowed;

@@ -19,6 +19,7 @@ use tokio::sync::mpsc;
 use tokio_util::io::ReaderStream;
 
 use super::connection::Activity;
+use super::body::RequestBody;
 use super::exchange::{HttpRequest, Reply, ReplyBody};
 use super::stats::ServerStats;
 use super::{Handler, ServerConfig};
@@ -193,20 +194,12 @@ async fn prepare<H>(
         stats.too_large.fetch_add(1, Ordering::Relaxed);
         return Err((too_large(max), true));
     }
-    let body = match tokio::time::timeout(shared.config.header_timeout, Limited::new(body, max).collect()).await {
-        Ok(Ok(collected)) => collected.to_bytes(),
-        Ok(Err(e)) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
-            stats.too_large.fetch_add(1, Ordering::Relaxed);
-            return Err((too_large(max), true));
-        }
-        Ok(Err(_)) => {
-            stats.bad_requests.fetch_add(1, Ordering::Relaxed);
-            return Err((error_reply(StatusCode::BAD_REQUEST, "malformed request body"), true));
-        }
-        Err(_) => {
-            stats.timeouts.fetch_add(1, Ordering::Relaxed);
-            return Err((error_reply(StatusCode::REQUEST_TIMEOUT, "the request body took too long"), true));
-        }
+    let (body, body_stream) = if shared.config.stream_bodies {
+        // ASGI and WSGI apps pull the body themselves, chunk by chunk (http/body.rs).
+        let counted = RequestBody::new(body, max, shared.config.header_timeout).counting(stats.clone());
+        (Bytes::new(), Some(counted))
+    } else {
+        (read_body(stats, body, max, shared.config.header_timeout).await?, None)
     };
     Ok(HttpRequest {
         method: parts.method,
@@ -216,10 +209,30 @@ async fn prepare<H>(
         version: parts.version,
         headers: parts.headers,
         body,
+        body_stream,
         peer,
         route,
         upgrade,
     })
+}
+
+/// A whole body, within `max` bytes and `timeout`.
+async fn read_body(stats: &ServerStats, body: Incoming, max: usize, timeout: std::time::Duration) -> Result<Bytes, Rejection> {
+    match tokio::time::timeout(timeout, Limited::new(body, max).collect()).await {
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(e)) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
+            stats.too_large.fetch_add(1, Ordering::Relaxed);
+            Err((too_large(max), true))
+        }
+        Ok(Err(_)) => {
+            stats.bad_requests.fetch_add(1, Ordering::Relaxed);
+            Err((error_reply(StatusCode::BAD_REQUEST, "malformed request body"), true))
+        }
+        Err(_) => {
+            stats.timeouts.fetch_add(1, Ordering::Relaxed);
+            Err((error_reply(StatusCode::REQUEST_TIMEOUT, "the request body took too long"), true))
+        }
+    }
 }
 
 /// No list allows every origin; with one, a browser's `Origin` must be in it
