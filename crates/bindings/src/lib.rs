@@ -26,6 +26,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<request::PendingRequest>()?;
     m.add_class::<request::StreamSender>()?;
     m.add_class::<websocket::WebSocketConnection>()?;
+    m.add_function(wrap_pyfunction!(websocket::ws_broadcast, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -172,7 +172,7 @@ impl WsConnection {
         }
     }
 
-    fn queue(&self, message: Message) -> Result<(), SendError> {
+    pub(super) fn queue(&self, message: Message) -> Result<(), SendError> {
         if self.state.closed.load(Ordering::Acquire) {
             return Err(SendError::Closed(self.closed_code()));
         }
