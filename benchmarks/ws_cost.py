@@ -7,9 +7,7 @@ Wall-clock rates need a quiet machine; CPU time per delivery is steadier on a
 busy one (though not immune: caches are shared). This VM exposes no hardware
 counters (``perf stat -e instructions`` is "not supported"), and callgrind's
 totals for the multi-threaded server came out inconsistent, so CPU time it
-is. ``--syscalls`` runs the server under ``strace -c -f`` instead and reports
-system calls per delivery (of a whole run: connects included, so use many
-messages).
+is.
 
 Cases (all in one app, the user's code as a user writes it):
 
@@ -36,7 +34,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -159,12 +156,10 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def measured(case: str, members: int, messages: int, syscalls: bool) -> float | dict[str, int]:
-    """Server CPU seconds between the marks, or (``syscalls``) its system calls by name."""
+def measured(case: str, members: int, messages: int) -> float:
+    """Server CPU seconds between the marks."""
     port = free_port()
-    out = Path(tempfile.mkdtemp()) / "strace"
-    tool = ["strace", "-c", "-f", "-o", str(out)] if syscalls else []
-    proc = subprocess.Popen([*tool, sys.executable, __file__, "serve", str(port), case],
+    proc = subprocess.Popen([sys.executable, __file__, "serve", str(port), case],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     marks: list[float] = []
     try:
@@ -173,14 +168,7 @@ def measured(case: str, members: int, messages: int, syscalls: bool) -> float | 
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=60)
-    if not syscalls:
-        return marks[1] - marks[0]
-    calls = {}
-    for line in out.read_text().splitlines():
-        fields = line.split()
-        if len(fields) >= 5 and fields[-1].isidentifier() and fields[3].isdigit():
-            calls[fields[-1]] = int(fields[3])
-    return calls
+    return marks[1] - marks[0]
 
 
 def main() -> None:
@@ -189,19 +177,12 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--cases", default=",".join(CASES))
-    parser.add_argument("--syscalls", action="store_true", help="count system calls (strace -c -f) instead")
     args = parser.parse_args()
     for case in args.cases.split(","):
         deliveries = args.members * args.messages
         result: dict = {"case": case, "members": args.members, "messages": args.messages, "deliveries": deliveries}
-        if args.syscalls:
-            calls = measured(case, args.members, args.messages, True)
-            assert isinstance(calls, dict)
-            result["syscalls_per_delivery"] = {name: round(n / deliveries, 3) for name, n in sorted(calls.items())
-                                               if n / deliveries >= 0.01}
-        else:
-            cpu = [measured(case, args.members, args.messages, False) for _ in range(args.rounds)]
-            result["server_cpu_us_per_delivery"] = [round(c * 1e6 / deliveries, 2) for c in cpu]  # type: ignore[operator]
+        cpu = [measured(case, args.members, args.messages) for _ in range(args.rounds)]
+        result["server_cpu_us_per_delivery"] = [round(c * 1e6 / deliveries, 2) for c in cpu]
         print(json.dumps(result), flush=True)
 
 

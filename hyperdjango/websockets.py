@@ -156,7 +156,10 @@ class WebSocket:
 
     async def send_text(self, text: str) -> None:
         """Queues a text message; ``WebSocketDisconnect`` if the connection is closed."""
-        self._sent(self._connection().send_text(text))
+        # The hot path of every echo and chat message: no helper calls.
+        code = (self._conn or self._connection()).send_text(text)
+        if code:
+            raise WebSocketDisconnect(code)
 
     async def send_bytes(self, data: bytes) -> None:
         """Queues a binary message."""
@@ -178,7 +181,7 @@ class WebSocket:
     async def receive(self) -> Message:
         """The next message; a ``close`` message once when the connection ends,
         then ``WebSocketDisconnect`` on any further receive."""
-        conn = self._connection()
+        conn = self._conn or self._connection()
         item = conn.try_receive()
         if item is None:
             item = await conn.receive(loop_bridge())
