@@ -46,6 +46,8 @@ CASES: dict[str, tuple[list[str], str]] = {
                     "hyperdjango app.run(workers=1); fan-out by a loop over the connections"),
     "hyperdjango-layer": ([PY, "ws_hyperdjango_app.py", "{port}", "--layer"],
                           "the same, fan-out through an InMemoryChannelLayer channel"),
+    "hyperdjango-broadcast": ([PY, "ws_hyperdjango_app.py", "{port}", "--broadcast"],
+                              "the same, fan-out with hyperdjango.websockets.broadcast (one engine call)"),
     "websockets": ([PY, "ws_websockets_app.py", "{port}"],
                    "the websockets library's asyncio server on uvloop; fan-out with websockets.broadcast"),
     "fastapi-uvicorn": ([PY, "-m", "uvicorn", "ws_fastapi_app:app", "--host", HOST, "--port", "{port}",

@@ -230,6 +230,10 @@ _WsMessage = (
     | tuple[Literal["gone"], None, int]
 )
 
+def ws_broadcast(connections: list[WebSocketConnection], message: str | bytes) -> list[tuple[int, int]]:
+    """Queues one message (str: text, bytes: binary) on every connection in one
+    call, payload shared; ``(position, close_code)`` of each that did not take it."""
+
 class WebSocketConnection:
     """An accepted WebSocket: sends queue without waiting, receives come through a LoopBridge."""
 

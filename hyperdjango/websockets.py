@@ -21,17 +21,18 @@ loop's completion bridge, one wake-up per batch.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from ._core import ws_broadcast
 from .serving.bridge import loop_bridge
 
 if TYPE_CHECKING:
     from ._core import PendingRequest, WebSocketConnection
 
-__all__ = ["Message", "WebSocket", "WebSocketDisconnect"]
+__all__ = ["Message", "WebSocket", "WebSocketDisconnect", "broadcast"]
 
 # Close codes (RFC 6455 §7.4.1).
 NORMAL = 1000
@@ -50,6 +51,23 @@ class WebSocketDisconnect(Exception):
         super().__init__(code, reason)
         self.code = code
         self.reason = reason
+
+
+def broadcast(websockets: Iterable[WebSocket], message: str | bytes, raise_exceptions: bool = False) -> None:
+    """Sends ``message`` (str: text, bytes: binary) to every WebSocket in one
+    call into the engine, like the ``websockets`` library's ``broadcast()``.
+
+    The message is encoded once and its payload shared; the engine writes it
+    to each socket without a task per connection. Connections already closed
+    are skipped, and so are those not accepted yet. A connection whose send
+    queue is full is skipped too, and closed with 1013 and counted as a slow
+    consumer, as ``send_text`` would. With ``raise_exceptions=True``, the
+    skipped connections are reported afterwards as an ``ExceptionGroup`` of
+    ``WebSocketDisconnect``.
+    """
+    failed = ws_broadcast([ws._conn for ws in websockets if ws._conn is not None], message)
+    if failed and raise_exceptions:
+        raise ExceptionGroup("skipped broadcast", [WebSocketDisconnect(code) for _, code in failed])
 
 
 class Message:
@@ -138,7 +156,10 @@ class WebSocket:
 
     async def send_text(self, text: str) -> None:
         """Queues a text message; ``WebSocketDisconnect`` if the connection is closed."""
-        self._sent(self._connection().send_text(text))
+        # The hot path of every echo and chat message: no helper calls.
+        code = (self._conn or self._connection()).send_text(text)
+        if code:
+            raise WebSocketDisconnect(code)
 
     async def send_bytes(self, data: bytes) -> None:
         """Queues a binary message."""
@@ -160,7 +181,7 @@ class WebSocket:
     async def receive(self) -> Message:
         """The next message; a ``close`` message once when the connection ends,
         then ``WebSocketDisconnect`` on any further receive."""
-        conn = self._connection()
+        conn = self._conn or self._connection()
         item = conn.try_receive()
         if item is None:
             item = await conn.receive(loop_bridge())

@@ -3,20 +3,24 @@
 /ws/echo sends every text message back; /ws/fanout?pub=1 is the publisher,
 whose every message goes to every other /ws/fanout connection. With
 ``--layer`` the fan-out goes through an InMemoryChannelLayer channel (one
-subscription per connection) instead of a loop over the connections.
+subscription per connection, ``subscribe(ws.send_text)``: fed by the engine)
+instead of a loop over the connections; with ``--broadcast`` through
+``hyperdjango.websockets.broadcast`` (one engine call per message).
 
-Run: python ws_hyperdjango_app.py PORT [--layer]   (one worker, app.run, uvloop when installed)
+Run: python ws_hyperdjango_app.py PORT [--layer | --broadcast]   (one worker, app.run, uvloop when installed)
 """
 
 import sys
 
 from hyperdjango import HyperApp
 from hyperdjango.channels import InMemoryChannelLayer
+from hyperdjango.websockets import broadcast
 
 app = HyperApp(title="ws bench")
 subscribers = set()
 layer = InMemoryChannelLayer(queue_size=10_000)
 USE_LAYER = "--layer" in sys.argv
+USE_BROADCAST = "--broadcast" in sys.argv
 
 
 @app.websocket("/ws/echo")
@@ -32,6 +36,8 @@ async def fanout(ws, request):
         async for msg in ws:
             if USE_LAYER:
                 await channel.publish(msg.text)
+            elif USE_BROADCAST:
+                broadcast(subscribers, msg.text)
             else:
                 for subscriber in subscribers:
                     await subscriber.send_text(msg.text)  # queues; never waits

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..websockets import WebSocketDisconnect
+from .sockets import SocketSubscribers, socket_of
 
 log = logging.getLogger("hyperdjango.channels")
 
@@ -91,6 +92,8 @@ class Channel:
         self.layer = layer
         self.name = name
         self._subscribers: dict[str, _Subscription] = {}
+        #: Subscriptions that are a WebSocket's own send method: fed by the engine.
+        self._sockets = SocketSubscribers(layer)
         self._presence: dict[str, tuple[int, dict[str, Any]]] = {}
         #: ``(message_id, message)``; the id (None in one process) lets a
         #: cross-process layer recognise a message it already has.
@@ -103,16 +106,26 @@ class Channel:
         published from now on, in order; returns an id for ``unsubscribe``.
         Messages wait in a bounded queue per subscriber: when a callback
         falls behind by ``queue_size`` messages, further ones are dropped for
-        it, counted in ``layer.stats()["overflow"]`` and logged."""
+        it, counted in ``layer.stats()["overflow"]`` and logged.
+
+        A WebSocket's own send method (``subscribe(ws.send_text)``, or
+        ``ws.send_json``, ``ws.send_bytes``) has neither task nor queue: each
+        message is encoded once and the engine queues it on all such sockets
+        in one call; the socket's own bounded send queue is the backpressure
+        (a full one closes it with 1013 and ends the subscription)."""
         sub_id = f"{self.name}#{next(self.layer._ids)}"
-        self._subscribers[sub_id] = _Subscription(sub_id, callback, self.layer)
+        socket = socket_of(callback)
+        if socket is not None:
+            self._sockets.add(sub_id, *socket)
+        else:
+            self._subscribers[sub_id] = _Subscription(sub_id, callback, self.layer)
         return sub_id
 
     def unsubscribe(self, sub_id: str) -> bool:
         """Stops a subscription; False if the id is unknown."""
         sub = self._subscribers.pop(sub_id, None)
         if sub is None:
-            return False
+            return self._sockets.remove(sub_id)
         sub.cancel()
         return True
 
@@ -144,10 +157,10 @@ class Channel:
 
     @property
     def subscriber_count(self) -> int:
-        return len(self._subscribers)
+        return len(self._subscribers) + len(self._sockets)
 
     def __repr__(self) -> str:
-        return f"<Channel {self.name!r} subscribers={len(self._subscribers)}>"
+        return f"<Channel {self.name!r} subscribers={self.subscriber_count}>"
 
 
 class Group:
@@ -199,7 +212,7 @@ class ChannelLayer:
     async def close(self) -> None:
         """Stops every subscription and closes the transport."""
         for channel in self._channels.values():
-            for sub_id in list(channel._subscribers):
+            for sub_id in [*channel._subscribers, *channel._sockets.ids()]:
                 channel.unsubscribe(sub_id)
         self.connected = False
 
@@ -233,7 +246,7 @@ class ChannelLayer:
         return {
             **self._counters,
             "channels": len(self._channels),
-            "subscribers": sum(len(c._subscribers) for c in self._channels.values()),
+            "subscribers": sum(c.subscriber_count for c in self._channels.values()),
         }
 
     # -- the transport: what a backend implements --------------------------------------
@@ -266,6 +279,7 @@ class ChannelLayer:
             ids.add(message_id)
         for sub in list(channel._subscribers.values()):
             sub.offer(channel_name, message)
+        channel._sockets.deliver(channel_name, message)
 
     def _apply_presence(self, channel_name: str, action: str, user_id: str, metadata: dict[str, Any]) -> None:
         presence = self.channel(channel_name)._presence
@@ -287,8 +301,8 @@ class ChannelLayer:
     def _drop_subscription(self, sub_id: str) -> None:
         channel_name = sub_id.rpartition("#")[0]
         channel = self._channels.get(channel_name)
-        if channel is not None:
-            channel._subscribers.pop(sub_id, None)
+        if channel is not None and channel._subscribers.pop(sub_id, None) is None:
+            channel._sockets.remove(sub_id)
 
     def _overflowed(self, channel: str, sub_id: str) -> None:
         self._counters["overflow"] += 1

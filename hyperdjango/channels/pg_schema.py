@@ -7,7 +7,9 @@
 - ``hyperdjango_channel_groups``: group members.
 
 Each change is one statement that stores it and NOTIFYs in the same
-transaction, so an announcement never precedes what it announces.
+transaction, so an announcement never precedes what it announces. The
+changes written together go in one transaction (one commit, one round of
+notifications), which takes the locks of all its channels first (``LOCK_CHANNELS``).
 
 A publish first takes a transaction-level advisory lock on its channel, so
 the publishes of one channel commit one at a time, in the order of their
@@ -64,6 +66,13 @@ PUBLISH = (
     f"WITH locked AS (SELECT pg_advisory_xact_lock(hashtext('{MESSAGES}'), hashtext($1))), "
     f"stored AS (INSERT INTO {MESSAGES} (channel, message_id, payload) SELECT $1, $2, $3 FROM locked RETURNING id) "
     "SELECT pg_notify($4, $5) FROM stored"
+)
+# $1 the channels a batch publishes to. A batch is one transaction that
+# holds each of its channels' locks until it commits: taking them all first,
+# in one order every process follows, keeps two batches from deadlocking.
+LOCK_CHANNELS = (
+    f"SELECT count(pg_advisory_xact_lock(hashtext('{MESSAGES}'), hashtext(c))) "
+    "FROM (SELECT DISTINCT c FROM unnest($1::text[]) AS c ORDER BY c) AS channels"
 )
 # $1 channel, $2 user id, $3 sender, $4 joins, $5 metadata JSON, $6 NOTIFY channel, $7 envelope
 PRESENCE_SET = (

@@ -149,18 +149,38 @@ class PgChannelLayer(DistributedChannelLayer):
 
     async def _write_batch(self, changes: list[tuple[str, tuple]]) -> list[BaseException | None]:
         assert self.database is not None
-        statements: list[tuple[str, tuple]] = []
-        for kind, args in changes:
-            statements.append(self._statement(kind, args))
-        cleanup = self._publishes_since_cleanup >= _CLEANUP_EVERY
-        if cleanup:
+        statements = [self._statement(kind, args) for kind, args in changes]
+        results: list[BaseException | None] | None = None
+        if len(statements) > 1:
+            results = await self._write_together(changes, statements)
+        if results is None:
+            # One change, or a batch that failed as a whole: each on its own, so
+            # that one bad change fails alone.
+            results = [r if isinstance(r, BaseException) else None for r in await self.database.pipeline(statements)]
+        if self._publishes_since_cleanup >= _CLEANUP_EVERY:
             self._publishes_since_cleanup = 0
-            statements.append((sql.CLEANUP, (self.history_size, self.message_ttl)))
-        results = await self.database.pipeline(statements)
-        if cleanup and isinstance(results[-1], BaseException):
-            self._counters["write_failures"] += 1
-            log.error("channel layer: deleting old messages failed: %s", results[-1])
-        return [result if isinstance(result, BaseException) else None for result in results[: len(changes)]]
+            try:
+                await self.database.execute(sql.CLEANUP, self.history_size, self.message_ttl)
+            except Exception as exc:  # noqa: BLE001 - counted and logged
+                self._counters["write_failures"] += 1
+                log.error("channel layer: deleting old messages failed: %s", exc)
+        return results
+
+    async def _write_together(self, changes: list[tuple[str, tuple]], statements: list[tuple[str, tuple]]) -> list[BaseException | None] | None:
+        """Writes the batch in one transaction: one commit, and its notifications
+        leave together. None when it failed (nothing of it was stored)."""
+        assert self.database is not None
+        channels = [args[0] for kind, args in changes if kind == "publish"]
+        try:
+            async with self.database.transaction():
+                results = await self.database.pipeline([(sql.LOCK_CHANNELS, (channels,)), *statements])
+                for result in results:
+                    if isinstance(result, BaseException):
+                        raise result
+        except Exception as exc:  # noqa: BLE001 - the changes are written one by one next
+            log.debug("channel layer: a batch of %d changes failed together (%s); writing them one by one", len(changes), exc)
+            return None
+        return [None] * len(changes)
 
     def _statement(self, kind: str, args: tuple) -> tuple[str, tuple]:
         envelope = self._announcement(kind, args).decode()

@@ -294,14 +294,17 @@ class DatabaseBackend(TaskBackend):
     async def claim(self, limit: int, queues: Collection[str] | None) -> list[Job]:
         self._wakeup.clear()
         now = time.time()
-        params: list[Any] = [self.worker_id, now + self.lease, now, min(limit, self.batch_size)]
+        params: list[Any] = [self.worker_id, now + self.lease, now]
+        # A literal LIMIT, as the ORM writes it: PostgreSQL plans a known LIMIT
+        # far better than a bound one. It is an int computed here, never input.
+        batch = int(min(limit, self.batch_size))
         where = self._mine(params, queues)
         lock = " FOR UPDATE SKIP LOCKED" if self.database.vendor == "postgresql" else ""
         rows = await self.database.query(
             f"UPDATE {TABLE} SET status = 'running', worker = $1, lease_until = $2, started_at = $3, "
             f"attempts = attempts + 1, cancel_requested = FALSE "
             f"WHERE id IN (SELECT id FROM {TABLE} WHERE status = 'pending' AND run_at <= $3{where} "
-            f"ORDER BY priority DESC, run_at LIMIT $4{lock}) "
+            f"ORDER BY priority DESC, run_at LIMIT {batch}{lock}) "
             f"RETURNING {JOB_COLUMNS}",
             *params,
         )

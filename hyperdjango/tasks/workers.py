@@ -69,7 +69,9 @@ class WorkerPool:
         while not self._stopping:
             while self.held and len(self.running) < self.concurrency:
                 self._start(self.held.popleft())
-            room = capacity - len(self.running) - len(self.held)
+            # Outcomes not written yet take room beyond `capacity` of them, so
+            # a slow database bounds how far execution runs ahead of it.
+            room = capacity - len(self.running) - len(self.held) - max(0, len(self._finishing) - capacity)
             busy = bool(self.running or self.held)
             # With work in hand, wait for room for a whole batch rather than
             # claiming one job per freed slot.
@@ -112,13 +114,23 @@ class WorkerPool:
         except Exception as exc:
             outcome = self._failure(job, task, exc)
         self._count(outcome)  # before the outcome is visible, so stats never lag a handle's result
+        # The slot is free once the outcome is handed over: outcomes of jobs that
+        # end while a write is in flight then share the next commit, instead of
+        # one commit per `concurrency` jobs. Unwritten, the job stays claimed
+        # (its lease runs out if the process dies: at least once), and the
+        # fetch loop counts it against its room (`_acking`).
+        self.running.pop(job.id, None)
+        self._reasons.pop(job.id, None)
+        acking = asyncio.current_task()
+        if acking is not None:
+            self._finishing.add(acking)
+        self._slot_free.set()
         try:
             await self.backend.finish(job, outcome)
         except Exception:
             log.exception("recording the outcome of job %s failed", job.id)
         finally:
-            self.running.pop(job.id, None)
-            self._reasons.pop(job.id, None)
+            self._finishing.discard(acking)  # type: ignore[arg-type]
             self._slot_free.set()
 
     def _failure(self, job: Job, task: Task | None, exc: Exception) -> Outcome:

@@ -41,3 +41,35 @@ def test_a_non_postgres_url_is_refused_with_a_clear_error():
     layer = PgChannelLayer("sqlite:///tmp/x.sqlite3")
     with pytest.raises(ValueError, match="needs a PostgreSQL URL"):
         asyncio.run(layer.connect())
+
+
+async def test_publishes_issued_together_commit_together_and_keep_their_order(pg_url):
+    # Two layers (two "processes") publish to overlapping channels at once: each
+    # batch is one transaction (rows of one transaction share their xmin), the
+    # channel locks are taken in one order (no deadlock), and each channel's
+    # history is one order that keeps each publisher's own order.
+    first, second = PgChannelLayer(pg_url), PgChannelLayer(pg_url)
+    await first.connect()
+    await second.connect()
+    try:
+        channels = ["batch:a", "batch:b", "batch:c"]
+        await asyncio.gather(*(
+            layer.channel(channels[(n + offset) % 3]).publish({"from": offset, "n": n})
+            for n in range(60) for offset, layer in enumerate((first, second))
+        ))
+        transactions = await first.database.query_val(
+            f"SELECT count(DISTINCT xmin::text) FROM {MESSAGES} WHERE channel = ANY($1)", channels)
+        assert transactions <= 10, f"120 publishes issued together took {transactions} transactions"
+        for _ in range(500):  # each layer also hears the other's, a moment later
+            if all(len(layer.channel(name).history(limit=100)) == 40 for name in channels for layer in (first, second)):
+                break
+            await asyncio.sleep(0.01)
+        for name in channels:
+            history = first.channel(name).history(limit=100)
+            assert history == second.channel(name).history(limit=100)
+            for sender in (0, 1):
+                mine = [m["n"] for m in history if m["from"] == sender]
+                assert mine == sorted(mine) and len(mine) == 20
+    finally:
+        await first.close()
+        await second.close()

@@ -39,6 +39,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<templates::TemplateStream>()?;
     m.add("TemplateError", m.py().get_type::<templates::TemplateError>())?;
     m.add("StreamsFull", m.py().get_type::<templates::StreamsFull>())?;
+    m.add_function(wrap_pyfunction!(websocket::ws_broadcast, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -9,8 +9,9 @@ use std::sync::Arc;
 use std::task::Poll;
 
 use bytes::Bytes;
-use hyperdjango_engine::websocket::{Incoming, SendError, WsConnection};
+use hyperdjango_engine::websocket::{Incoming, SendError, Shared, WsConnection};
 use pyo3::prelude::*;
+use pyo3::exceptions::PyTypeError;
 use pyo3::types::{PyBytes, PyString, PyTuple};
 
 use crate::completion::{LoopBridge, Outcome, RustFuture};
@@ -42,12 +43,34 @@ fn message_to_py<'py>(py: Python<'py>, message: Option<Incoming>, gone: u16) -> 
     }
 }
 
-fn send_result(result: Result<(), SendError>) -> u16 {
-    match result {
-        Ok(()) => 0,
-        Err(SendError::Closed(code)) => code,
-        Err(SendError::SlowConsumer) => 1013,
+fn error_code(error: SendError) -> u16 {
+    match error {
+        SendError::Closed(code) => code,
+        SendError::SlowConsumer => 1013,
     }
+}
+
+fn send_result(result: Result<(), SendError>) -> u16 {
+    result.err().map_or(0, error_code)
+}
+
+/// Queues one message (a str goes as text, bytes as binary) on every
+/// connection in one call, without the GIL; the payload is shared, not
+/// copied. Returns `(position, close_code)` for each connection that did not
+/// take it (1013: its queue was full; it is closing as a slow consumer).
+#[pyfunction]
+pub fn ws_broadcast(py: Python<'_>, connections: Vec<PyRef<'_, WebSocketConnection>>, message: &Bound<'_, PyAny>) -> PyResult<Vec<(usize, u16)>> {
+    let shared = if let Ok(text) = message.cast::<PyString>() {
+        Shared::text(text.to_str()?.to_owned())
+    } else if let Ok(data) = message.cast::<PyBytes>() {
+        Shared::binary(Bytes::copy_from_slice(data.as_bytes()))
+    } else {
+        return Err(PyTypeError::new_err("a broadcast message is str (text) or bytes (binary)"));
+    };
+    let conns: Vec<Arc<WsConnection>> = connections.iter().map(|c| c.conn.clone()).collect();
+    drop(connections);
+    let failed = py.detach(|| hyperdjango_engine::websocket::broadcast(conns.iter().map(|c| &**c), &shared));
+    Ok(failed.into_iter().map(|(i, e)| (i, error_code(e))).collect())
 }
 
 #[pymethods]

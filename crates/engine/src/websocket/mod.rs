@@ -9,14 +9,18 @@
 //! (frames, ping/pong, keepalive, close handshake, limits) runs in a tokio task
 //! of its own ([`session`]).
 //!
+//! [`broadcast`] queues one message, encoded once, on many connections.
+//!
 //! permessage-deflate (RFC 7692) is negotiated when `WsConfig::compression`
 //! is on ([`deflate`]).
 
+mod broadcast;
 mod config;
 mod deflate;
 mod handshake;
 mod session;
 
+pub use broadcast::{broadcast, Shared};
 pub use config::WsConfig;
 pub use deflate::{negotiate, DeflateOffer};
 pub use handshake::{accept_key, upgrade_of, HandshakeError};

@@ -172,7 +172,7 @@ impl WsConnection {
         }
     }
 
-    fn queue(&self, message: Message) -> Result<(), SendError> {
+    pub(super) fn queue(&self, message: Message) -> Result<(), SendError> {
         if self.state.closed.load(Ordering::Acquire) {
             return Err(SendError::Closed(self.closed_code()));
         }
@@ -301,10 +301,10 @@ impl Session {
                 break Step::Close(1001, "the server is shutting down".into());
             }
             let room = self.pending.is_empty();
-            let in_tx = self.in_tx.clone();
             let event = tokio::select! {
                 frame = self.ws.next(), if room => Event::Frame(frame),
-                permit = in_tx.reserve_owned(), if !room => Event::Room(permit.ok()),
+                // (A disabled branch's expression is not evaluated: no clone per turn.)
+                permit = self.in_tx.clone().reserve_owned(), if !room => Event::Room(permit.ok()),
                 out = self.out_rx.recv() => Event::Out(out),
                 _ = self.state.wake.notified() => Event::Notice,
                 _ = ticker.tick() => Event::Tick,
@@ -384,16 +384,31 @@ impl Session {
         }
     }
 
+    /// Gives a message to the handler's queue at once when it has room and
+    /// nothing waits before it (the common case: no extra turn of the loop per
+    /// message); otherwise it waits in `pending`, which stops reading.
+    fn hand_over(&mut self, message: Incoming) {
+        let message = if self.pending.is_empty() {
+            match self.in_tx.try_send(message) {
+                Ok(()) => return,
+                Err(mpsc::error::TrySendError::Full(m) | mpsc::error::TrySendError::Closed(m)) => m,
+            }
+        } else {
+            message
+        };
+        self.pending.push_back(message);
+    }
+
     async fn on_frame(&mut self, frame: Option<Result<Message, WsError>>) -> Step {
         match frame {
             Some(Ok(Message::Text(text))) => {
                 self.stats.ws_messages_received.fetch_add(1, Ordering::Relaxed);
-                self.pending.push_back(Incoming::Text(text.as_str().to_owned()));
+                self.hand_over(Incoming::Text(text.as_str().to_owned()));
                 Step::Continue
             }
             Some(Ok(Message::Binary(data))) => {
                 self.stats.ws_messages_received.fetch_add(1, Ordering::Relaxed);
-                self.pending.push_back(Incoming::Binary(data));
+                self.hand_over(Incoming::Binary(data));
                 Step::Continue
             }
             Some(Ok(Message::Close(frame))) => {

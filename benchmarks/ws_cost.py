@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+"""Server CPU per WebSocket delivery: CPU seconds of the server process (all
+its threads, user + system, from /proc) spent between two marks, divided by
+the deliveries; the best of ``--rounds``.
+
+Wall-clock rates need a quiet machine; CPU time per delivery is steadier on a
+busy one (though not immune: caches are shared). This VM exposes no hardware
+counters (``perf stat -e instructions`` is "not supported"), and callgrind's
+totals for the multi-threaded server came out inconsistent, so CPU time it
+is.
+
+Cases (all in one app, the user's code as a user writes it):
+
+- loop: ``for ws in members: await ws.send_text(text)``;
+- broadcast: ``hyperdjango.websockets.broadcast(members, text)``;
+- layer-task: an InMemoryChannelLayer channel, each member subscribed with a
+  closure (``async def forward(m): await ws.send_text(m)``): a task and a
+  queue per subscriber;
+- layer-engine: the same channel, each member subscribed with ``ws.send_text``:
+  fed by the engine in one call per message;
+- echo: ``--members`` connections each send ``--messages`` messages and read
+  every echo (instructions per echoed message).
+
+    .venv/bin/python benchmarks/ws_cost.py --members 64 --messages 2000 --cases broadcast,loop
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+CASES = ("loop", "broadcast", "layer-task", "layer-engine", "echo")
+YIELD_EVERY = 20  # messages published between two yields of the publisher
+BURST = 200  # messages per burst; the next burst once every member has all of them (below any send queue)
+
+
+def serve(port: int, case: str) -> None:
+    from hyperdjango import HyperApp
+    from hyperdjango.channels import InMemoryChannelLayer
+    from hyperdjango.websockets import broadcast
+
+    app = HyperApp()
+    members: list = []
+    layer = InMemoryChannelLayer(queue_size=100_000)
+    channel = layer.channel("room")
+
+    @app.websocket("/ws/member")
+    async def member(ws, request):
+        await ws.accept()
+        if case == "layer-task":
+            async def forward(message):
+                await ws.send_text(message)
+            sub_id = channel.subscribe(forward)
+        elif case == "layer-engine":
+            sub_id = channel.subscribe(ws.send_text)
+        else:
+            members.append(ws)
+        try:
+            async for _ in ws:
+                pass
+        finally:
+            if case.startswith("layer"):
+                channel.unsubscribe(sub_id)
+            else:
+                members.remove(ws)
+
+    @app.websocket("/ws/publish")
+    async def publish(ws, request):
+        text = "x" * 32
+        async for request_message in ws:  # a burst: publish this many, then say "done"
+            for i in range(int(request_message.text)):
+                if case == "loop":
+                    for member_ws in members:
+                        await member_ws.send_text(text)
+                elif case == "broadcast":
+                    broadcast(members, text)
+                else:
+                    await channel.publish(text)
+                if i % YIELD_EVERY == YIELD_EVERY - 1:
+                    await asyncio.sleep(0)
+            await ws.send_text("done")
+
+    @app.websocket("/ws/echo")
+    async def echo(ws, request):
+        async for message in ws:
+            await ws.send_text(message.text)
+
+    app.run(host="127.0.0.1", port=port, workers=1, backlog=4096)
+
+
+async def drive(port: int, case: str, members: int, messages: int, mark) -> None:
+    """Runs one case; ``mark()`` is called once everyone is connected and once all is received."""
+    from websockets.asyncio.client import connect
+
+    base = f"ws://127.0.0.1:{port}"
+    if case == "echo":
+        sockets = [await connect(base + "/ws/echo", max_queue=None) for _ in range(members)]
+
+        async def one(ws) -> None:
+            for _ in range(messages):
+                await ws.send("x" * 32)
+                await ws.recv()
+        mark()
+        await asyncio.gather(*(one(ws) for ws in sockets))
+        mark()
+    else:
+        sockets = [await connect(base + "/ws/member", max_queue=None) for _ in range(members)]
+        async with connect(base + "/ws/publish") as publisher:
+            await asyncio.sleep(0.5)  # every member registered
+
+            async def read_all(ws, count: int) -> None:
+                for _ in range(count):
+                    await ws.recv()
+            mark()
+            for start in range(0, messages, BURST):
+                burst = min(BURST, messages - start)
+                await publisher.send(str(burst))
+                await asyncio.gather(*(read_all(ws, burst) for ws in sockets))
+                assert await publisher.recv() == "done"
+            mark()
+    for ws in sockets:
+        await ws.close()
+
+
+def wait_port(port: int, proc: subprocess.Popen, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited with {proc.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError("the server did not start")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def process_cpu(pid: int) -> float:
+    """user + system CPU seconds of one process (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_bytes().rsplit(b")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measured(case: str, members: int, messages: int) -> float:
+    """Server CPU seconds between the marks."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, __file__, "serve", str(port), case],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    marks: list[float] = []
+    try:
+        wait_port(port, proc)
+        asyncio.run(drive(port, case, members, messages, lambda: marks.append(process_cpu(proc.pid))))
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+    return marks[1] - marks[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--members", type=int, default=64)
+    parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--cases", default=",".join(CASES))
+    args = parser.parse_args()
+    for case in args.cases.split(","):
+        deliveries = args.members * args.messages
+        result: dict = {"case": case, "members": args.members, "messages": args.messages, "deliveries": deliveries}
+        cpu = [measured(case, args.members, args.messages) for _ in range(args.rounds)]
+        result["server_cpu_us_per_delivery"] = [round(c * 1e6 / deliveries, 2) for c in cpu]
+        print(json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "serve":
+        serve(int(sys.argv[2]), sys.argv[3])
+    else:
+        main()
