@@ -161,11 +161,14 @@ def test_changing_any_attribute_of_a_resolved_node_changes_its_key():
 
 
 def test_changing_any_attribute_of_a_query_changes_its_shape():
-    from hyperdjango.orm.sql.query import VALUE_ATTRIBUTES
+    from hyperdjango.orm.sql.query import VALUE_ATTRIBUTES, Query
 
     q, _ = resolved_nodes()
     before = q.shape
-    for name, value in vars(q).items():
+    # The class-level defaults too: setting one on a query must change its shape.
+    defaults = {n: v for n, v in vars(Query).items() if not n.startswith("__") and type(v) in (bool, int, str, tuple, frozenset, type(None))}
+    assert len(defaults) > 15
+    for name, value in {**defaults, **vars(q)}.items():
         if name in VALUE_ATTRIBUTES:
             continue
         changed = q.clone()
