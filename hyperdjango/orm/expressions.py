@@ -45,7 +45,7 @@ def identity(value: Any) -> Any:
     if kind in ATOMS:
         return value
     if kind is tuple or kind is list:
-        return tuple([identity(v) for v in value]) if value else ()
+        return tuple([v.key if isinstance(v, Expression) else identity(v) for v in value]) if value else ()
     if isinstance(value, Expression):
         return value.key
     if kind is dict:
@@ -84,7 +84,9 @@ class Expression:
         key = d.get("_key")
         if key is None:
             skip = self.identity_skip
-            key = (type(self), *[(n, v if type(v) in ATOMS else identity(v) if v else ()) for n, v in d.items() if n not in skip])
+            # Atoms and nested expressions inline: identity() for the rest (containers, fields).
+            key = (type(self), *[(n, v if type(v) in ATOMS else v.key if isinstance(v, Expression) else identity(v) if v else ())
+                                 for n, v in d.items() if n not in skip])
             d["_key"] = key  # resolved nodes are not changed once compiled
         return key
 

@@ -150,7 +150,10 @@ def test_changing_any_attribute_of_a_resolved_node_changes_its_key():
     checked = 0
     for node in nodes:
         before = node._copy().key
-        for name, value in vars(node).items():
+        # Class-level defaults too (Param.cast, WhereNode.negated...): set on a node, they count.
+        defaults = {n: v for cls in reversed(type(node).__mro__) for n, v in vars(cls).items()
+                    if not n.startswith("_") and type(v) in (bool, int, str, type(None))}
+        for name, value in {**defaults, **vars(node)}.items():
             if name == "_key" or name in node.identity_skip:
                 continue
             changed = node._copy()
