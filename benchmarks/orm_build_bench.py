@@ -28,27 +28,9 @@ import tempfile
 import time
 from decimal import Decimal
 
-from hyperdjango import Field, Model
+from apps.orm_hyperdjango import Product  # orm_bench.py's models (benchmarks/ is on sys.path when run)
 from hyperdjango.orm.backends import operations_for
 from hyperdjango.orm.sql.compiler import compile_query
-
-
-class Category(Model):
-    class Meta:
-        table = "bench_category"
-
-    name: str = Field(max_length=100)
-
-
-class Product(Model):
-    class Meta:
-        table = "bench_product"
-
-    name: str = Field(max_length=100)
-    price: Decimal = Field(max_digits=10, decimal_places=2)
-    stock: int = 0
-    active: bool = True
-    category_id: int = Field(foreign_key=Category, on_delete="CASCADE", related_name="products")
 
 
 OPS = operations_for("postgresql")
