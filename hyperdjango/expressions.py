@@ -1,12 +1,46 @@
-"""Query expressions, as the spec imports them.
+"""Query expressions and database functions, as the spec imports them.
 
 >>> from hyperdjango.expressions import F, Q, Sum, Avg, Count, Min, Max, Value, Case, When, Coalesce, Subquery, OuterRef, Exists
 >>> F("stock") - 1
 F('stock') - Value(1)
 
-They live in :mod:`hyperdjango.orm.expressions`; this module is the short import path.
+They live in :mod:`hyperdjango.orm.expressions` and :mod:`hyperdjango.orm.functions`;
+this module is the short import path.
 """
 
-from .orm.expressions import Avg, Case, Coalesce, Count, Exists, F, Max, Min, OuterRef, Q, Subquery, Sum, Value, When
+from .orm.expressions import Avg, Case, Coalesce, Count, Exists, F, Func, Max, Min, OuterRef, Q, Subquery, Sum, Value, When
+from .orm.functions import (
+    Abs,
+    Cast,
+    Ceil,
+    Concat,
+    ExpressionWrapper,
+    Floor,
+    Greatest,
+    Least,
+    Left,
+    Length,
+    Lower,
+    LTrim,
+    Mod,
+    NullIf,
+    Power,
+    Replace,
+    Right,
+    Round,
+    RTrim,
+    Sqrt,
+    StdDev,
+    StrIndex,
+    Substr,
+    Trim,
+    Upper,
+    Variance,
+)
 
-__all__ = ["Avg", "Case", "Coalesce", "Count", "Exists", "F", "Max", "Min", "OuterRef", "Q", "Subquery", "Sum", "Value", "When"]
+__all__ = [
+    "Abs", "Avg", "Case", "Cast", "Ceil", "Coalesce", "Concat", "Count", "Exists", "ExpressionWrapper", "F", "Floor", "Func",
+    "Greatest", "Least", "Left", "Length", "Lower", "LTrim", "Max", "Min", "Mod", "NullIf", "OuterRef", "Power", "Q",
+    "Replace", "Right", "Round", "RTrim", "Sqrt", "StdDev", "StrIndex", "Subquery", "Substr", "Sum", "Trim", "Upper",
+    "Value", "Variance", "When",
+]

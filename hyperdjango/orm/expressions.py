@@ -45,7 +45,7 @@ def identity(value: Any) -> Any:
     if kind in ATOMS:
         return value
     if kind is tuple or kind is list:
-        return tuple([identity(v) for v in value]) if value else ()
+        return tuple([v.key if isinstance(v, Expression) else identity(v) for v in value]) if value else ()
     if isinstance(value, Expression):
         return value.key
     if kind is dict:
@@ -70,6 +70,8 @@ class Expression:
     it, so two nodes with the same key always compile to the same SQL and read the same way.
     """
 
+    # Attributes with a class-level default (like this one) are left out of the instance, and
+    # so out of ``key``, until set: nodes are built for every QuerySet, keys computed for each.
     contains_aggregate = False
     #: Whether it is a condition (combines with Q objects by & and |).
     conditional = False
@@ -82,7 +84,9 @@ class Expression:
         key = d.get("_key")
         if key is None:
             skip = self.identity_skip
-            key = (type(self), *[(n, v if type(v) in ATOMS else identity(v) if v else ()) for n, v in d.items() if n not in skip])
+            # Atoms and nested expressions inline: identity() for the rest (containers, fields).
+            key = (type(self), *[(n, v if type(v) in ATOMS else v.key if isinstance(v, Expression) else identity(v) if v else ())
+                                 for n, v in d.items() if n not in skip])
             d["_key"] = key  # resolved nodes are not changed once compiled
         return key
 
@@ -234,12 +238,18 @@ class Value(Expression):
 class Param(Expression):
     """A resolved value: parameter number ``idx`` of its query."""
 
+    # Defaults at class level: the key walks only what an instance sets (one per value of every query).
+    cast = False
+    adapt: Any = None
+
     def __init__(self, idx: int, python_type: type, output_field: Field | None = None, cast: bool = False, adapt: Any = None) -> None:
         self.idx = idx
         self.python_type = python_type
         self.output_field = output_field
-        self.cast = cast
-        self.adapt = adapt
+        if cast:
+            self.cast = cast
+        if adapt is not None:
+            self.adapt = adapt
 
     def as_sql(self, c: SQLCompiler) -> str:
         sql = c.param(self.idx, self.adapt)
@@ -443,7 +453,7 @@ class Count(Aggregate):
 class Q:
     """Conditions combined with ``&``, ``|`` and ``~``: ``Q(stock=0) | Q(active=False)``."""
 
-    AND, OR = "AND", "OR"
+    AND, OR, XOR = "AND", "OR", "XOR"
 
     def __init__(self, *args: Q, _connector: str = "AND", _negated: bool = False, **kwargs: Any) -> None:
         self.children: list[Any] = [*args, *sorted(kwargs.items())]
@@ -470,6 +480,10 @@ class Q:
 
     def __or__(self, other: Q) -> Q:
         return self._combine(other, self.OR)
+
+    def __xor__(self, other: Q) -> Q:
+        """True when an odd number of the conditions are (Django 4.1+)."""
+        return self._combine(other, self.XOR)
 
     def __invert__(self) -> Q:
         inverted = Q(_connector=self.connector, _negated=not self.negated)

@@ -79,9 +79,8 @@ class Lookup(Expression):
         self.name = name
         self.lhs = lhs
         self.rhs = rhs  # an Expression, a list of them (in, range) or a bool (isnull)
-        self.contains_aggregate = lhs.contains_aggregate or any(
-            r.contains_aggregate for r in (rhs if isinstance(rhs, list) else [rhs]) if isinstance(r, Expression)
-        )
+        if lhs.contains_aggregate or any(r.contains_aggregate for r in (rhs if isinstance(rhs, list) else [rhs]) if isinstance(r, Expression)):
+            self.contains_aggregate = True
 
     def children(self) -> tuple[Expression, ...]:
         rest = self.rhs if isinstance(self.rhs, list) else [self.rhs]

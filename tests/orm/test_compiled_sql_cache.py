@@ -150,7 +150,10 @@ def test_changing_any_attribute_of_a_resolved_node_changes_its_key():
     checked = 0
     for node in nodes:
         before = node._copy().key
-        for name, value in vars(node).items():
+        # Class-level defaults too (Param.cast, WhereNode.negated...): set on a node, they count.
+        defaults = {n: v for cls in reversed(type(node).__mro__) for n, v in vars(cls).items()
+                    if not n.startswith("_") and type(v) in (bool, int, str, type(None))}
+        for name, value in {**defaults, **vars(node)}.items():
             if name == "_key" or name in node.identity_skip:
                 continue
             changed = node._copy()
@@ -161,11 +164,14 @@ def test_changing_any_attribute_of_a_resolved_node_changes_its_key():
 
 
 def test_changing_any_attribute_of_a_query_changes_its_shape():
-    from hyperdjango.orm.sql.query import VALUE_ATTRIBUTES
+    from hyperdjango.orm.sql.query import VALUE_ATTRIBUTES, Query
 
     q, _ = resolved_nodes()
     before = q.shape
-    for name, value in vars(q).items():
+    # The class-level defaults too: setting one on a query must change its shape.
+    defaults = {n: v for n, v in vars(Query).items() if not n.startswith("__") and type(v) in (bool, int, str, tuple, frozenset, type(None))}
+    assert len(defaults) > 15
+    for name, value in {**defaults, **vars(q)}.items():
         if name in VALUE_ATTRIBUTES:
             continue
         changed = q.clone()

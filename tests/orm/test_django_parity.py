@@ -141,6 +141,38 @@ FAMILIES = {
     ] + [
         "Book.objects.annotate(w=F('published__week'), q=F('published__quarter'), d=F('published__week_day'), i=F('published__iso_week_day'), y=F('published__iso_year')).order_by('id').values_list('w', 'q', 'd', 'i', 'y')",
     ],
+    "database functions (issue 18)": [
+        f"Book.objects.annotate(x={expression}).order_by('id').values_list('id', 'x')"
+        for expression in [
+            "Lower('title')", "Upper('subtitle')", "Length('subtitle')", "Length('title')",
+            "Concat('title', Value(' / '), 'subtitle')", "Concat('pages', Value('p'))",
+            "Substr('title', 2, 3)", "Substr('subtitle', 2)", "Left('title', 2)", "Right('title', 3)", "Right('subtitle', 10)",
+            "Trim(Concat(Value('  '), 'title', Value(' ')))", "LTrim(Concat(Value('  '), 'title'))", "RTrim(Concat('title', Value('  ')))",
+            "Replace('title', Value('a'), Value('4'))", "Replace('subtitle', Value('e'))", "StrIndex('title', Value('a'))",
+            "StrIndex('subtitle', Value('h'))",
+            "Abs(F('pages') - 300)", "Abs(F('weight') - 50)", "Round('price')", "Round('price', 1)", "Round(F('pages') * 1.5, 1)",
+            "Round('weight', -1)", "Ceil('price')", "Floor('weight')", "Ceil(F('pages') / 7)", "Floor(F('pages') * 0.3)",
+            "Mod('pages', 7)", "Mod('price', 3)", "Mod('weight', 'price')", "Power('pages', 2)", "Power('price', 2)",
+            "Sqrt('pages')", "Sqrt('weight')", "Greatest('price', 'weight')", "Least('price', 'weight')", "Greatest('pages', 150)",
+            "NullIf('title', Value('Alpha'))", "NullIf('price', 'weight')", "Cast('pages', models.FloatField())",
+            "Cast('price', models.IntegerField())", "Cast('pages', models.TextField())",
+            "ExpressionWrapper(F('price') * F('pages'), output_field=models.DecimalField(max_digits=12, decimal_places=2))",
+            "Length(Lower('title')) + F('pages')",
+        ]
+    ] + [
+        "Book.objects.annotate(n=Length('title')).filter(n__gt=4).order_by('-n', 'id').values_list('id', 'n')",
+        "Book.objects.order_by(Lower('title').desc(), 'id').values_list('id', flat=True)",
+        "Book.objects.aggregate(s=StdDev('pages'), ss=StdDev('pages', sample=True), v=Variance('pages'), vs=Variance('pages', sample=True))",
+        # (of a DecimalField Django 5.2 answers OperationalError on SQLite; we answer, see docs/orm.md)
+        "Book.objects.aggregate(s=StdDev(F('pages') * 1.5), v=Variance(F('pages') * 0.5, sample=True))",
+        "Book.objects.annotate(x=Concat('pages', Value('p'), output_field=models.TextField())).order_by('id').values_list('id', 'x')",
+        "Book.objects.annotate(x=Greatest('pages', 'price')).order_by('id').values_list('id', 'x')",
+        "Book.objects.filter(pages__gt=5000).aggregate(s=StdDev('pages'), d=Variance('pages', default=0))",
+        "Author.objects.annotate(s=StdDev('books__pages', filter=Q(books__pages__gt=50))).order_by('id').values_list('id', 's')",
+        "~Book.objects.filter(Q(pages__gt=100) ^ Q(price__lt=20)).values_list('id', flat=True)",
+        "~Book.objects.filter(Q(pages__gt=100) ^ Q(weight__lt=20) ^ Q(subtitle__isnull=True)).values_list('id', flat=True)",
+        "~Book.objects.exclude(Q(pages__gt=100) ^ Q(weight__lt=20)).values_list('id', flat=True)",
+    ],
 }
 
 CASES = [(family, query) for family, queries in FAMILIES.items() for query in queries]

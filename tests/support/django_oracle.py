@@ -48,8 +48,9 @@ def main() -> None:
     django.setup()
     from django.core.exceptions import ObjectDoesNotExist
     from django.db import connection, models
-    from django.db.models import Avg, Case, Count, Exists, F, Max, Min, OuterRef, Q, Subquery, Sum, Value, When
-    from django.db.models.functions import Coalesce
+    from django.db.models import Avg, Case, Count, Exists, ExpressionWrapper, F, Func, Max, Min, OuterRef, Q, StdDev, Subquery, Sum, Value, Variance, When
+    from django.db.models.functions import (Abs, Cast, Ceil, Coalesce, Concat, Floor, Greatest, Least, Left, Length, Lower, LTrim, Mod, NullIf,
+                                            Power, Replace, Right, Round, RTrim, Sqrt, StrIndex, Substr, Trim, Upper)
 
     from django_library.models import Author, Book, Publisher, Review, Tag
 

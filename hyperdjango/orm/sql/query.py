@@ -63,19 +63,31 @@ class Join:
 
 
 class WhereNode(Expression):
-    """Conditions joined by AND or OR, possibly negated."""
+    """Conditions joined by AND, OR or XOR, possibly negated."""
+
+    connector = "AND"
+    negated = False
 
     def __init__(self, children: list[Expression], connector: str = "AND", negated: bool = False) -> None:
         self.children_nodes = children
-        self.connector = connector
-        self.negated = negated
-        self.contains_aggregate = any(c.contains_aggregate for c in children)
+        if connector != "AND":
+            self.connector = connector
+        if negated:
+            self.negated = negated
+        if any(c.contains_aggregate for c in children):
+            self.contains_aggregate = True
 
     def children(self) -> tuple[Expression, ...]:
         return tuple(self.children_nodes)
 
     def as_sql(self, c: SQLCompiler) -> str:
         parts = [child.as_sql(c) for child in self.children_nodes]
+        if self.connector == "XOR":
+            # As Django where the database has no XOR: one of them, and an odd number of them
+            # (a NULL condition counts as false).
+            odd = " + ".join(f"CASE WHEN {p} THEN 1 ELSE 0 END" for p in parts)
+            sql = f"({' OR '.join(f'({p})' for p in parts)}) AND ({odd}) % 2 = 1"
+            return f"NOT ({sql})" if self.negated else sql
         sql = f" {self.connector} ".join(f"({p})" if len(parts) > 1 else p for p in parts) if parts else "1 = 1"
         return f"NOT ({sql})" if self.negated else sql
 
@@ -108,7 +120,42 @@ class SubqueryColumn(Expression):
 
 
 class Query:
-    """What a QuerySet will run. Mutated only right after ``clone()``, by the QuerySet."""
+    """What a QuerySet will run. Mutated only right after ``clone()``, by the QuerySet.
+
+    The attributes below are class-level defaults: an instance holds in its ``__dict__``
+    only what was set on it, so ``shape`` (built from that ``__dict__``) walks the few
+    attributes a query changed, not all of them. Any attribute set is in the shape.
+    """
+
+    # While one filter() call is built: the joins it used, the only multi-valued ones
+    # it may reuse (Django's rule). None elsewhere: any join is reused.
+    reuse: set[int] | None = None
+    next_alias = 1  # of the next join; 0 is the model's own table
+    order_by: tuple[OrderBy, ...] = ()
+    default_ordering = True
+    low: int | None = None  # the parameter number of OFFSET
+    # LIMIT's value, written into the SQL: PostgreSQL plans a LIMIT it knows much
+    # better than a bound one (a generic plan for "LIMIT $n" was measured 20 % slower).
+    limit: int | None = None
+    low_value = 0
+    high_value: int | None = None
+    distinct = False
+    distinct_fields: tuple[Expression, ...] = ()  # DISTINCT ON (PostgreSQL)
+    standard_ordering = True  # False after reverse()
+    hidden: frozenset[str] = frozenset()  # alias(): annotations not selected
+    # union()/intersection()/difference(): (operator, this query's own part, the others embedded)
+    combined: tuple[str, Query, tuple[Embedded, ...]] | None = None
+    loaded: frozenset[str] | None = None  # only()/defer(): the field names read
+    values: tuple[tuple[str, Expression], ...] | None = None
+    values_kind = "dict"  # or "tuple", "flat"
+    group_by_values = False
+    related: tuple[tuple[tuple[str, ...], int, Any], ...] = ()  # select_related: path, alias, model
+    for_update: tuple[bool, bool] | None = None
+    outer_names: tuple[str, ...] = ()
+    updates: tuple[tuple[Field, Expression], ...] = ()
+    aggregates: tuple[tuple[str, Expression], ...] = ()
+    aggregated_columns: tuple[tuple[str, Expression], ...] = ()  # the subquery's, when wrapped
+    vendor: str | None = None  # the database's, once known (for str())
 
     def __init__(self, model: Any) -> None:
         self.model = model
@@ -116,36 +163,7 @@ class Query:
         self.where: list[Expression] = []
         self.params: tuple[Any, ...] = ()
         self.joins: dict[int, Join] = {}  # by alias
-        # While one filter() call is built: the joins it used, the only multi-valued ones
-        # it may reuse (Django's rule). None elsewhere: any join is reused.
-        self.reuse: set[int] | None = None
-        self.next_alias = 1  # 0 is the model's own table
-        self.order_by: tuple[OrderBy, ...] = ()
-        self.default_ordering = True
-        self.low: int | None = None  # the parameter number of OFFSET
-        # LIMIT's value, written into the SQL: PostgreSQL plans a LIMIT it knows much
-        # better than a bound one (a generic plan for "LIMIT $n" was measured 20 % slower).
-        self.limit: int | None = None
-        self.low_value = 0
-        self.high_value: int | None = None
-        self.distinct = False
-        self.distinct_fields: tuple[Expression, ...] = ()  # DISTINCT ON (PostgreSQL)
-        self.standard_ordering = True  # False after reverse()
-        self.hidden: frozenset[str] = frozenset()  # alias(): annotations not selected
-        # union()/intersection()/difference(): (operator, this query's own part, the others embedded)
-        self.combined: tuple[str, Query, tuple[Embedded, ...]] | None = None
-        self.loaded: frozenset[str] | None = None  # only()/defer(): the field names read
         self.annotations: dict[str, Expression] = {}
-        self.values: tuple[tuple[str, Expression], ...] | None = None
-        self.values_kind = "dict"  # or "tuple", "flat"
-        self.group_by_values = False
-        self.related: tuple[tuple[tuple[str, ...], int, Any], ...] = ()  # select_related: path, alias, model
-        self.for_update: tuple[bool, bool] | None = None
-        self.outer_names: tuple[str, ...] = ()
-        self.updates: tuple[tuple[Field, Expression], ...] = ()
-        self.aggregates: tuple[tuple[str, Expression], ...] = ()
-        self.aggregated_columns: tuple[tuple[str, Expression], ...] = ()  # the subquery's, when wrapped
-        self.vendor: str | None = None  # the database's, once known (for str())
         if self.meta.ordering:
             self.order_by = self.ordering_terms(self.meta.ordering)
 
@@ -348,7 +366,7 @@ class Query:
         inner.add_q(Q(**{key: value}))
         return Lookup("in", Col(0, self.meta.pk), self.embed(inner))
 
-    def build_condition(self, q: Q, negated: bool = False, branch_negated: bool = False) -> WhereNode:
+    def build_condition(self, q: Q, negated: bool = False, branch_negated: bool = False) -> Expression:
         """The WHERE tree of ``q``; ``negated`` says whether an odd number of enclosing ``~``
         apply, ``branch_negated`` whether any does (a multi-valued lookup under any NOT is
         a subquery, see ``split_exclude``)."""
@@ -363,6 +381,8 @@ class Query:
                 children.append(resolved)
             else:
                 children.append(self.build_filter(*child, negated=negated, branch_negated=branch_negated))
+        if len(children) == 1 and not q.negated and q.connector != Q.XOR:
+            return children[0]  # the same SQL as a node of one, one node fewer in the cache key
         return WhereNode(children, q.connector, q.negated)
 
     def add_q(self, q: Q) -> None:
@@ -371,7 +391,7 @@ class Query:
         try:
             node = self.build_condition(q)
         finally:
-            self.reuse = None
+            del self.reuse  # back to the class's None
         self.where.append(node)
 
     # -- aggregate() -------------------------------------------------------------

@@ -1,4 +1,6 @@
-//! SQL functions SQLite lacks, registered on every connection: `REGEXP`.
+//! SQL functions SQLite lacks, registered on every connection: `REGEXP`, and the
+//! aggregates `STDDEV_POP`, `STDDEV_SAMP`, `VAR_POP`, `VAR_SAMP` (PostgreSQL's names,
+//! so the ORM spells `StdDev`/`Variance` alike on both).
 //!
 //! SQLite parses `x REGEXP p` as a call `regexp(p, x)` but ships no such
 //! function. Ours uses the `regex` crate (linear time, so a pattern from a
@@ -9,20 +11,75 @@
 use std::sync::Arc;
 
 use regex::Regex;
-use rusqlite::functions::{Context, FunctionFlags};
+use rusqlite::functions::{Aggregate, Context, FunctionFlags};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, Error, Result};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
-/// Adds `regexp(pattern, text)` to `conn`.
+/// Adds `regexp(pattern, text)` and the spread aggregates to `conn`.
 pub(crate) fn register(conn: &Connection) -> Result<()> {
-    conn.create_scalar_function(
-        "regexp",
-        2,
-        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
-        regexp,
-    )
+    let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
+    conn.create_scalar_function("regexp", 2, flags, regexp)?;
+    for (name, spread) in [
+        ("stddev_pop", Spread { sample: false, root: true }),
+        ("stddev_samp", Spread { sample: true, root: true }),
+        ("var_pop", Spread { sample: false, root: false }),
+        ("var_samp", Spread { sample: true, root: false }),
+    ] {
+        conn.create_aggregate_function(name, 1, flags, spread)?;
+    }
+    Ok(())
+}
+
+/// Variance or standard deviation, population or sample, of the non-NULL values
+/// (Welford's running mean: one pass, no catastrophic cancellation). NULL when there
+/// are too few values, as PostgreSQL answers.
+struct Spread {
+    sample: bool,
+    root: bool,
+}
+
+/// Values seen, their running mean, and the sum of squared distances from it.
+#[derive(Default)]
+struct Moments {
+    count: u64,
+    mean: f64,
+    squares: f64,
+}
+
+impl Aggregate<Moments, Option<f64>> for Spread {
+    fn init(&self, _: &mut Context<'_>) -> Result<Moments> {
+        Ok(Moments::default())
+    }
+
+    fn step(&self, ctx: &mut Context<'_>, acc: &mut Moments) -> Result<()> {
+        let value = match ctx.get_raw(0) {
+            ValueRef::Null => return Ok(()),
+            ValueRef::Integer(i) => i as f64,
+            ValueRef::Real(f) => f,
+            // Decimals stored as text (DECIMAL_TEXT columns).
+            ValueRef::Text(bytes) | ValueRef::Blob(bytes) => std::str::from_utf8(bytes)
+                .ok()
+                .and_then(|text| text.trim().parse::<f64>().ok())
+                .ok_or_else(|| Error::UserFunctionError("a standard deviation or variance of a value that is not a number".into()))?,
+        };
+        acc.count += 1;
+        let delta = value - acc.mean;
+        acc.mean += delta / acc.count as f64;
+        acc.squares += delta * (value - acc.mean);
+        Ok(())
+    }
+
+    fn finalize(&self, _: &mut Context<'_>, acc: Option<Moments>) -> Result<Option<f64>> {
+        let Some(acc) = acc else { return Ok(None) };
+        let divisor = if self.sample { acc.count.saturating_sub(1) } else { acc.count };
+        if divisor == 0 {
+            return Ok(None);
+        }
+        let variance = acc.squares / divisor as f64;
+        Ok(Some(if self.root { variance.sqrt() } else { variance }))
+    }
 }
 
 fn regexp(ctx: &Context<'_>) -> Result<Option<bool>> {
@@ -51,6 +108,30 @@ mod tests {
 
     fn matches(conn: &Connection, text: &str, pattern: &str) -> Result<Option<bool>> {
         conn.query_row("SELECT ?1 REGEXP ?2", [text, pattern], |r| r.get(0))
+    }
+
+    #[test]
+    fn spread_aggregates_answer_as_postgres() {
+        let conn = Connection::open_in_memory().unwrap();
+        register(&conn).unwrap();
+        let row = |sql: &str| -> (Option<f64>, Option<f64>, Option<f64>, Option<f64>) {
+            conn.query_row(sql, [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).unwrap()
+        };
+        let of = "SELECT var_pop(x), var_samp(x), stddev_pop(x), stddev_samp(x) FROM";
+        let (vp, vs, sp, ss) = row(&format!("{of} (SELECT 2 AS x UNION ALL SELECT 4 UNION ALL SELECT '6' UNION ALL SELECT NULL)"));
+        assert_eq!((vp, vs), (Some(8.0 / 3.0), Some(4.0)));
+        assert_eq!((sp, ss), (Some((8.0f64 / 3.0).sqrt()), Some(2.0)));
+        assert_eq!(row(&format!("{of} (SELECT 1.5 AS x)")), (Some(0.0), None, Some(0.0), None));
+        assert_eq!(row(&format!("{of} (SELECT NULL AS x)")), (None, None, None, None));
+        assert!(conn.query_row(&format!("{of} (SELECT 'x' AS x)"), [], |r| r.get::<_, Option<f64>>(0)).is_err());
+    }
+
+    #[test]
+    fn math_functions_are_built_in() {
+        // .cargo/config.toml builds SQLite with SQLITE_ENABLE_MATH_FUNCTIONS.
+        let conn = Connection::open_in_memory().unwrap();
+        let v: f64 = conn.query_row("SELECT ceil(1.2) + floor(1.8) + mod(7, 4) + power(2, 3) + sqrt(16)", [], |r| r.get(0)).unwrap();
+        assert_eq!(v, 2.0 + 1.0 + 3.0 + 8.0 + 4.0);
     }
 
     #[test]
