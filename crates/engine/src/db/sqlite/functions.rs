@@ -128,7 +128,8 @@ mod tests {
 
     #[test]
     fn math_functions_are_built_in() {
-        // .cargo/config.toml builds SQLite with SQLITE_ENABLE_MATH_FUNCTIONS.
+        // The engine links the system SQLite (one copy per process, docs/architecture.md);
+        // the ORM's functions need it built with SQLITE_ENABLE_MATH_FUNCTIONS, as Debian's is.
         let conn = Connection::open_in_memory().unwrap();
         let v: f64 = conn.query_row("SELECT ceil(1.2) + floor(1.8) + mod(7, 4) + power(2, 3) + sqrt(16)", [], |r| r.get(0)).unwrap();
         assert_eq!(v, 2.0 + 1.0 + 3.0 + 8.0 + 4.0);
