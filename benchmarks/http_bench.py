@@ -55,7 +55,7 @@ def _granian(interface: str, target: str) -> list[str]:
     # path slower on one core), uvloop, HTTP/1 only like the others, no access log.
     return [PY, "-m", "granian", "--interface", interface, "--host", HOST, "--port", "{port}",
             "--workers", "1", "--runtime-threads", "1", "--loop", "uvloop", "--http", "1",
-            "--no-ws", "--log-level", "warning", target]
+            "--no-ws", "--no-access-log", "--log-level", "warning", target]
 
 
 #: name -> (command, what it is). "{port}" is replaced by a free port; cwd is apps/.

@@ -133,7 +133,7 @@ class Dispatcher:
     async def handle_websocket(self, raw: PendingRequest, request: Request) -> None:
         request.websocket = WebSocket(raw, request)  # type: ignore[attr-defined]
         try:
-            response = to_response(await self.websocket_chain(request), "middleware")
+            response = await self.websocket_chain(request)
         except Exception as exc:
             response = self.app.server_error(request, exc)
         if not raw.answered:  # refused: by a middleware's response, or the handler
@@ -145,8 +145,10 @@ class Dispatcher:
         if raw.is_websocket:
             await self.handle_websocket(raw, request)
             return
+        # The chain always returns a Response: its outermost handler is either
+        # ``endpoint`` or one wrapped by ``answering_errors``, which convert.
         try:
-            response = to_response(await self.chain(request), "middleware")
+            response = await self.chain(request)
         except Exception as exc:
             response = self.app.server_error(request, exc)
         try:

@@ -183,20 +183,11 @@ async fn prepare<H>(
         stats.too_large.fetch_add(1, Ordering::Relaxed);
         return Err((too_large(max), true));
     }
-    let body = match tokio::time::timeout(shared.config.header_timeout, Limited::new(body, max).collect()).await {
-        Ok(Ok(collected)) => collected.to_bytes(),
-        Ok(Err(e)) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
-            stats.too_large.fetch_add(1, Ordering::Relaxed);
-            return Err((too_large(max), true));
-        }
-        Ok(Err(_)) => {
-            stats.bad_requests.fetch_add(1, Ordering::Relaxed);
-            return Err((error_reply(StatusCode::BAD_REQUEST, "malformed request body"), true));
-        }
-        Err(_) => {
-            stats.timeouts.fetch_add(1, Ordering::Relaxed);
-            return Err((error_reply(StatusCode::REQUEST_TIMEOUT, "the request body took too long"), true));
-        }
+    // A GET has no body: no timer to register and cancel, nothing to collect.
+    let body = if body.is_end_stream() {
+        Bytes::new()
+    } else {
+        read_body(shared, body, max).await?
     };
     Ok(HttpRequest {
         method: parts.method,
@@ -210,6 +201,26 @@ async fn prepare<H>(
         route,
         upgrade,
     })
+}
+
+/// The whole body, within `max_body_size` and the header timeout.
+async fn read_body<H>(shared: &Shared<H>, body: Incoming, max: usize) -> Result<Bytes, Rejection> {
+    let stats = &shared.stats;
+    match tokio::time::timeout(shared.config.header_timeout, Limited::new(body, max).collect()).await {
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(e)) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
+            stats.too_large.fetch_add(1, Ordering::Relaxed);
+            Err((too_large(max), true))
+        }
+        Ok(Err(_)) => {
+            stats.bad_requests.fetch_add(1, Ordering::Relaxed);
+            Err((error_reply(StatusCode::BAD_REQUEST, "malformed request body"), true))
+        }
+        Err(_) => {
+            stats.timeouts.fetch_add(1, Ordering::Relaxed);
+            Err((error_reply(StatusCode::REQUEST_TIMEOUT, "the request body took too long"), true))
+        }
+    }
 }
 
 /// No list allows every origin; with one, a browser's `Origin` must be in it
