@@ -54,8 +54,9 @@ class Dispatcher:
             task = start_task(self.loop, self.handle(raw), contextvars.copy_context())
             if not task.done():
                 # asyncio holds tasks weakly; a suspended view must stay alive.
+                # ``handle`` removes its own task when it ends: no done callback
+                # (one more loop callback per request) to schedule.
                 self.running.add(task)
-                task.add_done_callback(self.running.discard)
         if len(batch) == BATCH:
             self.loop.call_soon(self.on_readable)
 
@@ -140,26 +141,33 @@ class Dispatcher:
             raw.respond(response.status_code, response.headers.raw(), response.body)
 
     async def handle(self, raw: PendingRequest) -> None:
-        route_id = raw.route_id
-        request = Request(raw, self.app, None if route_id is None else self.routes[route_id])
-        if raw.is_websocket:
-            await self.handle_websocket(raw, request)
-            return
-        # The chain always returns a Response: its outermost handler is either
-        # ``endpoint`` or one wrapped by ``answering_errors``, which convert.
         try:
-            response = await self.chain(request)
-        except Exception as exc:
-            response = self.app.server_error(request, exc)
-        try:
-            await self.send(raw, request, response)
-        except Exception as exc:  # a response that cannot be sent (bad header, file gone)
-            log.exception("could not send the response to %s %s", request.method, request.path)
-            if not raw.answered:
-                error = self.app.server_error(request, exc)
-                raw.respond(error.status_code, error.headers.raw(), error.body)
+            route_id = raw.route_id
+            request = Request(raw, self.app, None if route_id is None else self.routes[route_id])
+            if raw.is_websocket:
+                await self.handle_websocket(raw, request)
+                return
+            # The chain always returns a Response: its outermost handler is either
+            # ``endpoint`` or one wrapped by ``answering_errors``, which convert.
+            try:
+                response = await self.chain(request)
+            except Exception as exc:
+                response = self.app.server_error(request, exc)
+            try:
+                if isinstance(response, (FileResponse, StreamingResponse)):
+                    await self.send(raw, request, response)
+                else:  # most responses: answered without one more coroutine
+                    raw.respond(response.status_code, response.headers.raw(), response.body)
+            except Exception as exc:  # a response that cannot be sent (bad header, file gone)
+                log.exception("could not send the response to %s %s", request.method, request.path)
+                if not raw.answered:
+                    error = self.app.server_error(request, exc)
+                    raw.respond(error.status_code, error.headers.raw(), error.body)
+        finally:
+            self.running.discard(asyncio.current_task())
 
-    async def send(self, raw: PendingRequest, request: Request, response: Response) -> None:
+    async def send(self, raw: PendingRequest, request: Request, response: FileResponse | StreamingResponse) -> None:
+        """Sends a file or a streamed body (complete bodies are answered in ``handle``)."""
         headers = response.headers
         if isinstance(response, FileResponse):
             try:
@@ -172,10 +180,8 @@ class Dispatcher:
                 raw.respond(304, [(k, v) for k, v in headers.raw() if k in ("etag", "last-modified", "cache-control")], b"")
                 return
             raw.respond_file(response.status_code, headers.raw(), response.path, response.stat.st_size)
-        elif isinstance(response, StreamingResponse):
-            await self._stream(raw, response)
         else:
-            raw.respond(response.status_code, headers.raw(), response.body)
+            await self._stream(raw, response)
 
     async def _stream(self, raw: PendingRequest, response: StreamingResponse) -> None:
         sender = raw.respond_stream(response.status_code, response.headers.raw())
