@@ -155,7 +155,7 @@ def _per_request(summary: str, requests: int) -> str:
         if len(parts) >= 5 and parts[-1] != "total" and parts[0][0].isdigit() and parts[3].isdigit():
             lines.append((int(parts[3]) / requests, parts[-1]))
         elif parts and parts[-1] == "total" and len(parts) >= 4:
-            lines.append((int(parts[2]) / requests, "TOTAL"))
+            lines.append((int(parts[3]) / requests, "TOTAL"))
     return "\n".join(f"    {calls:8.3f}  {name}" for calls, name in sorted(lines, reverse=True))
 
 

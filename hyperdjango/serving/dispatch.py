@@ -164,7 +164,7 @@ class Dispatcher:
                     error = self.app.server_error(request, exc)
                     raw.respond(error.status_code, error.headers.raw(), error.body)
         finally:
-            self.running.discard(asyncio.current_task())
+            self.running.discard(asyncio.current_task(self.loop))  # with the loop: no getpid() syscall
 
     async def send(self, raw: PendingRequest, request: Request, response: FileResponse | StreamingResponse) -> None:
         """Sends a file or a streamed body (complete bodies are answered in ``handle``)."""
