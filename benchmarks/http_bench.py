@@ -383,6 +383,18 @@ def report(cases: list[str], results: dict[tuple[str, str], list[Result]], args:
             base, other = shown.get((BASELINE, path)), shown.get((case, path))
             if base and other:
                 lines.append(f"  {case} {path}: {other.rps / base.rps:.2f}x of hyperdjango")
+    # The TechEmpower harness of issue 19 states hyperdjango as a multiple of each peer,
+    # the median of the per-round ratios (each round runs every case back to back).
+    lines += ["", "hyperdjango as a multiple of each case: median of the per-round ratios [min-max]:"]
+    for case in cases:
+        if case == BASELINE:
+            continue
+        for path in PATHS:
+            rounds = list(zip(results.get((BASELINE, path), []), results.get((case, path), [])))
+            ratios = sorted(base.rps / other.rps for base, other in rounds if other.rps)
+            if ratios:
+                lines.append(f"  {path} x {case}: {statistics.median(ratios):.2f} "
+                             f"[{ratios[0]:.2f}-{ratios[-1]:.2f}] over {len(ratios)} round(s)")
     lines += ["", "Requests per CPU-second relative to hyperdjango (hyperdjango's µs CPU/req / the case's;",
               "less sensitive to other load than req/s):"]
     for case in cases:

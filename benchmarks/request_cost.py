@@ -121,8 +121,10 @@ def measure(name: str, args: argparse.Namespace, server_pin: list[str], client_p
             return f"{name:<16} /{args.path}\n" + _per_request(trace.read_text(), args.requests)
         drive(server.port, args.path, args.requests, args.connections, client_pin)
         rss = [_status(pid) for pid in _session_pids(server.proc.pid)]
+        each = ", ".join(f"{r[0] / 1024:.1f}" for r in rss)
         kib = sum(r[0] for r in rss), sum(r[1] for r in rss)
-        return f"{name:<16} /{args.path:<10} RSS {kib[0] / 1024:.1f} MiB, peak {kib[1] / 1024:.1f} MiB (all processes)"
+        return (f"{name:<16} /{args.path:<10} RSS {kib[0] / 1024:.1f} MiB (processes: {each}), "
+                f"peak {kib[1] / 1024:.1f} MiB")
     finally:
         server.stop(timeout=60)
 
