@@ -8,6 +8,7 @@ import socket
 import time
 
 import pytest
+from server.test_raw_sockets import read_all
 
 from hyperdjango import HyperApp
 from hyperdjango.testing import TestClient
@@ -51,16 +52,7 @@ def exchange(client: TestClient, raw: bytes, wait: float = 0.0) -> bytes:
                 pass
         else:
             sock.sendall(raw)
-        chunks = []
-        while True:
-            try:
-                data = sock.recv(65536)
-            except (ConnectionResetError, TimeoutError):
-                break
-            if not data:
-                break
-            chunks.append(data)
-        return b"".join(chunks)
+        return read_all(sock)
 
 
 def test_a_get_without_a_body_is_answered(server):
