@@ -7,8 +7,13 @@ http://127.0.0.1:8000/accounts/login/.
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import msgspec
+
 from hyperdjango import HyperApp, Response
 from hyperdjango.auth import authenticate, login, login_required, logout, permission_required
+from hyperdjango.shortcuts import get_object_or_404
 
 LOGIN_PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>Log in</title></head>
@@ -24,6 +29,17 @@ def _safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return "/accounts/profile/"
+
+
+class Restock(msgspec.Struct):
+    """How many units to add to a product's stock."""
+
+    add: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)] = 1
+
+
+class Stock(msgspec.Struct):
+    id: int
+    stock: int
 
 
 def mount_accounts(app: HyperApp, product_model) -> None:
@@ -55,12 +71,14 @@ def mount_accounts(app: HyperApp, product_model) -> None:
         return {"username": user.username, "staff": user.is_staff,
                 "permissions": sorted(await user.get_all_permissions()), "superuser": user.is_superuser}
 
-    @app.post("/api/products/{id:int}/restock")
+    @app.post("/api/products/{id:int}/restock", tags=["admin"], response_model=Stock,
+              responses={401: {"description": "Not logged in"},
+                         403: {"description": "Without the examples.change_product permission"},
+                         404: {"description": "No such product"}})
     @permission_required("examples.change_product")
-    async def restock(request):
-        product = await product_model.objects.get(id=request.params["id"])
-        if product is None:
-            return Response.json({"error": "Not found"}, status=404)
-        product.stock += int((await request.json()).get("add", 1))
+    async def restock(request, id: int, body: Restock):
+        """Adds ``add`` units to a product's stock (staff with the change permission only)."""
+        product = await get_object_or_404(product_model, id=id)
+        product.stock += body.add
         await product.save(update_fields=["stock"])
-        return {"id": product.id, "stock": product.stock}
+        return Stock(id=product.id, stock=product.stock)

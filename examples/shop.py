@@ -10,6 +10,7 @@ name another database). The schema comes from ``examples/migrations/``:
 import asyncio
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path as FilePath
 from typing import Annotated
 
 import msgspec
@@ -23,9 +24,13 @@ from hyperdjango.schemas import model_schema
 from hyperdjango.security import HTTPBearer
 from hyperdjango.sessions import SessionMiddleware
 from hyperdjango.shortcuts import get_object_or_404
+from hyperdjango.templates import Templates
 
 from examples.accounts import mount_accounts
 from examples.chat import mount_chat
+from examples.pages import mount_pages
+
+HERE = FilePath(__file__).parent
 
 # The database: $HYPERDJANGO_DATABASE_URL, else db.sqlite3. debug=True because this is an
 # example for local development: without $HYPERDJANGO_SECRET_KEY the process makes itself
@@ -34,6 +39,9 @@ app = HyperApp(title="hyperdjango example shop", debug=True)
 app.mount_health()
 app.mount_docs()  # /openapi.json, /docs (Swagger UI), /redoc
 mount_chat(app)  # GET /chat/{room} and the spec's /ws/chat/{room}
+app.templates = Templates(HERE / "templates")
+# `hyper collectstatic examples.shop:app` fills the root; then CSS URLs carry content hashes.
+app.static("/static", HERE / "static", root=os.environ.get("HYPERDJANGO_STATIC_ROOT", HERE / "staticfiles"))
 
 
 class Product(Model):
@@ -49,6 +57,8 @@ class Product(Model):
     active: bool = True
     created_at: datetime = Field(auto_now_add=True)
 
+
+mount_pages(app, Product)  # /shop/, /shop/{id}, /shop/new
 
 TOKENS = {"secret-token": {"id": 1, "name": "Alice"}}
 
@@ -198,6 +208,7 @@ AuthMiddleware (without the header: 401)</li>
 <li><a href="/accounts/login/">/accounts/login/</a> — log in (make a user with
 <code>hyper createsuperuser examples.shop</code>), then <a href="/accounts/profile/">your profile</a>;
 <code>POST /api/products/1/restock</code> needs the <code>examples.change_product</code> permission</li>
+<li><a href="/shop/">/shop/</a> — HTML pages: the products, one product, and a form that creates one</li>
 <li><a href="/chat/lobby">/chat/lobby</a> — the spec's WebSocket chat: open it in two tabs</li>
 <li><a href="/health">/health</a> and <a href="/ready">/ready</a></li>
 </ul>

@@ -76,11 +76,17 @@ def check_token_format(token: str) -> None:
 
 
 def _state(request: Any) -> dict[str, Any]:
-    """What the middleware and get_token share on the request: the secret and whether to send it."""
+    """What the middleware and get_token share on the request: the secret, whether to
+    send it, and the form field the middleware reads."""
     state = request.__dict__.get("_csrf")
     if state is None:
-        state = request.__dict__["_csrf"] = {"secret": None, "send": False}
+        state = request.__dict__["_csrf"] = {"secret": None, "send": False, "field": "csrfmiddlewaretoken"}
     return state
+
+
+def token_field(request: Any) -> str:
+    """The name of the form field the CSRF middleware reads the token from."""
+    return _state(request)["field"]
 
 
 def get_token(request: Any) -> str:
@@ -164,6 +170,7 @@ class CSRFMiddleware:
 
     async def __call__(self, request: Any, next_handler: Any) -> Any:
         state = _state(request)
+        state["field"] = self.field_name
         state["secret"] = self._stored_secret(request)
         reason = await self.reject_reason(request, state["secret"])
         if reason is not None:

@@ -2,7 +2,8 @@
 
 Each takes the module defining the models, as ``hyper run`` does (``examples.shop``
 or ``examples.shop:app``); the app is that module's package. ``migrate`` and
-``showmigrations`` also cover the built-in apps (the task queue's table). The
+``showmigrations`` also cover the built-in apps the HyperApp uses (the task
+queue's table, when its ``task_backend`` is ``"database"``). The
 database is ``--database URL``, else the module's ``HyperApp``'s, else
 ``$HYPERDJANGO_DATABASE_URL`` (the rule of :func:`hyperdjango.settings.database_url`).
 """
@@ -18,7 +19,7 @@ from typing import Any
 from ..cli import import_target
 from ..database.errors import DatabaseError
 from ..settings import DATABASE_URL_ENV
-from .apps import BUILTIN_APPS, app_for, app_of_module
+from .apps import app_for, app_of_module, builtin_apps_of
 from .loader import MigrationError
 
 
@@ -75,7 +76,7 @@ def _migrate(args: argparse.Namespace) -> None:
     module_name, found = import_target(args.target)
     app = app_of_module(module_name)
     db = _database(args, found)
-    apps = [app] if args.migration else [*BUILTIN_APPS, app]
+    apps = [app] if args.migration else [*builtin_apps_of(found), app]
 
     async def work() -> list[str]:
         from ..auth.permissions import create_permissions
@@ -98,7 +99,7 @@ def _showmigrations(args: argparse.Namespace) -> None:
 
     module_name, found = import_target(args.target)
     db = _database(args, found)
-    status = _run_on("showmigrations", db, show_migrations(db, *BUILTIN_APPS, app_of_module(module_name)))
+    status = _run_on("showmigrations", db, show_migrations(db, *builtin_apps_of(found), app_of_module(module_name)))
     for label, migrations in status.items():
         print(label)
         for name, applied in migrations:

@@ -8,12 +8,14 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .. import _core
 from ..exceptions import HTTPException
 from ..middleware import Handler, compose
 from ..requests import Request
 from ..responses import FileResponse, Response, StreamingResponse, aiterate, to_response
 from ..routing import Route
 from ..websockets import WebSocket, WebSocketDisconnect
+from .mount import find_mount
 from .tasks import start_task
 
 if TYPE_CHECKING:
@@ -143,6 +145,10 @@ class Dispatcher:
     async def handle(self, raw: PendingRequest) -> None:
         try:
             route_id = raw.route_id
+            mine = route_id is not None and route_id < len(self.routes)  # ids past them are mounts' WebSocket routes
+            if not mine and self.app.mounts and (mounted := find_mount(self.app.mounts, raw.path)) is not None:
+                await mounted.serve_pending(raw)  # not this app's: its middleware stays out of it
+                return
             request = Request(raw, self.app, None if route_id is None else self.routes[route_id])
             if raw.is_websocket:
                 await self.handle_websocket(raw, request)
@@ -168,20 +174,37 @@ class Dispatcher:
 
     async def send(self, raw: PendingRequest, request: Request, response: FileResponse | StreamingResponse) -> None:
         """Sends a file or a streamed body (complete bodies are answered in ``handle``)."""
-        headers = response.headers
         if isinstance(response, FileResponse):
-            try:
-                response.prepare()
-            except FileNotFoundError:
-                missing = Response.json({"detail": "Not Found"}, status=404)
-                raw.respond(404, missing.headers.raw(), missing.body)
-                return
-            if request.method in ("GET", "HEAD") and response.is_not_modified(request.headers.get("if-none-match")):
-                raw.respond(304, [(k, v) for k, v in headers.raw() if k in ("etag", "last-modified", "cache-control")], b"")
-                return
-            raw.respond_file(response.status_code, headers.raw(), response.path, response.stat.st_size)
+            self._send_file(raw, request, response)
         else:
             await self._stream(raw, response)
+
+    def _send_file(self, raw: PendingRequest, request: Request, response: FileResponse) -> None:
+        get = request.headers.get
+        try:
+            status, extra, body = _core.file_answer(
+                response.path,
+                request.method,
+                get("if-none-match"),
+                get("if-modified-since"),
+                get("if-range"),
+                get("range"),
+                get("accept-encoding"),
+                response.precompressed,
+            )
+        except FileNotFoundError:
+            missing = Response.json({"detail": "Not Found"}, status=404)
+            raw.respond(404, missing.headers.raw(), missing.body)
+            return
+        headers = response.headers
+        for name, value in extra:
+            headers.setdefault(name, value)
+        if body is None:  # 304 and 416 carry no body
+            keep = ("etag", "last-modified", "cache-control", "vary", "content-range")
+            raw.respond(status, [(k, v) for k, v in headers.raw() if k in keep], b"")
+            return
+        path, offset, length = body
+        raw.respond_file(status if status != 200 else response.status_code, headers.raw(), path, length, offset)
 
     async def _stream(self, raw: PendingRequest, response: StreamingResponse) -> None:
         sender = raw.respond_stream(response.status_code, response.headers.raw())

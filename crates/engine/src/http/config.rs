@@ -32,6 +32,9 @@ pub struct ServerConfig {
     /// Hand trailing-slash redirects to Python (through the middleware) instead of
     /// answering them here.
     pub redirects_in_python: bool,
+    /// Hand requests over before their body is read: the handler pulls it
+    /// from `HttpRequest::body_stream` (ASGI and WSGI apps), under the same limits.
+    pub stream_bodies: bool,
 }
 
 impl Default for ServerConfig {
@@ -50,6 +53,7 @@ impl Default for ServerConfig {
             websocket: WsConfig::default(),
             allowed_hosts: None,
             redirects_in_python: false,
+            stream_bodies: false,
         }
     }
 }

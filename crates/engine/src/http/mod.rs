@@ -1,13 +1,17 @@
 //! The HTTP/1.1 server: listener, connections, limits and graceful shutdown.
 
+mod body;
 mod config;
 mod connection;
 mod exchange;
 mod hosts;
+mod raw_head;
+pub mod files;
 mod server;
 mod service;
 mod stats;
 
+pub use body::{BodyError, RequestBody};
 pub use config::ServerConfig;
 pub use exchange::{Handler, HttpRequest, Reply, ReplyBody};
 pub use hosts::host_allowed;
