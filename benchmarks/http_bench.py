@@ -55,7 +55,7 @@ def _granian(interface: str, target: str) -> list[str]:
     # path slower on one core), uvloop, HTTP/1 only like the others, no access log.
     return [PY, "-m", "granian", "--interface", interface, "--host", HOST, "--port", "{port}",
             "--workers", "1", "--runtime-threads", "1", "--loop", "uvloop", "--http", "1",
-            "--no-ws", "--log-level", "warning", target]
+            "--no-ws", "--no-access-log", "--log-level", "warning", target]
 
 
 #: name -> (command, what it is). "{port}" is replaced by a free port; cwd is apps/.
@@ -385,6 +385,18 @@ def report(cases: list[str], results: dict[tuple[str, str], list[Result]], args:
             base, other = shown.get((BASELINE, path)), shown.get((case, path))
             if base and other:
                 lines.append(f"  {case} {path}: {other.rps / base.rps:.2f}x of hyperdjango")
+    # The TechEmpower harness of issue 19 states hyperdjango as a multiple of each peer,
+    # the median of the per-round ratios (each round runs every case back to back).
+    lines += ["", "hyperdjango as a multiple of each case: median of the per-round ratios [min-max]:"]
+    for case in cases:
+        if case == BASELINE:
+            continue
+        for path in PATHS:
+            rounds = list(zip(results.get((BASELINE, path), []), results.get((case, path), [])))
+            ratios = sorted(base.rps / other.rps for base, other in rounds if other.rps)
+            if ratios:
+                lines.append(f"  {path} x {case}: {statistics.median(ratios):.2f} "
+                             f"[{ratios[0]:.2f}-{ratios[-1]:.2f}] over {len(ratios)} round(s)")
     lines += ["", "Requests per CPU-second relative to hyperdjango (hyperdjango's µs CPU/req / the case's;",
               "less sensitive to other load than req/s):"]
     for case in cases:

@@ -37,12 +37,35 @@ class Request:
         self.route = route
         self.method: str = raw.method
         self.path: str = raw.path
-        self.params: dict[str, Any] = raw.params
-        self.state = State()
+        # Built on first use: most views read neither (one dict each per request saved).
+        self._params: dict[str, Any] | None = None
+        self._state: State | None = None
         self._headers: Headers | None = None
         self._query: QueryParams | None = None
         self._cookies: dict[str, str] | None = None
         self._form: FormData | None = None
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The converted path parameters (``{"id": 42}`` for ``/items/{id:int}``)."""
+        if self._params is None:
+            self._params = self._raw.params
+        return self._params
+
+    @params.setter
+    def params(self, value: dict[str, Any]) -> None:
+        self._params = value
+
+    @property
+    def state(self) -> State:
+        """An attribute bag for middleware and views (``request.state.user``)."""
+        if self._state is None:
+            self._state = State()
+        return self._state
+
+    @state.setter
+    def state(self, value: State) -> None:
+        self._state = value
 
     @property
     def headers(self) -> Headers:

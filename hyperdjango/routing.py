@@ -71,6 +71,8 @@ class Route:
 
     def call(self, request: Any, *extra: Any) -> Any:
         """Calls the view; returns the awaitable of its result."""
+        if not (self._kwargs or extra or self.guards) and self._wants_request:
+            return self._call(request)  # the plain `async def view(request)`: nothing to build
         kwargs = {n: request.params[n] for n in self._kwargs}
         args = (request, *extra) if self._wants_request else extra
         if self.guards:

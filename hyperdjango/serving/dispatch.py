@@ -56,8 +56,9 @@ class Dispatcher:
             task = start_task(self.loop, self.handle(raw), contextvars.copy_context())
             if not task.done():
                 # asyncio holds tasks weakly; a suspended view must stay alive.
+                # ``handle`` removes its own task when it ends: no done callback
+                # (one more loop callback per request) to schedule.
                 self.running.add(task)
-                task.add_done_callback(self.running.discard)
         if len(batch) == BATCH:
             self.loop.call_soon(self.on_readable)
 
@@ -135,42 +136,48 @@ class Dispatcher:
     async def handle_websocket(self, raw: PendingRequest, request: Request) -> None:
         request.websocket = WebSocket(raw, request)  # type: ignore[attr-defined]
         try:
-            response = to_response(await self.websocket_chain(request), "middleware")
+            response = await self.websocket_chain(request)
         except Exception as exc:
             response = self.app.server_error(request, exc)
         if not raw.answered:  # refused: by a middleware's response, or the handler
             raw.respond(response.status_code, response.headers.raw(), response.body)
 
     async def handle(self, raw: PendingRequest) -> None:
-        route_id = raw.route_id
-        mine = route_id is not None and route_id < len(self.routes)  # ids past them are mounts' WebSocket routes
-        if not mine and self.app.mounts and (mounted := find_mount(self.app.mounts, raw.path)) is not None:
-            await mounted.serve_pending(raw)  # not this app's: its middleware stays out of it
-            return
-        request = Request(raw, self.app, None if route_id is None else self.routes[route_id])
-        if raw.is_websocket:
-            await self.handle_websocket(raw, request)
-            return
         try:
-            response = to_response(await self.chain(request), "middleware")
-        except Exception as exc:
-            response = self.app.server_error(request, exc)
-        try:
-            await self.send(raw, request, response)
-        except Exception as exc:  # a response that cannot be sent (bad header, file gone)
-            log.exception("could not send the response to %s %s", request.method, request.path)
-            if not raw.answered:
-                error = self.app.server_error(request, exc)
-                raw.respond(error.status_code, error.headers.raw(), error.body)
+            route_id = raw.route_id
+            mine = route_id is not None and route_id < len(self.routes)  # ids past them are mounts' WebSocket routes
+            if not mine and self.app.mounts and (mounted := find_mount(self.app.mounts, raw.path)) is not None:
+                await mounted.serve_pending(raw)  # not this app's: its middleware stays out of it
+                return
+            request = Request(raw, self.app, None if route_id is None else self.routes[route_id])
+            if raw.is_websocket:
+                await self.handle_websocket(raw, request)
+                return
+            # The chain always returns a Response: its outermost handler is either
+            # ``endpoint`` or one wrapped by ``answering_errors``, which convert.
+            try:
+                response = await self.chain(request)
+            except Exception as exc:
+                response = self.app.server_error(request, exc)
+            try:
+                if isinstance(response, (FileResponse, StreamingResponse)):
+                    await self.send(raw, request, response)
+                else:  # most responses: answered without one more coroutine
+                    raw.respond(response.status_code, response.headers.raw(), response.body)
+            except Exception as exc:  # a response that cannot be sent (bad header, file gone)
+                log.exception("could not send the response to %s %s", request.method, request.path)
+                if not raw.answered:
+                    error = self.app.server_error(request, exc)
+                    raw.respond(error.status_code, error.headers.raw(), error.body)
+        finally:
+            self.running.discard(asyncio.current_task(self.loop))  # with the loop: no getpid() syscall
 
-    async def send(self, raw: PendingRequest, request: Request, response: Response) -> None:
-        headers = response.headers
+    async def send(self, raw: PendingRequest, request: Request, response: FileResponse | StreamingResponse) -> None:
+        """Sends a file or a streamed body (complete bodies are answered in ``handle``)."""
         if isinstance(response, FileResponse):
             self._send_file(raw, request, response)
-        elif isinstance(response, StreamingResponse):
-            await self._stream(raw, response)
         else:
-            raw.respond(response.status_code, headers.raw(), response.body)
+            await self._stream(raw, response)
 
     def _send_file(self, raw: PendingRequest, request: Request, response: FileResponse) -> None:
         get = request.headers.get

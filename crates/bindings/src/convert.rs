@@ -1,5 +1,7 @@
 //! Conversions between engine values and Python objects.
 
+use std::borrow::Cow;
+
 use hyperdjango_engine::router::ParamValue;
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 use pyo3::exceptions::PyValueError;
@@ -46,14 +48,19 @@ pub(crate) fn headers_from_py(pairs: &Bound<'_, PyAny>) -> PyResult<HeaderMap> {
     Ok(map)
 }
 
-fn bytes_of(obj: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
+fn bytes_of<'a>(obj: &'a Bound<'_, PyAny>) -> PyResult<Cow<'a, [u8]>> {
     if let Ok(s) = obj.cast::<PyString>() {
         let s = s.to_str()?;
+        // ASCII (nearly every header) is its own Latin-1: borrowed, not copied char by char.
+        if s.is_ascii() {
+            return Ok(Cow::Borrowed(s.as_bytes()));
+        }
         // Latin-1, as HTTP headers are; anything wider is an error, not mojibake.
         s.chars()
             .map(|c| u8::try_from(c as u32).map_err(|_| PyValueError::new_err(format!("header text {s:?} is not Latin-1"))))
-            .collect()
+            .collect::<PyResult<Vec<u8>>>()
+            .map(Cow::Owned)
     } else {
-        Ok(obj.cast::<PyBytes>()?.as_bytes().to_vec())
+        Ok(Cow::Borrowed(obj.cast::<PyBytes>()?.as_bytes()))
     }
 }

@@ -57,7 +57,8 @@ impl Activity {
 
     pub(crate) fn request_started(&self) {
         self.in_flight.fetch_add(1, Ordering::AcqRel);
-        self.set(IN_FLIGHT);
+        // No clock read: `verdict` never times an in-flight connection.
+        self.phase.store(IN_FLIGHT, Ordering::Release);
     }
 
     pub(crate) fn response_finished(&self) {

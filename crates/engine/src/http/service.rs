@@ -198,6 +198,9 @@ async fn prepare<H>(
         // ASGI and WSGI apps pull the body themselves, chunk by chunk (http/body.rs).
         let counted = RequestBody::new(body, max, shared.config.header_timeout).counting(stats.clone());
         (Bytes::new(), Some(counted))
+    } else if body.is_end_stream() {
+        // A GET has no body: no timer to register and cancel, nothing to collect.
+        (Bytes::new(), None)
     } else {
         (read_body(stats, body, max, shared.config.header_timeout).await?, None)
     };
