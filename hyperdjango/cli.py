@@ -1,4 +1,4 @@
-"""The ``hyper`` command: ``hyper run``, ``hyper routes``, ``hyper worker`` and ``hyper tasks`` (each takes ``module:app``);
+"""The ``hyper`` command: ``hyper startproject NAME [DIR]``, ``hyper run``, ``hyper routes``, ``hyper worker`` and ``hyper tasks`` (each takes ``module:app``);
 ``hyper makemigrations``, ``hyper migrate`` and ``hyper showmigrations`` (see hyperdjango/migrations/commands.py)."""
 
 from __future__ import annotations
@@ -72,6 +72,17 @@ def _tasks(args: argparse.Namespace) -> None:
     sys.exit(run_tasks_command(app, statuses=statuses, limit=args.limit, retry=args.retry or []))
 
 
+def _startproject(args: argparse.Namespace) -> None:
+    from .startproject import StartProjectError, start_project
+
+    try:
+        start_project(args.name, args.directory)
+    except StartProjectError as e:
+        raise SystemExit(f"hyper startproject: {e}") from None
+    print(f"Wrote project {args.name} in {args.directory or args.name}: cd there, then")
+    print(f"  hyper migrate {args.name}.main && hyper run {args.name}.main:app")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="hyper", description="hyperdjango command line")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -102,6 +113,11 @@ def main(argv: list[str] | None = None) -> None:
     tasks.add_argument("--limit", type=int, default=100)
     tasks.add_argument("--retry", action="append", metavar="JOB_ID", help="put a failed job back in the queue")
     tasks.set_defaults(func=_tasks)
+
+    start = commands.add_parser("startproject", help="write a new project's skeleton")
+    start.add_argument("name", help="the project's Python package, e.g. shop")
+    start.add_argument("directory", nargs="?", help="where to write it (default: ./NAME)")
+    start.set_defaults(func=_startproject)
 
     from .migrations.commands import add_commands as add_migration_commands
 
