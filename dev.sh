@@ -75,6 +75,7 @@ case "${1:-}" in
     ;;
   docs)
     setup
+    export NO_MKDOCS_2_WARNING=1  # material's banner about its successor
     if [ "${2:-}" = "--serve" ]; then
       exec .venv/bin/mkdocs serve --strict --dev-addr "${HOST:-127.0.0.1}:${PORT:-8001}"
     fi
