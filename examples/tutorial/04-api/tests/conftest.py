@@ -1,10 +1,11 @@
-"""Each test run gets a fresh SQLite database, migrated, before the app is imported."""
+"""Each test run gets a fresh SQLite database (or TEST_DATABASE_URL), migrated, before the app is imported."""
 
 import asyncio
 import os
 import tempfile
 
-os.environ["DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp(prefix='shop-test-')}/test.sqlite3"
+# TEST_DATABASE_URL runs them on another database, e.g. an empty PostgreSQL one.
+os.environ["DATABASE_URL"] = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp(prefix='shop-test-')}/test.sqlite3"
 
 from hyperdjango.migrations.executor import migrate  # noqa: E402
 
