@@ -1,5 +1,8 @@
 """Hooks of the documentation site (mkdocs.yml ``hooks:``).
 
+A guide added as ``docs/<topic>.md`` but not named in mkdocs.yml's nav is listed under
+"Guides" by its first heading, so no page is ever left out of the navigation.
+
 Docstrings show examples as doctests (``>>>`` lines, which ``pytest --doctest-modules`` runs).
 Markdown would read ``>>>`` as nested quotes and ``[2.0, 4.0]`` as a link, so each run of
 doctest lines is fenced as a ``pycon`` code block before Markdown sees it, in the pages and in
@@ -9,6 +12,7 @@ the docstrings mkdocstrings renders.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from markdown import Extension, Markdown
@@ -47,7 +51,29 @@ class DoctestFencesExtension(Extension):
         md.preprocessors.register(DoctestFences(md), "doctest_fences", 30)
 
 
+def _named(nav: Any) -> set[str]:
+    """Every page path the nav names."""
+    if isinstance(nav, str):
+        return {nav}
+    if isinstance(nav, dict):
+        return set().union(*map(_named, nav.values()))
+    if isinstance(nav, list):
+        return set().union(set(), *map(_named, nav))
+    return set()
+
+
+def _title(page: Path) -> str:
+    heading = next((line for line in page.read_text().splitlines() if line.startswith("# ")), f"# {page.stem}")
+    return heading[2:].strip()
+
+
 def on_config(config: Any) -> Any:
-    """Adds the extension to the site's Markdown (mkdocstrings renders docstrings with the same list)."""
+    """Adds the extension to the site's Markdown (mkdocstrings renders docstrings with the same
+    list), and the guides missing from the nav to its "Guides" section."""
     config.markdown_extensions.append(DoctestFencesExtension())
+    named = _named(config.nav)
+    guides = next(section["Guides"] for section in config.nav if isinstance(section, dict) and "Guides" in section)
+    for page in sorted(Path(config.docs_dir).glob("*.md")):
+        if page.name not in named:
+            guides.append({_title(page): page.name})
     return config
