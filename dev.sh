@@ -30,6 +30,10 @@ setup() {
       fi
     fi
   fi
+  # The engine links the system SQLite, the one Python's sqlite3 uses (one copy per process).
+  if ! ls /usr/lib/*/libsqlite3.so /usr/lib/libsqlite3.so >/dev/null 2>&1; then
+    need_debian_package libsqlite3-dev
+  fi
   .venv/bin/python -m pip install -q -U pip "maturin>=1.7,<2"
   # No build isolation: maturin is already in the venv, and the cargo cache above is reused.
   .venv/bin/python -m pip install -q --no-build-isolation -e ".[dev]"
@@ -69,7 +73,7 @@ case "${1:-}" in
     eval "$(.venv/bin/python tests/support/redis.py env)"
     export HYPERDJANGO_REQUIRE_REDIS=1
     trap '.venv/bin/python tests/support/postgres.py cleanup; .venv/bin/python tests/support/redis.py cleanup' EXIT
-    cargo test -p hyperdjango-engine
+    cargo test -p hyperdjango-engine -p hyperdjango-templates
     shift
     .venv/bin/python -m pytest "$@"
     ;;

@@ -248,6 +248,8 @@ def run_wrk(url: str, args: argparse.Namespace, pin: list[str], duration: float)
     script = ["-s", args.script] if getattr(args, "script", None) else []
     cmd = pin + ["wrk", "-t", str(args.threads), "-c", str(args.connections), "-d", f"{duration}s",
                  "--timeout", "5s", "--latency", *script, url]
+    for header in getattr(args, "headers", ()):  # django_bench.py: the admin's session cookie
+        cmd[-1:-1] = ["-H", header]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
@@ -408,6 +410,15 @@ def pinning_arguments(parser: argparse.ArgumentParser, client: str, step: str) -
     parser.add_argument("--list", action="store_true", help="list the cases and exit")
 
 
+def chosen_cases(parser: argparse.ArgumentParser, names: str, known: dict) -> list[str]:
+    """The comma-separated ``--cases``; a parser error for a name not in ``known``."""
+    cases = [c.strip() for c in names.split(",") if c.strip()]
+    unknown = [c for c in cases if c not in known]
+    if unknown:
+        parser.error(f"unknown case(s) {', '.join(unknown)}; see --list")
+    return cases
+
+
 def cpu_pins(args: argparse.Namespace) -> tuple[list[str], list[str]]:
     if args.no_pin:
         return [], []
@@ -447,10 +458,7 @@ def main() -> int:
         for name, (_, what) in CASES.items():
             print(f"{name:<17} {what}")
         return 0
-    cases = [c.strip() for c in args.cases.split(",") if c.strip()]
-    unknown = [c for c in cases if c not in CASES]
-    if unknown:
-        parser.error(f"unknown case(s) {', '.join(unknown)}; see --list")
+    cases = chosen_cases(parser, args.cases, CASES)
     if not shutil.which("wrk"):
         print("wrk (the load generator) is not installed.\n"
               "  Debian/Ubuntu: sudo apt-get update && sudo apt-get install -y wrk\n"

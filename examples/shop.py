@@ -2,33 +2,46 @@
 
 Run with ``./dev.sh serve`` (or ``hyper migrate examples.shop`` then
 ``hyper run examples.shop:app``) and open http://127.0.0.1:8000/. Products are
-rows of ``db.sqlite3`` in the working directory (``HYPERDJANGO_DATABASE`` may
+rows of ``db.sqlite3`` in the working directory (``HYPERDJANGO_DATABASE_URL`` may
 name another database). The schema comes from ``examples/migrations/``:
 ``0001_initial`` creates the table, ``0002_seed_teas`` adds three teas.
 """
 
 import asyncio
-import os
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path as FilePath
 from typing import Annotated
 
 import msgspec
 
 from hyperdjango import Field, HyperApp, Model, Response
+from hyperdjango.auth import AuthenticationMiddleware
 from hyperdjango.pagination import Page, paginate_page_number
 from hyperdjango.params import Depends, Path, Query
 from hyperdjango.profiling import elapsed_nanos, nanos
 from hyperdjango.schemas import model_schema
 from hyperdjango.security import HTTPBearer
+from hyperdjango.sessions import SessionMiddleware
 from hyperdjango.shortcuts import get_object_or_404
+from hyperdjango.templates import Templates
 
+from examples.accounts import mount_accounts
 from examples.chat import mount_chat
+from examples.pages import mount_pages
 
-app = HyperApp(title="hyperdjango example shop", database=os.environ.get("HYPERDJANGO_DATABASE"))
+HERE = FilePath(__file__).parent
+
+# The database: $HYPERDJANGO_DATABASE_URL, else db.sqlite3. debug=True because this is an
+# example for local development: without $HYPERDJANGO_SECRET_KEY the process makes itself
+# a random key (sessions end with it); a deployed app sets the key and debug=False.
+app = HyperApp(title="hyperdjango example shop", debug=True)
 app.mount_health()
 app.mount_docs()  # /openapi.json, /docs (Swagger UI), /redoc
 mount_chat(app)  # GET /chat/{room} and the spec's /ws/chat/{room}
+app.templates = Templates(HERE / "templates")
+# `hyper collectstatic examples.shop:app` fills the root; then CSS URLs carry content hashes.
+app.static("/static", HERE / "static", root=os.environ.get("HYPERDJANGO_STATIC_ROOT", HERE / "staticfiles"))
 
 
 class Product(Model):
@@ -44,6 +57,8 @@ class Product(Model):
     active: bool = True
     created_at: datetime = Field(auto_now_add=True)
 
+
+mount_pages(app, Product)  # /shop/, /shop/{id}, /shop/new
 
 TOKENS = {"secret-token": {"id": 1, "name": "Alice"}}
 
@@ -81,7 +96,10 @@ class AuthMiddleware:
 
 
 app.use(TimingMiddleware())
+app.use(SessionMiddleware(engine="db"))  # request.session, in the hyperdjango_sessions table
+app.use(AuthenticationMiddleware())  # request.user: the logged-in user or AnonymousUser
 app.use(AuthMiddleware())
+mount_accounts(app, Product)  # /accounts/login/, /accounts/logout/, /accounts/profile/, restock
 
 
 @app.get("/", include_in_schema=False)
@@ -187,6 +205,10 @@ code{background:#f3f3f3;padding:.1rem .3rem}</style></head>
 <li><code>curl -X POST localhost:8000/api/products -d '{"name": "Mug", "price": "9.90"}'</code> — create one</li>
 <li><code>curl -H 'Authorization: Bearer secret-token' localhost:8000/api/admin/whoami</code> — the spec's
 AuthMiddleware (without the header: 401)</li>
+<li><a href="/accounts/login/">/accounts/login/</a> — log in (make a user with
+<code>hyper createsuperuser examples.shop</code>), then <a href="/accounts/profile/">your profile</a>;
+<code>POST /api/products/1/restock</code> needs the <code>examples.change_product</code> permission</li>
+<li><a href="/shop/">/shop/</a> — HTML pages: the products, one product, and a form that creates one</li>
 <li><a href="/chat/lobby">/chat/lobby</a> — the spec's WebSocket chat: open it in two tabs</li>
 <li><a href="/health">/health</a> and <a href="/ready">/ready</a></li>
 </ul>

@@ -1,7 +1,7 @@
 """Type stubs for the Rust extension module ``hyperdjango._core``."""
 
 from os import PathLike
-from typing import Any, Iterable, Literal, Sequence
+from typing import Any, Callable, Iterable, Literal, Mapping, Sequence
 
 __version__: str
 
@@ -51,7 +51,13 @@ class Server:
         ws_ping_timeout: float = 20.0,
         ws_allowed_origins: list[str] | None = None,
         ws_compression: bool = False,
-    ) -> None: ...
+        allowed_hosts: list[str] | None = None,
+        redirects_in_python: bool = False,
+        stream_bodies: bool = False,
+    ) -> None:
+        """``allowed_hosts``: Host patterns answered (Django's rules); others get 400 here, before Python.
+        ``redirects_in_python``: trailing-slash redirects reach Python (``PendingRequest.redirect``).
+        ``stream_bodies``: requests are handed over before their body is read (ASGI and WSGI apps)."""
     def start(self) -> tuple[str, int]:
         """Binds and starts; returns the bound (host, port)."""
     def fileno(self) -> int:
@@ -76,6 +82,7 @@ class PendingRequest:
     route_id: int | None
     params: dict[str, Any]
     allow: list[str] | None
+    redirect: str | None
     answered: bool
     is_websocket: bool
     subprotocols: list[str]
@@ -84,7 +91,20 @@ class PendingRequest:
     def respond(self, status: int, headers: _HeaderPairs, body: bytes) -> bool:
         """Sends a complete response; False if the client is gone."""
     def respond_stream(self, status: int, headers: _HeaderPairs, capacity: int = 16) -> StreamSender: ...
-    def respond_file(self, status: int, headers: _HeaderPairs, path: str | PathLike[str], length: int) -> bool: ...
+    def respond_file(self, status: int, headers: _HeaderPairs, path: str | PathLike[str], length: int, offset: int = 0) -> bool: ...
+    # -- the body pulled chunk by chunk (servers with stream_bodies=True: ASGI and WSGI apps)
+    body_streamed: bool
+    body_complete: bool
+    """The body has been read to its end (true from the start without one)."""
+    is_disconnected: bool
+    header_bytes: list[tuple[bytes, bytes]]
+    """The headers as ASGI wants them: bytes, in the order received."""
+    def receive_body(self, bridge: LoopBridge) -> RustFuture:
+        """Awaitable of ``(0, chunk, more)``, or ``(status, detail, False)`` for 413/400/408."""
+    def read_body_blocking(self) -> tuple[int, bytes | str, bool]:
+        """``receive_body`` for a worker thread (waits without the GIL)."""
+    def disconnected(self, bridge: LoopBridge) -> RustFuture:
+        """Awaitable finished when the client goes away before the request is answered."""
 
 class StreamSender:
     """The body of a streamed response."""
@@ -222,3 +242,70 @@ class WebSocketConnection:
         """A message already received, or None."""
     def receive(self, bridge: LoopBridge) -> RustFuture:
         """Awaitable of the next message as a ``(kind, payload, code)`` tuple."""
+
+# -- passwords (hyperdjango.auth.hashers): the GIL is released while they run -------------
+
+def argon2_hash(password: bytes, salt: bytes, memory_kib: int, iterations: int, parallelism: int) -> str:
+    """The argon2id PHC string (``$argon2id$v=19$m=...,t=...,p=...$salt$hash``); ValueError for bad parameters."""
+
+def argon2_verify(password: bytes, encoded: str) -> bool:
+    """Whether ``password`` matches an argon2 PHC string; ValueError for a malformed one."""
+
+def bcrypt_verify(password: bytes, encoded: str) -> bool:
+    """Whether ``password`` matches a bcrypt hash (``$2b$12$...``); ValueError for a malformed one."""
+
+# -- static files (crates/engine/src/http/files.rs) ------------------------------------
+
+def find_file(roots: Sequence[str | PathLike[str]], relative: str) -> str | None:
+    """The real path of ``relative`` below the first root holding it; None if missing or
+    if it would leave its root (``..``, symlinks out, NUL, backslash)."""
+
+def file_answer(
+    path: str | PathLike[str],
+    method: str,
+    if_none_match: str | None = None,
+    if_modified_since: str | None = None,
+    if_range: str | None = None,
+    range: str | None = None,
+    accept_encoding: str | None = None,
+    precompressed: bool = False,
+) -> tuple[int, list[tuple[str, str]], tuple[str, int, int] | None]:
+    """``(status, headers, (path, offset, length) or None)``: 200, 206, 304 or 416."""
+
+# -- templates (crates/templates) -----------------------------------------------------
+
+class TemplateError(Exception):
+    """A template failed to compile or render."""
+
+    template: str | None
+    line: int | None
+    column: int | None
+    kind: str
+    message: str
+    source_lines: list[tuple[int, str]]
+
+class TemplateEngine:
+    """minijinja environment: folders searched in order, compiled templates cached."""
+
+    def __init__(self, dirs: Sequence[str | PathLike[str]], reload: bool = False, strict_undefined: bool = False) -> None: ...
+    def render(self, name: str, context: Mapping[str, Any]) -> str:
+        """Converts ``context`` once, then renders without the GIL."""
+    def render_string(self, name: str, source: str, context: Mapping[str, Any]) -> str: ...
+    def stream(self, name: str, context: Mapping[str, Any], chunk_size: int = 16384) -> TemplateStream:
+        """Renders on a thread of its own into a bounded queue of chunks."""
+    def add_filter(self, name: str, function: Callable[..., Any]) -> None: ...
+    def add_test(self, name: str, function: Callable[..., Any]) -> None: ...
+    def add_global(self, name: str, value: Any) -> None: ...
+    def clear_cache(self) -> None: ...
+    @staticmethod
+    def stream_stats() -> dict[str, int]:
+        """``running``, ``refused`` (since start) and ``max`` streamed renders."""
+
+class StreamsFull(RuntimeError):
+    """``max`` streamed renders run already."""
+
+class TemplateStream:
+    """Byte chunks of a render; ``next()`` blocks (without the GIL) until one is ready."""
+
+    def __iter__(self) -> TemplateStream: ...
+    def __next__(self) -> bytes: ...

@@ -7,21 +7,26 @@ import inspect
 import logging
 import os
 import traceback
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import _core
 from .cache import close_caches, configure_caches
 from .database import Database, set_default_database
+from .errorpages import debug_page, template_page, wants_html
 from .exceptions import HTTPException
 from .orm.exceptions import ValidationError
 from .requests import Request
-from .responses import FileResponse, Response
+from .responses import Response
 from .routing import Route, Router, default_names
+from .settings import Settings, database_url, set_current
+from .staticfiles import MANIFEST_NAME, StaticFiles, app_static_dirs
 from .tasks import TaskBackend, TaskQueue
 from .validation import RequestValidationError, request_validation_error
+
+if TYPE_CHECKING:
+    from .templates import Templates
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -29,6 +34,11 @@ log = logging.getLogger("hyperdjango")
 
 
 def _http_exception(request: Request, exc: HTTPException) -> Response:
+    page = template_page(request, exc.status_code, {"status": exc.status_code, "detail": exc.detail})
+    if page is not None:
+        for name, value in (exc.headers or {}).items():
+            page.headers[name] = value
+        return page
     return Response.json({"detail": exc.detail}, status=exc.status_code, headers=exc.headers)
 
 
@@ -50,9 +60,13 @@ class HyperApp(Router):
     '/api/products/3'
 
     ``app.run()`` serves it; ``hyperdjango.testing.TestClient(app)`` tests it.
-    ``database`` is a URL (``postgres://...`` or ``sqlite:///...``; default
-    ``sqlite:///db.sqlite3``) that becomes ``app.database`` and the process
-    default (the last app created wins). ``max_body_size`` bounds request
+    ``database`` is a URL (``postgres://...`` or ``sqlite:///...``; else
+    ``$HYPERDJANGO_DATABASE_URL``, else ``sqlite:///db.sqlite3``; logged) that
+    becomes ``app.database`` and the process default (the last app created
+    wins). ``secret_key`` (else ``$HYPERDJANGO_SECRET_KEY``) signs cookies and
+    tokens; ``secret_key_fallbacks`` still verify; ``allowed_hosts`` are the
+    Host headers answered (400 for others; None: not checked); see
+    docs/settings.md. ``max_body_size`` bounds request
     bodies (413 beyond it). ``task_workers`` (jobs run at a time in the server
     process) and ``task_queue_size`` (pending in-process jobs before
     ``QueueFull``) configure the background-task queue, ``app.task_queue``;
@@ -73,15 +87,25 @@ class HyperApp(Router):
         task_backend: str | TaskBackend = "inprocess",
         redirect_slashes: bool = True,
         thread_pool_size: int | None = None,
+        secret_key: str | None = None,
+        secret_key_fallbacks: list[str] | None = None,
+        allowed_hosts: list[str] | None = None,
         caches: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         super().__init__()
         self.title = title
-        #: The app's database (SQLite in the working directory unless told otherwise);
+        #: The app's database (see :func:`hyperdjango.settings.database_url`);
         #: models use it by default. It connects when the server starts.
-        self.database = Database(database or "sqlite:///db.sqlite3")
+        self.database = Database(database_url(database))
         set_default_database(self.database)
         self.debug = debug
+        #: Secret keys and allowed hosts (docs/settings.md); also the process's
+        #: current settings, which :mod:`hyperdjango.signing` uses by default.
+        self.settings = Settings()
+        self.settings.configure(
+            secret_key=secret_key, secret_key_fallbacks=secret_key_fallbacks, allowed_hosts=allowed_hosts, debug=debug
+        )
+        set_current(self.settings)
         self.max_body_size = max_body_size
         self.task_workers = task_workers
         self.task_queue_size = task_queue_size
@@ -105,6 +129,12 @@ class HyperApp(Router):
         #: This process's number among ``app.run(workers=N)``'s processes (0 when alone).
         self.worker_index = 0
         self._url_router: tuple[int, _core.Router] | None = None
+        self._templates: Templates | None = None
+        #: The static files of :meth:`static` (the last call's), or None.
+        self.staticfiles: StaticFiles | None = None
+        self._asgi: Any = None
+        #: Apps requests fall through to (``mount``); see hyperdjango/serving/mount.py.
+        self.mounts: list[Any] = []
 
     # -- registration -------------------------------------------------------------
 
@@ -190,23 +220,56 @@ class HyperApp(Router):
 
         mount_docs(self, **options)
 
+    def mount(self, prefix: str, app: Any, *, interface: str = "auto") -> None:
+        """Serves ``app`` (any ASGI 3 or WSGI app, e.g. a Django project's
+        ``application``) for the requests below ``prefix`` this app has no
+        route for; each side's middleware applies to its own requests. See
+        docs/django.md. ``interface`` is ``"asgi"``/``"wsgi"`` (default: detected)."""
+        from .serving.mount import Mount
+
+        self.mounts.append(Mount(prefix, app, interface))
+
     def openapi(self, **options: Any) -> dict[str, Any]:
         """The app's OpenAPI 3.1 document as a dict (see :func:`hyperdjango.openapi.openapi_document`)."""
         from .openapi import openapi_document
 
         return openapi_document(self, **options)
 
-    def mount_static(self, prefix: str, directory: str | os.PathLike[str], name: str = "static") -> None:
-        """Serves the files below ``directory`` at ``prefix`` with ETag/304 and content types."""
-        root = Path(directory).resolve()
+    def static(
+        self,
+        prefix: str = "/static",
+        directory: str | os.PathLike[str] | None = "static",
+        *,
+        extra_dirs: Iterable[str | os.PathLike[str]] = (),
+        app_packages: Iterable[str] = (),
+        root: str | os.PathLike[str] = "staticfiles",
+        name: str = "static",
+    ) -> StaticFiles:
+        """Serves static files at ``prefix`` (see docs/static.md). The sources are
+        ``directory``, then ``extra_dirs``, then each app package's ``static/`` folder;
+        ``hyper collectstatic`` copies them into ``root`` with hashed names and a
+        manifest, and once that manifest exists (and ``debug`` is off) ``root`` is
+        served instead. Files are sent by the Rust server; ``static("app.css")`` in
+        templates gives their URL."""
+        sources = ([directory] if directory is not None else []) + list(extra_dirs) + app_static_dirs(app_packages)
+        collected = os.path.join(root, MANIFEST_NAME)
+        serve = [root] if os.path.isfile(collected) and not self.debug else sources
+        files = StaticFiles(prefix, serve, sources=sources, root=root)
+        self.staticfiles = files
+        # Files, not an API operation: left out of the OpenAPI document.
+        self.add_route(files.prefix.rstrip("/") + "/{path:path}", files.view, ("GET",), name, include_in_schema=False)
+        return files
 
-        async def static_view(request: Request) -> Response:
-            target = (root / request.params["path"]).resolve()
-            if not target.is_relative_to(root) or not target.is_file():
-                raise HTTPException(404)
-            return FileResponse(target)
+    def mount_static(self, prefix: str, directory: str | os.PathLike[str], name: str = "static") -> StaticFiles:
+        """Serves the files below ``directory`` at ``prefix`` (:meth:`static` with one folder)."""
+        return self.static(prefix, directory, name=name)
 
-        self.add_route(prefix.rstrip("/") + "/{path:path}", static_view, ("GET",), name)
+    def static_url(self, path: str) -> str:
+        """The URL of a static file: ``app.static_url("app.css")`` → ``/static/app.3f2a1c9e0b7d.css``
+        after ``hyper collectstatic``, ``/static/app.css`` before."""
+        if self.staticfiles is None:
+            return "/static/" + path.lstrip("/")
+        return self.staticfiles.url(path)
 
     # -- routing ------------------------------------------------------------------
 
@@ -218,6 +281,8 @@ class HyperApp(Router):
                 router.add(route.pattern, list(route.methods), name)
             except ValueError as e:
                 raise ValueError(f"{e}; views: {_conflicting_views(self.routes[:index], route, str(e))}") from None
+        for mounted in self.mounts:
+            mounted.add_websocket_routes(router)  # ids past the app's routes: upgrades for the mounted app
         return router, list(self.routes)
 
     def url_for(self, name: str, /, **params: Any) -> str:
@@ -226,16 +291,81 @@ class HyperApp(Router):
             self._url_router = (len(self.routes), self.compile_routes()[0])
         return self._url_router[1].url_for(name, [(k, str(v)) for k, v in params.items()])
 
+    # -- pages ----------------------------------------------------------------------
+
+    @property
+    def templates(self) -> Templates:
+        """The app's :class:`~hyperdjango.templates.Templates`: ``./templates`` and the
+        built-in ones, reloaded on change with ``debug`` or ``hyper run --reload``.
+        Assign your own to change it."""
+        if self._templates is None:
+            from .templates import Templates
+
+            self._templates = Templates("templates", reload=True if self.debug else None)
+        return self._templates
+
+    @templates.setter
+    def templates(self, templates: Templates) -> None:
+        self._templates = templates
+
     # -- errors ---------------------------------------------------------------------
 
     def server_error(self, request: Request, exc: BaseException) -> Response:
-        """The 500 response for an unhandled exception; always logged."""
+        """The 500 response for an unhandled exception; always logged. A browser gets
+        ``templates/500.html`` when the app has it, and with ``debug`` the debug page."""
         log.error("unhandled exception in %s %s", request.method, request.path, exc_info=exc)
         if self.debug:
+            if wants_html(request):
+                try:
+                    return debug_page(request, exc)
+                except Exception:  # the debug page must not hide the original error
+                    log.exception("the debug error page failed")
             return Response.text("".join(traceback.format_exception(exc)), status=500)
-        return Response.json({"detail": "Internal Server Error"}, status=500)
+        page = template_page(request, 500, {"status": 500, "detail": "Internal Server Error"})
+        return page or Response.json({"detail": "Internal Server Error"}, status=500)
 
     # -- lifecycle ------------------------------------------------------------------
+
+    def check_settings(self) -> None:
+        """Fails the start-up of a misconfigured app: middleware that signs
+        (sessions, CSRF, auth) with no secret key and ``debug=False``."""
+        if any(getattr(m, "requires_secret_key", False) for m in self.middleware):
+            self.settings.require_secret_key()
+        if self.settings.allowed_hosts is None and not self.debug:
+            log.info("allowed_hosts is not set: every Host header is answered")
+    async def start_services(self) -> None:
+        """What a server does before the first request (``serve``, and ASGI
+        lifespan startup under another server): connects the database, starts
+        mounted apps (their lifespan), runs the startup hooks, then starts the
+        task queue (tasks may need what the hooks set up)."""
+        await self.database.connect()
+        for mounted in self.mounts:
+            if mounted.lifespan is not None:
+                await mounted.lifespan.startup()
+        await self.startup()
+        # In-process periodic tasks are scheduled by one server process only; the
+        # database backend makes every process agree on one run per slot anyway.
+        await self.task_queue.start(periodic=self.worker_index == 0 or self.task_queue.backend.name == "database")
+
+    async def stop_services(self, grace: float = 30.0) -> None:
+        """What a server does after the last request: stops the task queue (giving
+        running jobs ``grace`` seconds), then runs the shutdown hooks, which may
+        close what the jobs use. The database is closed by the caller."""
+        await self.task_queue.stop(grace)
+        await self.shutdown()
+        for mounted in self.mounts:
+            if mounted.lifespan is not None:
+                await mounted.lifespan.shutdown()
+
+    async def __call__(self, scope: dict[str, Any], receive: Callable[[], Awaitable[Any]], send: Callable[[Any], Awaitable[None]]) -> None:
+        """The app as an ASGI 3 application (http, websocket, lifespan), for
+        uvicorn, Granian, Hypercorn, Daphne or ``httpx.ASGITransport``; see
+        :mod:`hyperdjango.serving.as_asgi` and docs/asgi.md."""
+        if self._asgi is None:
+            from .serving.as_asgi import AsgiAdapter
+
+            self._asgi = AsgiAdapter(self)
+        await self._asgi(scope, receive, send)
 
     async def startup(self) -> None:
         """Runs the startup hooks in order."""
@@ -270,10 +400,16 @@ class HyperApp(Router):
         """
         from .serving.dispatch import Dispatcher
 
+        self.check_settings()
         loop = asyncio.get_running_loop()
         stop = stop or asyncio.Event()
         router, routes = self.compile_routes()
         server_options.setdefault("max_body_size", self.max_body_size)
+        # Checked by the engine: a bad Host is a 400 before any Python runs.
+        server_options.setdefault("allowed_hosts", self.settings.hosts_answered())
+        # With middleware, slash redirects pass through it (CORS headers on them too);
+        # without, the engine answers them, a little faster.
+        server_options.setdefault("redirects_in_python", bool(self.middleware))
         server = _core.Server(router, host=host, port=port, **server_options)
         executor = ThreadPoolExecutor(self.thread_pool_size, thread_name_prefix="hyperdjango-sync")
         # The loop may outlive the server (an async TestClient runs on the test's loop):
@@ -281,13 +417,7 @@ class HyperApp(Router):
         previous_executor = getattr(loop, "_default_executor", None)
         loop.set_default_executor(executor)
         try:
-            await self.database.connect()
-            await self.startup()
-            # After the startup hooks (tasks may need what they set up); before the
-            # first request, so a view's .delay() finds the queue running.
-            # In-process periodic tasks are scheduled by one server process only; the
-            # database backend makes every process agree on one run per slot anyway.
-            await self.task_queue.start(periodic=self.worker_index == 0 or self.task_queue.backend.name == "database")
+            await self.start_services()
             bound_host, bound_port = server.start()
             dispatcher = Dispatcher(self, server, routes, loop)
             fd = server.fileno()
@@ -304,9 +434,7 @@ class HyperApp(Router):
                     log.warning("requests still running after the %ss grace period were dropped", grace)
                 loop.remove_reader(fd)
                 await dispatcher.wait_idle(timeout=1.0)
-                # Before the shutdown hooks, which may close what running tasks use.
-                await self.task_queue.stop(grace)
-                await self.shutdown()
+                await self.stop_services(grace)
         finally:
             await close_caches()
             await self.database.close()

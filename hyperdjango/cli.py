@@ -1,5 +1,6 @@
-"""The ``hyper`` command: ``hyper startproject NAME [DIR]``, ``hyper run``, ``hyper routes``, ``hyper worker`` and ``hyper tasks`` (each takes ``module:app``);
-``hyper makemigrations``, ``hyper migrate`` and ``hyper showmigrations`` (see hyperdjango/migrations/commands.py)."""
+"""The ``hyper`` command: ``hyper startproject NAME [DIR]``, ``hyper run`` (a HyperApp, or any ASGI 3 / WSGI app), ``hyper routes``, ``hyper check``, ``hyper worker`` and ``hyper tasks`` (each takes ``module:app``);
+``hyper makemigrations``, ``hyper migrate`` and ``hyper showmigrations`` (see hyperdjango/migrations/commands.py);
+``hyper createsuperuser``, ``changepassword``, ``createtoken`` and ``clearsessions`` (hyperdjango/auth/commands.py)."""
 
 from __future__ import annotations
 
@@ -38,11 +39,32 @@ def _run(args: argparse.Namespace) -> None:
         from .serving.reload import run_with_reload
 
         argv = [sys.executable, "-m", "hyperdjango", "run", args.app, "--host", args.host, "--port", str(args.port)]
-        argv += ["--workers", str(args.workers)]
+        argv += ["--workers", str(args.workers), "--interface", args.interface, "--threads", str(args.threads)]
+        argv += ["--root-path", args.root_path]
+        if args.max_body_size is not None:
+            argv += ["--max-body-size", str(args.max_body_size)]
+        if args.access_log:
+            argv += ["--access-log", args.access_log]
+        os.environ["HYPERDJANGO_RELOAD"] = "1"  # the child re-reads changed templates too
         run_with_reload(argv, [os.getcwd()])
         return
-    app = load_app(args.app)
-    app.run(host=args.host, port=args.port, workers=args.workers)
+    from .app import HyperApp
+    from .serving.interface import servable
+
+    _, target = import_target(args.app)
+    app = servable(target, args.interface, name=args.app, threads=args.threads, root_path=args.root_path)
+    if isinstance(app, HyperApp):
+        from .migrations.pending import warn_unapplied_at_startup
+
+        warn_unapplied_at_startup(app, args.app.partition(":")[0], args.app)
+        if args.access_log:
+            from .middleware.access_log import enable_access_log
+
+            enable_access_log(app, args.access_log)
+    elif args.access_log:
+        raise SystemExit("hyper: --access-log is for HyperApps (ASGI and WSGI apps log through their own framework)")
+    options = {} if args.max_body_size is None else {"max_body_size": args.max_body_size}
+    app.run(host=args.host, port=args.port, workers=args.workers, **options)
 
 
 def _routes(args: argparse.Namespace) -> None:
@@ -54,6 +76,29 @@ def _routes(args: argparse.Namespace) -> None:
     print(f"{'METHODS':<{width}}  {'PATTERN':<{pwidth}}  NAME")
     for methods, pattern, name in rows:
         print(f"{methods:<{width}}  {pattern:<{pwidth}}  {name}")
+
+
+def _check(args: argparse.Namespace) -> None:
+    import asyncio
+
+    from .checks import check_app, check_database
+
+    app = load_app(args.app)
+    issues = check_app(app)
+    if not args.no_database:
+
+        async def database() -> list:
+            try:
+                return await check_database(app, args.app.partition(":")[0])
+            finally:
+                await app.database.close()
+
+        issues += asyncio.run(database())
+    for issue in issues:
+        print(issue)
+    errors = sum(issue.error for issue in issues)
+    print(f"System check identified {len(issues) or 'no'} issue(s) ({errors} error(s)).")
+    sys.exit(1 if errors else 0)
 
 
 def _worker(args: argparse.Namespace) -> None:
@@ -83,6 +128,17 @@ def _startproject(args: argparse.Namespace) -> None:
     print(f"  hyper migrate {args.name}.main && hyper run {args.name}.main:app")
 
 
+def _collectstatic(args: argparse.Namespace) -> None:
+    from .staticfiles import collect
+
+    app = load_app(args.app)
+    if app.staticfiles is None:
+        sys.exit(f"{args.app} serves no static files (call app.static(...))")
+    output = args.output or app.staticfiles.root or "staticfiles"
+    paths = collect(app.staticfiles.sources, output)
+    print(f"{len(paths)} static files collected into {os.path.abspath(output)}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="hyper", description="hyperdjango command line")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -93,11 +149,27 @@ def main(argv: list[str] | None = None) -> None:
     run.add_argument("--port", type=int, default=8000)
     run.add_argument("--workers", type=int, default=1)
     run.add_argument("--reload", action="store_true", help="restart when a .py file changes")
+    from .middleware.access_log import FORMATS
+
+    run.add_argument("--access-log", nargs="?", const="common", choices=FORMATS,
+                     help="log every request on stdout (common when no format is given), with a request id")
+    run.add_argument(
+        "--interface", choices=["auto", "hyper", "asgi", "wsgi"], default="auto",
+        help="what the target is (default: detected; a HyperApp, an ASGI 3 app or a WSGI app)",
+    )
+    run.add_argument("--threads", type=int, default=32, help="WSGI: requests run at once per worker (thread pool size)")
+    run.add_argument("--root-path", default="", help="ASGI/WSGI: the prefix a proxy strips (root_path / SCRIPT_NAME)")
+    run.add_argument("--max-body-size", type=int, help="largest request body in bytes, 413 beyond (default: the app's, 10 MiB)")
     run.set_defaults(func=_run)
 
     routes = commands.add_parser("routes", help="list the routes of an app")
     routes.add_argument("app")
     routes.set_defaults(func=_routes)
+
+    check = commands.add_parser("check", help="check an app's models, routes, settings and database")
+    check.add_argument("app")
+    check.add_argument("--no-database", action="store_true", help="skip the checks that connect to the database")
+    check.set_defaults(func=_check)
 
     worker = commands.add_parser("worker", help="run background-task workers (task_backend='database')")
     worker.add_argument("app")
@@ -119,9 +191,18 @@ def main(argv: list[str] | None = None) -> None:
     start.add_argument("directory", nargs="?", help="where to write it (default: ./NAME)")
     start.set_defaults(func=_startproject)
 
+    collectstatic = commands.add_parser("collectstatic", help="gather static files with hashed names and a manifest")
+    collectstatic.add_argument("app")
+    collectstatic.add_argument("--output", help="the folder to fill (default: the root given to app.static)")
+    collectstatic.set_defaults(func=_collectstatic)
+
     from .migrations.commands import add_commands as add_migration_commands
 
     add_migration_commands(commands)
+
+    from .auth.commands import add_commands as add_auth_commands
+
+    add_auth_commands(commands)
 
     args = parser.parse_args(argv)
     args.func(args)

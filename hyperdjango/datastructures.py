@@ -159,6 +159,22 @@ class MutableHeaders(Headers, MutableMapping[str, str]):
             self[key] = default
         return self[key]
 
+    def add_vary(self, *names: str) -> None:
+        """Adds ``names`` to ``Vary`` unless there already (Django's ``patch_vary_headers``).
+
+        >>> h = MutableHeaders({"vary": "Accept"})
+        >>> h.add_vary("Cookie", "accept")
+        >>> h["vary"]
+        'Accept, Cookie'
+        """
+        present = [v.strip() for v in self.get("vary", "").split(",") if v.strip()]
+        lowered = {v.lower() for v in present}
+        for name in names:
+            if name.lower() not in lowered:
+                present.append(name)
+                lowered.add(name.lower())
+        self["vary"] = ", ".join(present)
+
 
 class UploadFile:
     """A file from a multipart form, held in memory (bodies are capped by ``max_body_size``)."""

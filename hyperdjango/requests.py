@@ -55,7 +55,12 @@ class Request:
     def query(self) -> QueryParams:
         """The query string as a multi-dict: ``request.query["page"]``, ``.getlist("tag")``."""
         if self._query is None:
-            self._query = QueryParams(self._raw.query_string)
+            query = QueryParams(self._raw.query_string)
+            # No database can store U+0000 in text: refuse it as the client's mistake
+            # here rather than as a 500 (or, on SQLite, not at all) where it is used.
+            if "%00" in self._raw.query_string and any("\x00" in k or "\x00" in v for k, v in query.multi_items()):
+                raise HTTPException(400, "The query string contains a NUL character (%00)")
+            self._query = query
         return self._query
 
     query_params = query

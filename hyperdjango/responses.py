@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import mimetypes
 import os
 from collections.abc import AsyncIterable, Iterable, Mapping
@@ -62,6 +61,18 @@ class Response:
     def html(cls, content: str, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
         """An HTML response (``text/html; charset=utf-8``)."""
         return cls(content, status, headers, "text/html")
+
+    @classmethod
+    def template(
+        cls,
+        request: Any,
+        name: str,
+        context: Mapping[str, Any] | None = None,
+        status: int = 200,
+        headers: Mapping[str, str] | None = None,
+    ) -> Response:
+        """The app's template ``name`` rendered for ``request`` (see hyperdjango.templates)."""
+        return request.app.templates.response(request, name, context, status, headers)
 
     @classmethod
     def text(cls, content: str, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
@@ -183,7 +194,9 @@ class StreamingResponse(Response):
 
 
 class FileResponse(Response):
-    """A file sent from disk by the server, with ETag and Last-Modified."""
+    """A file sent from disk by the server (never read into Python), with ETag and
+    Last-Modified; conditional requests get 304 and a ``Range`` 206. With
+    ``precompressed``, a ``.br``/``.gz`` file beside it is sent to clients that accept it."""
 
     def __init__(
         self,
@@ -192,6 +205,7 @@ class FileResponse(Response):
         media_type: str | None = None,
         status: int = 200,
         headers: Mapping[str, str] | None = None,
+        precompressed: bool = False,
     ) -> None:
         self.path = os.fspath(path)
         guessed = media_type or mimetypes.guess_type(filename or self.path)[0] or "application/octet-stream"
@@ -200,18 +214,7 @@ class FileResponse(Response):
         super().__init__(b"", status, headers, guessed)
         if filename is not None:
             self.headers["content-disposition"] = f"attachment; filename*=utf-8''{quote(filename)}"
-        self.stat: os.stat_result | None = None
-
-    def prepare(self) -> None:
-        """Stats the file and sets ``etag``/``last-modified``; raises OSError if it is missing."""
-        st = os.stat(self.path)
-        self.stat = st
-        tag = hashlib.md5(f"{st.st_mtime_ns}-{st.st_size}".encode(), usedforsecurity=False).hexdigest()
-        self.headers.setdefault("etag", f'"{tag}"')
-        self.headers.setdefault(
-            "last-modified",
-            format_datetime(datetime.fromtimestamp(st.st_mtime, timezone.utc), usegmt=True),
-        )
+        self.precompressed = precompressed
 
 
 async def _sse_frames(events: AsyncIterable[Any] | Iterable[Any]):

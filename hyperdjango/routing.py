@@ -27,7 +27,7 @@ class Route:
     thread pool, never on the event loop.
     """
 
-    __slots__ = ("pattern", "methods", "endpoint", "name", "kind", "options", "plan", "_call", "_wants_request", "_kwargs")
+    __slots__ = ("pattern", "methods", "endpoint", "name", "kind", "guards", "options", "plan", "_call", "_wants_request", "_kwargs")
 
     def __init__(
         self,
@@ -36,6 +36,7 @@ class Route:
         methods: Iterable[str],
         name: str | None = None,
         kind: str = HTTP,
+        guards: Iterable[Any] = (),
         **options: Any,
     ) -> None:
         self.pattern = pattern
@@ -43,6 +44,8 @@ class Route:
         self.methods = tuple(m.upper() for m in methods)
         self.name = name
         self.kind = kind
+        #: Checks run before the view (see :class:`Router`); the first to return a response answers.
+        self.guards = tuple(guards)
         #: The typed-API options (``response_model``, ``status_code``, ``dependencies``,
         #: ``tags``, ``summary``, ``deprecated``, ...): see docs/api.md.
         self.options = options
@@ -69,9 +72,17 @@ class Route:
     def call(self, request: Any, *extra: Any) -> Any:
         """Calls the view; returns the awaitable of its result."""
         kwargs = {n: request.params[n] for n in self._kwargs}
-        if self._wants_request:
-            return self._call(request, *extra, **kwargs)
-        return self._call(*extra, **kwargs)
+        args = (request, *extra) if self._wants_request else extra
+        if self.guards:
+            return self._call_guarded(request, args, kwargs)
+        return self._call(*args, **kwargs)
+
+    async def _call_guarded(self, request: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        for guard in self.guards:
+            refusal = await getattr(guard, "check", guard)(request)
+            if refusal is not None:
+                return refusal
+        return await self._call(*args, **kwargs)
 
     def call_websocket(self, ws: Any, request: Any) -> Any:
         """Calls a WebSocket handler: ``handler(ws, request, **path_params_it_declares)``."""
@@ -93,11 +104,17 @@ class Router:
     ['/items/{id:int}']
 
     ``app.include_router(api, prefix="/api")`` serves it at ``/api/items/{id:int}``.
+
+    ``guards`` run before each of the router's views, also once included:
+    each is ``async def guard(request)`` (or an object with such a ``check``
+    method, as :func:`hyperdjango.auth.login_required` is) returning None to
+    let the request through or a response to answer instead.
     """
 
-    def __init__(self, prefix: str = "", *, tags: Iterable[str] = (), dependencies: Iterable[Any] = ()) -> None:
+    def __init__(self, prefix: str = "", guards: Iterable[Any] = (), *, tags: Iterable[str] = (), dependencies: Iterable[Any] = ()) -> None:
         self.prefix = prefix.rstrip("/")
         self.routes: list[Route] = []
+        self.guards = tuple(guards)
         #: Added to every route of this router (OpenAPI tags; ``Depends`` run before each view).
         self.tags = list(tags)
         self.dependencies = list(dependencies)
@@ -112,7 +129,7 @@ class Router:
         **options: Any,
     ) -> Route:
         """Registers a view without a decorator; ``options`` as for :meth:`route`."""
-        route = Route(self.prefix + pattern, endpoint, methods, name, kind, **_merged(options, self.tags, self.dependencies))
+        route = Route(self.prefix + pattern, endpoint, methods, name, kind, self.guards, **_merged(options, self.tags, self.dependencies))
         self.routes.append(route)
         return route
 
@@ -169,7 +186,8 @@ class Router:
         dependencies = [*self.dependencies, *dependencies]
         for route in router.routes:
             options = _merged(route.options, tags, dependencies)
-            self.routes.append(Route(prefix + route.pattern, route.endpoint, route.methods, route.name, route.kind, **options))
+            guards = self.guards + route.guards
+            self.routes.append(Route(prefix + route.pattern, route.endpoint, route.methods, route.name, route.kind, guards, **options))
 
 
 def _merged(options: dict[str, Any], tags: list[str], dependencies: list[Any]) -> dict[str, Any]:

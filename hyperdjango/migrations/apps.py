@@ -19,8 +19,8 @@ from typing import Any
 
 from ..orm.options import app_label_of_module
 
-#: Apps of hyperdjango itself, migrated with every project (their tables exist only when used).
-BUILTIN_APPS = ("hyperdjango.tasks", "hyperdjango.cache")
+#: Apps of hyperdjango itself, migrated with every project: the task queue, the database cache, sessions and users.
+BUILTIN_APPS = ("hyperdjango.tasks", "hyperdjango.cache", "hyperdjango.sessions", "hyperdjango.auth")
 
 
 @dataclass
@@ -72,3 +72,12 @@ def models_of(label: str) -> list[Any]:
                 found.append(model)
     links = [d.through for model in found for d in model._meta.many_to_many if d.through not in found]
     return sorted({*found, *links}, key=lambda m: m.__name__)
+
+
+def builtin_apps_of(app: Any) -> list[str]:
+    """The built-in apps to migrate with ``app`` (a HyperApp, or None): all of
+    :data:`BUILTIN_APPS` but ``hyperdjango.tasks`` unless its task queue keeps jobs
+    in the database (an in-process queue has no table)."""
+    backend = getattr(getattr(app, "task_queue", None), "backend", None)
+    durable_tasks = getattr(backend, "name", None) == "database"
+    return [label for label in BUILTIN_APPS if label != "hyperdjango.tasks" or durable_tasks]

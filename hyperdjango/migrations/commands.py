@@ -2,9 +2,10 @@
 
 Each takes the module defining the models, as ``hyper run`` does (``examples.shop``
 or ``examples.shop:app``); the app is that module's package. ``migrate`` and
-``showmigrations`` also cover the built-in apps (the task queue's table). The
+``showmigrations`` also cover the built-in apps the HyperApp uses (the task
+queue's table, when its ``task_backend`` is ``"database"``). The
 database is ``--database URL``, else the module's ``HyperApp``'s, else
-``$DATABASE_URL``.
+``$HYPERDJANGO_DATABASE_URL`` (the rule of :func:`hyperdjango.settings.database_url`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from typing import Any
 
 from ..cli import import_target
 from ..database.errors import DatabaseError
-from .apps import BUILTIN_APPS, app_of_module
+from ..settings import DATABASE_URL_ENV
+from .apps import app_for, app_of_module, builtin_apps_of
 from .loader import MigrationError
 
 
@@ -29,9 +31,9 @@ def _database(args: argparse.Namespace, found: Any) -> Any:
         return Database(args.database)
     if isinstance(found, HyperApp):
         return found.database
-    if os.environ.get("DATABASE_URL"):
-        return Database(os.environ["DATABASE_URL"])
-    raise SystemExit("hyper: which database? give --database URL, a module with a HyperApp, or set DATABASE_URL")
+    if os.environ.get(DATABASE_URL_ENV):
+        return Database(os.environ[DATABASE_URL_ENV])
+    raise SystemExit(f"hyper: which database? give --database URL, a module with a HyperApp, or set {DATABASE_URL_ENV}")
 
 
 def _ask(args: argparse.Namespace) -> Any:
@@ -74,8 +76,20 @@ def _migrate(args: argparse.Namespace) -> None:
     module_name, found = import_target(args.target)
     app = app_of_module(module_name)
     db = _database(args, found)
-    apps = [app] if args.migration else [*BUILTIN_APPS, app]
-    done = _run_on("migrate", db, migrate(db, *apps, target=args.migration, log=print, fake_initial=args.fake_initial))
+    apps = [app] if args.migration else [*builtin_apps_of(found), app]
+
+    async def work() -> list[str]:
+        from ..auth.permissions import create_permissions
+
+        done = await migrate(db, *apps, target=args.migration, log=print, fake_initial=args.fake_initial)
+        # As Django's post_migrate: every model gets its add/change/delete/view permissions.
+        models = [m for a in apps for m in (app_for(a) if isinstance(a, str) else a).models]
+        created = await create_permissions(db, models)
+        if created:
+            print(f"Created {created} permissions")
+        return done
+
+    done = _run_on("migrate", db, work())
     if not done:
         print("No migrations to apply.")
 
@@ -85,7 +99,7 @@ def _showmigrations(args: argparse.Namespace) -> None:
 
     module_name, found = import_target(args.target)
     db = _database(args, found)
-    status = _run_on("showmigrations", db, show_migrations(db, *BUILTIN_APPS, app_of_module(module_name)))
+    status = _run_on("showmigrations", db, show_migrations(db, *builtin_apps_of(found), app_of_module(module_name)))
     for label, migrations in status.items():
         print(label)
         for name, applied in migrations:
@@ -106,12 +120,12 @@ def add_commands(commands: Any) -> None:
     migrate = commands.add_parser("migrate", help="apply (or reverse to a target) an app's migrations")
     migrate.add_argument("target", help="the module defining the models (module or module:app)")
     migrate.add_argument("migration", nargs="?", help="migrate the app to this migration (e.g. 0001), or 'zero' to reverse all")
-    migrate.add_argument("--database", help="database URL (default: the app's, else $DATABASE_URL)")
+    migrate.add_argument("--database", help="database URL (default: the app's, else $HYPERDJANGO_DATABASE_URL)")
     migrate.add_argument("--fake-initial", action="store_true",
                          help="record an app's first migration as applied when all the tables it creates exist already")
     migrate.set_defaults(func=_migrate)
 
     show = commands.add_parser("showmigrations", help="list migrations: [X] applied, [ ] not")
     show.add_argument("target", help="the module defining the models (module or module:app)")
-    show.add_argument("--database", help="database URL (default: the app's, else $DATABASE_URL)")
+    show.add_argument("--database", help="database URL (default: the app's, else $HYPERDJANGO_DATABASE_URL)")
     show.set_defaults(func=_showmigrations)

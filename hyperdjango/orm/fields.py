@@ -169,6 +169,8 @@ class Field:
             return None
         try:
             return self.to_python(value)
+        except ValidationError:
+            raise
         except (ValueError, TypeError, ArithmeticError) as e:
             raise ValidationError({self.name: [f"{value!r} is not a valid {self.type_name}"]}) from e
 
@@ -287,6 +289,9 @@ class TextField(Field):
 
     def to_python(self, value: Any) -> str:
         if isinstance(value, str):
+            if "\x00" in value:
+                # PostgreSQL refuses U+0000 in text and SQLite keeps it: one answer for both.
+                raise ValidationError({self.name: ["must not contain NUL characters (\\x00)"]})
             return value
         if isinstance(value, (int, float, decimal.Decimal, uuid.UUID)):
             return str(value)

@@ -80,7 +80,8 @@ class ModelMeta(type):
         cls._meta = Options(cls, meta, fields, inherited)
         _add_exceptions(cls, parents)
         if cls._meta.abstract:
-            cls._meta.pending_m2m = m2m  # type: ignore[attr-defined]
+            # Kept for the concrete subclass, with those of abstract ancestors.
+            cls._meta.pending_m2m = {**getattr(inherited, "pending_m2m", {}), **m2m}  # type: ignore[attr-defined]
             return cls
         for f in fields:
             if f.foreign_key is not None:

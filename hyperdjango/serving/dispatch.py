@@ -8,12 +8,14 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .. import _core
 from ..exceptions import HTTPException
 from ..middleware import Handler, compose
 from ..requests import Request
 from ..responses import FileResponse, Response, StreamingResponse, aiterate, to_response
 from ..routing import Route
 from ..websockets import WebSocket, WebSocketDisconnect
+from .mount import find_mount
 from .tasks import start_task
 
 if TYPE_CHECKING:
@@ -60,25 +62,25 @@ class Dispatcher:
             self.loop.call_soon(self.on_readable)
 
     async def endpoint(self, request: Request) -> Response:
-        """The innermost handler: the view, with HTTP errors turned into responses."""
+        """The innermost handler: the view, with its exceptions turned into responses."""
         route = request.route
         try:
             if route is None:
+                location = request._raw.redirect
+                if location is not None:  # a trailing-slash redirect (redirects_in_python)
+                    return Response.redirect(location, status=301 if request.method in ("GET", "HEAD") else 308)
                 allow = request._raw.allow
                 if allow:
                     raise HTTPException(405, headers={"allow": ", ".join(allow)})
                 raise HTTPException(404)
             return to_response(await route.call(request), getattr(route.endpoint, "__qualname__", "view"))
         except Exception as exc:
-            handler = self.app.exception_handler_for(exc)
-            if handler is None:
-                raise
-            return await self.run_handler(handler, request, exc)
+            return await self.answer_exception(request, exc)
 
     def answering_errors(self, inner: Handler) -> Handler:
         """Wraps one middleware: an exception raised in it (``HTTPException(401)``
-        from an auth middleware) with a registered handler becomes that
-        handler's response, as it does when a view raises it; and whatever it
+        from an auth middleware) becomes a response as it does when a view
+        raises it (its handler's, else a 500); and whatever it
         returns (a dict, a tuple...) becomes a Response, so the middleware
         outside always gets one."""
 
@@ -86,12 +88,20 @@ class Dispatcher:
             try:
                 return to_response(await inner(request), "middleware")
             except Exception as exc:
-                handler = self.app.exception_handler_for(exc)
-                if handler is None:
-                    raise
-                return await self.run_handler(handler, request, exc)
+                return await self.answer_exception(request, exc)
 
         return call
+
+    async def answer_exception(self, request: Request, exc: Exception) -> Response:
+        """The response for ``exc``: its registered handler's, else a 500.
+
+        As Django does inside each layer, an unhandled exception becomes a 500
+        right where it is raised, so every middleware outside still sees a
+        response and adds its headers (CORS, security) to the error too."""
+        handler = self.app.exception_handler_for(exc)
+        if handler is None:
+            return self.app.server_error(request, exc)
+        return await self.run_handler(handler, request, exc)
 
     async def run_handler(self, handler: Callable[..., Any], request: Request, exc: Exception) -> Response:
         result = handler(request, exc)
@@ -133,6 +143,10 @@ class Dispatcher:
 
     async def handle(self, raw: PendingRequest) -> None:
         route_id = raw.route_id
+        mine = route_id is not None and route_id < len(self.routes)  # ids past them are mounts' WebSocket routes
+        if not mine and self.app.mounts and (mounted := find_mount(self.app.mounts, raw.path)) is not None:
+            await mounted.serve_pending(raw)  # not this app's: its middleware stays out of it
+            return
         request = Request(raw, self.app, None if route_id is None else self.routes[route_id])
         if raw.is_websocket:
             await self.handle_websocket(raw, request)
@@ -152,20 +166,38 @@ class Dispatcher:
     async def send(self, raw: PendingRequest, request: Request, response: Response) -> None:
         headers = response.headers
         if isinstance(response, FileResponse):
-            try:
-                response.prepare()
-            except FileNotFoundError:
-                missing = Response.json({"detail": "Not Found"}, status=404)
-                raw.respond(404, missing.headers.raw(), missing.body)
-                return
-            if request.method in ("GET", "HEAD") and response.is_not_modified(request.headers.get("if-none-match")):
-                raw.respond(304, [(k, v) for k, v in headers.raw() if k in ("etag", "last-modified", "cache-control")], b"")
-                return
-            raw.respond_file(response.status_code, headers.raw(), response.path, response.stat.st_size)
+            self._send_file(raw, request, response)
         elif isinstance(response, StreamingResponse):
             await self._stream(raw, response)
         else:
             raw.respond(response.status_code, headers.raw(), response.body)
+
+    def _send_file(self, raw: PendingRequest, request: Request, response: FileResponse) -> None:
+        get = request.headers.get
+        try:
+            status, extra, body = _core.file_answer(
+                response.path,
+                request.method,
+                get("if-none-match"),
+                get("if-modified-since"),
+                get("if-range"),
+                get("range"),
+                get("accept-encoding"),
+                response.precompressed,
+            )
+        except FileNotFoundError:
+            missing = Response.json({"detail": "Not Found"}, status=404)
+            raw.respond(404, missing.headers.raw(), missing.body)
+            return
+        headers = response.headers
+        for name, value in extra:
+            headers.setdefault(name, value)
+        if body is None:  # 304 and 416 carry no body
+            keep = ("etag", "last-modified", "cache-control", "vary", "content-range")
+            raw.respond(status, [(k, v) for k, v in headers.raw() if k in keep], b"")
+            return
+        path, offset, length = body
+        raw.respond_file(status if status != 200 else response.status_code, headers.raw(), path, length, offset)
 
     async def _stream(self, raw: PendingRequest, response: StreamingResponse) -> None:
         sender = raw.respond_stream(response.status_code, response.headers.raw())

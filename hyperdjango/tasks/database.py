@@ -79,6 +79,10 @@ class DatabaseBackend(TaskBackend):
     before ``QueueFull``. ``prefetch_multiplier``: a pool of ``n`` slots holds up
     to ``n * prefetch_multiplier`` claimed jobs beyond those it runs (fewer round
     trips; 0 for long jobs, so idle workers elsewhere get them).
+    ``unknown_task_timeout``: a worker claims only jobs of tasks it knows and
+    leaves the others for a worker that knows them (counted in ``stats["unknown"]``
+    and logged); a job that no worker has taken this many seconds after it was
+    due fails for good as ``UnknownTask``, with that reason.
     """
 
     name = "database"
@@ -94,6 +98,7 @@ class DatabaseBackend(TaskBackend):
         max_lost: int = 10,
         max_buffered: int = 10000,
         prefetch_multiplier: int = 4,
+        unknown_task_timeout: float = 300.0,
     ) -> None:
         self._database = database
         self.lease = lease
@@ -103,6 +108,7 @@ class DatabaseBackend(TaskBackend):
         self.max_lost = max_lost
         self.max_buffered = max_buffered
         self.prefetch_multiplier = prefetch_multiplier
+        self.unknown_task_timeout = unknown_task_timeout
         self.worker_id: str | None = None
         self._loop: asyncio.AbstractEventLoop | None = None  # where enqueues from threads are written
         self._schema_ready = False
@@ -114,7 +120,8 @@ class DatabaseBackend(TaskBackend):
         self._ack_task: asyncio.Task | None = None
         self._maintenance: asyncio.Task | None = None
         self._listener: Listener | None = None
-        self._counts = {"pending": 0, "scheduled": 0, "dead": 0}
+        self._counts = {"pending": 0, "scheduled": 0, "dead": 0, "unknown": 0}
+        self._reported_unknown: set[str] = set()
         self._counts_at = 0.0
         self._counts_task: asyncio.Task | None = None
 
@@ -288,11 +295,7 @@ class DatabaseBackend(TaskBackend):
         self._wakeup.clear()
         now = time.time()
         params: list[Any] = [self.worker_id, now + self.lease, now, min(limit, self.batch_size)]
-        where = ""
-        if queues:
-            names = sorted(queues)
-            where = " AND queue IN (" + ", ".join(f"${len(params) + 1 + i}" for i in range(len(names))) + ")"
-            params += names
+        where = self._mine(params, queues)
         lock = " FOR UPDATE SKIP LOCKED" if self.database.vendor == "postgresql" else ""
         rows = await self.database.query(
             f"UPDATE {TABLE} SET status = 'running', worker = $1, lease_until = $2, started_at = $3, "
@@ -323,11 +326,7 @@ class DatabaseBackend(TaskBackend):
         """How long an idle worker may sleep: until the next delayed job (a
         countdown, a retry's backoff) is due, and no longer than the poll."""
         params: list[Any] = []
-        where = ""
-        if queues:
-            names = sorted(queues)
-            where = " AND queue IN (" + ", ".join(f"${i + 1}" for i in range(len(names))) + ")"
-            params = names
+        where = self._mine(params, queues)
         due = await self.database.query_val(f"SELECT min(run_at) FROM {TABLE} WHERE status = 'pending'{where}", *params)
         if due is None:
             return self.idle_poll
@@ -380,6 +379,7 @@ class DatabaseBackend(TaskBackend):
             try:
                 await self._heartbeat()
                 await self._reap()
+                await self._leave_unknown()
                 if time.time() - last_purge > max(interval, 60.0):
                     last_purge = time.time()
                     await self.purge()
@@ -412,6 +412,49 @@ class DatabaseBackend(TaskBackend):
             f"WHERE status = 'running' AND lease_until < $1",
             now, self.max_lost, f"its worker stopped heartbeating {self.max_lost} times (killed? out of memory?)",
         )
+
+    def _known_tasks(self) -> list[str]:
+        return sorted(task.name for task in self.task_queue.registry)
+
+    def _mine(self, params: list[Any], queues: Collection[str] | None, known: bool = True) -> str:
+        """The condition for jobs in ``queues`` (all when None) of tasks this worker knows
+        (``known=False``: does not know), its values appended to ``params``. A worker
+        runs only the jobs it knows; the others wait for a worker that knows them."""
+        where = _column_in(params, "queue", sorted(queues)) if queues else ""
+        return where + _column_in(params, "task", self._known_tasks(), negate=not known)
+
+    async def _leave_unknown(self) -> None:
+        """Counts and logs the due jobs this worker does not know (another worker
+        may), and dead-letters those nobody took within ``unknown_task_timeout``."""
+        now = time.time()
+        pool = self.task_queue.pool
+        # Only in this worker's queues: a worker does not judge jobs it would never take.
+        queues = pool.queues if pool is not None else None
+        params: list[Any] = [now - self.unknown_task_timeout, now]
+        unknown = self._mine(params, queues, known=False)
+        message = (f"no worker knew this task within unknown_task_timeout={self.unknown_task_timeout:g}s of the job "
+                   f"being due: run a worker whose app defines it (a task's name is its module's import name "
+                   f"and qualified name, or the name= given to @app.task)")
+        params.append(message)
+        await self.database.execute(
+            f"UPDATE {TABLE} SET status = 'failed', finished_at = $2, "
+            f"error_type = 'hyperdjango.tasks.errors.UnknownTask', error_message = task || ': ' || ${len(params)} "
+            f"WHERE status = 'pending' AND run_at < $1{unknown}",
+            *params,
+        )
+        params = [now]
+        unknown = self._mine(params, queues, known=False)
+        rows = await self.database.query(
+            f"SELECT task, COUNT(*) AS n FROM {TABLE} WHERE status = 'pending' AND run_at <= $1{unknown} GROUP BY task",
+            *params,
+        )
+        self._counts["unknown"] = sum(int(row["n"]) for row in rows)
+        for row in rows:
+            if row["task"] not in self._reported_unknown:
+                self._reported_unknown.add(row["task"])
+                log.warning("%d job(s) of task %r wait for a worker that knows it (this one knows %s); "
+                            "they fail as UnknownTask %gs after they were due",
+                            row["n"], row["task"], ", ".join(self._known_tasks()) or "no task", self.unknown_task_timeout)
 
     async def purge(self) -> int:
         """Deletes succeeded and cancelled jobs older than ``result_ttl``; returns how many."""
@@ -494,7 +537,7 @@ class DatabaseBackend(TaskBackend):
             f"FROM {TABLE} WHERE status IN ('pending', 'failed')",
             time.time(),
         )
-        self._counts = {key: int((row and row[key]) or 0) for key in ("pending", "scheduled", "dead")}
+        self._counts.update({key: int((row and row[key]) or 0) for key in ("pending", "scheduled", "dead")})
         self._counts_at = time.time()
         return dict(self._counts)
 
@@ -534,3 +577,12 @@ def _outcome_statement(job: Job, outcome: Outcome, worker: str | None) -> tuple[
     return (f"UPDATE {TABLE} SET status = 'pending', run_at = $3, worker = NULL, lease_until = NULL, "
             f"error_type = $4, error_message = $5, error_traceback = $6 {owned}",
             [job.id, worker, outcome.retry_at, error.type, error.message, error.traceback])
+
+
+def _column_in(params: list[Any], column: str, values: list[str], negate: bool = False) -> str:
+    """`` AND column [NOT] IN ($n, ...)``, its ``values`` appended to ``params``."""
+    if not values:
+        return "" if negate else " AND 1 = 0"
+    start = len(params) + 1
+    params.extend(values)
+    return f" AND {column} {'NOT IN' if negate else 'IN'} (" + ", ".join(f"${start + i}" for i in range(len(values))) + ")"

@@ -187,7 +187,9 @@ class TaskQueue:
         """``pending`` (waiting, including ``scheduled``: delayed or waiting to
         retry), ``running``, ``workers``, ``processed`` (finished for good),
         ``succeeded``, ``failed`` (retries exhausted), ``cancelled``,
-        ``retried`` (attempts scheduled again), ``dead`` (in the dead-letter list).
+        ``retried`` (attempts scheduled again), ``dead`` (in the dead-letter list);
+        with the database backend, ``unknown``: due jobs whose task this worker
+        does not know, left for a worker that does.
 
         Counters are this process's since the queue started; ``pending``,
         ``scheduled`` and ``dead`` are the backend's (with the database backend,

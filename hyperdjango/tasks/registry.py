@@ -7,6 +7,8 @@ import contextvars
 import datetime
 import functools
 import inspect
+import pathlib
+import sys
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -21,6 +23,38 @@ if TYPE_CHECKING:
     from .queue import TaskQueue
 
 
+def default_name(func: Callable[..., Any]) -> str:
+    """``module.qualname``, with the module as it is imported, whatever the entry point.
+
+    A script run as ``python app.py`` is the module ``__main__``, but ``hyper
+    worker app:app`` imports it as ``app``: tasks are named after the import
+    name (``app.record``; ``pkg.app.record`` for a file inside packages), so
+    jobs enqueued by one find their function in the other. Give ``name=`` to
+    ``@app.task`` to choose a name that survives moving the function.
+    """
+    module = func.__module__
+    if module == "__main__":
+        module = _main_import_name()
+    return f"{module}.{func.__qualname__}"
+
+
+def _main_import_name() -> str:
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    if spec is not None and spec.name:  # python -m pkg.app
+        return spec.name
+    file = getattr(main, "__file__", None)
+    if not file:  # an interactive session: no other process can import it anyway
+        return "__main__"
+    path = pathlib.Path(file).resolve()
+    parts = [path.stem]
+    folder = path.parent
+    while (folder / "__init__.py").is_file():
+        parts.insert(0, folder.name)
+        folder = folder.parent
+    return ".".join(parts)
+
+
 class Task:
     """A function that can run in the background.
 
@@ -32,8 +66,8 @@ class Task:
         handle = send_welcome_email.delay(user_id=1, email="a@example.com")  # queued, returns at once
         await send_welcome_email(user_id=1, email="a@example.com")          # runs here and now
 
-    ``name`` (``module.qualname``) is how workers find the function, in this
-    process or another one.
+    ``name`` (``module.qualname``, see :func:`default_name`) is how workers
+    find the function, in this process or another one.
     """
 
     def __init__(
@@ -52,7 +86,7 @@ class Task:
         functools.update_wrapper(self, func)
         self.func = func
         self.task_queue = task_queue
-        self.name = name or f"{func.__module__}.{func.__qualname__}"
+        self.name = name or default_name(func)
         self.queue = queue
         self.priority = priority
         self.retry = RetryPolicy(max_retries, retry_backoff, retry_jitter)

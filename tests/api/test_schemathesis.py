@@ -26,7 +26,7 @@ def test_the_example_api_holds_to_its_document(tmp_path):
         operations = [result.ok() for result in schema.get_all_operations()]
         assert {f"{o.method.upper()} {o.path}" for o in operations} == {
             "GET /api/products", "POST /api/products", "GET /api/products/{id}", "GET /api/catalogue",
-            "GET /api/admin/whoami",
+            "GET /api/admin/whoami", "POST /api/products/{id}/restock",
         }
         calls = []
         for operation in operations:

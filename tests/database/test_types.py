@@ -88,3 +88,44 @@ async def test_lists_are_json_on_sqlite(db):
     await db.execute("CREATE TABLE IF NOT EXISTS docs (data JSON)")
     await db.execute("INSERT INTO docs VALUES ($1)", [1, "two", {"three": 3}])
     assert await db.query_val("SELECT data FROM docs") == [1, "two", {"three": 3}]
+
+
+async def test_a_timedelta_beyond_the_interval_range_is_a_clear_error(db):
+    # 200 million days is 1.7e19 µs: past i64, so it used to wrap to a negative interval.
+    with pytest.raises(DataError, match="timedelta"):
+        await db.query("SELECT $1", dt.timedelta(days=200_000_000))
+    with pytest.raises(DataError, match="timedelta"):
+        await db.query("SELECT $1", dt.timedelta(days=-200_000_000))
+
+
+async def test_the_largest_interval_that_fits_round_trips(typed):
+    biggest = dt.timedelta(days=106_751_991)
+    await typed.execute("INSERT INTO typed (id, iv) VALUES ($1, $2)", 1, biggest)
+    assert await typed.query_val("SELECT iv FROM typed WHERE id = 1") == biggest
+
+
+async def test_a_nul_character_in_text_is_a_clear_error_on_both_backends(db):
+    # PostgreSQL cannot store U+0000 in text (SQLSTATE 22021); SQLite could, so both refuse
+    # it before sending, with the same error.
+    with pytest.raises(DataError, match="NUL"):
+        await db.query("SELECT $1", "a\x00b")
+    with pytest.raises(DataError, match="NUL"):
+        await db.query("SELECT $1", ["ok", "a\x00b"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["123456789012345678901234567890.123456789", "0.1", "10.50", "-7", "12345678901234567890", "1.2345678901234567", "1E+20"],
+)
+async def test_a_decimal_text_column_keeps_every_digit_on_sqlite(db, text):
+    # Decimals of up to 15 significant digits are bound as numbers (so comparisons with
+    # expressions are numeric): the value comes back equal, trailing zeros aside.
+    if db.vendor != "sqlite":
+        pytest.skip("DECIMAL_TEXT is SQLite's way to keep every digit; PostgreSQL's numeric always does")
+    await db.execute("CREATE TABLE IF NOT EXISTS exact (d DECIMAL_TEXT)")
+    await db.execute("DELETE FROM exact")
+    await db.execute("INSERT INTO exact VALUES ($1)", Decimal(text))
+    stored = await db.query_val("SELECT d FROM exact")
+    assert stored == Decimal(text)
+    if len(text.lstrip("-").replace(".", "").strip("0")) > 15:  # bound as text: kept verbatim
+        assert str(stored) == text

@@ -626,3 +626,59 @@ def test_an_inner_middleware_returning_a_dict_gives_the_outer_one_a_response():
         r = c.get("/x")
     assert r.json() == {"short": "circuit"} and r.headers["x-outer"] == "1"
     assert seen == ["Response"]
+
+
+def test_unhandled_view_exception_passes_back_through_every_middleware_as_a_500():
+    # Django converts the exception inside each layer, so the middleware
+    # outside a failing view sees a 500 response and can add its headers.
+    app = HyperApp()
+    seen = []
+
+    async def outer(request, next_handler):
+        response = await next_handler(request)
+        seen.append(("outer", response.status_code))
+        response.headers["x-outer"] = "yes"
+        return response
+
+    async def inner(request, next_handler):
+        response = await next_handler(request)
+        seen.append(("inner", response.status_code))
+        response.headers["x-inner"] = "yes"
+        return response
+
+    app.use(outer)
+    app.use(inner)
+
+    @app.get("/boom")
+    async def boom(request):
+        raise RuntimeError("view failed")
+
+    with TestClient(app) as c:
+        r = c.get("/boom")
+    assert r.status_code == 500
+    assert r.json() == {"detail": "Internal Server Error"}
+    assert r.headers["x-outer"] == "yes" and r.headers["x-inner"] == "yes"
+    assert seen == [("inner", 500), ("outer", 500)]
+
+
+def test_unhandled_middleware_exception_is_a_500_the_outer_middleware_sees():
+    app = HyperApp()
+
+    async def outer(request, next_handler):
+        response = await next_handler(request)
+        response.headers["x-outer"] = str(response.status_code)
+        return response
+
+    async def broken(request, next_handler):
+        raise RuntimeError("middleware failed")
+
+    app.use(outer)
+    app.use(broken)
+
+    @app.get("/")
+    async def index(request):
+        return {}
+
+    with TestClient(app) as c:
+        r = c.get("/")
+    assert r.status_code == 500 and r.headers["x-outer"] == "500"

@@ -183,3 +183,133 @@ def test_static_url_for_builds_a_file_url(site):
     app = HyperApp()
     app.mount_static("/assets/", site, name="assets")
     assert app.url_for("assets", path="css/site.css") == "/assets/css/site.css"
+
+
+# -- Rust-side answers: ranges, validators, precompressed siblings, hashed names -------
+
+
+def test_static_range_is_a_206_with_content_range(client, site):
+    r = client.get("/static/logo.png", headers={"range": "bytes=2-9"})
+    assert r.status_code == 206
+    assert r.content == (site / "logo.png").read_bytes()[2:10]
+    assert r.headers["content-range"] == f"bytes 2-9/{(site / 'logo.png').stat().st_size}"
+    assert r.headers["content-length"] == "8"
+
+
+def test_static_suffix_range_gives_the_last_bytes(client):
+    r = client.get("/static/index.html", headers={"range": "bytes=-5"})
+    assert (r.status_code, r.text) == (206, "</h1>")
+
+
+def test_static_unsatisfiable_range_is_a_416(client):
+    r = client.get("/static/index.html", headers={"range": "bytes=999-"})
+    assert r.status_code == 416
+    assert r.headers["content-range"] == "bytes */13"
+    assert r.content == b""
+
+
+def test_static_huge_range_numbers_are_a_416_not_a_500(client, raw):
+    response = raw(
+        client.base_url,
+        b"GET /static/index.html HTTP/1.1\r\nHost: x\r\nRange: bytes=99999999999999999999999-\r\nConnection: close\r\n\r\n",
+    )
+    assert response.startswith(b"HTTP/1.1 416")
+
+
+def test_static_if_range_with_a_stale_etag_gets_the_whole_file(client):
+    r = client.get("/static/index.html", headers={"range": "bytes=0-3", "if-range": '"stale"'})
+    assert (r.status_code, r.text) == (200, "<h1>home</h1>")
+
+
+def test_static_if_modified_since_is_a_304(client):
+    last_modified = client.get("/static/index.html").headers["last-modified"]
+    assert client.get("/static/index.html", headers={"if-modified-since": last_modified}).status_code == 304
+    old = "Mon, 01 Jan 1990 00:00:00 GMT"
+    assert client.get("/static/index.html", headers={"if-modified-since": old}).status_code == 200
+
+
+def test_static_precompressed_sibling_is_chosen_by_accept_encoding(client, site):
+    import gzip
+
+    (site / "big.css").write_text("body{}" * 100)
+    (site / "big.css.gz").write_bytes(gzip.compress(b"body{}" * 100))
+    (site / "big.css.br").write_bytes(b"brotli bytes")
+    br = client.get("/static/big.css", headers={"accept-encoding": "gzip, br"})
+    assert br.headers["content-encoding"] == "br" and br.headers["vary"] == "Accept-Encoding"
+    gz = client.get("/static/big.css", headers={"accept-encoding": "gzip, br;q=0"})
+    assert gz.headers["content-encoding"] == "gzip"
+    assert gz.text == "body{}" * 100  # the client inflates it
+    assert gz.headers["content-type"] == "text/css; charset=utf-8"
+    plain = client.get("/static/big.css", headers={"accept-encoding": "identity"})
+    assert "content-encoding" not in plain.headers and plain.text == "body{}" * 100
+    assert len({br.headers["etag"], gz.headers["etag"], plain.headers["etag"]}) == 3
+
+
+def test_static_encoded_traversal_through_a_raw_socket_is_a_404(client, raw):
+    for target in (b"/static/%2e%2e/secret.txt", b"/static/..%2fsecret.txt", b"/static/css/..%2f..%2fsecret.txt", b"/static/%2e%2e%5csecret.txt"):
+        response = raw(client.base_url, b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        assert response.split(b"\r\n", 1)[0] in (b"HTTP/1.1 404 Not Found", b"HTTP/1.1 400 Bad Request"), target
+        assert b"top secret" not in response
+
+
+def test_collectstatic_writes_hashed_names_a_manifest_and_gz(site, tmp_path, monkeypatch, capsys):
+    import json
+    import sys
+    import types
+
+    from hyperdjango.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    module = types.ModuleType("collect_site")
+    module.app = HyperApp()
+    module.app.static("/static", site, root=tmp_path / "collected")
+    monkeypatch.setitem(sys.modules, "collect_site", module)
+    main(["collectstatic", "collect_site:app"])
+    out = tmp_path / "collected"
+    manifest = json.loads((out / "staticfiles.json").read_text())["paths"]
+    hashed = manifest["css/site.css"]
+    assert hashed.startswith("css/site.") and hashed.endswith(".css") and len(hashed) == len("css/site..css") + 12
+    assert (out / hashed).read_text() == "body{margin:0}"
+    assert (out / (hashed + ".gz")).is_file() and (out / "css/site.css").is_file()
+    assert not (out / "logo.png.gz").exists()
+    assert "static files collected" in capsys.readouterr().out
+
+
+def test_collected_files_are_served_by_hashed_url_and_immutable(site, tmp_path):
+    from hyperdjango.staticfiles import collect
+
+    collect([site], tmp_path / "collected")
+    app = HyperApp()
+    app.static("/static", site, root=tmp_path / "collected")
+    url = app.static_url("css/site.css")
+    assert url != "/static/css/site.css"
+    with TestClient(app) as c:
+        hashed = c.get(url)
+        assert hashed.text == "body{margin:0}"
+        assert hashed.headers["cache-control"] == "public, max-age=31536000, immutable"
+        assert c.get("/static/css/site.css").headers["cache-control"] == "no-cache"
+        assert c.get("/static/staticfiles.json").status_code == 404
+
+
+def test_debug_serves_the_sources_even_after_collecting(site, tmp_path):
+    from hyperdjango.staticfiles import collect
+
+    collect([site], tmp_path / "collected")
+    app = HyperApp(debug=True)
+    app.static("/static", site, root=tmp_path / "collected")
+    assert app.static_url("css/site.css") == "/static/css/site.css"
+
+
+def test_app_package_static_folders_are_searched_after_the_directory(tmp_path, monkeypatch):
+    import sys
+
+    package = tmp_path / "pkg_with_static"
+    (package / "static").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "static" / "pkg.js").write_text("pkg")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "pkg_with_static", raising=False)
+    app = HyperApp()
+    app.static("/static", tmp_path / "none", app_packages=["pkg_with_static"])
+    with TestClient(app) as c:
+        assert c.get("/static/pkg.js").text == "pkg"

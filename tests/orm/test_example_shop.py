@@ -2,27 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
-from pathlib import Path
 
 from hyperdjango.testing import TestClient
-
-SHOP = Path(__file__).resolve().parents[2] / "examples" / "shop.py"
-
-
-def load_shop(database_url: str):
-    import os
-
-    os.environ["HYPERDJANGO_DATABASE"] = database_url
-    try:
-        spec = importlib.util.spec_from_file_location("example_shop_under_test", SHOP)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        del os.environ["HYPERDJANGO_DATABASE"]
-    return module.app
+from support.shop import SHOP, load_shop
 
 
 def test_hyper_migrate_sets_the_shop_up_and_it_serves_products(tmp_path):
@@ -32,12 +16,16 @@ def test_hyper_migrate_sets_the_shop_up_and_it_serves_products(tmp_path):
         cwd=SHOP.parents[1], capture_output=True, text=True, timeout=60,
     )
     assert migrated.returncode == 0, migrated.stderr
-    assert migrated.stdout.splitlines() == [
-        "Applying hyperdjango.tasks.0001_initial",
+    # No task table: the shop's task queue is in-process.
+    *applied, permissions = migrated.stdout.splitlines()
+    assert applied == [
         "Applying hyperdjango.cache.0001_initial",
+        "Applying hyperdjango.sessions.0001_initial",
+        "Applying hyperdjango.auth.0001_initial",
         "Applying examples.0001_initial",
         "Applying examples.0002_seed_teas",
     ]
+    assert permissions.startswith("Created ") and permissions.endswith(" permissions")
     app = load_shop(url)
     with TestClient(app) as client:
         assert [p["name"] for p in client.get("/api/products").json()] == ["Assam tea", "Darjeeling tea", "Teapot"]
@@ -62,3 +50,29 @@ async def test_the_shops_migrations_match_its_models_and_reverse_on_both_backend
     assert await db.query_val("SELECT COUNT(*) FROM products") == 3
     await migrate(db, app, target="zero")
     assert await db.query_val("SELECT COUNT(*) FROM hyper_migrations WHERE app = 'examples'") == 0
+
+
+def test_the_shops_accounts_log_in_guard_and_log_out(db_url):
+    import os
+
+    env = {**os.environ, "HYPERDJANGO_SUPERUSER_PASSWORD": "shop owner passphrase"}
+    for args in (["migrate", "examples.shop", "--database", db_url],
+                 ["createsuperuser", "examples.shop", "--username", "owner", "--noinput", "--database", db_url]):
+        done = subprocess.run([sys.executable, "-m", "hyperdjango", *args], cwd=SHOP.parents[1], capture_output=True,
+                              text=True, timeout=120, env=env)
+        assert done.returncode == 0 or "is taken" in done.stderr, done.stderr
+    app = load_shop(db_url)
+    with TestClient(app) as client:
+        assert client.get("/accounts/profile/", follow_redirects=False).headers["location"] == "/accounts/login/?next=%2Faccounts%2Fprofile%2F"
+        assert client.post("/api/products/1/restock", json={"add": 1}).status_code == 401
+        wrong = client.post("/accounts/login/", data={"username": "owner", "password": "nope"})
+        assert wrong.status_code == 401 and "Wrong username or password" in wrong.text
+        # An open redirect through ?next= is refused: the user lands on the profile.
+        done = client.post("/accounts/login/", data={"username": "owner", "password": "shop owner passphrase",
+                                                      "next": "//evil.example/"}, follow_redirects=False)
+        assert done.status_code == 303 and done.headers["location"] == "/accounts/profile/"
+        assert client.get("/accounts/profile/").json()["superuser"] is True
+        stock = client.get("/api/products/1").json()["stock"]
+        assert client.post("/api/products/1/restock", json={"add": 3}).json()["stock"] == stock + 3
+        client.post("/accounts/logout/", follow_redirects=False)
+        assert client.get("/accounts/profile/", headers={"accept": "application/json"}).status_code == 401

@@ -84,3 +84,11 @@ async def test_lookup_names_that_are_not_lookups_are_refused(members, key):
 async def test_values_names_must_be_fields(members):
     with pytest.raises(FieldError):
         Member.objects.values("name, (SELECT 1)")
+
+
+async def test_a_nul_character_is_a_validation_error_in_lookups_and_saves_on_both_backends(members):
+    with pytest.raises(ValidationError, match="NUL"):
+        await Member.objects.filter(name="a\x00b").count()
+    with pytest.raises(ValidationError, match="NUL"):
+        await Member.objects.create(name="a\x00b")
+    assert await Member.objects.count() == 2

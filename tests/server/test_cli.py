@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -59,3 +60,21 @@ def test_reload_restarts_when_a_source_changes(tmp_path: Path):
     finally:
         proc.terminate()
         assert proc.wait(timeout=20) == 0
+
+
+def test_hyper_run_access_log_writes_a_json_line_per_request_with_its_request_id():
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hyperdjango", "run", "workers_app:app", "--port", str(port), "--access-log", "json"],
+        cwd=APPS, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        wait_until_serving(f"http://127.0.0.1:{port}/pid", proc)
+        response = httpx.get(f"http://127.0.0.1:{port}/pid?x=1", headers={"x-request-id": "req-42"})
+        assert response.headers["x-request-id"] == "req-42"
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=20)
+    lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    mine = [entry for entry in lines if entry["request_id"] == "req-42"]
+    assert len(mine) == 1 and mine[0]["path"] == "/pid?x=1" and mine[0]["status"] == 200

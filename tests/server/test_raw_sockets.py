@@ -7,20 +7,11 @@ import time
 
 import pytest
 
-from hyperdjango import HyperApp
 from hyperdjango.testing import TestClient
 
-app = HyperApp(title="raw", max_body_size=1024)
+from support.stress import hello_upload_app
 
-
-@app.get("/hello")
-async def hello(request):
-    return "hello"
-
-
-@app.post("/upload")
-async def upload(request):
-    return {"size": len(await request.body())}
+app = hello_upload_app("raw", max_body_size=1024)
 
 
 @pytest.fixture(scope="module")

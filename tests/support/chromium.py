@@ -40,7 +40,7 @@ def chromium_available() -> bool:
 
 
 def require_chromium() -> None:
-    """Skips the calling test without Chromium, or fails it where ``HYPERDJANGO_REQUIRE_CHROMIUM`` is set."""
+    """Skips the test without Chromium, or fails it where Chromium is required (``./dev.sh test``)."""
     import pytest
 
     if not chromium_available():
@@ -147,6 +147,19 @@ class Page:
                 return value
             await asyncio.sleep(0.05)
         raise TimeoutError(f"{expression!r} stayed falsy for {timeout} s (last value: {value!r})")
+
+
+    async def screenshot(self, path: str | os.PathLike[str]) -> None:
+        """Saves what the tab shows as a PNG at ``path`` (folders made as needed)."""
+        import base64
+
+        shot = await self.browser.call("Page.captureScreenshot", {"format": "png"}, self.session)
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_bytes(base64.b64decode(shot["data"]))
+
+
+#: Where browser tests keep what they saw (screenshots); not in git.
+ARTEFACTS = Path(os.environ.get("HYPERDJANGO_ARTEFACTS", Path(__file__).resolve().parents[1] / "artefacts"))
 
 
 class _Launch:

@@ -113,17 +113,24 @@ impl LoopBridge {
     }
 
     /// Finishes every waiting future and runs its callbacks (on the loop thread).
+    ///
+    /// The batch has already left the queue, so an error while finishing one future
+    /// must not stop the others (their tasks would never wake): the first error is
+    /// raised once every future of the drain is done.
     fn drain(&self, py: Python<'_>) -> PyResult<()> {
         self.waker.take();
+        let mut first_error = None;
         loop {
             let batch = self.receiver.lock().unwrap_or_else(|e| e.into_inner()).drain(256);
             let more = batch.len() == 256;
             for Completion { future, outcome } in batch {
                 let result = outcome(py);
-                future.get().finish(py, future.bind(py), result, false)?;
+                if let Err(err) = future.get().finish(py, future.bind(py), result, false) {
+                    first_error.get_or_insert(err);
+                }
             }
             if !more {
-                return Ok(());
+                return first_error.map_or(Ok(()), Err);
             }
         }
     }
@@ -171,28 +178,55 @@ impl RustFuture {
         self.run_callbacks(py, slf, schedule)
     }
 
+    /// Runs (or schedules) every callback; one failing does not skip the rest, and
+    /// the first error is returned after all have had their turn.
     fn run_callbacks(&self, py: Python<'_>, slf: &Bound<'_, Self>, schedule: bool) -> PyResult<()> {
         let callbacks = std::mem::take(&mut *self.callbacks.lock().unwrap_or_else(|e| e.into_inner()));
         let event_loop = self.event_loop.bind(py);
+        let mut first_error = None;
         for (callback, context) in callbacks {
-            if schedule {
-                let kwargs = PyDict::new(py);
-                kwargs.set_item("context", context)?;
-                event_loop.call_method("call_soon", (callback, slf), Some(&kwargs))?;
-                continue;
-            }
-            let outcome = match &context {
-                Some(ctx) => ctx.bind(py).call_method1("run", (callback.bind(py), slf)),
-                None => callback.bind(py).call1((slf,)),
+            let done = if schedule {
+                Self::schedule_callback(event_loop, callback, context, slf)
+            } else {
+                Self::call_callback(py, event_loop, callback, context, slf)
             };
-            if let Err(err) = outcome {
-                // As asyncio's Handle does: report, never break the loop.
-                let report = PyDict::new(py);
-                report.set_item("message", "Exception in a RustFuture callback")?;
-                report.set_item("exception", err.value(py))?;
-                report.set_item("future", slf)?;
-                event_loop.call_method1("call_exception_handler", (report,))?;
+            if let Err(err) = done {
+                first_error.get_or_insert(err);
             }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    fn schedule_callback(
+        event_loop: &Bound<'_, PyAny>,
+        callback: Py<PyAny>,
+        context: Option<Py<PyAny>>,
+        slf: &Bound<'_, Self>,
+    ) -> PyResult<()> {
+        let kwargs = PyDict::new(event_loop.py());
+        kwargs.set_item("context", context)?;
+        event_loop.call_method("call_soon", (callback, slf), Some(&kwargs))?;
+        Ok(())
+    }
+
+    fn call_callback(
+        py: Python<'_>,
+        event_loop: &Bound<'_, PyAny>,
+        callback: Py<PyAny>,
+        context: Option<Py<PyAny>>,
+        slf: &Bound<'_, Self>,
+    ) -> PyResult<()> {
+        let outcome = match &context {
+            Some(ctx) => ctx.bind(py).call_method1("run", (callback.bind(py), slf)),
+            None => callback.bind(py).call1((slf,)),
+        };
+        if let Err(err) = outcome {
+            // As asyncio's Handle does: report, never break the loop.
+            let report = PyDict::new(py);
+            report.set_item("message", "Exception in a RustFuture callback")?;
+            report.set_item("exception", err.value(py))?;
+            report.set_item("future", slf)?;
+            event_loop.call_method1("call_exception_handler", (report,))?;
         }
         Ok(())
     }

@@ -4,9 +4,13 @@
 mod completion;
 mod convert;
 mod db;
+mod passwords;
+mod files;
 mod request;
+mod request_body;
 mod router;
 mod server;
+mod templates;
 mod websocket;
 
 use pyo3::prelude::*;
@@ -21,11 +25,20 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<db::Listener>()?;
     m.add_class::<db::Row>()?;
     m.add_function(wrap_pyfunction!(db::instances_from_rows, m)?)?;
+    m.add_function(wrap_pyfunction!(passwords::argon2_hash, m)?)?;
+    m.add_function(wrap_pyfunction!(passwords::argon2_verify, m)?)?;
+    m.add_function(wrap_pyfunction!(passwords::bcrypt_verify, m)?)?;
+    m.add_function(wrap_pyfunction!(files::find_file, m)?)?;
+    m.add_function(wrap_pyfunction!(files::file_answer, m)?)?;
     m.add_class::<router::Router>()?;
     m.add_class::<server::Server>()?;
     m.add_class::<request::PendingRequest>()?;
     m.add_class::<request::StreamSender>()?;
     m.add_class::<websocket::WebSocketConnection>()?;
+    m.add_class::<templates::TemplateEngine>()?;
+    m.add_class::<templates::TemplateStream>()?;
+    m.add("TemplateError", m.py().get_type::<templates::TemplateError>())?;
+    m.add("StreamsFull", m.py().get_type::<templates::StreamsFull>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! `hyperdjango._core.PendingRequest`: one request waiting for its reply.
 
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use http::{StatusCode, Version};
@@ -12,7 +12,10 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
 use tokio::sync::{mpsc, oneshot};
 
+use tokio_util::sync::CancellationToken;
+
 use crate::convert::{headers_from_py, headers_to_py, param_to_py};
+use crate::request_body::BodySlot;
 use crate::server::Exchange;
 use crate::websocket::WebSocketConnection;
 use hyperdjango_engine::websocket::WsUpgrade;
@@ -26,18 +29,34 @@ pub struct PendingRequest {
     reply: Mutex<Option<oneshot::Sender<Reply>>>,
     upgrade: Mutex<Option<WsUpgrade>>,
     is_websocket: bool,
+    body_stream: Option<BodySlot>,
+    gone: CancellationToken,
 }
 
 impl PendingRequest {
     pub(crate) fn new(exchange: Exchange) -> Self {
-        let Exchange { mut request, reply } = exchange;
+        let Exchange { mut request, reply, gone } = exchange;
         let upgrade = request.upgrade.take();
         PendingRequest {
+            body_stream: request.body_stream.take().map(|body| Arc::new(tokio::sync::Mutex::new(Some(body)))),
+            gone,
             request,
             reply: Mutex::new(Some(reply)),
             is_websocket: upgrade.is_some(),
             upgrade: Mutex::new(upgrade),
         }
+    }
+
+    pub(crate) fn header_map(&self) -> &http::HeaderMap {
+        &self.request.headers
+    }
+
+    pub(crate) fn body_slot(&self) -> Option<BodySlot> {
+        self.body_stream.clone()
+    }
+
+    pub(crate) fn gone_token(&self) -> CancellationToken {
+        self.gone.clone()
     }
 
     fn send(&self, reply: Reply) -> PyResult<bool> {
@@ -137,6 +156,16 @@ impl PendingRequest {
         }
     }
 
+    /// Where a trailing-slash redirect goes, when the server hands redirects to Python
+    /// (`redirects_in_python`), else None.
+    #[getter]
+    fn redirect(&self) -> Option<String> {
+        match &self.request.route {
+            RouteMatch::Redirect { location } => Some(location.clone()),
+            _ => None,
+        }
+    }
+
     /// Whether this is a WebSocket upgrade request (routed to a WEBSOCKET route).
     #[getter]
     fn is_websocket(&self) -> bool {
@@ -188,23 +217,26 @@ impl PendingRequest {
     /// holds at most `capacity` chunks in flight.
     #[pyo3(signature = (status, headers, capacity = 16))]
     fn respond_stream(&self, status: u16, headers: &Bound<'_, PyAny>, capacity: usize) -> PyResult<StreamSender> {
-        let (tx, rx) = mpsc::channel(capacity.max(1));
+        // One slot more than the chunks may use, reserved up front for `abort`'s error.
+        let (tx, rx) = mpsc::channel(capacity.max(1) + 1);
+        let abort_slot = tx.clone().try_reserve_owned().map_err(|_| PyRuntimeError::new_err("a new stream channel is full"))?;
         self.send(Reply {
             status: status_of(status)?,
             headers: headers_from_py(headers)?,
             body: ReplyBody::Stream(rx),
         })?;
         Ok(StreamSender {
-            tx: Mutex::new(Some(tx)),
+            tx: Mutex::new(Some(Open { tx, abort_slot })),
         })
     }
 
-    /// Sends `length` bytes of the file at `path`, read by the server.
-    fn respond_file(&self, status: u16, headers: &Bound<'_, PyAny>, path: PathBuf, length: u64) -> PyResult<bool> {
+    /// Sends `length` bytes of the file at `path` from `offset` on, read by the server.
+    #[pyo3(signature = (status, headers, path, length, offset = 0))]
+    fn respond_file(&self, status: u16, headers: &Bound<'_, PyAny>, path: PathBuf, length: u64, offset: u64) -> PyResult<bool> {
         self.send(Reply {
             status: status_of(status)?,
             headers: headers_from_py(headers)?,
-            body: ReplyBody::File { path, len: length },
+            body: ReplyBody::File { path, offset, len: length },
         })
     }
 }
@@ -212,7 +244,15 @@ impl PendingRequest {
 /// The body of a streamed response, chunk by chunk.
 #[pyclass(module = "hyperdjango._core", frozen)]
 pub struct StreamSender {
-    tx: Mutex<Option<mpsc::Sender<std::io::Result<Bytes>>>>,
+    tx: Mutex<Option<Open>>,
+}
+
+type Chunk = std::io::Result<Bytes>;
+
+/// A stream still being written: the chunks' sender, and the slot kept for an abort.
+struct Open {
+    tx: mpsc::Sender<Chunk>,
+    abort_slot: mpsc::OwnedPermit<Chunk>,
 }
 
 /// What `StreamSender.try_send` reports.
@@ -221,8 +261,8 @@ const FULL: u8 = 1;
 const CLOSED: u8 = 2;
 
 impl StreamSender {
-    fn sender(&self) -> Option<mpsc::Sender<std::io::Result<Bytes>>> {
-        self.tx.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    fn sender(&self) -> Option<mpsc::Sender<Chunk>> {
+        self.tx.lock().unwrap_or_else(|e| e.into_inner()).as_ref().map(|open| open.tx.clone())
     }
 }
 
@@ -255,14 +295,9 @@ impl StreamSender {
     /// writing the last chunk, so the client cannot take a truncated body for
     /// a complete one. Never blocks; later sends report the client gone.
     fn abort(&self) {
-        let Some(tx) = self.tx.lock().unwrap_or_else(|e| e.into_inner()).take() else { return };
-        let error = || std::io::Error::other("the response stream failed");
-        if let Err(mpsc::error::TrySendError::Full(_)) = tx.try_send(Err(error())) {
-            // The client reads slowly and the buffer is full: queue the error
-            // behind the chunks from a thread of its own (this is the loop's thread).
-            std::thread::spawn(move || {
-                let _ = tx.blocking_send(Err(error()));
-            });
-        }
+        let Some(open) = self.tx.lock().unwrap_or_else(|e| e.into_inner()).take() else { return };
+        // The reserved slot takes the error behind the queued chunks even when the
+        // client reads slowly and the buffer is full: no waiting, no thread.
+        open.abort_slot.send(Err(std::io::Error::other("the response stream failed")));
     }
 }

@@ -19,6 +19,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use tokio::runtime::Runtime;
 use tokio::sync::oneshot;
+use tokio_util::sync::CancellationToken;
 
 use crate::request::PendingRequest;
 use crate::router::Router;
@@ -27,6 +28,20 @@ use crate::router::Router;
 pub(crate) struct Exchange {
     pub request: HttpRequest,
     pub reply: oneshot::Sender<Reply>,
+    /// Cancelled when the client goes away before the reply is handed over.
+    pub gone: CancellationToken,
+}
+
+/// Cancels its token when dropped armed: hyper dropped the request's future
+/// because the client went away.
+struct DisconnectGuard(Option<CancellationToken>);
+
+impl Drop for DisconnectGuard {
+    fn drop(&mut self) {
+        if let Some(token) = self.0.take() {
+            token.cancel();
+        }
+    }
 }
 
 struct BridgeHandler {
@@ -36,14 +51,19 @@ struct BridgeHandler {
 impl Handler for BridgeHandler {
     async fn handle(&self, request: HttpRequest) -> Reply {
         let (tx, rx) = oneshot::channel();
-        if self.queue.send(Exchange { request, reply: tx }).await.is_err() {
-            return Reply::full(StatusCode::SERVICE_UNAVAILABLE, "the server is shutting down");
-        }
-        match rx.await {
-            Ok(reply) => reply,
-            // The Python side dropped the request: a bug there, never a hang here.
-            Err(_) => Reply::full(StatusCode::INTERNAL_SERVER_ERROR, "the request was dropped without a response"),
-        }
+        let gone = CancellationToken::new();
+        let mut guard = DisconnectGuard(Some(gone.clone()));
+        let reply = if self.queue.send(Exchange { request, reply: tx, gone }).await.is_err() {
+            Reply::full(StatusCode::SERVICE_UNAVAILABLE, "the server is shutting down")
+        } else {
+            match rx.await {
+                Ok(reply) => reply,
+                // The Python side dropped the request: a bug there, never a hang here.
+                Err(_) => Reply::full(StatusCode::INTERNAL_SERVER_ERROR, "the request was dropped without a response"),
+            }
+        };
+        guard.0 = None;
+        reply
     }
 }
 
@@ -73,7 +93,8 @@ impl Server {
         keepalive_timeout = 5.0, max_connections = 10_000, queue_size = 1024, io_threads = 1,
         server_name = "hyperdjango".to_string(), ws_max_message_size = 1024 * 1024, ws_send_queue = 1024,
         ws_send_queue_bytes = 16 * 1024 * 1024, ws_ping_interval = 20.0, ws_ping_timeout = 20.0, ws_allowed_origins = None,
-        ws_compression = false
+        ws_compression = false, allowed_hosts = None, redirects_in_python = false,
+        stream_bodies = false
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -97,6 +118,9 @@ impl Server {
         ws_ping_timeout: f64,
         ws_allowed_origins: Option<Vec<String>>,
         ws_compression: bool,
+        allowed_hosts: Option<Vec<String>>,
+        redirects_in_python: bool,
+        stream_bodies: bool,
     ) -> PyResult<Self> {
         let waker = Arc::new(LoopWaker::new().map_err(|e| PyOSError::new_err(e.to_string()))?);
         let (sender, receiver) = loop_queue(queue_size, waker.clone());
@@ -122,6 +146,9 @@ impl Server {
                     compression: ws_compression,
                     ..WsConfig::default()
                 },
+                allowed_hosts,
+                redirects_in_python,
+                stream_bodies,
             },
             io_threads: io_threads.max(1),
             router: router.freeze(),

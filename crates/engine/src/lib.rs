@@ -4,6 +4,8 @@
 //! - [`http`]: the HTTP/1.1 server with its limits and graceful shutdown.
 //! - [`websocket`]: WebSocket sessions on the HTTP port.
 //! - [`db`]: PostgreSQL and SQLite drivers with one value and error vocabulary.
+//! - [`passwords`]: argon2id hashing and the verification of argon2 and bcrypt
+//!   hashes (CPU- and memory-heavy: callers run it off their event loop).
 //! - [`bridge`]: bounded queues that hand work to an event-loop thread with
 //!   one wake-up per batch.
 //!
@@ -13,5 +15,6 @@
 pub mod bridge;
 pub mod db;
 pub mod http;
+pub mod passwords;
 pub mod router;
 pub mod websocket;

@@ -73,7 +73,13 @@ pub(crate) fn value_from_py(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
         return Ok(Value::Float(f.value()));
     }
     if let Ok(s) = obj.cast::<PyString>() {
-        return Ok(Value::Text(s.to_str()?.to_string()));
+        let text = s.to_str()?;
+        // PostgreSQL cannot store U+0000 in text (SQLSTATE 22021) and SQLite can: refusing it
+        // here gives both backends the same answer, before anything is sent.
+        if text.contains('\0') {
+            return Err(data_error(py, "a text value contains a NUL character (\\x00), which databases cannot store in text; send it as bytes or remove it".into()));
+        }
+        return Ok(Value::Text(text.to_string()));
     }
     if let Ok(b) = obj.cast::<PyBytes>() {
         return Ok(Value::Bytes(b.as_bytes().to_vec()));
@@ -112,7 +118,14 @@ pub(crate) fn value_from_py(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
         let days: i64 = obj.getattr("days")?.extract()?;
         let seconds: i64 = obj.getattr("seconds")?.extract()?;
         let micros: i64 = obj.getattr("microseconds")?.extract()?;
-        return Ok(Value::Interval(days * 86_400_000_000 + seconds * 1_000_000 + micros));
+        // Python's timedelta reaches ±10^9 days, ~9000 times what 64 bits of microseconds hold.
+        return days
+            .checked_mul(86_400_000_000)
+            .and_then(|us| us.checked_add(seconds * 1_000_000 + micros))
+            .map(Value::Interval)
+            .ok_or_else(|| {
+                data_error(py, format!("timedelta of {days} days does not fit in an interval (at most ±106751991 days)"))
+            });
     }
     if obj.is_instance(t.uuid.bind(py))? {
         let int: u128 = obj.getattr("int")?.extract()?;

@@ -26,6 +26,15 @@ pub struct ServerConfig {
     pub server_name: String,
     /// Limits and timers of WebSocket sessions.
     pub websocket: WsConfig,
+    /// Host header patterns answered (Django's `ALLOWED_HOSTS` rules); others get 400
+    /// before the request reaches Python. None: any host.
+    pub allowed_hosts: Option<Vec<String>>,
+    /// Hand trailing-slash redirects to Python (through the middleware) instead of
+    /// answering them here.
+    pub redirects_in_python: bool,
+    /// Hand requests over before their body is read: the handler pulls it
+    /// from `HttpRequest::body_stream` (ASGI and WSGI apps), under the same limits.
+    pub stream_bodies: bool,
 }
 
 impl Default for ServerConfig {
@@ -42,6 +51,9 @@ impl Default for ServerConfig {
             max_connections: 10_000,
             server_name: "hyperdjango".to_string(),
             websocket: WsConfig::default(),
+            allowed_hosts: None,
+            redirects_in_python: false,
+            stream_bodies: false,
         }
     }
 }

@@ -16,7 +16,9 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::{watch, OwnedSemaphorePermit};
 
+use super::raw_head::{HeadScanner, Refused};
 use super::service::{respond, PermitSlot, Shared};
+use super::stats::ServerStats;
 use super::Handler;
 
 const IDLE: u8 = 0;
@@ -100,14 +102,28 @@ enum Verdict {
 }
 
 /// The socket as hyper sees it: reads mark activity, and once `timed_out` is
-/// set the next read sends 408 and reports end of stream so hyper closes.
+/// set the next read sends 408 and reports end of stream so hyper closes. A
+/// head that [`HeadScanner`] refuses (bare LF, Transfer-Encoding with
+/// Content-Length) ends the same way, with a 400.
 struct TrackedIo {
     stream: TcpStream,
     activity: Arc<Activity>,
+    scanner: HeadScanner,
+    refused: bool,
+    stats: Arc<ServerStats>,
 }
 
 const TIMEOUT_RESPONSE: &[u8] =
     b"HTTP/1.1 408 Request Timeout\r\nconnection: close\r\ncontent-length: 0\r\n\r\n";
+/// The 400 for a head [`HeadScanner`] refused; hyper never saw it.
+fn refusal(Refused(detail): Refused) -> Vec<u8> {
+    let body = format!("{{\"detail\":\"{detail}\"}}");
+    format!(
+        "HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
 
 impl AsyncRead for TrackedIo {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
@@ -117,10 +133,23 @@ impl AsyncRead for TrackedIo {
             let _ = self.stream.try_write(TIMEOUT_RESPONSE);
             return Poll::Ready(Ok(()));
         }
+        if self.refused {
+            return Poll::Ready(Ok(()));
+        }
         let before = buf.filled().len();
         let res = Pin::new(&mut self.stream).poll_read(cx, buf);
         if matches!(res, Poll::Ready(Ok(()))) && buf.filled().len() > before {
             self.activity.bytes_read();
+            let this = &mut *self;
+            if let Err(refused) = this.scanner.scan(&buf.filled()[before..]) {
+                this.refused = true;
+                this.stats.bad_requests.fetch_add(1, Ordering::Relaxed);
+                // Only between requests: a response being written must not be interleaved.
+                if this.activity.in_flight.load(Ordering::Acquire) == 0 {
+                    let _ = this.stream.try_write(&refusal(refused));
+                }
+                buf.set_filled(before); // hyper never sees the head: end of stream, it closes
+            }
         }
         res
     }
@@ -166,6 +195,9 @@ pub(crate) async fn serve_connection<H: Handler>(
     let io = TokioIo::new(TrackedIo {
         stream,
         activity: activity.clone(),
+        scanner: HeadScanner::new(shared.config.max_header_size),
+        refused: false,
+        stats: shared.stats.clone(),
     });
     let service = {
         let shared = shared.clone();

@@ -8,10 +8,12 @@ use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode, Version};
 use tokio::sync::mpsc;
 
+use super::body::RequestBody;
 use crate::router::RouteMatch;
 use crate::websocket::WsUpgrade;
 
-/// A request whose head is parsed, routed and whose body is read in full.
+/// A request whose head is parsed and routed, and whose body is read in full
+/// (or left to the handler to pull, with `ServerConfig::stream_bodies`).
 #[derive(Debug)]
 pub struct HttpRequest {
     pub method: Method,
@@ -23,7 +25,10 @@ pub struct HttpRequest {
     pub query: Option<String>,
     pub version: Version,
     pub headers: HeaderMap,
+    /// Empty when the server streams bodies (`ServerConfig::stream_bodies`).
     pub body: Bytes,
+    /// The unread body, when the server streams bodies.
+    pub body_stream: Option<RequestBody>,
     pub peer: SocketAddr,
     /// `Found`, `NotFound` or `MethodNotAllowed`; redirects never reach a handler.
     pub route: RouteMatch,
@@ -40,8 +45,8 @@ pub enum ReplyBody {
     /// An `Err` item aborts the response: the connection is closed without the
     /// final chunk, so the client sees an incomplete body rather than a short one.
     Stream(mpsc::Receiver<std::io::Result<Bytes>>),
-    /// `len` bytes of a file, read from disk by the server.
-    File { path: PathBuf, len: u64 },
+    /// `len` bytes of a file from `offset` on, read from disk by the server.
+    File { path: PathBuf, offset: u64, len: u64 },
 }
 
 /// A response from a handler.

@@ -1,14 +1,20 @@
 //! The HTTP/1.1 server: listener, connections, limits and graceful shutdown.
 
+mod body;
 mod config;
 mod connection;
 mod exchange;
+mod hosts;
+mod raw_head;
+pub mod files;
 mod server;
 mod service;
 mod stats;
 
+pub use body::{BodyError, RequestBody};
 pub use config::ServerConfig;
 pub use exchange::{Handler, HttpRequest, Reply, ReplyBody};
+pub use hosts::host_allowed;
 pub use server::Server;
 pub use service::ResponseBody;
 pub(crate) use service::PermitSlot;

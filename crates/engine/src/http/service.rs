@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http::header::{HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, LOCATION, SERVER};
+use http::header::{HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HOST, LOCATION, SERVER};
 use http::{Method, Request, Response, StatusCode};
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::{BodyExt, Limited};
@@ -19,6 +19,7 @@ use tokio::sync::mpsc;
 use tokio_util::io::ReaderStream;
 
 use super::connection::Activity;
+use super::body::RequestBody;
 use super::exchange::{HttpRequest, Reply, ReplyBody};
 use super::stats::ServerStats;
 use super::{Handler, ServerConfig};
@@ -102,6 +103,17 @@ async fn prepare<H>(
 ) -> Result<HttpRequest, Rejection> {
     let (mut parts, body) = req.into_parts();
     let stats = &shared.stats;
+    if let Err(reason) = check_framing(&parts.headers) {
+        stats.bad_requests.fetch_add(1, Ordering::Relaxed);
+        return Err((error_reply(StatusCode::BAD_REQUEST, reason), true));
+    }
+    if let Some(allowed) = &shared.config.allowed_hosts {
+        let host = parts.headers.get(HOST).and_then(|v| v.to_str().ok()).or_else(|| parts.uri.authority().map(|a| a.as_str()));
+        if !host.is_some_and(|h| super::host_allowed(h, allowed)) {
+            stats.bad_requests.fetch_add(1, Ordering::Relaxed);
+            return Err((error_reply(StatusCode::BAD_REQUEST, "Bad Request (invalid Host header)"), body_pending(&parts.headers)));
+        }
+    }
     let upgrade = match upgrade_of(&parts.method, &parts.headers) {
         None => None,
         Some(Err(HandshakeError::UnsupportedVersion)) => {
@@ -137,6 +149,12 @@ async fn prepare<H>(
     let raw_path = parts.uri.path().to_string();
     let query = parts.uri.query().map(str::to_string);
     let path = match percent_encoding::percent_decode_str(&raw_path).decode_utf8() {
+        // No file, route or database text may hold U+0000 (PostgreSQL refuses it, C
+        // strings end at it): refused here rather than a 500 deeper down.
+        Ok(p) if p.contains('\0') => {
+            stats.bad_requests.fetch_add(1, Ordering::Relaxed);
+            return Err((error_reply(StatusCode::BAD_REQUEST, "the path contains a NUL character (%00)"), body_pending(&parts.headers)));
+        }
         Ok(p) => p.into_owned(),
         Err(_) => {
             stats.bad_requests.fetch_add(1, Ordering::Relaxed);
@@ -148,18 +166,23 @@ async fn prepare<H>(
     if upgrade.is_some() && !matches!(route, RouteMatch::Found { .. }) {
         return Err((error_reply(StatusCode::NOT_FOUND, "no WebSocket endpoint at this path"), body_pending(&parts.headers)));
     }
-    if let RouteMatch::Redirect { location } = route {
-        let status = if parts.method == Method::GET || parts.method == Method::HEAD {
-            StatusCode::MOVED_PERMANENTLY
-        } else {
-            StatusCode::PERMANENT_REDIRECT
-        };
-        let mut reply = Reply::full(status, Bytes::new());
-        if let Ok(value) = HeaderValue::from_str(&location) {
-            reply.headers.insert(LOCATION, value);
+    // With `redirects_in_python` the redirect goes through the app's middleware (so
+    // CORS and security headers are on it too): Python answers from `PendingRequest.redirect`.
+    match &route {
+        RouteMatch::Redirect { location } if !shared.config.redirects_in_python => {
+            let status = if parts.method == Method::GET || parts.method == Method::HEAD {
+                StatusCode::MOVED_PERMANENTLY
+            } else {
+                StatusCode::PERMANENT_REDIRECT
+            };
+            let mut reply = Reply::full(status, Bytes::new());
+            if let Ok(value) = HeaderValue::from_str(location) {
+                reply.headers.insert(LOCATION, value);
+            }
+            // The body, if any, was not read: the connection cannot be reused.
+            return Err((reply, body_pending(&parts.headers)));
         }
-        // The body, if any, was not read: the connection cannot be reused.
-        return Err((reply, body_pending(&parts.headers)));
+        _ => {}
     }
     let max = shared.config.max_body_size;
     let declared = parts
@@ -171,20 +194,12 @@ async fn prepare<H>(
         stats.too_large.fetch_add(1, Ordering::Relaxed);
         return Err((too_large(max), true));
     }
-    let body = match tokio::time::timeout(shared.config.header_timeout, Limited::new(body, max).collect()).await {
-        Ok(Ok(collected)) => collected.to_bytes(),
-        Ok(Err(e)) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
-            stats.too_large.fetch_add(1, Ordering::Relaxed);
-            return Err((too_large(max), true));
-        }
-        Ok(Err(_)) => {
-            stats.bad_requests.fetch_add(1, Ordering::Relaxed);
-            return Err((error_reply(StatusCode::BAD_REQUEST, "malformed request body"), true));
-        }
-        Err(_) => {
-            stats.timeouts.fetch_add(1, Ordering::Relaxed);
-            return Err((error_reply(StatusCode::REQUEST_TIMEOUT, "the request body took too long"), true));
-        }
+    let (body, body_stream) = if shared.config.stream_bodies {
+        // ASGI and WSGI apps pull the body themselves, chunk by chunk (http/body.rs).
+        let counted = RequestBody::new(body, max, shared.config.header_timeout).counting(stats.clone());
+        (Bytes::new(), Some(counted))
+    } else {
+        (read_body(stats, body, max, shared.config.header_timeout).await?, None)
     };
     Ok(HttpRequest {
         method: parts.method,
@@ -194,10 +209,30 @@ async fn prepare<H>(
         version: parts.version,
         headers: parts.headers,
         body,
+        body_stream,
         peer,
         route,
         upgrade,
     })
+}
+
+/// A whole body, within `max` bytes and `timeout`.
+async fn read_body(stats: &ServerStats, body: Incoming, max: usize, timeout: std::time::Duration) -> Result<Bytes, Rejection> {
+    match tokio::time::timeout(timeout, Limited::new(body, max).collect()).await {
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(e)) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
+            stats.too_large.fetch_add(1, Ordering::Relaxed);
+            Err((too_large(max), true))
+        }
+        Ok(Err(_)) => {
+            stats.bad_requests.fetch_add(1, Ordering::Relaxed);
+            Err((error_reply(StatusCode::BAD_REQUEST, "malformed request body"), true))
+        }
+        Err(_) => {
+            stats.timeouts.fetch_add(1, Ordering::Relaxed);
+            Err((error_reply(StatusCode::REQUEST_TIMEOUT, "the request body took too long"), true))
+        }
+    }
 }
 
 /// No list allows every origin; with one, a browser's `Origin` must be in it
@@ -208,6 +243,29 @@ fn origin_allowed(allowed: &Option<Vec<String>>, headers: &http::HeaderMap) -> b
     };
     let origin = origin.to_str().unwrap_or("");
     allowed.iter().any(|a| a == "*" || a.eq_ignore_ascii_case(origin))
+}
+
+/// Refuses a Transfer-Encoding other than plain `chunked` (RFC 9112 §6.1): hyper
+/// takes `gzip, chunked` as chunked, and the view would get the body still
+/// gzipped. (Two Content-Lengths hyper refuses; Transfer-Encoding together with
+/// Content-Length, which hyper hides, `raw_head` refuses.)
+fn check_framing(headers: &http::HeaderMap) -> Result<(), &'static str> {
+    let mut codings = headers.get_all(http::header::TRANSFER_ENCODING).iter().peekable();
+    if codings.peek().is_none() {
+        return Ok(());
+    }
+    let only_chunked = codings
+        .flat_map(|v| v.as_bytes().split(|&b| b == b','))
+        .map(|c| c.trim_ascii())
+        .filter(|c| !c.is_empty())
+        .map(|c| c.eq_ignore_ascii_case(b"chunked"))
+        .collect::<Vec<_>>()
+        == [true];
+    if only_chunked {
+        Ok(())
+    } else {
+        Err("the only Transfer-Encoding accepted is chunked")
+    }
 }
 
 fn body_pending(headers: &http::HeaderMap) -> bool {
@@ -229,7 +287,7 @@ async fn into_response(reply: Reply, guard: FinishGuard) -> Response<ResponseBod
     let kind = match body {
         ReplyBody::Full(bytes) => Kind::Full(Some(bytes)),
         ReplyBody::Stream(rx) => Kind::Stream(rx),
-        ReplyBody::File { path, len } => match tokio::fs::File::open(&path).await {
+        ReplyBody::File { path, offset, len } => match open_at(&path, offset).await {
             Ok(file) => Kind::File {
                 stream: ReaderStream::with_capacity(tokio::io::AsyncReadExt::take(file, len), 64 * 1024),
                 remaining: len,
@@ -327,3 +385,11 @@ impl Body for ResponseBody {
     }
 }
 
+/// The file at `path`, positioned at `offset`.
+async fn open_at(path: &std::path::Path, offset: u64) -> io::Result<tokio::fs::File> {
+    let mut file = tokio::fs::File::open(path).await?;
+    if offset > 0 {
+        tokio::io::AsyncSeekExt::seek(&mut file, io::SeekFrom::Start(offset)).await?;
+    }
+    Ok(file)
+}

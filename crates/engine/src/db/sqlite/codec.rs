@@ -6,7 +6,7 @@
 //! |---|---|
 //! | `Null`, `Int`, `Float`, `Text`, `Bytes` | NULL, INTEGER, REAL, TEXT, BLOB |
 //! | `Bool` | INTEGER 0/1 |
-//! | `Decimal` | TEXT, canonical text. A column whose declared type has NUMERIC affinity (`DECIMAL(10,2)`, `NUMERIC`) converts it to INTEGER or REAL, losing digits beyond a double; declare `DECIMAL_TEXT` (TEXT affinity, still read as `Decimal`) to keep every digit |
+//! | `Decimal` | a number when that loses no digit (INTEGER when integral and within 64 bits, else REAL with at most 15 significant digits), else TEXT, canonical text. A bound parameter has no affinity, so as TEXT it would sort above every number in a comparison with an expression (`price - 1 > ?`). A column whose declared type has NUMERIC affinity (`DECIMAL(10,2)`, `NUMERIC`) stores INTEGER or REAL, losing digits beyond a double; declare `DECIMAL_TEXT` (TEXT affinity, still read as `Decimal`) to keep every digit |
 //! | `Date` | TEXT `YYYY-MM-DD` |
 //! | `Time` | TEXT `HH:MM:SS[.ffffff]` |
 //! | `DateTime` | TEXT `YYYY-MM-DD HH:MM:SS[.ffffff]` |
@@ -56,7 +56,7 @@ fn to_sql(value: &Value) -> ToSqlOutput<'_> {
         Value::Bool(b) => ToSqlOutput::Owned(Owned::Integer(*b as i64)),
         Value::Int(i) => ToSqlOutput::Owned(Owned::Integer(*i)),
         Value::Float(f) => ToSqlOutput::Owned(Owned::Real(*f)),
-        Value::Decimal(d) => ToSqlOutput::Borrowed(ValueRef::Text(d.as_bytes())),
+        Value::Decimal(d) => decimal_to_sql(d),
         Value::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
         Value::Bytes(b) => ToSqlOutput::Borrowed(ValueRef::Blob(b)),
         Value::Date(d) => ToSqlOutput::Owned(Owned::Text(format_date(d))),
@@ -323,6 +323,26 @@ pub(crate) fn read_value(raw: ValueRef<'_>, ty: ColumnType) -> Result<Value, Str
 
 /// The shortest decimal text that reads back as `f`: plain digits, never an
 /// exponent nor the `.0` of an integral value (`3.0` → `3`, as Python's `Decimal(3.0)`).
+/// A Decimal's canonical text (`[-]digits[.digits]`, or `NaN`) as a number when no digit is
+/// lost, so that comparisons with numeric expressions compare numbers; else as text, which
+/// a `DECIMAL_TEXT` column keeps exactly.
+fn decimal_to_sql(d: &str) -> ToSqlOutput<'_> {
+    use rusqlite::types::Value as Owned;
+    if let Ok(i) = d.parse::<i64>() {
+        return ToSqlOutput::Owned(Owned::Integer(i));
+    }
+    let digits = d.strip_prefix('-').unwrap_or(d);
+    let plain = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    // 15 significant digits come back unchanged from a double (DBL_DIG), however SQLite prints it.
+    let significant = digits.replace('.', "").trim_matches('0').len();
+    if plain && significant <= 15 {
+        if let Ok(f) = d.parse::<f64>() {
+            return ToSqlOutput::Owned(Owned::Real(f));
+        }
+    }
+    ToSqlOutput::Borrowed(ValueRef::Text(d.as_bytes()))
+}
+
 fn float_to_decimal(f: f64) -> String {
     non_finite_float_text(f).map_or_else(|| format!("{f}"), str::to_string)
 }
@@ -414,6 +434,23 @@ fn parse_offset(s: &str) -> Option<FixedOffset> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn decimals_are_bound_as_numbers_when_no_digit_is_lost() {
+        use rusqlite::types::Value as Owned;
+        let bound = |d: &str| match super::decimal_to_sql(d) {
+            ToSqlOutput::Owned(v) => v,
+            ToSqlOutput::Borrowed(ValueRef::Text(t)) => Owned::Text(String::from_utf8(t.to_vec()).unwrap()),
+            _ => unreachable!(),
+        };
+        assert_eq!(bound("10"), Owned::Integer(10));
+        assert_eq!(bound("-7"), Owned::Integer(-7));
+        assert_eq!(bound("10.50"), Owned::Real(10.5));
+        assert_eq!(bound("0.0001"), Owned::Real(0.0001));
+        assert_eq!(bound("123456789012345.6"), Owned::Text("123456789012345.6".into()));
+        assert_eq!(bound("12345678901234567890"), Owned::Text("12345678901234567890".into()));
+        assert_eq!(bound("NaN"), Owned::Text("NaN".into()));
+    }
+
     use super::*;
 
     #[test]

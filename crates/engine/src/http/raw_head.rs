@@ -1,0 +1,162 @@
+//! Checks of request heads as raw bytes, for what hyper accepts or hides and a
+//! proxy in front may read differently (two parsers that split a request stream
+//! differently are how requests are smuggled, RFC 9112 §11.2):
+//!
+//! - a bare LF as a line end: httparse takes it, as RFC 9112 §2.2 allows;
+//! - both Transfer-Encoding and Content-Length: hyper goes by the first and
+//!   drops the second header before the service could see it (§6.3 allows
+//!   either; we refuse).
+//!
+//! [`HeadScanner`] watches the bytes of each head on their way to hyper and
+//! reports the first offence, so the connection is refused with a 400.
+//!
+//! Bodies are skipped by their Content-Length. After a chunked body, or an
+//! `Upgrade` (WebSocket frames are not text), it stops looking: hyper has
+//! already checked the framing of those, and the rest of the connection is not
+//! a request head.
+
+/// Where the scanner is in the connection's byte stream.
+#[derive(Debug, PartialEq)]
+enum State {
+    /// Inside a request head; `head` holds its bytes so far.
+    Head,
+    /// Inside a body of known length: this many bytes to skip.
+    Body(u64),
+    /// No more heads to check on this connection.
+    Off,
+}
+
+/// The line-ending check of one connection.
+#[derive(Debug)]
+pub(crate) struct HeadScanner {
+    state: State,
+    head: Vec<u8>,
+    limit: usize,
+}
+
+/// Why a head is refused (the `detail` of the 400).
+#[derive(Debug, PartialEq)]
+pub(crate) struct Refused(pub &'static str);
+
+const BARE_LF: Refused = Refused("a line of the request head ends in LF without CR");
+const BOTH_LENGTHS: Refused = Refused("a request may not have both Transfer-Encoding and Content-Length");
+
+impl HeadScanner {
+    /// `limit`: the largest head hyper accepts (it answers 431 beyond; the scanner stops).
+    pub(crate) fn new(limit: usize) -> Self {
+        HeadScanner { state: State::Head, head: Vec::new(), limit }
+    }
+
+    /// Looks at the next bytes read from the client.
+    pub(crate) fn scan(&mut self, mut bytes: &[u8]) -> Result<(), Refused> {
+        while !bytes.is_empty() {
+            match self.state {
+                State::Off => return Ok(()),
+                State::Body(remaining) => {
+                    let skip = remaining.min(bytes.len() as u64);
+                    bytes = &bytes[skip as usize..];
+                    self.state = if remaining == skip { State::Head } else { State::Body(remaining - skip) };
+                }
+                State::Head => {
+                    // A line at a time: the bytes up to the next LF, which must follow a CR.
+                    let Some(at) = bytes.iter().position(|&b| b == b'\n') else {
+                        self.head.extend_from_slice(bytes);
+                        if self.head.len() > self.limit {
+                            self.state = State::Off;
+                        }
+                        return Ok(());
+                    };
+                    let before = if at > 0 { Some(&bytes[at - 1]) } else { self.head.last() };
+                    if before != Some(&b'\r') {
+                        return Err(BARE_LF);
+                    }
+                    self.head.extend_from_slice(&bytes[..=at]);
+                    bytes = &bytes[at + 1..];
+                    if self.head == b"\r\n" {
+                        self.head.clear(); // empty lines before a request line are allowed
+                    } else if self.head.ends_with(b"\r\n\r\n") {
+                        self.state = self.after_head()?;
+                        self.head.clear();
+                        self.head.shrink_to(1024); // an idle connection keeps no big head
+                    } else if self.head.len() > self.limit {
+                        self.state = State::Off;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// What follows the head just read.
+    fn after_head(&self) -> Result<State, Refused> {
+        let (mut length, mut chunked, mut upgrade) = (None, false, false);
+        for line in self.head.split(|&b| b == b'\n').skip(1) {
+            let Some(colon) = line.iter().position(|&b| b == b':') else { continue };
+            let (name, value) = (line[..colon].trim_ascii(), &line[colon + 1..]);
+            if name.eq_ignore_ascii_case(b"transfer-encoding") {
+                chunked = true;
+            } else if name.eq_ignore_ascii_case(b"upgrade") {
+                upgrade = true;
+            } else if name.eq_ignore_ascii_case(b"content-length") {
+                // hyper refuses a malformed one, and the connection closes.
+                length = Some(std::str::from_utf8(value.trim_ascii()).ok().and_then(|v| v.parse::<u64>().ok()));
+            }
+        }
+        if chunked && length.is_some() {
+            return Err(BOTH_LENGTHS);
+        }
+        Ok(match length {
+            _ if chunked || upgrade => State::Off,
+            Some(None) => State::Off,
+            Some(Some(n)) if n > 0 => State::Body(n),
+            _ => State::Head,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan_all(parts: &[&[u8]]) -> Result<(), Refused> {
+        let mut scanner = HeadScanner::new(8192);
+        parts.iter().try_for_each(|p| scanner.scan(p))
+    }
+
+    #[test]
+    fn crlf_heads_pass_even_split_between_reads() {
+        assert_eq!(scan_all(&[b"GET / HTTP/1.1\r", b"\nHost: x\r\n\r", b"\n"]), Ok(()));
+    }
+
+    #[test]
+    fn a_bare_lf_anywhere_in_a_head_is_found() {
+        assert_eq!(scan_all(&[b"GET / HTTP/1.1\nHost: x\r\n\r\n"]), Err(BARE_LF));
+        assert_eq!(scan_all(&[b"GET / HTTP/1.1\r\nHost: x\n\r\n"]), Err(BARE_LF));
+        assert_eq!(scan_all(&[b"GET / HTTP/1.1\r\nHost: x\r\n\n"]), Err(BARE_LF));
+        assert_eq!(scan_all(&[b"GET / HTTP/1.1", b"\nHost: x\r\n\r\n"]), Err(BARE_LF));
+    }
+
+    #[test]
+    fn a_body_of_known_length_is_skipped_and_the_next_head_checked() {
+        let body = b"POST / HTTP/1.1\r\nContent-Length: 3\r\n\r\na\nb";
+        assert_eq!(scan_all(&[body, b"GET / HTTP/1.1\r\n\r\n"]), Ok(()));
+        assert_eq!(scan_all(&[body, b"GET / HTTP/1.1\n\n"]), Err(BARE_LF));
+    }
+
+    #[test]
+    fn both_transfer_encoding_and_content_length_are_refused_in_either_order() {
+        assert_eq!(scan_all(&[b"POST / HTTP/1.1\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n"]), Err(BOTH_LENGTHS));
+        assert_eq!(scan_all(&[b"POST / HTTP/1.1\r\ntransfer-encoding: chunked\r\ncontent-length: 4\r\n\r\n"]), Err(BOTH_LENGTHS));
+    }
+
+    #[test]
+    fn empty_lines_before_a_request_line_are_allowed() {
+        assert_eq!(scan_all(&[b"\r\n\r\nGET / HTTP/1.1\r\n\r\n"]), Ok(()));
+    }
+
+    #[test]
+    fn nothing_is_checked_after_an_upgrade_or_a_chunked_body() {
+        assert_eq!(scan_all(&[b"GET / HTTP/1.1\r\nUpgrade: websocket\r\n\r\n\n\n"]), Ok(()));
+        assert_eq!(scan_all(&[b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n\n\r\n"]), Ok(()));
+    }
+}

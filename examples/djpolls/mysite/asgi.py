@@ -1,0 +1,8 @@
+"""The project as an ASGI app: ``hyper run mysite.asgi:application``."""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mysite.settings")
+application = get_asgi_application()

@@ -1,0 +1,319 @@
+"""Serving a WSGI application on the engine (``hyper run mysite.wsgi:application``).
+
+Requests reach the loop through the same bridge as every other request
+(one wake-up per batch) and go straight into a bounded thread pool
+(``threads``, default 32): at most ``threads`` WSGI calls run at once and as
+many wait in the pool's queue; beyond that the loop stops taking requests,
+which then wait in the engine's bounded queue and the listen backlog. The
+worker thread answers the engine directly (``respond`` is thread-safe), so
+the loop sees a request once, with no task or future per request.
+
+- ``wsgi.input`` reads the body from the engine chunk by chunk, without the
+  GIL while it waits (the server runs with ``stream_bodies=True``): a 1 GiB
+  upload never sits in memory, and a slow reader holds the client back.
+  ``max_body_size`` still answers 413.
+- ``start_response`` with ``exc_info`` re-raises once the head is sent, as
+  PEP 3333 asks; the returned ``write()`` works too.
+- The iterable: a one-element list goes out in one ``respond``; anything else
+  streams through the engine's bounded chunk channel (the thread waits when
+  the client reads slowly). ``close()`` is always called.
+- ``wsgi.file_wrapper``: a wrapped real file, not yet read, is sent by the
+  engine itself from its path (no Python in the loop for the bytes).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import os
+import queue
+import sys
+import threading
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from typing import Any
+
+from .engine import EngineServed
+
+log = logging.getLogger("hyperdjango.wsgi")
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+#: Default size of the WSGI thread pool.
+DEFAULT_THREADS = 32
+
+
+class BodyError(OSError):
+    """The request body could not be read: ``status`` is the answer (413, 400, 408)."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+class WsgiInput(io.RawIOBase):
+    """``wsgi.input``: the request body, read from the engine as asked."""
+
+    def __init__(self, raw: Any) -> None:
+        self._raw = raw
+        self._buffer = bytearray()
+        self._done = raw.body_complete
+
+    def readable(self) -> bool:
+        return True
+
+    def _fill(self) -> bool:
+        """Appends the next chunk to the buffer; False at the end."""
+        if self._done:
+            return False
+        status, data, more = self._raw.read_body_blocking()
+        if status:
+            self._done = True
+            raise BodyError(status, data)
+        self._done = not more
+        self._buffer += data
+        return bool(data) or more
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0:
+            while self._fill():
+                pass
+            size = len(self._buffer)
+        while len(self._buffer) < size and self._fill():
+            pass
+        data = bytes(self._buffer[:size])
+        del self._buffer[:size]
+        return data
+
+    def readinto(self, target: Any) -> int:
+        data = self.read(len(target))
+        target[: len(data)] = data
+        return len(data)
+
+    def readline(self, size: int | None = -1) -> bytes:
+        limit = sys.maxsize if size is None or size < 0 else size
+        while b"\n" not in self._buffer and len(self._buffer) < limit and self._fill():
+            pass
+        end = self._buffer.find(b"\n")
+        end = len(self._buffer) if end < 0 else end + 1
+        data = bytes(self._buffer[: min(end, limit)])
+        del self._buffer[: len(data)]
+        return data
+
+    def __iter__(self) -> Iterator[bytes]:  # type: ignore[override]
+        while line := self.readline():
+            yield line
+
+
+class FileWrapper:
+    """``wsgi.file_wrapper``: iterates ``filelike`` in blocks; the server sends
+    a real file that was not read yet straight from disk instead."""
+
+    def __init__(self, filelike: Any, block_size: int = 64 * 1024) -> None:
+        self.filelike = filelike
+        self.block_size = block_size
+
+    def __iter__(self) -> Iterator[bytes]:
+        while block := self.filelike.read(self.block_size):
+            yield block
+
+    def path_and_size(self) -> tuple[str, int] | None:
+        """The file's path and size when the engine can send it itself."""
+        name = getattr(self.filelike, "name", None)
+        try:
+            if not isinstance(name, str) or self.filelike.tell() != 0:
+                return None
+            size = os.fstat(self.filelike.fileno()).st_size
+        except (OSError, AttributeError, ValueError):
+            return None
+        return (name, size) if os.path.isfile(name) else None
+
+    def close(self) -> None:
+        if hasattr(self.filelike, "close"):
+            self.filelike.close()
+
+
+def _status_code(status: str) -> int:
+    try:
+        return int(status.split(" ", 1)[0])
+    except ValueError:
+        raise ValueError(f"invalid WSGI status line {status!r}") from None
+
+
+class WsgiCall:
+    """One request through a WSGI app, run in a worker thread."""
+
+    def __init__(self, raw: Any, environ: dict[str, Any]) -> None:
+        self.raw = raw
+        self.environ = environ
+        self.head: tuple[int, list[tuple[str, str]]] | None = None
+        self.sender: Any = None
+
+    def start_response(self, status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
+        if exc_info is not None:
+            try:
+                if self.sender is not None or self.raw.answered:
+                    raise exc_info[1].with_traceback(exc_info[2])
+            finally:
+                exc_info = None
+        elif self.head is not None:
+            raise RuntimeError("start_response was already called (pass exc_info to replace the head)")
+        self.head = (_status_code(status), list(headers))
+        return self.write
+
+    def write(self, data: bytes) -> None:
+        """The legacy ``write()`` of ``start_response``: streams ``data`` now."""
+        self._stream(data)
+
+    def _stream(self, data: bytes) -> None:
+        if self.head is None:
+            raise RuntimeError("the WSGI app produced a body before calling start_response")
+        if self.sender is None:
+            self.sender = self.raw.respond_stream(*self.head)
+        if data and not self.sender.send_blocking(bytes(data)):
+            raise BodyError(499, "the client disconnected")
+
+    def run(self, app: WsgiApp) -> None:
+        try:
+            result = app(self.environ, self.start_response)
+        except BodyError as exc:
+            self._refuse(exc)
+            return
+        try:
+            self._send(result)
+        except BodyError as exc:
+            self._refuse(exc)
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+
+    def _send(self, result: Iterable[bytes]) -> None:
+        if isinstance(result, FileWrapper) and self.sender is None and self.head is not None:
+            found = result.path_and_size()
+            if found is not None:
+                self.raw.respond_file(*self.head, *found)
+                return
+        if isinstance(result, (list, tuple)) and len(result) <= 1 and self.sender is None:
+            body = bytes(result[0]) if result else b""
+            if self.head is None:
+                raise RuntimeError("the WSGI app returned without calling start_response")
+            self.raw.respond(*self.head, body)
+            return
+        for chunk in result:
+            self._stream(chunk)
+        if self.sender is None:  # an empty iterable
+            self._stream(b"")
+        self.sender.close()
+
+    def _refuse(self, exc: BodyError) -> None:
+        if exc.status == 499:  # the client is gone: nobody to answer
+            return
+        if self.sender is not None:
+            self.sender.abort()
+        elif not self.raw.answered:
+            self.raw.respond(exc.status, [("content-type", "text/plain; charset=utf-8"), ("connection", "close")], exc.detail.encode())
+
+    def fail(self, exc: BaseException) -> None:
+        """After the app raised: 500 if nothing was sent, else cut the response."""
+        log.error("the WSGI app failed on %s %s", self.raw.method, self.raw.path, exc_info=exc)
+        if self.sender is not None:
+            self.sender.abort()
+        elif not self.raw.answered:
+            self.raw.respond(500, [("content-type", "text/plain; charset=utf-8")], b"Internal Server Error")
+
+
+class WsgiServer(EngineServed):
+    """Serves a WSGI app on the engine (``hyper run mysite.wsgi:application``).
+
+    ``threads`` bounds the WSGI calls running at once (default 32, see the
+    module docs); ``root_path`` becomes ``SCRIPT_NAME``.
+    """
+
+    def __init__(self, app: WsgiApp, *, title: str = "WSGI app", threads: int = DEFAULT_THREADS, root_path: str = "") -> None:
+        if threads < 1:
+            raise ValueError("a WSGI server needs at least one thread")
+        self.app = app
+        self.title = title
+        self.threads = threads
+        self.root_path = root_path.rstrip("/")
+        self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._in_flight = 0
+        self._count = threading.Lock()
+
+    def environ(self, raw: Any) -> dict[str, Any]:
+        """The PEP 3333 environ of one engine request."""
+        host, port = self.server_address
+        environ: dict[str, Any] = {
+            "REQUEST_METHOD": raw.method,
+            "SCRIPT_NAME": self.root_path,
+            # PEP 3333: the decoded path as Latin-1 "bytes in a str".
+            "PATH_INFO": raw.path.encode("utf-8").decode("latin-1"),
+            "QUERY_STRING": raw.query_string,
+            "SERVER_NAME": host,
+            "SERVER_PORT": str(port),
+            "SERVER_PROTOCOL": f"HTTP/{raw.http_version}",
+            "REMOTE_ADDR": raw.client[0],
+            "REMOTE_PORT": str(raw.client[1]),
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": "http",
+            "wsgi.input": WsgiInput(raw),
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": False,
+            "wsgi.run_once": False,
+            "wsgi.file_wrapper": FileWrapper,
+        }
+        for name, value in raw.headers:
+            if name == "content-type":
+                key = "CONTENT_TYPE"
+            elif name == "content-length":
+                key = "CONTENT_LENGTH"
+            else:
+                key = "HTTP_" + name.upper().replace("-", "_")
+            # Repeated headers are joined with a comma (RFC 9110 5.3), cookies with "; ".
+            environ[key] = f"{environ[key]}{'; ' if key == 'HTTP_COOKIE' else ','}{value}" if key in environ else value
+        return environ
+
+    def call(self, raw: Any) -> None:
+        """Runs the app for one request (in a worker thread) and answers it."""
+        wsgi = WsgiCall(raw, self.environ(raw))
+        try:
+            wsgi.run(self.app)
+        except Exception as exc:
+            wsgi.fail(exc)
+
+    def capacity(self) -> int:  # type: ignore[override]
+        """Requests the pool can take now: ``threads`` running and as many waiting."""
+        return 2 * self.threads - self._in_flight
+
+    def dispatch(self, raw: Any) -> None:
+        """Hands one request to the pool (no task, no future: the worker answers the engine)."""
+        if raw.is_websocket:  # WSGI has no WebSocket
+            raw.respond(404, [("content-type", "text/plain")], b"WebSocket is not served by a WSGI app")
+            return
+        with self._count:
+            self._in_flight += 1
+        self._jobs.put(raw)
+
+    def _work(self) -> None:
+        while (raw := self._jobs.get()) is not None:
+            try:
+                self.call(raw)
+            finally:
+                with self._count:
+                    self._in_flight -= 1
+                if self.pump is not None:
+                    self.pump.resume_soon()
+
+    @contextlib.asynccontextmanager
+    async def lifetime(self) -> AsyncIterator[None]:
+        workers = [threading.Thread(target=self._work, name=f"hyperdjango-wsgi-{i}", daemon=True) for i in range(self.threads)]
+        for worker in workers:
+            worker.start()
+        try:
+            yield
+        finally:
+            for _ in workers:
+                self._jobs.put(None)

@@ -1,0 +1,150 @@
+"""Static files: folders served at a URL prefix by the Rust server, and
+``hyper collectstatic``, which gathers them into one folder with content-hashed
+names, a manifest and precompressed siblings.
+
+>>> import tempfile, pathlib
+>>> root = pathlib.Path(tempfile.mkdtemp())
+>>> _ = (root / "app.css").write_text("body{}")
+>>> out = root / "collected"
+>>> manifest = collect([root], out)
+>>> manifest["app.css"]
+'app.7c98040a5416.css'
+>>> StaticFiles("/static", [out]).url("app.css")
+'/static/app.7c98040a5416.css'
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import importlib
+import json
+import os
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+from urllib.parse import quote
+
+from . import _core
+from .exceptions import HTTPException
+from .requests import Request  # at run time: the view's annotations are resolved at registration
+from .responses import FileResponse
+
+#: The manifest ``collect`` writes: ``{"paths": {"app.css": "app.3f2a1c9e0b7d.css"}}``.
+MANIFEST_NAME = "staticfiles.json"
+
+#: Files worth compressing ahead of time (text; images and archives are compressed already).
+COMPRESSIBLE = {".css", ".js", ".mjs", ".json", ".html", ".htm", ".svg", ".txt", ".xml", ".map", ".wasm"}
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+class StaticFiles:
+    """Files below ``directories`` (searched in order) served at ``prefix``.
+
+    Lookup and validation run in Rust: ``..``, encoded dots, absolute paths and
+    symlinks leading out of a folder are 404; ETag/If-None-Match and
+    If-Modified-Since answer 304; a ``Range`` answers 206; a ``.br``/``.gz`` sibling
+    is sent when the client accepts it. A folder made by ``hyper collectstatic``
+    holds a manifest: :meth:`url` then gives hashed names, and those are sent with
+    ``Cache-Control: immutable``.
+    """
+
+    def __init__(
+        self,
+        prefix: str,
+        directories: Iterable[str | os.PathLike[str]],
+        *,
+        sources: Iterable[str | os.PathLike[str]] | None = None,
+        root: str | os.PathLike[str] | None = None,
+    ) -> None:
+        self.prefix = "/" + prefix.strip("/")
+        self.directories = [Path(d).resolve() for d in directories]
+        self._roots = [str(d) for d in self.directories]
+        self.manifest: dict[str, str] = {}
+        for directory in self.directories:
+            manifest = directory / MANIFEST_NAME
+            if manifest.is_file():
+                self.manifest = json.loads(manifest.read_text())["paths"]
+                break
+        self._hashed = set(self.manifest.values())
+        #: What ``hyper collectstatic`` gathers (default: the served folders) and where to.
+        self.sources = [os.fspath(d) for d in (self.directories if sources is None else sources)]
+        self.root = None if root is None else os.fspath(root)
+
+    def url(self, path: str) -> str:
+        """The URL of the static file ``path`` (its hashed name when collected)."""
+        path = path.lstrip("/")
+        return f"{self.prefix.rstrip('/')}/{quote(self.manifest.get(path, path))}"
+
+    async def view(self, request: Request) -> FileResponse:
+        """The view mounted at ``<prefix>/{path:path}``."""
+        relative = request.params["path"]
+        found = _core.find_file(self._roots, relative)
+        if found is None or os.path.basename(relative) == MANIFEST_NAME:
+            raise HTTPException(404)
+        response = FileResponse(found, media_type=_media_type(relative), precompressed=True)
+        response.headers["cache-control"] = IMMUTABLE if relative in self._hashed else "no-cache"
+        return response
+
+
+def _media_type(name: str) -> str | None:
+    import mimetypes
+
+    return mimetypes.guess_type(name)[0]
+
+
+def app_static_dirs(packages: Iterable[str]) -> list[Path]:
+    """The ``static/`` folder of each package that has one (Django's per-app folders)."""
+    dirs = []
+    for name in packages:
+        origin = getattr(importlib.import_module(name), "__file__", None)
+        if origin and (Path(origin).parent / "static").is_dir():
+            dirs.append(Path(origin).parent / "static")
+    return dirs
+
+
+def hashed_name(relative: str, content: bytes) -> str:
+    """``css/app.css`` → ``css/app.<12 hex digits of its SHA-256>.css``."""
+    digest = hashlib.sha256(content).hexdigest()[:12]
+    head, dot, ext = relative.rpartition(".")
+    if not dot or "/" in ext:
+        return f"{relative}.{digest}"
+    return f"{head}.{digest}.{ext}"
+
+
+def collect(directories: Iterable[str | os.PathLike[str]], output: str | os.PathLike[str]) -> dict[str, str]:
+    """Copies every file below ``directories`` into ``output`` under its own name and
+    a content-hashed one (the first folder holding a name wins, as when serving),
+    writes ``.gz`` (and ``.br`` when the ``brotli`` package is installed) beside
+    compressible files, and the manifest. Returns the manifest's paths."""
+    out = Path(output).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    paths: dict[str, str] = {}
+    for directory in directories:
+        root = Path(directory).resolve()
+        for source in sorted(root.rglob("*")):
+            relative = source.relative_to(root).as_posix()
+            if not source.is_file() or relative in paths or source.is_relative_to(out) or relative == MANIFEST_NAME:
+                continue
+            content = source.read_bytes()
+            hashed = hashed_name(relative, content)
+            paths[relative] = hashed
+            for name in (relative, hashed):
+                target = out / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source, target)
+                if target.suffix.lower() in COMPRESSIBLE:
+                    _precompress(target, content)
+    (out / MANIFEST_NAME).write_text(json.dumps({"version": 1, "paths": paths}, indent=1, sort_keys=True))
+    return paths
+
+
+def _precompress(target: Path, content: bytes) -> None:
+    # mtime=0: the same input gives the same bytes, so hashed files stay reproducible.
+    Path(f"{target}.gz").write_bytes(gzip.compress(content, compresslevel=9, mtime=0))
+    try:
+        import brotli  # type: ignore[import-not-found]
+    except ImportError:
+        return
+    Path(f"{target}.br").write_bytes(brotli.compress(content))

@@ -1,0 +1,63 @@
+"""Helpers of the load and fault tests in ``tests/stress/``, each bounded in time.
+
+``./dev.sh test`` runs them in their short mode (a few seconds each). For the full
+sizes set ``HYPERDJANGO_STRESS=full``::
+
+    HYPERDJANGO_STRESS=full ./dev.sh test tests/stress -q
+
+``scale(short, full)`` picks the size for the current mode.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+
+from hyperdjango import HyperApp
+
+FULL = os.environ.get("HYPERDJANGO_STRESS", "short") == "full"
+
+
+def scale(short: int, full: int) -> int:
+    """``short`` in the default mode, ``full`` with ``HYPERDJANGO_STRESS=full``."""
+    return full if FULL else short
+
+
+def address(base_url: str) -> tuple[str, int]:
+    host, port = base_url.removeprefix("http://").rsplit(":", 1)
+    return host, int(port)
+
+
+async def timed_get(host: str, port: int, path: str = "/hello", timeout: float = 10.0) -> tuple[bytes, float]:
+    """One request on a new connection: the status line and the seconds it took."""
+    started = time.perf_counter()
+    reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
+    try:
+        writer.write(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        await writer.drain()
+        status = await asyncio.wait_for(reader.readline(), timeout)
+        await asyncio.wait_for(reader.read(), timeout)
+    finally:
+        writer.close()
+    return status, time.perf_counter() - started
+
+
+def p99(latencies: list[float]) -> float:
+    ordered = sorted(latencies)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+
+def hello_upload_app(title: str, max_body_size: int) -> HyperApp:
+    """An app for hostile clients: ``GET /hello`` answers ``hello``, ``POST /upload`` the body's size."""
+    app = HyperApp(title=title, max_body_size=max_body_size)
+
+    @app.get("/hello")
+    async def hello(request):
+        return "hello"
+
+    @app.post("/upload")
+    async def upload(request):
+        return {"size": len(await request.body())}
+
+    return app
