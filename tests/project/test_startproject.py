@@ -28,7 +28,7 @@ def test_a_new_project_migrates_serves_and_passes_its_test(tmp_path):
         "README.md", "pyproject.toml", "shop/__init__.py", "shop/settings.py", "shop/main.py", "shop/models.py",
         "shop/views.py", "shop/migrations/0001_initial.py", "tests/conftest.py", "tests/test_home.py",
     }
-    env = {"DATABASE_URL": f"sqlite:///{tmp_path}/shop.sqlite3"}
+    env = {"HYPERDJANGO_DATABASE_URL": f"sqlite:///{tmp_path}/shop.sqlite3"}
     # The shipped migration is what makemigrations would write for the shipped model.
     assert "No changes in shop" in hyper("makemigrations", "shop.main", cwd=project, env=env)
     assert "Applying shop.0001_initial" in hyper("migrate", "shop.main", cwd=project, env=env)

@@ -15,7 +15,6 @@ The browser process and its profile are removed on exit, whatever happened.
 from __future__ import annotations
 
 import asyncio
-import base64
 import itertools
 import json
 import os
@@ -105,7 +104,7 @@ class Browser:
 
 
 class Page:
-    """One tab: evaluate JavaScript in it, take screenshots of it."""
+    """One tab: evaluate JavaScript in it."""
 
     def __init__(self, browser: Browser, session: str) -> None:
         self.browser = browser
@@ -121,17 +120,6 @@ class Page:
         if "exceptionDetails" in result:
             raise RuntimeError(f"{expression!r} threw: {result['exceptionDetails']}")
         return result["result"].get("value")
-
-    async def screenshot(self, path: Path, width: int = 1280, height: int = 900) -> bytes:
-        """Writes a PNG of the tab, laid out ``width`` × ``height`` CSS pixels, to ``path`` and returns it."""
-        await self.browser.call(
-            "Emulation.setDeviceMetricsOverride", {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False}, self.session,
-        )
-        shot = await self.browser.call("Page.captureScreenshot", {"format": "png"}, self.session)
-        png = base64.b64decode(shot["data"])
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(png)
-        return png
 
     async def wait_for(self, expression: str, timeout: float = 15.0) -> Any:
         """Polls until ``expression`` is truthy; TimeoutError (with its last value) otherwise."""

@@ -53,7 +53,7 @@ def test_each_step_passes_its_own_tests(step, test_database):
 
 def test_the_finished_shop_deploys_on_postgresql(pg_url):
     shop = TUTORIAL / "06-live"
-    env = {"DATABASE_URL": pg_url}
+    env = {"HYPERDJANGO_DATABASE_URL": pg_url}
     migrated = subprocess.run(
         [sys.executable, "-m", "hyperdjango", "migrate", "shop.main"], cwd=shop, env={**os.environ, **env},
         capture_output=True, text=True, timeout=120,

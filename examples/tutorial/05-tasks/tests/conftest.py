@@ -5,7 +5,7 @@ import os
 import tempfile
 
 # TEST_DATABASE_URL runs them on another database, e.g. an empty PostgreSQL one.
-os.environ["DATABASE_URL"] = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp(prefix='shop-test-')}/test.sqlite3"
+os.environ["HYPERDJANGO_DATABASE_URL"] = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp(prefix='shop-test-')}/test.sqlite3"
 
 from hyperdjango.migrations.executor import migrate  # noqa: E402
 

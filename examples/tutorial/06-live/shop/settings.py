@@ -4,7 +4,7 @@ editing code."""
 import os
 
 #: Where the data lives: ``sqlite:///path`` or ``postgresql://user:password@host/name``.
-DATABASE_URL = os.environ.get("DATABASE_URL", "sqlite:///db.sqlite3")
+DATABASE_URL = os.environ.get("HYPERDJANGO_DATABASE_URL", "sqlite:///db.sqlite3")
 
 #: Tracebacks in error responses: never in production.
 DEBUG = os.environ.get("DEBUG", "") == "1"
