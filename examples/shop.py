@@ -8,6 +8,7 @@ name another database). The schema comes from ``examples/migrations/``:
 """
 
 import asyncio
+import os
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path as FilePath
