@@ -33,10 +33,11 @@ from examples.pages import mount_pages
 
 HERE = FilePath(__file__).parent
 
-# The database: $HYPERDJANGO_DATABASE_URL, else db.sqlite3. debug=True because this is an
-# example for local development: without $HYPERDJANGO_SECRET_KEY the process makes itself
-# a random key (sessions end with it); a deployed app sets the key and debug=False.
-app = HyperApp(title="hyperdjango example shop", debug=True)
+# The database: $HYPERDJANGO_DATABASE_URL, else db.sqlite3. Without $HYPERDJANGO_SECRET_KEY
+# this is local development: debug=True, and the process makes itself a random key
+# (sessions end with it). With the key set it runs as deployed: debug off, so static
+# files are served from the collected, hashed copies once `hyper collectstatic` ran.
+app = HyperApp(title="hyperdjango example shop", debug="HYPERDJANGO_SECRET_KEY" not in os.environ)
 app.mount_health()
 app.mount_docs()  # /openapi.json, /docs (Swagger UI), /redoc
 mount_chat(app)  # GET /chat/{room} and the spec's /ws/chat/{room}

@@ -252,15 +252,23 @@ class Dependant:
 
     def _read_scalars(self, request: Any, values: dict[str, Any], errors: list[dict[str, Any]]) -> None:
         raw: dict[str, Any] = {}
+        refused: set[str] = set()
         for p in self.params:
             value = _read(request, p)
-            if value is not _NOT_GIVEN:
-                raw[p.name] = value
+            if value is _NOT_GIVEN:
+                continue
+            if p.source == "query" and _holds_nul(value):
+                errors.append({"loc": [p.source, p.key], "msg": "Text must not contain a NUL character", "type": "string_nul"})
+                refused.add(p.name)
+                continue
+            raw[p.name] = value
         try:
             converted = msgspec.convert(raw, self._scalars, strict=False)
         except msgspec.ValidationError:
             # Only on failure: check each value alone so that every error is reported.
             for p in self.params:
+                if p.name in refused:
+                    continue
                 if p.name not in raw:
                     if p.required:
                         errors.append({"loc": [p.source, p.key], "msg": "Field required", "type": "missing"})
@@ -304,14 +312,19 @@ def _read(request: Any, p: ParamSpec) -> Any:
     if source == "path":
         return request.params.get(p.key, _NOT_GIVEN)
     if source == "query":
+        query = request.query_unchecked  # NUL is checked per declared parameter (422)
         if p.many:
-            return request.query.getlist(p.key) or _NOT_GIVEN
-        return request.query.get(p.key, _NOT_GIVEN)
+            return query.getlist(p.key) or _NOT_GIVEN
+        return query.get(p.key, _NOT_GIVEN)
     if source == "header":
         if p.many:
             return request.headers.getlist(p.key) or _NOT_GIVEN
         return request.headers.get(p.key, _NOT_GIVEN)
     return request.cookies.get(p.key, _NOT_GIVEN)
+
+
+def _holds_nul(value: Any) -> bool:
+    return "\x00" in value if isinstance(value, str) else any("\x00" in v for v in value)
 
 
 def _field_default(default: Any) -> Any:

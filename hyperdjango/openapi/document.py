@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import typing
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -87,6 +88,17 @@ class _Schemas:
         return components
 
 
+#: The pattern of a text query parameter: anything but U+0000 (ECMA-262 syntax).
+NO_NUL = "^[^\\u0000]*$"
+
+
+def _is_text(tp: Any) -> bool:
+    base = split_optional(tp)[0]
+    if typing.get_origin(base) is typing.Annotated:
+        base = typing.get_args(base)[0]
+    return base is str
+
+
 def _humanize(name: str) -> str:
     return name.replace("_", " ").strip().title()
 
@@ -103,8 +115,12 @@ def _param_object(p: Any, schemas: _Schemas) -> dict[str, Any]:
             param["examples"] = {f"example{i}": {"value": v} for i, v in enumerate(marker.examples, 1)}
     if p.many and p.source == "query":
         param["style"], param["explode"] = "form", True
-    default = {} if p.required or p.default is None else {"default": msgspec.to_builtins(p.default)}
-    schemas.ref(param, "schema", p.type, **default)
+    extra = {} if p.required or p.default is None else {"default": msgspec.to_builtins(p.default)}
+    if p.source == "query" and _is_text(p.type):
+        # A NUL in a query value is refused with a 422 (no database stores it): say so.
+        # At the top level, the pattern applies to the string whatever else the schema says.
+        extra["pattern"] = NO_NUL
+    schemas.ref(param, "schema", p.type, **extra)
     return param
 
 

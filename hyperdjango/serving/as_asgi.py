@@ -106,6 +106,8 @@ class AsgiExchange:
         self.route_id: int | None = lookup[1] if lookup[0] == "found" else None
         self.params: dict[str, Any] = lookup[2] if lookup[0] == "found" else {}
         self.allow: list[str] | None = lookup[1] if lookup[0] == "method_not_allowed" else None
+        #: Trailing-slash redirects are answered before dispatch (AsgiAdapter.http).
+        self.redirect: str | None = None
         self.answer: tuple[Any, ...] | None = None
 
     @property
@@ -116,8 +118,8 @@ class AsgiExchange:
         self._answer(("full", status, headers, body))
         return True
 
-    def respond_file(self, status: int, headers: list[tuple[str, str]], path: str, length: int) -> bool:
-        self._answer(("file", status, headers, path, length))
+    def respond_file(self, status: int, headers: list[tuple[str, str]], path: str, length: int, offset: int = 0) -> bool:
+        self._answer(("file", status, headers, path, length, offset))
         return True
 
     def _answer(self, answer: tuple[Any, ...]) -> None:
@@ -151,16 +153,18 @@ class AsgiExchange:
             await self.start(status, headers, len(body))
             await self.body_chunk(body, False)
             return
-        _, status, headers, path, length = answer
+        _, status, headers, path, length, offset = answer
         await self.start(status, headers, length)
-        if self.method != "HEAD" and "http.response.pathsend" in self.scope.get("extensions", {}):
+        # pathsend sends a whole file: a range (206) is read here instead.
+        if self.method != "HEAD" and status == 200 and "http.response.pathsend" in self.scope.get("extensions", {}):
             await self._send({"type": "http.response.pathsend", "path": path})
             return
-        await self._send_file(path, length)
+        await self._send_file(path, length, offset)
 
-    async def _send_file(self, path: str, length: int) -> None:
+    async def _send_file(self, path: str, length: int, offset: int) -> None:
         loop = asyncio.get_running_loop()
         with open(path, "rb") as file:
+            file.seek(offset)
             remaining = length
             while remaining > 0:
                 chunk = await loop.run_in_executor(None, file.read, min(FILE_CHUNK, remaining))

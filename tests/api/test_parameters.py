@@ -150,6 +150,14 @@ def test_every_invalid_query_parameter_is_reported(client):
     }
 
 
+def test_a_nul_in_a_declared_text_parameter_is_a_422_and_elsewhere_ignored(client):
+    r = client.get("/query?q=te%00a&search-term=a%00b")
+    assert r.status_code == 422
+    errors = {tuple(e["loc"]): e["type"] for e in r.json()["detail"]}
+    assert errors == {("query", "q"): "string_nul", ("query", "search-term"): "string_nul"}
+    assert client.get("/query?q=tea&unused=a%00b").json()["q"] == "tea"
+
+
 def test_a_missing_required_query_parameter(client):
     r = client.get("/required")
     assert r.status_code == 422

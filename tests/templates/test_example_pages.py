@@ -30,6 +30,7 @@ def shop(tmp_path, monkeypatch):
     assert migrated.returncode == 0, migrated.stderr
     collect([EXAMPLES / "static"], tmp_path / "collected")
     monkeypatch.setenv("HYPERDJANGO_STATIC_ROOT", str(tmp_path / "collected"))
+    monkeypatch.setenv("HYPERDJANGO_SECRET_KEY", "the example shop's test key")  # as deployed: debug off
     return load_shop(url)
 
 

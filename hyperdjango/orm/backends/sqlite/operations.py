@@ -35,7 +35,7 @@ TRUNCATED = {
 
 GLOB_ADAPTERS = {"contains": glob_contains, "startswith": glob_startswith, "endswith": glob_endswith}
 
-STRFTIME = {"year": "%Y", "month": "%m", "day": "%d", "hour": "%H", "minute": "%M", "second": "%S", "week": "%V", "iso_year": "%G", "iso_week_day": "%u"}
+STRFTIME = {"year": "%Y", "month": "%m", "day": "%d", "hour": "%H", "minute": "%M", "second": "%S"}
 
 
 class SQLiteOperations(BaseOperations):
@@ -69,6 +69,15 @@ class SQLiteOperations(BaseOperations):
             return f"(CAST(STRFTIME('%w', {sql}) AS INTEGER) + 1)"
         if name == "quarter":
             return f"((CAST(STRFTIME('%m', {sql}) AS INTEGER) + 2) / 3)"
+        # ISO weeks without %V/%G/%u (absent from older SQLite, such as Debian 12's 3.40): the
+        # Thursday of a date's ISO week lies in its ISO year, and its day of the year
+        # numbers the week.
+        if name == "iso_week_day":  # Monday is 1
+            return f"((CAST(STRFTIME('%w', {sql}) AS INTEGER) + 6) % 7 + 1)"
+        if name == "week":
+            return f"((CAST(STRFTIME('%j', {sql}, '-3 days', 'weekday 4') AS INTEGER) - 1) / 7 + 1)"
+        if name == "iso_year":
+            return f"CAST(STRFTIME('%Y', {sql}, '-3 days', 'weekday 4') AS INTEGER)"
         return f"CAST(STRFTIME('{STRFTIME[name]}', {sql}) AS INTEGER)"
 
     def truncate(self, kind: str, sql: str, field: Field | None, datetimes: bool) -> str:
