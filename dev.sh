@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The two commands of the README:
+# The commands of the README:
 #   ./dev.sh serve   build, install into .venv, migrate and serve the example app on http://127.0.0.1:8000
 #   ./dev.sh test    build everything and run the whole test suite (cargo test + pytest)
+#   ./dev.sh docs    build the documentation site into site/ (--serve: serve it on 127.0.0.1:8001)
 # Everything they need (venv, maturin, uvloop, orjson, test dependencies) they install themselves.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -76,8 +77,16 @@ case "${1:-}" in
     shift
     .venv/bin/python -m pytest "$@"
     ;;
+  docs)
+    setup
+    export NO_MKDOCS_2_WARNING=1  # material's banner about its successor
+    if [ "${2:-}" = "--serve" ]; then
+      exec .venv/bin/mkdocs serve --strict --dev-addr "${HOST:-127.0.0.1}:${PORT:-8001}"
+    fi
+    exec .venv/bin/mkdocs build --strict
+    ;;
   *)
-    echo "usage: ./dev.sh serve | ./dev.sh test [pytest args]" >&2
+    echo "usage: ./dev.sh serve | ./dev.sh test [pytest args] | ./dev.sh docs [--serve]" >&2
     exit 2
     ;;
 esac

@@ -1,4 +1,4 @@
-"""The ``hyper`` command: ``hyper run`` (a HyperApp, or any ASGI 3 / WSGI app), ``hyper routes``, ``hyper check``, ``hyper worker`` and ``hyper tasks`` (each takes ``module:app``);
+"""The ``hyper`` command: ``hyper startproject NAME [DIR]``, ``hyper run`` (a HyperApp, or any ASGI 3 / WSGI app), ``hyper routes``, ``hyper check``, ``hyper worker`` and ``hyper tasks`` (each takes ``module:app``);
 ``hyper makemigrations``, ``hyper migrate`` and ``hyper showmigrations`` (see hyperdjango/migrations/commands.py);
 ``hyper createsuperuser``, ``changepassword``, ``createtoken`` and ``clearsessions`` (hyperdjango/auth/commands.py)."""
 
@@ -117,6 +117,17 @@ def _tasks(args: argparse.Namespace) -> None:
     sys.exit(run_tasks_command(app, statuses=statuses, limit=args.limit, retry=args.retry or []))
 
 
+def _startproject(args: argparse.Namespace) -> None:
+    from .startproject import StartProjectError, start_project
+
+    try:
+        start_project(args.name, args.directory)
+    except StartProjectError as e:
+        raise SystemExit(f"hyper startproject: {e}") from None
+    print(f"Wrote project {args.name} in {args.directory or args.name}: cd there, then")
+    print(f"  hyper migrate {args.name}.main && hyper run {args.name}.main:app")
+
+
 def _collectstatic(args: argparse.Namespace) -> None:
     from .staticfiles import collect
 
@@ -174,6 +185,11 @@ def main(argv: list[str] | None = None) -> None:
     tasks.add_argument("--limit", type=int, default=100)
     tasks.add_argument("--retry", action="append", metavar="JOB_ID", help="put a failed job back in the queue")
     tasks.set_defaults(func=_tasks)
+
+    start = commands.add_parser("startproject", help="write a new project's skeleton")
+    start.add_argument("name", help="the project's Python package, e.g. shop")
+    start.add_argument("directory", nargs="?", help="where to write it (default: ./NAME)")
+    start.set_defaults(func=_startproject)
 
     collectstatic = commands.add_parser("collectstatic", help="gather static files with hashed names and a manifest")
     collectstatic.add_argument("app")

@@ -154,6 +154,7 @@ class MutableHeaders(Headers, MutableMapping[str, str]):
         self._list.append((key.lower(), str(value)))
 
     def setdefault(self, key: str, default: str = "") -> str:  # type: ignore[override]
+        """The value of ``key``, first set to ``default`` when the header is absent."""
         if key not in self:
             self[key] = default
         return self[key]
@@ -188,6 +189,7 @@ class UploadFile:
 
     @property
     def size(self) -> int:
+        """The file's size in bytes."""
         return len(self._data)
 
     async def read(self) -> bytes:

@@ -96,10 +96,12 @@ class Request:
 
     @property
     def query_string(self) -> str:
+        """The raw query string, without the ``?``, still percent-encoded."""
         return self._raw.query_string
 
     @property
     def cookies(self) -> dict[str, str]:
+        """The request's cookies by name (every ``Cookie`` header, parsed once)."""
         if self._cookies is None:
             cookies: dict[str, str] = {}
             for header in self.headers.getlist("cookie"):
@@ -114,6 +116,7 @@ class Request:
 
     @property
     def scheme(self) -> str:
+        """``"https"`` when ``X-Forwarded-Proto: https`` says so, else ``"http"``."""
         return "https" if self.headers.get("x-forwarded-proto") == "https" else "http"
 
     @property
@@ -125,6 +128,7 @@ class Request:
 
     @property
     def http_version(self) -> str:
+        """The request's HTTP version, e.g. ``"1.1"``."""
         return self._raw.http_version
 
     def url_for(self, name: str, /, **params: Any) -> str:

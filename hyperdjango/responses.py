@@ -59,6 +59,7 @@ class Response:
 
     @classmethod
     def html(cls, content: str, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+        """An HTML response (``text/html; charset=utf-8``)."""
         return cls(content, status, headers, "text/html")
 
     @classmethod
@@ -75,6 +76,7 @@ class Response:
 
     @classmethod
     def text(cls, content: str, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+        """A plain-text response (``text/plain; charset=utf-8``)."""
         return cls(content, status, headers, "text/plain")
 
     @classmethod
@@ -86,6 +88,7 @@ class Response:
 
     @classmethod
     def empty(cls, status: int = 204, headers: Mapping[str, str] | None = None) -> Response:
+        """A response without a body (204 by default)."""
         return cls(b"", status, headers)
 
     @classmethod

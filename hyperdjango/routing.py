@@ -156,15 +156,19 @@ class Router:
         return self.route(pattern, ("GET",), name, **options)
 
     def post(self, pattern: str, name: str | None = None, **options: Any) -> Callable[[F], F]:
+        """``@router.post(pattern)``: the view answers POST at ``pattern`` (options as :meth:`route`)."""
         return self.route(pattern, ("POST",), name, **options)
 
     def put(self, pattern: str, name: str | None = None, **options: Any) -> Callable[[F], F]:
+        """``@router.put(pattern)``: the view answers PUT at ``pattern`` (options as :meth:`route`)."""
         return self.route(pattern, ("PUT",), name, **options)
 
     def patch(self, pattern: str, name: str | None = None, **options: Any) -> Callable[[F], F]:
+        """``@router.patch(pattern)``: the view answers PATCH at ``pattern`` (options as :meth:`route`)."""
         return self.route(pattern, ("PATCH",), name, **options)
 
     def delete(self, pattern: str, name: str | None = None, **options: Any) -> Callable[[F], F]:
+        """``@router.delete(pattern)``: the view answers DELETE at ``pattern`` (options as :meth:`route`)."""
         return self.route(pattern, ("DELETE",), name, **options)
 
     def websocket(self, pattern: str, name: str | None = None) -> Callable[[F], F]:

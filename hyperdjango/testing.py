@@ -132,6 +132,7 @@ class TestClient:
 
     @property
     def cookies(self) -> httpx.Cookies:
+        """The cookies the client keeps between requests (httpx's cookie jar)."""
         return self._http().cookies
 
     def request(self, method: str, url: str, **kwargs: Any) -> Any:
@@ -139,24 +140,31 @@ class TestClient:
         return self._http().request(method, url, **kwargs)
 
     def get(self, url: str, **kwargs: Any) -> Any:
+        """Sends a GET to ``url`` (a path of the app); keyword arguments as httpx's."""
         return self.request("GET", url, **kwargs)
 
     def head(self, url: str, **kwargs: Any) -> Any:
+        """Sends a HEAD to ``url``; keyword arguments as httpx's."""
         return self.request("HEAD", url, **kwargs)
 
     def options(self, url: str, **kwargs: Any) -> Any:
+        """Sends an OPTIONS to ``url``; keyword arguments as httpx's."""
         return self.request("OPTIONS", url, **kwargs)
 
     def post(self, url: str, **kwargs: Any) -> Any:
+        """Sends a POST to ``url`` (``json=``, ``data=``, ``files=``...); keyword arguments as httpx's."""
         return self.request("POST", url, **kwargs)
 
     def put(self, url: str, **kwargs: Any) -> Any:
+        """Sends a PUT to ``url``; keyword arguments as httpx's."""
         return self.request("PUT", url, **kwargs)
 
     def patch(self, url: str, **kwargs: Any) -> Any:
+        """Sends a PATCH to ``url``; keyword arguments as httpx's."""
         return self.request("PATCH", url, **kwargs)
 
     def delete(self, url: str, **kwargs: Any) -> Any:
+        """Sends a DELETE to ``url``; keyword arguments as httpx's."""
         return self.request("DELETE", url, **kwargs)
 
     # -- WebSockets ----------------------------------------------------------------

@@ -132,6 +132,7 @@ class WebSocket:
 
     @property
     def accepted(self) -> bool:
+        """Whether the handshake was answered with 101 (by :meth:`accept` or the first send or receive)."""
         return self._conn is not None
 
     async def accept(self, subprotocol: str | None = None) -> None:

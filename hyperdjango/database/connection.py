@@ -31,6 +31,7 @@ def default_database() -> Database:
 
 
 def set_default_database(database: Database) -> None:
+    """Makes ``database`` the one models and ``atomic()`` use when none is named (``HyperApp`` sets its own)."""
     global _default
     _default = database
 
@@ -237,6 +238,7 @@ class Database:
 
     @property
     def in_transaction(self) -> bool:
+        """Whether the current task (or the task that started it) is inside an ``atomic()`` block of this database."""
         return self._transaction.get() is not None
 
     def current_transaction(self) -> object | None:

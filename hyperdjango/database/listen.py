@@ -87,6 +87,7 @@ class Listener:
 
     @property
     def closed(self) -> bool:
+        """Whether :meth:`close` has been called (or the database closed it)."""
         return self._closed
 
     async def listen(self, channel: str) -> None:

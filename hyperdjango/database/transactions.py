@@ -66,6 +66,7 @@ class Atomic:
 
     @property
     def database(self) -> Database:
+        """The database of the block: the one given, else the default database."""
         return self._database or default_database()
 
     async def __aenter__(self) -> Atomic:

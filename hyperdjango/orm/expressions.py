@@ -404,14 +404,20 @@ class Aggregate(Func):
 
 
 class Sum(Aggregate):
+    """The sum of an expression over the rows (``filter=``, ``default=`` as Django's)."""
+
     function = "SUM"
 
 
 class Min(Aggregate):
+    """The smallest value of an expression over the rows (``filter=``, ``default=`` as Django's)."""
+
     function = "MIN"
 
 
 class Max(Aggregate):
+    """The largest value of an expression over the rows (``filter=``, ``default=`` as Django's)."""
+
     function = "MAX"
 
 

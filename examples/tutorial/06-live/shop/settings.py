@@ -1,0 +1,10 @@
+"""Settings of shop, read from the environment so that a deployment sets them without
+editing code."""
+
+import os
+
+#: Where the data lives: ``sqlite:///path`` or ``postgresql://user:password@host/name``.
+DATABASE_URL = os.environ.get("HYPERDJANGO_DATABASE_URL", "sqlite:///db.sqlite3")
+
+#: Tracebacks in error responses: never in production.
+DEBUG = os.environ.get("DEBUG", "") == "1"
