@@ -137,10 +137,14 @@ class Response:
         path: str = "/",
         domain: str | None = None,
         secure: bool = False,
-        httponly: bool = False,
+        httponly: bool = True,
         samesite: Literal["lax", "strict", "none"] | None = "lax",
     ) -> None:
-        """Adds a ``Set-Cookie`` header (Django's and Starlette's signature)."""
+        """Adds a ``Set-Cookie`` header (Django's and Starlette's signature).
+
+        Secure by default where Django is not: ``HttpOnly`` unless ``httponly=False``
+        (a cookie that page scripts must read, such as a CSRF token for JavaScript),
+        and ``SameSite=Lax`` unless told otherwise."""
         cookie: SimpleCookie = SimpleCookie()
         cookie[key] = value
         morsel = cookie[key]

@@ -194,6 +194,16 @@ def test_set_cookie_sends_set_cookie_with_defaults():
     assert header.startswith("session=abc")
     assert "Path=/" in header
     assert "SameSite=lax" in header
+    assert "HttpOnly" in header  # secure by default (Django's default is httponly=False)
+
+
+def test_set_cookie_for_page_scripts_leaves_httponly_off():
+    async def view(request):
+        response = Response.text("x")
+        response.set_cookie("theme", "dark", httponly=False)
+        return response
+
+    assert "HttpOnly" not in serve_one(view).headers["set-cookie"]
 
 
 def test_set_cookie_with_every_attribute():
