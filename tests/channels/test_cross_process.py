@@ -116,7 +116,9 @@ def test_postgres_layer_chat_across_two_processes_survives_killed_listen_connect
     def kill():
         out = pg_server.psql(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE application_name LIKE 'hyperdjango_channels:%' AND query ILIKE 'LISTEN%'", database,
+            # This test's database only: other runs may share the server.
+            "WHERE datname = current_database() AND application_name LIKE 'hyperdjango_channels:%' "
+            "AND query ILIKE 'LISTEN%'", database,
         )
         return out.split().count("t")
 
