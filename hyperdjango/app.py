@@ -91,6 +91,7 @@ class HyperApp(Router):
         secret_key_fallbacks: list[str] | None = None,
         allowed_hosts: list[str] | None = None,
         caches: Mapping[str, Mapping[str, Any]] | None = None,
+        secure_proxy_ssl_header: tuple[str, str] | None = None,
     ) -> None:
         super().__init__()
         self.title = title
@@ -103,7 +104,8 @@ class HyperApp(Router):
         #: current settings, which :mod:`hyperdjango.signing` uses by default.
         self.settings = Settings()
         self.settings.configure(
-            secret_key=secret_key, secret_key_fallbacks=secret_key_fallbacks, allowed_hosts=allowed_hosts, debug=debug
+            secret_key=secret_key, secret_key_fallbacks=secret_key_fallbacks, allowed_hosts=allowed_hosts, debug=debug,
+            secure_proxy_ssl_header=secure_proxy_ssl_header,
         )
         set_current(self.settings)
         self.max_body_size = max_body_size

@@ -23,6 +23,16 @@ class Address(NamedTuple):
     port: int
 
 
+def is_secure(request: Any, proxy_ssl_header: tuple[str, str] | None) -> bool:
+    """Whether a TLS-terminating proxy says the client connected over HTTPS: the
+    first value of its ``proxy_ssl_header`` (trusted only when named, as Django's
+    ``SECURE_PROXY_SSL_HEADER``) equals the expected one."""
+    if proxy_ssl_header is None:
+        return False
+    name, value = proxy_ssl_header
+    return request.headers.get(name, "").split(",")[0].strip().lower() == value.lower()
+
+
 class Request:
     """An HTTP request whose body has been read in full by the server.
 
@@ -116,8 +126,13 @@ class Request:
 
     @property
     def scheme(self) -> str:
-        """``"https"`` when ``X-Forwarded-Proto: https`` says so, else ``"http"``."""
-        return "https" if self.headers.get("x-forwarded-proto") == "https" else "http"
+        """``"https"`` when the connection is TLS (an ASGI host's ``scope["scheme"]``) or a
+        trusted proxy says so (the app's ``secure_proxy_ssl_header``, e.g.
+        ``("x-forwarded-proto", "https")``), else ``"http"``. Without that setting no
+        header is believed: any client could send one."""
+        if getattr(self._raw, "scheme", "http") == "https":
+            return "https"
+        return "https" if is_secure(self, self.app.settings.secure_proxy_ssl_header) else "http"
 
     @property
     def url(self) -> str:

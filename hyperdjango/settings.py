@@ -41,6 +41,9 @@ class Settings:
         self.secret_key: str | None = None
         self.secret_key_fallbacks: list[str] = []
         self.allowed_hosts: list[str] | None = None
+        #: ``(header, value)`` a TLS-terminating proxy sets on HTTPS requests (Django's
+        #: ``SECURE_PROXY_SSL_HEADER``); None: no header is believed, a client could send it.
+        self.secure_proxy_ssl_header: tuple[str, str] | None = None
         self.debug = False
         self._ephemeral_key: str | None = None
 
@@ -51,6 +54,7 @@ class Settings:
         secret_key_fallbacks: Iterable[str] | None,
         allowed_hosts: Iterable[str] | None,
         debug: bool,
+        secure_proxy_ssl_header: tuple[str, str] | None = None,
     ) -> None:
         """Sets every setting from the arguments, else from the environment."""
         self.secret_key = secret_key or os.environ.get("HYPERDJANGO_SECRET_KEY") or None
@@ -60,6 +64,10 @@ class Settings:
         if allowed_hosts is None:
             allowed_hosts = _env_list("HYPERDJANGO_ALLOWED_HOSTS")
         self.allowed_hosts = None if allowed_hosts is None else list(allowed_hosts)
+        if secure_proxy_ssl_header is not None:
+            name, value = secure_proxy_ssl_header
+            secure_proxy_ssl_header = (name.lower(), value)
+        self.secure_proxy_ssl_header = secure_proxy_ssl_header
         self.debug = debug
 
     def hosts_answered(self) -> list[str] | None:

@@ -14,17 +14,8 @@ import secrets
 from collections.abc import Iterable
 from typing import Any
 
+from ..requests import is_secure
 from ..responses import Response
-
-
-def is_secure(request: Any, proxy_ssl_header: tuple[str, str] | None) -> bool:
-    """Whether the client connected over HTTPS. The engine speaks plain HTTP, so
-    this is only known from a TLS-terminating proxy's header, trusted only when
-    named (Django's ``SECURE_PROXY_SSL_HEADER``): a client could send it too."""
-    if proxy_ssl_header is None:
-        return False
-    name, value = proxy_ssl_header
-    return request.headers.get(name, "").split(",")[0].strip().lower() == value.lower()
 
 
 class SecurityMiddleware:
@@ -66,7 +57,8 @@ class SecurityMiddleware:
         self.csp_header = "content-security-policy-report-only" if csp_report_only else "content-security-policy"
 
     async def __call__(self, request: Any, next_handler: Any) -> Any:
-        secure = is_secure(request, self.proxy_ssl_header)
+        # Its own proxy header if given, else the app's (request.scheme).
+        secure = is_secure(request, self.proxy_ssl_header) if self.proxy_ssl_header else request.scheme == "https"
         path = request.path.lstrip("/")
         if self.ssl_redirect and not secure and not any(r.search(path) for r in self.redirect_exempt):
             host = self.ssl_host or request.headers.get("host", "")

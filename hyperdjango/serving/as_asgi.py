@@ -99,6 +99,8 @@ class AsgiExchange:
         self.raw_path = raw_path.decode("latin-1").partition("?")[0] if raw_path else quote(scope["path"])
         self.query_string: str = scope.get("query_string", b"").decode("latin-1")
         self.http_version: str = scope.get("http_version", "1.1")
+        #: "https" when the host server terminated TLS itself (Request.scheme reads it).
+        self.scheme: str = scope.get("scheme", "http")
         self.headers = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope.get("headers", ())]
         self.body = body
         client = scope.get("client")

@@ -18,7 +18,9 @@ SECRET = "security tests secret"
 
 
 def csrf_app(debug=True, **options):
-    app = HyperApp(secret_key=SECRET, debug=debug, database="sqlite://:memory:")
+    # Behind a TLS proxy that sets X-Forwarded-Proto (the HTTPS tests send it).
+    app = HyperApp(secret_key=SECRET, debug=debug, database="sqlite://:memory:",
+                   secure_proxy_ssl_header=("x-forwarded-proto", "https"))
     if options.get("use_sessions"):
         app.use(SessionMiddleware(engine="signed_cookies"))
     app.use(CSRFMiddleware(**options))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import socket
 
-from hyperdjango import HyperApp, UploadFile
+from hyperdjango import HyperApp, Response, UploadFile
 from hyperdjango.testing import TestClient
 
 
@@ -67,13 +67,25 @@ def test_url_has_no_question_mark_without_query():
         assert c.get("/plain").text == f"{c.base_url}/plain"
 
 
-def test_url_scheme_follows_x_forwarded_proto():
+def test_url_scheme_follows_the_trusted_proxy_header():
+    app = HyperApp(database="sqlite://:memory:", secure_proxy_ssl_header=("X-Forwarded-Proto", "https"))
+
+    @app.get("/p")
+    async def extract(request):
+        return Response.text(request.url)
+
+    with TestClient(app) as c:
+        assert c.get("/p", headers={"x-forwarded-proto": "https", "host": "shop.example"}).text == "https://shop.example/p"
+        assert c.get("/p", headers={"host": "shop.example"}).text == "http://shop.example/p"
+
+
+def test_a_client_claiming_https_is_not_believed_without_a_trusted_proxy_header():
     async def extract(request):
         return request.url
 
     with TestClient(echo_app(extract)) as c:
         r = c.get("/p", headers={"x-forwarded-proto": "https", "host": "shop.example"})
-    assert r.text == "https://shop.example/p"
+    assert r.text == "http://shop.example/p"
 
 
 def test_params_hold_the_converted_path_parameters():
