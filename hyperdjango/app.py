@@ -339,7 +339,9 @@ class HyperApp(Router):
         """What a server does before the first request (``serve``, and ASGI
         lifespan startup under another server): connects the database, starts
         mounted apps (their lifespan), runs the startup hooks, then starts the
-        task queue (tasks may need what the hooks set up)."""
+        task queue (tasks may need what the hooks set up). A misconfigured app
+        (:meth:`check_settings`) fails here, on every server alike."""
+        self.check_settings()
         await self.database.connect()
         for mounted in self.mounts:
             if mounted.lifespan is not None:
@@ -402,7 +404,6 @@ class HyperApp(Router):
         """
         from .serving.dispatch import Dispatcher
 
-        self.check_settings()
         loop = asyncio.get_running_loop()
         stop = stop or asyncio.Event()
         router, routes = self.compile_routes()

@@ -354,6 +354,23 @@ def test_middleware_that_signs_refuses_to_start_without_a_secret_key(monkeypatch
             pass
 
 
+async def test_the_same_app_under_an_asgi_server_fails_its_lifespan_startup(monkeypatch):
+    monkeypatch.delenv("HYPERDJANGO_SECRET_KEY", raising=False)
+    app = hosts_app()
+    app.use(SessionMiddleware())
+    messages = iter([{"type": "lifespan.startup"}])
+    sent = []
+
+    async def receive():
+        return next(messages)
+
+    async def send(message):
+        sent.append(message)
+
+    await app({"type": "lifespan", "asgi": {"version": "3.0"}}, receive, send)
+    assert sent[0]["type"] == "lifespan.startup.failed" and "no secret key" in sent[0]["message"]
+
+
 def test_debug_runs_without_a_key_with_a_warning(monkeypatch, caplog):
     monkeypatch.delenv("HYPERDJANGO_SECRET_KEY", raising=False)
     app = hosts_app(debug=True)
