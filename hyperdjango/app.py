@@ -354,12 +354,19 @@ class HyperApp(Router):
     async def stop_services(self, grace: float = 30.0) -> None:
         """What a server does after the last request: stops the task queue (giving
         running jobs ``grace`` seconds), then runs the shutdown hooks, which may
-        close what the jobs use. The database is closed by the caller."""
+        close what the jobs use. Connections are closed by the caller
+        (:meth:`close_connections`)."""
         await self.task_queue.stop(grace)
         await self.shutdown()
         for mounted in self.mounts:
             if mounted.lifespan is not None:
                 await mounted.lifespan.shutdown()
+
+    async def close_connections(self) -> None:
+        """Closes what the app holds open: its caches' connections and its database.
+        Servers call it last, after :meth:`stop_services` (or a failed start)."""
+        await close_caches()
+        await self.database.close()
 
     async def __call__(self, scope: dict[str, Any], receive: Callable[[], Awaitable[Any]], send: Callable[[Any], Awaitable[None]]) -> None:
         """The app as an ASGI 3 application (http, websocket, lifespan), for
@@ -439,8 +446,7 @@ class HyperApp(Router):
                 await dispatcher.wait_idle(timeout=1.0)
                 await self.stop_services(grace)
         finally:
-            await close_caches()
-            await self.database.close()
+            await self.close_connections()
             executor.shutdown(wait=False, cancel_futures=True)
             if previous_executor is not None:
                 loop.set_default_executor(previous_executor)

@@ -385,6 +385,6 @@ class AsgiAdapter:
                 try:
                     await self.app.stop_services(grace=30.0)
                 finally:
-                    await self.app.database.close()
+                    await self.app.close_connections()
                 await send({"type": "lifespan.shutdown.complete"})
                 return

@@ -144,3 +144,27 @@ def test_a_websocket_the_handler_does_not_accept_is_refused_with_403(server):
         with connect(server.replace("http://", "ws://") + "/ws/closed"):
             pass
     assert refused.value.response.status_code == 403
+
+
+async def test_lifespan_shutdown_under_another_server_closes_the_caches_and_the_database():
+    from hyperdjango import HyperApp
+    from hyperdjango.cache import cache
+    from support.caches import ClosingRecorder
+
+    app = HyperApp(database="sqlite://:memory:", caches={"default": {"BACKEND": "support.caches.ClosingRecorder"}})
+    messages = iter([{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}])
+    sent = []
+
+    async def receive():
+        message = next(messages)
+        if message["type"] == "lifespan.shutdown":
+            await cache.set("k", 1)  # the cache is open, as after serving requests
+        return message
+
+    async def send(message):
+        sent.append(message["type"])
+
+    before = ClosingRecorder.closed
+    await app({"type": "lifespan", "asgi": {"version": "3.0"}}, receive, send)
+    assert sent == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+    assert ClosingRecorder.closed == before + 1
