@@ -104,6 +104,8 @@ class Field:
 
 
 class CharField(Field):
+    """Text, stripped of surrounding spaces by default; ``max_length``/``min_length`` bound it."""
+
     default_error_messages = {
         "max_length": "Ensure this value has at most %(limit_value)d characters (it has %(show_value)d).",
         "min_length": "Ensure this value has at least %(limit_value)d characters (it has %(show_value)d).",
@@ -141,18 +143,24 @@ class RegexField(CharField):
 
 
 class EmailField(RegexField):
+    """An email address: text around one ``@``, with a dot in the domain part."""
+
     widget = w.EmailInput
     pattern = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
     default_error_messages = {"invalid": "Enter a valid email address."}
 
 
 class URLField(RegexField):
+    """An ``http://`` or ``https://`` URL."""
+
     widget = w.URLInput
     pattern = re.compile(r"https?://[^\s/$.?#][^\s]*", re.IGNORECASE)
     default_error_messages = {"invalid": "Enter a valid URL."}
 
 
 class SlugField(RegexField):
+    """Letters, digits, hyphens and underscores only."""
+
     pattern = re.compile(r"[-a-zA-Z0-9_]+")
     default_error_messages = {
         "invalid": "Enter a valid “slug” consisting of letters, numbers, underscores or hyphens."
@@ -184,6 +192,8 @@ class _NumberField(Field):
 
 
 class IntegerField(_NumberField):
+    """A whole number; ``min_value``/``max_value`` bound it."""
+
     default_error_messages = {"invalid": "Enter a whole number."}
 
     def to_python(self, value: Any) -> int | None:
@@ -196,6 +206,8 @@ class IntegerField(_NumberField):
 
 
 class FloatField(_NumberField):
+    """A floating-point number (no infinities or NaN); ``min_value``/``max_value`` bound it."""
+
     default_error_messages = {"invalid": "Enter a number."}
 
     def to_python(self, value: Any) -> float | None:
@@ -211,6 +223,8 @@ class FloatField(_NumberField):
 
 
 class DecimalField(_NumberField):
+    """An exact ``Decimal``, checked against ``max_digits`` and ``decimal_places``."""
+
     default_error_messages = {
         "invalid": "Enter a number.",
         "max_digits": "Ensure that there are no more than %(max)s digits in total.",
@@ -245,6 +259,8 @@ class DecimalField(_NumberField):
 
 
 class BooleanField(Field):
+    """A checkbox: True when checked; with ``required=True`` (the default) it must be checked."""
+
     widget = w.CheckboxInput
 
     def to_python(self, value: Any) -> bool:
@@ -273,6 +289,8 @@ class _TemporalField(Field):
 
 
 class DateField(_TemporalField):
+    """A ``date``, from ISO 8601 text (``YYYY-MM-DD``)."""
+
     widget = w.DateInput
     kind = datetime.date
     parse = staticmethod(datetime.date.fromisoformat)
@@ -280,6 +298,8 @@ class DateField(_TemporalField):
 
 
 class DateTimeField(_TemporalField):
+    """A ``datetime``, from ISO 8601 text (``YYYY-MM-DDTHH:MM[:SS]``)."""
+
     widget = w.DateTimeInput
     kind = datetime.datetime
     parse = staticmethod(datetime.datetime.fromisoformat)
@@ -287,6 +307,8 @@ class DateTimeField(_TemporalField):
 
 
 class TimeField(_TemporalField):
+    """A ``time``, from ISO 8601 text (``HH:MM[:SS]``)."""
+
     widget = w.TimeInput
     kind = datetime.time
     parse = staticmethod(datetime.time.fromisoformat)
@@ -294,6 +316,8 @@ class TimeField(_TemporalField):
 
 
 class ChoiceField(Field):
+    """One of ``choices`` (pairs of value and label), drawn as a ``<select>``."""
+
     widget = w.Select
     default_error_messages = {"invalid_choice": "Select a valid choice. %(value)s is not one of the available choices."}
 
@@ -316,6 +340,8 @@ class ChoiceField(Field):
 
 
 class MultipleChoiceField(ChoiceField):
+    """A list of values from ``choices``, drawn as a ``<select multiple>``."""
+
     widget = w.SelectMultiple
     default_error_messages = {"invalid_list": "Enter a list of values."}
 
@@ -335,6 +361,8 @@ class MultipleChoiceField(ChoiceField):
 
 
 class FileField(Field):
+    """An uploaded file (an ``UploadFile``); an empty file is refused."""
+
     widget = w.FileInput
     default_error_messages = {
         "invalid": "No file was submitted. Check the encoding type on the form.",
@@ -354,6 +382,8 @@ class FileField(Field):
 
 
 class JSONField(CharField):
+    """JSON text, decoded into Python values."""
+
     widget = w.Textarea
     default_error_messages = {"invalid": "Enter a valid JSON."}
 

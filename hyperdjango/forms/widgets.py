@@ -46,22 +46,32 @@ class Widget:
 
 
 class TextInput(Widget):
+    """``<input type="text">``."""
+
     input_type = "text"
 
 
 class EmailInput(Widget):
+    """``<input type="email">``."""
+
     input_type = "email"
 
 
 class URLInput(Widget):
+    """``<input type="url">``."""
+
     input_type = "url"
 
 
 class NumberInput(Widget):
+    """``<input type="number">``."""
+
     input_type = "number"
 
 
 class PasswordInput(Widget):
+    """``<input type="password">``; the value typed is never drawn back into the page."""
+
     input_type = "password"
 
     def format_value(self, value: Any) -> str | None:
@@ -69,23 +79,33 @@ class PasswordInput(Widget):
 
 
 class HiddenInput(Widget):
+    """``<input type="hidden">``."""
+
     input_type = "hidden"
     is_hidden = True
 
 
 class DateInput(Widget):
+    """``<input type="date">``."""
+
     input_type = "date"
 
 
 class DateTimeInput(Widget):
+    """``<input type="datetime-local">``."""
+
     input_type = "datetime-local"
 
 
 class TimeInput(Widget):
+    """``<input type="time">``."""
+
     input_type = "time"
 
 
 class FileInput(Widget):
+    """``<input type="file">``; its value comes from the uploaded files."""
+
     input_type = "file"
     needs_multipart_form = True
 
@@ -98,6 +118,8 @@ class FileInput(Widget):
 
 
 class CheckboxInput(Widget):
+    """``<input type="checkbox">``; checked when the value is true."""
+
     input_type = "checkbox"
 
     def value_from_data(self, data: Any, files: Any, name: str) -> Any:
@@ -111,12 +133,16 @@ class CheckboxInput(Widget):
 
 
 class Textarea(Widget):
+    """``<textarea>``."""
+
     def render(self, name: str, value: Any, attrs: dict[str, Any]) -> Markup:
         final = {"name": name, "cols": 40, "rows": 10, **self.attrs, **attrs}
         return Markup("<textarea{}>\n{}</textarea>").format(flatatt(final), self.format_value(value) or "")
 
 
 class Select(Widget):
+    """``<select>`` with an ``<option>`` per ``(value, label)`` of ``choices``."""
+
     allow_multiple = False
 
     def __init__(self, attrs: dict[str, Any] | None = None, choices: Iterable[tuple[Any, str]] = ()) -> None:
@@ -134,6 +160,8 @@ class Select(Widget):
 
 
 class SelectMultiple(Select):
+    """``<select multiple>``; its value is the list of selected options."""
+
     allow_multiple = True
 
     def value_from_data(self, data: Any, files: Any, name: str) -> Any:

@@ -83,10 +83,14 @@ def integer_argument(c: SQLCompiler, e: Expression) -> str:
 
 
 class Lower(Transform):
+    """The text in lower case (``LOWER``)."""
+
     function = "LOWER"
 
 
 class Upper(Transform):
+    """The text in upper case (``UPPER``)."""
+
     function = "UPPER"
 
 
@@ -100,14 +104,20 @@ class Length(IntegerResult):
 
 
 class Trim(Transform):
+    """The text without leading and trailing spaces (``TRIM``)."""
+
     function = "TRIM"
 
 
 class LTrim(Transform):
+    """The text without leading spaces (``LTRIM``)."""
+
     function = "LTRIM"
 
 
 class RTrim(Transform):
+    """The text without trailing spaces (``RTRIM``)."""
+
     function = "RTRIM"
 
 
@@ -200,14 +210,20 @@ class StrIndex(IntegerResult):
 
 
 class Abs(Transform):
+    """The absolute value (``ABS``)."""
+
     function = "ABS"
 
 
 class Ceil(Transform):
+    """The smallest integer not below the value (``CEIL``)."""
+
     function = "CEIL"
 
 
 class Floor(Transform):
+    """The largest integer not above the value (``FLOOR``)."""
+
     function = "FLOOR"
 
 
@@ -239,6 +255,8 @@ class Mod(NumericResult):
 
 
 class Power(NumericResult):
+    """``x`` to the power ``y`` (``POWER``)."""
+
     function = "POWER"
 
     def __init__(self, x: Any, y: Any, output_field: Field | None = None) -> None:
@@ -246,6 +264,8 @@ class Power(NumericResult):
 
 
 class Sqrt(NumericResult):
+    """The square root (``SQRT``)."""
+
     function = "SQRT"
 
     def __init__(self, expression: Any, output_field: Field | None = None) -> None:
