@@ -1,8 +1,11 @@
 """The tutorial's steps (examples/tutorial/) are real projects: step 1 is exactly what
 ``hyper startproject`` writes, every step passes its own tests on SQLite and on PostgreSQL, and
-the finished shop migrates and serves on PostgreSQL under ``hyper run``, as step 8 deploys it."""
+the finished shop migrates and serves on PostgreSQL under ``hyper run``, as step 11 deploys it:
+a superuser from ``hyper createsuperuser`` logs in through the page's form, and an API token
+from ``hyper createtoken`` adds a product and places an order."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -22,7 +25,9 @@ def files(root: Path) -> dict[str, str]:
 
 
 def test_the_steps_are_there():
-    assert STEPS == ["01-start", "02-models", "03-views", "04-api", "05-tasks", "06-live"]
+    assert STEPS == [
+        "01-start", "02-models", "03-views", "04-templates", "05-forms", "06-users", "07-api", "08-tasks", "09-live",
+    ]
 
 
 def test_step_one_is_what_startproject_writes(tmp_path):
@@ -51,22 +56,41 @@ def test_each_step_passes_its_own_tests(step, test_database):
     assert " passed" in tested.stdout and "failed" not in tested.stdout
 
 
-def test_the_finished_shop_deploys_on_postgresql(pg_url):
-    shop = TUTORIAL / "06-live"
-    env = {"HYPERDJANGO_DATABASE_URL": pg_url}
-    migrated = subprocess.run(
-        [sys.executable, "-m", "hyperdjango", "migrate", "shop.main"], cwd=shop, env={**os.environ, **env},
+def hyper(command, cwd, env):
+    """Runs ``hyper <command...>`` in ``cwd`` as a deployment would; returns its output."""
+    done = subprocess.run(
+        [sys.executable, "-m", "hyperdjango", *command], cwd=cwd, env={**os.environ, **env},
         capture_output=True, text=True, timeout=120,
     )
-    assert migrated.returncode == 0, migrated.stderr
-    assert "Applying shop.0003_order" in migrated.stdout
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_the_finished_shop_deploys_on_postgresql(pg_url):
+    shop = TUTORIAL / "09-live"
+    env = {"HYPERDJANGO_DATABASE_URL": pg_url, "HYPERDJANGO_SECRET_KEY": "the deployment's own long secret"}
+    assert "Applying shop.0003_order" in hyper(["migrate", "shop.main"], shop, env)
+    hyper(["createsuperuser", "shop.main", "--noinput", "--username", "admin"], shop,
+          {**env, "HYPERDJANGO_SUPERUSER_PASSWORD": "the admin's long password"})
+    token = hyper(["createtoken", "shop.main", "admin"], shop, env).strip()
+    api = {"authorization": f"Bearer {token}"}
     servers = HyperRunServers("shop.main:app", shop, probe="/ready")
     try:
         base = servers.start(env)
-        product = httpx.post(f"{base}/api/products", json={"name": "Sencha", "price": "6.50", "category": "Teas", "stock": 4}).json()
-        order = httpx.post(f"{base}/api/orders", json={"product_id": product["id"], "quantity": 1, "email": "a@example.com"})
-        assert order.status_code == 201
+        new = {"name": "Sencha", "price": "6.50", "category": "Teas", "stock": 4}
+        product = httpx.post(f"{base}/api/products", json=new, headers=api).json()
+        order = {"product_id": product["id"], "quantity": 1, "email": "a@example.com"}
+        assert httpx.post(f"{base}/api/orders", json=order, headers=api).status_code == 201
         assert httpx.get(f"{base}/api/products/{product['id']}").json()["stock"] == 3
         assert "Sencha" in httpx.get(f"{base}/").text
+        assert httpx.get(f"{base}/static/shop/shop.css").status_code == 200
+        with httpx.Client(base_url=base) as browser:
+            form = browser.get("/accounts/login/?next=/products/new").text
+            csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+            browser.post("/accounts/login/?next=/products/new", data={
+                "csrfmiddlewaretoken": csrf, "username": "admin", "password": "the admin's long password",
+            }, follow_redirects=True)
+            page = browser.get("/products/new")
+            assert page.status_code == 200 and "Add the product" in page.text
     finally:
         servers.stop()

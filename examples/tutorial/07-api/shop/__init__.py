@@ -1,0 +1,1 @@
+"""shop: a hyperdjango project (see README.md)."""
