@@ -138,18 +138,18 @@ def receiver(signal: Signal | list[Signal] | tuple[Signal, ...], **options: Any)
     return decorate
 
 
-#: Before a model instance is saved: ``sender`` (the model), ``instance``, ``raw`` (False),
-#: ``using`` (the database), ``update_fields`` (a frozenset, or None).
 pre_save = Signal("pre_save")
-#: After a save: as ``pre_save``, plus ``created`` (True when the row was inserted).
+"""Before a model instance is saved: ``sender`` (the model), ``instance``, ``raw`` (False),
+``using`` (the database), ``update_fields`` (a frozenset, or None)."""
 post_save = Signal("post_save")
-#: Before each row is deleted (cascaded rows included): ``sender``, ``instance``, ``using``, ``origin``.
+"""After a save: as ``pre_save``, plus ``created`` (True when the row was inserted)."""
 pre_delete = Signal("pre_delete")
-#: After each row is deleted: as ``pre_delete``.
+"""Before each row is deleted (cascaded rows included): ``sender``, ``instance``, ``using``, ``origin``."""
 post_delete = Signal("post_delete")
-#: Around many-to-many changes: ``sender`` (the through model), ``instance``, ``action``
-#: (``pre_add``, ``post_add``, ``pre_remove``, ``post_remove``, ``pre_clear``, ``post_clear``),
-#: ``reverse``, ``model`` (the other side's), ``pk_set`` (None for clears), ``using``.
+"""After each row is deleted: as ``pre_delete``."""
 m2m_changed = Signal("m2m_changed")
+"""Around many-to-many changes: ``sender`` (the through model), ``instance``, ``action``
+(``pre_add``, ``post_add``, ``pre_remove``, ``post_remove``, ``pre_clear``, ``post_clear``),
+``reverse``, ``model`` (the other side's), ``pk_set`` (None for clears), ``using``."""
 
 __all__ = ["Signal", "m2m_changed", "post_delete", "post_save", "pre_delete", "pre_save", "receiver"]
