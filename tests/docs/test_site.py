@@ -2,10 +2,7 @@
 it), loads nothing from other hosts, and its pages render in headless Chromium; screenshots of
 the home page and a tutorial page are kept in tests/artefacts/site/."""
 
-import os
 import re
-import subprocess
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -17,17 +14,6 @@ from support.chromium import ARTEFACTS, Browser, require_chromium
 
 ROOT = Path(__file__).resolve().parents[2]
 EXTERNAL = re.compile(r"^(https?:)?//", re.I)
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    out = tmp_path_factory.mktemp("site")
-    built = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
-    )
-    assert built.returncode == 0, built.stderr
-    return out
 
 
 class Loads(HTMLParser):
