@@ -11,7 +11,7 @@ class LoginForm(forms.Form):
     """A username and a password that ``authenticate`` accepts (Django's AuthenticationForm)."""
 
     username = forms.CharField(max_length=150)
-    password = forms.CharField(widget=forms.PasswordInput())
+    password = forms.CharField(strip=False, widget=forms.PasswordInput())  # spaces are part of it
 
     def __init__(self, request, data=None):
         super().__init__(data)

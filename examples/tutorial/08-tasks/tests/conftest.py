@@ -4,6 +4,7 @@ import asyncio
 import os
 import re
 import tempfile
+from urllib.parse import urlencode
 
 import pytest
 
@@ -48,7 +49,7 @@ def log_in(csrf_token):
     """``log_in(client, username, password)``: logs in through the login form."""
     def log_in(client, username, password, next=""):
         token = csrf_token(client, "/accounts/login/")
-        query = f"?next={next}" if next else ""
+        query = "?" + urlencode({"next": next}) if next else ""
         return client.post(f"/accounts/login/{query}", data={
             "csrfmiddlewaretoken": token, "username": username, "password": password,
         }, follow_redirects=False)
