@@ -41,6 +41,19 @@ from .validation import RequestValidationError, msgspec_error, pydantic_errors
 
 _NOT_GIVEN: Any = object()
 _TOO_DEEP = {"loc": ["body"], "msg": "Invalid JSON: nested too deeply", "type": "json_invalid"}
+_NOT_JSON = {"loc": ["body"], "msg": "Expected a JSON body (Content-Type: application/json)", "type": "content_type"}
+
+
+def _declares_json(request: Any) -> bool:
+    """Whether the body may be read as JSON: no Content-Type, application/json or
+    application/*+json, as FastAPI decides. A cross-site form can post text/plain or
+    urlencoded bodies shaped like JSON without a preflight; reading those would let it forge
+    a typed request (CSRF on a csrf_exempt endpoint)."""
+    value = request.headers.get("content-type")
+    if value is None:
+        return True
+    mime = value.split(";", 1)[0].strip().lower()
+    return mime == "application/json" or (mime.startswith("application/") and mime.endswith("+json"))
 
 
 def is_pydantic_model(tp: Any) -> bool:
@@ -358,6 +371,9 @@ def _body_reader(bodies: list[BodySpec]) -> Callable[..., Any] | None:
                 if not raw:
                     _missing_body(spec, values, ctx)
                     return
+                if not _declares_json(request):
+                    ctx.errors.append(_NOT_JSON)
+                    return
                 try:
                     values[spec.name] = validate(raw)
                 except RecursionError:
@@ -393,6 +409,9 @@ def _body_reader(bodies: list[BodySpec]) -> Callable[..., Any] | None:
                 assign(values, decoder.decode(b"{}"))
             else:
                 _missing_body(spec, values, ctx)
+            return
+        if not _declares_json(request):
+            ctx.errors.append(_NOT_JSON)
             return
         try:
             assign(values, decoder.decode(raw))

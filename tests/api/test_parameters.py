@@ -223,6 +223,21 @@ def test_malformed_json_and_a_missing_body(client):
     assert client.post("/optional-body").json() == {"item": None}
 
 
+@pytest.mark.parametrize("path", ["/struct", "/pydantic"])
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"])
+def test_a_json_shaped_body_sent_as_a_form_is_not_read_as_json(client, path, content_type):
+    # What a cross-site <form enctype="text/plain"> can send without a preflight.
+    r = client.post(path, content=b'{"name": "mug", "price": 2}', headers={"content-type": content_type})
+    assert r.status_code == 422
+    assert r.json()["detail"] == [{"loc": ["body"], "msg": "Expected a JSON body (Content-Type: application/json)", "type": "content_type"}]
+
+
+@pytest.mark.parametrize("content_type", ["application/json; charset=utf-8", "application/merge-patch+json", "APPLICATION/JSON"])
+def test_json_media_types_are_read(client, content_type):
+    r = client.post("/struct", content=b'{"name": "mug", "price": 2}', headers={"content-type": content_type})
+    assert r.status_code == 200, r.text
+
+
 def test_several_body_parameters_are_embedded_by_name(client):
     r = client.post("/embedded", json={"item": {"name": "mug", "price": 2}, "note": "gift"})
     assert r.json() == {"name": "mug", "note": "gift"}
