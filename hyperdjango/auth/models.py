@@ -70,6 +70,8 @@ class AbstractBaseUser(Model):
 
     is_anonymous = False
     is_authenticated = True
+    # Class attributes a template reads as {{ user.is_authenticated }}, as in Django's.
+    __template_attrs__ = ("is_anonymous", "is_authenticated")
 
     def get_username(self) -> str:
         return getattr(self, self.USERNAME_FIELD)
@@ -190,6 +192,7 @@ class AnonymousUser:
     is_superuser = False
     is_anonymous = True
     is_authenticated = False
+    __template_attrs__ = ("id", "pk", "username", "is_staff", "is_active", "is_superuser", "is_anonymous", "is_authenticated")
 
     def __str__(self) -> str:
         return "AnonymousUser"

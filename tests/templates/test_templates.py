@@ -273,3 +273,19 @@ def test_streams_beyond_the_limit_are_refused_with_503_and_counted(folder):
         while _core.TemplateEngine.stream_stats()["running"] and time.monotonic() < deadline:
             time.sleep(0.01)  # the threads see their readers gone and stop
         assert client.get("/big").status_code == 200
+
+
+def test_class_attributes_a_class_declares_reach_the_template(folder):
+    from hyperdjango.auth.models import AnonymousUser, User
+
+    folder("u.txt", "{{ u.is_authenticated }} {{ u.is_anonymous }} {{ u.username }}|{% if u.is_authenticated %}in{% else %}out{% endif %}")
+    templates = Templates(folder.path, strict_undefined=True)
+    assert templates.render_to_string("u.txt", {"u": User(username="ann")}) == "True False ann|in"
+    assert templates.render_to_string("u.txt", {"u": AnonymousUser()}) == "False True |out"
+
+    class Undeclared:
+        flag = True  # a class attribute not named in __template_attrs__ stays private
+
+    folder("p.txt", "{{ o.flag }}")
+    with pytest.raises(TemplateError):
+        templates.render_to_string("p.txt", {"o": Undeclared()})

@@ -138,6 +138,7 @@ fn convert(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {
                 entries.push((name, convert(&v, depth + 1)?));
             }
         }
+        declared(obj, &mut entries, depth)?;
         return Ok(record(obj, entries));
     }
     // Decimal, UUID, Enum, ...: their text.
@@ -230,7 +231,27 @@ fn model(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {
         };
         entries.push((name, value));
     }
+    declared(obj, &mut entries, depth)?;
     Ok(record(obj, entries))
+}
+
+/// The class-level names a class offers to templates besides its instance's `__dict__`
+/// (`__template_attrs__`: class attributes and properties such as `user.is_authenticated`),
+/// read once per conversion; a name already present keeps the instance's value.
+fn declared(obj: &Bound<'_, PyAny>, entries: &mut Vec<(String, Value)>, depth: usize) -> PyResult<()> {
+    let py = obj.py();
+    let Ok(names) = obj.get_type().getattr(pyo3::intern!(py, "__template_attrs__")) else {
+        return Ok(());
+    };
+    for name in names.try_iter()? {
+        let name: String = name?.extract()?;
+        if entries.iter().any(|(present, _)| *present == name) {
+            continue;
+        }
+        let value = obj.getattr(name.as_str())?;
+        entries.push((name, convert(&value, depth + 1)?));
+    }
+    Ok(())
 }
 
 /// A Python callable as a template function; calling it takes the GIL.
