@@ -192,7 +192,7 @@ class OuterRef(F):
 class Col(Expression):
     """A resolved column: table alias + field."""
 
-    def __init__(self, alias: str, field: Field) -> None:
+    def __init__(self, alias: int, field: Field) -> None:
         self.alias = alias
         self.field = self.output_field = field
 
@@ -461,7 +461,7 @@ class Q:
 
     AND, OR, XOR = "AND", "OR", "XOR"
 
-    def __init__(self, *args: Q, _connector: str = "AND", _negated: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *args: Q | Expression, _connector: str = "AND", _negated: bool = False, **kwargs: Any) -> None:
         self.children: list[Any] = [*args, *sorted(kwargs.items())]
         self.connector = _connector
         self.negated = _negated

@@ -28,7 +28,7 @@ from __future__ import annotations
 import datetime
 import sys
 import typing
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from .backends import operations_for
 from .exceptions import DoesNotExist, MultipleObjectsReturned, ValidationError
@@ -51,7 +51,7 @@ class ModelMeta(type):
         m2m = {k: v for k, v in namespace.items() if isinstance(v, ManyToMany)}
         for k in m2m:
             namespace.pop(k)
-        cls = super().__new__(mcs, name, bases, namespace, **kwargs)
+        cls: Any = super().__new__(mcs, name, bases, namespace, **kwargs)  # a model class: _meta and objects are set below
         inherited = parents[0]._meta if parents else None
         if inherited is not None and not inherited.abstract:
             raise TypeError(f"{name}: only abstract models can be inherited from (set Meta.abstract = True on {parents[0].__name__})")
@@ -151,7 +151,7 @@ class Model(metaclass=ModelMeta):
     """
 
     _meta: ClassVar[Options]
-    objects: ClassVar[Manager]
+    objects: ClassVar[Manager[Self]]
     _persisted = False  # True once the row exists (loaded or saved)
     DoesNotExist = DoesNotExist  # each model has its own subclass (``Book.DoesNotExist``)
     MultipleObjectsReturned = MultipleObjectsReturned

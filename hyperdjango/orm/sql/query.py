@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import uuid
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..exceptions import FieldError, NotSupportedError
@@ -396,7 +397,7 @@ class Query:
 
     # -- aggregate() -------------------------------------------------------------
 
-    def add_aggregates(self, named: dict[str, Expression]) -> None:
+    def add_aggregates(self, named: Mapping[str, Expression]) -> None:
         """The aggregates of ``aggregate()``. Over a sliced, distinct or grouped query they
         aggregate its rows as a subquery, as Django does: ``SELECT SUM("sub"."x") FROM (<query>) AS "sub"``."""
         if not (self.distinct or self.is_sliced or self.has_aggregate):
