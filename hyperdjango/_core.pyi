@@ -1,7 +1,8 @@
 """Type stubs for the Rust extension module ``hyperdjango._core``."""
 
 from os import PathLike
-from typing import Any, Callable, Iterable, Literal, Mapping, Sequence
+from typing import Any, Literal
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 __version__: str
 

@@ -82,7 +82,7 @@ def split_optional(tp: Any) -> tuple[Any, bool]:
         args = typing.get_args(tp)
         rest = [a for a in args if a is not type(None)]
         if len(rest) < len(args):
-            return (rest[0] if len(rest) == 1 else typing.Union[tuple(rest)]), True
+            return (rest[0] if len(rest) == 1 else typing.Union[tuple(rest)]), True  # noqa: UP007 - a Union of types known at run time
     return tp, False
 
 

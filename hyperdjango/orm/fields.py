@@ -32,7 +32,7 @@ MISSING: Any = type("MISSING", (), {"__repr__": lambda self: "MISSING"})()
 
 ON_DELETE = ("CASCADE", "SET_NULL", "PROTECT", "RESTRICT", "DO_NOTHING")
 
-UTC = datetime.timezone.utc
+UTC = datetime.UTC
 
 
 class Field:

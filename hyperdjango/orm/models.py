@@ -138,7 +138,7 @@ def _typing_names() -> dict[str, Any]:
 
 
 def _now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.timezone.utc)
+    return datetime.datetime.now(datetime.UTC)
 
 
 class Model(metaclass=ModelMeta):

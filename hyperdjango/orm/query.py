@@ -35,8 +35,8 @@ from typing_extensions import TypeVar
 
 from ..database import IntegrityError, atomic
 from .backends import operations_for
-from .exceptions import FieldError, MultipleObjectsReturned, NotSupportedError
-from .expressions import Aggregate, Col, Expression, OrderBy, Param, Q
+from .exceptions import FieldError, NotSupportedError
+from .expressions import Aggregate, Col, Expression, Param, Q
 from .fields import DateField, DateTimeField
 from .prefetch import Prefetch, check_lookups, prefetch_all
 from .related import ForwardRelation
