@@ -100,7 +100,7 @@ def constrained(tp: Any, marker: Param | None) -> Any:
     base, optional = split_optional(tp)
     if not marker.constraints:
         return Annotated[tp, msgspec.Meta(**meta)]
-    typed = Annotated[base, msgspec.Meta(**meta)]
+    typed = Annotated[base, msgspec.Meta(**meta)]  # type: ignore[valid-type]  # a type known at run time
     return typed | None if optional else typed
 
 

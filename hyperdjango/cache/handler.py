@@ -31,7 +31,7 @@ BACKENDS = {
 DEFAULT_CACHES: dict[str, dict[str, Any]] = {DEFAULT_CACHE_ALIAS: {"BACKEND": "locmem"}}
 
 
-def backend_class(backend: str | type[BaseCache]) -> type[BaseCache]:
+def backend_class(backend: str | type[BaseCache]) -> Any:
     """The class a ``BACKEND`` setting names: a class, a short name or a dotted path."""
     if isinstance(backend, type):
         return backend

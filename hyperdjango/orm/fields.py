@@ -365,7 +365,7 @@ class BinaryField(Field):
 
 class JSONField(Field):
     python_type = (dict, list)
-    type_name = "JSON value"  # type: ignore[assignment]
+    type_name = "JSON value"
 
     def to_python(self, value: Any) -> Any:
         return value

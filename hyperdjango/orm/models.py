@@ -81,7 +81,7 @@ class ModelMeta(type):
         _add_exceptions(cls, parents)
         if cls._meta.abstract:
             # Kept for the concrete subclass, with those of abstract ancestors.
-            cls._meta.pending_m2m = {**getattr(inherited, "pending_m2m", {}), **m2m}  # type: ignore[attr-defined]
+            cls._meta.pending_m2m = {**getattr(inherited, "pending_m2m", {}), **m2m}
             return cls
         for f in fields:
             if f.foreign_key is not None:

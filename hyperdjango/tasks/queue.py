@@ -112,8 +112,8 @@ class TaskQueue:
         ``timeout``: seconds an attempt may take (``TimeoutError`` after, which
         counts as a failure).
         """
-        options = dict(name=name, queue=queue, priority=priority, max_retries=max_retries,
-                       retry_backoff=retry_backoff, retry_jitter=retry_jitter, timeout=timeout)
+        options: dict[str, Any] = dict(name=name, queue=queue, priority=priority, max_retries=max_retries,
+                                       retry_backoff=retry_backoff, retry_jitter=retry_jitter, timeout=timeout)
 
         def decorate(f: Callable[..., Any]) -> Task[..., Any]:
             if isinstance(f, Task):

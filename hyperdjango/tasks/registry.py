@@ -10,7 +10,7 @@ import inspect
 import pathlib
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, Protocol, TypeVar, overload
 
 from . import serialization
@@ -45,7 +45,7 @@ def _main_import_name() -> str:
     main = sys.modules.get("__main__")
     spec = getattr(main, "__spec__", None)
     if spec is not None and spec.name:  # python -m pkg.app
-        return spec.name
+        return str(spec.name)
     file = getattr(main, "__file__", None)
     if not file:  # an interactive session: no other process can import it anyway
         return "__main__"
@@ -185,16 +185,16 @@ class TaskRegistry:
     """Tasks by name."""
 
     def __init__(self) -> None:
-        self._tasks: dict[str, Task] = {}
+        self._tasks: dict[str, Task[..., Any]] = {}
 
-    def add(self, task: Task) -> None:
+    def add(self, task: Task[..., Any]) -> None:
         """Registers ``task``; two different functions may not share a name."""
         existing = self._tasks.get(task.name)
         if existing is not None and existing.func is not task.func:
             raise ValueError(f"two tasks are named {task.name!r}: give one of them name=...")
         self._tasks[task.name] = task
 
-    def get(self, name: str) -> Task:
+    def get(self, name: str) -> Task[..., Any]:
         """The task called ``name``; :class:`UnknownTask` if there is none."""
         try:
             return self._tasks[name]
@@ -204,5 +204,5 @@ class TaskRegistry:
     def __contains__(self, name: str) -> bool:
         return name in self._tasks
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Task[..., Any]]:
         return iter(self._tasks.values())
