@@ -206,58 +206,23 @@ class Manager(Generic[ModelT]):
     def explain(self) -> Coroutine[Any, Any, str]:
         return self.get_queryset().explain()
 
-    # -- Django's async names (QuerySet.aget ...) ---------------------------------------
+    # -- Django's async names: the same coroutines as the spec's names ---------------------
 
-    def aget(self, *conditions: Q, **lookups: Any) -> Coroutine[Any, Any, ModelT | None]:
-        return self.get_queryset().aget(*conditions, **lookups)
-
-    def afirst(self) -> Coroutine[Any, Any, ModelT | None]:
-        return self.get_queryset().afirst()
-
-    def alast(self) -> Coroutine[Any, Any, ModelT | None]:
-        return self.get_queryset().alast()
-
-    def alatest(self, *fields: str) -> Coroutine[Any, Any, ModelT | None]:
-        return self.get_queryset().alatest(*fields)
-
-    def aearliest(self, *fields: str) -> Coroutine[Any, Any, ModelT | None]:
-        return self.get_queryset().aearliest(*fields)
-
-    def acontains(self, obj: ModelT) -> Coroutine[Any, Any, bool]:
-        return self.get_queryset().acontains(obj)
-
-    def acount(self) -> Coroutine[Any, Any, int]:
-        return self.get_queryset().acount()
-
-    def aexists(self) -> Coroutine[Any, Any, bool]:
-        return self.get_queryset().aexists()
-
-    def aaggregate(self, *aggregates: Aggregate, **named: Aggregate) -> Coroutine[Any, Any, dict[str, Any]]:
-        return self.get_queryset().aaggregate(*aggregates, **named)
-
-    def aupdate(self, **values: Any) -> Coroutine[Any, Any, int]:
-        return self.get_queryset().aupdate(**values)
-
-    def adelete(self) -> Coroutine[Any, Any, int]:
-        return self.get_queryset().adelete()
-
-    def acreate(self, **values: Any) -> Coroutine[Any, Any, ModelT]:
-        return self.get_queryset().acreate(**values)
-
-    def abulk_create(self, objs: Iterable[ModelT], batch_size: int | None = None, ignore_conflicts: bool = False) -> Coroutine[Any, Any, list[ModelT]]:
-        return self.get_queryset().abulk_create(objs, batch_size, ignore_conflicts)
-
-    def abulk_update(self, objs: Iterable[ModelT], fields: list[str]) -> Coroutine[Any, Any, int]:
-        return self.get_queryset().abulk_update(objs, fields)
-
-    def ain_bulk(self, id_list: Iterable[Any] | None = None, field_name: str = "pk") -> Coroutine[Any, Any, dict[Any, ModelT]]:
-        return self.get_queryset().ain_bulk(id_list, field_name)
-
-    def aget_or_create(self, defaults: dict[str, Any] | None = None, **lookups: Any) -> Coroutine[Any, Any, tuple[ModelT, bool]]:
-        return self.get_queryset().aget_or_create(defaults, **lookups)
-
-    def aupdate_or_create(self, defaults: dict[str, Any] | None = None, **lookups: Any) -> Coroutine[Any, Any, tuple[ModelT, bool]]:
-        return self.get_queryset().aupdate_or_create(defaults, **lookups)
-
-    def aexplain(self) -> Coroutine[Any, Any, str]:
-        return self.get_queryset().aexplain()
+    aget = get
+    afirst = first
+    alast = last
+    alatest = latest
+    aearliest = earliest
+    acontains = contains
+    acount = count
+    aexists = exists
+    aaggregate = aggregate
+    aupdate = update
+    adelete = delete
+    acreate = create
+    abulk_create = bulk_create
+    abulk_update = bulk_update
+    ain_bulk = in_bulk
+    aget_or_create = get_or_create
+    aupdate_or_create = update_or_create
+    aexplain = explain

@@ -1,5 +1,5 @@
-"""Misuses a type checker must report: each line marked ``# error: [code]`` must get
-that error from mypy, and no other line may get one (see test_types.py)."""
+"""Misuses a type checker must report: each line ending in an "error" comment that names
+an error code must get that error from mypy, and no other line may get one (test_types.py)."""
 
 from __future__ import annotations
 
