@@ -152,6 +152,9 @@ class Model(metaclass=ModelMeta):
 
     _meta: ClassVar[Options]
     objects: ClassVar[Manager[Self]]
+    #: The implicit primary key (an auto-incremented integer) for type checkers; a model that
+    #: names its key otherwise has no ``id`` (use ``pk``), one that declares ``id`` types it.
+    id: Any
     _persisted = False  # True once the row exists (loaded or saved)
     DoesNotExist = DoesNotExist  # each model has its own subclass (``Book.DoesNotExist``)
     MultipleObjectsReturned = MultipleObjectsReturned

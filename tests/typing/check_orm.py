@@ -40,6 +40,11 @@ async def queries() -> None:
 
     # get() returns None when nothing matches (the spec's rule), and so does aget().
     assert_type(await Product.objects.get(pk=1), Product | None)
+    found = await Product.objects.get(id=1)
+    if found is not None:
+        assert_type(found.name, str)
+        assert_type(found.stock, int)
+        assert_type(found.id, Any)
     assert_type(await Product.objects.aget(pk=1), Product | None)
     assert_type(await qs.get(name="tea"), Product | None)
     assert_type(await qs.first(), Product | None)
