@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The commands of the README:
 #   ./dev.sh serve   build, install into .venv, migrate and serve the example app on http://127.0.0.1:8000
-#   ./dev.sh test    build everything and run the whole test suite (cargo test + pytest)
+#   ./dev.sh test    build everything, run the static checks (tools/lint.sh) and the whole test
+#                    suite (cargo test + pytest); SKIP_LINT=1 leaves the checks out
+#   ./dev.sh lint    the static checks alone: ruff, mypy, stubtest, clippy, cargo fmt --check
+#                    (LINT_SKIP_FMT=1 leaves the fmt check out)
 #   ./dev.sh docs    build the documentation site into site/ (--serve: serve it on 127.0.0.1:8001)
 # Everything they need (venv, maturin, uvloop, orjson, test dependencies) they install themselves.
 set -euo pipefail
@@ -54,8 +57,13 @@ case "${1:-}" in
     .venv/bin/hyper migrate examples.shop
     exec .venv/bin/hyper run examples.shop:app --host "${HOST:-127.0.0.1}" --port "${PORT:-8000}"
     ;;
+  lint)
+    setup
+    exec tools/lint.sh
+    ;;
   test)
     setup
+    [ "${SKIP_LINT:-0}" = 1 ] || tools/lint.sh
     # The tests need PostgreSQL's client and, when no server answers, its binaries for a
     # throwaway cluster; redis-server likewise for the Redis channel layer; Debian's chromium
     # for the example chat's browser test.
@@ -86,7 +94,7 @@ case "${1:-}" in
     exec .venv/bin/mkdocs build --strict
     ;;
   *)
-    echo "usage: ./dev.sh serve | ./dev.sh test [pytest args] | ./dev.sh docs [--serve]" >&2
+    echo "usage: ./dev.sh serve | ./dev.sh test [pytest args] | ./dev.sh lint | ./dev.sh docs [--serve]" >&2
     exit 2
     ;;
 esac

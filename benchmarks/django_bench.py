@@ -91,7 +91,7 @@ def main() -> int:
     args = parser.parse_args()
     args.repeat, args.pick = 1, "median"
     if args.list:
-        for name, (argv, paths, versus) in CASES.items():
+        for name, (_argv, paths, versus) in CASES.items():
             print(f"{name:<17} {' '.join(paths):<40} {'vs ' + versus if versus else ''}")
         return 0
     cases = http_bench.chosen_cases(parser, args.cases, CASES)

@@ -29,12 +29,10 @@ Needs the ``bench`` extra (Django 5.2, Tortoise ORM, asyncpg, psycopg).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import random
 import shutil
 import sys
-from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 import uvloop

@@ -67,7 +67,7 @@ async def _client(port: int, path: str, total: int, connections: int) -> int:
 def drive(port: int, path: str, total: int, connections: int, client_pin: list[str]) -> None:
     """Runs the client in its own process, pinned like wrk would be."""
     code = (
-        "import asyncio, sys; sys.path.insert(0, %r); import request_cost as r; "
+        "import asyncio, sys; sys.path.insert(0, %r); import request_cost as r; "  # noqa: UP031 - %r writes Python source
         "ok = asyncio.run(r._client(%d, %r, %d, %d)); sys.exit(0 if ok == %d else 1)"
         % (str(Path(__file__).resolve().parent), port, path, total, connections, total)
     )

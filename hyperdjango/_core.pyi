@@ -1,16 +1,25 @@
 """Type stubs for the Rust extension module ``hyperdjango._core``."""
 
 from os import PathLike
-from typing import Any, Callable, Iterable, Literal, Mapping, Sequence
+from typing import Any, Literal, Self, final
+from collections.abc import Callable, Iterable, Mapping, Sequence
+
+__all__ = [
+    "LoopBridge", "RustFuture", "Database", "Transaction", "Cursor", "Listener", "Row", "instances_from_rows",
+    "argon2_hash", "argon2_verify", "bcrypt_verify", "find_file", "file_answer", "Router", "Server", "PendingRequest",
+    "StreamSender", "WebSocketConnection", "TemplateEngine", "TemplateStream", "TemplateError", "StreamsFull",
+    "ws_broadcast", "__version__",
+]
 
 __version__: str
 
 _HeaderPairs = Iterable[tuple[str | bytes, str | bytes]]
 
+@final
 class Router:
     """The engine's route table; frozen when a server starts."""
 
-    def __init__(self, redirect_slashes: bool = True) -> None: ...
+    def __new__(cls, redirect_slashes: bool = True) -> Self: ...
     def add(self, pattern: str, methods: list[str], name: str | None = None) -> int:
         """Adds a route and returns its id; ValueError on a bad pattern or a conflict."""
     def url_for(self, name: str, params: list[tuple[str, str]]) -> str:
@@ -25,28 +34,32 @@ class Router:
         | tuple[Literal["redirect"], str]
     ): ...
 
+@final
 class Server:
     """The HTTP server of one worker; tokio threads hand requests to the loop via ``fileno()``."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         router: Router,
         *,
-        host: str = "127.0.0.1",
+        # Defaults the extension states as `...` (pyo3 writes only literals it can spell):
+        # host "127.0.0.1", max_body_size 10 MiB, max_header_size 64 KiB, server_name "hyperdjango",
+        # ws_max_message_size 1 MiB, ws_send_queue_bytes 16 MiB.
+        host: str = ...,
         port: int = 8000,
         reuse_port: bool = True,
         backlog: int = 1024,
-        max_body_size: int = 10485760,
-        max_header_size: int = 65536,
+        max_body_size: int = ...,
+        max_header_size: int = ...,
         header_timeout: float = 30.0,
         keepalive_timeout: float = 5.0,
         max_connections: int = 10000,
         queue_size: int = 1024,
         io_threads: int = 1,
-        server_name: str = "hyperdjango",
-        ws_max_message_size: int = 1048576,
+        server_name: str = ...,
+        ws_max_message_size: int = ...,
         ws_send_queue: int = 1024,
-        ws_send_queue_bytes: int = 16777216,
+        ws_send_queue_bytes: int = ...,
         ws_ping_interval: float = 20.0,
         ws_ping_timeout: float = 20.0,
         ws_allowed_origins: list[str] | None = None,
@@ -54,7 +67,7 @@ class Server:
         allowed_hosts: list[str] | None = None,
         redirects_in_python: bool = False,
         stream_bodies: bool = False,
-    ) -> None:
+    ) -> Self:
         """``allowed_hosts``: Host patterns answered (Django's rules); others get 400 here, before Python.
         ``redirects_in_python``: trailing-slash redirects reach Python (``PendingRequest.redirect``).
         ``stream_bodies``: requests are handed over before their body is read (ASGI and WSGI apps)."""
@@ -68,6 +81,7 @@ class Server:
         """Blocking graceful shutdown; True if in-flight requests finished within ``grace``."""
     def stats(self) -> dict[str, int]: ...
 
+@final
 class PendingRequest:
     """A routed request with its body read; answer it exactly once."""
 
@@ -106,6 +120,7 @@ class PendingRequest:
     def disconnected(self, bridge: LoopBridge) -> RustFuture:
         """Awaitable finished when the client goes away before the request is answered."""
 
+@final
 class StreamSender:
     """The body of a streamed response."""
 
@@ -118,15 +133,17 @@ class StreamSender:
 
 # -- completions -------------------------------------------------------------
 
+@final
 class LoopBridge:
     """Where Rust work finished on tokio waits for its event loop (one per loop)."""
 
-    def __init__(self, loop: Any) -> None: ...
+    def __new__(cls, event_loop: Any) -> Self: ...
     def fileno(self) -> int:
         """An eventfd to watch with ``loop.add_reader(fileno, bridge.drain)``."""
     def drain(self) -> None:
         """Finishes waiting futures and runs their callbacks (loop thread only)."""
 
+@final
 class RustFuture:
     """An awaitable result of Rust work, compatible with ``asyncio.Future``."""
 
@@ -144,14 +161,15 @@ class RustFuture:
 
 # -- databases ---------------------------------------------------------------
 
+@final
 class Row:
     """One result row: ``row["name"]``, ``row[0]``, ``row.name``, ``dict(row)``."""
 
-    def __getitem__(self, key: str | int | slice) -> Any: ...
+    def __getitem__(self, key: str | int | slice, /) -> Any: ...
     def __getattr__(self, name: str) -> Any: ...
     def __len__(self) -> int: ...
     def __iter__(self) -> Any: ...
-    def __contains__(self, name: object) -> bool: ...
+    def __contains__(self, name: object, /) -> bool: ...
     def keys(self) -> tuple[str, ...]: ...
     def values(self) -> tuple[Any, ...]: ...
     def items(self) -> list[tuple[str, Any]]: ...
@@ -170,12 +188,13 @@ class _Statements:
     def pipeline(self, bridge: LoopBridge, statements: Iterable[tuple[str, Sequence[Any]] | str]) -> RustFuture: ...
     def cursor(self, bridge: LoopBridge, sql: str, params: Sequence[Any], chunk_size: int) -> RustFuture: ...
 
+@final
 class Database(_Statements):
     """A PostgreSQL or SQLite database; connects on first use."""
 
     vendor: Literal["postgresql", "sqlite"]
     connected: bool
-    def __init__(self, url: str) -> None: ...
+    def __new__(cls, url: str) -> Self: ...
     def connect(self, bridge: LoopBridge) -> RustFuture: ...
     def close(self, bridge: LoopBridge) -> RustFuture: ...
     def clear_statement_cache(self, bridge: LoopBridge) -> RustFuture:
@@ -189,6 +208,7 @@ class Database(_Statements):
     def listener(self, bridge: LoopBridge, capacity: int = 1024) -> RustFuture:
         """A future of a :class:`Listener` on a dedicated connection; InterfaceError on SQLite."""
 
+@final
 class Transaction(_Statements):
     """Statements on one connection, one after another, until commit or rollback."""
 
@@ -198,6 +218,7 @@ class Transaction(_Statements):
     def commit(self, bridge: LoopBridge) -> RustFuture: ...
     def rollback(self, bridge: LoopBridge) -> RustFuture: ...
 
+@final
 class Cursor:
     """Rows streamed in chunks."""
 
@@ -205,6 +226,7 @@ class Cursor:
         """A future of the next ``list[Row]``, or None at the end."""
     def close(self, bridge: LoopBridge) -> RustFuture: ...
 
+@final
 class Listener:
     """A dedicated PostgreSQL connection that LISTENs; events reach the loop in batches
     through ``fileno()`` (watch it with ``loop.add_reader``) and ``drain()``."""
@@ -234,6 +256,7 @@ def ws_broadcast(connections: list[WebSocketConnection], message: str | bytes) -
     """Queues one message (str: text, bytes: binary) on every connection in one
     call, payload shared; ``(position, close_code)`` of each that did not take it."""
 
+@final
 class WebSocketConnection:
     """An accepted WebSocket: sends queue without waiting, receives come through a LoopBridge."""
 
@@ -241,7 +264,7 @@ class WebSocketConnection:
     def send_text(self, text: str) -> int:
         """0 when queued, else the close code (1013: the send queue overflowed)."""
     def send_bytes(self, data: bytes) -> int: ...
-    def close(self, code: int = 1000, reason: str = "") -> None: ...
+    def close(self, code: int = 1000, reason: str = ...) -> None: ...  # reason: "" (pyo3 states it as ...)
     def try_receive(self) -> _WsMessage | None:
         """A message already received, or None."""
     def receive(self, bridge: LoopBridge) -> RustFuture:
@@ -288,10 +311,11 @@ class TemplateError(Exception):
     message: str
     source_lines: list[tuple[int, str]]
 
+@final
 class TemplateEngine:
     """minijinja environment: folders searched in order, compiled templates cached."""
 
-    def __init__(self, dirs: Sequence[str | PathLike[str]], reload: bool = False, strict_undefined: bool = False) -> None: ...
+    def __new__(cls, dirs: Sequence[str | PathLike[str]], reload: bool = False, strict_undefined: bool = False) -> Self: ...
     def render(self, name: str, context: Mapping[str, Any]) -> str:
         """Converts ``context`` once, then renders without the GIL."""
     def render_string(self, name: str, source: str, context: Mapping[str, Any]) -> str: ...
@@ -308,6 +332,7 @@ class TemplateEngine:
 class StreamsFull(RuntimeError):
     """``max`` streamed renders run already."""
 
+@final
 class TemplateStream:
     """Byte chunks of a render; ``next()`` blocks (without the GIL) until one is ready."""
 

@@ -9,7 +9,7 @@ import os
 import traceback
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 
 from . import _core
 from .cache import close_caches, configure_caches
@@ -23,12 +23,15 @@ from .routing import Route, Router, default_names
 from .settings import Settings, database_url, set_current
 from .staticfiles import MANIFEST_NAME, StaticFiles, app_static_dirs
 from .tasks import TaskBackend, TaskQueue
+from .tasks.registry import Task, TaskDecorator
 from .validation import RequestValidationError, request_validation_error
 
 if TYPE_CHECKING:
     from .templates import Templates
 
 F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 log = logging.getLogger("hyperdjango")
 
@@ -155,7 +158,14 @@ class HyperApp(Router):
         self.shutdown_hooks.append(hook)
         return hook
 
-    def task(self, func: Callable[..., Any] | None = None, **options: Any) -> Any:
+    @overload
+    def task(self, func: Callable[P, Awaitable[R]], **options: Any) -> Task[P, R]: ...
+    @overload
+    def task(self, func: Callable[P, R], **options: Any) -> Task[P, R]: ...
+    @overload
+    def task(self, func: None = None, **options: Any) -> TaskDecorator: ...
+
+    def task(self, func: Callable[..., Any] | None = None, **options: Any) -> Task[..., Any] | TaskDecorator:
         """``@app.task`` / ``@app.task(queue="default", priority=0, max_retries=0,
         retry_backoff=2.0, retry_jitter=True, timeout=None)``: a background task
         (see :meth:`hyperdjango.tasks.TaskQueue.task` and docs/tasks.md)."""

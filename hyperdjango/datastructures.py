@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 from urllib.parse import parse_qsl
 
 T = TypeVar("T")
@@ -87,7 +87,7 @@ class Headers(Mapping[str, str]):
         self._list: list[tuple[str, str]] = [(k.lower(), v) for k, v in raw]
 
     @classmethod
-    def _of_lowercase(cls, pairs: list[tuple[str, str]]) -> Headers:
+    def _of_lowercase(cls, pairs: list[tuple[str, str]]) -> Self:
         """Headers holding ``pairs`` as they are (names already lower-case): no copy, no checks."""
         new = cls.__new__(cls)
         new._list = pairs
@@ -153,7 +153,7 @@ class MutableHeaders(Headers, MutableMapping[str, str]):
         """Adds a value without removing the others (``Set-Cookie``, ``Vary``)."""
         self._list.append((key.lower(), str(value)))
 
-    def setdefault(self, key: str, default: str = "") -> str:  # type: ignore[override]
+    def setdefault(self, key: str, default: str = "") -> str:
         """The value of ``key``, first set to ``default`` when the header is absent."""
         if key not in self:
             self[key] = default

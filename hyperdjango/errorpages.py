@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 import traceback
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from .responses import Response
@@ -104,7 +105,7 @@ def _builtin() -> Any:
     return Templates(None)
 
 
-def _chain(exc: BaseException):
+def _chain(exc: BaseException | None) -> Iterator[BaseException]:
     seen = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))

@@ -95,7 +95,7 @@ def split_optional(tp: Any) -> tuple[Any, bool]:
         args = typing.get_args(tp)
         rest = [a for a in args if a is not type(None)]
         if len(rest) < len(args):
-            return (rest[0] if len(rest) == 1 else typing.Union[tuple(rest)]), True
+            return (rest[0] if len(rest) == 1 else typing.Union[tuple(rest)]), True  # noqa: UP007 - a Union of types known at run time
     return tp, False
 
 
@@ -113,7 +113,7 @@ def constrained(tp: Any, marker: Param | None) -> Any:
     base, optional = split_optional(tp)
     if not marker.constraints:
         return Annotated[tp, msgspec.Meta(**meta)]
-    typed = Annotated[base, msgspec.Meta(**meta)]
+    typed = Annotated[base, msgspec.Meta(**meta)]  # type: ignore[valid-type]  # a type known at run time
     return typed | None if optional else typed
 
 

@@ -6,7 +6,7 @@ import asyncio
 import mimetypes
 import os
 from collections.abc import AsyncIterable, Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from email.utils import format_datetime
 from http.cookies import SimpleCookie
 from typing import Any, Literal
@@ -152,7 +152,7 @@ class Response:
             morsel["max-age"] = max_age
         if expires is not None:
             if isinstance(expires, datetime):
-                expires = format_datetime(expires.astimezone(timezone.utc), usegmt=True)
+                expires = format_datetime(expires.astimezone(UTC), usegmt=True)
             morsel["expires"] = expires
         if path is not None:
             morsel["path"] = path

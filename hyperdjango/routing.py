@@ -52,6 +52,9 @@ class Route:
         names = _PARAM.findall(pattern)
         #: The typed-handler plan (hyperdjango.handlers), or None for a plain view.
         self.plan = HandlerPlan.for_route(endpoint, names, options) if kind == HTTP else None
+        #: What a request calls: the plan, the view, or the view run in a thread.
+        self._call: Callable[..., Any]
+        self._kwargs: tuple[str, ...]
         if self.plan is not None:
             self._call, self._wants_request, self._kwargs = self.plan, True, ()
             return

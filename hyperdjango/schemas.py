@@ -59,7 +59,7 @@ def _field_type(field: Any) -> Any:
 
 
 @functools.cache
-def _schema(model: type, include: frozenset[str] | None, exclude: frozenset[str], name: str) -> type[msgspec.Struct]:
+def _schema(model: Any, include: frozenset[str] | None, exclude: frozenset[str], name: str) -> type[msgspec.Struct]:
     fields = [
         (f.name, _field_type(f))
         for f in model._meta.public_fields

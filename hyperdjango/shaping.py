@@ -40,7 +40,7 @@ def response_type(tp: Any) -> Any:
     if origin is not None and origin is not typing.Annotated:
         args = tuple(response_type(a) for a in typing.get_args(tp))
         if origin in (typing.Union, types.UnionType):
-            return typing.Union[args]
+            return typing.Union[args]  # noqa: UP007 - a Union of types known at run time
         return origin[args if len(args) > 1 else args[0]]
     return tp
 

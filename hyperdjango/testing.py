@@ -108,7 +108,12 @@ class TestClient:
         self._serving = asyncio.create_task(
             self.app.serve("127.0.0.1", 0, stop=self._stop, ready=ready, **self.server_options)
         )
-        self._serving.add_done_callback(lambda t: started.done() or started.set_exception(t.exception() or RuntimeError("the server stopped")))
+
+        def stopped(serving: asyncio.Task[Any]) -> None:
+            if not started.done():
+                started.set_exception(serving.exception() or RuntimeError("the server stopped"))
+
+        self._serving.add_done_callback(stopped)
         self.base_url = await started
         self._client = httpx.AsyncClient(base_url=self.base_url, timeout=self.timeout, follow_redirects=False)
         return self

@@ -14,7 +14,7 @@ TEAS = [("Assam tea", Decimal("4.50"), 12), ("Darjeeling tea", Decimal("7.20"), 
 
 
 async def add_teas(db):
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     for name, price, stock in TEAS:
         await db.execute(
             "INSERT INTO products (name, price, stock, active, created_at) VALUES ($1, $2, $3, $4, $5)",

@@ -125,7 +125,7 @@ async def login(request: Any, user: Any, backend: str | None = None) -> None:
     request.user = user
     rotate_token(request)  # a CSRF token seen before login is worth nothing after it
     if hasattr(user, "last_login"):
-        user.last_login = datetime.datetime.now(datetime.timezone.utc)
+        user.last_login = datetime.datetime.now(datetime.UTC)
         await user.save(update_fields=["last_login"])
 
 

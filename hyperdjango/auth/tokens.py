@@ -45,7 +45,7 @@ def hash_token(token: str) -> str:
 
 
 def _now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.timezone.utc)
+    return datetime.datetime.now(datetime.UTC)
 
 
 async def create_token(user: Any, name: str = "", expires_in: datetime.timedelta | None = None) -> tuple[str, Token]:

@@ -31,7 +31,7 @@ BACKENDS = {
 DEFAULT_CACHES: dict[str, dict[str, Any]] = {DEFAULT_CACHE_ALIAS: {"BACKEND": "locmem"}}
 
 
-def backend_class(backend: str | type[BaseCache]) -> type[BaseCache]:
+def backend_class(backend: str | type[BaseCache]) -> Any:
     """The class a ``BACKEND`` setting names: a class, a short name or a dotted path."""
     if isinstance(backend, type):
         return backend
@@ -76,7 +76,7 @@ class CacheHandler:
         Every configuration is checked now (an unknown backend fails here, not
         at the first request). Caches made before are dropped, not closed:
         ``await close_caches()`` first if they hold connections."""
-        for alias, config in settings.items():
+        for config in settings.values():
             backend_class(config.get("BACKEND", config.get("backend", "")))
         self.settings = dict(settings)
         self._caches = {}

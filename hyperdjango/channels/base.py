@@ -273,7 +273,7 @@ class ChannelLayer:
         if message_id is not None and message_id in ids:
             return
         if history and len(history) == history.maxlen:
-            ids.discard(history[0][0])  # type: ignore[arg-type]
+            ids.discard(history[0][0])
         history.append((message_id, message))
         if message_id is not None and history:
             ids.add(message_id)

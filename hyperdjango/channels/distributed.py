@@ -503,8 +503,8 @@ class DistributedChannelLayer(ChannelLayer):
 
         for group in self._groups.values():
             group._members.clear()
-        for group, channel in snapshot.groups:
-            self._apply_group(group, channel, True)
+        for group_name, channel in snapshot.groups:
+            self._apply_group(group_name, channel, True)
         for write in self._writes:  # made after the snapshot was read
             if write.kind == "group":
                 self._apply_group(*write.args)

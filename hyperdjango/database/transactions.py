@@ -95,7 +95,7 @@ class Atomic:
         # commits, releases or rolls back, and its failure fails the block.
         failure = await state.settle()
         if failure is not None and exc_type is None:
-            exc_type, exc = type(failure), failure
+            exc_type = type(failure)
         else:
             failure = None
         if savepoint is not None:

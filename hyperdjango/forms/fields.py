@@ -14,7 +14,7 @@ from typing import Any
 from .errors import ValidationError
 from . import widgets as w
 
-EMPTY_VALUES = (None, "", [], (), {})
+EMPTY_VALUES: tuple[Any, ...] = (None, "", [], (), {})
 
 
 def run_sync(coroutine: Any, what: str) -> Any:
@@ -36,7 +36,8 @@ class Field:
     ``await form.is_valid()``), ``disabled`` and ``error_messages`` as in Django.
     """
 
-    widget: type[w.Widget] = w.TextInput
+    #: A Widget class on the class; each field holds an instance of it (or of the one given).
+    widget: Any = w.TextInput
     default_error_messages = {"required": "This field is required."}
     creation_counter = 0
 
@@ -60,7 +61,7 @@ class Field:
         self.widget = widget() if isinstance(widget, type) else widget
         self.validators = list(validators)
         self.disabled = disabled
-        self.error_messages = {}
+        self.error_messages: dict[str, str] = {}
         for cls in reversed(type(self).__mro__):
             self.error_messages.update(getattr(cls, "default_error_messages", {}))
         self.error_messages.update(error_messages or {})
@@ -345,7 +346,7 @@ class MultipleChoiceField(ChoiceField):
     widget = w.SelectMultiple
     default_error_messages = {"invalid_list": "Enter a list of values."}
 
-    def to_python(self, value: Any) -> list[str]:
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]  # a list of choices, as Django's
         if value in EMPTY_VALUES:
             return []
         if not isinstance(value, (list, tuple)):

@@ -55,7 +55,7 @@ class ModelFormMetaclass(DeclarativeFieldsMetaclass):
     ``Meta.labels``, ``Meta.help_texts``) before the declared ones."""
 
     def __new__(mcs, name: str, bases: tuple[type, ...], attrs: dict[str, Any]) -> type:
-        cls = super().__new__(mcs, name, bases, attrs)
+        cls: Any = super().__new__(mcs, name, bases, attrs)  # a form class: declared_fields is set by the parent metaclass
         meta = getattr(cls, "Meta", None)
         model = getattr(meta, "model", None)
         if model is None:
@@ -84,8 +84,8 @@ class ModelFormMetaclass(DeclarativeFieldsMetaclass):
             form_field.label = labels.get(field_name, form_field.label)
             form_field.help_text = help_texts.get(field_name, form_field.help_text)
             generated[field_name] = form_field
-        cls.base_fields = {**generated, **cls.declared_fields}  # type: ignore[attr-defined]
-        cls._model_fields = by_name  # type: ignore[attr-defined]
+        cls.base_fields = {**generated, **cls.declared_fields}
+        cls._model_fields = by_name
         return cls
 
 

@@ -70,9 +70,9 @@ class AccessLogMiddleware:
 
     def _line(self, f: dict[str, Any]) -> str:
         if self.format == "json":
-            stamp = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
+            stamp = datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds")
             return encoding.dumps({"time": stamp, **f}).decode()
-        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%d/%b/%Y:%H:%M:%S %z")
+        stamp = datetime.datetime.now(datetime.UTC).strftime("%d/%b/%Y:%H:%M:%S %z")
         line = (f'{f["client"]} - - [{stamp}] "{_quoted(f["method"])} {_quoted(f["path"])} {f["protocol"]}" '
                 f'{f["status"]} {f["bytes"] if f["bytes"] is not None else "-"}')
         if self.format == "combined":

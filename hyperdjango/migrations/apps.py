@@ -64,13 +64,13 @@ def models_of(label: str) -> list[Any]:
     """
     from ..orm.options import registry
 
-    found = []
+    found: list[Any] = []
     for by_module in registry.values():
         for module_name, model in by_module.items():
             module = sys.modules.get(module_name)
-            if app_label_of_module(module_name) == label and getattr(module, model.__name__, None) is model and not model._meta.abstract:
+            if app_label_of_module(module_name) == label and not model._meta.abstract and getattr(module, model.__name__, None) is model:
                 found.append(model)
-    links = [d.through for model in found for d in model._meta.many_to_many if d.through not in found]
+    links = [d.through for m in found for d in m._meta.many_to_many if d.through not in found]
     return sorted({*found, *links}, key=lambda m: m.__name__)
 
 

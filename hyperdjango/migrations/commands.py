@@ -76,7 +76,7 @@ def _migrate(args: argparse.Namespace) -> None:
     module_name, found = import_target(args.target)
     app = app_of_module(module_name)
     db = _database(args, found)
-    apps = [app] if args.migration else [*builtin_apps_of(found), app]
+    apps: list[Any] = [app] if args.migration else [*builtin_apps_of(found), app]
 
     async def work() -> list[str]:
         from ..auth.permissions import create_permissions

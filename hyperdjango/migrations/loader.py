@@ -62,8 +62,8 @@ class MigrationGraph:
                 self.migrations[migration.key] = migration
                 previous = migration.key
         for migration in self.migrations.values():
-            for dependency in migration.dependencies:
-                dependency = tuple(dependency)
+            for listed in migration.dependencies:
+                dependency = tuple(listed)
                 if dependency[0] in self.apps and dependency not in self.migrations:
                     raise MigrationError(f"{migration!r} depends on {dependency[0]}.{dependency[1]}, which does not exist")
                 if dependency in self.migrations and dependency not in migration.parents:

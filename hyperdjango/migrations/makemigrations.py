@@ -21,7 +21,7 @@ def _migration_name(fragments: list[str | None], initial: bool) -> str:
         return "initial"
     if fragments and all(fragments) and len(joined := "_".join(f for f in fragments if f)) <= MAX_NAME:
         return joined
-    return "auto_" + datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%d_%H%M")
+    return "auto_" + datetime.datetime.now(datetime.UTC).strftime("%Y%m%d_%H%M")
 
 
 def make_migrations(

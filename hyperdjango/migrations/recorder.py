@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from typing import TYPE_CHECKING
 
-from ..orm.fields import Field
+from ..orm import Field
 from ..orm.models import Model
 
 if TYPE_CHECKING:

@@ -65,7 +65,7 @@ def write_migration(app: str, name: str, dependencies: list[tuple[str, str]], op
     serialize = Serializer()
     ops = "".join(f"        {serialize.operation(op, 2)},\n" for op in operations)
     deps = "[\n" + "".join(f"        {serialize(tuple(d))},\n" for d in dependencies) + "    ]" if dependencies else "[]"
-    written = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    written = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     summary = "".join(f"- {op.describe()}\n" for op in operations) or "- (empty: add operations by hand)\n"
     imports = sorted(serialize.imports, key=lambda line: (line.startswith("from hyperdjango"), line))
     return (

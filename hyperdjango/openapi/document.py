@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 REF = "#/components/schemas/{name}"
 
 _PATH_PARAM = re.compile(r"{([A-Za-z0-9_]+)(?::([a-z]+))?}")
-_CONVERTER_SCHEMAS = {
+_CONVERTER_SCHEMAS: dict[str, dict[str, Any]] = {
     "int": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
     "str": {"type": "string"},
     "slug": {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$"},
@@ -127,7 +127,7 @@ def _param_object(p: Any, schemas: _Schemas) -> dict[str, Any]:
 def _operation(app: HyperApp, route: Route, method: str, schemas: _Schemas, operation_ids: set[str]) -> dict[str, Any]:
     options = route.options
     endpoint = route.endpoint
-    name = route.name or getattr(endpoint, "__name__", "view")
+    name: str = route.name or getattr(endpoint, "__name__", None) or "view"
     doc = inspect.getdoc(endpoint) or ""
     summary, _, rest = doc.partition("\n\n")
     operation: dict[str, Any] = {
@@ -194,7 +194,7 @@ def _operation(app: HyperApp, route: Route, method: str, schemas: _Schemas, oper
         }
     operation["responses"] = responses
     if plan is not None:
-        security = [{s.scheme_name: []} for s in plan.security()]
+        security: list[dict[str, list[str]]] = [{s.scheme_name: []} for s in plan.security()]
         if security:
             operation["security"] = security
     return operation

@@ -19,13 +19,23 @@ from .exceptions import (
     RelatedNotLoaded,
     ValidationError,
 )
+from typing import TYPE_CHECKING, Any
+
 from .expressions import Avg, Case, Coalesce, Count, Exists, F, Max, Min, OuterRef, Q, Subquery, Sum, Value, When
-from .fields import Field
 from .manager import Manager
 from .models import Model
 from .prefetch import Prefetch
 from .query import QuerySet, RawQuerySet
 from .related import ManyToMany
+
+if TYPE_CHECKING:
+    # ``name: str = Field(max_length=200)``: the annotation is what instances hold, and the
+    # ``Field`` object is consumed when the class is made. A type checker is told the call
+    # gives a value of any type (as pydantic's ``Field``), so that the assignment checks.
+    def Field(default: Any = ..., **options: Any) -> Any:
+        """A model field; see :class:`hyperdjango.orm.fields.Field`."""
+else:
+    from .fields import Field
 
 __all__ = [
     "Avg",

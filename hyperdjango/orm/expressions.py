@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .fields import (
     FIELD_TYPES,
@@ -31,7 +31,7 @@ from .fields import (
 
 if TYPE_CHECKING:
     from .sql.compiler import SQLCompiler
-    from .sql.query import Query
+    from .sql.query import Embedded, Query
 
 
 #: Values that describe themselves in a cache key.
@@ -192,7 +192,7 @@ class OuterRef(F):
 class Col(Expression):
     """A resolved column: table alias + field."""
 
-    def __init__(self, alias: str, field: Field) -> None:
+    def __init__(self, alias: int, field: Field) -> None:
         self.alias = alias
         self.field = self.output_field = field
 
@@ -377,7 +377,7 @@ class Aggregate(Func):
         self.distinct = distinct
         if default is not None and self.empty_value is not None:
             raise TypeError(f"{type(self).__name__} does not allow default")
-        self.filter = filter  # only the rows matching it: ``Count("books", filter=Q(books__pages__gt=300))``
+        self.filter: Any = filter  # a Q, its resolved condition once resolved; only the rows matching it: ``Count("books", filter=Q(books__pages__gt=300))``
         self.default = default  # instead of NULL when there are no rows: ``Sum("amount", default=0)``
 
     def resolve(self, query: Query) -> Expression:
@@ -386,7 +386,7 @@ class Aggregate(Func):
             inner = self._copy()
             inner.default = None
             return Coalesce(inner, self.default).resolve(query)
-        new = super().resolve(query)
+        new = cast(Aggregate, super().resolve(query))
         if any(e.contains_aggregate for e in new.source):
             from .exceptions import FieldError
 
@@ -461,7 +461,7 @@ class Q:
 
     AND, OR, XOR = "AND", "OR", "XOR"
 
-    def __init__(self, *args: Q, _connector: str = "AND", _negated: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *args: Q | Expression, _connector: str = "AND", _negated: bool = False, **kwargs: Any) -> None:
         self.children: list[Any] = [*args, *sorted(kwargs.items())]
         self.connector = _connector
         self.negated = _negated
@@ -507,7 +507,7 @@ class When(Expression):
     def __init__(self, condition: Q | None = None, then: Any = None, **lookups: Any) -> None:
         if condition is None and not lookups:
             raise TypeError("When needs a condition: a Q or lookups")
-        self.condition = Q(condition, **lookups) if condition is not None else Q(**lookups)
+        self.condition: Any = Q(condition, **lookups) if condition is not None else Q(**lookups)  # resolved: a condition node
         self.then = then if isinstance(then, Expression) else Value(then)
 
     def resolve(self, query: Query) -> Expression:
@@ -552,6 +552,7 @@ class Subquery(Expression):
     """A QuerySet used as a value: ``Subquery(Order.objects.filter(user_id=OuterRef("pk")).values("total")[:1])``."""
 
     identity_skip = frozenset({"queryset"})  # the resolved node's ``embedded`` holds its query
+    embedded: Embedded  # set by resolve()
 
     def __init__(self, queryset: Any, output_field: Field | None = None) -> None:
         self.queryset = queryset
@@ -602,7 +603,7 @@ class OrderBy(Expression):
         self.descending = descending
         self.nulls = "FIRST" if nulls_first else "LAST" if nulls_last else None
 
-    def resolve(self, query: Query) -> Expression:
+    def resolve(self, query: Query) -> OrderBy:
         new = self._copy()
         new.expression = self.expression.resolve(query)
         return new

@@ -32,7 +32,7 @@ MISSING: Any = type("MISSING", (), {"__repr__": lambda self: "MISSING"})()
 
 ON_DELETE = ("CASCADE", "SET_NULL", "PROTECT", "RESTRICT", "DO_NOTHING")
 
-UTC = datetime.timezone.utc
+UTC = datetime.UTC
 
 
 class Field:
@@ -365,7 +365,7 @@ class BinaryField(Field):
 
 class JSONField(Field):
     python_type = (dict, list)
-    type_name = "JSON value"  # type: ignore[assignment]
+    type_name = "JSON value"
 
     def to_python(self, value: Any) -> Any:
         return value

@@ -302,6 +302,8 @@ class NullIf(Func):
 class Cast(Func):
     """The expression converted to ``output_field``'s type: ``Cast("pages", FloatField())``."""
 
+    output_field: Field  # always given
+
     def __init__(self, expression: Any, output_field: Field) -> None:
         super().__init__(expression, output_field=output_field)
 

@@ -5,54 +5,62 @@
 ...     text: str = ""
 >>> Note.objects.filter(text__icontains="tea")
 <QuerySet Note>
+
+``Manager[M]`` declares every QuerySet method and forwards it to
+``get_queryset()``, so a type checker sees ``Note.objects.filter(...)`` as a
+``QuerySet[Note]`` and ``await Note.objects.get(...)`` as ``Note | None``.
+Each forwarding method returns what the QuerySet's method returns (its
+coroutine, for the async ones), and carries that method's docstring.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import datetime
+from collections.abc import AsyncIterator, Coroutine, Iterable
+from typing import TYPE_CHECKING, Any, Generic, Literal, Self, overload
 
-#: QuerySet methods a manager offers directly (``Product.objects.filter(...)``).
-QUERYSET_METHODS = (
-    "all", "filter", "exclude", "order_by", "distinct", "values", "values_list", "only", "defer",
-    "select_related", "prefetch_related", "annotate", "select_for_update", "using", "none",
-    "get", "first", "last", "count", "exists", "aggregate", "update", "delete", "create",
-    "bulk_create", "bulk_update", "in_bulk", "get_or_create", "update_or_create", "aiterator",
-    "explain", "reverse", "alias", "union", "intersection", "difference", "latest", "earliest", "contains",
-    "dates", "datetimes",
-    # Django's async names (see query.ASYNC_ALIASES)
-    "aget", "acount", "afirst", "alast", "aexists", "acreate", "aupdate", "adelete", "aaggregate", "aget_or_create",
-    "aupdate_or_create", "ain_bulk", "abulk_create", "abulk_update", "acontains", "alatest", "aearliest", "aexplain",
-)
+from typing_extensions import TypeVar
+
+if TYPE_CHECKING:
+    from .expressions import Aggregate, Expression, Q
+    from .models import Model
+    from .prefetch import Prefetch
+    from .query import QuerySet, RawQuerySet
+
+ModelT = TypeVar("ModelT", bound="Model")
 
 
-class Manager:
+class Manager(Generic[ModelT]):
     """The entry point of a model's queries: ``Product.objects.filter(active=True)``.
 
     Every QuerySet method is available on the manager; ``raw(sql, *params)``
-    runs SQL of your own and returns model instances.
+    runs SQL of your own and returns model instances. A custom manager
+    subclasses ``Manager["Product"]`` and is assigned as ``objects`` in the
+    model's body.
     """
 
-    def __init__(self) -> None:
-        self.model: Any = None
+    #: The model this manager queries, set when the model class is made.
+    model: type[ModelT]
 
-    def bind(self, model: Any) -> Manager:
+    def bind(self, model: type[Any]) -> Self:
+        """A copy of this manager for ``model`` (each model class gets its own)."""
         manager = type(self).__new__(type(self))
         manager.__dict__.update(self.__dict__)
         manager.model = model
         return manager
 
-    def __get__(self, instance: Any, owner: Any) -> Manager:
+    def __get__(self, instance: None, owner: type[Any]) -> Self:
         if instance is not None:
             raise AttributeError(f"a manager is reached through the class ({owner.__name__}.objects), not an instance")
         return self
 
-    def get_queryset(self) -> Any:
+    def get_queryset(self) -> QuerySet[ModelT]:
         """The QuerySet every method starts from; override to change what a manager sees."""
         from .query import QuerySet
 
         return QuerySet(self.model)
 
-    def raw(self, sql: str, *params: Any) -> Any:
+    def raw(self, sql: str, *params: Any) -> RawQuerySet[ModelT]:
         """``await Product.objects.raw("SELECT * FROM products WHERE price > $1", 10)`` → instances.
 
         The columns are matched to fields by name; unknown columns become attributes.
@@ -61,20 +69,160 @@ class Manager:
 
         return RawQuerySet(self.model, sql, params)
 
-    def __aiter__(self) -> Any:
+    def __aiter__(self) -> AsyncIterator[ModelT]:
         return self.get_queryset().__aiter__()
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {getattr(self.model, '__name__', '?')}>"
+        return f"<{type(self).__name__} {getattr(getattr(self, 'model', None), '__name__', '?')}>"
 
+    # -- QuerySets (the docstrings are the QuerySet's, copied by query.py) ------------------
 
-def _proxy(name: str) -> Any:
-    def method(self: Manager, *args: Any, **kwargs: Any) -> Any:
-        return getattr(self.get_queryset(), name)(*args, **kwargs)
+    def all(self) -> QuerySet[ModelT]:
+        return self.get_queryset().all()
 
-    method.__name__ = method.__qualname__ = name
-    return method
+    def filter(self, *conditions: Q | Expression, **lookups: Any) -> QuerySet[ModelT]:
+        return self.get_queryset().filter(*conditions, **lookups)
 
+    def exclude(self, *conditions: Q | Expression, **lookups: Any) -> QuerySet[ModelT]:
+        return self.get_queryset().exclude(*conditions, **lookups)
 
-for _name in QUERYSET_METHODS:
-    setattr(Manager, _name, _proxy(_name))
+    def order_by(self, *fields: str | Expression) -> QuerySet[ModelT]:
+        return self.get_queryset().order_by(*fields)
+
+    def distinct(self, *fields: str) -> QuerySet[ModelT]:
+        return self.get_queryset().distinct(*fields)
+
+    def reverse(self) -> QuerySet[ModelT]:
+        return self.get_queryset().reverse()
+
+    def values(self, *fields: str, **expressions: Any) -> QuerySet[ModelT, dict[str, Any]]:
+        return self.get_queryset().values(*fields, **expressions)
+
+    @overload
+    def values_list(self, *fields: str | Expression, flat: Literal[False] = False, named: bool = False) -> QuerySet[ModelT, tuple[Any, ...]]: ...
+    @overload
+    def values_list(self, *fields: str | Expression, flat: bool, named: bool = False) -> QuerySet[ModelT, Any]: ...
+    def values_list(self, *fields: str | Expression, flat: bool = False, named: bool = False) -> QuerySet[ModelT, Any]:
+        return self.get_queryset().values_list(*fields, flat=flat, named=named)
+
+    def only(self, *fields: str) -> QuerySet[ModelT]:
+        return self.get_queryset().only(*fields)
+
+    def defer(self, *fields: str) -> QuerySet[ModelT]:
+        return self.get_queryset().defer(*fields)
+
+    def select_related(self, *paths: str | None) -> QuerySet[ModelT]:
+        return self.get_queryset().select_related(*paths)
+
+    def prefetch_related(self, *lookups: str | Prefetch | None) -> QuerySet[ModelT]:
+        return self.get_queryset().prefetch_related(*lookups)
+
+    def annotate(self, *aggregates: Aggregate, **expressions: Any) -> QuerySet[ModelT]:
+        return self.get_queryset().annotate(*aggregates, **expressions)
+
+    def alias(self, **expressions: Any) -> QuerySet[ModelT]:
+        return self.get_queryset().alias(**expressions)
+
+    def select_for_update(self, skip_locked: bool = False, nowait: bool = False) -> QuerySet[ModelT]:
+        return self.get_queryset().select_for_update(skip_locked=skip_locked, nowait=nowait)
+
+    def using(self, database: Any) -> QuerySet[ModelT]:
+        return self.get_queryset().using(database)
+
+    def none(self) -> QuerySet[ModelT]:
+        return self.get_queryset().none()
+
+    def union(self, *others: QuerySet[Any, Any], all: bool = False) -> QuerySet[ModelT]:
+        return self.get_queryset().union(*others, all=all)
+
+    def intersection(self, *others: QuerySet[Any, Any]) -> QuerySet[ModelT]:
+        return self.get_queryset().intersection(*others)
+
+    def difference(self, *others: QuerySet[Any, Any]) -> QuerySet[ModelT]:
+        return self.get_queryset().difference(*others)
+
+    # -- results ----------------------------------------------------------------------
+
+    def aiterator(self, chunk_size: int = 1000, keyset: bool = False) -> AsyncIterator[ModelT]:
+        return self.get_queryset().aiterator(chunk_size, keyset)
+
+    def get(self, *conditions: Q, **lookups: Any) -> Coroutine[Any, Any, ModelT | None]:
+        return self.get_queryset().get(*conditions, **lookups)
+
+    def first(self) -> Coroutine[Any, Any, ModelT | None]:
+        return self.get_queryset().first()
+
+    def last(self) -> Coroutine[Any, Any, ModelT | None]:
+        return self.get_queryset().last()
+
+    def latest(self, *fields: str) -> Coroutine[Any, Any, ModelT | None]:
+        return self.get_queryset().latest(*fields)
+
+    def earliest(self, *fields: str) -> Coroutine[Any, Any, ModelT | None]:
+        return self.get_queryset().earliest(*fields)
+
+    def contains(self, obj: ModelT) -> Coroutine[Any, Any, bool]:
+        return self.get_queryset().contains(obj)
+
+    def dates(self, field: str, kind: str, order: str = "ASC") -> Coroutine[Any, Any, list[datetime.date]]:
+        return self.get_queryset().dates(field, kind, order)
+
+    def datetimes(self, field: str, kind: str, order: str = "ASC") -> Coroutine[Any, Any, list[datetime.datetime]]:
+        return self.get_queryset().datetimes(field, kind, order)
+
+    def count(self) -> Coroutine[Any, Any, int]:
+        return self.get_queryset().count()
+
+    def exists(self) -> Coroutine[Any, Any, bool]:
+        return self.get_queryset().exists()
+
+    def aggregate(self, *aggregates: Aggregate, **named: Aggregate) -> Coroutine[Any, Any, dict[str, Any]]:
+        return self.get_queryset().aggregate(*aggregates, **named)
+
+    def update(self, **values: Any) -> Coroutine[Any, Any, int]:
+        return self.get_queryset().update(**values)
+
+    def delete(self) -> Coroutine[Any, Any, int]:
+        return self.get_queryset().delete()
+
+    def create(self, **values: Any) -> Coroutine[Any, Any, ModelT]:
+        return self.get_queryset().create(**values)
+
+    def bulk_create(self, objs: Iterable[ModelT], batch_size: int | None = None, ignore_conflicts: bool = False) -> Coroutine[Any, Any, list[ModelT]]:
+        return self.get_queryset().bulk_create(objs, batch_size, ignore_conflicts)
+
+    def bulk_update(self, objs: Iterable[ModelT], fields: list[str]) -> Coroutine[Any, Any, int]:
+        return self.get_queryset().bulk_update(objs, fields)
+
+    def in_bulk(self, id_list: Iterable[Any] | None = None, field_name: str = "pk") -> Coroutine[Any, Any, dict[Any, ModelT]]:
+        return self.get_queryset().in_bulk(id_list, field_name)
+
+    def get_or_create(self, defaults: dict[str, Any] | None = None, **lookups: Any) -> Coroutine[Any, Any, tuple[ModelT, bool]]:
+        return self.get_queryset().get_or_create(defaults, **lookups)
+
+    def update_or_create(self, defaults: dict[str, Any] | None = None, **lookups: Any) -> Coroutine[Any, Any, tuple[ModelT, bool]]:
+        return self.get_queryset().update_or_create(defaults, **lookups)
+
+    def explain(self) -> Coroutine[Any, Any, str]:
+        return self.get_queryset().explain()
+
+    # -- Django's async names: the same coroutines as the spec's names ---------------------
+
+    aget = get
+    afirst = first
+    alast = last
+    alatest = latest
+    aearliest = earliest
+    acontains = contains
+    acount = count
+    aexists = exists
+    aaggregate = aggregate
+    aupdate = update
+    adelete = delete
+    acreate = create
+    abulk_create = bulk_create
+    abulk_update = bulk_update
+    ain_bulk = in_bulk
+    aget_or_create = get_or_create
+    aupdate_or_create = update_or_create
+    aexplain = explain

@@ -28,7 +28,7 @@ from __future__ import annotations
 import datetime
 import sys
 import typing
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from .backends import operations_for
 from .exceptions import DoesNotExist, MultipleObjectsReturned, ValidationError
@@ -51,7 +51,7 @@ class ModelMeta(type):
         m2m = {k: v for k, v in namespace.items() if isinstance(v, ManyToMany)}
         for k in m2m:
             namespace.pop(k)
-        cls = super().__new__(mcs, name, bases, namespace, **kwargs)
+        cls: Any = super().__new__(mcs, name, bases, namespace, **kwargs)  # a model class: _meta and objects are set below
         inherited = parents[0]._meta if parents else None
         if inherited is not None and not inherited.abstract:
             raise TypeError(f"{name}: only abstract models can be inherited from (set Meta.abstract = True on {parents[0].__name__})")
@@ -81,7 +81,7 @@ class ModelMeta(type):
         _add_exceptions(cls, parents)
         if cls._meta.abstract:
             # Kept for the concrete subclass, with those of abstract ancestors.
-            cls._meta.pending_m2m = {**getattr(inherited, "pending_m2m", {}), **m2m}  # type: ignore[attr-defined]
+            cls._meta.pending_m2m = {**getattr(inherited, "pending_m2m", {}), **m2m}
             return cls
         for f in fields:
             if f.foreign_key is not None:
@@ -138,7 +138,7 @@ def _typing_names() -> dict[str, Any]:
 
 
 def _now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.timezone.utc)
+    return datetime.datetime.now(datetime.UTC)
 
 
 class Model(metaclass=ModelMeta):
@@ -151,7 +151,10 @@ class Model(metaclass=ModelMeta):
     """
 
     _meta: ClassVar[Options]
-    objects: ClassVar[Manager]
+    objects: ClassVar[Manager[Self]]
+    #: The implicit primary key (an auto-incremented integer) for type checkers; a model that
+    #: names its key otherwise has no ``id`` (use ``pk``), one that declares ``id`` types it.
+    id: Any
     _persisted = False  # True once the row exists (loaded or saved)
     DoesNotExist = DoesNotExist  # each model has its own subclass (``Book.DoesNotExist``)
     MultipleObjectsReturned = MultipleObjectsReturned

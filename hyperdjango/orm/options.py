@@ -114,7 +114,7 @@ class Options:
         self.get_latest_by: tuple[str, ...] = (latest,) if isinstance(latest, str) else tuple(latest)
         self.indexes: list[tuple[str, ...]] = [tuple(i) if not isinstance(i, str) else (i,) for i in given.get("indexes", ())]
         self.unique_together: list[tuple[str, ...]] = [tuple(u) for u in given.get("unique_together", ())]
-        self._database = given.get("database", inherited._database if inherited else None)
+        self._database: Database | str | None = given.get("database", inherited._database if inherited else None)
         self.fields = fields
         self.field_map: dict[str, Field] = {f.name: f for f in fields}
         #: Fields never serialised (``to_dict()``, JSON responses, response schemas): the

@@ -100,17 +100,17 @@ async def prefetch(instances: list[Any], name: str, db: Any, queryset: Any = Non
         for obj in instances:
             obj.__dict__[to_attr or "_rel_" + name] = found.get(obj.__dict__.get(fk))
         return list(found.values())
-    keys = [obj.pk for obj in instances]
-    groups: dict[Any, list[Any]] = {key: [] for key in keys}
+    pks = [obj.pk for obj in instances]
+    groups: dict[Any, list[Any]] = {key: [] for key in pks}
     loaded: dict[int, Any] = {}
     if isinstance(relation, ReverseRelation):
         fk = relation.field.name
-        for row in await rows.filter(**{f"{fk}__in": keys}):
+        for row in await rows.filter(**{f"{fk}__in": pks}):
             groups[row.__dict__[fk]].append(row)
             loaded[id(row)] = row
     elif isinstance(relation, ManyToManyRelation):
         src, dst = relation.source_fk.name, relation.target_fk.name
-        links = await relation.through.objects.using(db).filter(**{f"{src}__in": keys}).values_list(src, dst)
+        links = await relation.through.objects.using(db).filter(**{f"{src}__in": pks}).values_list(src, dst)
         owners: dict[Any, list[Any]] = {}
         for source, linked in links:
             owners.setdefault(linked, []).append(source)

@@ -27,25 +27,39 @@ object or None), ``count``, ``exists``, ``aggregate``, ``update``, ``delete``.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
-from typing import Any
+import datetime
+from collections.abc import AsyncIterator, Coroutine, Generator, Iterable
+from typing import TYPE_CHECKING, Any, Generic, Literal, Self, cast, overload
+
+from typing_extensions import TypeVar
 
 from ..database import IntegrityError, atomic
 from .backends import operations_for
-from .exceptions import FieldError, MultipleObjectsReturned, NotSupportedError
-from .expressions import Aggregate, Col, Expression, OrderBy, Param, Q
+from .exceptions import FieldError, NotSupportedError
+from .expressions import Aggregate, Col, Expression, Param, Q
 from .fields import DateField, DateTimeField
 from .prefetch import Prefetch, check_lookups, prefetch_all
 from .related import ForwardRelation
 from .sql.compiler import compile_query, insert_sql, update_by_pk_sql
 from .sql.query import Query
 
+if TYPE_CHECKING:
+    from .models import Model
 
-class QuerySet:
+ModelT = TypeVar("ModelT", bound="Model")
+#: What one row is: a model instance, or a dict / tuple / value after values() and values_list().
+RowT = TypeVar("RowT", default=ModelT)
+
+
+class QuerySet(Generic[ModelT, RowT]):
     """Rows of one model, described lazily. Build with ``filter``/``order_by``/...,
-    then ``await`` it (a list) or call one of the async methods."""
+    then ``await`` it (a list) or call one of the async methods.
 
-    def __init__(self, model: Any, query: Query | None = None, db: Any = None) -> None:
+    ``QuerySet[Product]`` yields ``Product`` instances; ``values()`` makes a
+    ``QuerySet[Product, dict[str, Any]]``, ``values_list()`` one of tuples (or bare values).
+    """
+
+    def __init__(self, model: type[ModelT], query: Query | None = None, db: Any = None) -> None:
         self.model = model
         self.query = query if query is not None else Query.for_model(model)
         self._db = db
@@ -53,7 +67,7 @@ class QuerySet:
         self._empty = False
         self._prefetched: list[Any] | None = None  # a related manager's rows, already loaded
 
-    def _clone(self) -> QuerySet:
+    def _clone(self) -> Self:
         new = QuerySet.__new__(type(self))
         new.model, new.query, new._db = self.model, self.query.clone(), self._db
         new._prefetch, new._empty, new._prefetched = self._prefetch, self._empty, None
@@ -61,6 +75,11 @@ class QuerySet:
 
     def __repr__(self) -> str:
         return f"<QuerySet {self.model.__name__}>"
+
+    def _models(self) -> QuerySet[ModelT]:
+        """This QuerySet seen as one of model instances, for the methods that read
+        instances (``get_or_create``, ``in_bulk`` ...) whatever ``values()`` said."""
+        return cast("QuerySet[ModelT]", self)
 
     @property
     def db(self) -> Any:
@@ -74,7 +93,7 @@ class QuerySet:
 
     # -- building -----------------------------------------------------------------
 
-    def all(self) -> QuerySet:
+    def all(self) -> Self:
         """A copy; ``await qs.all()`` is the list of rows, as in the spec."""
         new = self._clone()
         new._prefetched = self._prefetched
@@ -87,7 +106,7 @@ class QuerySet:
             raise NotSupportedError(f"cannot {action} the result of union(), intersection() or difference(); "
                                     "filter the QuerySets before combining them")
 
-    def filter(self, *conditions: Q | Expression, **lookups: Any) -> QuerySet:
+    def filter(self, *conditions: Q | Expression, **lookups: Any) -> Self:
         """Rows matching every lookup (``name__icontains="tea"``) and condition (``Q``, ``Exists``)."""
         self._check_unsliced("filter")
         new = self._clone()
@@ -95,14 +114,14 @@ class QuerySet:
             new.query.add_q(Q(*conditions, **lookups))
         return new
 
-    def exclude(self, *conditions: Q | Expression, **lookups: Any) -> QuerySet:
+    def exclude(self, *conditions: Q | Expression, **lookups: Any) -> Self:
         """Rows not matching the lookups taken together (``NOT (a AND b)``)."""
         self._check_unsliced("filter")
         new = self._clone()
         new.query.add_q(~Q(*conditions, **lookups))
         return new
 
-    def order_by(self, *fields: str | Expression) -> QuerySet:
+    def order_by(self, *fields: str | Expression) -> Self:
         """Ordering by field names (``"-price"`` descends, ``"?"`` is random) or expressions.
 
         Names must be fields (or annotations): anything else raises FieldError,
@@ -112,7 +131,7 @@ class QuerySet:
         new.query.set_ordering(fields)
         return new
 
-    def distinct(self, *fields: str) -> QuerySet:
+    def distinct(self, *fields: str) -> Self:
         """``SELECT DISTINCT``; with field names, PostgreSQL's ``DISTINCT ON (...)`` (one row
         per value of those fields: the first in the ordering, which must start with them)."""
         new = self._clone()
@@ -122,7 +141,7 @@ class QuerySet:
             q.distinct_fields = tuple(q.resolve_ref(name, f"distinct({name!r})") for name in fields)
         return new
 
-    def reverse(self) -> QuerySet:
+    def reverse(self) -> Self:
         """The same rows in the opposite order (no effect on a QuerySet without ordering)."""
         new = self._clone()
         new.query.standard_ordering = not new.query.standard_ordering
@@ -137,7 +156,7 @@ class QuerySet:
             return False
         return not (q.default_ordering and q.group_by_values)
 
-    def alias(self, **expressions: Any) -> QuerySet:
+    def alias(self, **expressions: Any) -> Self:
         """Like ``annotate()`` for filtering and ordering only: the expressions are not selected."""
         new = self.annotate(**expressions)
         new.query.hidden = new.query.hidden | frozenset(expressions)
@@ -145,10 +164,10 @@ class QuerySet:
             new.query.values = tuple((n, e) for n, e in new.query.values if n not in expressions)
         return new
 
-    def _combinator(self, kind: str, others: tuple[QuerySet, ...], all: bool) -> QuerySet:
+    def _combinator(self, kind: str, others: tuple[QuerySet[Any, Any], ...], all: bool) -> Self:
         rest = [o for o in others if not o._empty]
         if self._empty and kind == "UNION" and rest:  # none() adds no rows: the others' union
-            return rest[0]._combinator(kind, tuple(rest[1:]), all)
+            return cast(Self, rest[0]._combinator(kind, tuple(rest[1:]), all))
         new = self._clone()
         q = new.query
         parts = []
@@ -166,16 +185,16 @@ class QuerySet:
             new._empty = True
         return new
 
-    def union(self, *others: QuerySet, all: bool = False) -> QuerySet:
+    def union(self, *others: QuerySet[Any, Any], all: bool = False) -> Self:
         """Rows of this QuerySet or the others (``UNION``; ``all=True`` keeps duplicates).
         The QuerySets select the same columns; order and slice the result, not the parts."""
         return self._combinator("UNION", others, all)
 
-    def intersection(self, *others: QuerySet) -> QuerySet:
+    def intersection(self, *others: QuerySet[Any, Any]) -> Self:
         """Rows in this QuerySet and in every other (``INTERSECT``)."""
         return self._combinator("INTERSECT", others, False)
 
-    def difference(self, *others: QuerySet) -> QuerySet:
+    def difference(self, *others: QuerySet[Any, Any]) -> Self:
         """Rows in this QuerySet and in none of the others (``EXCEPT``)."""
         return self._combinator("EXCEPT", others, False)
 
@@ -189,7 +208,7 @@ class QuerySet:
             names.append(name)
         return tuple((name, query.resolve_ref(name, f"values({name!r})")) for name in names)
 
-    def values(self, *fields: str, **expressions: Any) -> QuerySet:
+    def values(self, *fields: str, **expressions: Any) -> QuerySet[ModelT, dict[str, Any]]:
         """Rows as dicts of the named fields (all fields without names); paths like
         ``"category__name"`` join. Followed by ``annotate(...)`` it groups by these fields."""
         new = self._clone()
@@ -197,9 +216,13 @@ class QuerySet:
         q.values = self._selected(q, fields, expressions)
         q.values_kind = "dict"
         _values_of_parts(q)
-        return new
+        return cast("QuerySet[ModelT, dict[str, Any]]", new)
 
-    def values_list(self, *fields: str | Expression, flat: bool = False, named: bool = False) -> QuerySet:
+    @overload
+    def values_list(self, *fields: str | Expression, flat: Literal[False] = False, named: bool = False) -> QuerySet[ModelT, tuple[Any, ...]]: ...
+    @overload
+    def values_list(self, *fields: str | Expression, flat: bool, named: bool = False) -> QuerySet[ModelT, Any]: ...
+    def values_list(self, *fields: str | Expression, flat: bool = False, named: bool = False) -> QuerySet[ModelT, Any]:
         """Rows as tuples; with ``flat=True`` and one field, the bare values; with ``named=True``
         named tuples (``row.name``). Fields may be expressions (``values_list(Lower("name"))``),
         named as Django names them (``lower1``)."""
@@ -241,13 +264,13 @@ class QuerySet:
             result.add(name)
         return result
 
-    def only(self, *fields: str) -> QuerySet:
+    def only(self, *fields: str) -> Self:
         """Loads just these fields (and the key); reading another raises DeferredFieldNotLoaded."""
         new = self._clone()
         new.query.loaded = frozenset(self._field_names(fields, "only") | {self.model._meta.pk.name})
         return new
 
-    def defer(self, *fields: str) -> QuerySet:
+    def defer(self, *fields: str) -> Self:
         """Loads every field but these (the key is always loaded)."""
         new = self._clone()
         skipped = self._field_names(fields, "defer") - {self.model._meta.pk.name}
@@ -255,7 +278,7 @@ class QuerySet:
         new.query.loaded = frozenset(current - skipped)
         return new
 
-    def select_related(self, *paths: str) -> QuerySet:
+    def select_related(self, *paths: str | None) -> Self:
         """Loads forward foreign keys in the same query (a LEFT JOIN each): ``select_related("category")``.
 
         Without arguments: every foreign key of the model, one level deep; ``select_related(None)``
@@ -268,7 +291,7 @@ class QuerySet:
             return new
         if not paths:
             paths = tuple(n for n, r in self.model._meta.relations.items() if isinstance(r, ForwardRelation))
-        for path in paths:
+        for path in cast(tuple[str, ...], paths):  # None alone was handled above
             alias, model = 0, self.model
             parts = path.split("__")
             for i, part in enumerate(parts):
@@ -284,7 +307,7 @@ class QuerySet:
                     q.related += ((key, alias, model),)
         return new
 
-    def prefetch_related(self, *lookups: str | Prefetch) -> QuerySet:
+    def prefetch_related(self, *lookups: str | Prefetch | None) -> Self:
         """Loads relations with one extra query per level after the main one: reverse
         foreign keys, many-to-many and forward keys, nested with ``__``
         (``prefetch_related("products__tags")``), or a ``Prefetch(lookup, queryset=, to_attr=)``.
@@ -293,12 +316,12 @@ class QuerySet:
         if lookups == (None,):
             new._prefetch = ()
             return new
-        added = tuple(item if isinstance(item, Prefetch) else Prefetch(item) for item in lookups)
+        added = tuple(item if isinstance(item, Prefetch) else Prefetch(cast(str, item)) for item in lookups)
         check_lookups(self.model, self._prefetch + added)
         new._prefetch = self._prefetch + added
         return new
 
-    def annotate(self, *aggregates: Aggregate, **expressions: Any) -> QuerySet:
+    def annotate(self, *aggregates: Aggregate, **expressions: Any) -> Self:
         """Adds computed columns: ``annotate(n=Count("products"))`` (an attribute on each
         instance, or a key of ``values()``). After ``values(...)`` it groups by those values."""
         new = self._clone()
@@ -318,7 +341,7 @@ class QuerySet:
                     q.group_by_values = True
         return new
 
-    def select_for_update(self, skip_locked: bool = False, nowait: bool = False) -> QuerySet:
+    def select_for_update(self, skip_locked: bool = False, nowait: bool = False) -> Self:
         """Locks the rows until the transaction ends (``FOR UPDATE``); a no-op on SQLite,
         where a writing transaction already excludes every other writer."""
         if skip_locked and nowait:
@@ -327,20 +350,24 @@ class QuerySet:
         new.query.for_update = (skip_locked, nowait)
         return new
 
-    def using(self, database: Any) -> QuerySet:
+    def using(self, database: Any) -> Self:
         """Runs on ``database`` instead of the model's."""
         new = self._clone()
         new._db = database
         new.query.vendor = database.vendor  # so str(qs.query) shows this database's SQL
         return new
 
-    def none(self) -> QuerySet:
+    def none(self) -> Self:
         """A QuerySet that matches nothing and never queries."""
         new = self._clone()
         new._empty = True
         return new
 
-    def __getitem__(self, key: int | slice) -> Any:
+    @overload
+    def __getitem__(self, key: int) -> Coroutine[Any, Any, RowT]: ...
+    @overload
+    def __getitem__(self, key: slice) -> Self: ...
+    def __getitem__(self, key: int | slice) -> Coroutine[Any, Any, RowT] | Self:
         """``qs[:5]``, ``qs[10:20]`` → QuerySets (LIMIT/OFFSET); ``await qs[3]`` → one object (IndexError past the end)."""
         if isinstance(key, slice):
             if key.step not in (None, 1):
@@ -354,7 +381,7 @@ class QuerySet:
             raise TypeError("QuerySet indices are non-negative integers or slices")
         return self._one_at(key)
 
-    async def _one_at(self, index: int) -> Any:
+    async def _one_at(self, index: int) -> RowT:
         rows = await self[index : index + 1]
         if not rows:
             raise IndexError(f"{self.model.__name__} QuerySet index {index} out of range")
@@ -362,7 +389,7 @@ class QuerySet:
 
     # -- evaluating ---------------------------------------------------------------------
 
-    async def _fetch(self) -> list[Any]:
+    async def _fetch(self) -> list[RowT]:
         if self._empty:
             return []
         if self._prefetched is not None:
@@ -380,14 +407,14 @@ class QuerySet:
         if self._prefetch and objs:
             await prefetch_all(objs, self._prefetch, db)
 
-    def __await__(self) -> Any:
+    def __await__(self) -> Generator[Any, None, list[RowT]]:
         return self._fetch().__await__()
 
-    async def __aiter__(self) -> AsyncIterator[Any]:
+    async def __aiter__(self) -> AsyncIterator[RowT]:
         for obj in await self._fetch():
             yield obj
 
-    async def aiterator(self, chunk_size: int = 1000, keyset: bool = False) -> AsyncIterator[Any]:
+    async def aiterator(self, chunk_size: int = 1000, keyset: bool = False) -> AsyncIterator[RowT]:
         """Streams the rows ``chunk_size`` at a time, so memory stays flat however many match.
 
         By default through a server-side cursor (``db.iterate``), which holds a connection
@@ -417,7 +444,7 @@ class QuerySet:
             for obj in await self._read_chunk(compiled, chunk, db):
                 yield obj
 
-    async def _keyset_pages(self, chunk_size: int) -> AsyncIterator[Any]:
+    async def _keyset_pages(self, chunk_size: int) -> AsyncIterator[RowT]:
         q, pk = self.query, self.model._meta.pk
         if q.is_sliced or q.values is not None:
             raise ValueError("aiterator(keyset=True) pages model rows by their key: not a sliced or values() QuerySet")
@@ -427,12 +454,12 @@ class QuerySet:
             if len(keys) != 1 or keys[0][0] != Col(0, pk).key:
                 raise ValueError("aiterator(keyset=True) pages by the primary key: order the QuerySet by 'pk' or '-pk' (or not at all)")
             descending = keys[0][1]
-        page = self.order_by("-pk" if descending else "pk")
+        page = self._models().order_by("-pk" if descending else "pk")
         after = f"pk__{'lt' if descending else 'gt'}"
         rows = await page[:chunk_size]
         while rows:
             for obj in rows:
-                yield obj
+                yield cast(RowT, obj)
             if len(rows) < chunk_size:
                 return
             rows = await page.filter(**{after: rows[-1].pk})[:chunk_size]
@@ -443,7 +470,7 @@ class QuerySet:
             await self._after_load(objs, db)
         return objs
 
-    async def get(self, *conditions: Q, **lookups: Any) -> Any:
+    async def get(self, *conditions: Q, **lookups: Any) -> RowT | None:
         """The one matching object, or None when nothing matches (the spec's behaviour);
         ``MultipleObjectsReturned`` when several do."""
         qs = self.filter(*conditions, **lookups) if conditions or lookups else self._clone()
@@ -455,13 +482,13 @@ class QuerySet:
             raise self.model.MultipleObjectsReturned(f"get() found several {self.model.__name__} rows for {lookups or conditions}; narrow the filter")
         return rows[0] if rows else None
 
-    async def first(self) -> Any:
+    async def first(self) -> RowT | None:
         """The first object in the QuerySet's order (by key when it has none), or None."""
         qs = self if self.query.order_by else self.order_by("pk")
         rows = await qs[:1]
         return rows[0] if rows else None
 
-    async def last(self) -> Any:
+    async def last(self) -> RowT | None:
         """The last object in the QuerySet's order (by key when it has none), or None."""
         self._check_unsliced("reverse")
         qs = self._clone()
@@ -469,16 +496,16 @@ class QuerySet:
         rows = await qs[:1]
         return rows[0] if rows else None
 
-    async def latest(self, *fields: str) -> Any:
+    async def latest(self, *fields: str) -> RowT | None:
         """The last object by ``fields`` (or ``Meta.get_latest_by``), or None when there is none
         (as ``get()``: see "Differences from Django" in docs/orm.md)."""
         return await self._edge(fields, "latest")
 
-    async def earliest(self, *fields: str) -> Any:
+    async def earliest(self, *fields: str) -> RowT | None:
         """The first object by ``fields`` (or ``Meta.get_latest_by``), or None when there is none."""
         return await self._edge(fields, "earliest")
 
-    async def _edge(self, fields: tuple[str, ...], method: str) -> Any:
+    async def _edge(self, fields: tuple[str, ...], method: str) -> RowT | None:
         self._check_unsliced(f"call {method}() on")
         fields = fields or self.model._meta.get_latest_by
         if not fields:
@@ -487,7 +514,7 @@ class QuerySet:
             fields = tuple(f[1:] if f.startswith("-") else f"-{f}" for f in fields)
         return await self.order_by(*fields).first()
 
-    async def contains(self, obj: Any) -> bool:
+    async def contains(self, obj: ModelT) -> bool:
         """Whether ``obj`` (a saved instance of this model) is among the rows."""
         if not isinstance(obj, self.model):
             raise TypeError(f"contains() takes a {self.model.__name__} instance, not {type(obj).__name__}")
@@ -497,13 +524,13 @@ class QuerySet:
             return any(o.pk == obj.pk for o in self._prefetched)
         return await self.filter(pk=obj.pk).exists()
 
-    async def dates(self, field: str, kind: str, order: str = "ASC") -> list[Any]:
+    async def dates(self, field: str, kind: str, order: str = "ASC") -> list[datetime.date]:
         """The distinct dates of ``field`` truncated to ``kind`` (year, month, week, day)."""
         if kind not in ("year", "month", "week", "day"):
             raise ValueError(f"dates(kind={kind!r}): kind is 'year', 'month', 'week' or 'day'")
         return await self._truncated(field, kind, order, "dates")
 
-    async def datetimes(self, field: str, kind: str, order: str = "ASC") -> list[Any]:
+    async def datetimes(self, field: str, kind: str, order: str = "ASC") -> list[datetime.datetime]:
         """The distinct datetimes of ``field`` (UTC) truncated to ``kind`` (year ... second)."""
         if kind not in ("year", "month", "week", "day", "hour", "minute", "second"):
             raise ValueError(f"datetimes(kind={kind!r}): kind is one of year, month, week, day, hour, minute, second")
@@ -605,13 +632,13 @@ class QuerySet:
         db, compiled, params = self._compiled("delete")
         return await db.execute(compiled.sql, *params)
 
-    async def create(self, **values: Any) -> Any:
+    async def create(self, **values: Any) -> ModelT:
         """Builds, saves and returns an instance."""
         obj = self.model(**values)
         await obj.save(using=self._db)
         return obj
 
-    async def bulk_create(self, objs: Iterable[Any], batch_size: int | None = None, ignore_conflicts: bool = False) -> list[Any]:
+    async def bulk_create(self, objs: Iterable[ModelT], batch_size: int | None = None, ignore_conflicts: bool = False) -> list[ModelT]:
         """INSERTs many instances with multi-row statements (``batch_size`` rows each, one
         transaction) and fills their keys from ``RETURNING``. With ``ignore_conflicts``, rows
         violating a unique constraint are skipped (and keys are not filled)."""
@@ -657,7 +684,7 @@ class QuerySet:
             if self._db is not None:
                 obj.__dict__["_db"] = self._db
 
-    async def bulk_update(self, objs: Iterable[Any], fields: list[str]) -> int:
+    async def bulk_update(self, objs: Iterable[ModelT], fields: list[str]) -> int:
         """UPDATEs ``fields`` of every instance (one statement per row, one transaction);
         returns the rows changed."""
         objs = list(objs)
@@ -669,19 +696,20 @@ class QuerySet:
         sql = update_by_pk_sql(operations_for(db.vendor), meta, tuple(f.column for f in chosen))
         return await db.execute_many(sql, [[*obj.clean(chosen), obj.pk] for obj in objs])
 
-    async def in_bulk(self, id_list: Iterable[Any] | None = None, field_name: str = "pk") -> dict[Any, Any]:
+    async def in_bulk(self, id_list: Iterable[Any] | None = None, field_name: str = "pk") -> dict[Any, ModelT]:
         """``{key: object}`` for the given keys (or every row)."""
-        qs = self if id_list is None else self.filter(**{f"{field_name}__in": list(id_list)})
+        qs = self._models() if id_list is None else self._models().filter(**{f"{field_name}__in": list(id_list)})
         attr = self.model._meta.pk.name if field_name == "pk" else field_name
         return {getattr(obj, attr): obj for obj in await qs}
 
-    async def get_or_create(self, defaults: dict[str, Any] | None = None, **lookups: Any) -> tuple[Any, bool]:
+    async def get_or_create(self, defaults: dict[str, Any] | None = None, **lookups: Any) -> tuple[ModelT, bool]:
         """``(object, created)``: the matching object, or a new one from the lookups and ``defaults``.
 
         Race-safe: when a concurrent request inserts the same row first (an
         IntegrityError on a unique constraint), the row it made is returned.
         """
-        obj = await self.get(**lookups)
+        models = self._models()
+        obj = await models.get(**lookups)
         if obj is not None:
             return obj, False
         values = {k: v for k, v in lookups.items() if "__" not in k}
@@ -690,25 +718,28 @@ class QuerySet:
             async with atomic(self.db):  # a savepoint: the failed INSERT must not doom an outer transaction
                 return await self.create(**values), True
         except IntegrityError:
-            obj = await self.get(**lookups)
+            obj = await models.get(**lookups)
             if obj is None:
                 raise
             return obj, False
 
-    async def update_or_create(self, defaults: dict[str, Any] | None = None, **lookups: Any) -> tuple[Any, bool]:
+    async def update_or_create(self, defaults: dict[str, Any] | None = None, **lookups: Any) -> tuple[ModelT, bool]:
         """``(object, created)``: updates the matching object with ``defaults``, or creates it.
         The row is locked while it is updated (PostgreSQL), and a concurrent create is retried."""
         defaults = {k: (v() if callable(v) else v) for k, v in (defaults or {}).items()}
         async with atomic(self.db):
-            obj = await self.select_for_update().get(**lookups)
-            if obj is None:
+            found = await self._models().select_for_update().get(**lookups)
+            if found is None:
                 obj, created = await self.get_or_create(defaults, **lookups)
                 if created:
                     return obj, True
+            else:
+                obj = found
             for name, value in defaults.items():
                 setattr(obj, name, value)
             if defaults:
-                await obj.save(update_fields=[self.model._meta.relations[n].field.name if n in self.model._meta.relations else n for n in defaults], using=self._db)
+                relations = self.model._meta.relations
+                await obj.save(update_fields=[r.field.name if isinstance(r := relations.get(n), ForwardRelation) else n for n in defaults], using=self._db)
             return obj, False
 
     async def explain(self) -> str:
@@ -717,6 +748,81 @@ class QuerySet:
         ops = operations_for(db.vendor)
         rows = await db.query(f"{ops.explain_prefix} {compiled.sql}", *params)
         return "\n".join(str(row[len(row) - 1]) for row in rows)
+
+    # -- Django's async names: the same coroutines, so that code from Django's async
+    # documentation runs unchanged (the spec's names stay the primary ones) --------------
+
+    async def aget(self, *conditions: Q, **lookups: Any) -> RowT | None:
+        """Django's async name for ``get()``; like it, None when nothing matches."""
+        return await self.get(*conditions, **lookups)
+
+    async def afirst(self) -> RowT | None:
+        """Django's async name for ``first()``."""
+        return await self.first()
+
+    async def alast(self) -> RowT | None:
+        """Django's async name for ``last()``."""
+        return await self.last()
+
+    async def alatest(self, *fields: str) -> RowT | None:
+        """Django's async name for ``latest()``."""
+        return await self.latest(*fields)
+
+    async def aearliest(self, *fields: str) -> RowT | None:
+        """Django's async name for ``earliest()``."""
+        return await self.earliest(*fields)
+
+    async def acontains(self, obj: ModelT) -> bool:
+        """Django's async name for ``contains()``."""
+        return await self.contains(obj)
+
+    async def acount(self) -> int:
+        """Django's async name for ``count()``."""
+        return await self.count()
+
+    async def aexists(self) -> bool:
+        """Django's async name for ``exists()``."""
+        return await self.exists()
+
+    async def aaggregate(self, *aggregates: Aggregate, **named: Aggregate) -> dict[str, Any]:
+        """Django's async name for ``aggregate()``."""
+        return await self.aggregate(*aggregates, **named)
+
+    async def aupdate(self, **values: Any) -> int:
+        """Django's async name for ``update()``."""
+        return await self.update(**values)
+
+    async def adelete(self) -> int:
+        """Django's async name for ``delete()``."""
+        return await self.delete()
+
+    async def acreate(self, **values: Any) -> ModelT:
+        """Django's async name for ``create()``."""
+        return await self.create(**values)
+
+    async def abulk_create(self, objs: Iterable[ModelT], batch_size: int | None = None, ignore_conflicts: bool = False) -> list[ModelT]:
+        """Django's async name for ``bulk_create()``."""
+        return await self.bulk_create(objs, batch_size, ignore_conflicts)
+
+    async def abulk_update(self, objs: Iterable[ModelT], fields: list[str]) -> int:
+        """Django's async name for ``bulk_update()``."""
+        return await self.bulk_update(objs, fields)
+
+    async def ain_bulk(self, id_list: Iterable[Any] | None = None, field_name: str = "pk") -> dict[Any, ModelT]:
+        """Django's async name for ``in_bulk()``."""
+        return await self.in_bulk(id_list, field_name)
+
+    async def aget_or_create(self, defaults: dict[str, Any] | None = None, **lookups: Any) -> tuple[ModelT, bool]:
+        """Django's async name for ``get_or_create()``."""
+        return await self.get_or_create(defaults, **lookups)
+
+    async def aupdate_or_create(self, defaults: dict[str, Any] | None = None, **lookups: Any) -> tuple[ModelT, bool]:
+        """Django's async name for ``update_or_create()``."""
+        return await self.update_or_create(defaults, **lookups)
+
+    async def aexplain(self) -> str:
+        """Django's async name for ``explain()``."""
+        return await self.explain()
 
     def sql(self) -> tuple[str, list[Any]]:
         """``(sql, params)`` this QuerySet runs on its database (nothing is sent)."""
@@ -727,20 +833,20 @@ class QuerySet:
         return repr(self)
 
 
-class RawQuerySet:
+class RawQuerySet(Generic[ModelT]):
     """``Model.objects.raw(sql, *params)``: instances from SQL you wrote ($1, $2 ... placeholders).
 
     Columns are matched to fields by column name; other columns become attributes.
     """
 
-    def __init__(self, model: Any, sql: str, params: tuple[Any, ...], db: Any = None) -> None:
+    def __init__(self, model: type[ModelT], sql: str, params: tuple[Any, ...], db: Any = None) -> None:
         self.model, self.raw_sql, self.params, self._db = model, sql, params, db
 
-    def using(self, database: Any) -> RawQuerySet:
+    def using(self, database: Any) -> RawQuerySet[ModelT]:
         """Runs on ``database`` instead of the model's."""
         return RawQuerySet(self.model, self.raw_sql, self.params, database)
 
-    async def _fetch(self) -> list[Any]:
+    async def _fetch(self) -> list[ModelT]:
         db = self._db if self._db is not None else self.model._meta.database
         ops = operations_for(db.vendor)
         by_column = {f.column: f for f in self.model._meta.fields}
@@ -756,35 +862,12 @@ class RawQuerySet:
             out.append(obj)
         return out
 
-    def __await__(self) -> Any:
+    def __await__(self) -> Generator[Any, None, list[ModelT]]:
         return self._fetch().__await__()
 
-    async def __aiter__(self) -> AsyncIterator[Any]:
+    async def __aiter__(self) -> AsyncIterator[ModelT]:
         for obj in await self._fetch():
             yield obj
-
-
-#: Django's async names (``aget``, ``acount`` ...): the same coroutines, so that code from
-#: Django's async documentation runs unchanged. The spec's names stay the primary ones.
-ASYNC_ALIASES = (
-    "get", "count", "first", "last", "exists", "create", "update", "delete", "aggregate", "get_or_create",
-    "update_or_create", "in_bulk", "bulk_create", "bulk_update", "contains", "latest", "earliest", "explain",
-)
-
-
-def _alias(name: str) -> Any:
-    method = getattr(QuerySet, name)
-
-    async def alias(self: QuerySet, *args: Any, **kwargs: Any) -> Any:
-        return await getattr(self, name)(*args, **kwargs)
-
-    alias.__name__ = alias.__qualname__ = f"a{name}"
-    alias.__doc__ = f"Django's async name for ``{name}()``: {method.__doc__.splitlines()[0] if method.__doc__ else ''}"
-    return alias
-
-
-for _name in ASYNC_ALIASES:
-    setattr(QuerySet, f"a{_name}", _alias(_name))
 
 
 def _values_of_parts(q: Query) -> None:
@@ -821,11 +904,11 @@ def _bad_expression(name: str, value: Any) -> Any:
 
 
 def _copy_docs() -> None:
-    from .manager import QUERYSET_METHODS, Manager
+    """The manager's forwarding methods carry the docstrings of the QuerySet methods they call."""
+    from .manager import Manager
 
-    for name in QUERYSET_METHODS:
-        method = getattr(Manager, name)
-        if method.__doc__ is None:
+    for name, method in vars(Manager).items():
+        if callable(method) and method.__doc__ is None and hasattr(QuerySet, name):
             method.__doc__ = getattr(QuerySet, name).__doc__
 
 

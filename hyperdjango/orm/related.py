@@ -10,7 +10,7 @@ raises ``RelatedNotLoaded`` saying so.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast, overload
 
 from .exceptions import RelatedNotLoaded
 from .fields import MISSING, Field
@@ -110,7 +110,7 @@ class ManyToManyRelation(Relation):
     def counterpart(self) -> str:
         """The name of the same relation seen from the other side."""
         d = self.declaration
-        return d.related_name if self.forward else d.name
+        return cast(str, d.related_name) if self.forward else d.name  # named by ManyToMany._link
 
     def steps(self) -> tuple[Step, ...]:
         source = self.source_fk.related_model
@@ -163,6 +163,16 @@ class ManyToMany:
         self.source_fk: Any = None
         self.target_fk: Any = None
 
+    if TYPE_CHECKING:
+        # The model class replaces the declaration by a ManyToManyDescriptor: reading the
+        # attribute gives the descriptor on the class and a manager on an instance.
+        @overload
+        def __get__(self, instance: None, owner: type[Any]) -> ManyToManyDescriptor: ...
+        @overload
+        def __get__(self, instance: object, owner: type[Any]) -> ManyToManyManager: ...
+        def __get__(self, instance: object, owner: type[Any]) -> ManyToManyDescriptor | ManyToManyManager:
+            raise NotImplementedError  # read by the type checker only
+
     def contribute(self, model: Any, name: str) -> None:
         self.model, self.name = model, name
         if self.symmetrical and self.to not in ("self", model):
@@ -195,7 +205,8 @@ class ManyToMany:
                                       "database": self.model._meta._database}),
         }
         name = f"{self.model.__name__}{''.join(p.title() for p in self.name.split('_'))}Through"
-        return type(Model)(name, (Model,), attrs)
+        model_class: Any = type(Model)  # ModelMeta, which builds a model from these attributes
+        return model_class(name, (Model,), attrs)
 
     def _link(self, target: Any, through: Any) -> None:
         self.through = through
@@ -207,10 +218,11 @@ class ManyToMany:
         setattr(self.model, self.name, ManyToManyDescriptor(forward))
         if self.related_name == "+":  # no accessor, but lookups from the other side still need a name
             self.related_name = f"_{snake_case(self.model.__name__)}_{self.name}"
-        reverse = ManyToManyRelation(self, False, self.related_name)
-        target._meta.relations[self.related_name] = reverse
-        if not self.related_name.startswith("_"):
-            setattr(target, self.related_name, ManyToManyDescriptor(reverse))
+        related_name = cast(str, self.related_name)  # given, or named by contribute()
+        reverse = ManyToManyRelation(self, False, related_name)
+        target._meta.relations[related_name] = reverse
+        if not related_name.startswith("_"):
+            setattr(target, related_name, ManyToManyDescriptor(reverse))
         self.model._meta.many_to_many.append(self)
 
 

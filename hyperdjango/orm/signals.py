@@ -104,7 +104,8 @@ class Signal:
         for function in self._live(sender):
             response = function(signal=self, sender=sender, **kwargs)
             if inspect.isawaitable(response):
-                response.close()
+                if inspect.iscoroutine(response):
+                    response.close()  # never awaited: no "coroutine was never awaited" warning
                 raise TypeError(f"{self.name}.send(): {function.__qualname__} is a coroutine receiver; use `await {self.name}.asend(...)`")
             responses.append((function, response))
         return responses

@@ -50,8 +50,8 @@ _FULL = 1
 _CLOSED = 2
 ASGI_VERSION = {"version": "3.0", "spec_version": "2.4"}
 #: Extensions this server implements (advertised in every scope).
-HTTP_EXTENSIONS = {"http.response.pathsend": {}}
-WEBSOCKET_EXTENSIONS = {"websocket.http.response": {}}
+HTTP_EXTENSIONS: dict[str, dict[str, Any]] = {"http.response.pathsend": {}}
+WEBSOCKET_EXTENSIONS: dict[str, dict[str, Any]] = {"websocket.http.response": {}}
 
 
 class ClientDisconnected(OSError):

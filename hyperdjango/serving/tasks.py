@@ -28,5 +28,5 @@ EAGER = sys.version_info >= (3, 12)
 def start_task(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Any], context: Context) -> asyncio.Task:
     """Starts ``coro`` as a task in ``context`` (eagerly where the runtime allows)."""
     if EAGER:
-        return asyncio.Task(coro, loop=loop, context=context, eager_start=True)
+        return asyncio.Task(coro, loop=loop, context=context, eager_start=True)  # type: ignore[call-arg]  # Python 3.12+ only
     return loop.create_task(coro, context=context)

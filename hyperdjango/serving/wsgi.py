@@ -101,7 +101,7 @@ class WsgiInput(io.RawIOBase):
         del self._buffer[: len(data)]
         return data
 
-    def __iter__(self) -> Iterator[bytes]:  # type: ignore[override]
+    def __iter__(self) -> Iterator[bytes]:
         while line := self.readline():
             yield line
 
@@ -284,7 +284,7 @@ class WsgiServer(EngineServed):
         except Exception as exc:
             wsgi.fail(exc)
 
-    def capacity(self) -> int:  # type: ignore[override]
+    def capacity(self) -> int:
         """Requests the pool can take now: ``threads`` running and as many waiting."""
         return 2 * self.threads - self._in_flight
 

@@ -141,7 +141,7 @@ class Session:
         if isinstance(value, datetime.timedelta):
             value = int(value.total_seconds())
         elif isinstance(value, datetime.datetime):
-            value = max(0, int((value - datetime.datetime.now(datetime.timezone.utc)).total_seconds())) or 1
+            value = max(0, int((value - datetime.datetime.now(datetime.UTC)).total_seconds())) or 1
         data[EXPIRY_KEY] = int(value)
 
     def get_expiry_age(self) -> int:
@@ -150,7 +150,7 @@ class Session:
         return self._cookie_age if not expiry else int(expiry)
 
     def get_expiry_date(self) -> datetime.datetime:
-        return datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=self.get_expiry_age())
+        return datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=self.get_expiry_age())
 
     def get_expire_at_browser_close(self) -> bool:
         expiry = self._data.get(EXPIRY_KEY)

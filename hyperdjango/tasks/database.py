@@ -363,7 +363,8 @@ class DatabaseBackend(TaskBackend):
                 if failures >= 5:
                     # The lease will expire and the jobs run again: at least once.
                     for _, _, done in batch:
-                        done.done() or done.set_exception(exc)
+                        if not done.done():
+                            done.set_exception(exc)
                     continue
                 log.warning("recording %d job outcome(s) failed (%r); retrying", len(batch), exc)
                 self._acks = batch + self._acks
@@ -371,7 +372,8 @@ class DatabaseBackend(TaskBackend):
                 continue
             failures = 0
             for _, _, done in batch:
-                done.done() or done.set_result(None)
+                if not done.done():
+                    done.set_result(None)
 
     async def _maintain(self) -> None:
         """Heartbeats, cancellations, expired leases and purges, every lease/3 seconds."""

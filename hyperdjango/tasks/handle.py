@@ -76,7 +76,9 @@ class TaskHandle:
         if job.status is JobStatus.CANCELLED:
             raise TaskCancelled(f"task {self.id} was cancelled")
         error = job.error
-        raise TaskFailed(self.id, error and error.type, error and error.message, error and error.traceback)
+        if error is None:
+            raise TaskFailed(self.id, None, None, None)
+        raise TaskFailed(self.id, error.type, error.message, error.traceback)
 
     async def cancel(self) -> bool:
         """Cancels the job: a pending job never runs, a running one is stopped

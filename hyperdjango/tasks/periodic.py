@@ -59,7 +59,7 @@ class Schedule:
             return (math.floor(after / self.every) + 1) * self.every
         from croniter import croniter
 
-        start = datetime.datetime.fromtimestamp(after, datetime.timezone.utc)
+        start = datetime.datetime.fromtimestamp(after, datetime.UTC)
         return croniter(self.cron, start).get_next(float)
 
 

@@ -6,19 +6,22 @@ import datetime
 import os
 import socket
 import uuid
-from collections.abc import Callable, Collection
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Collection
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast, overload
 
 from .backend import TaskBackend
 from .handle import TaskHandle
 from .jobs import Job, JobInfo, JobStatus
 from .periodic import PeriodicScheduler, Schedule
-from .registry import Task, TaskRegistry
+from .registry import Task, TaskDecorator, TaskRegistry
 from .stats import Counters
 from .workers import WorkerPool
 
 if TYPE_CHECKING:
     from ..database import Database
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def make_backend(backend: str | TaskBackend, max_size: int) -> TaskBackend:
@@ -79,6 +82,16 @@ class TaskQueue:
 
     # -- declaring tasks ---------------------------------------------------------------
 
+    @overload
+    def task(self, func: Callable[P, Awaitable[R]], *, name: str | None = None, queue: str = "default", priority: int = 0, max_retries: int = 0,
+             retry_backoff: float = 2.0, retry_jitter: bool = True, timeout: float | None = None) -> Task[P, R]: ...
+    @overload
+    def task(self, func: Callable[P, R], *, name: str | None = None, queue: str = "default", priority: int = 0, max_retries: int = 0,
+             retry_backoff: float = 2.0, retry_jitter: bool = True, timeout: float | None = None) -> Task[P, R]: ...
+    @overload
+    def task(self, func: None = None, *, name: str | None = None, queue: str = "default", priority: int = 0, max_retries: int = 0,
+             retry_backoff: float = 2.0, retry_jitter: bool = True, timeout: float | None = None) -> TaskDecorator: ...
+
     def task(
         self,
         func: Callable[..., Any] | None = None,
@@ -90,7 +103,7 @@ class TaskQueue:
         retry_backoff: float = 2.0,
         retry_jitter: bool = True,
         timeout: float | None = None,
-    ) -> Any:
+    ) -> Task[..., Any] | TaskDecorator:
         """Decorator: ``@app.task`` or ``@app.task(queue=..., max_retries=3, ...)``
         turns an ``async def`` or plain ``def`` into a :class:`Task`.
 
@@ -99,17 +112,17 @@ class TaskQueue:
         ``timeout``: seconds an attempt may take (``TimeoutError`` after, which
         counts as a failure).
         """
-        options = dict(name=name, queue=queue, priority=priority, max_retries=max_retries,
-                       retry_backoff=retry_backoff, retry_jitter=retry_jitter, timeout=timeout)
+        options: dict[str, Any] = dict(name=name, queue=queue, priority=priority, max_retries=max_retries,
+                                       retry_backoff=retry_backoff, retry_jitter=retry_jitter, timeout=timeout)
 
-        def decorate(f: Callable[..., Any]) -> Task:
+        def decorate(f: Callable[..., Any]) -> Task[..., Any]:
             if isinstance(f, Task):
                 return f
-            task = Task(f, self, **options)
+            task: Task[..., Any] = Task(f, self, **options)
             self.registry.add(task)
             return task
 
-        return decorate(func) if func is not None else decorate
+        return decorate(func) if func is not None else cast(TaskDecorator, decorate)
 
     def periodic(
         self,

@@ -10,8 +10,8 @@ import inspect
 import pathlib
 import sys
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, Protocol, TypeVar, overload
 
 from . import serialization
 from .errors import UnknownTask
@@ -21,6 +21,9 @@ from .retry import RetryPolicy
 if TYPE_CHECKING:
     from .handle import TaskHandle
     from .queue import TaskQueue
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def default_name(func: Callable[..., Any]) -> str:
@@ -42,7 +45,7 @@ def _main_import_name() -> str:
     main = sys.modules.get("__main__")
     spec = getattr(main, "__spec__", None)
     if spec is not None and spec.name:  # python -m pkg.app
-        return spec.name
+        return str(spec.name)
     file = getattr(main, "__file__", None)
     if not file:  # an interactive session: no other process can import it anyway
         return "__main__"
@@ -55,7 +58,7 @@ def _main_import_name() -> str:
     return ".".join(parts)
 
 
-class Task:
+class Task(Generic[P, R]):
     """A function that can run in the background.
 
     Made by ``@app.task`` (see :meth:`TaskQueue.task`)::
@@ -68,11 +71,15 @@ class Task:
 
     ``name`` (``module.qualname``, see :func:`default_name`) is how workers
     find the function, in this process or another one.
+
+    ``Task[P, R]``: ``.delay()`` and a direct call take the function's
+    parameters ``P``; awaiting a direct call gives ``R``, what the function
+    returns (awaited, for an ``async def``).
     """
 
     def __init__(
         self,
-        func: Callable[..., Any],
+        func: Callable[P, Awaitable[R]] | Callable[P, R],
         task_queue: TaskQueue,
         *,
         name: str | None = None,
@@ -84,7 +91,7 @@ class Task:
         timeout: float | None = None,
     ) -> None:
         functools.update_wrapper(self, func)
-        self.func = func
+        self.func: Callable[..., Any] = func
         self.task_queue = task_queue
         self.name = name or default_name(func)
         self.queue = queue
@@ -96,10 +103,11 @@ class Task:
     def __repr__(self) -> str:
         return f"<Task {self.name} queue={self.queue!r}>"
 
-    async def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    async def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         """Runs the task inline and returns its result (no queue, no retries,
         no serialisation): the spec's "calling tasks directly"."""
-        return await self.run(args, kwargs, timeout=None)
+        result: R = await self.run(args, kwargs, timeout=None)
+        return result
 
     async def run(self, args: Any, kwargs: dict[str, Any], timeout: float | None) -> Any:
         """One attempt: awaits an async function, or runs a plain one in the
@@ -122,7 +130,7 @@ class Task:
                 raise TimeoutError(f"task {self.name} took longer than its timeout of {timeout}s") from None
             raise
 
-    def delay(self, *args: Any, **kwargs: Any) -> TaskHandle:
+    def delay(self, *args: P.args, **kwargs: P.kwargs) -> TaskHandle:
         """Enqueues a call and returns its :class:`TaskHandle` at once.
 
         Raises :class:`SerializationError` for an argument that is not JSON and
@@ -164,20 +172,29 @@ class Task:
         return self.task_queue.submit(job)
 
 
+class TaskDecorator(Protocol):
+    """What ``@app.task(...)`` with options returns: it makes a :class:`Task` of a function."""
+
+    @overload
+    def __call__(self, func: Callable[P, Awaitable[R]], /) -> Task[P, R]: ...
+    @overload
+    def __call__(self, func: Callable[P, R], /) -> Task[P, R]: ...
+
+
 class TaskRegistry:
     """Tasks by name."""
 
     def __init__(self) -> None:
-        self._tasks: dict[str, Task] = {}
+        self._tasks: dict[str, Task[..., Any]] = {}
 
-    def add(self, task: Task) -> None:
+    def add(self, task: Task[..., Any]) -> None:
         """Registers ``task``; two different functions may not share a name."""
         existing = self._tasks.get(task.name)
         if existing is not None and existing.func is not task.func:
             raise ValueError(f"two tasks are named {task.name!r}: give one of them name=...")
         self._tasks[task.name] = task
 
-    def get(self, name: str) -> Task:
+    def get(self, name: str) -> Task[..., Any]:
         """The task called ``name``; :class:`UnknownTask` if there is none."""
         try:
             return self._tasks[name]
@@ -187,5 +204,5 @@ class TaskRegistry:
     def __contains__(self, name: str) -> bool:
         return name in self._tasks
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Task[..., Any]]:
         return iter(self._tasks.values())

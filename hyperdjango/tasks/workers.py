@@ -130,7 +130,7 @@ class WorkerPool:
         except Exception:
             log.exception("recording the outcome of job %s failed", job.id)
         finally:
-            self._finishing.discard(acking)  # type: ignore[arg-type]
+            self._finishing.discard(acking)
             self._slot_free.set()
 
     def _failure(self, job: Job, task: Task | None, exc: Exception) -> Outcome:

@@ -105,7 +105,7 @@ async def _expire_all(db_url):
     db = Database(db_url)
     await db.connect()
     try:
-        past = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=1)
+        past = datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=1)
         await SessionRow.objects.using(db).update(expire_date=past)
     finally:
         await db.close()

@@ -86,7 +86,7 @@ async def test_iterate_streams_in_chunks_and_can_stop_early(db):
         count += 1
         assert row["i"] == count
     assert count == 20000
-    async for row in db.iterate("SELECT 1 AS one UNION ALL SELECT 2", chunk_size=1):
+    async for _row in db.iterate("SELECT 1 AS one UNION ALL SELECT 2", chunk_size=1):
         break
     assert await db.query_val("SELECT 7") == 7  # the connection is free again
 

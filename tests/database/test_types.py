@@ -21,7 +21,7 @@ TYPES = [
     ("da", "date", "DATE", [dt.date(2024, 2, 29), dt.date(1, 1, 1)]),
     ("ti", "time", "TIME", [dt.time(0, 0), dt.time(23, 59, 59, 999999)]),
     ("ts", "timestamp", "DATETIME", [dt.datetime(2024, 5, 1, 12, 30, 15, 123456)]),
-    ("tz", "timestamptz", "DATETIME", [dt.datetime(2024, 5, 1, 12, 30, tzinfo=dt.timezone.utc)]),
+    ("tz", "timestamptz", "DATETIME", [dt.datetime(2024, 5, 1, 12, 30, tzinfo=dt.UTC)]),
     ("iv", "interval", "INTERVAL", [dt.timedelta(0), dt.timedelta(days=3, seconds=5, microseconds=7), dt.timedelta(seconds=-1)]),
     ("u", "uuid", "UUID", [uuid.UUID("6f1c2a4e-8b7d-4c1a-9e2f-0a1b2c3d4e5f")]),
     ("j", "jsonb", "JSON", [{"a": [1, 2, {"b": None}], "c": "d"}, [1, "two", 3.5], {}]),

@@ -31,7 +31,7 @@ User.objects.create_superuser("admin", "admin@example.com", %r)
 q = Question.objects.create(question_text="What's new?", pub_date=timezone.now() - datetime.timedelta(hours=1))
 q.choice_set.create(choice_text="Not much")
 q.choice_set.create(choice_text="The sky")
-""" % PASSWORD
+""" % PASSWORD  # noqa: UP031 - the script is Python source with a literal in it
 
 # Pages whose answers must be the same from Django's test client and over hyper run.
 PAGES = ["/polls/", "/polls/1/", "/polls/1/results/", "/polls/999/", "/static/polls/style.css", "/admin/", "/admin/login/?next=/admin/", "/accounts/login/"]

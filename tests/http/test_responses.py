@@ -229,7 +229,7 @@ def test_set_cookie_with_every_attribute():
 def test_set_cookie_with_datetime_expires_is_formatted_in_gmt():
     async def view(request):
         response = Response.text("x")
-        response.set_cookie("k", "v", expires=datetime.datetime(2030, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc))
+        response.set_cookie("k", "v", expires=datetime.datetime(2030, 1, 2, 3, 4, 5, tzinfo=datetime.UTC))
         return response
 
     assert "expires=Wed, 02 Jan 2030 03:04:05 GMT" in serve_one(view).headers["set-cookie"]
@@ -619,7 +619,7 @@ def test_large_file_arrives_complete(tmp_path):
 
 def test_json_encodes_datetime_as_iso_8601():
     async def view(request):
-        return {"at": datetime.datetime(2024, 5, 6, 7, 8, 9, tzinfo=datetime.timezone.utc)}
+        return {"at": datetime.datetime(2024, 5, 6, 7, 8, 9, tzinfo=datetime.UTC)}
 
     assert serve_one(view).json() == {"at": "2024-05-06T07:08:09+00:00"}
 

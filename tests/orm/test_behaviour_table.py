@@ -20,9 +20,9 @@ from hyperdjango import Field, ManyToMany, Model
 from hyperdjango.database import DatabaseError, atomic
 from hyperdjango.expressions import Avg, Case, Coalesce, Count, Exists, F, Max, Min, OuterRef, Q, Subquery, Sum, Value, When
 from hyperdjango.orm import Prefetch
-from hyperdjango.orm.exceptions import DeferredFieldNotLoaded, FieldError, MultipleObjectsReturned, NotSupportedError
+from hyperdjango.orm.exceptions import DeferredFieldNotLoaded, FieldError, MultipleObjectsReturned
 
-UTC = datetime.timezone.utc
+UTC = datetime.UTC
 
 
 class Category(Model):

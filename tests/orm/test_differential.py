@@ -76,9 +76,9 @@ def conditions(backend: str) -> st.SearchStrategy[str]:
     """What goes inside one filter()/exclude() call: lookups, Q objects combined, negated."""
     lookup = lookups(backend)
     q = st.one_of(
-        lookup.map(lambda l: f"Q({l})"),
+        lookup.map(lambda text: f"Q({text})"),
         st.tuples(lookup, lookup, st.sampled_from(["&", "|"])).map(lambda t: f"(Q({t[0]}) {t[2]} Q({t[1]}))"),
-        lookup.map(lambda l: f"~Q({l})"),
+        lookup.map(lambda text: f"~Q({text})"),
     )
     return st.one_of(
         st.lists(lookup, min_size=1, max_size=2, unique=True).map(", ".join),

@@ -11,7 +11,7 @@ from hyperdjango import Field, ManyToMany, Model
 from hyperdjango.orm.exceptions import DoesNotExist, MultipleObjectsReturned, NotSupportedError
 from hyperdjango.orm.signals import Signal, m2m_changed, post_delete, post_save, pre_delete, pre_save, receiver
 
-UTC = datetime.timezone.utc
+UTC = datetime.UTC
 
 
 class Person(Model):

@@ -142,7 +142,7 @@ def test_defaults_and_default_factories_fill_new_instances():
 
 
 async def test_every_type_round_trips(tables):
-    at = datetime.datetime(2024, 5, 1, 12, 30, tzinfo=datetime.timezone.utc)
+    at = datetime.datetime(2024, 5, 1, 12, 30, tzinfo=datetime.UTC)
     e = Everything(count=7, ratio=0.25, amount="12.345", flag=True, label="hi", at=at, day=datetime.date(2024, 5, 1),
                    clock=datetime.time(9, 15), blob=b"\x00\x01", doc={"a": [1, 2]}, items=[1, "x"], maybe=None)
     await e.save()
@@ -153,7 +153,7 @@ async def test_every_type_round_trips(tables):
 
 async def test_naive_datetimes_are_taken_as_utc(tables):
     e = await Everything.objects.create(at=datetime.datetime(2024, 5, 1, 12, 0))
-    assert (await Everything.objects.get(pk=e.pk)).at == datetime.datetime(2024, 5, 1, 12, 0, tzinfo=datetime.timezone.utc)
+    assert (await Everything.objects.get(pk=e.pk)).at == datetime.datetime(2024, 5, 1, 12, 0, tzinfo=datetime.UTC)
     assert await Everything.objects.filter(at=datetime.datetime(2024, 5, 1, 12, 0)).count() == 1
 
 
@@ -170,7 +170,7 @@ async def test_save_inserts_then_updates(tables):
 async def test_save_with_update_fields_writes_only_those(tables):
     note = await Note.objects.create(text="a")
     await Note.objects.filter(pk=note.pk).update(text="changed elsewhere")
-    note.created_at = datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc)
+    note.created_at = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
     await note.save(update_fields=["created_at"])
     fresh = await Note.objects.get(pk=note.pk)
     assert fresh.text == "changed elsewhere" and fresh.created_at.year == 2000

@@ -78,7 +78,6 @@ def test_migrate_explains_a_bad_target_and_a_missing_database(shop, db_url):
 
 @pytest.mark.parametrize("backend,has_table", [("inprocess", False), ("database", True)])
 def test_migrate_creates_the_task_table_only_for_an_app_with_the_database_task_backend(shop, db_url, backend, has_table):
-    from hyperdjango.tasks.schema import TABLE
 
     models = textwrap.dedent(MODELS_V1).replace("HyperApp(database=", f"HyperApp(task_backend={backend!r}, database=")
     (shop / "shop" / "models.py").write_text(models)

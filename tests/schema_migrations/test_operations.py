@@ -156,7 +156,7 @@ class Book(Model):
 async def test_fake_initial_adopts_tables_made_before_migrations(db, project):
     app = project.models(SHELF)
     make_migrations(app)
-    shelf = getattr(importlib.import_module(f"{project.label}.models"), "Shelf")
+    shelf = importlib.import_module(f"{project.label}.models").Shelf
     await db.create_tables(shelf)  # as a project that used create_tables before migrations
     with pytest.raises(MigrationError, match="rolled back"):
         await migrate(db, app)

@@ -97,7 +97,7 @@ class Browser:
     async def close(self) -> None:
         try:
             await asyncio.wait_for(self.call("Browser.close"), 5)
-        except (Exception, asyncio.TimeoutError):
+        except (TimeoutError, Exception):
             pass  # it is killed below anyway
         self._reader.cancel()
         await self.conn.close()

@@ -50,7 +50,7 @@ async def test_arguments_arrive_as_the_types_they_were(make_queue):
         return values
 
     values = {
-        "at": datetime.datetime(2024, 5, 1, 12, 30, tzinfo=datetime.timezone.utc),
+        "at": datetime.datetime(2024, 5, 1, 12, 30, tzinfo=datetime.UTC),
         "day": datetime.date(2024, 5, 1),
         "price": decimal.Decimal("19.99"),
         "id": uuid.UUID(int=42),
@@ -138,7 +138,7 @@ async def test_countdown_and_eta_hold_a_job_back_until_its_time(make_queue):
     await queue.start()
     enqueued = time.time()
     later = remind.apply_async(args=["countdown"], countdown=0.3)
-    at = remind.apply_async(kwargs={"name": "eta"}, eta=datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=0.3))
+    at = remind.apply_async(kwargs={"name": "eta"}, eta=datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=0.3))
     await later.enqueued()
     await at.enqueued()
     assert await later.status() is JobStatus.PENDING

@@ -17,7 +17,7 @@ def test_every_slots_are_aligned_on_the_epoch_so_every_process_agrees():
 
 
 def test_cron_slots_follow_the_expression_in_utc():
-    utc = datetime.timezone.utc
+    utc = datetime.UTC
     schedule = Schedule(cron="0 9 * * 1")  # Mondays at 09:00
     slot = schedule.next_slot(datetime.datetime(2024, 5, 1, tzinfo=utc).timestamp())  # a Wednesday
     assert datetime.datetime.fromtimestamp(slot, utc) == datetime.datetime(2024, 5, 6, 9, 0, tzinfo=utc)

@@ -151,12 +151,15 @@ fn cancelled_error(py: Python<'_>) -> PyResult<PyErr> {
     Ok(PyErr::from_type(ty.clone(), ()))
 }
 
+/// A done-callback and the `contextvars.Context` it runs in (None: the current one).
+type DoneCallback = (Py<PyAny>, Option<Py<PyAny>>);
+
 /// An awaitable result of Rust work, compatible with `asyncio.Future`.
 #[pyclass(module = "hyperdjango._core", frozen)]
 pub struct RustFuture {
     event_loop: Py<PyAny>,
     state: Mutex<State>,
-    callbacks: Mutex<Vec<(Py<PyAny>, Option<Py<PyAny>>)>>,
+    callbacks: Mutex<Vec<DoneCallback>>,
     abort: Mutex<Option<AbortHandle>>,
     blocking: std::sync::atomic::AtomicBool,
 }

@@ -10,7 +10,8 @@ use pyo3::types::{PyDict, PyList, PyTuple};
 use crate::convert::param_to_py;
 
 enum State {
-    Building(engine::Router),
+    // Boxed: the table being built is large and the frozen state is one pointer.
+    Building(Box<engine::Router>),
     Frozen(Arc<engine::Router>),
 }
 
@@ -27,7 +28,7 @@ impl Router {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         if let State::Building(router) = &mut *state {
             let router = std::mem::take(router);
-            *state = State::Frozen(Arc::new(router));
+            *state = State::Frozen(Arc::new(*router));
         }
         match &*state {
             State::Frozen(router) => router.clone(),
@@ -50,7 +51,7 @@ impl Router {
     #[pyo3(signature = (redirect_slashes = true))]
     fn new(redirect_slashes: bool) -> Self {
         Router {
-            state: Mutex::new(State::Building(engine::Router::new(redirect_slashes))),
+            state: Mutex::new(State::Building(Box::new(engine::Router::new(redirect_slashes)))),
         }
     }
 

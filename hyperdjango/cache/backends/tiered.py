@@ -23,7 +23,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 from .. import invalidation
 from ..handler import create_cache
@@ -83,7 +83,7 @@ class TieredCache(BaseCache):
                 behind.url, self.channel, f"hyperdjango_cache:{self.sender}", self._invalidated, self._lost
             )
         else:
-            db = behind.database()
+            db = cast(DatabaseCache, behind).database()  # RedisCache or DatabaseCache: checked in __init__
             if db.vendor != "postgresql":
                 return
             transport = invalidation.PostgresInvalidation(db, self.channel, self._invalidated, self._lost)

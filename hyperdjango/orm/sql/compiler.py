@@ -61,7 +61,7 @@ class SQLCompiler:
         self.base = embedded.base if embedded is not None else 0
         self.outer_cols = embedded.outer_cols if embedded is not None else {}
         # Table aliases: t0, t1 ... outside; u0 ... in a subquery; v0 ... below that.
-        self.prefix = "t" if parent is None else chr(ord(parent.prefix) + 1)
+        self.prefix: str = "t" if parent is None else chr(ord(parent.prefix) + 1)
         self.plan: list[tuple[int, Any]] = []
 
     # -- pieces nodes ask for --------------------------------------------------------
@@ -147,7 +147,7 @@ class SQLCompiler:
             pk = Col(0, q.meta.pk)
             return [pk.as_sql(self)], [pk], None
         fields = [f for f in q.meta.fields if q.loaded is None or f.name in q.loaded]
-        exprs: list[Expression] = [Col(0, f) for f in fields]
+        exprs = [Col(0, f) for f in fields]
         related = []
         for path, alias, model in q.related:
             rfields = model._meta.fields
@@ -224,6 +224,7 @@ class SQLCompiler:
         """``<own part> UNION <other> ...`` then the ORDER BY and LIMIT of the whole,
         ordering by column position (the only name a compound SELECT has)."""
         q = self.query
+        assert q.combined is not None  # a compound query
         operator, own, others = q.combined
         parts = [SQLCompiler(own, self.ops, self, None).select(subquery=subquery)[0]]
         parts += [SQLCompiler(e.inner, self.ops, self, e).select(subquery=subquery)[0] for e in others]

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import uuid
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..exceptions import FieldError, NotSupportedError
@@ -210,9 +211,9 @@ class Query:
         """
         reuse = self.reuse
         found = None
-        for join in self.joins.values():  # the most recent match, as Django (a relation joined twice)
-            if join.parent == parent and join.step == step and (reuse is None or not step.multi or join.alias in reuse):
-                found = join
+        for candidate in self.joins.values():  # the most recent match, as Django (a relation joined twice)
+            if candidate.parent == parent and candidate.step == step and (reuse is None or not step.multi or candidate.alias in reuse):
+                found = candidate
         join = found
         if join is None:
             join = Join(self.next_alias, parent, step)
@@ -380,7 +381,8 @@ class Query:
                 resolved = child.resolve(self)  # Exists(...) and boolean expressions
                 children.append(resolved)
             else:
-                children.append(self.build_filter(*child, negated=negated, branch_negated=branch_negated))
+                key, value = child  # a (lookup, value) pair
+                children.append(self.build_filter(key, value, negated=negated, branch_negated=branch_negated))
         if len(children) == 1 and not q.negated and q.connector != Q.XOR:
             return children[0]  # the same SQL as a node of one, one node fewer in the cache key
         return WhereNode(children, q.connector, q.negated)
@@ -396,7 +398,7 @@ class Query:
 
     # -- aggregate() -------------------------------------------------------------
 
-    def add_aggregates(self, named: dict[str, Expression]) -> None:
+    def add_aggregates(self, named: Mapping[str, Expression]) -> None:
         """The aggregates of ``aggregate()``. Over a sliced, distinct or grouped query they
         aggregate its rows as a subquery, as Django does: ``SELECT SUM("sub"."x") FROM (<query>) AS "sub"``."""
         if not (self.distinct or self.is_sliced or self.has_aggregate):

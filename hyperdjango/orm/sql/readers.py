@@ -69,16 +69,17 @@ def model_reader(query: Query, ops: BaseOperations, fields: list[Field], related
                         owner = built[parent]
                         if owner is not None:
                             owner.__dict__[key] = rel
-                for name, i, convert in annotations:
-                    d[name] = values[i] if convert is None else convert(values[i])
+                for name, i, to_python in annotations:
+                    d[name] = values[i] if to_python is None else to_python(values[i])
         return out
 
     return read
 
 
 def values_reader(query: Query, ops: BaseOperations) -> Callable:
-    names = [n for n, _ in query.values]
-    converters = [(i, c) for i, (_, e) in enumerate(query.values) if (c := _converter(e, ops)) is not None]
+    selected = query.values or ()  # a values() query: never None here
+    names = [n for n, _ in selected]
+    converters = [(i, c) for i, (_, e) in enumerate(selected) if (c := _converter(e, ops)) is not None]
     kind = query.values_kind
 
     def convert(row: Any) -> list[Any]:
@@ -105,7 +106,7 @@ def values_reader(query: Query, ops: BaseOperations) -> Callable:
 
 
 @functools.lru_cache(maxsize=256)
-def named_row(names: tuple[str, ...]) -> type:
+def named_row(names: tuple[str, ...]) -> type[Any]:
     """The named tuple ``values_list(named=True)`` returns (one class per set of names, as Django)."""
     return collections.namedtuple("Row", names, rename=True)
 

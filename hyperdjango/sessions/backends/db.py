@@ -26,7 +26,7 @@ def is_session_key(key: str) -> bool:
 
 
 def _now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.timezone.utc)
+    return datetime.datetime.now(datetime.UTC)
 
 
 class DatabaseStore(SessionStore):

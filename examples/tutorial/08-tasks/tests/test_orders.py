@@ -1,7 +1,6 @@
 """Orders: stock taken in a transaction, the confirmation sent by a background task."""
 
 import time
-from decimal import Decimal
 
 import pytest
 

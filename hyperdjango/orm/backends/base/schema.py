@@ -208,9 +208,9 @@ class BaseSchemaEditor:
         def visit(model: Any, path: tuple[Any, ...]) -> None:
             if model in ordered or model not in wanted or model in path:
                 return
-            for field in model._meta.fields:
-                if field.foreign_key is not None:
-                    visit(field.related_model, (*path, model))
+            for model_field in model._meta.fields:
+                if model_field.foreign_key is not None:
+                    visit(model_field.related_model, (*path, model))
             ordered.append(model)
 
         for model in wanted:
