@@ -321,10 +321,14 @@ class Func(Expression):
         return tuple(self.source)
 
     def resolve(self, query: Query) -> Expression:
+        return self.resolved([e.resolve(query) for e in self.source])
+
+    def resolved(self, source: list[Expression]) -> Expression:
+        """A copy over ``source``, already resolved (also how a transform applies to a column in a filter)."""
         new = self._copy()
-        new.source = [e.resolve(query) for e in self.source]
-        new.output_field = self._output or self.infer_output(new.source)
-        new.contains_aggregate = any(e.contains_aggregate for e in new.source)
+        new.source = source
+        new.output_field = self._output or self.infer_output(source)
+        new.contains_aggregate = any(e.contains_aggregate for e in source)
         return new
 
     def infer_output(self, source: list[Expression]) -> Field | None:
@@ -343,25 +347,6 @@ class Coalesce(Func):
         if len(expressions) < 2:
             raise ValueError("Coalesce needs at least two expressions")
         super().__init__(*expressions, output_field=output_field)
-
-
-class Truncated(Func):
-    """A date or datetime truncated to ``kind`` (year, month, week, day; for datetimes also
-    hour, minute, second), in UTC: what ``dates()`` and ``datetimes()`` group by."""
-
-    def __init__(self, expression: Any, kind: str, datetimes: bool = False) -> None:
-        super().__init__(expression)
-        self.kind = kind
-        self.datetimes = datetimes
-
-    def infer_output(self, source: list[Expression]) -> Field:
-        from .fields import DateField, DateTimeField
-
-        return DateTimeField() if self.datetimes else DateField()
-
-    def as_sql(self, c: SQLCompiler) -> str:
-        source = self.source[0]
-        return c.ops.truncate(self.kind, source.as_sql(c), source.output_field, self.datetimes)
 
 
 class Aggregate(Func):

@@ -50,6 +50,45 @@ class Field:
     #: Lookups that make sense for the type (besides the common ones).
     type_lookups: frozenset[str] = frozenset()
 
+    @classmethod
+    def register_lookup(cls, lookup: Any, lookup_name: str | None = None) -> Any:
+        """Makes a lookup or transform class usable in filters on this field type and its
+        subclasses, by its ``lookup_name`` (Django's ``register_lookup``; also a class decorator).
+
+        >>> from hyperdjango.expressions import Transform
+        >>> @IntegerField.register_lookup
+        ... class Negated(Transform):
+        ...     lookup_name = "negated"
+        ...     function = "-"
+        >>> IntegerField.class_lookup("negated") is Negated
+        True
+        >>> IntegerField._unregister_lookup(Negated)
+        """
+        name = lookup_name or lookup.lookup_name
+        if "class_lookups" not in cls.__dict__:
+            cls.class_lookups = {}
+        cls.class_lookups[name] = lookup
+        return lookup
+
+    @classmethod
+    def _unregister_lookup(cls, lookup: Any, lookup_name: str | None = None) -> None:
+        """Removes a registration (Django's ``_unregister_lookup``, for tests)."""
+        del cls.__dict__["class_lookups"][lookup_name or lookup.lookup_name]
+
+    @classmethod
+    def class_lookup(cls, name: str) -> Any:
+        """The lookup or transform class registered as ``name`` on this type or the nearest base."""
+        for klass in cls.__mro__:
+            found = klass.__dict__.get("class_lookups", {}).get(name)
+            if found is not None:
+                return found
+        return None
+
+    @classmethod
+    def class_lookup_names(cls) -> set[str]:
+        """Every name registered on this type and its bases."""
+        return {name for klass in cls.__mro__ for name in klass.__dict__.get("class_lookups", {})}
+
     def __init__(
         self,
         default: Any = MISSING,
@@ -303,7 +342,6 @@ class DateTimeField(Field):
     so comparisons agree on both backends."""
 
     python_type = datetime.datetime
-    type_lookups = frozenset({"year", "month", "day", "hour", "date", "time", "minute", "second", "week_day", "iso_week_day", "week", "quarter", "iso_year"})
 
     def to_python(self, value: Any) -> datetime.datetime:
         if isinstance(value, str):
@@ -317,7 +355,6 @@ class DateTimeField(Field):
 
 class DateField(Field):
     python_type = datetime.date
-    type_lookups = frozenset({"year", "month", "day", "week_day", "iso_week_day", "week", "quarter", "iso_year"})
 
     def to_python(self, value: Any) -> datetime.date:
         if isinstance(value, datetime.datetime):
@@ -331,7 +368,6 @@ class DateField(Field):
 
 class TimeField(Field):
     python_type = datetime.time
-    type_lookups = frozenset({"hour", "minute", "second"})
 
     def to_python(self, value: Any) -> datetime.time:
         if isinstance(value, datetime.time):
