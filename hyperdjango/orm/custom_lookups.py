@@ -31,7 +31,6 @@ from typing import TYPE_CHECKING, Any
 
 from .exceptions import NotSupportedError
 from .expressions import Expression
-from .fields import BooleanField
 from .functions import Transform as FunctionTransform
 from .lookups import Lookup as BuiltLookup
 
@@ -70,7 +69,6 @@ class Lookup(Expression):
     lookup_name: str = ""
     prepare_rhs = True
     conditional = True
-    output_field = BooleanField()
 
     def __init__(self, lhs: Expression, rhs: Any) -> None:
         self.lhs = lhs

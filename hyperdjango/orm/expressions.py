@@ -271,8 +271,13 @@ class Combined(Expression):
         return (self.lhs, self.rhs)
 
     def resolve(self, query: Query) -> Expression:
+        from .functions_datetime import temporal_arithmetic
+
         new = self._copy()
         new.lhs, new.rhs = self.lhs.resolve(query), self.rhs.resolve(query)
+        temporal = temporal_arithmetic(self.op, new.lhs, new.rhs)
+        if temporal is not None:  # dates minus dates, datetimes plus durations: the backend's arithmetic
+            return temporal
         new.output_field = combined_output(self.op, new.lhs.output_field, new.rhs.output_field)
         new.contains_aggregate = new.lhs.contains_aggregate or new.rhs.contains_aggregate
         return new

@@ -377,6 +377,21 @@ class TimeField(Field):
         raise TypeError(value)
 
 
+class DurationField(Field):
+    """A ``timedelta``: PostgreSQL's ``interval``, on SQLite an integer of microseconds (as Django)."""
+
+    python_type = datetime.timedelta
+
+    def to_python(self, value: Any) -> datetime.timedelta:
+        if isinstance(value, datetime.timedelta):
+            return value
+        if isinstance(value, int) and not isinstance(value, bool):  # SQLite's microseconds, of a computed value
+            return datetime.timedelta(microseconds=value)
+        if isinstance(value, float) and value.is_integer():
+            return datetime.timedelta(microseconds=int(value))
+        raise TypeError(value)
+
+
 class UUIDField(Field):
     python_type = uuid.UUID
 
@@ -417,6 +432,7 @@ FIELD_TYPES: dict[Any, type[Field]] = {
     datetime.datetime: DateTimeField,
     datetime.date: DateField,
     datetime.time: TimeField,
+    datetime.timedelta: DurationField,
     uuid.UUID: UUIDField,
     bytes: BinaryField,
     dict: JSONField,

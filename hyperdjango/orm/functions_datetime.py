@@ -24,9 +24,9 @@ from __future__ import annotations
 import datetime
 from typing import TYPE_CHECKING, Any
 
-from .exceptions import FieldError
-from .expressions import Func
-from .fields import DateField, DateTimeField, Field, IntegerField, TimeField
+from .exceptions import FieldError, NotSupportedError
+from .expressions import Expression, Func
+from .fields import DateField, DateTimeField, DurationField, Field, IntegerField, TimeField
 
 if TYPE_CHECKING:
     from .sql.compiler import SQLCompiler
@@ -272,6 +272,57 @@ class Now(Func):
 
     def as_sql(self, c: SQLCompiler) -> str:
         return c.ops.now()
+
+
+class TemporalSubtraction(Expression):
+    """``F("due") - F("created")`` of two dates or two datetimes: a ``timedelta``."""
+
+    def __init__(self, lhs: Expression, rhs: Expression) -> None:
+        self.lhs, self.rhs = lhs, rhs
+        self.output_field = DurationField()  # (a Field is a descriptor: not a class attribute)
+        if lhs.contains_aggregate or rhs.contains_aggregate:
+            self.contains_aggregate = True
+
+    def children(self) -> tuple[Expression, ...]:
+        return (self.lhs, self.rhs)
+
+    def as_sql(self, c: SQLCompiler) -> str:
+        return c.ops.temporal_subtraction(self.lhs.as_sql(c), self.rhs.as_sql(c), self.lhs.output_field)
+
+
+class DurationShift(Expression):
+    """``F("at") + timedelta(days=1)``, ``F("at") - F("duration")``: a datetime moved by a duration."""
+
+    def __init__(self, moment: Expression, op: str, duration: Expression) -> None:
+        self.moment, self.op, self.duration = moment, op, duration
+        self.output_field = DateTimeField()
+        if moment.contains_aggregate or duration.contains_aggregate:
+            self.contains_aggregate = True
+
+    def children(self) -> tuple[Expression, ...]:
+        return (self.moment, self.duration)
+
+    def as_sql(self, c: SQLCompiler) -> str:
+        return c.ops.shift_datetime(self.moment.as_sql(c), self.op, self.duration.as_sql(c))
+
+
+def temporal_arithmetic(op: str, lhs: Expression, rhs: Expression) -> Expression | None:
+    """Django's date arithmetic for resolved ``lhs op rhs``, or None when it is not about dates:
+    a date minus a date (or datetime minus datetime) is a duration, a datetime plus or minus a
+    duration a datetime. Durations among themselves are plain arithmetic."""
+    left, right = lhs.output_field, rhs.output_field
+    moments = (DateTimeField, DateField, TimeField)
+    if op == "-" and isinstance(left, moments) and type(left) is type(right):
+        if isinstance(left, TimeField):
+            raise NotSupportedError("a time minus a time: subtract datetimes (a time of day has no date to cross)")
+        return TemporalSubtraction(lhs, rhs)
+    if op in ("+", "-") and isinstance(left, DateTimeField) and isinstance(right, DurationField):
+        return DurationShift(lhs, op, rhs)
+    if op == "+" and isinstance(left, DurationField) and isinstance(right, DateTimeField):
+        return DurationShift(rhs, op, lhs)
+    if isinstance(left, DurationField) != isinstance(right, DurationField) and isinstance(left if isinstance(right, DurationField) else right, moments):
+        raise NotSupportedError(f"{type(left).__name__} {op} {type(right).__name__}: durations add to datetimes only (Cast a date to a DateTimeField first)")
+    return None
 
 
 EXTRACTS = (ExtractYear, ExtractIsoYear, ExtractMonth, ExtractDay, ExtractWeekDay, ExtractIsoWeekDay, ExtractWeek, ExtractQuarter)

@@ -219,6 +219,28 @@ FAMILIES = {
         "Event.objects.annotate(x=Trunc('clock', 'day')).values_list('x', flat=True)",
         "Event.objects.filter(day__hour=1).count()",
     ],
+    "date arithmetic (issue 18)": [
+        f"Event.objects.annotate(x={expression}).order_by('id').values_list('id', 'x')"
+        for expression in [
+            "F('at') - Value(datetime.datetime(2020, 1, 1, 12, tzinfo=datetime.timezone.utc))",
+            "Value(datetime.datetime(2022, 1, 1, tzinfo=datetime.timezone.utc)) - F('at')",
+            "F('at') - F('at')", "F('day') - Value(datetime.date(2021, 1, 1))", "F('at') + datetime.timedelta(days=1, microseconds=5)",
+            "F('at') - datetime.timedelta(hours=36, microseconds=1)", "F('at') + F('took')", "F('at') - F('took')", "F('took') + F('at')",
+            "F('took') + datetime.timedelta(seconds=1)", "F('took') - F('took')", "F('took')",
+            "F('at') + (F('took') + datetime.timedelta(minutes=1))",
+            "ExtractHour(F('at') + datetime.timedelta(hours=1))", "TruncDay(F('at') - datetime.timedelta(minutes=31))",
+        ]
+    ] + [
+        f"~Event.objects.filter({condition}).values_list('id', flat=True)"
+        for condition in [
+            "took__gt=datetime.timedelta(0)", "took__lt=datetime.timedelta(seconds=1)", "at__lt=F('at') + F('took')",
+            "at__gte=Value(datetime.datetime(2022, 1, 1, tzinfo=datetime.timezone.utc)) - datetime.timedelta(days=2)",
+            "at__date__gt=F('day') - Value(datetime.date(2000, 1, 1)) + Value(datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc))",
+        ]
+    ] + [
+        "~Event.objects.annotate(d=F('at') - Value(datetime.datetime(2021, 1, 1, tzinfo=datetime.timezone.utc))).filter(d__gt=datetime.timedelta(days=365)).values_list('id', flat=True)",
+        "Event.objects.aggregate(s=Sum('took'), m=Max('took'))",
+    ],
     "text functions (issue 18)": [  # (SHA*: test_date_functions.py, where PostgreSQL has pgcrypto for Django)
         f"{model}.objects.annotate(x={expression}).order_by('id').values_list('id', 'x')"
         for model, expression in [

@@ -78,7 +78,7 @@ def main() -> None:
     Book.tags.through.objects.bulk_create(Book.tags.through(book_id=b, tag_id=t) for b, t in BOOK_TAGS)
     Book.liked_by.through.objects.bulk_create(Book.liked_by.through(book_id=b, author_id=a) for b, a in LIKES)
     Review.objects.bulk_create(Review(id=i, book_id=b, rating=r, note=n) for i, b, r, n in REVIEWS)
-    Event.objects.bulk_create(Event(id=i, name=n, at=a, day=d, clock=c) for i, n, a, d, c in EVENTS)
+    Event.objects.bulk_create(Event(id=i, name=n, at=a, day=d, clock=c, took=t) for i, n, a, d, c, t in EVENTS)
     from django.core.management.color import no_style
 
     with connection.cursor() as cursor:  # explicit keys leave PostgreSQL's sequences behind

@@ -75,7 +75,7 @@ class Review(Model):
 
 
 class Event(Model):
-    """Dates, times and datetimes (aware, UTC) for the date functions."""
+    """Dates, times, datetimes (aware, UTC) and durations for the date functions."""
 
     class Meta:
         table = "hd_event"
@@ -84,6 +84,7 @@ class Event(Model):
     at: datetime.datetime | None = None
     day: datetime.date | None = None
     clock: datetime.time | None = None
+    took: datetime.timedelta | None = None
 
 
 MODELS = (Author, Publisher, Tag, Book, Review, Event)
@@ -105,7 +106,7 @@ async def seed(db: Any) -> None:
     for book, author in LIKES:
         await books[book].liked_by.add(authors[author])
     await Review.objects.using(db).bulk_create(Review(id=i, book_id=b, rating=r, note=n) for i, b, r, n in REVIEWS)
-    await Event.objects.using(db).bulk_create(Event(id=i, name=n, at=a, day=d, clock=c) for i, n, a, d, c in EVENTS)
+    await Event.objects.using(db).bulk_create(Event(id=i, name=n, at=a, day=d, clock=c, took=t) for i, n, a, d, c, t in EVENTS)
     if db.vendor == "postgresql":  # explicit keys leave the sequences behind
         for model in MODELS:
             await db.execute(f"SELECT setval(pg_get_serial_sequence('{model._meta.table}', 'id'), 1000)")

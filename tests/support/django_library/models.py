@@ -55,6 +55,7 @@ class Event(models.Model):
     at = models.DateTimeField(null=True)
     day = models.DateField(null=True)
     clock = models.TimeField(null=True)
+    took = models.DurationField(null=True)
 
     class Meta:
         db_table = "dj_event"

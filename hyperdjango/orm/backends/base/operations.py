@@ -91,6 +91,14 @@ class BaseOperations:
         """The current datetime, in UTC."""
         raise NotImplementedError
 
+    def temporal_subtraction(self, lhs: str, rhs: str, field: Field | None) -> str:
+        """``lhs - rhs`` of two dates or two datetimes, as a duration."""
+        raise NotImplementedError
+
+    def shift_datetime(self, moment: str, op: str, duration: str) -> str:
+        """A datetime plus or minus (``op``) a duration."""
+        raise NotImplementedError
+
     #: Whether the parts of a UNION may be parenthesised (SQLite refuses).
     compound_parentheses = True
 

@@ -18,6 +18,7 @@ CASTS = {
     datetime.datetime: "timestamptz",
     datetime.date: "date",
     datetime.time: "time",
+    datetime.timedelta: "interval",
     uuid.UUID: "uuid",
     bytes: "bytea",
 }
@@ -102,6 +103,14 @@ class PostgresOperations(BaseOperations):
 
     def now(self) -> str:
         return "STATEMENT_TIMESTAMP()"
+
+    def temporal_subtraction(self, lhs: str, rhs: str, field: Field | None) -> str:
+        if isinstance(field, DateTimeField):
+            return f"({lhs} - {rhs})"
+        return f"(INTERVAL '1 day' * ({lhs} - {rhs}))"  # a date minus a date is a number of days
+
+    def shift_datetime(self, moment: str, op: str, duration: str) -> str:
+        return f"({moment} {op} {duration})"
 
     def for_update(self, skip_locked: bool, nowait: bool, of: str) -> str:
         # OF the main table: the nullable side of a LEFT JOIN cannot be locked.

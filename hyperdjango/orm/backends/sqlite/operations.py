@@ -121,6 +121,26 @@ class SQLiteOperations(BaseOperations):
         # Truncated in the zone, then back in UTC: stored datetimes are UTC text.
         return f"STRFTIME('%Y-%m-%d %H:%M:%S+00:00', STRFTIME('{TRUNCATED[kind]}', {sql}{modifiers}), '{-minutes:+d} minutes')"
 
+    # Durations are integers of microseconds (as Django's on SQLite). A datetime's text is
+    # 'YYYY-MM-DD HH:MM:SS[.ffffff]+00:00': whole seconds from STRFTIME('%s') and the fraction
+    # from the text, exactly (JULIANDAY() is a float, and SQLite's clock counts milliseconds).
+    @staticmethod
+    def epoch_micros(sql: str) -> str:
+        fraction = f"CAST(ROUND(COALESCE(NULLIF(SUBSTR({sql}, 20, LENGTH({sql}) - 25), ''), '0') * 1000000) AS INTEGER)"
+        return f"(STRFTIME('%s', SUBSTR({sql}, 1, 19)) * 1000000 + {fraction})"
+
+    def temporal_subtraction(self, lhs: str, rhs: str, field: Field | None) -> str:
+        if isinstance(field, DateTimeField):
+            return f"({self.epoch_micros(lhs)} - {self.epoch_micros(rhs)})"
+        return f"((STRFTIME('%s', {lhs}) - STRFTIME('%s', {rhs})) * 1000000)"
+
+    def shift_datetime(self, moment: str, op: str, duration: str) -> str:
+        total = f"({self.epoch_micros(moment)} {op} {duration})"
+        micros = f"(({total} % 1000000 + 1000000) % 1000000)"  # % truncates towards zero: before 1970 too
+        seconds = f"(({total} - {micros}) / 1000000)"
+        fraction = f"CASE WHEN {micros} = 0 THEN '' ELSE PRINTF('.%06d', {micros}) END"
+        return f"(STRFTIME('%Y-%m-%d %H:%M:%S', {seconds}, 'unixepoch') || {fraction} || '+00:00')"
+
     def now(self) -> str:
         return "STRFTIME('%Y-%m-%d %H:%M:%f+00:00', 'now')"  # as stored: compares with columns as text
 
