@@ -16,17 +16,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .expressions import Expression, Func, Value
+from .expressions import Expression, Func
 from .fields import Field, TextField
-from .functions import IntegerResult, Transform, integer_argument
+from .functions import IntegerResult, Transform, _text, integer_argument
 
 if TYPE_CHECKING:
     from .sql.compiler import SQLCompiler
-
-
-def _text(value: Any) -> Expression:
-    # A string argument that is text, not a field name (the fill of LPad...).
-    return value if isinstance(value, Expression) else Value(value)
 
 
 def _count(name: str, value: Any) -> Expression:

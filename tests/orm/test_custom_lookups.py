@@ -11,7 +11,7 @@ import pytest
 from support.library import MODELS, Book, ask_django, ask_hyperdjango, seed
 from support.orm import setup_tables
 from hyperdjango.database import connection
-from hyperdjango.expressions import F, Lookup, Transform
+from hyperdjango.expressions import Lookup, Transform
 from hyperdjango.orm.exceptions import FieldError, NotSupportedError
 from hyperdjango.orm.fields import DecimalField, Field, IntegerField
 

@@ -63,7 +63,6 @@ async def test_a_zone_with_daylight_saving_answers_as_django_on_postgresql(libra
 
 async def test_the_zone_moves_an_instant_across_midnight(library, db):
     # 2021-01-03 00:00 UTC is still January 2 in New York.
-    await ours(db, [])  # the default database is the test's
     zone = datetime.timezone(datetime.timedelta(hours=-5))
     day = await Event.objects.using(db).filter(id=2).annotate(d=TruncDay("at", tzinfo=zone)).values_list("d", flat=True)
     assert day == [datetime.datetime(2021, 1, 2, 5, tzinfo=datetime.timezone.utc)]
