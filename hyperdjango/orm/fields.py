@@ -35,6 +35,11 @@ ON_DELETE = ("CASCADE", "SET_NULL", "PROTECT", "RESTRICT", "DO_NOTHING")
 UTC = datetime.timezone.utc
 
 
+#: Field type → its registered lookups and transforms with its bases' (``Field.merged_lookups``);
+#: emptied whenever a registration changes.
+MERGED_LOOKUPS: dict[type, dict[str, Any]] = {}
+
+
 class Field:
     """A model field. The annotation picks the column type; the options refine it.
 
@@ -68,26 +73,36 @@ class Field:
         if "class_lookups" not in cls.__dict__:
             cls.class_lookups = {}
         cls.class_lookups[name] = lookup
+        MERGED_LOOKUPS.clear()
         return lookup
 
     @classmethod
     def _unregister_lookup(cls, lookup: Any, lookup_name: str | None = None) -> None:
         """Removes a registration (Django's ``_unregister_lookup``, for tests)."""
         del cls.__dict__["class_lookups"][lookup_name or lookup.lookup_name]
+        MERGED_LOOKUPS.clear()
+
+    @classmethod
+    def merged_lookups(cls) -> dict[str, Any]:
+        """Name → class registered on this type or the nearest base (derived once per type:
+        every filter on a date asks)."""
+        merged = MERGED_LOOKUPS.get(cls)
+        if merged is None:
+            merged = {}
+            for klass in reversed(cls.__mro__):
+                merged.update(klass.__dict__.get("class_lookups", {}))
+            MERGED_LOOKUPS[cls] = merged
+        return merged
 
     @classmethod
     def class_lookup(cls, name: str) -> Any:
         """The lookup or transform class registered as ``name`` on this type or the nearest base."""
-        for klass in cls.__mro__:
-            found = klass.__dict__.get("class_lookups", {}).get(name)
-            if found is not None:
-                return found
-        return None
+        return cls.merged_lookups().get(name)
 
     @classmethod
     def class_lookup_names(cls) -> set[str]:
         """Every name registered on this type and its bases."""
-        return {name for klass in cls.__mro__ for name in klass.__dict__.get("class_lookups", {})}
+        return set(cls.merged_lookups())
 
     def __init__(
         self,

@@ -59,9 +59,10 @@ def custom_lookup_class(field: Field | None, name: str) -> Any:
 
 
 def valid_lookups(field: Field | None) -> frozenset[str]:
+    """The built-in lookups of ``field`` (registered ones are looked up by name first)."""
     if field is None:
         return COMMON | frozenset({"iexact"})
-    return COMMON | field.type_lookups | {n for n in type(field).class_lookup_names() if custom_lookup_class(field, n)}
+    return COMMON | field.type_lookups
 
 
 class Lookup(Expression):
@@ -136,7 +137,7 @@ def apply_transforms(lhs: Expression, parts: list[str], label: str) -> Expressio
 def _listing(field: Field | None) -> str:
     names = valid_lookups(field)
     if field is not None:
-        names = names | {n for n in type(field).class_lookup_names() if transform_class(field, n)}
+        names = names | type(field).class_lookup_names()  # transforms (year, date...) and users' lookups
     return ", ".join(sorted(names))
 
 
