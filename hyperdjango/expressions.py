@@ -8,6 +8,7 @@ They live in :mod:`hyperdjango.orm.expressions` and :mod:`hyperdjango.orm.functi
 this module is the short import path.
 """
 
+from .orm.custom_lookups import Lookup, Transform
 from .orm.expressions import Avg, Case, Coalesce, Count, Exists, F, Func, Max, Min, OuterRef, Q, Subquery, Sum, Value, When
 from .orm.functions import (
     Abs,
@@ -37,10 +38,41 @@ from .orm.functions import (
     Upper,
     Variance,
 )
+from .orm.functions_datetime import (
+    Extract,
+    ExtractDay,
+    ExtractHour,
+    ExtractIsoWeekDay,
+    ExtractIsoYear,
+    ExtractMinute,
+    ExtractMonth,
+    ExtractQuarter,
+    ExtractSecond,
+    ExtractWeek,
+    ExtractWeekDay,
+    ExtractYear,
+    Now,
+    Trunc,
+    TruncDate,
+    TruncDay,
+    TruncHour,
+    TruncMinute,
+    TruncMonth,
+    TruncQuarter,
+    TruncSecond,
+    TruncTime,
+    TruncWeek,
+    TruncYear,
+)
+from .orm.functions_text import MD5, SHA1, SHA224, SHA256, SHA384, SHA512, Chr, LPad, Ord, Repeat, Reverse, RPad
 
 __all__ = [
     "Abs", "Avg", "Case", "Cast", "Ceil", "Coalesce", "Concat", "Count", "Exists", "ExpressionWrapper", "F", "Floor", "Func",
     "Greatest", "Least", "Left", "Length", "Lower", "LTrim", "Max", "Min", "Mod", "NullIf", "OuterRef", "Power", "Q",
     "Replace", "Right", "Round", "RTrim", "Sqrt", "StdDev", "StrIndex", "Subquery", "Substr", "Sum", "Trim", "Upper",
     "Value", "Variance", "When",
+    "Chr", "Extract", "ExtractDay", "ExtractHour", "ExtractIsoWeekDay", "ExtractIsoYear", "ExtractMinute", "ExtractMonth", "ExtractQuarter",
+    "ExtractSecond", "ExtractWeek", "ExtractWeekDay", "ExtractYear", "Lookup", "LPad", "MD5", "Now", "Ord", "Repeat", "Reverse", "RPad",
+    "SHA1", "SHA224", "SHA256", "SHA384", "SHA512", "Transform", "Trunc", "TruncDate", "TruncDay", "TruncHour", "TruncMinute", "TruncMonth",
+    "TruncQuarter", "TruncSecond", "TruncTime", "TruncWeek", "TruncYear",
 ]

@@ -271,8 +271,13 @@ class Combined(Expression):
         return (self.lhs, self.rhs)
 
     def resolve(self, query: Query) -> Expression:
+        from .functions_datetime import temporal_arithmetic
+
         new = self._copy()
         new.lhs, new.rhs = self.lhs.resolve(query), self.rhs.resolve(query)
+        temporal = temporal_arithmetic(self.op, new.lhs, new.rhs)
+        if temporal is not None:  # dates minus dates, datetimes plus durations: the backend's arithmetic
+            return temporal
         new.output_field = combined_output(self.op, new.lhs.output_field, new.rhs.output_field)
         new.contains_aggregate = new.lhs.contains_aggregate or new.rhs.contains_aggregate
         return new
@@ -321,10 +326,14 @@ class Func(Expression):
         return tuple(self.source)
 
     def resolve(self, query: Query) -> Expression:
+        return self.resolved([e.resolve(query) for e in self.source])
+
+    def resolved(self, source: list[Expression]) -> Expression:
+        """A copy over ``source``, already resolved (also how a transform applies to a column in a filter)."""
         new = self._copy()
-        new.source = [e.resolve(query) for e in self.source]
-        new.output_field = self._output or self.infer_output(new.source)
-        new.contains_aggregate = any(e.contains_aggregate for e in new.source)
+        new.source = source
+        new.output_field = self._output or self.infer_output(source)
+        new.contains_aggregate = any(e.contains_aggregate for e in source)
         return new
 
     def infer_output(self, source: list[Expression]) -> Field | None:
@@ -343,25 +352,6 @@ class Coalesce(Func):
         if len(expressions) < 2:
             raise ValueError("Coalesce needs at least two expressions")
         super().__init__(*expressions, output_field=output_field)
-
-
-class Truncated(Func):
-    """A date or datetime truncated to ``kind`` (year, month, week, day; for datetimes also
-    hour, minute, second), in UTC: what ``dates()`` and ``datetimes()`` group by."""
-
-    def __init__(self, expression: Any, kind: str, datetimes: bool = False) -> None:
-        super().__init__(expression)
-        self.kind = kind
-        self.datetimes = datetimes
-
-    def infer_output(self, source: list[Expression]) -> Field:
-        from .fields import DateField, DateTimeField
-
-        return DateTimeField() if self.datetimes else DateField()
-
-    def as_sql(self, c: SQLCompiler) -> str:
-        source = self.source[0]
-        return c.ops.truncate(self.kind, source.as_sql(c), source.output_field, self.datetimes)
 
 
 class Aggregate(Func):

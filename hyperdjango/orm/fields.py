@@ -35,6 +35,11 @@ ON_DELETE = ("CASCADE", "SET_NULL", "PROTECT", "RESTRICT", "DO_NOTHING")
 UTC = datetime.UTC
 
 
+#: Field type → its registered lookups and transforms with its bases' (``Field.merged_lookups``);
+#: emptied whenever a registration changes.
+MERGED_LOOKUPS: dict[type, dict[str, Any]] = {}
+
+
 class Field:
     """A model field. The annotation picks the column type; the options refine it.
 
@@ -49,6 +54,55 @@ class Field:
     python_type: type | tuple[type, ...] = object
     #: Lookups that make sense for the type (besides the common ones).
     type_lookups: frozenset[str] = frozenset()
+
+    @classmethod
+    def register_lookup(cls, lookup: Any, lookup_name: str | None = None) -> Any:
+        """Makes a lookup or transform class usable in filters on this field type and its
+        subclasses, by its ``lookup_name`` (Django's ``register_lookup``; also a class decorator).
+
+        >>> from hyperdjango.expressions import Transform
+        >>> @IntegerField.register_lookup
+        ... class Negated(Transform):
+        ...     lookup_name = "negated"
+        ...     function = "-"
+        >>> IntegerField.class_lookup("negated") is Negated
+        True
+        >>> IntegerField._unregister_lookup(Negated)
+        """
+        name = lookup_name or lookup.lookup_name
+        if "class_lookups" not in cls.__dict__:
+            cls.class_lookups = {}
+        cls.class_lookups[name] = lookup
+        MERGED_LOOKUPS.clear()
+        return lookup
+
+    @classmethod
+    def _unregister_lookup(cls, lookup: Any, lookup_name: str | None = None) -> None:
+        """Removes a registration (Django's ``_unregister_lookup``, for tests)."""
+        del cls.__dict__["class_lookups"][lookup_name or lookup.lookup_name]
+        MERGED_LOOKUPS.clear()
+
+    @classmethod
+    def merged_lookups(cls) -> dict[str, Any]:
+        """Name → class registered on this type or the nearest base (derived once per type:
+        every filter on a date asks)."""
+        merged = MERGED_LOOKUPS.get(cls)
+        if merged is None:
+            merged = {}
+            for klass in reversed(cls.__mro__):
+                merged.update(klass.__dict__.get("class_lookups", {}))
+            MERGED_LOOKUPS[cls] = merged
+        return merged
+
+    @classmethod
+    def class_lookup(cls, name: str) -> Any:
+        """The lookup or transform class registered as ``name`` on this type or the nearest base."""
+        return cls.merged_lookups().get(name)
+
+    @classmethod
+    def class_lookup_names(cls) -> set[str]:
+        """Every name registered on this type and its bases."""
+        return set(cls.merged_lookups())
 
     def __init__(
         self,
@@ -303,7 +357,6 @@ class DateTimeField(Field):
     so comparisons agree on both backends."""
 
     python_type = datetime.datetime
-    type_lookups = frozenset({"year", "month", "day", "hour", "date", "time", "minute", "second", "week_day", "iso_week_day", "week", "quarter", "iso_year"})
 
     def to_python(self, value: Any) -> datetime.datetime:
         if isinstance(value, str):
@@ -317,7 +370,6 @@ class DateTimeField(Field):
 
 class DateField(Field):
     python_type = datetime.date
-    type_lookups = frozenset({"year", "month", "day", "week_day", "iso_week_day", "week", "quarter", "iso_year"})
 
     def to_python(self, value: Any) -> datetime.date:
         if isinstance(value, datetime.datetime):
@@ -331,13 +383,27 @@ class DateField(Field):
 
 class TimeField(Field):
     python_type = datetime.time
-    type_lookups = frozenset({"hour", "minute", "second"})
 
     def to_python(self, value: Any) -> datetime.time:
         if isinstance(value, datetime.time):
             return value
         if isinstance(value, str):
             return datetime.time.fromisoformat(value.strip())
+        raise TypeError(value)
+
+
+class DurationField(Field):
+    """A ``timedelta``: PostgreSQL's ``interval``, on SQLite an integer of microseconds (as Django)."""
+
+    python_type = datetime.timedelta
+
+    def to_python(self, value: Any) -> datetime.timedelta:
+        if isinstance(value, datetime.timedelta):
+            return value
+        if isinstance(value, int) and not isinstance(value, bool):  # SQLite's microseconds, of a computed value
+            return datetime.timedelta(microseconds=value)
+        if isinstance(value, float) and value.is_integer():
+            return datetime.timedelta(microseconds=int(value))
         raise TypeError(value)
 
 
@@ -381,6 +447,7 @@ FIELD_TYPES: dict[Any, type[Field]] = {
     datetime.datetime: DateTimeField,
     datetime.date: DateField,
     datetime.time: TimeField,
+    datetime.timedelta: DurationField,
     uuid.UUID: UUIDField,
     bytes: BinaryField,
     dict: JSONField,

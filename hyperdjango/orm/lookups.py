@@ -2,13 +2,16 @@
 
 >>> sorted(LOOKUPS)[:6]
 ['contains', 'endswith', 'exact', 'gt', 'gte', 'icontains']
->>> sorted(TRANSFORMS)[:5]
-['date', 'day', 'hour', 'iso_week_day', 'iso_year']
+>>> from hyperdjango.orm.fields import DateField
+>>> transform_class(DateField(), "year")
+<class 'hyperdjango.orm.functions_datetime.ExtractYear'>
 
 A lookup converts its value to the field's type when the QuerySet is built
 (``filter(id="5")`` compares with the integer 5; ``filter(id="x")`` raises a
 ``ValidationError`` naming ``id``). How each lookup is spelled in SQL is the
-backend's business (``backends/*/operations.py``).
+backend's business (``backends/*/operations.py``). Transforms (``__year``, ``__date``, a
+user's ``__abs``) and user lookups (``__ne``) are the classes registered on the field's
+type with ``register_lookup`` (see ``functions_datetime.py`` and ``custom_lookups.py``).
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .exceptions import FieldError
-from .expressions import Expression, Param
-from .fields import DateField, DateTimeField, Field, IntegerField, TextField, TimeField
+from .expressions import Expression, Func, Param
+from .fields import Field, TextField
+from .functions_datetime import DATE_PARTS, TIME_PARTS
 
 if TYPE_CHECKING:
     from .sql.compiler import SQLCompiler
@@ -42,31 +46,20 @@ TEMPLATES = {
 LOOKUPS = frozenset(TEMPLATES) | COMMON | PATTERNS | {"regex", "iregex"}
 
 
-class Transform(Expression):
-    """A function of a column that lookups then apply to: ``created_at__year``."""
-
-    def __init__(self, name: str, lhs: Expression) -> None:
-        self.name = name
-        self.lhs = lhs
-        self.output_field = DateField() if name == "date" else TimeField() if name == "time" else IntegerField()
-        self.contains_aggregate = lhs.contains_aggregate
-
-    def children(self) -> tuple[Expression, ...]:
-        return (self.lhs,)
-
-    def resolve(self, query: Query) -> Expression:
-        return self
-
-    def as_sql(self, c: SQLCompiler) -> str:
-        return c.ops.datetime_transform(self.name, self.lhs.as_sql(c), self.lhs.output_field)
+def transform_class(field: Field | None, name: str) -> type[Func] | None:
+    """The transform registered as ``name`` on ``field``'s type (``ExtractYear`` for a date's ``year``)."""
+    found = type(field).class_lookup(name) if field is not None else None
+    return found if isinstance(found, type) and issubclass(found, Func) else None
 
 
-#: Django's date and time transforms; ``week_day`` counts from Sunday = 1, ``iso_week_day``
-#: from Monday = 1, ``week`` and ``iso_year`` are ISO-8601's.
-TRANSFORMS = frozenset({"year", "month", "day", "hour", "minute", "second", "date", "time", "week_day", "iso_week_day", "week", "quarter", "iso_year"})
+def custom_lookup_class(field: Field | None, name: str) -> Any:
+    """The lookup class a user registered as ``name`` on ``field``'s type (None if none)."""
+    found = type(field).class_lookup(name) if field is not None else None
+    return None if found is None or issubclass(found, Func) else found
 
 
 def valid_lookups(field: Field | None) -> frozenset[str]:
+    """The built-in lookups of ``field`` (registered ones are looked up by name first)."""
     if field is None:
         return COMMON | frozenset({"iexact"})
     return COMMON | field.type_lookups
@@ -114,7 +107,16 @@ def build_lookup(query: Query, lhs: Expression, parts: list[str], value: Any, la
         raise FieldError(f"{label}: {'__'.join(parts)!r} is not a lookup; valid lookups: {_listing(lhs.output_field)}")
     name = parts[0] if parts else "exact"
     field = lhs.output_field
+    custom = custom_lookup_class(field, name)
+    if custom is not None:
+        from .custom_lookups import RegisteredLookup
+
+        if custom.prepare_rhs or isinstance(value, Expression):
+            return RegisteredLookup(custom, lhs, _prepare_rhs(query, name, field, value))
+        return RegisteredLookup(custom, lhs, _param(query, value, None))
     if name not in valid_lookups(field) and not (name in LOOKUPS and field is None):
+        if name in DATE_PARTS | TIME_PARTS | {"date", "time"}:
+            raise FieldError(f"{label}: the transform {name!r} needs a date/time field; valid lookups: {_listing(field)}")
         raise FieldError(f"{label}: unsupported lookup {name!r}; valid lookups: {_listing(field)}")
     if value is None and name in ("exact", "iexact"):
         return Lookup("isnull", lhs, True)  # as in SQL's sense of "= NULL", which never matches
@@ -123,20 +125,19 @@ def build_lookup(query: Query, lhs: Expression, parts: list[str], value: Any, la
 
 def apply_transforms(lhs: Expression, parts: list[str], label: str) -> Expression:
     """``lhs`` with the transforms that start ``parts`` applied (and removed from ``parts``)."""
-    while parts and parts[0] in TRANSFORMS:
-        name = parts.pop(0)
-        field = lhs.output_field
-        allowed = field.type_lookups if field is not None else frozenset()
-        if name not in allowed:
-            raise FieldError(f"{label}: the transform {name!r} needs a date/time field; valid lookups: {_listing(field)}")
-        lhs = Transform(name, lhs)
+    while parts:
+        transform = transform_class(lhs.output_field, parts[0])
+        if transform is None:
+            break
+        parts.pop(0)
+        lhs = transform(lhs).resolved([lhs])
     return lhs
 
 
 def _listing(field: Field | None) -> str:
     names = valid_lookups(field)
-    if field is not None and isinstance(field, (DateTimeField, DateField)):
-        names = names | (field.type_lookups & TRANSFORMS)
+    if field is not None:
+        names = names | type(field).class_lookup_names()  # transforms (year, date...) and users' lookups
     return ", ".join(sorted(names))
 
 

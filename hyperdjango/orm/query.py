@@ -537,7 +537,7 @@ class QuerySet(Generic[ModelT, RowT]):
         return await self._truncated(field, kind, order, "datetimes")
 
     async def _truncated(self, field: str, kind: str, order: str, method: str) -> list[Any]:
-        from .expressions import Truncated
+        from .functions_datetime import Trunc
 
         if order not in ("ASC", "DESC"):
             raise ValueError(f"{method}(order={order!r}): 'ASC' or 'DESC'")
@@ -545,7 +545,7 @@ class QuerySet(Generic[ModelT, RowT]):
         kinds = (DateTimeField,) if datetimes else (DateField, DateTimeField)
         if not isinstance(self.model._meta.field_map.get(field), kinds):
             raise ValueError(f"{method}({field!r}): {field!r} is not a {'DateTimeField' if datetimes else 'date or datetime field'} of {self.model.__name__}")
-        qs = self.annotate(__truncated=Truncated(field, kind, datetimes)).filter(**{f"{field}__isnull": False})
+        qs = self.annotate(__truncated=Trunc(field, kind, output_field=None if datetimes else DateField())).filter(**{f"{field}__isnull": False})
         return await qs.values_list("__truncated", flat=True).distinct().order_by(("-" if order == "DESC" else "") + "__truncated")
 
     async def count(self) -> int:

@@ -57,6 +57,8 @@ def lookups(backend: str) -> st.SearchStrategy[str]:
         st.lists(ints, max_size=3).map(lambda v: f"pages__in={v}"),
         st.tuples(comparisons, dates).map(lambda t: f"published__{t[0]}={t[1]}"),
         st.tuples(st.sampled_from(["year", "month", "week_day", "quarter"]), st.integers(1, 2020)).map(lambda t: f"published__{t[0]}={t[1]}"),
+        st.tuples(st.sampled_from(["iso_year", "week", "iso_week_day", "day", "year"]), comparisons, st.integers(1, 2021)).map(
+            lambda t: f"author__born__{t[0]}__{t[1]}={t[2]}"),
         text("subtitle", words),
         text("title", words),
         text("author__name", names),
@@ -125,6 +127,15 @@ orderings = st.lists(
     min_size=1, max_size=2, unique=True,
 )
 
+#: Date and text functions of issue 18, over columns with NULLs and non-ASCII text.
+FUNCTIONS = [
+    "ExtractWeek('published')", "ExtractIsoYear('author__born')", "ExtractWeekDay('published')", "TruncMonth('published')",
+    "TruncQuarter('author__born')", "Trunc('published', 'week')", "TruncYear('author__born')",
+    "F('published') - Value(datetime.date(2000, 1, 1))", "F('published') - F('author__born')",
+    "LPad('title', 7, Value('-'))", "RPad('subtitle', 4)", "Reverse('author__name')", "Repeat('subtitle', 2)", "MD5('subtitle')",
+    "Ord('author__name')", "LPad(Reverse('subtitle'), 'pages', Value('ab'))",
+]
+
 AGGREGATES = [
     "Sum('pages')", "Count('id')", "Count('tags', distinct=True)", "Max('price')", "Min('weight')", "Avg('pages')",
     "Sum('weight')", "Count('reviews')", "Sum('price', filter=Q(pages__gt=100))", "Max('reviews__rating', default=0)",
@@ -155,6 +166,9 @@ def terminals(backend: str) -> st.SearchStrategy[object]:
             lambda f: f"{{qs}}.values({f!r}).annotate(c=Count('id'), s=Sum('pages')).order_by({f!r})"
         ),
         st.just("~{qs}.annotate(x=F('price') * 2 + F('pages'), y=F('price') / 3).values_list('id', 'x', 'y')"),
+        st.sampled_from(FUNCTIONS).map(lambda f: f"~{{qs}}.annotate(x={f}).values_list('id', 'x')"),
+        st.sampled_from(["TruncYear('published')", "ExtractQuarter('published')", "TruncMonth('author__born')"]).map(
+            lambda f: f"{{qs}}.values(k={f}).annotate(c=Count('id')).order_by('k')"),
         st.sampled_from([
             "~{qs}.annotate(c=Case(When(pages__gt=300, then=Value('long')), When(weight__isnull=True, then=Value('light')), default=Value('x'))).values_list('id', 'c')",
             "~{qs}.annotate(w=Coalesce('weight', 'price')).values_list('id', 'w')",

@@ -173,6 +173,89 @@ FAMILIES = {
         "~Book.objects.filter(Q(pages__gt=100) ^ Q(weight__lt=20) ^ Q(subtitle__isnull=True)).values_list('id', flat=True)",
         "~Book.objects.exclude(Q(pages__gt=100) ^ Q(weight__lt=20)).values_list('id', flat=True)",
     ],
+    "date functions (issue 18)": [
+        f"Event.objects.annotate(x={expression}).order_by('id').values_list('id', 'x')"
+        for expression in [
+            *(f"Extract('at', {part!r})" for part in ["year", "iso_year", "month", "day", "week_day", "iso_week_day", "week", "quarter",
+                                                      "hour", "minute", "second"]),
+            *(f"Extract('day', {part!r})" for part in ["year", "iso_year", "month", "day", "week_day", "iso_week_day", "week", "quarter"]),
+            *(f"Extract('clock', {part!r})" for part in ["hour", "minute", "second"]),
+            "ExtractYear('at')", "ExtractIsoYear('day')", "ExtractMonth('at')", "ExtractDay('day')", "ExtractWeekDay('at')",
+            "ExtractIsoWeekDay('day')", "ExtractWeek('at')", "ExtractQuarter('day')", "ExtractHour('clock')", "ExtractMinute('at')",
+            "ExtractSecond('clock')",
+            *(f"Trunc('at', {kind!r})" for kind in ["year", "quarter", "month", "week", "day", "hour", "minute", "second"]),
+            *(f"Trunc('day', {kind!r})" for kind in ["year", "quarter", "month", "week", "day"]),
+            *(f"Trunc('clock', {kind!r})" for kind in ["hour", "minute", "second"]),
+            "Trunc('at', 'month', output_field=models.DateField())", "TruncDate('at')", "TruncTime('at')", "TruncYear('day')",
+            "TruncQuarter('at')", "TruncMonth('day')", "TruncWeek('at')", "TruncDay('at')", "TruncHour('at')", "TruncMinute('clock')",
+            "TruncSecond('at')", "ExtractYear(TruncQuarter('day'))",
+            "Extract('at', 'hour', tzinfo=datetime.timezone(datetime.timedelta(hours=5, minutes=30)))",
+            "ExtractDay('at', tzinfo=datetime.timezone(datetime.timedelta(hours=-8)))",
+            "TruncDate('at', tzinfo=datetime.timezone(datetime.timedelta(hours=2)))",
+            "TruncTime('at', tzinfo=datetime.timezone(datetime.timedelta(hours=-3, minutes=-30)))",
+            "TruncMonth('day', tzinfo=datetime.timezone(datetime.timedelta(hours=2)))",
+        ]
+    ] + [
+        f"~Event.objects.filter({condition}).values_list('id', flat=True)"
+        for condition in [
+            "at__year=2023", "at__month__gte=6", "at__date=datetime.date(2021, 1, 3)", "at__week_day=2", "at__quarter=1",
+            "at__hour__lt=12", "at__time__gt=datetime.time(12)", "at__date__year=2024", "clock__hour=0", "day__iso_year=2020",
+            "at__iso_week_day=7", "at__week=53", "at__minute__in=[0, 45]", "at__second=59", "day__year=F('at__year')",
+            "at__date__lt=F('day')", "day__month__range=[3, 7]", "at__isnull=True", "at__lt=Now()", "at__year__isnull=True",
+        ]
+    ] + [
+        "Event.objects.annotate(y=ExtractYear('at')).values('y').annotate(c=Count('id')).order_by('y')",
+        "Event.objects.values(m=TruncQuarter('day')).annotate(c=Count('id')).order_by('m')",
+        "Event.objects.filter(at__lt=Now()).count()",
+        "Event.objects.annotate(n=Now()).filter(n__gt=F('at')).count()",
+        "Event.objects.datetimes('at', 'week')",
+        "Event.objects.datetimes('at', 'hour', order='DESC')",
+        "Event.objects.dates('at', 'month')",
+        "Event.objects.dates('day', 'year')",
+        "Book.objects.annotate(x=Extract('published', 'hour')).values_list('x', flat=True)",
+        "Book.objects.annotate(x=Trunc('published', 'hour')).values_list('x', flat=True)",
+        "Book.objects.annotate(x=Trunc('title', 'year')).values_list('x', flat=True)",
+        "Book.objects.annotate(x=Extract('title', 'year')).values_list('x', flat=True)",
+        "Event.objects.annotate(x=Trunc('clock', 'day')).values_list('x', flat=True)",
+        "Event.objects.filter(day__hour=1).count()",
+    ],
+    "date arithmetic (issue 18)": [
+        f"Event.objects.annotate(x={expression}).order_by('id').values_list('id', 'x')"
+        for expression in [
+            "F('at') - Value(datetime.datetime(2020, 1, 1, 12, tzinfo=datetime.timezone.utc))",
+            "Value(datetime.datetime(2022, 1, 1, tzinfo=datetime.timezone.utc)) - F('at')",
+            "F('at') - F('at')", "F('day') - Value(datetime.date(2021, 1, 1))", "F('at') + datetime.timedelta(days=1, microseconds=5)",
+            "F('at') - datetime.timedelta(hours=36, microseconds=1)", "F('at') + F('took')", "F('at') - F('took')", "F('took') + F('at')",
+            "F('took') + datetime.timedelta(seconds=1)", "F('took') - F('took')", "F('took')",
+            "F('at') + (F('took') + datetime.timedelta(minutes=1))",
+            "ExtractHour(F('at') + datetime.timedelta(hours=1))", "TruncDay(F('at') - datetime.timedelta(minutes=31))",
+        ]
+    ] + [
+        f"~Event.objects.filter({condition}).values_list('id', flat=True)"
+        for condition in [
+            "took__gt=datetime.timedelta(0)", "took__lt=datetime.timedelta(seconds=1)", "at__lt=F('at') + F('took')",
+            "at__gte=Value(datetime.datetime(2022, 1, 1, tzinfo=datetime.timezone.utc)) - datetime.timedelta(days=2)",
+            "at__date__gt=F('day') - Value(datetime.date(2000, 1, 1)) + Value(datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc))",
+        ]
+    ] + [
+        "~Event.objects.annotate(d=F('at') - Value(datetime.datetime(2021, 1, 1, tzinfo=datetime.timezone.utc))).filter(d__gt=datetime.timedelta(days=365)).values_list('id', flat=True)",
+        "Event.objects.aggregate(s=Sum('took'), m=Max('took'))",
+    ],
+    "text functions (issue 18)": [  # (SHA*: test_date_functions.py, where PostgreSQL has pgcrypto for Django)
+        f"{model}.objects.annotate(x={expression}).order_by('id').values_list('id', 'x')"
+        for model, expression in [
+            ("Book", "LPad('title', 8, Value('*'))"), ("Book", "RPad('subtitle', 6, Value('ab'))"), ("Book", "LPad('title', 3)"),
+            ("Book", "RPad('subtitle', 0)"), ("Author", "LPad('name', Length('name') + 2, Value('-'))"), ("Book", "LPad('subtitle', 4, Value(''))"),
+            ("Book", "Reverse('title')"), ("Author", "Reverse('name')"), ("Book", "Reverse('subtitle')"), ("Book", "Repeat('subtitle', 2)"),
+            ("Book", "Repeat('title', 0)"), ("Author", "Repeat('name', 'id')"), ("Book", "Ord('title')"), ("Author", "Ord('name')"),
+            ("Book", "Ord('subtitle')"), ("Book", "Chr('pages')"), ("Author", "Chr(Ord('name'))"), ("Book", "MD5('title')"),
+            ("Author", "MD5('name')"), ("Book", "MD5('subtitle')"), ("Book", "Upper(Reverse(LPad('title', 6, Value('.'))))"),
+        ]
+    ] + [
+        "~Author.objects.filter(name=Reverse(Reverse('name'))).values_list('id', flat=True)",
+        "Book.objects.annotate(x=LPad('title', -1)).values_list('x', flat=True)",
+        "Book.objects.annotate(x=Repeat('title', -2)).values_list('x', flat=True)",
+    ],
 }
 
 CASES = [(family, query) for family, queries in FAMILIES.items() for query in queries]

@@ -20,9 +20,9 @@ from decimal import Decimal
 from urllib.parse import unquote, urlsplit
 
 try:  # run as the oracle, with this directory on PYTHONPATH
-    from library_data import AUTHORS, BOOK_TAGS, BOOKS, LIKES, PUBLISHERS, REVIEWS, TAGS, encode
+    from library_data import AUTHORS, BOOK_TAGS, BOOKS, EVENTS, LIKES, PUBLISHERS, REVIEWS, TAGS, encode
 except ImportError:  # collected by pytest's doctest run
-    from support.library_data import AUTHORS, BOOK_TAGS, BOOKS, LIKES, PUBLISHERS, REVIEWS, TAGS, encode
+    from support.library_data import AUTHORS, BOOK_TAGS, BOOKS, EVENTS, LIKES, PUBLISHERS, REVIEWS, TAGS, encode
 
 
 def database_settings(url: str) -> dict:
@@ -49,12 +49,18 @@ def main() -> None:
     from django.core.exceptions import ObjectDoesNotExist
     from django.db import connection, models
     from django.db.models import Avg, Case, Count, Exists, ExpressionWrapper, F, Func, Max, Min, OuterRef, Q, StdDev, Subquery, Sum, Value, Variance, When
-    from django.db.models.functions import (Abs, Cast, Ceil, Coalesce, Concat, Floor, Greatest, Least, Left, Length, Lower, LTrim, Mod, NullIf,
-                                            Power, Replace, Right, Round, RTrim, Sqrt, StrIndex, Substr, Trim, Upper)
+    from django.db.models.functions import (MD5, SHA1, SHA224, SHA256, SHA384, SHA512, Abs, Cast, Ceil, Chr, Coalesce, Concat, Extract,
+                                            ExtractDay, ExtractHour, ExtractIsoWeekDay, ExtractIsoYear, ExtractMinute, ExtractMonth,
+                                            ExtractQuarter, ExtractSecond, ExtractWeek, ExtractWeekDay, ExtractYear, Floor, Greatest, Least,
+                                            Left, Length, Lower, LPad, LTrim, Mod, Now, NullIf, Ord, Power, Repeat, Replace, Reverse, Right,
+                                            Round, RPad, RTrim, Sqrt, StrIndex, Substr, Trim, Trunc, TruncDate, TruncDay, TruncHour,
+                                            TruncMinute, TruncMonth, TruncQuarter, TruncSecond, TruncTime, TruncWeek, TruncYear, Upper)
+    from zoneinfo import ZoneInfo
 
-    from django_library.models import Author, Book, Publisher, Review, Tag
+    from django_library.models import Author, Book, Event, Publisher, Review, Tag
+    from django_library.lookups import AbsoluteValue, NotEqual  # noqa: F401 (registered, Django's how-to)
 
-    models_in_order = [Author, Publisher, Tag, Book, Review]
+    models_in_order = [Author, Publisher, Tag, Book, Review, Event]
     with connection.schema_editor() as editor:
         for model in reversed(models_in_order):
             for through in (Book.tags.through, Book.liked_by.through) if model is Book else ():
@@ -72,6 +78,7 @@ def main() -> None:
     Book.tags.through.objects.bulk_create(Book.tags.through(book_id=b, tag_id=t) for b, t in BOOK_TAGS)
     Book.liked_by.through.objects.bulk_create(Book.liked_by.through(book_id=b, author_id=a) for b, a in LIKES)
     Review.objects.bulk_create(Review(id=i, book_id=b, rating=r, note=n) for i, b, r, n in REVIEWS)
+    Event.objects.bulk_create(Event(id=i, name=n, at=a, day=d, clock=c, took=t) for i, n, a, d, c, t in EVENTS)
     from django.core.management.color import no_style
 
     with connection.cursor() as cursor:  # explicit keys leave PostgreSQL's sequences behind

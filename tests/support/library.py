@@ -15,8 +15,9 @@ import sys
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from support.library_data import AUTHORS, BOOK_TAGS, BOOKS, LIKES, PUBLISHERS, REVIEWS, TAGS, encode
+from support.library_data import AUTHORS, BOOK_TAGS, BOOKS, EVENTS, LIKES, PUBLISHERS, REVIEWS, TAGS, encode
 from hyperdjango import Field, ManyToMany, Model
 from hyperdjango import expressions
 from hyperdjango.orm import fields
@@ -73,7 +74,20 @@ class Review(Model):
     note: str | None = Field(max_length=50, default=None)
 
 
-MODELS = (Author, Publisher, Tag, Book, Review)
+class Event(Model):
+    """Dates, times, datetimes (aware, UTC) and durations for the date functions."""
+
+    class Meta:
+        table = "hd_event"
+
+    name: str = Field(max_length=50)
+    at: datetime.datetime | None = None
+    day: datetime.date | None = None
+    clock: datetime.time | None = None
+    took: datetime.timedelta | None = None
+
+
+MODELS = (Author, Publisher, Tag, Book, Review, Event)
 
 
 async def seed(db: Any) -> None:
@@ -92,6 +106,7 @@ async def seed(db: Any) -> None:
     for book, author in LIKES:
         await books[book].liked_by.add(authors[author])
     await Review.objects.using(db).bulk_create(Review(id=i, book_id=b, rating=r, note=n) for i, b, r, n in REVIEWS)
+    await Event.objects.using(db).bulk_create(Event(id=i, name=n, at=a, day=d, clock=c, took=t) for i, n, a, d, c, t in EVENTS)
     if db.vendor == "postgresql":  # explicit keys leave the sequences behind
         for model in MODELS:
             await db.execute(f"SELECT setval(pg_get_serial_sequence('{model._meta.table}', 'id'), 1000)")
@@ -100,10 +115,11 @@ async def seed(db: Any) -> None:
 def namespace(db: Any) -> dict[str, Any]:
     """What a query's text may name: the models (bound to ``db``) and the expressions."""
     names = {name: getattr(expressions, name) for name in expressions.__all__}
-    names.update({m.__name__: m for m in MODELS}, Decimal=Decimal, datetime=datetime)
+    names.update({m.__name__: m for m in MODELS}, Decimal=Decimal, datetime=datetime, ZoneInfo=ZoneInfo)
     names["related"] = lambda manager: list(manager.all()._prefetched)  # a prefetched relation's rows
     names["models"] = SimpleNamespace(DecimalField=fields.DecimalField, TextField=fields.TextField,
-                                      IntegerField=fields.IntegerField, FloatField=fields.FloatField)
+                                      IntegerField=fields.IntegerField, FloatField=fields.FloatField,
+                                      DateField=fields.DateField, DateTimeField=fields.DateTimeField, TimeField=fields.TimeField)
     return names
 
 
@@ -149,12 +165,13 @@ def ask_django(url: str, queries: list[Any]) -> list[dict[str, Any]]:
         oracle.close()
 
 
-async def ask_hyperdjango(queries: list[Any]) -> list[dict[str, Any]]:
-    """The same queries here, on the default database (the caller sets it)."""
+async def ask_hyperdjango(queries: list[Any], extra_names: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The same queries here, on the default database (the caller sets it); ``extra_names``
+    are more names the queries may use (a test's own transform)."""
     from hyperdjango.orm.query import QuerySet
 
     answers = []
-    names = namespace(None)
+    names = {**namespace(None), **(extra_names or {})}
     for item in queries:
         text = item if isinstance(item, str) else item["q"]
         try:

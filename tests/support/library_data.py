@@ -46,6 +46,21 @@ REVIEWS = [  # id, book, rating, note
     (9, 8, 5, None),
 ]
 
+utc = datetime.timezone.utc
+at = datetime.datetime
+clock = datetime.time
+td = datetime.timedelta
+EVENTS = [  # id, name, at (aware, UTC), day, clock, took: year, ISO week and quarter edges, a leap day, NULLs
+    (1, "new year's eve", at(2020, 12, 31, 23, 30, 15, tzinfo=utc), date(2020, 12, 31), clock(23, 30, 15), td(minutes=45)),
+    (2, "iso week 53", at(2021, 1, 3, 0, 0, tzinfo=utc), date(2021, 1, 3), clock(0, 0), td(days=-1, seconds=5)),
+    (3, "leap second-ish", at(2024, 2, 29, 12, 5, 59, 999999, tzinfo=utc), date(2024, 2, 29), clock(12, 5, 59, 999999), td(microseconds=1)),
+    (4, "monday of week 1", at(2019, 12, 30, 6, 0, tzinfo=utc), date(2019, 12, 30), clock(6, 0), td(days=400, hours=3)),
+    (5, "nothing", None, None, None, None),
+    (6, "Zoë", at(2023, 7, 4, 18, 45, 1, tzinfo=utc), date(2023, 7, 4), clock(18, 45, 1), None),
+    (7, "İpek", at(2022, 1, 1, 0, 0, 30, tzinfo=utc), date(2022, 1, 1), clock(0, 0, 30), td(0)),
+    (8, "late", at(2023, 3, 31, 22, 15, tzinfo=utc), date(2023, 10, 1), clock(21, 59, 59), td(seconds=-0.25)),
+]
+
 
 def encode(value: Any) -> Any:
     """A JSON-able form that keeps what a comparison must see: types and exact decimals."""
@@ -63,6 +78,8 @@ def encode(value: Any) -> Any:
         return ["date", value.isoformat()]
     if isinstance(value, datetime.time):
         return ["time", value.isoformat()]
+    if isinstance(value, datetime.timedelta):
+        return ["timedelta", value.days, value.seconds, value.microseconds]
     if isinstance(value, dict):
         return {str(k): encode(v) for k, v in value.items()}
     if isinstance(value, tuple) and hasattr(value, "_fields"):

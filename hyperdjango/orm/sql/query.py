@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..exceptions import FieldError, NotSupportedError
 from ..expressions import ATOMS, Aggregate, Col, Expression, F, OrderBy, OuterCol, Param, Q, identity
-from ..lookups import LOOKUPS, PATTERNS, TRANSFORMS, Lookup, apply_transforms, build_lookup
+from ..lookups import LOOKUPS, PATTERNS, Lookup, apply_transforms, build_lookup, transform_class
 
 if TYPE_CHECKING:
     from ..fields import Field
@@ -268,7 +268,7 @@ class Query:
         if name in self.annotations:
             return self.annotations[name]
         col, alias, model, rest = self.walk(name.split("__"), label or name)
-        if rest and col is not None and rest[0] in TRANSFORMS:  # F("published__year")
+        if rest and col is not None and transform_class(col.output_field, rest[0]):  # F("published__year")
             transformed = apply_transforms(col, rest, label or name)
             if not rest:
                 return transformed

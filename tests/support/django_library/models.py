@@ -48,3 +48,14 @@ class Review(models.Model):
 
     class Meta:
         db_table = "dj_review"
+
+
+class Event(models.Model):
+    name = models.CharField(max_length=50)
+    at = models.DateTimeField(null=True)
+    day = models.DateField(null=True)
+    clock = models.TimeField(null=True)
+    took = models.DurationField(null=True)
+
+    class Meta:
+        db_table = "dj_event"

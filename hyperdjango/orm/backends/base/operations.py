@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from typing import Any
 
 from ...fields import DecimalField, Field, TextField
+
+
+def fixed_offset(zone: datetime.tzinfo) -> datetime.timedelta | None:
+    """The zone's offset from UTC when it never changes (UTC, ``timezone(timedelta(hours=2))``,
+    ``ZoneInfo("Etc/GMT-2")``); None for a zone with daylight saving time."""
+    return zone.utcoffset(None)
 
 
 def like_escape(value: str) -> str:
@@ -71,11 +78,25 @@ class BaseOperations:
             return f"SUBSTR({lhs}, LENGTH({lhs}) - LENGTH({rhs}) + 1) = {rhs}"
         return self.pattern_lookup(lookup, lhs, rhs)
 
-    def datetime_transform(self, name: str, sql: str, field: Field | None) -> str:
+    def datetime_transform(self, name: str, sql: str, field: Field | None, zone: datetime.tzinfo | None = None) -> str:
+        """A part of a date/time (``year``... ``second``, ``date``, ``time``); a datetime seen in ``zone`` (None: UTC)."""
         raise NotImplementedError
 
-    def truncate(self, kind: str, sql: str, field: Field | None, datetimes: bool) -> str:
-        """A date (or, with ``datetimes``, a UTC datetime) truncated to ``kind`` (weeks start on Monday)."""
+    def truncate(self, kind: str, sql: str, field: Field | None, output: type[Field], zone: datetime.tzinfo | None = None) -> str:
+        """A date, time or datetime truncated to ``kind`` (weeks start on Monday), as an ``output``;
+        a datetime truncated in ``zone`` (None: UTC)."""
+        raise NotImplementedError
+
+    def now(self) -> str:
+        """The current datetime, in UTC."""
+        raise NotImplementedError
+
+    def temporal_subtraction(self, lhs: str, rhs: str, field: Field | None) -> str:
+        """``lhs - rhs`` of two dates or two datetimes, as a duration."""
+        raise NotImplementedError
+
+    def shift_datetime(self, moment: str, op: str, duration: str) -> str:
+        """A datetime plus or minus (``op``) a duration."""
         raise NotImplementedError
 
     #: Whether the parts of a UNION may be parenthesised (SQLite refuses).

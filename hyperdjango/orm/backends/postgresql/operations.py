@@ -6,8 +6,8 @@ import datetime
 import decimal
 import uuid
 
-from ...fields import DateTimeField, Field
-from ..base.operations import BaseOperations
+from ...fields import DateTimeField, Field, TimeField
+from ..base.operations import BaseOperations, fixed_offset
 
 CASTS = {
     bool: "boolean",
@@ -18,6 +18,7 @@ CASTS = {
     datetime.datetime: "timestamptz",
     datetime.date: "date",
     datetime.time: "time",
+    datetime.timedelta: "interval",
     uuid.UUID: "uuid",
     bytes: "bytea",
 }
@@ -60,12 +61,26 @@ class PostgresOperations(BaseOperations):
             return f"RIGHT({lhs}, LENGTH({rhs})) = {rhs}"
         return super().pattern_lookup_expression(lookup, lhs, rhs)
 
-    def datetime_transform(self, name: str, sql: str, field: Field | None) -> str:
-        if name == "date":
-            # Aware datetimes are stored as timestamptz; the date is taken in UTC, as on SQLite.
-            return f"CAST(({sql} AT TIME ZONE 'UTC') AS date)" if isinstance(field, DateTimeField) else f"CAST({sql} AS date)"
+    def zone(self, zone: datetime.tzinfo | None) -> str:
+        """``zone`` for AT TIME ZONE: a fixed offset as an interval (east of UTC positive, unlike
+        POSIX zone strings), a named zone by its IANA key."""
+        if zone is None:
+            return "'UTC'"
+        offset = fixed_offset(zone)
+        if offset is not None:
+            sign, minutes = "-" if offset < datetime.timedelta(0) else "+", int(abs(offset.total_seconds())) // 60
+            return f"INTERVAL '{sign}{minutes // 60:02d}:{minutes % 60:02d}'"
+        key = getattr(zone, "key", None)
+        if not isinstance(key, str):
+            raise ValueError(f"tzinfo={zone!r}: give a zoneinfo.ZoneInfo or a datetime.timezone")
+        return "'" + key.replace("'", "''") + "'"
+
+    def datetime_transform(self, name: str, sql: str, field: Field | None, zone: datetime.tzinfo | None = None) -> str:
         if isinstance(field, DateTimeField):
-            sql = f"({sql} AT TIME ZONE 'UTC')"
+            # Stored as timestamptz: seen in UTC (or the zone asked), as on SQLite.
+            sql = f"({sql} AT TIME ZONE {self.zone(zone)})"
+        if name == "date":
+            return f"CAST({sql} AS date)"
         if name == "time":
             return f"CAST({sql} AS time)"
         # FLOOR: seconds have a fraction, and Django's are truncated to an integer.
@@ -75,11 +90,27 @@ class PostgresOperations(BaseOperations):
     def distinct_on(self, columns: list[str]) -> str:
         return f"DISTINCT ON ({', '.join(columns)}) "
 
-    def truncate(self, kind: str, sql: str, field: Field | None, datetimes: bool) -> str:
+    def truncate(self, kind: str, sql: str, field: Field | None, output: type[Field], zone: datetime.tzinfo | None = None) -> str:
+        if isinstance(field, TimeField):
+            return f"CAST(DATE_TRUNC('{kind}', DATE '2000-01-01' + {sql}) AS time)"
         if isinstance(field, DateTimeField):
-            sql = f"({sql} AT TIME ZONE 'UTC')"
+            tz = self.zone(zone)
+            sql = f"({sql} AT TIME ZONE {tz})"
+        else:  # a date: a timestamp (without zone), never the session's time zone
+            tz, sql = "'UTC'", f"CAST({sql} AS timestamp)"
         truncated = f"DATE_TRUNC('{kind}', {sql})"
-        return f"({truncated} AT TIME ZONE 'UTC')" if datetimes else f"CAST({truncated} AS date)"
+        return f"({truncated} AT TIME ZONE {tz})" if issubclass(output, DateTimeField) else f"CAST({truncated} AS date)"
+
+    def now(self) -> str:
+        return "STATEMENT_TIMESTAMP()"
+
+    def temporal_subtraction(self, lhs: str, rhs: str, field: Field | None) -> str:
+        if isinstance(field, DateTimeField):
+            return f"({lhs} - {rhs})"
+        return f"(INTERVAL '1 day' * ({lhs} - {rhs}))"  # a date minus a date is a number of days
+
+    def shift_datetime(self, moment: str, op: str, duration: str) -> str:
+        return f"({moment} {op} {duration})"
 
     def for_update(self, skip_locked: bool, nowait: bool, of: str) -> str:
         # OF the main table: the nullable side of a LEFT JOIN cannot be locked.

@@ -18,6 +18,7 @@ class PostgresSchemaEditor(BaseSchemaEditor):
         "DateTimeField": "TIMESTAMP WITH TIME ZONE",
         "DateField": "DATE",
         "TimeField": "TIME",
+        "DurationField": "INTERVAL",
         "UUIDField": "UUID",
         "BinaryField": "BYTEA",
         "JSONField": "JSONB",

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from typing import Any
 
-from ...fields import DecimalField, Field
-from ..base.operations import BaseOperations
+from ...exceptions import NotSupportedError
+from ...fields import DateTimeField, DecimalField, Field, TimeField
+from ..base.operations import BaseOperations, fixed_offset
 
 
 def glob_escape(value: str) -> str:
@@ -26,11 +28,20 @@ def glob_endswith(value: str) -> str:
     return f"*{glob_escape(value)}"
 
 
-#: datetimes(): the text of a UTC datetime truncated to each kind.
+#: Trunc(): the text of a datetime truncated to each kind, as the engine stores datetimes (so that
+#: it compares with columns and parameters as text), after
+#: the modifiers of TRUNCATE_MODIFIERS moved it back to the start of a year, quarter, month or week.
 TRUNCATED = {
-    "year": "%Y-01-01T00:00:00+00:00", "month": "%Y-%m-01T00:00:00+00:00", "week": "%Y-%m-%dT00:00:00+00:00",
-    "day": "%Y-%m-%dT00:00:00+00:00", "hour": "%Y-%m-%dT%H:00:00+00:00", "minute": "%Y-%m-%dT%H:%M:00+00:00",
-    "second": "%Y-%m-%dT%H:%M:%S+00:00",
+    "year": "%Y-%m-%d 00:00:00", "quarter": "%Y-%m-%d 00:00:00", "month": "%Y-%m-%d 00:00:00", "week": "%Y-%m-%d 00:00:00",
+    "day": "%Y-%m-%d 00:00:00", "hour": "%Y-%m-%d %H:00:00", "minute": "%Y-%m-%d %H:%M:00", "second": "%Y-%m-%d %H:%M:%S",
+}
+TRUNCATED_TIME = {"hour": "%H:00:00", "minute": "%H:%M:00", "second": "%H:%M:%S"}
+TRUNCATE_MODIFIERS = {
+    "year": ", 'start of year'",
+    # The quarter's first month is (month - 1) % 3 months before the month's start.
+    "quarter": ", 'start of month', '-' || ((CAST(STRFTIME('%m', {sql}) AS INTEGER) - 1) % 3) || ' months'",
+    "month": ", 'start of month'",
+    "week": ", '-6 days', 'weekday 1'",  # back to Monday
 }
 
 GLOB_ADAPTERS = {"contains": glob_contains, "startswith": glob_startswith, "endswith": glob_endswith}
@@ -60,11 +71,29 @@ class SQLiteOperations(BaseOperations):
             return f"{lhs} GLOB {rhs}"
         return f"{lhs} LIKE {rhs} ESCAPE '\\'"
 
-    def datetime_transform(self, name: str, sql: str, field: Field | None) -> str:
+    def local(self, sql: str, field: Field | None, zone: datetime.tzinfo | None) -> tuple[str, int]:
+        """A datetime's text seen in ``zone``, and the zone's offset from UTC in minutes.
+
+        SQLite's date functions know fixed offsets only: a zone with daylight saving time
+        would need the zone's rules inside the query, which SQLite does not have."""
+        if zone is None or not isinstance(field, DateTimeField):
+            return sql, 0
+        offset = fixed_offset(zone)
+        if offset is None or offset.total_seconds() % 60:
+            raise NotSupportedError(f"SQLite converts datetimes to UTC or a fixed offset only, not to {zone}: use PostgreSQL for a zone with daylight saving time")
+        minutes = int(offset.total_seconds()) // 60
+        # Whole seconds (the text's first 19 characters): DATETIME() rounds a fraction, and
+        # 23:59:59.9999 would move to the next day.
+        return (f"DATETIME(SUBSTR({sql}, 1, 19), '{minutes:+d} minutes')" if minutes else sql), minutes
+
+    def datetime_transform(self, name: str, sql: str, field: Field | None, zone: datetime.tzinfo | None = None) -> str:
+        text, sql = sql, self.local(sql, field, zone)[0]
         if name == "date":
             return f"DATE({sql})"
         if name == "time":
-            return f"TIME({sql})"
+            # TIME() drops the fraction of a second, which the text keeps (a datetime is
+            # 'YYYY-MM-DD HH:MM:SS[.ffffff]+00:00'): the fraction is the text's 20th character on.
+            return f"(STRFTIME('%H:%M:%S', {sql}) || SUBSTR({text}, 20, LENGTH({text}) - 25))"
         if name == "week_day":  # Django's: Sunday is 1
             return f"(CAST(STRFTIME('%w', {sql}) AS INTEGER) + 1)"
         if name == "quarter":
@@ -80,13 +109,40 @@ class SQLiteOperations(BaseOperations):
             return f"CAST(STRFTIME('%Y', {sql}, '-3 days', 'weekday 4') AS INTEGER)"
         return f"CAST(STRFTIME('{STRFTIME[name]}', {sql}) AS INTEGER)"
 
-    def truncate(self, kind: str, sql: str, field: Field | None, datetimes: bool) -> str:
-        shift = ", '-6 days', 'weekday 1'" if kind == "week" else ""  # back to Monday
-        if not datetimes:
-            start = {"year": ", 'start of year'", "month": ", 'start of month'"}.get(kind, "")
-            return f"DATE({sql}{start}{shift})"
-        pattern = TRUNCATED[kind]
-        return f"STRFTIME('{pattern}', {sql}{shift})"
+    def truncate(self, kind: str, sql: str, field: Field | None, output: type[Field], zone: datetime.tzinfo | None = None) -> str:
+        if isinstance(field, TimeField):
+            return f"STRFTIME('{TRUNCATED_TIME[kind]}', {sql})"
+        sql, minutes = self.local(sql, field, zone)
+        modifiers = TRUNCATE_MODIFIERS.get(kind, "").format(sql=sql)
+        if not issubclass(output, DateTimeField):
+            return f"DATE({sql}{modifiers})"
+        if not minutes:
+            return f"STRFTIME('{TRUNCATED[kind]}+00:00', {sql}{modifiers})"
+        # Truncated in the zone, then back in UTC: stored datetimes are UTC text.
+        return f"STRFTIME('%Y-%m-%d %H:%M:%S+00:00', STRFTIME('{TRUNCATED[kind]}', {sql}{modifiers}), '{-minutes:+d} minutes')"
+
+    # Durations are integers of microseconds (as Django's on SQLite). A datetime's text is
+    # 'YYYY-MM-DD HH:MM:SS[.ffffff]+00:00': whole seconds from STRFTIME('%s') and the fraction
+    # from the text, exactly (JULIANDAY() is a float, and SQLite's clock counts milliseconds).
+    @staticmethod
+    def epoch_micros(sql: str) -> str:
+        fraction = f"CAST(ROUND(COALESCE(NULLIF(SUBSTR({sql}, 20, LENGTH({sql}) - 25), ''), '0') * 1000000) AS INTEGER)"
+        return f"(STRFTIME('%s', SUBSTR({sql}, 1, 19)) * 1000000 + {fraction})"
+
+    def temporal_subtraction(self, lhs: str, rhs: str, field: Field | None) -> str:
+        if isinstance(field, DateTimeField):
+            return f"({self.epoch_micros(lhs)} - {self.epoch_micros(rhs)})"
+        return f"((STRFTIME('%s', {lhs}) - STRFTIME('%s', {rhs})) * 1000000)"
+
+    def shift_datetime(self, moment: str, op: str, duration: str) -> str:
+        total = f"({self.epoch_micros(moment)} {op} {duration})"
+        micros = f"(({total} % 1000000 + 1000000) % 1000000)"  # % truncates towards zero: before 1970 too
+        seconds = f"(({total} - {micros}) / 1000000)"
+        fraction = f"CASE WHEN {micros} = 0 THEN '' ELSE PRINTF('.%06d', {micros}) END"
+        return f"(STRFTIME('%Y-%m-%d %H:%M:%S', {seconds}, 'unixepoch') || {fraction} || '+00:00')"
+
+    def now(self) -> str:
+        return "STRFTIME('%Y-%m-%d %H:%M:%f+00:00', 'now')"  # as stored: compares with columns as text
 
     def field_converter(self, field: Field) -> Callable[[Any], Any] | None:
         if isinstance(field, DecimalField) and field.decimal_places is not None:

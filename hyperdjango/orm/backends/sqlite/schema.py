@@ -29,6 +29,7 @@ class SQLiteSchemaEditor(BaseSchemaEditor):
         "DateTimeField": "DATETIME",
         "DateField": "DATE",
         "TimeField": "TIME",
+        "DurationField": "INTERVAL",
         "UUIDField": "UUID",
         "BinaryField": "BLOB",
         "JSONField": "JSON",

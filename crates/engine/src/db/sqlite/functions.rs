@@ -1,6 +1,7 @@
 //! SQL functions SQLite lacks, registered on every connection: `REGEXP`, and the
 //! aggregates `STDDEV_POP`, `STDDEV_SAMP`, `VAR_POP`, `VAR_SAMP` (PostgreSQL's names,
-//! so the ORM spells `StdDev`/`Variance` alike on both).
+//! so the ORM spells `StdDev`/`Variance` alike on both), and the text functions of
+//! `text_functions.rs`.
 //!
 //! SQLite parses `x REGEXP p` as a call `regexp(p, x)` but ships no such
 //! function. Ours uses the `regex` crate (linear time, so a pattern from a
@@ -29,7 +30,7 @@ pub(crate) fn register(conn: &Connection) -> Result<()> {
     ] {
         conn.create_aggregate_function(name, 1, flags, spread)?;
     }
-    Ok(())
+    super::text_functions::register(conn, flags)
 }
 
 /// Variance or standard deviation, population or sample, of the non-NULL values

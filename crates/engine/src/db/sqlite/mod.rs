@@ -70,6 +70,7 @@ mod config;
 mod cursor;
 mod errors;
 mod functions;
+mod text_functions;
 mod sql;
 mod threads;
 mod transaction;
