@@ -13,6 +13,7 @@ FORM = '<form method="post">{{ csrf_input }}<input name="name"></form><p>{{ csrf
 
 def make_app(tmp_path, **csrf_options):
     (tmp_path / "form.html").write_text(FORM)
+    (tmp_path / "plain.html").write_text("<p>No form here, {{ request.path }}</p>")
     app = HyperApp(database="sqlite://:memory:", secret_key="a test key")
     app.templates = Templates(tmp_path)
     app.use(CSRFMiddleware(**csrf_options))
@@ -20,6 +21,10 @@ def make_app(tmp_path, **csrf_options):
     @app.get("/form")
     async def form_page(request):
         return await render(request, "form.html", {})
+
+    @app.get("/plain")
+    async def plain_page(request):
+        return await render(request, "plain.html", {})
 
     @app.post("/form")
     async def form_post(request):
@@ -55,30 +60,8 @@ def test_the_hidden_input_names_the_field_the_middleware_reads(tmp_path):
         assert client.post("/form", data={field: token, "name": "tea"}).text == "saved tea"
 
 
-def lazy_app(tmp_path):
-    (tmp_path / "plain.html").write_text("<p>No form here, {{ request.path }}</p>")
-    (tmp_path / "form.html").write_text(FORM)
-    app = HyperApp(database="sqlite://:memory:", secret_key="a test key")
-    app.templates = Templates(tmp_path)
-    app.use(CSRFMiddleware())
-
-    @app.get("/plain")
-    async def plain_page(request):
-        return await render(request, "plain.html", {})
-
-    @app.get("/form")
-    async def form_page(request):
-        return await render(request, "form.html", {})
-
-    @app.post("/form")
-    async def form_post(request):
-        return Response.text(f"saved {(await request.form())['name']}")
-
-    return app
-
-
 def test_a_page_without_a_token_sends_no_csrf_cookie(tmp_path):
-    with TestClient(lazy_app(tmp_path)) as client:
+    with TestClient(make_app(tmp_path)) as client:
         page = client.get("/plain")
         assert page.text == "<p>No form here, /plain</p>"
         assert "set-cookie" not in page.headers
@@ -87,7 +70,7 @@ def test_a_page_without_a_token_sends_no_csrf_cookie(tmp_path):
 
 
 def test_a_page_with_csrf_input_sends_the_cookie_and_its_form_posts(tmp_path):
-    with TestClient(lazy_app(tmp_path)) as client:
+    with TestClient(make_app(tmp_path)) as client:
         client.get("/plain")
         page = client.get("/form")
         assert "csrftoken" in page.cookies
@@ -97,7 +80,7 @@ def test_a_page_with_csrf_input_sends_the_cookie_and_its_form_posts(tmp_path):
 
 def test_a_page_showing_only_csrf_token_sends_the_cookie(tmp_path):
     (tmp_path / "js.html").write_text('<meta name="csrf" content="{{ csrf_token }}">')
-    app = lazy_app(tmp_path)
+    app = make_app(tmp_path)
 
     @app.get("/js")
     async def js_page(request):
