@@ -55,7 +55,7 @@ class PickForm(forms.Form):
 async def rows(db):
     previous = _connection._default
     _connection.set_default_database(db)
-    models = (Leaf.flavours.through, Leaf, Flavour, Region) if hasattr(Leaf.flavours, "through") else (Leaf, Flavour, Region)
+    models = (Leaf, Flavour, Region)  # Leaf's link table goes with it
     await db.drop_tables(*models)
     await db.create_tables(Region, Flavour, Leaf)
     uji = await Region.objects.create(name="Uji")
