@@ -42,6 +42,7 @@ class CSSReferenceError(ValueError):
 
 
 def is_stylesheet(relative: str) -> bool:
+    """Whether the collected file ``relative`` is CSS, whose references are rewritten."""
     return relative.lower().endswith(".css")
 
 
