@@ -129,13 +129,17 @@ def _startproject(args: argparse.Namespace) -> None:
 
 
 def _collectstatic(args: argparse.Namespace) -> None:
+    from .static_css import CSSReferenceError
     from .staticfiles import collect
 
     app = load_app(args.app)
     if app.staticfiles is None:
         sys.exit(f"{args.app} serves no static files (call app.static(...))")
     output = args.output or app.staticfiles.root or "staticfiles"
-    paths = collect(app.staticfiles.sources, output)
+    try:
+        paths = collect(app.staticfiles.sources, output)
+    except CSSReferenceError as e:
+        sys.exit(f"hyper collectstatic: {e}")
     print(f"{len(paths)} static files collected into {os.path.abspath(output)}")
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import functools
 import hashlib
 import hmac
 import json
@@ -53,6 +54,11 @@ _UNSAFE_SEPARATOR = re.compile(r"^[A-z0-9-_=]*$")
 # Django's default salts are named after its classes; ours keep those names so
 # values signed by either project verify in the other.
 _DJANGO_MODULE = "django.core.signing"
+
+
+@functools.lru_cache(maxsize=16)
+def _unsafe_separator(sep: str) -> bool:
+    return _UNSAFE_SEPARATOR.match(sep) is not None
 
 
 class BadSignature(Exception):
@@ -95,14 +101,25 @@ def b64_decode(data: bytes) -> bytes:
     return base64.urlsafe_b64decode(data + b"=" * (-len(data) % 4))
 
 
+def _as_bytes(value: str | bytes) -> bytes:
+    return value.encode() if isinstance(value, str) else value
+
+
+@functools.lru_cache(maxsize=256)
+def derived_key(salt: str | bytes, secret: str | bytes, algorithm: str = "sha256") -> bytes:
+    """The HMAC key Django derives from ``salt`` + ``secret``: a hash, computed once
+    per (salt, secret, algorithm) and cached, since every signature of a salt uses it."""
+    return hashlib.new(algorithm, _as_bytes(salt) + _as_bytes(secret)).digest()
+
+
 def salted_hmac(salt: str, value: str | bytes, secret: str | bytes, algorithm: str = "sha256") -> hmac.HMAC:
     """HMAC of ``value`` with a key derived from ``salt`` + ``secret`` (Django's ``salted_hmac``)."""
-    salt_b = salt.encode() if isinstance(salt, str) else salt
-    secret_b = secret.encode() if isinstance(secret, str) else secret
-    value_b = value.encode() if isinstance(value, str) else value
-    digest = getattr(hashlib, algorithm)
-    key = digest(salt_b + secret_b).digest()
-    return hmac.new(key, msg=value_b, digestmod=digest)
+    return hmac.new(derived_key(salt, secret, algorithm), msg=_as_bytes(value), digestmod=algorithm)
+
+
+def salted_hmac_digest(salt: str, value: str | bytes, secret: str | bytes, algorithm: str = "sha256") -> bytes:
+    """``salted_hmac(...).digest()`` in one call to OpenSSL (no HMAC object): the per-request path."""
+    return hmac.digest(derived_key(salt, secret, algorithm), _as_bytes(value), algorithm)
 
 
 class JSONSerializer:
@@ -136,7 +153,7 @@ class Signer:
         self.key = key if key is not None else configured.require_secret_key()
         self.fallback_keys = list(fallback_keys if fallback_keys is not None else configured.secret_key_fallbacks)
         self.sep = sep
-        if _UNSAFE_SEPARATOR.match(sep):
+        if _unsafe_separator(sep):
             raise ValueError(f"Unsafe Signer separator: {sep!r} (cannot be empty or consist of only A-z0-9-_=)")
         cls = type(self)
         module = _DJANGO_MODULE if cls.__module__ == __name__ else cls.__module__
@@ -145,8 +162,8 @@ class Signer:
 
     def signature(self, value: str, key: str | bytes | None = None) -> str:
         """The signature of ``value`` with ``key`` (this signer's key by default)."""
-        mac = salted_hmac(self.salt + "signer", value, self.key if key is None else key, self.algorithm)
-        return b64_encode(mac.digest()).decode()
+        digest = salted_hmac_digest(self.salt + "signer", value, self.key if key is None else key, self.algorithm)
+        return b64_encode(digest).decode()
 
     def sign(self, value: str) -> str:
         return f"{value}{self.sep}{self.signature(value)}"

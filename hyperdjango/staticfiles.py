@@ -20,12 +20,11 @@ import hashlib
 import importlib
 import json
 import os
-import shutil
 from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import quote
 
-from . import _core
+from . import _core, static_css
 from .exceptions import HTTPException
 from .requests import Request  # at run time: the view's annotations are resolved at registration
 from .responses import FileResponse
@@ -117,27 +116,74 @@ def collect(directories: Iterable[str | os.PathLike[str]], output: str | os.Path
     """Copies every file below ``directories`` into ``output`` under its own name and
     a content-hashed one (the first folder holding a name wins, as when serving),
     writes ``.gz`` (and ``.br`` when the ``brotli`` package is installed) beside
-    compressible files, and the manifest. Returns the manifest's paths."""
+    compressible files, and the manifest. Returns the manifest's paths.
+
+    In the hashed copy of a stylesheet, ``url(...)`` and ``@import`` references
+    point at hashed names too (see :mod:`hyperdjango.static_css`); a reference
+    to a missing file, or outside the folders, is a CSSReferenceError naming both."""
     out = Path(output).resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    paths: dict[str, str] = {}
+    sources: dict[str, Path] = {}
     for directory in directories:
         root = Path(directory).resolve()
         for source in sorted(root.rglob("*")):
             relative = source.relative_to(root).as_posix()
-            if not source.is_file() or relative in paths or source.is_relative_to(out) or relative == MANIFEST_NAME:
-                continue
-            content = source.read_bytes()
-            hashed = hashed_name(relative, content)
-            paths[relative] = hashed
-            for name in (relative, hashed):
-                target = out / name
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(source, target)
-                if target.suffix.lower() in COMPRESSIBLE:
-                    _precompress(target, content)
+            if source.is_file() and relative not in sources and not source.is_relative_to(out) and relative != MANIFEST_NAME:
+                sources[relative] = source
+    hashed = _HashedContents(sources)
+    paths = {relative: hashed.name(relative) for relative in sources}
+    out.mkdir(parents=True, exist_ok=True)
+    for relative in sources:
+        for name, content in ((relative, hashed.original(relative)), (paths[relative], hashed.content(relative))):
+            target = out / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+            if target.suffix.lower() in COMPRESSIBLE:
+                _precompress(target, content)
     (out / MANIFEST_NAME).write_text(json.dumps({"version": 1, "paths": paths}, indent=1, sort_keys=True))
     return paths
+
+
+class _HashedContents:
+    """Each file's hashed name and the bytes stored under it: a stylesheet's references
+    rewritten first, its own hash taken after (so it changes with what it refers to)."""
+
+    def __init__(self, sources: dict[str, Path]) -> None:
+        self.sources = sources
+        self._original: dict[str, bytes] = {}
+        self._content: dict[str, bytes] = {}
+        self._names: dict[str, str] = {}
+        self._in_progress: list[str] = []
+
+    def original(self, relative: str) -> bytes:
+        if relative not in self._original:
+            self._original[relative] = self.sources[relative].read_bytes()
+        return self._original[relative]
+
+    def content(self, relative: str) -> bytes:
+        self.name(relative)
+        return self._content[relative]
+
+    def name(self, relative: str) -> str:
+        if relative in self._names:
+            return self._names[relative]
+        content = self.original(relative)
+        if static_css.is_stylesheet(relative):
+            if relative in self._in_progress:
+                cycle = " → ".join([*self._in_progress[self._in_progress.index(relative):], relative])
+                raise static_css.CSSReferenceError(f"stylesheets refer to each other in a cycle: {cycle}")
+            self._in_progress.append(relative)
+            try:
+                content = static_css.rewrite_references(content.decode("utf-8", "surrogateescape"), relative, self._referenced).encode("utf-8", "surrogateescape")
+            finally:
+                self._in_progress.pop()
+        self._content[relative] = content
+        self._names[relative] = hashed_name(relative, content)
+        return self._names[relative]
+
+    def _referenced(self, path: str) -> str:
+        if path not in self.sources:
+            raise KeyError(path)
+        return self.name(path)
 
 
 def _precompress(target: Path, content: bytes) -> None:

@@ -21,6 +21,7 @@ import logging
 from typing import Any
 
 from ..middleware.csrf import rotate_token
+from ..signing import salted_hmac_digest
 from .backends import ModelBackend
 from .decorators import login_required, permission_required, staff_required
 from .middleware import AuthenticationMiddleware
@@ -76,19 +77,23 @@ def set_user_model(model: type) -> None:
 
 def set_backends(backends: list[Any]) -> None:
     """The authentication backends, tried in order (``AUTHENTICATION_BACKENDS``)."""
-    global _backends
+    global _backends, _backends_by_path
     _backends = list(backends)
+    _backends_by_path = {_backend_path(b): b for b in reversed(_backends)}
 
 
 def _backend_path(backend: Any) -> str:
     return f"{type(backend).__module__}.{type(backend).__qualname__}"
 
 
+#: Each backend by the dotted path login() stores in the session (derived from _backends;
+#: the first of equal paths wins, as a scan would find it).
+_backends_by_path: dict[str, Any] = {_backend_path(b): b for b in _backends}
+
+
 def _session_auth_hash(user: Any) -> str:
     """Changes when the password changes, so other sessions of that user end (Django's rule)."""
-    from ..signing import salted_hmac
-
-    return salted_hmac("hyperdjango.auth.session_auth_hash", user.password or "", _secret()).hexdigest()
+    return salted_hmac_digest("hyperdjango.auth.session_auth_hash", user.password or "", _secret()).hex()
 
 
 def _secret() -> str:
@@ -142,7 +147,7 @@ async def get_user(request: Any) -> Any:
     if session is None or SESSION_KEY not in session:
         return AnonymousUser()
     backend_path = session.get(BACKEND_SESSION_KEY)
-    backend = next((b for b in _backends if _backend_path(b) == backend_path), None)
+    backend = _backends_by_path.get(backend_path) if isinstance(backend_path, str) else None
     if backend is None:
         return AnonymousUser()
     user = await backend.get_user(session[SESSION_KEY])

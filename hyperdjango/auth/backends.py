@@ -40,5 +40,6 @@ class ModelBackend:
     async def get_user(self, user_id: Any) -> Any:
         from . import get_user_model
 
-        user = await get_user_model().objects.filter(pk=user_id).first()
+        # get(): no ordering and no extra clones (first() would add both), as Django's get_user.
+        user = await get_user_model().objects.get(pk=user_id)
         return user if user is not None and self.user_can_authenticate(user) else None

@@ -8,6 +8,7 @@ Validation is a CPU-light, synchronous check; hashing is what runs off the loop.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import re
 from difflib import SequenceMatcher
@@ -62,31 +63,42 @@ class UserAttributeSimilarityValidator:
                     raise ValidationError([f"The password is too similar to the {attribute.replace('_', ' ')}."])
 
 
-#: A short list of the most used passwords; pass ``password_list_path`` for a longer one
-#: (one password per line, plain or gzipped: Django's file works).
-COMMON_PASSWORDS = frozenset("""
-123456 123456789 12345678 password qwerty123 qwerty1 111111 12345 secret 123123 1234567890
-1234567 000000 qwerty abc123 password1 iloveyou 11111111 dragon monkey 123321 654321 666666
-121212 letmein baseball football 1q2w3e4r 1qaz2wsx 123qwe 112233 superman princess sunshine
-master welcome shadow ashley michael 696969 trustno1 jennifer hunter hunter2 buster soccer
-harley batman andrew tigger charlie robert thomas hockey ranger daniel starwars klaster
-computer michelle jessica pepper zxcvbnm zxcvbn asdfgh asdfghjkl qazwsx 987654321 passw0rd
-password123 admin admin123 root toor changeme login access freedom whatever qwertyuiop
-1q2w3e 7777777 555555 aa123456 killer jordan23 maggie cheese summer flower loveme
-""".split())
+#: The default list: 30,000 common passwords (source and licence in common-passwords.README.md).
+DEFAULT_PASSWORD_LIST_PATH = Path(__file__).resolve().parent / "common-passwords.txt.gz"
+
+
+@functools.lru_cache(maxsize=8)
+def _load_password_list(path: Path) -> frozenset[str]:
+    """The passwords in ``path``, gzipped or plain (as Django reads it), read once per process."""
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except gzip.BadGzipFile:
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    return frozenset(stripped.lower() for line in lines if (stripped := line.strip()))
 
 
 class CommonPasswordValidator:
-    """Not one of the common passwords (case-insensitive)."""
+    """Not one of the common passwords (case-insensitive, surrounding spaces ignored).
 
-    def __init__(self, password_list_path: str | Path | None = None) -> None:
-        if password_list_path is None:
-            self.passwords = COMMON_PASSWORDS
-            return
-        path = Path(password_list_path)
-        opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rt", encoding="utf-8") as f:
-            self.passwords = frozenset(line.strip().lower() for line in f if line.strip())
+    The default list has 30,000 passwords; ``password_list_path`` names another
+    (one password per line, plain or gzipped: Django's file works). A list is read
+    the first time a password is checked against it, once per process.
+
+    >>> CommonPasswordValidator().validate("  Dragon ")
+    Traceback (most recent call last):
+    ...
+    hyperdjango.auth.validators.ValidationError: This password is too common.
+    """
+
+    def __init__(self, password_list_path: str | Path = DEFAULT_PASSWORD_LIST_PATH) -> None:
+        self.password_list_path = Path(password_list_path).resolve()
+
+    @property
+    def passwords(self) -> frozenset[str]:
+        """The lower-cased passwords of the list (loaded on first use)."""
+        return _load_password_list(self.password_list_path)
 
     def validate(self, password: str, user: Any = None) -> None:
         if password.lower().strip() in self.passwords:

@@ -30,7 +30,7 @@ from .fields import (
 )
 from .forms import BoundField, Form
 from .formsets import BaseFormSet, formset_factory
-from .models import ModelForm
+from .models import ModelChoiceField, ModelForm, ModelMultipleChoiceField
 from .widgets import (
     CheckboxInput,
     DateInput,
@@ -53,7 +53,7 @@ __all__ = [
     "NON_FIELD_ERRORS", "BaseFormSet", "BooleanField", "BoundField", "CharField", "CheckboxInput", "ChoiceField",
     "DateField", "DateInput", "DateTimeField", "DateTimeInput", "DecimalField", "EmailField", "EmailInput",
     "ErrorDict", "ErrorList", "Field", "FileField", "FileInput", "FloatField", "Form", "HiddenInput",
-    "IntegerField", "JSONField", "ModelForm", "MultipleChoiceField", "NumberInput", "PasswordInput", "Select",
+    "IntegerField", "JSONField", "ModelChoiceField", "ModelForm", "ModelMultipleChoiceField", "MultipleChoiceField", "NumberInput", "PasswordInput", "Select",
     "SelectMultiple", "SlugField", "TextInput", "Textarea", "TimeField", "TimeInput", "URLField", "URLInput",
     "ValidationError", "Widget", "formset_factory",
 ]

@@ -87,18 +87,23 @@ class Field:
         """Converts and validates, awaiting async validators (a database lookup)."""
         value = self.to_python(value)
         self.validate(value)
-        if value not in EMPTY_VALUES:
-            errors = []
-            for validator in self.validators:
-                try:
-                    result = validator(value)
-                    if inspect.isawaitable(result):
-                        await result
-                except ValidationError as e:
-                    errors.extend(e.error_list)
-            if errors:
-                raise ValidationError(errors)
+        await self.run_validators(value)
         return value
+
+    async def run_validators(self, value: Any) -> None:
+        """Runs every validator on a non-empty ``value``, collecting all their errors."""
+        if value in EMPTY_VALUES:
+            return
+        errors = []
+        for validator in self.validators:
+            try:
+                result = validator(value)
+                if inspect.isawaitable(result):
+                    await result
+            except ValidationError as e:
+                errors.extend(e.error_list)
+        if errors:
+            raise ValidationError(errors)
 
     def widget_attrs(self) -> dict[str, Any]:
         return {"required": self.required and not self.disabled, "disabled": self.disabled}

@@ -178,7 +178,18 @@ class Form(metaclass=DeclarativeFieldsMetaclass):
         checks, which need the database, run here."""
         if self._errors is None:
             await self._full_clean()
+            if self._errors:
+                await self.load_choices()  # an invalid form is drawn again, with its options
         return self.is_bound and not self._errors
+
+    async def load_choices(self) -> None:
+        """Loads the options of the fields whose choices are rows (ModelChoiceField),
+        once; needed before drawing such a form (``is_valid()`` does it when the
+        form is invalid), since a template never queries."""
+        for field in self.fields.values():
+            load = getattr(field, "load_choices", None)
+            if load is not None:
+                await load()
 
     async def _full_clean(self) -> None:
         self._errors = ErrorDict()

@@ -1,14 +1,141 @@
 """``ModelForm``: a form built from a model's fields, with the database's unique
-checks in ``await form.is_valid()`` and ``await form.save()``."""
+checks in ``await form.is_valid()`` and ``await form.save()``; and the fields
+whose choices are rows (``ModelChoiceField``, ``ModelMultipleChoiceField``),
+loaded once, asynchronously, before the form is drawn."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from . import fields as f
 from . import widgets as w
 from .errors import ValidationError
 from .forms import DeclarativeFieldsMetaclass, Form
+
+
+class _ChoicesNotLoaded:
+    """A model choice field's choices before ``await form.load_choices()``: drawing
+    the form then would have to query inside the template, which never happens."""
+
+    def __init__(self, field_label: str) -> None:
+        self.field_label = field_label
+
+    def __iter__(self) -> Iterator[Any]:
+        raise RuntimeError(
+            f"the choices of {self.field_label} are rows not loaded yet: "
+            "`await form.load_choices()` (or `await form.is_valid()`) before drawing the form"
+        )
+
+
+class ModelChoiceField(f.ChoiceField):
+    """One row of ``queryset``: the cleaned value is the model instance (or None).
+
+    ``to_field_name`` names the field whose value identifies a row in the form
+    (the key by default); ``empty_label`` is the first, empty option (None: no
+    such option). The options are the rows, loaded once by
+    ``await form.load_choices()`` / ``await form.is_valid()``; a submitted value
+    is looked up in them (or, when they were not loaded, with one query).
+    """
+
+    widget = w.Select
+    default_error_messages = {"invalid_choice": "Select a valid choice. That choice is not one of the available choices."}
+
+    def __init__(self, queryset: Any, *, empty_label: str | None = "---------", to_field_name: str | None = None, **options: Any) -> None:
+        super().__init__(**options)
+        self.queryset = queryset
+        self.empty_label = empty_label
+        self.to_field_name = to_field_name
+        self.rows: list[Any] | None = None
+        self.widget.choices = _ChoicesNotLoaded(type(self).__name__)
+
+    def key(self, obj: Any) -> Any:
+        """The value that stands for ``obj`` in the form."""
+        return getattr(obj, self.to_field_name) if self.to_field_name else obj.pk
+
+    def label_from_instance(self, obj: Any) -> str:
+        """An option's text (``str(obj)``); override to show something else."""
+        return str(obj)
+
+    async def load_choices(self) -> None:
+        """Loads the rows (once) and makes them the widget's options."""
+        if self.rows is not None:
+            return
+        self.rows = list(await self.queryset.all())
+        empty = [("", self.empty_label)] if self.empty_label is not None and not self.allow_multiple() else []
+        self.choices = empty + [(self.key(obj), self.label_from_instance(obj)) for obj in self.rows]
+        self.widget.choices = self.choices
+
+    def allow_multiple(self) -> bool:
+        return False
+
+    async def rows_for(self, values: list[str]) -> dict[str, Any]:
+        """The rows whose keys are ``values``, by key as text."""
+        if self.rows is None:
+            lookup = f"{self.to_field_name or 'pk'}__in"
+            rows = await self.queryset.filter(**{lookup: values})
+        else:
+            rows = self.rows
+        wanted = set(values)
+        return {str(self.key(obj)): obj for obj in rows if str(self.key(obj)) in wanted}
+
+    async def aclean(self, value: Any) -> Any:
+        text = super().to_python(value)
+        self.validate(text)
+        if not text:
+            return None
+        try:
+            found = await self.rows_for([text])
+        except (ValueError, TypeError):  # a value the key's type cannot take
+            found = {}
+        if text not in found:
+            raise self.error("invalid_choice")
+        await self.run_validators(found[text])
+        return found[text]
+
+    def validate(self, value: Any) -> None:
+        f.Field.validate(self, value)  # membership is checked against the rows in aclean
+
+
+class ModelMultipleChoiceField(ModelChoiceField):
+    """Rows of ``queryset``: the cleaned value is the list of instances, in the order sent."""
+
+    widget = w.SelectMultiple
+    default_error_messages = {
+        "invalid_list": "Enter a list of values.",
+        "invalid_choice": "Select a valid choice. %(value)s is not one of the available choices.",
+        "invalid_pk_value": "“%(pk)s” is not a valid value.",
+    }
+
+    def allow_multiple(self) -> bool:
+        return True
+
+    async def aclean(self, value: Any) -> Any:
+        if value in f.EMPTY_VALUES:
+            values: list[str] = []
+        elif isinstance(value, (list, tuple)):
+            values = [str(v) for v in value]
+        else:
+            raise self.error("invalid_list")
+        if not values:
+            if self.required:
+                raise self.error("required")
+            return []
+        try:
+            found = await self.rows_for(values)
+        except (ValueError, TypeError):  # one of them cannot be a key at all: say which
+            for text in values:
+                try:
+                    await self.rows_for([text])
+                except (ValueError, TypeError):
+                    raise self.error("invalid_pk_value", pk=text) from None
+            raise
+        for text in values:
+            if text not in found:
+                raise self.error("invalid_choice", value=text)
+        rows = [found[text] for text in dict.fromkeys(values)]
+        await self.run_validators(rows)
+        return rows
 
 
 def form_field_for(model_field: Any) -> f.Field | None:
@@ -21,6 +148,8 @@ def form_field_for(model_field: Any) -> f.Field | None:
     options: dict[str, Any] = {"required": required, "label": label.replace("_", " ").capitalize()}
     if model_field.has_default() and model_field.default_factory is None:
         options["initial"] = model_field.default
+    if model_field.foreign_key is not None:
+        return ModelChoiceField(model_field.related_model.objects.all(), **options)
     if model_field.choices:
         return f.ChoiceField(choices=list(model_field.choices), **options)
     kind = type(model_field).__name__
@@ -68,14 +197,24 @@ class ModelFormMetaclass(DeclarativeFieldsMetaclass):
         labels = getattr(meta, "labels", {})
         help_texts = getattr(meta, "help_texts", {})
         by_name = {mf.name: mf for mf in model._meta.fields}
-        names = [n for n in by_name if n not in exclude] if wanted in (None, "__all__") else list(wanted)
+        many = {relation.name: relation for relation in model._meta.many_to_many}
+        every = [*by_name, *many]
+        names = [n for n in every if n not in exclude] if wanted in (None, "__all__") else list(wanted)
         generated: dict[str, f.Field] = {}
         for field_name in names:
-            if field_name not in by_name:
+            if field_name not in by_name and field_name not in many:
                 raise TypeError(f"{name}.Meta.fields names {field_name!r}, which {model.__name__} does not have")
-            if field_name in cls.declared_fields or by_name[field_name].primary_key:
+            if field_name in cls.declared_fields or (field_name in by_name and by_name[field_name].primary_key):
                 continue
-            form_field = form_field_for(by_name[field_name])
+            if field_name in many:
+                target_fk = many[field_name].target_fk
+                if target_fk is None:
+                    raise TypeError(f"{name}.Meta.fields names {field_name!r}, whose model is not defined yet: define it before the form")
+                form_field: f.Field | None = ModelMultipleChoiceField(
+                    target_fk.related_model.objects.all(), required=False, label=field_name.replace("_", " ").capitalize()
+                )
+            else:
+                form_field = form_field_for(by_name[field_name])
             if form_field is None:
                 continue
             if field_name in widgets:
@@ -86,6 +225,7 @@ class ModelFormMetaclass(DeclarativeFieldsMetaclass):
             generated[field_name] = form_field
         cls.base_fields = {**generated, **cls.declared_fields}
         cls._model_fields = by_name
+        cls._many_to_many = {n: many[n] for n in generated if n in many}
         return cls
 
 
@@ -94,11 +234,16 @@ class ModelForm(Form, metaclass=ModelFormMetaclass):
 
     ``ProductForm(data, instance=product)`` edits a row (its values are the initial
     ones); ``await form.is_valid()`` also checks against the database that unique
-    fields do not repeat and foreign keys name existing rows; ``await form.save()``
-    saves and returns the instance.
+    fields do not repeat; ``await form.save()`` saves and returns the instance.
+    A foreign key is a :class:`ModelChoiceField` (a ``<select>`` of the related
+    rows), a many-to-many relation a :class:`ModelMultipleChoiceField`, whose
+    links ``save()`` sets after saving the row (``save(commit=False)`` leaves
+    them to ``await form.save_m2m()``). ``await form.load_choices()`` loads the
+    rows (and, for an instance, its current links) before the form is drawn.
     """
 
     _model_fields: dict[str, Any]
+    _many_to_many: dict[str, Any]
 
     def __init__(self, data: Any = None, files: Any = None, *, instance: Any = None, **options: Any) -> None:
         model = self.Meta.model  # type: ignore[attr-defined]
@@ -107,18 +252,24 @@ class ModelForm(Form, metaclass=ModelFormMetaclass):
         initial.update(options.pop("initial", None) or {})
         super().__init__(data, files, initial=initial, **options)
 
+    async def load_choices(self) -> None:
+        """Loads the rows of the choice fields and, for a saved instance, the rows its
+        many-to-many relations link to now (the initial selection)."""
+        await super().load_choices()
+        if self.instance.pk is None:
+            return
+        for name in self._many_to_many:
+            if name not in self.initial:
+                field = self.fields[name]
+                self.initial[name] = [field.key(obj) for obj in await getattr(self.instance, name).all()]
+
     async def _post_clean(self) -> None:
-        """The checks that ask the database: a foreign key must name an existing row
-        (else the save would fail on the constraint: a 500 for the client's mistake),
-        and a unique field must not repeat another row's value."""
+        """The check that asks the database: a unique field must not repeat another
+        row's value (a foreign key's row is checked by its ModelChoiceField)."""
         model = type(self.instance)
         for name, value in list(self.cleaned_data.items()):
             model_field = self._model_fields.get(name)
             if model_field is None or value is None:
-                continue
-            if model_field.foreign_key is not None and not await model_field.related_model.objects.filter(pk=value).exists():
-                message = "Select a valid choice. That choice is not one of the available choices."
-                self.add_error(name, ValidationError(message, code="invalid_choice"))
                 continue
             if not model_field.unique or model_field.primary_key:
                 continue
@@ -138,8 +289,18 @@ class ModelForm(Form, metaclass=ModelFormMetaclass):
             verb = "changed" if self.instance.pk is not None else "created"
             raise ValueError(f"The {type(self.instance).__name__} could not be {verb} because the data didn't validate.")
         for name, value in self.cleaned_data.items():
-            if name in self._model_fields:
+            model_field = self._model_fields.get(name)
+            if model_field is not None:
+                if model_field.foreign_key is not None and value is not None:
+                    value = value.pk  # the row's key goes in the column
                 setattr(self.instance, name, value)
         if commit:
             await self.instance.save()
+            await self.save_m2m()
         return self.instance
+
+    async def save_m2m(self) -> None:
+        """Sets the many-to-many links from the form (the row must be saved)."""
+        for name in self._many_to_many:
+            if name in self.cleaned_data:
+                await getattr(self.instance, name).set(self.cleaned_data[name])

@@ -3,7 +3,8 @@
 A per-client secret lives in the ``csrftoken`` cookie (or in the session with
 ``use_sessions=True``); pages embed it *masked* (a fresh random mask each time,
 so the token in a compressed page never repeats: BREACH) through
-:func:`get_token`. Requests with an unsafe method (POST, PUT, PATCH, DELETE)
+:func:`get_token`. The secret is sent only to a client that was given a token:
+a page whose template never shows ``csrf_token``/``csrf_input`` sets no cookie. Requests with an unsafe method (POST, PUT, PATCH, DELETE)
 must send it back in the ``csrfmiddlewaretoken`` form field or the
 ``X-CSRFToken`` header, and, when they carry an ``Origin`` header, come from
 the site itself or a trusted origin; over HTTPS without ``Origin`` the
@@ -95,11 +96,31 @@ def get_token(request: Any) -> str:
     Creates the secret when the client has none; the middleware then sends it
     (cookie or session) with the response. Synchronous: templates call it.
     """
+    token = offer_token(request)
+    _state(request)["send"] = True
+    return token
+
+
+def offer_token(request: Any) -> str:
+    """A masked token that only counts once it reaches the client: the templates'
+    ``csrf_token``/``csrf_input``. The secret is sent with the response only when
+    :func:`note_rendered` finds an offered token in the rendered page, so a page
+    without a form sets no CSRF cookie (and stays cacheable)."""
     state = _state(request)
     if state["secret"] is None:
         state["secret"] = _random_string()
-    state["send"] = True
-    return mask_secret(state["secret"])
+    token = mask_secret(state["secret"])
+    state.setdefault("offered", []).append(token)
+    return token
+
+
+def note_rendered(request: Any, text: str | None) -> None:
+    """Marks the secret for sending when ``text`` (a rendered page) holds a token of
+    :func:`offer_token`; ``None`` (a streamed page, not seen whole) counts as holding it."""
+    state = request.__dict__.get("_csrf")
+    offered = state.pop("offered", None) if state is not None else None
+    if offered and (text is None or any(token in text for token in offered)):
+        state["send"] = True
 
 
 def rotate_token(request: Any) -> None:

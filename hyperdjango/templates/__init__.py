@@ -24,6 +24,7 @@ from markupsafe import Markup
 
 from .. import _core
 from ..exceptions import HTTPException
+from ..middleware.csrf import note_rendered
 from ..responses import Response, StreamingResponse
 from .context import default_context_processors
 
@@ -123,7 +124,10 @@ class Templates:
 
     def render_to_string(self, name: str, context: Mapping[str, Any] | None = None, request: Request | None = None) -> str:
         """The template ``name`` rendered with ``context`` (and the processors, given a request)."""
-        return self.engine.render(name, self.context(request, context))
+        text = self.engine.render(name, self.context(request, context))
+        if request is not None:
+            note_rendered(request, text)  # the CSRF secret goes out only if the page shows a token
+        return text
 
     def from_string(self, source: str, context: Mapping[str, Any] | None = None, name: str = "<string>.html") -> str:
         """A template given as text, rendered; ``name``'s extension decides autoescape."""
@@ -160,6 +164,8 @@ class Templates:
             chunks = self.engine.stream(name, self.context(request, context), chunk_size)
         except _core.StreamsFull as e:
             raise HTTPException(503, str(e), headers={"retry-after": "1"}) from None
+        if request is not None:
+            note_rendered(request, None)  # not seen whole before it is sent: as if it showed a token
         return StreamingResponse(chunks, status, headers, media_type)
 
     def clear_cache(self) -> None:

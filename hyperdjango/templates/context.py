@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
-from ..middleware.csrf import get_token, token_field
+from ..middleware.csrf import offer_token, token_field
 
 if TYPE_CHECKING:
     from ..requests import Request
@@ -34,9 +34,10 @@ def request_context(request: Request) -> dict[str, Any]:
 
 def csrf_context(request: Request) -> dict[str, Any]:
     """``csrf_token`` and ``csrf_input`` (a hidden ``<input>`` for the form field that
-    :class:`~hyperdjango.middleware.csrf.CSRFMiddleware` checks). Asking for the token
-    makes the middleware send its secret with the response, as Django's ``get_token``."""
-    token = get_token(request)
+    :class:`~hyperdjango.middleware.csrf.CSRFMiddleware` checks). When the rendered page
+    shows either, the middleware sends its secret with the response (Django's
+    ``get_token`` rule: only a page that uses the token sets the CSRF cookie)."""
+    token = offer_token(request)
     return {
         "csrf_token": token,
         "csrf_input": Markup('<input type="hidden" name="{}" value="{}">').format(token_field(request), token),

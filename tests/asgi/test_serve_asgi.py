@@ -305,6 +305,25 @@ async def test_headers_are_bytes_as_received_with_duplicates_and_order_kept():
     assert scopes[0]["headers"] == [(b"host", b"x"), (b"x-first", b"1"), (b"x-dup", b"a"), (b"x-dup", b"b"), (b"x-latin", b"caf\xe9")]
 
 
+async def test_mixed_case_names_are_lowercased_and_interleaved_repeats_keep_their_value_order():
+    # ASGI: the order of each name's values must be kept, the order of names is not
+    # important, names should be lowercased (docs/asgi.md: why not the client's case).
+    scopes = []
+    app = recording_app(scopes)
+    async with running(AsgiServer(app)) as url:
+        head = (b"GET / HTTP/1.1\r\nHost: x\r\nX-MiXeD-Case: m\r\nAccept: a1\r\nX-Other: o\r\n"
+                b"accept: a2\r\nX-MIXED-CASE: M2\r\nACCEPT: a3\r\n\r\n")
+        reader, writer = await raw_request(port_of(url), head)
+        await reader.readuntil(b"\r\n\r\n")
+        writer.close()
+    headers = scopes[0]["headers"]
+    assert all(name == name.lower() for name, _ in headers)
+    assert sorted(headers) == sorted([(b"host", b"x"), (b"x-mixed-case", b"m"), (b"accept", b"a1"), (b"x-other", b"o"),
+                                      (b"accept", b"a2"), (b"x-mixed-case", b"M2"), (b"accept", b"a3")])  # every one, once
+    assert [v for n, v in headers if n == b"accept"] == [b"a1", b"a2", b"a3"]
+    assert [v for n, v in headers if n == b"x-mixed-case"] == [b"m", b"M2"]  # values untouched, in order
+
+
 async def test_the_scope_names_path_root_path_query_client_and_server():
     scopes = []
     app = recording_app(scopes)

@@ -118,6 +118,33 @@ def test_similarity_to_the_user_is_refused():
     UserAttributeSimilarityValidator().validate("unrelated passphrase", U())
 
 
+def test_the_shipped_common_password_list_has_twenty_thousand_and_more_lowercase_entries():
+    validator = CommonPasswordValidator()
+    assert len(validator.passwords) >= 20_000
+    assert all(p == p.lower().strip() and p for p in validator.passwords)
+    for common in ("123456", "password", "dragon", "trustno1", "sunshine1", "letmein"):
+        assert common in validator.passwords
+
+
+def test_a_common_password_is_refused_whatever_its_case_and_surrounding_spaces():
+    for password in ("PASSWORD", " Dragon ", "Sunshine1\t", "qwertyuiop"):
+        with pytest.raises(ValidationError, match="too common"):
+            CommonPasswordValidator().validate(password)
+    CommonPasswordValidator().validate("a long phrase nobody uses 7")
+
+
+def test_the_common_password_list_is_read_once_per_process():
+    assert CommonPasswordValidator().passwords is CommonPasswordValidator().passwords
+
+
+def test_common_password_list_from_a_plain_text_file(tmp_path):
+    path = tmp_path / "common.txt"
+    path.write_text("  Tr0ub4dor \nother\n")
+    with pytest.raises(ValidationError):
+        CommonPasswordValidator(password_list_path=path).validate("tr0ub4dor")
+    CommonPasswordValidator(password_list_path=path).validate("password")  # not on this list
+
+
 def test_common_password_list_from_a_file(tmp_path):
     import gzip
 

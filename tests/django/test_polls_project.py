@@ -119,3 +119,77 @@ async def test_the_admin_logs_in_and_edits_a_question_in_chromium(project_env, i
             assert "was changed successfully" in message
         async with httpx.AsyncClient(base_url=url) as client:
             assert new_text in (await client.get("/polls/")).text
+
+
+def admin_login(client: httpx.Client, password: str = PASSWORD) -> httpx.Response:
+    """Logs in through Django's admin login form, CSRF token and all."""
+    page = client.get("/admin/login/?next=/admin/").text
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    return client.post("/admin/login/?next=/admin/", data={"username": "admin", "password": password, "csrfmiddlewaretoken": token,
+                                                             "next": "/admin/"})
+
+
+def set_admin_password(env: dict[str, str], password: str) -> None:
+    code = ("import django, sys; django.setup(); from django.contrib.auth.models import User; "
+            "u = User.objects.get(username='admin'); u.set_password(sys.argv[1]); u.save()")
+    subprocess.run([sys.executable, "-c", code, password], cwd=PROJECT, env={**os.environ, **env, "PYTHONPATH": str(PROJECT)},
+                   check=True, timeout=60)
+
+
+def test_a_hyperdjango_view_mounted_beside_django_sees_the_user_logged_in_through_djangos_admin(project_env):
+    with serving("hyper", "mysite.hyper:app", env=project_env, cwd=PROJECT) as url, httpx.Client(base_url=url) as client:
+        assert client.get("/hyper/whoami").json() == {"authenticated": False, "username": "", "is_staff": False}
+        logged_in = admin_login(client)
+        assert (logged_in.status_code, logged_in.headers["location"]) == (302, "/admin/")
+        assert client.get("/admin/").status_code == 200  # Django's own view: logged in
+        assert client.get("/hyper/whoami").json() == {"authenticated": True, "username": "admin", "is_staff": True}
+
+
+def test_a_tampered_django_session_cookie_is_anonymous_in_the_hyperdjango_view(project_env):
+    with serving("hyper", "mysite.hyper:app", env=project_env, cwd=PROJECT) as url, httpx.Client(base_url=url) as client:
+        admin_login(client)
+        key = client.cookies["sessionid"]
+        for forged in (key[:-1] + ("a" if key[-1] != "a" else "b"), "x" * 32, key + "'--"):
+            client.cookies.set("sessionid", forged)
+            assert client.get("/hyper/whoami").json()["authenticated"] is False, forged
+        client.cookies.set("sessionid", key)
+        assert client.get("/hyper/whoami").json()["username"] == "admin"
+
+
+def test_a_password_changed_in_django_logs_the_session_out_of_the_hyperdjango_view_too(project_env):
+    with serving("hyper", "mysite.hyper:app", env=project_env, cwd=PROJECT) as url, httpx.Client(base_url=url) as client:
+        admin_login(client)
+        assert client.get("/hyper/whoami").json()["authenticated"] is True
+        set_admin_password(project_env, "another-long-password-2")
+        try:
+            assert client.get("/hyper/whoami").json()["authenticated"] is False
+            assert client.get("/admin/").status_code == 302  # Django agrees: logged out
+        finally:
+            set_admin_password(project_env, PASSWORD)
+
+
+def test_a_django_session_row_signed_with_another_key_is_anonymous_in_the_hyperdjango_view(project_env):
+    import datetime
+    import sqlite3
+
+    from hyperdjango import signing
+    from hyperdjango.auth.django_sessions import AUTH_HASH_SALT, DB_SESSION_SALT
+
+    with serving("hyper", "mysite.hyper:app", env=project_env, cwd=PROJECT) as url, httpx.Client(base_url=url) as client:
+        admin_login(client)
+        with sqlite3.connect(project_env["DJPOLLS_DB"]) as db:
+            user_id, password = db.execute("SELECT id, password FROM auth_user WHERE username = 'admin'").fetchone()
+            data = {"_auth_user_id": str(user_id), "_auth_user_backend": "django.contrib.auth.backends.ModelBackend",
+                    "_auth_user_hash": signing.salted_hmac_digest(AUTH_HASH_SALT, password, project_env["DJPOLLS_SECRET_KEY"]).hex()}
+            expires = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1)).strftime("%Y-%m-%d %H:%M:%S.%f")
+            for key, secret in (("forgedwithanotherkey0000000000000", "not-the-project-key"),
+                                ("madewiththeprojectkey00000000000", project_env["DJPOLLS_SECRET_KEY"])):
+                session_data = signing.dumps(data, key=secret, salt=DB_SESSION_SALT, compress=True)
+                db.execute("INSERT INTO django_session (session_key, session_data, expire_date) VALUES (?, ?, ?)", (key, session_data, expires))
+            db.execute("INSERT INTO django_session (session_key, session_data, expire_date) VALUES (?, ?, ?)",
+                       ("expiredbutsignedwiththeprojectkey", session_data, "2020-01-01 00:00:00.000000"))
+        for key in ("forgedwithanotherkey0000000000000", "expiredbutsignedwiththeprojectkey"):
+            client.cookies.set("sessionid", key)
+            assert client.get("/hyper/whoami").json()["authenticated"] is False, key
+        client.cookies.set("sessionid", "madewiththeprojectkey00000000000")  # our signing is Django's: the same key verifies
+        assert client.get("/hyper/whoami").json()["username"] == "admin"

@@ -13,6 +13,7 @@ FORM = '<form method="post">{{ csrf_input }}<input name="name"></form><p>{{ csrf
 
 def make_app(tmp_path, **csrf_options):
     (tmp_path / "form.html").write_text(FORM)
+    (tmp_path / "plain.html").write_text("<p>No form here, {{ request.path }}</p>")
     app = HyperApp(database="sqlite://:memory:", secret_key="a test key")
     app.templates = Templates(tmp_path)
     app.use(CSRFMiddleware(**csrf_options))
@@ -20,6 +21,10 @@ def make_app(tmp_path, **csrf_options):
     @app.get("/form")
     async def form_page(request):
         return await render(request, "form.html", {})
+
+    @app.get("/plain")
+    async def plain_page(request):
+        return await render(request, "plain.html", {})
 
     @app.post("/form")
     async def form_post(request):
@@ -53,3 +58,36 @@ def test_the_hidden_input_names_the_field_the_middleware_reads(tmp_path):
         field, token = hidden_input(client.get("/form").text)
         assert field == "token"
         assert client.post("/form", data={field: token, "name": "tea"}).text == "saved tea"
+
+
+def test_a_page_without_a_token_sends_no_csrf_cookie(tmp_path):
+    with TestClient(make_app(tmp_path)) as client:
+        page = client.get("/plain")
+        assert page.text == "<p>No form here, /plain</p>"
+        assert "set-cookie" not in page.headers
+        assert "csrftoken" not in client.cookies
+        assert client.post("/form", data={"name": "tea"}).status_code == 403  # CSRF is still on
+
+
+def test_a_page_with_csrf_input_sends_the_cookie_and_its_form_posts(tmp_path):
+    with TestClient(make_app(tmp_path)) as client:
+        client.get("/plain")
+        page = client.get("/form")
+        assert "csrftoken" in page.cookies
+        field, token = hidden_input(page.text)
+        assert client.post("/form", data={field: token, "name": "tea"}).text == "saved tea"
+
+
+def test_a_page_showing_only_csrf_token_sends_the_cookie(tmp_path):
+    (tmp_path / "js.html").write_text('<meta name="csrf" content="{{ csrf_token }}">')
+    app = make_app(tmp_path)
+
+    @app.get("/js")
+    async def js_page(request):
+        return await render(request, "js.html", {})
+
+    with TestClient(app) as client:
+        page = client.get("/js")
+        assert "csrftoken" in page.cookies
+        token = re.search(r'content="([^"]+)"', page.text).group(1)
+        assert client.post("/form", data={"name": "tea"}, headers={"x-csrftoken": token}).text == "saved tea"

@@ -35,7 +35,7 @@ class DatabaseStore(SessionStore):
     async def load(self, session_key: str) -> dict[str, Any] | None:
         if not is_session_key(session_key):
             return None
-        row = await Session.objects.filter(session_key=session_key, expire_date__gt=_now()).first()
+        row = await Session.objects.get(session_key=session_key, expire_date__gt=_now())
         return None if row is None else dict(row.session_data)
 
     async def save(self, session_key: str | None, data: dict[str, Any], expiry_age: int) -> str:
