@@ -346,7 +346,7 @@ def count_instructions(args) -> None:
     """Instructions per operation, raw and ORM, and their ratio (issue 11's ≤ 1.15x)."""
     print(f"instructions per operation (callgrind, {2 * args.ops} minus {args.ops} operations; list50: half as many)\n")
     rows = []
-    for op in OPERATIONS:
+    for op in args.operations:
         n = args.ops // 2 if op == "list50" else args.ops
         per_op = {client: (instructions(args, op, client, 2 * args.ops) - instructions(args, op, client, args.ops)) / n
                   for client in COUNTED_CLIENTS}
@@ -366,6 +366,7 @@ def parse_args(argv=None):
     p.add_argument("--wait-idle", type=float, default=0, metavar="SECONDS",
                    help="first wait up to SECONDS for the machine to be quiet")
     p.add_argument("--instructions", action="store_true", help="count instructions per operation with callgrind")
+    p.add_argument("--operations", nargs="+", choices=OPERATIONS, default=OPERATIONS, help="with --instructions: these only")
     p.add_argument("--run", nargs=2, metavar=("OPERATION", "CLIENT"), help=argparse.SUPPRESS)  # one counted process
     return p.parse_args(argv)
 
