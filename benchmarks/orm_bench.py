@@ -23,6 +23,13 @@ Setup (once): ``--setup`` creates the database, its tables (with hyperdjango's
 
     taskset -c 0 .venv/bin/python benchmarks/orm_bench.py --setup --drop
 
+Time on a busy machine is noise; instructions are not. ``--instructions`` runs the raw and
+the ORM client of each operation under valgrind's callgrind twice (``--ops`` and twice as
+many operations, the same warm-up) and reports the difference per operation: the client
+instructions (every thread: the engine's tokio threads too) one more operation costs.
+
+    .venv/bin/python benchmarks/orm_bench.py --instructions [--ops 400]
+
 Needs the ``bench`` extra (Django 5.2, Tortoise ORM, asyncpg, psycopg).
 """
 
@@ -31,8 +38,12 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import shutil
+import subprocess
 import sys
+import tempfile
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 import uvloop
@@ -298,6 +309,51 @@ async def main(args) -> None:
         print()
 
 
+# -- instructions per operation (callgrind) ------------------------------------------
+
+COUNTED_CLIENTS = {"raw": raw_cases, "orm": orm_cases}
+
+
+async def run_counted(args) -> None:
+    """One client's operations, as the process callgrind counts: open, warm up, run, close."""
+    op, client = args.run
+    case = COUNTED_CLIENTS[client](f"{args.server.rstrip('/')}/{args.database}")[op]
+    work, warm = workloads(args)
+    state = await case.open()
+    try:
+        await case.run(state, warm[op])
+        await case.run(state, work[op])
+    finally:
+        await case.close(state)
+
+
+def instructions(args, op: str, client: str, ops: int) -> int:
+    """Instructions valgrind counts for a client process doing ``ops`` operations of ``op``."""
+    # A fixed hash seed, and bytecode already cached (the warm-up run): startup costs the same each time.
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    command = [__file__, "--server", args.server, "--database", args.database, "--run", op, client,
+               "--ops", str(ops), "--warmup", str(args.warmup)]
+    subprocess.run([sys.executable, *command[:-4], "--ops", "1", "--warmup", "1"], env=env, check=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "callgrind.out")
+        run = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable, *command],
+                             capture_output=True, text=True, check=True, env=env)
+        return int(re.search(r"Collected : (\d+)", run.stderr).group(1))
+
+
+def count_instructions(args) -> None:
+    """Instructions per operation, raw and ORM, and their ratio (issue 11's ≤ 1.15x)."""
+    print(f"instructions per operation (callgrind, {2 * args.ops} minus {args.ops} operations; list50: half as many)\n")
+    rows = []
+    for op in args.operations:
+        n = args.ops // 2 if op == "list50" else args.ops
+        per_op = {client: (instructions(args, op, client, 2 * args.ops) - instructions(args, op, client, args.ops)) / n
+                  for client in COUNTED_CLIENTS}
+        rows.append((op, f"{per_op['raw']:,.0f}", f"{per_op['orm']:,.0f}", f"{per_op['orm'] / per_op['raw']:.2f}x"))
+        print(f"  {op}: {rows[-1][1:]}", file=sys.stderr, flush=True)
+    print(table(rows, ("operation", "raw db.query", "ORM", "ORM vs raw")))
+
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     db_bench.server_arguments(p, "hd_orm_bench")
@@ -308,6 +364,9 @@ def parse_args(argv=None):
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--wait-idle", type=float, default=0, metavar="SECONDS",
                    help="first wait up to SECONDS for the machine to be quiet")
+    p.add_argument("--instructions", action="store_true", help="count instructions per operation with callgrind")
+    p.add_argument("--operations", nargs="+", choices=OPERATIONS, default=OPERATIONS, help="with --instructions: these only")
+    p.add_argument("--run", nargs=2, metavar=("OPERATION", "CLIENT"), help=argparse.SUPPRESS)  # one counted process
     return p.parse_args(argv)
 
 
@@ -320,8 +379,18 @@ if __name__ == "__main__":
         db_bench.drop_database(args.server, args.database)
         db_bench.psql(args.server, "postgres", "-c", f'CREATE DATABASE "{args.database}"')
         uvloop.run(setup(url))
+    if args.run:
+        uvloop.run(run_counted(args))
+        raise SystemExit
     if args.wait_idle:
         db_bench.wait_idle(args.wait_idle)
+    if args.instructions:
+        try:
+            count_instructions(args)
+        finally:
+            if args.drop:
+                db_bench.drop_database(args.server, args.database)
+        raise SystemExit
     try:
         uvloop.run(main(args))
     finally:

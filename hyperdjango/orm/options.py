@@ -131,6 +131,9 @@ class Options:
         #: (see sql/query.py): resolved once, reused by every QuerySet.
         self.lookup_plans: dict[str, tuple[Any, ...]] = {}
         self.ordering_plans: dict[tuple[str, ...], tuple[Any, ...]] = {}
+        #: ``Model.objects.get(**lookups)`` of planned lookups: (vendor, names, parameter
+        #: types) → its compiled SQL, found without building a QuerySet (see QuerySet.get).
+        self.get_plans: dict[tuple[Any, ...], Any] = {}
         for names in (*self.indexes, *self.unique_together, *(o.lstrip("-") for o in self.ordering), *self.serialize_exclude):
             for name in (names,) if isinstance(names, str) else names:
                 if name.split("__")[0] not in self.field_map and name not in ("pk", "?"):

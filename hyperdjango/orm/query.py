@@ -41,7 +41,7 @@ from .fields import DateField, DateTimeField
 from .prefetch import Prefetch, check_lookups, prefetch_all
 from .related import ForwardRelation
 from .sql.compiler import compile_query, insert_sql, update_by_pk_sql
-from .sql.query import Query
+from .sql.query import MAX_PLANS, PLAIN_VALUES, Query, planned_param
 
 if TYPE_CHECKING:
     from .models import Model
@@ -59,17 +59,26 @@ class QuerySet(Generic[ModelT, RowT]):
     ``QuerySet[Product, dict[str, Any]]``, ``values_list()`` one of tuples (or bare values).
     """
 
+    #: Whether this is the model's plain QuerySet (its query the model's prototype, no
+    #: database named): only then may ``get()`` skip building a query it has seen before.
+    #: Clones are never fresh.
+    _fresh = False
+
     def __init__(self, model: type[ModelT], query: Query | None = None, db: Any = None) -> None:
         self.model = model
         self.query = query if query is not None else Query.for_model(model)
         self._db = db
+        if query is None and db is None:
+            self._fresh = True
         self._prefetch: tuple[Prefetch, ...] = ()
         self._empty = False
         self._prefetched: list[Any] | None = None  # a related manager's rows, already loaded
 
-    def _clone(self) -> Self:
+    def _clone(self, query: Query | None = None) -> Self:
+        """A copy with a copy of the query (to change), or with ``query``: a query may be
+        shared because none is changed but the copy a method has just made."""
         new = QuerySet.__new__(type(self))
-        new.model, new.query, new._db = self.model, self.query.clone(), self._db
+        new.model, new.query, new._db = self.model, self.query.clone() if query is None else query, self._db
         new._prefetch, new._empty, new._prefetched = self._prefetch, self._empty, None
         return new
 
@@ -95,7 +104,7 @@ class QuerySet(Generic[ModelT, RowT]):
 
     def all(self) -> Self:
         """A copy; ``await qs.all()`` is the list of rows, as in the spec."""
-        new = self._clone()
+        new = self._clone(self.query)
         new._prefetched = self._prefetched
         return new
 
@@ -396,7 +405,7 @@ class QuerySet(Generic[ModelT, RowT]):
             return list(self._prefetched)
         db, compiled, params = self._compiled("select")
         result = compiled.reader(await db.query(compiled.sql, *params))
-        if self.query.values is None:
+        if self.query.values is None and (self._db is not None or self._prefetch):
             await self._after_load(result, db)
         return result
 
@@ -473,14 +482,46 @@ class QuerySet(Generic[ModelT, RowT]):
     async def get(self, *conditions: Q, **lookups: Any) -> RowT | None:
         """The one matching object, or None when nothing matches (the spec's behaviour);
         ``MultipleObjectsReturned`` when several do."""
+        planned = self._planned_get(lookups) if self._fresh and lookups and not conditions else None
+        if planned is not None:
+            db, compiled, params = planned
+            rows = compiled.reader(await db.query(compiled.sql, *params))
+        else:
+            rows = await self._get_query(conditions, lookups)
+        if len(rows) > 1:
+            raise self.model.MultipleObjectsReturned(f"get() found several {self.model.__name__} rows for {lookups or conditions}; narrow the filter")
+        return rows[0] if rows else None
+
+    def _get_query(self, conditions: tuple[Q, ...], lookups: dict[str, Any]) -> Self:
         qs = self.filter(*conditions, **lookups) if conditions or lookups else self._clone()
         if not qs.query.is_sliced:
             qs.query.set_ordering(())
             qs.query.set_limits(0, 2)  # two are enough to tell "several"
-        rows = await qs
-        if len(rows) > 1:
-            raise self.model.MultipleObjectsReturned(f"get() found several {self.model.__name__} rows for {lookups or conditions}; narrow the filter")
-        return rows[0] if rows else None
+        return qs
+
+    def _planned_get(self, lookups: dict[str, Any]) -> tuple[Any, Any, list[Any]] | None:
+        """``get(**lookups)`` on the model's plain QuerySet when every lookup is planned
+        (``Options.lookup_plans``): its query then depends only on the database's vendor,
+        the lookups' names and their parameters' types, so the compiled SQL is found by
+        those, with no QuerySet built. None when a lookup is not planned (yet)."""
+        meta = self.model._meta
+        plans = meta.lookup_plans
+        items = sorted(lookups.items()) if len(lookups) > 1 else lookups.items()  # Q's order
+        params = []
+        for name, value in items:
+            plan = plans.get(name) if type(value) in PLAIN_VALUES else None
+            if plan is None:
+                return None
+            params.append(planned_param(plan, value))
+        db = self.db
+        key = (db.vendor, *[name for name, _ in items], *[type(p) for p in params])
+        compiled = meta.get_plans.get(key)
+        if compiled is None:
+            db, compiled, built = self._get_query((), lookups)._compiled("select")
+            if len(meta.get_plans) < MAX_PLANS:
+                meta.get_plans[key] = compiled
+            return db, compiled, built
+        return db, compiled, compiled.params(params)
 
     async def first(self) -> RowT | None:
         """The first object in the QuerySet's order (by key when it has none), or None."""

@@ -49,3 +49,16 @@ def test_every_future_of_a_batch_completes_when_a_callback_error_escapes(sqlite_
         loop.close()
     assert results == list(range(FUTURES))
     assert reports.count("Exception in a RustFuture callback") == FUTURES
+
+
+async def test_statements_started_in_one_iteration_leave_together_and_one_can_still_be_cancelled(db):
+    # A gather of statements is handed to the engine as one batch at the end of the loop
+    # iteration (one write to the connection); cancelling one before the batch leaves
+    # cancels that one only.
+    tasks = [asyncio.create_task(db.query_val("SELECT $1 + 1", i)) for i in range(FUTURES)]
+    await asyncio.sleep(0)  # every task has started its statement; the batch has not left yet
+    tasks[5].cancel()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    assert isinstance(results[5], asyncio.CancelledError)
+    assert [r for i, r in enumerate(results) if i != 5] == [i + 1 for i in range(FUTURES) if i != 5]
+    assert await db.query_val("SELECT $1 + 0", 7) == 7  # the connection is in order afterwards

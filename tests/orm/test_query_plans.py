@@ -92,3 +92,53 @@ def test_an_annotation_shadows_nothing_planned():
     ordered = PlanItem.objects.annotate(total=F("price") * 2).order_by("total")
     assert ("total",) not in PlanItem._meta.ordering_plans
     assert '"price" *' in built(ordered, "postgresql")[0].split("ORDER BY")[1]  # the annotation's expression
+
+
+async def test_a_planned_get_finds_what_the_full_get_finds(as_default):
+    db = as_default
+    await db.create_tables(PlanCategory, PlanItem)
+    try:
+        await PlanItem.objects.bulk_create([
+            PlanItem(name="tea", price=Decimal("1.50")),
+            PlanItem(name="pot", price=Decimal("9.00"), active=False),
+            PlanItem(name="cup", price=Decimal("1.50")),
+        ])
+        PlanItem._meta.lookup_plans.clear()
+        PlanItem._meta.get_plans.clear()
+        tea = await PlanItem.objects.get(name="tea")  # the first get() plans its lookups
+        assert tea.name == "tea" and PlanItem._meta.get_plans == {}
+        again = await PlanItem.objects.get(name="tea")  # the second compiles and keeps its SQL
+        assert len(PlanItem._meta.get_plans) == 1
+        planned = await PlanItem.objects.get(name="pot")  # the third finds it
+        assert (again.pk, planned.name, planned.price, planned.active) == (tea.pk, "pot", Decimal("9.00"), False)
+        assert len(PlanItem._meta.get_plans) == 1
+        # A value converted by its field: the parameter's type, not the value's, keys the plan.
+        assert (await PlanItem.objects.get(pk=str(tea.pk))).name == "tea"
+        assert (await PlanItem.objects.get(pk=tea.pk)).name == "tea"
+        # Several lookups, in either order; nothing found; several found.
+        for _ in range(3):
+            assert (await PlanItem.objects.get(price=Decimal("9.00"), active=False)).name == "pot"
+            assert (await PlanItem.objects.get(active=False, price="9.00")).name == "pot"
+            assert await PlanItem.objects.get(name="kettle") is None
+            with pytest.raises(PlanItem.MultipleObjectsReturned):
+                await PlanItem.objects.get(price=Decimal("1.50"))
+        with pytest.raises(ValidationError, match="price"):
+            await PlanItem.objects.get(price="cheap")
+    finally:
+        await db.execute(f"DROP TABLE {PlanItem._meta.table}")
+        await db.execute(f"DROP TABLE {PlanCategory._meta.table}")
+
+
+async def test_a_get_on_a_built_queryset_is_not_planned(as_default):
+    db = as_default
+    await db.create_tables(PlanCategory, PlanItem)
+    try:
+        await PlanItem.objects.bulk_create([PlanItem(name="tea", price=Decimal("1.50")), PlanItem(name="tea", price=Decimal("2.00"), active=False)])
+        PlanItem._meta.get_plans.clear()
+        for _ in range(3):
+            assert (await PlanItem.objects.filter(active=False).get(name="tea")).price == Decimal("2.00")
+            assert (await PlanItem.objects.using(db).get(name="tea", active=True)).price == Decimal("1.50")
+        assert PlanItem._meta.get_plans == {}  # filter() and using() make clones: not planned
+    finally:
+        await db.execute(f"DROP TABLE {PlanItem._meta.table}")
+        await db.execute(f"DROP TABLE {PlanCategory._meta.table}")

@@ -9,10 +9,14 @@
 //! another trip around the loop.
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, OnceLock};
 
+use futures_util::future::{abortable, AbortHandle as BatchedAbortHandle};
+use futures_util::stream::{FuturesUnordered, StreamExt};
 use hyperdjango_engine::bridge::{loop_queue, LoopReceiver, LoopSender, LoopWaker};
 use pyo3::exceptions::{PyOSError, PyRuntimeError};
+use pyo3::intern;
 use pyo3::types::{PyWeakrefMethods, PyWeakrefReference};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -31,18 +35,50 @@ struct Completion {
 /// Completions wait here; more than this makes the producing tokio task wait.
 const QUEUE_CAPACITY: usize = 4096;
 
+/// Work started with [`LoopBridge::spawn_batched`], waiting for the end of the loop iteration.
+type BatchedWork = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// How a future's work is stopped when the future is cancelled.
+enum Abort {
+    /// The work is a tokio task of its own.
+    Task(AbortHandle),
+    /// The work runs inside its batch's task.
+    Batched(BatchedAbortHandle),
+}
+
+impl Abort {
+    fn abort(&self) {
+        match self {
+            Abort::Task(handle) => handle.abort(),
+            Abort::Batched(handle) => handle.abort(),
+        }
+    }
+}
+
 /// The tokio runtime that runs database work for this process, created on first use
-/// (never before a fork: importing an app starts nothing).
+/// (never before a fork: importing an app starts nothing), driven by one thread of its own.
+///
+/// A current-thread runtime: it runs woken tasks in the order they were woken, where a
+/// multi-thread one runs the task woken last first (its LIFO slot). So a batch of statements
+/// ([`LoopBridge::spawn_batched`]) queues every request before the connection task that
+/// writes them runs, and they leave in one write instead of one each.
 pub(crate) fn runtime() -> &'static Runtime {
     static RUNTIME: OnceLock<Runtime> = OnceLock::new();
-    RUNTIME.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("hyperdjango-db")
+    let mut created = false;
+    let rt = RUNTIME.get_or_init(|| {
+        created = true;
+        tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .expect("cannot start the tokio runtime")
-    })
+    });
+    if created {
+        std::thread::Builder::new()
+            .name("hyperdjango-db".into())
+            .spawn(|| runtime().block_on(std::future::pending::<()>()))
+            .expect("cannot start the database thread");
+    }
+    rt
 }
 
 /// One per event loop: where finished work waits for the loop thread.
@@ -53,6 +89,8 @@ pub struct LoopBridge {
     waker: Arc<LoopWaker>,
     sender: LoopSender<Completion>,
     receiver: Mutex<LoopReceiver<Completion>>,
+    /// Statements started in this loop iteration, handed to tokio together by `flush`.
+    batch: Mutex<Vec<BatchedWork>>,
 }
 
 impl LoopBridge {
@@ -61,9 +99,46 @@ impl LoopBridge {
     where
         F: Future<Output = Outcome> + Send + 'static,
     {
+        let (future, _) = Self::pending_future(slf)?;
+        let handle = runtime().spawn(Self::finishing(slf.get(), &future, work));
+        *future.get().abort.lock().unwrap_or_else(|e| e.into_inner()) = Some(Abort::Task(handle.abort_handle()));
+        Ok(future)
+    }
+
+    /// Like [`spawn`](Self::spawn) for database statements: the work starts at the end of
+    /// this loop iteration, in one tokio task with every other statement started in it
+    /// (an `asyncio.gather` of queries). That task polls them all before the connection
+    /// task runs, so the connection writes their requests in one write, and their
+    /// completions come back together (one wake-up of the loop).
+    pub(crate) fn spawn_batched<'py, F>(slf: &Bound<'py, Self>, work: F) -> PyResult<Bound<'py, RustFuture>>
+    where
+        F: Future<Output = Outcome> + Send + 'static,
+    {
+        let (future, event_loop) = Self::pending_future(slf)?;
+        let (work, handle) = abortable(Self::finishing(slf.get(), &future, work));
+        *future.get().abort.lock().unwrap_or_else(|e| e.into_inner()) = Some(Abort::Batched(handle));
+        let first = {
+            let mut batch = slf.get().batch.lock().unwrap_or_else(|e| e.into_inner());
+            batch.push(Box::pin(async move {
+                let _ = work.await; // Err: cancelled, nothing to finish
+            }));
+            batch.len() == 1
+        };
+        if first {
+            let py = slf.py();
+            if let Err(err) = event_loop.call_method1(intern!(py, "call_soon"), (slf.getattr(intern!(py, "flush"))?,)) {
+                slf.get().flush(); // never leave work behind
+                return Err(err);
+            }
+        }
+        Ok(future)
+    }
+
+    /// A new pending future on this bridge's loop, and the loop.
+    fn pending_future<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, RustFuture>, Bound<'py, PyAny>)> {
         let py = slf.py();
-        let bridge = slf.get();
-        let event_loop = bridge
+        let event_loop = slf
+            .get()
             .event_loop
             .bind(py)
             .upgrade()
@@ -71,22 +146,28 @@ impl LoopBridge {
         let future = Bound::new(
             py,
             RustFuture {
-                event_loop: event_loop.unbind(),
+                event_loop: event_loop.clone().unbind(),
                 state: Mutex::new(State::Pending),
                 callbacks: Mutex::new(Vec::new()),
                 abort: Mutex::new(None),
                 blocking: std::sync::atomic::AtomicBool::new(false),
             },
         )?;
+        Ok((future, event_loop))
+    }
+
+    /// `work`, then its outcome queued for the loop thread to finish `future` with.
+    fn finishing<F>(&self, future: &Bound<'_, RustFuture>, work: F) -> impl Future<Output = ()> + Send + 'static
+    where
+        F: Future<Output = Outcome> + Send + 'static,
+    {
         let target = future.clone().unbind();
-        let sender = bridge.sender.clone();
-        let handle = runtime().spawn(async move {
+        let sender = self.sender.clone();
+        async move {
             let outcome = work.await;
             // The loop is gone only when the bridge was dropped; nothing awaits then.
             let _ = sender.send(Completion { future: target, outcome }).await;
-        });
-        *future.get().abort.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle.abort_handle());
-        Ok(future)
+        }
     }
 }
 
@@ -104,7 +185,21 @@ impl LoopBridge {
             waker,
             sender,
             receiver: Mutex::new(receiver),
+            batch: Mutex::new(Vec::new()),
         })
+    }
+
+    /// Hands the statements started in this loop iteration to tokio, as one task
+    /// (scheduled with `call_soon` by the first of them).
+    fn flush(&self) {
+        let batch = std::mem::take(&mut *self.batch.lock().unwrap_or_else(|e| e.into_inner()));
+        if batch.is_empty() {
+            return;
+        }
+        runtime().spawn(async move {
+            let mut running: FuturesUnordered<BatchedWork> = batch.into_iter().collect();
+            while running.next().await.is_some() {}
+        });
     }
 
     /// The eventfd to watch with `loop.add_reader(fileno, bridge.drain)`.
@@ -160,7 +255,7 @@ pub struct RustFuture {
     event_loop: Py<PyAny>,
     state: Mutex<State>,
     callbacks: Mutex<Vec<DoneCallback>>,
-    abort: Mutex<Option<AbortHandle>>,
+    abort: Mutex<Option<Abort>>,
     blocking: std::sync::atomic::AtomicBool,
 }
 

@@ -41,12 +41,20 @@ TEXT_LOOKUPS = PATTERNS | {"iexact", "regex", "iregex"}
 PLANNED_LOOKUPS = TEXT_LOOKUPS | {"exact", "gt", "gte", "lt", "lte"}
 #: Plans kept per model and kind: orderings taken from requests could otherwise grow it.
 MAX_PLANS = 512
+#: Conditions kept per plan, one per value type and parameter number.
+MAX_NODES_PER_PLAN = 32
 
 
 #: What a query holds beside its shape: values and their bookkeeping, the database's name
 #: (the cache key has the vendor), the model's options (the model is in it).
 VALUE_ATTRIBUTES = frozenset({"params", "low_value", "high_value", "vendor", "reuse", "meta", "next_alias"})
 SHAPELESS = VALUE_ATTRIBUTES | {"model"}  # the model leads the shape
+
+
+def planned_param(plan: tuple[Any, ...], value: Any) -> Any:
+    """The parameter a lookup planned in ``Options.lookup_plans`` binds for ``value``."""
+    converted = plan[2].convert(value)
+    return str(converted) if plan[0] in TEXT_LOOKUPS else converted
 
 
 class Join:
@@ -170,12 +178,14 @@ class Query:
 
     @classmethod
     def for_model(cls, model: Any) -> Query:
-        """A fresh query on ``model``: a copy of one built once per model, so that
-        ``Model.objects.filter(...)`` does not resolve ``Meta.ordering`` every time."""
+        """The query of ``Model.objects``: one built once per model and shared, so that
+        ``Model.objects.filter(...)`` neither resolves ``Meta.ordering`` nor copies a query
+        that ``filter()`` copies again. Shared safely because every QuerySet method clones
+        the query before changing it."""
         proto = model._meta.__dict__.get("_query_prototype")
         if proto is None:
             proto = model._meta._query_prototype = cls(model)
-        return proto.clone()
+        return proto
 
     def clone(self) -> Query:
         new = object.__new__(Query)  # not copy.copy: this runs for every QuerySet method call
@@ -302,11 +312,18 @@ class Query:
         if plan is not None and not (self.annotations and key.split("__", 1)[0] in self.annotations):
             # A lookup on a column of this model's own table, seen before: only the value
             # is new. Same result as the full path below, without resolving the name again.
-            name, col, field = plan
-            converted = field.convert(value)
-            if name in TEXT_LOOKUPS:
-                converted = str(converted)
-            lookup = Lookup(name, col, Param(self.add_param(converted), type(converted), field))
+            name, col, field, nodes = plan
+            converted = planned_param(plan, value)
+            # The condition depends on the value's type and parameter number only, so it is
+            # built once for each and shared: nodes are not changed once built, and a shared
+            # one brings its cache key (``Expression.key``) already computed.
+            node_key = (type(converted), len(self.params))
+            lookup = nodes.get(node_key)
+            if lookup is None:
+                lookup = Lookup(name, col, Param(node_key[1], node_key[0], field))
+                if len(nodes) < MAX_NODES_PER_PLAN:
+                    nodes[node_key] = lookup
+            self.add_param(converted)
             return self.null_guarded(lookup, col) if negated and field.null else lookup
         label = f"{self.model.__name__}.objects.filter({key}=...)"
         parts = key.split("__")
@@ -326,7 +343,7 @@ class Query:
             and lookup.name in PLANNED_LOOKUPS
             and (not rest or rest[0] == lookup.name)
         ):
-            self.meta.lookup_plans[key] = (lookup.name, col, col.field)
+            self.meta.lookup_plans[key] = (lookup.name, col, col.field, {})
         if negated and lookup.name != "isnull":
             return self.null_guarded(lookup, lhs)
         return lookup

@@ -170,7 +170,7 @@ macro_rules! statement_methods {
             fn execute<'py>(&self, bridge: &Bound<'py, LoopBridge>, sql: String, params: &Bound<'py, PyAny>) -> PyResult<Bound<'py, RustFuture>> {
                 let params = params_from_py(params)?;
                 let target = self.target();
-                LoopBridge::spawn(bridge, async move { count_outcome(target.execute(&sql, params).await.map_err(|e| e.with_sql(&sql))) })
+                LoopBridge::spawn_batched(bridge, async move { count_outcome(target.execute(&sql, params).await.map_err(|e| e.with_sql(&sql))) })
             }
 
             /// One statement for many parameter rows; the total affected.
@@ -185,7 +185,7 @@ macro_rules! statement_methods {
             fn pipeline<'py>(&self, bridge: &Bound<'py, LoopBridge>, statements: &Bound<'py, PyAny>) -> PyResult<Bound<'py, RustFuture>> {
                 let statements = statements_from_py(statements)?;
                 let target = self.target();
-                LoopBridge::spawn(bridge, async move { pipeline_outcome(target.pipeline(statements).await) })
+                LoopBridge::spawn_batched(bridge, async move { pipeline_outcome(target.pipeline(statements).await) })
             }
 
             /// A cursor streaming `chunk_size` rows at a time.
@@ -206,7 +206,7 @@ macro_rules! statement_methods {
             fn rows<'py>(&self, bridge: &Bound<'py, LoopBridge>, sql: String, params: &Bound<'py, PyAny>, shape: Shape) -> PyResult<Bound<'py, RustFuture>> {
                 let params = params_from_py(params)?;
                 let target = self.target();
-                LoopBridge::spawn(bridge, async move { rows_outcome(target.query(&sql, params).await.map_err(|e| e.with_sql(&sql)), shape) })
+                LoopBridge::spawn_batched(bridge, async move { rows_outcome(target.query(&sql, params).await.map_err(|e| e.with_sql(&sql)), shape) })
             }
         }
     };
