@@ -37,10 +37,29 @@ from .orm.functions import (
     Upper,
     Variance,
 )
+from .orm.window import (
+    CumeDist,
+    DenseRank,
+    FirstValue,
+    Lag,
+    LastValue,
+    Lead,
+    NthValue,
+    Ntile,
+    PercentRank,
+    Rank,
+    RowNumber,
+    RowRange,
+    ValueRange,
+    Window,
+    WindowFrameExclusion,
+)
 
 __all__ = [
     "Abs", "Avg", "Case", "Cast", "Ceil", "Coalesce", "Concat", "Count", "Exists", "ExpressionWrapper", "F", "Floor", "Func",
     "Greatest", "Least", "Left", "Length", "Lower", "LTrim", "Max", "Min", "Mod", "NullIf", "OuterRef", "Power", "Q",
     "Replace", "Right", "Round", "RTrim", "Sqrt", "StdDev", "StrIndex", "Subquery", "Substr", "Sum", "Trim", "Upper",
     "Value", "Variance", "When",
+    "CumeDist", "DenseRank", "FirstValue", "Lag", "LastValue", "Lead", "NthValue", "Ntile", "PercentRank", "Rank", "RowNumber",
+    "RowRange", "ValueRange", "Window", "WindowFrameExclusion",
 ]

@@ -49,6 +49,9 @@ def main() -> None:
     from django.core.exceptions import ObjectDoesNotExist
     from django.db import connection, models
     from django.db.models import Avg, Case, Count, Exists, ExpressionWrapper, F, Func, Max, Min, OuterRef, Q, StdDev, Subquery, Sum, Value, Variance, When
+    from django.db.models import FilteredRelation, RowRange, ValueRange, Window, WindowFrameExclusion
+    from django.db.models.functions import (CumeDist, DenseRank, FirstValue, Lag, LastValue, Lead, NthValue, Ntile, PercentRank, Rank,
+                                            RowNumber)
     from django.db.models.functions import (Abs, Cast, Ceil, Coalesce, Concat, Floor, Greatest, Least, Left, Length, Lower, LTrim, Mod, NullIf,
                                             Power, Replace, Right, Round, RTrim, Sqrt, StrIndex, Substr, Trim, Upper)
 

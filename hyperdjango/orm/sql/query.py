@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from ..exceptions import FieldError, NotSupportedError
 from ..expressions import ATOMS, Aggregate, Col, Expression, F, OrderBy, OuterCol, Param, Q, identity
 from ..lookups import LOOKUPS, PATTERNS, TRANSFORMS, Lookup, apply_transforms, build_lookup
+from ..window import has_window
 
 if TYPE_CHECKING:
     from ..fields import Field
@@ -398,8 +399,10 @@ class Query:
 
     def add_aggregates(self, named: dict[str, Expression]) -> None:
         """The aggregates of ``aggregate()``. Over a sliced, distinct or grouped query they
-        aggregate its rows as a subquery, as Django does: ``SELECT SUM("sub"."x") FROM (<query>) AS "sub"``."""
-        if not (self.distinct or self.is_sliced or self.has_aggregate):
+        aggregate its rows as a subquery, as Django does: ``SELECT SUM("sub"."x") FROM (<query>) AS "sub"``;
+        so too over window functions, which an aggregate cannot contain."""
+        windows = any(has_window(e) for e in (*self.where, *self.annotations.values()))
+        if not (self.distinct or self.is_sliced or self.has_aggregate or windows):
             self.aggregates = tuple((name, expr.resolve(self)) for name, expr in named.items())
             for name, expr in self.aggregates:
                 if not expr.contains_aggregate:
