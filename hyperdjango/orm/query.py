@@ -180,6 +180,9 @@ class QuerySet:
         return self._combinator("EXCEPT", others, False)
 
     def _selected(self, query: Query, fields: tuple[str, ...], expressions: dict[str, Any]) -> tuple[tuple[str, Expression], ...]:
+        if query.group_by_values and query.values is not None and not query.grouped_by:
+            # values("post").annotate(n=Count("id")).values("n"): still one row per post.
+            query.grouped_by = tuple(e for _, e in query.values if not e.contains_aggregate)
         if not fields and not expressions:
             names = [f.name for f in self.model._meta.fields] + [n for n in query.annotations if n not in query.hidden]
         else:

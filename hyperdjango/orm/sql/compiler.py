@@ -178,6 +178,8 @@ class SQLCompiler:
             return ""
         plain = [e for e in exprs if not e.contains_aggregate and not has_window(e)]
         plain += [term for e in exprs if has_window(e) for term in window_group_by(e)]
+        if q.values is not None and q.group_by_values:
+            plain = [*q.grouped_by, *plain]
         if not (q.values is not None and q.group_by_values):
             # Grouping by the keys covers every other column of those tables.
             keys = [Col(0, q.meta.pk)] + [Col(alias, model._meta.pk) for _, alias, model in q.related]

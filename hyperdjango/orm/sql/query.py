@@ -150,9 +150,11 @@ class Query:
     values: tuple[tuple[str, Expression], ...] | None = None
     values_kind = "dict"  # or "tuple", "flat"
     group_by_values = False
+    # values() after values(...).annotate(<aggregate>): the columns it grouped by, kept (as Django)
+    grouped_by: tuple[Expression, ...] = ()
     related: tuple[tuple[tuple[str, ...], int, Any], ...] = ()  # select_related: path, alias, model
     for_update: tuple[bool, bool] | None = None
-    outer_names: tuple[str, ...] = ()
+    outer_names: tuple[str | tuple[Any, ...], ...] = ()
     updates: tuple[tuple[Field, Expression], ...] = ()
     aggregates: tuple[tuple[str, Expression], ...] = ()
     aggregated_columns: tuple[tuple[str, Expression], ...] = ()  # the subquery's, when wrapped
@@ -276,16 +278,18 @@ class Query:
             raise FieldError(f"{label or name}: {'__'.join(rest)!r} is not a field of {model.__name__}; choices: {model._meta.choices()}")
         return col if col is not None else Col(alias, model._meta.pk)
 
-    def outer_ref(self, name: str) -> Expression:
+    def outer_ref(self, name: str | tuple[Any, ...]) -> Expression:
+        """``OuterRef``: a name of the enclosing query (``("outer", name)``: of the one around it)."""
         if name not in self.outer_names:
             self.outer_names += (name,)
         return OuterCol(name)
 
     def embed(self, inner: Query, exists: bool = False) -> Embedded:
-        """``inner`` as a subquery of this query (its parameters appended to ours)."""
+        """``inner`` as a subquery of this query (its parameters appended to ours; its
+        ``OuterRef`` names resolved here, or passed on out for ``OuterRef(OuterRef(...))``)."""
         base = len(self.params)
         self.params += inner.params
-        outer_cols = {name: self.resolve_ref(name) for name in inner.outer_names}
+        outer_cols = {name: self.outer_ref(name[1]) if isinstance(name, tuple) else self.resolve_ref(name) for name in inner.outer_names}
         return Embedded(inner, base, outer_cols, exists)
 
     def single_output_field(self) -> Field | None:
