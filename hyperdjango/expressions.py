@@ -37,6 +37,7 @@ from .orm.functions import (
     Upper,
     Variance,
 )
+from .orm.filtered_relation import FilteredRelation
 from .orm.window import (
     CumeDist,
     DenseRank,
@@ -61,5 +62,5 @@ __all__ = [
     "Replace", "Right", "Round", "RTrim", "Sqrt", "StdDev", "StrIndex", "Subquery", "Substr", "Sum", "Trim", "Upper",
     "Value", "Variance", "When",
     "CumeDist", "DenseRank", "FirstValue", "Lag", "LastValue", "Lead", "NthValue", "Ntile", "PercentRank", "Rank", "RowNumber",
-    "RowRange", "ValueRange", "Window", "WindowFrameExclusion",
+    "RowRange", "ValueRange", "Window", "WindowFrameExclusion", "FilteredRelation",
 ]

@@ -35,6 +35,7 @@ from .backends import operations_for
 from .exceptions import FieldError, MultipleObjectsReturned, NotSupportedError
 from .expressions import Aggregate, Col, Expression, OrderBy, Param, Q
 from .fields import DateField, DateTimeField
+from .filtered_relation import FilteredRelation
 from .prefetch import Prefetch, check_lookups, prefetch_all
 from .related import ForwardRelation
 from .sql.compiler import compile_query, insert_sql, update_by_pk_sql
@@ -140,7 +141,7 @@ class QuerySet:
     def alias(self, **expressions: Any) -> QuerySet:
         """Like ``annotate()`` for filtering and ordering only: the expressions are not selected."""
         new = self.annotate(**expressions)
-        new.query.hidden = new.query.hidden | frozenset(expressions)
+        new.query.hidden = new.query.hidden | frozenset(n for n, e in expressions.items() if not isinstance(e, FilteredRelation))
         if new.query.values is not None:
             new.query.values = tuple((n, e) for n, e in new.query.values if n not in expressions)
         return new
@@ -275,6 +276,14 @@ class QuerySet:
             alias, model = 0, self.model
             parts = path.split("__")
             for i, part in enumerate(parts):
+                if i == 0 and part in q.filtered_relations:  # the related object, or None where the condition fails
+                    if q.crosses_many([part]):
+                        raise FieldError(f"select_related({path!r}): {part!r} is a many-valued FilteredRelation "
+                                         "(use its fields in values() or annotate())")
+                    alias, model = q.filtered_join(part, f"select_related({path!r})")
+                    if all(p != (part,) for p, _, _ in q.related):
+                        q.related += (((part,), alias, model),)
+                    continue
                 relation = model._meta.relations.get(part)
                 if not isinstance(relation, ForwardRelation):
                     forward = [n for n, r in model._meta.relations.items() if isinstance(r, ForwardRelation)]
@@ -309,8 +318,11 @@ class QuerySet:
         named = {_default_alias(a): a for a in aggregates}
         named.update(expressions)
         for name, expr in named.items():
-            if name in self.model._meta.field_map or name in q.annotations:
+            if name in self.model._meta.field_map or name in q.annotations or name in q.filtered_relations:
                 raise ValueError(f"annotate(): {name!r} is already a field or annotation of {self.model.__name__}")
+            if isinstance(expr, FilteredRelation):
+                q.add_filtered_relation(name, expr)
+                continue
             if not isinstance(expr, Expression):
                 _bad_expression(name, expr)
             resolved = expr.resolve(q)

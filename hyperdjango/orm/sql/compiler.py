@@ -95,6 +95,8 @@ class SQLCompiler:
                 f" LEFT JOIN {quote(join.table)} AS {self.alias(join.alias)} ON "
                 f"{self.alias(join.parent)}.{quote(join.from_column)} = {self.alias(join.alias)}.{quote(join.to_column)}"
             )
+            if join.condition is not None:  # a FilteredRelation's
+                sql += f" AND ({join.condition.as_sql(self)})"
         return sql
 
     def conditions(self) -> tuple[list[Expression], Expression | None]:

@@ -46,21 +46,28 @@ MAX_PLANS = 512
 #: What a query holds beside its shape: values and their bookkeeping, the database's name
 #: (the cache key has the vendor), the model's options (the model is in it).
 VALUE_ATTRIBUTES = frozenset({"params", "low_value", "high_value", "vendor", "reuse", "meta", "next_alias"})
-SHAPELESS = VALUE_ATTRIBUTES | {"model"}  # the model leads the shape
+#: FilteredRelation declarations change the SQL only once used, through the joins they make
+#: (whose conditions are in the shape); their Q objects hold values.
+DECLARATIONS = frozenset({"filtered_relations"})
+SHAPELESS = VALUE_ATTRIBUTES | DECLARATIONS | {"model"}  # the model leads the shape
 
 
 class Join:
-    """``LEFT JOIN table AS alias ON parent.from_column = alias.to_column``, made for ``step``."""
+    """``LEFT JOIN table AS alias ON parent.from_column = alias.to_column``, made for ``step``;
+    for a ``FilteredRelation`` (``filtered``: its name) ``AND condition`` too."""
 
-    __slots__ = ("alias", "parent", "step", "table", "from_column", "to_column")
+    __slots__ = ("alias", "parent", "step", "table", "from_column", "to_column", "filtered", "condition")
 
-    def __init__(self, alias: int, parent: int, step: Step) -> None:
+    def __init__(self, alias: int, parent: int, step: Step, filtered: str | None = None) -> None:
         self.alias, self.parent, self.step = alias, parent, step
         self.table = step.model._meta.table
         self.from_column, self.to_column = step.from_field.column, step.to_field.column
+        self.filtered = filtered
+        self.condition: Expression | None = None
 
     def __identity__(self) -> tuple[Any, ...]:
-        return (self.alias, self.parent, self.table, self.from_column, self.to_column)
+        condition = self.condition.key if self.condition is not None else None
+        return (self.alias, self.parent, self.table, self.from_column, self.to_column, self.filtered, condition)
 
 
 class WhereNode(Expression):
@@ -159,6 +166,7 @@ class Query:
     aggregates: tuple[tuple[str, Expression], ...] = ()
     aggregated_columns: tuple[tuple[str, Expression], ...] = ()  # the subquery's, when wrapped
     vendor: str | None = None  # the database's, once known (for str())
+    filtered_relations: dict[str, Any] = {}  # annotate(name=FilteredRelation(...)), by name (never mutated: replaced)
 
     def __init__(self, model: Any) -> None:
         self.model = model
@@ -203,7 +211,7 @@ class Query:
 
     # -- names ------------------------------------------------------------------
 
-    def join(self, parent: int, step: Step) -> int:
+    def join(self, parent: int, step: Step, filtered: str | None = None, condition: Q | None = None) -> int:
         """The alias of ``step`` from ``parent``: an existing join when Django would reuse it.
 
         A single-valued join is always reused. A multi-valued one (reverse foreign key,
@@ -214,16 +222,47 @@ class Query:
         reuse = self.reuse
         found = None
         for join in self.joins.values():  # the most recent match, as Django (a relation joined twice)
-            if join.parent == parent and join.step == step and (reuse is None or not step.multi or join.alias in reuse):
+            if (join.parent == parent and join.step == step and join.filtered == filtered
+                    and (reuse is None or not step.multi or join.alias in reuse)):
                 found = join
         join = found
+        if reuse is not None and join is not None:
+            reuse.add(join.alias)
         if join is None:
-            join = Join(self.next_alias, parent, step)
+            join = Join(self.next_alias, parent, step, filtered)
             self.joins[join.alias] = join
             self.next_alias += 1
-        if reuse is not None:
-            reuse.add(join.alias)
+            if reuse is not None:
+                reuse.add(join.alias)  # before the condition, whose lookups come back to this join
+            if condition is not None:
+                join.condition = self.build_condition(condition)
         return join.alias
+
+    def add_filtered_relation(self, name: str, relation: Any) -> None:
+        """``annotate(name=FilteredRelation(...))``: the name, joined when first used."""
+        from ..filtered_relation import renamed_condition
+
+        if "." in name:
+            raise ValueError(f"FilteredRelation doesn't support aliases with periods (got {name!r}).")
+        self.filtered_relations = {**self.filtered_relations, name: (relation.relation_name, renamed_condition(relation, name))}
+
+    def filtered_join(self, name: str, label: str) -> tuple[int, Any]:
+        """The alias and model of the FilteredRelation ``name``: its relation's joins, the
+        last of them (the related table) with the condition in its ON clause."""
+        relation_name, condition = self.filtered_relations[name]
+        alias, model = 0, self.model
+        parts = relation_name.split("__")
+        for i, part in enumerate(parts):
+            relation = model._meta.relations.get(part)
+            if relation is None:
+                raise FieldError(f"{label}: FilteredRelation {name!r}: cannot resolve {part!r} into a relation of "
+                                 f"{model.__name__}; choices: {model._meta.choices()}")
+            steps = relation.steps()
+            for j, step in enumerate(steps):
+                last = i == len(parts) - 1 and j == len(steps) - 1
+                alias = self.join(alias, step, filtered=name if i == len(parts) - 1 else None, condition=condition if last else None)
+            model = relation.target
+        return alias, model
 
     def walk(self, parts: list[str], label: str, forward_only: bool = False) -> tuple[Col | None, int, Any, list[str]]:
         """Follows ``parts`` through relations: (column, alias, model, the parts left over).
@@ -233,6 +272,11 @@ class Query:
         """
         alias, model = 0, self.model
         i = 0
+        if parts[0] in self.filtered_relations:
+            alias, model = self.filtered_join(parts[0], label)
+            i = 1
+            if len(parts) == 1 or parts[1] in LOOKUPS:  # good__isnull=True: a lookup on the related key
+                return None, alias, model, parts[1:]
         while i < len(parts):
             meta = model._meta
             name = meta.pk.name if parts[i] == "pk" else parts[i]
@@ -351,6 +395,8 @@ class Query:
     def crosses_many(self, parts: list[str]) -> bool:
         """Whether the lookup path goes through a reverse foreign key or a many-to-many."""
         model = self.model
+        if parts[0] in self.filtered_relations:
+            parts = [*self.filtered_relations[parts[0]][0].split("__"), *parts[1:]]
         for part in parts:
             relation = model._meta.relations.get(part)
             if relation is None:
@@ -366,6 +412,7 @@ class Query:
         into "no related row matches" (a join-then-negate would test each related row).
         """
         inner = Query(self.model)
+        inner.filtered_relations = self.filtered_relations
         inner.default_ordering = False
         inner.order_by = ()
         inner.add_q(Q(**{key: value}))
