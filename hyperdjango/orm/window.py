@@ -306,7 +306,8 @@ def split_qualify(conditions: list[Expression], grouped: bool) -> tuple[list[Exp
     applies, the part that refers to window functions and so filters its rows from outside).
 
     An AND splits; an OR (or a negated AND, or an XOR) mixing window and other conditions
-    stays whole outside, except in a grouped query where Django raises NotImplementedError.
+    stays whole outside, except in a grouped query where it mixes them with WHERE conditions
+    (Django raises NotImplementedError: they would filter the rows before grouping).
     """
     from .sql.query import WhereNode
 
@@ -325,7 +326,7 @@ def split_qualify(conditions: list[Expression], grouped: bool) -> tuple[list[Exp
             if b is not None:
                 outer.append(b)
         if connected and outer and inner:
-            if grouped:
+            if grouped and any(not part.contains_aggregate for part in inner):  # a WHERE part, not only HAVING ones
                 raise NotImplementedError("Heterogeneous disjunctive predicates against window functions are not implemented "
                                           "when performing conditional aggregation.")
             return None, node
