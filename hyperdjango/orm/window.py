@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from .expressions import Aggregate, Expression, F, Func, OrderBy
 from .fields import Field, FloatField, IntegerField
+from .functions import integer_argument
 
 if TYPE_CHECKING:
     from .sql.compiler import SQLCompiler
@@ -63,7 +64,7 @@ class Ntile(RowNumber):
         super().__init__(num_buckets)
 
     def as_sql(self, c: SQLCompiler) -> str:
-        return f"NTILE({integer_sql(c, self.source[0])})"
+        return f"NTILE({integer_argument(c, self.source[0])})"
 
 
 class CumeDist(WindowFunction):
@@ -110,7 +111,7 @@ class NthValue(WindowFunction):
         super().__init__(expression, nth)
 
     def as_sql(self, c: SQLCompiler) -> str:
-        return f"{self.function}({self.source[0].as_sql(c)}, {integer_sql(c, self.source[1])})"
+        return f"{self.function}({self.source[0].as_sql(c)}, {integer_argument(c, self.source[1])})"
 
 
 class Lag(WindowFunction):
@@ -127,7 +128,7 @@ class Lag(WindowFunction):
 
     def as_sql(self, c: SQLCompiler) -> str:
         expression, offset, *default = self.source
-        args = [expression.as_sql(c), integer_sql(c, offset), *(d.as_sql(c) for d in default)]
+        args = [expression.as_sql(c), integer_argument(c, offset), *(d.as_sql(c) for d in default)]
         return f"{self.function}({', '.join(args)})"
 
 
@@ -135,13 +136,6 @@ class Lead(Lag):
     """The expression's value ``offset`` rows after this one in the partition, else ``default``."""
 
     function = "LEAD"
-
-
-def integer_sql(c: SQLCompiler, e: Expression) -> str:
-    """An offset or count: PostgreSQL's window functions take an INTEGER, a bound Python int
-    is a BIGINT there."""
-    sql = e.as_sql(c)
-    return f"CAST({sql} AS INTEGER)" if c.ops.vendor == "postgresql" else sql
 
 
 class WindowFrameExclusion(Enum):
