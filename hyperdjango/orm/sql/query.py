@@ -66,6 +66,8 @@ class Join:
         self.condition: Expression | None = None
 
     def __identity__(self) -> tuple[Any, ...]:
+        if self.filtered is None:  # most joins: the shape is built for every query
+            return (self.alias, self.parent, self.table, self.from_column, self.to_column)
         condition = self.condition.key if self.condition is not None else None
         return (self.alias, self.parent, self.table, self.from_column, self.to_column, self.filtered, condition)
 
