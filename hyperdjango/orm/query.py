@@ -40,6 +40,7 @@ from .prefetch import Prefetch, check_lookups, prefetch_all
 from .related import ForwardRelation
 from .sql.compiler import compile_query, insert_sql, update_by_pk_sql
 from .sql.query import Query
+from .window import has_window
 
 
 class QuerySet:
@@ -590,6 +591,8 @@ class QuerySet:
                 expr = value.resolve(q)
                 if len(q.joins) != joins:
                     raise FieldError(f"update({name}=...): expressions may only use fields of {self.model.__name__} itself")
+                if has_window(expr):  # SQL has no window functions in SET (Django's FieldError)
+                    raise FieldError(f"Window expressions are not allowed in this query ({name}={value!r}).")
             else:
                 if hasattr(value, "_meta"):
                     value = value.pk
