@@ -65,6 +65,23 @@ from .orm.functions_datetime import (
     TruncYear,
 )
 from .orm.functions_text import MD5, SHA1, SHA224, SHA256, SHA384, SHA512, Chr, LPad, Ord, Repeat, Reverse, RPad
+from .orm.filtered_relation import FilteredRelation
+from .orm.window import (
+    CumeDist,
+    DenseRank,
+    FirstValue,
+    Lag,
+    LastValue,
+    Lead,
+    NthValue,
+    Ntile,
+    PercentRank,
+    Rank,
+    RowNumber,
+    RowRange,
+    ValueRange,
+    Window,
+    WindowFrameExclusion,
 
 __all__ = [
     "Abs", "Avg", "Case", "Cast", "Ceil", "Coalesce", "Concat", "Count", "Exists", "ExpressionWrapper", "F", "Floor", "Func",
@@ -75,4 +92,6 @@ __all__ = [
     "ExtractSecond", "ExtractWeek", "ExtractWeekDay", "ExtractYear", "Lookup", "LPad", "MD5", "Now", "Ord", "Repeat", "Reverse", "RPad",
     "SHA1", "SHA224", "SHA256", "SHA384", "SHA512", "Transform", "Trunc", "TruncDate", "TruncDay", "TruncHour", "TruncMinute", "TruncMonth",
     "TruncQuarter", "TruncSecond", "TruncTime", "TruncWeek", "TruncYear",
+    "CumeDist", "DenseRank", "FirstValue", "Lag", "LastValue", "Lead", "NthValue", "Ntile", "PercentRank", "Rank", "RowNumber",
+    "RowRange", "ValueRange", "Window", "WindowFrameExclusion", "FilteredRelation",
 ]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import re
 import uuid
 from typing import TYPE_CHECKING, Any, cast
 
@@ -33,6 +34,9 @@ if TYPE_CHECKING:
     from .sql.compiler import SQLCompiler
     from .sql.query import Embedded, Query
 
+
+#: A function name written into SQL (``Func(function=...)``): never anything else.
+SQL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?")
 
 #: Values that describe themselves in a cache key.
 ATOMS = frozenset({int, str, bool, float, bytes, type(None), type, frozenset})
@@ -180,13 +184,19 @@ class F(Expression):
 
 
 class OuterRef(F):
-    """In a ``Subquery``/``Exists``, a column of the query that contains it."""
+    """In a ``Subquery``/``Exists``, a column of the query that contains it;
+    ``OuterRef(OuterRef("pk"))`` names the query two levels out."""
 
     def __repr__(self) -> str:
         return f"OuterRef({self.name!r})"
 
     def resolve(self, query: Query) -> Expression:
-        return query.outer_ref(self.name)
+        return query.outer_ref(self.reference())
+
+    def reference(self) -> str | tuple[Any, ...]:
+        """The name in the query it refers to: a field name, or ``("outer", <reference>)``
+        for a name of the query around that one."""
+        return self.name if isinstance(self.name, str) else ("outer", self.name.reference())
 
 
 class Col(Expression):
@@ -315,9 +325,13 @@ class Func(Expression):
 
     function = ""
 
-    def __init__(self, *expressions: Any, output_field: Field | None = None) -> None:
+    def __init__(self, *expressions: Any, output_field: Field | None = None, function: str | None = None) -> None:
         self.source = [e if isinstance(e, Expression) else (F(e) if isinstance(e, str) else Value(e)) for e in expressions]
         self._output = output_field
+        if function is not None:  # Func(F("rating"), function="SUM"), as Django's
+            if not SQL_NAME.fullmatch(function):
+                raise ValueError(f"Func(function={function!r}): a function name is letters, digits, '_' and '.'")
+            self.function = function
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({', '.join(map(repr, self.source))})"
@@ -550,6 +564,11 @@ class Subquery(Expression):
 
     def resolve(self, query: Query) -> Expression:
         inner = self.queryset.query
+        if inner.values is not None and len(inner.values) > 1:
+            from .exceptions import FieldError
+
+            raise FieldError(f"Subquery selects {len(inner.values)} columns ({', '.join(n for n, _ in inner.values)}): "
+                             "a value is one column, name it with values('field')")
         new = self._copy()
         new.embedded = query.embed(inner)
         new.output_field = self._output or inner.single_output_field()

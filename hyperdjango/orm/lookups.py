@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .exceptions import FieldError
-from .expressions import Expression, Func, Param
+from .expressions import Exists, Expression, Func, Param, Subquery
 from .fields import Field, TextField
 from .functions_datetime import DATE_PARTS, TIME_PARTS
 
@@ -147,11 +147,11 @@ def _prepare_rhs(query: Query, name: str, field: Field | None, value: Any) -> An
     if isinstance(value, QuerySet):
         if name not in ("in", "exact"):
             raise FieldError(f"a QuerySet can be the value of __in or __exact, not __{name}")
-        from .expressions import Subquery
-
-        return Subquery(value).resolve(query)
+        value = Subquery(value)
     if isinstance(value, Expression):
-        return value.resolve(query)
+        resolved = value.resolve(query)
+        # IN takes the subquery's rows: its own parentheses would make it one value (SQLite).
+        return resolved.embedded if name == "in" and isinstance(resolved, Subquery) and not isinstance(resolved, Exists) else resolved
     if name == "isnull":
         if not isinstance(value, bool):
             raise FieldError(f"__isnull takes True or False, not {value!r}")

@@ -38,10 +38,12 @@ from .backends import operations_for
 from .exceptions import FieldError, NotSupportedError
 from .expressions import Aggregate, Col, Expression, Param, Q
 from .fields import DateField, DateTimeField
+from .filtered_relation import FilteredRelation
 from .prefetch import Prefetch, check_lookups, prefetch_all
 from .related import ForwardRelation
 from .sql.compiler import compile_query, insert_sql, update_by_pk_sql
 from .sql.query import MAX_PLANS, PLAIN_VALUES, Query, planned_param
+from .window import has_window
 
 if TYPE_CHECKING:
     from .models import Model
@@ -168,7 +170,7 @@ class QuerySet(Generic[ModelT, RowT]):
     def alias(self, **expressions: Any) -> Self:
         """Like ``annotate()`` for filtering and ordering only: the expressions are not selected."""
         new = self.annotate(**expressions)
-        new.query.hidden = new.query.hidden | frozenset(expressions)
+        new.query.hidden = new.query.hidden | frozenset(n for n, e in expressions.items() if not isinstance(e, FilteredRelation))
         if new.query.values is not None:
             new.query.values = tuple((n, e) for n, e in new.query.values if n not in expressions)
         return new
@@ -208,6 +210,9 @@ class QuerySet(Generic[ModelT, RowT]):
         return self._combinator("EXCEPT", others, False)
 
     def _selected(self, query: Query, fields: tuple[str, ...], expressions: dict[str, Any]) -> tuple[tuple[str, Expression], ...]:
+        if query.group_by_values and query.values is not None and not query.grouped_by:
+            # values("post").annotate(n=Count("id")).values("n"): still one row per post.
+            query.grouped_by = tuple(e for _, e in query.values if not e.contains_aggregate)
         if not fields and not expressions:
             names = [f.name for f in self.model._meta.fields] + [n for n in query.annotations if n not in query.hidden]
         else:
@@ -304,6 +309,14 @@ class QuerySet(Generic[ModelT, RowT]):
             alias, model = 0, self.model
             parts = path.split("__")
             for i, part in enumerate(parts):
+                if i == 0 and part in q.filtered_relations:  # the related object, or None where the condition fails
+                    if q.crosses_many([part]):
+                        raise FieldError(f"select_related({path!r}): {part!r} is a many-valued FilteredRelation "
+                                         "(use its fields in values() or annotate())")
+                    alias, model = q.filtered_join(part, f"select_related({path!r})")
+                    if all(p != (part,) for p, _, _ in q.related):
+                        q.related += (((part,), alias, model),)
+                    continue
                 relation = model._meta.relations.get(part)
                 if not isinstance(relation, ForwardRelation):
                     forward = [n for n, r in model._meta.relations.items() if isinstance(r, ForwardRelation)]
@@ -338,8 +351,11 @@ class QuerySet(Generic[ModelT, RowT]):
         named = {_default_alias(a): a for a in aggregates}
         named.update(expressions)
         for name, expr in named.items():
-            if name in self.model._meta.field_map or name in q.annotations:
+            if name in self.model._meta.field_map or name in q.annotations or name in q.filtered_relations:
                 raise ValueError(f"annotate(): {name!r} is already a field or annotation of {self.model.__name__}")
+            if isinstance(expr, FilteredRelation):
+                q.add_filtered_relation(name, expr)
+                continue
             if not isinstance(expr, Expression):
                 _bad_expression(name, expr)
             resolved = expr.resolve(q)
@@ -643,6 +659,8 @@ class QuerySet(Generic[ModelT, RowT]):
                 expr = value.resolve(q)
                 if len(q.joins) != joins:
                     raise FieldError(f"update({name}=...): expressions may only use fields of {self.model.__name__} itself")
+                if has_window(expr):  # SQL has no window functions in SET (Django's FieldError)
+                    raise FieldError(f"Window expressions are not allowed in this query ({name}={value!r}).")
             else:
                 if hasattr(value, "_meta"):
                     value = value.pk

@@ -3,7 +3,8 @@
 Hypothesis writes each QuerySet as Python text over the library of
 ``support/library_data.py`` (foreign keys both ways, many-to-many, nullable
 columns, decimals, dates): filters, excludes, Q and F, ordering, slicing,
-distinct, values, aggregates and annotations, select_related, update, delete and
+distinct, values, aggregates and annotations, window functions (and filters on
+them), FilteredRelation, Subquery, select_related, update, delete and
 get_or_create. Django answers in a process of its own (``support/django_oracle.py``);
 writes run in a transaction rolled back on both sides. The run is bounded (a
 fixed number of derandomised examples) so that it takes seconds in CI.
@@ -142,6 +143,31 @@ AGGREGATES = [
 ]
 
 
+def windows(numeric: bool = False) -> st.SearchStrategy[str]:
+    """A ``Window(...)`` over Book: a window function or an aggregate, partitioned, ordered
+    (ending with 'id', so that ties do not make the answer depend on the plan), framed;
+    ``numeric``: only those whose value compares with a number."""
+    numbers = ["RowNumber()", "Rank()", "DenseRank()", "CumeDist()", "PercentRank()", "Ntile(3)", "Lag('price')",
+               "Lag('weight', 2, Decimal('0'))", "Lead('pages')", "FirstValue('weight')", "NthValue('weight', 2)", "Sum('pages')",
+               "Avg('price')", "Count('weight')", "Max('weight')", "Sum('price', filter=Q(pages__gt=100))"]
+    functions = st.sampled_from(numbers if numeric else [*numbers, "Lead('subtitle', 1, Value('-'))", "LastValue('title')", "Min('published')"])
+    partitions = st.sampled_from(["", "partition_by='author', ", "partition_by=['publisher'], ", "partition_by=F('published__year'), "])
+    orderings = st.sampled_from(["'pages'", "'-price'", "F('weight').desc(nulls_last=True)", "F('weight').asc(nulls_first=True)", "'title'"])
+    frames = st.sampled_from(["", ", frame=RowRange()", ", frame=RowRange(start=-1, end=1)", ", frame=RowRange(start=0)",
+                              ", frame=RowRange(end=0)", ", frame=ValueRange(end=0)", ", frame=ValueRange(start=0, end=0)"])
+    return st.tuples(functions, partitions, orderings, frames).map(lambda t: f"Window({t[0]}, {t[1]}order_by=[{t[2]}, 'id']{t[3]})")
+
+
+def filtered_relations() -> st.SearchStrategy[str]:
+    """A ``FilteredRelation`` of Book's reviews or tags, named ``fr``."""
+    return st.one_of(
+        st.tuples(st.sampled_from(["exact", "gt", "lte"]), ratings).map(
+            lambda t: f"FilteredRelation('reviews', condition=Q(reviews__rating__{t[0]}={t[1]}))"),
+        st.just("FilteredRelation('reviews', condition=Q(reviews__note__isnull=False) | Q(pages__lt=100))"),
+        names.map(lambda n: f"FilteredRelation('tags', condition=Q(tags__name__iexact={n!r}))"),
+    )
+
+
 def terminals(backend: str) -> st.SearchStrategy[object]:
     """How the QuerySet is read: an item for the oracle (text, or text and a reading function)."""
     def order(fields):
@@ -169,10 +195,22 @@ def terminals(backend: str) -> st.SearchStrategy[object]:
         st.sampled_from(FUNCTIONS).map(lambda f: f"~{{qs}}.annotate(x={f}).values_list('id', 'x')"),
         st.sampled_from(["TruncYear('published')", "ExtractQuarter('published')", "TruncMonth('author__born')"]).map(
             lambda f: f"{{qs}}.values(k={f}).annotate(c=Count('id')).order_by('k')"),
+        windows().map(lambda w: f"~{{qs}}.annotate(w={w}).values_list('id', 'w')"),
+        st.tuples(windows(numeric=True), st.sampled_from(["lte", "gt", "exact"]), st.integers(1, 4)).map(
+            lambda t: f"~{{qs}}.annotate(w={t[0]}).filter(w__{t[1]}={t[2]}).values_list('id', 'w')"),
+        st.tuples(filtered_relations(), st.sampled_from([
+            "values_list('id', 'fr__id')", "annotate(n=Count('fr')).values_list('id', 'n')", "filter(fr__isnull=True).values_list('id', flat=True)",
+            "exclude(fr__id__gt=3).values_list('id', flat=True)",
+        ])).map(lambda t: f"~{{qs}}.annotate(fr={t[0]}).{t[1]}"),
         st.sampled_from([
             "~{qs}.annotate(c=Case(When(pages__gt=300, then=Value('long')), When(weight__isnull=True, then=Value('light')), default=Value('x'))).values_list('id', 'c')",
             "~{qs}.annotate(w=Coalesce('weight', 'price')).values_list('id', 'w')",
             "~{qs}.annotate(r=Subquery(Review.objects.filter(book_id=OuterRef('pk')).order_by('-rating', 'id').values('rating')[:1])).values_list('id', 'r')",
+            "~{qs}.annotate(n=Subquery(Review.objects.filter(book=OuterRef('pk')).order_by().values('book').annotate(c=Count('id')).values('c'))).values_list('id', 'n')",
+            "~{qs}.filter(pages__gt=Subquery(Review.objects.filter(book=OuterRef('pk')).order_by().values('book').annotate(s=Func(F('rating'), function='SUM')).values('s'))).values_list('id', flat=True)",
+            "{qs}.order_by(Subquery(Review.objects.filter(book=OuterRef('pk')).order_by('-rating').values('rating')[:1]).desc(nulls_last=True), 'id').values_list('id', flat=True)",
+            "~{qs}.filter(id__in=Review.objects.filter(rating__gte=4).values('book')).values_list('id', flat=True)",
+            "~{qs}.filter(Exists(Tag.objects.filter(books=OuterRef('pk'), books__in=Book.objects.filter(author=OuterRef(OuterRef('author'))).exclude(pk=OuterRef(OuterRef('pk')))))).values_list('id', flat=True)",
             "~{qs}.filter(Exists(Review.objects.filter(book_id=OuterRef('pk'), rating__gte=4))).values_list('id', flat=True)",
             "~{qs}.exclude(Exists(Tag.objects.filter(books=OuterRef('pk'), name='a'))).values_list('id', flat=True)",
             "{qs}.values('author_id').annotate(n=Count('id')).filter(n__gt=1).order_by('author_id')",

@@ -56,6 +56,9 @@ def main() -> None:
                                             Round, RPad, RTrim, Sqrt, StrIndex, Substr, Trim, Trunc, TruncDate, TruncDay, TruncHour,
                                             TruncMinute, TruncMonth, TruncQuarter, TruncSecond, TruncTime, TruncWeek, TruncYear, Upper)
     from zoneinfo import ZoneInfo
+    from django.db.models import FilteredRelation, RowRange, ValueRange, Window, WindowFrameExclusion
+    from django.db.models.functions import (CumeDist, DenseRank, FirstValue, Lag, LastValue, Lead, NthValue, Ntile, PercentRank, Rank,
+                                            RowNumber)
 
     from django_library.models import Author, Book, Event, Publisher, Review, Tag
     from django_library.lookups import AbsoluteValue, NotEqual  # noqa: F401 (registered, Django's how-to)

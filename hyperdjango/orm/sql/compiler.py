@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..exceptions import NotSupportedError
 from ..expressions import Col, Expression
+from ..window import has_window, split_qualify, window_group_by
 
 if TYPE_CHECKING:
     from ..backends.base.operations import BaseOperations
@@ -63,6 +64,7 @@ class SQLCompiler:
         # Table aliases: t0, t1 ... outside; u0 ... in a subquery; v0 ... below that.
         self.prefix: str = "t" if parent is None else chr(ord(parent.prefix) + 1)
         self.plan: list[tuple[int, Any]] = []
+        self._conditions: tuple[list[Expression], Expression | None] | None = None
 
     # -- pieces nodes ask for --------------------------------------------------------
 
@@ -93,14 +95,24 @@ class SQLCompiler:
                 f" LEFT JOIN {quote(join.table)} AS {self.alias(join.alias)} ON "
                 f"{self.alias(join.parent)}.{quote(join.from_column)} = {self.alias(join.alias)}.{quote(join.to_column)}"
             )
+            if join.condition is not None:  # a FilteredRelation's
+                sql += f" AND ({join.condition.as_sql(self)})"
         return sql
 
+    def conditions(self) -> tuple[list[Expression], Expression | None]:
+        """The query's own conditions (WHERE and HAVING), and those on window functions, which
+        filter its rows from outside (see ``qualified``)."""
+        if self._conditions is None:
+            where = self.query.where
+            self._conditions = split_qualify(where, self.query.has_aggregate) if any(has_window(w) for w in where) else (where, None)
+        return self._conditions
+
     def where_clause(self) -> str:
-        conditions = [w for w in self.query.where if not w.contains_aggregate]
+        conditions = [w for w in self.conditions()[0] if not w.contains_aggregate]
         return " WHERE " + " AND ".join(f"({w.as_sql(self)})" if len(conditions) > 1 else w.as_sql(self) for w in conditions) if conditions else ""
 
     def having_clause(self) -> str:
-        conditions = [w for w in self.query.where if w.contains_aggregate]
+        conditions = [w for w in self.conditions()[0] if w.contains_aggregate]
         return " HAVING " + " AND ".join(f"({w.as_sql(self)})" for w in conditions) if conditions else ""
 
     def limit_clause(self) -> str:
@@ -134,18 +146,19 @@ class SQLCompiler:
             raise ValueError(kind)
         return Compiled(sql, self.plan, reader)
 
-    def select_items(self, subquery: bool) -> tuple[list[str], list[Expression], Callable | None]:
-        """The selected SQL, the expressions (for GROUP BY) and the row reader."""
+    def select_items(self, subquery: bool) -> tuple[list[tuple[str, str | None]], list[Expression], Callable | None]:
+        """The selected SQL with its column names (None: unnamed), the expressions (for
+        GROUP BY) and the row reader."""
         from . import readers
 
         q = self.query
         if q.values is not None:
             exprs = [e for _, e in q.values]
-            items = [f"{e.as_sql(self)} AS {self.quote(n)}" for n, e in q.values]
+            items = [(e.as_sql(self), n) for n, e in q.values]
             return items, exprs, None if subquery else readers.values_reader(q, self.ops)
         if subquery:
             pk = Col(0, q.meta.pk)
-            return [pk.as_sql(self)], [pk], None
+            return [(pk.as_sql(self), None)], [pk], None
         fields = [f for f in q.meta.fields if q.loaded is None or f.name in q.loaded]
         exprs = [Col(0, f) for f in fields]
         related = []
@@ -153,11 +166,11 @@ class SQLCompiler:
             rfields = model._meta.fields
             related.append((path, len(exprs), model, rfields))
             exprs.extend(Col(alias, f) for f in rfields)
-        items = [e.as_sql(self) for e in exprs]
+        items: list[tuple[str, str | None]] = [(e.as_sql(self), None) for e in exprs]
         annotation_start = len(exprs)
         for name, e in q.annotations.items():
             if name not in q.hidden:
-                items.append(f"{e.as_sql(self)} AS {self.quote(name)}")
+                items.append((e.as_sql(self), name))
                 exprs.append(e)
         return items, exprs, readers.model_reader(q, self.ops, fields, related, annotation_start)
 
@@ -165,7 +178,10 @@ class SQLCompiler:
         q = self.query
         if not q.has_aggregate:
             return ""
-        plain = [e for e in exprs if not e.contains_aggregate]
+        plain = [e for e in exprs if not e.contains_aggregate and not has_window(e)]
+        plain += [term for e in exprs if has_window(e) for term in window_group_by(e)]
+        if q.values is not None and q.group_by_values:
+            plain = [*q.grouped_by, *plain]
         if not (q.values is not None and q.group_by_values):
             # Grouping by the keys covers every other column of those tables.
             keys = [Col(0, q.meta.pk)] + [Col(alias, model._meta.pk) for _, alias, model in q.related]
@@ -180,9 +196,9 @@ class SQLCompiler:
     def select(self, subquery: bool = False, exists: bool = False, columns: tuple[tuple[str, Expression], ...] = ()) -> tuple[str, Callable | None]:
         q = self.query
         if exists:
-            items, exprs, reader = ["1 AS \"a\""], [], None
+            items, exprs, reader = [("1", "a")], [], None
         elif columns:
-            items, exprs, reader = [f"{e.as_sql(self)} AS {self.quote(n)}" for n, e in columns], [e for _, e in columns], None
+            items, exprs, reader = [(e.as_sql(self), n) for n, e in columns], [e for _, e in columns], None
         else:
             items, exprs, reader = self.select_items(subquery)
         if q.combined is not None and not exists:
@@ -200,18 +216,22 @@ class SQLCompiler:
             for term in ordering:
                 if term.expression.key not in selected:
                     selected.add(term.expression.key)
-                    items.append(f"{term.expression.as_sql(self)} AS {self.quote(f'__order{len(items)}')}")
+                    items.append((term.expression.as_sql(self), f"__order{len(items)}"))
                     exprs.append(term.expression)
         distinct = ""
         if q.distinct and not exists:
             distinct = "DISTINCT "
             if q.distinct_fields:
                 distinct = self.ops.distinct_on([e.as_sql(self) for e in q.distinct_fields])
-        sql = f"SELECT {distinct}{', '.join(items)} FROM {self.from_clause()}"
-        sql += self.where_clause()
-        sql += self.group_by(exprs) if not exists else ""
-        sql += self.having_clause()
-        sql += self.order_clause(ordering)
+        qualify = self.conditions()[1]
+        if qualify is not None:
+            sql = self.qualified(items, distinct, exprs, exists, qualify, ordering)
+        else:
+            sql = f"SELECT {distinct}{', '.join(self.named(items))} FROM {self.from_clause()}"
+            sql += self.where_clause()
+            sql += self.group_by(exprs) if not exists else ""
+            sql += self.having_clause()
+            sql += self.order_clause(ordering)
         if exists and not q.is_sliced:
             sql += self.ops.limit_offset("1", None)
         else:
@@ -220,7 +240,28 @@ class SQLCompiler:
             sql += self.ops.for_update(*q.for_update, of=self.alias(0))
         return sql, reader
 
-    def combined_select(self, items: list[str], exprs: list[Expression], reader: Callable | None, subquery: bool) -> tuple[str, Callable | None]:
+    def named(self, items: list[tuple[str, str | None]]) -> list[str]:
+        return [sql if name is None else f"{sql} AS {self.quote(name)}" for sql, name in items]
+
+    def qualified(self, items: list[tuple[str, str | None]], distinct: str, exprs: list[Expression], exists: bool,
+                  qualify: Expression, ordering: tuple[Expression, ...]) -> str:
+        """A query filtered on window functions, as Django runs it: the query selects its
+        columns, whether each row passes the window conditions and the ordering's values;
+        an outer SELECT keeps the rows that pass, ordered (LIMIT follows)."""
+        inner = [(sql, f"__col{i}") for i, (sql, _) in enumerate(items)]
+        inner.append((qualify.as_sql(self), "__qualify"))
+        inner += [(t.expression.as_sql(self), f"__qualify_order{i}") for i, t in enumerate(ordering)]
+        sql = f"SELECT {distinct}{', '.join(self.named(inner))} FROM {self.from_clause()}"
+        sql += self.where_clause()
+        sql += self.group_by([*exprs, qualify]) if not exists else ""
+        sql += self.having_clause()
+        outer = [(f'"qualify".{self.quote(f"__col{i}")}', name) for i, (_, name) in enumerate(items)]
+        sql = f'SELECT {", ".join(self.named(outer))} FROM ({sql}) AS "qualify" WHERE "qualify"."__qualify"'
+        terms = [f'"qualify".{self.quote(f"__qualify_order{i}")}{" DESC" if t.descending else " ASC"}{f" NULLS {t.nulls}" if t.nulls else ""}'
+                 for i, t in enumerate(ordering)]
+        return sql + (" ORDER BY " + ", ".join(terms) if terms else "")
+
+    def combined_select(self, items: list[tuple[str, str | None]], exprs: list[Expression], reader: Callable | None, subquery: bool) -> tuple[str, Callable | None]:
         """``<own part> UNION <other> ...`` then the ORDER BY and LIMIT of the whole,
         ordering by column position (the only name a compound SELECT has)."""
         q = self.query
@@ -244,7 +285,8 @@ class SQLCompiler:
 
     def count(self) -> str:
         q = self.query
-        if q.distinct or q.is_sliced or q.has_aggregate or q.values is not None and q.group_by_values or q.combined is not None:
+        if (q.distinct or q.is_sliced or q.has_aggregate or q.values is not None and q.group_by_values or q.combined is not None
+                or self.conditions()[1] is not None):
             inner, _ = self.select(subquery=q.values is None and not q.has_aggregate)
             return f"SELECT COUNT(*) FROM ({inner}) AS \"sub\""
         return f"SELECT COUNT(*) FROM {self.from_clause()}{self.where_clause()}"
@@ -264,10 +306,12 @@ class SQLCompiler:
     def filtered_keys(self) -> str:
         """``WHERE`` for UPDATE/DELETE: direct, or ``pk IN (SELECT ...)`` when the filter joins tables."""
         q = self.query
-        if not q.joins:
+        if not q.joins and self.conditions()[1] is None:
             return self.where_clause()
         pk = f"{self.alias(0)}.{self.quote(q.meta.pk.column)}"
         inner = SQLCompiler(q, self.ops, self)
+        if self.conditions()[1] is not None:  # filtered on a window function: the rows that pass
+            return f" WHERE {pk} IN ({inner.select(subquery=True)[0]})"
         inner_pk = f"{inner.alias(0)}.{self.quote(q.meta.pk.column)}"
         return f" WHERE {pk} IN (SELECT {inner_pk} FROM {inner.from_clause()}{inner.where_clause()})"
 

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from ..exceptions import FieldError, NotSupportedError
 from ..expressions import ATOMS, Aggregate, Col, Expression, F, OrderBy, OuterCol, Param, Q, identity
 from ..lookups import LOOKUPS, PATTERNS, Lookup, apply_transforms, build_lookup, transform_class
+from ..window import has_window
 
 if TYPE_CHECKING:
     from ..fields import Field
@@ -48,7 +49,10 @@ MAX_NODES_PER_PLAN = 32
 #: What a query holds beside its shape: values and their bookkeeping, the database's name
 #: (the cache key has the vendor), the model's options (the model is in it).
 VALUE_ATTRIBUTES = frozenset({"params", "low_value", "high_value", "vendor", "reuse", "meta", "next_alias"})
-SHAPELESS = VALUE_ATTRIBUTES | {"model"}  # the model leads the shape
+#: FilteredRelation declarations change the SQL only once used, through the joins they make
+#: (whose conditions are in the shape); their Q objects hold values.
+DECLARATIONS = frozenset({"filtered_relations"})
+SHAPELESS = VALUE_ATTRIBUTES | DECLARATIONS | {"model"}  # the model leads the shape
 
 
 def planned_param(plan: tuple[Any, ...], value: Any) -> Any:
@@ -58,17 +62,23 @@ def planned_param(plan: tuple[Any, ...], value: Any) -> Any:
 
 
 class Join:
-    """``LEFT JOIN table AS alias ON parent.from_column = alias.to_column``, made for ``step``."""
+    """``LEFT JOIN table AS alias ON parent.from_column = alias.to_column``, made for ``step``;
+    for a ``FilteredRelation`` (``filtered``: its name) ``AND condition`` too."""
 
-    __slots__ = ("alias", "parent", "step", "table", "from_column", "to_column")
+    __slots__ = ("alias", "parent", "step", "table", "from_column", "to_column", "filtered", "condition")
 
-    def __init__(self, alias: int, parent: int, step: Step) -> None:
+    def __init__(self, alias: int, parent: int, step: Step, filtered: str | None = None) -> None:
         self.alias, self.parent, self.step = alias, parent, step
         self.table = step.model._meta.table
         self.from_column, self.to_column = step.from_field.column, step.to_field.column
+        self.filtered = filtered
+        self.condition: Expression | None = None
 
     def __identity__(self) -> tuple[Any, ...]:
-        return (self.alias, self.parent, self.table, self.from_column, self.to_column)
+        if self.filtered is None:  # most joins: the shape is built for every query
+            return (self.alias, self.parent, self.table, self.from_column, self.to_column)
+        condition = self.condition.key if self.condition is not None else None
+        return (self.alias, self.parent, self.table, self.from_column, self.to_column, self.filtered, condition)
 
 
 class WhereNode(Expression):
@@ -158,13 +168,16 @@ class Query:
     values: tuple[tuple[str, Expression], ...] | None = None
     values_kind = "dict"  # or "tuple", "flat"
     group_by_values = False
+    # values() after values(...).annotate(<aggregate>): the columns it grouped by, kept (as Django)
+    grouped_by: tuple[Expression, ...] = ()
     related: tuple[tuple[tuple[str, ...], int, Any], ...] = ()  # select_related: path, alias, model
     for_update: tuple[bool, bool] | None = None
-    outer_names: tuple[str, ...] = ()
+    outer_names: tuple[str | tuple[Any, ...], ...] = ()
     updates: tuple[tuple[Field, Expression], ...] = ()
     aggregates: tuple[tuple[str, Expression], ...] = ()
     aggregated_columns: tuple[tuple[str, Expression], ...] = ()  # the subquery's, when wrapped
     vendor: str | None = None  # the database's, once known (for str())
+    filtered_relations: dict[str, Any] = {}  # annotate(name=FilteredRelation(...)), by name (never mutated: replaced)
 
     def __init__(self, model: Any) -> None:
         self.model = model
@@ -211,7 +224,7 @@ class Query:
 
     # -- names ------------------------------------------------------------------
 
-    def join(self, parent: int, step: Step) -> int:
+    def join(self, parent: int, step: Step, filtered: str | None = None, condition: Q | None = None) -> int:
         """The alias of ``step`` from ``parent``: an existing join when Django would reuse it.
 
         A single-valued join is always reused. A multi-valued one (reverse foreign key,
@@ -222,16 +235,47 @@ class Query:
         reuse = self.reuse
         found = None
         for candidate in self.joins.values():  # the most recent match, as Django (a relation joined twice)
-            if candidate.parent == parent and candidate.step == step and (reuse is None or not step.multi or candidate.alias in reuse):
+            if (candidate.parent == parent and candidate.step == step and candidate.filtered == filtered
+                    and (reuse is None or not step.multi or candidate.alias in reuse)):
                 found = candidate
         join = found
+        if reuse is not None and join is not None:
+            reuse.add(join.alias)
         if join is None:
-            join = Join(self.next_alias, parent, step)
+            join = Join(self.next_alias, parent, step, filtered)
             self.joins[join.alias] = join
             self.next_alias += 1
-        if reuse is not None:
-            reuse.add(join.alias)
+            if reuse is not None:
+                reuse.add(join.alias)  # before the condition, whose lookups come back to this join
+            if condition is not None:
+                join.condition = self.build_condition(condition)
         return join.alias
+
+    def add_filtered_relation(self, name: str, relation: Any) -> None:
+        """``annotate(name=FilteredRelation(...))``: the name, joined when first used."""
+        from ..filtered_relation import renamed_condition
+
+        if "." in name:
+            raise ValueError(f"FilteredRelation doesn't support aliases with periods (got {name!r}).")
+        self.filtered_relations = {**self.filtered_relations, name: (relation.relation_name, renamed_condition(relation, name))}
+
+    def filtered_join(self, name: str, label: str) -> tuple[int, Any]:
+        """The alias and model of the FilteredRelation ``name``: its relation's joins, the
+        last of them (the related table) with the condition in its ON clause."""
+        relation_name, condition = self.filtered_relations[name]
+        alias, model = 0, self.model
+        parts = relation_name.split("__")
+        for i, part in enumerate(parts):
+            relation = model._meta.relations.get(part)
+            if relation is None:
+                raise FieldError(f"{label}: FilteredRelation {name!r}: cannot resolve {part!r} into a relation of "
+                                 f"{model.__name__}; choices: {model._meta.choices()}")
+            steps = relation.steps()
+            for j, step in enumerate(steps):
+                last = i == len(parts) - 1 and j == len(steps) - 1
+                alias = self.join(alias, step, filtered=name if i == len(parts) - 1 else None, condition=condition if last else None)
+            model = relation.target
+        return alias, model
 
     def walk(self, parts: list[str], label: str, forward_only: bool = False) -> tuple[Col | None, int, Any, list[str]]:
         """Follows ``parts`` through relations: (column, alias, model, the parts left over).
@@ -241,6 +285,11 @@ class Query:
         """
         alias, model = 0, self.model
         i = 0
+        if parts[0] in self.filtered_relations:
+            alias, model = self.filtered_join(parts[0], label)
+            i = 1
+            if len(parts) == 1 or parts[1] in LOOKUPS:  # good__isnull=True: a lookup on the related key
+                return None, alias, model, parts[1:]
         while i < len(parts):
             meta = model._meta
             name = meta.pk.name if parts[i] == "pk" else parts[i]
@@ -286,16 +335,18 @@ class Query:
             raise FieldError(f"{label or name}: {'__'.join(rest)!r} is not a field of {model.__name__}; choices: {model._meta.choices()}")
         return col if col is not None else Col(alias, model._meta.pk)
 
-    def outer_ref(self, name: str) -> Expression:
+    def outer_ref(self, name: str | tuple[Any, ...]) -> Expression:
+        """``OuterRef``: a name of the enclosing query (``("outer", name)``: of the one around it)."""
         if name not in self.outer_names:
             self.outer_names += (name,)
         return OuterCol(name)
 
     def embed(self, inner: Query, exists: bool = False) -> Embedded:
-        """``inner`` as a subquery of this query (its parameters appended to ours)."""
+        """``inner`` as a subquery of this query (its parameters appended to ours; its
+        ``OuterRef`` names resolved here, or passed on out for ``OuterRef(OuterRef(...))``)."""
         base = len(self.params)
         self.params += inner.params
-        outer_cols = {name: self.resolve_ref(name) for name in inner.outer_names}
+        outer_cols = {name: self.outer_ref(name[1]) if isinstance(name, tuple) else self.resolve_ref(name) for name in inner.outer_names}
         return Embedded(inner, base, outer_cols, exists)
 
     def single_output_field(self) -> Field | None:
@@ -364,6 +415,8 @@ class Query:
     def crosses_many(self, parts: list[str]) -> bool:
         """Whether the lookup path goes through a reverse foreign key or a many-to-many."""
         model = self.model
+        if parts[0] in self.filtered_relations:
+            parts = [*self.filtered_relations[parts[0]][0].split("__"), *parts[1:]]
         for part in parts:
             relation = model._meta.relations.get(part)
             if relation is None:
@@ -379,6 +432,7 @@ class Query:
         into "no related row matches" (a join-then-negate would test each related row).
         """
         inner = Query(self.model)
+        inner.filtered_relations = self.filtered_relations
         inner.default_ordering = False
         inner.order_by = ()
         inner.add_q(Q(**{key: value}))
@@ -417,8 +471,10 @@ class Query:
 
     def add_aggregates(self, named: Mapping[str, Expression]) -> None:
         """The aggregates of ``aggregate()``. Over a sliced, distinct or grouped query they
-        aggregate its rows as a subquery, as Django does: ``SELECT SUM("sub"."x") FROM (<query>) AS "sub"``."""
-        if not (self.distinct or self.is_sliced or self.has_aggregate):
+        aggregate its rows as a subquery, as Django does: ``SELECT SUM("sub"."x") FROM (<query>) AS "sub"``;
+        so too over window functions, which an aggregate cannot contain."""
+        windows = any(has_window(e) for e in (*self.where, *self.annotations.values()))
+        if not (self.distinct or self.is_sliced or self.has_aggregate or windows):
             self.aggregates = tuple((name, expr.resolve(self)) for name, expr in named.items())
             for name, expr in self.aggregates:
                 if not expr.contains_aggregate:

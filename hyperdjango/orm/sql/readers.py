@@ -40,7 +40,9 @@ def model_reader(query: Query, ops: BaseOperations, fields: list[Field], related
         rnames = [f.name for f in rfields]
         rconv = [(i, c) for i, f in enumerate(rfields) if (c := ops.field_converter(f)) is not None]
         pk_index = start + rnames.index(rmodel._meta.pk.name)
-        specs.append((parent, "_rel_" + path[-1], rmodel, start, rnames, rconv, pk_index))
+        # A FilteredRelation's object is an attribute of its own name (no relation descriptor reads it).
+        key = path[0] if len(path) == 1 and path[0] in query.filtered_relations else "_rel_" + path[-1]
+        specs.append((parent, key, rmodel, start, rnames, rconv, pk_index))
     shown = [(name, e) for name, e in query.annotations.items() if name not in query.hidden]
     annotations = [(name, annotation_start + i, _converter(e, ops)) for i, (name, e) in enumerate(shown)]
     names_tuple = tuple(names)
