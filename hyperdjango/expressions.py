@@ -82,6 +82,7 @@ from .orm.window import (
     ValueRange,
     Window,
     WindowFrameExclusion,
+)
 
 __all__ = [
     "Abs", "Avg", "Case", "Cast", "Ceil", "Coalesce", "Concat", "Count", "Exists", "ExpressionWrapper", "F", "Floor", "Func",

@@ -46,6 +46,11 @@ TEMPLATES = {
 LOOKUPS = frozenset(TEMPLATES) | COMMON | PATTERNS | {"regex", "iregex"}
 
 
+#: The built-in transforms' names (registered on the date and time fields), for the checks
+#: that have a name and no field.
+TRANSFORMS = DATE_PARTS | TIME_PARTS | frozenset({"date", "time"})
+
+
 def transform_class(field: Field | None, name: str) -> type[Func] | None:
     """The transform registered as ``name`` on ``field``'s type (``ExtractYear`` for a date's ``year``)."""
     found = type(field).class_lookup(name) if field is not None else None
