@@ -43,7 +43,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 import uvloop

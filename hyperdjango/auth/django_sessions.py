@@ -133,7 +133,7 @@ class DjangoSessionAuthMiddleware:
             if not (0 < len(cookie) <= 40 and cookie.isalnum()):  # Django's keys: 32 of [a-z0-9]
                 return None
             row = await database.query_one(self.session_sql, cookie)
-            if row is None or _as_utc(row["expire_date"]) <= datetime.datetime.now(datetime.timezone.utc):
+            if row is None or _as_utc(row["expire_date"]) <= datetime.datetime.now(datetime.UTC):
                 return None
             return self._loads(row["session_data"], DB_SESSION_SALT, None)
         except signing.BadSignature:
@@ -156,4 +156,4 @@ def _as_utc(value: Any) -> datetime.datetime:
     """Django's ``expire_date``: an aware datetime (PostgreSQL) or naive UTC (SQLite, as text or decoded)."""
     if isinstance(value, str):
         value = datetime.datetime.fromisoformat(value)
-    return value if value.tzinfo is not None else value.replace(tzinfo=datetime.timezone.utc)
+    return value if value.tzinfo is not None else value.replace(tzinfo=datetime.UTC)

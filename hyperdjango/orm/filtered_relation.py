@@ -22,7 +22,7 @@ class FilteredRelation:
     """A relation (``relation_name``, a path like ``"books"`` or ``"books__reviews"``) joined
     on ``condition`` too: for ``annotate()``/``alias()``, then used by its name."""
 
-    def __init__(self, relation_name: str, *, condition: Q = Q()) -> None:
+    def __init__(self, relation_name: str, *, condition: Q = Q()) -> None:  # noqa: B008 (Django's signature; the Q is never changed)
         if not relation_name:
             raise ValueError("relation_name cannot be empty.")
         if not isinstance(condition, Q):

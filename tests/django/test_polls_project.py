@@ -181,7 +181,7 @@ def test_a_django_session_row_signed_with_another_key_is_anonymous_in_the_hyperd
             user_id, password = db.execute("SELECT id, password FROM auth_user WHERE username = 'admin'").fetchone()
             data = {"_auth_user_id": str(user_id), "_auth_user_backend": "django.contrib.auth.backends.ModelBackend",
                     "_auth_user_hash": signing.salted_hmac_digest(AUTH_HASH_SALT, password, project_env["DJPOLLS_SECRET_KEY"]).hex()}
-            expires = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1)).strftime("%Y-%m-%d %H:%M:%S.%f")
+            expires = (datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=1)).strftime("%Y-%m-%d %H:%M:%S.%f")
             for key, secret in (("forgedwithanotherkey0000000000000", "not-the-project-key"),
                                 ("madewiththeprojectkey00000000000", project_env["DJPOLLS_SECRET_KEY"])):
                 session_data = signing.dumps(data, key=secret, salt=DB_SESSION_SALT, compress=True)

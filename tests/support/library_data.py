@@ -46,7 +46,7 @@ REVIEWS = [  # id, book, rating, note
     (9, 8, 5, None),
 ]
 
-utc = datetime.timezone.utc
+utc = datetime.UTC
 at = datetime.datetime
 clock = datetime.time
 td = datetime.timedelta

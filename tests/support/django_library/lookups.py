@@ -10,7 +10,7 @@ class NotEqual(Lookup):
     def as_sql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         rhs, rhs_params = self.process_rhs(compiler, connection)
-        return "%s <> %s" % (lhs, rhs), lhs_params + rhs_params
+        return "%s <> %s" % (lhs, rhs), lhs_params + rhs_params  # noqa: UP031 (Django's how-to, as users write it)
 
 
 @IntegerField.register_lookup
