@@ -7,7 +7,6 @@ default ``max_connections``). Run with ``-s`` to see the measured RSS."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import socket
 import subprocess
@@ -17,24 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from support.stress import scale
+from support.stress import open_fds, rss_mb, scale
 
 APPS = Path(__file__).parent.parent / "server" / "apps"
 #: Memory per open keep-alive connection, at most (13 KiB measured: most of it hyper's
 #: read buffer, which it keeps between requests). The issue's goal, 100 MB for 10,000
 #: idle connections in all, is not met yet: see docs/operations.md.
 PER_CONNECTION_KB = 20
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS")
-
-
-def open_fds(pid: int) -> int:
-    return len(os.listdir(f"/proc/{pid}/fd"))
 
 
 @pytest.fixture
