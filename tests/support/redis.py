@@ -95,7 +95,9 @@ def _launch(directory: str, port: int, host: str = "127.0.0.1") -> RedisServer:
     if binary is None:
         raise RuntimeError("redis-server not found: apt-get install redis-server")
     subprocess.run(
-        [binary, "--port", str(port), "--bind", host, "--save", "", "--appendonly", "no",
+        # Protected mode refuses clients from other addresses: off only for a private network's address.
+        [binary, "--port", str(port), "--bind", host, "--protected-mode", "yes" if host == "127.0.0.1" else "no",
+         "--save", "", "--appendonly", "no",
          "--dir", directory, "--daemonize", "yes", "--pidfile", os.path.join(directory, "redis.pid"),
          "--logfile", os.path.join(directory, "redis.log")],
         check=True, capture_output=True, timeout=30,
