@@ -43,6 +43,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import os
 import uuid
 from collections import deque
 from collections.abc import Awaitable
@@ -123,9 +124,7 @@ class DistributedChannelLayer(ChannelLayer):
         presence_check_interval: float = 30.0,
     ) -> None:
         super().__init__(history_size=history_size, queue_size=queue_size)
-        #: Identifies this layer's envelopes (one per layer object, so two layers
-        #: in one process also talk to each other).
-        self.sender = uuid.uuid4().hex
+        self._sender, self._sender_pid = uuid.uuid4().hex, os.getpid()
         self.write_queue_size = write_queue_size
         self.presence_check_interval = presence_check_interval
         #: message id → this process's messages on their way back.
@@ -149,6 +148,17 @@ class DistributedChannelLayer(ChannelLayer):
             presence_swept=0,
             sweep_failures=0,
         )
+
+    @property
+    def sender(self) -> str:
+        """Identifies this layer's envelopes and rows: one per layer object (two
+        layers in one process also talk to each other) and per process. A layer
+        made at import time and forked into ``hyper run --workers N`` gets a new
+        id in each worker; with a shared one, sibling workers would skip each
+        other's presence and group changes as their own."""
+        if self._sender_pid != os.getpid():
+            self._sender, self._sender_pid = uuid.uuid4().hex, os.getpid()
+        return self._sender
 
     def stats(self) -> dict[str, int]:
         """The counters of :meth:`ChannelLayer.stats`, and: ``write_failures``

@@ -70,7 +70,7 @@ class PgChannelLayer(DistributedChannelLayer):
             write_queue_size=write_queue_size,
             presence_check_interval=presence_check_interval,
         )
-        self.database_url = _with_application_name(database_url, f"{sql.APPLICATION_NAME}:{self.sender}")
+        self.database_url = database_url
         self.notify_channel = notify_channel
         self.message_ttl = message_ttl
         self.database: Database | None = None
@@ -94,7 +94,8 @@ class PgChannelLayer(DistributedChannelLayer):
         """Creates the tables if needed, LISTENs and loads the shared state."""
         if self.connected:
             return
-        database = Database(self.database_url)
+        # Named at connect, not here: a layer forked into worker processes has a sender per process.
+        database = Database(_with_application_name(self.database_url, f"{sql.APPLICATION_NAME}:{self.sender}"))
         if database.vendor != "postgresql":
             raise ValueError(f"PgChannelLayer needs a PostgreSQL URL, not {self.database_url!r}")
         await database.connect()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 import orjson
@@ -116,7 +117,7 @@ class RedisChannelLayer(DistributedChannelLayer):
         except ImportError:
             raise ImportError('RedisChannelLayer needs the redis package: pip install "hyperdjango[redis]"') from None
         from redis.backoff import NoBackoff
-        from redis.retry import Retry
+        from redis.asyncio.retry import Retry
 
         name = f"hyperdjango_channels:{self.sender}"
         self._client = redis.Redis.from_url(self.url, client_name=name)
@@ -194,6 +195,7 @@ class RedisChannelLayer(DistributedChannelLayer):
         import redis.exceptions
 
         log.warning("channel layer: the Redis pub/sub connection was lost (%s); subscribing again", reason)
+        lost_at = time.monotonic()
         await self._pubsub.aclose()
         attempt = 0
         while True:
@@ -204,6 +206,14 @@ class RedisChannelLayer(DistributedChannelLayer):
                 await asyncio.sleep(_BACKOFF[min(attempt, len(_BACKOFF) - 1)])
                 attempt += 1
         self._counters["reconnects"] += 1
+        log.warning("channel layer: subscribed again after %.1f s without the Redis pub/sub connection; "
+                    "reloading the shared state", time.monotonic() - lost_at)
+        # A restarted server may have lost this process's heartbeat key: without it,
+        # another process's reload would take the presence restored below for dead.
+        try:
+            await self._beat()
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
+            log.error("channel layer: refreshing the Redis heartbeat key failed (the next check retries): %s", exc)
         await self._reload()
 
     # -- writing ----------------------------------------------------------------------------

@@ -90,19 +90,24 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _start_cluster() -> PgServer:
+def start_cluster(listen: str = "127.0.0.1", clients: str | None = None) -> PgServer:
+    """A throwaway cluster listening on ``listen``; ``clients`` (a network such as
+    ``10.1.2.0/24``) may connect too, without a password. ``stop()`` removes it."""
     base = tempfile.mkdtemp(prefix="hyperdjango-pg-")
     data = os.path.join(base, "data")
     if os.geteuid() == 0:
         shutil.chown(base, "postgres", "postgres")
         os.chmod(base, 0o755)
     _as_postgres([_bin("initdb"), "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"])
+    if clients is not None:
+        with open(os.path.join(data, "pg_hba.conf"), "a") as hba:
+            hba.write(f"host all all {clients} trust\n")
     port = _free_port()
     _as_postgres([_bin("pg_ctl"), "-D", data, "-w", "-l", os.path.join(base, "log"),
-                  "-o", f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off", "start"])
-    server = PgServer("127.0.0.1", port, "postgres", cluster_dir=data)
+                  "-o", f"-p {port} -k {base} -c listen_addresses={listen} -c fsync=off", "start"])
+    server = PgServer(listen, port, "postgres", cluster_dir=data)
     deadline = time.monotonic() + 30
-    while not _reachable("127.0.0.1", port):
+    while not _reachable(listen, port):
         if time.monotonic() > deadline:
             raise RuntimeError("the throwaway PostgreSQL cluster did not start")
         time.sleep(0.1)
@@ -123,7 +128,7 @@ def find_or_start_server() -> PgServer:
                 return server
             except RuntimeError:
                 continue
-    return _start_cluster()
+    return start_cluster()
 
 
 def main(argv: list[str]) -> None:

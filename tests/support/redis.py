@@ -70,22 +70,41 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_throwaway() -> RedisServer:
-    """Starts ``redis-server`` on a free port, without persistence, daemonized."""
+def start_throwaway(host: str = "127.0.0.1") -> RedisServer:
+    """Starts ``redis-server`` on a free port of ``host``, without persistence, daemonized."""
+    return _launch(tempfile.mkdtemp(prefix="hyperdjango-redis-"), _free_port(), host)
+
+
+def restart(server: RedisServer, down_for: float = 0.0) -> None:
+    """Kills a throwaway server (SIGKILL: no goodbye to its clients), waits
+    ``down_for`` seconds and starts it again on the same port, empty."""
+    assert server.directory, "only a throwaway server may be restarted"
+    host, port = server.url.removeprefix("redis://").split("/")[0].rsplit(":", 1)
+    pid = server.pid()
+    if pid is not None:
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while answers(host, int(port)) and time.monotonic() < deadline:
+            time.sleep(0.01)
+    time.sleep(down_for)
+    _launch(server.directory, int(port), host)
+
+
+def _launch(directory: str, port: int, host: str = "127.0.0.1") -> RedisServer:
     binary = shutil.which("redis-server")
     if binary is None:
         raise RuntimeError("redis-server not found: apt-get install redis-server")
-    directory = tempfile.mkdtemp(prefix="hyperdjango-redis-")
-    port = _free_port()
     subprocess.run(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+        # Protected mode refuses clients from other addresses: off only for a private network's address.
+        [binary, "--port", str(port), "--bind", host, "--protected-mode", "yes" if host == "127.0.0.1" else "no",
+         "--save", "", "--appendonly", "no",
          "--dir", directory, "--daemonize", "yes", "--pidfile", os.path.join(directory, "redis.pid"),
          "--logfile", os.path.join(directory, "redis.log")],
         check=True, capture_output=True, timeout=30,
     )
-    server = RedisServer(f"redis://127.0.0.1:{port}/0", directory)
+    server = RedisServer(f"redis://{host}:{port}/0", directory)
     deadline = time.monotonic() + 30
-    while not answers("127.0.0.1", port):
+    while not answers(host, port):
         if time.monotonic() > deadline:
             server.stop()
             raise RuntimeError("the throwaway redis-server did not start")

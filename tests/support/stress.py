@@ -5,7 +5,8 @@ sizes set ``HYPERDJANGO_STRESS=full``::
 
     HYPERDJANGO_STRESS=full ./dev.sh test tests/stress -q
 
-``scale(short, full)`` picks the size for the current mode.
+``scale(short, full)`` picks the size for the current mode. ``medium`` is the
+short mode plus the 60-second soak (``test_soak.py``).
 """
 
 from __future__ import annotations
@@ -13,15 +14,31 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from pathlib import Path
 
 from hyperdjango import HyperApp
 
-FULL = os.environ.get("HYPERDJANGO_STRESS", "short") == "full"
+#: ``short`` (the default), ``medium`` or ``full``.
+MODE = os.environ.get("HYPERDJANGO_STRESS", "short")
+FULL = MODE == "full"
 
 
 def scale(short: int, full: int) -> int:
     """``short`` in the default mode, ``full`` with ``HYPERDJANGO_STRESS=full``."""
     return full if FULL else short
+
+
+def rss_mb(pid: int) -> float:
+    """The resident memory of process ``pid``, in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+def open_fds(pid: int) -> int:
+    """How many file descriptors process ``pid`` has open."""
+    return len(os.listdir(f"/proc/{pid}/fd"))
 
 
 def address(base_url: str) -> tuple[str, int]:

@@ -1,5 +1,10 @@
 //! One client connection: hyper's HTTP/1.1 state machine plus the timers
 //! hyper does not have (408 for a slow header section, idle keep-alive).
+//!
+//! A keep-alive connection idle for [`PARK_AFTER`] is *parked*: hyper's state
+//! (two 8 KiB buffers, the dispatcher) is dropped and only the socket is
+//! watched; the client's next request builds it again. Ten thousand idle
+//! connections then cost the socket and a few hundred bytes each.
 
 use std::io;
 use std::net::SocketAddr;
@@ -9,6 +14,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
@@ -16,10 +22,14 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::{watch, OwnedSemaphorePermit};
 
+use super::memory_release;
 use super::raw_head::{HeadScanner, Refused};
 use super::service::{respond, PermitSlot, Shared};
 use super::stats::ServerStats;
-use super::Handler;
+use super::{Handler, ServerConfig};
+
+/// How long a keep-alive connection waits idle before it is parked (see the module docs).
+const PARK_AFTER: Duration = Duration::from_secs(1);
 
 const IDLE: u8 = 0;
 const READING_HEAD: u8 = 1;
@@ -32,6 +42,8 @@ pub(crate) struct Activity {
     since_ms: AtomicU64,
     epoch: Instant,
     timed_out: AtomicBool,
+    /// Set by the watchdog: the next read, if it would wait, ends hyper's connection.
+    park_requested: AtomicBool,
 }
 
 impl Activity {
@@ -43,6 +55,7 @@ impl Activity {
             since_ms: AtomicU64::new(0),
             epoch: Instant::now(),
             timed_out: AtomicBool::new(false),
+            park_requested: AtomicBool::new(false),
         }
     }
 
@@ -67,6 +80,10 @@ impl Activity {
         }
     }
 
+    fn is_idle(&self) -> bool {
+        self.phase.load(Ordering::Acquire) == IDLE && self.in_flight.load(Ordering::Acquire) == 0
+    }
+
     fn bytes_read(&self) {
         if self.phase.load(Ordering::Acquire) == IDLE {
             self.set(READING_HEAD);
@@ -79,7 +96,9 @@ impl Activity {
         let limit = match phase {
             IDLE => keepalive,
             READING_HEAD => header_timeout,
-            _ => return Verdict::CheckAfter(header_timeout.min(keepalive)),
+            // Phase changes do not wake the watchdog: looking again within
+            // PARK_AFTER parks a connection that goes idle within twice that.
+            _ => return Verdict::CheckAfter(header_timeout.min(keepalive).min(PARK_AFTER)),
         };
         let elapsed = Duration::from_millis(self.now_ms().saturating_sub(self.since_ms.load(Ordering::Relaxed)));
         if elapsed < limit {
@@ -87,7 +106,14 @@ impl Activity {
             // shorter timer: a connection that reads its head (header
             // timeout) and then goes idle must still close on the keep-alive
             // timer, not when the header timer would have fired.
-            Verdict::CheckAfter((limit - elapsed).min(header_timeout.min(keepalive)))
+            let mut wait = (limit - elapsed).min(header_timeout.min(keepalive));
+            if !self.park_requested.load(Ordering::Acquire) {
+                if phase == IDLE && elapsed >= PARK_AFTER {
+                    return Verdict::Park;
+                }
+                wait = wait.min(if phase == IDLE { PARK_AFTER - elapsed } else { PARK_AFTER });
+            }
+            Verdict::CheckAfter(wait)
         } else if phase == IDLE {
             Verdict::CloseIdle
         } else {
@@ -98,6 +124,7 @@ impl Activity {
 
 enum Verdict {
     CheckAfter(Duration),
+    Park,
     CloseIdle,
     HeaderTimeout,
 }
@@ -105,12 +132,17 @@ enum Verdict {
 /// The socket as hyper sees it: reads mark activity, and once `timed_out` is
 /// set the next read sends 408 and reports end of stream so hyper closes. A
 /// head that [`HeadScanner`] refuses (bare LF, Transfer-Encoding with
-/// Content-Length) ends the same way, with a 400.
+/// Content-Length) ends the same way, with a 400. A park request ends it the
+/// same way too (`parked`), but only between requests and when the socket has
+/// nothing to read, and without shutting the socket down.
 struct TrackedIo {
     stream: TcpStream,
     activity: Arc<Activity>,
     scanner: HeadScanner,
     refused: bool,
+    parked: bool,
+    /// Bytes hyper had read but not parsed when it was parked, read again first.
+    unread: Bytes,
     stats: Arc<ServerStats>,
 }
 
@@ -136,6 +168,18 @@ impl AsyncRead for TrackedIo {
         }
         if self.refused {
             return Poll::Ready(Ok(()));
+        }
+        if !self.unread.is_empty() {
+            let n = self.unread.len().min(buf.remaining());
+            buf.put_slice(&self.unread.split_to(n)); // scanned when first read
+            return Poll::Ready(Ok(()));
+        }
+        if self.activity.park_requested.load(Ordering::Acquire) && self.activity.is_idle() && self.scanner.between_requests() {
+            if self.stream.poll_read_ready(cx).is_pending() {
+                self.parked = true;
+                return Poll::Ready(Ok(())); // end of stream: hyper finishes, and is dropped
+            }
+            self.activity.park_requested.store(false, Ordering::Release); // the client is back
         }
         let before = buf.filled().len();
         let res = Pin::new(&mut self.stream).poll_read(cx, buf);
@@ -178,6 +222,9 @@ impl AsyncWrite for TrackedIo {
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if self.parked {
+            return Poll::Ready(Ok(())); // hyper is done, the connection is not
+        }
         Pin::new(&mut self.stream).poll_shutdown(cx)
     }
 }
@@ -193,14 +240,16 @@ pub(crate) async fn serve_connection<H: Handler>(
     mut force: watch::Receiver<bool>,
 ) {
     let activity = Arc::new(Activity::new());
-    let io = TokioIo::new(TrackedIo {
+    let mut io = TrackedIo {
         stream,
         activity: activity.clone(),
         scanner: HeadScanner::new(shared.config.max_header_size),
         refused: false,
+        parked: false,
+        unread: Bytes::new(),
         stats: shared.stats.clone(),
-    });
-    let service = {
+    };
+    let mut service = {
         let shared = shared.clone();
         let activity = activity.clone();
         // A WebSocket session takes the permit over: it still counts against
@@ -213,38 +262,83 @@ pub(crate) async fn serve_connection<H: Handler>(
     // pipelined request or a stray CRLF, and the 400/431 for a bad head is
     // never sent at all. `max_buf_size` cannot go below 8 KiB, so the head
     // limit is enforced with `max_header_size`.
-    let conn = http1::Builder::new()
+    let mut builder = http1::Builder::new();
+    builder
         .keep_alive(true)
         .max_buf_size(shared.config.max_header_size.max(8192))
-        .max_header_size(shared.config.max_header_size)
-        .serve_connection(io, service)
-        .with_upgrades();
-    let mut conn = std::pin::pin!(conn);
+        .max_header_size(shared.config.max_header_size);
     let config = &shared.config;
     let mut shutting_down = *graceful.borrow();
-    if shutting_down {
-        conn.as_mut().graceful_shutdown();
+    loop {
+        // Boxed: while parked, the task keeps a pointer, not hyper's state.
+        let mut conn = Box::new(builder.serve_connection(TokioIo::new(io), service).with_upgrades());
+        if shutting_down {
+            Pin::new(&mut *conn).graceful_shutdown();
+        }
+        let finished = loop {
+            let wait = match activity.verdict(config.header_timeout, config.keepalive_timeout) {
+                Verdict::CheckAfter(d) => d,
+                Verdict::Park => {
+                    // hyper reads again when polled below, and parks if the socket is quiet.
+                    activity.park_requested.store(true, Ordering::Release);
+                    config.header_timeout.min(config.keepalive_timeout)
+                }
+                Verdict::CloseIdle => return,
+                Verdict::HeaderTimeout => {
+                    shared.stats.timeouts.fetch_add(1, Ordering::Relaxed);
+                    activity.timed_out.store(true, Ordering::Release);
+                    // hyper reads again on the next poll, sees the end, and closes.
+                    let _ = tokio::time::timeout(Duration::from_secs(1), &mut *conn).await;
+                    return;
+                }
+            };
+            tokio::select! {
+                result = &mut *conn => break result,
+                _ = tokio::time::sleep(wait) => {}
+                _ = graceful.changed(), if !shutting_down => {
+                    shutting_down = true;
+                    Pin::new(&mut *conn).graceful_shutdown();
+                }
+                _ = force.changed() => return,
+            }
+        };
+        // Done: the client left, an error, an upgrade (the session owns the
+        // socket now), or parked.
+        let Some(parts) = finished.ok().and_then(|()| conn.into_parts()) else { return };
+        io = parts.io.into_inner();
+        if !io.parked {
+            return;
+        }
+        memory_release::connection_parked();
+        io.parked = false;
+        io.unread = parts.read_buf;
+        service = parts.service;
+        if io.unread.is_empty() && !wait_while_parked(&io.stream, &activity, config, &mut graceful, &mut force).await {
+            return;
+        }
+        activity.park_requested.store(false, Ordering::Release);
     }
+}
+
+/// Waits until a parked connection's client sends something (true), or the
+/// keep-alive timer or a shutdown closes it (false).
+async fn wait_while_parked(
+    stream: &TcpStream,
+    activity: &Activity,
+    config: &ServerConfig,
+    graceful: &mut watch::Receiver<bool>,
+    force: &mut watch::Receiver<bool>,
+) -> bool {
     loop {
         let wait = match activity.verdict(config.header_timeout, config.keepalive_timeout) {
             Verdict::CheckAfter(d) => d,
-            Verdict::CloseIdle => return,
-            Verdict::HeaderTimeout => {
-                shared.stats.timeouts.fetch_add(1, Ordering::Relaxed);
-                activity.timed_out.store(true, Ordering::Release);
-                // hyper reads again on the next poll, sees the end, and closes.
-                let _ = tokio::time::timeout(Duration::from_secs(1), conn.as_mut()).await;
-                return;
-            }
+            _ => return false, // idle too long (nothing else happens to an idle connection)
         };
         tokio::select! {
-            _ = conn.as_mut() => return,
+            _ = stream.readable() => return true,
             _ = tokio::time::sleep(wait) => {}
-            _ = graceful.changed(), if !shutting_down => {
-                shutting_down = true;
-                conn.as_mut().graceful_shutdown();
-            }
-            _ = force.changed() => return,
+            _ = graceful.changed() => return false, // an idle connection closes at once on shutdown
+            _ = force.changed() => return false,
         }
     }
 }

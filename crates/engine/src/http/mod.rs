@@ -5,6 +5,7 @@ mod config;
 mod connection;
 mod exchange;
 mod hosts;
+mod memory_release;
 mod raw_head;
 pub mod files;
 mod server;

@@ -87,6 +87,12 @@ impl HeadScanner {
         Ok(())
     }
 
+    /// Whether every byte seen so far belongs to a complete request (nothing
+    /// of the next one yet), so that hyper holds no partial request either.
+    pub(crate) fn between_requests(&self) -> bool {
+        self.state == State::Head && self.head.is_empty()
+    }
+
     /// What follows the head just read.
     fn after_head(&self) -> Result<State, Refused> {
         let (mut length, mut chunked, mut upgrade) = (None, false, false);
