@@ -255,7 +255,7 @@ impl<'a> FromSql<'a> for RawColumn<'a> {
 // Encoding
 
 /// Writes `value` in the binary format of `ty`.
-pub(crate) fn encode(value: &Value, ty: &Type, out: &mut BytesMut) -> Result<IsNull, DbError> {
+pub fn encode(value: &Value, ty: &Type, out: &mut BytesMut) -> Result<IsNull, DbError> {
     if matches!(value, Value::Null) {
         return Ok(IsNull::Yes);
     }
@@ -798,7 +798,7 @@ fn unsupported(ty: &Type) -> DbError {
 }
 
 /// Turns one column value (`None` is SQL NULL) into a [`Value`].
-pub(crate) fn decode(ty: &Type, raw: Option<&[u8]>) -> Result<Value, DbError> {
+pub fn decode(ty: &Type, raw: Option<&[u8]>) -> Result<Value, DbError> {
     let Some(raw) = raw else { return Ok(Value::Null) };
     match ty.kind() {
         Kind::Domain(inner) => return decode(inner, Some(raw)),

@@ -11,7 +11,7 @@
 use crate::db::{DbError, ErrorKind};
 
 /// `sql` with `$n` placeholders rewritten to `?n`; borrowed when nothing changes.
-pub(crate) fn translate_placeholders(sql: &str) -> Result<std::borrow::Cow<'_, str>, DbError> {
+pub fn translate_placeholders(sql: &str) -> Result<std::borrow::Cow<'_, str>, DbError> {
     let bytes = sql.as_bytes();
     if !bytes.contains(&b'$') {
         return Ok(std::borrow::Cow::Borrowed(sql));
