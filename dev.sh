@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The commands of the README:
 #   ./dev.sh serve   build, install into .venv, migrate and serve the example app on http://127.0.0.1:8000
-#   ./dev.sh test    build everything and run the whole test suite (cargo test + pytest)
+#   ./dev.sh test    build everything and run the whole test suite (cargo test, the fuzz targets briefly, pytest)
 #   ./dev.sh docs    build the documentation site into site/ (--serve: serve it on 127.0.0.1:8001)
 # Everything they need (venv, maturin, uvloop, orjson, test dependencies) they install themselves.
 set -euo pipefail
@@ -75,6 +75,12 @@ case "${1:-}" in
     trap '.venv/bin/python tests/support/postgres.py cleanup; .venv/bin/python tests/support/redis.py cleanup' EXIT
     cargo test -p hyperdjango-engine -p hyperdjango-templates
     shift
+    # The fuzz targets for 20 s each (fuzz/run.sh, which installs cargo-fuzz when missing) when
+    # the whole suite runs; HYPERDJANGO_FUZZ_SECONDS sets the time (0: skip).
+    fuzz_seconds="${HYPERDJANGO_FUZZ_SECONDS:-$([ "$#" -eq 0 ] && echo 20 || echo 0)}"
+    if [ "$fuzz_seconds" != 0 ]; then
+      fuzz/run.sh "$fuzz_seconds"
+    fi
     .venv/bin/python -m pytest "$@"
     ;;
   docs)

@@ -964,20 +964,17 @@ pub(crate) fn decode_numeric(raw: &[u8], ty: &Type) -> Result<String, DbError> {
     }
     r.finish()?;
     let mut s = String::with_capacity(ndigits * 4 + dscale + 3);
-    if sign == NUMERIC_NEG && digits.iter().any(|d| *d != 0) {
-        s.push('-');
-    }
-    if weight < 0 || digits.is_empty() {
-        s.push('0');
-    } else {
-        for i in 0..=weight {
-            let d = digits.get(i as usize).copied().unwrap_or(0);
-            if i == 0 {
-                let _ = write!(s, "{d}");
-            } else {
-                let _ = write!(s, "{d:04}");
-            }
+    // PostgreSQL sends no leading zero groups, but bytes that do must still read canonically.
+    for i in 0..=weight {
+        let d = digits.get(i as usize).copied().unwrap_or(0);
+        if !s.is_empty() {
+            let _ = write!(s, "{d:04}");
+        } else if d != 0 {
+            let _ = write!(s, "{d}");
         }
+    }
+    if s.is_empty() {
+        s.push('0');
     }
     if dscale > 0 {
         s.push('.');
@@ -990,6 +987,10 @@ pub(crate) fn decode_numeric(raw: &[u8], ty: &Type) -> Result<String, DbError> {
         }
         frac.truncate(dscale);
         s.push_str(&frac);
+    }
+    // The sign of what is shown: digits past dscale are not, and there is no negative zero.
+    if sign == NUMERIC_NEG && s.bytes().any(|b| matches!(b, b'1'..=b'9')) {
+        s.insert(0, '-');
     }
     Ok(s)
 }
@@ -1081,6 +1082,25 @@ mod tests {
         ] {
             assert_eq!(roundtrip_numeric(input), expected, "{input}");
         }
+    }
+
+    /// Found by the pg_decode fuzz target: a leading zero digit group was printed ("000720...").
+    #[test]
+    fn non_canonical_numerics_decode_to_canonical_text() {
+        let numeric = |weight: i16, sign: u16, dscale: u16, digits: &[u16]| {
+            let mut b = BytesMut::new();
+            b.put_u16(digits.len() as u16);
+            b.put_i16(weight);
+            b.put_u16(sign);
+            b.put_u16(dscale);
+            digits.iter().for_each(|d| b.put_u16(*d));
+            decode_numeric(&b, &Type::NUMERIC).unwrap()
+        };
+        assert_eq!(numeric(5, NUMERIC_POS, 0, &[0, 72]), "720000000000000000");
+        assert_eq!(numeric(1, NUMERIC_NEG, 0, &[0, 0]), "0");
+        // Digits past dscale are not shown, and neither is the sign of what rounds to zero.
+        assert_eq!(numeric(-1, NUMERIC_NEG, 2, &[0, 5]), "0.00");
+        assert_eq!(numeric(0, NUMERIC_NEG, 1, &[3, 5000]), "-3.5");
     }
 
     #[test]
