@@ -1018,6 +1018,12 @@ fn decode_array(member: &Type, ty: &Type, raw: &[u8]) -> Result<Value, DbError> 
         dims.push(len as usize);
         total = total.checked_mul(len as usize).ok_or_else(|| interface("array too large"))?;
     }
+    // No elements is the empty array, whatever the dimensions say (PostgreSQL has no
+    // zero-length dimension); building [[], [], ...] for 2^31 × 0 would exhaust memory.
+    if total == 0 {
+        r.finish()?;
+        return Ok(Value::Array(Vec::new()));
+    }
     // Every element takes at least its 4-byte length: bound the allocation by the data.
     if total > r.buf.len() / 4 {
         return Err(interface("truncated binary array"));
@@ -1101,6 +1107,24 @@ mod tests {
         // Digits past dscale are not shown, and neither is the sign of what rounds to zero.
         assert_eq!(numeric(-1, NUMERIC_NEG, 2, &[0, 5]), "0.00");
         assert_eq!(numeric(0, NUMERIC_NEG, 1, &[3, 5000]), "-3.5");
+    }
+
+    /// Found by the pg_decode fuzz target: dimensions [6, 0] decoded as six empty lists.
+    #[test]
+    fn an_array_without_elements_is_empty_whatever_its_dimensions() {
+        let array = |dims: &[i32]| {
+            let mut b = BytesMut::new();
+            b.put_i32(dims.len() as i32);
+            b.put_i32(0);
+            b.put_u32(23);
+            dims.iter().for_each(|d| {
+                b.put_i32(*d);
+                b.put_i32(1);
+            });
+            decode(&Type::INT4_ARRAY, Some(&b)).unwrap()
+        };
+        assert_eq!(array(&[6, 0]), Value::Array(vec![]));
+        assert_eq!(array(&[i32::MAX, 0, 3]), Value::Array(vec![]));
     }
 
     #[test]
