@@ -41,12 +41,16 @@ for target in "${targets[@]}"; do
   found="$target_dir/corpus/$target"
   mkdir -p "$found"
   # New inputs go to the first directory (the cache), never into the repository's seeds.
-  if ! cargo fuzz run "${build[@]}" "$target" "$found" "fuzz/corpus/$target" -- \
+  seeds=()
+  if [ -d "fuzz/corpus/$target" ]; then
+    seeds=("fuzz/corpus/$target")
+  fi
+  if ! cargo fuzz run "${build[@]}" "$target" "$found" "${seeds[@]}" -- \
     -max_total_time="$seconds" -timeout=30 -rss_limit_mb=2048 -print_final_stats=1 "${parallel[@]}" >"$log" 2>&1; then
     grep -E -A3 "panicked|ERROR: libFuzzer|SUMMARY" "$log" >&2 || tail -n 40 "$log" >&2
     echo "fuzz: $target failed; the input is in fuzz/artifacts/$target/ (replay: cargo fuzz run $target FILE)" >&2
     exit 1
   fi
   runs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
-  echo "fuzz: $target ok: $runs inputs in ${seconds}s, corpus $(ls "$found" | wc -l) (cached) + $(ls "fuzz/corpus/$target" | wc -l) (seeds)"
+  echo "fuzz: $target ok: $runs inputs in ${seconds}s, corpus $(ls "$found" | wc -l) (cached) + ${#seeds[@]} seed folder"
 done
