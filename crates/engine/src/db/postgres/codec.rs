@@ -875,11 +875,11 @@ pub fn decode(ty: &Type, raw: Option<&[u8]>) -> Result<Value, DbError> {
             let micros = r.i64()?;
             let days = r.i32()? as i64;
             let months = r.i32()? as i64;
-            let total = (months * 30 + days)
-                .checked_mul(USECS_PER_DAY)
-                .and_then(|d| d.checked_add(micros))
-                .ok_or_else(|| DbError::new(ErrorKind::Data, "interval out of range for a microsecond count"))?;
-            Value::Interval(total)
+            // In 128 bits: whole days may pass i64::MIN when the microseconds bring the sum back.
+            let total = i128::from(months * 30 + days) * i128::from(USECS_PER_DAY) + i128::from(micros);
+            Value::Interval(i64::try_from(total).map_err(|_| {
+                DbError::new(ErrorKind::Data, "interval out of range for a microsecond count")
+            })?)
         }
         oid::UUID => Value::Uuid(uuid::Uuid::from_bytes(r.array()?)),
         oid::VOID => return Ok(Value::Null),
@@ -1107,6 +1107,17 @@ mod tests {
         // Digits past dscale are not shown, and neither is the sign of what rounds to zero.
         assert_eq!(numeric(-1, NUMERIC_NEG, 2, &[0, 5]), "0.00");
         assert_eq!(numeric(0, NUMERIC_NEG, 1, &[3, 5000]), "-3.5");
+    }
+
+    /// Found by the value_encode fuzz target: an interval near i64::MIN microseconds encoded
+    /// (days rounded down, positive microseconds) but did not decode.
+    #[test]
+    fn every_encodable_interval_decodes() {
+        for us in [i64::MIN, i64::MIN + 24, -9_223_372_036_854_775_784, i64::MAX, -1, 0] {
+            let mut b = BytesMut::new();
+            encode(&Value::Interval(us), &Type::INTERVAL, &mut b).unwrap();
+            assert_eq!(decode(&Type::INTERVAL, Some(&b)).unwrap(), Value::Interval(us));
+        }
     }
 
     /// Found by the pg_decode fuzz target: dimensions [6, 0] decoded as six empty lists.
