@@ -8,8 +8,8 @@
 # one stopped. A crash stops the run with the input saved under
 # fuzz/artifacts/<target>/ (replay it: cargo fuzz run <target> <file>).
 #
-# Environment: FUZZ_SANITIZER (none by default; "address" builds with
-# AddressSanitizer), HYPERDJANGO_FUZZ_TARGET_DIR (the cached build, by default
+# Environment: FUZZ_SANITIZER (none by default: the engine is Rust, and the
+# targets look for panics, overflows and wrong answers; "address" for AddressSanitizer), HYPERDJANGO_FUZZ_TARGET_DIR (the cached build, by default
 # under ~/.cache/hyperdjango), FUZZ_JOBS (parallel fuzzing processes per target).
 set -euo pipefail
 cd "$(dirname "$0")/.."

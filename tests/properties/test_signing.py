@@ -10,14 +10,14 @@ back unchanged through the signed-cookie and the database session stores.
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from support.orm import setup_tables
+from support.properties import bounded as bounded_settings
 from hyperdjango import settings as app_settings
 from hyperdjango import signing
 from hyperdjango.database import Database, connection
@@ -25,14 +25,7 @@ from hyperdjango.sessions.backends.db import DatabaseStore
 from hyperdjango.sessions.backends.signed_cookies import SignedCookieStore
 from hyperdjango.sessions.models import Session
 
-EXAMPLES = int(os.environ.get("HYPERDJANGO_PROPERTY_EXAMPLES", "100"))
-bounded = settings(
-    max_examples=EXAMPLES,
-    derandomize="HYPERDJANGO_PROPERTY_EXAMPLES" not in os.environ,
-    database=None,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+bounded = bounded_settings(100)
 
 # What JSON holds: NaN is left out (it is never equal to itself); the text has no
 # surrogates (JSON text is Unicode).
