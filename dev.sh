@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The commands of the README:
 #   ./dev.sh serve   build, install into .venv, migrate and serve the example app on http://127.0.0.1:8000
-#   ./dev.sh test    build everything, run the static checks (tools/lint.sh) and the whole test
-#                    suite (cargo test + pytest); SKIP_LINT=1 leaves the checks out
+#   ./dev.sh test    build everything, run the static checks (tools/lint.sh), the fuzz targets
+#                    briefly and the whole test suite (cargo test + pytest); SKIP_LINT=1 leaves
+#                    the checks out
 #   ./dev.sh lint    the static checks alone: ruff, mypy, stubtest, clippy, cargo fmt --check
 #                    (LINT_SKIP_FMT=1 leaves the fmt check out)
 #   ./dev.sh docs    build the documentation site into site/ (--serve: serve it on 127.0.0.1:8001)
@@ -83,6 +84,12 @@ case "${1:-}" in
     trap '.venv/bin/python tests/support/postgres.py cleanup; .venv/bin/python tests/support/redis.py cleanup' EXIT
     cargo test -p hyperdjango-engine -p hyperdjango-templates
     shift
+    # The fuzz targets for 20 s each (fuzz/run.sh, which installs cargo-fuzz when missing) when
+    # the whole suite runs; HYPERDJANGO_FUZZ_SECONDS sets the time (0: skip).
+    fuzz_seconds="${HYPERDJANGO_FUZZ_SECONDS:-$([ "$#" -eq 0 ] && echo 20 || echo 0)}"
+    if [ "$fuzz_seconds" != 0 ]; then
+      fuzz/run.sh "$fuzz_seconds"
+    fi
     .venv/bin/python -m pytest "$@"
     ;;
   docs)

@@ -8,12 +8,15 @@
 //!   hashes (CPU- and memory-heavy: callers run it off their event loop).
 //! - [`bridge`]: bounded queues that hand work to an event-loop thread with
 //!   one wake-up per batch.
+//! - `fuzzing` (feature `fuzzing`): internals re-exported for the fuzz targets in `fuzz/`.
 //!
 //! The bindings crate puts a Python face on these; this crate has no PyO3 and
 //! is tested and benchmarked with plain `cargo`.
 
 pub mod bridge;
 pub mod db;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 pub mod http;
 pub mod passwords;
 pub mod router;

@@ -23,7 +23,7 @@ use super::body::RequestBody;
 use super::exchange::{HttpRequest, Reply, ReplyBody};
 use super::stats::ServerStats;
 use super::{Handler, ServerConfig};
-use crate::router::{RouteMatch, Router, WEBSOCKET};
+use crate::router::{decode_path, PathError, RouteMatch, Router, WEBSOCKET};
 use crate::websocket::{negotiate, upgrade_of, HandshakeError, WsUpgrade};
 use hyper::upgrade::OnUpgrade;
 
@@ -148,17 +148,13 @@ async fn prepare<H>(
     };
     let raw_path = parts.uri.path().to_string();
     let query = parts.uri.query().map(str::to_string);
-    let path = match percent_encoding::percent_decode_str(&raw_path).decode_utf8() {
-        // No file, route or database text may hold U+0000 (PostgreSQL refuses it, C
-        // strings end at it): refused here rather than a 500 deeper down.
-        Ok(p) if p.contains('\0') => {
+    let path = match decode_path(&raw_path) {
+        Ok(p) => p,
+        Err(e) => {
             stats.bad_requests.fetch_add(1, Ordering::Relaxed);
-            return Err((error_reply(StatusCode::BAD_REQUEST, "the path contains a NUL character (%00)"), body_pending(&parts.headers)));
-        }
-        Ok(p) => p.into_owned(),
-        Err(_) => {
-            stats.bad_requests.fetch_add(1, Ordering::Relaxed);
-            return Err((error_reply(StatusCode::BAD_REQUEST, "the path is not valid UTF-8"), true));
+            // The body of a path that is not UTF-8 is not worth reading: close.
+            let close = e == PathError::NotUtf8 || body_pending(&parts.headers);
+            return Err((error_reply(StatusCode::BAD_REQUEST, e.detail()), close));
         }
     };
     let method = if upgrade.is_some() { WEBSOCKET } else { parts.method.as_str() };

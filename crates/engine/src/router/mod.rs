@@ -4,12 +4,14 @@
 //! then, naming both routes, so a mistake never reaches a request.
 
 mod converters;
+mod decode;
 mod pattern;
 
 use std::collections::HashMap;
 use std::fmt;
 
 pub use converters::{Converter, ParamValue};
+pub use decode::{decode_path, PathError};
 pub use pattern::Pattern;
 
 /// The method name under which WebSocket routes are registered.

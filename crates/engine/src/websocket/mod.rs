@@ -16,7 +16,7 @@
 
 mod broadcast;
 mod config;
-mod deflate;
+pub(crate) mod deflate;
 mod handshake;
 mod session;
 

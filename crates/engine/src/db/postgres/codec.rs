@@ -255,7 +255,7 @@ impl<'a> FromSql<'a> for RawColumn<'a> {
 // Encoding
 
 /// Writes `value` in the binary format of `ty`.
-pub(crate) fn encode(value: &Value, ty: &Type, out: &mut BytesMut) -> Result<IsNull, DbError> {
+pub fn encode(value: &Value, ty: &Type, out: &mut BytesMut) -> Result<IsNull, DbError> {
     if matches!(value, Value::Null) {
         return Ok(IsNull::Yes);
     }
@@ -798,7 +798,7 @@ fn unsupported(ty: &Type) -> DbError {
 }
 
 /// Turns one column value (`None` is SQL NULL) into a [`Value`].
-pub(crate) fn decode(ty: &Type, raw: Option<&[u8]>) -> Result<Value, DbError> {
+pub fn decode(ty: &Type, raw: Option<&[u8]>) -> Result<Value, DbError> {
     let Some(raw) = raw else { return Ok(Value::Null) };
     match ty.kind() {
         Kind::Domain(inner) => return decode(inner, Some(raw)),
@@ -875,11 +875,11 @@ pub(crate) fn decode(ty: &Type, raw: Option<&[u8]>) -> Result<Value, DbError> {
             let micros = r.i64()?;
             let days = r.i32()? as i64;
             let months = r.i32()? as i64;
-            let total = (months * 30 + days)
-                .checked_mul(USECS_PER_DAY)
-                .and_then(|d| d.checked_add(micros))
-                .ok_or_else(|| DbError::new(ErrorKind::Data, "interval out of range for a microsecond count"))?;
-            Value::Interval(total)
+            // In 128 bits: whole days may pass i64::MIN when the microseconds bring the sum back.
+            let total = i128::from(months * 30 + days) * i128::from(USECS_PER_DAY) + i128::from(micros);
+            Value::Interval(i64::try_from(total).map_err(|_| {
+                DbError::new(ErrorKind::Data, "interval out of range for a microsecond count")
+            })?)
         }
         oid::UUID => Value::Uuid(uuid::Uuid::from_bytes(r.array()?)),
         oid::VOID => return Ok(Value::Null),
@@ -964,20 +964,17 @@ pub(crate) fn decode_numeric(raw: &[u8], ty: &Type) -> Result<String, DbError> {
     }
     r.finish()?;
     let mut s = String::with_capacity(ndigits * 4 + dscale + 3);
-    if sign == NUMERIC_NEG && digits.iter().any(|d| *d != 0) {
-        s.push('-');
-    }
-    if weight < 0 || digits.is_empty() {
-        s.push('0');
-    } else {
-        for i in 0..=weight {
-            let d = digits.get(i as usize).copied().unwrap_or(0);
-            if i == 0 {
-                let _ = write!(s, "{d}");
-            } else {
-                let _ = write!(s, "{d:04}");
-            }
+    // PostgreSQL sends no leading zero groups, but bytes that do must still read canonically.
+    for i in 0..=weight {
+        let d = digits.get(i as usize).copied().unwrap_or(0);
+        if !s.is_empty() {
+            let _ = write!(s, "{d:04}");
+        } else if d != 0 {
+            let _ = write!(s, "{d}");
         }
+    }
+    if s.is_empty() {
+        s.push('0');
     }
     if dscale > 0 {
         s.push('.');
@@ -990,6 +987,10 @@ pub(crate) fn decode_numeric(raw: &[u8], ty: &Type) -> Result<String, DbError> {
         }
         frac.truncate(dscale);
         s.push_str(&frac);
+    }
+    // The sign of what is shown: digits past dscale are not, and there is no negative zero.
+    if sign == NUMERIC_NEG && s.bytes().any(|b| matches!(b, b'1'..=b'9')) {
+        s.insert(0, '-');
     }
     Ok(s)
 }
@@ -1016,6 +1017,12 @@ fn decode_array(member: &Type, ty: &Type, raw: &[u8]) -> Result<Value, DbError> 
         }
         dims.push(len as usize);
         total = total.checked_mul(len as usize).ok_or_else(|| interface("array too large"))?;
+    }
+    // No elements is the empty array, whatever the dimensions say (PostgreSQL has no
+    // zero-length dimension); building [[], [], ...] for 2^31 × 0 would exhaust memory.
+    if total == 0 {
+        r.finish()?;
+        return Ok(Value::Array(Vec::new()));
     }
     // Every element takes at least its 4-byte length: bound the allocation by the data.
     if total > r.buf.len() / 4 {
@@ -1081,6 +1088,54 @@ mod tests {
         ] {
             assert_eq!(roundtrip_numeric(input), expected, "{input}");
         }
+    }
+
+    /// Found by the pg_decode fuzz target: a leading zero digit group was printed ("000720...").
+    #[test]
+    fn non_canonical_numerics_decode_to_canonical_text() {
+        let numeric = |weight: i16, sign: u16, dscale: u16, digits: &[u16]| {
+            let mut b = BytesMut::new();
+            b.put_u16(digits.len() as u16);
+            b.put_i16(weight);
+            b.put_u16(sign);
+            b.put_u16(dscale);
+            digits.iter().for_each(|d| b.put_u16(*d));
+            decode_numeric(&b, &Type::NUMERIC).unwrap()
+        };
+        assert_eq!(numeric(5, NUMERIC_POS, 0, &[0, 72]), "720000000000000000");
+        assert_eq!(numeric(1, NUMERIC_NEG, 0, &[0, 0]), "0");
+        // Digits past dscale are not shown, and neither is the sign of what rounds to zero.
+        assert_eq!(numeric(-1, NUMERIC_NEG, 2, &[0, 5]), "0.00");
+        assert_eq!(numeric(0, NUMERIC_NEG, 1, &[3, 5000]), "-3.5");
+    }
+
+    /// Found by the value_encode fuzz target: an interval near i64::MIN microseconds encoded
+    /// (days rounded down, positive microseconds) but did not decode.
+    #[test]
+    fn every_encodable_interval_decodes() {
+        for us in [i64::MIN, i64::MIN + 24, -9_223_372_036_854_775_784, i64::MAX, -1, 0] {
+            let mut b = BytesMut::new();
+            encode(&Value::Interval(us), &Type::INTERVAL, &mut b).unwrap();
+            assert_eq!(decode(&Type::INTERVAL, Some(&b)).unwrap(), Value::Interval(us));
+        }
+    }
+
+    /// Found by the pg_decode fuzz target: dimensions [6, 0] decoded as six empty lists.
+    #[test]
+    fn an_array_without_elements_is_empty_whatever_its_dimensions() {
+        let array = |dims: &[i32]| {
+            let mut b = BytesMut::new();
+            b.put_i32(dims.len() as i32);
+            b.put_i32(0);
+            b.put_u32(23);
+            dims.iter().for_each(|d| {
+                b.put_i32(*d);
+                b.put_i32(1);
+            });
+            decode(&Type::INT4_ARRAY, Some(&b)).unwrap()
+        };
+        assert_eq!(array(&[6, 0]), Value::Array(vec![]));
+        assert_eq!(array(&[i32::MAX, 0, 3]), Value::Array(vec![]));
     }
 
     #[test]

@@ -25,7 +25,7 @@
 // DbError is the shared vocabulary (with the server's fields); boxing it is not worth the churn.
 #![allow(clippy::result_large_err)]
 
-mod codec;
+pub(crate) mod codec;
 mod config;
 mod cursor;
 mod listener;

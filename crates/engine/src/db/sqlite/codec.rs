@@ -38,7 +38,7 @@ use crate::db::value::non_finite_float_text;
 use crate::db::{DbError, ErrorKind, Value};
 
 /// Binds `params` to `?1..?n` of `stmt`, checking the count first.
-pub(crate) fn bind_params(stmt: &mut Statement<'_>, params: &[Value]) -> Result<(), DbError> {
+pub fn bind_params(stmt: &mut Statement<'_>, params: &[Value]) -> Result<(), DbError> {
     let expected = stmt.parameter_count();
     if expected != params.len() {
         return Err(DbError::parameter_count(expected, params.len()));
@@ -93,7 +93,7 @@ fn format_datetime(dt: &NaiveDateTime) -> String {
 
 /// How a result column's values are read, from its declared type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ColumnType {
+pub enum ColumnType {
     /// No declared type or an unknown one: the storage class decides.
     Storage,
     Bool,
@@ -110,7 +110,7 @@ pub(crate) enum ColumnType {
 }
 
 impl ColumnType {
-    pub(crate) fn from_decl(decl: Option<&str>) -> ColumnType {
+    pub fn from_decl(decl: Option<&str>) -> ColumnType {
         let Some(decl) = decl else { return ColumnType::Storage };
         let d = decl.to_ascii_uppercase();
         let has = |s: &str| d.contains(s);
@@ -232,7 +232,7 @@ fn text(t: &[u8]) -> Result<&str, String> {
 }
 
 /// One column value by its column's read type; `Err` says why it does not fit.
-pub(crate) fn read_value(raw: ValueRef<'_>, ty: ColumnType) -> Result<Value, String> {
+pub fn read_value(raw: ValueRef<'_>, ty: ColumnType) -> Result<Value, String> {
     if let ValueRef::Null = raw {
         return Ok(Value::Null);
     }

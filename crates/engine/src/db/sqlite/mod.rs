@@ -65,13 +65,13 @@
 // `DbError` is the shared error type (about 150 bytes); errors are the cold path.
 #![allow(clippy::result_large_err)]
 
-mod codec;
+pub(crate) mod codec;
 mod config;
 mod cursor;
 mod errors;
 mod functions;
 mod text_functions;
-mod sql;
+pub(crate) mod sql;
 mod threads;
 mod transaction;
 

@@ -11,7 +11,7 @@
 use crate::db::{DbError, ErrorKind};
 
 /// `sql` with `$n` placeholders rewritten to `?n`; borrowed when nothing changes.
-pub(crate) fn translate_placeholders(sql: &str) -> Result<std::borrow::Cow<'_, str>, DbError> {
+pub fn translate_placeholders(sql: &str) -> Result<std::borrow::Cow<'_, str>, DbError> {
     let bytes = sql.as_bytes();
     if !bytes.contains(&b'$') {
         return Ok(std::borrow::Cow::Borrowed(sql));
@@ -32,8 +32,16 @@ pub(crate) fn translate_placeholders(sql: &str) -> Result<std::borrow::Cow<'_, s
                     end += 1;
                 }
                 let in_identifier = start > 0 && is_ident_byte(bytes[start - 1]);
-                if end > start + 1 && !in_identifier && !bytes.get(end).is_some_and(|b| is_ident_byte(*b)) {
+                if end > start + 1 && !in_identifier {
                     let digits = &sql[start + 1..end];
+                    if bytes.get(end).is_some_and(|b| is_ident_byte(*b)) {
+                        // SQLite would take `$1M` as a named parameter bound by position, i.e.
+                        // silently to $1's value; PostgreSQL refuses it ("trailing junk").
+                        return Err(DbError::new(
+                            ErrorKind::Interface,
+                            format!("invalid placeholder ${digits} followed by a name character; put a space or an operator after ${digits}"),
+                        ));
+                    }
                     if digits.trim_start_matches('0').is_empty() {
                         return Err(DbError::new(
                             ErrorKind::Interface,
@@ -193,6 +201,17 @@ mod tests {
         assert_eq!(tr("SELECT 1"), "SELECT 1");
         assert_eq!(tr("SELECT 'unterminated $1"), "SELECT 'unterminated $1");
         assert!(translate_placeholders("SELECT $0").is_err());
+    }
+
+    /// Found by the sqlite_placeholders fuzz target: `$1M` reached SQLite as a named
+    /// parameter, which it numbers by position (so it was bound to $1's value).
+    #[test]
+    fn a_placeholder_running_into_a_name_is_an_error() {
+        for sql in ["SELECT $1M + $1", "SELECT $1_", "SELECT $12é", "SELECT $1$"] {
+            let err = translate_placeholders(sql).unwrap_err();
+            assert!(err.message.contains("followed by a name character"), "{sql}: {}", err.message);
+        }
+        assert_eq!(tr("SELECT a$1M, $1"), "SELECT a$1M, ?1");
     }
 
     #[test]
