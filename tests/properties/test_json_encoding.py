@@ -126,7 +126,7 @@ def test_dates_and_naive_times_round_trip(d, t):
 
 
 def test_an_aware_time_is_refused_as_django_refuses_it():
-    aware = datetime.time(12, 0, tzinfo=datetime.timezone.utc)
+    aware = datetime.time(12, 0, tzinfo=datetime.UTC)
     with pytest.raises(TypeError):
         encoding.dumps([aware])
     with pytest.raises(ValueError):
