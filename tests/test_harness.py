@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 
-from support.postgres import _start_cluster
+from support.postgres import start_cluster
 
 
 def test_a_throwaway_cluster_starts_serves_a_fresh_database_and_goes_away():
-    server = _start_cluster()
+    server = start_cluster()
     try:
         name = server.create_database()
         assert server.psql("SELECT current_database()", name).strip() == name
