@@ -217,12 +217,19 @@ class Field:
         """Converts ``value`` to the field's type; raises ValueError/TypeError when it cannot."""
         return value
 
-    def convert(self, value: Any) -> Any:
-        """``to_python`` with errors as a ``ValidationError`` naming the field."""
+    def to_python_exact(self, value: Any) -> Any:
+        """``to_python`` without rounding to the column's precision: the value a lookup
+        compares with (Django compares ``price=Decimal("10.005")`` as given, so it does not
+        match 10.00)."""
+        return self.to_python(value)
+
+    def convert(self, value: Any, *, exact: bool = False) -> Any:
+        """``to_python`` (``to_python_exact`` for a lookup's value) with errors as a
+        ``ValidationError`` naming the field."""
         if value is None:
             return None
         try:
-            return self.to_python(value)
+            return self.to_python_exact(value) if exact else self.to_python(value)
         except ValidationError:
             raise
         except (ValueError, TypeError, ArithmeticError) as e:
@@ -292,6 +299,9 @@ class DecimalField(Field):
     python_type = decimal.Decimal
 
     def to_python(self, value: Any) -> decimal.Decimal:
+        return self.quantize(self.to_python_exact(value))
+
+    def to_python_exact(self, value: Any) -> decimal.Decimal:
         if isinstance(value, float):
             # A double holds 15 significant digits reliably: Decimal(0.1) or SQLite's
             # AVG of REALs (8.540000000000001) would keep binary noise beyond them.
@@ -301,7 +311,7 @@ class DecimalField(Field):
         result = decimal.Decimal(value)
         if not result.is_finite():
             raise ValueError(value)
-        return self.quantize(result)
+        return result
 
     def quantize(self, value: decimal.Decimal) -> decimal.Decimal:
         if self.decimal_places is None:

@@ -179,7 +179,7 @@ def _prepare_rhs(query: Query, name: str, field: Field | None, value: Any) -> An
 def _convert(field: Field | None, value: Any) -> Any:
     if hasattr(value, "_meta") and hasattr(value, "pk"):  # a model instance stands for its key
         value = value.pk
-    return field.convert(value) if field is not None else value
+    return field.convert(value, exact=True) if field is not None else value
 
 
 def _param(query: Query, value: Any, field: Field | None) -> Param:

@@ -57,7 +57,7 @@ SHAPELESS = VALUE_ATTRIBUTES | DECLARATIONS | {"model"}  # the model leads the s
 
 def planned_param(plan: tuple[Any, ...], value: Any) -> Any:
     """The parameter a lookup planned in ``Options.lookup_plans`` binds for ``value``."""
-    converted = plan[2].convert(value)
+    converted = plan[2].convert(value, exact=True)
     return str(converted) if plan[0] in TEXT_LOOKUPS else converted
 
 
