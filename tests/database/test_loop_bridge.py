@@ -62,3 +62,31 @@ async def test_statements_started_in_one_iteration_leave_together_and_one_can_st
     assert isinstance(results[5], asyncio.CancelledError)
     assert [r for i, r in enumerate(results) if i != 5] == [i + 1 for i in range(FUTURES) if i != 5]
     assert await db.query_val("SELECT $1 + 0", 7) == 7  # the connection is in order afterwards
+
+
+async def test_statements_started_by_finished_statements_leave_at_the_end_of_the_drain(db):
+    # A future's done-callbacks run inside the bridge's drain, which hands the statements
+    # they start to the engine when it ends (no call_soon): a statement awaited right after
+    # another, and a batch of them of which one is cancelled before the drain ends.
+    bridge = loop_bridge()
+    chain = []
+    batch = []
+
+    def next_in_chain(future):
+        chain.append(future.result())
+        if len(chain) < 5:
+            db._core.query_val(bridge, "SELECT $1 + 1", (chain[-1],)).add_done_callback(next_in_chain)
+
+    def start_batch(future):
+        batch.extend(db._core.query_val(bridge, "SELECT $1 * 2", (i,)) for i in range(FUTURES))
+        batch[5].cancel()
+
+    db._core.query_val(bridge, "SELECT $1 + 0", (0,)).add_done_callback(next_in_chain)
+    db._core.query_val(bridge, "SELECT 1", ()).add_done_callback(start_batch)
+    async with asyncio.timeout(10):
+        while len(chain) < 5 or not batch or not all(f.done() for f in batch):
+            await asyncio.sleep(0.01)
+    assert chain == [0, 1, 2, 3, 4]
+    assert batch[5].cancelled()
+    assert [f.result() for i, f in enumerate(batch) if i != 5] == [i * 2 for i in range(FUTURES) if i != 5]
+    assert await db.query_val("SELECT $1 + 0", 7) == 7

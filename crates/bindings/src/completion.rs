@@ -90,7 +90,17 @@ pub struct LoopBridge {
     sender: LoopSender<Completion>,
     receiver: Mutex<LoopReceiver<Completion>>,
     /// Statements started in this loop iteration, handed to tokio together by `flush`.
-    batch: Mutex<Vec<BatchedWork>>,
+    batch: Mutex<Batch>,
+}
+
+/// The statements waiting for the end of the loop iteration.
+#[derive(Default)]
+struct Batch {
+    work: Vec<BatchedWork>,
+    /// `drain` is running the callbacks of finished futures: it flushes when it ends, so
+    /// the statements their tasks start need no `call_soon` (a statement awaited after
+    /// another, the common case, costs no extra loop iteration).
+    draining: bool,
 }
 
 impl LoopBridge {
@@ -117,14 +127,14 @@ impl LoopBridge {
         let (future, event_loop) = Self::pending_future(slf)?;
         let (work, handle) = abortable(Self::finishing(slf.get(), &future, work));
         *future.get().abort.lock().unwrap_or_else(|e| e.into_inner()) = Some(Abort::Batched(handle));
-        let first = {
+        let schedule = {
             let mut batch = slf.get().batch.lock().unwrap_or_else(|e| e.into_inner());
-            batch.push(Box::pin(async move {
+            batch.work.push(Box::pin(async move {
                 let _ = work.await; // Err: cancelled, nothing to finish
             }));
-            batch.len() == 1
+            batch.work.len() == 1 && !batch.draining
         };
-        if first {
+        if schedule {
             let py = slf.py();
             if let Err(err) = event_loop.call_method1(intern!(py, "call_soon"), (slf.getattr(intern!(py, "flush"))?,)) {
                 slf.get().flush(); // never leave work behind
@@ -185,21 +195,23 @@ impl LoopBridge {
             waker,
             sender,
             receiver: Mutex::new(receiver),
-            batch: Mutex::new(Vec::new()),
+            batch: Mutex::new(Batch::default()),
         })
     }
 
     /// Hands the statements started in this loop iteration to tokio, as one task
-    /// (scheduled with `call_soon` by the first of them).
+    /// (scheduled with `call_soon` by the first of them, or run by `drain` at its end).
     fn flush(&self) {
-        let batch = std::mem::take(&mut *self.batch.lock().unwrap_or_else(|e| e.into_inner()));
-        if batch.is_empty() {
-            return;
+        let mut batch = self.batch.lock().unwrap_or_else(|e| e.into_inner());
+        if batch.work.len() > 1 {
+            // `drain(..)` keeps the vector's buffer for the next batch.
+            let mut running: FuturesUnordered<BatchedWork> = batch.work.drain(..).collect();
+            drop(batch);
+            runtime().spawn(async move { while running.next().await.is_some() {} });
+        } else if let Some(work) = batch.work.pop() {
+            drop(batch);
+            runtime().spawn(work); // alone: no `FuturesUnordered` around it
         }
-        runtime().spawn(async move {
-            let mut running: FuturesUnordered<BatchedWork> = batch.into_iter().collect();
-            while running.next().await.is_some() {}
-        });
     }
 
     /// The eventfd to watch with `loop.add_reader(fileno, bridge.drain)`.
@@ -214,6 +226,32 @@ impl LoopBridge {
     /// raised once every future of the drain is done.
     fn drain(&self, py: Python<'_>) -> PyResult<()> {
         self.waker.take();
+        let _flush = Draining::start(self);
+        self.finish_drained(py)
+    }
+}
+
+/// Marks a bridge as draining; when dropped (even by a panic), ends that and flushes
+/// the statements the drained futures' callbacks started.
+struct Draining<'a>(&'a LoopBridge);
+
+impl<'a> Draining<'a> {
+    fn start(bridge: &'a LoopBridge) -> Self {
+        bridge.batch.lock().unwrap_or_else(|e| e.into_inner()).draining = true;
+        Draining(bridge)
+    }
+}
+
+impl Drop for Draining<'_> {
+    fn drop(&mut self) {
+        self.0.batch.lock().unwrap_or_else(|e| e.into_inner()).draining = false;
+        self.0.flush();
+    }
+}
+
+impl LoopBridge {
+    /// `drain`'s work: finishes every queued future, running its callbacks.
+    fn finish_drained(&self, py: Python<'_>) -> PyResult<()> {
         let mut first_error = None;
         loop {
             let batch = self.receiver.lock().unwrap_or_else(|e| e.into_inner()).drain(256);
