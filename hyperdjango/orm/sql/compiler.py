@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..exceptions import NotSupportedError
-from ..expressions import Col, Expression
+from ..expressions import Col, Expression, OuterName
 from ..window import has_window, split_qualify, window_group_by
 
 if TYPE_CHECKING:
@@ -77,7 +77,7 @@ class SQLCompiler:
         self.plan.append((index, adapt))
         return f"${len(self.plan)}"
 
-    def outer_col(self, name: str) -> str:
+    def outer_col(self, name: OuterName) -> str:
         if self.parent is None:
             raise NotSupportedError(f"OuterRef({name!r}) is only meaningful inside Subquery() or Exists()")
         return self.outer_cols[name].as_sql(self.parent)
