@@ -142,6 +142,9 @@ class LoopBridge:
         """An eventfd to watch with ``loop.add_reader(fileno, bridge.drain)``."""
     def drain(self) -> None:
         """Finishes waiting futures and runs their callbacks (loop thread only)."""
+    def flush(self) -> None:
+        """Hands the statements started in this loop iteration to tokio as one task
+        (``call_soon``-scheduled by the first of them)."""
 
 @final
 class RustFuture:

@@ -44,6 +44,18 @@ class DjangoUser:
 
     is_anonymous = False
     is_authenticated = True
+    # The columns of _USER_FIELDS, set from the row by __init__.
+    id: int
+    password: str
+    username: str
+    email: str
+    first_name: str
+    last_name: str
+    is_active: bool
+    is_staff: bool
+    is_superuser: bool
+    last_login: Any  # the datetime columns as the database's driver reads them
+    date_joined: Any
 
     def __init__(self, row: Any) -> None:
         for name in _USER_FIELDS:

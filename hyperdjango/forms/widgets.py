@@ -144,6 +144,9 @@ class Select(Widget):
     """``<select>`` with an ``<option>`` per ``(value, label)`` of ``choices``."""
 
     allow_multiple = False
+    #: What ``render`` iterates: usually a list; a model choice field's stand-in that
+    #: refuses to be drawn until its rows are loaded.
+    choices: Iterable[tuple[Any, str]]
 
     def __init__(self, attrs: dict[str, Any] | None = None, choices: Iterable[tuple[Any, str]] = ()) -> None:
         super().__init__(attrs)

@@ -85,7 +85,8 @@ class Lookup(Expression):
         """The value's SQL (a bound parameter, or an expression's SQL) and (always empty) parameters."""
         return compiler.compile(self.rhs)
 
-    def as_sql(self, compiler: DjangoCompiler, connection: BaseOperations) -> tuple[str, list[Any]]:
+    # Django's signature, which a user's lookup overrides (django_sql calls it), not Expression's
+    def as_sql(self, compiler: DjangoCompiler, connection: BaseOperations) -> tuple[str, list[Any]]:  # type: ignore[override]
         raise NotImplementedError(f"{type(self).__name__} must define as_sql(compiler, connection)")
 
 
@@ -114,7 +115,9 @@ class Transform(FunctionTransform):
         return self.source[0]
 
     def resolved(self, source: list[Expression]) -> Expression:
-        return DjangoExpression(super().resolved(source))
+        node = super().resolved(source)
+        assert isinstance(node, Transform)  # Func.resolved returns a copy of self
+        return DjangoExpression(node)
 
     def as_sql(self, compiler: DjangoCompiler, connection: BaseOperations, function: str | None = None, template: str | None = None) -> tuple[str, list[Any]]:  # type: ignore[override]
         """Django's default: the template with the function and the arguments' SQL."""

@@ -19,7 +19,7 @@ import datetime
 import decimal
 import re
 import uuid
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 from .fields import (
     FIELD_TYPES,
@@ -183,6 +183,11 @@ class F(Expression):
         return query.resolve_ref(self.name)
 
 
+#: What an ``OuterRef`` names: a field of the query around the subquery, or
+#: ``("outer", <name>)`` for a name of the query around that one.
+OuterName: TypeAlias = "str | tuple[Any, ...]"
+
+
 class OuterRef(F):
     """In a ``Subquery``/``Exists``, a column of the query that contains it;
     ``OuterRef(OuterRef("pk"))`` names the query two levels out."""
@@ -193,7 +198,7 @@ class OuterRef(F):
     def resolve(self, query: Query) -> Expression:
         return query.outer_ref(self.reference())
 
-    def reference(self) -> str | tuple[Any, ...]:
+    def reference(self) -> OuterName:
         """The name in the query it refers to: a field name, or ``("outer", <reference>)``
         for a name of the query around that one."""
         return self.name if isinstance(self.name, str) else ("outer", self.name.reference())
@@ -219,7 +224,7 @@ class Col(Expression):
 class OuterCol(Expression):
     """A column of the enclosing query, named by ``OuterRef``; bound when the subquery is embedded."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: OuterName) -> None:
         self.name = name
 
     def as_sql(self, c: SQLCompiler) -> str:

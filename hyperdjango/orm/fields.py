@@ -24,7 +24,7 @@ import types
 import typing
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from .exceptions import ValidationError
 
@@ -54,6 +54,9 @@ class Field:
     python_type: type | tuple[type, ...] = object
     #: Lookups that make sense for the type (besides the common ones).
     type_lookups: frozenset[str] = frozenset()
+    #: Name → lookup class registered on exactly this type (created in the class's own
+    #: ``__dict__`` by ``register_lookup``, so a subclass never shares its base's dict).
+    class_lookups: ClassVar[dict[str, Any]]
 
     @classmethod
     def register_lookup(cls, lookup: Any, lookup_name: str | None = None) -> Any:

@@ -93,6 +93,7 @@ class Extract(TimezoneMixin, Func):
         return IntegerField()
 
     def as_sql(self, c: SQLCompiler) -> str:
+        assert self.lookup_name is not None  # __init__ refuses an Extract without a part
         source = self.source[0]
         return c.ops.datetime_transform(self.lookup_name, source.as_sql(c), source.output_field, self.zone(source.output_field))
 
@@ -173,8 +174,9 @@ class Trunc(TimezoneMixin, Func):
             return f"Trunc({self.source[0]!r}, {self.kind!r})"
         return super().__repr__()
 
-    def resolved(self, source: list[Any]) -> Any:
+    def resolved(self, source: list[Any]) -> Trunc:
         new = super().resolved(source)
+        assert isinstance(new, Trunc)  # Func.resolved returns a copy of self
         new.check_types(source[0].output_field, new.output_field)
         return new
 
@@ -198,6 +200,8 @@ class Trunc(TimezoneMixin, Func):
         self.zone(field)
 
     def as_sql(self, c: SQLCompiler) -> str:
+        # __init__ refuses a Trunc without a kind; resolved() gave it an output field (check_types)
+        assert self.kind is not None and self.output_field is not None
         source = self.source[0]
         zone = self.zone(source.output_field)
         return c.ops.truncate(self.kind, source.as_sql(c), source.output_field, type(self.output_field), zone)
@@ -326,6 +330,7 @@ def temporal_arithmetic(op: str, lhs: Expression, rhs: Expression) -> Expression
 
 
 EXTRACTS = (ExtractYear, ExtractIsoYear, ExtractMonth, ExtractDay, ExtractWeekDay, ExtractIsoWeekDay, ExtractWeek, ExtractQuarter)
+_extract: type[Extract]  # the date parts, then the time parts
 for _extract in EXTRACTS:
     DateField.register_lookup(_extract)
     DateTimeField.register_lookup(_extract)

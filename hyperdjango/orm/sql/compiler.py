@@ -11,11 +11,11 @@ the SQL, so reading needs no per-field decisions either.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..exceptions import NotSupportedError
-from ..expressions import Col, Expression
+from ..expressions import Col, Expression, OrderBy, OuterName
 from ..window import has_window, split_qualify, window_group_by
 
 if TYPE_CHECKING:
@@ -77,7 +77,7 @@ class SQLCompiler:
         self.plan.append((index, adapt))
         return f"${len(self.plan)}"
 
-    def outer_col(self, name: str) -> str:
+    def outer_col(self, name: OuterName) -> str:
         if self.parent is None:
             raise NotSupportedError(f"OuterRef({name!r}) is only meaningful inside Subquery() or Exists()")
         return self.outer_cols[name].as_sql(self.parent)
@@ -152,6 +152,7 @@ class SQLCompiler:
         from . import readers
 
         q = self.query
+        items: list[tuple[str, str | None]]
         if q.values is not None:
             exprs = [e for _, e in q.values]
             items = [(e.as_sql(self), n) for n, e in q.values]
@@ -166,7 +167,7 @@ class SQLCompiler:
             rfields = model._meta.fields
             related.append((path, len(exprs), model, rfields))
             exprs.extend(Col(alias, f) for f in rfields)
-        items: list[tuple[str, str | None]] = [(e.as_sql(self), None) for e in exprs]
+        items = [(e.as_sql(self), None) for e in exprs]
         annotation_start = len(exprs)
         for name, e in q.annotations.items():
             if name not in q.hidden:
@@ -195,6 +196,7 @@ class SQLCompiler:
 
     def select(self, subquery: bool = False, exists: bool = False, columns: tuple[tuple[str, Expression], ...] = ()) -> tuple[str, Callable | None]:
         q = self.query
+        items: list[tuple[str, str | None]]
         if exists:
             items, exprs, reader = [("1", "a")], [], None
         elif columns:
@@ -240,11 +242,11 @@ class SQLCompiler:
             sql += self.ops.for_update(*q.for_update, of=self.alias(0))
         return sql, reader
 
-    def named(self, items: list[tuple[str, str | None]]) -> list[str]:
+    def named(self, items: Sequence[tuple[str, str | None]]) -> list[str]:
         return [sql if name is None else f"{sql} AS {self.quote(name)}" for sql, name in items]
 
     def qualified(self, items: list[tuple[str, str | None]], distinct: str, exprs: list[Expression], exists: bool,
-                  qualify: Expression, ordering: tuple[Expression, ...]) -> str:
+                  qualify: Expression, ordering: tuple[OrderBy, ...]) -> str:
         """A query filtered on window functions, as Django runs it: the query selects its
         columns, whether each row passes the window conditions and the ordering's values;
         an outer SELECT keeps the rows that pass, ordered (LIMIT follows)."""

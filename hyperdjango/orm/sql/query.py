@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..exceptions import FieldError, NotSupportedError
-from ..expressions import ATOMS, Aggregate, Col, Expression, F, OrderBy, OuterCol, Param, Q, identity
+from ..expressions import ATOMS, Aggregate, Col, Expression, F, OrderBy, OuterCol, OuterName, Param, Q, identity
 from ..lookups import LOOKUPS, PATTERNS, Lookup, apply_transforms, build_lookup, transform_class
 from ..window import has_window
 
@@ -118,7 +118,7 @@ class Embedded(Expression):
     ``OuterRef`` names were resolved against the outer query into ``outer_cols``.
     """
 
-    def __init__(self, inner: Query, base: int, outer_cols: dict[str, Expression], exists: bool) -> None:
+    def __init__(self, inner: Query, base: int, outer_cols: dict[OuterName, Expression], exists: bool) -> None:
         self.inner, self.base, self.outer_cols, self.exists = inner, base, outer_cols, exists
 
     def as_sql(self, c: SQLCompiler) -> str:
@@ -172,7 +172,7 @@ class Query:
     grouped_by: tuple[Expression, ...] = ()
     related: tuple[tuple[tuple[str, ...], int, Any], ...] = ()  # select_related: path, alias, model
     for_update: tuple[bool, bool] | None = None
-    outer_names: tuple[str | tuple[Any, ...], ...] = ()
+    outer_names: tuple[OuterName, ...] = ()
     updates: tuple[tuple[Field, Expression], ...] = ()
     aggregates: tuple[tuple[str, Expression], ...] = ()
     aggregated_columns: tuple[tuple[str, Expression], ...] = ()  # the subquery's, when wrapped
@@ -335,7 +335,7 @@ class Query:
             raise FieldError(f"{label or name}: {'__'.join(rest)!r} is not a field of {model.__name__}; choices: {model._meta.choices()}")
         return col if col is not None else Col(alias, model._meta.pk)
 
-    def outer_ref(self, name: str | tuple[Any, ...]) -> Expression:
+    def outer_ref(self, name: OuterName) -> Expression:
         """``OuterRef``: a name of the enclosing query (``("outer", name)``: of the one around it)."""
         if name not in self.outer_names:
             self.outer_names += (name,)
