@@ -99,6 +99,8 @@ class Extract(TimezoneMixin, Func):
 
 
 class ExtractYear(Extract):
+    """The year (``__year``)."""
+
     lookup_name = "year"
 
 
@@ -109,10 +111,14 @@ class ExtractIsoYear(Extract):
 
 
 class ExtractMonth(Extract):
+    """The month, 1-12 (``__month``)."""
+
     lookup_name = "month"
 
 
 class ExtractDay(Extract):
+    """The day of the month, 1-31 (``__day``)."""
+
     lookup_name = "day"
 
 
@@ -135,18 +141,26 @@ class ExtractWeek(Extract):
 
 
 class ExtractQuarter(Extract):
+    """The quarter of the year, 1-4 (``__quarter``)."""
+
     lookup_name = "quarter"
 
 
 class ExtractHour(Extract):
+    """The hour, 0-23 (``__hour``)."""
+
     lookup_name = "hour"
 
 
 class ExtractMinute(Extract):
+    """The minute, 0-59 (``__minute``)."""
+
     lookup_name = "minute"
 
 
 class ExtractSecond(Extract):
+    """The second, 0-59 (``__second``)."""
+
     lookup_name = "second"
 
 
@@ -208,14 +222,20 @@ class Trunc(TimezoneMixin, Func):
 
 
 class TruncYear(Trunc):
+    """Truncated to the first day of its year."""
+
     kind = "year"
 
 
 class TruncQuarter(Trunc):
+    """Truncated to the first day of its quarter."""
+
     kind = "quarter"
 
 
 class TruncMonth(Trunc):
+    """Truncated to the first day of its month."""
+
     kind = "month"
 
 
@@ -226,18 +246,26 @@ class TruncWeek(Trunc):
 
 
 class TruncDay(Trunc):
+    """Truncated to the start of its day."""
+
     kind = "day"
 
 
 class TruncHour(Trunc):
+    """Truncated to the start of its hour."""
+
     kind = "hour"
 
 
 class TruncMinute(Trunc):
+    """Truncated to the start of its minute."""
+
     kind = "minute"
 
 
 class TruncSecond(Trunc):
+    """Truncated to its whole second."""
+
     kind = "second"
 
 
