@@ -17,10 +17,10 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 use hyperdjango_engine::bridge::{loop_queue, LoopReceiver, LoopSender, LoopWaker};
 use pyo3::exceptions::{PyOSError, PyRuntimeError};
 use pyo3::intern;
-use pyo3::types::{PyWeakrefMethods, PyWeakrefReference};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyType};
+use pyo3::types::{PyWeakrefMethods, PyWeakrefReference};
 use tokio::runtime::Runtime;
 use tokio::task::AbortHandle;
 
@@ -111,7 +111,8 @@ impl LoopBridge {
     {
         let (future, _) = Self::pending_future(slf)?;
         let handle = runtime().spawn(Self::finishing(slf.get(), &future, work));
-        *future.get().abort.lock().unwrap_or_else(|e| e.into_inner()) = Some(Abort::Task(handle.abort_handle()));
+        *future.get().abort.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some(Abort::Task(handle.abort_handle()));
         Ok(future)
     }
 
@@ -120,13 +121,17 @@ impl LoopBridge {
     /// (an `asyncio.gather` of queries). That task polls them all before the connection
     /// task runs, so the connection writes their requests in one write, and their
     /// completions come back together (one wake-up of the loop).
-    pub(crate) fn spawn_batched<'py, F>(slf: &Bound<'py, Self>, work: F) -> PyResult<Bound<'py, RustFuture>>
+    pub(crate) fn spawn_batched<'py, F>(
+        slf: &Bound<'py, Self>,
+        work: F,
+    ) -> PyResult<Bound<'py, RustFuture>>
     where
         F: Future<Output = Outcome> + Send + 'static,
     {
         let (future, event_loop) = Self::pending_future(slf)?;
         let (work, handle) = abortable(Self::finishing(slf.get(), &future, work));
-        *future.get().abort.lock().unwrap_or_else(|e| e.into_inner()) = Some(Abort::Batched(handle));
+        *future.get().abort.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some(Abort::Batched(handle));
         let schedule = {
             let mut batch = slf.get().batch.lock().unwrap_or_else(|e| e.into_inner());
             batch.work.push(Box::pin(async move {
@@ -136,7 +141,10 @@ impl LoopBridge {
         };
         if schedule {
             let py = slf.py();
-            if let Err(err) = event_loop.call_method1(intern!(py, "call_soon"), (slf.getattr(intern!(py, "flush"))?,)) {
+            if let Err(err) = event_loop.call_method1(
+                intern!(py, "call_soon"),
+                (slf.getattr(intern!(py, "flush"))?,),
+            ) {
                 slf.get().flush(); // never leave work behind
                 return Err(err);
             }
@@ -145,7 +153,9 @@ impl LoopBridge {
     }
 
     /// A new pending future on this bridge's loop, and the loop.
-    fn pending_future<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, RustFuture>, Bound<'py, PyAny>)> {
+    fn pending_future<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<(Bound<'py, RustFuture>, Bound<'py, PyAny>)> {
         let py = slf.py();
         let event_loop = slf
             .get()
@@ -167,7 +177,11 @@ impl LoopBridge {
     }
 
     /// `work`, then its outcome queued for the loop thread to finish `future` with.
-    fn finishing<F>(&self, future: &Bound<'_, RustFuture>, work: F) -> impl Future<Output = ()> + Send + 'static
+    fn finishing<F>(
+        &self,
+        future: &Bound<'_, RustFuture>,
+        work: F,
+    ) -> impl Future<Output = ()> + Send + 'static
     where
         F: Future<Output = Outcome> + Send + 'static,
     {
@@ -176,7 +190,12 @@ impl LoopBridge {
         async move {
             let outcome = work.await;
             // The loop is gone only when the bridge was dropped; nothing awaits then.
-            let _ = sender.send(Completion { future: target, outcome }).await;
+            let _ = sender
+                .send(Completion {
+                    future: target,
+                    outcome,
+                })
+                .await;
         }
     }
 }
@@ -237,14 +256,22 @@ struct Draining<'a>(&'a LoopBridge);
 
 impl<'a> Draining<'a> {
     fn start(bridge: &'a LoopBridge) -> Self {
-        bridge.batch.lock().unwrap_or_else(|e| e.into_inner()).draining = true;
+        bridge
+            .batch
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .draining = true;
         Draining(bridge)
     }
 }
 
 impl Drop for Draining<'_> {
     fn drop(&mut self) {
-        self.0.batch.lock().unwrap_or_else(|e| e.into_inner()).draining = false;
+        self.0
+            .batch
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .draining = false;
         self.0.flush();
     }
 }
@@ -254,7 +281,11 @@ impl LoopBridge {
     fn finish_drained(&self, py: Python<'_>) -> PyResult<()> {
         let mut first_error = None;
         loop {
-            let batch = self.receiver.lock().unwrap_or_else(|e| e.into_inner()).drain(256);
+            let batch = self
+                .receiver
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .drain(256);
             let more = batch.len() == 256;
             for Completion { future, outcome } in batch {
                 let result = outcome(py);
@@ -300,7 +331,13 @@ pub struct RustFuture {
 impl RustFuture {
     /// Sets the outcome and runs the callbacks now (`immediate`: from the
     /// bridge's drain) or through `call_soon` (cancellation, late callbacks).
-    fn finish(&self, py: Python<'_>, slf: &Bound<'_, Self>, result: PyResult<Py<PyAny>>, schedule: bool) -> PyResult<()> {
+    fn finish(
+        &self,
+        py: Python<'_>,
+        slf: &Bound<'_, Self>,
+        result: PyResult<Py<PyAny>>,
+        schedule: bool,
+    ) -> PyResult<()> {
         {
             let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
             if !matches!(*state, State::Pending) {
@@ -317,7 +354,8 @@ impl RustFuture {
     /// Runs (or schedules) every callback; one failing does not skip the rest, and
     /// the first error is returned after all have had their turn.
     fn run_callbacks(&self, py: Python<'_>, slf: &Bound<'_, Self>, schedule: bool) -> PyResult<()> {
-        let callbacks = std::mem::take(&mut *self.callbacks.lock().unwrap_or_else(|e| e.into_inner()));
+        let callbacks =
+            std::mem::take(&mut *self.callbacks.lock().unwrap_or_else(|e| e.into_inner()));
         let event_loop = self.event_loop.bind(py);
         let mut first_error = None;
         for (callback, context) in callbacks {
@@ -377,7 +415,8 @@ impl RustFuture {
 
     #[setter(_asyncio_future_blocking)]
     fn set_blocking(&self, value: bool) {
-        self.blocking.store(value, std::sync::atomic::Ordering::Relaxed);
+        self.blocking
+            .store(value, std::sync::atomic::Ordering::Relaxed);
     }
 
     fn get_loop(&self, py: Python<'_>) -> Py<PyAny> {
@@ -385,11 +424,17 @@ impl RustFuture {
     }
 
     fn done(&self) -> bool {
-        !matches!(*self.state.lock().unwrap_or_else(|e| e.into_inner()), State::Pending)
+        !matches!(
+            *self.state.lock().unwrap_or_else(|e| e.into_inner()),
+            State::Pending
+        )
     }
 
     fn cancelled(&self) -> bool {
-        matches!(*self.state.lock().unwrap_or_else(|e| e.into_inner()), State::Cancelled)
+        matches!(
+            *self.state.lock().unwrap_or_else(|e| e.into_inner()),
+            State::Cancelled
+        )
     }
 
     fn result(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
@@ -417,13 +462,23 @@ impl RustFuture {
     }
 
     #[pyo3(signature = (callback, *, context = None))]
-    fn add_done_callback(slf: &Bound<'_, Self>, callback: Py<PyAny>, context: Option<Py<PyAny>>) -> PyResult<()> {
+    fn add_done_callback(
+        slf: &Bound<'_, Self>,
+        callback: Py<PyAny>,
+        context: Option<Py<PyAny>>,
+    ) -> PyResult<()> {
         let this = slf.get();
         if this.done() {
-            this.callbacks.lock().unwrap_or_else(|e| e.into_inner()).push((callback, context));
+            this.callbacks
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push((callback, context));
             return this.run_callbacks(slf.py(), slf, true);
         }
-        this.callbacks.lock().unwrap_or_else(|e| e.into_inner()).push((callback, context));
+        this.callbacks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((callback, context));
         Ok(())
     }
 
@@ -471,7 +526,8 @@ impl RustFuture {
     fn __next__(slf: &Bound<'_, Self>) -> PyResult<Option<Py<PyAny>>> {
         let this = slf.get();
         if !this.done() {
-            this.blocking.store(true, std::sync::atomic::Ordering::Relaxed);
+            this.blocking
+                .store(true, std::sync::atomic::Ordering::Relaxed);
             return Ok(Some(slf.clone().into_any().unbind()));
         }
         let value = this.result(slf.py())?;
@@ -488,4 +544,3 @@ impl RustFuture {
         format!("<RustFuture {state}>")
     }
 }
-

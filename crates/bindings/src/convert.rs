@@ -2,8 +2,8 @@
 
 use std::borrow::Cow;
 
-use hyperdjango_engine::router::ParamValue;
 use http::header::{HeaderMap, HeaderName, HeaderValue};
+use hyperdjango_engine::router::ParamValue;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -22,10 +22,12 @@ pub(crate) fn param_to_py<'py>(py: Python<'py>, value: &ParamValue) -> PyResult<
     })
 }
 
-
 /// Request headers as a list of `(name, value)` str pairs; names are lower
 /// case, values decoded as Latin-1 (what HTTP allows on the wire).
-pub(crate) fn headers_to_py<'py>(py: Python<'py>, headers: &HeaderMap) -> PyResult<Bound<'py, PyList>> {
+pub(crate) fn headers_to_py<'py>(
+    py: Python<'py>,
+    headers: &HeaderMap,
+) -> PyResult<Bound<'py, PyList>> {
     let list = PyList::empty(py);
     for (name, value) in headers {
         let value: String = value.as_bytes().iter().map(|&b| b as char).collect();
@@ -41,8 +43,11 @@ pub(crate) fn headers_from_py(pairs: &Bound<'_, PyAny>) -> PyResult<HeaderMap> {
         let (name, value): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item?.extract()?;
         let name = HeaderName::from_bytes(&bytes_of(&name)?)
             .map_err(|_| PyValueError::new_err(format!("invalid header name {name}")))?;
-        let value = HeaderValue::from_bytes(&bytes_of(&value)?)
-            .map_err(|_| PyValueError::new_err(format!("invalid value for header {name}: control characters are not allowed")))?;
+        let value = HeaderValue::from_bytes(&bytes_of(&value)?).map_err(|_| {
+            PyValueError::new_err(format!(
+                "invalid value for header {name}: control characters are not allowed"
+            ))
+        })?;
         map.append(name, value);
     }
     Ok(map)
@@ -57,7 +62,10 @@ fn bytes_of<'a>(obj: &'a Bound<'_, PyAny>) -> PyResult<Cow<'a, [u8]>> {
         }
         // Latin-1, as HTTP headers are; anything wider is an error, not mojibake.
         s.chars()
-            .map(|c| u8::try_from(c as u32).map_err(|_| PyValueError::new_err(format!("header text {s:?} is not Latin-1"))))
+            .map(|c| {
+                u8::try_from(c as u32)
+                    .map_err(|_| PyValueError::new_err(format!("header text {s:?} is not Latin-1")))
+            })
             .collect::<PyResult<Vec<u8>>>()
             .map(Cow::Owned)
     } else {

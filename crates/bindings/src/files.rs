@@ -14,7 +14,11 @@ pub(crate) fn find_file(py: Python<'_>, roots: Vec<PathBuf>, relative: &str) -> 
     py.detach(|| files::find(&roots, relative))
 }
 
-type Answer = (u16, Vec<(&'static str, String)>, Option<(PathBuf, u64, u64)>);
+type Answer = (
+    u16,
+    Vec<(&'static str, String)>,
+    Option<(PathBuf, u64, u64)>,
+);
 
 /// `(status, headers, (path, offset, length) or None)` for sending the file at `path`:
 /// 304 for a matching If-None-Match/If-Modified-Since, 206 for one byte range, 416 for an
@@ -33,10 +37,20 @@ pub(crate) fn file_answer(
     accept_encoding: Option<&str>,
     precompressed: bool,
 ) -> PyResult<Answer> {
-    let request = FileRequest { method, if_none_match, if_modified_since, if_range, range, accept_encoding, precompressed };
+    let request = FileRequest {
+        method,
+        if_none_match,
+        if_modified_since,
+        if_range,
+        range,
+        accept_encoding,
+        precompressed,
+    };
     match py.detach(|| files::answer(&path, &request)) {
         Ok(answer) => Ok((answer.status, answer.headers, answer.body)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(PyFileNotFoundError::new_err(path.display().to_string())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(PyFileNotFoundError::new_err(path.display().to_string()))
+        }
         Err(e) => Err(PyOSError::new_err(format!("{}: {e}", path.display()))),
     }
 }

@@ -4,8 +4,8 @@
 mod completion;
 mod convert;
 mod db;
-mod passwords;
 mod files;
+mod passwords;
 mod request;
 mod request_body;
 mod router;
@@ -37,7 +37,10 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<websocket::WebSocketConnection>()?;
     m.add_class::<templates::TemplateEngine>()?;
     m.add_class::<templates::TemplateStream>()?;
-    m.add("TemplateError", m.py().get_type::<templates::TemplateError>())?;
+    m.add(
+        "TemplateError",
+        m.py().get_type::<templates::TemplateError>(),
+    )?;
     m.add("StreamsFull", m.py().get_type::<templates::StreamsFull>())?;
     m.add_function(wrap_pyfunction!(websocket::ws_broadcast, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

@@ -27,11 +27,13 @@ pub fn argon2_hash(
 /// Whether `password` matches the argon2 PHC string; ValueError for a malformed one.
 #[pyfunction]
 pub fn argon2_verify(py: Python<'_>, password: Vec<u8>, encoded: String) -> PyResult<bool> {
-    py.detach(|| passwords::argon2_verify(&password, &encoded)).map_err(value_error)
+    py.detach(|| passwords::argon2_verify(&password, &encoded))
+        .map_err(value_error)
 }
 
 /// Whether `password` matches the bcrypt hash; ValueError for a malformed one.
 #[pyfunction]
 pub fn bcrypt_verify(py: Python<'_>, password: Vec<u8>, encoded: String) -> PyResult<bool> {
-    py.detach(|| passwords::bcrypt_verify(&password, &encoded)).map_err(value_error)
+    py.detach(|| passwords::bcrypt_verify(&password, &encoded))
+        .map_err(value_error)
 }

@@ -35,10 +35,17 @@ pub struct PendingRequest {
 
 impl PendingRequest {
     pub(crate) fn new(exchange: Exchange) -> Self {
-        let Exchange { mut request, reply, gone } = exchange;
+        let Exchange {
+            mut request,
+            reply,
+            gone,
+        } = exchange;
         let upgrade = request.upgrade.take();
         PendingRequest {
-            body_stream: request.body_stream.take().map(|body| Arc::new(tokio::sync::Mutex::new(Some(body)))),
+            body_stream: request
+                .body_stream
+                .take()
+                .map(|body| Arc::new(tokio::sync::Mutex::new(Some(body)))),
             gone,
             request,
             reply: Mutex::new(Some(reply)),
@@ -72,7 +79,8 @@ impl PendingRequest {
 }
 
 fn status_of(status: u16) -> PyResult<StatusCode> {
-    StatusCode::from_u16(status).map_err(|_| PyValueError::new_err(format!("invalid HTTP status {status}")))
+    StatusCode::from_u16(status)
+        .map_err(|_| PyValueError::new_err(format!("invalid HTTP status {status}")))
 }
 
 #[pymethods]
@@ -192,8 +200,14 @@ impl PendingRequest {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .take()
-            .ok_or_else(|| PyRuntimeError::new_err("this request is not a WebSocket upgrade, or it was already accepted"))?;
-        let (reply, conn) = upgrade.accept(subprotocol.as_deref()).map_err(PyValueError::new_err)?;
+            .ok_or_else(|| {
+                PyRuntimeError::new_err(
+                    "this request is not a WebSocket upgrade, or it was already accepted",
+                )
+            })?;
+        let (reply, conn) = upgrade
+            .accept(subprotocol.as_deref())
+            .map_err(PyValueError::new_err)?;
         self.send(reply)?;
         Ok(WebSocketConnection::new(conn))
     }
@@ -201,7 +215,10 @@ impl PendingRequest {
     /// Whether `respond*` has been called.
     #[getter]
     fn answered(&self) -> bool {
-        self.reply.lock().unwrap_or_else(|e| e.into_inner()).is_none()
+        self.reply
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_none()
     }
 
     /// Sends a complete response. Returns False if the client is gone.
@@ -216,10 +233,18 @@ impl PendingRequest {
     /// Sends the head now; the body follows through the returned sender, which
     /// holds at most `capacity` chunks in flight.
     #[pyo3(signature = (status, headers, capacity = 16))]
-    fn respond_stream(&self, status: u16, headers: &Bound<'_, PyAny>, capacity: usize) -> PyResult<StreamSender> {
+    fn respond_stream(
+        &self,
+        status: u16,
+        headers: &Bound<'_, PyAny>,
+        capacity: usize,
+    ) -> PyResult<StreamSender> {
         // One slot more than the chunks may use, reserved up front for `abort`'s error.
         let (tx, rx) = mpsc::channel(capacity.max(1) + 1);
-        let abort_slot = tx.clone().try_reserve_owned().map_err(|_| PyRuntimeError::new_err("a new stream channel is full"))?;
+        let abort_slot = tx
+            .clone()
+            .try_reserve_owned()
+            .map_err(|_| PyRuntimeError::new_err("a new stream channel is full"))?;
         self.send(Reply {
             status: status_of(status)?,
             headers: headers_from_py(headers)?,
@@ -232,11 +257,22 @@ impl PendingRequest {
 
     /// Sends `length` bytes of the file at `path` from `offset` on, read by the server.
     #[pyo3(signature = (status, headers, path, length, offset = 0))]
-    fn respond_file(&self, status: u16, headers: &Bound<'_, PyAny>, path: PathBuf, length: u64, offset: u64) -> PyResult<bool> {
+    fn respond_file(
+        &self,
+        status: u16,
+        headers: &Bound<'_, PyAny>,
+        path: PathBuf,
+        length: u64,
+        offset: u64,
+    ) -> PyResult<bool> {
         self.send(Reply {
             status: status_of(status)?,
             headers: headers_from_py(headers)?,
-            body: ReplyBody::File { path, offset, len: length },
+            body: ReplyBody::File {
+                path,
+                offset,
+                len: length,
+            },
         })
     }
 }
@@ -262,7 +298,11 @@ const CLOSED: u8 = 2;
 
 impl StreamSender {
     fn sender(&self) -> Option<mpsc::Sender<Chunk>> {
-        self.tx.lock().unwrap_or_else(|e| e.into_inner()).as_ref().map(|open| open.tx.clone())
+        self.tx
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map(|open| open.tx.clone())
     }
 }
 
@@ -270,7 +310,9 @@ impl StreamSender {
 impl StreamSender {
     /// 0: queued; 1: the buffer is full, try `send_blocking`; 2: the client is gone.
     fn try_send(&self, chunk: &[u8]) -> u8 {
-        let Some(tx) = self.sender() else { return CLOSED };
+        let Some(tx) = self.sender() else {
+            return CLOSED;
+        };
         match tx.try_send(Ok(Bytes::copy_from_slice(chunk))) {
             Ok(()) => SENT,
             Err(mpsc::error::TrySendError::Full(_)) => FULL,
@@ -281,7 +323,9 @@ impl StreamSender {
     /// Waits, without the GIL, until the chunk is queued; False if the client is gone.
     /// Call it from a worker thread, never from the event loop.
     fn send_blocking(&self, py: Python<'_>, chunk: &[u8]) -> bool {
-        let Some(tx) = self.sender() else { return false };
+        let Some(tx) = self.sender() else {
+            return false;
+        };
         let chunk = Ok(Bytes::copy_from_slice(chunk));
         py.detach(|| tx.blocking_send(chunk).is_ok())
     }
@@ -295,9 +339,12 @@ impl StreamSender {
     /// writing the last chunk, so the client cannot take a truncated body for
     /// a complete one. Never blocks; later sends report the client gone.
     fn abort(&self) {
-        let Some(open) = self.tx.lock().unwrap_or_else(|e| e.into_inner()).take() else { return };
+        let Some(open) = self.tx.lock().unwrap_or_else(|e| e.into_inner()).take() else {
+            return;
+        };
         // The reserved slot takes the error behind the queued chunks even when the
         // client reads slowly and the buffer is full: no waiting, no thread.
-        open.abort_slot.send(Err(std::io::Error::other("the response stream failed")));
+        open.abort_slot
+            .send(Err(std::io::Error::other("the response stream failed")));
     }
 }

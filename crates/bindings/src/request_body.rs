@@ -35,7 +35,10 @@ async fn next_chunk(slot: BodySlot) -> Result<(bytes::Bytes, bool), BodyError> {
 }
 
 /// `(0, bytes, more)` for a chunk or `(status, detail, False)`.
-fn chunk_to_py<'py>(py: Python<'py>, chunk: Result<(bytes::Bytes, bool), BodyError>) -> PyResult<Bound<'py, PyTuple>> {
+fn chunk_to_py<'py>(
+    py: Python<'py>,
+    chunk: Result<(bytes::Bytes, bool), BodyError>,
+) -> PyResult<Bound<'py, PyTuple>> {
     match chunk {
         Ok((data, more)) => (0u16, PyBytes::new(py, &data), more).into_pyobject(py),
         Err(e) => (e.status(), PyString::new(py, &e.detail()), false).into_pyobject(py),
@@ -55,11 +58,15 @@ impl PendingRequest {
     /// `(0, bytes, more)` (`more` false with the last chunk), or
     /// `(status, detail, False)` when the body is too large (413), malformed
     /// (400) or too slow (408).
-    fn receive_body<'py>(&self, bridge: &Bound<'py, LoopBridge>) -> PyResult<Bound<'py, RustFuture>> {
+    fn receive_body<'py>(
+        &self,
+        bridge: &Bound<'py, LoopBridge>,
+    ) -> PyResult<Bound<'py, RustFuture>> {
         let slot = self.body_slot().unwrap_or_default();
         LoopBridge::spawn(bridge, async move {
             let chunk = next_chunk(slot).await;
-            Box::new(move |py: Python<'_>| Ok(chunk_to_py(py, chunk)?.into_any().unbind())) as Outcome
+            Box::new(move |py: Python<'_>| Ok(chunk_to_py(py, chunk)?.into_any().unbind()))
+                as Outcome
         })
     }
 
@@ -72,7 +79,10 @@ impl PendingRequest {
 
     /// Awaitable finished (with None) when the client goes away before the
     /// request is answered. Cancel it once the response is complete.
-    fn disconnected<'py>(&self, bridge: &Bound<'py, LoopBridge>) -> PyResult<Bound<'py, RustFuture>> {
+    fn disconnected<'py>(
+        &self,
+        bridge: &Bound<'py, LoopBridge>,
+    ) -> PyResult<Bound<'py, RustFuture>> {
         let gone: CancellationToken = self.gone_token();
         LoopBridge::spawn(bridge, async move {
             gone.cancelled().await;
@@ -86,7 +96,10 @@ impl PendingRequest {
     fn body_complete(&self) -> bool {
         match self.body_slot() {
             None => true,
-            Some(slot) => slot.try_lock().map(|body| body.as_ref().is_none_or(RequestBody::is_done)).unwrap_or(false),
+            Some(slot) => slot
+                .try_lock()
+                .map(|body| body.as_ref().is_none_or(RequestBody::is_done))
+                .unwrap_or(false),
         }
     }
 
@@ -96,7 +109,10 @@ impl PendingRequest {
     fn header_bytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let list = PyList::empty(py);
         for (name, value) in self.header_map() {
-            list.append((PyBytes::new(py, name.as_str().as_bytes()), PyBytes::new(py, value.as_bytes())))?;
+            list.append((
+                PyBytes::new(py, name.as_str().as_bytes()),
+                PyBytes::new(py, value.as_bytes()),
+            ))?;
         }
         Ok(list)
     }

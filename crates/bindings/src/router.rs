@@ -51,7 +51,9 @@ impl Router {
     #[pyo3(signature = (redirect_slashes = true))]
     fn new(redirect_slashes: bool) -> Self {
         Router {
-            state: Mutex::new(State::Building(Box::new(engine::Router::new(redirect_slashes)))),
+            state: Mutex::new(State::Building(Box::new(engine::Router::new(
+                redirect_slashes,
+            )))),
         }
     }
 
@@ -74,17 +76,24 @@ impl Router {
 
     /// Builds the path of a named route.
     fn url_for(&self, name: &str, params: Vec<(String, String)>) -> PyResult<String> {
-        self.with(|r| r.url_for(name, &params)).map_err(|e| match e {
-            engine::RouterError::UnknownName { .. } => PyKeyError::new_err(e.to_string()),
-            _ => PyValueError::new_err(e.to_string()),
-        })
+        self.with(|r| r.url_for(name, &params))
+            .map_err(|e| match e {
+                engine::RouterError::UnknownName { .. } => PyKeyError::new_err(e.to_string()),
+                _ => PyValueError::new_err(e.to_string()),
+            })
     }
 
     /// Every route as (pattern, methods, name), in the order they were added.
     fn routes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let rows: Vec<(String, Vec<String>, Option<String>)> = self.with(|r| {
             r.routes()
-                .map(|info| (info.pattern.clone(), info.methods.clone(), info.name.clone()))
+                .map(|info| {
+                    (
+                        info.pattern.clone(),
+                        info.methods.clone(),
+                        info.name.clone(),
+                    )
+                })
                 .collect()
         });
         PyList::new(py, rows)
@@ -93,19 +102,36 @@ impl Router {
     /// Matches like the server does: `("found", route_id, params)`,
     /// `("not_found",)`, `("method_not_allowed", allow)` or `("redirect", location)`.
     #[pyo3(signature = (method, path, query = None))]
-    fn lookup<'py>(&self, py: Python<'py>, method: &str, path: &str, query: Option<&str>) -> PyResult<Bound<'py, PyTuple>> {
+    fn lookup<'py>(
+        &self,
+        py: Python<'py>,
+        method: &str,
+        path: &str,
+        query: Option<&str>,
+    ) -> PyResult<Bound<'py, PyTuple>> {
         match self.with(|r| r.lookup(method, path, query)) {
             RouteMatch::Found { route_id, params } => {
                 let dict = PyDict::new(py);
                 for (name, value) in &params {
                     dict.set_item(name, param_to_py(py, value)?)?;
                 }
-                PyTuple::new(py, ["found".into_pyobject(py)?.into_any(), route_id.into_pyobject(py)?.into_any(), dict.into_any()])
+                PyTuple::new(
+                    py,
+                    [
+                        "found".into_pyobject(py)?.into_any(),
+                        route_id.into_pyobject(py)?.into_any(),
+                        dict.into_any(),
+                    ],
+                )
             }
             RouteMatch::NotFound => PyTuple::new(py, ["not_found"]),
-            RouteMatch::MethodNotAllowed { allow } => {
-                PyTuple::new(py, ["method_not_allowed".into_pyobject(py)?.into_any(), PyList::new(py, allow)?.into_any()])
-            }
+            RouteMatch::MethodNotAllowed { allow } => PyTuple::new(
+                py,
+                [
+                    "method_not_allowed".into_pyobject(py)?.into_any(),
+                    PyList::new(py, allow)?.into_any(),
+                ],
+            ),
             RouteMatch::Redirect { location } => PyTuple::new(py, ["redirect", location.as_str()]),
         }
     }

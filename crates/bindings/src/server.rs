@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use http::StatusCode;
 use hyperdjango_engine::bridge::{loop_queue, LoopReceiver, LoopSender, LoopWaker};
-use hyperdjango_engine::http::{Handler, HttpRequest, Reply, ServerConfig};
 use hyperdjango_engine::http::Server as EngineServer;
+use hyperdjango_engine::http::{Handler, HttpRequest, Reply, ServerConfig};
 use hyperdjango_engine::websocket::WsConfig;
 use pyo3::exceptions::{PyOSError, PyRuntimeError};
 use pyo3::prelude::*;
@@ -53,13 +53,28 @@ impl Handler for BridgeHandler {
         let (tx, rx) = oneshot::channel();
         let gone = CancellationToken::new();
         let mut guard = DisconnectGuard(Some(gone.clone()));
-        let reply = if self.queue.send(Exchange { request, reply: tx, gone }).await.is_err() {
-            Reply::full(StatusCode::SERVICE_UNAVAILABLE, "the server is shutting down")
+        let reply = if self
+            .queue
+            .send(Exchange {
+                request,
+                reply: tx,
+                gone,
+            })
+            .await
+            .is_err()
+        {
+            Reply::full(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the server is shutting down",
+            )
         } else {
             match rx.await {
                 Ok(reply) => reply,
                 // The Python side dropped the request: a bug there, never a hang here.
-                Err(_) => Reply::full(StatusCode::INTERNAL_SERVER_ERROR, "the request was dropped without a response"),
+                Err(_) => Reply::full(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "the request was dropped without a response",
+                ),
             }
         };
         guard.0 = None;
@@ -178,7 +193,12 @@ impl Server {
         let router = self.router.clone();
         let server = py
             .detach(|| runtime.block_on(EngineServer::start(config, router, handler)))
-            .map_err(|e| PyOSError::new_err(format!("cannot listen on {}:{}: {e}", self.config.host, self.config.port)))?;
+            .map_err(|e| {
+                PyOSError::new_err(format!(
+                    "cannot listen on {}:{}: {e}",
+                    self.config.host, self.config.port
+                ))
+            })?;
         let addr: SocketAddr = server.local_addr();
         *running = Some(Running {
             runtime,
@@ -197,7 +217,11 @@ impl Server {
     #[pyo3(signature = (max = 256))]
     fn drain(&self, max: usize) -> Vec<PendingRequest> {
         self.waker.take();
-        let batch = self.receiver.lock().unwrap_or_else(|e| e.into_inner()).drain(max);
+        let batch = self
+            .receiver
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .drain(max);
         batch.into_iter().map(PendingRequest::new).collect()
     }
 
@@ -205,7 +229,11 @@ impl Server {
     /// stops the tokio threads. Blocks: call it from a worker thread while the
     /// loop keeps answering. Returns whether everything finished in time.
     fn shutdown(&self, py: Python<'_>, grace: f64) -> bool {
-        let taken = self.running.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let taken = self
+            .running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
         let Some(Running { runtime, server }) = taken else {
             return true;
         };
@@ -224,7 +252,13 @@ impl Server {
                 dict.set_item(name, value)?;
             }
         }
-        dict.set_item("queued", self.receiver.lock().unwrap_or_else(|e| e.into_inner()).len())?;
+        dict.set_item(
+            "queued",
+            self.receiver
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .len(),
+        )?;
         Ok(dict)
     }
 }

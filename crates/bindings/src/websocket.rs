@@ -10,8 +10,8 @@ use std::task::Poll;
 
 use bytes::Bytes;
 use hyperdjango_engine::websocket::{Incoming, SendError, Shared, WsConnection};
-use pyo3::prelude::*;
 use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString, PyTuple};
 
 use crate::completion::{LoopBridge, Outcome, RustFuture};
@@ -26,7 +26,9 @@ pub struct WebSocketConnection {
 
 impl WebSocketConnection {
     pub(crate) fn new(conn: WsConnection) -> Self {
-        WebSocketConnection { conn: Arc::new(conn) }
+        WebSocketConnection {
+            conn: Arc::new(conn),
+        }
     }
 }
 
@@ -34,11 +36,17 @@ fn gone_code(conn: &WsConnection) -> u16 {
     conn.close_code().unwrap_or(1006)
 }
 
-fn message_to_py<'py>(py: Python<'py>, message: Option<Incoming>, gone: u16) -> PyResult<Bound<'py, PyTuple>> {
+fn message_to_py<'py>(
+    py: Python<'py>,
+    message: Option<Incoming>,
+    gone: u16,
+) -> PyResult<Bound<'py, PyTuple>> {
     match message {
         Some(Incoming::Text(t)) => ("text", PyString::new(py, &t), 0u16).into_pyobject(py),
         Some(Incoming::Binary(b)) => ("bytes", PyBytes::new(py, &b), 0u16).into_pyobject(py),
-        Some(Incoming::Close { code, reason }) => ("close", PyString::new(py, &reason), code).into_pyobject(py),
+        Some(Incoming::Close { code, reason }) => {
+            ("close", PyString::new(py, &reason), code).into_pyobject(py)
+        }
         None => ("gone", py.None(), gone).into_pyobject(py),
     }
 }
@@ -59,18 +67,28 @@ fn send_result(result: Result<(), SendError>) -> u16 {
 /// copied. Returns `(position, close_code)` for each connection that did not
 /// take it (1013: its queue was full; it is closing as a slow consumer).
 #[pyfunction]
-pub fn ws_broadcast(py: Python<'_>, connections: Vec<PyRef<'_, WebSocketConnection>>, message: &Bound<'_, PyAny>) -> PyResult<Vec<(usize, u16)>> {
+pub fn ws_broadcast(
+    py: Python<'_>,
+    connections: Vec<PyRef<'_, WebSocketConnection>>,
+    message: &Bound<'_, PyAny>,
+) -> PyResult<Vec<(usize, u16)>> {
     let shared = if let Ok(text) = message.cast::<PyString>() {
         Shared::text(text.to_str()?.to_owned())
     } else if let Ok(data) = message.cast::<PyBytes>() {
         Shared::binary(Bytes::copy_from_slice(data.as_bytes()))
     } else {
-        return Err(PyTypeError::new_err("a broadcast message is str (text) or bytes (binary)"));
+        return Err(PyTypeError::new_err(
+            "a broadcast message is str (text) or bytes (binary)",
+        ));
     };
     let conns: Vec<Arc<WsConnection>> = connections.iter().map(|c| c.conn.clone()).collect();
     drop(connections);
-    let failed = py.detach(|| hyperdjango_engine::websocket::broadcast(conns.iter().map(|c| &**c), &shared));
-    Ok(failed.into_iter().map(|(i, e)| (i, error_code(e))).collect())
+    let failed =
+        py.detach(|| hyperdjango_engine::websocket::broadcast(conns.iter().map(|c| &**c), &shared));
+    Ok(failed
+        .into_iter()
+        .map(|(i, e)| (i, error_code(e)))
+        .collect())
 }
 
 #[pymethods]
@@ -106,7 +124,9 @@ impl WebSocketConnection {
         LoopBridge::spawn(bridge, async move {
             let message = conn.recv().await;
             let gone = gone_code(&conn);
-            Box::new(move |py: Python<'_>| Ok(message_to_py(py, message, gone)?.into_any().unbind())) as Outcome
+            Box::new(move |py: Python<'_>| {
+                Ok(message_to_py(py, message, gone)?.into_any().unbind())
+            }) as Outcome
         })
     }
 

@@ -4,7 +4,8 @@
 
 pub use crate::db::postgres::codec::{decode as pg_decode, encode as pg_encode};
 pub use crate::db::sqlite::codec::{
-    bind_params as sqlite_bind_params, read_value as sqlite_read_value, ColumnType as SqliteColumnType,
+    bind_params as sqlite_bind_params, read_value as sqlite_read_value,
+    ColumnType as SqliteColumnType,
 };
 pub use crate::db::sqlite::sql::translate_placeholders;
 pub use crate::websocket::deflate::{compress, InflatingStream};

@@ -36,7 +36,10 @@ pub fn argon2_hash(
     let params = Params::new(memory_kib, iterations, parallelism, None).map_err(error)?;
     let salt = SaltString::encode_b64(salt).map_err(error)?;
     let hasher = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
-    Ok(hasher.hash_password(password, &salt).map_err(error)?.to_string())
+    Ok(hasher
+        .hash_password(password, &salt)
+        .map_err(error)?
+        .to_string())
 }
 
 /// Whether `password` matches the argon2 PHC string `encoded` (argon2i, argon2d
@@ -71,7 +74,10 @@ mod tests {
     #[test]
     fn a_malformed_hash_is_an_error_not_a_panic() {
         assert!(argon2_verify(b"x", "not a hash").is_err());
-        assert!(!matches!(argon2_verify(b"x", "$argon2id$v=19$m=oops"), Ok(true)));
+        assert!(!matches!(
+            argon2_verify(b"x", "$argon2id$v=19$m=oops"),
+            Ok(true)
+        ));
         assert!(bcrypt_verify(b"x", "$2b$nope").is_err());
     }
 
@@ -83,7 +89,9 @@ mod tests {
 
     #[test]
     fn bcrypt_verifies_a_known_hash() {
-        let encoded = bcrypt::hash_with_salt(b"pw", 4, *b"0123456789abcdef").unwrap().format_for_version(bcrypt::Version::TwoB);
+        let encoded = bcrypt::hash_with_salt(b"pw", 4, *b"0123456789abcdef")
+            .unwrap()
+            .format_for_version(bcrypt::Version::TwoB);
         assert!(bcrypt_verify(b"pw", &encoded).unwrap());
         assert!(!bcrypt_verify(b"pw2", &encoded).unwrap());
     }

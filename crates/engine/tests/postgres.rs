@@ -18,7 +18,8 @@ use tokio::time::timeout;
 const LIMIT: Duration = Duration::from_secs(20);
 
 fn base_url() -> String {
-    std::env::var("HYPERDJANGO_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+    std::env::var("HYPERDJANGO_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
 fn url(options: &str) -> String {
@@ -35,7 +36,11 @@ fn url(options: &str) -> String {
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 fn unique(prefix: &str) -> String {
-    format!("{prefix}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "{prefix}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 async fn connect(options: &str) -> Option<PgDatabase> {
@@ -63,7 +68,9 @@ struct Schema {
 impl Schema {
     async fn create(db: &PgDatabase) -> Schema {
         let name = unique("hdj_t");
-        db.execute(&format!("CREATE SCHEMA {name}"), vec![]).await.expect("create schema");
+        db.execute(&format!("CREATE SCHEMA {name}"), vec![])
+            .await
+            .expect("create schema");
         Schema { name }
     }
 
@@ -77,12 +84,17 @@ impl Drop for Schema {
         let name = self.name.clone();
         // A runtime of its own: this may run while the test's runtime unwinds.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
             rt.block_on(async move {
                 let mut config = PgConfig::from_url(&url("")).expect("url");
                 config.acquire_timeout = Duration::from_secs(5);
                 if let Ok(db) = PgDatabase::connect(config).await {
-                    let _ = db.execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"), vec![]).await;
+                    let _ = db
+                        .execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"), vec![])
+                        .await;
                     db.close().await;
                 }
             });
@@ -101,7 +113,9 @@ macro_rules! db {
 }
 
 async fn bounded<T>(what: &str, fut: impl std::future::Future<Output = T>) -> T {
-    timeout(LIMIT, fut).await.unwrap_or_else(|_| panic!("{what} did not finish within {LIMIT:?}"))
+    timeout(LIMIT, fut)
+        .await
+        .unwrap_or_else(|_| panic!("{what} did not finish within {LIMIT:?}"))
 }
 
 fn one(rows: &hyperdjango_engine::db::Rows) -> &Value {
@@ -109,7 +123,9 @@ fn one(rows: &hyperdjango_engine::db::Rows) -> &Value {
 }
 
 async fn scalar(db: &PgDatabase, sql: &str, params: Vec<Value>) -> Value {
-    let rows = bounded(sql, db.query(sql, params)).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let rows = bounded(sql, db.query(sql, params))
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
     one(&rows).clone()
 }
 
@@ -148,8 +164,12 @@ async fn every_type_round_trips_through_a_table() {
     .await
     .unwrap();
 
-    let aware = Utc.with_ymd_and_hms(2024, 2, 29, 23, 59, 58).unwrap() + chrono::Duration::microseconds(123_456);
-    let naive = NaiveDate::from_ymd_opt(1999, 12, 31).unwrap().and_hms_micro_opt(1, 2, 3, 4).unwrap();
+    let aware = Utc.with_ymd_and_hms(2024, 2, 29, 23, 59, 58).unwrap()
+        + chrono::Duration::microseconds(123_456);
+    let naive = NaiveDate::from_ymd_opt(1999, 12, 31)
+        .unwrap()
+        .and_hms_micro_opt(1, 2, 3, 4)
+        .unwrap();
     let uuid = uuid::Uuid::parse_str("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11").unwrap();
     let row = vec![
         Value::Bool(true),
@@ -180,34 +200,57 @@ async fn every_type_round_trips_through_a_table() {
             Value::Array(vec![Value::Int(4), Value::Int(5), Value::Int(6)]),
         ]),
         Value::Array(vec![dec("0"), dec("-0.001"), dec("10000"), dec("NaN")]),
-        Value::Array(vec![Value::Json("{\"a\": 1}".into()), Value::Array(vec![Value::Int(1), Value::Int(2)])]),
+        Value::Array(vec![
+            Value::Json("{\"a\": 1}".into()),
+            Value::Array(vec![Value::Int(1), Value::Int(2)]),
+        ]),
         Value::Array(vec![Value::DateTimeTz(aware)]),
         Value::Array(vec![Value::Uuid(uuid), Value::Null]),
     ];
-    let columns = "b,i2,i4,i8,f4,f8,n,n2,tx,vc,bc,nm,by,d,tm,ts,tz,iv,u,j,jb,ai,at,a2,an,ajb,ats,au";
+    let columns =
+        "b,i2,i4,i8,f4,f8,n,n2,tx,vc,bc,nm,by,d,tm,ts,tz,iv,u,j,jb,ai,at,a2,an,ajb,ats,au";
     let placeholders: Vec<String> = (1..=row.len()).map(|i| format!("${i}")).collect();
-    let insert = format!("INSERT INTO {t} ({columns}) VALUES ({}) RETURNING id", placeholders.join(","));
-    let inserted = bounded("insert", db.query(&insert, row.clone())).await.unwrap();
+    let insert = format!(
+        "INSERT INTO {t} ({columns}) VALUES ({}) RETURNING id",
+        placeholders.join(",")
+    );
+    let inserted = bounded("insert", db.query(&insert, row.clone()))
+        .await
+        .unwrap();
     assert_eq!(inserted.affected, 1);
     let id = one(&inserted).clone();
     // All NULLs.
     let nulls = vec![Value::Null; row.len()];
-    let null_id = one(&bounded("insert nulls", db.query(&insert, nulls)).await.unwrap()).clone();
+    let null_id = one(&bounded("insert nulls", db.query(&insert, nulls))
+        .await
+        .unwrap())
+    .clone();
 
     let select = format!("SELECT {columns} FROM {t} WHERE id = $1");
-    let got = bounded("select", db.query(&select, vec![id])).await.unwrap();
+    let got = bounded("select", db.query(&select, vec![id]))
+        .await
+        .unwrap();
     assert_eq!(got.columns.join(","), columns);
     let got = &got.rows[0];
     let mut expected = row.clone();
     expected[10] = text("ab   "); // char(5) pads
     expected[19] = Value::Json(r#"{"a": [1, 2, {"b": null}], "c": "d"}"#.into()); // json keeps text
     expected[20] = Value::Json(r#"{"k": "v", "n": 1.5}"#.into());
-    expected[25] = Value::Array(vec![Value::Json("{\"a\": 1}".into()), Value::Json("[1, 2]".into())]);
+    expected[25] = Value::Array(vec![
+        Value::Json("{\"a\": 1}".into()),
+        Value::Json("[1, 2]".into()),
+    ]);
     for (i, name) in columns.split(',').enumerate() {
         assert_eq!(got[i], expected[i], "column {name}");
     }
-    let got = bounded("select nulls", db.query(&select, vec![null_id])).await.unwrap();
-    assert!(got.rows[0].iter().all(|v| *v == Value::Null), "{:?}", got.rows[0]);
+    let got = bounded("select nulls", db.query(&select, vec![null_id]))
+        .await
+        .unwrap();
+    assert!(
+        got.rows[0].iter().all(|v| *v == Value::Null),
+        "{:?}",
+        got.rows[0]
+    );
     db.close().await;
 }
 
@@ -216,8 +259,14 @@ async fn scalar_encodings_and_decodings() {
     let db = db!("max_size=1&application_name=hdj_scalars");
     // numerics: big, negative, zero, scale kept, special values
     for (input, expected) in [
-        ("123456789012345678901234567890.123456789", "123456789012345678901234567890.123456789"),
-        ("-123456789012345678901234567890.000000001", "-123456789012345678901234567890.000000001"),
+        (
+            "123456789012345678901234567890.123456789",
+            "123456789012345678901234567890.123456789",
+        ),
+        (
+            "-123456789012345678901234567890.000000001",
+            "-123456789012345678901234567890.000000001",
+        ),
         ("0", "0"),
         ("0.000", "0.000"),
         ("-0.5", "-0.5"),
@@ -227,7 +276,11 @@ async fn scalar_encodings_and_decodings() {
         ("NaN", "NaN"),
         ("Infinity", "Infinity"),
     ] {
-        assert_eq!(scalar(&db, "SELECT $1::numeric", vec![dec(input)]).await, dec(expected), "{input}");
+        assert_eq!(
+            scalar(&db, "SELECT $1::numeric", vec![dec(input)]).await,
+            dec(expected),
+            "{input}"
+        );
     }
     // numeric computed by the server, checked against its own text output
     let n = scalar(&db, "SELECT (2::numeric ^ 200) / 7", vec![]).await;
@@ -239,110 +292,279 @@ async fn scalar_encodings_and_decodings() {
             _ => unreachable!(),
         })
     );
-    assert_eq!(scalar(&db, "SELECT $1::numeric * 2", vec![Value::Int(21)]).await, dec("42"));
-    assert_eq!(scalar(&db, "SELECT $1::numeric", vec![Value::Float(0.1)]).await, dec("0.1"));
+    assert_eq!(
+        scalar(&db, "SELECT $1::numeric * 2", vec![Value::Int(21)]).await,
+        dec("42")
+    );
+    assert_eq!(
+        scalar(&db, "SELECT $1::numeric", vec![Value::Float(0.1)]).await,
+        dec("0.1")
+    );
     // ints into every integer type, float, numeric and text
-    assert_eq!(scalar(&db, "SELECT $1::int2 + 1", vec![Value::Int(5)]).await, Value::Int(6));
-    assert_eq!(scalar(&db, "SELECT $1::float8", vec![Value::Int(3)]).await, Value::Float(3.0));
-    assert_eq!(scalar(&db, "SELECT $1::float4", vec![Value::Float(0.5)]).await, Value::Float(0.5));
-    assert_eq!(scalar(&db, "SELECT $1", vec![Value::Int(7)]).await, text("7"));
-    assert_eq!(scalar(&db, "SELECT $1::int8", vec![dec("12.000")]).await, Value::Int(12));
-    assert_eq!(scalar(&db, "SELECT $1::oid", vec![Value::Int(26)]).await, Value::Int(26));
-    assert_eq!(scalar(&db, "SELECT 'pg_class'::regclass::oid", vec![]).await, Value::Int(1259));
+    assert_eq!(
+        scalar(&db, "SELECT $1::int2 + 1", vec![Value::Int(5)]).await,
+        Value::Int(6)
+    );
+    assert_eq!(
+        scalar(&db, "SELECT $1::float8", vec![Value::Int(3)]).await,
+        Value::Float(3.0)
+    );
+    assert_eq!(
+        scalar(&db, "SELECT $1::float4", vec![Value::Float(0.5)]).await,
+        Value::Float(0.5)
+    );
+    assert_eq!(
+        scalar(&db, "SELECT $1", vec![Value::Int(7)]).await,
+        text("7")
+    );
+    assert_eq!(
+        scalar(&db, "SELECT $1::int8", vec![dec("12.000")]).await,
+        Value::Int(12)
+    );
+    assert_eq!(
+        scalar(&db, "SELECT $1::oid", vec![Value::Int(26)]).await,
+        Value::Int(26)
+    );
+    assert_eq!(
+        scalar(&db, "SELECT 'pg_class'::regclass::oid", vec![]).await,
+        Value::Int(1259)
+    );
     // overflow is a Data error, not a panic, and the connection stays usable
-    for (sql, v) in [("SELECT $1::int2", 40_000i64), ("SELECT $1::int4", 1 << 40), ("SELECT $1::oid", -1)] {
+    for (sql, v) in [
+        ("SELECT $1::int2", 40_000i64),
+        ("SELECT $1::int4", 1 << 40),
+        ("SELECT $1::oid", -1),
+    ] {
         let err = db.query(sql, vec![Value::Int(v)]).await.unwrap_err();
         assert_eq!(err.kind, ErrorKind::Data, "{sql}: {err}");
-        assert!(err.message.contains("out of range") && err.message.contains("$1"), "{}", err.message);
+        assert!(
+            err.message.contains("out of range") && err.message.contains("$1"),
+            "{}",
+            err.message
+        );
     }
-    let err = db.query("SELECT $1::int4", vec![Value::Float(1.5)]).await.unwrap_err();
+    let err = db
+        .query("SELECT $1::int4", vec![Value::Float(1.5)])
+        .await
+        .unwrap_err();
     assert_eq!(err.kind, ErrorKind::Data);
     // wrong kinds and counts are Interface errors
-    let err = db.query("SELECT $1::date", vec![text("2024-01-01")]).await.unwrap_err();
+    let err = db
+        .query("SELECT $1::date", vec![text("2024-01-01")])
+        .await
+        .unwrap_err();
     assert_eq!(err.kind, ErrorKind::Interface);
     assert!(err.message.contains("date"), "{}", err.message);
-    let err = db.query("SELECT $1::int, $2::int", vec![Value::Int(1)]).await.unwrap_err();
+    let err = db
+        .query("SELECT $1::int, $2::int", vec![Value::Int(1)])
+        .await
+        .unwrap_err();
     assert_eq!(err.kind, ErrorKind::Interface);
     // text-likes
-    assert_eq!(scalar(&db, "SELECT $1::varchar || '!'", vec![text("hi")]).await, text("hi!"));
-    assert_eq!(scalar(&db, "SELECT $1::text", vec![Value::Bool(true)]).await, text("true"));
+    assert_eq!(
+        scalar(&db, "SELECT $1::varchar || '!'", vec![text("hi")]).await,
+        text("hi!")
+    );
+    assert_eq!(
+        scalar(&db, "SELECT $1::text", vec![Value::Bool(true)]).await,
+        text("true")
+    );
     assert_eq!(scalar(&db, "SELECT 'x'::\"char\"", vec![]).await, text("x"));
     assert_eq!(
-        scalar(&db, "SELECT $1::uuid", vec![text("A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11")]).await,
+        scalar(
+            &db,
+            "SELECT $1::uuid",
+            vec![text("A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11")]
+        )
+        .await,
         Value::Uuid(uuid::Uuid::parse_str("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11").unwrap())
     );
     // dates and times
     let aware = Utc.with_ymd_and_hms(2030, 6, 1, 12, 0, 0).unwrap();
-    assert_eq!(scalar(&db, "SELECT $1::timestamptz", vec![Value::DateTimeTz(aware)]).await, Value::DateTimeTz(aware));
-    assert_eq!(scalar(&db, "SELECT '2030-06-01 14:00:00+02'::timestamptz", vec![]).await, Value::DateTimeTz(aware));
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT $1::timestamptz",
+            vec![Value::DateTimeTz(aware)]
+        )
+        .await,
+        Value::DateTimeTz(aware)
+    );
+    assert_eq!(
+        scalar(&db, "SELECT '2030-06-01 14:00:00+02'::timestamptz", vec![]).await,
+        Value::DateTimeTz(aware)
+    );
     assert_eq!(
         scalar(&db, "SELECT $1::timestamp", vec![Value::DateTimeTz(aware)]).await,
         Value::DateTime(aware.naive_utc())
     );
-    let old = NaiveDate::from_ymd_opt(1, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap();
-    assert_eq!(scalar(&db, "SELECT $1::timestamp", vec![Value::DateTime(old)]).await, Value::DateTime(old));
-    let err = db.query("SELECT 'infinity'::timestamp", vec![]).await.unwrap_err();
+    let old = NaiveDate::from_ymd_opt(1, 1, 1)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap();
+    assert_eq!(
+        scalar(&db, "SELECT $1::timestamp", vec![Value::DateTime(old)]).await,
+        Value::DateTime(old)
+    );
+    let err = db
+        .query("SELECT 'infinity'::timestamp", vec![])
+        .await
+        .unwrap_err();
     assert_eq!(err.kind, ErrorKind::Data);
     // intervals: days and microseconds both ways; months folded as 30 days
     let day = 86_400_000_000i64;
-    assert_eq!(scalar(&db, "SELECT $1::interval", vec![Value::Interval(day + 5)]).await, Value::Interval(day + 5));
     assert_eq!(
-        scalar(&db, "SELECT $1::interval = '1 day 5 microseconds'", vec![Value::Interval(day + 5)]).await,
+        scalar(&db, "SELECT $1::interval", vec![Value::Interval(day + 5)]).await,
+        Value::Interval(day + 5)
+    );
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT $1::interval = '1 day 5 microseconds'",
+            vec![Value::Interval(day + 5)]
+        )
+        .await,
         Value::Bool(true)
     );
-    assert_eq!(scalar(&db, "SELECT $1::interval", vec![Value::Interval(-1)]).await, Value::Interval(-1));
+    assert_eq!(
+        scalar(&db, "SELECT $1::interval", vec![Value::Interval(-1)]).await,
+        Value::Interval(-1)
+    );
     assert_eq!(
         scalar(&db, "SELECT '1 mon 2 days 00:00:03'::interval", vec![]).await,
         Value::Interval(32 * day + 3_000_000)
     );
     // json and jsonb
     assert_eq!(
-        scalar(&db, "SELECT $1::jsonb -> 'a'", vec![Value::Json(r#"{"a": {"b": [1, true, null]}}"#.into())]).await,
+        scalar(
+            &db,
+            "SELECT $1::jsonb -> 'a'",
+            vec![Value::Json(r#"{"a": {"b": [1, true, null]}}"#.into())]
+        )
+        .await,
         Value::Json(r#"{"b": [1, true, null]}"#.into())
     );
     assert_eq!(
-        scalar(&db, "SELECT $1::jsonb", vec![Value::Array(vec![Value::Int(1), text("two"), Value::Null])]).await,
+        scalar(
+            &db,
+            "SELECT $1::jsonb",
+            vec![Value::Array(vec![Value::Int(1), text("two"), Value::Null])]
+        )
+        .await,
         Value::Json(r#"[1, "two", null]"#.into())
     );
-    assert_eq!(scalar(&db, "SELECT $1::json", vec![Value::Int(5)]).await, Value::Json("5".into()));
-    assert_eq!(scalar(&db, "SELECT jsonb_typeof($1)", vec![text("[1]")]).await, text("array"));
-    // arrays: empty, nested, of nulls; json arrays
-    assert_eq!(scalar(&db, "SELECT $1::int[]", vec![Value::Array(vec![])]).await, Value::Array(vec![]));
-    assert_eq!(scalar(&db, "SELECT '{}'::text[]", vec![]).await, Value::Array(vec![]));
     assert_eq!(
-        scalar(&db, "SELECT array_length($1::int8[], 1)", vec![Value::Array(vec![Value::Null, Value::Null])]).await,
+        scalar(&db, "SELECT $1::json", vec![Value::Int(5)]).await,
+        Value::Json("5".into())
+    );
+    assert_eq!(
+        scalar(&db, "SELECT jsonb_typeof($1)", vec![text("[1]")]).await,
+        text("array")
+    );
+    // arrays: empty, nested, of nulls; json arrays
+    assert_eq!(
+        scalar(&db, "SELECT $1::int[]", vec![Value::Array(vec![])]).await,
+        Value::Array(vec![])
+    );
+    assert_eq!(
+        scalar(&db, "SELECT '{}'::text[]", vec![]).await,
+        Value::Array(vec![])
+    );
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT array_length($1::int8[], 1)",
+            vec![Value::Array(vec![Value::Null, Value::Null])]
+        )
+        .await,
         Value::Int(2)
     );
     assert_eq!(
         scalar(&db, "SELECT ARRAY[[1.5, 2], [3, 4]]::numeric[]", vec![]).await,
-        Value::Array(vec![Value::Array(vec![dec("1.5"), dec("2")]), Value::Array(vec![dec("3"), dec("4")]),])
+        Value::Array(vec![
+            Value::Array(vec![dec("1.5"), dec("2")]),
+            Value::Array(vec![dec("3"), dec("4")]),
+        ])
     );
     assert_eq!(
         scalar(&db, "SELECT ARRAY['2020-01-02'::date, NULL]", vec![]).await,
-        Value::Array(vec![Value::Date(NaiveDate::from_ymd_opt(2020, 1, 2).unwrap()), Value::Null])
+        Value::Array(vec![
+            Value::Date(NaiveDate::from_ymd_opt(2020, 1, 2).unwrap()),
+            Value::Null
+        ])
     );
     let err = db
-        .query("SELECT $1::int[]", vec![Value::Array(vec![Value::Array(vec![Value::Int(1)]), Value::Int(2)])])
+        .query(
+            "SELECT $1::int[]",
+            vec![Value::Array(vec![
+                Value::Array(vec![Value::Int(1)]),
+                Value::Int(2),
+            ])],
+        )
         .await
         .unwrap_err();
     assert_eq!(err.kind, ErrorKind::Data);
     // other decodings
     assert_eq!(scalar(&db, "SELECT pg_sleep(0)", vec![]).await, Value::Null);
-    assert_eq!(scalar(&db, "SELECT '10.0.0.0/8'::cidr", vec![]).await, text("10.0.0.0/8"));
-    assert_eq!(scalar(&db, "SELECT '10.1.2.3'::inet", vec![]).await, text("10.1.2.3"));
-    assert_eq!(scalar(&db, "SELECT 12.5::money", vec![]).await, dec("12.50"));
-    assert_eq!(scalar(&db, "SELECT '12:30:00+02'::timetz", vec![]).await, text("12:30:00+02:00"));
+    assert_eq!(
+        scalar(&db, "SELECT '10.0.0.0/8'::cidr", vec![]).await,
+        text("10.0.0.0/8")
+    );
+    assert_eq!(
+        scalar(&db, "SELECT '10.1.2.3'::inet", vec![]).await,
+        text("10.1.2.3")
+    );
+    assert_eq!(
+        scalar(&db, "SELECT 12.5::money", vec![]).await,
+        dec("12.50")
+    );
+    assert_eq!(
+        scalar(&db, "SELECT '12:30:00+02'::timetz", vec![]).await,
+        text("12:30:00+02:00")
+    );
     // a type with no decoder names the type
     let err = db.query("SELECT point(1, 2)", vec![]).await.unwrap_err();
     assert_eq!(err.kind, ErrorKind::Interface);
     assert!(err.message.contains("point"), "{}", err.message);
     // enums and domains
     let s = Schema::create(&db).await;
-    db.execute(&format!("CREATE TYPE {}.mood AS ENUM ('sad', 'happy')", s.name), vec![]).await.unwrap();
-    db.execute(&format!("CREATE DOMAIN {}.posint AS int4 CHECK (VALUE > 0)", s.name), vec![]).await.unwrap();
-    assert_eq!(scalar(&db, &format!("SELECT $1::{}.mood", s.name), vec![text("happy")]).await, text("happy"));
-    assert_eq!(scalar(&db, &format!("SELECT $1::{}.posint", s.name), vec![Value::Int(3)]).await, Value::Int(3));
-    let err = db.query(&format!("SELECT $1::{}.posint", s.name), vec![Value::Int(-3)]).await.unwrap_err();
+    db.execute(
+        &format!("CREATE TYPE {}.mood AS ENUM ('sad', 'happy')", s.name),
+        vec![],
+    )
+    .await
+    .unwrap();
+    db.execute(
+        &format!("CREATE DOMAIN {}.posint AS int4 CHECK (VALUE > 0)", s.name),
+        vec![],
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        scalar(
+            &db,
+            &format!("SELECT $1::{}.mood", s.name),
+            vec![text("happy")]
+        )
+        .await,
+        text("happy")
+    );
+    assert_eq!(
+        scalar(
+            &db,
+            &format!("SELECT $1::{}.posint", s.name),
+            vec![Value::Int(3)]
+        )
+        .await,
+        Value::Int(3)
+    );
+    let err = db
+        .query(
+            &format!("SELECT $1::{}.posint", s.name),
+            vec![Value::Int(-3)],
+        )
+        .await
+        .unwrap_err();
     assert_eq!(err.kind, ErrorKind::Integrity);
     // still usable
     assert_eq!(scalar(&db, "SELECT 1", vec![]).await, Value::Int(1));
@@ -357,15 +579,26 @@ async fn server_errors_map_to_kinds_and_the_connection_survives() {
     let db = db!("max_size=1&application_name=hdj_errors");
     let s = Schema::create(&db).await;
     let t = s.t("uniq");
-    db.execute(&format!("CREATE TABLE {t} (id int CONSTRAINT uniq_id_key UNIQUE)"), vec![]).await.unwrap();
-    db.execute(&format!("INSERT INTO {t} VALUES ($1)"), vec![Value::Int(1)]).await.unwrap();
+    db.execute(
+        &format!("CREATE TABLE {t} (id int CONSTRAINT uniq_id_key UNIQUE)"),
+        vec![],
+    )
+    .await
+    .unwrap();
+    db.execute(&format!("INSERT INTO {t} VALUES ($1)"), vec![Value::Int(1)])
+        .await
+        .unwrap();
 
     let insert = format!("INSERT INTO {t} VALUES ($1)");
     let err = db.execute(&insert, vec![Value::Int(1)]).await.unwrap_err();
     assert_eq!(err.kind, ErrorKind::Integrity, "{err}");
     assert_eq!(err.sqlstate.as_deref(), Some("23505"));
     assert_eq!(err.constraint.as_deref(), Some("uniq_id_key"));
-    assert!(err.detail.as_deref().unwrap_or("").contains("(id)=(1)"), "{:?}", err.detail);
+    assert!(
+        err.detail.as_deref().unwrap_or("").contains("(id)=(1)"),
+        "{:?}",
+        err.detail
+    );
     assert_eq!(err.sql.as_deref(), Some(insert.as_str()));
     assert_eq!(scalar(&db, "SELECT 1", vec![]).await, Value::Int(1));
 
@@ -374,19 +607,30 @@ async fn server_errors_map_to_kinds_and_the_connection_survives() {
     assert_eq!(err.sqlstate.as_deref(), Some("42601"));
     assert_eq!(scalar(&db, "SELECT 2", vec![]).await, Value::Int(2));
 
-    let err = db.query("SELECT 1 / $1::int", vec![Value::Int(0)]).await.unwrap_err();
+    let err = db
+        .query("SELECT 1 / $1::int", vec![Value::Int(0)])
+        .await
+        .unwrap_err();
     assert_eq!(err.kind, ErrorKind::Data, "{err}");
     assert_eq!(err.sqlstate.as_deref(), Some("22012"));
     assert_eq!(scalar(&db, "SELECT 3", vec![]).await, Value::Int(3));
 
-    let err = db.query("SELECT * FROM no_such_table_hdj", vec![]).await.unwrap_err();
+    let err = db
+        .query("SELECT * FROM no_such_table_hdj", vec![])
+        .await
+        .unwrap_err();
     assert_eq!(err.kind, ErrorKind::Programming);
     assert_eq!(err.sqlstate.as_deref(), Some("42P01"));
 
     let err = db.query("SELECT 'x'::int", vec![]).await.unwrap_err();
     assert_eq!(err.kind, ErrorKind::Data);
-    let err =
-        db.query("DO $$ BEGIN RAISE EXCEPTION 'boom' USING HINT = 'try again'; END $$", vec![]).await.unwrap_err();
+    let err = db
+        .query(
+            "DO $$ BEGIN RAISE EXCEPTION 'boom' USING HINT = 'try again'; END $$",
+            vec![],
+        )
+        .await
+        .unwrap_err();
     assert_eq!(err.hint.as_deref(), Some("try again"));
     assert_eq!(scalar(&db, "SELECT 4", vec![]).await, Value::Int(4));
     db.close().await;
@@ -396,11 +640,16 @@ async fn server_errors_map_to_kinds_and_the_connection_survives() {
 async fn statement_timeout_applies_per_session() {
     let db = db!("max_size=1&statement_timeout=100&application_name=hdj_stmt_timeout");
     let started = Instant::now();
-    let err = bounded("slow query", db.query("SELECT pg_sleep(3)", vec![])).await.unwrap_err();
+    let err = bounded("slow query", db.query("SELECT pg_sleep(3)", vec![]))
+        .await
+        .unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(2));
     assert_eq!(err.sqlstate.as_deref(), Some("57014"));
     assert_eq!(err.kind, ErrorKind::Operational);
-    assert_eq!(scalar(&db, "SHOW statement_timeout", vec![]).await, text("100ms"));
+    assert_eq!(
+        scalar(&db, "SHOW statement_timeout", vec![]).await,
+        text("100ms")
+    );
     db.close().await;
 }
 
@@ -412,11 +661,16 @@ async fn pool_exhaustion_times_out() {
     let db = db!("min_size=1&max_size=1&acquire_timeout=0.5&application_name=hdj_exhaust");
     let tx = bounded("begin", db.begin(None, false)).await.unwrap();
     let started = Instant::now();
-    let err = bounded("query", db.query("SELECT 1", vec![])).await.unwrap_err();
+    let err = bounded("query", db.query("SELECT 1", vec![]))
+        .await
+        .unwrap_err();
     let waited = started.elapsed();
     assert_eq!(err.kind, ErrorKind::PoolTimeout, "{err}");
     assert!(err.message.contains("max_size=1"), "{}", err.message);
-    assert!(waited >= Duration::from_millis(450) && waited < Duration::from_secs(2), "{waited:?}");
+    assert!(
+        waited >= Duration::from_millis(450) && waited < Duration::from_secs(2),
+        "{waited:?}"
+    );
     let err = bounded("begin", db.begin(None, false)).await.unwrap_err();
     assert_eq!(err.kind, ErrorKind::PoolTimeout);
     assert_eq!(db.stats().timeouts, 2);
@@ -431,7 +685,10 @@ async fn concurrent_queries_pipeline_on_one_connection() {
     let tasks: Vec<_> = (0..20)
         .map(|i| {
             let db = db.clone();
-            tokio::spawn(async move { db.query("SELECT pg_backend_pid(), $1::int * 2", vec![Value::Int(i)]).await })
+            tokio::spawn(async move {
+                db.query("SELECT pg_backend_pid(), $1::int * 2", vec![Value::Int(i)])
+                    .await
+            })
         })
         .collect();
     let mut pids = std::collections::HashSet::new();
@@ -453,7 +710,10 @@ async fn a_full_connection_makes_the_pool_grow() {
     let tasks: Vec<_> = (0..6)
         .map(|_| {
             let db = db.clone();
-            tokio::spawn(async move { db.query("SELECT pg_backend_pid() FROM pg_sleep(0.3)", vec![]).await })
+            tokio::spawn(async move {
+                db.query("SELECT pg_backend_pid() FROM pg_sleep(0.3)", vec![])
+                    .await
+            })
         })
         .collect();
     let mut pids = std::collections::HashSet::new();
@@ -461,7 +721,11 @@ async fn a_full_connection_makes_the_pool_grow() {
         let rows = bounded("task", task).await.unwrap().unwrap();
         pids.insert(format!("{:?}", rows.rows[0][0]));
     }
-    assert_eq!(pids.len(), 3, "six requests with two per connection need three connections");
+    assert_eq!(
+        pids.len(),
+        3,
+        "six requests with two per connection need three connections"
+    );
     assert_eq!(db.stats().size, 3);
     db.close().await;
 }
@@ -471,7 +735,9 @@ async fn pipeline_keeps_order_and_isolates_failures() {
     let db = db!("max_size=1&application_name=hdj_pipeline");
     let s = Schema::create(&db).await;
     let t = s.t("p");
-    db.execute(&format!("CREATE TABLE {t} (v int)"), vec![]).await.unwrap();
+    db.execute(&format!("CREATE TABLE {t} (v int)"), vec![])
+        .await
+        .unwrap();
     let stmts = vec![
         ("SELECT $1::int AS a".to_string(), vec![Value::Int(1)]),
         (format!("INSERT INTO {t} VALUES (1), (2)"), vec![]),
@@ -486,7 +752,10 @@ async fn pipeline_keeps_order_and_isolates_failures() {
     assert_eq!(&*results[0].as_ref().unwrap().columns, &["a".to_string()]);
     assert_eq!(results[1].as_ref().unwrap().affected, 2);
     assert_eq!(results[2].as_ref().unwrap_err().kind, ErrorKind::Data);
-    assert_eq!(results[3].as_ref().unwrap_err().kind, ErrorKind::Programming);
+    assert_eq!(
+        results[3].as_ref().unwrap_err().kind,
+        ErrorKind::Programming
+    );
     assert_eq!(results[4].as_ref().unwrap().rows, vec![vec![Value::Int(5)]]);
     assert_eq!(results[5].as_ref().unwrap().rows, vec![vec![Value::Int(2)]]);
     assert!(db.pipeline(vec![]).await.unwrap().is_empty());
@@ -498,21 +767,49 @@ async fn execute_many_is_atomic() {
     let db = db!("max_size=2&application_name=hdj_many");
     let s = Schema::create(&db).await;
     let t = s.t("many");
-    db.execute(&format!("CREATE TABLE {t} (id int PRIMARY KEY, name text)"), vec![]).await.unwrap();
-    let rows: Vec<Vec<Value>> = (0..1000).map(|i| vec![Value::Int(i), text(&format!("n{i}"))]).collect();
+    db.execute(
+        &format!("CREATE TABLE {t} (id int PRIMARY KEY, name text)"),
+        vec![],
+    )
+    .await
+    .unwrap();
+    let rows: Vec<Vec<Value>> = (0..1000)
+        .map(|i| vec![Value::Int(i), text(&format!("n{i}"))])
+        .collect();
     let insert = format!("INSERT INTO {t} VALUES ($1, $2)");
-    assert_eq!(bounded("many", db.execute_many(&insert, rows)).await.unwrap(), 1000);
-    assert_eq!(scalar(&db, &format!("SELECT count(*) FROM {t}"), vec![]).await, Value::Int(1000));
+    assert_eq!(
+        bounded("many", db.execute_many(&insert, rows))
+            .await
+            .unwrap(),
+        1000
+    );
+    assert_eq!(
+        scalar(&db, &format!("SELECT count(*) FROM {t}"), vec![]).await,
+        Value::Int(1000)
+    );
     // a duplicate in the middle: nothing of the batch stays
-    let rows =
-        vec![vec![Value::Int(5000), text("a")], vec![Value::Int(5), text("dup")], vec![Value::Int(5001), text("b")]];
-    let err = bounded("many", db.execute_many(&insert, rows)).await.unwrap_err();
+    let rows = vec![
+        vec![Value::Int(5000), text("a")],
+        vec![Value::Int(5), text("dup")],
+        vec![Value::Int(5001), text("b")],
+    ];
+    let err = bounded("many", db.execute_many(&insert, rows))
+        .await
+        .unwrap_err();
     assert_eq!(err.kind, ErrorKind::Integrity);
-    assert_eq!(scalar(&db, &format!("SELECT count(*) FROM {t}"), vec![]).await, Value::Int(1000));
+    assert_eq!(
+        scalar(&db, &format!("SELECT count(*) FROM {t}"), vec![]).await,
+        Value::Int(1000)
+    );
     assert_eq!(db.execute_many(&insert, vec![]).await.unwrap(), 0);
     // the update count
     assert_eq!(
-        db.execute(&format!("UPDATE {t} SET name = 'x' WHERE id < $1"), vec![Value::Int(10)]).await.unwrap(),
+        db.execute(
+            &format!("UPDATE {t} SET name = 'x' WHERE id < $1"),
+            vec![Value::Int(10)]
+        )
+        .await
+        .unwrap(),
         10
     );
     assert_eq!(db.stats().exclusive, 0);
@@ -524,11 +821,23 @@ async fn stale_cached_plans_are_prepared_again() {
     let db = db!("max_size=1&application_name=hdj_stale");
     let s = Schema::create(&db).await;
     let t = s.t("stale");
-    db.execute(&format!("CREATE TABLE {t} (a int)"), vec![]).await.unwrap();
-    db.execute(&format!("INSERT INTO {t} VALUES (1)"), vec![]).await.unwrap();
+    db.execute(&format!("CREATE TABLE {t} (a int)"), vec![])
+        .await
+        .unwrap();
+    db.execute(&format!("INSERT INTO {t} VALUES (1)"), vec![])
+        .await
+        .unwrap();
     let select = format!("SELECT * FROM {t}");
-    assert_eq!(db.query(&select, vec![]).await.unwrap().rows, vec![vec![Value::Int(1)]]);
-    db.execute(&format!("ALTER TABLE {t} ADD COLUMN b text DEFAULT 'x'"), vec![]).await.unwrap();
+    assert_eq!(
+        db.query(&select, vec![]).await.unwrap().rows,
+        vec![vec![Value::Int(1)]]
+    );
+    db.execute(
+        &format!("ALTER TABLE {t} ADD COLUMN b text DEFAULT 'x'"),
+        vec![],
+    )
+    .await
+    .unwrap();
     let rows = db.query(&select, vec![]).await.unwrap();
     assert_eq!(rows.rows, vec![vec![Value::Int(1), text("x")]]);
     assert_eq!(rows.columns.len(), 2);
@@ -540,24 +849,48 @@ async fn a_column_type_change_reprepares_cached_statements() {
     let db = db!("max_size=1&application_name=hdj_alter_type");
     let s = Schema::create(&db).await;
     let t = s.t("alter_type");
-    db.execute(&format!("CREATE TABLE {t} (n int, code text)"), vec![]).await.unwrap();
+    db.execute(&format!("CREATE TABLE {t} (n int, code text)"), vec![])
+        .await
+        .unwrap();
     let insert = format!("INSERT INTO {t} (n, code) VALUES ($1, $2)");
     let count = format!("SELECT count(*) FROM {t} WHERE n = $1");
-    db.execute(&insert, vec![Value::Int(1), text("1")]).await.unwrap();
-    assert_eq!(scalar(&db, &count, vec![Value::Int(1)]).await, Value::Int(1));
+    db.execute(&insert, vec![Value::Int(1), text("1")])
+        .await
+        .unwrap();
+    assert_eq!(
+        scalar(&db, &count, vec![Value::Int(1)]).await,
+        Value::Int(1)
+    );
 
     // In a transaction, where a failed statement cannot be retried: the
     // cache must already be empty when the statements run again.
     let tx = bounded("begin", db.begin(None, false)).await.unwrap();
-    tx.execute(&format!("ALTER TABLE {t} ALTER COLUMN n TYPE bigint"), vec![]).await.unwrap();
-    tx.execute(&format!("ALTER TABLE {t} ALTER COLUMN code TYPE integer USING code::integer"), vec![]).await.unwrap();
+    tx.execute(
+        &format!("ALTER TABLE {t} ALTER COLUMN n TYPE bigint"),
+        vec![],
+    )
+    .await
+    .unwrap();
+    tx.execute(
+        &format!("ALTER TABLE {t} ALTER COLUMN code TYPE integer USING code::integer"),
+        vec![],
+    )
+    .await
+    .unwrap();
     // Only valid for the new types: 5e9 overflows an int4 parameter, and the
     // statement prepared with a text $2 no longer fits an integer column.
     let big = Value::Int(5_000_000_000);
-    tx.execute(&insert, vec![big.clone(), Value::Int(7)]).await.unwrap();
-    assert_eq!(one(&tx.query(&count, vec![big.clone()]).await.unwrap()), &Value::Int(1));
+    tx.execute(&insert, vec![big.clone(), Value::Int(7)])
+        .await
+        .unwrap();
+    assert_eq!(
+        one(&tx.query(&count, vec![big.clone()]).await.unwrap()),
+        &Value::Int(1)
+    );
     tx.commit().await.unwrap();
-    db.execute(&insert, vec![big.clone(), Value::Int(8)]).await.unwrap();
+    db.execute(&insert, vec![big.clone(), Value::Int(8)])
+        .await
+        .unwrap();
     assert_eq!(scalar(&db, &count, vec![big]).await, Value::Int(2));
     db.close().await;
 }
@@ -567,50 +900,93 @@ async fn ddl_in_a_transaction_reaches_statements_cached_on_other_connections() {
     let db = db!("max_size=2&application_name=hdj_alter_in_tx");
     let s = Schema::create(&db).await;
     let t = s.t("alter_in_tx");
-    db.execute(&format!("CREATE TABLE {t} (n int)"), vec![]).await.unwrap();
+    db.execute(&format!("CREATE TABLE {t} (n int)"), vec![])
+        .await
+        .unwrap();
     let insert = format!("INSERT INTO {t} (n) VALUES ($1)");
 
     let tx = bounded("begin", db.begin(None, false)).await.unwrap();
     // The transaction holds one connection: this caches `insert` on the other.
     db.execute(&insert, vec![Value::Int(1)]).await.unwrap();
-    tx.execute(&format!("ALTER TABLE {t} ALTER COLUMN n TYPE bigint"), vec![]).await.unwrap();
+    tx.execute(
+        &format!("ALTER TABLE {t} ALTER COLUMN n TYPE bigint"),
+        vec![],
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
 
     // Both connections run `insert` again, in transactions (so a stale
     // statement would fail rather than be retried).
     let big = Value::Int(5_000_000_000);
-    let (a, b) = (bounded("begin", db.begin(None, false)).await.unwrap(), bounded("begin", db.begin(None, false)).await.unwrap());
+    let (a, b) = (
+        bounded("begin", db.begin(None, false)).await.unwrap(),
+        bounded("begin", db.begin(None, false)).await.unwrap(),
+    );
     a.execute(&insert, vec![big.clone()]).await.unwrap();
     b.execute(&insert, vec![big.clone()]).await.unwrap();
     a.commit().await.unwrap();
     b.commit().await.unwrap();
     assert_eq!(db.stats().opened, 2);
-    assert_eq!(scalar(&db, &format!("SELECT count(*) FROM {t} WHERE n = $1"), vec![big]).await, Value::Int(2));
+    assert_eq!(
+        scalar(
+            &db,
+            &format!("SELECT count(*) FROM {t} WHERE n = $1"),
+            vec![big]
+        )
+        .await,
+        Value::Int(2)
+    );
     db.close().await;
 }
 
 /// A pool whose `search_path` is `first, second`, to shadow tables.
 async fn shadowing_pool(first: &str, second: &str, name: &str) -> Option<PgDatabase> {
-    connect(&format!("max_size=2&application_name={name}&options=-c+search_path%3D{first}%2C{second}")).await
+    connect(&format!(
+        "max_size=2&application_name={name}&options=-c+search_path%3D{first}%2C{second}"
+    ))
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_table_created_in_a_transaction_reaches_statements_prepared_before_its_commit() {
     let admin = db!("application_name=hdj_shadow_admin");
     let (first, second) = (Schema::create(&admin).await, Schema::create(&admin).await);
-    admin.execute(&format!("CREATE TABLE {} AS SELECT 'old' AS v", second.t("t")), vec![]).await.unwrap();
-    let Some(db) = shadowing_pool(&first.name, &second.name, "hdj_shadow").await else { return };
+    admin
+        .execute(
+            &format!("CREATE TABLE {} AS SELECT 'old' AS v", second.t("t")),
+            vec![],
+        )
+        .await
+        .unwrap();
+    let Some(db) = shadowing_pool(&first.name, &second.name, "hdj_shadow").await else {
+        return;
+    };
 
     let tx = bounded("begin", db.begin(None, false)).await.unwrap();
-    tx.execute(&format!("CREATE TABLE {} AS SELECT 'new' AS v", first.t("t")), vec![]).await.unwrap();
+    tx.execute(
+        &format!("CREATE TABLE {} AS SELECT 'new' AS v", first.t("t")),
+        vec![],
+    )
+    .await
+    .unwrap();
     // Prepared on the other connection after the CREATE, before its commit:
     // `t` still resolves to the second schema's table.
     assert_eq!(scalar(&db, "SELECT v FROM t", vec![]).await, text("old"));
     tx.commit().await.unwrap();
 
-    let (a, b) = (bounded("begin", db.begin(None, false)).await.unwrap(), bounded("begin", db.begin(None, false)).await.unwrap());
-    assert_eq!(one(&a.query("SELECT v FROM t", vec![]).await.unwrap()), &text("new"));
-    assert_eq!(one(&b.query("SELECT v FROM t", vec![]).await.unwrap()), &text("new"));
+    let (a, b) = (
+        bounded("begin", db.begin(None, false)).await.unwrap(),
+        bounded("begin", db.begin(None, false)).await.unwrap(),
+    );
+    assert_eq!(
+        one(&a.query("SELECT v FROM t", vec![]).await.unwrap()),
+        &text("new")
+    );
+    assert_eq!(
+        one(&b.query("SELECT v FROM t", vec![]).await.unwrap()),
+        &text("new")
+    );
     a.commit().await.unwrap();
     b.commit().await.unwrap();
     assert_eq!(db.stats().opened, 2);
@@ -622,11 +998,25 @@ async fn a_table_created_in_a_transaction_reaches_statements_prepared_before_its
 async fn clear_statement_cache_catches_up_with_another_pools_ddl() {
     let admin = db!("application_name=hdj_clear_admin");
     let (first, second) = (Schema::create(&admin).await, Schema::create(&admin).await);
-    admin.execute(&format!("CREATE TABLE {} AS SELECT 'old' AS v", second.t("t")), vec![]).await.unwrap();
-    let Some(db) = shadowing_pool(&first.name, &second.name, "hdj_clear").await else { return };
+    admin
+        .execute(
+            &format!("CREATE TABLE {} AS SELECT 'old' AS v", second.t("t")),
+            vec![],
+        )
+        .await
+        .unwrap();
+    let Some(db) = shadowing_pool(&first.name, &second.name, "hdj_clear").await else {
+        return;
+    };
     assert_eq!(scalar(&db, "SELECT v FROM t", vec![]).await, text("old"));
 
-    admin.execute(&format!("CREATE TABLE {} AS SELECT 'new' AS v", first.t("t")), vec![]).await.unwrap();
+    admin
+        .execute(
+            &format!("CREATE TABLE {} AS SELECT 'new' AS v", first.t("t")),
+            vec![],
+        )
+        .await
+        .unwrap();
     // The server keeps the cached statement on the table it resolved.
     assert_eq!(scalar(&db, "SELECT v FROM t", vec![]).await, text("old"));
     db.clear_statement_cache();
@@ -641,19 +1031,39 @@ async fn parameter_types_changed_by_another_pool_are_prepared_again() {
     let db = db!("max_size=1&application_name=hdj_param");
     let s = Schema::create(&admin).await;
     let t = s.t("param_types");
-    admin.execute(&format!("CREATE TABLE {t} (n int, code text)"), vec![]).await.unwrap();
+    admin
+        .execute(&format!("CREATE TABLE {t} (n int, code text)"), vec![])
+        .await
+        .unwrap();
     let insert_n = format!("INSERT INTO {t} (n) VALUES ($1)");
     let insert_code = format!("INSERT INTO {t} (code) VALUES ($1)");
     db.execute(&insert_n, vec![Value::Int(1)]).await.unwrap();
     db.execute(&insert_code, vec![text("2")]).await.unwrap();
 
-    admin.execute(&format!("ALTER TABLE {t} ALTER COLUMN n TYPE bigint"), vec![]).await.unwrap();
-    admin.execute(&format!("ALTER TABLE {t} ALTER COLUMN code TYPE integer USING code::integer"), vec![]).await.unwrap();
+    admin
+        .execute(
+            &format!("ALTER TABLE {t} ALTER COLUMN n TYPE bigint"),
+            vec![],
+        )
+        .await
+        .unwrap();
+    admin
+        .execute(
+            &format!("ALTER TABLE {t} ALTER COLUMN code TYPE integer USING code::integer"),
+            vec![],
+        )
+        .await
+        .unwrap();
     // Refused by the codec for the old int4 parameter, then prepared again.
-    db.execute(&insert_n, vec![Value::Int(5_000_000_000)]).await.unwrap();
+    db.execute(&insert_n, vec![Value::Int(5_000_000_000)])
+        .await
+        .unwrap();
     // Refused by the server (42804: the column is integer, $1 text), then prepared again.
     db.execute(&insert_code, vec![Value::Int(7)]).await.unwrap();
-    assert_eq!(scalar(&db, &format!("SELECT sum(n) + sum(code) FROM {t}"), vec![]).await, dec("5000000010"));
+    assert_eq!(
+        scalar(&db, &format!("SELECT sum(n) + sum(code) FROM {t}"), vec![]).await,
+        dec("5000000010")
+    );
     // A value that fits neither the old nor the new type is still an error.
     let err = db.execute(&insert_n, vec![text("x")]).await.unwrap_err();
     assert!(err.message.contains("parameter $1"), "{err}");
@@ -669,15 +1079,30 @@ async fn transactions_commit_roll_back_and_use_savepoints() {
     let db = db!("max_size=2&application_name=hdj_tx");
     let s = Schema::create(&db).await;
     let t = s.t("tx");
-    db.execute(&format!("CREATE TABLE {t} (v int PRIMARY KEY)"), vec![]).await.unwrap();
+    db.execute(&format!("CREATE TABLE {t} (v int PRIMARY KEY)"), vec![])
+        .await
+        .unwrap();
     let insert = format!("INSERT INTO {t} VALUES ($1)");
     let count = format!("SELECT count(*) FROM {t}");
 
     // commit
-    let tx = db.begin(Some(Isolation::RepeatableRead), false).await.unwrap();
+    let tx = db
+        .begin(Some(Isolation::RepeatableRead), false)
+        .await
+        .unwrap();
     assert_eq!(tx.execute(&insert, vec![Value::Int(1)]).await.unwrap(), 1);
-    assert_eq!(one(&tx.query("SHOW transaction_isolation", vec![]).await.unwrap()), &text("repeatable read"));
-    assert_eq!(scalar(&db, &count, vec![]).await, Value::Int(0), "not visible before commit");
+    assert_eq!(
+        one(&tx
+            .query("SHOW transaction_isolation", vec![])
+            .await
+            .unwrap()),
+        &text("repeatable read")
+    );
+    assert_eq!(
+        scalar(&db, &count, vec![]).await,
+        Value::Int(0),
+        "not visible before commit"
+    );
     tx.commit().await.unwrap();
     assert_eq!(scalar(&db, &count, vec![]).await, Value::Int(1));
     let err = tx.query("SELECT 1", vec![]).await.unwrap_err();
@@ -704,14 +1129,28 @@ async fn transactions_commit_roll_back_and_use_savepoints() {
     tx.savepoint("sp2").await.unwrap();
     tx.execute(&insert, vec![Value::Int(5)]).await.unwrap();
     tx.release("sp2").await.unwrap();
-    assert_eq!(tx.execute_many(&insert, vec![vec![Value::Int(6)], vec![Value::Int(7)]]).await.unwrap(), 2);
+    assert_eq!(
+        tx.execute_many(&insert, vec![vec![Value::Int(6)], vec![Value::Int(7)]])
+            .await
+            .unwrap(),
+        2
+    );
     let piped = tx.pipeline(vec![(count.clone(), vec![])]).await.unwrap();
     assert_eq!(piped[0].as_ref().unwrap().rows, vec![vec![Value::Int(5)]]);
     tx.commit().await.unwrap();
-    let rows = db.query(&format!("SELECT v FROM {t} ORDER BY v"), vec![]).await.unwrap();
+    let rows = db
+        .query(&format!("SELECT v FROM {t} ORDER BY v"), vec![])
+        .await
+        .unwrap();
     assert_eq!(
         rows.rows,
-        vec![vec![Value::Int(1)], vec![Value::Int(3)], vec![Value::Int(5)], vec![Value::Int(6)], vec![Value::Int(7)]]
+        vec![
+            vec![Value::Int(1)],
+            vec![Value::Int(3)],
+            vec![Value::Int(5)],
+            vec![Value::Int(6)],
+            vec![Value::Int(7)]
+        ]
     );
 
     // commit of an aborted transaction is an error, not a silent rollback
@@ -730,7 +1169,13 @@ async fn transactions_commit_roll_back_and_use_savepoints() {
 
     // an encoding error happens before anything is sent: the transaction goes on
     let tx = db.begin(None, false).await.unwrap();
-    let err = tx.execute(&format!("INSERT INTO {t} VALUES ($1::int2)"), vec![Value::Int(100_000)]).await.unwrap_err();
+    let err = tx
+        .execute(
+            &format!("INSERT INTO {t} VALUES ($1::int2)"),
+            vec![Value::Int(100_000)],
+        )
+        .await
+        .unwrap_err();
     assert_eq!(err.kind, ErrorKind::Data);
     tx.execute(&insert, vec![Value::Int(10)]).await.unwrap();
     tx.commit().await.unwrap();
@@ -746,17 +1191,32 @@ async fn a_dropped_transaction_rolls_back_and_frees_its_connection() {
     let db = db!("min_size=1&max_size=1&acquire_timeout=5&application_name=hdj_tx_drop");
     let s = Schema::create(&db).await;
     let t = s.t("dropped");
-    db.execute(&format!("CREATE TABLE {t} (v int)"), vec![]).await.unwrap();
+    db.execute(&format!("CREATE TABLE {t} (v int)"), vec![])
+        .await
+        .unwrap();
     {
         let tx = db.begin(None, false).await.unwrap();
-        tx.execute(&format!("INSERT INTO {t} VALUES (1)"), vec![]).await.unwrap();
+        tx.execute(&format!("INSERT INTO {t} VALUES (1)"), vec![])
+            .await
+            .unwrap();
         // also leave an in-transaction cursor open
-        let _cursor = tx.cursor("SELECT generate_series(1, 10)", vec![], 2).await.unwrap();
+        let _cursor = tx
+            .cursor("SELECT generate_series(1, 10)", vec![], 2)
+            .await
+            .unwrap();
     }
     // max_size=1: this only runs once the connection came back (or was replaced)
-    assert_eq!(scalar(&db, &format!("SELECT count(*) FROM {t}"), vec![]).await, Value::Int(0));
     assert_eq!(
-        scalar(&db, "SELECT pg_current_xact_id_if_assigned() IS NULL", vec![]).await,
+        scalar(&db, &format!("SELECT count(*) FROM {t}"), vec![]).await,
+        Value::Int(0)
+    );
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT pg_current_xact_id_if_assigned() IS NULL",
+            vec![]
+        )
+        .await,
         Value::Bool(true),
         "not inside the dropped transaction"
     );
@@ -778,7 +1238,11 @@ async fn a_dropped_transaction_rolls_back_and_frees_its_connection() {
 async fn cursors_fetch_in_chunks() {
     let db = db!("max_size=2&application_name=hdj_cursor");
     let mut cursor = db
-        .cursor("SELECT g, g::text AS s FROM generate_series(1, $1::int) AS g", vec![Value::Int(100_000)], 1000)
+        .cursor(
+            "SELECT g, g::text AS s FROM generate_series(1, $1::int) AS g",
+            vec![Value::Int(100_000)],
+            1000,
+        )
         .await
         .unwrap();
     assert_eq!(db.stats().exclusive, 1);
@@ -800,10 +1264,17 @@ async fn cursors_fetch_in_chunks() {
     assert_eq!(total, 100_000 * 100_001 / 2);
     assert!((100..=101).contains(&chunks), "{chunks}");
     assert!(cursor.fetch().await.unwrap().is_none());
-    assert_eq!(db.stats().exclusive, 0, "the exhausted cursor gave its connection back");
+    assert_eq!(
+        db.stats().exclusive,
+        0,
+        "the exhausted cursor gave its connection back"
+    );
 
     // an uneven tail, then close() early on another
-    let mut cursor = db.cursor("SELECT generate_series(1, 25)", vec![], 10).await.unwrap();
+    let mut cursor = db
+        .cursor("SELECT generate_series(1, 25)", vec![], 10)
+        .await
+        .unwrap();
     let sizes: Vec<usize> = {
         let mut v = Vec::new();
         while let Some(r) = cursor.fetch().await.unwrap() {
@@ -812,27 +1283,43 @@ async fn cursors_fetch_in_chunks() {
         v
     };
     assert_eq!(sizes, vec![10, 10, 5]);
-    let mut cursor = db.cursor("SELECT generate_series(1, 25)", vec![], 10).await.unwrap();
+    let mut cursor = db
+        .cursor("SELECT generate_series(1, 25)", vec![], 10)
+        .await
+        .unwrap();
     assert_eq!(cursor.fetch().await.unwrap().unwrap().rows.len(), 10);
     cursor.close().await;
     assert_eq!(db.stats().exclusive, 0);
 
     // a bad query fails at open and gives the connection back
-    let err = db.cursor("SELECT * FROM no_such_table_hdj", vec![], 10).await.unwrap_err();
+    let err = db
+        .cursor("SELECT * FROM no_such_table_hdj", vec![], 10)
+        .await
+        .unwrap_err();
     assert_eq!(err.kind, ErrorKind::Programming);
 
     // inside a transaction
     let tx = db.begin(None, false).await.unwrap();
-    let mut c = tx.cursor("SELECT generate_series(1, 5)", vec![], 2).await.unwrap();
+    let mut c = tx
+        .cursor("SELECT generate_series(1, 5)", vec![], 2)
+        .await
+        .unwrap();
     let mut n = 0;
     while let Some(r) = c.fetch().await.unwrap() {
         n += r.rows.len();
     }
     assert_eq!(n, 5);
-    assert_eq!(one(&tx.query("SELECT 7", vec![]).await.unwrap()), &Value::Int(7));
+    assert_eq!(
+        one(&tx.query("SELECT 7", vec![]).await.unwrap()),
+        &Value::Int(7)
+    );
     tx.commit().await.unwrap();
     // dropped unfinished
-    drop(db.cursor("SELECT generate_series(1, 25)", vec![], 10).await.unwrap());
+    drop(
+        db.cursor("SELECT generate_series(1, 25)", vec![], 10)
+            .await
+            .unwrap(),
+    );
     for _ in 0..100 {
         if db.stats().exclusive == 0 {
             break;
@@ -865,18 +1352,39 @@ async fn sleeping_backends(app: &str) -> i64 {
 async fn dropping_a_query_cancels_it_on_the_server() {
     let app = unique("hdj_cancel");
     let db = db!(&format!("min_size=1&max_size=1&application_name={app}"));
-    let slow = timeout(Duration::from_millis(100), db.query("SELECT pg_sleep(10)", vec![])).await;
+    let slow = timeout(
+        Duration::from_millis(100),
+        db.query("SELECT pg_sleep(10)", vec![]),
+    )
+    .await;
     assert!(slow.is_err(), "the sleep should still be running");
     let started = Instant::now();
-    assert_eq!(bounded("follow-up", db.query("SELECT 1", vec![])).await.unwrap().rows[0][0], Value::Int(1));
-    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    assert_eq!(
+        bounded("follow-up", db.query("SELECT 1", vec![]))
+            .await
+            .unwrap()
+            .rows[0][0],
+        Value::Int(1)
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(sleeping_backends(&app).await, 0);
 
     // in a transaction: the statement is cancelled, the transaction can roll back
     let tx = db.begin(None, false).await.unwrap();
-    assert!(timeout(Duration::from_millis(100), tx.query("SELECT pg_sleep(10)", vec![])).await.is_err());
+    assert!(timeout(
+        Duration::from_millis(100),
+        tx.query("SELECT pg_sleep(10)", vec![])
+    )
+    .await
+    .is_err());
     let started = Instant::now();
-    let err = bounded("after cancel", tx.query("SELECT 1", vec![])).await.unwrap_err();
+    let err = bounded("after cancel", tx.query("SELECT 1", vec![]))
+        .await
+        .unwrap_err();
     assert_eq!(err.sqlstate.as_deref(), Some("25P02"));
     tx.rollback().await.unwrap();
     assert!(started.elapsed() < Duration::from_secs(2));
@@ -889,13 +1397,27 @@ async fn dropping_a_query_cancels_it_on_the_server() {
         })
         .collect();
     tokio::time::sleep(Duration::from_millis(20)).await;
-    assert!(timeout(Duration::from_millis(50), db.query("SELECT pg_sleep(10)", vec![])).await.is_err());
+    assert!(timeout(
+        Duration::from_millis(50),
+        db.query("SELECT pg_sleep(10)", vec![])
+    )
+    .await
+    .is_err());
     for task in tasks {
-        bounded("neighbour", task).await.unwrap().expect("neighbour not cancelled");
+        bounded("neighbour", task)
+            .await
+            .unwrap()
+            .expect("neighbour not cancelled");
     }
     let started = Instant::now();
-    bounded("follow-up", db.query("SELECT 1", vec![])).await.unwrap();
-    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    bounded("follow-up", db.query("SELECT 1", vec![]))
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(sleeping_backends(&app).await, 0);
     db.close().await;
 }
@@ -909,18 +1431,30 @@ async fn cancels_never_hurt_neighbours_on_a_shared_connection() {
         let tasks: Vec<_> = (0..8i64)
             .map(|i| {
                 let db = db.clone();
-                tokio::spawn(async move { db.query("SELECT $1::int8", vec![Value::Int(round * 100 + i)]).await })
+                tokio::spawn(async move {
+                    db.query("SELECT $1::int8", vec![Value::Int(round * 100 + i)])
+                        .await
+                })
             })
             .collect();
         let drop_after = Duration::from_millis((round as u64 * 7) % 30);
         let _ = timeout(drop_after, db.query("SELECT pg_sleep(10)", vec![])).await;
         for (i, task) in tasks.into_iter().enumerate() {
-            let rows = bounded("neighbour", task).await.unwrap().expect("a neighbour must not be cancelled");
+            let rows = bounded("neighbour", task)
+                .await
+                .unwrap()
+                .expect("a neighbour must not be cancelled");
             assert_eq!(rows.rows[0][0], Value::Int(round * 100 + i as i64));
         }
     }
-    bounded("after", db.query("SELECT 1", vec![])).await.unwrap();
-    assert!(started.elapsed() < Duration::from_secs(15), "{:?}", started.elapsed());
+    bounded("after", db.query("SELECT 1", vec![]))
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(sleeping_backends(&app).await, 0);
     db.close().await;
 }
@@ -946,20 +1480,32 @@ async fn terminate(app: &str) -> i64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_killed_by_the_server_are_replaced() {
     let app = unique("hdj_restart");
-    let db = db!(&format!("min_size=2&max_size=3&acquire_timeout=5&application_name={app}"));
+    let db = db!(&format!(
+        "min_size=2&max_size=3&acquire_timeout=5&application_name={app}"
+    ));
     // warm the statement caches
     for _ in 0..4 {
-        db.query("SELECT $1::int + 1", vec![Value::Int(1)]).await.unwrap();
+        db.query("SELECT $1::int + 1", vec![Value::Int(1)])
+            .await
+            .unwrap();
     }
     assert!(terminate(&app).await >= 2);
     tokio::time::sleep(Duration::from_millis(50)).await;
 
     // the next query, or the one after, succeeds; none hangs
-    let first = bounded("first after kill", db.query("SELECT $1::int + 1", vec![Value::Int(1)])).await;
+    let first = bounded(
+        "first after kill",
+        db.query("SELECT $1::int + 1", vec![Value::Int(1)]),
+    )
+    .await;
     if let Err(e) = &first {
         assert_eq!(e.kind, ErrorKind::Operational, "{e}");
     }
-    let second = bounded("second after kill", db.query("SELECT $1::int + 1", vec![Value::Int(1)])).await;
+    let second = bounded(
+        "second after kill",
+        db.query("SELECT $1::int + 1", vec![Value::Int(1)]),
+    )
+    .await;
     assert_eq!(second.unwrap().rows[0][0], Value::Int(2));
     assert!(db.stats().reconnects >= 1, "{:?}", db.stats());
 
@@ -974,7 +1520,13 @@ async fn connections_killed_by_the_server_are_replaced() {
     for task in tasks {
         let _ = bounded("after kill", task).await.unwrap();
     }
-    assert_eq!(bounded("then", db.query("SELECT 1", vec![])).await.unwrap().rows[0][0], Value::Int(1));
+    assert_eq!(
+        bounded("then", db.query("SELECT 1", vec![]))
+            .await
+            .unwrap()
+            .rows[0][0],
+        Value::Int(1)
+    );
 
     // killed in the middle of a statement: fails fast, the next works
     let app2 = app.clone();
@@ -983,16 +1535,29 @@ async fn connections_killed_by_the_server_are_replaced() {
         terminate(&app2).await
     });
     let started = Instant::now();
-    let err = bounded("killed mid-statement", db.query("SELECT pg_sleep(5)", vec![])).await.unwrap_err();
+    let err = bounded(
+        "killed mid-statement",
+        db.query("SELECT pg_sleep(5)", vec![]),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err.kind, ErrorKind::Operational, "{err}");
     assert!(started.elapsed() < Duration::from_secs(3));
     killer.await.unwrap();
-    assert_eq!(bounded("after", db.query("SELECT 1", vec![])).await.unwrap().rows[0][0], Value::Int(1));
+    assert_eq!(
+        bounded("after", db.query("SELECT 1", vec![]))
+            .await
+            .unwrap()
+            .rows[0][0],
+        Value::Int(1)
+    );
 
     // transactions too: begin replaces a dead connection
     terminate(&app).await;
     tokio::time::sleep(Duration::from_millis(50)).await;
-    let tx = bounded("begin after kill", db.begin(None, false)).await.unwrap();
+    let tx = bounded("begin after kill", db.begin(None, false))
+        .await
+        .unwrap();
     tx.rollback().await.unwrap();
     db.close().await;
 }
@@ -1000,11 +1565,19 @@ async fn connections_killed_by_the_server_are_replaced() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_connections_are_checked_before_use() {
     let app = unique("hdj_ping");
-    let db = db!(&format!("min_size=1&max_size=1&health_check_idle=0&application_name={app}"));
+    let db = db!(&format!(
+        "min_size=1&max_size=1&health_check_idle=0&application_name={app}"
+    ));
     db.query("SELECT 1", vec![]).await.unwrap();
     assert_eq!(terminate(&app).await, 1);
     // no pause: the ping on checkout finds the dead connection, the query gets a new one
-    assert_eq!(bounded("after kill", db.query("SELECT 1", vec![])).await.unwrap().rows[0][0], Value::Int(1));
+    assert_eq!(
+        bounded("after kill", db.query("SELECT 1", vec![]))
+            .await
+            .unwrap()
+            .rows[0][0],
+        Value::Int(1)
+    );
     assert_eq!(db.stats().opened, 2);
     db.close().await;
 }
@@ -1031,7 +1604,8 @@ async fn closed_pool_refuses_work() {
 
 #[tokio::test]
 async fn unreachable_server_is_an_operational_error() {
-    let config = PgConfig::from_url("postgres://postgres@127.0.0.1:1/test?acquire_timeout=2").unwrap();
+    let config =
+        PgConfig::from_url("postgres://postgres@127.0.0.1:1/test?acquire_timeout=2").unwrap();
     let err = PgDatabase::connect(config).await.unwrap_err();
     assert_eq!(err.kind, ErrorKind::Operational, "{err}");
     assert!(err.message.contains("127.0.0.1:1"), "{}", err.message);

@@ -6,7 +6,9 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use hyperdjango_engine::db::postgres::{ListenerEvent, Notification, PgConfig, PgDatabase, MAX_PAYLOAD_BYTES};
+use hyperdjango_engine::db::postgres::{
+    ListenerEvent, Notification, PgConfig, PgDatabase, MAX_PAYLOAD_BYTES,
+};
 use hyperdjango_engine::db::{ErrorKind, Value};
 use tokio::sync::mpsc::Receiver;
 use tokio::time::timeout;
@@ -14,7 +16,8 @@ use tokio::time::timeout;
 const LIMIT: Duration = Duration::from_secs(20);
 
 fn url(options: &str) -> String {
-    let base = std::env::var("HYPERDJANGO_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let base = std::env::var("HYPERDJANGO_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
     let sep = if base.contains('?') { '&' } else { '?' };
     if options.is_empty() {
         base
@@ -26,7 +29,11 @@ fn url(options: &str) -> String {
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 fn unique(prefix: &str) -> String {
-    format!("{prefix}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "{prefix}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 async fn connect(options: &str) -> Option<PgDatabase> {
@@ -57,7 +64,10 @@ macro_rules! db {
 }
 
 async fn next(rx: &mut Receiver<ListenerEvent>) -> ListenerEvent {
-    timeout(LIMIT, rx.recv()).await.expect("no event within the limit").expect("the listener ended")
+    timeout(LIMIT, rx.recv())
+        .await
+        .expect("no event within the limit")
+        .expect("the listener ended")
 }
 
 async fn next_notification(rx: &mut Receiver<ListenerEvent>) -> Notification {
@@ -99,13 +109,23 @@ async fn notifications_arrive_in_order_with_their_payloads() {
 
     // a notification in a transaction is delivered at commit, not before
     let tx = db.begin(None, false).await.unwrap();
-    tx.query("SELECT pg_notify($1, 'in-tx')", vec![Value::Text(a.clone())]).await.unwrap();
-    assert!(timeout(Duration::from_millis(200), rx.recv()).await.is_err());
+    tx.query(
+        "SELECT pg_notify($1, 'in-tx')",
+        vec![Value::Text(a.clone())],
+    )
+    .await
+    .unwrap();
+    assert!(timeout(Duration::from_millis(200), rx.recv())
+        .await
+        .is_err());
     tx.commit().await.unwrap();
     assert_eq!(next_notification(&mut rx).await.payload, "in-tx");
 
     listener.close().await;
-    assert!(timeout(LIMIT, rx.recv()).await.unwrap().is_none(), "the receiver ends after close");
+    assert!(
+        timeout(LIMIT, rx.recv()).await.unwrap().is_none(),
+        "the receiver ends after close"
+    );
     assert!(listener.listen(&a).await.is_err());
     db.close().await;
 }
@@ -128,8 +148,14 @@ async fn payload_limit() {
     assert!(err.message.contains("too long"), "{err}");
 
     for bad in ["", &"c".repeat(64)] {
-        assert_eq!(db.notify(bad, "x").await.unwrap_err().kind, ErrorKind::Interface);
-        assert_eq!(listener.listen(bad).await.unwrap_err().kind, ErrorKind::Interface);
+        assert_eq!(
+            db.notify(bad, "x").await.unwrap_err().kind,
+            ErrorKind::Interface
+        );
+        assert_eq!(
+            listener.listen(bad).await.unwrap_err().kind,
+            ErrorKind::Interface
+        );
     }
     // the pool connection and the listener are fine after the errors
     db.notify(&ch, "after").await.unwrap();
@@ -153,7 +179,9 @@ async fn unlisten_stops_delivery() {
     db.notify(&b, "3").await.unwrap();
     let n = next_notification(&mut rx).await;
     assert_eq!((n.channel.as_str(), n.payload.as_str()), (b.as_str(), "3"));
-    assert!(timeout(Duration::from_millis(200), rx.recv()).await.is_err());
+    assert!(timeout(Duration::from_millis(200), rx.recv())
+        .await
+        .is_err());
     assert_eq!(listener.channels(), vec![b.clone()]);
     listener.close().await;
     db.close().await;
@@ -179,7 +207,10 @@ async fn the_listener_survives_pg_terminate_backend() {
         )
         .await
         .unwrap();
-    assert!(matches!(killed.rows[0][0], Value::Int(n) if n >= 1), "{killed:?}");
+    assert!(
+        matches!(killed.rows[0][0], Value::Int(n) if n >= 1),
+        "{killed:?}"
+    );
 
     match next(&mut rx).await {
         ListenerEvent::Reconnected { reason, .. } => assert!(!reason.is_empty()),
@@ -218,16 +249,24 @@ async fn dropping_the_receiver_ends_the_listener() {
     listener.listen(&ch).await.unwrap();
     drop(rx);
     db.notify(&ch, "x").await.unwrap();
-    timeout(LIMIT, listener.close()).await.expect("close returns");
+    timeout(LIMIT, listener.close())
+        .await
+        .expect("close returns");
     db.close().await;
 }
 
 #[tokio::test]
 async fn sqlite_refuses_listen_and_notify() {
-    let db = hyperdjango_engine::db::Database::connect("sqlite://:memory:").await.unwrap();
+    let db = hyperdjango_engine::db::Database::connect("sqlite://:memory:")
+        .await
+        .unwrap();
     let err = db.notify("c", "x").await.unwrap_err();
     assert_eq!(err.kind, ErrorKind::Interface);
-    assert!(err.message.contains("LISTEN/NOTIFY is a PostgreSQL feature"), "{err}");
+    assert!(
+        err.message
+            .contains("LISTEN/NOTIFY is a PostgreSQL feature"),
+        "{err}"
+    );
     assert_eq!(db.listener(8).await.unwrap_err().kind, ErrorKind::Interface);
     db.close().await;
 }

@@ -83,7 +83,11 @@ impl Handler for Echo {
                     let (tx, rx) = mpsc::channel(4);
                     tokio::spawn(async move {
                         for chunk in ["one,", "two,", "three"] {
-                            if tx.send(Ok(Bytes::from_static(chunk.as_bytes()))).await.is_err() {
+                            if tx
+                                .send(Ok(Bytes::from_static(chunk.as_bytes())))
+                                .await
+                                .is_err()
+                            {
                                 return;
                             }
                             sleep(Duration::from_millis(20)).await;
@@ -111,9 +115,10 @@ impl Handler for Echo {
                     .insert(ALLOW, HeaderValue::from_str(&allow.join(", ")).unwrap());
                 reply
             }
-            RouteMatch::Redirect { .. } => {
-                Reply::full(StatusCode::INTERNAL_SERVER_ERROR, "a redirect reached the handler")
-            }
+            RouteMatch::Redirect { .. } => Reply::full(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "a redirect reached the handler",
+            ),
         }
     }
 }
@@ -147,7 +152,10 @@ async fn start(config: ServerConfig) -> (Server, SocketAddr) {
 async fn wait_for_requests(server: &Server, n: u64) {
     let deadline = Instant::now() + READ_LIMIT;
     while server.stats().requests.load(Ordering::Relaxed) < n {
-        assert!(Instant::now() < deadline, "the server never began request {n}");
+        assert!(
+            Instant::now() < deadline,
+            "the server never began request {n}"
+        );
         sleep(Duration::from_millis(5)).await;
     }
 }
@@ -224,7 +232,8 @@ fn parse_response(buf: &[u8], head_only: bool) -> Result<Option<(Response, usize
             let Some(line_end) = find(&buf[at..], b"\r\n") else {
                 return Ok(None);
             };
-            let size_text = std::str::from_utf8(&buf[at..at + line_end]).map_err(|e| e.to_string())?;
+            let size_text =
+                std::str::from_utf8(&buf[at..at + line_end]).map_err(|e| e.to_string())?;
             let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
                 .map_err(|_| format!("bad chunk size line {size_text:?}"))?;
             let data_start = at + line_end + 2;
@@ -241,7 +250,9 @@ fn parse_response(buf: &[u8], head_only: bool) -> Result<Option<(Response, usize
             if buf.len() < data_start + size + 2 {
                 return Ok(None);
             }
-            response.body.extend_from_slice(&buf[data_start..data_start + size]);
+            response
+                .body
+                .extend_from_slice(&buf[data_start..data_start + size]);
             response.chunks += 1;
             if &buf[data_start + size..data_start + size + 2] != b"\r\n" {
                 return Err("a chunk is not followed by CRLF".into());
@@ -381,7 +392,10 @@ async fn keep_alive_serves_two_requests_on_one_connection() {
     client.send(&post("/echo", "second")).await;
     let second = client.response().await;
     assert_eq!(second.status, 200, "{second:?}");
-    assert_eq!(second.text(), "route=0 path=/echo query= params=[] body=second");
+    assert_eq!(
+        second.text(),
+        "route=0 path=/echo query= params=[] body=second"
+    );
 }
 
 #[tokio::test]
@@ -399,7 +413,10 @@ async fn responses_carry_server_date_and_content_length() {
         Some(response.body.len().to_string().as_str())
     );
     assert_eq!(response.header("transfer-encoding"), None);
-    assert_eq!(response.text(), "route=1 path=/items query= params=[] body=");
+    assert_eq!(
+        response.text(),
+        "route=1 path=/items query= params=[] body="
+    );
 }
 
 // 2. Pipelining.
@@ -439,7 +456,10 @@ async fn response_is_sent_while_the_next_pipelined_request_is_incomplete() {
     assert_eq!(first.text(), "route=0 path=/echo query=n=1 params=[] body=");
     client.send(b"st: test\r\n\r\n").await;
     let second = client.response().await;
-    assert_eq!(second.text(), "route=0 path=/echo query=n=2 params=[] body=");
+    assert_eq!(
+        second.text(),
+        "route=0 path=/echo query=n=2 params=[] body="
+    );
 }
 
 #[tokio::test]
@@ -452,7 +472,10 @@ async fn extra_crlf_after_a_request_body_does_not_hold_the_response() {
     client.send(&request).await;
     let response = client.response().await;
     assert_eq!(response.status, 200, "{response:?}");
-    assert_eq!(response.text(), "route=0 path=/echo query= params=[] body=data");
+    assert_eq!(
+        response.text(),
+        "route=0 path=/echo query= params=[] body=data"
+    );
 }
 
 // 3. Chunked bodies both ways.
@@ -470,7 +493,10 @@ async fn chunked_request_body_is_received_whole() {
     client.send(b"0\r\n\r\n").await;
     let response = client.response().await;
     assert_eq!(response.status, 200, "{response:?}");
-    assert_eq!(response.text(), "route=0 path=/echo query= params=[] body=hello world");
+    assert_eq!(
+        response.text(),
+        "route=0 path=/echo query= params=[] body=hello world"
+    );
 }
 
 #[tokio::test]
@@ -496,7 +522,9 @@ async fn streamed_reply_is_sent_chunked() {
 async fn head_on_a_get_route_sends_headers_without_body() {
     let (_server, addr) = start(config()).await;
     let mut client = Client::connect(addr).await;
-    let expected_len = "route=1 path=/items query= params=[] body=".len().to_string();
+    let expected_len = "route=1 path=/items query= params=[] body="
+        .len()
+        .to_string();
 
     // A GET right behind the HEAD: its status line must follow the HEAD's
     // header section directly, which it cannot if a body was sent.
@@ -647,8 +675,14 @@ async fn stalled_header_section_gets_408_and_close() {
     let response = client.response().await;
     let waited = started.elapsed();
     assert_eq!(response.status, 408, "{response:?}");
-    assert!(waited >= Duration::from_millis(250), "408 after only {waited:?}");
-    assert!(waited < Duration::from_millis(1500), "408 only after {waited:?}");
+    assert!(
+        waited >= Duration::from_millis(250),
+        "408 after only {waited:?}"
+    );
+    assert!(
+        waited < Duration::from_millis(1500),
+        "408 only after {waited:?}"
+    );
     client.expect_closed(READ_LIMIT).await;
     assert_eq!(server.stats().timeouts.load(Ordering::Relaxed), 1);
 }
@@ -662,7 +696,9 @@ async fn trickled_header_bytes_do_not_extend_the_header_timeout() {
     .await;
     let mut client = Client::connect(addr).await;
     let started = Instant::now();
-    client.send(b"GET /items HTTP/1.1\r\nHost: test\r\nX-Partial: ").await;
+    client
+        .send(b"GET /items HTTP/1.1\r\nHost: test\r\nX-Partial: ")
+        .await;
     // One byte every 50 ms: an idle timer would never fire, a header timer must.
     let mut received = Vec::new();
     let mut chunk = [0u8; 1024];
@@ -685,7 +721,10 @@ async fn trickled_header_bytes_do_not_extend_the_header_timeout() {
     let waited = started.elapsed();
     let text = String::from_utf8_lossy(&received);
     assert!(text.starts_with("HTTP/1.1 408 "), "{text:?}");
-    assert!(waited >= Duration::from_millis(250), "408 after only {waited:?}");
+    assert!(
+        waited >= Duration::from_millis(250),
+        "408 after only {waited:?}"
+    );
 }
 
 // 10. Idle keep-alive.
@@ -701,7 +740,10 @@ async fn idle_keep_alive_connection_is_closed_after_keepalive_timeout() {
     client.send(&get("/items")).await;
     assert_eq!(client.response().await.status, 200);
     let idle = client.expect_closed(Duration::from_millis(1500)).await;
-    assert!(idle >= Duration::from_millis(200), "closed after only {idle:?}");
+    assert!(
+        idle >= Duration::from_millis(200),
+        "closed after only {idle:?}"
+    );
 }
 
 // 11. Path decoding.
@@ -775,7 +817,8 @@ async fn graceful_shutdown_finishes_in_flight_request_then_refuses_connections()
     wait_for_requests(&server, 1).await;
 
     let started = Instant::now();
-    let (finished, response) = tokio::join!(server.shutdown(Duration::from_secs(5)), client.response());
+    let (finished, response) =
+        tokio::join!(server.shutdown(Duration::from_secs(5)), client.response());
     assert!(finished, "shutdown did not finish within its grace");
     assert_eq!(response.status, 200, "{response:?}");
     assert_eq!(response.text(), "slow done");
@@ -789,7 +832,10 @@ async fn graceful_shutdown_finishes_in_flight_request_then_refuses_connections()
     let refused = timeout(READ_LIMIT, TcpStream::connect(addr))
         .await
         .expect("connect hung");
-    assert!(refused.is_err(), "a new connection was accepted after shutdown");
+    assert!(
+        refused.is_err(),
+        "a new connection was accepted after shutdown"
+    );
 }
 
 #[tokio::test]
@@ -850,5 +896,8 @@ async fn max_connections_holds_the_next_client_until_one_closes() {
     drop(first);
     let response = second.response().await;
     assert_eq!(response.status, 200, "{response:?}");
-    assert_eq!(response.text(), "route=0 path=/echo query=who=second params=[] body=");
+    assert_eq!(
+        response.text(),
+        "route=0 path=/echo query=who=second params=[] body="
+    );
 }

@@ -49,7 +49,9 @@ impl Handler for App {
                 ECHO => {
                     while let Some(m) = conn.recv().await {
                         match m {
-                            Incoming::Text(t) if t == "close-me" => conn.close(4000, "asked".into()),
+                            Incoming::Text(t) if t == "close-me" => {
+                                conn.close(4000, "asked".into())
+                            }
                             Incoming::Text(t) => drop(conn.send_text(t)),
                             Incoming::Binary(b) => drop(conn.send_binary(b)),
                             Incoming::Close { .. } => break,
@@ -80,24 +82,43 @@ impl Handler for App {
 }
 
 async fn start(ws: WsConfig) -> Server {
-    start_with(ServerConfig { websocket: ws, ..ServerConfig::default() }).await
+    start_with(ServerConfig {
+        websocket: ws,
+        ..ServerConfig::default()
+    })
+    .await
 }
 
 async fn start_with(config: ServerConfig) -> Server {
     let mut r = Router::new(true);
     assert_eq!(r.add("/echo", &[WEBSOCKET], None).unwrap(), ECHO);
     assert_eq!(r.add("/flood", &[WEBSOCKET], None).unwrap(), FLOOD);
-    assert_eq!(r.add("/room/{name}", &[WEBSOCKET, "GET"], None).unwrap(), ROOM);
-    let config = ServerConfig { port: 0, reuse_port: false, ..config };
-    Server::start(config, Arc::new(r), Arc::new(App)).await.unwrap()
+    assert_eq!(
+        r.add("/room/{name}", &[WEBSOCKET, "GET"], None).unwrap(),
+        ROOM
+    );
+    let config = ServerConfig {
+        port: 0,
+        reuse_port: false,
+        ..config
+    };
+    Server::start(config, Arc::new(r), Arc::new(App))
+        .await
+        .unwrap()
 }
 
 fn url(server: &Server, path: &str) -> String {
     format!("ws://{}{path}", server.local_addr())
 }
 
-async fn next(ws: &mut (impl StreamExt<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin)) -> Message {
-    timeout(LIMIT, ws.next()).await.expect("a message in time").expect("not ended").expect("no error")
+async fn next(
+    ws: &mut (impl StreamExt<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin),
+) -> Message {
+    timeout(LIMIT, ws.next())
+        .await
+        .expect("a message in time")
+        .expect("not ended")
+        .expect("no error")
 }
 
 #[tokio::test]
@@ -106,21 +127,31 @@ async fn text_and_binary_messages_echo() {
     let (mut ws, _) = connect_async(url(&server, "/echo")).await.unwrap();
     ws.send(Message::text("hello")).await.unwrap();
     assert_eq!(next(&mut ws).await, Message::text("hello"));
-    ws.send(Message::binary(vec![0u8, 1, 2, 255])).await.unwrap();
+    ws.send(Message::binary(vec![0u8, 1, 2, 255]))
+        .await
+        .unwrap();
     assert_eq!(next(&mut ws).await, Message::binary(vec![0u8, 1, 2, 255]));
     let big = "x".repeat(900 * 1024);
     ws.send(Message::text(big.clone())).await.unwrap();
     assert_eq!(next(&mut ws).await, Message::text(big));
     ws.close(None).await.unwrap();
-    assert_eq!(server.stats().ws_messages_received.load(Ordering::Relaxed), 3);
+    assert_eq!(
+        server.stats().ws_messages_received.load(Ordering::Relaxed),
+        3
+    );
 }
 
 #[tokio::test]
 async fn a_ping_is_answered_with_a_pong() {
     let server = start(WsConfig::default()).await;
     let (mut ws, _) = connect_async(url(&server, "/echo")).await.unwrap();
-    ws.send(Message::Ping(Bytes::from_static(b"are you there"))).await.unwrap();
-    assert_eq!(next(&mut ws).await, Message::Pong(Bytes::from_static(b"are you there")));
+    ws.send(Message::Ping(Bytes::from_static(b"are you there")))
+        .await
+        .unwrap();
+    assert_eq!(
+        next(&mut ws).await,
+        Message::Pong(Bytes::from_static(b"are you there"))
+    );
 }
 
 #[tokio::test]
@@ -139,7 +170,11 @@ async fn a_handler_close_sends_its_code() {
 
 #[tokio::test]
 async fn an_oversized_message_closes_with_1009() {
-    let server = start(WsConfig { max_message_size: 1000, ..WsConfig::default() }).await;
+    let server = start(WsConfig {
+        max_message_size: 1000,
+        ..WsConfig::default()
+    })
+    .await;
     let (mut ws, _) = connect_async(url(&server, "/echo")).await.unwrap();
     ws.send(Message::binary(vec![1u8; 2000])).await.unwrap();
     match next(&mut ws).await {
@@ -151,7 +186,11 @@ async fn an_oversized_message_closes_with_1009() {
 
 #[tokio::test]
 async fn a_consumer_that_does_not_read_is_closed_with_1013() {
-    let server = start(WsConfig { send_queue: 8, ..WsConfig::default() }).await;
+    let server = start(WsConfig {
+        send_queue: 8,
+        ..WsConfig::default()
+    })
+    .await;
     let (mut ws, _) = connect_async(url(&server, "/flood")).await.unwrap();
     let deadline = tokio::time::Instant::now() + LIMIT;
     while server.stats().ws_slow_consumers.load(Ordering::Relaxed) == 0 {
@@ -183,7 +222,10 @@ async fn a_silent_peer_is_closed_as_dead() {
     let (ws, _) = connect_async(url(&server, "/echo")).await.unwrap();
     let deadline = tokio::time::Instant::now() + LIMIT;
     while server.stats().ws_dead_peers.load(Ordering::Relaxed) == 0 {
-        assert!(tokio::time::Instant::now() < deadline, "the dead peer was not noticed");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the dead peer was not noticed"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     drop(ws);
@@ -209,7 +251,10 @@ async fn a_peer_that_answers_pings_stays_connected() {
         }
     })
     .await;
-    assert!(quiet.is_err(), "the connection should have stayed open: {quiet:?}");
+    assert!(
+        quiet.is_err(),
+        "the connection should have stayed open: {quiet:?}"
+    );
     assert_eq!(server.stats().ws_dead_peers.load(Ordering::Relaxed), 0);
     ws.send(Message::text("still here")).await.unwrap();
     loop {
@@ -224,7 +269,9 @@ async fn a_peer_that_answers_pings_stays_connected() {
 async fn subprotocols_are_negotiated_among_those_offered() {
     let server = start(WsConfig::default()).await;
     let mut request = url(&server, "/echo").into_client_request().unwrap();
-    request.headers_mut().insert("sec-websocket-protocol", "other, chat".parse().unwrap());
+    request
+        .headers_mut()
+        .insert("sec-websocket-protocol", "other, chat".parse().unwrap());
     let (_, response) = connect_async(request).await.unwrap();
     assert_eq!(response.headers()["sec-websocket-protocol"], "chat");
 }
@@ -233,9 +280,13 @@ async fn subprotocols_are_negotiated_among_those_offered() {
 async fn a_handler_can_reject_the_upgrade() {
     let server = start(WsConfig::default()).await;
     let mut request = url(&server, "/echo").into_client_request().unwrap();
-    request.headers_mut().insert("x-reject", "1".parse().unwrap());
+    request
+        .headers_mut()
+        .insert("x-reject", "1".parse().unwrap());
     match connect_async(request).await {
-        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => assert_eq!(response.status(), 403),
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 403)
+        }
         other => panic!("expected 403, got {:?}", other.map(|(_, r)| r.status())),
     }
 }
@@ -244,7 +295,9 @@ async fn a_handler_can_reject_the_upgrade() {
 async fn an_unknown_path_is_404_and_plain_http_still_works() {
     let server = start(WsConfig::default()).await;
     match connect_async(url(&server, "/nowhere")).await {
-        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => assert_eq!(response.status(), 404),
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 404)
+        }
         other => panic!("expected 404, got {:?}", other.map(|(_, r)| r.status())),
     }
     let (mut ws, _) = connect_async(url(&server, "/room/lobby")).await.unwrap();
@@ -256,24 +309,34 @@ async fn fragmented_messages_are_reassembled() {
     use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
     let server = start(WsConfig::default()).await;
     // One text message in two frames, the split inside a multi-byte character.
-    let (mut ws, _) = connect_async_with_config(url(&server, "/echo"), Some(WebSocketConfig::default()), false).await.unwrap();
-    let text = format!("{}é{}", "a".repeat(999), "fragment ".repeat(500));
-    ws.send(Message::Frame(tokio_tungstenite::tungstenite::protocol::frame::Frame::message(
-        text.as_bytes()[..1000].to_vec(),
-        tokio_tungstenite::tungstenite::protocol::frame::coding::OpCode::Data(
-            tokio_tungstenite::tungstenite::protocol::frame::coding::Data::Text,
-        ),
+    let (mut ws, _) = connect_async_with_config(
+        url(&server, "/echo"),
+        Some(WebSocketConfig::default()),
         false,
-    )))
+    )
     .await
     .unwrap();
-    ws.send(Message::Frame(tokio_tungstenite::tungstenite::protocol::frame::Frame::message(
-        text.as_bytes()[1000..].to_vec(),
-        tokio_tungstenite::tungstenite::protocol::frame::coding::OpCode::Data(
-            tokio_tungstenite::tungstenite::protocol::frame::coding::Data::Continue,
+    let text = format!("{}é{}", "a".repeat(999), "fragment ".repeat(500));
+    ws.send(Message::Frame(
+        tokio_tungstenite::tungstenite::protocol::frame::Frame::message(
+            text.as_bytes()[..1000].to_vec(),
+            tokio_tungstenite::tungstenite::protocol::frame::coding::OpCode::Data(
+                tokio_tungstenite::tungstenite::protocol::frame::coding::Data::Text,
+            ),
+            false,
         ),
-        true,
-    )))
+    ))
+    .await
+    .unwrap();
+    ws.send(Message::Frame(
+        tokio_tungstenite::tungstenite::protocol::frame::Frame::message(
+            text.as_bytes()[1000..].to_vec(),
+            tokio_tungstenite::tungstenite::protocol::frame::coding::OpCode::Data(
+                tokio_tungstenite::tungstenite::protocol::frame::coding::Data::Continue,
+            ),
+            true,
+        ),
+    ))
     .await
     .unwrap();
     assert_eq!(next(&mut ws).await, Message::text(text));
@@ -286,7 +349,10 @@ async fn an_abrupt_disconnect_reaches_the_handler_as_1006() {
     drop(ws); // no close frame: the TCP connection just ends
     let deadline = tokio::time::Instant::now() + LIMIT;
     while server.stats().ws_active.load(Ordering::Relaxed) != 0 {
-        assert!(tokio::time::Instant::now() < deadline, "the session did not end");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the session did not end"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let _ = Poll::<()>::Pending;
@@ -303,20 +369,33 @@ async fn graceful_shutdown_closes_sessions_with_1001() {
         }
     });
     assert!(server.shutdown(LIMIT).await);
-    assert_eq!(timeout(LIMIT, closing).await.unwrap().unwrap(), CloseCode::Away);
+    assert_eq!(
+        timeout(LIMIT, closing).await.unwrap().unwrap(),
+        CloseCode::Away
+    );
 }
 
 #[tokio::test]
 async fn an_origin_outside_the_allowed_list_is_refused() {
-    let server = start(WsConfig { allowed_origins: Some(vec!["https://good.example".into()]), ..WsConfig::default() }).await;
+    let server = start(WsConfig {
+        allowed_origins: Some(vec!["https://good.example".into()]),
+        ..WsConfig::default()
+    })
+    .await;
     let mut request = url(&server, "/echo").into_client_request().unwrap();
-    request.headers_mut().insert("origin", "https://evil.example".parse().unwrap());
+    request
+        .headers_mut()
+        .insert("origin", "https://evil.example".parse().unwrap());
     match connect_async(request).await {
-        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => assert_eq!(response.status(), 403),
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 403)
+        }
         other => panic!("expected 403, got {:?}", other.map(|(_, r)| r.status())),
     }
     let mut request = url(&server, "/echo").into_client_request().unwrap();
-    request.headers_mut().insert("origin", "https://good.example".parse().unwrap());
+    request
+        .headers_mut()
+        .insert("origin", "https://good.example".parse().unwrap());
     assert!(connect_async(request).await.is_ok());
     // No Origin at all: not a browser, let through.
     assert!(connect_async(url(&server, "/echo")).await.is_ok());
@@ -324,15 +403,29 @@ async fn an_origin_outside_the_allowed_list_is_refused() {
 
 #[tokio::test]
 async fn an_open_session_counts_against_max_connections() {
-    let server = start_with(ServerConfig { max_connections: 1, ..ServerConfig::default() }).await;
+    let server = start_with(ServerConfig {
+        max_connections: 1,
+        ..ServerConfig::default()
+    })
+    .await;
     let (mut first, _) = connect_async(url(&server, "/echo")).await.unwrap();
     first.send(Message::text("hi")).await.unwrap();
     assert_eq!(next(&mut first).await, Message::text("hi"));
-    let second = timeout(Duration::from_millis(300), connect_async(url(&server, "/echo"))).await;
-    assert!(second.is_err(), "a second connection was served while the session held the only slot");
+    let second = timeout(
+        Duration::from_millis(300),
+        connect_async(url(&server, "/echo")),
+    )
+    .await;
+    assert!(
+        second.is_err(),
+        "a second connection was served while the session held the only slot"
+    );
     first.close(None).await.unwrap();
     drop(first);
-    let (mut second, _) = timeout(LIMIT, connect_async(url(&server, "/echo"))).await.unwrap().unwrap();
+    let (mut second, _) = timeout(LIMIT, connect_async(url(&server, "/echo")))
+        .await
+        .unwrap()
+        .unwrap();
     second.send(Message::text("now")).await.unwrap();
     assert_eq!(next(&mut second).await, Message::text("now"));
 }

@@ -44,7 +44,10 @@ impl Engine {
         let dirs = config.dirs.clone();
         env.set_loader(move |name| load(&dirs, name, reload));
         filters::register(&mut env);
-        Engine { env, dirs: config.dirs }
+        Engine {
+            env,
+            dirs: config.dirs,
+        }
     }
 
     /// The minijinja environment, for registering filters, tests and globals.
@@ -54,19 +57,40 @@ impl Engine {
 
     /// Renders the template called `name` (a path below one of the folders).
     pub fn render(&self, name: &str, context: &Value) -> Result<String, Box<TemplateError>> {
-        let template = self.env.get_template(name).map_err(|e| self.error(e, None))?;
+        let template = self
+            .env
+            .get_template(name)
+            .map_err(|e| self.error(e, None))?;
         template.render(context).map_err(|e| self.error(e, None))
     }
 
     /// Renders `name` into `out` as it goes (the stream form of [`Engine::render`]).
-    pub fn render_to<W: std::io::Write>(&self, name: &str, context: &Value, out: W) -> Result<(), Box<TemplateError>> {
-        let template = self.env.get_template(name).map_err(|e| self.error(e, None))?;
-        template.render_captured_to(context, out).map(|_| ()).map_err(|e| self.error(e, None))
+    pub fn render_to<W: std::io::Write>(
+        &self,
+        name: &str,
+        context: &Value,
+        out: W,
+    ) -> Result<(), Box<TemplateError>> {
+        let template = self
+            .env
+            .get_template(name)
+            .map_err(|e| self.error(e, None))?;
+        template
+            .render_captured_to(context, out)
+            .map(|_| ())
+            .map_err(|e| self.error(e, None))
     }
 
     /// Renders a template given as text; `name` decides autoescape and appears in errors.
-    pub fn render_str(&self, name: &str, source: &str, context: &Value) -> Result<String, Box<TemplateError>> {
-        self.env.render_named_str(name, source, context).map_err(|e| self.error(e, Some((name, source))))
+    pub fn render_str(
+        &self,
+        name: &str,
+        source: &str,
+        context: &Value,
+    ) -> Result<String, Box<TemplateError>> {
+        self.env
+            .render_named_str(name, source, context)
+            .map_err(|e| self.error(e, Some((name, source))))
     }
 
     /// A render error with its place: the innermost template named in the error chain,
@@ -79,7 +103,9 @@ impl Engine {
                 }
             }
             let relative = relative(name)?;
-            self.dirs.iter().find_map(|dir| std::fs::read_to_string(dir.join(&relative)).ok())
+            self.dirs
+                .iter()
+                .find_map(|dir| std::fs::read_to_string(dir.join(&relative)).ok())
         };
         Box::new(TemplateError::new(&error, read))
     }
@@ -96,7 +122,10 @@ fn auto_escape_for(name: &str) -> AutoEscape {
         .strip_suffix(".j2")
         .or_else(|| name.strip_suffix(".jinja"))
         .unwrap_or(name);
-    match name.rsplit_once('.').map(|(_, ext)| ext.to_ascii_lowercase()) {
+    match name
+        .rsplit_once('.')
+        .map(|(_, ext)| ext.to_ascii_lowercase())
+    {
         Some(ext) if matches!(ext.as_str(), "html" | "htm" | "xml" | "svg") => AutoEscape::Html,
         _ => AutoEscape::None,
     }
@@ -120,13 +149,26 @@ fn modified(path: &Path) -> Option<SystemTime> {
     std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
-fn load(dirs: &[PathBuf], name: &str, reload: bool) -> Result<Option<TemplateSource>, minijinja::Error> {
-    let Some(relative) = relative(name) else { return Ok(None) };
+fn load(
+    dirs: &[PathBuf],
+    name: &str,
+    reload: bool,
+) -> Result<Option<TemplateSource>, minijinja::Error> {
+    let Some(relative) = relative(name) else {
+        return Ok(None);
+    };
     for dir in dirs {
         let path = dir.join(&relative);
         let source = match std::fs::read_to_string(&path) {
             Ok(source) => source,
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::IsADirectory) => continue,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::IsADirectory
+                ) =>
+            {
+                continue
+            }
             Err(e) => {
                 return Err(minijinja::Error::new(
                     minijinja::ErrorKind::InvalidOperation,
@@ -154,7 +196,10 @@ mod tests {
         assert!(relative("../etc/passwd").is_none());
         assert!(relative("/etc/passwd").is_none());
         assert!(relative("shop/../../x").is_none());
-        assert_eq!(relative("./shop/list.html"), Some(PathBuf::from("shop/list.html")));
+        assert_eq!(
+            relative("./shop/list.html"),
+            Some(PathBuf::from("shop/list.html"))
+        );
     }
 
     #[test]

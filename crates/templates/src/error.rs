@@ -37,7 +37,9 @@ impl TemplateError {
         let line = place.line();
         let source = name.as_deref().and_then(&read);
         let column = match (&source, place.range()) {
-            (Some(source), Some(range)) if range.start <= source.len() && source.is_char_boundary(range.start) => {
+            (Some(source), Some(range))
+                if range.start <= source.len() && source.is_char_boundary(range.start) =>
+            {
                 let before = &source[..range.start];
                 Some(before.chars().rev().take_while(|c| *c != '\n').count() + 1)
             }
@@ -52,7 +54,10 @@ impl TemplateError {
                 .collect(),
             _ => Vec::new(),
         };
-        let mut message = place.detail().map(str::to_owned).unwrap_or_else(|| place.kind().to_string());
+        let mut message = place
+            .detail()
+            .map(str::to_owned)
+            .unwrap_or_else(|| place.kind().to_string());
         if !std::ptr::eq(place, error) {
             if let Some(outer) = error.name() {
                 message = format!("{message} (rendering {outer})");

@@ -23,9 +23,19 @@ pub fn escape_html(text: &str) -> String {
 
 /// The environment's formatter: escapes unsafe text under HTML autoescape, and
 /// leaves everything else (numbers, none, undefined, safe strings) to minijinja.
-pub fn format_value(out: &mut Output<'_>, state: &mut State<'_, '_>, value: &Value) -> Result<(), Error> {
-    let plain = matches!(value.kind(), ValueKind::Undefined | ValueKind::None | ValueKind::Number | ValueKind::Bool);
-    if value.downcast_object_ref::<crate::Record>().is_some_and(|r| r.safe) {
+pub fn format_value(
+    out: &mut Output<'_>,
+    state: &mut State<'_, '_>,
+    value: &Value,
+) -> Result<(), Error> {
+    let plain = matches!(
+        value.kind(),
+        ValueKind::Undefined | ValueKind::None | ValueKind::Number | ValueKind::Bool
+    );
+    if value
+        .downcast_object_ref::<crate::Record>()
+        .is_some_and(|r| r.safe)
+    {
         return out.write_str(&value.to_string()).map_err(Error::from);
     }
     if matches!(state.auto_escape(), AutoEscape::Html) && !value.is_safe() && !plain {

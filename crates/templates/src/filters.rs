@@ -27,19 +27,40 @@ pub fn register(env: &mut Environment<'static>) {
 const DEFAULT_DATE_FORMAT: &str = "N j, Y";
 
 const MONTHS: [&str; 12] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
     "December",
 ];
 /// Associated Press style, as Django's `N`.
 const MONTHS_AP: [&str; 12] = [
-    "Jan.", "Feb.", "March", "April", "May", "June", "July", "Aug.", "Sept.", "Oct.", "Nov.", "Dec.",
+    "Jan.", "Feb.", "March", "April", "May", "June", "July", "Aug.", "Sept.", "Oct.", "Nov.",
+    "Dec.",
 ];
-const DAYS: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+const DAYS: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
 
 /// `{{ value|date("D d M Y") }}`: a date, datetime or time formatted with Django's
 /// format codes (`\` escapes a letter). An empty or unparseable value gives "".
 pub fn date(value: &Value, format: Option<&str>) -> Result<String, Error> {
-    let Some(moment) = Moment::from_value(value) else { return Ok(String::new()) };
+    let Some(moment) = Moment::from_value(value) else {
+        return Ok(String::new());
+    };
     format_moment(&moment, format.unwrap_or(DEFAULT_DATE_FORMAT))
 }
 
@@ -97,7 +118,9 @@ pub fn format_moment(moment: &Moment, format: &str) -> Result<String, Error> {
                 } else {
                     NaiveDate::from_ymd_opt(d.year(), d.month() + 1, 1)
                 };
-                let days = next.and_then(|n| n.pred_opt()).map_or(31, |last| last.day());
+                let days = next
+                    .and_then(|n| n.pred_opt())
+                    .map_or(31, |last| last.day());
                 out.push_str(&days.to_string());
             }
             'm' => out.push_str(&format!("{:02}", d.month())),
@@ -144,14 +167,31 @@ pub fn format_moment(moment: &Moment, format: &str) -> Result<String, Error> {
                 let seconds = moment.offset().map_or(0, |o| o.local_minus_utc());
                 let sign = if seconds < 0 { '-' } else { '+' };
                 let seconds = seconds.abs();
-                out.push_str(&format!("{sign}{:02}{:02}", seconds / 3600, seconds / 60 % 60));
+                out.push_str(&format!(
+                    "{sign}{:02}{:02}",
+                    seconds / 3600,
+                    seconds / 60 % 60
+                ));
             }
-            'Z' => out.push_str(&moment.offset().map_or(0, |o| o.local_minus_utc()).to_string()),
-            'U' => out.push_str(&moment.timestamp().map_or_else(String::new, |s| s.to_string())),
+            'Z' => out.push_str(
+                &moment
+                    .offset()
+                    .map_or(0, |o| o.local_minus_utc())
+                    .to_string(),
+            ),
+            'U' => out.push_str(
+                &moment
+                    .timestamp()
+                    .map_or_else(String::new, |s| s.to_string()),
+            ),
             'c' => {
                 needs(date, code)?;
                 needs(time, code)?;
-                out.push_str(&format!("{}T{}", d.format("%Y-%m-%d"), t.format("%H:%M:%S%.f")));
+                out.push_str(&format!(
+                    "{}T{}",
+                    d.format("%Y-%m-%d"),
+                    t.format("%H:%M:%S%.f")
+                ));
                 if let Some(offset) = moment.offset() {
                     out.push_str(&offset.to_string());
                 }
@@ -259,7 +299,9 @@ fn plural(n: i64, one: &str, many: &str) -> String {
 /// "2 days ago", "in 5 minutes"... (a naive datetime is taken as UTC). Anything not
 /// a datetime is returned unchanged.
 pub fn naturaltime(value: Value) -> Value {
-    let Some(then) = Moment::from_value(&value).and_then(|m| m.timestamp()) else { return value };
+    let Some(then) = Moment::from_value(&value).and_then(|m| m.timestamp()) else {
+        return value;
+    };
     naturaltime_at(then, Utc::now().timestamp()).into()
 }
 
@@ -315,12 +357,18 @@ pub fn slugify(value: &Value) -> String {
 /// `<script id="data" type="application/json">`; `tojson` already writes `<`, `>`,
 /// `&` and `'` as `\u` escapes, so the text cannot end the script element.
 pub fn json_script(value: &Value, element_id: Option<&str>) -> Result<Value, Error> {
-    let json = minijinja::filters::tojson(value, None, Kwargs::from_iter(std::iter::empty::<(&str, Value)>()))?;
+    let json = minijinja::filters::tojson(
+        value,
+        None,
+        Kwargs::from_iter(std::iter::empty::<(&str, Value)>()),
+    )?;
     let id = match element_id {
         Some(id) => format!(" id=\"{}\"", escape_html(id)),
         None => String::new(),
     };
-    Ok(Value::from_safe_string(format!("<script{id} type=\"application/json\">{json}</script>")))
+    Ok(Value::from_safe_string(format!(
+        "<script{id} type=\"application/json\">{json}</script>"
+    )))
 }
 
 #[cfg(test)]

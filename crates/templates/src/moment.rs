@@ -32,7 +32,12 @@ impl Moment {
         if let Ok(aware) = chrono::DateTime::parse_from_rfc3339(text) {
             return Some(Moment::DateTime(aware.naive_local(), Some(*aware.offset())));
         }
-        for format in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"] {
+        for format in [
+            "%Y-%m-%d %H:%M:%S%.f",
+            "%Y-%m-%dT%H:%M:%S%.f",
+            "%Y-%m-%d %H:%M",
+            "%Y-%m-%dT%H:%M",
+        ] {
             if let Ok(naive) = NaiveDateTime::parse_from_str(text, format) {
                 return Some(Moment::DateTime(naive, None));
             }
@@ -40,7 +45,9 @@ impl Moment {
         if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
             return Some(Moment::Date(date));
         }
-        NaiveTime::parse_from_str(text, "%H:%M:%S%.f").ok().map(Moment::Time)
+        NaiveTime::parse_from_str(text, "%H:%M:%S%.f")
+            .ok()
+            .map(Moment::Time)
     }
 
     pub fn date(&self) -> Option<NaiveDate> {
@@ -69,9 +76,9 @@ impl Moment {
     /// Seconds since the Unix epoch (a naive datetime is taken as UTC; a date at midnight).
     pub fn timestamp(&self) -> Option<i64> {
         match self {
-            Moment::DateTime(dt, offset) => {
-                Some(dt.and_utc().timestamp() - i64::from(offset.map_or(0, |o| o.local_minus_utc())))
-            }
+            Moment::DateTime(dt, offset) => Some(
+                dt.and_utc().timestamp() - i64::from(offset.map_or(0, |o| o.local_minus_utc())),
+            ),
             Moment::Date(d) => d.and_hms_opt(0, 0, 0).map(|dt| dt.and_utc().timestamp()),
             Moment::Time(_) => None,
         }
@@ -105,7 +112,15 @@ impl fmt::Display for Moment {
     }
 }
 
-const ATTRIBUTES: &[&str] = &["year", "month", "day", "hour", "minute", "second", "microsecond"];
+const ATTRIBUTES: &[&str] = &[
+    "year",
+    "month",
+    "day",
+    "hour",
+    "minute",
+    "second",
+    "microsecond",
+];
 
 impl Object for Moment {
     fn repr(self: &Arc<Self>) -> ObjectRepr {
@@ -136,7 +151,10 @@ impl Object for Moment {
         fmt::Display::fmt(self.as_ref(), f)
     }
 
-    fn custom_cmp(self: &Arc<Self>, other: &minijinja::value::DynObject) -> Option<std::cmp::Ordering> {
+    fn custom_cmp(
+        self: &Arc<Self>,
+        other: &minijinja::value::DynObject,
+    ) -> Option<std::cmp::Ordering> {
         let other = other.downcast_ref::<Moment>()?;
         match (self.as_ref(), other) {
             (Moment::Time(a), Moment::Time(b)) => a.partial_cmp(b),

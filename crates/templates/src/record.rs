@@ -17,7 +17,11 @@ pub struct Record {
 impl Record {
     /// The template value of a record.
     pub fn value(entries: Vec<(String, Value)>, text: String, safe: bool) -> Value {
-        Value::from_object(Record { entries, text, safe })
+        Value::from_object(Record {
+            entries,
+            text,
+            safe,
+        })
     }
 }
 
@@ -28,11 +32,19 @@ impl Object for Record {
 
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         let key = key.as_str()?;
-        self.entries.iter().find(|(name, _)| name == key).map(|(_, v)| v.clone())
+        self.entries
+            .iter()
+            .find(|(name, _)| name == key)
+            .map(|(_, v)| v.clone())
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
-        Enumerator::Values(self.entries.iter().map(|(k, _)| Value::from(k.as_str())).collect())
+        Enumerator::Values(
+            self.entries
+                .iter()
+                .map(|(k, _)| Value::from(k.as_str()))
+                .collect(),
+        )
     }
 
     fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -22,7 +22,10 @@ impl Folder {
     }
 
     fn engine(&self) -> Engine {
-        Engine::new(EngineConfig { dirs: vec![self.0.clone()], ..Default::default() })
+        Engine::new(EngineConfig {
+            dirs: vec![self.0.clone()],
+            ..Default::default()
+        })
     }
 }
 
@@ -47,7 +50,10 @@ fn inheritance_fills_blocks_and_super() {
         ("base.html", "<title>{% block title %}Shop{% endblock %}</title>{% block body %}{% endblock %}"),
         ("page.html", "{% extends 'base.html' %}{% block title %}Tea · {{ super() }}{% endblock %}{% block body %}<p>{{ name }}</p>{% endblock %}"),
     ]);
-    let out = f.engine().render("page.html", &ctx(&[("name", "Green".into())])).unwrap();
+    let out = f
+        .engine()
+        .render("page.html", &ctx(&[("name", "Green".into())]))
+        .unwrap();
     assert_eq!(out, "<title>Tea · Shop</title><p>Green</p>");
 }
 
@@ -59,8 +65,14 @@ fn include_sees_the_context_and_macros_import() {
         ("list.html", "{% import 'forms.html' as forms %}<ul>{% for item in items %}{% include 'row.html' %}{% endfor %}</ul>{{ forms.field('q', '<x>') }}"),
     ]);
     let items = Value::from(vec!["a", "b"]);
-    let out = f.engine().render("list.html", &ctx(&[("items", items)])).unwrap();
-    assert_eq!(out, "<ul><li>a</li><li>b</li></ul><input name=\"q\" value=\"&lt;x&gt;\">");
+    let out = f
+        .engine()
+        .render("list.html", &ctx(&[("items", items)]))
+        .unwrap();
+    assert_eq!(
+        out,
+        "<ul><li>a</li><li>b</li></ul><input name=\"q\" value=\"&lt;x&gt;\">"
+    );
 }
 
 #[test]
@@ -77,33 +89,60 @@ fn autoescape_follows_the_extension_and_safe_opts_out() {
     let f = Folder::new(&[("a.html", "{{ x }}|{{ x|safe }}"), ("a.txt", "{{ x }}")]);
     let engine = f.engine();
     let c = ctx(&[("x", "<b>&</b>".into())]);
-    assert_eq!(engine.render("a.html", &c).unwrap(), "&lt;b&gt;&amp;&lt;/b&gt;|<b>&</b>");
+    assert_eq!(
+        engine.render("a.html", &c).unwrap(),
+        "&lt;b&gt;&amp;&lt;/b&gt;|<b>&</b>"
+    );
     assert_eq!(engine.render("a.txt", &c).unwrap(), "<b>&</b>");
     let safe = ctx(&[("x", Value::from_safe_string("<i>ok</i>".into()))]);
-    assert_eq!(engine.render("a.html", &safe).unwrap(), "<i>ok</i>|<i>ok</i>");
+    assert_eq!(
+        engine.render("a.html", &safe).unwrap(),
+        "<i>ok</i>|<i>ok</i>"
+    );
 }
 
 #[test]
 fn a_missing_template_and_a_climbing_name_are_not_found() {
     let f = Folder::new(&[("a.html", "x")]);
     let engine = f.engine();
-    assert_eq!(engine.render("nope.html", &Value::UNDEFINED).unwrap_err().kind, "template not found");
-    assert_eq!(engine.render("../a.html", &Value::UNDEFINED).unwrap_err().kind, "template not found");
+    assert_eq!(
+        engine
+            .render("nope.html", &Value::UNDEFINED)
+            .unwrap_err()
+            .kind,
+        "template not found"
+    );
+    assert_eq!(
+        engine
+            .render("../a.html", &Value::UNDEFINED)
+            .unwrap_err()
+            .kind,
+        "template not found"
+    );
 }
 
 #[test]
 fn folders_are_searched_in_order() {
     let first = Folder::new(&[("a.html", "first")]);
     let second = Folder::new(&[("a.html", "second"), ("b.html", "only second")]);
-    let engine = Engine::new(EngineConfig { dirs: vec![first.0.clone(), second.0.clone()], ..Default::default() });
+    let engine = Engine::new(EngineConfig {
+        dirs: vec![first.0.clone(), second.0.clone()],
+        ..Default::default()
+    });
     assert_eq!(engine.render("a.html", &Value::UNDEFINED).unwrap(), "first");
-    assert_eq!(engine.render("b.html", &Value::UNDEFINED).unwrap(), "only second");
+    assert_eq!(
+        engine.render("b.html", &Value::UNDEFINED).unwrap(),
+        "only second"
+    );
 }
 
 #[test]
 fn a_syntax_error_names_template_line_and_column_with_the_source() {
     let f = Folder::new(&[("bad.html", "line one\n<p>{{ name }</p>\nline three")]);
-    let err = f.engine().render("bad.html", &Value::UNDEFINED).unwrap_err();
+    let err = f
+        .engine()
+        .render("bad.html", &Value::UNDEFINED)
+        .unwrap_err();
     assert_eq!(err.kind, "syntax error");
     assert_eq!(err.name.as_deref(), Some("bad.html"));
     assert_eq!(err.line, Some(2));
@@ -114,8 +153,14 @@ fn a_syntax_error_names_template_line_and_column_with_the_source() {
 
 #[test]
 fn an_error_in_an_included_template_names_that_template() {
-    let f = Folder::new(&[("outer.html", "a\n{% include 'inner.html' %}"), ("inner.html", "\n\n{{ 1 + }}")]);
-    let err = f.engine().render("outer.html", &Value::UNDEFINED).unwrap_err();
+    let f = Folder::new(&[
+        ("outer.html", "a\n{% include 'inner.html' %}"),
+        ("inner.html", "\n\n{{ 1 + }}"),
+    ]);
+    let err = f
+        .engine()
+        .render("outer.html", &Value::UNDEFINED)
+        .unwrap_err();
     assert_eq!(err.name.as_deref(), Some("inner.html"));
     assert_eq!(err.line, Some(3));
 }
@@ -123,8 +168,15 @@ fn an_error_in_an_included_template_names_that_template() {
 #[test]
 fn strict_undefined_raises_and_lenient_prints_nothing() {
     let f = Folder::new(&[("a.html", "[{{ missing }}]")]);
-    assert_eq!(f.engine().render("a.html", &Value::UNDEFINED).unwrap(), "[]");
-    let strict = Engine::new(EngineConfig { dirs: vec![f.0.clone()], strict_undefined: true, ..Default::default() });
+    assert_eq!(
+        f.engine().render("a.html", &Value::UNDEFINED).unwrap(),
+        "[]"
+    );
+    let strict = Engine::new(EngineConfig {
+        dirs: vec![f.0.clone()],
+        strict_undefined: true,
+        ..Default::default()
+    });
     let err = strict.render("a.html", &Value::UNDEFINED).unwrap_err();
     assert_eq!(err.kind, "undefined value");
     assert_eq!((err.line, err.column), (Some(1), Some(5)));
@@ -134,23 +186,40 @@ fn strict_undefined_raises_and_lenient_prints_nothing() {
 fn a_changed_file_is_picked_up_only_with_reload() {
     let f = Folder::new(&[("a.html", "one")]);
     let cached = f.engine();
-    let reloading = Engine::new(EngineConfig { dirs: vec![f.0.clone()], reload: true, ..Default::default() });
+    let reloading = Engine::new(EngineConfig {
+        dirs: vec![f.0.clone()],
+        reload: true,
+        ..Default::default()
+    });
     assert_eq!(cached.render("a.html", &Value::UNDEFINED).unwrap(), "one");
-    assert_eq!(reloading.render("a.html", &Value::UNDEFINED).unwrap(), "one");
+    assert_eq!(
+        reloading.render("a.html", &Value::UNDEFINED).unwrap(),
+        "one"
+    );
     let path = f.0.join("a.html");
     std::fs::write(&path, "two").unwrap();
     // Make the change visible even on a filesystem with coarse timestamps.
     let later = std::time::SystemTime::now() + std::time::Duration::from_secs(5);
-    std::fs::File::options().write(true).open(&path).unwrap().set_modified(later).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(later)
+        .unwrap();
     assert_eq!(cached.render("a.html", &Value::UNDEFINED).unwrap(), "one");
-    assert_eq!(reloading.render("a.html", &Value::UNDEFINED).unwrap(), "two");
+    assert_eq!(
+        reloading.render("a.html", &Value::UNDEFINED).unwrap(),
+        "two"
+    );
 }
 
 #[test]
 fn render_to_writes_the_same_text() {
     let f = Folder::new(&[("a.html", "{% for i in range(3) %}{{ i }}{% endfor %}")]);
     let mut out = Vec::new();
-    f.engine().render_to("a.html", &Value::UNDEFINED, &mut out).unwrap();
+    f.engine()
+        .render_to("a.html", &Value::UNDEFINED, &mut out)
+        .unwrap();
     assert_eq!(out, b"012");
 }
 
@@ -167,12 +236,21 @@ fn date_uses_django_format_codes() {
     let v = moment("2026-03-05 14:07:09");
     assert_eq!(filter("date", v.clone()), "March 5, 2026");
     assert_eq!(filter("date('D d M Y')", v.clone()), "Thu 05 Mar 2026");
-    assert_eq!(filter("date('l jS F y, H:i:s')", v.clone()), "Thursday 5th March 26, 14:07:09");
+    assert_eq!(
+        filter("date('l jS F y, H:i:s')", v.clone()),
+        "Thursday 5th March 26, 14:07:09"
+    );
     assert_eq!(filter("date('g:i A, P')", v.clone()), "2:07 PM, 2:07 p.m.");
     assert_eq!(filter("date('\\\\Y\\\\m Y')", v.clone()), "Ym 2026");
-    assert_eq!(filter("date('c O')", moment("2026-03-05T14:07:09+02:00")), "2026-03-05T14:07:09+02:00 +0200");
+    assert_eq!(
+        filter("date('c O')", moment("2026-03-05T14:07:09+02:00")),
+        "2026-03-05T14:07:09+02:00 +0200"
+    );
     assert_eq!(filter("date('N j')", moment("2026-09-01")), "Sept. 1");
-    assert_eq!(render_one("{{ v }}|{{ v.year }}", ctx(&[("v", v)])), "2026-03-05 14:07:09|2026");
+    assert_eq!(
+        render_one("{{ v }}|{{ v.year }}", ctx(&[("v", v)])),
+        "2026-03-05 14:07:09|2026"
+    );
 }
 
 #[test]
@@ -184,15 +262,30 @@ fn the_other_django_filters() {
     assert_eq!(filter("pluralize('y,ies')", Value::from(2)), "ies");
     assert_eq!(filter("pluralize('y,ies')", Value::from(1)), "y");
     assert_eq!(filter("pluralize", Value::from(vec![1])), "");
-    assert_eq!(filter("truncatewords(2)", Value::from("Joel is a slug")), "Joel is …");
-    assert_eq!(filter("truncatewords(9)", Value::from("Joel is a slug")), "Joel is a slug");
-    assert_eq!(filter("linebreaksbr", Value::from("a<b>\nc")), "a&lt;b&gt;<br>c");
+    assert_eq!(
+        filter("truncatewords(2)", Value::from("Joel is a slug")),
+        "Joel is …"
+    );
+    assert_eq!(
+        filter("truncatewords(9)", Value::from("Joel is a slug")),
+        "Joel is a slug"
+    );
+    assert_eq!(
+        filter("linebreaksbr", Value::from("a<b>\nc")),
+        "a&lt;b&gt;<br>c"
+    );
     assert_eq!(filter("intcomma", Value::from(45000)), "45,000");
     assert!(filter("naturaltime", moment("2000-01-01 00:00:00")).ends_with(" years ago"));
     assert_eq!(filter("urlencode", Value::from("a b&c")), "a%20b%26c");
-    assert_eq!(filter("slugify", Value::from("Joel is a slug")), "joel-is-a-slug");
     assert_eq!(
-        filter("json_script('data')", Value::from_pairs([("x", "</script>")])),
+        filter("slugify", Value::from("Joel is a slug")),
+        "joel-is-a-slug"
+    );
+    assert_eq!(
+        filter(
+            "json_script('data')",
+            Value::from_pairs([("x", "</script>")])
+        ),
         "<script id=\"data\" type=\"application/json\">{\"x\": \"\\u003c/script\\u003e\"}</script>"
     );
 }

@@ -33,28 +33,45 @@ impl Target {
 
     async fn execute(&self, sql: &str, params: Vec<Value>) -> Result<u64, DbError> {
         match self {
-            Target::Pool { url, handle } => connected(url, handle).await?.execute(sql, params).await,
+            Target::Pool { url, handle } => {
+                connected(url, handle).await?.execute(sql, params).await
+            }
             Target::Transaction(tx) => tx.execute(sql, params).await,
         }
     }
 
     async fn execute_many(&self, sql: &str, rows: Vec<Vec<Value>>) -> Result<u64, DbError> {
         match self {
-            Target::Pool { url, handle } => connected(url, handle).await?.execute_many(sql, rows).await,
+            Target::Pool { url, handle } => {
+                connected(url, handle).await?.execute_many(sql, rows).await
+            }
             Target::Transaction(tx) => tx.execute_many(sql, rows).await,
         }
     }
 
-    async fn pipeline(&self, stmts: Vec<(String, Vec<Value>)>) -> Result<db::PipelineResults, DbError> {
+    async fn pipeline(
+        &self,
+        stmts: Vec<(String, Vec<Value>)>,
+    ) -> Result<db::PipelineResults, DbError> {
         match self {
             Target::Pool { url, handle } => connected(url, handle).await?.pipeline(stmts).await,
             Target::Transaction(tx) => tx.pipeline(stmts).await,
         }
     }
 
-    async fn cursor(&self, sql: &str, params: Vec<Value>, chunk: u32) -> Result<db::Cursor, DbError> {
+    async fn cursor(
+        &self,
+        sql: &str,
+        params: Vec<Value>,
+        chunk: u32,
+    ) -> Result<db::Cursor, DbError> {
         match self {
-            Target::Pool { url, handle } => connected(url, handle).await?.cursor(sql, params, chunk).await,
+            Target::Pool { url, handle } => {
+                connected(url, handle)
+                    .await?
+                    .cursor(sql, params, chunk)
+                    .await
+            }
             Target::Transaction(tx) => tx.cursor(sql, params, chunk).await,
         }
     }
@@ -92,22 +109,39 @@ fn rows_outcome(result: Result<Rows, DbError>, shape: Shape) -> Outcome {
         Ok(rows) => match shape {
             Shape::All => Ok(rows_to_py(py, rows)?.into_any().unbind()),
             Shape::One => {
-                let list = rows_to_py(py, Rows { rows: rows.rows.into_iter().take(1).collect(), ..rows })?;
+                let list = rows_to_py(
+                    py,
+                    Rows {
+                        rows: rows.rows.into_iter().take(1).collect(),
+                        ..rows
+                    },
+                )?;
                 Ok(match list.len() {
                     0 => py.None(),
                     _ => list.get_item(0)?.unbind(),
                 })
             }
-            Shape::Val => Ok(match rows.rows.into_iter().next().and_then(|r| r.into_iter().next()) {
-                Some(v) => value_to_py(py, &v)?.unbind(),
-                None => py.None(),
-            }),
+            Shape::Val => Ok(
+                match rows
+                    .rows
+                    .into_iter()
+                    .next()
+                    .and_then(|r| r.into_iter().next())
+                {
+                    Some(v) => value_to_py(py, &v)?.unbind(),
+                    None => py.None(),
+                },
+            ),
         },
     })
 }
 
 fn unit_outcome(result: Result<(), DbError>) -> Outcome {
-    Box::new(move |py| result.map(|()| py.None()).map_err(|e| errors::to_py(py, &e)))
+    Box::new(move |py| {
+        result
+            .map(|()| py.None())
+            .map_err(|e| errors::to_py(py, &e))
+    })
 }
 
 fn count_outcome(result: Result<u64, DbError>) -> Outcome {
@@ -152,50 +186,113 @@ macro_rules! statement_methods {
         #[pymethods]
         impl $ty {
             /// Every row: `list[Row]`.
-            fn query<'py>(&self, bridge: &Bound<'py, LoopBridge>, sql: String, params: &Bound<'py, PyAny>) -> PyResult<Bound<'py, RustFuture>> {
+            fn query<'py>(
+                &self,
+                bridge: &Bound<'py, LoopBridge>,
+                sql: String,
+                params: &Bound<'py, PyAny>,
+            ) -> PyResult<Bound<'py, RustFuture>> {
                 self.rows(bridge, sql, params, Shape::All)
             }
 
             /// The first row, or None.
-            fn query_one<'py>(&self, bridge: &Bound<'py, LoopBridge>, sql: String, params: &Bound<'py, PyAny>) -> PyResult<Bound<'py, RustFuture>> {
+            fn query_one<'py>(
+                &self,
+                bridge: &Bound<'py, LoopBridge>,
+                sql: String,
+                params: &Bound<'py, PyAny>,
+            ) -> PyResult<Bound<'py, RustFuture>> {
                 self.rows(bridge, sql, params, Shape::One)
             }
 
             /// The first column of the first row, or None.
-            fn query_val<'py>(&self, bridge: &Bound<'py, LoopBridge>, sql: String, params: &Bound<'py, PyAny>) -> PyResult<Bound<'py, RustFuture>> {
+            fn query_val<'py>(
+                &self,
+                bridge: &Bound<'py, LoopBridge>,
+                sql: String,
+                params: &Bound<'py, PyAny>,
+            ) -> PyResult<Bound<'py, RustFuture>> {
                 self.rows(bridge, sql, params, Shape::Val)
             }
 
             /// The number of rows affected.
-            fn execute<'py>(&self, bridge: &Bound<'py, LoopBridge>, sql: String, params: &Bound<'py, PyAny>) -> PyResult<Bound<'py, RustFuture>> {
+            fn execute<'py>(
+                &self,
+                bridge: &Bound<'py, LoopBridge>,
+                sql: String,
+                params: &Bound<'py, PyAny>,
+            ) -> PyResult<Bound<'py, RustFuture>> {
                 let params = params_from_py(params)?;
                 let target = self.target();
-                LoopBridge::spawn_batched(bridge, async move { count_outcome(target.execute(&sql, params).await.map_err(|e| e.with_sql(&sql))) })
+                LoopBridge::spawn_batched(bridge, async move {
+                    count_outcome(
+                        target
+                            .execute(&sql, params)
+                            .await
+                            .map_err(|e| e.with_sql(&sql)),
+                    )
+                })
             }
 
             /// One statement for many parameter rows; the total affected.
-            fn execute_many<'py>(&self, bridge: &Bound<'py, LoopBridge>, sql: String, rows: &Bound<'py, PyAny>) -> PyResult<Bound<'py, RustFuture>> {
-                let rows = rows.try_iter()?.map(|r| params_from_py(&r?)).collect::<PyResult<Vec<_>>>()?;
+            fn execute_many<'py>(
+                &self,
+                bridge: &Bound<'py, LoopBridge>,
+                sql: String,
+                rows: &Bound<'py, PyAny>,
+            ) -> PyResult<Bound<'py, RustFuture>> {
+                let rows = rows
+                    .try_iter()?
+                    .map(|r| params_from_py(&r?))
+                    .collect::<PyResult<Vec<_>>>()?;
                 let target = self.target();
-                LoopBridge::spawn(bridge, async move { count_outcome(target.execute_many(&sql, rows).await.map_err(|e| e.with_sql(&sql))) })
+                LoopBridge::spawn(bridge, async move {
+                    count_outcome(
+                        target
+                            .execute_many(&sql, rows)
+                            .await
+                            .map_err(|e| e.with_sql(&sql)),
+                    )
+                })
             }
 
             /// Statements `(sql, params)` (or plain strings) in one round trip; each
             /// entry is that statement's rows or its exception.
-            fn pipeline<'py>(&self, bridge: &Bound<'py, LoopBridge>, statements: &Bound<'py, PyAny>) -> PyResult<Bound<'py, RustFuture>> {
+            fn pipeline<'py>(
+                &self,
+                bridge: &Bound<'py, LoopBridge>,
+                statements: &Bound<'py, PyAny>,
+            ) -> PyResult<Bound<'py, RustFuture>> {
                 let statements = statements_from_py(statements)?;
                 let target = self.target();
-                LoopBridge::spawn_batched(bridge, async move { pipeline_outcome(target.pipeline(statements).await) })
+                LoopBridge::spawn_batched(bridge, async move {
+                    pipeline_outcome(target.pipeline(statements).await)
+                })
             }
 
             /// A cursor streaming `chunk_size` rows at a time.
-            fn cursor<'py>(&self, bridge: &Bound<'py, LoopBridge>, sql: String, params: &Bound<'py, PyAny>, chunk_size: u32) -> PyResult<Bound<'py, RustFuture>> {
+            fn cursor<'py>(
+                &self,
+                bridge: &Bound<'py, LoopBridge>,
+                sql: String,
+                params: &Bound<'py, PyAny>,
+                chunk_size: u32,
+            ) -> PyResult<Bound<'py, RustFuture>> {
                 let params = params_from_py(params)?;
                 let target = self.target();
                 LoopBridge::spawn(bridge, async move {
-                    let result = target.cursor(&sql, params, chunk_size.max(1)).await.map_err(|e| e.with_sql(&sql));
+                    let result = target
+                        .cursor(&sql, params, chunk_size.max(1))
+                        .await
+                        .map_err(|e| e.with_sql(&sql));
                     Box::new(move |py: Python<'_>| match result {
-                        Ok(cursor) => Ok(Py::new(py, Cursor { inner: Arc::new(AsyncMutex::new(Some(cursor))) })?.into_any()),
+                        Ok(cursor) => Ok(Py::new(
+                            py,
+                            Cursor {
+                                inner: Arc::new(AsyncMutex::new(Some(cursor))),
+                            },
+                        )?
+                        .into_any()),
                         Err(e) => Err(errors::to_py(py, &e)),
                     }) as Outcome
                 })
@@ -203,10 +300,24 @@ macro_rules! statement_methods {
         }
 
         impl $ty {
-            fn rows<'py>(&self, bridge: &Bound<'py, LoopBridge>, sql: String, params: &Bound<'py, PyAny>, shape: Shape) -> PyResult<Bound<'py, RustFuture>> {
+            fn rows<'py>(
+                &self,
+                bridge: &Bound<'py, LoopBridge>,
+                sql: String,
+                params: &Bound<'py, PyAny>,
+                shape: Shape,
+            ) -> PyResult<Bound<'py, RustFuture>> {
                 let params = params_from_py(params)?;
                 let target = self.target();
-                LoopBridge::spawn_batched(bridge, async move { rows_outcome(target.query(&sql, params).await.map_err(|e| e.with_sql(&sql)), shape) })
+                LoopBridge::spawn_batched(bridge, async move {
+                    rows_outcome(
+                        target
+                            .query(&sql, params)
+                            .await
+                            .map_err(|e| e.with_sql(&sql)),
+                        shape,
+                    )
+                })
             }
         }
     };
@@ -222,7 +333,10 @@ pub struct Database {
 
 impl Database {
     fn target(&self) -> Target {
-        Target::Pool { url: self.url.clone(), handle: self.handle.clone() }
+        Target::Pool {
+            url: self.url.clone(),
+            handle: self.handle.clone(),
+        }
     }
 }
 
@@ -232,8 +346,13 @@ statement_methods!(Database);
 impl Database {
     #[new]
     fn new(url: String) -> PyResult<Self> {
-        let vendor = db::backend_of(&url).map_err(|e| pyo3::exceptions::PyValueError::new_err(e.message))?;
-        Ok(Database { url: url.into(), handle: Arc::new(AsyncMutex::new(None)), vendor })
+        let vendor =
+            db::backend_of(&url).map_err(|e| pyo3::exceptions::PyValueError::new_err(e.message))?;
+        Ok(Database {
+            url: url.into(),
+            handle: Arc::new(AsyncMutex::new(None)),
+            vendor,
+        })
     }
 
     /// `"postgresql"` or `"sqlite"`.
@@ -244,13 +363,18 @@ impl Database {
 
     #[getter]
     fn connected(&self) -> bool {
-        self.handle.try_lock().map(|db| db.is_some()).unwrap_or(true)
+        self.handle
+            .try_lock()
+            .map(|db| db.is_some())
+            .unwrap_or(true)
     }
 
     /// Opens the pool (idempotent).
     fn connect<'py>(&self, bridge: &Bound<'py, LoopBridge>) -> PyResult<Bound<'py, RustFuture>> {
         let (url, handle) = (self.url.clone(), self.handle.clone());
-        LoopBridge::spawn(bridge, async move { unit_outcome(connected(&url, &handle).await.map(|_| ())) })
+        LoopBridge::spawn(bridge, async move {
+            unit_outcome(connected(&url, &handle).await.map(|_| ()))
+        })
     }
 
     /// Closes every connection; the next statement connects again.
@@ -267,7 +391,10 @@ impl Database {
 
     /// Forgets the pool's cached prepared statements, after DDL run elsewhere.
     /// Not connected yet: nothing is cached, nothing to do.
-    fn clear_statement_cache<'py>(&self, bridge: &Bound<'py, LoopBridge>) -> PyResult<Bound<'py, RustFuture>> {
+    fn clear_statement_cache<'py>(
+        &self,
+        bridge: &Bound<'py, LoopBridge>,
+    ) -> PyResult<Bound<'py, RustFuture>> {
         let handle = self.handle.clone();
         LoopBridge::spawn(bridge, async move {
             if let Some(db) = &*handle.lock().await {
@@ -278,7 +405,12 @@ impl Database {
     }
 
     /// `pg_notify(channel, payload)` on a shared connection (PostgreSQL only).
-    fn notify<'py>(&self, bridge: &Bound<'py, LoopBridge>, channel: String, payload: String) -> PyResult<Bound<'py, RustFuture>> {
+    fn notify<'py>(
+        &self,
+        bridge: &Bound<'py, LoopBridge>,
+        channel: String,
+        payload: String,
+    ) -> PyResult<Bound<'py, RustFuture>> {
         let (url, handle) = (self.url.clone(), self.handle.clone());
         LoopBridge::spawn(bridge, async move {
             let result = match connected(&url, &handle).await {
@@ -292,7 +424,11 @@ impl Database {
     /// A future of a :class:`Listener` on a dedicated connection (PostgreSQL
     /// only); `capacity` bounds the engine's event queue.
     #[pyo3(signature = (bridge, capacity = 1024))]
-    fn listener<'py>(&self, bridge: &Bound<'py, LoopBridge>, capacity: usize) -> PyResult<Bound<'py, RustFuture>> {
+    fn listener<'py>(
+        &self,
+        bridge: &Bound<'py, LoopBridge>,
+        capacity: usize,
+    ) -> PyResult<Bound<'py, RustFuture>> {
         let (url, handle) = (self.url.clone(), self.handle.clone());
         LoopBridge::spawn(bridge, async move {
             let result = match connected(&url, &handle).await {
@@ -301,7 +437,10 @@ impl Database {
             };
             let result = match result {
                 Ok((listener, events)) => Listener::start(listener, events).map_err(|e| {
-                    DbError::new(ErrorKind::Interface, format!("cannot create the listener's eventfd: {e}"))
+                    DbError::new(
+                        ErrorKind::Interface,
+                        format!("cannot create the listener's eventfd: {e}"),
+                    )
                 }),
                 Err(e) => Err(e),
             };
@@ -314,7 +453,12 @@ impl Database {
 
     /// Starts a transaction on a connection of its own.
     #[pyo3(signature = (bridge, isolation = None, read_only = false))]
-    fn begin<'py>(&self, bridge: &Bound<'py, LoopBridge>, isolation: Option<&str>, read_only: bool) -> PyResult<Bound<'py, RustFuture>> {
+    fn begin<'py>(
+        &self,
+        bridge: &Bound<'py, LoopBridge>,
+        isolation: Option<&str>,
+        read_only: bool,
+    ) -> PyResult<Bound<'py, RustFuture>> {
         let isolation = match isolation {
             None => None,
             Some(name) => Some(Isolation::parse(name).ok_or_else(|| {
@@ -330,7 +474,13 @@ impl Database {
                 Err(e) => Err(e),
             };
             Box::new(move |py: Python<'_>| match result {
-                Ok(tx) => Ok(Py::new(py, Transaction { inner: Arc::new(tx) })?.into_any()),
+                Ok(tx) => Ok(Py::new(
+                    py,
+                    Transaction {
+                        inner: Arc::new(tx),
+                    },
+                )?
+                .into_any()),
                 Err(e) => Err(errors::to_py(py, &e)),
             }) as Outcome
         })
@@ -348,7 +498,12 @@ impl Transaction {
         Target::Transaction(self.inner.clone())
     }
 
-    fn control<'py>(&self, bridge: &Bound<'py, LoopBridge>, op: Control, name: String) -> PyResult<Bound<'py, RustFuture>> {
+    fn control<'py>(
+        &self,
+        bridge: &Bound<'py, LoopBridge>,
+        op: Control,
+        name: String,
+    ) -> PyResult<Bound<'py, RustFuture>> {
         let tx = self.inner.clone();
         LoopBridge::spawn(bridge, async move {
             let result = match op {
@@ -376,15 +531,27 @@ statement_methods!(Transaction);
 
 #[pymethods]
 impl Transaction {
-    fn savepoint<'py>(&self, bridge: &Bound<'py, LoopBridge>, name: String) -> PyResult<Bound<'py, RustFuture>> {
+    fn savepoint<'py>(
+        &self,
+        bridge: &Bound<'py, LoopBridge>,
+        name: String,
+    ) -> PyResult<Bound<'py, RustFuture>> {
         self.control(bridge, Control::Savepoint, name)
     }
 
-    fn release<'py>(&self, bridge: &Bound<'py, LoopBridge>, name: String) -> PyResult<Bound<'py, RustFuture>> {
+    fn release<'py>(
+        &self,
+        bridge: &Bound<'py, LoopBridge>,
+        name: String,
+    ) -> PyResult<Bound<'py, RustFuture>> {
         self.control(bridge, Control::Release, name)
     }
 
-    fn rollback_to<'py>(&self, bridge: &Bound<'py, LoopBridge>, name: String) -> PyResult<Bound<'py, RustFuture>> {
+    fn rollback_to<'py>(
+        &self,
+        bridge: &Bound<'py, LoopBridge>,
+        name: String,
+    ) -> PyResult<Bound<'py, RustFuture>> {
         self.control(bridge, Control::RollbackTo, name)
     }
 

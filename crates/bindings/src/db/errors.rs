@@ -21,7 +21,9 @@ fn class_name(kind: ErrorKind) -> &'static str {
 }
 
 fn build(py: Python<'_>, err: &DbError) -> PyResult<PyErr> {
-    let module = MODULE.get_or_try_init(py, || Ok::<_, PyErr>(py.import("hyperdjango.database.errors")?.unbind()))?;
+    let module = MODULE.get_or_try_init(py, || {
+        Ok::<_, PyErr>(py.import("hyperdjango.database.errors")?.unbind())
+    })?;
     let class = module.bind(py).getattr(class_name(err.kind))?;
     let instance = class.call1((err.to_string(),))?;
     instance.setattr("sqlstate", err.sqlstate.as_deref())?;

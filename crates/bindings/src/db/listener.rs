@@ -46,12 +46,20 @@ impl Listener {
                 }
             }
         });
-        Ok(Listener { inner: Arc::new(listener), waker, receiver: Mutex::new(receiver) })
+        Ok(Listener {
+            inner: Arc::new(listener),
+            waker,
+            receiver: Mutex::new(receiver),
+        })
     }
 }
 
 fn none_outcome(result: Result<(), hyperdjango_engine::db::DbError>) -> Outcome {
-    Box::new(move |py| result.map(|()| py.None()).map_err(|e| errors::to_py(py, &e)))
+    Box::new(move |py| {
+        result
+            .map(|()| py.None())
+            .map_err(|e| errors::to_py(py, &e))
+    })
 }
 
 #[pymethods]
@@ -67,16 +75,31 @@ impl Listener {
     #[pyo3(signature = (max = 256))]
     fn drain<'py>(&self, py: Python<'py>, max: usize) -> PyResult<Bound<'py, PyList>> {
         self.waker.take();
-        let batch = self.receiver.lock().unwrap_or_else(|e| e.into_inner()).drain(max.max(1));
+        let batch = self
+            .receiver
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .drain(max.max(1));
         let list = PyList::empty(py);
         for event in batch {
             let item = match event {
-                ListenerEvent::Notification(n) => {
-                    PyTuple::new(py, [n.channel.into_pyobject(py)?.into_any(), n.payload.into_pyobject(py)?.into_any(), n.process_id.into_pyobject(py)?.into_any()])?
-                }
-                ListenerEvent::Reconnected { reason, downtime, .. } => PyTuple::new(
+                ListenerEvent::Notification(n) => PyTuple::new(
                     py,
-                    [py.None().into_bound(py), reason.into_pyobject(py)?.into_any(), downtime.as_secs_f64().into_pyobject(py)?.into_any()],
+                    [
+                        n.channel.into_pyobject(py)?.into_any(),
+                        n.payload.into_pyobject(py)?.into_any(),
+                        n.process_id.into_pyobject(py)?.into_any(),
+                    ],
+                )?,
+                ListenerEvent::Reconnected {
+                    reason, downtime, ..
+                } => PyTuple::new(
+                    py,
+                    [
+                        py.None().into_bound(py),
+                        reason.into_pyobject(py)?.into_any(),
+                        downtime.as_secs_f64().into_pyobject(py)?.into_any(),
+                    ],
                 )?,
             };
             list.append(item)?;
@@ -85,15 +108,28 @@ impl Listener {
     }
 
     /// LISTEN on `channel` (idempotent).
-    fn listen<'py>(&self, bridge: &Bound<'py, LoopBridge>, channel: String) -> PyResult<Bound<'py, RustFuture>> {
+    fn listen<'py>(
+        &self,
+        bridge: &Bound<'py, LoopBridge>,
+        channel: String,
+    ) -> PyResult<Bound<'py, RustFuture>> {
         let inner = self.inner.clone();
-        LoopBridge::spawn(bridge, async move { none_outcome(inner.listen(&channel).await) })
+        LoopBridge::spawn(
+            bridge,
+            async move { none_outcome(inner.listen(&channel).await) },
+        )
     }
 
     /// UNLISTEN `channel`: nothing more from it is delivered.
-    fn unlisten<'py>(&self, bridge: &Bound<'py, LoopBridge>, channel: String) -> PyResult<Bound<'py, RustFuture>> {
+    fn unlisten<'py>(
+        &self,
+        bridge: &Bound<'py, LoopBridge>,
+        channel: String,
+    ) -> PyResult<Bound<'py, RustFuture>> {
         let inner = self.inner.clone();
-        LoopBridge::spawn(bridge, async move { none_outcome(inner.unlisten(&channel).await) })
+        LoopBridge::spawn(bridge, async move {
+            none_outcome(inner.unlisten(&channel).await)
+        })
     }
 
     /// Closes the connection (idempotent).
@@ -125,7 +161,13 @@ impl Listener {
         d.set_item("stalls", s.stalls)?;
         d.set_item("reconnects", s.reconnects)?;
         d.set_item("dropped_unlistened", s.dropped_unlistened)?;
-        d.set_item("queued", self.receiver.lock().unwrap_or_else(|e| e.into_inner()).len())?;
+        d.set_item(
+            "queued",
+            self.receiver
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .len(),
+        )?;
         Ok(d)
     }
 }

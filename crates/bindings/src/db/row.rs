@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use pyo3::exceptions::{PyAttributeError, PyIndexError, PyKeyError, PyTypeError};
-use pyo3::prelude::*;
 use pyo3::intern;
+use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PySlice, PyString, PyTuple, PyType};
 
 /// The column names of a result, shared by all its rows.
@@ -50,7 +50,11 @@ impl Row {
 
 #[pymethods]
 impl Row {
-    fn __getitem__<'py>(&self, py: Python<'py>, key: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    fn __getitem__<'py>(
+        &self,
+        py: Python<'py>,
+        key: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let values = self.values.bind(py);
         if let Ok(name) = key.cast::<PyString>() {
             return match self.position(py, name)? {
@@ -75,10 +79,16 @@ impl Row {
         values.get_item(i as usize)
     }
 
-    fn __getattr__<'py>(&self, py: Python<'py>, name: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyAny>> {
+    fn __getattr__<'py>(
+        &self,
+        py: Python<'py>,
+        name: &Bound<'py, PyString>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         match self.position(py, name)? {
             Some(i) => self.values.bind(py).get_item(i),
-            None => Err(PyAttributeError::new_err(format!("the row has no column {name:?}"))),
+            None => Err(PyAttributeError::new_err(format!(
+                "the row has no column {name:?}"
+            ))),
         }
     }
 
@@ -114,7 +124,12 @@ impl Row {
     }
 
     #[pyo3(signature = (name, default = None))]
-    fn get<'py>(&self, py: Python<'py>, name: &Bound<'py, PyString>, default: Option<Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyAny>> {
+    fn get<'py>(
+        &self,
+        py: Python<'py>,
+        name: &Bound<'py, PyString>,
+        default: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         match self.position(py, name)? {
             Some(i) => self.values.bind(py).get_item(i),
             None => Ok(default.unwrap_or_else(|| py.None().into_bound(py))),

@@ -11,7 +11,8 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{
-    PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyMemoryView, PyString, PyTuple, PyType,
+    PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyMemoryView, PyString, PyTuple,
+    PyType,
 };
 
 use super::errors::data_error;
@@ -37,14 +38,21 @@ fn types(py: Python<'_>) -> PyResult<&Types> {
         let dt = py.import("datetime")?;
         let orjson = py.import("orjson")?;
         Ok::<_, PyErr>(Types {
-            decimal: py.import("decimal")?.getattr("Decimal")?.cast_into()?.unbind(),
+            decimal: py
+                .import("decimal")?
+                .getattr("Decimal")?
+                .cast_into()?
+                .unbind(),
             date: dt.getattr("date")?.cast_into()?.unbind(),
             time: dt.getattr("time")?.cast_into()?.unbind(),
             datetime: dt.getattr("datetime")?.cast_into()?.unbind(),
             timedelta: dt.getattr("timedelta")?.cast_into()?.unbind(),
             uuid: py.import("uuid")?.getattr("UUID")?.cast_into()?.unbind(),
             utc: dt.getattr("timezone")?.getattr("utc")?.unbind(),
-            json_dumps: py.import("hyperdjango.encoding")?.getattr("dumps")?.unbind(),
+            json_dumps: py
+                .import("hyperdjango.encoding")?
+                .getattr("dumps")?
+                .unbind(),
             json_loads: orjson.getattr("loads")?.unbind(),
         })
     })
@@ -66,7 +74,13 @@ pub(crate) fn value_from_py(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
     }
     if obj.is_instance_of::<PyInt>() {
         return obj.extract::<i64>().map(Value::Int).map_err(|_| {
-            data_error(py, format!("integer {} does not fit in 64 bits", obj.str().map(|s| s.to_string()).unwrap_or_default()))
+            data_error(
+                py,
+                format!(
+                    "integer {} does not fit in 64 bits",
+                    obj.str().map(|s| s.to_string()).unwrap_or_default()
+                ),
+            )
         });
     }
     if let Ok(f) = obj.cast::<PyFloat>() {
@@ -93,7 +107,10 @@ pub(crate) fn value_from_py(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
         if !obj.call_method0("is_finite")?.is_truthy()? {
             return match obj.str()?.to_str()? {
                 "NaN" | "sNaN" | "-NaN" => Ok(Value::Decimal("NaN".into())),
-                _ => Err(data_error(py, "infinite Decimal values cannot be stored".into())),
+                _ => Err(data_error(
+                    py,
+                    "infinite Decimal values cannot be stored".into(),
+                )),
             };
         }
         // Plain notation, never exponent: "1E+3" becomes "1000".
@@ -106,7 +123,9 @@ pub(crate) fn value_from_py(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
         }
         let utc = obj.call_method1("astimezone", (t.utc.bind(py),))?;
         let naive = naive_datetime(&utc)?;
-        return Ok(Value::DateTimeTz(DateTime::<Utc>::from_naive_utc_and_offset(naive, Utc)));
+        return Ok(Value::DateTimeTz(
+            DateTime::<Utc>::from_naive_utc_and_offset(naive, Utc),
+        ));
     }
     if obj.is_instance(t.date.bind(py))? {
         return Ok(Value::Date(naive_date(obj)?));
@@ -136,7 +155,11 @@ pub(crate) fn value_from_py(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
         return Ok(Value::Json(String::from_utf8_lossy(&text).into_owned()));
     }
     if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
-        return obj.try_iter()?.map(|item| value_from_py(&item?)).collect::<PyResult<_>>().map(Value::Array);
+        return obj
+            .try_iter()?
+            .map(|item| value_from_py(&item?))
+            .collect::<PyResult<_>>()
+            .map(Value::Array);
     }
     Err(PyTypeError::new_err(format!(
         "cannot send a value of type {} to the database; use None, bool, int, float, Decimal, str, \
@@ -146,8 +169,13 @@ pub(crate) fn value_from_py(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
 }
 
 fn naive_date(obj: &Bound<'_, PyAny>) -> PyResult<NaiveDate> {
-    let (y, m, d): (i32, u32, u32) = (obj.getattr("year")?.extract()?, obj.getattr("month")?.extract()?, obj.getattr("day")?.extract()?);
-    NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| data_error(obj.py(), format!("invalid date {y}-{m}-{d}")))
+    let (y, m, d): (i32, u32, u32) = (
+        obj.getattr("year")?.extract()?,
+        obj.getattr("month")?.extract()?,
+        obj.getattr("day")?.extract()?,
+    );
+    NaiveDate::from_ymd_opt(y, m, d)
+        .ok_or_else(|| data_error(obj.py(), format!("invalid date {y}-{m}-{d}")))
 }
 
 fn naive_time(obj: &Bound<'_, PyAny>) -> PyResult<NaiveTime> {
@@ -155,7 +183,8 @@ fn naive_time(obj: &Bound<'_, PyAny>) -> PyResult<NaiveTime> {
     let mi: u32 = obj.getattr("minute")?.extract()?;
     let s: u32 = obj.getattr("second")?.extract()?;
     let us: u32 = obj.getattr("microsecond")?.extract()?;
-    NaiveTime::from_hms_micro_opt(h, mi, s, us).ok_or_else(|| data_error(obj.py(), "invalid time".into()))
+    NaiveTime::from_hms_micro_opt(h, mi, s, us)
+        .ok_or_else(|| data_error(obj.py(), "invalid time".into()))
 }
 
 fn naive_datetime(obj: &Bound<'_, PyAny>) -> PyResult<NaiveDateTime> {
@@ -176,9 +205,16 @@ pub(crate) fn value_to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound
             match other {
                 Value::Decimal(d) => t.decimal.bind(py).call1((d.as_str(),))?,
                 Value::Date(d) => t.date.bind(py).call1((d.year(), d.month(), d.day()))?,
-                Value::Time(tm) => t.time.bind(py).call1((tm.hour(), tm.minute(), tm.second(), tm.nanosecond() / 1000))?,
+                Value::Time(tm) => t.time.bind(py).call1((
+                    tm.hour(),
+                    tm.minute(),
+                    tm.second(),
+                    tm.nanosecond() / 1000,
+                ))?,
                 Value::DateTime(dt) => datetime_to_py(py, t, dt, None)?,
-                Value::DateTimeTz(dt) => datetime_to_py(py, t, &dt.naive_utc(), Some(t.utc.bind(py)))?,
+                Value::DateTimeTz(dt) => {
+                    datetime_to_py(py, t, &dt.naive_utc(), Some(t.utc.bind(py)))?
+                }
                 Value::Interval(us) => {
                     let kwargs = PyDict::new(py);
                     kwargs.set_item("microseconds", *us)?;
@@ -203,8 +239,21 @@ pub(crate) fn value_to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound
     })
 }
 
-fn datetime_to_py<'py>(py: Python<'py>, t: &Types, dt: &NaiveDateTime, tz: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyAny>> {
-    let args = (dt.year(), dt.month(), dt.day(), dt.hour(), dt.minute(), dt.second(), dt.nanosecond() / 1000);
+fn datetime_to_py<'py>(
+    py: Python<'py>,
+    t: &Types,
+    dt: &NaiveDateTime,
+    tz: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let args = (
+        dt.year(),
+        dt.month(),
+        dt.day(),
+        dt.hour(),
+        dt.minute(),
+        dt.second(),
+        dt.nanosecond() / 1000,
+    );
     match tz {
         Some(tz) => {
             let kwargs = PyDict::new(py);
@@ -225,7 +274,17 @@ pub(crate) fn rows_to_py<'py>(py: Python<'py>, rows: Rows) -> PyResult<Bound<'py
     Ok(list)
 }
 
-pub(crate) fn row_to_py<'py>(py: Python<'py>, columns: &Arc<Columns>, row: Vec<Value>) -> PyResult<Bound<'py, Row>> {
-    let values = row.iter().map(|v| value_to_py(py, v)).collect::<PyResult<Vec<_>>>()?;
-    Bound::new(py, Row::new(columns.clone(), PyTuple::new(py, values)?.unbind()))
+pub(crate) fn row_to_py<'py>(
+    py: Python<'py>,
+    columns: &Arc<Columns>,
+    row: Vec<Value>,
+) -> PyResult<Bound<'py, Row>> {
+    let values = row
+        .iter()
+        .map(|v| value_to_py(py, v))
+        .collect::<PyResult<Vec<_>>>()?;
+    Bound::new(
+        py,
+        Row::new(columns.clone(), PyTuple::new(py, values)?.unbind()),
+    )
 }

@@ -27,7 +27,11 @@ create_exception!(
 pub(crate) fn raise(py: Python<'_>, error: Box<hyperdjango_templates::TemplateError>) -> PyErr {
     let err = TemplateError::new_err(error.to_string());
     let value = err.value(py);
-    let excerpt = error.excerpt.iter().map(|(n, text)| (*n, text.as_str())).collect::<Vec<_>>();
+    let excerpt = error
+        .excerpt
+        .iter()
+        .map(|(n, text)| (*n, text.as_str()))
+        .collect::<Vec<_>>();
     // Setting attributes on a fresh exception object cannot fail in practice;
     // if it did, the message above still names the place.
     let _ = value.setattr("template", error.name.as_deref());
@@ -62,7 +66,11 @@ impl TemplateEngine {
     #[new]
     #[pyo3(signature = (dirs, reload = false, strict_undefined = false))]
     fn new(dirs: Vec<PathBuf>, reload: bool, strict_undefined: bool) -> TemplateEngine {
-        let engine = Engine::new(EngineConfig { dirs, reload, strict_undefined });
+        let engine = Engine::new(EngineConfig {
+            dirs,
+            reload,
+            strict_undefined,
+        });
         TemplateEngine {
             engine: Arc::new(RwLock::new(engine)),
         }
@@ -71,19 +79,32 @@ impl TemplateEngine {
     /// Renders the template `name` with `context` (a dict) to a str.
     fn render(&self, py: Python<'_>, name: &str, context: &Bound<'_, PyAny>) -> PyResult<String> {
         let context = values::to_value(context)?;
-        py.detach(|| self.read().render(name, &context)).map_err(|e| raise(py, e))
+        py.detach(|| self.read().render(name, &context))
+            .map_err(|e| raise(py, e))
     }
 
     /// Renders `source` (a template as text; `name` chooses autoescape and names errors).
-    fn render_string(&self, py: Python<'_>, name: &str, source: &str, context: &Bound<'_, PyAny>) -> PyResult<String> {
+    fn render_string(
+        &self,
+        py: Python<'_>,
+        name: &str,
+        source: &str,
+        context: &Bound<'_, PyAny>,
+    ) -> PyResult<String> {
         let context = values::to_value(context)?;
-        py.detach(|| self.read().render_str(name, source, &context)).map_err(|e| raise(py, e))
+        py.detach(|| self.read().render_str(name, source, &context))
+            .map_err(|e| raise(py, e))
     }
 
     /// Renders `name` on a thread of its own, as an iterator of byte chunks of about
     /// `chunk_size` bytes; at most a few chunks wait unread.
     #[pyo3(signature = (name, context, chunk_size = 16384))]
-    fn stream(&self, name: String, context: &Bound<'_, PyAny>, chunk_size: usize) -> PyResult<TemplateStream> {
+    fn stream(
+        &self,
+        name: String,
+        context: &Bound<'_, PyAny>,
+        chunk_size: usize,
+    ) -> PyResult<TemplateStream> {
         let context = values::to_value(context)?;
         TemplateStream::start(self.engine.clone(), name, context, chunk_size)
     }
@@ -91,22 +112,28 @@ impl TemplateEngine {
     /// Registers a Python filter: `{{ value|name(args) }}` calls `function(value, *args)`.
     fn add_filter(&self, py: Python<'_>, name: String, function: Py<PyAny>) {
         self.configure(py, move |engine| {
-            engine.env_mut().add_filter(name, move |value: Value, args: Rest<Value>, kwargs: Kwargs| {
-                let mut all = vec![value];
-                all.extend(args.0);
-                values::call(&function, &all, &kwargs)
-            })
+            engine.env_mut().add_filter(
+                name,
+                move |value: Value, args: Rest<Value>, kwargs: Kwargs| {
+                    let mut all = vec![value];
+                    all.extend(args.0);
+                    values::call(&function, &all, &kwargs)
+                },
+            )
         });
     }
 
     /// Registers a Python test: `{% if value is name(args) %}` calls `function(value, *args)`.
     fn add_test(&self, py: Python<'_>, name: String, function: Py<PyAny>) {
         self.configure(py, move |engine| {
-            engine.env_mut().add_test(name, move |value: Value, args: Rest<Value>, kwargs: Kwargs| {
-                let mut all = vec![value];
-                all.extend(args.0);
-                values::call(&function, &all, &kwargs).map(|v| v.is_true())
-            })
+            engine.env_mut().add_test(
+                name,
+                move |value: Value, args: Rest<Value>, kwargs: Kwargs| {
+                    let mut all = vec![value];
+                    all.extend(args.0);
+                    values::call(&function, &all, &kwargs).map(|v| v.is_true())
+                },
+            )
         });
     }
 
@@ -122,7 +149,12 @@ impl TemplateEngine {
     #[staticmethod]
     fn stream_stats() -> std::collections::HashMap<&'static str, u64> {
         let (running, refused) = stream::stats();
-        [("running", running as u64), ("refused", refused), ("max", stream::MAX_STREAMS as u64)].into()
+        [
+            ("running", running as u64),
+            ("refused", refused),
+            ("max", stream::MAX_STREAMS as u64),
+        ]
+        .into()
     }
 
     /// Forgets the compiled templates; the next render reads the files again.

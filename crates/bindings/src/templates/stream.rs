@@ -2,8 +2,8 @@
 //! that Python iterates; a reader that goes away stops the render.
 
 use std::io::{self, Write};
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::{Arc, Mutex, RwLock};
 
 use hyperdjango_templates::{Engine, TemplateError, Value};
@@ -29,7 +29,10 @@ static REFUSED: AtomicU64 = AtomicU64::new(0);
 
 /// `(running, refused)`: streamed renders now, and those refused since start.
 pub(crate) fn stats() -> (usize, u64) {
-    (RUNNING.load(Ordering::Relaxed), REFUSED.load(Ordering::Relaxed))
+    (
+        RUNNING.load(Ordering::Relaxed),
+        REFUSED.load(Ordering::Relaxed),
+    )
 }
 
 /// A slot among the MAX_STREAMS; freed when the render thread ends.
@@ -38,7 +41,9 @@ struct Slot;
 impl Slot {
     fn take() -> Option<Slot> {
         RUNNING
-            .fetch_update(Ordering::AcqRel, Ordering::Relaxed, |n| (n < MAX_STREAMS).then_some(n + 1))
+            .fetch_update(Ordering::AcqRel, Ordering::Relaxed, |n| {
+                (n < MAX_STREAMS).then_some(n + 1)
+            })
             .ok()
             .map(|_| Slot)
     }
@@ -91,10 +96,17 @@ impl Write for ChunkWriter {
 }
 
 impl TemplateStream {
-    pub(crate) fn start(engine: Arc<RwLock<Engine>>, name: String, context: Value, size: usize) -> PyResult<Self> {
+    pub(crate) fn start(
+        engine: Arc<RwLock<Engine>>,
+        name: String,
+        context: Value,
+        size: usize,
+    ) -> PyResult<Self> {
         let Some(slot) = Slot::take() else {
             REFUSED.fetch_add(1, Ordering::Relaxed);
-            return Err(StreamsFull::new_err(format!("{MAX_STREAMS} streamed renders are running already")));
+            return Err(StreamsFull::new_err(format!(
+                "{MAX_STREAMS} streamed renders are running already"
+            )));
         };
         let (tx, rx) = sync_channel(AHEAD);
         let size = size.max(1);
@@ -102,14 +114,23 @@ impl TemplateStream {
             .name("hyperdjango-template-stream".into())
             .spawn(move || {
                 let _slot = slot;
-                let mut writer = ChunkWriter { tx: tx.clone(), buffer: Vec::with_capacity(size), size };
+                let mut writer = ChunkWriter {
+                    tx: tx.clone(),
+                    buffer: Vec::with_capacity(size),
+                    size,
+                };
                 let engine = engine.read().unwrap_or_else(|e| e.into_inner());
                 // A panic must reach the reader as an error: a thread that just ended
                 // would look like the end of the page, and a cut page like a whole one.
                 let rendered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     engine.render_to(&name, &context, &mut writer)
                 }))
-                .unwrap_or_else(|_| Err(Box::new(TemplateError::internal(&name, "the render panicked"))));
+                .unwrap_or_else(|_| {
+                    Err(Box::new(TemplateError::internal(
+                        &name,
+                        "the render panicked",
+                    )))
+                });
                 match rendered {
                     Ok(()) => {
                         let _ = writer.send();
@@ -120,8 +141,14 @@ impl TemplateStream {
                     }
                 }
             })
-            .map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(format!("could not start a render thread: {e}")))?;
-        Ok(TemplateStream { chunks: Mutex::new(rx) })
+            .map_err(|e| {
+                pyo3::exceptions::PyRuntimeError::new_err(format!(
+                    "could not start a render thread: {e}"
+                ))
+            })?;
+        Ok(TemplateStream {
+            chunks: Mutex::new(rx),
+        })
     }
 }
 

@@ -6,7 +6,9 @@ use hyperdjango_templates::{Error, ErrorKind, Kwargs, Moment, Record, Rest, Valu
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyFrozenSet, PyInt, PyList, PySet, PyString, PyTuple, PyType};
+use pyo3::types::{
+    PyBool, PyBytes, PyDict, PyFloat, PyFrozenSet, PyInt, PyList, PySet, PyString, PyTuple, PyType,
+};
 
 static DATETIME: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static DATE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
@@ -33,7 +35,9 @@ pub(crate) fn to_value(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
 
 fn convert(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {
     if depth > MAX_DEPTH {
-        return Err(PyTypeError::new_err("the template context nests too deep (a cycle?)"));
+        return Err(PyTypeError::new_err(
+            "the template context nests too deep (a cycle?)",
+        ));
     }
     let py = obj.py();
     if obj.is_none() {
@@ -59,7 +63,9 @@ fn convert(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {
     }
     if obj.hasattr(pyo3::intern!(py, "__template__"))? {
         // An object that shows itself as HTML and offers parts (a form, a bound field).
-        let parts = obj.call_method0(pyo3::intern!(py, "__template__"))?.cast_into::<PyDict>()?;
+        let parts = obj
+            .call_method0(pyo3::intern!(py, "__template__"))?
+            .cast_into::<PyDict>()?;
         let mut entries = Vec::with_capacity(parts.len());
         for (k, v) in parts.iter() {
             entries.push((k.extract::<String>()?, convert(&v, depth + 1)?));
@@ -122,7 +128,9 @@ fn convert(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {
     if obj.hasattr(pyo3::intern!(py, "__iter__"))? {
         return sequence(obj, depth);
     }
-    if obj.hasattr(pyo3::intern!(py, "__aiter__"))? || obj.hasattr(pyo3::intern!(py, "__await__"))? {
+    if obj.hasattr(pyo3::intern!(py, "__aiter__"))?
+        || obj.hasattr(pyo3::intern!(py, "__await__"))?
+    {
         return Err(PyTypeError::new_err(format!(
             "{} is not loaded: await it before rendering (e.g. `products = await Product.objects.all()`); \
              a template never queries the database",
@@ -130,10 +138,14 @@ fn convert(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {
         )));
     }
     if obj.hasattr(pyo3::intern!(py, "__dict__"))? && !obj.is_instance_of::<PyType>() {
-        let attributes = obj.getattr(pyo3::intern!(py, "__dict__"))?.cast_into::<PyDict>()?;
+        let attributes = obj
+            .getattr(pyo3::intern!(py, "__dict__"))?
+            .cast_into::<PyDict>()?;
         let mut entries = Vec::new();
         for (k, v) in attributes.iter() {
-            let Ok(name) = k.extract::<String>() else { continue };
+            let Ok(name) = k.extract::<String>() else {
+                continue;
+            };
             if !name.starts_with('_') {
                 entries.push((name, convert(&v, depth + 1)?));
             }
@@ -163,8 +175,13 @@ fn moment(obj: &Bound<'_, PyAny>) -> PyResult<Option<Moment>> {
     let py = obj.py();
     let int = |name: &str| -> PyResult<u32> { obj.getattr(name)?.extract() };
     let time = || -> PyResult<NaiveTime> {
-        NaiveTime::from_hms_micro_opt(int("hour")?, int("minute")?, int("second")?, int("microsecond")?)
-            .ok_or_else(|| PyTypeError::new_err("time out of range"))
+        NaiveTime::from_hms_micro_opt(
+            int("hour")?,
+            int("minute")?,
+            int("second")?,
+            int("microsecond")?,
+        )
+        .ok_or_else(|| PyTypeError::new_err("time out of range"))
     };
     let date = || -> PyResult<NaiveDate> {
         NaiveDate::from_ymd_opt(obj.getattr("year")?.extract()?, int("month")?, int("day")?)
@@ -193,18 +210,28 @@ fn moment(obj: &Bound<'_, PyAny>) -> PyResult<Option<Moment>> {
 /// and each relation as loaded or as the error that reading it raises.
 fn model(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {
     let py = obj.py();
-    let attributes = obj.getattr(pyo3::intern!(py, "__dict__"))?.cast_into::<PyDict>()?;
+    let attributes = obj
+        .getattr(pyo3::intern!(py, "__dict__"))?
+        .cast_into::<PyDict>()?;
     let mut entries = Vec::with_capacity(attributes.len() + 1);
     for (k, v) in attributes.iter() {
-        let Ok(name) = k.extract::<String>() else { continue };
+        let Ok(name) = k.extract::<String>() else {
+            continue;
+        };
         if !name.starts_with('_') {
             entries.push((name, convert(&v, depth + 1)?));
         }
     }
-    entries.push(("pk".to_owned(), convert(&obj.getattr(pyo3::intern!(py, "pk"))?, depth + 1)?));
+    entries.push((
+        "pk".to_owned(),
+        convert(&obj.getattr(pyo3::intern!(py, "pk"))?, depth + 1)?,
+    ));
     let meta = obj.getattr(pyo3::intern!(py, "_meta"))?;
-    let not_loaded = RELATED_NOT_LOADED.import(py, "hyperdjango.orm.exceptions", "RelatedNotLoaded")?;
-    let relations = meta.getattr(pyo3::intern!(py, "relations"))?.cast_into::<PyDict>()?;
+    let not_loaded =
+        RELATED_NOT_LOADED.import(py, "hyperdjango.orm.exceptions", "RelatedNotLoaded")?;
+    let relations = meta
+        .getattr(pyo3::intern!(py, "relations"))?
+        .cast_into::<PyDict>()?;
     for (name, relation) in relations.iter() {
         let name: String = name.extract()?;
         if relation.getattr(pyo3::intern!(py, "multi"))?.is_truthy()? {
@@ -224,9 +251,10 @@ fn model(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {
         }
         let value = match obj.getattr(name.as_str()) {
             Ok(related) => convert(&related, depth + 1)?,
-            Err(e) if e.is_instance(py, not_loaded) => {
-                Value::from(Error::new(ErrorKind::InvalidOperation, e.value(py).str()?.to_string()))
-            }
+            Err(e) if e.is_instance(py, not_loaded) => Value::from(Error::new(
+                ErrorKind::InvalidOperation,
+                e.value(py).str()?.to_string(),
+            )),
             Err(e) => return Err(e),
         };
         entries.push((name, value));
@@ -238,9 +266,16 @@ fn model(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {
 /// The class-level names a class offers to templates besides its instance's `__dict__`
 /// (`__template_attrs__`: class attributes and properties such as `user.is_authenticated`),
 /// read once per conversion; a name already present keeps the instance's value.
-fn declared(obj: &Bound<'_, PyAny>, entries: &mut Vec<(String, Value)>, depth: usize) -> PyResult<()> {
+fn declared(
+    obj: &Bound<'_, PyAny>,
+    entries: &mut Vec<(String, Value)>,
+    depth: usize,
+) -> PyResult<()> {
     let py = obj.py();
-    let Ok(names) = obj.get_type().getattr(pyo3::intern!(py, "__template_attrs__")) else {
+    let Ok(names) = obj
+        .get_type()
+        .getattr(pyo3::intern!(py, "__template_attrs__"))
+    else {
         return Ok(());
     };
     for name in names.try_iter()? {
@@ -267,16 +302,25 @@ pub(crate) fn call(callable: &Py<PyAny>, args: &[Value], kwargs: &Kwargs) -> Res
     }
     Python::attach(|py| {
         let result = (|| -> PyResult<Value> {
-            let positional = args.iter().map(|v| to_py(py, v)).collect::<PyResult<Vec<_>>>()?;
+            let positional = args
+                .iter()
+                .map(|v| to_py(py, v))
+                .collect::<PyResult<Vec<_>>>()?;
             let keywords = PyDict::new(py);
             for (key, value) in &named {
                 keywords.set_item(key, to_py(py, value)?)?;
             }
-            let result = callable.bind(py).call(PyTuple::new(py, positional)?, Some(&keywords))?;
+            let result = callable
+                .bind(py)
+                .call(PyTuple::new(py, positional)?, Some(&keywords))?;
             to_value(&result)
         })();
         result.map_err(|e| {
-            let name = callable.bind(py).getattr("__name__").map(|n| n.to_string()).unwrap_or_default();
+            let name = callable
+                .bind(py)
+                .getattr("__name__")
+                .map(|n| n.to_string())
+                .unwrap_or_default();
             Error::new(ErrorKind::InvalidOperation, format!("{name}() raised {e}"))
         })
     })
@@ -294,17 +338,23 @@ pub(crate) fn to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, 
             } else if let Ok(i) = i128::try_from(value.clone()) {
                 i.into_pyobject(py)?.into_any()
             } else {
-                f64::try_from(value.clone()).unwrap_or(f64::NAN).into_pyobject(py)?.into_any()
+                f64::try_from(value.clone())
+                    .unwrap_or(f64::NAN)
+                    .into_pyobject(py)?
+                    .into_any()
             }
         }
-        ValueKind::String if value.is_safe() => {
-            MARKUP.import(py, "markupsafe", "Markup")?.call1((value.as_str().unwrap_or_default(),))?
-        }
+        ValueKind::String if value.is_safe() => MARKUP
+            .import(py, "markupsafe", "Markup")?
+            .call1((value.as_str().unwrap_or_default(),))?,
         ValueKind::String => PyString::new(py, value.as_str().unwrap_or_default()).into_any(),
         ValueKind::Bytes => PyBytes::new(py, value.as_bytes().unwrap_or_default()).into_any(),
         ValueKind::Seq | ValueKind::Iterable => {
             let list = PyList::empty(py);
-            for item in value.try_iter().map_err(|e| PyTypeError::new_err(e.to_string()))? {
+            for item in value
+                .try_iter()
+                .map_err(|e| PyTypeError::new_err(e.to_string()))?
+            {
                 list.append(to_py(py, &item)?)?;
             }
             list.into_any()
@@ -314,8 +364,13 @@ pub(crate) fn to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, 
                 return moment_to_py(py, moment);
             }
             let dict = PyDict::new(py);
-            for key in value.try_iter().map_err(|e| PyTypeError::new_err(e.to_string()))? {
-                let item = value.get_item(&key).map_err(|e| PyTypeError::new_err(e.to_string()))?;
+            for key in value
+                .try_iter()
+                .map_err(|e| PyTypeError::new_err(e.to_string()))?
+            {
+                let item = value
+                    .get_item(&key)
+                    .map_err(|e| PyTypeError::new_err(e.to_string()))?;
                 dict.set_item(to_py(py, &key)?, to_py(py, &item)?)?;
             }
             dict.into_any()
@@ -335,14 +390,30 @@ fn moment_to_py<'py>(py: Python<'py>, moment: &Moment) -> PyResult<Bound<'py, Py
             let (h, m, s, us) = time_args(dt.time());
             let tz = match offset {
                 Some(offset) => {
-                    let delta = TIMEDELTA.import(py, "datetime", "timedelta")?.call1((0, offset.local_minus_utc()))?;
-                    TIMEZONE.import(py, "datetime", "timezone")?.call1((delta,))?
+                    let delta = TIMEDELTA
+                        .import(py, "datetime", "timedelta")?
+                        .call1((0, offset.local_minus_utc()))?;
+                    TIMEZONE
+                        .import(py, "datetime", "timezone")?
+                        .call1((delta,))?
                 }
                 None => py.None().into_bound(py),
             };
-            DATETIME.import(py, "datetime", "datetime")?.call1((dt.year(), dt.month(), dt.day(), h, m, s, us, tz))?
+            DATETIME.import(py, "datetime", "datetime")?.call1((
+                dt.year(),
+                dt.month(),
+                dt.day(),
+                h,
+                m,
+                s,
+                us,
+                tz,
+            ))?
         }
-        Moment::Date(d) => DATE.import(py, "datetime", "date")?.call1((d.year(), d.month(), d.day()))?,
+        Moment::Date(d) => {
+            DATE.import(py, "datetime", "date")?
+                .call1((d.year(), d.month(), d.day()))?
+        }
         Moment::Time(t) => TIME.import(py, "datetime", "time")?.call1(time_args(t))?,
     })
 }

@@ -44,7 +44,10 @@ pub struct Closed<T>(pub T);
 pub fn loop_queue<T>(capacity: usize, waker: Arc<LoopWaker>) -> (LoopSender<T>, LoopReceiver<T>) {
     let (tx, rx) = mpsc::channel(capacity.max(1));
     (
-        LoopSender { tx, waker: waker.clone() },
+        LoopSender {
+            tx,
+            waker: waker.clone(),
+        },
         LoopReceiver { rx, waker },
     )
 }
@@ -146,7 +149,11 @@ mod tests {
         }
         assert_eq!(rx.drain(2), vec![0, 1]);
         tx.send(4).await.unwrap();
-        assert_eq!(waker.take(), 0, "the consumer has more to do and needs no wake-up");
+        assert_eq!(
+            waker.take(),
+            0,
+            "the consumer has more to do and needs no wake-up"
+        );
         assert_eq!(rx.drain(10), vec![2, 3, 4]);
     }
 }

@@ -35,7 +35,9 @@ pub fn backend_of(url: &str) -> Result<&'static str, DbError> {
     } else {
         Err(DbError::new(
             ErrorKind::Interface,
-            format!("unsupported database URL {url:?}: use postgres://, postgresql:// or sqlite://"),
+            format!(
+                "unsupported database URL {url:?}: use postgres://, postgresql:// or sqlite://"
+            ),
         ))
     }
 }
@@ -54,8 +56,12 @@ impl Database {
     /// Connects to `postgres://...`, `postgresql://...` or `sqlite://...`.
     pub async fn connect(url: &str) -> Result<Database, DbError> {
         match backend_of(url)? {
-            "postgresql" => Ok(Database::Postgres(PgDatabase::connect(PgConfig::from_url(url)?).await?)),
-            _ => Ok(Database::Sqlite(SqliteDatabase::connect(SqliteConfig::from_url(url)?).await?)),
+            "postgresql" => Ok(Database::Postgres(
+                PgDatabase::connect(PgConfig::from_url(url)?).await?,
+            )),
+            _ => Ok(Database::Sqlite(
+                SqliteDatabase::connect(SqliteConfig::from_url(url)?).await?,
+            )),
         }
     }
 
@@ -91,20 +97,41 @@ impl Database {
         dispatch!(self, Database, db => db.execute_many(sql, rows).await)
     }
 
-    pub async fn pipeline(&self, stmts: Vec<(String, Vec<Value>)>) -> Result<PipelineResults, DbError> {
+    pub async fn pipeline(
+        &self,
+        stmts: Vec<(String, Vec<Value>)>,
+    ) -> Result<PipelineResults, DbError> {
         dispatch!(self, Database, db => db.pipeline(stmts).await)
     }
 
-    pub async fn begin(&self, isolation: Option<Isolation>, read_only: bool) -> Result<Transaction, DbError> {
+    pub async fn begin(
+        &self,
+        isolation: Option<Isolation>,
+        read_only: bool,
+    ) -> Result<Transaction, DbError> {
         match self {
-            Database::Postgres(db) => db.begin(isolation, read_only).await.map(Transaction::Postgres),
-            Database::Sqlite(db) => db.begin(isolation, read_only).await.map(Transaction::Sqlite),
+            Database::Postgres(db) => db
+                .begin(isolation, read_only)
+                .await
+                .map(Transaction::Postgres),
+            Database::Sqlite(db) => db
+                .begin(isolation, read_only)
+                .await
+                .map(Transaction::Sqlite),
         }
     }
 
-    pub async fn cursor(&self, sql: &str, params: Vec<Value>, chunk_size: u32) -> Result<Cursor, DbError> {
+    pub async fn cursor(
+        &self,
+        sql: &str,
+        params: Vec<Value>,
+        chunk_size: u32,
+    ) -> Result<Cursor, DbError> {
         match self {
-            Database::Postgres(db) => db.cursor(sql, params, chunk_size).await.map(Cursor::Postgres),
+            Database::Postgres(db) => db
+                .cursor(sql, params, chunk_size)
+                .await
+                .map(Cursor::Postgres),
             Database::Sqlite(db) => db.cursor(sql, params, chunk_size).await.map(Cursor::Sqlite),
         }
     }
@@ -152,13 +179,24 @@ impl Transaction {
         dispatch!(self, Transaction, tx => tx.execute_many(sql, rows).await)
     }
 
-    pub async fn pipeline(&self, stmts: Vec<(String, Vec<Value>)>) -> Result<PipelineResults, DbError> {
+    pub async fn pipeline(
+        &self,
+        stmts: Vec<(String, Vec<Value>)>,
+    ) -> Result<PipelineResults, DbError> {
         dispatch!(self, Transaction, tx => tx.pipeline(stmts).await)
     }
 
-    pub async fn cursor(&self, sql: &str, params: Vec<Value>, chunk_size: u32) -> Result<Cursor, DbError> {
+    pub async fn cursor(
+        &self,
+        sql: &str,
+        params: Vec<Value>,
+        chunk_size: u32,
+    ) -> Result<Cursor, DbError> {
         match self {
-            Transaction::Postgres(tx) => tx.cursor(sql, params, chunk_size).await.map(Cursor::Postgres),
+            Transaction::Postgres(tx) => tx
+                .cursor(sql, params, chunk_size)
+                .await
+                .map(Cursor::Postgres),
             Transaction::Sqlite(tx) => tx.cursor(sql, params, chunk_size).await.map(Cursor::Sqlite),
         }
     }

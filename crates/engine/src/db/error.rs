@@ -65,7 +65,10 @@ impl DbError {
             1 => "1 parameter ($1)".to_string(),
             n => format!("{n} parameters ($1..${n})"),
         };
-        DbError::new(ErrorKind::Interface, format!("the statement takes {wanted} but {given} were given"))
+        DbError::new(
+            ErrorKind::Interface,
+            format!("the statement takes {wanted} but {given} were given"),
+        )
     }
 
     /// Records the statement that failed (kept if already set).

@@ -17,7 +17,9 @@ pub mod postgres;
 pub mod sqlite;
 mod value;
 
-pub use backend::{backend_of, listen_not_supported, Cursor, Database, PipelineResults, Transaction};
+pub use backend::{
+    backend_of, listen_not_supported, Cursor, Database, PipelineResults, Transaction,
+};
 pub use error::{DbError, ErrorKind};
 pub use value::{Rows, Value};
 
@@ -48,7 +50,13 @@ impl Isolation {
     pub fn parse(name: &str) -> Option<Self> {
         let norm: String = name
             .chars()
-            .map(|c| if c == '_' || c == '-' { ' ' } else { c.to_ascii_lowercase() })
+            .map(|c| {
+                if c == '_' || c == '-' {
+                    ' '
+                } else {
+                    c.to_ascii_lowercase()
+                }
+            })
             .collect();
         Some(match norm.trim() {
             "read uncommitted" => Isolation::ReadUncommitted,

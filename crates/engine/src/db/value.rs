@@ -60,8 +60,12 @@ impl Value {
             Value::Bytes(b) => write_json_string(out, &String::from_utf8_lossy(b)),
             Value::Date(d) => write_json_string(out, &d.format("%Y-%m-%d").to_string()),
             Value::Time(t) => write_json_string(out, &t.format("%H:%M:%S%.f").to_string()),
-            Value::DateTime(dt) => write_json_string(out, &dt.format("%Y-%m-%dT%H:%M:%S%.f").to_string()),
-            Value::DateTimeTz(dt) => write_json_string(out, &dt.format("%Y-%m-%dT%H:%M:%S%.f+00:00").to_string()),
+            Value::DateTime(dt) => {
+                write_json_string(out, &dt.format("%Y-%m-%dT%H:%M:%S%.f").to_string())
+            }
+            Value::DateTimeTz(dt) => {
+                write_json_string(out, &dt.format("%Y-%m-%dT%H:%M:%S%.f+00:00").to_string())
+            }
             Value::Interval(us) => {
                 let _ = write!(out, "{}", *us as f64 / 1e6);
             }

@@ -45,7 +45,9 @@ impl BodyError {
     /// A sentence for the client.
     pub fn detail(self) -> String {
         match self {
-            BodyError::TooLarge(max) => format!("the request body is larger than the limit of {max} bytes"),
+            BodyError::TooLarge(max) => {
+                format!("the request body is larger than the limit of {max} bytes")
+            }
             BodyError::Malformed => "malformed request body".to_string(),
             BodyError::Timeout => "the request body took too long".to_string(),
         }
@@ -63,7 +65,10 @@ pub struct RequestBody {
 
 impl std::fmt::Debug for RequestBody {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RequestBody").field("max", &self.max).field("done", &self.done).finish()
+        f.debug_struct("RequestBody")
+            .field("max", &self.max)
+            .field("done", &self.done)
+            .finish()
     }
 }
 
@@ -110,7 +115,10 @@ impl RequestBody {
             let frame = match tokio::time::timeout(self.timeout, self.inner.frame()).await {
                 Err(_) => Err(BodyError::Timeout),
                 Ok(None) => Ok(None),
-                Ok(Some(Err(e))) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
+                Ok(Some(Err(e)))
+                    if e.downcast_ref::<http_body_util::LengthLimitError>()
+                        .is_some() =>
+                {
                     Err(BodyError::TooLarge(self.max))
                 }
                 Ok(Some(Err(_))) => Err(BodyError::Malformed),
@@ -147,7 +155,9 @@ mod tests {
     use http_body::Frame;
     use http_body_util::{Full, StreamBody};
 
-    fn chunked(parts: Vec<Result<&'static [u8], &'static str>>) -> impl Body<Data = Bytes, Error = BoxError> + Send + Sync {
+    fn chunked(
+        parts: Vec<Result<&'static [u8], &'static str>>,
+    ) -> impl Body<Data = Bytes, Error = BoxError> + Send + Sync {
         StreamBody::new(stream::iter(parts.into_iter().map(|p| match p {
             Ok(b) => Ok(Frame::data(Bytes::from_static(b))),
             Err(e) => Err(BoxError::from(e)),
@@ -156,7 +166,11 @@ mod tests {
 
     #[tokio::test]
     async fn chunks_come_one_at_a_time_then_the_end() {
-        let mut body = RequestBody::new(chunked(vec![Ok(b"ab"), Ok(b""), Ok(b"cd")]), 100, Duration::from_secs(1));
+        let mut body = RequestBody::new(
+            chunked(vec![Ok(b"ab"), Ok(b""), Ok(b"cd")]),
+            100,
+            Duration::from_secs(1),
+        );
         assert_eq!(body.next_chunk().await, Ok(Some(Bytes::from_static(b"ab"))));
         assert_eq!(body.next_chunk().await, Ok(Some(Bytes::from_static(b"cd"))));
         assert_eq!(body.next_chunk().await, Ok(None));
@@ -166,8 +180,15 @@ mod tests {
 
     #[tokio::test]
     async fn a_body_over_the_limit_is_too_large() {
-        let mut body = RequestBody::new(chunked(vec![Ok(b"1234"), Ok(b"5678")]), 6, Duration::from_secs(1));
-        assert_eq!(body.next_chunk().await, Ok(Some(Bytes::from_static(b"1234"))));
+        let mut body = RequestBody::new(
+            chunked(vec![Ok(b"1234"), Ok(b"5678")]),
+            6,
+            Duration::from_secs(1),
+        );
+        assert_eq!(
+            body.next_chunk().await,
+            Ok(Some(Bytes::from_static(b"1234")))
+        );
         let err = body.next_chunk().await.unwrap_err();
         assert_eq!((err, err.status()), (BodyError::TooLarge(6), 413));
         assert_eq!(body.next_chunk().await, Ok(None));
@@ -175,7 +196,11 @@ mod tests {
 
     #[tokio::test]
     async fn a_broken_body_is_malformed() {
-        let mut body = RequestBody::new(chunked(vec![Ok(b"x"), Err("reset")]), 100, Duration::from_secs(1));
+        let mut body = RequestBody::new(
+            chunked(vec![Ok(b"x"), Err("reset")]),
+            100,
+            Duration::from_secs(1),
+        );
         body.next_chunk().await.unwrap();
         assert_eq!(body.next_chunk().await.map_err(BodyError::status), Err(400));
     }
@@ -184,16 +209,24 @@ mod tests {
     async fn a_stalled_body_times_out_and_is_counted() {
         let stats = Arc::new(ServerStats::default());
         let stalled = StreamBody::new(stream::pending::<Result<Frame<Bytes>, BoxError>>());
-        let mut body = RequestBody::new(stalled, 100, Duration::from_secs(5)).counting(stats.clone());
+        let mut body =
+            RequestBody::new(stalled, 100, Duration::from_secs(5)).counting(stats.clone());
         assert_eq!(body.next_chunk().await, Err(BodyError::Timeout));
         assert_eq!(stats.timeouts.load(Ordering::Relaxed), 1);
     }
 
     #[tokio::test]
     async fn a_body_of_known_length_is_done_with_its_last_chunk() {
-        let mut body = RequestBody::new(Full::new(Bytes::from_static(b"whole")), 100, Duration::from_secs(1));
+        let mut body = RequestBody::new(
+            Full::new(Bytes::from_static(b"whole")),
+            100,
+            Duration::from_secs(1),
+        );
         assert!(!body.is_done());
-        assert_eq!(body.next_chunk().await, Ok(Some(Bytes::from_static(b"whole"))));
+        assert_eq!(
+            body.next_chunk().await,
+            Ok(Some(Bytes::from_static(b"whole")))
+        );
         assert!(body.is_done());
         assert_eq!(body.next_chunk().await, Ok(None));
     }

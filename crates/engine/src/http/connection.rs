@@ -100,7 +100,10 @@ impl Activity {
             // PARK_AFTER parks a connection that goes idle within twice that.
             _ => return Verdict::CheckAfter(header_timeout.min(keepalive).min(PARK_AFTER)),
         };
-        let elapsed = Duration::from_millis(self.now_ms().saturating_sub(self.since_ms.load(Ordering::Relaxed)));
+        let elapsed = Duration::from_millis(
+            self.now_ms()
+                .saturating_sub(self.since_ms.load(Ordering::Relaxed)),
+        );
         if elapsed < limit {
             // Phase changes do not wake the watchdog, so never sleep past the
             // shorter timer: a connection that reads its head (header
@@ -111,7 +114,11 @@ impl Activity {
                 if phase == IDLE && elapsed >= PARK_AFTER {
                     return Verdict::Park;
                 }
-                wait = wait.min(if phase == IDLE { PARK_AFTER - elapsed } else { PARK_AFTER });
+                wait = wait.min(if phase == IDLE {
+                    PARK_AFTER - elapsed
+                } else {
+                    PARK_AFTER
+                });
             }
             Verdict::CheckAfter(wait)
         } else if phase == IDLE {
@@ -159,7 +166,11 @@ fn refusal(Refused(detail): Refused) -> Vec<u8> {
 }
 
 impl AsyncRead for TrackedIo {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         if self.activity.timed_out.load(Ordering::Acquire) {
             // Best effort: the response is tiny and the send buffer is empty
             // while a request head is being read.
@@ -174,7 +185,10 @@ impl AsyncRead for TrackedIo {
             buf.put_slice(&self.unread.split_to(n)); // scanned when first read
             return Poll::Ready(Ok(()));
         }
-        if self.activity.park_requested.load(Ordering::Acquire) && self.activity.is_idle() && self.scanner.between_requests() {
+        if self.activity.park_requested.load(Ordering::Acquire)
+            && self.activity.is_idle()
+            && self.scanner.between_requests()
+        {
             if self.stream.poll_read_ready(cx).is_pending() {
                 self.parked = true;
                 return Poll::Ready(Ok(())); // end of stream: hyper finishes, and is dropped
@@ -201,7 +215,11 @@ impl AsyncRead for TrackedIo {
 }
 
 impl AsyncWrite for TrackedIo {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.stream).poll_write(cx, buf)
     }
 
@@ -271,7 +289,11 @@ pub(crate) async fn serve_connection<H: Handler>(
     let mut shutting_down = *graceful.borrow();
     loop {
         // Boxed: while parked, the task keeps a pointer, not hyper's state.
-        let mut conn = Box::new(builder.serve_connection(TokioIo::new(io), service).with_upgrades());
+        let mut conn = Box::new(
+            builder
+                .serve_connection(TokioIo::new(io), service)
+                .with_upgrades(),
+        );
         if shutting_down {
             Pin::new(&mut *conn).graceful_shutdown();
         }
@@ -304,7 +326,9 @@ pub(crate) async fn serve_connection<H: Handler>(
         };
         // Done: the client left, an error, an upgrade (the session owns the
         // socket now), or parked.
-        let Some(parts) = finished.ok().and_then(|()| conn.into_parts()) else { return };
+        let Some(parts) = finished.ok().and_then(|()| conn.into_parts()) else {
+            return;
+        };
         io = parts.io.into_inner();
         if !io.parked {
             return;
@@ -313,7 +337,9 @@ pub(crate) async fn serve_connection<H: Handler>(
         io.parked = false;
         io.unread = parts.read_buf;
         service = parts.service;
-        if io.unread.is_empty() && !wait_while_parked(&io.stream, &activity, config, &mut graceful, &mut force).await {
+        if io.unread.is_empty()
+            && !wait_while_parked(&io.stream, &activity, config, &mut graceful, &mut force).await
+        {
             return;
         }
         activity.park_requested.store(false, Ordering::Release);
@@ -342,4 +368,3 @@ async fn wait_while_parked(
         }
     }
 }
-

@@ -46,7 +46,11 @@ pub enum ReplyBody {
     /// final chunk, so the client sees an incomplete body rather than a short one.
     Stream(mpsc::Receiver<std::io::Result<Bytes>>),
     /// `len` bytes of a file from `offset` on, read from disk by the server.
-    File { path: PathBuf, offset: u64, len: u64 },
+    File {
+        path: PathBuf,
+        offset: u64,
+        len: u64,
+    },
 }
 
 /// A response from a handler.

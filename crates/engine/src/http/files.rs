@@ -28,7 +28,9 @@ pub fn find(roots: &[PathBuf], relative: &str) -> Option<PathBuf> {
     if clean.as_os_str().is_empty() {
         return None;
     }
-    roots.iter().find_map(|root| inside(root, &root.join(&clean)))
+    roots
+        .iter()
+        .find_map(|root| inside(root, &root.join(&clean)))
 }
 
 /// `path` with its symlinks resolved, if it is a regular file below `root`'s real path.
@@ -62,7 +64,11 @@ pub struct FileAnswer {
 }
 
 fn etag_of(meta: &Metadata, variant: &str) -> String {
-    let modified = meta.modified().ok().and_then(|m| m.duration_since(UNIX_EPOCH).ok()).unwrap_or_default();
+    let modified = meta
+        .modified()
+        .ok()
+        .and_then(|m| m.duration_since(UNIX_EPOCH).ok())
+        .unwrap_or_default();
     format!("\"{:x}-{:x}{variant}\"", modified.as_nanos(), meta.len())
 }
 
@@ -72,7 +78,8 @@ fn accepts(accept_encoding: &str, token: &str) -> bool {
         let mut parts = item.split(';').map(str::trim);
         let name = parts.next().unwrap_or_default();
         let refused = parts.any(|p| {
-            p.strip_prefix("q=").is_some_and(|q| q.trim().parse::<f32>().is_ok_and(|q| q <= 0.0))
+            p.strip_prefix("q=")
+                .is_some_and(|q| q.trim().parse::<f32>().is_ok_and(|q| q <= 0.0))
         });
         name.eq_ignore_ascii_case(token) && !refused
     })
@@ -80,17 +87,24 @@ fn accepts(accept_encoding: &str, token: &str) -> bool {
 
 /// Whether an If-None-Match value matches `etag` (weak comparison, as for GET).
 fn matches(if_none_match: &str, etag: &str) -> bool {
-    if_none_match.split(',').map(str::trim).any(|tag| tag == "*" || tag.trim_start_matches("W/") == etag)
+    if_none_match
+        .split(',')
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag.trim_start_matches("W/") == etag)
 }
 
 /// The one range of a `Range: bytes=...` value within `len`: Ok(None) when there is
 /// no range to honour (absent, several, or not bytes), Err(()) when unsatisfiable.
 fn byte_range(range: &str, len: u64) -> Result<Option<(u64, u64)>, ()> {
-    let Some(spec) = range.trim().strip_prefix("bytes=") else { return Ok(None) };
+    let Some(spec) = range.trim().strip_prefix("bytes=") else {
+        return Ok(None);
+    };
     if spec.contains(',') {
         return Ok(None); // several ranges: the whole file is a valid answer
     }
-    let Some((start, end)) = spec.trim().split_once('-') else { return Ok(None) };
+    let Some((start, end)) = spec.trim().split_once('-') else {
+        return Ok(None);
+    };
     let (start, end) = (start.trim(), end.trim());
     let parse = |s: &str| s.parse::<u64>().map_err(|_| ());
     let (first, last) = if start.is_empty() {
@@ -101,7 +115,11 @@ fn byte_range(range: &str, len: u64) -> Result<Option<(u64, u64)>, ()> {
         (len.saturating_sub(suffix), len - 1)
     } else {
         let first = parse(start)?;
-        let last = if end.is_empty() { len.saturating_sub(1) } else { parse(end)?.min(len.saturating_sub(1)) };
+        let last = if end.is_empty() {
+            len.saturating_sub(1)
+        } else {
+            parse(end)?.min(len.saturating_sub(1))
+        };
         if first >= len || last < first {
             return Err(());
         }
@@ -155,13 +173,21 @@ pub fn answer(path: &Path, request: &FileRequest<'_>) -> io::Result<FileAnswer> 
             (Some(tags), _) => matches(tags, &etag),
             (None, Some(since)) => httpdate::parse_http_date(since).is_ok_and(|since| {
                 // HTTP dates have whole seconds.
-                let seconds = |t: SystemTime| t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+                let seconds = |t: SystemTime| {
+                    t.duration_since(UNIX_EPOCH)
+                        .map(|d| d.as_secs())
+                        .unwrap_or(0)
+                };
                 seconds(modified) <= seconds(since)
             }),
             (None, None) => false,
         };
         if not_modified {
-            return Ok(FileAnswer { status: 304, headers, body: None });
+            return Ok(FileAnswer {
+                status: 304,
+                headers,
+                body: None,
+            });
         }
     }
     let range_applies = match (request.range, request.if_range) {
@@ -172,17 +198,32 @@ pub fn answer(path: &Path, request: &FileRequest<'_>) -> io::Result<FileAnswer> 
     if range_applies && request.method == "GET" {
         match byte_range(request.range.unwrap_or_default(), len) {
             Ok(Some((offset, length))) => {
-                headers.push(("content-range", format!("bytes {}-{}/{len}", offset, offset + length - 1)));
-                return Ok(FileAnswer { status: 206, headers, body: Some((file, offset, length)) });
+                headers.push((
+                    "content-range",
+                    format!("bytes {}-{}/{len}", offset, offset + length - 1),
+                ));
+                return Ok(FileAnswer {
+                    status: 206,
+                    headers,
+                    body: Some((file, offset, length)),
+                });
             }
             Ok(None) => {}
             Err(()) => {
                 headers.push(("content-range", format!("bytes */{len}")));
-                return Ok(FileAnswer { status: 416, headers, body: None });
+                return Ok(FileAnswer {
+                    status: 416,
+                    headers,
+                    body: None,
+                });
             }
         }
     }
-    Ok(FileAnswer { status: 200, headers, body: Some((file, 0, len)) })
+    Ok(FileAnswer {
+        status: 200,
+        headers,
+        body: Some((file, 0, len)),
+    })
 }
 
 #[cfg(test)]
@@ -219,7 +260,15 @@ mod tests {
         std::fs::write(root.join("css/app.css"), "x").unwrap();
         let roots = [root.clone()];
         assert!(find(&roots, "css/app.css").is_some());
-        for hostile in ["../etc/passwd", "css/../../etc/passwd", "/etc/passwd", "css\\..\\x", "a\0b", "", "css"] {
+        for hostile in [
+            "../etc/passwd",
+            "css/../../etc/passwd",
+            "/etc/passwd",
+            "css\\..\\x",
+            "a\0b",
+            "",
+            "css",
+        ] {
             assert_eq!(find(&roots, hostile), None, "{hostile:?}");
         }
         std::fs::remove_dir_all(root).unwrap();

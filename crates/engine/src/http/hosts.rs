@@ -9,7 +9,10 @@ fn domain_of(host: &str) -> Option<String> {
     if let Some(rest) = host.strip_prefix('[') {
         let end = rest.find(']')?;
         let after = &rest[end + 1..];
-        let port_ok = after.is_empty() || after.strip_prefix(':').is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+        let port_ok = after.is_empty()
+            || after
+                .strip_prefix(':')
+                .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
         return port_ok.then(|| format!("[{}]", &rest[..end]));
     }
     let (domain, port) = match host.split_once(':') {
@@ -19,7 +22,11 @@ fn domain_of(host: &str) -> Option<String> {
     if port.is_some_and(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit())) {
         return None;
     }
-    if domain.is_empty() || !domain.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_') {
+    if domain.is_empty()
+        || !domain
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_')
+    {
         return None;
     }
     Some(domain.trim_end_matches('.').to_string())
@@ -34,7 +41,9 @@ pub fn host_allowed(host: &str, allowed: &[String]) -> bool {
         let pattern = pattern.to_ascii_lowercase();
         pattern == "*"
             || pattern == domain
-            || pattern.strip_prefix('.').is_some_and(|bare| domain == bare || domain.ends_with(&pattern))
+            || pattern
+                .strip_prefix('.')
+                .is_some_and(|bare| domain == bare || domain.ends_with(&pattern))
     })
 }
 
@@ -48,14 +57,31 @@ mod tests {
 
     #[test]
     fn exact_subdomain_and_port_forms_match() {
-        for host in ["shop.test", "SHOP.test:8000", "example.test", "api.example.test", "a.b.example.test.", "[::1]:80"] {
+        for host in [
+            "shop.test",
+            "SHOP.test:8000",
+            "example.test",
+            "api.example.test",
+            "a.b.example.test.",
+            "[::1]:80",
+        ] {
             assert!(host_allowed(host, &allowed()), "{host}");
         }
     }
 
     #[test]
     fn hostile_hosts_do_not() {
-        for host in ["evil.test", "shop.test.evil.test", "notexample.test", "shop.test@evil.test", "shop.test:abc", "[::1", "", " ", "shop.test:"] {
+        for host in [
+            "evil.test",
+            "shop.test.evil.test",
+            "notexample.test",
+            "shop.test@evil.test",
+            "shop.test:abc",
+            "[::1",
+            "",
+            " ",
+            "shop.test:",
+        ] {
             assert!(!host_allowed(host, &allowed()), "{host:?}");
         }
     }

@@ -18,7 +18,9 @@ const GATHER: Duration = Duration::from_millis(500);
 
 /// Counts a parked connection; the parks of a wave schedule one release.
 pub(crate) fn connection_parked() {
-    if PARKED.fetch_add(1, Ordering::Relaxed) + 1 >= WAVE && !RELEASE_SCHEDULED.swap(true, Ordering::AcqRel) {
+    if PARKED.fetch_add(1, Ordering::Relaxed) + 1 >= WAVE
+        && !RELEASE_SCHEDULED.swap(true, Ordering::AcqRel)
+    {
         tokio::spawn(async {
             tokio::time::sleep(GATHER).await;
             PARKED.store(0, Ordering::Relaxed);

@@ -39,12 +39,17 @@ pub(crate) struct HeadScanner {
 pub(crate) struct Refused(pub &'static str);
 
 const BARE_LF: Refused = Refused("a line of the request head ends in LF without CR");
-const BOTH_LENGTHS: Refused = Refused("a request may not have both Transfer-Encoding and Content-Length");
+const BOTH_LENGTHS: Refused =
+    Refused("a request may not have both Transfer-Encoding and Content-Length");
 
 impl HeadScanner {
     /// `limit`: the largest head hyper accepts (it answers 431 beyond; the scanner stops).
     pub(crate) fn new(limit: usize) -> Self {
-        HeadScanner { state: State::Head, head: Vec::new(), limit }
+        HeadScanner {
+            state: State::Head,
+            head: Vec::new(),
+            limit,
+        }
     }
 
     /// Looks at the next bytes read from the client.
@@ -55,7 +60,11 @@ impl HeadScanner {
                 State::Body(remaining) => {
                     let skip = remaining.min(bytes.len() as u64);
                     bytes = &bytes[skip as usize..];
-                    self.state = if remaining == skip { State::Head } else { State::Body(remaining - skip) };
+                    self.state = if remaining == skip {
+                        State::Head
+                    } else {
+                        State::Body(remaining - skip)
+                    };
                 }
                 State::Head => {
                     // A line at a time: the bytes up to the next LF, which must follow a CR.
@@ -66,7 +75,11 @@ impl HeadScanner {
                         }
                         return Ok(());
                     };
-                    let before = if at > 0 { Some(&bytes[at - 1]) } else { self.head.last() };
+                    let before = if at > 0 {
+                        Some(&bytes[at - 1])
+                    } else {
+                        self.head.last()
+                    };
                     if before != Some(&b'\r') {
                         return Err(BARE_LF);
                     }
@@ -97,7 +110,9 @@ impl HeadScanner {
     fn after_head(&self) -> Result<State, Refused> {
         let (mut length, mut chunked, mut upgrade) = (None, false, false);
         for line in self.head.split(|&b| b == b'\n').skip(1) {
-            let Some(colon) = line.iter().position(|&b| b == b':') else { continue };
+            let Some(colon) = line.iter().position(|&b| b == b':') else {
+                continue;
+            };
             let (name, value) = (line[..colon].trim_ascii(), &line[colon + 1..]);
             if name.eq_ignore_ascii_case(b"transfer-encoding") {
                 chunked = true;
@@ -105,7 +120,11 @@ impl HeadScanner {
                 upgrade = true;
             } else if name.eq_ignore_ascii_case(b"content-length") {
                 // hyper refuses a malformed one, and the connection closes.
-                length = Some(std::str::from_utf8(value.trim_ascii()).ok().and_then(|v| v.parse::<u64>().ok()));
+                length = Some(
+                    std::str::from_utf8(value.trim_ascii())
+                        .ok()
+                        .and_then(|v| v.parse::<u64>().ok()),
+                );
             }
         }
         if chunked && length.is_some() {
@@ -131,15 +150,30 @@ mod tests {
 
     #[test]
     fn crlf_heads_pass_even_split_between_reads() {
-        assert_eq!(scan_all(&[b"GET / HTTP/1.1\r", b"\nHost: x\r\n\r", b"\n"]), Ok(()));
+        assert_eq!(
+            scan_all(&[b"GET / HTTP/1.1\r", b"\nHost: x\r\n\r", b"\n"]),
+            Ok(())
+        );
     }
 
     #[test]
     fn a_bare_lf_anywhere_in_a_head_is_found() {
-        assert_eq!(scan_all(&[b"GET / HTTP/1.1\nHost: x\r\n\r\n"]), Err(BARE_LF));
-        assert_eq!(scan_all(&[b"GET / HTTP/1.1\r\nHost: x\n\r\n"]), Err(BARE_LF));
-        assert_eq!(scan_all(&[b"GET / HTTP/1.1\r\nHost: x\r\n\n"]), Err(BARE_LF));
-        assert_eq!(scan_all(&[b"GET / HTTP/1.1", b"\nHost: x\r\n\r\n"]), Err(BARE_LF));
+        assert_eq!(
+            scan_all(&[b"GET / HTTP/1.1\nHost: x\r\n\r\n"]),
+            Err(BARE_LF)
+        );
+        assert_eq!(
+            scan_all(&[b"GET / HTTP/1.1\r\nHost: x\n\r\n"]),
+            Err(BARE_LF)
+        );
+        assert_eq!(
+            scan_all(&[b"GET / HTTP/1.1\r\nHost: x\r\n\n"]),
+            Err(BARE_LF)
+        );
+        assert_eq!(
+            scan_all(&[b"GET / HTTP/1.1", b"\nHost: x\r\n\r\n"]),
+            Err(BARE_LF)
+        );
     }
 
     #[test]
@@ -151,8 +185,18 @@ mod tests {
 
     #[test]
     fn both_transfer_encoding_and_content_length_are_refused_in_either_order() {
-        assert_eq!(scan_all(&[b"POST / HTTP/1.1\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n"]), Err(BOTH_LENGTHS));
-        assert_eq!(scan_all(&[b"POST / HTTP/1.1\r\ntransfer-encoding: chunked\r\ncontent-length: 4\r\n\r\n"]), Err(BOTH_LENGTHS));
+        assert_eq!(
+            scan_all(&[
+                b"POST / HTTP/1.1\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n"
+            ]),
+            Err(BOTH_LENGTHS)
+        );
+        assert_eq!(
+            scan_all(&[
+                b"POST / HTTP/1.1\r\ntransfer-encoding: chunked\r\ncontent-length: 4\r\n\r\n"
+            ]),
+            Err(BOTH_LENGTHS)
+        );
     }
 
     #[test]
@@ -162,7 +206,13 @@ mod tests {
 
     #[test]
     fn nothing_is_checked_after_an_upgrade_or_a_chunked_body() {
-        assert_eq!(scan_all(&[b"GET / HTTP/1.1\r\nUpgrade: websocket\r\n\r\n\n\n"]), Ok(()));
-        assert_eq!(scan_all(&[b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n\n\r\n"]), Ok(()));
+        assert_eq!(
+            scan_all(&[b"GET / HTTP/1.1\r\nUpgrade: websocket\r\n\r\n\n\n"]),
+            Ok(())
+        );
+        assert_eq!(
+            scan_all(&[b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n\n\r\n"]),
+            Ok(())
+        );
     }
 }

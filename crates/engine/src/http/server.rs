@@ -32,7 +32,12 @@ fn bind(config: &ServerConfig) -> io::Result<std::net::TcpListener> {
     let addr = (config.host.as_str(), config.port)
         .to_socket_addrs()?
         .next()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, format!("cannot resolve {}", config.host)))?;
+        .ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("cannot resolve {}", config.host),
+            )
+        })?;
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
     socket.set_reuse_address(true)?;
     if config.reuse_port {
@@ -46,15 +51,23 @@ fn bind(config: &ServerConfig) -> io::Result<std::net::TcpListener> {
 
 impl Server {
     /// Binds and starts accepting on the current tokio runtime.
-    pub async fn start<H: Handler>(config: ServerConfig, router: Arc<Router>, handler: Arc<H>) -> io::Result<Server> {
+    pub async fn start<H: Handler>(
+        config: ServerConfig,
+        router: Arc<Router>,
+        handler: Arc<H>,
+    ) -> io::Result<Server> {
         let listener = TcpListener::from_std(bind(&config)?)?;
         let local_addr = listener.local_addr()?;
         let stats = Arc::new(ServerStats::default());
         let (graceful, graceful_rx) = watch::channel(false);
         let (force, force_rx) = watch::channel(false);
         let connections = TaskTracker::new();
-        let server_header = HeaderValue::from_str(&config.server_name)
-            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "server_name is not a valid header value"))?;
+        let server_header = HeaderValue::from_str(&config.server_name).map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "server_name is not a valid header value",
+            )
+        })?;
         let limit = Arc::new(Semaphore::new(config.max_connections.max(1)));
         let shared = Arc::new(Shared {
             config,
@@ -80,8 +93,14 @@ impl Server {
                 match accepted {
                     Ok((stream, peer)) => {
                         let _ = stream.set_nodelay(true);
-                        shared.stats.connections_accepted.fetch_add(1, Ordering::Relaxed);
-                        shared.stats.connections_active.fetch_add(1, Ordering::Relaxed);
+                        shared
+                            .stats
+                            .connections_accepted
+                            .fetch_add(1, Ordering::Relaxed);
+                        shared
+                            .stats
+                            .connections_active
+                            .fetch_add(1, Ordering::Relaxed);
                         let shared = shared.clone();
                         let (graceful, force) = (graceful_rx.clone(), force_rx.clone());
                         tracker.spawn(async move {
@@ -122,7 +141,9 @@ impl Server {
     pub async fn shutdown(&self, grace: Duration) -> bool {
         let _ = self.graceful.send(true);
         self.connections.close();
-        let finished = tokio::time::timeout(grace, self.connections.wait()).await.is_ok();
+        let finished = tokio::time::timeout(grace, self.connections.wait())
+            .await
+            .is_ok();
         if !finished {
             let _ = self.force.send(true);
             self.connections.wait().await;

@@ -18,8 +18,8 @@ use hyper::body::Incoming;
 use tokio::sync::mpsc;
 use tokio_util::io::ReaderStream;
 
-use super::connection::Activity;
 use super::body::RequestBody;
+use super::connection::Activity;
 use super::exchange::{HttpRequest, Reply, ReplyBody};
 use super::stats::ServerStats;
 use super::{Handler, ServerConfig};
@@ -108,43 +108,80 @@ async fn prepare<H>(
         return Err((error_reply(StatusCode::BAD_REQUEST, reason), true));
     }
     if let Some(allowed) = &shared.config.allowed_hosts {
-        let host = parts.headers.get(HOST).and_then(|v| v.to_str().ok()).or_else(|| parts.uri.authority().map(|a| a.as_str()));
+        let host = parts
+            .headers
+            .get(HOST)
+            .and_then(|v| v.to_str().ok())
+            .or_else(|| parts.uri.authority().map(|a| a.as_str()));
         if !host.is_some_and(|h| super::host_allowed(h, allowed)) {
             stats.bad_requests.fetch_add(1, Ordering::Relaxed);
-            return Err((error_reply(StatusCode::BAD_REQUEST, "Bad Request (invalid Host header)"), body_pending(&parts.headers)));
+            return Err((
+                error_reply(StatusCode::BAD_REQUEST, "Bad Request (invalid Host header)"),
+                body_pending(&parts.headers),
+            ));
         }
     }
     let upgrade = match upgrade_of(&parts.method, &parts.headers) {
         None => None,
         Some(Err(HandshakeError::UnsupportedVersion)) => {
             stats.bad_requests.fetch_add(1, Ordering::Relaxed);
-            let mut reply = error_reply(StatusCode::UPGRADE_REQUIRED, "only WebSocket version 13 is supported");
-            reply.headers.insert("sec-websocket-version", HeaderValue::from_static("13"));
+            let mut reply = error_reply(
+                StatusCode::UPGRADE_REQUIRED,
+                "only WebSocket version 13 is supported",
+            );
+            reply
+                .headers
+                .insert("sec-websocket-version", HeaderValue::from_static("13"));
             return Err((reply, body_pending(&parts.headers)));
         }
         Some(Err(HandshakeError::BadKey)) => {
             stats.bad_requests.fetch_add(1, Ordering::Relaxed);
-            return Err((error_reply(StatusCode::BAD_REQUEST, "a WebSocket handshake needs a valid Sec-WebSocket-Key"), true));
+            return Err((
+                error_reply(
+                    StatusCode::BAD_REQUEST,
+                    "a WebSocket handshake needs a valid Sec-WebSocket-Key",
+                ),
+                true,
+            ));
         }
-        Some(Ok(_)) if !origin_allowed(&shared.config.websocket.allowed_origins, &parts.headers) => {
-            return Err((error_reply(StatusCode::FORBIDDEN, "this Origin may not open WebSockets here"), body_pending(&parts.headers)));
+        Some(Ok(_))
+            if !origin_allowed(&shared.config.websocket.allowed_origins, &parts.headers) =>
+        {
+            return Err((
+                error_reply(
+                    StatusCode::FORBIDDEN,
+                    "this Origin may not open WebSockets here",
+                ),
+                body_pending(&parts.headers),
+            ));
         }
-        Some(Ok((key, protocols))) => parts.extensions.remove::<OnUpgrade>().map(|on_upgrade| WsUpgrade {
-            on_upgrade,
-            key,
-            protocols,
-            deflate: if shared.config.websocket.compression {
-                negotiate(parts.headers.get_all("sec-websocket-extensions").iter().filter_map(|v| v.to_str().ok()))
-            } else {
-                None
-            },
-            config: shared.config.websocket.clone(),
-            stats: shared.stats.clone(),
-            tracker: shared.sessions.clone(),
-            shutdown: shared.graceful.clone(),
-            runtime: tokio::runtime::Handle::current(),
-            permit: slot.clone(),
-        }),
+        Some(Ok((key, protocols))) => {
+            parts
+                .extensions
+                .remove::<OnUpgrade>()
+                .map(|on_upgrade| WsUpgrade {
+                    on_upgrade,
+                    key,
+                    protocols,
+                    deflate: if shared.config.websocket.compression {
+                        negotiate(
+                            parts
+                                .headers
+                                .get_all("sec-websocket-extensions")
+                                .iter()
+                                .filter_map(|v| v.to_str().ok()),
+                        )
+                    } else {
+                        None
+                    },
+                    config: shared.config.websocket.clone(),
+                    stats: shared.stats.clone(),
+                    tracker: shared.sessions.clone(),
+                    shutdown: shared.graceful.clone(),
+                    runtime: tokio::runtime::Handle::current(),
+                    permit: slot.clone(),
+                })
+        }
     };
     let raw_path = parts.uri.path().to_string();
     let query = parts.uri.query().map(str::to_string);
@@ -157,10 +194,17 @@ async fn prepare<H>(
             return Err((error_reply(StatusCode::BAD_REQUEST, e.detail()), close));
         }
     };
-    let method = if upgrade.is_some() { WEBSOCKET } else { parts.method.as_str() };
+    let method = if upgrade.is_some() {
+        WEBSOCKET
+    } else {
+        parts.method.as_str()
+    };
     let route = shared.router.lookup(method, &path, query.as_deref());
     if upgrade.is_some() && !matches!(route, RouteMatch::Found { .. }) {
-        return Err((error_reply(StatusCode::NOT_FOUND, "no WebSocket endpoint at this path"), body_pending(&parts.headers)));
+        return Err((
+            error_reply(StatusCode::NOT_FOUND, "no WebSocket endpoint at this path"),
+            body_pending(&parts.headers),
+        ));
     }
     // With `redirects_in_python` the redirect goes through the app's middleware (so
     // CORS and security headers are on it too): Python answers from `PendingRequest.redirect`.
@@ -192,13 +236,17 @@ async fn prepare<H>(
     }
     let (body, body_stream) = if shared.config.stream_bodies {
         // ASGI and WSGI apps pull the body themselves, chunk by chunk (http/body.rs).
-        let counted = RequestBody::new(body, max, shared.config.header_timeout).counting(stats.clone());
+        let counted =
+            RequestBody::new(body, max, shared.config.header_timeout).counting(stats.clone());
         (Bytes::new(), Some(counted))
     } else if body.is_end_stream() {
         // A GET has no body: no timer to register and cancel, nothing to collect.
         (Bytes::new(), None)
     } else {
-        (read_body(stats, body, max, shared.config.header_timeout).await?, None)
+        (
+            read_body(stats, body, max, shared.config.header_timeout).await?,
+            None,
+        )
     };
     Ok(HttpRequest {
         method: parts.method,
@@ -216,20 +264,37 @@ async fn prepare<H>(
 }
 
 /// A whole body, within `max` bytes and `timeout`.
-async fn read_body(stats: &ServerStats, body: Incoming, max: usize, timeout: std::time::Duration) -> Result<Bytes, Rejection> {
+async fn read_body(
+    stats: &ServerStats,
+    body: Incoming,
+    max: usize,
+    timeout: std::time::Duration,
+) -> Result<Bytes, Rejection> {
     match tokio::time::timeout(timeout, Limited::new(body, max).collect()).await {
         Ok(Ok(collected)) => Ok(collected.to_bytes()),
-        Ok(Err(e)) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
+        Ok(Err(e))
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
             stats.too_large.fetch_add(1, Ordering::Relaxed);
             Err((too_large(max), true))
         }
         Ok(Err(_)) => {
             stats.bad_requests.fetch_add(1, Ordering::Relaxed);
-            Err((error_reply(StatusCode::BAD_REQUEST, "malformed request body"), true))
+            Err((
+                error_reply(StatusCode::BAD_REQUEST, "malformed request body"),
+                true,
+            ))
         }
         Err(_) => {
             stats.timeouts.fetch_add(1, Ordering::Relaxed);
-            Err((error_reply(StatusCode::REQUEST_TIMEOUT, "the request body took too long"), true))
+            Err((
+                error_reply(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "the request body took too long",
+                ),
+                true,
+            ))
         }
     }
 }
@@ -241,7 +306,9 @@ fn origin_allowed(allowed: &Option<Vec<String>>, headers: &http::HeaderMap) -> b
         return true;
     };
     let origin = origin.to_str().unwrap_or("");
-    allowed.iter().any(|a| a == "*" || a.eq_ignore_ascii_case(origin))
+    allowed
+        .iter()
+        .any(|a| a == "*" || a.eq_ignore_ascii_case(origin))
 }
 
 /// Refuses a Transfer-Encoding other than plain `chunked` (RFC 9112 §6.1): hyper
@@ -249,7 +316,10 @@ fn origin_allowed(allowed: &Option<Vec<String>>, headers: &http::HeaderMap) -> b
 /// gzipped. (Two Content-Lengths hyper refuses; Transfer-Encoding together with
 /// Content-Length, which hyper hides, `raw_head` refuses.)
 fn check_framing(headers: &http::HeaderMap) -> Result<(), &'static str> {
-    let mut codings = headers.get_all(http::header::TRANSFER_ENCODING).iter().peekable();
+    let mut codings = headers
+        .get_all(http::header::TRANSFER_ENCODING)
+        .iter()
+        .peekable();
     if codings.peek().is_none() {
         return Ok(());
     }
@@ -282,13 +352,20 @@ fn too_large(max: usize) -> Reply {
 }
 
 async fn into_response(reply: Reply, guard: FinishGuard) -> Response<ResponseBody> {
-    let Reply { status, headers, body } = reply;
+    let Reply {
+        status,
+        headers,
+        body,
+    } = reply;
     let kind = match body {
         ReplyBody::Full(bytes) => Kind::Full(Some(bytes)),
         ReplyBody::Stream(rx) => Kind::Stream(rx),
         ReplyBody::File { path, offset, len } => match open_at(&path, offset).await {
             Ok(file) => Kind::File {
-                stream: ReaderStream::with_capacity(tokio::io::AsyncReadExt::take(file, len), 64 * 1024),
+                stream: ReaderStream::with_capacity(
+                    tokio::io::AsyncReadExt::take(file, len),
+                    64 * 1024,
+                ),
                 remaining: len,
             },
             Err(e) => {
@@ -311,7 +388,10 @@ async fn into_response(reply: Reply, guard: FinishGuard) -> Response<ResponseBod
             }
         },
     };
-    let mut response = Response::new(ResponseBody { kind, _guard: guard });
+    let mut response = Response::new(ResponseBody {
+        kind,
+        _guard: guard,
+    });
     *response.status_mut() = status;
     *response.headers_mut() = headers;
     response
@@ -346,10 +426,20 @@ impl Body for ResponseBody {
     type Data = Bytes;
     type Error = io::Error;
 
-    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
         match &mut self.kind {
-            Kind::Full(bytes) => Poll::Ready(bytes.take().filter(|b| !b.is_empty()).map(|b| Ok(Frame::data(b)))),
-            Kind::Stream(rx) => rx.poll_recv(cx).map(|chunk| chunk.map(|b| b.map(Frame::data))),
+            Kind::Full(bytes) => Poll::Ready(
+                bytes
+                    .take()
+                    .filter(|b| !b.is_empty())
+                    .map(|b| Ok(Frame::data(b))),
+            ),
+            Kind::Stream(rx) => rx
+                .poll_recv(cx)
+                .map(|chunk| chunk.map(|b| b.map(Frame::data))),
             Kind::File { stream, remaining } => {
                 match futures_util::ready!(futures_util::Stream::poll_next(Pin::new(stream), cx)) {
                     Some(Ok(chunk)) => {

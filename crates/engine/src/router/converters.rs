@@ -53,7 +53,9 @@ impl Converter {
     /// Converts a decoded path segment; `None` means the route does not match.
     pub fn convert(self, raw: &str) -> Option<ParamValue> {
         match self {
-            Converter::Str => (!raw.is_empty() && !raw.contains('/')).then(|| ParamValue::Str(raw.to_string())),
+            Converter::Str => {
+                (!raw.is_empty() && !raw.contains('/')).then(|| ParamValue::Str(raw.to_string()))
+            }
             Converter::Path => Some(ParamValue::Str(raw.to_string())),
             Converter::Int => {
                 if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
@@ -62,7 +64,9 @@ impl Converter {
                 raw.parse().ok().map(ParamValue::Int)
             }
             Converter::Slug => (!raw.is_empty()
-                && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+                && raw
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
             .then(|| ParamValue::Str(raw.to_string())),
             Converter::Uuid => {
                 if raw.len() != 36 {
@@ -97,7 +101,12 @@ mod tests {
         assert!(Converter::Slug.convert("hello-world_2").is_some());
         assert!(Converter::Slug.convert("héllo").is_none());
         let u = "6f1c2a4e-8b7d-4c1a-9e2f-0a1b2c3d4e5f";
-        assert!(matches!(Converter::Uuid.convert(u), Some(ParamValue::Uuid(_))));
-        assert!(Converter::Uuid.convert("6f1c2a4e8b7d4c1a9e2f0a1b2c3d4e5f").is_none());
+        assert!(matches!(
+            Converter::Uuid.convert(u),
+            Some(ParamValue::Uuid(_))
+        ));
+        assert!(Converter::Uuid
+            .convert("6f1c2a4e8b7d4c1a9e2f0a1b2c3d4e5f")
+            .is_none());
     }
 }

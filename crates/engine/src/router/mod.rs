@@ -20,13 +20,37 @@ pub const WEBSOCKET: &str = "WEBSOCKET";
 /// A start-up error in the route table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RouterError {
-    InvalidPattern { pattern: String, reason: String },
-    Conflict { new: String, existing: String, detail: String },
-    DuplicateName { name: String, first: String, second: String },
-    UnknownName { name: String },
-    MissingParam { pattern: String, param: String },
-    UnknownParam { pattern: String, param: String },
-    BadParam { pattern: String, param: String, value: String, converter: Converter },
+    InvalidPattern {
+        pattern: String,
+        reason: String,
+    },
+    Conflict {
+        new: String,
+        existing: String,
+        detail: String,
+    },
+    DuplicateName {
+        name: String,
+        first: String,
+        second: String,
+    },
+    UnknownName {
+        name: String,
+    },
+    MissingParam {
+        pattern: String,
+        param: String,
+    },
+    UnknownParam {
+        pattern: String,
+        param: String,
+    },
+    BadParam {
+        pattern: String,
+        param: String,
+        value: String,
+        converter: Converter,
+    },
 }
 
 impl fmt::Display for RouterError {
@@ -64,7 +88,10 @@ impl std::error::Error for RouterError {}
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RouteMatch {
     /// A route accepts the request; `params` are converted and in pattern order.
-    Found { route_id: usize, params: Vec<(String, ParamValue)> },
+    Found {
+        route_id: usize,
+        params: Vec<(String, ParamValue)>,
+    },
     /// No pattern matches the path.
     NotFound,
     /// A pattern matches but not for this method; `allow` lists the methods that would.
@@ -108,7 +135,12 @@ impl Router {
     }
 
     /// Adds a route and returns its id (ids count up from 0 in insertion order).
-    pub fn add(&mut self, pattern: &str, methods: &[&str], name: Option<&str>) -> Result<usize, RouterError> {
+    pub fn add(
+        &mut self,
+        pattern: &str,
+        methods: &[&str],
+        name: Option<&str>,
+    ) -> Result<usize, RouterError> {
         let parsed = Pattern::parse(pattern)?;
         let route_id = self.routes.len();
         let methods: Vec<String> = methods.iter().map(|m| m.to_ascii_uppercase()).collect();
@@ -124,7 +156,10 @@ impl Router {
         let endpoint_id = match self.by_source.get(pattern) {
             Some(&id) => {
                 let endpoint = &self.endpoints[id];
-                if let Some(m) = methods.iter().find(|m| endpoint.methods.iter().any(|(em, _)| em == *m)) {
+                if let Some(m) = methods
+                    .iter()
+                    .find(|m| endpoint.methods.iter().any(|(em, _)| em == *m))
+                {
                     return Err(RouterError::Conflict {
                         new: pattern.to_string(),
                         existing: pattern.to_string(),
@@ -168,7 +203,9 @@ impl Router {
             }
         };
         let endpoint = &mut self.endpoints[endpoint_id];
-        endpoint.methods.extend(methods.iter().map(|m| (m.clone(), route_id)));
+        endpoint
+            .methods
+            .extend(methods.iter().map(|m| (m.clone(), route_id)));
         if let Some(name) = name {
             self.names.insert(name.to_string(), route_id);
         }
@@ -251,9 +288,12 @@ impl Router {
 
     /// Builds the path of the route called `name`.
     pub fn url_for(&self, name: &str, params: &[(String, String)]) -> Result<String, RouterError> {
-        let &route_id = self.names.get(name).ok_or_else(|| RouterError::UnknownName {
-            name: name.to_string(),
-        })?;
+        let &route_id = self
+            .names
+            .get(name)
+            .ok_or_else(|| RouterError::UnknownName {
+                name: name.to_string(),
+            })?;
         let endpoint = &self.endpoints[self.routes[route_id].1];
         endpoint.pattern.build(params)
     }
@@ -275,8 +315,10 @@ mod tests {
 
     fn router() -> Router {
         let mut r = Router::new(true);
-        r.add("/api/products", &["GET", "POST"], Some("products")).unwrap();
-        r.add("/api/products/{id:int}", &["GET"], Some("product")).unwrap();
+        r.add("/api/products", &["GET", "POST"], Some("products"))
+            .unwrap();
+        r.add("/api/products/{id:int}", &["GET"], Some("product"))
+            .unwrap();
         r.add("/api/products/{id:int}", &["DELETE"], None).unwrap();
         r.add("/files/{rest:path}", &["GET"], None).unwrap();
         r.add("/ws/chat/{room}", &[WEBSOCKET], None).unwrap();
@@ -296,7 +338,10 @@ mod tests {
 
     #[test]
     fn a_value_the_converter_refuses_is_not_found() {
-        assert_eq!(router().lookup("GET", "/api/products/abc", None), RouteMatch::NotFound);
+        assert_eq!(
+            router().lookup("GET", "/api/products/abc", None),
+            RouteMatch::NotFound
+        );
     }
 
     #[test]
@@ -311,22 +356,36 @@ mod tests {
 
     #[test]
     fn head_is_answered_by_get_routes() {
-        assert!(matches!(router().lookup("HEAD", "/api/products", None), RouteMatch::Found { route_id: 0, .. }));
+        assert!(matches!(
+            router().lookup("HEAD", "/api/products", None),
+            RouteMatch::Found { route_id: 0, .. }
+        ));
     }
 
     #[test]
     fn websocket_routes_do_not_answer_plain_http() {
-        assert_eq!(router().lookup("GET", "/ws/chat/lobby", None), RouteMatch::NotFound);
-        assert!(matches!(router().lookup(WEBSOCKET, "/ws/chat/lobby", None), RouteMatch::Found { .. }));
+        assert_eq!(
+            router().lookup("GET", "/ws/chat/lobby", None),
+            RouteMatch::NotFound
+        );
+        assert!(matches!(
+            router().lookup(WEBSOCKET, "/ws/chat/lobby", None),
+            RouteMatch::Found { .. }
+        ));
     }
 
     #[test]
     fn trailing_slash_redirect_keeps_the_query() {
         assert_eq!(
             router().lookup("GET", "/api/products/", Some("a=1")),
-            RouteMatch::Redirect { location: "/api/products?a=1".into() }
+            RouteMatch::Redirect {
+                location: "/api/products?a=1".into()
+            }
         );
-        assert_eq!(Router::new(false).lookup("GET", "/x/", None), RouteMatch::NotFound);
+        assert_eq!(
+            Router::new(false).lookup("GET", "/x/", None),
+            RouteMatch::NotFound
+        );
     }
 
     #[test]
@@ -342,18 +401,36 @@ mod tests {
     #[test]
     fn conflicts_name_both_routes() {
         let mut r = router();
-        let err = r.add("/api/products/{pid:slug}", &["GET"], None).unwrap_err().to_string();
-        assert!(err.contains("/api/products/{pid:slug}") && err.contains("/api/products/{id:int}"), "{err}");
-        let err = r.add("/api/products", &["get"], None).unwrap_err().to_string();
+        let err = r
+            .add("/api/products/{pid:slug}", &["GET"], None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("/api/products/{pid:slug}") && err.contains("/api/products/{id:int}"),
+            "{err}"
+        );
+        let err = r
+            .add("/api/products", &["get"], None)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("GET is registered twice"), "{err}");
-        let err = r.add("/other", &["GET"], Some("product")).unwrap_err().to_string();
-        assert!(err.contains("\"product\"") && err.contains("/other"), "{err}");
+        let err = r
+            .add("/other", &["GET"], Some("product"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("\"product\"") && err.contains("/other"),
+            "{err}"
+        );
     }
 
     #[test]
     fn url_for_fills_parameters() {
         let r = router();
-        assert_eq!(r.url_for("product", &[("id".into(), "5".into())]).unwrap(), "/api/products/5");
+        assert_eq!(
+            r.url_for("product", &[("id".into(), "5".into())]).unwrap(),
+            "/api/products/5"
+        );
         assert!(r.url_for("nope", &[]).is_err());
     }
 }

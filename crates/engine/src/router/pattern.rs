@@ -71,7 +71,10 @@ impl Pattern {
                     Converter::NAMES.join(", ")
                 ))
             })?;
-            if pieces.iter().any(|p| matches!(p, Piece::Param { name: n, .. } if n == name)) {
+            if pieces
+                .iter()
+                .any(|p| matches!(p, Piece::Param { name: n, .. } if n == name))
+            {
                 return Err(invalid(&format!("parameter {name:?} appears twice")));
             }
             pieces.push(Piece::Param {
@@ -106,7 +109,10 @@ impl Pattern {
         for piece in &self.pieces {
             match piece {
                 Piece::Literal(l) => out.push_str(l),
-                Piece::Param { name, converter: Converter::Path } => {
+                Piece::Param {
+                    name,
+                    converter: Converter::Path,
+                } => {
                     out.push_str("{*");
                     out.push_str(name);
                     out.push('}');
@@ -152,7 +158,11 @@ impl Pattern {
                             converter: *converter,
                         });
                     }
-                    let set = if *converter == Converter::Path { PATH } else { SEGMENT };
+                    let set = if *converter == Converter::Path {
+                        PATH
+                    } else {
+                        SEGMENT
+                    };
                     out.extend(utf8_percent_encode(value, set));
                 }
             }
@@ -185,13 +195,19 @@ mod tests {
         let p = Pattern::parse("/api/products/{id:int}/files/{rest:path}").unwrap();
         assert_eq!(p.matchit_path(), "/api/products/{id}/files/{*rest}");
         let params: Vec<_> = p.params().collect();
-        assert_eq!(params, vec![("id", Converter::Int), ("rest", Converter::Path)]);
+        assert_eq!(
+            params,
+            vec![("id", Converter::Int), ("rest", Converter::Path)]
+        );
     }
 
     #[test]
     fn unknown_converter_is_rejected_with_the_known_names() {
         let err = Pattern::parse("/x/{id:integer}").unwrap_err().to_string();
-        assert!(err.contains("integer") && err.contains("int, str, slug, uuid, path"), "{err}");
+        assert!(
+            err.contains("integer") && err.contains("int, str, slug, uuid, path"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -206,8 +222,12 @@ mod tests {
             .build(&[("name".into(), "a b?".into()), ("id".into(), "7".into())])
             .unwrap();
         assert_eq!(url, "/u/a%20b%3F/7");
-        assert!(p.build(&[("name".into(), "a/b".into()), ("id".into(), "7".into())]).is_err());
-        assert!(p.build(&[("name".into(), "a".into()), ("id".into(), "x".into())]).is_err());
+        assert!(p
+            .build(&[("name".into(), "a/b".into()), ("id".into(), "7".into())])
+            .is_err());
+        assert!(p
+            .build(&[("name".into(), "a".into()), ("id".into(), "x".into())])
+            .is_err());
         assert!(p.build(&[("name".into(), "a".into())]).is_err());
     }
 }

@@ -37,7 +37,10 @@ impl Shared {
 
 /// Queues `message` on every connection; returns the position and error of
 /// each one that did not take it (closed, or closed now as a slow consumer).
-pub fn broadcast<'a>(connections: impl IntoIterator<Item = &'a WsConnection>, message: &Shared) -> Vec<(usize, SendError)> {
+pub fn broadcast<'a>(
+    connections: impl IntoIterator<Item = &'a WsConnection>,
+    message: &Shared,
+) -> Vec<(usize, SendError)> {
     connections
         .into_iter()
         .enumerate()

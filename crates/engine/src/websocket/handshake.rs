@@ -22,14 +22,23 @@ fn has_token(headers: &HeaderMap, name: http::header::HeaderName, token: &str) -
 
 /// `None` for a request that is not a WebSocket upgrade; otherwise the key and
 /// the offered subprotocols, or why the handshake is invalid.
-pub fn upgrade_of(method: &Method, headers: &HeaderMap) -> Option<Result<(String, Vec<String>), HandshakeError>> {
-    if method != Method::GET || !has_token(headers, UPGRADE, "websocket") || !has_token(headers, CONNECTION, "upgrade") {
+pub fn upgrade_of(
+    method: &Method,
+    headers: &HeaderMap,
+) -> Option<Result<(String, Vec<String>), HandshakeError>> {
+    if method != Method::GET
+        || !has_token(headers, UPGRADE, "websocket")
+        || !has_token(headers, CONNECTION, "upgrade")
+    {
         return None;
     }
     if headers.get("sec-websocket-version").map(|v| v.as_bytes()) != Some(b"13") {
         return Some(Err(HandshakeError::UnsupportedVersion));
     }
-    let key = match headers.get("sec-websocket-key").and_then(|v| v.to_str().ok()) {
+    let key = match headers
+        .get("sec-websocket-key")
+        .and_then(|v| v.to_str().ok())
+    {
         // 16 random bytes in base64.
         Some(k) if k.trim().len() == 24 => k.trim().to_string(),
         _ => return Some(Err(HandshakeError::BadKey)),
@@ -56,7 +65,10 @@ mod tests {
 
     #[test]
     fn the_rfc_example_key() {
-        assert_eq!(accept_key("dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+        assert_eq!(
+            accept_key("dGhlIHNhbXBsZSBub25jZQ=="),
+            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+        );
     }
 
     #[test]
@@ -70,11 +82,17 @@ mod tests {
         h.insert("upgrade", "WebSocket".parse().unwrap());
         h.insert("connection", "keep-alive, Upgrade".parse().unwrap());
         h.insert("sec-websocket-version", "13".parse().unwrap());
-        h.insert("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==".parse().unwrap());
+        h.insert(
+            "sec-websocket-key",
+            "dGhlIHNhbXBsZSBub25jZQ==".parse().unwrap(),
+        );
         h.insert("sec-websocket-protocol", "chat, superchat".parse().unwrap());
         let (_, protocols) = upgrade_of(&Method::GET, &h).unwrap().unwrap();
         assert_eq!(protocols, vec!["chat", "superchat"]);
         h.insert("sec-websocket-version", "8".parse().unwrap());
-        assert_eq!(upgrade_of(&Method::GET, &h).unwrap(), Err(HandshakeError::UnsupportedVersion));
+        assert_eq!(
+            upgrade_of(&Method::GET, &h).unwrap(),
+            Err(HandshakeError::UnsupportedVersion)
+        );
     }
 }

@@ -34,7 +34,10 @@ pub enum Incoming {
     /// The peer closed (its code, or 1005 when it sent none), or the
     /// connection ended: 1006 abrupt, 1001 dead peer or shutdown, 1009 a message
     /// over the limit, 1007 invalid UTF-8, 1002 a protocol error, 1013 a slow consumer.
-    Close { code: u16, reason: String },
+    Close {
+        code: u16,
+        reason: String,
+    },
 }
 
 /// Why a message could not be queued.
@@ -80,7 +83,9 @@ pub struct WsUpgrade {
 
 impl std::fmt::Debug for WsUpgrade {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WsUpgrade").field("protocols", &self.protocols).finish()
+        f.debug_struct("WsUpgrade")
+            .field("protocols", &self.protocols)
+            .finish()
     }
 }
 
@@ -95,13 +100,20 @@ impl WsUpgrade {
     /// session starts once the reply is written.
     pub fn accept(self, protocol: Option<&str>) -> Result<(Reply, WsConnection), String> {
         let mut reply = Reply::full(StatusCode::SWITCHING_PROTOCOLS, Bytes::new());
-        reply.headers.insert(UPGRADE, HeaderValue::from_static("websocket"));
-        reply.headers.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
+        reply
+            .headers
+            .insert(UPGRADE, HeaderValue::from_static("websocket"));
+        reply
+            .headers
+            .insert(CONNECTION, HeaderValue::from_static("Upgrade"));
         let accept = HeaderValue::from_str(&accept_key(&self.key)).map_err(|e| e.to_string())?;
         reply.headers.insert("sec-websocket-accept", accept);
         if let Some(p) = protocol {
             if !self.protocols.iter().any(|o| o == p) {
-                return Err(format!("the client did not offer the subprotocol {p:?} (offered: {:?})", self.protocols));
+                return Err(format!(
+                    "the client did not offer the subprotocol {p:?} (offered: {:?})",
+                    self.protocols
+                ));
             }
             reply.headers.insert(
                 "sec-websocket-protocol",
@@ -109,7 +121,10 @@ impl WsUpgrade {
             );
         }
         if let Some(offer) = &self.deflate {
-            reply.headers.insert("sec-websocket-extensions", HeaderValue::from_static(offer.response()));
+            reply.headers.insert(
+                "sec-websocket-extensions",
+                HeaderValue::from_static(offer.response()),
+            );
         }
         let (out_tx, out_rx) = mpsc::channel(self.config.send_queue.max(1));
         let (in_tx, in_rx) = mpsc::channel(self.config.receive_queue.max(1));
@@ -126,7 +141,17 @@ impl WsUpgrade {
             state: state.clone(),
             max_queued_bytes: self.config.send_queue_bytes,
         };
-        let WsUpgrade { on_upgrade, config, stats, tracker, shutdown, runtime, permit, deflate, .. } = self;
+        let WsUpgrade {
+            on_upgrade,
+            config,
+            stats,
+            tracker,
+            shutdown,
+            runtime,
+            permit,
+            deflate,
+            ..
+        } = self;
         stats.ws_connections.fetch_add(1, Ordering::Relaxed);
         let guard = tracker.token();
         runtime.spawn(async move {
@@ -143,11 +168,26 @@ impl WsUpgrade {
                 .write_buffer_size(0)
                 .max_message_size(Some(config.max_message_size))
                 .max_frame_size(Some(config.max_message_size));
-            let socket = InflatingStream::new(TokioIo::new(upgraded), deflate.is_some(), config.max_message_size);
-            let ws = WebSocketStream::from_raw_socket(socket, Role::Server, Some(tungstenite_config)).await;
+            let socket = InflatingStream::new(
+                TokioIo::new(upgraded),
+                deflate.is_some(),
+                config.max_message_size,
+            );
+            let ws =
+                WebSocketStream::from_raw_socket(socket, Role::Server, Some(tungstenite_config))
+                    .await;
             let compressing = deflate.is_some();
-            let session =
-                Session { ws, out_rx, in_tx, state, config, stats: stats.clone(), shutdown, pending: VecDeque::new(), compressing };
+            let session = Session {
+                ws,
+                out_rx,
+                in_tx,
+                state,
+                config,
+                stats: stats.clone(),
+                shutdown,
+                pending: VecDeque::new(),
+                compressing,
+            };
             session.run().await;
             stats.ws_active.fetch_sub(1, Ordering::Relaxed);
         });
@@ -193,7 +233,10 @@ impl WsConnection {
     }
 
     fn overflow(&self) -> SendError {
-        self.state.close_code.compare_exchange(0, 1013, Ordering::AcqRel, Ordering::Acquire).ok();
+        self.state
+            .close_code
+            .compare_exchange(0, 1013, Ordering::AcqRel, Ordering::Acquire)
+            .ok();
         self.state.closed.store(true, Ordering::Release);
         self.state.overflow.store(true, Ordering::Release);
         self.state.wake.notify_one();
@@ -213,7 +256,10 @@ impl WsConnection {
         if self.state.closed.swap(true, Ordering::AcqRel) {
             return;
         }
-        self.state.close_code.compare_exchange(0, code as u32, Ordering::AcqRel, Ordering::Acquire).ok();
+        self.state
+            .close_code
+            .compare_exchange(0, code as u32, Ordering::AcqRel, Ordering::Acquire)
+            .ok();
         if self.tx.try_send(Outgoing::Close(code, reason)).is_err() {
             // The queue is full: the session closes on its own notice.
             self.state.wake.notify_one();
@@ -223,7 +269,9 @@ impl WsConnection {
     /// A message if one is waiting; `Ready(None)` once the session is over
     /// and its `Close` was taken.
     pub fn try_recv(&self) -> Poll<Option<Incoming>> {
-        let Ok(mut rx) = self.rx.try_lock() else { return Poll::Pending };
+        let Ok(mut rx) = self.rx.try_lock() else {
+            return Poll::Pending;
+        };
         match rx.try_recv() {
             Ok(m) => Poll::Ready(Some(m)),
             Err(mpsc::error::TryRecvError::Empty) => Poll::Pending,
@@ -239,7 +287,10 @@ impl WsConnection {
 
     /// The close code once the connection is closed or closing.
     pub fn close_code(&self) -> Option<u16> {
-        self.state.closed.load(Ordering::Acquire).then(|| self.closed_code())
+        self.state
+            .closed
+            .load(Ordering::Acquire)
+            .then(|| self.closed_code())
     }
 }
 
@@ -292,7 +343,12 @@ impl Session {
     async fn run(mut self) {
         let mut last_heard = Instant::now();
         let mut ping_sent = false;
-        let tick = self.config.ping_interval.min(self.config.ping_timeout).max(Duration::from_millis(10)) / 2;
+        let tick = self
+            .config
+            .ping_interval
+            .min(self.config.ping_timeout)
+            .max(Duration::from_millis(10))
+            / 2;
         let mut ticker = tokio::time::interval(tick);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut shutting_down = *self.shutdown.borrow();
@@ -337,7 +393,10 @@ impl Session {
                         Step::Abandon(1001, "no answer to ping".into())
                     } else if silent >= self.config.ping_interval && !ping_sent {
                         ping_sent = true;
-                        match self.write(|ws| Box::pin(ws.send(Message::Ping(Bytes::new())))).await {
+                        match self
+                            .write(|ws| Box::pin(ws.send(Message::Ping(Bytes::new()))))
+                            .await
+                        {
                             Ok(()) => Step::Continue,
                             Err(step) => step,
                         }
@@ -353,7 +412,8 @@ impl Session {
             match step {
                 // The handler closed (or overflowed) while its queue was full:
                 // no Close item is coming, so act once the queue is drained.
-                Step::Continue if self.state.closed.load(Ordering::Acquire) => match self.noticed() {
+                Step::Continue if self.state.closed.load(Ordering::Acquire) => match self.noticed()
+                {
                     Step::Continue => continue,
                     other => break other,
                 },
@@ -377,9 +437,16 @@ impl Session {
 
     /// Tells the handler the connection is over (once).
     fn deliver_close(&mut self, code: u16, reason: String) {
-        self.state.close_code.compare_exchange(0, code as u32, Ordering::AcqRel, Ordering::Acquire).ok();
+        self.state
+            .close_code
+            .compare_exchange(0, code as u32, Ordering::AcqRel, Ordering::Acquire)
+            .ok();
         self.state.closed.store(true, Ordering::Release);
-        if !self.pending.iter().any(|m| matches!(m, Incoming::Close { .. })) {
+        if !self
+            .pending
+            .iter()
+            .any(|m| matches!(m, Incoming::Close { .. }))
+        {
             self.pending.push_back(Incoming::Close { code, reason });
         }
     }
@@ -402,17 +469,23 @@ impl Session {
     async fn on_frame(&mut self, frame: Option<Result<Message, WsError>>) -> Step {
         match frame {
             Some(Ok(Message::Text(text))) => {
-                self.stats.ws_messages_received.fetch_add(1, Ordering::Relaxed);
+                self.stats
+                    .ws_messages_received
+                    .fetch_add(1, Ordering::Relaxed);
                 self.hand_over(Incoming::Text(text.as_str().to_owned()));
                 Step::Continue
             }
             Some(Ok(Message::Binary(data))) => {
-                self.stats.ws_messages_received.fetch_add(1, Ordering::Relaxed);
+                self.stats
+                    .ws_messages_received
+                    .fetch_add(1, Ordering::Relaxed);
                 self.hand_over(Incoming::Binary(data));
                 Step::Continue
             }
             Some(Ok(Message::Close(frame))) => {
-                let (code, reason) = frame.map_or((1005, String::new()), |f| (u16::from(f.code), f.reason.as_str().to_owned()));
+                let (code, reason) = frame.map_or((1005, String::new()), |f| {
+                    (u16::from(f.code), f.reason.as_str().to_owned())
+                });
                 self.deliver_close(code, reason);
                 // tungstenite queued the reply; send it, then the peer hangs up.
                 let _ = tokio::time::timeout(self.config.close_timeout, self.ws.flush()).await;
@@ -421,11 +494,16 @@ impl Session {
             Some(Ok(_)) => Step::Continue, // ping (answered by tungstenite), pong, raw frame
             Some(Err(WsError::Capacity(CapacityError::MessageTooLong { .. }))) => {
                 self.stats.ws_too_large.fetch_add(1, Ordering::Relaxed);
-                let reason = format!("messages are limited to {} bytes", self.config.max_message_size);
+                let reason = format!(
+                    "messages are limited to {} bytes",
+                    self.config.max_message_size
+                );
                 Step::Close(1009, reason)
             }
             Some(Err(WsError::Capacity(_))) => Step::Close(1009, "message too big".into()),
-            Some(Err(WsError::Utf8(_))) => Step::Close(1007, "invalid UTF-8 in a text message".into()),
+            Some(Err(WsError::Utf8(_))) => {
+                Step::Close(1007, "invalid UTF-8 in a text message".into())
+            }
             Some(Err(WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake))) => {
                 self.deliver_close(1006, String::new());
                 Step::End
@@ -455,7 +533,11 @@ impl Session {
     /// is dead, and a handler that overflows its queue meanwhile ends it with 1013.
     async fn write<'a>(
         &'a mut self,
-        op: impl FnOnce(&'a mut Stream) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), WsError>> + Send + 'a>>,
+        op: impl FnOnce(
+            &'a mut Stream,
+        ) -> std::pin::Pin<
+            Box<dyn std::future::Future<Output = Result<(), WsError>> + Send + 'a>,
+        >,
     ) -> Result<(), Step> {
         let stats = self.stats.clone();
         let state = self.state.clone();
@@ -497,7 +579,11 @@ impl Session {
                 Outgoing::Message(message) => {
                     let len = message.len();
                     self.state.queued_bytes.fetch_sub(len, Ordering::AcqRel);
-                    let message = if self.compressing { compress(message) } else { message };
+                    let message = if self.compressing {
+                        compress(message)
+                    } else {
+                        message
+                    };
                     if let Err(step) = self.write(|ws| Box::pin(ws.feed(message))).await {
                         if matches!(step, Step::End) {
                             self.deliver_close(1006, String::new());
@@ -515,7 +601,9 @@ impl Session {
                 next = self.out_rx.try_recv().ok();
             }
         }
-        self.stats.ws_messages_sent.fetch_add(written as u64, Ordering::Relaxed);
+        self.stats
+            .ws_messages_sent
+            .fetch_add(written as u64, Ordering::Relaxed);
         if let Err(step) = self.write(|ws| Box::pin(ws.flush())).await {
             if matches!(step, Step::End) {
                 self.deliver_close(1006, String::new());
@@ -530,10 +618,20 @@ impl Session {
 
     /// Sends a close frame and waits (bounded) for the peer's, if `wait_reply`.
     async fn close(&mut self, code: u16, reason: String, wait_reply: bool) {
-        self.state.close_code.compare_exchange(0, code as u32, Ordering::AcqRel, Ordering::Acquire).ok();
+        self.state
+            .close_code
+            .compare_exchange(0, code as u32, Ordering::AcqRel, Ordering::Acquire)
+            .ok();
         self.state.closed.store(true, Ordering::Release);
-        let frame = CloseFrame { code: CloseCode::from(code), reason: reason.clone().into() };
-        let limit = if wait_reply { self.config.close_timeout } else { Duration::from_millis(100) };
+        let frame = CloseFrame {
+            code: CloseCode::from(code),
+            reason: reason.clone().into(),
+        };
+        let limit = if wait_reply {
+            self.config.close_timeout
+        } else {
+            Duration::from_millis(100)
+        };
         let ws = &mut self.ws;
         let handshake = async {
             ws.send(Message::Close(Some(frame))).await?;

@@ -182,8 +182,10 @@ fn unbindable(ty: &Type) -> DbError {
 }
 
 fn is_text_like(ty: &Type) -> bool {
-    matches!(ty.oid(), oid::TEXT | oid::VARCHAR | oid::BPCHAR | oid::NAME | oid::UNKNOWN)
-        || (matches!(ty.kind(), Kind::Simple) && ty.name() == "citext")
+    matches!(
+        ty.oid(),
+        oid::TEXT | oid::VARCHAR | oid::BPCHAR | oid::NAME | oid::UNKNOWN
+    ) || (matches!(ty.kind(), Kind::Simple) && ty.name() == "citext")
 }
 
 fn is_json(ty: &Type) -> bool {
@@ -215,7 +217,11 @@ pub(crate) fn is_param_error(e: &DbError) -> bool {
 }
 
 impl ToSql for Param<'_> {
-    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut BytesMut,
+    ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
         encode(self.value, ty, out).map_err(|mut e| {
             e.message = format!("{PARAM_ERROR_PREFIX}{}: {}", self.index + 1, e.message);
             Box::new(e) as Box<dyn std::error::Error + Sync + Send>
@@ -231,14 +237,20 @@ impl ToSql for Param<'_> {
 
 /// The parameters of one statement, for `query_raw`/`execute_raw`.
 pub(crate) fn params(values: &[Value]) -> impl ExactSizeIterator<Item = Param<'_>> {
-    values.iter().enumerate().map(|(index, value)| Param { value, index })
+    values
+        .iter()
+        .enumerate()
+        .map(|(index, value)| Param { value, index })
 }
 
 /// A column's raw bytes, decoded afterwards with [`decode`].
 pub(crate) struct RawColumn<'a>(pub Option<&'a [u8]>);
 
 impl<'a> FromSql<'a> for RawColumn<'a> {
-    fn from_sql(_ty: &Type, raw: &'a [u8]) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+    fn from_sql(
+        _ty: &Type,
+        raw: &'a [u8],
+    ) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
         Ok(RawColumn(Some(raw)))
     }
 
@@ -297,26 +309,32 @@ pub fn encode(value: &Value, ty: &Type, out: &mut BytesMut) -> Result<IsNull, Db
         },
         oid::INT2 => {
             let i = integer_of(value, ty)?;
-            let v = i16::try_from(i)
-                .map_err(|_| out_of_range(format!("value {i} is out of range for type smallint (int2)")))?;
+            let v = i16::try_from(i).map_err(|_| {
+                out_of_range(format!(
+                    "value {i} is out of range for type smallint (int2)"
+                ))
+            })?;
             out.put_i16(v);
         }
         oid::INT4 => {
             let i = integer_of(value, ty)?;
-            let v = i32::try_from(i)
-                .map_err(|_| out_of_range(format!("value {i} is out of range for type integer (int4)")))?;
+            let v = i32::try_from(i).map_err(|_| {
+                out_of_range(format!("value {i} is out of range for type integer (int4)"))
+            })?;
             out.put_i32(v);
         }
         oid::INT8 => out.put_i64(integer_of(value, ty)?),
         o if oid::UINT32_TYPES.contains(&o) => {
             let i = integer_of(value, ty)?;
-            let v = u32::try_from(i)
-                .map_err(|_| out_of_range(format!("value {i} is out of range for type {}", ty.name())))?;
+            let v = u32::try_from(i).map_err(|_| {
+                out_of_range(format!("value {i} is out of range for type {}", ty.name()))
+            })?;
             out.put_u32(v);
         }
         oid::XID8 => {
             let i = integer_of(value, ty)?;
-            let v = u64::try_from(i).map_err(|_| out_of_range(format!("value {i} is out of range for type xid8")))?;
+            let v = u64::try_from(i)
+                .map_err(|_| out_of_range(format!("value {i} is out of range for type xid8")))?;
             out.put_u64(v);
         }
         oid::MONEY => match value {
@@ -333,7 +351,11 @@ pub fn encode(value: &Value, ty: &Type, out: &mut BytesMut) -> Result<IsNull, Db
         },
         oid::CHAR => match value {
             Value::Text(s) if s.len() <= 1 => out.put_slice(s.as_bytes()),
-            Value::Text(_) => return Err(interface("a \"char\" parameter takes a single ASCII character")),
+            Value::Text(_) => {
+                return Err(interface(
+                    "a \"char\" parameter takes a single ASCII character",
+                ))
+            }
             _ => return Err(mismatch(value, ty)),
         },
         oid::XML => match value {
@@ -378,7 +400,8 @@ pub fn encode(value: &Value, ty: &Type, out: &mut BytesMut) -> Result<IsNull, Db
             Value::Interval(us) => {
                 let days = us.div_euclid(USECS_PER_DAY);
                 let micros = us.rem_euclid(USECS_PER_DAY);
-                let days = i32::try_from(days).map_err(|_| out_of_range("interval out of range"))?;
+                let days =
+                    i32::try_from(days).map_err(|_| out_of_range("interval out of range"))?;
                 out.put_i64(micros);
                 out.put_i32(days);
                 out.put_i32(0);
@@ -389,7 +412,10 @@ pub fn encode(value: &Value, ty: &Type, out: &mut BytesMut) -> Result<IsNull, Db
             Value::Uuid(u) => out.put_slice(u.as_bytes()),
             Value::Text(s) => {
                 let u = uuid::Uuid::parse_str(s.trim()).map_err(|_| {
-                    DbError::from_sqlstate("22P02", format!("invalid input syntax for type uuid: {s:?}"))
+                    DbError::from_sqlstate(
+                        "22P02",
+                        format!("invalid input syntax for type uuid: {s:?}"),
+                    )
                 })?;
                 out.put_slice(u.as_bytes());
             }
@@ -431,12 +457,18 @@ fn integer_of(value: &Value, ty: &Type) -> Result<i64, DbError> {
             if *f >= -9.223_372_036_854_776e18 && *f < 9.223_372_036_854_776e18 {
                 Ok(*f as i64)
             } else {
-                Err(out_of_range(format!("value {f} is out of range for type {}", ty.name())))
+                Err(out_of_range(format!(
+                    "value {f} is out of range for type {}",
+                    ty.name()
+                )))
             }
         }
         Value::Float(f) => Err(DbError::from_sqlstate(
             "22P02",
-            format!("cannot bind the non-integral float {f} to a parameter of type {}", ty.name()),
+            format!(
+                "cannot bind the non-integral float {f} to a parameter of type {}",
+                ty.name()
+            ),
         )),
         Value::Decimal(s) => decimal_to_i64(s, ty),
         _ => Err(mismatch(value, ty)),
@@ -445,15 +477,26 @@ fn integer_of(value: &Value, ty: &Type) -> Result<i64, DbError> {
 
 fn decimal_to_i64(s: &str, ty: &Type) -> Result<i64, DbError> {
     match parse_decimal(s)? {
-        Decimal::Number { negative, digits, point, .. } => {
+        Decimal::Number {
+            negative,
+            digits,
+            point,
+            ..
+        } => {
             if (point as i128) < digits.len() as i128 {
                 return Err(DbError::from_sqlstate(
                     "22P02",
-                    format!("cannot bind the non-integral decimal {s} to a parameter of type {}", ty.name()),
+                    format!(
+                        "cannot bind the non-integral decimal {s} to a parameter of type {}",
+                        ty.name()
+                    ),
                 ));
             }
             if point > 19 {
-                return Err(out_of_range(format!("value {s} is out of range for type {}", ty.name())));
+                return Err(out_of_range(format!(
+                    "value {s} is out of range for type {}",
+                    ty.name()
+                )));
             }
             let mut acc: i128 = 0;
             for i in 0..point as usize {
@@ -462,9 +505,14 @@ fn decimal_to_i64(s: &str, ty: &Type) -> Result<i64, DbError> {
             if negative {
                 acc = -acc;
             }
-            i64::try_from(acc).map_err(|_| out_of_range(format!("value {s} is out of range for type {}", ty.name())))
+            i64::try_from(acc).map_err(|_| {
+                out_of_range(format!("value {s} is out of range for type {}", ty.name()))
+            })
         }
-        _ => Err(out_of_range(format!("value {s} cannot be bound to a parameter of type {}", ty.name()))),
+        _ => Err(out_of_range(format!(
+            "value {s} cannot be bound to a parameter of type {}",
+            ty.name()
+        ))),
     }
 }
 
@@ -478,7 +526,9 @@ fn float_of(value: &Value, ty: &Type) -> Result<f64, DbError> {
                 "nan" | "+nan" | "-nan" => Ok(f64::NAN),
                 "inf" | "+inf" | "infinity" | "+infinity" => Ok(f64::INFINITY),
                 "-inf" | "-infinity" => Ok(f64::NEG_INFINITY),
-                _ => t.parse::<f64>().map_err(|_| DbError::from_sqlstate("22P02", format!("invalid decimal {s:?}"))),
+                _ => t
+                    .parse::<f64>()
+                    .map_err(|_| DbError::from_sqlstate("22P02", format!("invalid decimal {s:?}"))),
             }
         }
         _ => Err(mismatch(value, ty)),
@@ -497,20 +547,34 @@ fn time_to_micros(t: NaiveTime) -> i64 {
 }
 
 fn datetime_to_micros(dt: NaiveDateTime) -> Result<i64, DbError> {
-    dt.signed_duration_since(pg_epoch()).num_microseconds().ok_or_else(|| out_of_range("timestamp out of range"))
+    dt.signed_duration_since(pg_epoch())
+        .num_microseconds()
+        .ok_or_else(|| out_of_range("timestamp out of range"))
 }
 
 /// A parsed decimal: `0.d1 d2 d3... × 10^point`, `dscale` digits shown after the point.
 #[derive(Debug, PartialEq)]
 pub(crate) enum Decimal {
     NaN,
-    Infinity { negative: bool },
-    Number { negative: bool, digits: Vec<u8>, point: i64, dscale: i64 },
+    Infinity {
+        negative: bool,
+    },
+    Number {
+        negative: bool,
+        digits: Vec<u8>,
+        point: i64,
+        dscale: i64,
+    },
 }
 
 /// Parses `-12.3400`, `1E+3`, `.5`, `NaN`, `Infinity`, ... (the forms of Python's `str(Decimal)`).
 pub(crate) fn parse_decimal(text: &str) -> Result<Decimal, DbError> {
-    let invalid = || DbError::from_sqlstate("22P02", format!("invalid input syntax for type numeric: {text:?}"));
+    let invalid = || {
+        DbError::from_sqlstate(
+            "22P02",
+            format!("invalid input syntax for type numeric: {text:?}"),
+        )
+    };
     let s = text.trim();
     let (negative, body) = match s.as_bytes().first() {
         Some(b'-') => (true, &s[1..]),
@@ -580,7 +644,12 @@ pub(crate) fn parse_decimal(text: &str) -> Result<Decimal, DbError> {
     if digits.is_empty() {
         point = 0;
     }
-    Ok(Decimal::Number { negative: negative && !digits.is_empty(), digits, point, dscale })
+    Ok(Decimal::Number {
+        negative: negative && !digits.is_empty(),
+        digits,
+        point,
+        dscale,
+    })
 }
 
 /// Writes a decimal in PostgreSQL's binary numeric format: ndigits, weight,
@@ -599,7 +668,12 @@ pub(crate) fn encode_numeric(text: &str, out: &mut BytesMut) -> Result<(), DbErr
             out.put_u16(0);
             return Ok(());
         }
-        Decimal::Number { negative, digits, point, dscale } => (negative, digits, point, dscale),
+        Decimal::Number {
+            negative,
+            digits,
+            point,
+            dscale,
+        } => (negative, digits, point, dscale),
     };
     if dscale > NUMERIC_MAX_DSCALE {
         return Err(out_of_range(format!(
@@ -631,8 +705,10 @@ pub(crate) fn encode_numeric(text: &str, out: &mut BytesMut) -> Result<(), DbErr
     while groups.last() == Some(&0) {
         groups.pop();
     }
-    let weight = i16::try_from(first_weight).map_err(|_| out_of_range("numeric value out of range"))?;
-    let ndigits = u16::try_from(groups.len()).map_err(|_| out_of_range("numeric value out of range"))?;
+    let weight =
+        i16::try_from(first_weight).map_err(|_| out_of_range("numeric value out of range"))?;
+    let ndigits =
+        u16::try_from(groups.len()).map_err(|_| out_of_range("numeric value out of range"))?;
     out.reserve(8 + 2 * groups.len());
     out.put_u16(ndigits);
     out.put_i16(weight);
@@ -649,7 +725,14 @@ fn encode_array(items: &[Value], member: &Type, out: &mut BytesMut) -> Result<()
     let mut dims: Vec<usize> = Vec::new();
     let mut leaves: Vec<&Value> = Vec::new();
     let mut leaf_depth = None;
-    flatten(items, 0, json_member, &mut dims, &mut leaves, &mut leaf_depth)?;
+    flatten(
+        items,
+        0,
+        json_member,
+        &mut dims,
+        &mut leaves,
+        &mut leaf_depth,
+    )?;
     if dims.contains(&0) {
         // Empty (in any dimension): PostgreSQL's empty array has no dimensions.
         out.put_i32(0);
@@ -675,7 +758,8 @@ fn encode_array(items: &[Value], member: &Type, out: &mut BytesMut) -> Result<()
                 out.put_i32(-1);
             }
             IsNull::No => {
-                let len = i32::try_from(out.len() - at - 4).map_err(|_| out_of_range("array element too large"))?;
+                let len = i32::try_from(out.len() - at - 4)
+                    .map_err(|_| out_of_range("array element too large"))?;
                 out[at..at + 4].copy_from_slice(&len.to_be_bytes());
             }
         }
@@ -692,7 +776,10 @@ fn flatten<'a>(
     leaf_depth: &mut Option<usize>,
 ) -> Result<(), DbError> {
     let ragged = || {
-        DbError::from_sqlstate("2202E", "multidimensional arrays must have sub-lists of matching lengths and depths")
+        DbError::from_sqlstate(
+            "2202E",
+            "multidimensional arrays must have sub-lists of matching lengths and depths",
+        )
     };
     if dims.len() == depth {
         dims.push(items.len());
@@ -702,11 +789,15 @@ fn flatten<'a>(
     let nested = !json_member && matches!(items.first(), Some(Value::Array(_)));
     if nested {
         if depth + 1 >= MAX_ARRAY_DIMS {
-            return Err(out_of_range(format!("arrays have at most {MAX_ARRAY_DIMS} dimensions")));
+            return Err(out_of_range(format!(
+                "arrays have at most {MAX_ARRAY_DIMS} dimensions"
+            )));
         }
         for item in items {
             match item {
-                Value::Array(inner) => flatten(inner, depth + 1, json_member, dims, leaves, leaf_depth)?,
+                Value::Array(inner) => {
+                    flatten(inner, depth + 1, json_member, dims, leaves, leaf_depth)?
+                }
                 _ => return Err(ragged()),
             }
         }
@@ -742,7 +833,10 @@ struct Reader<'a> {
 impl<'a> Reader<'a> {
     fn bytes(&mut self, n: usize) -> Result<&'a [u8], DbError> {
         if self.buf.len() < n {
-            return Err(interface(format!("truncated binary value for PostgreSQL type {}", self.ty.name())));
+            return Err(interface(format!(
+                "truncated binary value for PostgreSQL type {}",
+                self.ty.name()
+            )));
         }
         let (head, rest) = self.buf.split_at(n);
         self.buf = rest;
@@ -779,14 +873,21 @@ impl<'a> Reader<'a> {
         if self.buf.is_empty() {
             Ok(())
         } else {
-            Err(interface(format!("trailing bytes in a binary value of PostgreSQL type {}", self.ty.name())))
+            Err(interface(format!(
+                "trailing bytes in a binary value of PostgreSQL type {}",
+                self.ty.name()
+            )))
         }
     }
 }
 
 fn text_of(raw: &[u8], ty: &Type) -> Result<String, DbError> {
-    String::from_utf8(raw.to_vec())
-        .map_err(|_| interface(format!("a value of PostgreSQL type {} is not valid UTF-8", ty.name())))
+    String::from_utf8(raw.to_vec()).map_err(|_| {
+        interface(format!(
+            "a value of PostgreSQL type {} is not valid UTF-8",
+            ty.name()
+        ))
+    })
 }
 
 fn unsupported(ty: &Type) -> DbError {
@@ -799,7 +900,9 @@ fn unsupported(ty: &Type) -> DbError {
 
 /// Turns one column value (`None` is SQL NULL) into a [`Value`].
 pub fn decode(ty: &Type, raw: Option<&[u8]>) -> Result<Value, DbError> {
-    let Some(raw) = raw else { return Ok(Value::Null) };
+    let Some(raw) = raw else {
+        return Ok(Value::Null);
+    };
     match ty.kind() {
         Kind::Domain(inner) => return decode(inner, Some(raw)),
         Kind::Array(member) => return decode_array(member, ty, raw),
@@ -816,9 +919,9 @@ pub fn decode(ty: &Type, raw: Option<&[u8]>) -> Result<Value, DbError> {
         o if oid::UINT32_TYPES.contains(&o) => Value::Int(r.u32()? as i64),
         oid::XID8 => {
             let v = r.u64()?;
-            Value::Int(
-                i64::try_from(v).map_err(|_| out_of_range(format!("xid8 value {v} does not fit in 64-bit signed")))?,
-            )
+            Value::Int(i64::try_from(v).map_err(|_| {
+                out_of_range(format!("xid8 value {v} does not fit in 64-bit signed"))
+            })?)
         }
         oid::FLOAT4 => Value::Float(f32::from_be_bytes(r.array()?) as f64),
         oid::FLOAT8 => Value::Float(f64::from_be_bytes(r.array()?)),
@@ -829,15 +932,21 @@ pub fn decode(ty: &Type, raw: Option<&[u8]>) -> Result<Value, DbError> {
             let abs = cents.abs();
             Value::Decimal(format!("{sign}{}.{:02}", abs / 100, abs % 100))
         }
-        oid::TEXT | oid::VARCHAR | oid::BPCHAR | oid::NAME | oid::UNKNOWN | oid::XML | oid::CHAR => {
-            return Ok(Value::Text(text_of(raw, ty)?))
-        }
+        oid::TEXT
+        | oid::VARCHAR
+        | oid::BPCHAR
+        | oid::NAME
+        | oid::UNKNOWN
+        | oid::XML
+        | oid::CHAR => return Ok(Value::Text(text_of(raw, ty)?)),
         oid::BYTEA => return Ok(Value::Bytes(raw.to_vec())),
         oid::JSON => return Ok(Value::Json(text_of(raw, ty)?)),
         oid::JSONB => {
             let version = r.u8()?;
             if version != 1 {
-                return Err(interface(format!("unsupported jsonb format version {version}")));
+                return Err(interface(format!(
+                    "unsupported jsonb format version {version}"
+                )));
             }
             return Ok(Value::Json(text_of(r.buf, ty)?));
         }
@@ -849,9 +958,16 @@ pub fn decode(ty: &Type, raw: Option<&[u8]>) -> Result<Value, DbError> {
                     "date 'infinity' cannot be represented; filter or cast it in SQL",
                 ));
             }
-            Value::Date(pg_epoch_date().checked_add_signed(TimeDelta::days(days as i64)).ok_or_else(|| {
-                DbError::new(ErrorKind::Data, format!("date out of range ({days} days from 2000-01-01)"))
-            })?)
+            Value::Date(
+                pg_epoch_date()
+                    .checked_add_signed(TimeDelta::days(days as i64))
+                    .ok_or_else(|| {
+                        DbError::new(
+                            ErrorKind::Data,
+                            format!("date out of range ({days} days from 2000-01-01)"),
+                        )
+                    })?,
+            )
         }
         oid::TIME => Value::Time(micros_to_time(r.i64()?)?),
         oid::TIMETZ => {
@@ -868,17 +984,22 @@ pub fn decode(ty: &Type, raw: Option<&[u8]>) -> Result<Value, DbError> {
             Value::Text(s)
         }
         oid::TIMESTAMP => Value::DateTime(micros_to_datetime(r.i64()?)?),
-        oid::TIMESTAMPTZ => {
-            Value::DateTimeTz(DateTime::<Utc>::from_naive_utc_and_offset(micros_to_datetime(r.i64()?)?, Utc))
-        }
+        oid::TIMESTAMPTZ => Value::DateTimeTz(DateTime::<Utc>::from_naive_utc_and_offset(
+            micros_to_datetime(r.i64()?)?,
+            Utc,
+        )),
         oid::INTERVAL => {
             let micros = r.i64()?;
             let days = r.i32()? as i64;
             let months = r.i32()? as i64;
             // In 128 bits: whole days may pass i64::MIN when the microseconds bring the sum back.
-            let total = i128::from(months * 30 + days) * i128::from(USECS_PER_DAY) + i128::from(micros);
+            let total =
+                i128::from(months * 30 + days) * i128::from(USECS_PER_DAY) + i128::from(micros);
             Value::Interval(i64::try_from(total).map_err(|_| {
-                DbError::new(ErrorKind::Data, "interval out of range for a microsecond count")
+                DbError::new(
+                    ErrorKind::Data,
+                    "interval out of range for a microsecond count",
+                )
             })?)
         }
         oid::UUID => Value::Uuid(uuid::Uuid::from_bytes(r.array()?)),
@@ -887,7 +1008,12 @@ pub fn decode(ty: &Type, raw: Option<&[u8]>) -> Result<Value, DbError> {
         oid::MACADDR | oid::MACADDR8 => {
             let n = if ty.oid() == oid::MACADDR { 6 } else { 8 };
             let b = r.bytes(n)?;
-            Value::Text(b.iter().map(|x| format!("{x:02x}")).collect::<Vec<_>>().join(":"))
+            Value::Text(
+                b.iter()
+                    .map(|x| format!("{x:02x}"))
+                    .collect::<Vec<_>>()
+                    .join(":"),
+            )
         }
         oid::PG_LSN => {
             let v = r.u64()?;
@@ -902,7 +1028,10 @@ pub fn decode(ty: &Type, raw: Option<&[u8]>) -> Result<Value, DbError> {
 
 fn micros_to_time(us: i64) -> Result<NaiveTime, DbError> {
     if !(0..USECS_PER_DAY).contains(&us) {
-        return Err(DbError::new(ErrorKind::Data, "time 24:00:00 cannot be represented"));
+        return Err(DbError::new(
+            ErrorKind::Data,
+            "time 24:00:00 cannot be represented",
+        ));
     }
     let secs = (us / 1_000_000) as u32;
     let nanos = ((us % 1_000_000) * 1000) as u32;
@@ -929,7 +1058,10 @@ fn decode_inet(r: &mut Reader<'_>, cidr: bool) -> Result<String, DbError> {
     let n = r.u8()? as usize;
     let addr = r.bytes(n)?;
     let (ip, max): (std::net::IpAddr, u8) = match (family, n) {
-        (2, 4) => (std::net::Ipv4Addr::new(addr[0], addr[1], addr[2], addr[3]).into(), 32),
+        (2, 4) => (
+            std::net::Ipv4Addr::new(addr[0], addr[1], addr[2], addr[3]).into(),
+            32,
+        ),
         (3, 16) => {
             let mut a = [0u8; 16];
             a.copy_from_slice(addr);
@@ -937,7 +1069,11 @@ fn decode_inet(r: &mut Reader<'_>, cidr: bool) -> Result<String, DbError> {
         }
         _ => return Err(interface("invalid binary inet value")),
     };
-    Ok(if cidr || bits != max { format!("{ip}/{bits}") } else { ip.to_string() })
+    Ok(if cidr || bits != max {
+        format!("{ip}/{bits}")
+    } else {
+        ip.to_string()
+    })
 }
 
 /// PostgreSQL's binary numeric to its canonical text (`-12.3400`, `NaN`, `Infinity`).
@@ -981,7 +1117,11 @@ pub(crate) fn decode_numeric(raw: &[u8], ty: &Type) -> Result<String, DbError> {
         let mut frac = String::with_capacity(dscale + 4);
         let mut i = weight + 1;
         while frac.len() < dscale {
-            let d = if i >= 0 { digits.get(i as usize).copied().unwrap_or(0) } else { 0 };
+            let d = if i >= 0 {
+                digits.get(i as usize).copied().unwrap_or(0)
+            } else {
+                0
+            };
             let _ = write!(frac, "{d:04}");
             i += 1;
         }
@@ -1016,7 +1156,9 @@ fn decode_array(member: &Type, ty: &Type, raw: &[u8]) -> Result<Value, DbError> 
             return Err(interface("invalid array dimension"));
         }
         dims.push(len as usize);
-        total = total.checked_mul(len as usize).ok_or_else(|| interface("array too large"))?;
+        total = total
+            .checked_mul(len as usize)
+            .ok_or_else(|| interface("array too large"))?;
     }
     // No elements is the empty array, whatever the dimensions say (PostgreSQL has no
     // zero-length dimension); building [[], [], ...] for 2^31 × 0 would exhaust memory.
@@ -1069,7 +1211,10 @@ mod tests {
             ("-0.00", "0.00"),
             ("12.3400", "12.3400"),
             ("-12.34", "-12.34"),
-            ("123456789012345678901234567890.123456789", "123456789012345678901234567890.123456789"),
+            (
+                "123456789012345678901234567890.123456789",
+                "123456789012345678901234567890.123456789",
+            ),
             ("-0.000000001", "-0.000000001"),
             ("10000", "10000"),
             ("1E+3", "1000"),
@@ -1113,10 +1258,20 @@ mod tests {
     /// (days rounded down, positive microseconds) but did not decode.
     #[test]
     fn every_encodable_interval_decodes() {
-        for us in [i64::MIN, i64::MIN + 24, -9_223_372_036_854_775_784, i64::MAX, -1, 0] {
+        for us in [
+            i64::MIN,
+            i64::MIN + 24,
+            -9_223_372_036_854_775_784,
+            i64::MAX,
+            -1,
+            0,
+        ] {
             let mut b = BytesMut::new();
             encode(&Value::Interval(us), &Type::INTERVAL, &mut b).unwrap();
-            assert_eq!(decode(&Type::INTERVAL, Some(&b)).unwrap(), Value::Interval(us));
+            assert_eq!(
+                decode(&Type::INTERVAL, Some(&b)).unwrap(),
+                Value::Interval(us)
+            );
         }
     }
 
@@ -1148,7 +1303,16 @@ mod tests {
 
     #[test]
     fn numeric_rejects_garbage() {
-        for bad in ["", "-", "1.2.3", "abc", "1e", "1e+", "12x", "1E+99999999999"] {
+        for bad in [
+            "",
+            "-",
+            "1.2.3",
+            "abc",
+            "1e",
+            "1e+",
+            "12x",
+            "1E+99999999999",
+        ] {
             assert!(encode_numeric(bad, &mut BytesMut::new()).is_err(), "{bad}");
         }
         assert!(encode_numeric("1E+200000", &mut BytesMut::new()).is_err());
@@ -1157,10 +1321,14 @@ mod tests {
 
     #[test]
     fn int_overflow_is_a_data_error() {
-        let err = encode(&Value::Int(70000), &Type::INT2, &mut BytesMut::new()).err().expect("error");
+        let err = encode(&Value::Int(70000), &Type::INT2, &mut BytesMut::new())
+            .err()
+            .expect("error");
         assert_eq!(err.kind, ErrorKind::Data);
         assert!(err.message.contains("smallint"), "{}", err.message);
-        let err = encode(&Value::Int(1 << 40), &Type::INT4, &mut BytesMut::new()).err().expect("error");
+        let err = encode(&Value::Int(1 << 40), &Type::INT4, &mut BytesMut::new())
+            .err()
+            .expect("error");
         assert_eq!(err.kind, ErrorKind::Data);
     }
 
@@ -1175,14 +1343,30 @@ mod tests {
         assert_eq!(decode(&Type::INT4_ARRAY, Some(&b)).unwrap(), v);
         let ragged = Value::Array(vec![Value::Array(vec![Value::Int(1)]), Value::Int(2)]);
         assert!(encode(&ragged, &Type::INT4_ARRAY, &mut BytesMut::new()).is_err());
-        let ragged = Value::Array(vec![Value::Array(vec![Value::Int(1)]), Value::Array(vec![])]);
+        let ragged = Value::Array(vec![
+            Value::Array(vec![Value::Int(1)]),
+            Value::Array(vec![]),
+        ]);
         assert!(encode(&ragged, &Type::INT4_ARRAY, &mut BytesMut::new()).is_err());
     }
 
     #[test]
     fn decoding_garbage_does_not_panic() {
-        for ty in [Type::NUMERIC, Type::INT4_ARRAY, Type::TIMESTAMP, Type::INET, Type::JSONB, Type::INTERVAL] {
-            for raw in [&[][..], &[1], &[0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 23, 0x7f, 0xff, 0xff, 0xff, 0, 0, 0, 1]] {
+        for ty in [
+            Type::NUMERIC,
+            Type::INT4_ARRAY,
+            Type::TIMESTAMP,
+            Type::INET,
+            Type::JSONB,
+            Type::INTERVAL,
+        ] {
+            for raw in [
+                &[][..],
+                &[1],
+                &[
+                    0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 23, 0x7f, 0xff, 0xff, 0xff, 0, 0, 0, 1,
+                ],
+            ] {
                 let _ = decode(&ty, Some(raw));
             }
         }

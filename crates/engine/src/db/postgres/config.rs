@@ -67,7 +67,10 @@ pub struct PgConfig {
 
 impl Default for PgConfig {
     fn default() -> Self {
-        let user = std::env::var("USER").ok().filter(|u| !u.is_empty()).unwrap_or_else(|| "postgres".into());
+        let user = std::env::var("USER")
+            .ok()
+            .filter(|u| !u.is_empty())
+            .unwrap_or_else(|| "postgres".into());
         PgConfig {
             host: "localhost".into(),
             port: 5432,
@@ -104,7 +107,10 @@ impl fmt::Debug for PgConfig {
             .field("acquire_timeout", &self.acquire_timeout)
             .field("max_lifetime", &self.max_lifetime)
             .field("statement_timeout", &self.statement_timeout)
-            .field("max_in_flight_per_connection", &self.max_in_flight_per_connection)
+            .field(
+                "max_in_flight_per_connection",
+                &self.max_in_flight_per_connection,
+            )
             .field("statement_cache_size", &self.statement_cache_size)
             .field("connect_timeout", &self.connect_timeout)
             .field("health_check_idle", &self.health_check_idle)
@@ -120,22 +126,33 @@ fn decode(part: &str, what: &str) -> Result<String, DbError> {
     percent_decode_str(part)
         .decode_utf8()
         .map(|s| s.into_owned())
-        .map_err(|_| bad(format!("invalid percent-encoding in the {what} of the database URL")))
+        .map_err(|_| {
+            bad(format!(
+                "invalid percent-encoding in the {what} of the database URL"
+            ))
+        })
 }
 
 fn parse_secs(name: &str, value: &str) -> Result<Duration, DbError> {
-    let secs: f64 = value
-        .trim()
-        .parse()
-        .map_err(|_| bad(format!("database URL option {name}={value:?} is not a number of seconds")))?;
+    let secs: f64 = value.trim().parse().map_err(|_| {
+        bad(format!(
+            "database URL option {name}={value:?} is not a number of seconds"
+        ))
+    })?;
     if !secs.is_finite() || !(0.0..=1e9).contains(&secs) {
-        return Err(bad(format!("database URL option {name}={value:?} is out of range")));
+        return Err(bad(format!(
+            "database URL option {name}={value:?} is out of range"
+        )));
     }
     Ok(Duration::from_secs_f64(secs))
 }
 
 fn parse_count(name: &str, value: &str) -> Result<usize, DbError> {
-    value.trim().parse().map_err(|_| bad(format!("database URL option {name}={value:?} is not a non-negative integer")))
+    value.trim().parse().map_err(|_| {
+        bad(format!(
+            "database URL option {name}={value:?} is not a non-negative integer"
+        ))
+    })
 }
 
 impl PgConfig {
@@ -177,13 +194,19 @@ impl PgConfig {
         }
         if !hostport.is_empty() {
             let (host, port) = if let Some(stripped) = hostport.strip_prefix('[') {
-                let end = stripped.find(']').ok_or_else(|| bad("unclosed [ in the database URL host"))?;
+                let end = stripped
+                    .find(']')
+                    .ok_or_else(|| bad("unclosed [ in the database URL host"))?;
                 let host = &stripped[..end];
                 let after = &stripped[end + 1..];
                 let port = match after.strip_prefix(':') {
                     Some(p) => Some(p),
                     None if after.is_empty() => None,
-                    None => return Err(bad("unexpected text after the IPv6 host in the database URL")),
+                    None => {
+                        return Err(bad(
+                            "unexpected text after the IPv6 host in the database URL",
+                        ))
+                    }
                 };
                 (host.to_string(), port)
             } else {
@@ -199,7 +222,9 @@ impl PgConfig {
                 config.host = host;
             }
             if let Some(port) = port.filter(|p| !p.is_empty()) {
-                config.port = port.parse().map_err(|_| bad(format!("invalid port {port:?} in the database URL")))?;
+                config.port = port
+                    .parse()
+                    .map_err(|_| bad(format!("invalid port {port:?} in the database URL")))?;
             }
         }
         if let Some(path) = path {
@@ -271,7 +296,10 @@ impl PgConfig {
             return Err(bad("max_size must be at least 1"));
         }
         if self.min_size > self.max_size {
-            return Err(bad(format!("min_size ({}) is larger than max_size ({})", self.min_size, self.max_size)));
+            return Err(bad(format!(
+                "min_size ({}) is larger than max_size ({})",
+                self.min_size, self.max_size
+            )));
         }
         if self.max_in_flight_per_connection == 0 {
             return Err(bad("max_in_flight_per_connection must be at least 1"));
@@ -310,7 +338,11 @@ impl PgConfig {
             c.options(options);
         }
         c.ssl_mode(tokio_postgres::config::SslMode::Disable);
-        c.connect_timeout(self.connect_timeout.unwrap_or(self.acquire_timeout).max(Duration::from_millis(100)));
+        c.connect_timeout(
+            self.connect_timeout
+                .unwrap_or(self.acquire_timeout)
+                .max(Duration::from_millis(100)),
+        );
         c.keepalives(true);
         c.keepalives_idle(Duration::from_secs(60));
         c
@@ -354,7 +386,10 @@ mod tests {
         assert_eq!(c.statement_cache_size, 256);
         assert_eq!(c.statement_timeout, None);
         let c = PgConfig::from_url("postgres://[::1]:5433/x").unwrap();
-        assert_eq!((c.host.as_str(), c.port, c.dbname.as_str()), ("::1", 5433, "x"));
+        assert_eq!(
+            (c.host.as_str(), c.port, c.dbname.as_str()),
+            ("::1", 5433, "x")
+        );
         let c = PgConfig::from_url("postgres://u@%2Fvar%2Frun%2Fpostgresql/x").unwrap();
         assert_eq!(c.host, "/var/run/postgresql");
         let c = PgConfig::from_url("postgres:///x?host=/tmp&port=5444").unwrap();

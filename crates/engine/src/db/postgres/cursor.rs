@@ -41,7 +41,10 @@ impl PgCursor {
         chunk_size: u32,
     ) -> Result<PgCursor, DbError> {
         let chunk_size = chunk_size.max(1);
-        let seq = tx.pool.cursor_seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let seq = tx
+            .pool
+            .cursor_seq
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let name = format!("hdj_cursor_{seq}");
         let body = sql.trim_end().trim_end_matches(';');
         let declare = format!("DECLARE {name} NO SCROLL CURSOR FOR {body}");
@@ -51,7 +54,8 @@ impl PgCursor {
             .run(move |conn, ctl| async move {
                 let declared = async {
                     let p = conn.prepare_uncached(&declare).await?;
-                    conn.tracked(Some(&ctl), conn.execute_stmt(&p, &params)).await
+                    conn.tracked(Some(&ctl), conn.execute_stmt(&p, &params))
+                        .await
                 }
                 .await;
                 declared.map_err(|mut e| {
@@ -62,7 +66,14 @@ impl PgCursor {
             })
             .await;
         match opened {
-            Ok(fetch) => Ok(PgCursor { tx, owns_tx, name, fetch: Some(fetch), chunk_size, done: false }),
+            Ok(fetch) => Ok(PgCursor {
+                tx,
+                owns_tx,
+                name,
+                fetch: Some(fetch),
+                chunk_size,
+                done: false,
+            }),
             Err(e) => {
                 if owns_tx {
                     tx.rollback_in_background();
@@ -77,11 +88,15 @@ impl PgCursor {
         if self.done {
             return Ok(None);
         }
-        let Some(fetch) = self.fetch.clone() else { return Ok(None) };
+        let Some(fetch) = self.fetch.clone() else {
+            return Ok(None);
+        };
         let chunk = self.chunk_size as usize;
         let rows = self
             .tx
-            .run(move |conn, ctl| async move { conn.tracked(Some(&ctl), conn.query_rows(&fetch, &[])).await })
+            .run(move |conn, ctl| async move {
+                conn.tracked(Some(&ctl), conn.query_rows(&fetch, &[])).await
+            })
             .await?;
         if rows.rows.len() < chunk {
             self.finish().await;

@@ -124,14 +124,20 @@ pub struct PgListener {
 
 impl std::fmt::Debug for PgListener {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PgListener").field("channels", &self.channels()).field("stats", &self.stats()).finish()
+        f.debug_struct("PgListener")
+            .field("channels", &self.channels())
+            .field("stats", &self.stats())
+            .finish()
     }
 }
 
 /// Checks a channel name before it reaches the server.
 pub fn check_channel(channel: &str) -> Result<(), DbError> {
     if channel.is_empty() {
-        return Err(DbError::new(ErrorKind::Interface, "a LISTEN/NOTIFY channel name cannot be empty"));
+        return Err(DbError::new(
+            ErrorKind::Interface,
+            "a LISTEN/NOTIFY channel name cannot be empty",
+        ));
     }
     if channel.len() > MAX_CHANNEL_BYTES {
         return Err(DbError::new(
@@ -143,7 +149,10 @@ pub fn check_channel(channel: &str) -> Result<(), DbError> {
         ));
     }
     if channel.contains('\0') {
-        return Err(DbError::new(ErrorKind::Interface, "a channel name cannot contain NUL"));
+        return Err(DbError::new(
+            ErrorKind::Interface,
+            "a channel name cannot contain NUL",
+        ));
     }
     Ok(())
 }
@@ -152,7 +161,10 @@ async fn open(config: &PgConfig) -> Result<(Client, PgConnection), DbError> {
     config.to_tokio().connect(NoTls).await.map_err(|e| {
         let mut err = map_error(e, None);
         err.kind = ErrorKind::Operational;
-        err.message = format!("could not connect the listener to PostgreSQL at {}:{}: {}", config.host, config.port, err.message);
+        err.message = format!(
+            "could not connect the listener to PostgreSQL at {}:{}: {}",
+            config.host, config.port, err.message
+        );
         err
     })
 }
@@ -164,8 +176,12 @@ impl PgListener {
         config: PgConfig,
         capacity: usize,
     ) -> Result<(PgListener, mpsc::Receiver<ListenerEvent>), DbError> {
-        let rt = Handle::try_current()
-            .map_err(|_| DbError::new(ErrorKind::Interface, "PgListener::connect must run inside a tokio runtime"))?;
+        let rt = Handle::try_current().map_err(|_| {
+            DbError::new(
+                ErrorKind::Interface,
+                "PgListener::connect must run inside a tokio runtime",
+            )
+        })?;
         Self::connect_on(config, capacity, rt).await
     }
 
@@ -180,14 +196,20 @@ impl PgListener {
             Err(_) => {
                 return Err(DbError::new(
                     ErrorKind::Operational,
-                    format!("timed out connecting the listener to PostgreSQL at {}:{}", config.host, config.port),
+                    format!(
+                        "timed out connecting the listener to PostgreSQL at {}:{}",
+                        config.host, config.port
+                    ),
                 ))
             }
         };
         let (tx, rx) = mpsc::channel(capacity.max(1));
         let shared = Arc::new(Shared {
             config,
-            state: Mutex::new(State { channels: BTreeSet::new(), client: Some(Arc::new(client)) }),
+            state: Mutex::new(State {
+                channels: BTreeSet::new(),
+                client: Some(Arc::new(client)),
+            }),
             closed: CancellationToken::new(),
             delivered: AtomicU64::new(0),
             stalls: AtomicU64::new(0),
@@ -195,7 +217,13 @@ impl PgListener {
             dropped_unlistened: AtomicU64::new(0),
         });
         let task = rt.spawn(run(shared.clone(), tx, conn));
-        Ok((PgListener { shared, task: Mutex::new(Some(task)) }, rx))
+        Ok((
+            PgListener {
+                shared,
+                task: Mutex::new(Some(task)),
+            },
+            rx,
+        ))
     }
 
     /// Starts listening on `channel` (idempotent). While the connection is
@@ -213,7 +241,10 @@ impl PgListener {
             st.client.clone()
         };
         let Some(client) = client else { return Ok(()) };
-        match client.batch_execute(&format!("LISTEN {}", quote_identifier(channel))).await {
+        match client
+            .batch_execute(&format!("LISTEN {}", quote_identifier(channel)))
+            .await
+        {
             Ok(()) => Ok(()),
             Err(e) => {
                 let err = map_error(e, None);
@@ -239,7 +270,10 @@ impl PgListener {
             st.client.clone()
         };
         let Some(client) = client else { return Ok(()) };
-        match client.batch_execute(&format!("UNLISTEN {}", quote_identifier(channel))).await {
+        match client
+            .batch_execute(&format!("UNLISTEN {}", quote_identifier(channel)))
+            .await
+        {
             Ok(()) => Ok(()),
             Err(e) => {
                 let err = map_error(e, None);
@@ -260,7 +294,10 @@ impl PgListener {
 
     /// Whether the connection is up (false while reconnecting or once closed).
     pub fn is_connected(&self) -> bool {
-        lock(&self.shared.state).client.as_ref().is_some_and(|c| !c.is_closed())
+        lock(&self.shared.state)
+            .client
+            .as_ref()
+            .is_some_and(|c| !c.is_closed())
     }
 
     pub fn stats(&self) -> ListenerStats {
@@ -352,13 +389,20 @@ async fn run(shared: Arc<Shared>, tx: mpsc::Sender<ListenerEvent>, mut conn: PgC
 /// Opens a new connection (with backoff), LISTENs on every channel, and queues
 /// `Reconnected` followed by any notification that arrived meanwhile. `None`
 /// when the listener was closed.
-async fn reconnect(shared: &Arc<Shared>, pending: &mut VecDeque<ListenerEvent>, reason: String) -> Option<PgConnection> {
+async fn reconnect(
+    shared: &Arc<Shared>,
+    pending: &mut VecDeque<ListenerEvent>,
+    reason: String,
+) -> Option<PgConnection> {
     let lost_at = Instant::now();
     lock(&shared.state).client = None;
     let mut delay = BACKOFF_START;
     let mut failed_attempts = 0u32;
     loop {
-        let timeout = shared.config.connect_timeout.unwrap_or(shared.config.acquire_timeout);
+        let timeout = shared
+            .config
+            .connect_timeout
+            .unwrap_or(shared.config.acquire_timeout);
         let opened = tokio::select! {
             _ = shared.closed.cancelled() => return None,
             r = tokio::time::timeout(timeout, open(&shared.config)) => r,
@@ -375,7 +419,10 @@ async fn reconnect(shared: &Arc<Shared>, pending: &mut VecDeque<ListenerEvent>, 
                 st.client = Some(client.clone());
                 st.channels.iter().cloned().collect()
             };
-            let sql: String = channels.iter().map(|c| format!("LISTEN {};", quote_identifier(c))).collect();
+            let sql: String = channels
+                .iter()
+                .map(|c| format!("LISTEN {};", quote_identifier(c)))
+                .collect();
             let mut buffered = Vec::new();
             let listened = {
                 let mut listen = std::pin::pin!(client.batch_execute(&sql));

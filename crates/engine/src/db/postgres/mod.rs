@@ -42,7 +42,9 @@ pub use pool::PoolStats;
 pub use transaction::PgTransaction;
 
 use crate::db::{DbError, ErrorKind, Isolation, Rows, Value};
-use pool::{cancelled_error, is_connection_loss, join_ordered, spawn_op, Conn, PoolInner, Prepared, ReqCtl};
+use pool::{
+    cancelled_error, is_connection_loss, join_ordered, spawn_op, Conn, PoolInner, Prepared, ReqCtl,
+};
 
 /// Rows of `execute_many` pipelined at once.
 const MANY_CHUNK: usize = 256;
@@ -55,7 +57,10 @@ pub struct PgDatabase {
 
 impl std::fmt::Debug for PgDatabase {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PgDatabase").field("config", &self.pool.config).field("stats", &self.stats()).finish()
+        f.debug_struct("PgDatabase")
+            .field("config", &self.pool.config)
+            .field("stats", &self.stats())
+            .finish()
     }
 }
 
@@ -63,8 +68,12 @@ impl PgDatabase {
     /// Opens `min_size` connections (all must succeed). Call inside a tokio runtime.
     pub async fn connect(config: PgConfig) -> Result<PgDatabase, DbError> {
         config.validate()?;
-        let rt = tokio::runtime::Handle::try_current()
-            .map_err(|_| DbError::new(ErrorKind::Interface, "PgDatabase::connect must run inside a tokio runtime"))?;
+        let rt = tokio::runtime::Handle::try_current().map_err(|_| {
+            DbError::new(
+                ErrorKind::Interface,
+                "PgDatabase::connect must run inside a tokio runtime",
+            )
+        })?;
         let pool = PoolInner::new(config, rt);
         pool.fill().await?;
         Ok(PgDatabase { pool })
@@ -82,16 +91,21 @@ impl PgDatabase {
     pub async fn query(&self, sql: &str, params: Vec<Value>) -> Result<Rows, DbError> {
         let pool = self.pool.clone();
         let sql = sql.to_string();
-        spawn_op(&self.pool.rt, move |ctl| async move { shared_statement(pool, ctl, sql, params, true).await }).await
+        spawn_op(&self.pool.rt, move |ctl| async move {
+            shared_statement(pool, ctl, sql, params, true).await
+        })
+        .await
     }
 
     /// Runs one statement and returns the number of rows it affected.
     pub async fn execute(&self, sql: &str, params: Vec<Value>) -> Result<u64, DbError> {
         let pool = self.pool.clone();
         let sql = sql.to_string();
-        spawn_op(&self.pool.rt, move |ctl| async move { shared_statement(pool, ctl, sql, params, false).await })
-            .await
-            .map(|rows| rows.affected)
+        spawn_op(&self.pool.rt, move |ctl| async move {
+            shared_statement(pool, ctl, sql, params, false).await
+        })
+        .await
+        .map(|rows| rows.affected)
     }
 
     /// Runs one statement once per parameter row, pipelined, inside one
@@ -132,7 +146,10 @@ impl PgDatabase {
     /// gets its own result, in order; a failing statement does not stop the
     /// others (each is its own implicit transaction). The outer error is only
     /// for getting a connection.
-    pub async fn pipeline(&self, stmts: Vec<(String, Vec<Value>)>) -> Result<Vec<Result<Rows, DbError>>, DbError> {
+    pub async fn pipeline(
+        &self,
+        stmts: Vec<(String, Vec<Value>)>,
+    ) -> Result<Vec<Result<Rows, DbError>>, DbError> {
         if stmts.is_empty() {
             return Ok(Vec::new());
         }
@@ -151,7 +168,11 @@ impl PgDatabase {
     }
 
     /// Starts a transaction on a connection of its own.
-    pub async fn begin(&self, isolation: Option<Isolation>, read_only: bool) -> Result<PgTransaction, DbError> {
+    pub async fn begin(
+        &self,
+        isolation: Option<Isolation>,
+        read_only: bool,
+    ) -> Result<PgTransaction, DbError> {
         let mut sql = String::from("BEGIN");
         if let Some(level) = isolation {
             sql.push_str(" ISOLATION LEVEL ");
@@ -161,16 +182,26 @@ impl PgDatabase {
             sql.push_str(" READ ONLY");
         }
         let pool = self.pool.clone();
-        let lease = spawn_op(&self.pool.rt, move |ctl| async move { begin_on_fresh(&pool, &ctl, &sql).await }).await?;
+        let lease = spawn_op(&self.pool.rt, move |ctl| async move {
+            begin_on_fresh(&pool, &ctl, &sql).await
+        })
+        .await?;
         Ok(PgTransaction::new(self.pool.clone(), lease))
     }
 
     /// A server-side cursor over `sql`, in a transaction of its own on a
     /// connection of its own; `fetch` returns `chunk_size` rows at a time.
-    pub async fn cursor(&self, sql: &str, params: Vec<Value>, chunk_size: u32) -> Result<PgCursor, DbError> {
+    pub async fn cursor(
+        &self,
+        sql: &str,
+        params: Vec<Value>,
+        chunk_size: u32,
+    ) -> Result<PgCursor, DbError> {
         let pool = self.pool.clone();
-        let lease =
-            spawn_op(&self.pool.rt, move |ctl| async move { begin_on_fresh(&pool, &ctl, "BEGIN").await }).await?;
+        let lease = spawn_op(&self.pool.rt, move |ctl| async move {
+            begin_on_fresh(&pool, &ctl, "BEGIN").await
+        })
+        .await?;
         let tx = PgTransaction::new(self.pool.clone(), lease);
         PgCursor::open(tx.into_shared(), true, sql, params, chunk_size).await
     }
@@ -181,16 +212,25 @@ impl PgDatabase {
     /// error naming the limit.
     pub async fn notify(&self, channel: &str, payload: &str) -> Result<(), DbError> {
         listener::check_channel(channel)?;
-        self.query("SELECT pg_notify($1, $2)", vec![Value::Text(channel.to_string()), Value::Text(payload.to_string())])
-            .await
-            .map(|_| ())
-            .map_err(|e| listener::explain_notify_error(e, payload))
+        self.query(
+            "SELECT pg_notify($1, $2)",
+            vec![
+                Value::Text(channel.to_string()),
+                Value::Text(payload.to_string()),
+            ],
+        )
+        .await
+        .map(|_| ())
+        .map_err(|e| listener::explain_notify_error(e, payload))
     }
 
     /// A [`PgListener`] on a dedicated connection (same server and options as
     /// the pool, not counted in it) and the receiver of its events, holding at
     /// most `capacity` of them.
-    pub async fn listener(&self, capacity: usize) -> Result<(PgListener, tokio::sync::mpsc::Receiver<ListenerEvent>), DbError> {
+    pub async fn listener(
+        &self,
+        capacity: usize,
+    ) -> Result<(PgListener, tokio::sync::mpsc::Receiver<ListenerEvent>), DbError> {
         PgListener::connect_on(self.pool.config.clone(), capacity, self.pool.rt.clone()).await
     }
 
@@ -215,7 +255,11 @@ impl PgDatabase {
 
 /// An exclusive connection with `begin_sql` run on it; a connection that turns
 /// out to be dead is replaced once.
-async fn begin_on_fresh(pool: &Arc<PoolInner>, ctl: &ReqCtl, begin_sql: &str) -> Result<pool::ExclusiveLease, DbError> {
+async fn begin_on_fresh(
+    pool: &Arc<PoolInner>,
+    ctl: &ReqCtl,
+    begin_sql: &str,
+) -> Result<pool::ExclusiveLease, DbError> {
     let mut attempts = 0;
     loop {
         let lease = pool.acquire_exclusive(ctl).await?;
@@ -267,7 +311,10 @@ async fn shared_statement(
         if ctl.is_cancelled() {
             return Err(cancelled_error());
         }
-        match conn.run_statement(&ctl, &prepared, &params, want_rows).await {
+        match conn
+            .run_statement(&ctl, &prepared, &params, want_rows)
+            .await
+        {
             Ok(rows) => return Ok(rows),
             Err(e) => {
                 let e = e.with_sql(&sql);
@@ -289,19 +336,28 @@ async fn shared_statement(
 /// A statement cancelled by a cancel request that was meant for another
 /// request on the same connection (the cancel protocol is racy).
 fn collateral_cancel(conn: &Conn, ctl: &ReqCtl, e: &DbError, started_ms: u64) -> bool {
-    e.sqlstate.as_deref() == Some("57014") && !ctl.is_cancelled() && conn.cancel_sent_since(started_ms)
+    e.sqlstate.as_deref() == Some("57014")
+        && !ctl.is_cancelled()
+        && conn.cancel_sent_since(started_ms)
 }
 
 /// Runs every statement pipelined on `conn`: prepares (one round trip for the
 /// ones not cached) then executes (one round trip).
-async fn run_pipeline(conn: &Arc<Conn>, ctl: &ReqCtl, stmts: &[(String, Vec<Value>)]) -> Vec<Result<Rows, DbError>> {
+async fn run_pipeline(
+    conn: &Arc<Conn>,
+    ctl: &ReqCtl,
+    stmts: &[(String, Vec<Value>)],
+) -> Vec<Result<Rows, DbError>> {
     let sqls: Vec<&str> = stmts.iter().map(|(s, _)| s.as_str()).collect();
     let prepared = conn.prepare_many(&sqls).await;
     let mut futs = Vec::with_capacity(stmts.len());
     for ((sql, params), p) in stmts.iter().zip(prepared) {
         futs.push(async move {
             match p {
-                Ok(p) => conn.query_rows(&p, params).await.map_err(|e| e.with_sql(sql)),
+                Ok(p) => conn
+                    .query_rows(&p, params)
+                    .await
+                    .map_err(|e| e.with_sql(sql)),
                 Err(e) => Err(e),
             }
         });
@@ -316,10 +372,18 @@ async fn run_pipeline(conn: &Arc<Conn>, ctl: &ReqCtl, stmts: &[(String, Vec<Valu
 }
 
 /// `execute` once per row, pipelined in chunks; stops at the first error.
-async fn execute_rows(conn: &Arc<Conn>, ctl: &ReqCtl, p: &Prepared, rows: &[Vec<Value>]) -> Result<u64, DbError> {
+async fn execute_rows(
+    conn: &Arc<Conn>,
+    ctl: &ReqCtl,
+    p: &Prepared,
+    rows: &[Vec<Value>],
+) -> Result<u64, DbError> {
     let mut total = 0u64;
     for chunk in rows.chunks(MANY_CHUNK) {
-        let futs: Vec<_> = chunk.iter().map(|params| conn.execute_stmt(p, params)).collect();
+        let futs: Vec<_> = chunk
+            .iter()
+            .map(|params| conn.execute_stmt(p, params))
+            .collect();
         for r in conn.tracked(Some(ctl), join_ordered(futs)).await {
             total += r?;
         }

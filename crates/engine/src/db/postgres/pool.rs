@@ -52,10 +52,15 @@ pub(crate) fn map_error(e: tokio_postgres::Error, sql: Option<&str>) -> DbError 
         d.hint = db.hint().map(str::to_string);
         d.constraint = db.constraint().map(str::to_string);
         d
-    } else if let Some(ours) = std::error::Error::source(&e).and_then(|s| s.downcast_ref::<DbError>()) {
+    } else if let Some(ours) =
+        std::error::Error::source(&e).and_then(|s| s.downcast_ref::<DbError>())
+    {
         ours.clone()
     } else if e.is_closed() {
-        DbError::new(ErrorKind::Operational, "the connection to the server was closed")
+        DbError::new(
+            ErrorKind::Operational,
+            "the connection to the server was closed",
+        )
     } else {
         let mut message = e.to_string();
         if message.starts_with("expected ") && message.contains(" parameters but got ") {
@@ -110,7 +115,10 @@ pub(crate) struct ReqCtl {
 
 impl ReqCtl {
     pub fn new() -> Self {
-        ReqCtl { token: CancellationToken::new(), current: Mutex::new(None) }
+        ReqCtl {
+            token: CancellationToken::new(),
+            current: Mutex::new(None),
+        }
     }
 
     pub fn is_cancelled(&self) -> bool {
@@ -158,7 +166,10 @@ impl Drop for CancelOnDrop {
 /// Runs `op` as its own task, so that a caller dropping its future cannot leave
 /// a half-read response behind: the task runs to the end (after a server-side
 /// cancel) and only then gives its connection back.
-pub(crate) async fn spawn_op<T, F>(rt: &Handle, op: impl FnOnce(Arc<ReqCtl>) -> F) -> Result<T, DbError>
+pub(crate) async fn spawn_op<T, F>(
+    rt: &Handle,
+    op: impl FnOnce(Arc<ReqCtl>) -> F,
+) -> Result<T, DbError>
 where
     F: Future<Output = Result<T, DbError>> + Send + 'static,
     T: Send + 'static,
@@ -170,7 +181,10 @@ where
     guard.0 = None;
     match out {
         Ok(r) => r,
-        Err(e) => Err(DbError::new(ErrorKind::Interface, format!("the database task failed: {e}"))),
+        Err(e) => Err(DbError::new(
+            ErrorKind::Interface,
+            format!("the database task failed: {e}"),
+        )),
     }
 }
 
@@ -226,8 +240,16 @@ pub(crate) struct Prepared {
 
 impl Prepared {
     fn new(stmt: Statement, sql: &str) -> Self {
-        let columns: Arc<[String]> = stmt.columns().iter().map(|c| c.name().to_string()).collect();
-        Prepared { stmt, columns, changes_schema: changes_schema(sql) }
+        let columns: Arc<[String]> = stmt
+            .columns()
+            .iter()
+            .map(|c| c.name().to_string())
+            .collect();
+        Prepared {
+            stmt,
+            columns,
+            changes_schema: changes_schema(sql),
+        }
     }
 }
 
@@ -241,7 +263,12 @@ struct StmtCache {
 
 impl StmtCache {
     fn new(capacity: usize, epoch: u64) -> Self {
-        StmtCache { map: HashMap::new(), tick: 0, capacity, epoch }
+        StmtCache {
+            map: HashMap::new(),
+            tick: 0,
+            capacity,
+            epoch,
+        }
     }
 
     /// Forgets every statement when the schema epoch moved since they were prepared.
@@ -272,7 +299,11 @@ impl StmtCache {
         }
         self.tick += 1;
         if self.map.len() >= self.capacity && !self.map.contains_key(sql) {
-            let oldest = self.map.iter().min_by_key(|(_, (_, used))| *used).map(|(k, _)| k.clone());
+            let oldest = self
+                .map
+                .iter()
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(k, _)| k.clone());
             if let Some(k) = oldest {
                 // Dropping the last handle closes the statement on the server.
                 self.map.remove(&k);
@@ -342,7 +373,11 @@ impl Conn {
     /// caller dropping it cancels it on the server at the right moment.
     pub async fn tracked<F: Future>(self: &Arc<Self>, ctl: Option<&ReqCtl>, fut: F) -> F::Output {
         let mut fut = pin!(fut);
-        let mut guard = TicketGuard { conn: self, ctl, ticket: None };
+        let mut guard = TicketGuard {
+            conn: self,
+            ctl,
+            ticket: None,
+        };
         let out = poll_fn(|cx| {
             if guard.ticket.is_some() {
                 return fut.as_mut().poll(cx);
@@ -432,7 +467,8 @@ impl Conn {
             let mut delay = Duration::from_millis(50);
             loop {
                 me.last_cancel_ms.store(me.now_ms(), Ordering::Relaxed);
-                let _ = tokio::time::timeout(CANCEL_TIMEOUT, me.cancel_token.cancel_query(NoTls)).await;
+                let _ =
+                    tokio::time::timeout(CANCEL_TIMEOUT, me.cancel_token.cancel_query(NoTls)).await;
                 let finished = me.request_finished.notified();
                 let mut finished = pin!(finished);
                 finished.as_mut().enable();
@@ -474,7 +510,10 @@ impl Conn {
     pub async fn prepare_uncached(self: &Arc<Self>, sql: &str) -> Result<Prepared, DbError> {
         // Not cancellable: parsing is quick, and a cancel aimed at it would
         // mostly land on the next request; a dropped caller stops after it.
-        let stmt = self.tracked(None, self.client.prepare(sql)).await.map_err(|e| map_error(e, Some(sql)))?;
+        let stmt = self
+            .tracked(None, self.client.prepare(sql))
+            .await
+            .map_err(|e| map_error(e, Some(sql)))?;
         Ok(Prepared::new(stmt, sql))
     }
 
@@ -503,7 +542,9 @@ impl Conn {
             let mut by_sql: HashMap<&str, Result<Prepared, DbError>> = HashMap::new();
             let now = self.schema.current();
             for (sql, r) in missing.iter().zip(prepared) {
-                let r = r.map(|stmt| Prepared::new(stmt, sql)).map_err(|e| map_error(e, Some(sql)));
+                let r = r
+                    .map(|stmt| Prepared::new(stmt, sql))
+                    .map_err(|e| map_error(e, Some(sql)));
                 if let Ok(p) = &r {
                     lock(&self.stmts).insert(sql, p.clone(), epoch, now);
                 }
@@ -519,7 +560,12 @@ impl Conn {
             .into_iter()
             .zip(sqls)
             .map(|(r, sql)| {
-                r.unwrap_or_else(|| Err(DbError::new(ErrorKind::Interface, "statement was not prepared").with_sql(sql)))
+                r.unwrap_or_else(|| {
+                    Err(
+                        DbError::new(ErrorKind::Interface, "statement was not prepared")
+                            .with_sql(sql),
+                    )
+                })
             })
             .collect()
     }
@@ -544,7 +590,11 @@ impl Conn {
 
     async fn collect_rows(&self, p: &Prepared, params: &[Value]) -> Result<Rows, DbError> {
         check_param_count(p, params)?;
-        let stream = self.client.query_raw(&p.stmt, codec::params(params)).await.map_err(|e| map_error(e, None))?;
+        let stream = self
+            .client
+            .query_raw(&p.stmt, codec::params(params))
+            .await
+            .map_err(|e| map_error(e, None))?;
         let mut stream = pin!(stream);
         let columns = p.stmt.columns();
         let mut rows = Vec::new();
@@ -587,12 +637,20 @@ impl Conn {
             return Err(e);
         }
         let affected = stream.rows_affected().unwrap_or(rows.len() as u64);
-        Ok(Rows { columns: p.columns.clone(), rows, affected })
+        Ok(Rows {
+            columns: p.columns.clone(),
+            rows,
+            affected,
+        })
     }
 
     pub async fn execute_stmt(&self, p: &Prepared, params: &[Value]) -> Result<u64, DbError> {
         check_param_count(p, params)?;
-        let affected = self.client.execute_raw(&p.stmt, codec::params(params)).await.map_err(|e| map_error(e, None));
+        let affected = self
+            .client
+            .execute_raw(&p.stmt, codec::params(params))
+            .await
+            .map_err(|e| map_error(e, None));
         self.ran(p);
         affected
     }
@@ -609,15 +667,24 @@ impl Conn {
         if want_rows {
             self.tracked(Some(ctl), self.query_rows(p, params)).await
         } else {
-            let affected = self.tracked(Some(ctl), self.execute_stmt(p, params)).await?;
-            Ok(Rows { columns: Arc::from(Vec::new()), rows: Vec::new(), affected })
+            let affected = self
+                .tracked(Some(ctl), self.execute_stmt(p, params))
+                .await?;
+            Ok(Rows {
+                columns: Arc::from(Vec::new()),
+                rows: Vec::new(),
+                affected,
+            })
         }
     }
 
     /// A statement without parameters or results, in the simple protocol (BEGIN, COMMIT, SAVEPOINT ...).
     /// Only the driver's own fixed statements go through here, never user SQL.
     pub async fn simple(self: &Arc<Self>, ctl: Option<&ReqCtl>, sql: &str) -> Result<(), DbError> {
-        let r = self.tracked(ctl, self.client.batch_execute(sql)).await.map_err(|e| map_error(e, Some(sql)));
+        let r = self
+            .tracked(ctl, self.client.batch_execute(sql))
+            .await
+            .map_err(|e| map_error(e, Some(sql)));
         if let Err(e) = &r {
             self.note_error(e);
         }
@@ -632,7 +699,9 @@ impl Conn {
     fn transaction_boundary(&self, sql: &str) {
         if sql.starts_with("BEGIN") {
             self.schema_dirty.store(false, Ordering::Relaxed);
-        } else if (sql.starts_with("COMMIT") || sql.starts_with("ROLLBACK")) && self.schema_dirty.load(Ordering::Relaxed) {
+        } else if (sql.starts_with("COMMIT") || sql.starts_with("ROLLBACK"))
+            && self.schema_dirty.load(Ordering::Relaxed)
+        {
             self.schema.bump();
             if !sql.starts_with("ROLLBACK TO") {
                 self.schema_dirty.store(false, Ordering::Relaxed);
@@ -643,7 +712,11 @@ impl Conn {
     /// A cheap round trip; false if the connection is unusable.
     async fn ping(self: &Arc<Self>) -> bool {
         matches!(
-            tokio::time::timeout(PING_TIMEOUT, self.tracked(None, self.client.check_connection())).await,
+            tokio::time::timeout(
+                PING_TIMEOUT,
+                self.tracked(None, self.client.check_connection())
+            )
+            .await,
             Ok(Ok(()))
         )
     }
@@ -780,12 +853,17 @@ impl Claim {
     /// with room (never one reserved to drain), for exclusive work an idle
     /// one, preferring one that was reserved and has drained.
     fn pick(self, slots: &[Slot], max_in_flight: usize) -> Option<usize> {
-        let open = slots.iter().enumerate().filter(|(_, s)| !s.exclusive && !s.retiring);
+        let open = slots
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| !s.exclusive && !s.retiring);
         let picked = match self {
             Claim::Shared { weight } => open
                 .filter(|(_, s)| !s.reserved && s.in_flight + weight <= max_in_flight)
                 .min_by_key(|(_, s)| s.in_flight),
-            Claim::Exclusive => open.filter(|(_, s)| s.in_flight == 0).max_by_key(|(_, s)| s.reserved),
+            Claim::Exclusive => open
+                .filter(|(_, s)| s.in_flight == 0)
+                .max_by_key(|(_, s)| s.reserved),
         };
         picked.map(|(i, _)| i)
     }
@@ -815,8 +893,11 @@ impl Claim {
 fn reserve_to_drain(st: &mut PoolState) {
     let reserved = st.slots.iter().filter(|s| s.reserved).count();
     if reserved < st.exclusive_waiters {
-        if let Some(s) =
-            st.slots.iter_mut().filter(|s| !s.exclusive && !s.reserved && !s.retiring).min_by_key(|s| s.in_flight)
+        if let Some(s) = st
+            .slots
+            .iter_mut()
+            .filter(|s| !s.exclusive && !s.reserved && !s.retiring)
+            .min_by_key(|s| s.in_flight)
         {
             s.reserved = true;
         }
@@ -885,7 +966,12 @@ impl Drop for ExclusiveWaiter<'_> {
         st.exclusive_waiters -= 1;
         let mut reserved = st.slots.iter().filter(|s| s.reserved).count();
         while reserved > st.exclusive_waiters {
-            if let Some(s) = st.slots.iter_mut().filter(|s| s.reserved).max_by_key(|s| s.in_flight) {
+            if let Some(s) = st
+                .slots
+                .iter_mut()
+                .filter(|s| s.reserved)
+                .max_by_key(|s| s.in_flight)
+            {
                 s.reserved = false;
             }
             reserved -= 1;
@@ -970,7 +1056,10 @@ impl PoolInner {
                 // the server's SQLSTATE kept when there is one.
                 let mut err = map_error(e, None);
                 err.kind = ErrorKind::Operational;
-                err.message = format!("could not connect to PostgreSQL at {target}: {}", err.message);
+                err.message = format!(
+                    "could not connect to PostgreSQL at {target}: {}",
+                    err.message
+                );
                 return Err(err);
             }
             Ok(Ok(pair)) => pair,
@@ -985,7 +1074,10 @@ impl PoolInner {
             client,
             cancel_token,
             created: Instant::now(),
-            stmts: Mutex::new(StmtCache::new(c.statement_cache_size, self.schema.current())),
+            stmts: Mutex::new(StmtCache::new(
+                c.statement_cache_size,
+                self.schema.current(),
+            )),
             schema: self.schema.clone(),
             schema_dirty: AtomicBool::new(false),
             queue: Mutex::new(ReqQueue::default()),
@@ -1096,16 +1188,33 @@ impl PoolInner {
     }
 
     /// A connection for shared, pipelined work, counted as `weight` requests in flight.
-    pub async fn acquire_shared(self: &Arc<Self>, ctl: &ReqCtl, weight: usize) -> Result<SharedLease, DbError> {
+    pub async fn acquire_shared(
+        self: &Arc<Self>,
+        ctl: &ReqCtl,
+        weight: usize,
+    ) -> Result<SharedLease, DbError> {
         let weight = weight.clamp(1, self.config.max_in_flight_per_connection);
-        self.acquire(ctl, Claim::Shared { weight }, |conn| SharedLease { pool: self.clone(), conn, weight }).await
+        self.acquire(ctl, Claim::Shared { weight }, |conn| SharedLease {
+            pool: self.clone(),
+            conn,
+            weight,
+        })
+        .await
     }
 
     /// A connection with nothing in flight, taken out of sharing until released.
-    pub async fn acquire_exclusive(self: &Arc<Self>, ctl: &ReqCtl) -> Result<ExclusiveLease, DbError> {
+    pub async fn acquire_exclusive(
+        self: &Arc<Self>,
+        ctl: &ReqCtl,
+    ) -> Result<ExclusiveLease, DbError> {
         lock(&self.state).exclusive_waiters += 1;
         let _waiter = ExclusiveWaiter(self);
-        self.acquire(ctl, Claim::Exclusive, |conn| ExclusiveLease { pool: self.clone(), conn, clean: false }).await
+        self.acquire(ctl, Claim::Exclusive, |conn| ExclusiveLease {
+            pool: self.clone(),
+            conn,
+            clean: false,
+        })
+        .await
     }
 
     /// Takes a slot for `claim` (pinging it first when it may be stale), or
@@ -1231,7 +1340,11 @@ impl PoolInner {
 
     pub fn stats(&self) -> PoolStats {
         let st = lock(&self.state);
-        let idle = st.slots.iter().filter(|s| s.in_flight == 0 && !s.exclusive).count();
+        let idle = st
+            .slots
+            .iter()
+            .filter(|s| s.in_flight == 0 && !s.exclusive)
+            .count();
         PoolStats {
             size: st.slots.len(),
             idle,

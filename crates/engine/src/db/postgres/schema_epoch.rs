@@ -39,7 +39,9 @@ impl SchemaEpoch {
 /// cache explicitly after it.
 pub(crate) fn changes_schema(sql: &str) -> bool {
     let word = first_keyword(sql);
-    ["ALTER", "CREATE", "DROP"].iter().any(|k| word.eq_ignore_ascii_case(k))
+    ["ALTER", "CREATE", "DROP"]
+        .iter()
+        .any(|k| word.eq_ignore_ascii_case(k))
 }
 
 /// The first word of `sql`, after whitespace and comments.
@@ -70,7 +72,9 @@ fn first_keyword(sql: &str) -> &str {
             break;
         }
     }
-    let end = rest.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(rest.len());
+    let end = rest
+        .find(|c: char| !c.is_ascii_alphabetic())
+        .unwrap_or(rest.len());
     &rest[..end]
 }
 
@@ -83,8 +87,12 @@ mod tests {
         assert!(changes_schema("ALTER TABLE t ALTER COLUMN c TYPE bigint"));
         assert!(changes_schema("  create table t (id int)"));
         assert!(changes_schema("Drop Table t"));
-        assert!(changes_schema("-- migration 0002\nALTER TABLE t ADD COLUMN d int"));
-        assert!(changes_schema("/* outer /* inner */ still comment */ DROP VIEW v"));
+        assert!(changes_schema(
+            "-- migration 0002\nALTER TABLE t ADD COLUMN d int"
+        ));
+        assert!(changes_schema(
+            "/* outer /* inner */ still comment */ DROP VIEW v"
+        ));
     }
 
     #[test]

@@ -11,7 +11,9 @@ use std::sync::Arc;
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
 use super::cursor::PgCursor;
-use super::pool::{cancelled_error, is_connection_loss, spawn_op, Conn, ExclusiveLease, PoolInner, ReqCtl};
+use super::pool::{
+    cancelled_error, is_connection_loss, spawn_op, Conn, ExclusiveLease, PoolInner, ReqCtl,
+};
 use super::{execute_rows, run_pipeline};
 use crate::db::{quote_identifier, DbError, ErrorKind, Rows, Value};
 
@@ -25,11 +27,17 @@ pub(crate) struct TxState {
 impl TxState {
     fn conn(&self) -> Result<Arc<Conn>, DbError> {
         if let Some(how) = self.finished {
-            return Err(DbError::new(ErrorKind::Interface, format!("the transaction is already {how}")));
+            return Err(DbError::new(
+                ErrorKind::Interface,
+                format!("the transaction is already {how}"),
+            ));
         }
         match &self.lease {
             Some(lease) => Ok(lease.conn.clone()),
-            None => Err(DbError::new(ErrorKind::Interface, "the transaction has no connection")),
+            None => Err(DbError::new(
+                ErrorKind::Interface,
+                "the transaction has no connection",
+            )),
         }
     }
 }
@@ -90,7 +98,12 @@ impl TxShared {
     }
 
     /// One statement: its rows, or (`want_rows` false) just the affected count.
-    async fn statement(&self, sql: &str, params: Vec<Value>, want_rows: bool) -> Result<Rows, DbError> {
+    async fn statement(
+        &self,
+        sql: &str,
+        params: Vec<Value>,
+        want_rows: bool,
+    ) -> Result<Rows, DbError> {
         let sql = sql.to_string();
         self.run(move |conn, ctl| async move {
             let result = async {
@@ -207,7 +220,10 @@ impl TxShared {
 /// the protocol cannot carry a NUL, so both are refused here with a clear error.
 fn savepoint_identifier(name: &str) -> Result<String, DbError> {
     if name.is_empty() || name.contains('\0') {
-        return Err(DbError::new(ErrorKind::Interface, format!("invalid savepoint name {name:?}")));
+        return Err(DbError::new(
+            ErrorKind::Interface,
+            format!("invalid savepoint name {name:?}"),
+        ));
     }
     Ok(quote_identifier(name))
 }
@@ -228,9 +244,16 @@ impl std::fmt::Debug for PgTransaction {
 
 impl PgTransaction {
     pub(crate) fn new(pool: Arc<PoolInner>, lease: ExclusiveLease) -> Self {
-        let state = TxState { lease: Some(lease), finished: None, maybe_aborted: false };
+        let state = TxState {
+            lease: Some(lease),
+            finished: None,
+            maybe_aborted: false,
+        };
         PgTransaction {
-            shared: Arc::new(TxShared { pool, state: Arc::new(AsyncMutex::new(state)) }),
+            shared: Arc::new(TxShared {
+                pool,
+                state: Arc::new(AsyncMutex::new(state)),
+            }),
             rollback_on_drop: true,
         }
     }
@@ -246,7 +269,10 @@ impl PgTransaction {
     }
 
     pub async fn execute(&self, sql: &str, params: Vec<Value>) -> Result<u64, DbError> {
-        self.shared.statement(sql, params, false).await.map(|r| r.affected)
+        self.shared
+            .statement(sql, params, false)
+            .await
+            .map(|r| r.affected)
     }
 
     /// One statement per parameter row, pipelined; the first failing row's error
@@ -259,14 +285,19 @@ impl PgTransaction {
         self.shared
             .run(move |conn, ctl| async move {
                 let p = conn.prepare(&sql).await?;
-                execute_rows(&conn, &ctl, &p, &rows).await.map_err(|e| e.with_sql(&sql))
+                execute_rows(&conn, &ctl, &p, &rows)
+                    .await
+                    .map_err(|e| e.with_sql(&sql))
             })
             .await
     }
 
     /// All statements in one round trip, each with its own result. Inside a
     /// transaction a failed statement aborts it, so the ones after it fail too.
-    pub async fn pipeline(&self, stmts: Vec<(String, Vec<Value>)>) -> Result<Vec<Result<Rows, DbError>>, DbError> {
+    pub async fn pipeline(
+        &self,
+        stmts: Vec<(String, Vec<Value>)>,
+    ) -> Result<Vec<Result<Rows, DbError>>, DbError> {
         if stmts.is_empty() {
             return Ok(Vec::new());
         }
@@ -286,22 +317,39 @@ impl PgTransaction {
 
     /// A server-side cursor inside this transaction (closed when exhausted,
     /// closed, dropped, or when the transaction ends).
-    pub async fn cursor(&self, sql: &str, params: Vec<Value>, chunk_size: u32) -> Result<PgCursor, DbError> {
+    pub async fn cursor(
+        &self,
+        sql: &str,
+        params: Vec<Value>,
+        chunk_size: u32,
+    ) -> Result<PgCursor, DbError> {
         PgCursor::open(self.shared.clone(), false, sql, params, chunk_size).await
     }
 
     pub async fn savepoint(&self, name: &str) -> Result<(), DbError> {
-        self.shared.simple(format!("SAVEPOINT {}", savepoint_identifier(name)?), false).await
+        self.shared
+            .simple(format!("SAVEPOINT {}", savepoint_identifier(name)?), false)
+            .await
     }
 
     pub async fn release(&self, name: &str) -> Result<(), DbError> {
-        self.shared.simple(format!("RELEASE SAVEPOINT {}", savepoint_identifier(name)?), false).await
+        self.shared
+            .simple(
+                format!("RELEASE SAVEPOINT {}", savepoint_identifier(name)?),
+                false,
+            )
+            .await
     }
 
     /// Undoes the work since the savepoint; the transaction is usable again
     /// after a failed statement.
     pub async fn rollback_to(&self, name: &str) -> Result<(), DbError> {
-        self.shared.simple(format!("ROLLBACK TO SAVEPOINT {}", savepoint_identifier(name)?), true).await
+        self.shared
+            .simple(
+                format!("ROLLBACK TO SAVEPOINT {}", savepoint_identifier(name)?),
+                true,
+            )
+            .await
     }
 
     /// Commits. If a statement failed and left the transaction aborted (and no

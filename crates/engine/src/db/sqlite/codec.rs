@@ -44,7 +44,8 @@ pub fn bind_params(stmt: &mut Statement<'_>, params: &[Value]) -> Result<(), DbE
         return Err(DbError::parameter_count(expected, params.len()));
     }
     for (i, value) in params.iter().enumerate() {
-        stmt.raw_bind_parameter(i + 1, to_sql(value)).map_err(|e| map_error(e, None))?;
+        stmt.raw_bind_parameter(i + 1, to_sql(value))
+            .map_err(|e| map_error(e, None))?;
     }
     Ok(())
 }
@@ -111,7 +112,9 @@ pub enum ColumnType {
 
 impl ColumnType {
     pub fn from_decl(decl: Option<&str>) -> ColumnType {
-        let Some(decl) = decl else { return ColumnType::Storage };
+        let Some(decl) = decl else {
+            return ColumnType::Storage;
+        };
         let d = decl.to_ascii_uppercase();
         let has = |s: &str| d.contains(s);
         if has("BOOL") {
@@ -156,7 +159,10 @@ impl ColumnSet {
             names.push(column.name().to_string());
             types.push(ColumnType::from_decl(column.decl_type()));
         }
-        ColumnSet { names: names.into(), types }
+        ColumnSet {
+            names: names.into(),
+            types,
+        }
     }
 
     /// Reads one row.
@@ -171,9 +177,18 @@ impl ColumnSet {
 
     /// Reads up to `max` rows of a running statement, stopping early at its
     /// end or at the first error; a stepping error names `sql` when given.
-    pub(crate) fn read_chunk(&self, rows: &mut rusqlite::Rows<'_>, max: usize, sql: Option<&str>) -> Chunk {
+    pub(crate) fn read_chunk(
+        &self,
+        rows: &mut rusqlite::Rows<'_>,
+        max: usize,
+        sql: Option<&str>,
+    ) -> Chunk {
         // Capped: a huge chunk size must not allocate before the rows exist.
-        let mut chunk = Chunk { rows: Vec::with_capacity(max.min(4096)), finished: false, failure: None };
+        let mut chunk = Chunk {
+            rows: Vec::with_capacity(max.min(4096)),
+            finished: false,
+            failure: None,
+        };
         while chunk.rows.len() < max {
             match rows.next() {
                 Ok(Some(row)) => match self.read_row(row) {
@@ -213,7 +228,10 @@ impl ColumnSet {
         };
         DbError::new(
             ErrorKind::Data,
-            format!("column {:?}: cannot read {shown} as {:?}: {why}", self.names[index], self.types[index]),
+            format!(
+                "column {:?}: cannot read {shown} as {:?}: {why}",
+                self.names[index], self.types[index]
+            ),
         )
     }
 }
@@ -283,7 +301,9 @@ pub fn read_value(raw: ValueRef<'_>, ty: ColumnType) -> Result<Value, String> {
             _ => return wrong(),
         },
         ColumnType::Uuid => match raw {
-            ValueRef::Text(t) => Value::Uuid(uuid::Uuid::parse_str(text(t)?.trim()).map_err(|e| e.to_string())?),
+            ValueRef::Text(t) => {
+                Value::Uuid(uuid::Uuid::parse_str(text(t)?.trim()).map_err(|e| e.to_string())?)
+            }
             ValueRef::Blob(b) => Value::Uuid(uuid::Uuid::from_slice(b).map_err(|e| e.to_string())?),
             _ => return wrong(),
         },
@@ -296,21 +316,34 @@ pub fn read_value(raw: ValueRef<'_>, ty: ColumnType) -> Result<Value, String> {
         ColumnType::Interval => match raw {
             ValueRef::Integer(i) => Value::Interval(i),
             ValueRef::Real(f) if f.fract() == 0.0 && f.abs() < 9.2e18 => Value::Interval(f as i64),
-            ValueRef::Text(t) => {
-                Value::Interval(text(t)?.trim().parse().map_err(|_| "not a whole number of microseconds".to_string())?)
-            }
+            ValueRef::Text(t) => Value::Interval(
+                text(t)?
+                    .trim()
+                    .parse()
+                    .map_err(|_| "not a whole number of microseconds".to_string())?,
+            ),
             _ => return wrong(),
         },
         ColumnType::Int => match raw {
             ValueRef::Integer(i) => Value::Int(i),
             ValueRef::Real(f) if f.fract() == 0.0 && f.abs() < 9.2e18 => Value::Int(f as i64),
-            ValueRef::Text(t) => Value::Int(text(t)?.trim().parse().map_err(|_| "not an integer".to_string())?),
+            ValueRef::Text(t) => Value::Int(
+                text(t)?
+                    .trim()
+                    .parse()
+                    .map_err(|_| "not an integer".to_string())?,
+            ),
             _ => return Err("not an integer".into()),
         },
         ColumnType::Float => match raw {
             ValueRef::Integer(i) => Value::Float(i as f64),
             ValueRef::Real(f) => Value::Float(f),
-            ValueRef::Text(t) => Value::Float(text(t)?.trim().parse().map_err(|_| "not a number".to_string())?),
+            ValueRef::Text(t) => Value::Float(
+                text(t)?
+                    .trim()
+                    .parse()
+                    .map_err(|_| "not a number".to_string())?,
+            ),
             _ => return wrong(),
         },
         ColumnType::Bytes => match raw {
@@ -401,7 +434,8 @@ fn parse_datetime(s: &str) -> Result<Value, String> {
         None => Ok(Value::DateTime(naive)),
         Some(offset) => {
             let offset = parse_offset(offset).ok_or_else(bad)?;
-            let aware: DateTime<FixedOffset> = naive.and_local_timezone(offset).single().ok_or_else(bad)?;
+            let aware: DateTime<FixedOffset> =
+                naive.and_local_timezone(offset).single().ok_or_else(bad)?;
             Ok(Value::DateTimeTz(aware.with_timezone(&Utc)))
         }
     }
@@ -423,7 +457,10 @@ fn parse_offset(s: &str) -> Option<FixedOffset> {
     }
     let (h, m) = match digits.len() {
         2 => (digits.parse::<i32>().ok()?, 0),
-        4 => (digits[..2].parse::<i32>().ok()?, digits[2..].parse::<i32>().ok()?),
+        4 => (
+            digits[..2].parse::<i32>().ok()?,
+            digits[2..].parse::<i32>().ok()?,
+        ),
         _ => return None,
     };
     if h > 23 || m > 59 {
@@ -439,15 +476,23 @@ mod tests {
         use rusqlite::types::Value as Owned;
         let bound = |d: &str| match super::decimal_to_sql(d) {
             ToSqlOutput::Owned(v) => v,
-            ToSqlOutput::Borrowed(ValueRef::Text(t)) => Owned::Text(String::from_utf8(t.to_vec()).unwrap()),
+            ToSqlOutput::Borrowed(ValueRef::Text(t)) => {
+                Owned::Text(String::from_utf8(t.to_vec()).unwrap())
+            }
             _ => unreachable!(),
         };
         assert_eq!(bound("10"), Owned::Integer(10));
         assert_eq!(bound("-7"), Owned::Integer(-7));
         assert_eq!(bound("10.50"), Owned::Real(10.5));
         assert_eq!(bound("0.0001"), Owned::Real(0.0001));
-        assert_eq!(bound("123456789012345.6"), Owned::Text("123456789012345.6".into()));
-        assert_eq!(bound("12345678901234567890"), Owned::Text("12345678901234567890".into()));
+        assert_eq!(
+            bound("123456789012345.6"),
+            Owned::Text("123456789012345.6".into())
+        );
+        assert_eq!(
+            bound("12345678901234567890"),
+            Owned::Text("12345678901234567890".into())
+        );
         assert_eq!(bound("NaN"), Owned::Text("NaN".into()));
     }
 
@@ -456,19 +501,40 @@ mod tests {
     #[test]
     fn declared_types() {
         assert_eq!(ColumnType::from_decl(Some("boolean")), ColumnType::Bool);
-        assert_eq!(ColumnType::from_decl(Some("DECIMAL(10, 2)")), ColumnType::Decimal);
-        assert_eq!(ColumnType::from_decl(Some("decimal_text")), ColumnType::Decimal);
-        assert_eq!(ColumnType::from_decl(Some("datetime")), ColumnType::DateTime);
-        assert_eq!(ColumnType::from_decl(Some("TIMESTAMP WITH TIME ZONE")), ColumnType::DateTime);
+        assert_eq!(
+            ColumnType::from_decl(Some("DECIMAL(10, 2)")),
+            ColumnType::Decimal
+        );
+        assert_eq!(
+            ColumnType::from_decl(Some("decimal_text")),
+            ColumnType::Decimal
+        );
+        assert_eq!(
+            ColumnType::from_decl(Some("datetime")),
+            ColumnType::DateTime
+        );
+        assert_eq!(
+            ColumnType::from_decl(Some("TIMESTAMP WITH TIME ZONE")),
+            ColumnType::DateTime
+        );
         assert_eq!(ColumnType::from_decl(Some("date")), ColumnType::Date);
         assert_eq!(ColumnType::from_decl(Some("time")), ColumnType::Time);
         assert_eq!(ColumnType::from_decl(Some("uuid")), ColumnType::Uuid);
         assert_eq!(ColumnType::from_decl(Some("JSONB")), ColumnType::Json);
-        assert_eq!(ColumnType::from_decl(Some("interval")), ColumnType::Interval);
+        assert_eq!(
+            ColumnType::from_decl(Some("interval")),
+            ColumnType::Interval
+        );
         assert_eq!(ColumnType::from_decl(Some("BIGINT")), ColumnType::Int);
-        assert_eq!(ColumnType::from_decl(Some("double precision")), ColumnType::Float);
+        assert_eq!(
+            ColumnType::from_decl(Some("double precision")),
+            ColumnType::Float
+        );
         assert_eq!(ColumnType::from_decl(Some("blob")), ColumnType::Bytes);
-        assert_eq!(ColumnType::from_decl(Some("varchar(20)")), ColumnType::Storage);
+        assert_eq!(
+            ColumnType::from_decl(Some("varchar(20)")),
+            ColumnType::Storage
+        );
         assert_eq!(ColumnType::from_decl(None), ColumnType::Storage);
     }
 

@@ -36,7 +36,11 @@ pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_millis(5000);
 impl SqliteConfig {
     /// A private in-memory database.
     pub fn memory() -> SqliteConfig {
-        SqliteConfig { target: SqliteTarget::Memory, readers: 0, busy_timeout: DEFAULT_BUSY_TIMEOUT }
+        SqliteConfig {
+            target: SqliteTarget::Memory,
+            readers: 0,
+            busy_timeout: DEFAULT_BUSY_TIMEOUT,
+        }
     }
 
     /// A database file with the default readers and busy timeout.
@@ -53,7 +57,12 @@ impl SqliteConfig {
     /// `sqlite://:memory:`, with optional `?readers=N&busy_timeout=MS`.
     /// The path is percent-decoded.
     pub fn from_url(url: &str) -> Result<SqliteConfig, DbError> {
-        let bad = |why: &str| DbError::new(ErrorKind::Interface, format!("invalid SQLite URL {url:?}: {why}"));
+        let bad = |why: &str| {
+            DbError::new(
+                ErrorKind::Interface,
+                format!("invalid SQLite URL {url:?}: {why}"),
+            )
+        };
         let rest = url
             .strip_prefix("sqlite://")
             .ok_or_else(|| bad("expected sqlite:///path/to/file.db or sqlite://:memory:"))?;
@@ -72,13 +81,17 @@ impl SqliteConfig {
                 .map_err(|_| bad("the path is not valid UTF-8 after percent-decoding"))?;
             SqliteConfig::file(decoded.into_owned())
         } else {
-            return Err(bad("a file path needs three slashes (sqlite:///relative.db, sqlite:////absolute.db)"));
+            return Err(bad(
+                "a file path needs three slashes (sqlite:///relative.db, sqlite:////absolute.db)",
+            ));
         };
         for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
             match key {
                 "readers" => {
-                    let n: usize = value.parse().map_err(|_| bad("readers must be a whole number"))?;
+                    let n: usize = value
+                        .parse()
+                        .map_err(|_| bad("readers must be a whole number"))?;
                     if n > MAX_READERS {
                         return Err(bad(&format!("readers must be at most {MAX_READERS}")));
                     }
@@ -87,10 +100,16 @@ impl SqliteConfig {
                     }
                 }
                 "busy_timeout" => {
-                    let ms: u64 = value.parse().map_err(|_| bad("busy_timeout must be milliseconds"))?;
+                    let ms: u64 = value
+                        .parse()
+                        .map_err(|_| bad("busy_timeout must be milliseconds"))?;
                     config.busy_timeout = Duration::from_millis(ms);
                 }
-                other => return Err(bad(&format!("unknown option {other:?} (known: readers, busy_timeout)"))),
+                other => {
+                    return Err(bad(&format!(
+                        "unknown option {other:?} (known: readers, busy_timeout)"
+                    )))
+                }
             }
         }
         Ok(config)
@@ -115,7 +134,13 @@ mod tests {
         assert_eq!(c.readers, 0);
         let c = SqliteConfig::from_url("sqlite:///my%20db.sqlite").unwrap();
         assert_eq!(c.target, SqliteTarget::File("my db.sqlite".into()));
-        for bad in ["postgres://x", "sqlite://app.db", "sqlite:///", "sqlite:///a.db?x=1", "sqlite:///a.db?readers=x"] {
+        for bad in [
+            "postgres://x",
+            "sqlite://app.db",
+            "sqlite:///",
+            "sqlite:///a.db?x=1",
+            "sqlite:///a.db?readers=x",
+        ] {
             let err = SqliteConfig::from_url(bad).unwrap_err();
             assert_eq!(err.kind, ErrorKind::Interface, "{bad}");
         }

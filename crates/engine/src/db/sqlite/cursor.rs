@@ -30,8 +30,16 @@ pub struct SqliteCursor {
 }
 
 enum Kind {
-    Streamed { chunks: mpsc::Receiver<Result<Rows, DbError>>, interrupt: Arc<InterruptHandle> },
-    Held { lane: Lane, id: u64, chunk: usize, in_transaction: bool },
+    Streamed {
+        chunks: mpsc::Receiver<Result<Rows, DbError>>,
+        interrupt: Arc<InterruptHandle>,
+    },
+    Held {
+        lane: Lane,
+        id: u64,
+        chunk: usize,
+        in_transaction: bool,
+    },
 }
 
 /// What the streaming thread reports once the statement is prepared.
@@ -60,9 +68,24 @@ impl SqliteCursor {
                 Some(Err(e)) => (Err(e), true),
                 None => (Ok(None), true),
             },
-            Kind::Held { lane, id, chunk, in_transaction } => {
+            Kind::Held {
+                lane,
+                id,
+                chunk,
+                in_transaction,
+            } => {
                 let (id, max, in_tx) = (*id, *chunk, *in_transaction);
-                match call(lane, move || gone_error(in_tx), |ticket, reply| Job::Fetch { id, max, ticket, reply }).await
+                match call(
+                    lane,
+                    move || gone_error(in_tx),
+                    |ticket, reply| Job::Fetch {
+                        id,
+                        max,
+                        ticket,
+                        reply,
+                    },
+                )
+                .await
                 {
                     Ok((rows, exhausted)) => (Ok(rows), exhausted),
                     Err(e) => (Err(e), true),
@@ -85,15 +108,36 @@ impl SqliteCursor {
             Kind::Streamed { interrupt, .. } => interrupt.interrupt(),
             Kind::Held { lane, id, .. } => {
                 let (done, wait) = oneshot::channel();
-                if lane.send(Job::CloseCursor { id: *id, done: Some(done) }).is_ok() {
+                if lane
+                    .send(Job::CloseCursor {
+                        id: *id,
+                        done: Some(done),
+                    })
+                    .is_ok()
+                {
                     let _ = wait.await;
                 }
             }
         }
     }
 
-    pub(crate) fn held(lane: Lane, id: u64, columns: Arc<[String]>, chunk: usize, in_transaction: bool) -> Self {
-        SqliteCursor { kind: Kind::Held { lane, id, chunk, in_transaction }, columns, finished: false }
+    pub(crate) fn held(
+        lane: Lane,
+        id: u64,
+        columns: Arc<[String]>,
+        chunk: usize,
+        in_transaction: bool,
+    ) -> Self {
+        SqliteCursor {
+            kind: Kind::Held {
+                lane,
+                id,
+                chunk,
+                in_transaction,
+            },
+            columns,
+            finished: false,
+        }
     }
 
     /// Opens a held cursor on `lane` (the writer or a transaction's channel).
@@ -106,8 +150,20 @@ impl SqliteCursor {
         gone: impl FnOnce() -> DbError,
     ) -> Result<SqliteCursor, DbError> {
         let sql = sql.to_string();
-        let (id, columns) = call(lane, gone, |ticket, reply| Job::OpenCursor { sql, params, ticket, reply }).await?;
-        Ok(SqliteCursor::held(lane.clone(), id, columns, chunk, in_transaction))
+        let (id, columns) = call(lane, gone, |ticket, reply| Job::OpenCursor {
+            sql,
+            params,
+            ticket,
+            reply,
+        })
+        .await?;
+        Ok(SqliteCursor::held(
+            lane.clone(),
+            id,
+            columns,
+            chunk,
+            in_transaction,
+        ))
     }
 
     /// Starts a streaming thread; `Ok(None)` when the statement writes.
@@ -126,14 +182,24 @@ impl SqliteCursor {
         std::thread::Builder::new()
             .name("hyperdjango-sqlite-cursor".into())
             .spawn(move || stream(config, shared, sql, params, chunk, started_tx, chunks_tx))
-            .map_err(|e| DbError::new(ErrorKind::Operational, format!("cannot start a cursor thread: {e}")))?;
+            .map_err(|e| {
+                DbError::new(
+                    ErrorKind::Operational,
+                    format!("cannot start a cursor thread: {e}"),
+                )
+            })?;
         match started.await {
-            Ok(Ok(StreamStart::Ready(columns, interrupt))) => {
-                Ok(Some(SqliteCursor { kind: Kind::Streamed { chunks, interrupt }, columns, finished: false }))
-            }
+            Ok(Ok(StreamStart::Ready(columns, interrupt))) => Ok(Some(SqliteCursor {
+                kind: Kind::Streamed { chunks, interrupt },
+                columns,
+                finished: false,
+            })),
             Ok(Ok(StreamStart::Writes)) => Ok(None),
             Ok(Err(e)) => Err(e),
-            Err(_) => Err(DbError::new(ErrorKind::Operational, "the cursor thread ended unexpectedly")),
+            Err(_) => Err(DbError::new(
+                ErrorKind::Operational,
+                "the cursor thread ended unexpectedly",
+            )),
         }
     }
 }
@@ -169,7 +235,10 @@ impl Drop for SqliteCursor {
             // The thread stops at its next step or send.
             Kind::Streamed { interrupt, .. } => interrupt.interrupt(),
             Kind::Held { lane, id, .. } => {
-                let _ = lane.send(Job::CloseCursor { id: *id, done: None });
+                let _ = lane.send(Job::CloseCursor {
+                    id: *id,
+                    done: None,
+                });
             }
         }
     }
@@ -196,7 +265,9 @@ fn stream(
     let interrupt = Arc::new(conn.get_interrupt_handle());
     let prepared = (|| {
         let translated = translate_placeholders(&sql).map_err(|e| e.with_sql(&sql))?;
-        let mut stmt = conn.prepare(&translated).map_err(|e| map_error(e, Some(&sql)))?;
+        let mut stmt = conn
+            .prepare(&translated)
+            .map_err(|e| map_error(e, Some(&sql)))?;
         if !stmt.readonly() {
             return Ok(None);
         }
@@ -216,7 +287,10 @@ fn stream(
     };
     let columns = ColumnSet::of(&stmt);
     let _count = CursorCount::new(&shared);
-    if started.send(Ok(StreamStart::Ready(columns.names.clone(), interrupt))).is_err() {
+    if started
+        .send(Ok(StreamStart::Ready(columns.names.clone(), interrupt)))
+        .is_err()
+    {
         return;
     }
     let mut rows = stmt.raw_query();
@@ -224,7 +298,11 @@ fn stream(
         let read = columns.read_chunk(&mut rows, chunk, Some(&sql));
         if !read.rows.is_empty() {
             let affected = read.rows.len() as u64;
-            let batch = Rows { columns: columns.names.clone(), rows: read.rows, affected };
+            let batch = Rows {
+                columns: columns.names.clone(),
+                rows: read.rows,
+                affected,
+            };
             if chunks.blocking_send(Ok(batch)).is_err() {
                 return;
             }

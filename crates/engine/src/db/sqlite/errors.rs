@@ -13,25 +13,44 @@ use crate::db::{DbError, ErrorKind};
 pub(crate) fn map_error(err: rusqlite::Error, sql: Option<&str>) -> DbError {
     let mapped = match err {
         rusqlite::Error::SqliteFailure(code, message) => {
-            let message = message.unwrap_or_else(|| ffi::code_to_str(code.extended_code).to_string());
+            let message =
+                message.unwrap_or_else(|| ffi::code_to_str(code.extended_code).to_string());
             let kind = kind_of(code.code, &message);
-            let mut e =
-                DbError::new(kind, format!("{message} [{} {}]", code_name(code.extended_code), code.extended_code));
+            let mut e = DbError::new(
+                kind,
+                format!(
+                    "{message} [{} {}]",
+                    code_name(code.extended_code),
+                    code.extended_code
+                ),
+            );
             if code.code == ErrorCode::ConstraintViolation {
                 e.constraint = constraint_of(&message);
             }
             e
         }
-        rusqlite::Error::MultipleStatement => {
-            DbError::new(ErrorKind::Programming, "several statements in one call: send one statement at a time")
+        rusqlite::Error::MultipleStatement => DbError::new(
+            ErrorKind::Programming,
+            "several statements in one call: send one statement at a time",
+        ),
+        rusqlite::Error::InvalidParameterCount(given, expected) => {
+            DbError::parameter_count(expected, given)
         }
-        rusqlite::Error::InvalidParameterCount(given, expected) => DbError::parameter_count(expected, given),
-        rusqlite::Error::NulError(_) => DbError::new(ErrorKind::Interface, "the SQL text contains a NUL character"),
-        rusqlite::Error::SqlInputError { error, msg, offset, .. } => {
+        rusqlite::Error::NulError(_) => DbError::new(
+            ErrorKind::Interface,
+            "the SQL text contains a NUL character",
+        ),
+        rusqlite::Error::SqlInputError {
+            error, msg, offset, ..
+        } => {
             let kind = kind_of(error.code, &msg);
             DbError::new(
                 kind,
-                format!("{msg} (at offset {offset}) [{} {}]", code_name(error.extended_code), error.extended_code),
+                format!(
+                    "{msg} (at offset {offset}) [{} {}]",
+                    code_name(error.extended_code),
+                    error.extended_code
+                ),
             )
         }
         other => DbError::new(ErrorKind::Interface, other.to_string()),
@@ -45,7 +64,9 @@ pub(crate) fn map_error(err: rusqlite::Error, sql: Option<&str>) -> DbError {
 fn kind_of(code: ErrorCode, message: &str) -> ErrorKind {
     match code {
         ErrorCode::ConstraintViolation => ErrorKind::Integrity,
-        ErrorCode::TypeMismatch | ErrorCode::TooBig | ErrorCode::ParameterOutOfRange => ErrorKind::Data,
+        ErrorCode::TypeMismatch | ErrorCode::TooBig | ErrorCode::ParameterOutOfRange => {
+            ErrorKind::Data
+        }
         ErrorCode::DatabaseBusy
         | ErrorCode::DatabaseLocked
         | ErrorCode::SystemIoFailure
@@ -93,7 +114,13 @@ fn kind_of_generic_error(message: &str) -> ErrorKind {
         "is not a function",
         "too many",
     ];
-    const DATA: &[&str] = &["integer overflow", "too big", "out of range", "malformed JSON", "datatype mismatch"];
+    const DATA: &[&str] = &[
+        "integer overflow",
+        "too big",
+        "out of range",
+        "malformed JSON",
+        "datatype mismatch",
+    ];
     if DATA.iter().any(|p| message.contains(p)) {
         ErrorKind::Data
     } else if PROGRAMMING.iter().any(|p| message.contains(p)) {
@@ -149,7 +176,11 @@ pub(crate) fn code_name(code: i32) -> String {
         ffi::SQLITE_NOTADB => "SQLITE_NOTADB",
         _ => {
             let primary = code & 0xff;
-            return if primary != code { format!("{} (extended)", code_name(primary)) } else { "SQLITE".to_string() };
+            return if primary != code {
+                format!("{} (extended)", code_name(primary))
+            } else {
+                "SQLITE".to_string()
+            };
         }
     };
     name.to_string()
@@ -161,11 +192,20 @@ mod tests {
 
     #[test]
     fn constraint_names_are_extracted() {
-        assert_eq!(constraint_of("UNIQUE constraint failed: t.a, t.b").as_deref(), Some("t.a, t.b"));
+        assert_eq!(
+            constraint_of("UNIQUE constraint failed: t.a, t.b").as_deref(),
+            Some("t.a, t.b")
+        );
         assert_eq!(constraint_of("FOREIGN KEY constraint failed"), None);
         assert_eq!(code_name(2067), "SQLITE_CONSTRAINT_UNIQUE");
-        assert_eq!(kind_of_generic_error("near \"SELEC\": syntax error"), ErrorKind::Programming);
-        assert_eq!(kind_of_generic_error("no such table: x"), ErrorKind::Programming);
+        assert_eq!(
+            kind_of_generic_error("near \"SELEC\": syntax error"),
+            ErrorKind::Programming
+        );
+        assert_eq!(
+            kind_of_generic_error("no such table: x"),
+            ErrorKind::Programming
+        );
         assert_eq!(kind_of_generic_error("integer overflow"), ErrorKind::Data);
     }
 }

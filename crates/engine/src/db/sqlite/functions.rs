@@ -23,10 +23,34 @@ pub(crate) fn register(conn: &Connection) -> Result<()> {
     let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
     conn.create_scalar_function("regexp", 2, flags, regexp)?;
     for (name, spread) in [
-        ("stddev_pop", Spread { sample: false, root: true }),
-        ("stddev_samp", Spread { sample: true, root: true }),
-        ("var_pop", Spread { sample: false, root: false }),
-        ("var_samp", Spread { sample: true, root: false }),
+        (
+            "stddev_pop",
+            Spread {
+                sample: false,
+                root: true,
+            },
+        ),
+        (
+            "stddev_samp",
+            Spread {
+                sample: true,
+                root: true,
+            },
+        ),
+        (
+            "var_pop",
+            Spread {
+                sample: false,
+                root: false,
+            },
+        ),
+        (
+            "var_samp",
+            Spread {
+                sample: true,
+                root: false,
+            },
+        ),
     ] {
         conn.create_aggregate_function(name, 1, flags, spread)?;
     }
@@ -63,7 +87,11 @@ impl Aggregate<Moments, Option<f64>> for Spread {
             ValueRef::Text(bytes) | ValueRef::Blob(bytes) => std::str::from_utf8(bytes)
                 .ok()
                 .and_then(|text| text.trim().parse::<f64>().ok())
-                .ok_or_else(|| Error::UserFunctionError("a standard deviation or variance of a value that is not a number".into()))?,
+                .ok_or_else(|| {
+                    Error::UserFunctionError(
+                        "a standard deviation or variance of a value that is not a number".into(),
+                    )
+                })?,
         };
         acc.count += 1;
         let delta = value - acc.mean;
@@ -74,7 +102,11 @@ impl Aggregate<Moments, Option<f64>> for Spread {
 
     fn finalize(&self, _: &mut Context<'_>, acc: Option<Moments>) -> Result<Option<f64>> {
         let Some(acc) = acc else { return Ok(None) };
-        let divisor = if self.sample { acc.count.saturating_sub(1) } else { acc.count };
+        let divisor = if self.sample {
+            acc.count.saturating_sub(1)
+        } else {
+            acc.count
+        };
         if divisor == 0 {
             return Ok(None);
         }
@@ -94,7 +126,8 @@ fn regexp(ctx: &Context<'_>) -> Result<Option<bool>> {
     let matched = match ctx.get_raw(1) {
         ValueRef::Null => return Ok(None),
         ValueRef::Text(bytes) | ValueRef::Blob(bytes) => {
-            let text = std::str::from_utf8(bytes).map_err(|e| Error::UserFunctionError(e.into()))?;
+            let text =
+                std::str::from_utf8(bytes).map_err(|e| Error::UserFunctionError(e.into()))?;
             pattern.is_match(text)
         }
         ValueRef::Integer(i) => pattern.is_match(&i.to_string()),
@@ -116,15 +149,29 @@ mod tests {
         let conn = Connection::open_in_memory().unwrap();
         register(&conn).unwrap();
         let row = |sql: &str| -> (Option<f64>, Option<f64>, Option<f64>, Option<f64>) {
-            conn.query_row(sql, [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).unwrap()
+            conn.query_row(sql, [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .unwrap()
         };
         let of = "SELECT var_pop(x), var_samp(x), stddev_pop(x), stddev_samp(x) FROM";
-        let (vp, vs, sp, ss) = row(&format!("{of} (SELECT 2 AS x UNION ALL SELECT 4 UNION ALL SELECT '6' UNION ALL SELECT NULL)"));
+        let (vp, vs, sp, ss) = row(&format!(
+            "{of} (SELECT 2 AS x UNION ALL SELECT 4 UNION ALL SELECT '6' UNION ALL SELECT NULL)"
+        ));
         assert_eq!((vp, vs), (Some(8.0 / 3.0), Some(4.0)));
         assert_eq!((sp, ss), (Some((8.0f64 / 3.0).sqrt()), Some(2.0)));
-        assert_eq!(row(&format!("{of} (SELECT 1.5 AS x)")), (Some(0.0), None, Some(0.0), None));
-        assert_eq!(row(&format!("{of} (SELECT NULL AS x)")), (None, None, None, None));
-        assert!(conn.query_row(&format!("{of} (SELECT 'x' AS x)"), [], |r| r.get::<_, Option<f64>>(0)).is_err());
+        assert_eq!(
+            row(&format!("{of} (SELECT 1.5 AS x)")),
+            (Some(0.0), None, Some(0.0), None)
+        );
+        assert_eq!(
+            row(&format!("{of} (SELECT NULL AS x)")),
+            (None, None, None, None)
+        );
+        assert!(conn
+            .query_row(&format!("{of} (SELECT 'x' AS x)"), [], |r| r
+                .get::<_, Option<f64>>(0))
+            .is_err());
     }
 
     #[test]
@@ -132,7 +179,13 @@ mod tests {
         // The engine links the system SQLite (one copy per process, docs/architecture.md);
         // the ORM's functions need it built with SQLITE_ENABLE_MATH_FUNCTIONS, as Debian's is.
         let conn = Connection::open_in_memory().unwrap();
-        let v: f64 = conn.query_row("SELECT ceil(1.2) + floor(1.8) + mod(7, 4) + power(2, 3) + sqrt(16)", [], |r| r.get(0)).unwrap();
+        let v: f64 = conn
+            .query_row(
+                "SELECT ceil(1.2) + floor(1.8) + mod(7, 4) + power(2, 3) + sqrt(16)",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
         assert_eq!(v, 2.0 + 1.0 + 3.0 + 8.0 + 4.0);
     }
 
@@ -140,7 +193,10 @@ mod tests {
     fn regexp_matches_like_postgres_tilde() {
         let conn = Connection::open_in_memory().unwrap();
         register(&conn).unwrap();
-        assert_eq!(matches(&conn, "Darjeeling", "^[AD].*g$").unwrap(), Some(true));
+        assert_eq!(
+            matches(&conn, "Darjeeling", "^[AD].*g$").unwrap(),
+            Some(true)
+        );
         assert_eq!(matches(&conn, "Teapot", "^t").unwrap(), Some(false));
         assert_eq!(matches(&conn, "Teapot", "(?i)^t").unwrap(), Some(true));
     }
@@ -149,9 +205,13 @@ mod tests {
     fn regexp_of_null_is_null() {
         let conn = Connection::open_in_memory().unwrap();
         register(&conn).unwrap();
-        let v: Option<bool> = conn.query_row("SELECT NULL REGEXP 'a'", [], |r| r.get(0)).unwrap();
+        let v: Option<bool> = conn
+            .query_row("SELECT NULL REGEXP 'a'", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(v, None);
-        let v: Option<bool> = conn.query_row("SELECT 'a' REGEXP NULL", [], |r| r.get(0)).unwrap();
+        let v: Option<bool> = conn
+            .query_row("SELECT 'a' REGEXP NULL", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(v, None);
     }
 

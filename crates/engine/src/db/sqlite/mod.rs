@@ -70,8 +70,8 @@ mod config;
 mod cursor;
 mod errors;
 mod functions;
-mod text_functions;
 pub(crate) mod sql;
+mod text_functions;
 mod threads;
 mod transaction;
 
@@ -118,7 +118,10 @@ pub struct SqliteDatabase {
 
 impl std::fmt::Debug for SqliteDatabase {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteDatabase").field("config", &self.inner.config).field("stats", &self.stats()).finish()
+        f.debug_struct("SqliteDatabase")
+            .field("config", &self.inner.config)
+            .field("stats", &self.stats())
+            .finish()
     }
 }
 
@@ -175,17 +178,28 @@ async fn spawn_thread(
             drop(worker);
             let _ = exit_tx.send(());
         })
-        .map_err(|e| DbError::new(ErrorKind::Operational, format!("cannot start a SQLite thread: {e}")))?;
+        .map_err(|e| {
+            DbError::new(
+                ErrorKind::Operational,
+                format!("cannot start a SQLite thread: {e}"),
+            )
+        })?;
     match ready.await {
         Ok(Ok(())) => Ok((lane, exit)),
         Ok(Err(e)) => Err(e),
-        Err(_) => Err(DbError::new(ErrorKind::Operational, "a SQLite thread ended while opening its connection")),
+        Err(_) => Err(DbError::new(
+            ErrorKind::Operational,
+            "a SQLite thread ended while opening its connection",
+        )),
     }
 }
 
 pub(crate) fn check_chunk_size(chunk_size: u32) -> Result<usize, DbError> {
     if chunk_size == 0 {
-        Err(DbError::new(ErrorKind::Interface, "chunk_size must be at least 1"))
+        Err(DbError::new(
+            ErrorKind::Interface,
+            "chunk_size must be at least 1",
+        ))
     } else {
         Ok(chunk_size as usize)
     }
@@ -205,7 +219,8 @@ impl SqliteDatabase {
         let mut reader_exits = Vec::with_capacity(config.readers);
         for i in 0..config.readers {
             // On failure the lanes drop here and the started threads end.
-            let (lane, exit) = spawn_thread(&config, Role::Reader, &shared, Some(writer.clone()), i).await?;
+            let (lane, exit) =
+                spawn_thread(&config, Role::Reader, &shared, Some(writer.clone()), i).await?;
             readers.push(lane);
             reader_exits.push(exit);
         }
@@ -216,7 +231,10 @@ impl SqliteDatabase {
                 readers,
                 shared,
                 closed: AtomicBool::new(false),
-                exits: Mutex::new(Some(Exits { readers: reader_exits, writer: writer_exit })),
+                exits: Mutex::new(Some(Exits {
+                    readers: reader_exits,
+                    writer: writer_exit,
+                })),
             }),
         })
     }
@@ -232,7 +250,13 @@ impl SqliteDatabase {
     pub async fn close(&self) {
         self.inner.closed.store(true, Ordering::Release);
         let exits = lock(&self.inner.exits).take();
-        let Some(Exits { readers: reader_exits, writer: writer_exit }) = exits else { return };
+        let Some(Exits {
+            readers: reader_exits,
+            writer: writer_exit,
+        }) = exits
+        else {
+            return;
+        };
         for lane in &self.inner.readers {
             let _ = lane.send(Job::Stop);
         }
@@ -253,7 +277,11 @@ impl SqliteDatabase {
 
     /// The least busy reader, or the writer when there are none.
     fn reader(&self) -> &Lane {
-        self.inner.readers.iter().min_by_key(|lane| lane.pending.load(Ordering::Relaxed)).unwrap_or(&self.inner.writer)
+        self.inner
+            .readers
+            .iter()
+            .min_by_key(|lane| lane.pending.load(Ordering::Relaxed))
+            .unwrap_or(&self.inner.writer)
     }
 
     fn lane_for(&self, sql: &str) -> &Lane {
@@ -268,7 +296,14 @@ impl SqliteDatabase {
         self.check_open()?;
         let lane = self.lane_for(sql);
         let sql = sql.to_string();
-        call(lane, closed_error, |ticket, reply| Job::Run { sql, params, want_rows, ticket, reply }).await
+        call(lane, closed_error, |ticket, reply| Job::Run {
+            sql,
+            params,
+            want_rows,
+            ticket,
+            reply,
+        })
+        .await
     }
 
     /// Runs one statement and collects its rows.
@@ -286,43 +321,88 @@ impl SqliteDatabase {
     pub async fn execute_many(&self, sql: &str, rows: Vec<Vec<Value>>) -> Result<u64, DbError> {
         self.check_open()?;
         let sql = sql.to_string();
-        call(&self.inner.writer, closed_error, |ticket, reply| Job::Many { sql, rows, ticket, reply }).await
+        call(&self.inner.writer, closed_error, |ticket, reply| {
+            Job::Many {
+                sql,
+                rows,
+                ticket,
+                reply,
+            }
+        })
+        .await
     }
 
     /// Runs the statements as one job, each in autocommit mode: each result
     /// in order, failures do not stop the others. All reads → a reader;
     /// otherwise the writer.
-    pub async fn pipeline(&self, stmts: Vec<(String, Vec<Value>)>) -> Result<Vec<Result<Rows, DbError>>, DbError> {
+    pub async fn pipeline(
+        &self,
+        stmts: Vec<(String, Vec<Value>)>,
+    ) -> Result<Vec<Result<Rows, DbError>>, DbError> {
         self.check_open()?;
         if stmts.is_empty() {
             return Ok(Vec::new());
         }
-        let all_reads = !self.inner.readers.is_empty() && stmts.iter().all(|(sql, _)| sql::is_read_statement(sql));
-        let lane = if all_reads { self.reader() } else { &self.inner.writer };
-        call(lane, closed_error, |ticket, reply| Job::Pipeline { stmts, ticket, reply }).await
+        let all_reads = !self.inner.readers.is_empty()
+            && stmts.iter().all(|(sql, _)| sql::is_read_statement(sql));
+        let lane = if all_reads {
+            self.reader()
+        } else {
+            &self.inner.writer
+        };
+        call(lane, closed_error, |ticket, reply| Job::Pipeline {
+            stmts,
+            ticket,
+            reply,
+        })
+        .await
     }
 
     /// Starts a transaction: read-write → `BEGIN IMMEDIATE` on the writer
     /// (held until commit/rollback); read-only → `BEGIN` on the least busy
     /// reader (on the writer, under `query_only`, without readers).
     /// `isolation` is accepted and ignored: SQLite is always serializable.
-    pub async fn begin(&self, isolation: Option<Isolation>, read_only: bool) -> Result<SqliteTransaction, DbError> {
+    pub async fn begin(
+        &self,
+        isolation: Option<Isolation>,
+        read_only: bool,
+    ) -> Result<SqliteTransaction, DbError> {
         let _ = isolation;
         self.check_open()?;
-        let lane = if read_only { self.reader() } else { &self.inner.writer };
-        let tx = call(lane, closed_error, |ticket, reply| Job::Begin { read_only, ticket, reply }).await?;
+        let lane = if read_only {
+            self.reader()
+        } else {
+            &self.inner.writer
+        };
+        let tx = call(lane, closed_error, |ticket, reply| Job::Begin {
+            read_only,
+            ticket,
+            reply,
+        })
+        .await?;
         Ok(SqliteTransaction::new(Lane::new(tx), read_only))
     }
 
     /// A cursor reading `chunk_size` rows per `fetch`. Reads on a file
     /// database stream from a dedicated thread and connection; otherwise the
     /// writer holds the statement between fetches (see the module docs).
-    pub async fn cursor(&self, sql: &str, params: Vec<Value>, chunk_size: u32) -> Result<SqliteCursor, DbError> {
+    pub async fn cursor(
+        &self,
+        sql: &str,
+        params: Vec<Value>,
+        chunk_size: u32,
+    ) -> Result<SqliteCursor, DbError> {
         self.check_open()?;
         let chunk = check_chunk_size(chunk_size)?;
         if !self.inner.readers.is_empty() && sql::is_read_statement(sql) {
-            if let Some(cursor) =
-                SqliteCursor::open_streamed(&self.inner.config, &self.inner.shared, sql, params.clone(), chunk).await?
+            if let Some(cursor) = SqliteCursor::open_streamed(
+                &self.inner.config,
+                &self.inner.shared,
+                sql,
+                params.clone(),
+                chunk,
+            )
+            .await?
             {
                 return Ok(cursor);
             }
@@ -335,7 +415,12 @@ impl SqliteDatabase {
         SqliteStats {
             readers: self.inner.readers.len(),
             writer_queue: self.inner.writer.pending.load(Ordering::Relaxed),
-            reader_queue: self.inner.readers.iter().map(|l| l.pending.load(Ordering::Relaxed)).sum(),
+            reader_queue: self
+                .inner
+                .readers
+                .iter()
+                .map(|l| l.pending.load(Ordering::Relaxed))
+                .sum(),
             in_transaction: shared.in_transaction.load(Ordering::Relaxed),
             open_cursors: shared.open_cursors.load(Ordering::Relaxed),
             statements: shared.statements.load(Ordering::Relaxed),

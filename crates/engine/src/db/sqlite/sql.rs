@@ -45,7 +45,9 @@ pub fn translate_placeholders(sql: &str) -> Result<std::borrow::Cow<'_, str>, Db
                     if digits.trim_start_matches('0').is_empty() {
                         return Err(DbError::new(
                             ErrorKind::Interface,
-                            format!("invalid placeholder ${digits}: parameters are numbered from $1"),
+                            format!(
+                                "invalid placeholder ${digits}: parameters are numbered from $1"
+                            ),
                         ));
                     }
                     out.push_str(&sql[copied..start]);
@@ -87,7 +89,10 @@ fn skip_quoted(bytes: &[u8], start: usize, close: u8) -> usize {
 }
 
 fn skip_line_comment(bytes: &[u8], start: usize) -> usize {
-    bytes[start..].iter().position(|b| *b == b'\n').map_or(bytes.len(), |p| start + p + 1)
+    bytes[start..]
+        .iter()
+        .position(|b| *b == b'\n')
+        .map_or(bytes.len(), |p| start + p + 1)
 }
 
 fn skip_block_comment(bytes: &[u8], start: usize) -> usize {
@@ -209,7 +214,11 @@ mod tests {
     fn a_placeholder_running_into_a_name_is_an_error() {
         for sql in ["SELECT $1M + $1", "SELECT $1_", "SELECT $12é", "SELECT $1$"] {
             let err = translate_placeholders(sql).unwrap_err();
-            assert!(err.message.contains("followed by a name character"), "{sql}: {}", err.message);
+            assert!(
+                err.message.contains("followed by a name character"),
+                "{sql}: {}",
+                err.message
+            );
         }
         assert_eq!(tr("SELECT a$1M, $1"), "SELECT a$1M, ?1");
     }

@@ -17,17 +17,31 @@ const MAX_CHARS: i64 = 1_000_000_000;
 
 /// Adds the text functions to `conn`.
 pub(crate) fn register(conn: &Connection, flags: FunctionFlags) -> Result<()> {
-    conn.create_scalar_function("reverse", 1, flags, |ctx| Ok(text(ctx, 0)?.map(|t| t.chars().rev().collect::<String>())))?;
+    conn.create_scalar_function("reverse", 1, flags, |ctx| {
+        Ok(text(ctx, 0)?.map(|t| t.chars().rev().collect::<String>()))
+    })?;
     conn.create_scalar_function("repeat", 2, flags, repeat)?;
     conn.create_scalar_function("lpad", 3, flags, |ctx| pad(ctx, true))?;
     conn.create_scalar_function("rpad", 3, flags, |ctx| pad(ctx, false))?;
-    conn.create_scalar_function("md5", 1, flags, |ctx| hex_digest(ctx, |b| hex(&Md5::digest(b))))?;
+    conn.create_scalar_function("md5", 1, flags, |ctx| {
+        hex_digest(ctx, |b| hex(&Md5::digest(b)))
+    })?;
     // sha1 0.10 implements digest 0.10's Digest trait, the sha2/md-5 versions digest 0.11's.
-    conn.create_scalar_function("sha1", 1, flags, |ctx| hex_digest(ctx, |b| hex(&<Sha1 as sha1::Digest>::digest(b))))?;
-    conn.create_scalar_function("sha224", 1, flags, |ctx| hex_digest(ctx, |b| hex(&Sha224::digest(b))))?;
-    conn.create_scalar_function("sha256", 1, flags, |ctx| hex_digest(ctx, |b| hex(&Sha256::digest(b))))?;
-    conn.create_scalar_function("sha384", 1, flags, |ctx| hex_digest(ctx, |b| hex(&Sha384::digest(b))))?;
-    conn.create_scalar_function("sha512", 1, flags, |ctx| hex_digest(ctx, |b| hex(&Sha512::digest(b))))?;
+    conn.create_scalar_function("sha1", 1, flags, |ctx| {
+        hex_digest(ctx, |b| hex(&<Sha1 as sha1::Digest>::digest(b)))
+    })?;
+    conn.create_scalar_function("sha224", 1, flags, |ctx| {
+        hex_digest(ctx, |b| hex(&Sha224::digest(b)))
+    })?;
+    conn.create_scalar_function("sha256", 1, flags, |ctx| {
+        hex_digest(ctx, |b| hex(&Sha256::digest(b)))
+    })?;
+    conn.create_scalar_function("sha384", 1, flags, |ctx| {
+        hex_digest(ctx, |b| hex(&Sha384::digest(b)))
+    })?;
+    conn.create_scalar_function("sha512", 1, flags, |ctx| {
+        hex_digest(ctx, |b| hex(&Sha512::digest(b)))
+    })?;
     Ok(())
 }
 
@@ -35,7 +49,11 @@ pub(crate) fn register(conn: &Connection, flags: FunctionFlags) -> Result<()> {
 fn text(ctx: &Context<'_>, i: usize) -> Result<Option<String>> {
     Ok(match ctx.get_raw(i) {
         ValueRef::Null => None,
-        ValueRef::Text(bytes) | ValueRef::Blob(bytes) => Some(std::str::from_utf8(bytes).map_err(|e| Error::UserFunctionError(e.into()))?.to_owned()),
+        ValueRef::Text(bytes) | ValueRef::Blob(bytes) => Some(
+            std::str::from_utf8(bytes)
+                .map_err(|e| Error::UserFunctionError(e.into()))?
+                .to_owned(),
+        ),
         ValueRef::Integer(n) => Some(n.to_string()),
         ValueRef::Real(f) => Some(f.to_string()),
     })
@@ -47,11 +65,15 @@ fn count(ctx: &Context<'_>, i: usize) -> Result<Option<i64>> {
 }
 
 fn too_long(what: &str) -> Error {
-    Error::UserFunctionError(format!("{what}: the result would be longer than {MAX_CHARS} characters").into())
+    Error::UserFunctionError(
+        format!("{what}: the result would be longer than {MAX_CHARS} characters").into(),
+    )
 }
 
 fn repeat(ctx: &Context<'_>) -> Result<Option<String>> {
-    let (Some(t), Some(n)) = (text(ctx, 0)?, count(ctx, 1)?) else { return Ok(None) };
+    let (Some(t), Some(n)) = (text(ctx, 0)?, count(ctx, 1)?) else {
+        return Ok(None);
+    };
     let chars = i64::try_from(t.chars().count()).unwrap_or(i64::MAX);
     match chars.checked_mul(n) {
         Some(total) if total <= MAX_CHARS => Ok(Some(t.repeat(n as usize))),
@@ -62,7 +84,9 @@ fn repeat(ctx: &Context<'_>) -> Result<Option<String>> {
 /// `lpad(text, length, fill)`/`rpad`: the text cut to `length` characters, or filled on the
 /// left (right) with repetitions of `fill` up to it; an empty fill leaves it as it is.
 fn pad(ctx: &Context<'_>, left: bool) -> Result<Option<String>> {
-    let (Some(t), Some(length), Some(fill)) = (text(ctx, 0)?, count(ctx, 1)?, text(ctx, 2)?) else { return Ok(None) };
+    let (Some(t), Some(length), Some(fill)) = (text(ctx, 0)?, count(ctx, 1)?, text(ctx, 2)?) else {
+        return Ok(None);
+    };
     if length > MAX_CHARS {
         return Err(too_long(if left { "lpad" } else { "rpad" }));
     }
@@ -71,7 +95,11 @@ fn pad(ctx: &Context<'_>, left: bool) -> Result<Option<String>> {
     if have >= length {
         return Ok(Some(t.chars().take(length).collect()));
     }
-    let filler: String = fill.chars().cycle().take(if fill.is_empty() { 0 } else { length - have }).collect();
+    let filler: String = fill
+        .chars()
+        .cycle()
+        .take(if fill.is_empty() { 0 } else { length - have })
+        .collect();
     Ok(Some(if left { filler + &t } else { t + &filler }))
 }
 
@@ -93,14 +121,24 @@ mod tests {
 
     fn one(sql: &str) -> Option<String> {
         let conn = Connection::open_in_memory().unwrap();
-        register(&conn, FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC).unwrap();
+        register(
+            &conn,
+            FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        )
+        .unwrap();
         conn.query_row(sql, [], |r| r.get(0)).unwrap()
     }
 
     #[test]
     fn pads_cut_or_fill_like_postgres() {
-        assert_eq!(one("SELECT lpad('Zoë', 6, 'ab')").as_deref(), Some("abaZoë"));
-        assert_eq!(one("SELECT rpad('Zoë', 6, 'ab')").as_deref(), Some("Zoëaba"));
+        assert_eq!(
+            one("SELECT lpad('Zoë', 6, 'ab')").as_deref(),
+            Some("abaZoë")
+        );
+        assert_eq!(
+            one("SELECT rpad('Zoë', 6, 'ab')").as_deref(),
+            Some("Zoëaba")
+        );
         assert_eq!(one("SELECT lpad('İpek', 2, '*')").as_deref(), Some("İp"));
         assert_eq!(one("SELECT lpad('hi', 5, '')").as_deref(), Some("hi"));
         assert_eq!(one("SELECT lpad('hi', -3, 'x')").as_deref(), Some(""));
@@ -116,14 +154,26 @@ mod tests {
         assert_eq!(one("SELECT repeat(NULL, 2)"), None);
         let conn = Connection::open_in_memory().unwrap();
         register(&conn, FunctionFlags::SQLITE_UTF8).unwrap();
-        assert!(conn.query_row("SELECT repeat('ab', 9000000000000000000)", [], |r| r.get::<_, String>(0)).is_err());
+        assert!(conn
+            .query_row("SELECT repeat('ab', 9000000000000000000)", [], |r| r
+                .get::<_, String>(0))
+            .is_err());
     }
 
     #[test]
     fn hashes_are_hex_digests_of_utf8() {
-        assert_eq!(one("SELECT md5('abc')").as_deref(), Some("900150983cd24fb0d6963f7d28e17f72"));
-        assert_eq!(one("SELECT sha1('abc')").as_deref(), Some("a9993e364706816aba3e25717850c26c9cd0d89d"));
-        assert_eq!(one("SELECT sha256('abc')").as_deref(), Some("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+        assert_eq!(
+            one("SELECT md5('abc')").as_deref(),
+            Some("900150983cd24fb0d6963f7d28e17f72")
+        );
+        assert_eq!(
+            one("SELECT sha1('abc')").as_deref(),
+            Some("a9993e364706816aba3e25717850c26c9cd0d89d")
+        );
+        assert_eq!(
+            one("SELECT sha256('abc')").as_deref(),
+            Some("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        );
         assert_eq!(one("SELECT length(sha224('')) || ' ' || length(sha384('')) || ' ' || length(sha512(''))").as_deref(), Some("56 96 128"));
         assert_eq!(one("SELECT md5(NULL)"), None);
     }

@@ -77,10 +77,7 @@ pub(crate) enum Job {
         done: Option<oneshot::Sender<()>>,
     },
     /// Transaction control (transaction channels only).
-    Control {
-        op: TxOp,
-        reply: Reply<()>,
-    },
+    Control { op: TxOp, reply: Reply<()> },
     /// The transaction handle was dropped unfinished: roll back.
     Abandon,
     /// Finish the queued jobs, then end the thread.
@@ -115,7 +112,10 @@ pub(crate) struct Lane {
 
 impl Lane {
     pub(crate) fn new(tx: Sender<Job>) -> Lane {
-        Lane { tx, pending: Arc::new(AtomicUsize::new(0)) }
+        Lane {
+            tx,
+            pending: Arc::new(AtomicUsize::new(0)),
+        }
     }
 
     /// Queues `job`; gives it back when the thread is gone.
@@ -224,11 +224,14 @@ pub(crate) fn open_connection(config: &SqliteConfig, role: Role) -> Result<Conne
         (SqliteTarget::Memory, _) => Connection::open_in_memory(),
         (SqliteTarget::File(path), Role::Writer) => Connection::open_with_flags(
             path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         ),
-        (SqliteTarget::File(path), Role::Reader) => {
-            Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-        }
+        (SqliteTarget::File(path), Role::Reader) => Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        ),
     }
     .map_err(|e| {
         let mut err = map_error(e, None);
@@ -291,9 +294,20 @@ pub(crate) struct Worker {
 }
 
 impl Worker {
-    pub(crate) fn new(conn: Connection, role: Role, shared: Arc<Shared>, writer: Option<Lane>) -> Worker {
+    pub(crate) fn new(
+        conn: Connection,
+        role: Role,
+        shared: Arc<Shared>,
+        writer: Option<Lane>,
+    ) -> Worker {
         let interrupt = Arc::new(conn.get_interrupt_handle());
-        Worker { conn, interrupt, role, shared, writer }
+        Worker {
+            conn,
+            interrupt,
+            role,
+            shared,
+            writer,
+        }
     }
 
     /// The main loop: jobs until `Stop` or until every sender is gone.
@@ -302,7 +316,11 @@ impl Worker {
         while let Ok(job) = rx.recv() {
             let stop = matches!(job, Job::Stop);
             match job {
-                Job::Begin { read_only, ticket, reply } => self.begin(read_only, ticket, reply),
+                Job::Begin {
+                    read_only,
+                    ticket,
+                    reply,
+                } => self.begin(read_only, ticket, reply),
                 job => self.common(job, &mut cursors, self.role == Role::Reader),
             }
             pending.fetch_sub(1, Ordering::Relaxed);
@@ -317,24 +335,44 @@ impl Worker {
     /// `forward_writes`, statements SQLite does not call read-only go to the writer.
     fn common<'c>(&'c self, job: Job, cursors: &mut Cursors<'c>, forward_writes: bool) {
         match job {
-            Job::Run { sql, params, want_rows, ticket, reply } => {
+            Job::Run {
+                sql,
+                params,
+                want_rows,
+                ticket,
+                reply,
+            } => {
                 if !ticket.start(&self.interrupt) {
                     return;
                 }
                 if forward_writes && !self.is_readonly(&sql) {
                     ticket.finish();
-                    return self.forward(Job::Run { sql, params, want_rows, ticket, reply });
+                    return self.forward(Job::Run {
+                        sql,
+                        params,
+                        want_rows,
+                        ticket,
+                        reply,
+                    });
                 }
                 let result = self.run_sql(&sql, &params, want_rows);
                 self.done(&ticket, reply, result);
             }
-            Job::Pipeline { stmts, ticket, reply } => {
+            Job::Pipeline {
+                stmts,
+                ticket,
+                reply,
+            } => {
                 if !ticket.start(&self.interrupt) {
                     return;
                 }
                 if forward_writes && !stmts.iter().all(|(sql, _)| self.is_readonly(sql)) {
                     ticket.finish();
-                    return self.forward(Job::Pipeline { stmts, ticket, reply });
+                    return self.forward(Job::Pipeline {
+                        stmts,
+                        ticket,
+                        reply,
+                    });
                 }
                 let results: Vec<_> = stmts
                     .iter()
@@ -347,21 +385,36 @@ impl Worker {
                 ticket.finish();
                 let _ = reply.send(Ok(results));
             }
-            Job::Many { sql, rows, ticket, reply } => {
+            Job::Many {
+                sql,
+                rows,
+                ticket,
+                reply,
+            } => {
                 if !ticket.start(&self.interrupt) {
                     return;
                 }
                 let result = self.execute_many(&sql, &rows);
                 self.done(&ticket, reply, result);
             }
-            Job::OpenCursor { sql, params, ticket, reply } => {
+            Job::OpenCursor {
+                sql,
+                params,
+                ticket,
+                reply,
+            } => {
                 if !ticket.start(&self.interrupt) {
                     return;
                 }
                 let result = self.open_cursor(&sql, &params, cursors);
                 self.done(&ticket, reply, result);
             }
-            Job::Fetch { id, max, ticket, reply } => {
+            Job::Fetch {
+                id,
+                max,
+                ticket,
+                reply,
+            } => {
                 if !ticket.start(&self.interrupt) {
                     cursors.remove(&id);
                     return;
@@ -382,7 +435,10 @@ impl Worker {
                 )));
             }
             Job::Control { reply, .. } => {
-                let _ = reply.send(Err(DbError::new(ErrorKind::Interface, "no transaction is active")));
+                let _ = reply.send(Err(DbError::new(
+                    ErrorKind::Interface,
+                    "no transaction is active",
+                )));
             }
             Job::Stop | Job::Abandon => {}
         }
@@ -406,7 +462,9 @@ impl Worker {
     /// Whether SQLite calls the statement read-only (unparseable ones stay
     /// here so the reader reports the error).
     fn is_readonly(&self, sql: &str) -> bool {
-        let Ok(translated) = translate_placeholders(sql) else { return true };
+        let Ok(translated) = translate_placeholders(sql) else {
+            return true;
+        };
         match self.conn.prepare_cached(&translated) {
             Ok(stmt) => stmt.readonly(),
             Err(_) => true,
@@ -431,12 +489,21 @@ impl Worker {
 
     fn run_sql(&self, sql: &str, params: &[Value], want_rows: bool) -> Result<Rows, DbError> {
         let translated = translate_placeholders(sql).map_err(|e| e.with_sql(sql))?;
-        let mut stmt = self.conn.prepare_cached(&translated).map_err(|e| map_error(e, Some(sql)))?;
-        self.step_all(&mut stmt, params, want_rows).map_err(|e| e.with_sql(sql))
+        let mut stmt = self
+            .conn
+            .prepare_cached(&translated)
+            .map_err(|e| map_error(e, Some(sql)))?;
+        self.step_all(&mut stmt, params, want_rows)
+            .map_err(|e| e.with_sql(sql))
     }
 
     /// Binds and runs a prepared statement to the end.
-    fn step_all(&self, stmt: &mut Statement<'_>, params: &[Value], want_rows: bool) -> Result<Rows, DbError> {
+    fn step_all(
+        &self,
+        stmt: &mut Statement<'_>,
+        params: &[Value],
+        want_rows: bool,
+    ) -> Result<Rows, DbError> {
         bind_params(stmt, params)?;
         let columns = ColumnSet::of(stmt);
         let before = self.conn.total_changes();
@@ -453,8 +520,16 @@ impl Worker {
         }
         // `changes()` keeps the count of the last INSERT/UPDATE/DELETE: only
         // trust it when this statement changed something.
-        let affected = if self.conn.total_changes() != before { self.conn.changes() } else { returned };
-        Ok(Rows { columns: columns.names, rows: out, affected })
+        let affected = if self.conn.total_changes() != before {
+            self.conn.changes()
+        } else {
+            returned
+        };
+        Ok(Rows {
+            columns: columns.names,
+            rows: out,
+            affected,
+        })
     }
 
     /// One statement over many parameter rows: its own transaction in
@@ -474,9 +549,14 @@ impl Worker {
                 "ROLLBACK TO hyperdjango_many; RELEASE hyperdjango_many",
             )
         };
-        self.conn.execute_batch(begin).map_err(|e| map_error(e, Some(sql)))?;
+        self.conn
+            .execute_batch(begin)
+            .map_err(|e| map_error(e, Some(sql)))?;
         let result = (|| {
-            let mut stmt = self.conn.prepare_cached(&translated).map_err(|e| map_error(e, Some(sql)))?;
+            let mut stmt = self
+                .conn
+                .prepare_cached(&translated)
+                .map_err(|e| map_error(e, Some(sql)))?;
             let mut total = 0u64;
             for (i, params) in rows.iter().enumerate() {
                 let done = self.step_all(&mut stmt, params, false).map_err(|mut e| {
@@ -514,12 +594,22 @@ impl Worker {
     ) -> Result<(u64, Arc<[String]>), DbError> {
         let translated = translate_placeholders(sql).map_err(|e| e.with_sql(sql))?;
         // Not the statement cache: this statement stays mid-step between jobs.
-        let mut stmt = self.conn.prepare(&translated).map_err(|e| map_error(e, Some(sql)))?;
+        let mut stmt = self
+            .conn
+            .prepare(&translated)
+            .map_err(|e| map_error(e, Some(sql)))?;
         bind_params(&mut stmt, params).map_err(|e| e.with_sql(sql))?;
         let columns = ColumnSet::of(&stmt);
         let names = columns.names.clone();
         let id = self.shared.next_cursor.fetch_add(1, Ordering::Relaxed) + 1;
-        cursors.insert(id, HeldCursor { stmt, columns, _count: CursorCount::new(&self.shared) });
+        cursors.insert(
+            id,
+            HeldCursor {
+                stmt,
+                columns,
+                _count: CursorCount::new(&self.shared),
+            },
+        );
         Ok((id, names))
     }
 
@@ -628,7 +718,10 @@ impl Worker {
             TxOp::Release(name) => format!("RELEASE SAVEPOINT {}", quote_identifier(name)),
             TxOp::RollbackTo(name) => format!("ROLLBACK TO SAVEPOINT {}", quote_identifier(name)),
         };
-        let result = self.conn.execute_batch(&sql).map_err(|e| map_error(e, Some(&sql)));
+        let result = self
+            .conn
+            .execute_batch(&sql)
+            .map_err(|e| map_error(e, Some(&sql)));
         self.shared.statements.fetch_add(1, Ordering::Relaxed);
         if result.is_err() {
             self.shared.errors.fetch_add(1, Ordering::Relaxed);
@@ -671,5 +764,12 @@ fn fetch(cursors: &mut Cursors<'_>, id: u64, max: usize) -> Result<(Option<Rows>
         return Ok((None, true));
     }
     let affected = read.rows.len() as u64;
-    Ok((Some(Rows { columns, rows: read.rows, affected }), read.finished))
+    Ok((
+        Some(Rows {
+            columns,
+            rows: read.rows,
+            affected,
+        }),
+        read.finished,
+    ))
 }

@@ -25,7 +25,10 @@ pub struct SqliteTransaction {
 }
 
 fn already_finished() -> DbError {
-    DbError::new(ErrorKind::Interface, "the transaction is already committed or rolled back")
+    DbError::new(
+        ErrorKind::Interface,
+        "the transaction is already committed or rolled back",
+    )
 }
 
 fn ended() -> DbError {
@@ -37,7 +40,11 @@ fn ended() -> DbError {
 
 impl SqliteTransaction {
     pub(crate) fn new(lane: Lane, read_only: bool) -> Self {
-        SqliteTransaction { lane, finished: AtomicBool::new(false), read_only }
+        SqliteTransaction {
+            lane,
+            finished: AtomicBool::new(false),
+            read_only,
+        }
     }
 
     /// Whether this is a read-only transaction (on a reader connection).
@@ -56,14 +63,27 @@ impl SqliteTransaction {
     pub async fn query(&self, sql: &str, params: Vec<Value>) -> Result<Rows, DbError> {
         self.check()?;
         let sql = sql.to_string();
-        call(&self.lane, ended, |ticket, reply| Job::Run { sql, params, want_rows: true, ticket, reply }).await
+        call(&self.lane, ended, |ticket, reply| Job::Run {
+            sql,
+            params,
+            want_rows: true,
+            ticket,
+            reply,
+        })
+        .await
     }
 
     pub async fn execute(&self, sql: &str, params: Vec<Value>) -> Result<u64, DbError> {
         self.check()?;
         let sql = sql.to_string();
-        let rows =
-            call(&self.lane, ended, |ticket, reply| Job::Run { sql, params, want_rows: false, ticket, reply }).await?;
+        let rows = call(&self.lane, ended, |ticket, reply| Job::Run {
+            sql,
+            params,
+            want_rows: false,
+            ticket,
+            reply,
+        })
+        .await?;
         Ok(rows.affected)
     }
 
@@ -72,20 +92,39 @@ impl SqliteTransaction {
     pub async fn execute_many(&self, sql: &str, rows: Vec<Vec<Value>>) -> Result<u64, DbError> {
         self.check()?;
         let sql = sql.to_string();
-        call(&self.lane, ended, |ticket, reply| Job::Many { sql, rows, ticket, reply }).await
+        call(&self.lane, ended, |ticket, reply| Job::Many {
+            sql,
+            rows,
+            ticket,
+            reply,
+        })
+        .await
     }
 
     /// Each statement's own result, in order; a failing statement is undone
     /// by SQLite (statement-level) and does not stop the others or end the
     /// transaction.
-    pub async fn pipeline(&self, stmts: Vec<(String, Vec<Value>)>) -> Result<Vec<Result<Rows, DbError>>, DbError> {
+    pub async fn pipeline(
+        &self,
+        stmts: Vec<(String, Vec<Value>)>,
+    ) -> Result<Vec<Result<Rows, DbError>>, DbError> {
         self.check()?;
-        call(&self.lane, ended, |ticket, reply| Job::Pipeline { stmts, ticket, reply }).await
+        call(&self.lane, ended, |ticket, reply| Job::Pipeline {
+            stmts,
+            ticket,
+            reply,
+        })
+        .await
     }
 
     /// A cursor inside the transaction (it sees the transaction's own
     /// changes; it closes when the transaction ends).
-    pub async fn cursor(&self, sql: &str, params: Vec<Value>, chunk_size: u32) -> Result<SqliteCursor, DbError> {
+    pub async fn cursor(
+        &self,
+        sql: &str,
+        params: Vec<Value>,
+        chunk_size: u32,
+    ) -> Result<SqliteCursor, DbError> {
         self.check()?;
         let chunk = super::check_chunk_size(chunk_size)?;
         SqliteCursor::open_held(&self.lane, sql, params, chunk, true, ended).await
@@ -133,7 +172,9 @@ impl SqliteTransaction {
     /// caller goes away.
     async fn send_control(&self, op: TxOp) -> Result<(), DbError> {
         let (reply, answer) = tokio::sync::oneshot::channel();
-        self.lane.send(Job::Control { op, reply }).map_err(|_| ended())?;
+        self.lane
+            .send(Job::Control { op, reply })
+            .map_err(|_| ended())?;
         answer.await.unwrap_or_else(|_| Err(ended()))
     }
 }

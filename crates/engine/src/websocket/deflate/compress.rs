@@ -51,7 +51,9 @@ fn deflate(compressor: &mut Compress, payload: &[u8]) -> Option<Vec<u8>> {
             out.reserve(out.capacity().max(1024));
         }
         let before = compressor.total_in();
-        compressor.compress_vec(&payload[consumed..], &mut out, FlushCompress::Sync).ok()?;
+        compressor
+            .compress_vec(&payload[consumed..], &mut out, FlushCompress::Sync)
+            .ok()?;
         consumed += (compressor.total_in() - before) as usize;
         // Done when all input is in and the flush did not run out of room.
         if consumed == payload.len() && out.len() < out.capacity() {
@@ -73,19 +75,25 @@ mod tests {
         let mut input = body.to_vec();
         input.extend_from_slice(&SYNC_TAIL);
         let mut out = Vec::with_capacity(1 << 20);
-        Decompress::new(false).decompress_vec(&input, &mut out, FlushDecompress::Sync).unwrap();
+        Decompress::new(false)
+            .decompress_vec(&input, &mut out, FlushDecompress::Sync)
+            .unwrap();
         out
     }
 
     #[test]
     fn a_large_text_is_compressed_and_inflates_back() {
         let text = "hello hyperdjango ".repeat(1000);
-        let Message::Frame(frame) = compress(Message::text(text.clone())) else { panic!("not compressed") };
+        let Message::Frame(frame) = compress(Message::text(text.clone())) else {
+            panic!("not compressed")
+        };
         assert!(frame.header().rsv1);
         assert!(frame.payload().len() < text.len() / 10);
         assert_eq!(inflate(frame.payload()), text.as_bytes());
         // The next message starts from a fresh context.
-        let Message::Frame(again) = compress(Message::text(text.clone())) else { panic!("not compressed") };
+        let Message::Frame(again) = compress(Message::text(text.clone())) else {
+            panic!("not compressed")
+        };
         assert_eq!(again.payload(), frame.payload());
     }
 
@@ -101,7 +109,13 @@ mod tests {
                 (state >> 24) as u8
             })
             .collect();
-        assert!(matches!(compress(Message::binary(noise)), Message::Binary(_)));
-        assert!(matches!(compress(Message::Ping(vec![0; 200].into())), Message::Ping(_)));
+        assert!(matches!(
+            compress(Message::binary(noise)),
+            Message::Binary(_)
+        ));
+        assert!(matches!(
+            compress(Message::Ping(vec![0; 200].into())),
+            Message::Ping(_)
+        ));
     }
 }

@@ -79,11 +79,18 @@ impl<S> InflatingStream<S> {
         };
         let plain_bits = !header.rsv2 && !header.rsv3;
         match (data, self.message.is_some()) {
-            (Some(Data::Text | Data::Binary), false) if header.rsv1 && plain_bits && !self.plain_fragmented => {
-                self.message = Some(Compressed { opcode: data.expect("data"), body: Vec::new() });
+            (Some(Data::Text | Data::Binary), false)
+                if header.rsv1 && plain_bits && !self.plain_fragmented =>
+            {
+                self.message = Some(Compressed {
+                    opcode: data.expect("data"),
+                    body: Vec::new(),
+                });
                 self.take_compressed(&header, start, end)
             }
-            (Some(Data::Continue), true) if !header.rsv1 && plain_bits => self.take_compressed(&header, start, end),
+            (Some(Data::Continue), true) if !header.rsv1 && plain_bits => {
+                self.take_compressed(&header, start, end)
+            }
             // Any other data frame inside a compressed message breaks it.
             (Some(_), true) => self.fail(),
             (data, _) => {
@@ -117,9 +124,15 @@ impl<S> InflatingStream<S> {
         let Compressed { opcode, body } = self.message.take().expect("a compressed message");
         match self.inflate(&body) {
             Inflated::Message(plain) => {
-                let header = FrameHeader { opcode: OpCode::Data(opcode), mask: Some([0; 4]), ..FrameHeader::default() };
+                let header = FrameHeader {
+                    opcode: OpCode::Data(opcode),
+                    mask: Some([0; 4]),
+                    ..FrameHeader::default()
+                };
                 let mut head = Vec::with_capacity(14);
-                header.format(plain.len() as u64, &mut head).expect("writing to a Vec");
+                header
+                    .format(plain.len() as u64, &mut head)
+                    .expect("writing to a Vec");
                 self.ready.extend_from_slice(&head);
                 self.ready.extend_from_slice(&plain);
                 true
@@ -143,7 +156,11 @@ impl<S> InflatingStream<S> {
                     out.reserve_exact(out.len().max(1024).min(limit + 1 - out.len()));
                 }
                 let (before_in, before_out) = (inflater.total_in(), inflater.total_out());
-                let status = match inflater.decompress_vec(&input[consumed..], &mut out, FlushDecompress::Sync) {
+                let status = match inflater.decompress_vec(
+                    &input[consumed..],
+                    &mut out,
+                    FlushDecompress::Sync,
+                ) {
                     Ok(status) => status,
                     Err(_) => return Inflated::Broken,
                 };
@@ -151,9 +168,14 @@ impl<S> InflatingStream<S> {
                 if status == Status::StreamEnd {
                     // The client ended its deflate stream (BFINAL): the next message starts a new one.
                     inflater.reset(false);
-                    return if out.len() > limit { Inflated::TooLarge } else { Inflated::Message(out) };
+                    return if out.len() > limit {
+                        Inflated::TooLarge
+                    } else {
+                        Inflated::Message(out)
+                    };
                 }
-                let progress = inflater.total_in() != before_in || inflater.total_out() != before_out;
+                let progress =
+                    inflater.total_in() != before_in || inflater.total_out() != before_out;
                 if consumed == input.len() && out.len() < out.capacity() {
                     break;
                 }
@@ -171,9 +193,15 @@ impl<S> InflatingStream<S> {
 
     /// A frame header announcing one byte over the limit: tungstenite closes with 1009.
     fn oversized(&mut self, opcode: Data) -> bool {
-        let header = FrameHeader { opcode: OpCode::Data(opcode), mask: Some([0; 4]), ..FrameHeader::default() };
+        let header = FrameHeader {
+            opcode: OpCode::Data(opcode),
+            mask: Some([0; 4]),
+            ..FrameHeader::default()
+        };
         let mut head = Vec::with_capacity(14);
-        header.format(self.max_message_size as u64 + 1, &mut head).expect("writing to a Vec");
+        header
+            .format(self.max_message_size as u64 + 1, &mut head)
+            .expect("writing to a Vec");
         self.ready.extend_from_slice(&head);
         self.message = None;
         self.passthrough = true;
@@ -201,7 +229,11 @@ enum Inflated {
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for InflatingStream<S> {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         loop {
             if !this.ready.is_empty() {
@@ -229,11 +261,19 @@ impl<S: AsyncRead + Unpin> AsyncRead for InflatingStream<S> {
 }
 
 impl<S: AsyncWrite + Unpin> AsyncWrite for InflatingStream<S> {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
     }
 
-    fn poll_write_vectored(self: Pin<&mut Self>, cx: &mut Context<'_>, bufs: &[io::IoSlice<'_>]) -> Poll<io::Result<usize>> {
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
     }
 
@@ -277,7 +317,9 @@ mod tests {
 
     fn deflated(data: &[u8]) -> Vec<u8> {
         let mut out = Vec::with_capacity(data.len() + 64);
-        Compress::new(Compression::default(), false).compress_vec(data, &mut out, FlushCompress::Sync).unwrap();
+        Compress::new(Compression::default(), false)
+            .compress_vec(data, &mut out, FlushCompress::Sync)
+            .unwrap();
         assert!(out.ends_with(&SYNC_TAIL));
         out.truncate(out.len() - 4);
         out
@@ -293,7 +335,11 @@ mod tests {
     #[tokio::test]
     async fn a_compressed_message_becomes_one_plain_frame() {
         let text = "compress me ".repeat(100);
-        let out = read_all(masked_frame(0x80 | 0x40 | 0x1, &deflated(text.as_bytes())), 1 << 20).await;
+        let out = read_all(
+            masked_frame(0x80 | 0x40 | 0x1, &deflated(text.as_bytes())),
+            1 << 20,
+        )
+        .await;
         let (header, length) = FrameHeader::parse(&mut Cursor::new(&out)).unwrap().unwrap();
         assert!(!header.rsv1 && header.is_final && header.opcode == OpCode::Data(Data::Text));
         assert_eq!(length as usize, text.len());
@@ -318,7 +364,11 @@ mod tests {
 
     #[tokio::test]
     async fn a_message_inflating_past_the_limit_announces_an_oversized_frame() {
-        let out = read_all(masked_frame(0x80 | 0x40 | 0x2, &deflated(&vec![0u8; 100_000])), 1000).await;
+        let out = read_all(
+            masked_frame(0x80 | 0x40 | 0x2, &deflated(&vec![0u8; 100_000])),
+            1000,
+        )
+        .await;
         let (_, length) = FrameHeader::parse(&mut Cursor::new(&out)).unwrap().unwrap();
         assert_eq!(length, 1001);
         assert!(out.len() < 20);
@@ -337,7 +387,10 @@ mod tests {
     #[tokio::test]
     async fn a_data_frame_inside_a_compressed_message_is_a_protocol_error() {
         let mut wire = masked_frame(0x40 | 0x1, &deflated(b"part")); // RSV1, text, not final
-        wire.extend(masked_frame(0x81, b"a new message before the end of the last"));
+        wire.extend(masked_frame(
+            0x81,
+            b"a new message before the end of the last",
+        ));
         assert!(read_all(wire, 1000).await.starts_with(&PROTOCOL_ERROR)); // what follows is never read
     }
 

@@ -34,7 +34,9 @@ pub fn negotiate<'a>(headers: impl IntoIterator<Item = &'a str>) -> Option<Defla
 
 fn accept<'a>(params: impl Iterator<Item = &'a str>) -> Option<DeflateOffer> {
     let mut seen: Vec<&str> = Vec::new();
-    let mut offer = DeflateOffer { client_no_context_takeover: false };
+    let mut offer = DeflateOffer {
+        client_no_context_takeover: false,
+    };
     for param in params.filter(|p| !p.is_empty()) {
         let (name, value) = match param.split_once('=') {
             Some((n, v)) => (n.trim(), Some(v.trim().trim_matches('"'))),
@@ -69,7 +71,12 @@ mod tests {
 
     #[test]
     fn a_plain_offer_is_accepted() {
-        assert_eq!(negotiate(["permessage-deflate"]), Some(DeflateOffer { client_no_context_takeover: false }));
+        assert_eq!(
+            negotiate(["permessage-deflate"]),
+            Some(DeflateOffer {
+                client_no_context_takeover: false
+            })
+        );
     }
 
     #[test]
@@ -77,16 +84,37 @@ mod tests {
         let offer = negotiate(["permessage-deflate; client_max_window_bits"]).unwrap();
         assert!(!offer.client_no_context_takeover);
         let offer = negotiate(["permessage-deflate; server_max_window_bits=15; client_max_window_bits=\"12\"; client_no_context_takeover"]);
-        assert_eq!(offer, Some(DeflateOffer { client_no_context_takeover: true }));
+        assert_eq!(
+            offer,
+            Some(DeflateOffer {
+                client_no_context_takeover: true
+            })
+        );
     }
 
     #[test]
     fn a_smaller_server_window_or_a_bad_offer_is_declined_for_the_next_one() {
         let headers = ["permessage-deflate; server_max_window_bits=10, permessage-deflate; client_no_context_takeover"];
-        assert_eq!(negotiate(headers), Some(DeflateOffer { client_no_context_takeover: true }));
-        assert_eq!(negotiate(["permessage-deflate; server_max_window_bits=10"]), None);
-        assert_eq!(negotiate(["permessage-deflate; client_max_window_bits=16"]), None);
-        assert_eq!(negotiate(["permessage-deflate; server_no_context_takeover; server_no_context_takeover"]), None);
+        assert_eq!(
+            negotiate(headers),
+            Some(DeflateOffer {
+                client_no_context_takeover: true
+            })
+        );
+        assert_eq!(
+            negotiate(["permessage-deflate; server_max_window_bits=10"]),
+            None
+        );
+        assert_eq!(
+            negotiate(["permessage-deflate; client_max_window_bits=16"]),
+            None
+        );
+        assert_eq!(
+            negotiate([
+                "permessage-deflate; server_no_context_takeover; server_no_context_takeover"
+            ]),
+            None
+        );
         assert_eq!(negotiate(["permessage-deflate; color=blue"]), None);
     }
 
