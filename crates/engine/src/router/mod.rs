@@ -326,6 +326,26 @@ mod tests {
     }
 
     #[test]
+    fn a_route_with_more_parameters_than_matchit_names_is_refused_not_a_panic() {
+        let route = |n: usize| {
+            let segments: Vec<String> = (0..n).map(|i| format!("{{p{i}}}")).collect();
+            format!("/{}/{{rest:path}}", segments.join("/"))
+        };
+        let mut r = Router::new(true);
+        assert!(r.add(&route(pattern::MAX_PARAMS), &["GET"], None).is_ok());
+        match r.add(
+            &format!("/x{}", route(pattern::MAX_PARAMS + 1)),
+            &["GET"],
+            None,
+        ) {
+            Err(RouterError::InvalidPattern { reason, .. }) => {
+                assert!(reason.contains("at most 25 parameters"), "{reason}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn typed_params_are_converted() {
         match router().lookup("GET", "/api/products/42", None) {
             RouteMatch::Found { route_id, params } => {

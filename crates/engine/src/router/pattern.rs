@@ -31,6 +31,10 @@ enum Piece {
 }
 
 /// A parsed route pattern.
+/// matchit renames a route's parameters `a` to `z` internally and panics past `z`
+/// (found by the router fuzz target); a `{name:path}` tail is not renamed.
+pub const MAX_PARAMS: usize = 25;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pattern {
     source: String,
@@ -88,6 +92,17 @@ impl Pattern {
         }
         if rest.contains('}') {
             return Err(invalid("unmatched '}'"));
+        }
+        let named = pieces
+            .iter()
+            .filter(
+                |p| matches!(p, Piece::Param { converter, .. } if *converter != Converter::Path),
+            )
+            .count();
+        if named > MAX_PARAMS {
+            return Err(invalid(&format!(
+                "a route takes at most {MAX_PARAMS} parameters (this one has {named})"
+            )));
         }
         if !rest.is_empty() {
             pieces.push(Piece::Literal(rest.to_string()));
