@@ -10,16 +10,13 @@ see the measured RSS."""
 from __future__ import annotations
 
 import asyncio
-import signal
-import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from support.stress import open_fds, rss_mb, scale
+from support.stress import open_fds, rss_mb, scale, server_process
 
 APP = Path(__file__).parent / "apps" / "idle_app.py"
 #: Memory per keep-alive connection just after its request, at most (16 KiB
@@ -39,24 +36,8 @@ SETTLE = 20.0
 
 @pytest.fixture
 def server():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, str(APP), str(port)], cwd=APP.parent,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    yield proc, port
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with server_process(lambda port: [sys.executable, str(APP), str(port)], APP.parent) as running:
+        yield running
 
 
 async def keep_alive_get(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bytes:

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -21,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from support.stress import MODE, open_fds, rss_mb
+from support.stress import MODE, open_fds, rss_mb, server_process
 from support.ws_client import WsClient
 
 APPS = Path(__file__).parent / "apps"
@@ -36,26 +34,9 @@ pytestmark = pytest.mark.skipif(DURATION is None, reason="a soak runs with HYPER
 
 @pytest.fixture
 def server(tmp_path):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     env = {**os.environ, "SOAK_DATABASE": f"sqlite:///{tmp_path / 'soak.db'}"}
-    proc = subprocess.Popen([sys.executable, "-m", "hyperdjango", "run", "soak_app:app", "--port", str(port)],
-                            cwd=APPS, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    yield proc, port
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    with server_process(lambda port: [sys.executable, "-m", "hyperdjango", "run", "soak_app:app", "--port", str(port)], APPS, env) as running:
+        yield running
 
 
 async def http_traffic(port: int, until: float, seen: Counter) -> None:

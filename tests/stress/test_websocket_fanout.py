@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import resource
-import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -20,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from support.stress import open_fds, rss_mb, scale
+from support.stress import open_fds, rss_mb, scale, server_process
 from support.ws_client import CLOSE, WsClient, close_code
 
 APP = Path(__file__).parent / "apps" / "fanout_app.py"
@@ -35,25 +33,8 @@ PER_CONNECTION_KB = 40
 def server():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 20_000)), hard))  # the server inherits it
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, str(APP), str(port)], cwd=APP.parent,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    yield proc, port
-    proc.terminate()
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    with server_process(lambda port: [sys.executable, str(APP), str(port)], APP.parent, stop_timeout=30) as running:
+        yield running
     resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 

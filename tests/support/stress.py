@@ -12,11 +12,16 @@ short mode plus the 60-second soak (``test_soak.py``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import socket
+import subprocess
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from hyperdjango import HyperApp
+from support.processes import free_port
 
 #: ``short`` (the default), ``medium`` or ``full``.
 MODE = os.environ.get("HYPERDJANGO_STRESS", "short")
@@ -26,6 +31,32 @@ FULL = MODE == "full"
 def scale(short: int, full: int) -> int:
     """``short`` in the default mode, ``full`` with ``HYPERDJANGO_STRESS=full``."""
     return full if FULL else short
+
+
+@contextlib.contextmanager
+def server_process(argv: Callable[[int], list[str]], cwd: Path, env: dict[str, str] | None = None,
+                   stop_timeout: float = 20.0) -> Iterator[tuple[subprocess.Popen, int]]:
+    """The server ``argv(port)`` started on a free port of 127.0.0.1, as ``(process, port)``
+    once it accepts connections (or after 20 s); stopped with SIGTERM at the end, killed
+    after ``stop_timeout`` seconds."""
+    port = free_port()
+    proc = subprocess.Popen(argv(port), cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        yield proc, port
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=stop_timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def rss_mb(pid: int) -> float:
