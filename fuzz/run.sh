@@ -45,8 +45,17 @@ for target in "${targets[@]}"; do
   if [ -d "fuzz/corpus/$target" ]; then
     seeds=("fuzz/corpus/$target")
   fi
-  if ! cargo fuzz run "${build[@]}" "$target" "$found" "${seeds[@]}" -- \
-    -max_total_time="$seconds" -timeout=30 -rss_limit_mb=2048 -print_final_stats=1 "${parallel[@]}" >"$log" 2>&1; then
+  if [ "$seconds" = replay ]; then
+    # The committed seeds only, each run once: a regression check that gives the same answer
+    # every time (exploration, which may find a new crash in any run, is `run.sh SECONDS`).
+    corpus=("${seeds[@]}")
+    limits=(-runs=0)
+  else
+    corpus=("$found" "${seeds[@]}")
+    limits=(-max_total_time="$seconds")
+  fi
+  if ! cargo fuzz run "${build[@]}" "$target" "${corpus[@]}" -- \
+    "${limits[@]}" -timeout=30 -rss_limit_mb=2048 -print_final_stats=1 "${parallel[@]}" >"$log" 2>&1; then
     grep -E -A3 "panicked|ERROR: libFuzzer|SUMMARY" "$log" >&2 || tail -n 40 "$log" >&2
     echo "fuzz: $target failed; the input is in fuzz/artifacts/$target/ (replay: cargo fuzz run $target FILE)" >&2
     exit 1
