@@ -37,6 +37,12 @@ fn same(a: &Value, b: &Value) -> bool {
     }
 }
 
+fn is_multidimensional_json(ty: &Type, value: &Value) -> bool {
+    let Kind::Array(member) = ty.kind() else { return false };
+    let json = [Type::JSON, Type::JSONB].contains(member);
+    json && matches!(value, Value::Array(rows) if rows.iter().any(|r| matches!(r, Value::Array(_))))
+}
+
 fuzz_target!(|data: &[u8]| {
     let [hi, lo, raw @ ..] = data else { return };
     let types = types();
@@ -44,6 +50,11 @@ fuzz_target!(|data: &[u8]| {
     let key = u16::from_be_bytes([*hi, *lo]);
     let ty = types.iter().find(|t| t.oid() == u32::from(key)).unwrap_or(&types[usize::from(key) % types.len()]);
     let Ok(value) = pg_decode(ty, Some(raw)) else { return };
+    if is_multidimensional_json(ty, &value) {
+        // A nested list bound to json[] is one dimension of JSON arrays (the codec's
+        // documented choice), so such a value is not expected to come back the same.
+        return;
+    }
     let mut out = BytesMut::new();
     match pg_encode(&value, ty, &mut out) {
         Ok(IsNull::No) => {

@@ -18,6 +18,12 @@
 //! | `Uuid` | uuid, text-like |
 //! | `Json` | json, jsonb (version byte 1), text-like |
 //! | `Array` | any PostgreSQL array (nested lists become multidimensional arrays), json/jsonb |
+//!
+//! An array of json/jsonb is one-dimensional on the way in: a nested list is a JSON
+//! array, which is a value of the member type, so it is an element, never a
+//! dimension. A multidimensional json[] read back (nested `Array`s) is therefore
+//! written as one dimension of JSON arrays; PostgreSQL cannot tell the two apart
+//! from a list either, and asyncpg makes the opposite choice (no JSON arrays).
 //! | `Null` | anything |
 //!
 //! "Text-like" is text, varchar, bpchar, name, unknown and citext: a parameter
@@ -1196,6 +1202,28 @@ fn build_nested(dims: &[usize], leaves: &mut std::vec::IntoIter<Value>) -> Value
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_arrays_take_nested_lists_as_elements() {
+        let json_array = Type::from_oid(199).unwrap();
+        // Two dimensions of one element each, as PostgreSQL sends '{{1},{2}}'::json[].
+        let mut raw = BytesMut::new();
+        for word in [2, 0, oid::JSON as i32, 2, 1, 1, 1] {
+            raw.put_i32(word);
+        }
+        for doc in ["1", "2"] {
+            raw.put_i32(doc.len() as i32);
+            raw.put_slice(doc.as_bytes());
+        }
+        let read = decode(&json_array, Some(&raw)).unwrap();
+        let row = |doc: &str| Value::Array(vec![Value::Json(doc.into())]);
+        assert_eq!(read, Value::Array(vec![row("1"), row("2")]));
+        // Written back, each row is one JSON array element of a one-dimensional array.
+        let mut out = BytesMut::new();
+        encode(&read, &json_array, &mut out).unwrap();
+        let again = decode(&json_array, Some(&out)).unwrap();
+        assert_eq!(again, Value::Array(vec![Value::Json("[1]".into()), Value::Json("[2]".into())]));
+    }
 
     fn roundtrip_numeric(s: &str) -> String {
         let mut b = BytesMut::new();
