@@ -1222,7 +1222,10 @@ mod tests {
         let mut out = BytesMut::new();
         encode(&read, &json_array, &mut out).unwrap();
         let again = decode(&json_array, Some(&out)).unwrap();
-        assert_eq!(again, Value::Array(vec![Value::Json("[1]".into()), Value::Json("[2]".into())]));
+        assert_eq!(
+            again,
+            Value::Array(vec![Value::Json("[1]".into()), Value::Json("[2]".into())])
+        );
     }
 
     fn roundtrip_numeric(s: &str) -> String {
