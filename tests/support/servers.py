@@ -12,14 +12,10 @@ import time
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
+from support.processes import free_port
+
 TESTS = Path(__file__).resolve().parent.parent
 ROOT = TESTS.parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def command(server: str, target: str, port: int, *extra: str) -> list[str]:
