@@ -196,6 +196,43 @@ async def test_no_more_than_threads_requests_run_at_once():
     assert peak[0] == 2
 
 
+async def test_a_worker_takes_its_request_from_the_engine_while_the_event_loop_is_busy():
+    called = threading.Event()
+
+    def app(environ, start_response):
+        called.set()
+        start_response("200 OK", [])
+        return [b"ok"]
+
+    async with running(WsgiServer(app, threads=2)) as url:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port_of(url))
+        writer.write(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+        await writer.drain()
+        # Blocks the loop thread: the request reaches the app without it (no hand-off on the loop).
+        assert called.wait(10), "the WSGI app was not called while the loop was blocked"
+        response = await asyncio.wait_for(reader.read(4096), 10)
+        writer.close()
+    assert response.startswith(b"HTTP/1.1 200") and response.endswith(b"ok")
+
+
+async def test_the_workers_end_when_the_server_stops():
+    def app(environ, start_response):
+        start_response("200 OK", [])
+        return [b"ok"]
+
+    def workers() -> list[threading.Thread]:
+        return [t for t in threading.enumerate() if t.name.startswith("hyperdjango-wsgi-")]
+
+    before = len(workers())
+    async with running(WsgiServer(app, threads=3)) as url, httpx.AsyncClient() as client:
+        assert (await client.get(url + "/")).text == "ok"
+        assert len(workers()) == before + 3
+    deadline = time.monotonic() + 10
+    while len(workers()) > before and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+    assert len(workers()) == before
+
+
 async def test_a_body_that_stalls_is_408():
     def app(environ, start_response):
         environ["wsgi.input"].read()
