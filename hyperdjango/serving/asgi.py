@@ -37,7 +37,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from .bridge import loop_bridge
-from .engine import EngineServed
+from .engine import SEND_CLOSED, SEND_FULL, EngineServed
 from .tasks import start_task
 
 log = logging.getLogger("hyperdjango.asgi")
@@ -46,8 +46,6 @@ Scope = dict[str, Any]
 Message = dict[str, Any]
 AsgiApp = Callable[[Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]]
 
-_FULL = 1
-_CLOSED = 2
 ASGI_VERSION = {"version": "3.0", "spec_version": "2.4"}
 #: Extensions this server implements (advertised in every scope).
 HTTP_EXTENSIONS: dict[str, dict[str, Any]] = {"http.response.pathsend": {}}
@@ -206,10 +204,10 @@ class HttpCycle:
             self.sender = self.raw.respond_stream(start["status"], start.get("headers", []))
         if body:
             state = self.sender.try_send(body)
-            if state == _FULL:  # the client reads slower than the app writes: wait off the loop
+            if state == SEND_FULL:  # the client reads slower than the app writes: wait off the loop
                 if not await self.loop.run_in_executor(None, self.sender.send_blocking, body):
-                    state = _CLOSED
-            if state == _CLOSED:
+                    state = SEND_CLOSED
+            if state == SEND_CLOSED:
                 self.client_left()
                 raise ClientDisconnected("the client disconnected")
         if not more:

@@ -20,6 +20,10 @@ log = logging.getLogger("hyperdjango.server")
 
 #: Requests taken per wake-up (as the HyperApp Dispatcher).
 BATCH = 256
+#: What ``StreamSender.try_send`` answers besides 0 (queued): the buffer is full
+#: (wait with ``send_blocking``, never on the loop), or the client is gone.
+SEND_FULL = 1
+SEND_CLOSED = 2
 
 
 def catch_all_router() -> _core.Router:

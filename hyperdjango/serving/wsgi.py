@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from .. import _core
-from .engine import EngineServed
+from .engine import SEND_CLOSED, SEND_FULL, EngineServed
 
 log = logging.getLogger("hyperdjango.wsgi")
 
@@ -170,8 +170,13 @@ class WsgiCall:
             raise RuntimeError("the WSGI app produced a body before calling start_response")
         if self.sender is None:
             self.sender = self.raw.respond_stream(*self.head)
-        if data and not self.sender.send_blocking(bytes(data)):
-            raise BodyError(499, "the client disconnected")
+        if data:
+            data = bytes(data)
+            state = self.sender.try_send(data)  # room in the buffer: no GIL release
+            if state == SEND_FULL:  # the client reads slower than the app writes
+                state = 0 if self.sender.send_blocking(data) else SEND_CLOSED
+            if state == SEND_CLOSED:
+                raise BodyError(499, "the client disconnected")
 
     def run(self, app: WsgiApp, environ: dict[str, Any]) -> None:
         try:

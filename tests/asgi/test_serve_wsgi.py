@@ -153,6 +153,38 @@ async def test_an_iterable_streams_and_close_is_called():
     assert closed.wait(5)
 
 
+async def test_a_client_that_reads_slowly_gets_every_chunk_while_the_app_waits_for_room():
+    chunk = bytes(range(256)) * 256  # 64 KiB
+    chunks = 200  # far more than the stream's buffer and the socket's
+
+    def app(environ, start_response):
+        start_response("200 OK", [("content-type", "application/octet-stream")])
+        return (chunk for _ in range(chunks))
+
+    async with running(WsgiServer(app)) as url:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port_of(url))
+        writer.write(b"GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        await writer.drain()
+        await asyncio.sleep(0.5)  # the app fills every buffer meanwhile
+        response = await asyncio.wait_for(reader.read(), 30)
+        writer.close()
+    head, _, body = response.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200") and b"transfer-encoding: chunked" in head.lower()
+    payload = b"".join(_dechunk(body))
+    assert len(payload) == chunks * len(chunk)
+    assert hashlib.sha256(payload).digest() == hashlib.sha256(chunk * chunks).digest()
+
+
+def _dechunk(body: bytes):
+    while True:
+        size_line, _, body = body.partition(b"\r\n")
+        size = int(size_line.split(b";")[0], 16)
+        if size == 0:
+            return
+        yield body[:size]
+        body = body[size + 2 :]
+
+
 async def test_an_app_exception_is_a_500():
     def app(environ, start_response):
         raise RuntimeError("boom")
