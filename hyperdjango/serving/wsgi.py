@@ -141,6 +141,14 @@ def _status_code(status: str) -> int:
         raise ValueError(f"invalid WSGI status line {status!r}") from None
 
 
+def _declares_length(headers: list[tuple[str, str]], length: int) -> bool:
+    """Whether ``headers`` say Content-Length: ``length``."""
+    for name, value in headers:
+        if name.lower() == "content-length":
+            return value.strip() == str(length)
+    return False
+
+
 class WsgiCall:
     """One request through a WSGI app, run in a worker thread."""
 
@@ -205,7 +213,16 @@ class WsgiCall:
                 raise RuntimeError("the WSGI app returned without calling start_response")
             self.raw.respond(*self.head, body)
             return
-        for chunk in result:
+        chunks = iter(result)
+        for chunk in chunks:
+            head = self.head
+            if self.sender is None and head is not None and chunk and _declares_length(head[1], len(chunk)):
+                # The whole declared body at once (Django's and Werkzeug's responses):
+                # one respond, no stream, nothing held back (PEP 3333).
+                self.raw.respond(*head, bytes(chunk))
+                if any(chunks):
+                    log.error("the WSGI app sent more than its Content-Length for %s %s; the rest was dropped", self.raw.method, self.raw.path)
+                return
             self._stream(chunk)
         if self.sender is None:  # an empty iterable
             self._stream(b"")

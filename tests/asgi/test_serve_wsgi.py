@@ -185,6 +185,40 @@ def _dechunk(body: bytes):
         body = body[size + 2 :]
 
 
+async def test_a_body_as_long_as_its_content_length_goes_out_before_the_iterable_ends():
+    release = threading.Event()
+    closed = threading.Event()
+
+    class Body:  # Django's HttpResponse is an iterable like this one, not a list
+        def __iter__(self):
+            yield b"whole"
+            release.wait(10)  # the app is slow to finish: the client must not wait for it
+
+        def close(self):
+            closed.set()
+
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "5")])
+        return Body()
+
+    async with running(WsgiServer(app)) as url, httpx.AsyncClient() as client:
+        response = await asyncio.wait_for(client.get(url + "/"), 5)
+        release.set()
+    assert response.text == "whole" and response.headers["content-length"] == "5"
+    assert closed.wait(5)
+
+
+async def test_more_than_the_declared_content_length_is_dropped_and_the_connection_stays_usable():
+    def app(environ, start_response):
+        start_response("200 OK", [("content-length", "2")])
+        return iter([b"ok", b"surplus"])
+
+    async with running(WsgiServer(app)) as url, httpx.AsyncClient() as client:
+        first = await client.get(url + "/")
+        second = await client.get(url + "/")  # the same keep-alive connection
+    assert (first.text, second.text) == ("ok", "ok")
+
+
 async def test_an_app_exception_is_a_500():
     def app(environ, start_response):
         raise RuntimeError("boom")
