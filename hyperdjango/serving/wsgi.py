@@ -14,9 +14,11 @@ directly (``respond`` is thread-safe).
   ``max_body_size`` still answers 413.
 - ``start_response`` with ``exc_info`` re-raises once the head is sent, as
   PEP 3333 asks; the returned ``write()`` works too.
-- The iterable: a one-element list goes out in one ``respond``; anything else
-  streams through the engine's bounded chunk channel (the thread waits when
-  the client reads slowly). ``close()`` is always called.
+- The iterable: a one-element list goes out in one ``respond``, and so does an
+  iterable whose first chunk is the whole declared Content-Length (Django's
+  ``HttpResponse``); anything else streams through the engine's bounded chunk
+  channel, each chunk as it comes (the thread waits only when the client reads
+  slowly). ``close()`` is always called.
 - ``wsgi.file_wrapper``: a wrapped real file, not yet read, is sent by the
   engine itself from its path (no Python in the loop for the bytes).
 """
