@@ -77,6 +77,15 @@ def prepare_database(env: dict[str, str]) -> str:
     return done.stdout.strip().splitlines()[-1]
 
 
+def django_environment(work: Path) -> str:
+    """Points this process (and the servers it starts) at a fresh database in ``work``;
+    returns the admin's ``Cookie`` header."""
+    env = {**os.environ, "DJPOLLS_DB": str(work / "db.sqlite3"), "DJANGO_SETTINGS_MODULE": "djbench",
+           "PYTHONPATH": os.pathsep.join([str(APPS), os.environ.get("PYTHONPATH", "")])}
+    os.environ.update(env)  # the servers inherit it
+    return f"Cookie: sessionid={prepare_database(env)}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-d", "--duration", type=int, default=10, help="seconds measured per endpoint (10)")
@@ -100,10 +109,7 @@ def main() -> int:
         return 2
 
     work = Path(tempfile.mkdtemp(prefix="django-bench-"))
-    env = {**os.environ, "DJPOLLS_DB": str(work / "db.sqlite3"), "DJANGO_SETTINGS_MODULE": "djbench",
-           "PYTHONPATH": os.pathsep.join([str(APPS), os.environ.get("PYTHONPATH", "")])}
-    os.environ.update(env)  # the servers inherit it
-    args.headers = [f"Cookie: sessionid={prepare_database(env)}"]
+    args.headers = [django_environment(work)]
     pins = http_bench.cpu_pins(args)
     server_pin, client_pin = pins
     for line in http_bench.machine_lines(args, pins):

@@ -18,6 +18,13 @@ and reports per request:
     .venv/bin/python benchmarks/request_cost.py --tool strace --cases hyperdjango,granian-rsgi -n 20000
     .venv/bin/python benchmarks/request_cost.py --tool rss --cases hyperdjango,granian-rsgi -n 200000
 
+``--suite django`` measures benchmarks/django_bench.py's servers instead (the
+Django app on ``hyper run`` ASGI/WSGI and on Granian, and the raw ASGI
+hello-world), on a fresh database with the admin logged in (its cookie is sent
+with every request):
+
+    .venv/bin/python benchmarks/request_cost.py --suite django --cases hyper-asgi,granian-asgi --path db -n 300
+
 The callgrind output file is kept (``--keep DIR``) for ``callgrind_annotate``.
 Traffic goes to 127.0.0.1 only.
 """
@@ -37,12 +44,25 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import django_bench  # noqa: E402  (the Django servers and their database)
 import http_bench  # noqa: E402  (CASES, Server, pinning: one definition of each server)
 
 
-async def _client(port: int, path: str, total: int, connections: int) -> int:
-    """Sends ``total`` GETs over ``connections`` keep-alive connections; returns the 200s."""
-    request = f"GET /{path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
+async def _read_body(reader: asyncio.StreamReader, head: bytes) -> None:
+    """Reads one response body: Content-Length or chunked."""
+    length = re.search(rb"(?i)content-length:\s*(\d+)", head)
+    if length is not None:
+        await reader.readexactly(int(length.group(1)))
+        return
+    while size := int((await reader.readuntil(b"\r\n")).split(b";")[0], 16):
+        await reader.readexactly(size + 2)
+    await reader.readuntil(b"\r\n")  # no trailers: the blank line after the last chunk
+
+
+async def _client(port: int, path: str, total: int, connections: int, headers: str = "") -> int:
+    """Sends ``total`` GETs over ``connections`` keep-alive connections; returns the 200s.
+    ``headers`` are extra header lines, each ending in CRLF."""
+    request = f"GET /{path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}\r\n".encode()
     remaining = total
     ok = 0
 
@@ -54,8 +74,7 @@ async def _client(port: int, path: str, total: int, connections: int) -> int:
                 remaining -= 1
                 writer.write(request)
                 head = await reader.readuntil(b"\r\n\r\n")
-                length = int(re.search(rb"(?i)content-length:\s*(\d+)", head).group(1))
-                await reader.readexactly(length)
+                await _read_body(reader, head)
                 ok += head.startswith(b"HTTP/1.1 200")
         finally:
             writer.close()
@@ -64,12 +83,12 @@ async def _client(port: int, path: str, total: int, connections: int) -> int:
     return ok
 
 
-def drive(port: int, path: str, total: int, connections: int, client_pin: list[str]) -> None:
+def drive(port: int, path: str, total: int, connections: int, client_pin: list[str], headers: str = "") -> None:
     """Runs the client in its own process, pinned like wrk would be."""
     code = (
         "import asyncio, sys; sys.path.insert(0, %r); import request_cost as r; "  # noqa: UP031 - %r writes Python source
-        "ok = asyncio.run(r._client(%d, %r, %d, %d)); sys.exit(0 if ok == %d else 1)"
-        % (str(Path(__file__).resolve().parent), port, path, total, connections, total)
+        "ok = asyncio.run(r._client(%d, %r, %d, %d, %r)); sys.exit(0 if ok == %d else 1)"
+        % (str(Path(__file__).resolve().parent), port, path, total, connections, headers, total)
     )
     done = subprocess.run(client_pin + [sys.executable, "-c", code])
     if done.returncode != 0:
@@ -83,7 +102,7 @@ def callgrind_total(out_file: Path) -> int:
 
 
 def measure(name: str, args: argparse.Namespace, server_pin: list[str], client_pin: list[str], log_dir: Path) -> str:
-    argv, _ = http_bench.CASES[name]
+    argv = args.commands[name]
     prefix: list[str] = []
     out_pattern = log_dir / f"callgrind.{name}.out"
     if args.tool == "callgrind":
@@ -91,15 +110,15 @@ def measure(name: str, args: argparse.Namespace, server_pin: list[str], client_p
                   f"--callgrind-out-file={out_pattern}.%p"]
     server = http_bench.Server(name, prefix + argv, server_pin, log_dir)
     try:
-        server.wait_ready(timeout=300 if prefix else 30, path=f"/{args.path}")
-        drive(server.port, args.path, args.warmup, args.connections, client_pin)
+        server.wait_ready(timeout=300 if prefix else 30, path=args.ready_path)
+        drive(server.port, args.path, args.warmup, args.connections, client_pin, args.headers)
         if args.tool == "callgrind":
             # Granian's worker is a child process: every process of the server's session is
             # switched, by pid (callgrind_control without one would reach every valgrind on the machine).
             pids = [str(pid) for pid in _session_pids(server.proc.pid)]
             for command in ("-i on", None, "-d", "-i off"):
                 if command is None:
-                    drive(server.port, args.path, args.requests, args.connections, client_pin)
+                    drive(server.port, args.path, args.requests, args.connections, client_pin, args.headers)
                     continue
                 for pid in pids:
                     subprocess.run(["callgrind_control", *command.split(), pid], check=True, capture_output=True)
@@ -115,11 +134,11 @@ def measure(name: str, args: argparse.Namespace, server_pin: list[str], client_p
             cmd = ["strace", "-c", "-f", "-o", str(trace)] + [a for pid in pids for a in ("-p", str(pid))]
             tracer = subprocess.Popen(cmd, stderr=subprocess.DEVNULL)
             time.sleep(1.0)  # strace attaches to every thread
-            drive(server.port, args.path, args.requests, args.connections, client_pin)
+            drive(server.port, args.path, args.requests, args.connections, client_pin, args.headers)
             tracer.send_signal(signal.SIGINT)
             tracer.wait(30)
             return f"{name:<16} /{args.path}\n" + _per_request(trace.read_text(), args.requests)
-        drive(server.port, args.path, args.requests, args.connections, client_pin)
+        drive(server.port, args.path, args.requests, args.connections, client_pin, args.headers)
         rss = [_status(pid) for pid in _session_pids(server.proc.pid)]
         each = ", ".join(f"{r[0] / 1024:.1f}" for r in rss)
         kib = sum(r[0] for r in rss), sum(r[1] for r in rss)
@@ -164,8 +183,10 @@ def _per_request(summary: str, requests: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tool", choices=("callgrind", "strace", "rss"), default="callgrind")
-    parser.add_argument("--cases", default="hyperdjango", help="comma-separated names from http_bench.py --list")
-    parser.add_argument("--path", choices=http_bench.PATHS, default="json")
+    parser.add_argument("--suite", choices=("http", "django"), default="http",
+                        help="whose servers: http_bench.py's (default) or django_bench.py's")
+    parser.add_argument("--cases", default="hyperdjango", help="comma-separated names from the suite's --list")
+    parser.add_argument("--path", choices=http_bench.PATHS + django_bench.DJANGO_PATHS, default="json")
     parser.add_argument("-n", "--requests", type=int, default=2000, help="requests measured (2000)")
     parser.add_argument("--warmup", type=int, default=500, help="requests before measuring (500)")
     parser.add_argument("-c", "--connections", type=int, default=16, help="keep-alive connections (16)")
@@ -174,7 +195,14 @@ def main() -> None:
     cpus = sorted(os.sched_getaffinity(0))
     server_pin = ["taskset", "-c", str(cpus[-1])] if len(cpus) > 1 else []
     client_pin = ["taskset", "-c", str(cpus[0])] if len(cpus) > 1 else []
+    args.headers, args.ready_path = "", f"/{args.path}"
     with tempfile.TemporaryDirectory(prefix="request-cost-") as tmp:
+        if args.suite == "django":
+            args.commands = {name: case[0] for name, case in django_bench.CASES.items()}
+            args.headers = django_bench.django_environment(Path(tmp)) + "\r\n"
+            args.ready_path = "/json"
+        else:
+            args.commands = {name: case[0] for name, case in http_bench.CASES.items()}
         for name in args.cases.split(","):
             print(measure(name, args, server_pin, client_pin, Path(tmp)), flush=True)
 

@@ -77,6 +77,11 @@ class Server:
         """An eventfd that becomes readable when requests are waiting."""
     def drain(self, max: int = 256) -> list[PendingRequest]:
         """Up to ``max`` waiting requests; fewer means the queue is empty and the fd re-armed."""
+    def next_request(self) -> PendingRequest | None:
+        """For a worker thread instead of the loop: waits (without the GIL) for the next
+        request, woken by the engine directly; None once ``release_workers()`` was called."""
+    def release_workers(self) -> None:
+        """Makes every ``next_request``, waiting or later, return None."""
     def shutdown(self, grace: float) -> bool:
         """Blocking graceful shutdown; True if in-flight requests finished within ``grace``."""
     def stats(self) -> dict[str, int]: ...

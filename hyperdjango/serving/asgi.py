@@ -37,7 +37,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from .bridge import loop_bridge
-from .engine import EngineServed
+from .engine import SEND_CLOSED, SEND_FULL, EngineServed
 from .tasks import start_task
 
 log = logging.getLogger("hyperdjango.asgi")
@@ -46,8 +46,6 @@ Scope = dict[str, Any]
 Message = dict[str, Any]
 AsgiApp = Callable[[Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]]
 
-_FULL = 1
-_CLOSED = 2
 ASGI_VERSION = {"version": "3.0", "spec_version": "2.4"}
 #: Extensions this server implements (advertised in every scope).
 HTTP_EXTENSIONS: dict[str, dict[str, Any]] = {"http.response.pathsend": {}}
@@ -116,7 +114,10 @@ class HttpCycle:
         self.complete = False
         self.body_done = raw.body_complete
         self.request_sent = False
-        self.gone: asyncio.Future[None] | None = None
+        #: Tasks waiting in ``receive`` for the end (one each: a cancelled waiter cancels only its own).
+        self.waiters: list[asyncio.Future[None]] = []
+        #: The engine's watch for the client going away, started by the first waiter.
+        self.watch: Any = None
         self.disconnected = False
 
     async def receive(self) -> Message:
@@ -140,24 +141,32 @@ class HttpCycle:
         return {"type": "http.request", "body": data, "more_body": more}
 
     async def wait_disconnect(self) -> Message:
+        """``receive`` after the request: returns once the response is complete or the client left."""
         if not (self.complete or self.disconnected):
-            if self.gone is None:
-                self.gone = self.loop.create_future()
-                watch = self.raw.disconnected(loop_bridge())
-                watch.add_done_callback(lambda _: self.set_gone())
-                self.gone.add_done_callback(lambda _: watch.cancel())
-            await asyncio.shield(self.gone)
+            waiter = self.loop.create_future()
+            self.waiters.append(waiter)
+            if self.watch is None:
+                self.watch = self.raw.disconnected(loop_bridge())
+                self.watch.add_done_callback(self.client_left)
+            await waiter
         return {"type": "http.disconnect"}
 
-    def set_gone(self) -> None:
+    def client_left(self, _watch: Any = None) -> None:
         self.disconnected = True
-        if self.gone is not None and not self.gone.done():
-            self.gone.set_result(None)
+        self.wake_waiters()
 
     def finish(self) -> None:
         self.complete = True
-        if self.gone is not None and not self.gone.done():
-            self.gone.set_result(None)
+        if self.watch is not None:  # the engine need not watch a finished exchange
+            self.watch.remove_done_callback(self.client_left)  # a stopped watch is no departure
+            self.watch.cancel()
+        self.wake_waiters()
+
+    def wake_waiters(self) -> None:
+        waiters, self.waiters = self.waiters, []
+        for waiter in waiters:
+            if not waiter.done():  # a waiting task may have been cancelled
+                waiter.set_result(None)
 
     async def send(self, message: Message) -> None:
         kind = message["type"]
@@ -189,17 +198,17 @@ class HttpCycle:
             start = self._started()
             if not more:  # the whole response in one message: one respond, no channel
                 if not self.raw.respond(start["status"], start.get("headers", []), body):
-                    self.set_gone()
+                    self.client_left()
                 self.finish()
                 return
             self.sender = self.raw.respond_stream(start["status"], start.get("headers", []))
         if body:
             state = self.sender.try_send(body)
-            if state == _FULL:  # the client reads slower than the app writes: wait off the loop
+            if state == SEND_FULL:  # the client reads slower than the app writes: wait off the loop
                 if not await self.loop.run_in_executor(None, self.sender.send_blocking, body):
-                    state = _CLOSED
-            if state == _CLOSED:
-                self.set_gone()
+                    state = SEND_CLOSED
+            if state == SEND_CLOSED:
+                self.client_left()
                 raise ClientDisconnected("the client disconnected")
         if not more:
             self.sender.close()
@@ -314,8 +323,12 @@ def scope_of(raw: Any, *, root_path: str, path_prefix: str, server: tuple[str, i
     return scope
 
 
-async def run_app(app: AsgiApp, raw: Any, scope: Scope, loop: asyncio.AbstractEventLoop) -> None:
-    """Runs ``app`` for one engine request and makes sure it is answered."""
+async def run_app(
+    app: AsgiApp, raw: Any, scope: Scope, loop: asyncio.AbstractEventLoop, running: set[asyncio.Task] | None = None,
+) -> None:
+    """Runs ``app`` for one engine request and makes sure it is answered.
+    ``running`` is the set of the server's tasks: the task leaves it when the app
+    is done (no done-callback, one loop callback less per request)."""
     cycle: HttpCycle | WebSocketCycle = WebSocketCycle(raw) if raw.is_websocket else HttpCycle(raw, scope, loop)
     failed: BaseException | None = None
     try:
@@ -329,6 +342,8 @@ async def run_app(app: AsgiApp, raw: Any, scope: Scope, loop: asyncio.AbstractEv
             raise
     finally:
         cycle.after(failed)
+        if running is not None:
+            running.discard(asyncio.current_task(loop))  # with the loop: no getpid() syscall
 
 
 class AsgiServer(EngineServed):
@@ -351,10 +366,9 @@ class AsgiServer(EngineServed):
         """Starts the app for one request as a task in its own context."""
         loop = asyncio.get_running_loop()
         scope = scope_of(raw, root_path=self.root_path, path_prefix=self.root_path, server=self.server_address, state=self.state)
-        task = start_task(loop, run_app(self.app, raw, scope, loop), contextvars.copy_context())
+        task = start_task(loop, run_app(self.app, raw, scope, loop, self.running), contextvars.copy_context())
         if not task.done():
-            self.running.add(task)  # asyncio holds tasks weakly
-            task.add_done_callback(self.running.discard)
+            self.running.add(task)  # asyncio holds tasks weakly; run_app takes it out
 
     async def finish(self) -> None:
         if self.running:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import threading
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -21,6 +20,10 @@ log = logging.getLogger("hyperdjango.server")
 
 #: Requests taken per wake-up (as the HyperApp Dispatcher).
 BATCH = 256
+#: What ``StreamSender.try_send`` answers besides 0 (queued): the buffer is full
+#: (wait with ``send_blocking``, never on the loop), or the client is gone.
+SEND_FULL = 1
+SEND_CLOSED = 2
 
 
 def catch_all_router() -> _core.Router:
@@ -33,75 +36,54 @@ def catch_all_router() -> _core.Router:
 
 class RequestPump:
     """Moves requests from the server's queue to ``dispatch(raw)`` on the loop,
-    one wake-up per batch.
+    one wake-up per batch."""
 
-    With ``capacity`` (how many more requests the app can take now), the pump
-    takes no more than that and stops watching the server while it is full:
-    the rest wait in the engine's bounded queue, then in the listen backlog.
-    ``resume_soon()`` (from any thread) starts it again once there is room.
-    """
-
-    def __init__(
-        self, server: _core.Server, loop: asyncio.AbstractEventLoop, dispatch: Callable[[Any], None],
-        capacity: Callable[[], int] | None = None,
-    ) -> None:
+    def __init__(self, server: _core.Server, loop: asyncio.AbstractEventLoop, dispatch: Callable[[Any], None]) -> None:
         self.server = server
         self.loop = loop
         self.dispatch = dispatch
-        self.capacity = capacity
         self.fd = server.fileno()
-        self.paused = False
-        self._lock = threading.Lock()
 
     def start(self) -> None:
         self.loop.add_reader(self.fd, self.on_readable)
         self.on_readable()
 
     def stop(self) -> None:
-        with self._lock:
-            self.paused = True  # no resume after this
         self.loop.remove_reader(self.fd)
 
     def on_readable(self) -> None:
-        room = BATCH if self.capacity is None else min(BATCH, self.capacity())
-        batch = self.server.drain(room) if room > 0 else []
+        batch = self.server.drain(BATCH)
         for raw in batch:
             self.dispatch(raw)
-        if len(batch) < room:
-            return  # the queue is empty and the eventfd armed
-        if room == BATCH:
-            self.loop.call_soon(self.on_readable)  # let other callbacks have a turn first
-            return
-        with self._lock:  # full: more may be waiting in the engine
-            self.paused = True
-        self.loop.remove_reader(self.fd)
-
-    def resume_soon(self) -> None:
-        """Watches the server again if the pump was paused for lack of room; thread-safe, cheap when not paused."""
-        if self.paused:
-            with self._lock:
-                if not self.paused:
-                    return
-                self.paused = False
-            self.loop.call_soon_threadsafe(self.start)
+        if len(batch) == BATCH:
+            self.loop.call_soon(self.on_readable)  # more may wait; let other callbacks have a turn first
 
 
 class EngineServed:
     """What ``AsgiServer`` and ``WsgiServer`` share: ``serve``/``run`` shaped like
     ``HyperApp``'s, so ``hyper run``'s worker supervisor runs them the same way.
-    A subclass says how one request is taken (``dispatch``, on the loop, never
-    blocking), how much it can take (``capacity``) and what lives as long as
-    the server (``lifetime``: lifespan, a thread pool)."""
+    A subclass says how requests are taken (by default ``dispatch`` on the loop,
+    never blocking, fed by a ``RequestPump``; ``take_requests``/``stop_taking``
+    replace that) and what lives as long as the server (``lifetime``: lifespan)."""
 
     title = "app"
     #: This process's number among ``run(workers=N)``'s processes.
     worker_index = 0
     server_address: tuple[str, int] = ("127.0.0.1", 0)
-    capacity: Callable[[], int] | None = None
     pump: RequestPump | None = None
 
     def dispatch(self, raw: Any) -> None:
         raise NotImplementedError
+
+    def take_requests(self, server: _core.Server, loop: asyncio.AbstractEventLoop) -> None:
+        """Starts taking the started server's requests: on the loop, one wake-up per batch."""
+        self.pump = RequestPump(server, loop, self.dispatch)
+        self.pump.start()
+
+    def stop_taking(self, server: _core.Server) -> None:
+        """After the server shut down: stops what ``take_requests`` started."""
+        if self.pump is not None:
+            self.pump.stop()
 
     @contextlib.asynccontextmanager
     async def lifetime(self) -> AsyncIterator[None]:
@@ -128,8 +110,7 @@ class EngineServed:
         async with self.lifetime():
             server = _core.Server(catch_all_router(), host=host, port=port, stream_bodies=True, **server_options)
             self.server_address = server.start()
-            self.pump = RequestPump(server, loop, self.dispatch, self.capacity)
-            self.pump.start()
+            self.take_requests(server, loop)
             try:
                 if ready is not None:
                     ready(*self.server_address)
@@ -138,7 +119,7 @@ class EngineServed:
                 finished = await loop.run_in_executor(None, server.shutdown, grace)
                 if not finished:
                     log.warning("requests still running after the %ss grace period were dropped", grace)
-                self.pump.stop()
+                self.stop_taking(server)
                 await self.finish()
 
     def run(self, host: str = "127.0.0.1", port: int = 8000, workers: int = 1, **options: Any) -> None:

@@ -1,12 +1,12 @@
 """Serving a WSGI application on the engine (``hyper run mysite.wsgi:application``).
 
-Requests reach the loop through the same bridge as every other request
-(one wake-up per batch) and go straight into a bounded thread pool
-(``threads``, default 32): at most ``threads`` WSGI calls run at once and as
-many wait in the pool's queue; beyond that the loop stops taking requests,
-which then wait in the engine's bounded queue and the listen backlog. The
-worker thread answers the engine directly (``respond`` is thread-safe), so
-the loop sees a request once, with no task or future per request.
+A bounded pool of ``threads`` worker threads (default 32) takes requests
+from the engine's queue itself: a free worker waits in the queue without the
+GIL and the engine wakes it directly, one wake-up per request and no event
+loop in between (the loop only runs the server's lifetime). At most
+``threads`` WSGI calls run at once; the requests beyond wait in the engine's
+bounded queue, then in the listen backlog. The worker answers the engine
+directly (``respond`` is thread-safe).
 
 - ``wsgi.input`` reads the body from the engine chunk by chunk, without the
   GIL while it waits (the server runs with ``stream_bodies=True``): a 1 GiB
@@ -14,26 +14,28 @@ the loop sees a request once, with no task or future per request.
   ``max_body_size`` still answers 413.
 - ``start_response`` with ``exc_info`` re-raises once the head is sent, as
   PEP 3333 asks; the returned ``write()`` works too.
-- The iterable: a one-element list goes out in one ``respond``; anything else
-  streams through the engine's bounded chunk channel (the thread waits when
-  the client reads slowly). ``close()`` is always called.
+- The iterable: a one-element list goes out in one ``respond``, and so does an
+  iterable whose first chunk is the whole declared Content-Length (Django's
+  ``HttpResponse``); anything else streams through the engine's bounded chunk
+  channel, each chunk as it comes (the thread waits only when the client reads
+  slowly). ``close()`` is always called.
 - ``wsgi.file_wrapper``: a wrapped real file, not yet read, is sent by the
   engine itself from its path (no Python in the loop for the bytes).
 """
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 import io
 import logging
 import os
-import queue
 import sys
 import threading
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from .engine import EngineServed
+from .. import _core
+from .engine import SEND_CLOSED, SEND_FULL, EngineServed
 
 log = logging.getLogger("hyperdjango.wsgi")
 
@@ -141,12 +143,19 @@ def _status_code(status: str) -> int:
         raise ValueError(f"invalid WSGI status line {status!r}") from None
 
 
+def _declares_length(headers: list[tuple[str, str]], length: int) -> bool:
+    """Whether ``headers`` say Content-Length: ``length``."""
+    for name, value in headers:
+        if name.lower() == "content-length":
+            return value.strip() == str(length)
+    return False
+
+
 class WsgiCall:
     """One request through a WSGI app, run in a worker thread."""
 
-    def __init__(self, raw: Any, environ: dict[str, Any]) -> None:
+    def __init__(self, raw: Any) -> None:
         self.raw = raw
-        self.environ = environ
         self.head: tuple[int, list[tuple[str, str]]] | None = None
         self.sender: Any = None
 
@@ -171,12 +180,17 @@ class WsgiCall:
             raise RuntimeError("the WSGI app produced a body before calling start_response")
         if self.sender is None:
             self.sender = self.raw.respond_stream(*self.head)
-        if data and not self.sender.send_blocking(bytes(data)):
-            raise BodyError(499, "the client disconnected")
+        if data:
+            data = bytes(data)
+            state = self.sender.try_send(data)  # room in the buffer: no GIL release
+            if state == SEND_FULL:  # the client reads slower than the app writes
+                state = 0 if self.sender.send_blocking(data) else SEND_CLOSED
+            if state == SEND_CLOSED:
+                raise BodyError(499, "the client disconnected")
 
-    def run(self, app: WsgiApp) -> None:
+    def run(self, app: WsgiApp, environ: dict[str, Any]) -> None:
         try:
-            result = app(self.environ, self.start_response)
+            result = app(environ, self.start_response)
         except BodyError as exc:
             self._refuse(exc)
             return
@@ -201,7 +215,16 @@ class WsgiCall:
                 raise RuntimeError("the WSGI app returned without calling start_response")
             self.raw.respond(*self.head, body)
             return
-        for chunk in result:
+        chunks = iter(result)
+        for chunk in chunks:
+            head = self.head
+            if self.sender is None and head is not None and chunk and _declares_length(head[1], len(chunk)):
+                # The whole declared body at once (Django's and Werkzeug's responses):
+                # one respond, no stream, nothing held back (PEP 3333).
+                self.raw.respond(*head, bytes(chunk))
+                if any(chunks):
+                    log.error("the WSGI app sent more than its Content-Length for %s %s; the rest was dropped", self.raw.method, self.raw.path)
+                return
             self._stream(chunk)
         if self.sender is None:  # an empty iterable
             self._stream(b"")
@@ -238,33 +261,19 @@ class WsgiServer(EngineServed):
         self.title = title
         self.threads = threads
         self.root_path = root_path.rstrip("/")
-        self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._in_flight = 0
-        self._count = threading.Lock()
+        self._server_environ: dict[str, Any] = {}
 
     def environ(self, raw: Any) -> dict[str, Any]:
         """The PEP 3333 environ of one engine request."""
-        host, port = self.server_address
-        environ: dict[str, Any] = {
-            "REQUEST_METHOD": raw.method,
-            "SCRIPT_NAME": self.root_path,
-            # PEP 3333: the decoded path as Latin-1 "bytes in a str".
-            "PATH_INFO": raw.path.encode("utf-8").decode("latin-1"),
-            "QUERY_STRING": raw.query_string,
-            "SERVER_NAME": host,
-            "SERVER_PORT": str(port),
-            "SERVER_PROTOCOL": f"HTTP/{raw.http_version}",
-            "REMOTE_ADDR": raw.client[0],
-            "REMOTE_PORT": str(raw.client[1]),
-            "wsgi.version": (1, 0),
-            "wsgi.url_scheme": "http",
-            "wsgi.input": WsgiInput(raw),
-            "wsgi.errors": sys.stderr,
-            "wsgi.multithread": True,
-            "wsgi.multiprocess": False,
-            "wsgi.run_once": False,
-            "wsgi.file_wrapper": FileWrapper,
-        }
+        environ = self._server_environ.copy()  # what every request of this server shares
+        environ["REQUEST_METHOD"] = raw.method
+        # PEP 3333: the decoded path as Latin-1 "bytes in a str".
+        environ["PATH_INFO"] = raw.path.encode("utf-8").decode("latin-1")
+        environ["QUERY_STRING"] = raw.query_string
+        environ["SERVER_PROTOCOL"] = f"HTTP/{raw.http_version}"
+        environ["REMOTE_ADDR"], port = raw.client
+        environ["REMOTE_PORT"] = str(port)
+        environ["wsgi.input"] = WsgiInput(raw)
         for name, value in raw.headers:
             if name == "content-type":
                 key = "CONTENT_TYPE"
@@ -278,42 +287,37 @@ class WsgiServer(EngineServed):
 
     def call(self, raw: Any) -> None:
         """Runs the app for one request (in a worker thread) and answers it."""
-        wsgi = WsgiCall(raw, self.environ(raw))
-        try:
-            wsgi.run(self.app)
-        except Exception as exc:
-            wsgi.fail(exc)
-
-    def capacity(self) -> int:
-        """Requests the pool can take now: ``threads`` running and as many waiting."""
-        return 2 * self.threads - self._in_flight
-
-    def dispatch(self, raw: Any) -> None:
-        """Hands one request to the pool (no task, no future: the worker answers the engine)."""
         if raw.is_websocket:  # WSGI has no WebSocket
             raw.respond(404, [("content-type", "text/plain")], b"WebSocket is not served by a WSGI app")
             return
-        with self._count:
-            self._in_flight += 1
-        self._jobs.put(raw)
-
-    def _work(self) -> None:
-        while (raw := self._jobs.get()) is not None:
-            try:
-                self.call(raw)
-            finally:
-                with self._count:
-                    self._in_flight -= 1
-                if self.pump is not None:
-                    self.pump.resume_soon()
-
-    @contextlib.asynccontextmanager
-    async def lifetime(self) -> AsyncIterator[None]:
-        workers = [threading.Thread(target=self._work, name=f"hyperdjango-wsgi-{i}", daemon=True) for i in range(self.threads)]
-        for worker in workers:
-            worker.start()
+        wsgi = WsgiCall(raw)
         try:
-            yield
-        finally:
-            for _ in workers:
-                self._jobs.put(None)
+            wsgi.run(self.app, self.environ(raw))
+        except Exception as exc:  # the app, or an environ that could not be built
+            wsgi.fail(exc)
+
+    def take_requests(self, server: _core.Server, loop: asyncio.AbstractEventLoop) -> None:
+        """Starts the pool: each worker takes the next request from the engine when it is free."""
+        host, port = self.server_address
+        self._server_environ = {
+            "SCRIPT_NAME": self.root_path,
+            "SERVER_NAME": host,
+            "SERVER_PORT": str(port),
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": "http",
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": False,
+            "wsgi.run_once": False,
+            "wsgi.file_wrapper": FileWrapper,
+        }
+        for i in range(self.threads):
+            threading.Thread(target=self._work, args=(server,), name=f"hyperdjango-wsgi-{i}", daemon=True).start()
+
+    def _work(self, server: _core.Server) -> None:
+        while (raw := server.next_request()) is not None:
+            self.call(raw)
+
+    def stop_taking(self, server: _core.Server) -> None:
+        """Lets every worker go once it is free (requests still running finish)."""
+        server.release_workers()

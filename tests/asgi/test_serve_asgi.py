@@ -279,6 +279,69 @@ async def test_http_disconnect_arrives_once_the_response_is_complete():
     assert got == ["http.disconnect"]
 
 
+async def test_a_listener_cancelled_while_waiting_leaves_the_next_receive_able_to_see_the_end():
+    got = asyncio.get_running_loop().create_future()
+
+    async def app(scope, receive, send):
+        if scope["type"] != "http":
+            return
+        await read_body(receive)
+        listener = asyncio.ensure_future(receive())  # Django 5 cancels its listener when the view ends
+        await asyncio.sleep(0.05)
+        listener.cancel()
+        waiting = asyncio.ensure_future(receive())
+        await asyncio.sleep(0.05)
+        await reply(send, body=b"done")
+        got.set_result((await asyncio.wait_for(waiting, 5))["type"])
+
+    async with running(AsgiServer(app)) as url, httpx.AsyncClient() as client:
+        assert (await client.get(url + "/")).text == "done"
+        assert await asyncio.wait_for(got, 5) == "http.disconnect"
+
+
+async def test_every_task_waiting_in_receive_hears_of_the_client_leaving():
+    got: list[str] = []
+    both = asyncio.get_running_loop().create_future()
+
+    async def app(scope, receive, send):
+        if scope["type"] != "http":
+            return
+        await read_body(receive)
+        messages = await asyncio.gather(receive(), receive())
+        got.extend(m["type"] for m in messages)
+        both.set_result(None)
+
+    async with running(AsgiServer(app)) as url:
+        _, writer = await raw_request(port_of(url), b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+        await asyncio.sleep(0.2)
+        writer.close()
+        await asyncio.wait_for(both, 10)
+    assert got == ["http.disconnect", "http.disconnect"]
+
+
+async def test_a_send_after_the_complete_response_is_an_error_not_a_disconnect():
+    errors: list[BaseException] = []
+
+    async def app(scope, receive, send):
+        if scope["type"] != "http":
+            return
+        await read_body(receive)
+        waiting = asyncio.ensure_future(receive())  # the engine watches for the client meanwhile
+        await asyncio.sleep(0)
+        await reply(send, body=b"done")
+        await waiting
+        await asyncio.sleep(0.05)
+        try:
+            await send({"type": "http.response.body", "body": b"late"})
+        except BaseException as exc:
+            errors.append(exc)
+
+    async with running(AsgiServer(app)) as url, httpx.AsyncClient() as client:
+        assert (await client.get(url + "/")).text == "done"
+        await asyncio.sleep(0.2)
+    assert len(errors) == 1 and type(errors[0]) is RuntimeError, errors
+
+
 # -- the scope ------------------------------------------------------------------------
 
 

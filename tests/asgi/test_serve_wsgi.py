@@ -153,6 +153,72 @@ async def test_an_iterable_streams_and_close_is_called():
     assert closed.wait(5)
 
 
+async def test_a_client_that_reads_slowly_gets_every_chunk_while_the_app_waits_for_room():
+    chunk = bytes(range(256)) * 256  # 64 KiB
+    chunks = 200  # far more than the stream's buffer and the socket's
+
+    def app(environ, start_response):
+        start_response("200 OK", [("content-type", "application/octet-stream")])
+        return (chunk for _ in range(chunks))
+
+    async with running(WsgiServer(app)) as url:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port_of(url))
+        writer.write(b"GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        await writer.drain()
+        await asyncio.sleep(0.5)  # the app fills every buffer meanwhile
+        response = await asyncio.wait_for(reader.read(), 30)
+        writer.close()
+    head, _, body = response.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200") and b"transfer-encoding: chunked" in head.lower()
+    payload = b"".join(_dechunk(body))
+    assert len(payload) == chunks * len(chunk)
+    assert hashlib.sha256(payload).digest() == hashlib.sha256(chunk * chunks).digest()
+
+
+def _dechunk(body: bytes):
+    while True:
+        size_line, _, body = body.partition(b"\r\n")
+        size = int(size_line.split(b";")[0], 16)
+        if size == 0:
+            return
+        yield body[:size]
+        body = body[size + 2 :]
+
+
+async def test_a_body_as_long_as_its_content_length_goes_out_before_the_iterable_ends():
+    release = threading.Event()
+    closed = threading.Event()
+
+    class Body:  # Django's HttpResponse is an iterable like this one, not a list
+        def __iter__(self):
+            yield b"whole"
+            release.wait(10)  # the app is slow to finish: the client must not wait for it
+
+        def close(self):
+            closed.set()
+
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "5")])
+        return Body()
+
+    async with running(WsgiServer(app)) as url, httpx.AsyncClient() as client:
+        response = await asyncio.wait_for(client.get(url + "/"), 5)
+        release.set()
+    assert response.text == "whole" and response.headers["content-length"] == "5"
+    assert closed.wait(5)
+
+
+async def test_more_than_the_declared_content_length_is_dropped_and_the_connection_stays_usable():
+    def app(environ, start_response):
+        start_response("200 OK", [("content-length", "2")])
+        return iter([b"ok", b"surplus"])
+
+    async with running(WsgiServer(app)) as url, httpx.AsyncClient() as client:
+        first = await client.get(url + "/")
+        second = await client.get(url + "/")  # the same keep-alive connection
+    assert (first.text, second.text) == ("ok", "ok")
+
+
 async def test_an_app_exception_is_a_500():
     def app(environ, start_response):
         raise RuntimeError("boom")
@@ -194,6 +260,43 @@ async def test_no_more_than_threads_requests_run_at_once():
         responses = await asyncio.gather(*(client.get(url + "/") for _ in range(6)))
     assert [r.status_code for r in responses] == [200] * 6
     assert peak[0] == 2
+
+
+async def test_a_worker_takes_its_request_from_the_engine_while_the_event_loop_is_busy():
+    called = threading.Event()
+
+    def app(environ, start_response):
+        called.set()
+        start_response("200 OK", [])
+        return [b"ok"]
+
+    async with running(WsgiServer(app, threads=2)) as url:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port_of(url))
+        writer.write(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+        await writer.drain()
+        # Blocks the loop thread: the request reaches the app without it (no hand-off on the loop).
+        assert called.wait(10), "the WSGI app was not called while the loop was blocked"
+        response = await asyncio.wait_for(reader.read(4096), 10)
+        writer.close()
+    assert response.startswith(b"HTTP/1.1 200") and response.endswith(b"ok")
+
+
+async def test_the_workers_end_when_the_server_stops():
+    def app(environ, start_response):
+        start_response("200 OK", [])
+        return [b"ok"]
+
+    def workers() -> list[threading.Thread]:
+        return [t for t in threading.enumerate() if t.name.startswith("hyperdjango-wsgi-")]
+
+    before = len(workers())
+    async with running(WsgiServer(app, threads=3)) as url, httpx.AsyncClient() as client:
+        assert (await client.get(url + "/")).text == "ok"
+        assert len(workers()) == before + 3
+    deadline = time.monotonic() + 10
+    while len(workers()) > before and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+    assert len(workers()) == before
 
 
 async def test_a_body_that_stalls_is_408():

@@ -21,6 +21,7 @@ use tokio::runtime::Runtime;
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
+use crate::completion::runtime;
 use crate::request::PendingRequest;
 use crate::router::Router;
 
@@ -97,6 +98,8 @@ pub struct Server {
     sender: LoopSender<Exchange>,
     receiver: Mutex<LoopReceiver<Exchange>>,
     running: Mutex<Option<Running>>,
+    /// Cancelled by `release_workers`: `next_request` returns None from then on.
+    workers_released: CancellationToken,
 }
 
 #[pymethods]
@@ -171,6 +174,7 @@ impl Server {
             sender,
             receiver: Mutex::new(receiver),
             running: Mutex::new(None),
+            workers_released: CancellationToken::new(),
         })
     }
 
@@ -225,6 +229,31 @@ impl Server {
         batch.into_iter().map(PendingRequest::new).collect()
     }
 
+    /// For worker threads that take requests themselves instead of the loop (a
+    /// WSGI pool): waits without the GIL for the next request. The engine wakes
+    /// the waiting thread directly, with no event loop in between. One thread
+    /// waits in the queue at a time, the others wait for their turn. None once
+    /// `release_workers()` was called.
+    fn next_request(&self, py: Python<'_>) -> Option<PendingRequest> {
+        let released = self.workers_released.clone();
+        let exchange = py.detach(|| {
+            let mut receiver = self.receiver.lock().unwrap_or_else(|e| e.into_inner());
+            runtime().block_on(async {
+                tokio::select! {
+                    biased;
+                    _ = released.cancelled() => None,
+                    exchange = receiver.recv() => exchange,
+                }
+            })
+        })?;
+        Some(PendingRequest::new(exchange))
+    }
+
+    /// Makes every `next_request`, waiting now or called later, return None.
+    fn release_workers(&self) {
+        self.workers_released.cancel();
+    }
+
     /// Stops accepting, waits up to `grace` seconds for in-flight requests and
     /// stops the tokio threads. Blocks: call it from a worker thread while the
     /// loop keeps answering. Returns whether everything finished in time.
@@ -252,13 +281,13 @@ impl Server {
                 dict.set_item(name, value)?;
             }
         }
-        dict.set_item(
-            "queued",
-            self.receiver
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .len(),
-        )?;
+        // A worker waiting in `next_request` holds the receiver: the queue is empty then.
+        let queued = match self.receiver.try_lock() {
+            Ok(receiver) => receiver.len(),
+            Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner().len(),
+            Err(std::sync::TryLockError::WouldBlock) => 0,
+        };
+        dict.set_item("queued", queued)?;
         Ok(dict)
     }
 }

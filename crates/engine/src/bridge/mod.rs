@@ -95,6 +95,13 @@ impl<T> LoopReceiver<T> {
         }
     }
 
+    /// Waits for the next item, for a consumer that blocks in a thread of its own
+    /// instead of draining on a loop (the waker stays disarmed: no descriptor writes).
+    /// None once every sender is gone.
+    pub async fn recv(&mut self) -> Option<T> {
+        self.rx.recv().await
+    }
+
     /// Items waiting now.
     pub fn len(&self) -> usize {
         self.rx.len()
@@ -138,6 +145,21 @@ mod tests {
         assert_eq!(rx.drain(1), vec![1]);
         blocked.await.unwrap();
         assert_eq!(rx.drain(10), vec![2, 3]);
+    }
+
+    #[tokio::test]
+    async fn recv_takes_items_without_writing_the_descriptor() {
+        let waker = Arc::new(LoopWaker::new().unwrap());
+        let (tx, mut rx) = loop_queue::<u32>(8, waker.clone());
+        tx.send(7).await.unwrap();
+        assert_eq!(rx.recv().await, Some(7));
+        assert_eq!(
+            waker.take(),
+            0,
+            "nobody armed the waker: no wake-up written"
+        );
+        drop(tx);
+        assert_eq!(rx.recv().await, None);
     }
 
     #[tokio::test]
