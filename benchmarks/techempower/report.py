@@ -4,6 +4,7 @@ docs/benchmarks.md, and the raw numbers of every round as JSON in benchmarks/res
 from __future__ import annotations
 
 import json
+import statistics
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -40,14 +41,18 @@ def multi_worker_table(runs: Mapping[str, Sequence[Mapping[str, float]]]) -> lis
     """Requests/s and server CPU per request of hyperdjango with 1 and 2 workers (json)."""
     lines = ["| hyperdjango json | req/s (median) | server CPU µs/request (median) | server cores busy |",
              "|---|---:|---:|---:|"]
+    medians = {}
     for name, rounds in runs.items():
         if not rounds:
             lines.append(f"| {name} | failed | | |")
             continue
-        rps = sorted(r["rps"] for r in rounds)[len(rounds) // 2]
-        us = sorted(r["server_us"] for r in rounds)[len(rounds) // 2]
-        cores = sorted(r["server_cpu"] for r in rounds)[len(rounds) // 2]
+        rps, us, cores = (statistics.median(r[key] for r in rounds) for key in ("rps", "server_us", "server_cpu"))
+        medians[name] = rps, us
         lines.append(f"| {name} | {rps:,.0f} | {us:.1f} | {cores:.2f} |")
+    if len(medians) == 2:
+        (one_rps, one_us), (two_rps, two_us) = medians.values()
+        lines += ["", f"workers=2 against workers=1: {two_rps / one_rps:.2f}x the requests/s (2.00x is linear), "
+                      f"{two_us / one_us:.2f}x the server CPU per request (1.00x: nothing lost to sharing)."]
     return lines
 
 
@@ -60,23 +65,29 @@ def chart(rps: Rps, cases: Sequence[str], labels: Mapping[str, str], reference: 
 
     ratios: dict[tuple[str, str], Ratio] = ratios_against(rps, reference)
     workloads = list(rps)
-    width = 0.8 / max(len(cases), 1)
+    drawn = [c for c in cases if c != reference]  # the reference is the line at 1x
+    width = 0.8 / max(len(drawn), 1)
     figure, axes = plt.subplots(figsize=(10, 4.8), dpi=100)
-    for i, case in enumerate(cases):
+    for i, case in enumerate(drawn):
         xs, heights, low, high = [], [], [], []
         for w, workload in enumerate(workloads):
             found = ratios.get((workload, case))
             if found:
-                xs.append(w + (i - (len(cases) - 1) / 2) * width)
+                xs.append(w + (i - (len(drawn) - 1) / 2) * width)
                 heights.append(found.median)
                 low.append(found.median - found.low)
                 high.append(found.high - found.median)
         axes.bar(xs, heights, width, yerr=[low, high], capsize=2, label=labels[case])
-    axes.axhline(1.0, color="black", linewidth=0.8)
+    values = [r.low for r in ratios.values()] + [r.high for r in ratios.values()] or [1.0]
     axes.set_yscale("log")
+    axes.set_ylim(min(0.5, min(values) / 1.5), max(2.0, max(values) * 1.5))
+    ticks = [t for t in (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50) if axes.get_ylim()[0] <= t <= axes.get_ylim()[1]]
+    axes.set_yticks(ticks, [f"{t:g}x" for t in ticks])
+    axes.minorticks_off()
+    axes.axhline(1.0, color="black", linewidth=0.8)
     axes.set_xticks(range(len(workloads)), workloads)
     axes.set_ylabel(f"req/s as a multiple of {labels[reference]}")
-    axes.set_title("TechEmpower workloads, one worker on one core (median of per-round ratios, min–max)")
+    axes.set_title("TechEmpower workloads, one worker on one core (median of per-round ratios, min–max)", fontsize=10)
     axes.legend(fontsize=8, ncols=2)
     figure.tight_layout()
     figure.savefig(path, metadata={"Software": None})
