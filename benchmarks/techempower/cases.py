@@ -28,6 +28,8 @@ WORKLOADS = {
     "fortunes": "fortunes",
 }
 
+NO_DATABASE = ("plaintext", "json")
+
 
 @dataclass(frozen=True)
 class Case:
