@@ -107,7 +107,8 @@ def run_case(case: Case, workloads: list[str], args: argparse.Namespace, pins: t
 
 
 def run_rounds(cases: list[str], workloads: list[str], args: argparse.Namespace, pins, log_dir: Path) -> dict:
-    """``rps[workload][case]`` = req/s of each round (None: failed or had errors), and the details."""
+    """``rps[workload][case]`` = req/s of each round (None: failed, had errors or timeouts, or
+    finished no request), and the details."""
     rps: dict[str, dict[str, list[float | None]]] = {w: {c: [] for c in cases} for w in workloads}
     details: list[dict] = []
     for round_ in range(args.rounds):
@@ -117,7 +118,7 @@ def run_rounds(cases: list[str], workloads: list[str], args: argparse.Namespace,
             results = run_case(case, workloads, args, pins, log_dir)
             for workload in workloads:
                 result = results.get(workload)
-                ok = result is not None and result.errors == 0
+                ok = result is not None and result.errors == 0 and result.requests > 0
                 rps[workload][name].append(result.rps if ok else None)
                 if result is not None:
                     details.append({"round": round_ + 1, "case": name, "workload": workload, **vars(result)})

@@ -1,5 +1,7 @@
-"""Settings of the Django TFB app: PostgreSQL from ``$DATABASE_URL`` (psycopg 3), persistent
-connections, no middleware (TFB's Django entry has none either)."""
+"""Settings of the Django TFB app: PostgreSQL from ``$DATABASE_URL`` through psycopg 3's
+connection pool (under ASGI every request is a context of its own, so persistent
+connections would be one per request, never reused: Django's docs say to pool instead),
+no middleware (TFB's Django entry has none either)."""
 
 import os
 from pathlib import Path
@@ -22,10 +24,16 @@ DATABASES = {
         "PASSWORD": _url.password or "",
         "HOST": _url.hostname or "",
         "PORT": _url.port or "",
-        "CONN_MAX_AGE": None,
+        "OPTIONS": {"pool": {"min_size": 8, "max_size": 8}},
     }
 }
 TEMPLATES = [{
     "BACKEND": "django.template.backends.django.DjangoTemplates",
     "DIRS": [str(Path(__file__).resolve().parents[1] / "templates" / "django")],
 }]
+# A failing request is logged (to stderr, which run.py keeps and shows when a server fails).
+LOGGING = {
+    "version": 1,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"django.request": {"handlers": ["console"], "level": "ERROR"}},
+}
