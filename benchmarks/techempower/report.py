@@ -67,7 +67,7 @@ def chart(rps: Rps, cases: Sequence[str], labels: Mapping[str, str], reference: 
     workloads = list(rps)
     drawn = [c for c in cases if c != reference]  # the reference is the line at 1x
     width = 0.8 / max(len(drawn), 1)
-    figure, axes = plt.subplots(figsize=(10, 4.8), dpi=100)
+    figure, axes = plt.subplots(figsize=(10, 5.4), dpi=100)
     for i, case in enumerate(drawn):
         xs, heights, low, high = [], [], [], []
         for w, workload in enumerate(workloads):
@@ -88,7 +88,7 @@ def chart(rps: Rps, cases: Sequence[str], labels: Mapping[str, str], reference: 
     axes.set_xticks(range(len(workloads)), workloads)
     axes.set_ylabel(f"req/s as a multiple of {labels[reference]}")
     axes.set_title("TechEmpower workloads, one worker on one core (median of per-round ratios, min–max)", fontsize=10)
-    axes.legend(fontsize=8, ncols=2)
+    axes.legend(fontsize=8, ncols=3, loc="upper center", bbox_to_anchor=(0.5, -0.08), frameon=False)
     figure.tight_layout()
     figure.savefig(path, metadata={"Software": None})
     plt.close(figure)

@@ -28,6 +28,8 @@ use tokio_postgres::{Client, NoTls, Statement};
 const DB_CONNECTIONS: usize = 4;
 const WORLD_ROWS: i32 = 10_000;
 const EXTRA_FORTUNE: &str = "Additional fortune added at request time.";
+const UPDATE_WORLDS: &str = "UPDATE world SET randomnumber = v.n \
+     FROM (SELECT unnest($1::int4[]) AS id, unnest($2::int4[]) AS n ORDER BY 1) AS v WHERE world.id = v.id";
 
 struct Db {
     client: Client,
@@ -98,10 +100,17 @@ fn escape_into(out: &mut String, text: &str) {
     }
 }
 
-async fn read_worlds(state: &State, count: usize) -> Result<Vec<(i32, i32)>, tokio_postgres::Error> {
+async fn read_worlds(
+    state: &State,
+    count: usize,
+) -> Result<Vec<(i32, i32)>, tokio_postgres::Error> {
     let db = state.db();
     let ids: Vec<i32> = (0..count).map(|_| state.random_id()).collect();
-    let rows = try_join_all(ids.iter().map(|id| db.client.query_one(&db.world, &[id]))).await?;
+    let rows = try_join_all(
+        ids.iter()
+            .map(|id| async move { db.client.query_one(&db.world, &[id]).await }),
+    )
+    .await?;
     Ok(rows.iter().map(|row| (row.get(0), row.get(1))).collect())
 }
 
@@ -125,17 +134,21 @@ async fn route(state: Rc<State>, request: Request<Incoming>) -> Answer {
             for world in worlds.iter_mut() {
                 world.1 = state.random_id();
             }
-            // Sorted by id: concurrent requests then lock rows in one order (no deadlock).
+            // One statement (one commit, like the peers' one transaction), rows in id order so
+            // that concurrent requests lock them in one order (no deadlock).
             let mut sorted = worlds.clone();
             sorted.sort_unstable();
+            let ids: Vec<i32> = sorted.iter().map(|w| w.0).collect();
+            let numbers: Vec<i32> = sorted.iter().map(|w| w.1).collect();
             let db = state.db();
-            try_join_all(sorted.iter().map(|(id, number)| db.client.execute(&db.update, &[number, id]))).await?;
+            db.client.execute(&db.update, &[&ids, &numbers]).await?;
             respond("application/json", worlds_json(&worlds))
         }
         "/fortunes" => {
             let db = state.db();
             let rows = db.client.query(&db.fortunes, &[]).await?;
-            let mut fortunes: Vec<(i32, String)> = rows.iter().map(|row| (row.get(0), row.get(1))).collect();
+            let mut fortunes: Vec<(i32, String)> =
+                rows.iter().map(|row| (row.get(0), row.get(1))).collect();
             fortunes.push((0, EXTRA_FORTUNE.to_owned()));
             fortunes.sort_by(|a, b| a.1.cmp(&b.1));
             let mut page = String::with_capacity(1400);
@@ -177,9 +190,11 @@ async fn connect(url: &str) -> Result<Db, tokio_postgres::Error> {
         }
     });
     Ok(Db {
-        world: client.prepare("SELECT id, randomnumber FROM world WHERE id = $1").await?,
+        world: client
+            .prepare("SELECT id, randomnumber FROM world WHERE id = $1")
+            .await?,
         fortunes: client.prepare("SELECT id, message FROM fortune").await?,
-        update: client.prepare("UPDATE world SET randomnumber = $1 WHERE id = $2").await?,
+        update: client.prepare(UPDATE_WORLDS).await?,
         client,
     })
 }
@@ -189,7 +204,11 @@ async fn serve(port: u16, url: String) -> Result<(), Box<dyn std::error::Error>>
     for _ in 0..DB_CONNECTIONS {
         dbs.push(connect(&url).await?);
     }
-    let state = Rc::new(State { dbs, next_db: Cell::new(0), rng: Cell::new(0x9E37_79B9_7F4A_7C15) });
+    let state = Rc::new(State {
+        dbs,
+        next_db: Cell::new(0),
+        rng: Cell::new(0x9E37_79B9_7F4A_7C15),
+    });
     let listener = TcpListener::bind(("127.0.0.1", port)).await?;
     loop {
         let (stream, _) = listener.accept().await?;
@@ -215,15 +234,21 @@ async fn serve(port: u16, url: String) -> Result<(), Box<dyn std::error::Error>>
 }
 
 fn main() {
-    let port: u16 = std::env::args().nth(1).and_then(|p| p.parse().ok()).unwrap_or_else(|| {
-        eprintln!("usage: DATABASE_URL=postgres://... te-reference PORT");
-        std::process::exit(2)
-    });
+    let port: u16 = std::env::args()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| {
+            eprintln!("usage: DATABASE_URL=postgres://... te-reference PORT");
+            std::process::exit(2)
+        });
     let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| {
         eprintln!("te-reference: set DATABASE_URL");
         std::process::exit(2)
     });
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
     let local = tokio::task::LocalSet::new();
     if let Err(error) = local.block_on(&runtime, serve(port, url)) {
         eprintln!("te-reference: {error}");
