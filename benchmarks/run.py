@@ -125,6 +125,14 @@ def run_rounds(cases: list[str], workloads: list[str], args: argparse.Namespace,
     return {"rps": rps, "details": details}
 
 
+def listening_sockets(port: int) -> int:
+    """How many sockets listen on ``port`` (IPv4, /proc/net/tcp): one per worker when each
+    binds its own with SO_REUSEPORT, one in all when they share an inherited listener."""
+    lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    listen = "0A"  # TCP_LISTEN
+    return sum(1 for line in lines if line.split()[1].endswith(f":{port:04X}") and line.split()[3] == listen)
+
+
 def run_multi_worker(args: argparse.Namespace, log_dir: Path) -> dict[str, list[dict]]:
     """hyperdjango json with workers=1 and workers=2, neither pinned: wrk shares the cores."""
     runs: dict[str, list[dict]] = {case.name: [] for case in MULTI_WORKER.values()}
@@ -135,11 +143,12 @@ def run_multi_worker(args: argparse.Namespace, log_dir: Path) -> dict[str, list[
             try:
                 server.wait_ready()
                 verify.check_json(fetch(server.port, "/json")[2])
+                sockets = listening_sockets(server.port)
                 result = measure_clean(server, "json", args, [])
                 print(f"  json       {result.rps:>10,.0f} req/s  server {result.server_cpu:.2f} cores, "
-                      f"{result.server_us:.1f} µs/req", flush=True)
+                      f"{result.server_us:.1f} µs/req; {sockets} listening socket(s) on the port", flush=True)
                 if not result.errors:
-                    runs[case.name].append(vars(result))
+                    runs[case.name].append({**vars(result), "listening_sockets": sockets})
             except (RuntimeError, OSError, http.client.HTTPException, verify.WrongAnswer) as exc:
                 print(f"  ! {case.name} failed: {exc}", flush=True)
             finally:

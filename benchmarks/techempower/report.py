@@ -39,16 +39,16 @@ def table(rps: Rps, cases: Sequence[str], labels: Mapping[str, str], reference: 
 
 def multi_worker_table(runs: Mapping[str, Sequence[Mapping[str, float]]]) -> list[str]:
     """Requests/s and server CPU per request of hyperdjango with 1 and 2 workers (json)."""
-    lines = ["| hyperdjango json | req/s (median) | server CPU µs/request (median) | server cores busy |",
-             "|---|---:|---:|---:|"]
+    lines = ["| hyperdjango json | req/s (median) | server CPU µs/request (median) | server cores busy | listening sockets |",
+             "|---|---:|---:|---:|---:|"]
     medians = {}
     for name, rounds in runs.items():
         if not rounds:
-            lines.append(f"| {name} | failed | | |")
+            lines.append(f"| {name} | failed | | | |")
             continue
         rps, us, cores = (statistics.median(r[key] for r in rounds) for key in ("rps", "server_us", "server_cpu"))
         medians[name] = rps, us
-        lines.append(f"| {name} | {rps:,.0f} | {us:.1f} | {cores:.2f} |")
+        lines.append(f"| {name} | {rps:,.0f} | {us:.1f} | {cores:.2f} | {rounds[0]['listening_sockets']} |")
     if len(medians) == 2:
         (one_rps, one_us), (two_rps, two_us) = medians.values()
         lines += ["", f"workers=2 against workers=1: {two_rps / one_rps:.2f}x the requests/s (2.00x is linear), "
