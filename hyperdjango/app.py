@@ -76,6 +76,8 @@ class HyperApp(Router):
     ``task_backend`` is ``"inprocess"`` (default, in memory) or ``"database"``
     (rows in ``app.database``, durable; see docs/tasks.md). ``caches`` is
     Django's ``CACHES`` setting for :data:`hyperdjango.cache.caches` (see docs/cache.md).
+    ``time_zone`` (else ``$HYPERDJANGO_TIME_ZONE``, else ``"UTC"``) is Django's
+    ``TIME_ZONE``: the zone the ORM's date functions use by default (:mod:`hyperdjango.timezone`).
     """
 
     def __init__(
@@ -95,6 +97,7 @@ class HyperApp(Router):
         allowed_hosts: list[str] | None = None,
         caches: Mapping[str, Mapping[str, Any]] | None = None,
         secure_proxy_ssl_header: tuple[str, str] | None = None,
+        time_zone: str | None = None,
     ) -> None:
         super().__init__()
         self.title = title
@@ -108,7 +111,7 @@ class HyperApp(Router):
         self.settings = Settings()
         self.settings.configure(
             secret_key=secret_key, secret_key_fallbacks=secret_key_fallbacks, allowed_hosts=allowed_hosts, debug=debug,
-            secure_proxy_ssl_header=secure_proxy_ssl_header,
+            secure_proxy_ssl_header=secure_proxy_ssl_header, time_zone=time_zone,
         )
         set_current(self.settings)
         self.max_body_size = max_body_size

@@ -1,4 +1,4 @@
-"""The process's settings: secret keys, allowed hosts, debug and the database URL.
+"""The process's settings: secret keys, allowed hosts, debug, the time zone and the database URL.
 
 Each setting is a ``HyperApp(...)`` argument with an environment variable as its
 fallback (docs/settings.md lists them all). Each app holds its own
@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import zoneinfo
 from collections.abc import Iterable
 from urllib.parse import urlsplit, urlunsplit
 
@@ -45,6 +46,9 @@ class Settings:
         #: ``SECURE_PROXY_SSL_HEADER``); None: no header is believed, a client could send it.
         self.secure_proxy_ssl_header: tuple[str, str] | None = None
         self.debug = False
+        #: The IANA name of the zone the ORM's date functions see datetimes in by default
+        #: (Django's ``TIME_ZONE``; see :mod:`hyperdjango.timezone`).
+        self.time_zone = "UTC"
         self._ephemeral_key: str | None = None
 
     def configure(
@@ -55,6 +59,7 @@ class Settings:
         allowed_hosts: Iterable[str] | None,
         debug: bool,
         secure_proxy_ssl_header: tuple[str, str] | None = None,
+        time_zone: str | None = None,
     ) -> None:
         """Sets every setting from the arguments, else from the environment."""
         self.secret_key = secret_key or os.environ.get("HYPERDJANGO_SECRET_KEY") or None
@@ -69,6 +74,7 @@ class Settings:
             secure_proxy_ssl_header = (name.lower(), value)
         self.secure_proxy_ssl_header = secure_proxy_ssl_header
         self.debug = debug
+        self.time_zone = checked_time_zone(time_zone or os.environ.get("HYPERDJANGO_TIME_ZONE") or "UTC")
 
     def hosts_answered(self) -> list[str] | None:
         """The Host patterns the server answers (None: any): ``allowed_hosts``, or with
@@ -108,6 +114,18 @@ def set_current(settings: Settings) -> None:
     """Makes ``settings`` the process's (HyperApp does it when created)."""
     global _current
     _current = settings
+
+
+def checked_time_zone(name: str) -> str:
+    """``name`` when it is an IANA zone this machine knows; otherwise ImproperlyConfigured."""
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+        raise ImproperlyConfigured(
+            f"time_zone={name!r} is not a time zone: give an IANA name such as 'UTC' or 'Europe/Paris' "
+            "(HyperApp(time_zone=...) or HYPERDJANGO_TIME_ZONE)"
+        ) from None
+    return name
 
 
 def _env_list(name: str) -> list[str] | None:

@@ -21,7 +21,7 @@ from ..orm.fields import MISSING, Field
 #: The options that shape a column (validators, choices, related names... live only in Python).
 SCHEMA_OPTIONS = ("primary_key", "auto", "null", "unique", "index", "db_column", "max_length", "max_digits", "decimal_places", "foreign_key", "on_delete")
 #: Values a migration file can spell, so a field's default can be written down for backfills.
-LITERALS = (str, int, float, bool, bytes, decimal.Decimal, datetime.datetime, datetime.date, datetime.time, uuid.UUID)
+LITERALS = (str, int, float, bool, bytes, decimal.Decimal, datetime.datetime, datetime.date, datetime.time, datetime.timedelta, uuid.UUID)
 
 
 def is_literal(value: Any) -> bool:

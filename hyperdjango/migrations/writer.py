@@ -28,9 +28,9 @@ class Serializer:
         if isinstance(value, decimal.Decimal):
             self.imports.add("from decimal import Decimal")
             return f"Decimal({self(str(value))})"
-        if isinstance(value, (datetime.date, datetime.time)):
+        if isinstance(value, (datetime.date, datetime.time, datetime.timedelta)):
             self.imports.add("import datetime")
-            return repr(value)
+            return repr(value)  # datetime.timedelta(days=1, seconds=300): Python source
         if isinstance(value, uuid.UUID):
             self.imports.add("import uuid")
             return f"uuid.UUID({self(str(value))})"

@@ -11,12 +11,12 @@ The ``Extract*`` classes are also the transforms of filters (``published__year=2
 each is registered on the field types it applies to, so a filter and an annotation
 compile to the same SQL. ``QuerySet.dates()``/``datetimes()`` group by ``Trunc``.
 
-Datetimes are stored in UTC; ``tzinfo=`` (a ``zoneinfo.ZoneInfo`` or ``datetime.timezone``)
-extracts or truncates in that zone instead, as Django does with ``USE_TZ``. A truncated
-datetime is read back as the same instant in UTC (hyperdjango's datetimes are always UTC).
-SQLite cannot convert to a zone with daylight saving time (its date functions know only
-fixed offsets): there ``tzinfo=`` takes UTC or a fixed offset and a named zone with DST
-raises ``NotSupportedError``; PostgreSQL takes any zone (``AT TIME ZONE``).
+Datetimes are stored in UTC and seen in the current time zone (:mod:`hyperdjango.timezone`:
+the ``time_zone`` setting, or what ``timezone.activate``/``override`` chose), or in ``tzinfo=``
+(a ``zoneinfo.ZoneInfo`` or ``datetime.timezone``) when given, as Django does with ``USE_TZ``.
+A truncated datetime is read back as the same instant in UTC (hyperdjango's datetimes are
+always UTC). Zones with daylight saving time work on both backends: PostgreSQL's
+``AT TIME ZONE``, and on SQLite the engine's functions with the IANA rules built in.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from __future__ import annotations
 import datetime
 from typing import TYPE_CHECKING, Any
 
-from .exceptions import FieldError, NotSupportedError
+from ..timezone import get_current_timezone
+from .exceptions import NotSupportedError
 from .expressions import Expression, Func
 from .fields import DateField, DateTimeField, DurationField, Field, IntegerField, TimeField
 
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
 #: Parts of a date, and of a time: which fields each can be extracted from.
 DATE_PARTS = frozenset({"year", "iso_year", "month", "day", "week_day", "iso_week_day", "week", "quarter"})
 TIME_PARTS = frozenset({"hour", "minute", "second"})
+#: What a duration has (PostgreSQL's fields of an interval: days are not months or years).
+DURATION_PARTS = frozenset({"day", "hour", "minute", "second"})
 
 #: Truncation kinds: the date ones (weeks start on Monday) and the time ones.
 DATE_KINDS = ("year", "quarter", "month", "week", "day")
@@ -46,14 +49,19 @@ def _field_label(field: Field | None) -> str:
 
 
 class TimezoneMixin:
-    """``tzinfo=``: the zone a datetime is seen in (UTC when not given)."""
+    """``tzinfo=``: the zone a datetime is seen in; without it, the current time zone
+    (:func:`hyperdjango.timezone.get_current_timezone`, when the query is compiled), as Django's."""
 
     tzinfo: datetime.tzinfo | None = None
 
     def zone(self, field: Field | None) -> datetime.tzinfo | None:
-        if self.tzinfo is not None and not isinstance(field, DateTimeField):  # a ValueError, as Django's
-            raise ValueError(f"{type(self).__name__}: tzinfo can only be used with a DateTimeField, not {_field_label(field)}")
-        return self.tzinfo
+        """The zone to convert ``field``'s values to; None: none to convert (not a datetime, or UTC)."""
+        if not isinstance(field, DateTimeField):
+            if self.tzinfo is not None:  # a ValueError, as Django's
+                raise ValueError(f"{type(self).__name__}: tzinfo can only be used with a DateTimeField, not {_field_label(field)}")
+            return None
+        zone = self.tzinfo or get_current_timezone()
+        return None if zone.utcoffset(None) == datetime.timedelta(0) else zone
 
 
 class Extract(TimezoneMixin, Func):
@@ -61,6 +69,10 @@ class Extract(TimezoneMixin, Func):
 
     ``week_day`` counts from Sunday = 1, ``iso_week_day`` from Monday = 1, ``week`` and
     ``iso_year`` are ISO-8601's; ``second`` drops the fraction. NULL for NULL.
+
+    A duration gives its ``day``, ``hour``, ``minute`` or ``second`` field, as PostgreSQL's
+    ``EXTRACT`` of an interval (``timedelta(days=-1, seconds=5)`` is day -1, second 5); SQLite
+    stores durations as microseconds and refuses, as Django does (ValueError).
     """
 
     lookup_name: str | None = None
@@ -83,9 +95,14 @@ class Extract(TimezoneMixin, Func):
 
     def infer_output(self, source: list[Any]) -> Field:
         field = source[0].output_field
+        if isinstance(field, DurationField):
+            if self.lookup_name not in DURATION_PARTS:  # Django's refusal, word for word
+                raise ValueError(f"Cannot extract component {self.lookup_name!r} from {_field_label(field)}")
+            self.zone(field)
+            return IntegerField()
         parts = DATE_PARTS | TIME_PARTS if isinstance(field, DateTimeField) else DATE_PARTS if isinstance(field, DateField) else TIME_PARTS if isinstance(field, TimeField) else None
         if parts is None:  # a ValueError, as Django's
-            raise ValueError(f"Extract requires a DateField, DateTimeField or TimeField, not {_field_label(field)}")
+            raise ValueError(f"Extract requires a DateField, DateTimeField, TimeField or DurationField, not {_field_label(field)}")
         if self.lookup_name not in parts:
             kind = "time" if self.lookup_name in TIME_PARTS else "date"
             raise ValueError(f"Cannot extract {kind} component {self.lookup_name!r} from {_field_label(field)}")
@@ -270,7 +287,8 @@ class TruncSecond(Trunc):
 
 
 class TruncDate(TimezoneMixin, Func):
-    """The date of a datetime (in UTC, or in ``tzinfo``); the ``__date`` transform."""
+    """The date of a datetime (in the current time zone, or in ``tzinfo``); the ``__date``
+    transform. A date is its own date (``tzinfo`` changes nothing: a date has no zone)."""
 
     lookup_name = "date"
 
@@ -280,17 +298,28 @@ class TruncDate(TimezoneMixin, Func):
             self.tzinfo = tzinfo
 
     def infer_output(self, source: list[Any]) -> Field:
-        if not isinstance(source[0].output_field, DateTimeField):
-            raise FieldError(f"{type(self).__name__} requires a DateTimeField, not {_field_label(source[0].output_field)}")
-        return DateField() if self.lookup_name == "date" else TimeField()
+        field = source[0].output_field
+        if not isinstance(field, (DateField, DateTimeField, TimeField)):  # a TypeError, as Django's
+            raise TypeError(f"{type(self).__name__} requires a DateField, DateTimeField or TimeField, not {_field_label(field)}")
+        output = DateField() if self.lookup_name == "date" else TimeField()
+        if not isinstance(field, DateTimeField) and not self.is_own(field):  # a ValueError, as Django's
+            raise ValueError(f"Cannot truncate {_field_label(field)} to {type(output).__name__}")
+        return output
+
+    def is_own(self, field: Field | None) -> bool:
+        """Whether the value is already what is asked: a date's date, a time's time."""
+        return isinstance(field, TimeField if self.lookup_name == "time" else DateField)
 
     def as_sql(self, c: SQLCompiler) -> str:
         source = self.source[0]
+        if self.is_own(source.output_field):
+            return source.as_sql(c)
         return c.ops.datetime_transform(self.lookup_name, source.as_sql(c), source.output_field, self.zone(source.output_field))
 
 
 class TruncTime(TruncDate):
-    """The time of day of a datetime (in UTC, or in ``tzinfo``); the ``__time`` transform."""
+    """The time of day of a datetime (in the current time zone, or in ``tzinfo``); the
+    ``__time`` transform. A time is its own time."""
 
     lookup_name = "time"
 

@@ -167,8 +167,8 @@ class Manager(Generic[ModelT]):
     def dates(self, field: str, kind: str, order: str = "ASC") -> Coroutine[Any, Any, list[datetime.date]]:
         return self.get_queryset().dates(field, kind, order)
 
-    def datetimes(self, field: str, kind: str, order: str = "ASC") -> Coroutine[Any, Any, list[datetime.datetime]]:
-        return self.get_queryset().datetimes(field, kind, order)
+    def datetimes(self, field: str, kind: str, order: str = "ASC", tzinfo: datetime.tzinfo | None = None) -> Coroutine[Any, Any, list[datetime.datetime]]:
+        return self.get_queryset().datetimes(field, kind, order, tzinfo)
 
     def count(self) -> Coroutine[Any, Any, int]:
         return self.get_queryset().count()

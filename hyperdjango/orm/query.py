@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, Self, cast, overload
 from typing_extensions import TypeVar
 
 from ..database import IntegrityError, atomic
+from ..timezone import get_current_timezone
 from .backends import operations_for
 from .exceptions import FieldError, NotSupportedError
 from .expressions import Aggregate, Col, Expression, Param, Q
@@ -582,18 +583,20 @@ class QuerySet(Generic[ModelT, RowT]):
         return await self.filter(pk=obj.pk).exists()
 
     async def dates(self, field: str, kind: str, order: str = "ASC") -> list[datetime.date]:
-        """The distinct dates of ``field`` truncated to ``kind`` (year, month, week, day)."""
+        """The distinct dates of ``field`` truncated to ``kind`` (year, month, week, day); a
+        datetime's date in the current time zone (:mod:`hyperdjango.timezone`), as Django's."""
         if kind not in ("year", "month", "week", "day"):
             raise ValueError(f"dates(kind={kind!r}): kind is 'year', 'month', 'week' or 'day'")
         return await self._truncated(field, kind, order, "dates")
 
-    async def datetimes(self, field: str, kind: str, order: str = "ASC") -> list[datetime.datetime]:
-        """The distinct datetimes of ``field`` (UTC) truncated to ``kind`` (year ... second)."""
+    async def datetimes(self, field: str, kind: str, order: str = "ASC", tzinfo: datetime.tzinfo | None = None) -> list[datetime.datetime]:
+        """The distinct datetimes of ``field`` truncated to ``kind`` (year ... second) in ``tzinfo``
+        (default: the current time zone), each read back as its instant in UTC."""
         if kind not in ("year", "month", "week", "day", "hour", "minute", "second"):
             raise ValueError(f"datetimes(kind={kind!r}): kind is one of year, month, week, day, hour, minute, second")
-        return await self._truncated(field, kind, order, "datetimes")
+        return await self._truncated(field, kind, order, "datetimes", tzinfo or get_current_timezone())
 
-    async def _truncated(self, field: str, kind: str, order: str, method: str) -> list[Any]:
+    async def _truncated(self, field: str, kind: str, order: str, method: str, tzinfo: datetime.tzinfo | None = None) -> list[Any]:
         from .functions_datetime import Trunc
 
         if order not in ("ASC", "DESC"):
@@ -602,7 +605,8 @@ class QuerySet(Generic[ModelT, RowT]):
         kinds = (DateTimeField,) if datetimes else (DateField, DateTimeField)
         if not isinstance(self.model._meta.field_map.get(field), kinds):
             raise ValueError(f"{method}({field!r}): {field!r} is not a {'DateTimeField' if datetimes else 'date or datetime field'} of {self.model.__name__}")
-        qs = self.annotate(__truncated=Trunc(field, kind, output_field=None if datetimes else DateField())).filter(**{f"{field}__isnull": False})
+        truncated = Trunc(field, kind, output_field=None if datetimes else DateField(), tzinfo=tzinfo)
+        qs = self.annotate(__truncated=truncated).filter(**{f"{field}__isnull": False})
         return await qs.values_list("__truncated", flat=True).distinct().order_by(("-" if order == "DESC" else "") + "__truncated")
 
     async def count(self) -> int:

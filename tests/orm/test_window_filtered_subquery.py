@@ -5,6 +5,7 @@ why), on both backends. Everything Django answers is compared with it in
 
 from __future__ import annotations
 
+import statistics
 from decimal import Decimal
 
 import pytest
@@ -13,8 +14,8 @@ from support.library import MODELS, Book, Review, seed
 from support.library_data import BOOKS
 from support.orm import rolled_back, setup_tables
 from hyperdjango.orm import FieldError
-from hyperdjango.expressions import (Avg, F, FilteredRelation, Func, OuterRef, Q, RowNumber, Subquery, Sum, ValueRange,
-                                     Window)
+from hyperdjango.expressions import (Avg, F, FilteredRelation, Func, OuterRef, Q, RowNumber, RowRange, StdDev, Subquery, Sum,
+                                     ValueRange, Variance, Window)
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +37,34 @@ async def test_a_value_range_with_offsets_averages_the_rows_within_them(books):
         prices = [b[3] for b in BOOKS if pages - 100 <= b[5] <= pages + 100]
         assert got[book_id] == pytest.approx(sum(prices) / len(prices))
         assert isinstance(got[book_id], Decimal)
+
+
+def spread(function, values: list[int]) -> float | None:
+    """``statistics``' answer (the functions Django's SQLite aggregates call); None for too few values."""
+    try:
+        return function(values)
+    except statistics.StatisticsError:
+        return None
+
+
+async def test_standard_deviation_and_variance_over_windows_answer_as_statistics(books):
+    # Django 5.2 registers STDDEV_*/VAR_* on SQLite as plain aggregates, which SQLite refuses
+    # over a window (OperationalError); ours are window functions there, as PostgreSQL's are.
+    rows = await Book.objects.annotate(
+        sp=Window(StdDev("pages"), partition_by="author"),
+        ss=Window(StdDev("pages", sample=True), partition_by="author"),
+        vp=Window(Variance("pages"), order_by="id", frame=RowRange(start=-2, end=0)),
+        vs=Window(Variance("pages", sample=True), order_by="id", frame=RowRange(start=-2, end=0)),
+    ).order_by("id").values_list("id", "sp", "ss", "vp", "vs")
+    pages = {b[0]: b[5] for b in BOOKS}
+    by_author = {b[0]: [other[5] for other in BOOKS if other[7] == b[7]] for b in BOOKS}
+    expected = [
+        (i, spread(statistics.pstdev, by_author[i]), spread(statistics.stdev, by_author[i]),
+         spread(statistics.pvariance, [pages[j] for j in range(max(1, i - 2), i + 1)]),
+         spread(statistics.variance, [pages[j] for j in range(max(1, i - 2), i + 1)]))
+        for i in sorted(pages)
+    ]
+    assert rows == [tuple(pytest.approx(v) if v is not None else None for v in row) for row in expected]
 
 
 async def test_update_of_rows_filtered_on_a_window_changes_only_those_rows(books):

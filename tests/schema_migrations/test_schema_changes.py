@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import sys
 from decimal import Decimal
 
@@ -211,3 +212,16 @@ async def test_the_same_orm_query_runs_after_its_column_type_changed_in_the_same
     await shelves.create(label="half", stock=Decimal("0.5"))
     assert await shelves.filter(stock=Decimal("0.5")).count() == 1
     assert await shelves.filter(stock=7).count() == 1
+
+
+async def test_a_duration_default_is_written_into_the_migration_and_backfills_the_rows(db, project):
+    make_migrations(project.models(SHELF_V1))
+    await migrate(db, project.app())
+    await sys.modules[f"{project.label}.models"].Shelf.objects.using(db).create(label="top")
+    with_duration = SHELF_V1.replace("stock: int = 0", "stock: int = 0\n    wait: datetime.timedelta = datetime.timedelta(days=1, minutes=5)")
+    source = make_migrations(project.models("import datetime\n" + with_duration)).read_text()
+    assert "import datetime" in source and "default=datetime.timedelta(days=1, seconds=300)" in source
+    await migrate(db, project.app())
+    shelves = sys.modules[f"{project.label}.models"].Shelf.objects.using(db)
+    assert await shelves.values_list("wait", flat=True) == [datetime.timedelta(days=1, minutes=5)]
+    assert await migrate(db, project.app(), target="0001") == [f"Unapplying {project.label}.0002_{project.migrations[1][5:]}"]

@@ -5,7 +5,9 @@ Reads ``{"url": ...}`` as a JSON line on stdin and builds the library of
 for each line ``{"queries": [...], "rollback": bool}`` it evaluates the queries
 (Python expressions over the models, ``F``, ``Q`` and the aggregates) in one
 transaction, rolled back when asked, and prints one JSON line of answers:
-``{"ok": <encoded result>}`` or ``{"error": <exception class name>}`` each.
+``{"ok": <encoded result>}`` or ``{"error": <exception class name>}`` each. A batch's
+``"time_zone"`` (an IANA name) is Django's current time zone while it runs
+(``timezone.override``; ``TIME_ZONE`` is UTC).
 
 A separate process because our extension links its own SQLite: two SQLite
 libraries in one process drop each other's file locks.
@@ -91,10 +93,11 @@ def main() -> None:
     namespace = {name: value for name, value in locals().items() if not name.startswith("_")}
     namespace.update(Decimal=Decimal, datetime=datetime, related=lambda manager: list(manager.all()))
     from django.db import transaction
+    from django.utils import timezone
 
     for line in sys.stdin:
         batch = json.loads(line)
-        with transaction.atomic():
+        with transaction.atomic(), timezone.override(batch.get("time_zone")):
             answers = [evaluate(item, namespace, models.QuerySet, ObjectDoesNotExist) for item in batch["queries"]]
             transaction.set_rollback(batch.get("rollback", False))
         print(json.dumps(answers), flush=True)

@@ -143,8 +143,9 @@ class DjangoOracle:
         self.process.stdin.write(json.dumps(message) + "\n")
         self.process.stdin.flush()
 
-    def ask(self, queries: list[Any], rollback: bool = False) -> list[dict[str, Any]]:
-        self._send({"queries": queries, "rollback": rollback})
+    def ask(self, queries: list[Any], rollback: bool = False, time_zone: str | None = None) -> list[dict[str, Any]]:
+        """Django's answers; ``time_zone`` (an IANA name) is its current time zone meanwhile."""
+        self._send({"queries": queries, "rollback": rollback, "time_zone": time_zone})
         assert self.process.stdout is not None
         line = self.process.stdout.readline()
         if not line:
@@ -157,10 +158,10 @@ class DjangoOracle:
         self.process.wait(timeout=30)
 
 
-def ask_django(url: str, queries: list[Any]) -> list[dict[str, Any]]:
+def ask_django(url: str, queries: list[Any], time_zone: str | None = None) -> list[dict[str, Any]]:
     oracle = DjangoOracle(url)
     try:
-        return oracle.ask(queries)
+        return oracle.ask(queries, time_zone=time_zone)
     finally:
         oracle.close()
 

@@ -59,6 +59,11 @@ EVENTS = [  # id, name, at (aware, UTC), day, clock, took: year, ISO week and qu
     (6, "Zoë", at(2023, 7, 4, 18, 45, 1, tzinfo=utc), date(2023, 7, 4), clock(18, 45, 1), None),
     (7, "İpek", at(2022, 1, 1, 0, 0, 30, tzinfo=utc), date(2022, 1, 1), clock(0, 0, 30), td(0)),
     (8, "late", at(2023, 3, 31, 22, 15, tzinfo=utc), date(2023, 10, 1), clock(21, 59, 59), td(seconds=-0.25)),
+    # Paris's clock changes (CET +1 / CEST +2): the last second before 02:00 jumps to 03:00, and
+    # 02:30 on 2021-10-31 happens twice (this is the second time).
+    (9, "paris before spring", at(2021, 3, 28, 0, 59, 59, tzinfo=utc), date(2021, 3, 28), clock(1, 59, 59), td(hours=49, seconds=1.5)),
+    (10, "paris summer time", at(2021, 3, 28, 1, 0, tzinfo=utc), date(2021, 3, 28), clock(3, 0), td(days=-3, minutes=-90)),
+    (11, "paris clocks back", at(2021, 10, 31, 1, 30, tzinfo=utc), date(2021, 10, 31), clock(2, 30), td(seconds=59.999999)),
 ]
 
 

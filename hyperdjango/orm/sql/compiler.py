@@ -1,6 +1,7 @@
 """SQL from a query tree, compiled once per shape and cached.
 
-``compile_query(query, kind, ops)`` looks up ``(vendor, kind, query.shape)``; on
+``compile_query(query, kind, ops)`` looks up ``(vendor, kind, query.shape)`` (and the
+current time zone, which date functions compile in); on
 a miss, ``SQLCompiler`` writes the SQL and records its *plan*: for each ``$n``
 in the text, which of the query's parameters goes there (and how the backend
 adapts it, e.g. into a LIKE pattern). A hit costs a dict lookup and picking the
@@ -14,6 +15,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ...timezone import current_zone_token
 from ..exceptions import NotSupportedError
 from ..expressions import Col, Expression, OrderBy, OuterName
 from ..window import has_window, split_qualify, window_group_by
@@ -22,7 +24,7 @@ if TYPE_CHECKING:
     from ..backends.base.operations import BaseOperations
     from .query import Embedded, Query
 
-#: (vendor, kind, shape) → Compiled. Bounded: emptied when it grows past MAX_CACHED.
+#: (vendor, kind, shape, current time zone) → Compiled. Bounded: emptied when it grows past MAX_CACHED.
 _cache: dict[Any, Compiled] = {}
 MAX_CACHED = 4096
 
@@ -41,7 +43,9 @@ class Compiled:
 
 def compile_query(query: Query, kind: str, ops: BaseOperations) -> Compiled:
     """The cached compilation of ``query`` for ``kind`` (select, count, exists, update, delete, aggregate)."""
-    key = (ops.vendor, kind, query.shape)
+    # The current time zone is part of the SQL of date functions given no tzinfo= (Django
+    # resolves it when compiling, so do we): SQL compiled in one zone is not another's.
+    key = (ops.vendor, kind, query.shape, current_zone_token())
     compiled = _cache.get(key)
     if compiled is None:
         compiled = SQLCompiler(query, ops).compile(kind)

@@ -15,6 +15,14 @@ def fixed_offset(zone: datetime.tzinfo) -> datetime.timedelta | None:
     return zone.utcoffset(None)
 
 
+def zone_literal(zone: datetime.tzinfo) -> str:
+    """A named zone as an SQL string literal: its IANA key (``ZoneInfo.key``), quotes doubled."""
+    key = getattr(zone, "key", None)
+    if not isinstance(key, str):
+        raise ValueError(f"tzinfo={zone!r}: give a zoneinfo.ZoneInfo or a datetime.timezone")
+    return "'" + key.replace("'", "''") + "'"
+
+
 def like_escape(value: str) -> str:
     """Escapes LIKE's wildcards so the value matches literally (backslash is the escape)."""
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

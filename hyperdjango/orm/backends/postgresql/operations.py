@@ -6,8 +6,8 @@ import datetime
 import decimal
 import uuid
 
-from ...fields import DateTimeField, Field, TimeField
-from ..base.operations import BaseOperations, fixed_offset
+from ...fields import DateTimeField, DurationField, Field, TimeField
+from ..base.operations import BaseOperations, fixed_offset, zone_literal
 
 CASTS = {
     bool: "boolean",
@@ -70,10 +70,7 @@ class PostgresOperations(BaseOperations):
         if offset is not None:
             sign, minutes = "-" if offset < datetime.timedelta(0) else "+", int(abs(offset.total_seconds())) // 60
             return f"INTERVAL '{sign}{minutes // 60:02d}:{minutes % 60:02d}'"
-        key = getattr(zone, "key", None)
-        if not isinstance(key, str):
-            raise ValueError(f"tzinfo={zone!r}: give a zoneinfo.ZoneInfo or a datetime.timezone")
-        return "'" + key.replace("'", "''") + "'"
+        return zone_literal(zone)
 
     def datetime_transform(self, name: str, sql: str, field: Field | None, zone: datetime.tzinfo | None = None) -> str:
         if isinstance(field, DateTimeField):
@@ -83,6 +80,8 @@ class PostgresOperations(BaseOperations):
             return f"CAST({sql} AS date)"
         if name == "time":
             return f"CAST({sql} AS time)"
+        if isinstance(field, DurationField) and name == "second":
+            sql = f"DATE_TRUNC('second', {sql})"  # an interval's seconds towards zero, as Django's
         # FLOOR: seconds have a fraction, and Django's are truncated to an integer.
         extracted = f"CAST(FLOOR(EXTRACT({EXTRACT[name]} FROM {sql})) AS integer)"
         return f"({extracted} + 1)" if name == "week_day" else extracted  # Django's week_day: Sunday is 1
@@ -94,12 +93,29 @@ class PostgresOperations(BaseOperations):
         if isinstance(field, TimeField):
             return f"CAST(DATE_TRUNC('{kind}', DATE '2000-01-01' + {sql}) AS time)"
         if isinstance(field, DateTimeField):
-            tz = self.zone(zone)
-            sql = f"({sql} AT TIME ZONE {tz})"
-        else:  # a date: a timestamp (without zone), never the session's time zone
-            tz, sql = "'UTC'", f"CAST({sql} AS timestamp)"
+            sql = f"({sql} AT TIME ZONE {self.zone(zone)})"
+        else:  # a date: a timestamp (without zone) read in UTC, never the session's time zone
+            zone, sql = None, f"CAST({sql} AS timestamp)"
         truncated = f"DATE_TRUNC('{kind}', {sql})"
-        return f"({truncated} AT TIME ZONE {tz})" if issubclass(output, DateTimeField) else f"CAST({truncated} AS date)"
+        if not issubclass(output, DateTimeField):
+            return f"CAST({truncated} AS date)"
+        return self.wall_clock_instant(truncated, zone)
+
+    def wall_clock_instant(self, local: str, zone: datetime.tzinfo | None) -> str:
+        """The instant a wall-clock ``timestamp`` of ``zone`` names, read as Python's ``fold=0``
+        (Django's ``make_aware``): a time the clocks go through twice is its first occurrence,
+        where ``AT TIME ZONE`` alone takes the second. A skipped time takes the offset before
+        the change, as ``AT TIME ZONE`` does."""
+        tz = self.zone(zone)
+        instant = f"({local} AT TIME ZONE {tz})"
+        if zone is None or fixed_offset(zone) is not None:
+            return instant
+        # The offset in force a day earlier (no zone changes twice in a day): where it names
+        # an earlier instant with the same wall-clock time, that is the first occurrence.
+        day_before = f"({instant} - INTERVAL '1 day')"
+        offset_before = f"(({day_before} AT TIME ZONE {tz}) - ({day_before} AT TIME ZONE 'UTC'))"
+        first = f"(({local} - {offset_before}) AT TIME ZONE 'UTC')"
+        return f"(CASE WHEN {first} < {instant} AND ({first} AT TIME ZONE {tz}) = {local} THEN {first} ELSE {instant} END)"
 
     def now(self) -> str:
         return "STATEMENT_TIMESTAMP()"

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 from ...exceptions import NotSupportedError
-from ...fields import DateTimeField, DecimalField, Field, TimeField
-from ..base.operations import BaseOperations, fixed_offset
+from ...fields import DateTimeField, DecimalField, DurationField, Field, TimeField
+from ..base.operations import BaseOperations, fixed_offset, zone_literal
 
 
 def glob_escape(value: str) -> str:
@@ -71,22 +71,31 @@ class SQLiteOperations(BaseOperations):
             return f"{lhs} GLOB {rhs}"
         return f"{lhs} LIKE {rhs} ESCAPE '\\'"
 
-    def local(self, sql: str, field: Field | None, zone: datetime.tzinfo | None) -> tuple[str, int]:
-        """A datetime's text seen in ``zone``, and the zone's offset from UTC in minutes.
+    def local(self, sql: str, field: Field | None, zone: datetime.tzinfo | None) -> tuple[str, Callable[[str], str] | None]:
+        """A datetime's text seen in ``zone`` (whole seconds), and how a wall-clock time of
+        ``zone`` becomes a stored (UTC) datetime again; None when there is nothing to convert.
 
-        SQLite's date functions know fixed offsets only: a zone with daylight saving time
-        would need the zone's rules inside the query, which SQLite does not have."""
+        A fixed offset is SQLite's own date arithmetic; a named zone (daylight saving time)
+        the engine's ``hd_utc_to_zone``/``hd_zone_to_utc`` functions (the IANA rules, in Rust)."""
         if zone is None or not isinstance(field, DateTimeField):
-            return sql, 0
+            return sql, None
         offset = fixed_offset(zone)
-        if offset is None or offset.total_seconds() % 60:
-            raise NotSupportedError(f"SQLite converts datetimes to UTC or a fixed offset only, not to {zone}: use PostgreSQL for a zone with daylight saving time")
+        if offset is None:
+            name = zone_literal(zone)
+            return f"hd_utc_to_zone({sql}, {name})", lambda local: f"hd_zone_to_utc({local}, {name})"
+        if offset.total_seconds() % 60:
+            raise NotSupportedError(f"SQLite converts datetimes to zones of whole minutes, not to {zone}")
         minutes = int(offset.total_seconds()) // 60
+        if not minutes:
+            return sql, None
         # Whole seconds (the text's first 19 characters): DATETIME() rounds a fraction, and
         # 23:59:59.9999 would move to the next day.
-        return (f"DATETIME(SUBSTR({sql}, 1, 19), '{minutes:+d} minutes')" if minutes else sql), minutes
+        local = f"DATETIME(SUBSTR({sql}, 1, 19), '{minutes:+d} minutes')"
+        return local, lambda wall: f"STRFTIME('%Y-%m-%d %H:%M:%S+00:00', {wall}, '{-minutes:+d} minutes')"
 
     def datetime_transform(self, name: str, sql: str, field: Field | None, zone: datetime.tzinfo | None = None) -> str:
+        if isinstance(field, DurationField):  # microseconds here: no fields to extract (Django's words)
+            raise ValueError("Extract requires native DurationField database support.")
         text, sql = sql, self.local(sql, field, zone)[0]
         if name == "date":
             return f"DATE({sql})"
@@ -112,14 +121,14 @@ class SQLiteOperations(BaseOperations):
     def truncate(self, kind: str, sql: str, field: Field | None, output: type[Field], zone: datetime.tzinfo | None = None) -> str:
         if isinstance(field, TimeField):
             return f"STRFTIME('{TRUNCATED_TIME[kind]}', {sql})"
-        sql, minutes = self.local(sql, field, zone)
+        sql, back_to_utc = self.local(sql, field, zone)
         modifiers = TRUNCATE_MODIFIERS.get(kind, "").format(sql=sql)
         if not issubclass(output, DateTimeField):
             return f"DATE({sql}{modifiers})"
-        if not minutes:
+        if back_to_utc is None:
             return f"STRFTIME('{TRUNCATED[kind]}+00:00', {sql}{modifiers})"
         # Truncated in the zone, then back in UTC: stored datetimes are UTC text.
-        return f"STRFTIME('%Y-%m-%d %H:%M:%S+00:00', STRFTIME('{TRUNCATED[kind]}', {sql}{modifiers}), '{-minutes:+d} minutes')"
+        return back_to_utc(f"STRFTIME('{TRUNCATED[kind]}', {sql}{modifiers})")
 
     # Durations are integers of microseconds (as Django's on SQLite). A datetime's text is
     # 'YYYY-MM-DD HH:MM:SS[.ffffff]+00:00': whole seconds from STRFTIME('%s') and the fraction

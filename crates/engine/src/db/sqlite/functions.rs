@@ -1,7 +1,8 @@
 //! SQL functions SQLite lacks, registered on every connection: `REGEXP`, and the
 //! aggregates `STDDEV_POP`, `STDDEV_SAMP`, `VAR_POP`, `VAR_SAMP` (PostgreSQL's names,
-//! so the ORM spells `StdDev`/`Variance` alike on both), and the text functions of
-//! `text_functions.rs`.
+//! so the ORM spells `StdDev`/`Variance` alike on both; window functions too, as on
+//! PostgreSQL), the text functions of `text_functions.rs` and the time-zone ones of
+//! `zone_functions.rs`.
 //!
 //! SQLite parses `x REGEXP p` as a call `regexp(p, x)` but ships no such
 //! function. Ours uses the `regex` crate (linear time, so a pattern from a
@@ -12,7 +13,7 @@
 use std::sync::Arc;
 
 use regex::Regex;
-use rusqlite::functions::{Aggregate, Context, FunctionFlags};
+use rusqlite::functions::{Aggregate, Context, FunctionFlags, WindowAggregate};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, Error, Result};
 
@@ -52,9 +53,10 @@ pub(crate) fn register(conn: &Connection) -> Result<()> {
             },
         ),
     ] {
-        conn.create_aggregate_function(name, 1, flags, spread)?;
+        conn.create_window_function(name, 1, flags, spread)?;
     }
-    super::text_functions::register(conn, flags)
+    super::text_functions::register(conn, flags)?;
+    super::zone_functions::register(conn, flags)
 }
 
 /// Variance or standard deviation, population or sample, of the non-NULL values
@@ -79,40 +81,74 @@ impl Aggregate<Moments, Option<f64>> for Spread {
     }
 
     fn step(&self, ctx: &mut Context<'_>, acc: &mut Moments) -> Result<()> {
-        let value = match ctx.get_raw(0) {
-            ValueRef::Null => return Ok(()),
-            ValueRef::Integer(i) => i as f64,
-            ValueRef::Real(f) => f,
-            // Decimals stored as text (DECIMAL_TEXT columns).
-            ValueRef::Text(bytes) | ValueRef::Blob(bytes) => std::str::from_utf8(bytes)
-                .ok()
-                .and_then(|text| text.trim().parse::<f64>().ok())
-                .ok_or_else(|| {
-                    Error::UserFunctionError(
-                        "a standard deviation or variance of a value that is not a number".into(),
-                    )
-                })?,
-        };
-        acc.count += 1;
-        let delta = value - acc.mean;
-        acc.mean += delta / acc.count as f64;
-        acc.squares += delta * (value - acc.mean);
+        if let Some(value) = number(ctx)? {
+            acc.count += 1;
+            let delta = value - acc.mean;
+            acc.mean += delta / acc.count as f64;
+            acc.squares += delta * (value - acc.mean);
+        }
         Ok(())
     }
 
     fn finalize(&self, _: &mut Context<'_>, acc: Option<Moments>) -> Result<Option<f64>> {
-        let Some(acc) = acc else { return Ok(None) };
+        Ok(acc.and_then(|acc| self.of(&acc)))
+    }
+}
+
+impl WindowAggregate<Moments, Option<f64>> for Spread {
+    fn value(&self, acc: Option<&mut Moments>) -> Result<Option<f64>> {
+        Ok(acc.and_then(|acc| self.of(acc)))
+    }
+
+    /// A row leaves the window frame: Welford's step undone.
+    fn inverse(&self, ctx: &mut Context<'_>, acc: &mut Moments) -> Result<()> {
+        if let Some(value) = number(ctx)? {
+            acc.count = acc.count.saturating_sub(1);
+            if acc.count == 0 {
+                *acc = Moments::default();
+                return Ok(());
+            }
+            let delta = value - acc.mean;
+            acc.mean -= delta / acc.count as f64;
+            acc.squares -= delta * (value - acc.mean);
+        }
+        Ok(())
+    }
+}
+
+impl Spread {
+    /// The variance or deviation of what `acc` has seen; None when too few values.
+    fn of(&self, acc: &Moments) -> Option<f64> {
         let divisor = if self.sample {
             acc.count.saturating_sub(1)
         } else {
             acc.count
         };
         if divisor == 0 {
-            return Ok(None);
+            return None;
         }
-        let variance = acc.squares / divisor as f64;
-        Ok(Some(if self.root { variance.sqrt() } else { variance }))
+        // Rounding can leave a tiny negative sum after inverse steps; a variance is not negative.
+        let variance = acc.squares.max(0.0) / divisor as f64;
+        Some(if self.root { variance.sqrt() } else { variance })
     }
+}
+
+/// The aggregate's argument as a number, None for NULL.
+fn number(ctx: &Context<'_>) -> Result<Option<f64>> {
+    Ok(Some(match ctx.get_raw(0) {
+        ValueRef::Null => return Ok(None),
+        ValueRef::Integer(i) => i as f64,
+        ValueRef::Real(f) => f,
+        // Decimals stored as text (DECIMAL_TEXT columns).
+        ValueRef::Text(bytes) | ValueRef::Blob(bytes) => std::str::from_utf8(bytes)
+            .ok()
+            .and_then(|text| text.trim().parse::<f64>().ok())
+            .ok_or_else(|| {
+                Error::UserFunctionError(
+                    "a standard deviation or variance of a value that is not a number".into(),
+                )
+            })?,
+    }))
 }
 
 fn regexp(ctx: &Context<'_>) -> Result<Option<bool>> {
@@ -172,6 +208,35 @@ mod tests {
             .query_row(&format!("{of} (SELECT 'x' AS x)"), [], |r| r
                 .get::<_, Option<f64>>(0))
             .is_err());
+    }
+
+    #[test]
+    fn spread_aggregates_are_window_functions_too() {
+        let conn = Connection::open_in_memory().unwrap();
+        register(&conn).unwrap();
+        let mut statement = conn
+            .prepare(
+                "SELECT var_samp(x) OVER (ORDER BY i ROWS BETWEEN 1 PRECEDING AND CURRENT ROW), \
+                 stddev_pop(x) OVER (ORDER BY i ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) \
+                 FROM (SELECT 1 AS i, 2 AS x UNION ALL SELECT 2, 4 UNION ALL SELECT 3, NULL \
+                 UNION ALL SELECT 4, 10 UNION ALL SELECT 5, 14) ORDER BY i",
+            )
+            .unwrap();
+        let rows: Vec<(Option<f64>, Option<f64>)> = statement
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(|row| row.unwrap())
+            .collect();
+        assert_eq!(
+            rows,
+            vec![
+                (None, Some(0.0)),
+                (Some(2.0), Some(1.0)),
+                (None, Some(0.0)),
+                (None, Some(0.0)),
+                (Some(8.0), Some(2.0)),
+            ]
+        );
     }
 
     #[test]

@@ -74,6 +74,7 @@ pub(crate) mod sql;
 mod text_functions;
 mod threads;
 mod transaction;
+mod zone_functions;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::channel;
