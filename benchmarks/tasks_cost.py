@@ -8,7 +8,9 @@ statements (each entry of a pipeline counts) and calls (one round trip each; a p
 is one), and writes the counts when it stops; the commits come from the server's
 ``pg_stat_database`` (this bench's own polling left out); the CPU time (user + system)
 is the worker's own, from ``/proc``, from its first finished job to its last (so its
-start-up is left out).
+start-up is left out), and so is the server's: its backends serving the bench database
+(when the server runs on this host). CPU per job bounds the rate on a quiet machine
+(one core each: about 1 / the larger of the two), whatever the load is now.
 
 Run:
     .venv/bin/python benchmarks/tasks_cost.py [--jobs 4000]
@@ -56,6 +58,17 @@ async def noop(i):
 '''
 
 
+def server_cpu(pids: list[int]) -> float:
+    """CPU seconds of the PostgreSQL backends ``pids`` (0 for those gone or on another host)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            total += cpu_seconds(pid)
+        except OSError:
+            pass
+    return total
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of ``pid`` and its threads."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -92,10 +105,14 @@ async def measure(url: str, n: int, workdir: Path) -> dict:
             polls += 1
             await asyncio.sleep(0.005)
         start, cpu_start = time.perf_counter(), cpu_seconds(worker.pid)
+        backends = [row[0] for row in await db.query(
+            "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", name)]
+        server_start = server_cpu(backends)
         while await db.query_val(done) < n:
             polls += 1
             await asyncio.sleep(0.05)
         elapsed, cpu = time.perf_counter() - start, cpu_seconds(worker.pid) - cpu_start
+        server = server_cpu(backends) - server_start
     finally:
         worker.terminate()
         worker.wait()
@@ -108,6 +125,7 @@ async def measure(url: str, n: int, workdir: Path) -> dict:
         "jobs": n,
         "jobs_per_s": round((n - first) / elapsed),
         "worker_cpu_us_per_job": round(cpu / (n - first) * 1e6),
+        "server_cpu_us_per_job": round(server / (n - first) * 1e6),
         "statements_per_job": round(counts["statements"] / n, 3),
         "calls_per_job": round(counts["calls"] / n, 3),
         # the polls of the counter are left out (2: the two that ended its loops)

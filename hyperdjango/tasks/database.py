@@ -89,7 +89,8 @@ class DatabaseBackend(TaskBackend):
     worker?) fails for good. ``max_buffered``: jobs waiting to be written
     before ``QueueFull``. ``prefetch_multiplier``: a pool of ``n`` slots holds up
     to ``n * prefetch_multiplier`` claimed jobs beyond those it runs (fewer round
-    trips; 0 for long jobs, so idle workers elsewhere get them).
+    trips; 0 for long jobs, so idle workers elsewhere get them), and up to
+    ``batch_size`` while its jobs end faster than a claim comes back.
     ``unknown_task_timeout``: a worker claims only jobs of tasks it knows and
     leaves the others for a worker that knows them (counted in ``stats["unknown"]``
     and logged); a job that no worker has taken this many seconds after it was
@@ -301,6 +302,11 @@ class DatabaseBackend(TaskBackend):
         # multiplier, 4). Long jobs: prefetch_multiplier=0, so that one worker does
         # not sit on jobs that an idle one could run.
         return min(self.prefetch_multiplier * concurrency, self.batch_size)
+
+    def max_prefetch(self, concurrency: int) -> int:
+        # Jobs shorter than a claim's round trip: a whole batch in hand (the
+        # pool holds that many only while its jobs end that fast).
+        return self.batch_size if self.prefetch_multiplier > 0 else 0
 
     async def claim(self, limit: int, queues: Collection[str] | None) -> list[Job]:
         self._wakeup.clear()

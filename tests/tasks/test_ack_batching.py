@@ -10,6 +10,7 @@ import pytest
 
 from hyperdjango.database import Database
 from hyperdjango.tasks import JobStatus
+from hyperdjango.tasks.database import DatabaseBackend
 from hyperdjango.tasks.jobs import ErrorInfo, Outcome
 from hyperdjango.tasks.schema import TABLE
 
@@ -121,3 +122,25 @@ async def test_a_claim_does_not_leave_synchronous_commit_off_for_other_statement
     for _ in range(2):
         await queue.backend.claim(10, None)
         assert await database.query_val("SELECT current_setting('synchronous_commit')") == "on"
+
+
+@pytest.mark.parametrize(
+    ("multiplier", "claim_seconds", "job_seconds", "prefetch"),
+    [
+        (4, 0.010, 0.0001, 100),  # jobs far shorter than a claim: a whole batch in hand
+        (4, 0.010, 0.004, 32),  # 8 * 10 / 4 = 20 is below the base: 4 per slot
+        (4, 0.010, 0.001, 80),  # as many as 8 slots run during one claim
+        (0, 0.010, 0.0001, 0),  # no prefetch asked for (long jobs): none, however short they turn out
+    ],
+)
+def test_a_pool_holds_as_many_claimed_jobs_as_its_slots_run_during_one_claim(multiplier, claim_seconds, job_seconds, prefetch):
+    from hyperdjango.tasks.registry import TaskRegistry
+    from hyperdjango.tasks.stats import Counters
+    from hyperdjango.tasks.workers import WorkerPool
+
+    backend = DatabaseBackend(Database("sqlite://:memory:"), batch_size=100, prefetch_multiplier=multiplier)
+    pool = WorkerPool(backend, TaskRegistry(), Counters(), concurrency=8)
+    assert pool.prefetch == min(8 * multiplier, 100)
+    pool.claim_seconds, pool.job_seconds = claim_seconds, job_seconds
+    pool._adapt_prefetch()
+    assert pool.prefetch == prefetch
