@@ -8,7 +8,8 @@ For each layer, one connected layer with one subscriber on one channel:
   announcement round trip;
 - concurrent: ``--messages`` publishes started at once (``asyncio.gather``), per
   second until the subscriber has them all: the writer batches them into
-  pipelines, so this is the layer's throughput.
+  pipelines, so this is the layer's throughput; with this process's CPU time per publish
+  (user + system: it depends far less on the machine's load than the rate does).
 
 Run:
     .venv/bin/python benchmarks/channels_bench.py [--messages 3000] [--sequential 300]
@@ -45,12 +46,14 @@ async def bench(label: str, layer, sequential: int, messages: int) -> None:
         for n in range(sequential):
             await channel.publish({"n": n})
         per_publish = (time.perf_counter() - start) / sequential * 1e6
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         await asyncio.gather(*(channel.publish({"n": n}) for n in range(messages)))
         while len(got) < sequential + messages:
             await asyncio.sleep(0.001)
         rate = messages / (time.perf_counter() - start)
-        print(f"{label:<12} sequential {per_publish:>8.0f} µs/publish   concurrent {rate:>8.0f} publishes/s", flush=True)
+        cpu_per_publish = (time.process_time() - cpu) / messages * 1e6
+        print(f"{label:<12} sequential {per_publish:>8.0f} µs/publish   concurrent {rate:>8.0f} publishes/s "
+              f"({cpu_per_publish:.0f} µs of this process's CPU each)", flush=True)
     finally:
         await layer.close()
 

@@ -80,6 +80,11 @@ class TaskBackend(abc.ABC):
         it runs. Claims from memory cost nothing: none by default."""
         return 0
 
+    def max_prefetch(self, concurrency: int) -> int:
+        """How many claimed jobs a pool may hold beyond those it runs when its
+        jobs end faster than a claim comes back (at least :meth:`prefetch`)."""
+        return self.prefetch(concurrency)
+
     @abc.abstractmethod
     async def claim(self, limit: int, queues: Collection[str] | None) -> list[Job]:
         """Up to ``limit`` runnable jobs, now marked running; waits a while when

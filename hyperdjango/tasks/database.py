@@ -8,13 +8,17 @@
 - **Claim**: one ``UPDATE ... RETURNING`` marks up to a batch of due jobs as
   running with a lease (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so workers
   never wait on each other's rows; SQLite has one writer at a time, which
-  serialises claims by itself).
+  serialises claims by itself). On PostgreSQL a claim does not wait for its
+  WAL flush (see ``_CLAIM_WITHOUT_FLUSH``): the worker waits for its claims,
+  not for its acknowledgements.
 - **Heartbeat**: each worker process extends the lease of all its running jobs
   in one statement every ``lease / 3`` seconds, and learns which of them were
   cancelled. Jobs whose lease expired (their worker died) go back to pending:
   delivery is at least once, so tasks must be idempotent.
 - **Acknowledge**: outcomes of jobs that finish together are written in one
-  pipeline (one round trip) in one transaction (one WAL flush).
+  commit (one WAL flush): on PostgreSQL the successes in one statement, so a
+  batch of successes is one statement and one round trip; other outcomes join
+  it in one pipeline in one transaction.
 - **Wake-ups**: on PostgreSQL every enqueue sends ``NOTIFY hyperdjango_tasks``
   (inside the enqueue's transaction, so it is delivered at commit and never
   after a rollback) and idle workers ``LISTEN``: a job enqueued by any process
@@ -53,6 +57,13 @@ log = logging.getLogger("hyperdjango.tasks")
 _RETRY_PAUSES = (0.1, 0.5, 2.0)
 #: Rows per INSERT statement (PostgreSQL allows 65,535 parameters per statement).
 _INSERT_CHUNK = 500
+#: A claim on PostgreSQL commits without waiting for its WAL flush (``synchronous_commit``
+#: off for this statement's transaction alone). The worker waits for its claims, so a
+#: flush per claim (milliseconds) would bound it however few round trips it makes. A claim
+#: lost in a server crash only makes its jobs pending again: they run again (at least
+#: once), and the first run's outcome is ignored (it applies to running jobs of its
+#: worker only). Outcomes still wait for their flush: a result read is never undone.
+_CLAIM_WITHOUT_FLUSH = "WITH claim_setting AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true)) "
 
 
 class _Buffer:
@@ -78,7 +89,8 @@ class DatabaseBackend(TaskBackend):
     worker?) fails for good. ``max_buffered``: jobs waiting to be written
     before ``QueueFull``. ``prefetch_multiplier``: a pool of ``n`` slots holds up
     to ``n * prefetch_multiplier`` claimed jobs beyond those it runs (fewer round
-    trips; 0 for long jobs, so idle workers elsewhere get them).
+    trips; 0 for long jobs, so idle workers elsewhere get them), and up to
+    ``batch_size`` while its jobs end faster than a claim comes back.
     ``unknown_task_timeout``: a worker claims only jobs of tasks it knows and
     leaves the others for a worker that knows them (counted in ``stats["unknown"]``
     and logged); a job that no worker has taken this many seconds after it was
@@ -291,6 +303,11 @@ class DatabaseBackend(TaskBackend):
         # not sit on jobs that an idle one could run.
         return min(self.prefetch_multiplier * concurrency, self.batch_size)
 
+    def max_prefetch(self, concurrency: int) -> int:
+        # Jobs shorter than a claim's round trip: a whole batch in hand (the
+        # pool holds that many only while its jobs end that fast).
+        return self.batch_size if self.prefetch_multiplier > 0 else 0
+
     async def claim(self, limit: int, queues: Collection[str] | None) -> list[Job]:
         self._wakeup.clear()
         now = time.time()
@@ -299,10 +316,13 @@ class DatabaseBackend(TaskBackend):
         # far better than a bound one. It is an int computed here, never input.
         batch = int(min(limit, self.batch_size))
         where = self._mine(params, queues)
-        lock = " FOR UPDATE SKIP LOCKED" if self.database.vendor == "postgresql" else ""
+        postgres = self.database.vendor == "postgresql"
+        lock = " FOR UPDATE SKIP LOCKED" if postgres else ""
         rows = await self.database.query(
+            f"{_CLAIM_WITHOUT_FLUSH if postgres else ''}"
             f"UPDATE {TABLE} SET status = 'running', worker = $1, lease_until = $2, started_at = $3, "
             f"attempts = attempts + 1, cancel_requested = FALSE "
+            f"{'FROM claim_setting ' if postgres else ''}"
             f"WHERE id IN (SELECT id FROM {TABLE} WHERE status = 'pending' AND run_at <= $3{where} "
             f"ORDER BY priority DESC, run_at LIMIT {batch}{lock}) "
             f"RETURNING {JOB_COLUMNS}",
@@ -348,16 +368,7 @@ class DatabaseBackend(TaskBackend):
         while self._acks:
             batch, self._acks = self._acks, []
             try:
-                # One transaction per batch: a durable commit costs a WAL flush
-                # (about 4 ms here), one per statement would bound a worker at
-                # a few hundred jobs/s however fast the round trips are.
-                async with atomic(self.database):
-                    results = await self.database.pipeline(
-                        [_outcome_statement(job, outcome, self.worker_id) for job, outcome, _ in batch]
-                    )
-                    errors = [r for r in results if isinstance(r, BaseException)]
-                    if errors:
-                        raise errors[0]
+                await self._record(batch)
             except Exception as exc:
                 failures += 1
                 if failures >= 5:
@@ -374,6 +385,36 @@ class DatabaseBackend(TaskBackend):
             for _, _, done in batch:
                 if not done.done():
                     done.set_result(None)
+
+    async def _record(self, batch: list[tuple[Job, Outcome, asyncio.Future[None]]]) -> None:
+        """Writes the outcomes of ``batch`` in one commit: a durable commit costs
+        a WAL flush (milliseconds), one per outcome would bound a worker at a few
+        hundred jobs/s however fast the round trips are."""
+        statements = self._outcome_statements([(job, outcome) for job, outcome, _ in batch])
+        if len(statements) == 1:  # a statement alone is its own transaction: no BEGIN, no COMMIT
+            sql, params = statements[0]
+            await self.database.execute(sql, *params)
+            return
+        async with atomic(self.database):
+            results = await self.database.pipeline(statements)
+            errors = [r for r in results if isinstance(r, BaseException)]
+            if errors:
+                raise errors[0]
+
+    def _outcome_statements(self, outcomes: list[tuple[Job, Outcome]]) -> list[tuple[str, list[Any]]]:
+        """The statements recording ``outcomes``. On PostgreSQL, every success is
+        in one statement (jobs that succeed are most of them); SQLite runs its
+        statements in this process, where one per outcome costs no round trip."""
+        worker = self.worker_id
+        if self.database.vendor != "postgresql":
+            return [_outcome_statement(job, outcome, worker) for job, outcome in outcomes]
+        succeeded = [(job.id, outcome.result) for job, outcome in outcomes if outcome.status is JobStatus.SUCCEEDED]
+        statements = [_outcome_statement(job, outcome, worker)
+                      for job, outcome in outcomes if outcome.status is not JobStatus.SUCCEEDED]
+        if succeeded:
+            ids, results = zip(*succeeded, strict=True)
+            statements.append((_SUCCEEDED_BATCH, [list(ids), list(results), worker, time.time()]))
+        return statements
 
     async def _maintain(self) -> None:
         """Heartbeats, cancellations, expired leases and purges, every lease/3 seconds."""
@@ -557,6 +598,16 @@ def _job(row: Any) -> Job:
         status=JobStatus(row["status"]), created_at=row["created_at"], started_at=row["started_at"],
         finished_at=row["finished_at"], result=row["result"], error=error,
     )
+
+
+#: Records the successes of a batch on PostgreSQL: ids $1 and results $2 (arrays of the
+#: same length), worker $3, finish time $4; like :func:`_outcome_statement`, only where
+#: the worker still owns the job.
+_SUCCEEDED_BATCH = (
+    f"UPDATE {TABLE} AS job SET status = 'succeeded', result = done.result, finished_at = $4, lease_until = NULL "
+    f"FROM unnest($1::text[], $2::text[]) AS done(id, result) "
+    f"WHERE job.id = done.id AND job.worker = $3 AND job.status = 'running'"
+)
 
 
 def _outcome_statement(job: Job, outcome: Outcome, worker: str | None) -> tuple[str, list[Any]]:

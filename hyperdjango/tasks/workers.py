@@ -3,15 +3,18 @@
 One fetch loop asks the backend for jobs in one claim per batch, so a
 database backend pays one round trip per batch rather than per job: it holds
 up to ``backend.prefetch(concurrency)`` claimed jobs beyond its running ones
-and claims again only when at least that much room is free. Each job runs in
-its own asyncio task; plain ``def`` tasks run in the loop's default executor
-(a thread pool).
+and claims again only when at least that much room is free. When jobs end
+faster than a claim comes back, it holds more, up to
+``backend.max_prefetch(concurrency)``: as many as its slots run during one
+claim (see ``_adapt_prefetch``). Each job runs in its own asyncio task; plain
+``def`` tasks run in the loop's default executor (a thread pool).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections import deque
 from collections.abc import Collection
@@ -53,7 +56,11 @@ class WorkerPool:
         self.running: dict[str, asyncio.Task] = {}
         #: Claimed, waiting for a free slot (their leases are kept like running jobs').
         self.held: deque[Job] = deque()
-        self.prefetch = backend.prefetch(concurrency)
+        self.prefetch = self.base_prefetch = backend.prefetch(concurrency)
+        self.max_prefetch = max(self.base_prefetch, backend.max_prefetch(concurrency))
+        #: Moving averages (seconds) of a claim that found jobs and of a job's run.
+        self.claim_seconds = 0.0
+        self.job_seconds = 0.0
         self._reasons: dict[str, str] = {}
         self._slot_free = asyncio.Event()
         self._stopping = False
@@ -65,8 +72,8 @@ class WorkerPool:
         self._fetcher = asyncio.get_running_loop().create_task(self._fetch(), name="hyperdjango-task-fetcher")
 
     async def _fetch(self) -> None:
-        capacity = self.concurrency + self.prefetch
         while not self._stopping:
+            capacity = self.concurrency + self.prefetch
             while self.held and len(self.running) < self.concurrency:
                 self._start(self.held.popleft())
             # Outcomes not written yet take room beyond `capacity` of them, so
@@ -79,6 +86,7 @@ class WorkerPool:
                 self._slot_free.clear()
                 await self._slot_free.wait()
                 continue
+            started = time.perf_counter()
             try:
                 jobs = await self.backend.claim(room, self.queues)
             except Exception:
@@ -86,9 +94,23 @@ class WorkerPool:
                 log.exception("claiming jobs failed; trying again in 1 s")
                 await asyncio.sleep(1.0)
                 continue
+            if jobs:  # an empty claim may have waited for work: not a round trip's time
+                self.claim_seconds = _moving_average(self.claim_seconds, time.perf_counter() - started)
+                self._adapt_prefetch()
             self.held.extend(jobs)
         while self.held:  # claimed but never started: back to the queue
             await self._release(self.held.popleft())
+
+    def _adapt_prefetch(self) -> None:
+        """Holds as many claimed jobs as the slots run while a claim is on its way
+        (``concurrency * claim time / job time``), between the backend's
+        ``prefetch`` and ``max_prefetch``: trivial jobs then never wait for a
+        claim, and jobs held this way would not have started sooner in another
+        worker (they all start within about one claim's time)."""
+        if self.job_seconds <= 0.0:
+            return
+        wanted = math.ceil(self.concurrency * self.claim_seconds / self.job_seconds)
+        self.prefetch = max(self.base_prefetch, min(self.max_prefetch, wanted))
 
     def _start(self, job: Job) -> None:
         self.running[job.id] = asyncio.get_running_loop().create_task(self._run(job), name=f"task {job.task}")
@@ -101,11 +123,13 @@ class WorkerPool:
 
     async def _run(self, job: Job) -> None:
         task: Task | None = None
+        started = time.perf_counter()
         try:
             task = self.registry.get(job.task)
             args, kwargs = serialization.loads_call(job.payload)
             value = await task.run(args, kwargs, task.timeout)
             outcome = Outcome(JobStatus.SUCCEEDED, result=serialization.dumps(value))
+            self.job_seconds = _moving_average(self.job_seconds, time.perf_counter() - started)
         except asyncio.CancelledError:
             reason = self._reasons.pop(job.id, None)
             if reason is None:
@@ -201,3 +225,8 @@ class WorkerPool:
             await asyncio.gather(*(t for _, t in leftover), return_exceptions=True)
         if self._finishing:
             await asyncio.gather(*self._finishing, return_exceptions=True)
+
+
+def _moving_average(average: float, sample: float) -> float:
+    """An exponential moving average that follows the last ten or so samples."""
+    return sample if average == 0.0 else average + (sample - average) / 8
