@@ -420,7 +420,7 @@ class QuerySet(Generic[ModelT, RowT]):
         if self._prefetched is not None:
             return list(self._prefetched)
         db, compiled, params = self._compiled("select")
-        result = compiled.reader(await db.query(compiled.sql, *params))
+        result = await compiled.fetch(db, params)
         if self.query.values is None and (self._db is not None or self._prefetch):
             await self._after_load(result, db)
         return result
@@ -501,7 +501,7 @@ class QuerySet(Generic[ModelT, RowT]):
         planned = self._planned_get(lookups) if self._fresh and lookups and not conditions else None
         if planned is not None:
             db, compiled, params = planned
-            rows = compiled.reader(await db.query(compiled.sql, *params))
+            rows = await compiled.fetch(db, params)
         else:
             rows = await self._get_query(conditions, lookups)
         if len(rows) > 1:

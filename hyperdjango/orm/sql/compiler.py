@@ -11,8 +11,10 @@ the SQL, so reading needs no per-field decisions either.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
+
+from ..._core import InstanceReader
 
 from ..exceptions import NotSupportedError
 from ..expressions import Col, Expression, OrderBy, OuterName
@@ -37,6 +39,18 @@ class Compiled:
 
     def params(self, values: tuple[Any, ...]) -> list[Any]:
         return [values[i] if adapt is None else adapt(values[i]) for i, adapt in self.plan]
+
+    def fetch(self, db: Any, params: list[Any]) -> Awaitable[list[Any]]:
+        """The rows of this query on ``db``, read. Rows of the model's own columns are
+        read into instances by the driver (no ``Row`` objects, no coroutine of ours)."""
+        reader = self.reader
+        if type(reader) is InstanceReader:
+            return db.query_instances(reader, self.sql, *params)
+        return self._query_and_read(db, params)
+
+    async def _query_and_read(self, db: Any, params: list[Any]) -> list[Any]:
+        assert self.reader is not None  # only queries with rows are fetched
+        return self.reader(await db.query(self.sql, *params))
 
 
 def compile_query(query: Query, kind: str, ops: BaseOperations) -> Compiled:
