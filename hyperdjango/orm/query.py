@@ -35,6 +35,7 @@ from typing_extensions import TypeVar
 
 from ..database import IntegrityError, atomic
 from .backends import operations_for
+from .bulk_copy import copy_applies, copy_create
 from .exceptions import FieldError, NotSupportedError
 from .expressions import Aggregate, Col, Expression, Param, Q
 from .fields import DateField, DateTimeField
@@ -700,7 +701,9 @@ class QuerySet(Generic[ModelT, RowT]):
     async def bulk_create(self, objs: Iterable[ModelT], batch_size: int | None = None, ignore_conflicts: bool = False) -> list[ModelT]:
         """INSERTs many instances with multi-row statements (``batch_size`` rows each, one
         transaction) and fills their keys from ``RETURNING``. With ``ignore_conflicts``, rows
-        violating a unique constraint are skipped (and keys are not filled)."""
+        violating a unique constraint are skipped (and keys are not filled). On PostgreSQL,
+        a thousand rows or more (without ``ignore_conflicts``) are loaded with binary COPY
+        instead, their keys reserved from the key's sequence first (``orm/bulk_copy.py``)."""
         objs = list(objs)
         if not objs:
             return objs
@@ -709,6 +712,8 @@ class QuerySet(Generic[ModelT, RowT]):
         meta = self.model._meta
         for obj in objs:
             obj._stamp(True)
+        if copy_applies(db, objs, ignore_conflicts) and await copy_create(db, self.model, objs, batch_size, self._db):
+            return objs
         generated = [o for o in objs if o.pk is None and meta.pk.auto]
         given = [o for o in objs if not (o.pk is None and meta.pk.auto)]
         groups = [(generated, [f for f in meta.fields if f is not meta.pk]), (given, list(meta.fields))]
