@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .. import _core
 from ..serving.bridge import loop_bridge
@@ -119,11 +119,12 @@ class Database:
         """Every row of the result: ``await db.query("SELECT ... WHERE id = $1", 5)``."""
         return await self._target().query(loop_bridge(), sql, params)
 
-    async def query_instances(self, reader: _core.InstanceReader, sql: str, *params: Any) -> list[Any]:
+    def query_instances(self, reader: _core.InstanceReader, sql: str, *params: Any) -> Awaitable[list[Any]]:
         """Every row read into an instance by ``reader`` (an ``InstanceReader``: the class,
         its field names, the converters the backend needs), built in Rust with no ``Row``
-        in between: how the ORM loads model rows."""
-        return await self._target().query_instances(loop_bridge(), reader, sql, params)
+        in between: how the ORM loads model rows. Returns the driver's awaitable itself
+        (no coroutine of its own: this runs for every ORM query)."""
+        return cast("Awaitable[list[Any]]", self._target().query_instances(loop_bridge(), reader, sql, params))
 
     async def query_one(self, sql: str, *params: Any) -> Row | None:
         """The first row, or None when there is none."""

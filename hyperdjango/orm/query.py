@@ -122,6 +122,8 @@ class QuerySet(Generic[ModelT, RowT]):
         """Rows matching every lookup (``name__icontains="tea"``) and condition (``Q``, ``Exists``)."""
         self._check_unsliced("filter")
         new = self._clone()
+        if lookups and not conditions and new.query.add_planned_filter(lookups):
+            return new
         if conditions or lookups:
             new.query.add_q(Q(*conditions, **lookups))
         return new
@@ -542,8 +544,11 @@ class QuerySet(Generic[ModelT, RowT]):
 
     async def first(self) -> RowT | None:
         """The first object in the QuerySet's order (by key when it has none), or None."""
-        qs = self if self.query.order_by else self.order_by("pk")
-        rows = await qs[:1]
+        qs = self._clone()  # one copy: what order_by("pk")[:1] does
+        if not qs.query.order_by:
+            qs.query.set_ordering(("pk",))
+        qs.query.set_limits(None, 1)
+        rows = await qs
         return rows[0] if rows else None
 
     async def last(self) -> RowT | None:
