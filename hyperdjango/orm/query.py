@@ -527,13 +527,16 @@ class QuerySet(Generic[ModelT, RowT]):
         plans = meta.lookup_plans
         items = sorted(lookups.items()) if len(lookups) > 1 else lookups.items()  # Q's order
         params = []
+        shape: tuple[Any, ...] = ()  # (name, parameter type) of each lookup; no comprehensions: this runs per get()
         for name, value in items:
             plan = plans.get(name) if type(value) in PLAIN_VALUES else None
             if plan is None:
                 return None
-            params.append(planned_param(plan, value))
+            param = planned_param(plan, value)
+            params.append(param)
+            shape += (name, type(param))
         db = self.db
-        key = (db.vendor, *[name for name, _ in items], *[type(p) for p in params])
+        key = (db.vendor, shape)
         compiled = meta.get_plans.get(key)
         if compiled is None:
             db, compiled, built = self._get_query((), lookups)._compiled("select")

@@ -32,12 +32,16 @@ MAX_CACHED = 4096
 class Compiled:
     """SQL text, where its parameters come from, and how to read its rows."""
 
-    __slots__ = ("sql", "plan", "reader")
+    __slots__ = ("sql", "plan", "reader", "in_order")
 
     def __init__(self, sql: str, plan: list[tuple[int, Any]], reader: Callable[[list[Any]], list[Any]] | None) -> None:
         self.sql, self.plan, self.reader = sql, plan, reader
+        #: Whether the parameters are the query's values as they are, in order (most queries).
+        self.in_order = all(i == n and adapt is None for n, (i, adapt) in enumerate(plan))
 
-    def params(self, values: tuple[Any, ...]) -> list[Any]:
+    def params(self, values: tuple[Any, ...] | list[Any]) -> list[Any]:
+        if self.in_order and len(values) == len(self.plan):
+            return list(values)
         return [values[i] if adapt is None else adapt(values[i]) for i, adapt in self.plan]
 
     def fetch(self, db: Any, params: list[Any]) -> Awaitable[list[Any]]:
