@@ -23,7 +23,9 @@ use super::values::value_to_py;
 pub struct InstanceReader {
     cls: Py<PyType>,
     names: Py<PyTuple>,
-    extra: Py<PyDict>,
+    /// Every name (mapped to None) then the extra items: each instance's `__dict__`
+    /// starts as a copy of it, so filling it in replaces values and never grows it.
+    template: Py<PyDict>,
     /// One entry per name: the converter of that column, if any.
     converters: Vec<Option<Py<PyAny>>>,
 }
@@ -47,10 +49,15 @@ impl InstanceReader {
             })?;
             *slot = Some(convert.unbind());
         }
+        let template = PyDict::new(cls.py());
+        for name in names.iter() {
+            template.set_item(name, cls.py().None())?;
+        }
+        template.update(extra.as_mapping())?;
         Ok(InstanceReader {
             cls: cls.unbind(),
             names: names.unbind(),
-            extra: extra.unbind(),
+            template: template.unbind(),
             converters: by_column,
         })
     }
@@ -103,14 +110,13 @@ impl InstanceReader {
                 names.repr()?
             )));
         }
-        let dict = PyDict::new(py);
+        let dict = self.template.bind(py).copy()?;
         for ((name, value), convert) in names.iter().zip(values).zip(&self.converters) {
             match convert {
                 Some(convert) => dict.set_item(name, convert.bind(py).call1((value,))?)?,
                 None => dict.set_item(name, value)?,
             }
         }
-        dict.update(self.extra.bind(py).as_mapping())?;
         new_with_dict(object_new, self.cls.bind(py), &dict)
     }
 }
