@@ -1,7 +1,7 @@
 """ORM overhead: hyperdjango's ORM against its own raw ``db.query``, Django 5.2's async ORM
 and Tortoise ORM, on the same PostgreSQL tables, one run.
 
-Three operations, each awaited one at a time on uvloop (the client pinned to one core):
+Four operations, each awaited one at a time on uvloop (the client pinned to one core):
 
 1. ``by_pk``: fetch one product by primary key (random ids).
 2. ``list50``: the 50 products of a random category (``filter(category_id=c)``).
