@@ -1,12 +1,13 @@
 """ORM overhead: hyperdjango's ORM against its own raw ``db.query``, Django 5.2's async ORM
 and Tortoise ORM, on the same PostgreSQL tables, one run.
 
-Three operations, each awaited one at a time on uvloop (the client pinned to one core):
+Four operations, each awaited one at a time on uvloop (the client pinned to one core):
 
 1. ``by_pk``: fetch one product by primary key (random ids).
 2. ``list50``: the 50 products of a random category (``filter(category_id=c)``).
 3. ``filter_slice``: ``filter(active=True, price__gte=x).order_by("price", "id")[:10]``
    with a random ``x``.
+4. ``first``: ``filter(category_id=c).first()`` (the category's product of lowest key).
 
 For each operation the clients are: hyperdjango ``db.query``/``query_one`` with the SQL
 the ORM generates (the floor an ORM on this driver can reach), hyperdjango's ORM, Django's
@@ -59,8 +60,9 @@ RAW_SQL = {
     "by_pk": f"SELECT {COLUMNS} FROM bench_product WHERE id = $1",
     "list50": f"SELECT {COLUMNS} FROM bench_product WHERE category_id = $1",
     "filter_slice": f"SELECT {COLUMNS} FROM bench_product WHERE active AND price >= $1 ORDER BY price, id LIMIT 10",
+    "first": f"SELECT {COLUMNS} FROM bench_product WHERE category_id = $1 ORDER BY id LIMIT 1",
 }
-OPERATIONS = ("by_pk", "list50", "filter_slice")
+OPERATIONS = ("by_pk", "list50", "filter_slice", "first")
 
 LOAD_SQL = f"""
 INSERT INTO bench_category (id, name) SELECT c, 'category ' || c FROM generate_series(1, {CATEGORIES}) AS c;
@@ -123,7 +125,12 @@ def raw_cases(url: str) -> dict[str, Case]:
 
         return run
 
-    runs = {"by_pk": by_pk, "list50": many("list50"), "filter_slice": many("filter_slice")}
+    async def first(db: Database, categories: list) -> None:
+        query_one, sql = db.query_one, RAW_SQL["first"]
+        for c in categories:
+            read_row(await query_one(sql, c))
+
+    runs = {"by_pk": by_pk, "list50": many("list50"), "filter_slice": many("filter_slice"), "first": first}
     return {op: Case(op, "hyperdjango db.query (raw SQL)", open_, runs[op], close) for op in OPERATIONS}
 
 
@@ -161,7 +168,12 @@ def orm_cases(url: str) -> dict[str, Case]:
             for p in await objects.filter(active=True, price__gte=x).order_by("price", "id")[:10].all():
                 read_obj(p)
 
-    runs = {"by_pk": by_pk, "list50": list50, "filter_slice": filter_slice}
+    async def first(_db, categories: list) -> None:
+        objects = Product.objects
+        for c in categories:
+            read_obj(await objects.filter(category_id=c).first())
+
+    runs = {"by_pk": by_pk, "list50": list50, "filter_slice": filter_slice, "first": first}
     return {op: Case(op, "hyperdjango ORM", open_, runs[op], close, check) for op in OPERATIONS}
 
 
@@ -209,7 +221,11 @@ def django_cases(url: str) -> dict[str, Case]:
             async for p in Product.objects.filter(active=True, price__gte=x).order_by("price", "id")[:10]:
                 read(p)
 
-    runs = {"by_pk": by_pk, "list50": list50, "filter_slice": filter_slice}
+    async def first(_state, categories: list) -> None:
+        for c in categories:
+            read(await Product.objects.filter(category_id=c).afirst())
+
+    runs = {"by_pk": by_pk, "list50": list50, "filter_slice": filter_slice, "first": first}
     return {op: Case(op, "Django 5.2 async ORM (psycopg 3)", open_, runs[op], close) for op in OPERATIONS}
 
 
@@ -239,7 +255,11 @@ def tortoise_cases(url: str) -> dict[str, Case]:
             for p in await Product.filter(active=True, price__gte=x).order_by("price", "id").limit(10):
                 read_obj(p)
 
-    runs = {"by_pk": by_pk, "list50": list50, "filter_slice": filter_slice}
+    async def first(_state, categories: list) -> None:
+        for c in categories:
+            read_obj(await Product.filter(category_id=c).order_by("id").first())
+
+    runs = {"by_pk": by_pk, "list50": list50, "filter_slice": filter_slice, "first": first}
     return {op: Case(op, "Tortoise ORM (asyncpg)", open_, runs[op], close) for op in OPERATIONS}
 
 
@@ -254,11 +274,11 @@ def workloads(args) -> tuple[dict[str, list], dict[str, list]]:
     def draw(op: str, n: int) -> list:
         if op == "by_pk":
             return [rng.randint(1, CATEGORIES * PER_CATEGORY) for _ in range(n)]
-        if op == "list50":
+        if op in ("list50", "first"):
             return [rng.randint(1, CATEGORIES) for _ in range(n)]
         return [Decimal(rng.randint(0, 99_000)) / 100 for _ in range(n)]
 
-    counts = {"by_pk": args.ops, "list50": args.ops // 2, "filter_slice": args.ops}
+    counts = {"by_pk": args.ops, "list50": args.ops // 2, "filter_slice": args.ops, "first": args.ops}
     return ({op: draw(op, counts[op]) for op in OPERATIONS}, {op: draw(op, args.warmup) for op in OPERATIONS})
 
 

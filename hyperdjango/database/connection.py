@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .. import _core
 from ..serving.bridge import loop_bridge
@@ -119,6 +119,13 @@ class Database:
         """Every row of the result: ``await db.query("SELECT ... WHERE id = $1", 5)``."""
         return await self._target().query(loop_bridge(), sql, params)
 
+    def query_instances(self, reader: _core.InstanceReader, sql: str, *params: Any) -> Awaitable[list[Any]]:
+        """Every row read into an instance by ``reader`` (an ``InstanceReader``: the class,
+        its field names, the converters the backend needs), built in Rust with no ``Row``
+        in between: how the ORM loads model rows. Returns the driver's awaitable itself
+        (no coroutine of its own: this runs for every ORM query)."""
+        return cast("Awaitable[list[Any]]", self._target().query_instances(loop_bridge(), reader, sql, params))
+
     async def query_one(self, sql: str, *params: Any) -> Row | None:
         """The first row, or None when there is none."""
         return await self._target().query_one(loop_bridge(), sql, params)
@@ -134,6 +141,19 @@ class Database:
     async def execute_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
         """Runs one statement for each parameter row, in one transaction; returns the total affected."""
         return await self._target().execute_many(loop_bridge(), sql, rows)
+
+    async def copy_in(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+        """Loads ``rows`` into ``table`` with PostgreSQL's binary ``COPY ... FROM STDIN``:
+        one statement for all the rows, many times faster than INSERTs for thousands.
+
+        Each row holds one value per column, in ``columns``' order, converted as a
+        query parameter would be. All rows or none (inside ``db.transaction()``, in
+        that transaction). Returns the number of rows loaded. PostgreSQL only: on
+        SQLite it raises InterfaceError (use ``execute_many``)::
+
+            await db.copy_in("product", ["name", "price"], [("tea", Decimal("3.50")), ("pot", None)])
+        """
+        return await self._target().copy_in(loop_bridge(), table, list(columns), rows)
 
     async def pipeline(self, statements: Iterable[tuple[str, Sequence[Any]] | str]) -> list[Any]:
         """Sends every statement in one round trip on one connection.

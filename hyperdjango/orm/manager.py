@@ -16,6 +16,7 @@ coroutine, for the async ones), and carries that method's docstring.
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import AsyncIterator, Coroutine, Iterable
 from typing import TYPE_CHECKING, Any, Generic, Literal, Self, overload
 
@@ -56,9 +57,7 @@ class Manager(Generic[ModelT]):
 
     def get_queryset(self) -> QuerySet[ModelT]:
         """The QuerySet every method starts from; override to change what a manager sees."""
-        from .query import QuerySet
-
-        return QuerySet(self.model)
+        return queryset_class()(self.model)
 
     def raw(self, sql: str, *params: Any) -> RawQuerySet[ModelT]:
         """``await Product.objects.raw("SELECT * FROM products WHERE price > $1", 10)`` → instances.
@@ -226,3 +225,12 @@ class Manager(Generic[ModelT]):
     aget_or_create = get_or_create
     aupdate_or_create = update_or_create
     aexplain = explain
+
+
+@functools.cache
+def queryset_class() -> type[QuerySet[Any]]:
+    """``QuerySet``, imported once: query.py imports this module (through related.py), and
+    an import statement in ``get_queryset`` cost every QuerySet a module lookup."""
+    from .query import QuerySet
+
+    return QuerySet

@@ -134,6 +134,9 @@ class Options:
         #: ``Model.objects.get(**lookups)`` of planned lookups: (vendor, names, parameter
         #: types) → its compiled SQL, found without building a QuerySet (see QuerySet.get).
         self.get_plans: dict[tuple[Any, ...], Any] = {}
+        #: ``filter(**lookups)`` of several planned lookups: their shared condition nodes →
+        #: the shared WhereNode that ANDs them (see Query.add_planned_filter).
+        self.where_plans: dict[tuple[Any, ...], Any] = {}
         for names in (*self.indexes, *self.unique_together, *(o.lstrip("-") for o in self.ordering), *self.serialize_exclude):
             for name in (names,) if isinstance(names, str) else names:
                 if name.split("__")[0] not in self.field_map and name not in ("pk", "?"):

@@ -36,6 +36,7 @@ from typing_extensions import TypeVar
 from ..database import IntegrityError, atomic
 from ..timezone import get_current_timezone
 from .backends import operations_for
+from .bulk_copy import copy_applies, copy_create
 from .exceptions import FieldError, NotSupportedError
 from .expressions import Aggregate, Col, Expression, Param, Q
 from .fields import DateField, DateTimeField
@@ -122,6 +123,8 @@ class QuerySet(Generic[ModelT, RowT]):
         """Rows matching every lookup (``name__icontains="tea"``) and condition (``Q``, ``Exists``)."""
         self._check_unsliced("filter")
         new = self._clone()
+        if lookups and not conditions and new.query.add_planned_filter(lookups):
+            return new
         if conditions or lookups:
             new.query.add_q(Q(*conditions, **lookups))
         return new
@@ -421,7 +424,7 @@ class QuerySet(Generic[ModelT, RowT]):
         if self._prefetched is not None:
             return list(self._prefetched)
         db, compiled, params = self._compiled("select")
-        result = compiled.reader(await db.query(compiled.sql, *params))
+        result = await compiled.fetch(db, params)
         if self.query.values is None and (self._db is not None or self._prefetch):
             await self._after_load(result, db)
         return result
@@ -502,7 +505,7 @@ class QuerySet(Generic[ModelT, RowT]):
         planned = self._planned_get(lookups) if self._fresh and lookups and not conditions else None
         if planned is not None:
             db, compiled, params = planned
-            rows = compiled.reader(await db.query(compiled.sql, *params))
+            rows = await compiled.fetch(db, params)
         else:
             rows = await self._get_query(conditions, lookups)
         if len(rows) > 1:
@@ -525,13 +528,16 @@ class QuerySet(Generic[ModelT, RowT]):
         plans = meta.lookup_plans
         items = sorted(lookups.items()) if len(lookups) > 1 else lookups.items()  # Q's order
         params = []
+        shape: tuple[Any, ...] = ()  # (name, parameter type) of each lookup; no comprehensions: this runs per get()
         for name, value in items:
             plan = plans.get(name) if type(value) in PLAIN_VALUES else None
             if plan is None:
                 return None
-            params.append(planned_param(plan, value))
+            param = planned_param(plan, value)
+            params.append(param)
+            shape += (name, type(param))
         db = self.db
-        key = (db.vendor, *[name for name, _ in items], *[type(p) for p in params])
+        key = (db.vendor, shape)
         compiled = meta.get_plans.get(key)
         if compiled is None:
             db, compiled, built = self._get_query((), lookups)._compiled("select")
@@ -542,8 +548,11 @@ class QuerySet(Generic[ModelT, RowT]):
 
     async def first(self) -> RowT | None:
         """The first object in the QuerySet's order (by key when it has none), or None."""
-        qs = self if self.query.order_by else self.order_by("pk")
-        rows = await qs[:1]
+        qs = self._clone()  # one copy: what order_by("pk")[:1] does
+        if not qs.query.order_by:
+            qs.query.set_ordering(("pk",))
+        qs.query.set_limits(None, 1)
+        rows = await qs
         return rows[0] if rows else None
 
     async def last(self) -> RowT | None:
@@ -704,7 +713,9 @@ class QuerySet(Generic[ModelT, RowT]):
     async def bulk_create(self, objs: Iterable[ModelT], batch_size: int | None = None, ignore_conflicts: bool = False) -> list[ModelT]:
         """INSERTs many instances with multi-row statements (``batch_size`` rows each, one
         transaction) and fills their keys from ``RETURNING``. With ``ignore_conflicts``, rows
-        violating a unique constraint are skipped (and keys are not filled)."""
+        violating a unique constraint are skipped (and keys are not filled). On PostgreSQL,
+        a thousand rows or more (without ``ignore_conflicts``) are loaded with binary COPY
+        instead, their keys reserved from the key's sequence first (``orm/bulk_copy.py``)."""
         objs = list(objs)
         if not objs:
             return objs
@@ -713,6 +724,8 @@ class QuerySet(Generic[ModelT, RowT]):
         meta = self.model._meta
         for obj in objs:
             obj._stamp(True)
+        if copy_applies(db, objs, ignore_conflicts) and await copy_create(db, self.model, objs, batch_size, self._db):
+            return objs
         generated = [o for o in objs if o.pk is None and meta.pk.auto]
         given = [o for o in objs if not (o.pk is None and meta.pk.auto)]
         groups = [(generated, [f for f in meta.fields if f is not meta.pk]), (given, list(meta.fields))]

@@ -69,6 +69,32 @@ def test_a_reused_lookup_plan_builds_what_the_full_path_builds(vendor, first, se
     assert reused[0] == planned_first[0]
 
 
+@pytest.mark.parametrize("vendor", ["postgresql", "sqlite"])
+def test_a_filter_of_several_planned_lookups_builds_what_the_full_path_builds(vendor):
+    def query(price, active):
+        return PlanItem.objects.filter(price__gte=price, name__icontains="t", active=active).filter(added__lt="2026-05-01")
+
+    PlanItem._meta.lookup_plans.clear()
+    PlanItem._meta.where_plans.clear()
+    query("1.50", True)  # plans the lookups
+    reused = built(query(Decimal("2"), False), vendor)
+    shared = query("3", True).query.where[0]
+    PlanItem._meta.lookup_plans.clear()
+    PlanItem._meta.where_plans.clear()
+    fresh = built(query(Decimal("2"), False), vendor)
+    assert reused == fresh
+    assert query("4", True).query.where[0] is not shared  # plans cleared: built anew ...
+    assert query("5", False).query.where[0] is query("6", True).query.where[0]  # ... then shared again
+
+
+def test_a_planned_filter_keeps_the_values_of_each_call_apart():
+    PlanItem.objects.filter(name="cup", active=True)  # plans the lookups
+    a = PlanItem.objects.filter(name="tea", active=True)
+    b = PlanItem.objects.filter(name="pot", active=False)
+    assert a.query.where[0] is b.query.where[0]
+    assert (a.query.params, b.query.params) == ((True, "tea"), (False, "pot"))
+
+
 def test_a_reused_plan_still_rejects_a_bad_value():
     PlanItem.objects.filter(price__gte="1.00")
     assert "price__gte" in PlanItem._meta.lookup_plans

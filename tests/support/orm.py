@@ -51,3 +51,7 @@ class CountingDatabase:
     async def query(self, sql: str, *params):
         self.statements.append(sql)
         return await self._db.query(sql, *params)
+
+    async def query_instances(self, reader, sql: str, *params):
+        self.statements.append(sql)
+        return await self._db.query_instances(reader, sql, *params)

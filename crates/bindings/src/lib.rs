@@ -24,6 +24,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<db::Cursor>()?;
     m.add_class::<db::Listener>()?;
     m.add_class::<db::Row>()?;
+    m.add_class::<db::InstanceReader>()?;
     m.add_function(wrap_pyfunction!(db::instances_from_rows, m)?)?;
     m.add_function(wrap_pyfunction!(passwords::argon2_hash, m)?)?;
     m.add_function(wrap_pyfunction!(passwords::argon2_verify, m)?)?;

@@ -12,9 +12,10 @@ the SQL, so reading needs no per-field decisions either.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..._core import InstanceReader
 from ...timezone import current_zone_token
 from ..exceptions import NotSupportedError
 from ..expressions import Col, Expression, OrderBy, OuterName
@@ -32,13 +33,29 @@ MAX_CACHED = 4096
 class Compiled:
     """SQL text, where its parameters come from, and how to read its rows."""
 
-    __slots__ = ("sql", "plan", "reader")
+    __slots__ = ("sql", "plan", "reader", "in_order")
 
     def __init__(self, sql: str, plan: list[tuple[int, Any]], reader: Callable[[list[Any]], list[Any]] | None) -> None:
         self.sql, self.plan, self.reader = sql, plan, reader
+        #: Whether the parameters are the query's values as they are, in order (most queries).
+        self.in_order = all(i == n and adapt is None for n, (i, adapt) in enumerate(plan))
 
-    def params(self, values: tuple[Any, ...]) -> list[Any]:
+    def params(self, values: tuple[Any, ...] | list[Any]) -> list[Any]:
+        if self.in_order and len(values) == len(self.plan):
+            return list(values)
         return [values[i] if adapt is None else adapt(values[i]) for i, adapt in self.plan]
+
+    def fetch(self, db: Any, params: list[Any]) -> Awaitable[list[Any]]:
+        """The rows of this query on ``db``, read. Rows of the model's own columns are
+        read into instances by the driver (no ``Row`` objects, no coroutine of ours)."""
+        reader = self.reader
+        if type(reader) is InstanceReader:
+            return db.query_instances(reader, self.sql, *params)
+        return self._query_and_read(db, params)
+
+    async def _query_and_read(self, db: Any, params: list[Any]) -> list[Any]:
+        assert self.reader is not None  # only queries with rows are fetched
+        return self.reader(await db.query(self.sql, *params))
 
 
 def compile_query(query: Query, kind: str, ops: BaseOperations) -> Compiled:

@@ -363,19 +363,8 @@ class Query:
         if plan is not None and not (self.annotations and key.split("__", 1)[0] in self.annotations):
             # A lookup on a column of this model's own table, seen before: only the value
             # is new. Same result as the full path below, without resolving the name again.
-            name, col, field, nodes = plan
-            converted = planned_param(plan, value)
-            # The condition depends on the value's type and parameter number only, so it is
-            # built once for each and shared: nodes are not changed once built, and a shared
-            # one brings its cache key (``Expression.key``) already computed.
-            node_key = (type(converted), len(self.params))
-            lookup = nodes.get(node_key)
-            if lookup is None:
-                lookup = Lookup(name, col, Param(node_key[1], node_key[0], field))
-                if len(nodes) < MAX_NODES_PER_PLAN:
-                    nodes[node_key] = lookup
-            self.add_param(converted)
-            return self.null_guarded(lookup, col) if negated and field.null else lookup
+            lookup = self.planned_lookup(plan, value)
+            return self.null_guarded(lookup, plan[1]) if negated and plan[2].null else lookup
         label = f"{self.model.__name__}.objects.filter({key}=...)"
         parts = key.split("__")
         if branch_negated and parts[0] not in self.annotations and self.crosses_many(parts):
@@ -398,6 +387,48 @@ class Query:
         if negated and lookup.name != "isnull":
             return self.null_guarded(lookup, lhs)
         return lookup
+
+    def planned_lookup(self, plan: tuple[Any, ...], value: Any) -> Lookup:
+        """The condition of a planned lookup (``Options.lookup_plans``) for ``value``, its
+        parameter added. The condition depends on the value's type and parameter number
+        only, so it is built once for each and shared: nodes are not changed once built,
+        and a shared one brings its cache key (``Expression.key``) already computed."""
+        name, col, field, nodes = plan
+        converted = planned_param(plan, value)
+        node_key = (type(converted), len(self.params))
+        lookup = nodes.get(node_key)
+        if lookup is None:
+            lookup = Lookup(name, col, Param(node_key[1], node_key[0], field))
+            if len(nodes) < MAX_NODES_PER_PLAN:
+                nodes[node_key] = lookup
+        self.add_param(converted)
+        return lookup
+
+    def add_planned_filter(self, lookups: dict[str, Any]) -> bool:
+        """``filter(**lookups)`` when every lookup is planned and no annotation is named:
+        the condition ``add_q(Q(**lookups))`` builds, from shared nodes, and for several
+        lookups one shared ``WhereNode`` (``Options.where_plans``), so a filter seen before
+        builds nothing and its cache key is already computed. False, with nothing changed,
+        when a lookup is not planned."""
+        if self.annotations:
+            return False
+        plans = self.meta.lookup_plans
+        items = sorted(lookups.items()) if len(lookups) > 1 else lookups.items()  # Q's order
+        for name, value in items:
+            if type(value) not in PLAIN_VALUES or name not in plans:
+                return False
+        nodes = tuple([self.planned_lookup(plans[name], value) for name, value in items])
+        if len(nodes) == 1:
+            self.where.append(nodes[0])
+            return True
+        where_plans = self.meta.where_plans
+        node = where_plans.get(nodes)
+        if node is None:
+            node = WhereNode(list(nodes), Q.AND, False)  # as build_condition makes it
+            if len(where_plans) < MAX_PLANS:
+                where_plans[nodes] = node
+        self.where.append(node)
+        return True
 
     @staticmethod
     def null_guarded(lookup: Lookup, column: Col) -> Expression:

@@ -1,9 +1,12 @@
 """Row readers: database rows → model instances, dicts, tuples or single values.
 
-A reader is built once per compiled query shape; the instances are made in
-Rust (``_core.instances_from_rows``: ``__dict__`` filled from the row), then
-get the few conversions the backend needs (``ops.field_converter``), the
-``select_related`` objects and the annotations, with no per-field validation.
+A reader is built once per compiled query shape. A query of the model's own
+columns reads its rows with a ``_core.InstanceReader``: the instances are made
+in Rust straight from the driver's values (``__dict__`` filled, the few
+conversions the backend needs applied, ``ops.field_converter``), with no
+``Row`` and no Python per row (``Database.query_instances``). With
+``select_related`` objects or annotations, the instances are made in Rust
+(``_core.instances_from_rows``) and completed here. No per-field validation.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..._core import instances_from_rows
+from ..._core import InstanceReader, instances_from_rows
 from ..expressions import Col
 
 if TYPE_CHECKING:
@@ -47,6 +50,8 @@ def model_reader(query: Query, ops: BaseOperations, fields: list[Field], related
     annotations = [(name, annotation_start + i, _converter(e, ops)) for i, (name, e) in enumerate(shown)]
     names_tuple = tuple(names)
     loaded = {"_persisted": True}
+    if not specs and not annotations:
+        return InstanceReader(model, names_tuple, loaded, converters)
 
     def read(rows: list[Any]) -> list[Any]:
         out = instances_from_rows(rows, model, names_tuple, loaded)

@@ -12,6 +12,7 @@ use pyo3::types::PyList;
 use tokio::sync::Mutex as AsyncMutex;
 
 use super::errors;
+use super::instances::InstanceReader;
 use super::listener::Listener;
 use super::values::{params_from_py, rows_to_py, value_to_py};
 use crate::completion::{LoopBridge, Outcome, RustFuture};
@@ -46,6 +47,23 @@ impl Target {
                 connected(url, handle).await?.execute_many(sql, rows).await
             }
             Target::Transaction(tx) => tx.execute_many(sql, rows).await,
+        }
+    }
+
+    async fn copy_in(
+        &self,
+        table: &str,
+        columns: Vec<String>,
+        rows: Vec<Vec<Value>>,
+    ) -> Result<u64, DbError> {
+        match self {
+            Target::Pool { url, handle } => {
+                connected(url, handle)
+                    .await?
+                    .copy_in(table, columns, rows)
+                    .await
+            }
+            Target::Transaction(tx) => tx.copy_in(table, columns, rows).await,
         }
     }
 
@@ -93,7 +111,6 @@ async fn connected(url: &str, handle: &Handle) -> Result<db::Database, DbError> 
 }
 
 /// What a finished statement becomes in Python.
-#[derive(Clone, Copy)]
 enum Shape {
     /// `list[Row]`
     All,
@@ -101,6 +118,8 @@ enum Shape {
     One,
     /// the first column of the first row, or None
     Val,
+    /// `list[Model]`: the rows read into instances by the ORM's reader
+    Instances(Py<InstanceReader>),
 }
 
 fn rows_outcome(result: Result<Rows, DbError>, shape: Shape) -> Outcome {
@@ -121,6 +140,7 @@ fn rows_outcome(result: Result<Rows, DbError>, shape: Shape) -> Outcome {
                     _ => list.get_item(0)?.unbind(),
                 })
             }
+            Shape::Instances(reader) => Ok(reader.get().read(py, rows)?.into_any().unbind()),
             Shape::Val => Ok(
                 match rows
                     .rows
@@ -215,6 +235,17 @@ macro_rules! statement_methods {
                 self.rows(bridge, sql, params, Shape::Val)
             }
 
+            /// Every row as a model instance, read by `reader` (the ORM's fast path).
+            fn query_instances<'py>(
+                &self,
+                bridge: &Bound<'py, LoopBridge>,
+                reader: Py<InstanceReader>,
+                sql: String,
+                params: &Bound<'py, PyAny>,
+            ) -> PyResult<Bound<'py, RustFuture>> {
+                self.rows(bridge, sql, params, Shape::Instances(reader))
+            }
+
             /// The number of rows affected.
             fn execute<'py>(
                 &self,
@@ -253,6 +284,24 @@ macro_rules! statement_methods {
                             .await
                             .map_err(|e| e.with_sql(&sql)),
                     )
+                })
+            }
+
+            /// Binary `COPY table (columns) FROM STDIN` of `rows` (PostgreSQL); the rows loaded.
+            fn copy_in<'py>(
+                &self,
+                bridge: &Bound<'py, LoopBridge>,
+                table: String,
+                columns: Vec<String>,
+                rows: &Bound<'py, PyAny>,
+            ) -> PyResult<Bound<'py, RustFuture>> {
+                let rows = rows
+                    .try_iter()?
+                    .map(|r| params_from_py(&r?))
+                    .collect::<PyResult<Vec<_>>>()?;
+                let target = self.target();
+                LoopBridge::spawn(bridge, async move {
+                    count_outcome(target.copy_in(&table, columns, rows).await)
                 })
             }
 

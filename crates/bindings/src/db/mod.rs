@@ -2,10 +2,12 @@
 
 mod database;
 mod errors;
+mod instances;
 mod listener;
 mod row;
 mod values;
 
 pub(crate) use database::{Cursor, Database, Transaction};
+pub(crate) use instances::InstanceReader;
 pub(crate) use listener::Listener;
 pub(crate) use row::{instances_from_rows, Row};

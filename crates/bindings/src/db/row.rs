@@ -3,9 +3,10 @@
 use std::sync::Arc;
 
 use pyo3::exceptions::{PyAttributeError, PyIndexError, PyKeyError, PyTypeError};
-use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PySlice, PyString, PyTuple, PyType};
+
+use super::instances::{new_with_dict, object_new};
 
 /// The column names of a result, shared by all its rows.
 pub(crate) struct Columns {
@@ -171,8 +172,7 @@ pub(crate) fn instances_from_rows<'py>(
     names: &Bound<'py, PyTuple>,
     extra: &Bound<'py, PyDict>,
 ) -> PyResult<Bound<'py, PyList>> {
-    let object_new = py.get_type::<PyAny>().getattr(intern!(py, "__new__"))?;
-    let dict_name = intern!(py, "__dict__");
+    let object_new = object_new(py)?;
     let out = PyList::empty(py);
     for row in rows.try_iter()? {
         let row = row?;
@@ -183,9 +183,7 @@ pub(crate) fn instances_from_rows<'py>(
             dict.set_item(name, value)?;
         }
         dict.update(extra.as_mapping())?;
-        let obj = object_new.call1((cls,))?;
-        obj.setattr(dict_name, dict)?;
-        out.append(obj)?;
+        out.append(new_with_dict(&object_new, cls, &dict)?)?;
     }
     Ok(out)
 }

@@ -97,6 +97,19 @@ impl Database {
         dispatch!(self, Database, db => db.execute_many(sql, rows).await)
     }
 
+    /// Binary `COPY table (columns) FROM STDIN` of `rows` (PostgreSQL); an Interface error on SQLite.
+    pub async fn copy_in(
+        &self,
+        table: &str,
+        columns: Vec<String>,
+        rows: Vec<Vec<Value>>,
+    ) -> Result<u64, DbError> {
+        match self {
+            Database::Postgres(db) => db.copy_in(table, columns, rows).await,
+            Database::Sqlite(_) => Err(copy_not_supported("SQLite")),
+        }
+    }
+
     pub async fn pipeline(
         &self,
         stmts: Vec<(String, Vec<Value>)>,
@@ -145,6 +158,14 @@ pub fn listen_not_supported(vendor: &str) -> DbError {
     )
 }
 
+/// The error of `copy_in` on a backend without COPY.
+fn copy_not_supported(vendor: &str) -> DbError {
+    DbError::new(
+        ErrorKind::Interface,
+        format!("copy_in is PostgreSQL's COPY; this database is {vendor}: insert the rows with execute_many"),
+    )
+}
+
 impl Database {
     /// `pg_notify(channel, payload)`; an Interface error on SQLite.
     pub async fn notify(&self, channel: &str, payload: &str) -> Result<(), DbError> {
@@ -177,6 +198,19 @@ impl Transaction {
 
     pub async fn execute_many(&self, sql: &str, rows: Vec<Vec<Value>>) -> Result<u64, DbError> {
         dispatch!(self, Transaction, tx => tx.execute_many(sql, rows).await)
+    }
+
+    /// Binary `COPY table (columns) FROM STDIN` of `rows` (PostgreSQL); an Interface error on SQLite.
+    pub async fn copy_in(
+        &self,
+        table: &str,
+        columns: Vec<String>,
+        rows: Vec<Vec<Value>>,
+    ) -> Result<u64, DbError> {
+        match self {
+            Transaction::Postgres(tx) => tx.copy_in(table, columns, rows).await,
+            Transaction::Sqlite(_) => Err(copy_not_supported("SQLite")),
+        }
     }
 
     pub async fn pipeline(

@@ -27,6 +27,7 @@
 
 pub(crate) mod codec;
 mod config;
+mod copy;
 mod cursor;
 mod listener;
 mod pool;
@@ -131,6 +132,39 @@ impl PgDatabase {
                     if let Err(e) = &result {
                         conn.evict_if_stale(&sql, e);
                     }
+                    lease.release();
+                    result
+                }
+                // The connection is in an unknown state: the lease closes it.
+                (Err(e), Ok(_)) => Err(e),
+                (Err(_), Err(e)) => Err(e),
+            }
+        })
+        .await
+    }
+
+    /// Loads `rows` into `table` with one binary `COPY ... FROM STDIN`, in a
+    /// transaction of its own on a connection of its own: all rows or none.
+    /// Returns the number of rows loaded. Each row holds one value per column,
+    /// encoded for the column's type as a parameter would be.
+    pub async fn copy_in(
+        &self,
+        table: &str,
+        columns: Vec<String>,
+        rows: Vec<Vec<Value>>,
+    ) -> Result<u64, DbError> {
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let pool = self.pool.clone();
+        let table = table.to_string();
+        spawn_op(&self.pool.rt, move |ctl| async move {
+            let lease = begin_on_fresh(&pool, &ctl, "BEGIN").await?;
+            let conn = lease.conn.clone();
+            let result = copy::copy_rows(&conn, &ctl, &table, &columns, &rows).await;
+            let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+            match (conn.simple(None, end).await, result) {
+                (Ok(()), result) => {
                     lease.release();
                     result
                 }

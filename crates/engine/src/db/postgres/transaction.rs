@@ -292,6 +292,24 @@ impl PgTransaction {
             .await
     }
 
+    /// `COPY table (columns) FROM STDIN` (binary) of `rows`, in this transaction.
+    pub async fn copy_in(
+        &self,
+        table: &str,
+        columns: Vec<String>,
+        rows: Vec<Vec<Value>>,
+    ) -> Result<u64, DbError> {
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let table = table.to_string();
+        self.shared
+            .run(move |conn, ctl| async move {
+                super::copy::copy_rows(&conn, &ctl, &table, &columns, &rows).await
+            })
+            .await
+    }
+
     /// All statements in one round trip, each with its own result. Inside a
     /// transaction a failed statement aborts it, so the ones after it fail too.
     pub async fn pipeline(
