@@ -16,7 +16,7 @@ from ..responses import FileResponse, Response, StreamingResponse, aiterate, to_
 from ..routing import Route
 from ..websockets import WebSocket, WebSocketDisconnect
 from .mount import find_mount
-from .tasks import start_task
+from .tasks import run_eagerly
 
 if TYPE_CHECKING:
     from .._core import PendingRequest, Server
@@ -36,9 +36,10 @@ class Dispatcher:
     """Runs the app for every request the engine hands over.
 
     ``on_readable`` is the loop's reader callback for the server's eventfd: it
-    drains a batch and starts one eager task per request, each in its own
-    contextvars context. A view that never suspends has answered before
-    ``on_readable`` returns.
+    drains a batch and runs each request's first step at once, each in its own
+    contextvars context (``run_eagerly``). A view that never suspends has
+    answered before ``on_readable`` returns, without a Task; one that suspends
+    goes on in a Task.
     """
 
     def __init__(self, app: HyperApp, server: Server, routes: list[Route], loop: asyncio.AbstractEventLoop) -> None:
@@ -53,8 +54,8 @@ class Dispatcher:
     def on_readable(self) -> None:
         batch = self.server.drain(BATCH)
         for raw in batch:
-            task = start_task(self.loop, self.handle(raw), contextvars.copy_context())
-            if not task.done():
+            task = run_eagerly(self.loop, self.handle(raw), contextvars.copy_context())
+            if task is not None:
                 # asyncio holds tasks weakly; a suspended view must stay alive.
                 # ``handle`` removes its own task when it ends: no done callback
                 # (one more loop callback per request) to schedule.
