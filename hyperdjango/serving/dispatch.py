@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .. import _core
+from .. import _core, encoding
 from ..exceptions import HTTPException
 from ..middleware import Handler, compose
 from ..requests import Request
@@ -31,6 +31,9 @@ BATCH = 256
 _FULL = 1
 _CLOSED = 2
 
+#: The headers of a dict answered as JSON (``Response.json``'s).
+_JSON_HEADERS = (("content-type", "application/json"),)
+
 
 class Dispatcher:
     """Runs the app for every request the engine hands over.
@@ -49,6 +52,9 @@ class Dispatcher:
         self.loop = loop
         self.chain = compose(app.middleware, self.endpoint, self.answering_errors)
         self.websocket_chain = compose(app.middleware, self.websocket_endpoint, self.answering_errors)
+        # Without middleware nothing needs a Response object between the view and the
+        # socket: ``handle`` calls the view itself and answers a dict straight as JSON.
+        self.bare = not app.middleware
         self.running: set[asyncio.Task] = set()
 
     def on_readable(self) -> None:
@@ -75,7 +81,7 @@ class Dispatcher:
                 if allow:
                     raise HTTPException(405, headers={"allow": ", ".join(allow)})
                 raise HTTPException(404)
-            return to_response(await route.call(request), getattr(route.endpoint, "__qualname__", "view"))
+            return to_response(await route.call(request), _view_name(route))
         except Exception as exc:
             return await self.answer_exception(request, exc)
 
@@ -154,12 +160,32 @@ class Dispatcher:
             if raw.is_websocket:
                 await self.handle_websocket(raw, request)
                 return
-            # The chain always returns a Response: its outermost handler is either
-            # ``endpoint`` or one wrapped by ``answering_errors``, which convert.
-            try:
-                response = await self.chain(request)
-            except Exception as exc:
-                response = self.app.server_error(request, exc)
+            route = request.route
+            if self.bare and route is not None:
+                # ``endpoint``'s work for a routed request, less the Response a dict would need.
+                try:
+                    value = await route.call(request)
+                    if type(value) is dict:
+                        body = encoding.dumps(value)
+                    else:
+                        response = value if isinstance(value, Response) else to_response(value, _view_name(route))
+                        body = None
+                except Exception as exc:
+                    body = None
+                    try:
+                        response = await self.answer_exception(request, exc)
+                    except Exception as failure:  # the exception handler raised
+                        response = self.app.server_error(request, failure)
+                if body is not None:
+                    raw.respond(200, _JSON_HEADERS, body)
+                    return
+            else:
+                # The chain always returns a Response: its outermost handler is either
+                # ``endpoint`` or one wrapped by ``answering_errors``, which convert.
+                try:
+                    response = await self.chain(request)
+                except Exception as exc:
+                    response = self.app.server_error(request, exc)
             try:
                 if isinstance(response, (FileResponse, StreamingResponse)):
                     await self.send(raw, request, response)
@@ -171,7 +197,8 @@ class Dispatcher:
                     error = self.app.server_error(request, exc)
                     raw.respond(error.status_code, error.headers.raw(), error.body)
         finally:
-            self.running.discard(asyncio.current_task(self.loop))  # with the loop: no getpid() syscall
+            if self.running:  # empty while every view answers in its first step (``run_eagerly``)
+                self.running.discard(asyncio.current_task(self.loop))  # with the loop: no getpid() syscall
 
     async def send(self, raw: PendingRequest, request: Request, response: FileResponse | StreamingResponse) -> None:
         """Sends a file or a streamed body (complete bodies are answered in ``handle``)."""
@@ -240,3 +267,7 @@ class Dispatcher:
         if pending:
             await asyncio.wait(pending, timeout=1)
 
+
+def _view_name(route: Route) -> str:
+    """What a TypeError about the view's return value calls it."""
+    return getattr(route.endpoint, "__qualname__", "view")

@@ -26,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import types
-from asyncio.tasks import _enter_task, _leave_task  # type: ignore[attr-defined]  # C functions, in asyncio since 3.7
+from asyncio.tasks import _enter_task, _leave_task  # C functions, public in asyncio.tasks since 3.7
 from collections.abc import Coroutine, Generator
 from contextvars import Context
 from typing import Any
@@ -100,4 +100,4 @@ def _resume(coro: Coroutine[Any, Any, Any], awaiting: Any, throw: BaseException 
         except StopIteration as stop:
             return stop.value
         return (yield from _resume(coro, awaiting))
-    return (yield from coro)  # type: ignore[misc]  # a native coroutine, allowed under types.coroutine
+    return (yield from coro)  # a native coroutine: allowed in a types.coroutine generator
