@@ -63,6 +63,32 @@ async def cancels_itself(request):
     return {"cancelled": False}
 
 
+@app.get("/task-group")
+async def task_group(request):
+    async def child(n):
+        await asyncio.sleep(0)
+        return n * 2
+
+    async with asyncio.TaskGroup() as group:  # entered in the first step: its parent is the view's task
+        doubled = [group.create_task(child(n)) for n in (1, 2)]
+    return {"doubled": [t.result() for t in doubled]}
+
+
+@app.get("/task-group-fails")
+async def task_group_fails(request):
+    async def failing():
+        await asyncio.sleep(0)
+        raise ValueError("child")
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            group.create_task(failing())
+            group.create_task(asyncio.sleep(5))  # cancelled when its sibling fails
+    except ExceptionGroup as failure:
+        return {"failed": [str(e) for e in failure.exceptions]}
+    return {"failed": []}
+
+
 @app.get("/raises-at-once")
 async def raises_at_once(request):
     raise RuntimeError("first step")
@@ -104,6 +130,14 @@ def test_a_timeout_entered_in_the_first_step_cancels_the_view_later(client):
 
 def test_a_view_that_cancels_itself_in_the_first_step_is_cancelled_at_its_next_await(client):
     assert client.get("/cancels-itself").json() == {"cancelled": True}
+
+
+def test_a_task_group_entered_in_the_first_step_runs_its_children(client):
+    assert client.get("/task-group").json() == {"doubled": [2, 4]}
+
+
+def test_a_failing_child_cancels_its_siblings_and_the_view_sees_the_error(client):
+    assert client.get("/task-group-fails").json() == {"failed": ["child"]}
 
 
 @pytest.mark.parametrize("path", ["/raises-at-once", "/raises-after-suspending"])
