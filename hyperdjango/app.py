@@ -445,7 +445,8 @@ class HyperApp(Router):
             dispatcher = Dispatcher(self, server, routes, loop)
             fd = server.fileno()
             loop.add_reader(fd, dispatcher.on_readable)
-            dispatcher.on_readable()
+            # A loop callback, not this task: requests start eagerly, with their own task as the current one.
+            loop.call_soon(dispatcher.on_readable)
             try:
                 if ready is not None:
                     ready(bound_host, bound_port)

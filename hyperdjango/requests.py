@@ -41,19 +41,21 @@ class Request:
     attributes (``request.user = user``) or use ``request.state``.
     """
 
+    # Built on first use: most views read none of them. Until then the class's None
+    # answers, so a request starts with five attributes in its dict, not eleven.
+    _params: dict[str, Any] | None = None
+    _state: State | None = None
+    _headers: Headers | None = None
+    _query: QueryParams | None = None
+    _cookies: dict[str, str] | None = None
+    _form: FormData | None = None
+
     def __init__(self, raw: PendingRequest, app: HyperApp, route: Route | None = None) -> None:
         self._raw = raw
         self.app = app
         self.route = route
         self.method: str = raw.method
         self.path: str = raw.path
-        # Built on first use: most views read neither (one dict each per request saved).
-        self._params: dict[str, Any] | None = None
-        self._state: State | None = None
-        self._headers: Headers | None = None
-        self._query: QueryParams | None = None
-        self._cookies: dict[str, str] | None = None
-        self._form: FormData | None = None
 
     @property
     def params(self) -> dict[str, Any]:

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .. import _core
+from .. import _core, encoding
 from ..exceptions import HTTPException
 from ..middleware import Handler, compose
 from ..requests import Request
@@ -16,7 +16,7 @@ from ..responses import FileResponse, Response, StreamingResponse, aiterate, to_
 from ..routing import Route
 from ..websockets import WebSocket, WebSocketDisconnect
 from .mount import find_mount
-from .tasks import start_task
+from .tasks import run_eagerly
 
 if TYPE_CHECKING:
     from .._core import PendingRequest, Server
@@ -31,14 +31,18 @@ BATCH = 256
 _FULL = 1
 _CLOSED = 2
 
+#: The headers of a dict answered as JSON (``Response.json``'s).
+_JSON_HEADERS = (("content-type", "application/json"),)
+
 
 class Dispatcher:
     """Runs the app for every request the engine hands over.
 
     ``on_readable`` is the loop's reader callback for the server's eventfd: it
-    drains a batch and starts one eager task per request, each in its own
-    contextvars context. A view that never suspends has answered before
-    ``on_readable`` returns.
+    drains a batch and runs each request's first step at once, each in its own
+    contextvars context (``run_eagerly``). A view that never suspends has
+    answered before ``on_readable`` returns, without a Task; one that suspends
+    goes on in a Task.
     """
 
     def __init__(self, app: HyperApp, server: Server, routes: list[Route], loop: asyncio.AbstractEventLoop) -> None:
@@ -48,13 +52,16 @@ class Dispatcher:
         self.loop = loop
         self.chain = compose(app.middleware, self.endpoint, self.answering_errors)
         self.websocket_chain = compose(app.middleware, self.websocket_endpoint, self.answering_errors)
+        # Without middleware nothing needs a Response object between the view and the
+        # socket: ``handle`` calls the view itself and answers a dict straight as JSON.
+        self.bare = not app.middleware
         self.running: set[asyncio.Task] = set()
 
     def on_readable(self) -> None:
         batch = self.server.drain(BATCH)
         for raw in batch:
-            task = start_task(self.loop, self.handle(raw), contextvars.copy_context())
-            if not task.done():
+            task = run_eagerly(self.loop, self.handle(raw), contextvars.copy_context())
+            if task is not None:
                 # asyncio holds tasks weakly; a suspended view must stay alive.
                 # ``handle`` removes its own task when it ends: no done callback
                 # (one more loop callback per request) to schedule.
@@ -74,7 +81,7 @@ class Dispatcher:
                 if allow:
                     raise HTTPException(405, headers={"allow": ", ".join(allow)})
                 raise HTTPException(404)
-            return to_response(await route.call(request), getattr(route.endpoint, "__qualname__", "view"))
+            return to_response(await route.call(request), _view_name(route))
         except Exception as exc:
             return await self.answer_exception(request, exc)
 
@@ -153,12 +160,32 @@ class Dispatcher:
             if raw.is_websocket:
                 await self.handle_websocket(raw, request)
                 return
-            # The chain always returns a Response: its outermost handler is either
-            # ``endpoint`` or one wrapped by ``answering_errors``, which convert.
-            try:
-                response = await self.chain(request)
-            except Exception as exc:
-                response = self.app.server_error(request, exc)
+            route = request.route
+            if self.bare and route is not None:
+                # ``endpoint``'s work for a routed request, less the Response a dict would need.
+                try:
+                    value = await route.call(request)
+                    if type(value) is dict:
+                        body = encoding.dumps(value)
+                    else:
+                        response = value if isinstance(value, Response) else to_response(value, _view_name(route))
+                        body = None
+                except Exception as exc:
+                    body = None
+                    try:
+                        response = await self.answer_exception(request, exc)
+                    except Exception as failure:  # the exception handler raised
+                        response = self.app.server_error(request, failure)
+                if body is not None:
+                    raw.respond(200, _JSON_HEADERS, body)
+                    return
+            else:
+                # The chain always returns a Response: its outermost handler is either
+                # ``endpoint`` or one wrapped by ``answering_errors``, which convert.
+                try:
+                    response = await self.chain(request)
+                except Exception as exc:
+                    response = self.app.server_error(request, exc)
             try:
                 if isinstance(response, (FileResponse, StreamingResponse)):
                     await self.send(raw, request, response)
@@ -170,7 +197,8 @@ class Dispatcher:
                     error = self.app.server_error(request, exc)
                     raw.respond(error.status_code, error.headers.raw(), error.body)
         finally:
-            self.running.discard(asyncio.current_task(self.loop))  # with the loop: no getpid() syscall
+            if self.running:  # empty while every view answers in its first step (``run_eagerly``)
+                self.running.discard(asyncio.current_task(self.loop))  # with the loop: no getpid() syscall
 
     async def send(self, raw: PendingRequest, request: Request, response: FileResponse | StreamingResponse) -> None:
         """Sends a file or a streamed body (complete bodies are answered in ``handle``)."""
@@ -239,3 +267,7 @@ class Dispatcher:
         if pending:
             await asyncio.wait(pending, timeout=1)
 
+
+def _view_name(route: Route) -> str:
+    """What a TypeError about the view's return value calls it."""
+    return getattr(route.endpoint, "__qualname__", "view")

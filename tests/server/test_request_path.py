@@ -91,3 +91,31 @@ def test_path_params_and_state_read_lazily(server):
 
 def test_path_params_and_state_can_be_replaced(server):
     assert server.get("/replaced/7").json() == {"id": "mine", "seen": True}
+
+
+def test_a_dict_from_a_bare_app_is_answered_as_response_json_would_be():
+    """Without middleware a dict goes out without a Response object: same status, headers and body."""
+    bare, wrapped = HyperApp(title="bare"), HyperApp(title="wrapped")
+
+    async def passing(request, next_handler):
+        return await next_handler(request)
+
+    wrapped.use(passing)
+    for target in (bare, wrapped):
+        target.get("/d")(_dict_view)
+        target.get("/unserialisable")(_unserialisable_view)
+    answers = []
+    for target in (bare, wrapped):
+        with TestClient(target) as client:
+            r = client.get("/d")
+            bad = client.get("/unserialisable")
+        answers.append((r.status_code, r.headers["content-type"], r.content, bad.status_code))
+    assert answers[0] == answers[1] == (200, "application/json", '{"a":[1,"\u00e9"],"b":null}'.encode(), 500)
+
+
+async def _dict_view(request):
+    return {"a": [1, "\u00e9"], "b": None}
+
+
+async def _unserialisable_view(request):
+    return {"a": object()}
