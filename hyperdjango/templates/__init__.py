@@ -184,8 +184,21 @@ async def render(
     headers: Mapping[str, str] | None = None,
 ) -> Response:
     """``return await render(request, "shop/list.html", {"products": products})``:
-    the app's template as an HTML response."""
+    the app's template as an HTML response. The forms and formsets in ``context``
+    get their options from the database first (``await form.load_choices()``: a
+    template never queries)."""
+    if context:
+        await load_choices(context)
     return request.app.templates.response(request, name, context, status, headers)
+
+
+async def load_choices(context: Mapping[str, Any]) -> None:
+    """Awaits ``load_choices()`` of each value of ``context`` that has one (forms and
+    formsets, whose model choice fields' options are rows)."""
+    for value in context.values():
+        load = getattr(value, "load_choices", None)
+        if load is not None and not isinstance(value, type):
+            await load()
 
 
 def _package_dir(name: str) -> Path:
