@@ -17,6 +17,8 @@ and reports per request:
     .venv/bin/python benchmarks/request_cost.py --tool callgrind --cases hyperdjango --path json -n 2000
     .venv/bin/python benchmarks/request_cost.py --tool strace --cases hyperdjango,granian-rsgi -n 20000
     .venv/bin/python benchmarks/request_cost.py --tool rss --cases hyperdjango,granian-rsgi -n 200000
+    DATABASE_URL=postgres://... .venv/bin/python benchmarks/request_cost.py --path fortunes \
+        --cases hyperdjango,granian-asyncpg-jinja2 -n 1000   # fortunes_bench.py's servers and page
 
 The callgrind output file is kept (``--keep DIR``) for ``callgrind_annotate``.
 Traffic goes to 127.0.0.1 only.
@@ -37,6 +39,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import fortunes_bench  # noqa: E402  (its CASES: the fortunes page's servers)
 import http_bench  # noqa: E402  (CASES, Server, pinning: one definition of each server)
 
 
@@ -83,7 +86,7 @@ def callgrind_total(out_file: Path) -> int:
 
 
 def measure(name: str, args: argparse.Namespace, server_pin: list[str], client_pin: list[str], log_dir: Path) -> str:
-    argv, _ = http_bench.CASES[name]
+    argv, _ = (fortunes_bench.CASES if args.path == "fortunes" else http_bench.CASES)[name]
     prefix: list[str] = []
     out_pattern = log_dir / f"callgrind.{name}.out"
     if args.tool == "callgrind":
@@ -165,7 +168,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tool", choices=("callgrind", "strace", "rss"), default="callgrind")
     parser.add_argument("--cases", default="hyperdjango", help="comma-separated names from http_bench.py --list")
-    parser.add_argument("--path", choices=http_bench.PATHS, default="json")
+    parser.add_argument("--path", choices=(*http_bench.PATHS, "fortunes"), default="json",
+                        help="fortunes: the page of fortunes_bench.py ($DATABASE_URL, table seeded here)")
     parser.add_argument("-n", "--requests", type=int, default=2000, help="requests measured (2000)")
     parser.add_argument("--warmup", type=int, default=500, help="requests before measuring (500)")
     parser.add_argument("-c", "--connections", type=int, default=16, help="keep-alive connections (16)")
@@ -174,6 +178,8 @@ def main() -> None:
     cpus = sorted(os.sched_getaffinity(0))
     server_pin = ["taskset", "-c", str(cpus[-1])] if len(cpus) > 1 else []
     client_pin = ["taskset", "-c", str(cpus[0])] if len(cpus) > 1 else []
+    if args.path == "fortunes":
+        asyncio.run(fortunes_bench.seed(os.environ["DATABASE_URL"]))
     with tempfile.TemporaryDirectory(prefix="request-cost-") as tmp:
         for name in args.cases.split(","):
             print(measure(name, args, server_pin, client_pin, Path(tmp)), flush=True)

@@ -4,11 +4,15 @@ stylesheet then loads its images by their hashed, immutable URLs."""
 
 from __future__ import annotations
 
+import json
 import re
+import sys
+import types
 
 import pytest
 
 from hyperdjango import HyperApp
+from hyperdjango.cli import main
 from hyperdjango.static_css import CSSReferenceError
 from hyperdjango.staticfiles import collect
 from hyperdjango.testing import TestClient
@@ -103,17 +107,17 @@ def test_the_served_stylesheet_loads_its_image_by_the_hashed_immutable_url(stati
         assert logo.headers["cache-control"] == "public, max-age=31536000, immutable"
 
 
-def test_the_command_reports_a_broken_reference_without_a_traceback(static, tmp_path, monkeypatch):
-    import sys
-    import types
-
-    from hyperdjango.cli import main
-
-    (static / "css" / "broken.css").write_text(".x { background: url('../img/nope.png') }")
-    module = types.ModuleType("broken_css_site")
+def command_site(name, static, out, monkeypatch, prefix="/static"):
+    """An importable module ``name`` whose app serves ``static`` at ``prefix``, for the command."""
+    module = types.ModuleType(name)
     module.app = HyperApp()
-    module.app.static("/static", static, root=tmp_path / "out")
-    monkeypatch.setitem(sys.modules, "broken_css_site", module)
+    module.app.static(prefix, static, root=out)
+    monkeypatch.setitem(sys.modules, name, module)
+
+
+def test_the_command_reports_a_broken_reference_without_a_traceback(static, tmp_path, monkeypatch):
+    (static / "css" / "broken.css").write_text(".x { background: url('../img/nope.png') }")
+    command_site("broken_css_site", static, tmp_path / "out", monkeypatch)
     with pytest.raises(SystemExit, match="hyper collectstatic: css/broken.css: the reference '../img/nope.png'"):
         main(["collectstatic", "broken_css_site:app"])
 
@@ -145,17 +149,8 @@ def test_absolute_references_under_the_static_url_are_hashed_others_left_alone(s
 
 
 def test_the_command_hashes_references_under_the_app_s_static_prefix(static, tmp_path, monkeypatch):
-    import json
-    import sys
-    import types
-
-    from hyperdjango.cli import main
-
     (static / "css" / "abs.css").write_text(".a { background: url(/assets/img/logo.png) }")
-    module = types.ModuleType("assets_css_site")
-    module.app = HyperApp()
-    module.app.static("/assets", static, root=tmp_path / "out")
-    monkeypatch.setitem(sys.modules, "assets_css_site", module)
+    command_site("assets_css_site", static, tmp_path / "out", monkeypatch, prefix="/assets")
     main(["collectstatic", "assets_css_site:app"])
     manifest = json.loads((tmp_path / "out" / "staticfiles.json").read_text())["paths"]
     assert (tmp_path / "out" / manifest["css/abs.css"]).read_text() == f".a {{ background: url(/assets/{manifest['img/logo.png']}) }}"
