@@ -76,7 +76,8 @@ class ModelChoiceField(f.ChoiceField):
         self.rows = rows
         empty = [("", self.empty_label)] if self.empty_label is not None else []
         self.choices = empty + [(self.key(obj), self.label_from_instance(obj)) for obj in rows]
-        self.widget.choices = self.choices
+        if isinstance(self.widget.choices, _ChoicesNotLoaded) or not self.widget.choices:
+            self.widget.choices = self.choices  # options a view gave the widget itself stay
 
     async def rows_for(self, values: list[str]) -> dict[str, Any]:
         """The rows whose keys are ``values``, by key as text (in the queryset's order).

@@ -234,3 +234,10 @@ async def test_a_formset_s_forms_share_one_query_per_field(rows, db):
     await formset.load_choices()
     assert len(counted.statements) == 3  # region, by_name, flavours: not one per form
     assert all(">Uji</option>" in str(form["region"]) for form in formset)
+
+
+async def test_options_a_view_gave_the_widget_stay_when_the_rows_load(rows):
+    form = PickForm()
+    form.fields["region"].widget.choices = [("", "pick one"), (rows["uji"].pk, "Uji (Kyoto)")]
+    await form.load_choices()
+    assert ">Uji (Kyoto)</option>" in str(form["region"]) and ">Assam<" not in str(form["region"])
