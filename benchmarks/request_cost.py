@@ -17,6 +17,8 @@ and reports per request:
     .venv/bin/python benchmarks/request_cost.py --tool callgrind --cases hyperdjango --path json -n 2000
     .venv/bin/python benchmarks/request_cost.py --tool strace --cases hyperdjango,granian-rsgi -n 20000
     .venv/bin/python benchmarks/request_cost.py --tool rss --cases hyperdjango,granian-rsgi -n 200000
+    DATABASE_URL=postgres://... .venv/bin/python benchmarks/request_cost.py --path fortunes \
+        --cases hyperdjango,granian-rsgi -n 1000   # run.py's fortunes page (tables made here)
 
 ``--suite django`` measures benchmarks/django_bench.py's servers instead (the
 Django app on ``hyper run`` ASGI/WSGI and on Granian, and the raw ASGI
@@ -45,6 +47,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import django_bench  # noqa: E402  (the Django servers and their database)
+from techempower import data as techempower_data  # noqa: E402  (the world and fortune tables)
 import http_bench  # noqa: E402  (CASES, Server, pinning: one definition of each server)
 
 
@@ -186,7 +189,8 @@ def main() -> None:
     parser.add_argument("--suite", choices=("http", "django"), default="http",
                         help="whose servers: http_bench.py's (default) or django_bench.py's")
     parser.add_argument("--cases", default="hyperdjango", help="comma-separated names from the suite's --list")
-    parser.add_argument("--path", choices=http_bench.PATHS + django_bench.DJANGO_PATHS, default="json")
+    parser.add_argument("--path", choices=tuple(dict.fromkeys((*http_bench.PATHS, "fortunes", *django_bench.DJANGO_PATHS))), default="json",
+                        help="fortunes: run.py's fortunes page ($DATABASE_URL; its tables are made here)")
     parser.add_argument("-n", "--requests", type=int, default=2000, help="requests measured (2000)")
     parser.add_argument("--warmup", type=int, default=500, help="requests before measuring (500)")
     parser.add_argument("-c", "--connections", type=int, default=16, help="keep-alive connections (16)")
@@ -196,6 +200,8 @@ def main() -> None:
     server_pin = ["taskset", "-c", str(cpus[-1])] if len(cpus) > 1 else []
     client_pin = ["taskset", "-c", str(cpus[0])] if len(cpus) > 1 else []
     args.headers, args.ready_path = "", f"/{args.path}"
+    if args.suite == "http" and args.path == "fortunes":
+        asyncio.run(techempower_data.create_tables(os.environ["DATABASE_URL"]))
     with tempfile.TemporaryDirectory(prefix="request-cost-") as tmp:
         if args.suite == "django":
             args.commands = {name: case[0] for name, case in django_bench.CASES.items()}

@@ -338,6 +338,8 @@ class TemplateEngine:
     def __new__(cls, dirs: Sequence[str | PathLike[str]], reload: bool = False, strict_undefined: bool = False) -> Self: ...
     def render(self, name: str, context: Mapping[str, Any]) -> str:
         """Converts ``context`` once, then renders without the GIL."""
+    def render_bytes(self, name: str, context: Mapping[str, Any]) -> bytes:
+        """``render``, as UTF-8 bytes: a response body, never decoded into a str."""
     def render_string(self, name: str, source: str, context: Mapping[str, Any]) -> str: ...
     def stream(self, name: str, context: Mapping[str, Any], chunk_size: int = 16384) -> TemplateStream:
         """Renders on a thread of its own into a bounded queue of chunks."""

@@ -137,7 +137,7 @@ def _collectstatic(args: argparse.Namespace) -> None:
         sys.exit(f"{args.app} serves no static files (call app.static(...))")
     output = args.output or app.staticfiles.root or "staticfiles"
     try:
-        paths = collect(app.staticfiles.sources, output)
+        paths = collect(app.staticfiles.sources, output, static_url=app.staticfiles.prefix)
     except CSSReferenceError as e:
         sys.exit(f"hyper collectstatic: {e}")
     print(f"{len(paths)} static files collected into {os.path.abspath(output)}")

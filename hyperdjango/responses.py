@@ -16,6 +16,14 @@ from . import encoding
 from .datastructures import MutableHeaders
 
 
+def with_charset(media_type: str) -> str:
+    """A ``text/*`` media type with ``; charset=utf-8`` (unless it names one): the
+    charset of a body encoded from a str."""
+    if media_type.startswith("text/") and "charset" not in media_type:
+        return media_type + "; charset=utf-8"
+    return media_type
+
+
 class Response:
     """An HTTP response with a complete body.
 
@@ -40,8 +48,8 @@ class Response:
         media_type = media_type or self.media_type
         if isinstance(content, str):
             content = content.encode("utf-8")
-            if media_type and media_type.startswith("text/") and "charset" not in media_type:
-                media_type += "; charset=utf-8"
+            if media_type:
+                media_type = with_charset(media_type)
         self.body: bytes = content
         if headers:
             self.headers = MutableHeaders(headers)

@@ -112,15 +112,17 @@ def hashed_name(relative: str, content: bytes) -> str:
     return f"{head}.{digest}.{ext}"
 
 
-def collect(directories: Iterable[str | os.PathLike[str]], output: str | os.PathLike[str]) -> dict[str, str]:
+def collect(directories: Iterable[str | os.PathLike[str]], output: str | os.PathLike[str], *, static_url: str | None = None) -> dict[str, str]:
     """Copies every file below ``directories`` into ``output`` under its own name and
     a content-hashed one (the first folder holding a name wins, as when serving),
     writes ``.gz`` (and ``.br`` when the ``brotli`` package is installed) beside
     compressible files, and the manifest. Returns the manifest's paths.
 
-    In the hashed copy of a stylesheet, ``url(...)`` and ``@import`` references
-    point at hashed names too (see :mod:`hyperdjango.static_css`); a reference
-    to a missing file, or outside the folders, is a CSSReferenceError naming both."""
+    In the hashed copy of a stylesheet, ``url(...)`` and ``@import`` references (and
+    a stylesheet's or a script's source map) point at hashed names too (see
+    :mod:`hyperdjango.static_css`; absolute ones too when they start with
+    ``static_url``, the URL the files are served at); a reference to a missing file,
+    or outside the folders, is a CSSReferenceError naming both."""
     out = Path(output).resolve()
     sources: dict[str, Path] = {}
     for directory in directories:
@@ -129,7 +131,7 @@ def collect(directories: Iterable[str | os.PathLike[str]], output: str | os.Path
             relative = source.relative_to(root).as_posix()
             if source.is_file() and relative not in sources and not source.is_relative_to(out) and relative != MANIFEST_NAME:
                 sources[relative] = source
-    hashed = _HashedContents(sources)
+    hashed = _HashedContents(sources, None if static_url is None else static_url.rstrip("/") + "/")
     paths = {relative: hashed.name(relative) for relative in sources}
     out.mkdir(parents=True, exist_ok=True)
     for relative in sources:
@@ -147,8 +149,9 @@ class _HashedContents:
     """Each file's hashed name and the bytes stored under it: a stylesheet's references
     rewritten first, its own hash taken after (so it changes with what it refers to)."""
 
-    def __init__(self, sources: dict[str, Path]) -> None:
+    def __init__(self, sources: dict[str, Path], static_url: str | None) -> None:
         self.sources = sources
+        self.static_url = static_url
         self._original: dict[str, bytes] = {}
         self._content: dict[str, bytes] = {}
         self._names: dict[str, str] = {}
@@ -167,13 +170,13 @@ class _HashedContents:
         if relative in self._names:
             return self._names[relative]
         content = self.original(relative)
-        if static_css.is_stylesheet(relative):
+        if static_css.has_references(relative):
             if relative in self._in_progress:
                 cycle = " → ".join([*self._in_progress[self._in_progress.index(relative):], relative])
                 raise static_css.CSSReferenceError(f"stylesheets refer to each other in a cycle: {cycle}")
             self._in_progress.append(relative)
             try:
-                content = static_css.rewrite_references(content.decode("utf-8", "surrogateescape"), relative, self._referenced).encode("utf-8", "surrogateescape")
+                content = static_css.rewrite_references(content.decode("utf-8", "surrogateescape"), relative, self._referenced, self.static_url).encode("utf-8", "surrogateescape")
             finally:
                 self._in_progress.pop()
         self._content[relative] = content

@@ -75,6 +75,21 @@ class Field:
     def to_python(self, value: Any) -> Any:
         return value
 
+    def prepare_value(self, value: Any) -> Any:
+        """The value as the widget draws it (a model choice field draws a row as its key)."""
+        return value
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        """Whether the submitted ``data`` differs from ``initial`` (Django's comparison:
+        the data converted, None taken as empty; data that does not convert has changed)."""
+        if self.disabled:
+            return False
+        try:
+            data = self.to_python(data)
+        except ValidationError:
+            return True
+        return (initial if initial is not None else "") != (data if data is not None else "")
+
     def validate(self, value: Any) -> None:
         if value in EMPTY_VALUES and self.required:
             raise self.error("required")
@@ -278,6 +293,9 @@ class BooleanField(Field):
         if not value and self.required:
             raise self.error("required")
 
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        return not self.disabled and self.to_python(initial) != self.to_python(data)
+
 
 class _TemporalField(Field):
     parse: Callable[[str], Any]
@@ -365,6 +383,15 @@ class MultipleChoiceField(ChoiceField):
             if not self.valid_value(item):
                 raise self.error("invalid_choice", value=item)
 
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        return not self.disabled and multiple_choices_changed(initial, data)
+
+
+def multiple_choices_changed(initial: Any, data: Any) -> bool:
+    """Whether two lists of choices differ, order aside (compared as text)."""
+    initial, data = initial or [], data or []
+    return len(initial) != len(data) or {str(v) for v in initial} != {str(v) for v in data}
+
 
 class FileField(Field):
     """An uploaded file (an ``UploadFile``); an empty file is refused."""
@@ -385,6 +412,9 @@ class FileField(Field):
         if value.size == 0:
             raise self.error("empty")
         return value
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        return not self.disabled and data is not None
 
 
 class JSONField(CharField):

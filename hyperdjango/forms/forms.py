@@ -58,10 +58,11 @@ class BoundField:
         return self.field.widget.value_from_data(self.form.data, self.form.files, self.html_name)
 
     def value(self) -> Any:
-        """What the widget shows: the submitted value if bound, else the initial one."""
+        """What the widget shows: the submitted value if bound, else the initial one
+        (as the field prepares it: a row's key for a model choice field)."""
         if self.form.is_bound and not self.field.disabled:
-            return self.data()
-        return self.form.get_initial(self.name)
+            return self.field.prepare_value(self.data())
+        return self.field.prepare_value(self.form.get_initial(self.name))
 
     def widget(self) -> Markup:
         attrs = {"id": self.id_for_label, **self.field.widget_attrs()}
@@ -157,16 +158,41 @@ class Form(metaclass=DeclarativeFieldsMetaclass):
         return self._errors  # type: ignore[return-value]
 
     def add_error(self, field: str | None, error: ValidationError | str | list | dict) -> None:
-        """Records an error for ``field`` (None: the whole form); a dict error names its fields."""
+        """Records ``error`` for ``field`` (None: the whole form) and drops the field from
+        ``cleaned_data``, as Django's ``add_error``: from ``clean()`` or from a view after
+        ``is_valid()`` (a failed save, say). ``error`` is a message, a ValidationError,
+        a list of them, or a dict of field name to errors (``field`` must then be None).
+        A bound form not validated yet is validated first; a name the form does not have
+        is a ValueError.
+
+        >>> from hyperdjango.forms import IntegerField
+        >>> class Order(Form):
+        ...     quantity = IntegerField()
+        >>> order = Order({"quantity": "3"})
+        >>> order.add_error("quantity", ValidationError("Only 2 left.", code="stock"))
+        >>> order.errors, order.has_error("quantity", "stock"), order.cleaned_data
+        ({'quantity': ['Only 2 left.']}, True, {})
+        """
         if not isinstance(error, ValidationError):
             error = ValidationError(error)
-        targets = error.error_dict if error.error_dict is not None else {field or NON_FIELD_ERRORS: error.error_list}
-        assert self._errors is not None
-        for name, errors in targets.items():
-            name = name or NON_FIELD_ERRORS
-            for e in errors:
-                self._errors.setdefault(name, ErrorList()).append_error(e)
+        if error.error_dict is not None:
+            if field is not None:
+                raise TypeError("The argument `field` must be `None` when the `error` argument contains errors for multiple fields.")
+            targets = error.error_dict
+        else:
+            targets = {field or NON_FIELD_ERRORS: error.error_list}
+        errors = self.errors  # validates a bound form first, as Django does
+        for name, error_list in targets.items():
+            if name != NON_FIELD_ERRORS and name not in self.fields:
+                raise ValueError(f"'{type(self).__name__}' has no field named '{name}'.")
+            for e in error_list:
+                errors.setdefault(name, ErrorList()).append_error(e)
             self.cleaned_data.pop(name, None)
+
+    def has_error(self, field: str, code: str | None = None) -> bool:
+        """Whether ``field`` (``"__all__"``: the form) has an error (of ``code``, if given)."""
+        errors = self.errors.get(field)
+        return errors is not None and (code is None or any(e.code == code for e in errors.data))
 
     def full_clean(self) -> None:
         """Validates now; every validator and hook must be sync (else use ``is_valid``)."""
@@ -223,8 +249,15 @@ class Form(metaclass=DeclarativeFieldsMetaclass):
     def non_field_errors(self) -> ErrorList:
         return self.errors.get(NON_FIELD_ERRORS, ErrorList())
 
+    @property
+    def changed_data(self) -> list[str]:
+        """The names of the fields whose submitted value differs from the initial one
+        (each field's ``has_changed``, as Django compares them)."""
+        return [name for name, field in self.fields.items() if field.has_changed(self.get_initial(name), self[name].data())]
+
     def has_changed(self) -> bool:
-        return any(str(self[name].data() or "") != str(self.get_initial(name) or "") for name in self.fields)
+        """Whether any submitted value differs from the initial one."""
+        return bool(self.changed_data)
 
     @property
     def is_multipart(self) -> bool:

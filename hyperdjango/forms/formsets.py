@@ -10,6 +10,7 @@ from markupsafe import Markup
 from .errors import ErrorList, ValidationError
 from .fields import BooleanField, IntegerField
 from .forms import Form
+from .models import ModelChoiceField
 from .widgets import HiddenInput
 
 TOTAL_FORMS = "TOTAL_FORMS"
@@ -110,6 +111,19 @@ class BaseFormSet:
                 ValidationError(f"Please submit at least {self.min_num} forms.", code="too_few_forms")
             )
         return valid and not self._non_form_errors
+
+    async def load_choices(self) -> None:
+        """Loads the options of the forms' model choice fields before the formset is
+        drawn: one query per field for the whole formset, the forms sharing its rows."""
+        loaded: dict[int, list[Any]] = {}  # by the queryset the forms' copies of a field share
+        for form in self.forms:
+            choice_fields = [field for field in form.fields.values() if isinstance(field, ModelChoiceField)]
+            for field in choice_fields:
+                if field.rows is None and id(field.queryset) in loaded:
+                    field.use_rows(loaded[id(field.queryset)])
+            await form.load_choices()
+            for field in choice_fields:
+                loaded.setdefault(id(field.queryset), field.rows or [])
 
     @property
     def errors(self) -> list[dict[str, list[str]]]:

@@ -33,18 +33,22 @@ class ModelChoiceField(f.ChoiceField):
 
     ``to_field_name`` names the field whose value identifies a row in the form
     (the key by default); ``empty_label`` is the first, empty option (None: no
-    such option). The options are the rows, loaded once by
-    ``await form.load_choices()`` / ``await form.is_valid()``; a submitted value
-    is looked up in them (or, when they were not loaded, with one query).
+    such option; a required field with an ``initial`` has none, as in Django).
+    The options are the rows, loaded once by ``await form.load_choices()``,
+    ``await render(...)`` or an invalid ``await form.is_valid()``; a submitted
+    value is looked up in them (or, when they were not loaded, with one query).
     """
 
     widget = w.Select
-    default_error_messages = {"invalid_choice": "Select a valid choice. That choice is not one of the available choices."}
+    default_error_messages = {
+        "invalid_choice": "Select a valid choice. That choice is not one of the available choices.",
+        "null_characters_not_allowed": "Null characters are not allowed.",
+    }
 
     def __init__(self, queryset: Any, *, empty_label: str | None = "---------", to_field_name: str | None = None, **options: Any) -> None:
         super().__init__(**options)
         self.queryset = queryset
-        self.empty_label = empty_label
+        self.empty_label = None if self.required and self.initial is not None else empty_label
         self.to_field_name = to_field_name
         self.rows: list[Any] | None = None
         self.widget.choices = _ChoicesNotLoaded(type(self).__name__)
@@ -57,20 +61,27 @@ class ModelChoiceField(f.ChoiceField):
         """An option's text (``str(obj)``); override to show something else."""
         return str(obj)
 
+    def prepare_value(self, value: Any) -> Any:
+        """A row (an instance given as ``initial``) is drawn as its key."""
+        return self.key(value) if isinstance(value, self.queryset.model) else value
+
     async def load_choices(self) -> None:
         """Loads the rows (once) and makes them the widget's options."""
-        if self.rows is not None:
-            return
-        self.rows = list(await self.queryset.all())
-        empty = [("", self.empty_label)] if self.empty_label is not None and not self.allow_multiple() else []
-        self.choices = empty + [(self.key(obj), self.label_from_instance(obj)) for obj in self.rows]
-        self.widget.choices = self.choices
+        if self.rows is None:
+            self.use_rows(list(await self.queryset.all()))
 
-    def allow_multiple(self) -> bool:
-        return False
+    def use_rows(self, rows: list[Any]) -> None:
+        """Makes ``rows`` (the queryset's, loaded already) the options: a formset's
+        forms share one query this way."""
+        self.rows = rows
+        empty = [("", self.empty_label)] if self.empty_label is not None else []
+        self.choices = empty + [(self.key(obj), self.label_from_instance(obj)) for obj in rows]
+        if isinstance(self.widget.choices, _ChoicesNotLoaded) or not self.widget.choices:
+            self.widget.choices = self.choices  # options a view gave the widget itself stay
 
     async def rows_for(self, values: list[str]) -> dict[str, Any]:
-        """The rows whose keys are ``values``, by key as text."""
+        """The rows whose keys are ``values``, by key as text (in the queryset's order).
+        ValueError/TypeError when a value cannot be a key at all."""
         if self.rows is None:
             lookup = f"{self.to_field_name or 'pk'}__in"
             rows = await self.queryset.filter(**{lookup: values})
@@ -79,26 +90,40 @@ class ModelChoiceField(f.ChoiceField):
         wanted = set(values)
         return {str(self.key(obj)): obj for obj in rows if str(self.key(obj)) in wanted}
 
+    def key_text(self, value: Any) -> str:
+        """A submitted value as the text of a key (a row given stands for its own key);
+        a NUL character, which no database column takes, is Django's error."""
+        text = str(self.prepare_value(value))
+        if "\x00" in text:
+            raise self.error("null_characters_not_allowed")
+        return text
+
     async def aclean(self, value: Any) -> Any:
-        text = super().to_python(value)
-        self.validate(text)
-        if not text:
+        if value in f.EMPTY_VALUES:
+            self.validate(None)
             return None
+        text = self.key_text(value)
         try:
             found = await self.rows_for([text])
         except (ValueError, TypeError):  # a value the key's type cannot take
             found = {}
         if text not in found:
-            raise self.error("invalid_choice")
+            raise self.error("invalid_choice", value=value)
         await self.run_validators(found[text])
         return found[text]
 
     def validate(self, value: Any) -> None:
         f.Field.validate(self, value)  # membership is checked against the rows in aclean
 
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        if self.disabled:
+            return False
+        return str(self.prepare_value(initial if initial is not None else "")) != str(data if data is not None else "")
+
 
 class ModelMultipleChoiceField(ModelChoiceField):
-    """Rows of ``queryset``: the cleaned value is the list of instances, in the order sent."""
+    """Rows of ``queryset``: the cleaned value is the list of instances, in the
+    queryset's order (Django gives a QuerySet of them; ours is evaluated already)."""
 
     widget = w.SelectMultiple
     default_error_messages = {
@@ -107,20 +132,24 @@ class ModelMultipleChoiceField(ModelChoiceField):
         "invalid_pk_value": "“%(pk)s” is not a valid value.",
     }
 
-    def allow_multiple(self) -> bool:
-        return True
+    def __init__(self, queryset: Any, **options: Any) -> None:
+        options.pop("empty_label", None)  # a multiple select has no empty option
+        super().__init__(queryset, empty_label=None, **options)
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, (list, tuple)):
+            return [super(ModelMultipleChoiceField, self).prepare_value(v) for v in value]
+        return super().prepare_value(value)
 
     async def aclean(self, value: Any) -> Any:
+        value = self.prepare_value(value)
         if value in f.EMPTY_VALUES:
-            values: list[str] = []
-        elif isinstance(value, (list, tuple)):
-            values = [str(v) for v in value]
-        else:
-            raise self.error("invalid_list")
-        if not values:
             if self.required:
                 raise self.error("required")
             return []
+        if not isinstance(value, (list, tuple)):
+            raise self.error("invalid_list")
+        values = list(dict.fromkeys(self.key_text(v) for v in value))
         try:
             found = await self.rows_for(values)
         except (ValueError, TypeError):  # one of them cannot be a key at all: say which
@@ -133,9 +162,11 @@ class ModelMultipleChoiceField(ModelChoiceField):
         for text in values:
             if text not in found:
                 raise self.error("invalid_choice", value=text)
-        rows = [found[text] for text in dict.fromkeys(values)]
-        await self.run_validators(rows)
-        return rows
+        await self.run_validators(value)  # on the keys sent, as Django's
+        return list(found.values())
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        return not self.disabled and f.multiple_choices_changed(self.prepare_value(initial), data)
 
 
 def form_field_for(model_field: Any) -> f.Field | None:

@@ -114,12 +114,15 @@ def offer_token(request: Any) -> str:
     return token
 
 
-def note_rendered(request: Any, text: str | None) -> None:
-    """Marks the secret for sending when ``text`` (a rendered page) holds a token of
-    :func:`offer_token`; ``None`` (a streamed page, not seen whole) counts as holding it."""
+def note_rendered(request: Any, page: str | bytes | None) -> None:
+    """Marks the secret for sending when ``page`` (rendered, as text or UTF-8) holds a
+    token of :func:`offer_token`; ``None`` (a streamed page, not seen whole) counts as
+    holding it."""
     state = request.__dict__.get("_csrf")
     offered = state.pop("offered", None) if state is not None else None
-    if offered and (text is None or any(token in text for token in offered)):
+    if not offered:
+        return
+    if page is None or any((token.encode() if isinstance(page, bytes) else token) in page for token in offered):
         state["send"] = True
 
 

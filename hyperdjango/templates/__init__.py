@@ -25,13 +25,13 @@ from markupsafe import Markup
 from .. import _core
 from ..exceptions import HTTPException
 from ..middleware.csrf import note_rendered
-from ..responses import Response, StreamingResponse
-from .context import default_context_processors
+from ..responses import Response, StreamingResponse, with_charset
+from .context import Lazy, default_context_processors
 
 if TYPE_CHECKING:
     from ..requests import Request
 
-__all__ = ["Markup", "TemplateError", "Templates", "render"]
+__all__ = ["Lazy", "Markup", "TemplateError", "Templates", "load_choices", "render"]
 
 #: A template failed to compile or render. ``template``, ``line``, ``column``,
 #: ``kind``, ``message`` and ``source_lines`` (``[(number, text), ...]``) say where.
@@ -142,8 +142,11 @@ class Templates:
         headers: Mapping[str, str] | None = None,
         media_type: str = "text/html",
     ) -> Response:
-        """A response whose body is the rendered template."""
-        return Response(self.render_to_string(name, context, request), status, headers, media_type)
+        """A response whose body is the rendered template (UTF-8)."""
+        body = self.engine.render_bytes(name, self.context(request, context))
+        if request is not None:
+            note_rendered(request, body)  # the CSRF secret goes out only if the page shows a token
+        return Response(body, status, headers, with_charset(media_type))
 
     def stream(
         self,
@@ -184,8 +187,21 @@ async def render(
     headers: Mapping[str, str] | None = None,
 ) -> Response:
     """``return await render(request, "shop/list.html", {"products": products})``:
-    the app's template as an HTML response."""
+    the app's template as an HTML response. The forms and formsets in ``context``
+    get their options from the database first (``await form.load_choices()``: a
+    template never queries)."""
+    if context:
+        await load_choices(context)
     return request.app.templates.response(request, name, context, status, headers)
+
+
+async def load_choices(context: Mapping[str, Any]) -> None:
+    """Awaits ``load_choices()`` of each value of ``context`` that has one (forms and
+    formsets, whose model choice fields' options are rows)."""
+    for value in context.values():
+        load = getattr(value, "load_choices", None)
+        if load is not None and not isinstance(value, type):
+            await load()
 
 
 def _package_dir(name: str) -> Path:

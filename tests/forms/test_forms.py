@@ -169,3 +169,39 @@ def test_a_form_posted_through_http_with_a_file(tmp_path):
         assert ok.json() == {"title": "t", "size": 5}
         bad = client.post("/upload", data={"title": "t"}, files={"attachment": ("a.txt", b"")})
         assert bad.status_code == 400 and bad.json() == {"attachment": ["The submitted file is empty."]}
+
+
+def test_add_error_from_a_view_after_validation_drops_the_field_and_invalidates():
+    form = ProductForm({"name": "tea", "price": "4", "kind": "tea"})
+    assert form.errors == {}
+    form.add_error("price", forms.ValidationError("Out of stock.", code="stock"))
+    assert form.errors == {"price": ["Out of stock."]}
+    assert "price" not in form.cleaned_data and form.has_error("price") and form.has_error("price", "stock")
+    assert not form.has_error("price", "other") and not form.has_error("name")
+    assert not asyncio.run(form.is_valid())
+
+
+def test_add_error_validates_a_bound_form_first():
+    form = ProductForm({"name": "", "price": "4", "kind": "tea"})
+    form.add_error(None, "Closed today.")
+    assert form.errors == {"name": ["This field is required."], "__all__": ["Closed today."]}
+
+
+def test_add_error_with_a_dict_names_its_fields_and_refuses_a_field_argument():
+    form = ProductForm({"name": "tea", "price": "4", "kind": "tea"})
+    form.add_error(None, {"name": "Taken.", "kind": ["Gone.", "Really."]})
+    assert form.errors == {"name": ["Taken."], "kind": ["Gone.", "Really."]}
+    with pytest.raises(TypeError, match="The argument `field` must be `None`"):
+        form.add_error("name", {"kind": "x"})
+
+
+def test_add_error_for_a_field_the_form_does_not_have_is_a_value_error():
+    form = ProductForm({"name": "tea", "price": "4", "kind": "tea"})
+    with pytest.raises(ValueError, match="'ProductForm' has no field named 'colour'."):
+        form.add_error("colour", "Red?")
+
+
+def test_changed_data_compares_as_the_fields_do():
+    form = ProductForm({"name": "tea", "price": "4.00", "kind": "tea"}, initial={"name": "tea", "price": decimal.Decimal("4")})
+    assert form.changed_data == ["kind"]
+    assert ProductForm({"price": "x"}, initial={"price": 1}).changed_data == ["price"]  # does not convert: changed

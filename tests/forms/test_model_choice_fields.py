@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from hyperdjango import Field, ManyToMany, Model, forms
+from hyperdjango import Field, HyperApp, ManyToMany, Model, forms
 from hyperdjango.database import connection as _connection
+from hyperdjango.templates import Templates, render
+from hyperdjango.testing import TestClient
+from support.orm import CountingDatabase
 
 
 class Region(Model):
@@ -82,12 +85,12 @@ async def test_drawing_before_the_choices_are_loaded_is_a_clear_error_not_a_quer
         str(PickForm()["region"])
 
 
-async def test_the_cleaned_values_are_instances(rows):
+async def test_the_cleaned_values_are_instances_and_the_multiple_ones_in_the_queryset_s_order(rows):
     form = PickForm({"region": str(rows["assam"].pk), "by_name": "Uji", "flavours": [str(rows["malty"].pk), str(rows["grassy"].pk)]})
     assert await form.is_valid(), form.errors
     assert form.cleaned_data["region"].name == "Assam"
     assert form.cleaned_data["by_name"].pk == rows["uji"].pk
-    assert [f.name for f in form.cleaned_data["flavours"]] == ["malty", "grassy"]  # in the order sent
+    assert [f.name for f in form.cleaned_data["flavours"]] == ["grassy", "malty"]  # the queryset's order, as Django's QuerySet
 
 
 async def test_a_value_that_is_not_a_row_is_django_s_invalid_choice(rows):
@@ -146,3 +149,95 @@ async def test_save_without_commit_leaves_the_links_to_save_m2m(rows):
     await leaf.save()
     await form.save_m2m()
     assert [f.name for f in await leaf.flavours.all()] == ["malty"]
+
+
+async def test_a_required_field_with_an_initial_value_has_no_empty_option(rows):
+    class Initial(forms.Form):
+        region = forms.ModelChoiceField(Region.objects.order_by("name"), initial=rows["uji"])
+
+    form = Initial()
+    await form.load_choices()
+    html = str(form["region"])
+    assert "---------" not in html
+    assert f'<option value="{rows["uji"].pk}" selected>Uji</option>' in html  # an instance as initial is drawn as its key
+
+
+async def test_an_instance_given_as_the_value_is_its_row(rows):
+    form = PickForm({"region": rows["uji"], "flavours": [rows["malty"]]})
+    assert await form.is_valid(), form.errors
+    assert form.cleaned_data["region"].pk == rows["uji"].pk
+    assert [f.pk for f in form.cleaned_data["flavours"]] == [rows["malty"].pk]
+
+
+async def test_the_invalid_choice_error_carries_the_value_for_custom_messages(rows):
+    class Custom(forms.Form):
+        region = forms.ModelChoiceField(Region.objects.all(), error_messages={"invalid_choice": "No region %(value)s."})
+
+    form = Custom({"region": "424242"})
+    assert not await form.is_valid()
+    assert form.errors == {"region": ["No region 424242."]}
+    assert form.errors.get_json_data() == {"region": [{"message": "No region 424242.", "code": "invalid_choice"}]}
+
+
+async def test_a_null_character_is_django_s_error_not_a_database_error(rows):
+    form = PickForm({"region": str(rows["uji"].pk), "by_name": "Uji\x00", "flavours": ["1\x00"]})
+    assert not await form.is_valid()
+    assert form.errors == {"by_name": ["Null characters are not allowed."], "flavours": ["Null characters are not allowed."]}
+    assert form.has_error("by_name", "null_characters_not_allowed")
+
+
+async def test_multiple_validators_see_the_keys_sent_as_django_s(rows):
+    seen = []
+
+    class Limited(forms.Form):
+        flavours = forms.ModelMultipleChoiceField(Flavour.objects.all(), validators=[seen.append])
+
+    form = Limited({"flavours": [str(rows["malty"].pk), str(rows["malty"].pk)]})
+    assert await form.is_valid(), form.errors
+    assert seen == [[str(rows["malty"].pk), str(rows["malty"].pk)]]
+    assert [f.name for f in form.cleaned_data["flavours"]] == ["malty"]  # once
+
+
+async def test_has_changed_compares_keys_with_initial_rows(rows):
+    same = PickForm({"region": str(rows["uji"].pk), "flavours": [str(rows["malty"].pk)]}, initial={"region": rows["uji"], "flavours": [rows["malty"]]})
+    assert same.changed_data == [] and not same.has_changed()
+    other = PickForm({"region": str(rows["assam"].pk), "flavours": []}, initial={"region": rows["uji"], "flavours": [rows["malty"]]})
+    assert other.changed_data == ["region", "flavours"]
+
+
+async def test_render_loads_the_options_of_the_forms_it_draws(rows, db, tmp_path):
+    (tmp_path / "leaf.html").write_text("<form>{{ form }}</form>")
+    app = HyperApp(database="sqlite:///:memory:")
+    _connection.set_default_database(db)  # the app made its own the default; the rows are in this one
+    app.templates = Templates(tmp_path)
+
+    @app.route("/leaves/new", methods=["GET", "POST"])
+    async def new_leaf(request):
+        form = LeafForm(await request.form() if request.method == "POST" else None)
+        if request.method == "POST" and await form.is_valid():
+            form.add_error("name", "Taken after all.")  # e.g. a save that failed: drawn again
+        return await render(request, "leaf.html", {"form": form})
+
+    async with TestClient(app) as client:
+        page = await client.get("/leaves/new")
+        assert page.status_code == 200 and ">Uji</option>" in page.text and ">malty</option>" in page.text
+        again = await client.post("/leaves/new", data={"name": "Sencha", "region_id": str(rows["uji"].pk)})
+        assert again.status_code == 200 and "Taken after all." in again.text
+        assert f'<option value="{rows["uji"].pk}" selected>Uji</option>' in again.text
+
+
+async def test_a_formset_s_forms_share_one_query_per_field(rows, db):
+    counted = CountingDatabase(db)
+    _connection.set_default_database(counted)
+    PickFormSet = forms.formset_factory(PickForm, extra=3)
+    formset = PickFormSet()
+    await formset.load_choices()
+    assert len(counted.statements) == 3  # region, by_name, flavours: not one per form
+    assert all(">Uji</option>" in str(form["region"]) for form in formset)
+
+
+async def test_options_a_view_gave_the_widget_stay_when_the_rows_load(rows):
+    form = PickForm()
+    form.fields["region"].widget.choices = [("", "pick one"), (rows["uji"].pk, "Uji (Kyoto)")]
+    await form.load_choices()
+    assert ">Uji (Kyoto)</option>" in str(form["region"]) and ">Assam<" not in str(form["region"])

@@ -4,11 +4,15 @@ stylesheet then loads its images by their hashed, immutable URLs."""
 
 from __future__ import annotations
 
+import json
 import re
+import sys
+import types
 
 import pytest
 
 from hyperdjango import HyperApp
+from hyperdjango.cli import main
 from hyperdjango.static_css import CSSReferenceError
 from hyperdjango.staticfiles import collect
 from hyperdjango.testing import TestClient
@@ -103,16 +107,59 @@ def test_the_served_stylesheet_loads_its_image_by_the_hashed_immutable_url(stati
         assert logo.headers["cache-control"] == "public, max-age=31536000, immutable"
 
 
-def test_the_command_reports_a_broken_reference_without_a_traceback(static, tmp_path, monkeypatch):
-    import sys
-    import types
-
-    from hyperdjango.cli import main
-
-    (static / "css" / "broken.css").write_text(".x { background: url('../img/nope.png') }")
-    module = types.ModuleType("broken_css_site")
+def command_site(name, static, out, monkeypatch, prefix="/static"):
+    """An importable module ``name`` whose app serves ``static`` at ``prefix``, for the command."""
+    module = types.ModuleType(name)
     module.app = HyperApp()
-    module.app.static("/static", static, root=tmp_path / "out")
-    monkeypatch.setitem(sys.modules, "broken_css_site", module)
+    module.app.static(prefix, static, root=out)
+    monkeypatch.setitem(sys.modules, name, module)
+
+
+def test_the_command_reports_a_broken_reference_without_a_traceback(static, tmp_path, monkeypatch):
+    (static / "css" / "broken.css").write_text(".x { background: url('../img/nope.png') }")
+    command_site("broken_css_site", static, tmp_path / "out", monkeypatch)
     with pytest.raises(SystemExit, match="hyper collectstatic: css/broken.css: the reference '../img/nope.png'"):
         main(["collectstatic", "broken_css_site:app"])
+
+
+def test_source_maps_of_stylesheets_and_scripts_point_at_hashed_maps(static, tmp_path):
+    (static / "js").mkdir()
+    (static / "css" / "min.css").write_text("a{color:red}\n/*# sourceMappingURL=min.css.map */\n")
+    (static / "css" / "min.css.map").write_text('{"version": 3}')
+    (static / "js" / "app.js").write_text("let x = 1;\n//# sourceMappingURL=app.js.map\n")
+    (static / "js" / "app.js.map").write_text('{"version": 3}')
+    manifest = collect([static], tmp_path / "out")
+    css = (tmp_path / "out" / manifest["css/min.css"]).read_text()
+    js = (tmp_path / "out" / manifest["js/app.js"]).read_text()
+    assert css == f"a{{color:red}}\n/*# sourceMappingURL={manifest['css/min.css.map'].removeprefix('css/')} */\n"
+    assert js == f"let x = 1;\n//# sourceMappingURL={manifest['js/app.js.map'].removeprefix('js/')}\n"
+
+
+def test_a_missing_source_map_is_an_error_naming_the_script(static, tmp_path):
+    (static / "app.js").write_text("let x = 1;\n//# sourceMappingURL=app.js.map\n")
+    with pytest.raises(CSSReferenceError, match=r"app.js: the reference 'app.js.map' names 'app.js.map'"):
+        collect([static], tmp_path / "out")
+
+
+def test_absolute_references_under_the_static_url_are_hashed_others_left_alone(static, tmp_path):
+    (static / "css" / "abs.css").write_text(".a { background: url('/static/img/logo.png#x') } .b { background: url(/media/img/logo.png) }")
+    manifest = collect([static], tmp_path / "out", static_url="/static")
+    css = (tmp_path / "out" / manifest["css/abs.css"]).read_text()
+    assert css == f".a {{ background: url('/static/{manifest['img/logo.png']}#x') }} .b {{ background: url(/media/img/logo.png) }}"
+
+
+def test_the_command_hashes_references_under_the_app_s_static_prefix(static, tmp_path, monkeypatch):
+    (static / "css" / "abs.css").write_text(".a { background: url(/assets/img/logo.png) }")
+    command_site("assets_css_site", static, tmp_path / "out", monkeypatch, prefix="/assets")
+    main(["collectstatic", "assets_css_site:app"])
+    manifest = json.loads((tmp_path / "out" / "staticfiles.json").read_text())["paths"]
+    assert (tmp_path / "out" / manifest["css/abs.css"]).read_text() == f".a {{ background: url(/assets/{manifest['img/logo.png']}) }}"
+
+
+def test_percent_encoded_references_and_folders(static, tmp_path):
+    (static / "img" / "my logo.png").write_bytes(b"logo")
+    (static / "css" / "enc.css").write_text(".a { background: url(../img/my%20logo.png) } @font-face { src: url(../fonts/) }")
+    manifest = collect([static], tmp_path / "out")
+    hashed = manifest["img/my logo.png"].removeprefix("img/").replace(" ", "%20")
+    css = (tmp_path / "out" / manifest["css/enc.css"]).read_text()
+    assert css == f".a {{ background: url(../img/{hashed}) }} @font-face {{ src: url(../fonts/) }}"

@@ -91,3 +91,30 @@ def test_a_page_showing_only_csrf_token_sends_the_cookie(tmp_path):
         assert "csrftoken" in page.cookies
         token = re.search(r'content="([^"]+)"', page.text).group(1)
         assert client.post("/form", data={"name": "tea"}, headers={"x-csrftoken": token}).text == "saved tea"
+
+
+def test_a_page_without_a_token_makes_none(tmp_path, monkeypatch):
+    from hyperdjango.middleware import csrf
+
+    made = []
+    mask = csrf.mask_secret
+    monkeypatch.setattr(csrf, "mask_secret", lambda secret: made.append(secret) or mask(secret))
+    with TestClient(make_app(tmp_path)) as client:
+        client.get("/plain")
+        assert made == []  # a token is made only for a page that reads one
+        client.get("/form")
+        assert len(made) == 1  # one token, shown by csrf_input and csrf_token
+
+
+def test_a_streamed_page_with_csrf_input_sends_the_cookie(tmp_path):
+    app = make_app(tmp_path)
+
+    @app.get("/streamed")
+    async def streamed(request):
+        return app.templates.stream(request, "form.html", {})
+
+    with TestClient(app) as client:
+        page = client.get("/streamed")
+        assert "csrftoken" in page.cookies
+        field, token = hidden_input(page.text)
+        assert client.post("/form", data={field: token, "name": "tea"}).text == "saved tea"

@@ -7,6 +7,7 @@
 //! The Python binding (crates/bindings/src/templates.rs) converts a context into
 //! [`Value`]s once and renders without the GIL.
 
+mod context;
 mod engine;
 mod error;
 mod escape;
@@ -14,6 +15,7 @@ pub mod filters;
 mod moment;
 mod record;
 
+pub use context::{Compute, RenderContext};
 pub use engine::{Engine, EngineConfig};
 pub use error::TemplateError;
 pub use minijinja::value::{Kwargs, Object, ObjectRepr, Rest, Value, ValueKind};

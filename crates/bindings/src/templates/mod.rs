@@ -12,7 +12,7 @@ use hyperdjango_templates::{Engine, EngineConfig, Kwargs, Rest, Value};
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
-use pyo3::types::PyList;
+use pyo3::types::{PyBytes, PyList};
 
 pub(crate) use stream::{StreamsFull, TemplateStream};
 
@@ -76,11 +76,27 @@ impl TemplateEngine {
         }
     }
 
-    /// Renders the template `name` with `context` (a dict) to a str.
+    /// Renders the template `name` with `context` (a dict; its `Lazy` values computed
+    /// only if the template reads them) to a str.
     fn render(&self, py: Python<'_>, name: &str, context: &Bound<'_, PyAny>) -> PyResult<String> {
-        let context = values::to_value(context)?;
+        let context = values::context_value(context)?;
         py.detach(|| self.read().render(name, &context))
             .map_err(|e| raise(py, e))
+    }
+
+    /// `render`, as UTF-8 bytes: a response body is sent as bytes, so the page is never
+    /// decoded into a str and encoded back.
+    fn render_bytes<'py>(
+        &self,
+        py: Python<'py>,
+        name: &str,
+        context: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let context = values::context_value(context)?;
+        let page = py
+            .detach(|| self.read().render(name, &context))
+            .map_err(|e| raise(py, e))?;
+        Ok(PyBytes::new(py, page.as_bytes()))
     }
 
     /// Renders `source` (a template as text; `name` chooses autoescape and names errors).
@@ -91,7 +107,7 @@ impl TemplateEngine {
         source: &str,
         context: &Bound<'_, PyAny>,
     ) -> PyResult<String> {
-        let context = values::to_value(context)?;
+        let context = values::context_value(context)?;
         py.detach(|| self.read().render_str(name, source, &context))
             .map_err(|e| raise(py, e))
     }
