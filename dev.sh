@@ -84,10 +84,11 @@ case "${1:-}" in
     trap '.venv/bin/python tests/support/postgres.py cleanup; .venv/bin/python tests/support/redis.py cleanup' EXIT
     cargo test -p hyperdjango-engine -p hyperdjango-templates
     shift
-    # The fuzz targets over their committed seeds (fuzz/run.sh, which installs cargo-fuzz when
-    # missing) when the whole suite runs; HYPERDJANGO_FUZZ_SECONDS=N explores N s per target
-    # instead (0: skip).
-    fuzz_seconds="${HYPERDJANGO_FUZZ_SECONDS:-$([ "$#" -eq 0 ] && echo replay || echo 0)}"
+    # The fuzz targets when the whole suite runs (fuzz/run.sh, which installs cargo-fuzz when
+    # missing): `ci` explores a fixed number of inputs per target from the committed seeds with
+    # a fixed random seed, so a commit always fuzzes the same inputs. HYPERDJANGO_FUZZ_SECONDS=N
+    # explores N s per target instead, `replay` runs the seeds alone, 0 skips.
+    fuzz_seconds="${HYPERDJANGO_FUZZ_SECONDS:-$([ "$#" -eq 0 ] && echo ci || echo 0)}"
     if [ "$fuzz_seconds" != 0 ]; then
       fuzz/run.sh "$fuzz_seconds"
     fi

@@ -9,7 +9,7 @@
 
 from .app import HyperApp
 from .datastructures import FormData, Headers, MutableHeaders, QueryParams, State, UploadFile
-from .exceptions import HTTPException
+from .exceptions import HTTPException, ServiceUnavailable
 from .orm import Field, ManyToMany, Model
 from .requests import Request
 from .responses import FileResponse, Response, StreamingResponse
@@ -23,6 +23,7 @@ __all__ = [
     "FileResponse",
     "FormData",
     "HTTPException",
+    "ServiceUnavailable",
     "Headers",
     "HyperApp",
     "ManyToMany",

@@ -35,3 +35,17 @@ class HTTPException(Exception):
 
     def __repr__(self) -> str:
         return f"HTTPException(status_code={self.status_code!r}, detail={self.detail!r})"
+
+
+class ServiceUnavailable(HTTPException):
+    """A service the request needs (the cache behind the sessions, a channel layer's server)
+    cannot be reached: ``503`` with ``Retry-After``, so clients and proxies retry instead of
+    taking it for a bug (a 500).
+
+    >>> e = ServiceUnavailable("the session store cannot be reached")
+    >>> e.status_code, e.headers
+    (503, {'retry-after': '1'})
+    """
+
+    def __init__(self, detail: Any = None, retry_after: int = 1) -> None:
+        super().__init__(503, detail, headers={"retry-after": str(retry_after)})

@@ -17,8 +17,9 @@ one-process layer, ``distributed.py`` what the cross-process layers share, and
 """
 
 from .base import Channel, ChannelLayer, Group
+from .distributed import ChannelLayerUnavailable
 from .memory import InMemoryChannelLayer
 from .postgres import PgChannelLayer
 from .redis import RedisChannelLayer
 
-__all__ = ["Channel", "ChannelLayer", "Group", "InMemoryChannelLayer", "PgChannelLayer", "RedisChannelLayer"]
+__all__ = ["Channel", "ChannelLayer", "ChannelLayerUnavailable", "Group", "InMemoryChannelLayer", "PgChannelLayer", "RedisChannelLayer"]

@@ -52,6 +52,7 @@ from typing import Any
 
 import orjson
 
+from ..exceptions import ServiceUnavailable
 from .base import ChannelLayer
 
 log = logging.getLogger("hyperdjango.channels")
@@ -62,6 +63,12 @@ _WRITE_BATCH = 256
 _RELOAD_BACKOFF = (0.1, 0.5, 1.0, 2.0, 5.0)
 #: How long ``close()`` waits for queued writes.
 _CLOSE_FLUSH_TIMEOUT = 10.0
+
+
+class ChannelLayerUnavailable(ServiceUnavailable):
+    """The layer's server (Redis) cannot be reached: ``await publish(...)`` raises this, and
+    a view that lets it escape answers 503 with ``Retry-After`` (not a 500). The layer
+    reconnects by itself; publishing works again once the server is back."""
 
 
 def encode_message(message: Any) -> bytes:

@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from .distributed import DistributedChannelLayer, Snapshot
+from .distributed import ChannelLayerUnavailable, DistributedChannelLayer, Snapshot
 
 log = logging.getLogger("hyperdjango.channels")
 
@@ -17,6 +17,14 @@ log = logging.getLogger("hyperdjango.channels")
 _BACKOFF = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 #: A heartbeat key lives this many ``presence_check_interval``s unless refreshed.
 _HEARTBEAT_LIFETIMES = 3
+
+
+def _connection_lost() -> tuple[type[BaseException], ...]:
+    """What redis-py raises when the server cannot be reached (imported late: redis is optional)."""
+    import redis.exceptions
+
+    return (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
+
 
 # Stores a message in its channel's history and announces it, atomically: the
 # history's order is the order of the PUBLISHes, whoever publishes. A failing
@@ -174,9 +182,7 @@ class RedisChannelLayer(DistributedChannelLayer):
         return pubsub
 
     async def _read_loop(self) -> None:
-        import redis.exceptions
-
-        lost = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
+        lost = _connection_lost()
         while True:
             try:
                 message = await self._pubsub.get_message(timeout=None)
@@ -192,8 +198,6 @@ class RedisChannelLayer(DistributedChannelLayer):
     async def _resubscribe(self, reason: BaseException) -> None:
         """Subscribes on a new connection (with backoff), then reloads the state:
         announcements sent in between were lost."""
-        import redis.exceptions
-
         log.warning("channel layer: the Redis pub/sub connection was lost (%s); subscribing again", reason)
         lost_at = time.monotonic()
         await self._pubsub.aclose()
@@ -202,7 +206,7 @@ class RedisChannelLayer(DistributedChannelLayer):
             try:
                 self._pubsub = await self._subscribe()
                 break
-            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError):
+            except _connection_lost():
                 await asyncio.sleep(_BACKOFF[min(attempt, len(_BACKOFF) - 1)])
                 attempt += 1
         self._counters["reconnects"] += 1
@@ -212,7 +216,7 @@ class RedisChannelLayer(DistributedChannelLayer):
         # another process's reload would take the presence restored below for dead.
         try:
             await self._beat()
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
+        except _connection_lost() as exc:
             log.error("channel layer: refreshing the Redis heartbeat key failed (the next check retries): %s", exc)
         await self._reload()
 
@@ -220,8 +224,11 @@ class RedisChannelLayer(DistributedChannelLayer):
 
     async def _write_batch(self, changes: list[tuple[str, tuple]]) -> list[BaseException | None]:
         pipe = self._client.pipeline(transaction=False)
-        sizes = [await self._queue_commands(pipe, kind, args) for kind, args in changes]
-        results = await pipe.execute(raise_on_error=False)
+        try:
+            sizes = [await self._queue_commands(pipe, kind, args) for kind, args in changes]
+            results = await pipe.execute(raise_on_error=False)
+        except _connection_lost() as exc:
+            raise ChannelLayerUnavailable(f"the Redis server of the channel layer cannot be reached ({exc}); retry shortly") from exc
         errors: list[BaseException | None] = []
         position = 0
         for size in sizes:

@@ -26,6 +26,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from ..database.json_values import unstorable as unstorable_json
 from .exceptions import ValidationError
 
 MISSING: Any = type("MISSING", (), {"__repr__": lambda self: "MISSING"})()
@@ -443,10 +444,17 @@ class BinaryField(Field):
 
 
 class JSONField(Field):
+    """A ``dict`` or ``list`` stored as JSON (``jsonb`` on PostgreSQL). NaN and infinite
+    floats, and text holding U+0000, are a ``ValidationError``: JSON cannot hold the
+    former and PostgreSQL refuses the latter (see docs/orm.md)."""
+
     python_type = (dict, list)
     type_name = "JSON value"
 
     def to_python(self, value: Any) -> Any:
+        reason = unstorable_json(value)
+        if reason is not None:
+            raise ValidationError({self.name: [reason]})
         return value
 
 

@@ -113,6 +113,14 @@ async def test_a_nul_character_in_text_is_a_clear_error_on_both_backends(db):
         await db.query("SELECT $1", ["ok", "a\x00b"])
 
 
+@pytest.mark.parametrize("doc", [{"x": float("nan")}, {"x": [float("inf")]}, {"x": "a\x00b"}], ids=["nan", "inf", "nul"])
+async def test_a_json_document_that_json_cannot_hold_is_a_data_error_on_both_backends(typed, doc):
+    # Written as null (NaN, infinities) it would come back as another value; jsonb refuses U+0000.
+    with pytest.raises(DataError, match="NaN and infinite floats|NUL"):
+        await typed.execute("INSERT INTO typed (id, j) VALUES ($1, $2)", 1, doc)
+    assert await typed.query_val("SELECT count(*) FROM typed") == 0
+
+
 @pytest.mark.parametrize(
     "text",
     ["123456789012345678901234567890.123456789", "0.1", "10.50", "-7", "12345678901234567890", "1.2345678901234567", "1E+20"],

@@ -210,6 +210,19 @@ async def test_a_value_that_cannot_be_converted_is_a_validation_error(tables):
         await Everything.objects.create(count="seven")
 
 
+@pytest.mark.parametrize(
+    "doc, items",
+    [({"score": float("nan")}, []), ({}, [1.0, float("inf")]), ({"deep": [{"x": -float("inf")}]}, []), ({"k": "a\x00b"}, []), ({"a\x00": 1}, [])],
+    ids=["nan", "inf-in-a-list", "nested-minus-inf", "nul-in-text", "nul-in-a-key"],
+)
+async def test_what_json_cannot_hold_is_a_validation_error_not_a_silent_null(tables, doc, items):
+    # orjson would write NaN and infinities as null (another value), and jsonb refuses U+0000.
+    with pytest.raises(ValidationError, match="doc|items") as info:
+        await Everything.objects.create(doc=doc, items=items)
+    assert "NaN and infinite floats" in str(info.value) or "NUL" in str(info.value)
+    assert await Everything.objects.count() == 0
+
+
 async def test_null_in_a_non_null_field_is_a_validation_error(tables):
     with pytest.raises(ValidationError, match="label: this field cannot be null"):
         await Everything.objects.create(label=None)

@@ -63,9 +63,9 @@ def web(redis_server):
         yield client, layer
 
 
-async def load(base_url: str, until_time: float, numbers, seen: Counter, said: list[int]) -> None:
+async def load(base_url: str, stop: asyncio.Event, numbers, seen: Counter, said: list[int]) -> None:
     async with httpx.AsyncClient(base_url=base_url, timeout=15) as http:
-        while time.monotonic() < until_time:
+        while not stop.is_set():
             n = next(numbers)
             started = time.monotonic()
             try:
@@ -97,11 +97,15 @@ def test_a_redis_restart_under_load_never_hangs_and_every_process_recovers(redis
             await until(lambda: sorted(channel.presence(), key=lambda p: p["user_id"]) == everyone, what="presence")
 
             numbers = iter(range(1, AFTER))
-            until_time = time.monotonic() + restarts * 2.0 + 1.0
-            loaders = [asyncio.create_task(load(client.base_url, until_time, numbers, seen, said)) for _ in range(6)]
+            stop = asyncio.Event()
+            loaders = [asyncio.create_task(load(client.base_url, stop, numbers, seen, said)) for _ in range(6)]
             for _ in range(restarts):
                 await asyncio.sleep(1.0)
                 await asyncio.to_thread(restart, redis_server, 0.3)
+            # The load goes on after the last restart: a publish made while Redis is down takes
+            # redis-py's retries (about 3 s) to fail, and some must succeed after it is back.
+            await asyncio.sleep(3.0)
+            stop.set()
             await asyncio.gather(*loaders)
 
             # Both subscribed again and reloaded; neither took the other for dead.
@@ -125,7 +129,7 @@ def test_a_redis_restart_under_load_never_hangs_and_every_process_recovers(redis
 
     received = asyncio.run(scenario())
     print(f"\n{restarts} Redis restarts: {dict(seen)}")
-    assert set(seen) <= {200, 500, "slowest"}, seen  # typed failures, never a hang
+    assert set(seen) <= {200, 503, "slowest"}, seen  # 503 (Retry-After) while Redis is down, never a 500 or a hang
     assert seen[200] > 0 and seen["slowest"] < 10, seen
     # Nothing was delivered twice (a reload delivers only what had not come yet).
     delivered = [n for n in received if n < AFTER]

@@ -78,16 +78,33 @@ def start_throwaway(host: str = "127.0.0.1") -> RedisServer:
 def restart(server: RedisServer, down_for: float = 0.0) -> None:
     """Kills a throwaway server (SIGKILL: no goodbye to its clients), waits
     ``down_for`` seconds and starts it again on the same port, empty."""
-    assert server.directory, "only a throwaway server may be restarted"
+    kill(server)
+    time.sleep(down_for)
+    start_again(server)
+
+
+def _address(server: RedisServer) -> tuple[str, int]:
     host, port = server.url.removeprefix("redis://").split("/")[0].rsplit(":", 1)
+    return host, int(port)
+
+
+def kill(server: RedisServer) -> None:
+    """Kills a throwaway server (SIGKILL) and waits until its port no longer answers."""
+    assert server.directory, "only a throwaway server may be killed"
+    host, port = _address(server)
     pid = server.pid()
     if pid is not None:
         os.kill(pid, signal.SIGKILL)
         deadline = time.monotonic() + 10
-        while answers(host, int(port)) and time.monotonic() < deadline:
+        while answers(host, port) and time.monotonic() < deadline:
             time.sleep(0.01)
-    time.sleep(down_for)
-    _launch(server.directory, int(port), host)
+
+
+def start_again(server: RedisServer) -> None:
+    """Starts a killed throwaway server again on the same port, empty."""
+    assert server.directory, "only a throwaway server may be started again"
+    host, port = _address(server)
+    _launch(server.directory, port, host)
 
 
 def _launch(directory: str, port: int, host: str = "127.0.0.1") -> RedisServer:

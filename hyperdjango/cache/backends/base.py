@@ -126,6 +126,12 @@ class BaseCache:
         self.validate_key(key)
         return key
 
+    def unavailable_errors(self) -> tuple[type[BaseException], ...]:
+        """The exceptions that mean this cache's server cannot be reached (it is down or
+        restarting), as opposed to a bad key or value: the operations raise them as they
+        come (Django's behaviour); the cache-backed sessions answer 503 for them."""
+        return (OSError,)
+
     # -- what a backend implements, on made keys -------------------------------------
 
     async def _get(self, key: str, default: Any) -> Any:

@@ -75,6 +75,11 @@ class RedisCache(BaseCache):
             self._incr_script = self._client.register_script(_INCR_SCRIPT)
         return self._client
 
+    def unavailable_errors(self) -> tuple[type[BaseException], ...]:
+        import redis.exceptions
+
+        return (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
+
     def _milliseconds(self, timeout: Any) -> int | None:
         """``PX`` for a timeout: ``None`` forever, ``0`` or less expires at once."""
         if timeout is DEFAULT_TIMEOUT:

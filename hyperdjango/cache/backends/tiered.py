@@ -64,6 +64,9 @@ class TieredCache(BaseCache):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._started: asyncio.Future[None] | None = None
 
+    def unavailable_errors(self) -> tuple[type[BaseException], ...]:
+        return self.behind.unavailable_errors()
+
     # -- invalidation ---------------------------------------------------------------------
 
     async def _subscribe(self) -> Any:

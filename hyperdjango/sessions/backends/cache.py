@@ -8,12 +8,22 @@ when that matters.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
+from ...exceptions import ServiceUnavailable
 from ..base import SessionStore
 from .db import is_session_key, new_session_key
 
 KEY_PREFIX = "hyperdjango.sessions.cache"
+
+T = TypeVar("T")
+
+
+class SessionStoreUnavailable(ServiceUnavailable):
+    """The cache holding the sessions cannot be reached (its server is down or restarting):
+    the request is answered 503 with ``Retry-After``; the next one, once the server is
+    back, works again (the cache's client reconnects)."""
 
 
 class CacheStore(SessionStore):
@@ -28,21 +38,32 @@ class CacheStore(SessionStore):
 
         return caches[self.cache_alias]
 
+    async def _reach(self, operation: Awaitable[T]) -> T:
+        """``operation``'s result; an error of an unreachable cache becomes ``SessionStoreUnavailable``."""
+        cache = self.cache
+        try:
+            return await operation
+        except cache.unavailable_errors() as exc:
+            raise SessionStoreUnavailable(
+                f"the session store (cache {self.cache_alias!r}) cannot be reached; retry shortly"
+            ) from exc
+
     async def load(self, session_key: str) -> dict[str, Any] | None:
         if not is_session_key(session_key):
             return None
-        data = await self.cache.get(KEY_PREFIX + session_key)
+        data = await self._reach(self.cache.get(KEY_PREFIX + session_key))
         return data if isinstance(data, dict) else None
 
     async def save(self, session_key: str | None, data: dict[str, Any], expiry_age: int) -> str:
-        if session_key is not None and await self.cache.touch(KEY_PREFIX + session_key, expiry_age):
-            await self.cache.set(KEY_PREFIX + session_key, data, expiry_age)
+        cache = self.cache
+        if session_key is not None and await self._reach(cache.touch(KEY_PREFIX + session_key, expiry_age)):
+            await self._reach(cache.set(KEY_PREFIX + session_key, data, expiry_age))
             return session_key
         # A new key, never the client's; add() refuses one that exists (a collision).
         while True:
             key = new_session_key()
-            if await self.cache.add(KEY_PREFIX + key, data, expiry_age):
+            if await self._reach(cache.add(KEY_PREFIX + key, data, expiry_age)):
                 return key
 
     async def delete(self, session_key: str) -> None:
-        await self.cache.delete(KEY_PREFIX + session_key)
+        await self._reach(self.cache.delete(KEY_PREFIX + session_key))

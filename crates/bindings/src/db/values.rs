@@ -49,8 +49,9 @@ fn types(py: Python<'_>) -> PyResult<&Types> {
             timedelta: dt.getattr("timedelta")?.cast_into()?.unbind(),
             uuid: py.import("uuid")?.getattr("UUID")?.cast_into()?.unbind(),
             utc: dt.getattr("timezone")?.getattr("utc")?.unbind(),
+            // Refuses (DataError) what JSON cannot hold as it is: NaN, infinities, U+0000.
             json_dumps: py
-                .import("hyperdjango.encoding")?
+                .import("hyperdjango.database.json_values")?
                 .getattr("dumps")?
                 .unbind(),
             json_loads: orjson.getattr("loads")?.unbind(),

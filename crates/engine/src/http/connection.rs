@@ -336,6 +336,7 @@ pub(crate) async fn serve_connection<H: Handler>(
         memory_release::connection_parked();
         io.parked = false;
         io.unread = parts.read_buf;
+        io.scanner.release_memory();
         service = parts.service;
         if io.unread.is_empty()
             && !wait_while_parked(&io.stream, &activity, config, &mut graceful, &mut force).await

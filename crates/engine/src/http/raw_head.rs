@@ -100,6 +100,12 @@ impl HeadScanner {
         Ok(())
     }
 
+    /// Frees the buffer of the head being read (a connection parks between requests, when
+    /// it is empty): an idle connection keeps no allocation for it.
+    pub(crate) fn release_memory(&mut self) {
+        self.head = Vec::new();
+    }
+
     /// Whether every byte seen so far belongs to a complete request (nothing
     /// of the next one yet), so that hyper holds no partial request either.
     pub(crate) fn between_requests(&self) -> bool {
