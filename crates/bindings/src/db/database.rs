@@ -186,6 +186,11 @@ fn pipeline_outcome(result: Result<db::PipelineResults, DbError>) -> Outcome {
     })
 }
 
+/// Parameter rows (an iterable of parameter sequences) as values.
+fn param_rows_from_py(rows: &Bound<'_, PyAny>) -> PyResult<Vec<Vec<Value>>> {
+    rows.try_iter()?.map(|r| params_from_py(&r?)).collect()
+}
+
 fn statements_from_py(statements: &Bound<'_, PyAny>) -> PyResult<Vec<(String, Vec<Value>)>> {
     statements
         .try_iter()?
@@ -272,10 +277,7 @@ macro_rules! statement_methods {
                 sql: String,
                 rows: &Bound<'py, PyAny>,
             ) -> PyResult<Bound<'py, RustFuture>> {
-                let rows = rows
-                    .try_iter()?
-                    .map(|r| params_from_py(&r?))
-                    .collect::<PyResult<Vec<_>>>()?;
+                let rows = param_rows_from_py(rows)?;
                 let target = self.target();
                 LoopBridge::spawn(bridge, async move {
                     count_outcome(
@@ -295,10 +297,7 @@ macro_rules! statement_methods {
                 columns: Vec<String>,
                 rows: &Bound<'py, PyAny>,
             ) -> PyResult<Bound<'py, RustFuture>> {
-                let rows = rows
-                    .try_iter()?
-                    .map(|r| params_from_py(&r?))
-                    .collect::<PyResult<Vec<_>>>()?;
+                let rows = param_rows_from_py(rows)?;
                 let target = self.target();
                 LoopBridge::spawn(bridge, async move {
                     count_outcome(target.copy_in(&table, columns, rows).await)

@@ -119,26 +119,17 @@ impl PgDatabase {
         let pool = self.pool.clone();
         let sql = sql.to_string();
         spawn_op(&self.pool.rt, move |ctl| async move {
-            let lease = begin_on_fresh(&pool, &ctl, "BEGIN").await?;
-            let conn = lease.conn.clone();
-            let result = match conn.prepare(&sql).await {
-                Ok(p) => execute_rows(&conn, &ctl, &p, &rows).await,
-                Err(e) => Err(e),
-            };
-            let result = result.map_err(|e| e.with_sql(&sql));
-            let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
-            match (conn.simple(None, end).await, result) {
-                (Ok(()), result) => {
-                    if let Err(e) = &result {
-                        conn.evict_if_stale(&sql, e);
-                    }
-                    lease.release();
-                    result
+            in_own_transaction(&pool, &ctl, |conn, ctl| async move {
+                let result = match conn.prepare(&sql).await {
+                    Ok(p) => execute_rows(&conn, &ctl, &p, &rows).await,
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = &result {
+                    conn.evict_if_stale(&sql, e);
                 }
-                // The connection is in an unknown state: the lease closes it.
-                (Err(e), Ok(_)) => Err(e),
-                (Err(_), Err(e)) => Err(e),
-            }
+                result.map_err(|e| e.with_sql(&sql))
+            })
+            .await
         })
         .await
     }
@@ -159,19 +150,10 @@ impl PgDatabase {
         let pool = self.pool.clone();
         let table = table.to_string();
         spawn_op(&self.pool.rt, move |ctl| async move {
-            let lease = begin_on_fresh(&pool, &ctl, "BEGIN").await?;
-            let conn = lease.conn.clone();
-            let result = copy::copy_rows(&conn, &ctl, &table, &columns, &rows).await;
-            let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
-            match (conn.simple(None, end).await, result) {
-                (Ok(()), result) => {
-                    lease.release();
-                    result
-                }
-                // The connection is in an unknown state: the lease closes it.
-                (Err(e), Ok(_)) => Err(e),
-                (Err(_), Err(e)) => Err(e),
-            }
+            in_own_transaction(&pool, &ctl, |conn, ctl| async move {
+                copy::copy_rows(&conn, &ctl, &table, &columns, &rows).await
+            })
+            .await
         })
         .await
     }
@@ -284,6 +266,31 @@ impl PgDatabase {
     /// The configuration this pool was opened with.
     pub fn config(&self) -> &PgConfig {
         &self.pool.config
+    }
+}
+
+/// `body` in a transaction of its own on an exclusive connection: COMMIT when it
+/// succeeds, ROLLBACK otherwise. A connection whose COMMIT or ROLLBACK fails is in
+/// an unknown state: it is not released, so the lease closes it.
+async fn in_own_transaction<T, Fut>(
+    pool: &Arc<PoolInner>,
+    ctl: &Arc<ReqCtl>,
+    body: impl FnOnce(Arc<Conn>, Arc<ReqCtl>) -> Fut,
+) -> Result<T, DbError>
+where
+    Fut: std::future::Future<Output = Result<T, DbError>>,
+{
+    let lease = begin_on_fresh(pool, ctl, "BEGIN").await?;
+    let conn = lease.conn.clone();
+    let result = body(conn.clone(), ctl.clone()).await;
+    let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+    match (conn.simple(None, end).await, result) {
+        (Ok(()), result) => {
+            lease.release();
+            result
+        }
+        (Err(e), Ok(_)) => Err(e),
+        (Err(_), Err(e)) => Err(e),
     }
 }
 
