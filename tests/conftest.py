@@ -77,3 +77,11 @@ def redis_server():
 @pytest.fixture
 def redis_url(redis_server):
     return redis_server.url
+
+
+@pytest.fixture
+def throwaway_redis():
+    """A redis-server of this test's own, which the test may kill and start again."""
+    server = redis_support.start_throwaway()
+    yield server
+    server.stop()

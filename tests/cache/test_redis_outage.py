@@ -19,21 +19,14 @@ from hyperdjango.channels import RedisChannelLayer
 from hyperdjango.sessions import SessionMiddleware
 from hyperdjango.testing import TestClient
 
-from support.redis import kill, start_again, start_throwaway
+from support.redis import kill, start_again
 from support.waiting import until
 
 
 @pytest.fixture
-def redis_server():
-    server = start_throwaway()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def client(redis_server):
-    layer = RedisChannelLayer(redis_server.url)
-    app = HyperApp(secret_key="outage test", caches={"default": {"BACKEND": "redis", "LOCATION": redis_server.url}})
+def client(throwaway_redis):
+    layer = RedisChannelLayer(throwaway_redis.url)
+    app = HyperApp(secret_key="outage test", caches={"default": {"BACKEND": "redis", "LOCATION": throwaway_redis.url}})
     app.use(SessionMiddleware(engine="cache"))
 
     @app.on_startup
@@ -73,20 +66,20 @@ def cached(client) -> dict:
     return httpx.get(f"{client.base_url}/cached", timeout=20).json()
 
 
-def test_a_redis_outage_is_a_503_for_sessions_and_publishes_and_everything_recovers(redis_server, client):
+def test_a_redis_outage_is_a_503_for_sessions_and_publishes_and_everything_recovers(throwaway_redis, client):
     assert client.get("/visits").json() == {"visits": 1}
     assert client.get("/visits").json() == {"visits": 2}
     assert cached(client) == {"greeting": "hello"}
     assert client.post("/say").status_code == 200
 
-    kill(redis_server)
+    kill(throwaway_redis)
     for response in (client.get("/visits"), client.post("/say")):
         assert response.status_code == 503, response.text
         assert response.headers["retry-after"] == "1"
         assert "cannot be reached" in response.json()["detail"]
     assert cached(client) == {"greeting": None}
 
-    start_again(redis_server)
+    start_again(throwaway_redis)
     # The restarted server is empty: the old session is gone, a new one starts.
     assert client.get("/visits").json() == {"visits": 1}
     assert client.get("/visits").json() == {"visits": 2}

@@ -20,7 +20,7 @@ from hyperdjango import HyperApp
 from hyperdjango.channels import RedisChannelLayer
 from hyperdjango.testing import TestClient
 
-from support.redis import restart, start_throwaway
+from support.redis import restart
 from support.stress import scale
 from support.waiting import until
 
@@ -33,16 +33,9 @@ AFTER = 10**9
 
 
 @pytest.fixture
-def redis_server():
-    server = start_throwaway()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def web(redis_server):
+def web(throwaway_redis):
     """An app whose layer publishes what ``POST /say/{n}`` says, user ``web`` present."""
-    layer = RedisChannelLayer(redis_server.url, presence_check_interval=INTERVAL)
+    layer = RedisChannelLayer(throwaway_redis.url, presence_check_interval=INTERVAL)
     app = HyperApp(title="redis restart")
 
     @app.on_startup
@@ -78,7 +71,7 @@ async def load(base_url: str, stop: asyncio.Event, numbers, seen: Counter, said:
                 said.append(n)
 
 
-def test_a_redis_restart_under_load_never_hangs_and_every_process_recovers(redis_server, web, caplog):
+def test_a_redis_restart_under_load_never_hangs_and_every_process_recovers(throwaway_redis, web, caplog):
     client, web_layer = web
     restarts = scale(1, 5)
     seen: Counter = Counter()
@@ -86,7 +79,7 @@ def test_a_redis_restart_under_load_never_hangs_and_every_process_recovers(redis
     caplog.set_level(logging.INFO, logger="hyperdjango.channels")
 
     async def scenario():
-        other = RedisChannelLayer(redis_server.url, presence_check_interval=INTERVAL)
+        other = RedisChannelLayer(throwaway_redis.url, presence_check_interval=INTERVAL)
         await other.connect()
         received: list[int] = []
         try:
@@ -101,7 +94,7 @@ def test_a_redis_restart_under_load_never_hangs_and_every_process_recovers(redis
             loaders = [asyncio.create_task(load(client.base_url, stop, numbers, seen, said)) for _ in range(6)]
             for _ in range(restarts):
                 await asyncio.sleep(1.0)
-                await asyncio.to_thread(restart, redis_server, 0.3)
+                await asyncio.to_thread(restart, throwaway_redis, 0.3)
             # The load goes on after the last restart: a publish made while Redis is down takes
             # redis-py's retries (about 3 s) to fail, and some must succeed after it is back.
             await asyncio.sleep(3.0)
