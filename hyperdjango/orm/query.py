@@ -165,7 +165,10 @@ class QuerySet(Generic[ModelT, RowT]):
     @property
     def ordered(self) -> bool:
         """Whether the rows come in a defined order: ``order_by()`` or ``Meta.ordering`` (which
-        a ``values().annotate()`` grouping sets aside, as in Django)."""
+        a ``values().annotate()`` grouping sets aside, as in Django); ``none()`` is ordered,
+        as Django's empty QuerySet."""
+        if self._empty:
+            return True
         q = self.query
         if not q.order_by:
             return False
@@ -582,11 +585,16 @@ class QuerySet(Generic[ModelT, RowT]):
         return await self.order_by(*fields).first()
 
     async def contains(self, obj: ModelT) -> bool:
-        """Whether ``obj`` (a saved instance of this model) is among the rows."""
-        if not isinstance(obj, self.model):
-            raise TypeError(f"contains() takes a {self.model.__name__} instance, not {type(obj).__name__}")
+        """Whether ``obj`` (a saved instance) is among the rows: False for another model's, as Django."""
+        if self.query.values is not None:
+            raise TypeError("Cannot call QuerySet.contains() after .values() or .values_list().")
+        meta = getattr(obj, "_meta", None)
+        if meta is None:
+            raise TypeError("'obj' must be a model instance.")
+        if meta.model is not self.model:
+            return False
         if obj.pk is None:
-            raise ValueError("contains() cannot be used on an unsaved object")
+            raise ValueError("QuerySet.contains() cannot be used on unsaved objects.")
         if self._prefetched is not None:
             return any(o.pk == obj.pk for o in self._prefetched)
         return await self.filter(pk=obj.pk).exists()
