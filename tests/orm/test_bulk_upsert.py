@@ -8,7 +8,6 @@ import pytest
 
 from support.library import MODELS, DjangoOracle, Label, ask_hyperdjango, seed
 from support.orm import setup_tables
-from hyperdjango.database import connection
 from hyperdjango.orm.bulk_copy import COPY_MIN_ROWS
 from hyperdjango.orm.exceptions import FieldDoesNotExist
 
@@ -83,13 +82,8 @@ def django_answers(db_url):
         oracle.close()
 
 
-async def test_bulk_create_conflicts_answer_as_django(django_answers, db):
-    previous = connection._default
-    connection.set_default_database(db)
-    try:
-        ours = [(await ask_hyperdjango([step]))[0] for step in STEPS]
-    finally:
-        connection._default = previous
+async def test_bulk_create_conflicts_answer_as_django(django_answers, as_default):
+    ours = [(await ask_hyperdjango([step]))[0] for step in STEPS]
     assert [(step, answer) for step, answer in zip(STEPS, ours)] == [(step, answer) for step, answer in zip(STEPS, django_answers)]
 
 

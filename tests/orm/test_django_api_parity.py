@@ -9,7 +9,6 @@ import pytest
 
 from support.library import MODELS, ask_django, ask_hyperdjango, seed
 from support.orm import setup_tables
-from hyperdjango.database import connection
 
 ROWS = "lambda rows: [list(r) for r in rows]"
 IDS = "lambda objs: [o.id for o in objs]"
@@ -103,11 +102,5 @@ def answers(db_url):
 
 
 @pytest.mark.parametrize("index", range(len(QUERIES)), ids=[q if isinstance(q, str) else q["q"] for q in QUERIES])
-async def test_same_answer_as_django(answers, db, index):
-    previous = connection._default
-    connection.set_default_database(db)
-    try:
-        ours = (await ask_hyperdjango([QUERIES[index]]))[0]
-    finally:
-        connection._default = previous
-    assert ours == answers[index]
+async def test_same_answer_as_django(answers, as_default, index):
+    assert (await ask_hyperdjango([QUERIES[index]]))[0] == answers[index]
