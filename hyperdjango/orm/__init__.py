@@ -12,6 +12,7 @@ PostgreSQL and SQLite. See ``docs/orm.md``.
 from .exceptions import (
     DeferredFieldNotLoaded,
     DoesNotExist,
+    FieldDoesNotExist,
     FieldError,
     MultipleObjectsReturned,
     NotSupportedError,
@@ -47,6 +48,7 @@ __all__ = [
     "Exists",
     "F",
     "Field",
+    "FieldDoesNotExist",
     "FieldError",
     "ManyToMany",
     "Manager",

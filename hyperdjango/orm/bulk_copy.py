@@ -7,8 +7,8 @@ taken, then every row, key included, is loaded with one ``COPY`` per batch
 (``Database.copy_in``). The objects get their keys only once their rows are in.
 
 Used for ``COPY_MIN_ROWS`` rows or more (below that the extra round trips cost more
-than the INSERTs they replace), never with ``ignore_conflicts`` (COPY has no
-``ON CONFLICT``), and not for a key column without a sequence: ``bulk_create``
+than the INSERTs they replace), never with ``ignore_conflicts``/``update_conflicts``
+(COPY has no ``ON CONFLICT``), and not for a key column without a sequence: ``bulk_create``
 then inserts as before.
 """
 
@@ -26,9 +26,9 @@ COPY_MIN_ROWS = 1000
 RESERVE_KEYS_SQL = "SELECT nextval(pg_get_serial_sequence($1, $2)) FROM generate_series(1, $3)"
 
 
-def copy_applies(db: Any, objs: list[Any], ignore_conflicts: bool) -> bool:
-    """Whether ``bulk_create`` loads ``objs`` with COPY."""
-    return len(objs) >= COPY_MIN_ROWS and not ignore_conflicts and db.vendor == "postgresql"
+def copy_applies(db: Any, objs: list[Any]) -> bool:
+    """Whether ``bulk_create`` (without conflict handling) loads ``objs`` with COPY."""
+    return len(objs) >= COPY_MIN_ROWS and db.vendor == "postgresql"
 
 
 async def copy_create(db: Any, model: Any, objs: list[Any], batch_size: int | None, using: Any) -> bool:

@@ -40,6 +40,11 @@ class FieldError(Exception):
     the QuerySet is built, with the valid names in the message)."""
 
 
+class FieldDoesNotExist(FieldError):
+    """A model has no field of that name (Django's ``FieldDoesNotExist``, raised where Django
+    raises it: ``bulk_create``'s ``update_fields``/``unique_fields``)."""
+
+
 class MultipleObjectsReturned(Exception):
     """``get()`` matched more than one row; add a filter that makes it unique."""
 
@@ -71,6 +76,7 @@ class NotSupportedError(Exception):
 __all__ = [
     "DeferredFieldNotLoaded",
     "DoesNotExist",
+    "FieldDoesNotExist",
     "FieldError",
     "MultipleObjectsReturned",
     "NotSupportedError",

@@ -187,8 +187,10 @@ class Manager(Generic[ModelT]):
     def create(self, **values: Any) -> Coroutine[Any, Any, ModelT]:
         return self.get_queryset().create(**values)
 
-    def bulk_create(self, objs: Iterable[ModelT], batch_size: int | None = None, ignore_conflicts: bool = False) -> Coroutine[Any, Any, list[ModelT]]:
-        return self.get_queryset().bulk_create(objs, batch_size, ignore_conflicts)
+    def bulk_create(self, objs: Iterable[ModelT], batch_size: int | None = None, ignore_conflicts: bool = False,
+                    update_conflicts: bool = False, update_fields: Iterable[str] | None = None,
+                    unique_fields: Iterable[str] | None = None) -> Coroutine[Any, Any, list[ModelT]]:
+        return self.get_queryset().bulk_create(objs, batch_size, ignore_conflicts, update_conflicts, update_fields, unique_fields)
 
     def bulk_update(self, objs: Iterable[ModelT], fields: list[str]) -> Coroutine[Any, Any, int]:
         return self.get_queryset().bulk_update(objs, fields)

@@ -36,14 +36,14 @@ from typing_extensions import TypeVar
 from ..database import IntegrityError, atomic
 from ..timezone import get_current_timezone
 from .backends import operations_for
-from .bulk_copy import copy_applies, copy_create
+from .bulk_create import bulk_create
 from .exceptions import FieldError, NotSupportedError
 from .expressions import Aggregate, Col, Expression, Param, Q
 from .fields import DateField, DateTimeField
 from .filtered_relation import FilteredRelation
 from .prefetch import Prefetch, check_lookups, prefetch_all
 from .related import ForwardRelation
-from .sql.compiler import compile_query, insert_sql, update_by_pk_sql
+from .sql.compiler import compile_query, update_by_pk_sql
 from .sql.query import MAX_PLANS, PLAIN_VALUES, Query, planned_param
 from .window import has_window
 
@@ -165,7 +165,10 @@ class QuerySet(Generic[ModelT, RowT]):
     @property
     def ordered(self) -> bool:
         """Whether the rows come in a defined order: ``order_by()`` or ``Meta.ordering`` (which
-        a ``values().annotate()`` grouping sets aside, as in Django)."""
+        a ``values().annotate()`` grouping sets aside, as in Django); ``none()`` is ordered,
+        as Django's empty QuerySet."""
+        if self._empty:
+            return True
         q = self.query
         if not q.order_by:
             return False
@@ -582,11 +585,16 @@ class QuerySet(Generic[ModelT, RowT]):
         return await self.order_by(*fields).first()
 
     async def contains(self, obj: ModelT) -> bool:
-        """Whether ``obj`` (a saved instance of this model) is among the rows."""
-        if not isinstance(obj, self.model):
-            raise TypeError(f"contains() takes a {self.model.__name__} instance, not {type(obj).__name__}")
+        """Whether ``obj`` (a saved instance) is among the rows: False for another model's, as Django."""
+        if self.query.values is not None:
+            raise TypeError("Cannot call QuerySet.contains() after .values() or .values_list().")
+        meta = getattr(obj, "_meta", None)
+        if meta is None:
+            raise TypeError("'obj' must be a model instance.")
+        if meta.model is not self.model:
+            return False
         if obj.pk is None:
-            raise ValueError("contains() cannot be used on an unsaved object")
+            raise ValueError("QuerySet.contains() cannot be used on unsaved objects.")
         if self._prefetched is not None:
             return any(o.pk == obj.pk for o in self._prefetched)
         return await self.filter(pk=obj.pk).exists()
@@ -710,55 +718,16 @@ class QuerySet(Generic[ModelT, RowT]):
         await obj.save(using=self._db)
         return obj
 
-    async def bulk_create(self, objs: Iterable[ModelT], batch_size: int | None = None, ignore_conflicts: bool = False) -> list[ModelT]:
+    async def bulk_create(self, objs: Iterable[ModelT], batch_size: int | None = None, ignore_conflicts: bool = False,
+                          update_conflicts: bool = False, update_fields: Iterable[str] | None = None,
+                          unique_fields: Iterable[str] | None = None) -> list[ModelT]:
         """INSERTs many instances with multi-row statements (``batch_size`` rows each, one
-        transaction) and fills their keys from ``RETURNING``. With ``ignore_conflicts``, rows
-        violating a unique constraint are skipped (and keys are not filled). On PostgreSQL,
-        a thousand rows or more (without ``ignore_conflicts``) are loaded with binary COPY
-        instead, their keys reserved from the key's sequence first (``orm/bulk_copy.py``)."""
-        objs = list(objs)
-        if not objs:
-            return objs
-        db = self.db
-        ops = operations_for(db.vendor)
-        meta = self.model._meta
-        for obj in objs:
-            obj._stamp(True)
-        if copy_applies(db, objs, ignore_conflicts) and await copy_create(db, self.model, objs, batch_size, self._db):
-            return objs
-        generated = [o for o in objs if o.pk is None and meta.pk.auto]
-        given = [o for o in objs if not (o.pk is None and meta.pk.auto)]
-        groups = [(generated, [f for f in meta.fields if f is not meta.pk]), (given, list(meta.fields))]
-        statements = []
-        for group, fields in groups:
-            if not group:
-                continue
-            rows = [obj.clean(fields) for obj in group]
-            size = max(1, min(batch_size or len(rows), ops.max_params // max(1, len(fields))))
-            columns = tuple(f.column for f in fields)
-            for start in range(0, len(rows), size if columns else 1):
-                chunk = rows[start : start + (size if columns else 1)]
-                sql = insert_sql(ops, meta, columns, len(chunk), returning=not ignore_conflicts, ignore_conflicts=ignore_conflicts)
-                statements.append((sql, [v for row in chunk for v in row], group[start : start + len(chunk)]))
-        if len(statements) == 1:
-            await self._insert(db, *statements[0], ignore_conflicts)
-        else:
-            async with atomic(db):
-                for statement in statements:
-                    await self._insert(db, *statement, ignore_conflicts)
-        return objs
-
-    async def _insert(self, db: Any, sql: str, params: list[Any], objs: list[Any], ignore_conflicts: bool) -> None:
-        if ignore_conflicts:
-            await db.execute(sql, *params)
-            return
-        keys = await db.query(sql, *params)
-        pk = self.model._meta.pk.name
-        for obj, row in zip(objs, keys):
-            obj.__dict__[pk] = row[0]
-            obj.__dict__["_persisted"] = True
-            if self._db is not None:
-                obj.__dict__["_db"] = self._db
+        transaction) and fills the keys of those without one from ``RETURNING``, as Django 5.2.
+        ``ignore_conflicts`` skips rows a unique constraint refuses (their keys stay unset);
+        ``update_conflicts`` with ``unique_fields`` and ``update_fields`` updates them instead
+        (``ON CONFLICT (unique_fields) DO UPDATE``). On PostgreSQL, a thousand rows or more
+        without conflict handling are loaded with binary COPY (``orm/bulk_copy.py``)."""
+        return await bulk_create(self.model, self.db, self._db, objs, batch_size, ignore_conflicts, update_conflicts, update_fields, unique_fields)
 
     async def bulk_update(self, objs: Iterable[ModelT], fields: list[str]) -> int:
         """UPDATEs ``fields`` of every instance (one statement per row, one transaction);
@@ -876,9 +845,11 @@ class QuerySet(Generic[ModelT, RowT]):
         """Django's async name for ``create()``."""
         return await self.create(**values)
 
-    async def abulk_create(self, objs: Iterable[ModelT], batch_size: int | None = None, ignore_conflicts: bool = False) -> list[ModelT]:
+    async def abulk_create(self, objs: Iterable[ModelT], batch_size: int | None = None, ignore_conflicts: bool = False,
+                           update_conflicts: bool = False, update_fields: Iterable[str] | None = None,
+                           unique_fields: Iterable[str] | None = None) -> list[ModelT]:
         """Django's async name for ``bulk_create()``."""
-        return await self.bulk_create(objs, batch_size, ignore_conflicts)
+        return await self.bulk_create(objs, batch_size, ignore_conflicts, update_conflicts, update_fields, unique_fields)
 
     async def abulk_update(self, objs: Iterable[ModelT], fields: list[str]) -> int:
         """Django's async name for ``bulk_update()``."""

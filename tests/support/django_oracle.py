@@ -62,10 +62,10 @@ def main() -> None:
     from django.db.models.functions import (CumeDist, DenseRank, FirstValue, Lag, LastValue, Lead, NthValue, Ntile, PercentRank, Rank,
                                             RowNumber)
 
-    from django_library.models import Author, Book, Event, Publisher, Review, Tag
+    from django_library.models import Author, Book, Event, Label, Publisher, Review, Tag
     from django_library.lookups import AbsoluteValue, NotEqual  # noqa: F401 (registered, Django's how-to)
 
-    models_in_order = [Author, Publisher, Tag, Book, Review, Event]
+    models_in_order = [Author, Publisher, Tag, Book, Review, Event, Label]
     with connection.schema_editor() as editor:
         for model in reversed(models_in_order):
             for through in (Book.tags.through, Book.liked_by.through) if model is Book else ():
@@ -104,7 +104,8 @@ def main() -> None:
 
 
 def evaluate(item: str | dict, namespace: dict, queryset: type, does_not_exist: type) -> dict:
-    """One query's answer: ``item`` is its text, or ``{"q": text, "then": "lambda result: ..."}``."""
+    """One query's answer: ``item`` is its text, or ``{"q": text, "then": "lambda result: ...",
+    "message": bool}`` (an error's message is reported too when ``message`` is true)."""
     text = item if isinstance(item, str) else item["q"]
     try:
         result = eval(text, namespace)
@@ -116,7 +117,11 @@ def evaluate(item: str | dict, namespace: dict, queryset: type, does_not_exist: 
     except Exception as exc:  # the oracle reports what Django raised, by name
         print(f"{text}: {type(exc).__name__}: {exc}", file=sys.stderr)
         # get() and latest() answer None where Django raises (see docs/orm.md).
-        return {"ok": None} if isinstance(exc, does_not_exist) else {"error": type(exc).__name__}
+        if isinstance(exc, does_not_exist):
+            return {"ok": None}
+        if isinstance(item, dict) and item.get("message"):
+            return {"error": type(exc).__name__, "message": str(exc)}
+        return {"error": type(exc).__name__}
 
 
 if __name__ == "__main__":

@@ -87,7 +87,18 @@ class Event(Model):
     took: datetime.timedelta | None = None
 
 
-MODELS = (Author, Publisher, Tag, Book, Review, Event)
+class Label(Model):
+    """A unique column for bulk_create's conflicts (empty until a test fills it)."""
+
+    class Meta:
+        table = "hd_label"
+
+    name: str = Field(max_length=50, unique=True)
+    uses: int = 0
+    note: str | None = Field(max_length=50, default=None)
+
+
+MODELS = (Author, Publisher, Tag, Book, Review, Event, Label)
 
 
 async def seed(db: Any) -> None:
@@ -107,8 +118,8 @@ async def seed(db: Any) -> None:
         await books[book].liked_by.add(authors[author])
     await Review.objects.using(db).bulk_create(Review(id=i, book_id=b, rating=r, note=n) for i, b, r, n in REVIEWS)
     await Event.objects.using(db).bulk_create(Event(id=i, name=n, at=a, day=d, clock=c, took=t) for i, n, a, d, c, t in EVENTS)
-    if db.vendor == "postgresql":  # explicit keys leave the sequences behind
-        for model in MODELS:
+    if db.vendor == "postgresql":  # explicit keys leave the sequences behind (Label starts empty, at 1)
+        for model in (Author, Publisher, Tag, Book, Review, Event):
             await db.execute(f"SELECT setval(pg_get_serial_sequence('{model._meta.table}', 'id'), 1000)")
 
 
@@ -121,6 +132,14 @@ def namespace(db: Any) -> dict[str, Any]:
                                       IntegerField=fields.IntegerField, FloatField=fields.FloatField,
                                       DateField=fields.DateField, DateTimeField=fields.DateTimeField, TimeField=fields.TimeField)
     return names
+
+
+def error_answer(item: Any, exc: Exception) -> dict[str, Any]:
+    """What a query raised: its class's name, and its message when the query asks
+    (``{"q": ..., "message": True}``)."""
+    if isinstance(item, dict) and item.get("message"):
+        return {"error": type(exc).__name__, "message": str(exc)}
+    return {"error": type(exc).__name__}
 
 
 def django_url(url: str) -> str:
@@ -183,5 +202,5 @@ async def ask_hyperdjango(queries: list[Any], extra_names: dict[str, Any] | None
                 result = eval(item["then"], names)(result)
             answers.append({"ok": encode(result)})
         except Exception as exc:
-            answers.append({"error": type(exc).__name__})
+            answers.append(error_answer(item, exc))
     return answers

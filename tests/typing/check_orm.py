@@ -57,6 +57,9 @@ async def queries() -> None:
     assert_type(await Product.objects.create(name="tea"), Product)
     assert_type(await Product.objects.get_or_create(name="tea"), tuple[Product, bool])
     assert_type(await Product.objects.bulk_create([Product(name="cup")]), list[Product])
+    upserted = Product.objects.bulk_create([Product(name="cup")], update_conflicts=True, unique_fields=["name"], update_fields=["stock"])
+    assert_type(await upserted, list[Product])
+    assert_type(await qs.abulk_create([Product(name="cup")], batch_size=10, ignore_conflicts=True), list[Product])
     assert_type(await Product.objects.in_bulk([1, 2]), dict[Any, Product])
     assert_type(await qs.aggregate(), dict[str, Any])
 

@@ -1204,3 +1204,37 @@ async fn read_only_transactions_in_memory_use_the_writer_under_query_only() {
     tx.commit().await.unwrap();
     assert_eq!(count(&db, "t").await, 3);
 }
+
+/// Result column sets are cached per statement: a table made again with other columns
+/// under the same SQL is read with its new names and declared types, on every connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_statement_run_again_reads_the_columns_the_schema_now_declares() {
+    let tmp = TempDb::new("schema");
+    let db = open(&tmp).await;
+    let day = NaiveDate::from_ymd_opt(2024, 1, 2).unwrap();
+    db.execute("CREATE TABLE s (a DATE)", vec![]).await.unwrap();
+    db.execute("INSERT INTO s VALUES ('2024-01-02')", vec![])
+        .await
+        .unwrap();
+    for _ in 0..4 {
+        let rows = db.query("SELECT * FROM s", vec![]).await.unwrap();
+        assert_eq!(&rows.columns[..], ["a".to_string()]);
+        assert_eq!(rows.rows, vec![vec![Value::Date(day)]]);
+    }
+    db.execute("DROP TABLE s", vec![]).await.unwrap();
+    db.execute("CREATE TABLE s (a TEXT, b INTEGER)", vec![])
+        .await
+        .unwrap();
+    db.execute("INSERT INTO s VALUES ('2024-01-02', 7)", vec![])
+        .await
+        .unwrap();
+    for _ in 0..4 {
+        let rows = db.query("SELECT * FROM s", vec![]).await.unwrap();
+        assert_eq!(&rows.columns[..], ["a".to_string(), "b".to_string()]);
+        assert_eq!(
+            rows.rows,
+            vec![vec![Value::Text("2024-01-02".into()), Value::Int(7)]]
+        );
+    }
+    db.close().await;
+}

@@ -351,9 +351,19 @@ class SQLCompiler:
 # -- statements on rows rather than queries ------------------------------------------------
 
 
-def insert_sql(ops: BaseOperations, meta: Any, columns: tuple[str, ...], rows: int, returning: bool, ignore_conflicts: bool = False) -> str:
-    """``INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4) RETURNING pk`` (cached)."""
-    key = (ops.vendor, "insert", meta.table, columns, rows, returning, ignore_conflicts)
+def on_conflict_sql(ops: BaseOperations, unique_columns: tuple[str, ...], update_columns: tuple[str, ...]) -> str:
+    """``ON CONFLICT DO NOTHING`` without ``update_columns``, else ``ON CONFLICT("u") DO UPDATE
+    SET "a" = EXCLUDED."a"`` (Django's spelling, the same on PostgreSQL and SQLite)."""
+    if not update_columns:
+        return "ON CONFLICT DO NOTHING"
+    q = ops.quote
+    sets = ", ".join(f"{q(c)} = EXCLUDED.{q(c)}" for c in update_columns)
+    return f"ON CONFLICT({', '.join(map(q, unique_columns))}) DO UPDATE SET {sets}"
+
+
+def insert_sql(ops: BaseOperations, meta: Any, columns: tuple[str, ...], rows: int, returning: bool, on_conflict: str = "") -> str:
+    """``INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4) [on_conflict] RETURNING pk`` (cached)."""
+    key = (ops.vendor, "insert", meta.table, columns, rows, returning, on_conflict)
     sql = _statements.get(key)
     if sql is None:
         q = ops.quote
@@ -365,8 +375,8 @@ def insert_sql(ops: BaseOperations, meta: Any, columns: tuple[str, ...], rows: i
             if rows != 1:
                 raise ValueError("a row of defaults is inserted one at a time")
             sql = f"INSERT INTO {q(meta.table)} DEFAULT VALUES"
-        if ignore_conflicts:
-            sql += " ON CONFLICT DO NOTHING"
+        if on_conflict:
+            sql += " " + on_conflict
         if returning:
             sql += f" RETURNING {q(meta.pk.column)}"
         _statements[key] = sql

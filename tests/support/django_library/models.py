@@ -59,3 +59,14 @@ class Event(models.Model):
 
     class Meta:
         db_table = "dj_event"
+
+
+class Label(models.Model):
+    """A unique column for bulk_create's conflicts (empty until a test fills it)."""
+
+    name = models.CharField(max_length=50, unique=True)
+    uses = models.IntegerField(default=0)
+    note = models.CharField(max_length=50, null=True)
+
+    class Meta:
+        db_table = "dj_label"

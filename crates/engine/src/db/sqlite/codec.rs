@@ -25,8 +25,12 @@
 //! Float; `BLOB` → Bytes; anything else, and columns without a declared type
 //! (expressions), take the storage class as is. NULL is always `Null`. A
 //! value that does not fit its declared type is a Data error naming the
-//! column and the value.
+//! column and the value. The columns are read once a statement has stepped (a
+//! statement prepared before a schema change describes its new columns only
+//! then), and each connection keeps them per statement ([`ColumnCache`]).
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
@@ -149,20 +153,38 @@ impl ColumnType {
 pub(crate) struct ColumnSet {
     pub names: Arc<[String]>,
     pub types: Vec<ColumnType>,
+    /// The declared types the read types come from, to see that a cached set still fits.
+    decls: Vec<Option<Box<str>>>,
 }
 
 impl ColumnSet {
     pub(crate) fn of(stmt: &Statement<'_>) -> ColumnSet {
-        let mut names = Vec::with_capacity(stmt.column_count());
-        let mut types = Vec::with_capacity(stmt.column_count());
-        for column in stmt.columns() {
+        Self::from_columns(&stmt.columns())
+    }
+
+    fn from_columns(columns: &[rusqlite::Column<'_>]) -> ColumnSet {
+        let mut names = Vec::with_capacity(columns.len());
+        let mut types = Vec::with_capacity(columns.len());
+        let mut decls = Vec::with_capacity(columns.len());
+        for column in columns {
             names.push(column.name().to_string());
             types.push(ColumnType::from_decl(column.decl_type()));
+            decls.push(column.decl_type().map(Box::from));
         }
         ColumnSet {
             names: names.into(),
             types,
+            decls,
         }
+    }
+
+    /// Whether `columns` have this set's names and declared types.
+    fn describes(&self, columns: &[rusqlite::Column<'_>]) -> bool {
+        columns.len() == self.names.len()
+            && columns
+                .iter()
+                .zip(self.names.iter().zip(&self.decls))
+                .all(|(c, (name, decl))| c.name() == name && c.decl_type() == decl.as_deref())
     }
 
     /// Reads one row.
@@ -233,6 +255,44 @@ impl ColumnSet {
                 self.names[index], self.types[index]
             ),
         )
+    }
+}
+
+/// The column sets of one connection's statements, by SQL: working a set out allocates
+/// every name and classifies every declared type, which a statement run again (an ORM
+/// query of a shape seen before) need not repeat. A schema change re-prepares a statement
+/// with perhaps other columns, so a cached set is used only while the statement still
+/// has its names and declared types (compared, not allocated).
+pub(crate) struct ColumnCache {
+    sets: RefCell<HashMap<Box<str>, Arc<ColumnSet>>>,
+    capacity: usize,
+}
+
+impl ColumnCache {
+    /// A cache of at most `capacity` sets (the connection's statement cache size: a
+    /// statement past that is prepared again anyway).
+    pub(crate) fn new(capacity: usize) -> ColumnCache {
+        ColumnCache {
+            sets: RefCell::new(HashMap::new()),
+            capacity,
+        }
+    }
+
+    /// The column set of `stmt`, prepared from `sql`.
+    pub(crate) fn of(&self, sql: &str, stmt: &Statement<'_>) -> Arc<ColumnSet> {
+        let columns = stmt.columns();
+        if let Some(set) = self.sets.borrow().get(sql) {
+            if set.describes(&columns) {
+                return set.clone();
+            }
+        }
+        let set = Arc::new(ColumnSet::from_columns(&columns));
+        let mut sets = self.sets.borrow_mut();
+        if sets.len() >= self.capacity && !sets.contains_key(sql) {
+            sets.clear(); // rare: more distinct statements than the statement cache keeps
+        }
+        sets.insert(sql.into(), set.clone());
+        set
     }
 }
 

@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use rusqlite::{Connection, InterruptHandle, OpenFlags, Statement};
 use tokio::sync::oneshot;
 
-use super::codec::{bind_params, ColumnSet};
+use super::codec::{bind_params, ColumnCache, ColumnSet};
 use super::config::{SqliteConfig, SqliteTarget};
 use super::errors::map_error;
 use super::sql::translate_placeholders;
@@ -251,7 +251,7 @@ pub(crate) fn open_connection(config: &SqliteConfig, role: Role) -> Result<Conne
             conn.execute_batch("PRAGMA query_only=ON;")?;
         }
         super::functions::register(&conn)?;
-        conn.set_prepared_statement_cache_capacity(128);
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
         Ok(())
     };
     setup().map_err(|e| map_error(e, None))?;
@@ -283,9 +283,14 @@ impl Drop for CursorCount {
 
 type Cursors<'c> = HashMap<u64, HeldCursor<'c>>;
 
+/// Prepared statements each connection keeps (and result column sets, [`ColumnCache`]).
+const STATEMENT_CACHE_CAPACITY: usize = 128;
+
 /// A connection thread.
 pub(crate) struct Worker {
     pub conn: Connection,
+    /// The result columns of the statements `conn` caches.
+    column_sets: ColumnCache,
     pub interrupt: Arc<InterruptHandle>,
     pub role: Role,
     pub shared: Arc<Shared>,
@@ -303,6 +308,7 @@ impl Worker {
         let interrupt = Arc::new(conn.get_interrupt_handle());
         Worker {
             conn,
+            column_sets: ColumnCache::new(STATEMENT_CACHE_CAPACITY),
             interrupt,
             role,
             shared,
@@ -493,31 +499,38 @@ impl Worker {
             .conn
             .prepare_cached(&translated)
             .map_err(|e| map_error(e, Some(sql)))?;
-        self.step_all(&mut stmt, params, want_rows)
+        self.step_all(&mut stmt, &translated, params, want_rows)
             .map_err(|e| e.with_sql(sql))
     }
 
-    /// Binds and runs a prepared statement to the end.
+    /// Binds and runs a prepared statement (of `translated`) to the end.
     fn step_all(
         &self,
         stmt: &mut Statement<'_>,
+        translated: &str,
         params: &[Value],
         want_rows: bool,
     ) -> Result<Rows, DbError> {
         bind_params(stmt, params)?;
-        let columns = ColumnSet::of(stmt);
         let before = self.conn.total_changes();
         let mut out = Vec::new();
         let mut returned = 0u64;
+        // The columns are read once the statement has stepped: a cached statement whose
+        // tables changed since is prepared again by its first step, and only then
+        // describes the columns it returns.
+        let mut columns: Option<Arc<ColumnSet>> = None;
         {
             let mut rows = stmt.raw_query();
             while let Some(row) = rows.next().map_err(|e| map_error(e, None))? {
                 returned += 1;
                 if want_rows {
-                    out.push(columns.read_row(row)?);
+                    let set = columns
+                        .get_or_insert_with(|| self.column_sets.of(translated, row.as_ref()));
+                    out.push(set.read_row(row)?);
                 }
             }
         }
+        let columns = columns.unwrap_or_else(|| self.column_sets.of(translated, stmt));
         // `changes()` keeps the count of the last INSERT/UPDATE/DELETE: only
         // trust it when this statement changed something.
         let affected = if self.conn.total_changes() != before {
@@ -526,7 +539,7 @@ impl Worker {
             returned
         };
         Ok(Rows {
-            columns: columns.names,
+            columns: columns.names.clone(),
             rows: out,
             affected,
         })
@@ -559,10 +572,12 @@ impl Worker {
                 .map_err(|e| map_error(e, Some(sql)))?;
             let mut total = 0u64;
             for (i, params) in rows.iter().enumerate() {
-                let done = self.step_all(&mut stmt, params, false).map_err(|mut e| {
-                    e.message = format!("parameter row {i}: {}", e.message);
-                    e.with_sql(sql)
-                })?;
+                let done = self
+                    .step_all(&mut stmt, &translated, params, false)
+                    .map_err(|mut e| {
+                        e.message = format!("parameter row {i}: {}", e.message);
+                        e.with_sql(sql)
+                    })?;
                 total += done.affected;
             }
             Ok(total)
