@@ -165,14 +165,14 @@ class QuerySet(Generic[ModelT, RowT]):
     @property
     def ordered(self) -> bool:
         """Whether the rows come in a defined order: ``order_by()`` or ``Meta.ordering`` (which
-        a ``values().annotate()`` grouping sets aside, as in Django); ``none()`` is ordered,
+        a grouping by an annotated aggregate sets aside, as in Django); ``none()`` is ordered,
         as Django's empty QuerySet."""
         if self._empty:
             return True
         q = self.query
         if not q.order_by:
             return False
-        return not (q.default_ordering and q.group_by_values)
+        return not (q.default_ordering and q.grouped)
 
     def alias(self, **expressions: Any) -> Self:
         """Like ``annotate()`` for filtering and ordering only: the expressions are not selected."""
@@ -367,6 +367,7 @@ class QuerySet(Generic[ModelT, RowT]):
                 _bad_expression(name, expr)
             resolved = expr.resolve(q)
             q.annotations[name] = resolved
+            q.grouped = q.grouped or resolved.contains_aggregate
             if q.values is not None:
                 q.values += ((name, resolved),)
                 if resolved.contains_aggregate:
@@ -552,7 +553,8 @@ class QuerySet(Generic[ModelT, RowT]):
     async def first(self) -> RowT | None:
         """The first object in the QuerySet's order (by key when it has none), or None."""
         qs = self._clone()  # one copy: what order_by("pk")[:1] does
-        if not qs.query.order_by:
+        if not self.ordered:
+            self._check_grouped_by_key("first")
             qs.query.set_ordering(("pk",))
         qs.query.set_limits(None, 1)
         rows = await qs
@@ -562,9 +564,20 @@ class QuerySet(Generic[ModelT, RowT]):
         """The last object in the QuerySet's order (by key when it has none), or None."""
         self._check_unsliced("reverse")
         qs = self._clone()
-        qs.query.reverse_ordering()
+        if self.ordered:
+            qs.query.reverse_ordering()
+        else:
+            self._check_grouped_by_key("last")
+            qs.query.set_ordering(("-pk",))
         rows = await qs[:1]
         return rows[0] if rows else None
+
+    def _check_grouped_by_key(self, method: str) -> None:
+        """Django's refusal to order a ``values(...).annotate(<aggregate>)`` grouping by a key
+        it does not group by (the groups have no key to go by)."""
+        q, pk = self.query, self.model._meta.pk
+        if q.values is not None and q.group_by_values and not any(isinstance(e, Col) and e.field is pk for e in q.grouped_by or (e for _, e in q.values)):
+            raise TypeError(f"Cannot use QuerySet.{method}() on an unordered queryset performing aggregation. Add an ordering with order_by().")
 
     async def latest(self, *fields: str) -> RowT | None:
         """The last object by ``fields`` (or ``Meta.get_latest_by``), or None when there is none

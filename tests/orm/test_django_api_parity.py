@@ -23,10 +23,16 @@ QUERIES = [
     {"q": "Book.objects.latest('published')", "then": "lambda b: b.id"},
     {"q": "Book.objects.earliest('price', '-published')", "then": "lambda b: b.id"},
     {"q": "Book.objects.filter(pages__gt=100).latest('-price')", "then": "lambda b: b.id"},
-    # (Author.objects.annotate(n=Count('books')).ordered is an intended difference: docs/orm.md.)
     "(Book.objects.all().ordered, Author.objects.all().ordered, Book.objects.order_by('id').ordered, "
     "Author.objects.values('name').annotate(n=Count('books')).ordered, Book.objects.order_by('id').reverse().ordered, "
-    "Book.objects.none().ordered, Author.objects.none().ordered)",
+    "Book.objects.none().ordered, Author.objects.none().ordered, Author.objects.annotate(n=Count('books')).ordered, "
+    "Author.objects.annotate(n=Count('books')).order_by('name').ordered, Author.objects.alias(n=Count('books')).ordered)",
+    # A grouping sets Meta.ordering aside: first()/last() go by the key, as on an unordered QuerySet.
+    {"q": "Author.objects.annotate(n=Count('books')).first()", "then": "lambda a: (a.id, a.n)"},
+    {"q": "Author.objects.annotate(n=Count('books')).last()", "then": "lambda a: (a.id, a.n)"},
+    {"q": "Author.objects.values('name').annotate(n=Count('books')).first()", "message": True},
+    {"q": "Author.objects.values('name').annotate(n=Count('books')).last()", "message": True},
+    {"q": "Author.objects.values('id', 'name').annotate(n=Count('books')).first()", "then": "lambda r: sorted(r.items())"},
     # dates(), datetimes().
     "Book.objects.dates('published', 'year')",
     "Book.objects.dates('published', 'month', order='DESC')",

@@ -168,6 +168,8 @@ class Query:
     values: tuple[tuple[str, Expression], ...] | None = None
     values_kind = "dict"  # or "tuple", "flat"
     group_by_values = False
+    # An aggregate annotated: the rows are groups, and Meta.ordering is set aside (Django 3.1+).
+    grouped = False
     # values() after values(...).annotate(<aggregate>): the columns it grouped by, kept (as Django)
     grouped_by: tuple[Expression, ...] = ()
     related: tuple[tuple[tuple[str, ...], int, Any], ...] = ()  # select_related: path, alias, model
