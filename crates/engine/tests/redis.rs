@@ -58,6 +58,19 @@ async fn next(rx: &mut LoopReceiver<SubscriberEvent>) -> SubscriberEvent {
         .expect("the subscriber ended")
 }
 
+/// `CLIENT LIST` as text (a verbatim string in RESP3).
+async fn client_list(commands: &RedisCommands) -> String {
+    let reply = commands
+        .pipeline(&[cmd(&["CLIENT", "LIST"])])
+        .await
+        .unwrap();
+    match &reply[0] {
+        RedisValue::VerbatimString { text, .. } => text.clone(),
+        RedisValue::BulkString(bytes) => String::from_utf8_lossy(bytes).into_owned(),
+        other => panic!("{other:?}"),
+    }
+}
+
 fn publish(channel: &str, payload: &str) -> Vec<Vec<u8>> {
     cmd(&["PUBLISH", channel, payload])
 }
@@ -94,14 +107,9 @@ async fn messages_arrive_in_order_until_unsubscribed() {
     assert_eq!(subscriber.stats().delivered, 100);
 
     // The connection carries its name, for CLIENT LIST.
-    let list = commands
-        .pipeline(&[cmd(&["CLIENT", "LIST"])])
+    assert!(client_list(&commands)
         .await
-        .unwrap();
-    let RedisValue::BulkString(list) = &list[0] else {
-        panic!("{list:?}")
-    };
-    assert!(String::from_utf8_lossy(list).contains(&format!("name={name} ")));
+        .contains(&format!("name={name} ")));
 
     subscriber.unsubscribe(&a).await.unwrap();
     commands
@@ -189,14 +197,7 @@ async fn a_killed_connection_is_reported_and_subscribed_again() {
     let channel = unique("kill");
     subscriber.subscribe(&channel).await.unwrap();
     // Ours only, by id: other clients may share the server.
-    let list = commands
-        .pipeline(&[cmd(&["CLIENT", "LIST"])])
-        .await
-        .unwrap();
-    let RedisValue::BulkString(list) = &list[0] else {
-        panic!("{list:?}")
-    };
-    let list = String::from_utf8_lossy(list);
+    let list = client_list(&commands).await;
     let line = list
         .lines()
         .find(|line| line.contains(&format!(" name={name} ")))
