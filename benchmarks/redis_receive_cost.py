@@ -3,16 +3,18 @@ receive rate? CPU per received message of the reader alone against the whole lay
 
 A publisher process sends ``--messages`` real announcements (built by the layer itself, 64 B
 messages on one channel) with ``PUBLISH`` in pipelines of 500, as fast as Redis takes them;
-this process receives them twice, one way after the other:
+this process receives them three times, one way after the other:
 
 - reader: redis-py's pub/sub reader alone (``get_message`` in a loop, as the layer's reader
-  does), doing nothing with the messages;
+  did before the engine read the subscription), doing nothing with the messages;
+- engine_reader: the engine's subscriber alone (``_core.RedisSubscriber``: a tokio thread
+  reads the connection, the loop drains batches), doing nothing with the messages;
 - layer: a connected ``RedisChannelLayer`` with one subscriber on the channel, each message
   decoded and delivered.
 
-CPU time (``time.process_time``, user + system of this process) from the first message to the
-last does not depend on the machine's load as wall time does; the reader's share of the
-layer's CPU per message is what an engine-side reader could save at most. Messages per second
+CPU time (``time.process_time``, user + system of every thread of this process, the engine's
+included) from the first message to the last does not depend on the machine's load as wall
+time does. Messages per second
 (wall) are printed too.
 
 Run (a Redis server on 127.0.0.1:6379; keys under a fresh prefix, deleted afterwards):
@@ -75,6 +77,40 @@ async def receive_with_reader(prefix: str, envelopes: list[bytes], path: str) ->
     return result
 
 
+async def receive_with_engine(prefix: str, envelopes: list[bytes], path: str) -> tuple[float, float]:
+    from hyperdjango._core import RedisSubscriber
+    from hyperdjango.serving.bridge import loop_bridge
+
+    subscriber = await RedisSubscriber.connect(loop_bridge(), URL, "hd-bench-reader")
+    await subscriber.subscribe(loop_bridge(), prefix)
+    loop = asyncio.get_running_loop()
+    done = asyncio.Event()
+    marks: list[tuple[float, float]] = []
+    received = 0
+
+    def on_readable() -> None:
+        nonlocal received
+        while True:
+            events = subscriber.drain(256)
+            if events and received == 0:
+                marks.append((time.perf_counter(), time.process_time()))
+            received += len(events)
+            if len(events) < 256:
+                break
+        if received >= len(envelopes) and not done.is_set():
+            marks.append((time.perf_counter(), time.process_time()))
+            done.set()
+
+    loop.add_reader(subscriber.fileno(), on_readable)
+    publisher = publish(prefix, envelopes, path)
+    await done.wait()
+    loop.remove_reader(subscriber.fileno())
+    publisher.wait()
+    await subscriber.close(loop_bridge())
+    (wall0, cpu0), (wall1, cpu1) = marks
+    return wall1 - wall0, cpu1 - cpu0
+
+
 async def receive_with_layer(layer: RedisChannelLayer, channel_name: str, envelopes: list[bytes], path: str) -> tuple[float, float]:
     got: list = []
     first: list[tuple[float, float]] = []
@@ -107,6 +143,7 @@ async def main_async(messages: int) -> None:
                  for n in range(messages)]
     try:
         reader_wall, reader_cpu = await receive_with_reader(prefix, envelopes, path)
+        engine_wall, engine_cpu = await receive_with_engine(prefix, envelopes, path)
         await layer.connect()
         try:
             layer_wall, layer_cpu = await receive_with_layer(layer, channel_name, envelopes, path)
@@ -125,9 +162,11 @@ async def main_async(messages: int) -> None:
     print(json.dumps({
         "messages": messages,
         "reader_cpu_us_per_message": round(reader_cpu / n * 1e6, 2),
+        "engine_reader_cpu_us_per_message": round(engine_cpu / n * 1e6, 2),
         "layer_cpu_us_per_message": round(layer_cpu / n * 1e6, 2),
         "reader_share_of_layer_cpu": round(reader_cpu / layer_cpu, 2),
         "reader_messages_per_s": round(n / reader_wall),
+        "engine_reader_messages_per_s": round(n / engine_wall),
         "layer_messages_per_s": round(n / layer_wall),
     }), flush=True)
 

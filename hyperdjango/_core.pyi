@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 
 __all__ = [
     "LoopBridge", "RustFuture", "Database", "Transaction", "Cursor", "Listener", "Row", "InstanceReader", "instances_from_rows",
+    "RedisSubscriber", "RedisCommands", "RedisError",
     "argon2_hash", "argon2_verify", "bcrypt_verify", "find_file", "file_answer", "Router", "Server", "PendingRequest",
     "StreamSender", "WebSocketConnection", "TemplateEngine", "TemplateStream", "TemplateError", "StreamsFull",
     "ws_broadcast", "__version__",
@@ -264,6 +265,45 @@ class Listener:
     def channels(self) -> list[str]: ...
     def stats(self) -> dict[str, int]:
         """delivered, stalls, reconnects, dropped_unlistened, queued."""
+
+class RedisError(Exception):
+    """An error reply of the Redis server to one command (``WRONGTYPE ...``, ``NOSCRIPT ...``)."""
+
+@final
+class RedisSubscriber:
+    """A dedicated Redis pub/sub connection read by the engine; messages reach the loop in
+    batches through ``fileno()`` (watch it with ``loop.add_reader``) and ``drain()``."""
+
+    connected: bool
+    @staticmethod
+    def connect(bridge: LoopBridge, url: str, name: str, capacity: int = ...) -> RustFuture:  # 8192
+        """A future of a subscriber connected to ``url`` as ``name`` (``CLIENT SETNAME``);
+        ConnectionError when Redis cannot be reached, ValueError for a bad URL."""
+    def fileno(self) -> int:
+        """An eventfd that becomes readable when events are waiting."""
+    def drain(self, max: int = 256) -> list[tuple[str, bytes] | tuple[None, str, Any]]:
+        """Up to ``max`` events, oldest first: ``(channel, payload)`` for a message;
+        ``(None, "lost", reason)``, ``(None, "reconnected", downtime_seconds)`` and
+        ``(None, "overflow", dropped)``. Fewer than ``max`` means the queue is empty and
+        the fd re-armed."""
+    def subscribe(self, bridge: LoopBridge, channel: str) -> RustFuture: ...
+    def unsubscribe(self, bridge: LoopBridge, channel: str) -> RustFuture: ...
+    def close(self, bridge: LoopBridge) -> RustFuture: ...
+    def channels(self) -> list[str]: ...
+    def stats(self) -> dict[str, int]:
+        """delivered, dropped, reconnects, dropped_unsubscribed, queued."""
+
+@final
+class RedisCommands:
+    """Pipelined Redis commands on one engine connection, opened on first use."""
+
+    def __new__(cls, url: str, name: str) -> Self: ...
+    def load_script(self, bridge: LoopBridge, source: str) -> RustFuture:
+        """A future of the script's SHA1 for ``EVALSHA``; loaded on every later connection too."""
+    def pipeline(self, bridge: LoopBridge, commands: Iterable[Iterable[bytes | str | int]]) -> RustFuture:
+        """A future of one reply per command (an error reply as a :class:`RedisError` in its
+        place), sent in one write; ConnectionError when Redis cannot be reached."""
+    def close(self) -> None: ...
 
 _WsMessage = (
     tuple[Literal["text"], str, int]

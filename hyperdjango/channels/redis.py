@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
+from collections.abc import Awaitable
 from typing import Any
 
 import orjson
 
+from .._core import RedisCommands, RedisError, RedisSubscriber
+from ..serving.bridge import loop_bridge
 from .distributed import ChannelLayerUnavailable, DistributedChannelLayer, Snapshot
 
 log = logging.getLogger("hyperdjango.channels")
 
-#: Pauses between attempts to subscribe again after the connection was lost.
-_BACKOFF = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
+#: Subscription events handed over per drain of the engine's queue.
+_BATCH = 256
+#: Announcements that may wait in the engine for the loop; past this they are
+#: dropped, counted (``receive_overflow``) and recovered by a reload.
+_RECEIVE_QUEUE = 8192
 #: A heartbeat key lives this many ``presence_check_interval``s unless refreshed.
 _HEARTBEAT_LIFETIMES = 3
 
@@ -79,8 +84,14 @@ class RedisChannelLayer(DistributedChannelLayer):
     finds its own key expired (it was stalled or cut off) writes its presence
     again.
 
-    When the pub/sub connection is lost the layer subscribes again with backoff
-    and then reloads the state (as the PostgreSQL layer does after a reconnect).
+    The engine owns the pub/sub connection (a tokio task reads it and hands
+    the announcements to the event loop in batches, one wake-up per batch) and
+    the connection that publishes (each publish an ``EVALSHA``, every change of
+    a loop's batch in one pipelined write). When the pub/sub connection is lost
+    the engine subscribes again with backoff and the layer then reloads the
+    state (as the PostgreSQL layer does after a reconnect); so it does when
+    announcements had to be dropped because this process fell behind
+    (``receive_overflow``: the engine's queue holds 8192).
     """
 
     backend = "Redis"
@@ -103,18 +114,31 @@ class RedisChannelLayer(DistributedChannelLayer):
         )
         self.url = url
         self.prefix = prefix
+        #: redis-py, for what is not on the hot path: heartbeat, snapshot, sweep.
         self._client: Any = None
-        self._subscriber: Any = None
-        self._pubsub: Any = None
-        self._reader: asyncio.Task | None = None
-        self._publish_script: Any = None
         self._sweep_script: Any = None
+        #: The engine's connections: publishing, and the subscription.
+        self._commands: RedisCommands | None = None
+        self._publish_sha = ""
+        self._subscription: RedisSubscriber | None = None
+        self._receive_queue = _RECEIVE_QUEUE
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._reading = False
+        #: Applies what came before and holds back what came after (a reload).
+        self._holding: asyncio.Task | None = None
+        self._counters["receive_overflow"] = 0
 
     def __repr__(self) -> str:
         return f"<RedisChannelLayer {self.url.split('@')[-1]!r} connected={self.connected}>"
 
     def _key(self, *parts: str) -> str:
         return ":".join((self.prefix, *parts))
+
+    def stats(self) -> dict[str, int]:
+        """The counters of :meth:`DistributedChannelLayer.stats` and
+        ``receive_overflow``: announcements the engine dropped because this
+        process fell behind (each time followed by a reload of the state)."""
+        return super().stats()
 
     async def connect(self) -> None:
         """Subscribes and loads the shared state."""
@@ -124,23 +148,22 @@ class RedisChannelLayer(DistributedChannelLayer):
             import redis.asyncio as redis
         except ImportError:
             raise ImportError('RedisChannelLayer needs the redis package: pip install "hyperdjango[redis]"') from None
-        from redis.backoff import NoBackoff
-        from redis.asyncio.retry import Retry
 
         name = f"hyperdjango_channels:{self.sender}"
         self._client = redis.Redis.from_url(self.url, client_name=name)
-        # No silent retries on the pub/sub connection: redis-py would re-subscribe
-        # quietly, and the layer must know, to reload what it missed.
-        self._subscriber = redis.Redis.from_url(self.url, client_name=name, retry=Retry(NoBackoff(), 0))
-        self._publish_script = self._client.register_script(_PUBLISH_SCRIPT)
         self._sweep_script = self._client.register_script(_SWEEP_SCRIPT)
+        bridge = loop_bridge()
+        self._loop = asyncio.get_running_loop()
         try:
-            await self._client.ping()
+            self._commands = RedisCommands(self.url, name)
+            self._publish_sha = await self._commands.load_script(bridge, _PUBLISH_SCRIPT)
             await self._beat()
-            self._pubsub = await self._subscribe()
+            self._subscription = await RedisSubscriber.connect(bridge, self.url, name, self._receive_queue)
+            await self._subscription.subscribe(bridge, self.prefix)
             self._start_writer()
+            # Announcements wait in the engine until the state is loaded.
             await self._reload()
-            self._reader = asyncio.get_running_loop().create_task(self._read_loop(), name="redis channel reader")
+            self._resume_reading()
             self._start_housekeeping()
             self.connected = True
         except BaseException:
@@ -149,69 +172,95 @@ class RedisChannelLayer(DistributedChannelLayer):
 
     async def _shut(self) -> None:
         await self._stop_housekeeping()
-        if self._reader is not None:
-            self._reader.cancel()
+        self._pause_reading()
+        if self._holding is not None:
+            self._holding.cancel()
             try:
-                await self._reader
+                await self._holding
             except asyncio.CancelledError:
                 pass
-            self._reader = None
+            self._holding = None
         await self._stop_writer()
-        if self._pubsub is not None:
-            await self._pubsub.aclose()
-            self._pubsub = None
+        if self._subscription is not None:
+            await self._subscription.close(loop_bridge())
+            self._subscription = None
         if self._client is not None and self.connected:
             try:
                 await self._client.delete(self._key("alive", self.sender))
             except Exception as exc:  # noqa: BLE001 - it expires by itself
                 log.warning("channel layer: could not delete the heartbeat key (it expires by itself): %s", exc)
-        for client in (self._subscriber, self._client):
-            if client is not None:
-                await client.aclose()
-        self._client = self._subscriber = None
+        if self._commands is not None:
+            self._commands.close()
+            self._commands = None
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
 
-    # -- receiving ------------------------------------------------------------------------
+    # -- receiving: the engine's subscription, drained on the loop ----------------------------
 
-    async def _subscribe(self) -> Any:
-        pubsub = self._subscriber.pubsub(ignore_subscribe_messages=True)
-        try:
-            await pubsub.subscribe(self.prefix)
-        except BaseException:
-            await pubsub.aclose()
-            raise
-        return pubsub
+    def _resume_reading(self) -> None:
+        if self._reading or self._subscription is None or self._loop is None:
+            return
+        self._reading = True
+        self._loop.add_reader(self._subscription.fileno(), self._on_readable)
+        # Events may be waiting with the eventfd disarmed (a full batch was taken last time).
+        self._loop.call_soon(self._on_readable)
 
-    async def _read_loop(self) -> None:
-        lost = _connection_lost()
-        while True:
-            try:
-                message = await self._pubsub.get_message(timeout=None)
-            except lost as exc:
-                await self._resubscribe(exc)
-                continue
-            if message is None or message.get("type") != "message":
-                continue
-            pending = self._receive(message["data"])
+    def _pause_reading(self) -> None:
+        if self._reading and self._subscription is not None and self._loop is not None:
+            self._reading = False
+            self._loop.remove_reader(self._subscription.fileno())
+
+    def _on_readable(self) -> None:
+        while self._reading and self._subscription is not None:
+            events = self._subscription.drain(_BATCH)
+            self._apply(events)
+            if len(events) < _BATCH:
+                return
+
+    def _apply(self, events: list) -> None:
+        """Applies events in order; one that must be awaited (a reload) stops reading
+        until it is done, and the events after it wait with it."""
+        for position, event in enumerate(events):
+            if event[0] is not None:
+                pending = self._receive(event[1])
+            else:
+                pending = self._subscription_changed(event[1], event[2])
             if pending is not None:
-                await pending
+                assert self._loop is not None
+                self._pause_reading()
+                self._holding = self._loop.create_task(self._finish_then_apply(pending, events[position + 1 :]))
+                return
 
-    async def _resubscribe(self, reason: BaseException) -> None:
-        """Subscribes on a new connection (with backoff), then reloads the state:
-        announcements sent in between were lost."""
-        log.warning("channel layer: the Redis pub/sub connection was lost (%s); subscribing again", reason)
-        lost_at = time.monotonic()
-        await self._pubsub.aclose()
-        attempt = 0
-        while True:
-            try:
-                self._pubsub = await self._subscribe()
-                break
-            except _connection_lost():
-                await asyncio.sleep(_BACKOFF[min(attempt, len(_BACKOFF) - 1)])
-                attempt += 1
+    async def _finish_then_apply(self, pending: Awaitable[None], rest: list) -> None:
+        try:
+            await pending
+        except Exception:  # noqa: BLE001 - reading must go on; the next reload repairs
+            self._counters["reload_failures"] += 1
+            log.exception("channel layer: handling a change of the Redis subscription failed")
+        finally:
+            self._holding = None
+        self._apply(rest)
+        if self._holding is None:
+            self._resume_reading()
+
+    def _subscription_changed(self, kind: str, value: Any) -> Awaitable[None] | None:
+        if kind == "lost":
+            log.warning("channel layer: the Redis pub/sub connection was lost (%s); subscribing again", value)
+            return None
+        if kind == "reconnected":
+            return self._resubscribed(value)
+        self._counters["receive_overflow"] += value
+        log.error("channel layer: %d announcements from Redis were dropped because this process fell behind; "
+                  "reloading the shared state", value)
+        return self._reload()
+
+    async def _resubscribed(self, downtime: float) -> None:
+        """The engine subscribed again on a new connection: announcements sent in
+        between were lost, so the state is loaded again."""
         self._counters["reconnects"] += 1
         log.warning("channel layer: subscribed again after %.1f s without the Redis pub/sub connection; "
-                    "reloading the shared state", time.monotonic() - lost_at)
+                    "reloading the shared state", downtime)
         # A restarted server may have lost this process's heartbeat key: without it,
         # another process's reload would take the presence restored below for dead.
         try:
@@ -223,51 +272,42 @@ class RedisChannelLayer(DistributedChannelLayer):
     # -- writing ----------------------------------------------------------------------------
 
     async def _write_batch(self, changes: list[tuple[str, tuple]]) -> list[BaseException | None]:
-        pipe = self._client.pipeline(transaction=False)
+        assert self._commands is not None
+        commands: list[list[Any]] = []
+        sizes = [self._add_commands(commands, kind, args) for kind, args in changes]
         try:
-            sizes = [await self._queue_commands(pipe, kind, args) for kind, args in changes]
-            results = await pipe.execute(raise_on_error=False)
-        except _connection_lost() as exc:
+            replies = await self._commands.pipeline(loop_bridge(), commands)
+        except ConnectionError as exc:
             raise ChannelLayerUnavailable(f"the Redis server of the channel layer cannot be reached ({exc}); retry shortly") from exc
         errors: list[BaseException | None] = []
         position = 0
         for size in sizes:
-            failed = [r for r in results[position : position + size] if isinstance(r, BaseException)]
+            failed = [r for r in replies[position : position + size] if isinstance(r, RedisError)]
             errors.append(failed[0] if failed else None)
             position += size
         return errors
 
-    async def _queue_commands(self, pipe: Any, kind: str, args: tuple) -> int:
+    def _add_commands(self, commands: list[list[Any]], kind: str, args: tuple) -> int:
         """Adds the commands that store and announce one change; returns how many."""
         envelope = self._announcement(kind, args)
         if kind == "publish":
             channel, message_id, payload = args
-            key = self._key("history", channel)
             item = orjson.dumps([message_id, orjson.Fragment(payload)])
-            await self._publish_script(
-                keys=[key, self._key("history-channels"), self.prefix],
-                args=[item, max(self.history_size, 1), channel, envelope],
-                client=pipe,
-            )
+            commands.append([
+                "EVALSHA", self._publish_sha, 3, self._key("history", channel), self._key("history-channels"), self.prefix,
+                item, max(self.history_size, 1), channel, envelope,
+            ])
             return 1
         if kind == "presence":
             channel, user_id, joins, metadata = args
             key, field = self._key("presence", channel), orjson.dumps([user_id, self.sender])
-            if joins > 0:
-                pipe.hset(key, field, orjson.dumps([joins, metadata]))
-            else:
-                pipe.hdel(key, field)
-            pipe.sadd(self._key("presence-channels"), channel)
-            pipe.publish(self.prefix, envelope)
-            return 3
-        group, channel, member = args
-        key = self._key("group", group)
-        if member:
-            pipe.sadd(key, channel)
+            change = ["HSET", key, field, orjson.dumps([joins, metadata])] if joins > 0 else ["HDEL", key, field]
+            index = ["SADD", self._key("presence-channels"), channel]
         else:
-            pipe.srem(key, channel)
-        pipe.sadd(self._key("groups"), group)
-        pipe.publish(self.prefix, envelope)
+            group, channel, member = args
+            change = ["SADD" if member else "SREM", self._key("group", group), channel]
+            index = ["SADD", self._key("groups"), group]
+        commands += (change, index, ["PUBLISH", self.prefix, envelope])
         return 3
 
     # -- liveness ---------------------------------------------------------------------------

@@ -6,6 +6,7 @@ mod convert;
 mod db;
 mod files;
 mod passwords;
+mod redis;
 mod request;
 mod request_body;
 mod router;
@@ -26,6 +27,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<db::Row>()?;
     m.add_class::<db::InstanceReader>()?;
     m.add_function(wrap_pyfunction!(db::instances_from_rows, m)?)?;
+    m.add_class::<redis::RedisSubscriber>()?;
+    m.add_class::<redis::RedisCommands>()?;
+    m.add("RedisError", m.py().get_type::<redis::RedisError>())?;
     m.add_function(wrap_pyfunction!(passwords::argon2_hash, m)?)?;
     m.add_function(wrap_pyfunction!(passwords::argon2_verify, m)?)?;
     m.add_function(wrap_pyfunction!(passwords::bcrypt_verify, m)?)?;

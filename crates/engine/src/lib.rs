@@ -6,6 +6,7 @@
 //! - [`db`]: PostgreSQL and SQLite drivers with one value and error vocabulary.
 //! - [`passwords`]: argon2id hashing and the verification of argon2 and bcrypt
 //!   hashes (CPU- and memory-heavy: callers run it off their event loop).
+//! - [`redis`]: the channel layer's Redis pub/sub subscriber and pipelined commands.
 //! - [`bridge`]: bounded queues that hand work to an event-loop thread with
 //!   one wake-up per batch.
 //! - `fuzzing` (feature `fuzzing`): internals re-exported for the fuzz targets in `fuzz/`.
@@ -19,5 +20,6 @@ pub mod db;
 pub mod fuzzing;
 pub mod http;
 pub mod passwords;
+pub mod redis;
 pub mod router;
 pub mod websocket;

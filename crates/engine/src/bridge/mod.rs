@@ -36,6 +36,19 @@ pub struct LoopReceiver<T> {
     waker: Arc<LoopWaker>,
 }
 
+/// Room for one item in a [`LoopSender`]'s queue.
+pub struct LoopPermit<'a, T> {
+    permit: mpsc::Permit<'a, T>,
+    waker: &'a LoopWaker,
+}
+
+impl<T> LoopPermit<'_, T> {
+    pub fn send(self, item: T) {
+        self.permit.send(item);
+        self.waker.wake();
+    }
+}
+
 /// The consumer is gone; the item comes back.
 #[derive(Debug)]
 pub struct Closed<T>(pub T);
@@ -58,6 +71,16 @@ impl<T> LoopSender<T> {
         self.tx.send(item).await.map_err(|e| Closed(e.0))?;
         self.waker.wake();
         Ok(())
+    }
+
+    /// Waits for room and holds it: the permit's `send` neither waits nor fails, so
+    /// an item can be placed exactly between others (the caller takes its lock after).
+    pub async fn reserve(&self) -> Result<LoopPermit<'_, T>, Closed<()>> {
+        let permit = self.tx.reserve().await.map_err(|_| Closed(()))?;
+        Ok(LoopPermit {
+            permit,
+            waker: &self.waker,
+        })
     }
 
     /// Enqueues `item` if there is room now.
