@@ -165,7 +165,7 @@ impl WsUpgrade {
             stats.ws_active.fetch_add(1, Ordering::Relaxed);
             let tungstenite_config = WebSocketConfig::default()
                 .read_buffer_size(config.read_buffer_size)
-                .write_buffer_size(0)
+                .write_buffer_size(WRITE_BUFFER)
                 .max_message_size(Some(config.max_message_size))
                 .max_frame_size(Some(config.max_message_size));
             let socket = InflatingStream::new(
@@ -305,6 +305,12 @@ type Stream = WebSocketStream<InflatingStream<TokioIo<hyper::upgrade::Upgraded>>
 
 /// Outgoing messages written per flush at most.
 const BATCH: usize = 64;
+
+/// tungstenite gathers outgoing frames up to this many bytes before it writes
+/// (a flush writes whatever is gathered): a batch of small messages costs one
+/// write system call, not one each, while a connection keeps at most this
+/// much (plus one message) of buffer.
+const WRITE_BUFFER: usize = 8 * 1024;
 
 struct Session {
     ws: Stream,
@@ -569,47 +575,53 @@ impl Session {
         }
     }
 
-    /// Writes `first` and whatever else is queued (up to a batch) with one flush.
+    /// Writes `first` and whatever else is queued (up to a batch) with one
+    /// flush: the frames gather in tungstenite's write buffer and reach the
+    /// socket in one write, not one per message.
     async fn write_batch(&mut self, first: Outgoing) -> Step {
-        let mut next = Some(first);
-        let mut written = 0usize;
+        let mut batch = Vec::with_capacity(self.out_rx.len().min(BATCH - 1) + 1);
         let mut close = None;
+        let mut next = Some(first);
         while let Some(item) = next.take() {
             match item {
                 Outgoing::Message(message) => {
                     let len = message.len();
                     self.state.queued_bytes.fetch_sub(len, Ordering::AcqRel);
-                    let message = if self.compressing {
+                    batch.push(if self.compressing {
                         compress(message)
                     } else {
                         message
-                    };
-                    if let Err(step) = self.write(|ws| Box::pin(ws.feed(message))).await {
-                        if matches!(step, Step::End) {
-                            self.deliver_close(1006, String::new());
-                        }
-                        return step;
-                    }
-                    written += 1;
+                    });
                 }
                 Outgoing::Close(code, reason) => {
                     close = Some((code, reason));
                     break;
                 }
             }
-            if written < BATCH {
+            if batch.len() < BATCH {
                 next = self.out_rx.try_recv().ok();
             }
         }
-        self.stats
-            .ws_messages_sent
-            .fetch_add(written as u64, Ordering::Relaxed);
-        if let Err(step) = self.write(|ws| Box::pin(ws.flush())).await {
+        let written = batch.len() as u64;
+        let outcome = self
+            .write(|ws| {
+                Box::pin(async move {
+                    for message in batch {
+                        ws.feed(message).await?;
+                    }
+                    ws.flush().await
+                })
+            })
+            .await;
+        if let Err(step) = outcome {
             if matches!(step, Step::End) {
                 self.deliver_close(1006, String::new());
             }
             return step;
         }
+        self.stats
+            .ws_messages_sent
+            .fetch_add(written, Ordering::Relaxed);
         match close {
             Some((code, reason)) => Step::Close(code, reason),
             None => Step::Continue,
