@@ -140,6 +140,7 @@ impl WsUpgrade {
             rx: Arc::new(tokio::sync::Mutex::new(in_rx)),
             state: state.clone(),
             max_queued_bytes: self.config.send_queue_bytes,
+            runtime: self.runtime.clone(),
         };
         let WsUpgrade {
             on_upgrade,
@@ -202,9 +203,16 @@ pub struct WsConnection {
     rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Incoming>>>,
     state: Arc<State>,
     max_queued_bytes: usize,
+    runtime: tokio::runtime::Handle,
 }
 
 impl WsConnection {
+    /// The runtime whose thread runs the session: a receive awaited there is
+    /// woken by the session without waking another thread.
+    pub fn runtime(&self) -> &tokio::runtime::Handle {
+        &self.runtime
+    }
+
     fn closed_code(&self) -> u16 {
         match self.state.close_code.load(Ordering::Acquire) {
             0 => 1006,
