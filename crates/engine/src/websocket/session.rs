@@ -407,9 +407,14 @@ impl Session {
                         Step::Abandon(1001, "no answer to ping".into())
                     } else if silent >= self.config.ping_interval && !ping_sent {
                         ping_sent = true;
-                        match self
-                            .write(|ws| Box::pin(ws.send(Message::Ping(Bytes::new()))))
-                            .await
+                        let ping = self.ws.send(Message::Ping(Bytes::new()));
+                        match guarded_write(
+                            &self.state,
+                            &self.stats,
+                            self.config.ping_timeout,
+                            ping,
+                        )
+                        .await
                         {
                             Ok(()) => Step::Continue,
                             Err(step) => step,
@@ -543,93 +548,60 @@ impl Session {
         Step::Continue
     }
 
-    /// Runs a write; a peer that takes longer than `ping_timeout` to make room
-    /// is dead, and a handler that overflows its queue meanwhile ends it with 1013.
-    async fn write<'a>(
-        &'a mut self,
-        op: impl FnOnce(
-            &'a mut Stream,
-        ) -> std::pin::Pin<
-            Box<dyn std::future::Future<Output = Result<(), WsError>> + Send + 'a>,
-        >,
-    ) -> Result<(), Step> {
-        let stats = self.stats.clone();
-        let state = self.state.clone();
-        let write = tokio::time::timeout(self.config.ping_timeout, op(&mut self.ws));
-        tokio::pin!(write);
-        let mut renotify = false;
-        let outcome = loop {
-            tokio::select! {
-                done = &mut write => break done,
-                _ = state.wake.notified() => {
-                    if state.overflow.load(Ordering::Acquire) {
-                        stats.ws_slow_consumers.fetch_add(1, Ordering::Relaxed);
-                        return Err(Step::Close(1013, "the client reads too slowly".into()));
-                    }
-                    renotify = true; // a close request: handled after this write
-                }
-            }
-        };
-        if renotify {
-            state.wake.notify_one();
-        }
-        match outcome {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(_)) => Err(Step::End),
-            Err(_) => {
-                stats.ws_dead_peers.fetch_add(1, Ordering::Relaxed);
-                Err(Step::End)
-            }
-        }
-    }
-
     /// Writes `first` and whatever else is queued (up to a batch) with one
     /// flush: the frames gather in tungstenite's write buffer and reach the
-    /// socket in one write, not one per message.
+    /// socket in one write, not one per message. Each message leaves the send
+    /// queue only when tungstenite takes it, so a blocked socket leaves the
+    /// rest counted against the queue's limits, as before batching.
     async fn write_batch(&mut self, first: Outgoing) -> Step {
-        let mut batch = Vec::with_capacity(self.out_rx.len().min(BATCH - 1) + 1);
+        let Session {
+            ws,
+            out_rx,
+            state,
+            stats,
+            config,
+            compressing,
+            ..
+        } = self;
+        let mut written = 0usize;
         let mut close = None;
-        let mut next = Some(first);
-        while let Some(item) = next.take() {
-            match item {
-                Outgoing::Message(message) => {
-                    let len = message.len();
-                    self.state.queued_bytes.fetch_sub(len, Ordering::AcqRel);
-                    batch.push(if self.compressing {
-                        compress(message)
-                    } else {
-                        message
-                    });
-                }
-                Outgoing::Close(code, reason) => {
-                    close = Some((code, reason));
-                    break;
-                }
-            }
-            if batch.len() < BATCH {
-                next = self.out_rx.try_recv().ok();
-            }
-        }
-        let written = batch.len() as u64;
-        let outcome = self
-            .write(|ws| {
-                Box::pin(async move {
-                    for message in batch {
+        let feeding = async {
+            let mut next = Some(first);
+            while let Some(item) = next.take() {
+                match item {
+                    Outgoing::Message(message) => {
+                        state
+                            .queued_bytes
+                            .fetch_sub(message.len(), Ordering::AcqRel);
+                        let message = if *compressing {
+                            compress(message)
+                        } else {
+                            message
+                        };
                         ws.feed(message).await?;
+                        written += 1;
                     }
-                    ws.flush().await
-                })
-            })
-            .await;
+                    Outgoing::Close(code, reason) => {
+                        close = Some((code, reason));
+                        break;
+                    }
+                }
+                if written < BATCH {
+                    next = out_rx.try_recv().ok();
+                }
+            }
+            ws.flush().await
+        };
+        let outcome = guarded_write(state, stats, config.ping_timeout, feeding).await;
+        self.stats
+            .ws_messages_sent
+            .fetch_add(written as u64, Ordering::Relaxed);
         if let Err(step) = outcome {
             if matches!(step, Step::End) {
                 self.deliver_close(1006, String::new());
             }
             return step;
         }
-        self.stats
-            .ws_messages_sent
-            .fetch_add(written, Ordering::Relaxed);
         match close {
             Some((code, reason)) => Step::Close(code, reason),
             None => Step::Continue,
@@ -667,5 +639,41 @@ impl Session {
         };
         let _ = tokio::time::timeout(limit, handshake).await;
         self.deliver_close(code, reason);
+    }
+}
+
+/// Runs a write; a peer that takes longer than `limit` (`ping_timeout`) to make
+/// room is dead, and a handler that overflows its queue meanwhile ends it with 1013.
+async fn guarded_write(
+    state: &State,
+    stats: &ServerStats,
+    limit: Duration,
+    op: impl std::future::Future<Output = Result<(), WsError>>,
+) -> Result<(), Step> {
+    let write = tokio::time::timeout(limit, op);
+    tokio::pin!(write);
+    let mut renotify = false;
+    let outcome = loop {
+        tokio::select! {
+            done = &mut write => break done,
+            _ = state.wake.notified() => {
+                if state.overflow.load(Ordering::Acquire) {
+                    stats.ws_slow_consumers.fetch_add(1, Ordering::Relaxed);
+                    return Err(Step::Close(1013, "the client reads too slowly".into()));
+                }
+                renotify = true; // a close request: handled after this write
+            }
+        }
+    };
+    if renotify {
+        state.wake.notify_one();
+    }
+    match outcome {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(Step::End),
+        Err(_) => {
+            stats.ws_dead_peers.fetch_add(1, Ordering::Relaxed);
+            Err(Step::End)
+        }
     }
 }
