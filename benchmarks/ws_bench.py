@@ -35,6 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from http_bench import HERE, HOST, PY, Server, cpu_pins, machine_busy, pinning_arguments, stop_all, wait_for_quiet  # noqa: E402
+from perf_counts import PerfCounts  # noqa: E402
 
 WSLOAD_DIR = HERE / "wsload"
 TARGET = Path(os.environ.get("CARGO_TARGET_DIR", Path.home() / ".cache" / "hyperdjango" / "target")).parent / "wsload-target"
@@ -86,12 +87,18 @@ def measure(server: Server, wsload: Path, pin: list[str], workload: str, args: a
         cmd = [str(wsload), "fanout", f"ws://{HOST}:{server.port}/ws/fanout", str(args.subscribers), str(args.duration),
                str(args.size), str(args.window)]
     # taskset execs wsload: the pid is wsload's.
+    perf = PerfCounts(server.proc.pid) if args.counts else None
+    counts: dict[str, int] = {}
     load = subprocess.Popen(pin + cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     samples, result = {}, None
     try:
         for line in load.stdout:
             if line.strip() in ("start", "stop"):
+                if perf is not None and line.strip() == "start":
+                    perf.start()
                 samples[line.strip()] = (machine_busy(), server.cpu_seconds(), process_cpu(load.pid), time.monotonic())
+                if perf is not None and line.strip() == "stop":
+                    counts = perf.stop()
             elif line.startswith("{"):
                 result = json.loads(line)
         load.wait(args.duration + 120)
@@ -107,6 +114,8 @@ def measure(server: Server, wsload: Path, pin: list[str], workload: str, args: a
     result.update(server_cpu=server_cpu, client_cpu=client_cpu, steal=(steal1 - steal0) / wall,
                   other_cpu=max(0.0, (busy1 - busy0) / wall - server_cpu - client_cpu))
     result["server_us"] = server_cpu * wall / result["messages"] * 1e6 if result["messages"] else 0.0
+    if counts and result["messages"]:
+        result["per_message"] = {name: round(n / result["messages"], 3) for name, n in counts.items()}
     return result
 
 
@@ -152,6 +161,8 @@ def main() -> int:
     parser.add_argument("--size", type=int, default=32, help="message bytes (32)")
     parser.add_argument("--cases", default=",".join(CASES), help="comma-separated, from --list (all)")
     parser.add_argument("--workloads", default=",".join(WORKLOADS), help="echo,fanout (both)")
+    parser.add_argument("--counts", action="store_true",
+                        help="count the server's system calls and context switches per message (perf stat)")
     pinning_arguments(parser, client="wsload", step="workload")
     args = parser.parse_args()
     if args.list:
@@ -192,6 +203,8 @@ def main() -> int:
                     r = results[case, workload] = measure(server, wsload, client_pin, workload, args)
                     print(f"  {workload:<7} {r['per_second']:>10,.0f} msg/s  server CPU {r['server_cpu']:.0%} "
                           f"({r['server_us']:.2f} µs/msg), client {r['client_cpu']:.0%}, other {r['other_cpu']:.0%}", flush=True)
+                    if "per_message" in r:
+                        print(f"          server, per message: {r['per_message']}", flush=True)
                 except (RuntimeError, OSError, subprocess.TimeoutExpired, ValueError) as exc:
                     print(f"  ! {case} {workload} failed: {exc}\n{server.log_tail()}", flush=True)
                 finally:

@@ -7,7 +7,9 @@ Wall-clock rates need a quiet machine; CPU time per delivery is steadier on a
 busy one (though not immune: caches are shared). This VM exposes no hardware
 counters (``perf stat -e instructions`` is "not supported"), and callgrind's
 totals for the multi-threaded server came out inconsistent, so CPU time it
-is.
+is. With ``--counts``, ``perf stat`` also counts (per delivery) the server's
+context switches and system calls (all, and the writes among them) between the
+marks: counts, unlike CPU time, do not depend on what else the machine runs.
 
 Cases (all in one app, the user's code as a user writes it):
 
@@ -36,6 +38,9 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from perf_counts import PerfCounts  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 CASES = ("loop", "broadcast", "layer-task", "layer-engine", "echo")
@@ -156,19 +161,32 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def measured(case: str, members: int, messages: int) -> float:
-    """Server CPU seconds between the marks."""
+def measured(case: str, members: int, messages: int, counts: bool = False) -> tuple[float, dict[str, int]]:
+    """Server CPU seconds between the marks (and the perf counts, if asked)."""
     port = free_port()
     proc = subprocess.Popen([sys.executable, __file__, "serve", str(port), case],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     marks: list[float] = []
+    perf = None
+    counted: dict[str, int] = {}
+
+    def mark() -> None:
+        nonlocal counted
+        if perf is not None and not marks:
+            perf.start()
+        marks.append(process_cpu(proc.pid))
+        if perf is not None and len(marks) == 2:
+            counted = perf.stop()
+
     try:
         wait_port(port, proc)
-        asyncio.run(drive(port, case, members, messages, lambda: marks.append(process_cpu(proc.pid))))
+        if counts:
+            perf = PerfCounts(proc.pid)
+        asyncio.run(drive(port, case, members, messages, mark))
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=60)
-    return marks[1] - marks[0]
+    return marks[1] - marks[0], counted
 
 
 def main() -> None:
@@ -177,12 +195,15 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--cases", default=",".join(CASES))
+    parser.add_argument("--counts", action="store_true", help="also count context switches and system calls (perf stat)")
     args = parser.parse_args()
     for case in args.cases.split(","):
         deliveries = args.members * args.messages
         result: dict = {"case": case, "members": args.members, "messages": args.messages, "deliveries": deliveries}
-        cpu = [measured(case, args.members, args.messages) for _ in range(args.rounds)]
-        result["server_cpu_us_per_delivery"] = [round(c * 1e6 / deliveries, 2) for c in cpu]
+        runs = [measured(case, args.members, args.messages, args.counts) for _ in range(args.rounds)]
+        result["server_cpu_us_per_delivery"] = [round(cpu * 1e6 / deliveries, 2) for cpu, _ in runs]
+        if args.counts:
+            result["per_delivery"] = [{name: round(n / deliveries, 3) for name, n in counted.items()} for _, counted in runs]
         print(json.dumps(result), flush=True)
 
 

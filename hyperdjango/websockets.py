@@ -30,7 +30,7 @@ from ._core import ws_broadcast
 from .serving.bridge import loop_bridge
 
 if TYPE_CHECKING:
-    from ._core import PendingRequest, WebSocketConnection
+    from ._core import LoopBridge, PendingRequest, WebSocketConnection
 
 __all__ = ["Message", "WebSocket", "WebSocketDisconnect", "broadcast"]
 
@@ -129,6 +129,9 @@ class WebSocket:
         self.subprotocol: str | None = None
         self._conn: WebSocketConnection | None = None
         self._closed_code: int | None = None
+        #: The loop's bridge, looked up once: asyncio.get_running_loop() costs a getpid()
+        #: system call on every call (CPython's fork check), which was one per message.
+        self._bridge: LoopBridge | None = None
 
     @property
     def accepted(self) -> bool:
@@ -185,7 +188,9 @@ class WebSocket:
         conn = self._conn or self._connection()
         item = conn.try_receive()
         if item is None:
-            item = await conn.receive(loop_bridge())
+            if self._bridge is None:
+                self._bridge = loop_bridge()
+            item = await conn.receive(self._bridge)
         kind, payload, code = item
         if kind == "gone":
             raise WebSocketDisconnect(self._closed_code or code)

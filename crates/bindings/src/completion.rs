@@ -22,6 +22,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyType};
 use pyo3::types::{PyWeakrefMethods, PyWeakrefReference};
 use tokio::runtime::Runtime;
+use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 
 /// Turns a finished operation's Rust outcome into a Python result (or exception).
@@ -81,6 +82,37 @@ pub(crate) fn runtime() -> &'static Runtime {
     rt
 }
 
+/// Finishes a future whose work was dropped before it ended (its runtime shut
+/// down, or it was aborted: a cancelled future ignores the outcome).
+struct Unfinished {
+    sender: LoopSender<Completion>,
+    future: Option<Py<RustFuture>>,
+    outcome: Option<Outcome>,
+}
+
+impl Unfinished {
+    /// The work finished the future itself.
+    fn disarm(&mut self) {
+        self.future = None;
+    }
+}
+
+impl Drop for Unfinished {
+    fn drop(&mut self) {
+        let (Some(future), Some(outcome)) = (self.future.take(), self.outcome.take()) else {
+            return;
+        };
+        if let Err(mpsc::error::TrySendError::Full(completion)) =
+            self.sender.try_send(Completion { future, outcome })
+        {
+            let sender = self.sender.clone();
+            runtime().spawn(async move {
+                let _ = sender.send(completion).await;
+            });
+        }
+    }
+}
+
 /// One per event loop: where finished work waits for the loop thread.
 #[pyclass(module = "hyperdjango._core", frozen)]
 pub struct LoopBridge {
@@ -110,10 +142,47 @@ impl LoopBridge {
         F: Future<Output = Outcome> + Send + 'static,
     {
         let (future, _) = Self::pending_future(slf)?;
-        let handle = runtime().spawn(Self::finishing(slf.get(), &future, work));
+        let task = Self::finishing(slf.get(), &future, work);
+        Self::start(&future, runtime().handle(), task);
+        Ok(future)
+    }
+
+    /// [`spawn`](Self::spawn) on another runtime: the one whose tasks wake `work`,
+    /// so that finishing it costs no hop through the database thread. That
+    /// runtime may stop first (a server shutting down drops its tasks): the
+    /// future is then finished with `abandoned` instead of never.
+    pub(crate) fn spawn_on<'py, F>(
+        slf: &Bound<'py, Self>,
+        runtime: &tokio::runtime::Handle,
+        work: F,
+        abandoned: Outcome,
+    ) -> PyResult<Bound<'py, RustFuture>>
+    where
+        F: Future<Output = Outcome> + Send + 'static,
+    {
+        let (future, _) = Self::pending_future(slf)?;
+        let mut unfinished = Unfinished {
+            sender: slf.get().sender.clone(),
+            future: Some(future.clone().unbind()),
+            outcome: Some(abandoned),
+        };
+        let finishing = Self::finishing(slf.get(), &future, work);
+        Self::start(&future, runtime, async move {
+            finishing.await;
+            unfinished.disarm();
+        });
+        Ok(future)
+    }
+
+    /// Runs `task` on `runtime`; cancelling `future` aborts it.
+    fn start(
+        future: &Bound<'_, RustFuture>,
+        runtime: &tokio::runtime::Handle,
+        task: impl Future<Output = ()> + Send + 'static,
+    ) {
+        let handle = runtime.spawn(task);
         *future.get().abort.lock().unwrap_or_else(|e| e.into_inner()) =
             Some(Abort::Task(handle.abort_handle()));
-        Ok(future)
     }
 
     /// Like [`spawn`](Self::spawn) for database statements: the work starts at the end of

@@ -118,16 +118,26 @@ impl WebSocketConnection {
         }
     }
 
-    /// Awaitable of the next message, finished on `bridge`'s loop.
+    /// Awaitable of the next message, finished on `bridge`'s loop. It waits on
+    /// the session's own tokio thread: the session hands a message over and the
+    /// loop is woken from there, with no other thread in between.
     fn receive<'py>(&self, bridge: &Bound<'py, LoopBridge>) -> PyResult<Bound<'py, RustFuture>> {
         let conn = self.conn.clone();
-        LoopBridge::spawn(bridge, async move {
+        let work = async move {
             let message = conn.recv().await;
             let gone = gone_code(&conn);
             Box::new(move |py: Python<'_>| {
                 Ok(message_to_py(py, message, gone)?.into_any().unbind())
             }) as Outcome
-        })
+        };
+        // The server stopped and dropped the wait: the connection is over,
+        // going away (1001) unless it had closed already.
+        let conn = self.conn.clone();
+        let abandoned = Box::new(move |py: Python<'_>| {
+            let gone = conn.close_code().unwrap_or(1001);
+            Ok(message_to_py(py, None, gone)?.into_any().unbind())
+        }) as Outcome;
+        LoopBridge::spawn_on(bridge, self.conn.runtime(), work, abandoned)
     }
 
     /// The close code once closed or closing, else None.

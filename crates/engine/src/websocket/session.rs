@@ -140,6 +140,7 @@ impl WsUpgrade {
             rx: Arc::new(tokio::sync::Mutex::new(in_rx)),
             state: state.clone(),
             max_queued_bytes: self.config.send_queue_bytes,
+            runtime: self.runtime.clone(),
         };
         let WsUpgrade {
             on_upgrade,
@@ -165,7 +166,7 @@ impl WsUpgrade {
             stats.ws_active.fetch_add(1, Ordering::Relaxed);
             let tungstenite_config = WebSocketConfig::default()
                 .read_buffer_size(config.read_buffer_size)
-                .write_buffer_size(0)
+                .write_buffer_size(WRITE_BUFFER)
                 .max_message_size(Some(config.max_message_size))
                 .max_frame_size(Some(config.max_message_size));
             let socket = InflatingStream::new(
@@ -202,9 +203,16 @@ pub struct WsConnection {
     rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Incoming>>>,
     state: Arc<State>,
     max_queued_bytes: usize,
+    runtime: tokio::runtime::Handle,
 }
 
 impl WsConnection {
+    /// The runtime whose thread runs the session: a receive awaited there is
+    /// woken by the session without waking another thread.
+    pub fn runtime(&self) -> &tokio::runtime::Handle {
+        &self.runtime
+    }
+
     fn closed_code(&self) -> u16 {
         match self.state.close_code.load(Ordering::Acquire) {
             0 => 1006,
@@ -306,6 +314,12 @@ type Stream = WebSocketStream<InflatingStream<TokioIo<hyper::upgrade::Upgraded>>
 /// Outgoing messages written per flush at most.
 const BATCH: usize = 64;
 
+/// tungstenite gathers outgoing frames up to this many bytes before it writes
+/// (a flush writes whatever is gathered): a batch of small messages costs one
+/// write system call, not one each, while a connection keeps at most this
+/// much (plus one message) of buffer.
+const WRITE_BUFFER: usize = 8 * 1024;
+
 struct Session {
     ws: Stream,
     out_rx: mpsc::Receiver<Outgoing>,
@@ -393,9 +407,14 @@ impl Session {
                         Step::Abandon(1001, "no answer to ping".into())
                     } else if silent >= self.config.ping_interval && !ping_sent {
                         ping_sent = true;
-                        match self
-                            .write(|ws| Box::pin(ws.send(Message::Ping(Bytes::new()))))
-                            .await
+                        let ping = self.ws.send(Message::Ping(Bytes::new()));
+                        match guarded_write(
+                            &self.state,
+                            &self.stats,
+                            self.config.ping_timeout,
+                            ping,
+                        )
+                        .await
                         {
                             Ok(()) => Step::Continue,
                             Err(step) => step,
@@ -529,82 +548,55 @@ impl Session {
         Step::Continue
     }
 
-    /// Runs a write; a peer that takes longer than `ping_timeout` to make room
-    /// is dead, and a handler that overflows its queue meanwhile ends it with 1013.
-    async fn write<'a>(
-        &'a mut self,
-        op: impl FnOnce(
-            &'a mut Stream,
-        ) -> std::pin::Pin<
-            Box<dyn std::future::Future<Output = Result<(), WsError>> + Send + 'a>,
-        >,
-    ) -> Result<(), Step> {
-        let stats = self.stats.clone();
-        let state = self.state.clone();
-        let write = tokio::time::timeout(self.config.ping_timeout, op(&mut self.ws));
-        tokio::pin!(write);
-        let mut renotify = false;
-        let outcome = loop {
-            tokio::select! {
-                done = &mut write => break done,
-                _ = state.wake.notified() => {
-                    if state.overflow.load(Ordering::Acquire) {
-                        stats.ws_slow_consumers.fetch_add(1, Ordering::Relaxed);
-                        return Err(Step::Close(1013, "the client reads too slowly".into()));
-                    }
-                    renotify = true; // a close request: handled after this write
-                }
-            }
-        };
-        if renotify {
-            state.wake.notify_one();
-        }
-        match outcome {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(_)) => Err(Step::End),
-            Err(_) => {
-                stats.ws_dead_peers.fetch_add(1, Ordering::Relaxed);
-                Err(Step::End)
-            }
-        }
-    }
-
-    /// Writes `first` and whatever else is queued (up to a batch) with one flush.
+    /// Writes `first` and whatever else is queued (up to a batch) with one
+    /// flush: the frames gather in tungstenite's write buffer and reach the
+    /// socket in one write, not one per message. Each message leaves the send
+    /// queue only when tungstenite takes it, so a blocked socket leaves the
+    /// rest counted against the queue's limits, as before batching.
     async fn write_batch(&mut self, first: Outgoing) -> Step {
-        let mut next = Some(first);
+        let Session {
+            ws,
+            out_rx,
+            state,
+            stats,
+            config,
+            compressing,
+            ..
+        } = self;
         let mut written = 0usize;
         let mut close = None;
-        while let Some(item) = next.take() {
-            match item {
-                Outgoing::Message(message) => {
-                    let len = message.len();
-                    self.state.queued_bytes.fetch_sub(len, Ordering::AcqRel);
-                    let message = if self.compressing {
-                        compress(message)
-                    } else {
-                        message
-                    };
-                    if let Err(step) = self.write(|ws| Box::pin(ws.feed(message))).await {
-                        if matches!(step, Step::End) {
-                            self.deliver_close(1006, String::new());
-                        }
-                        return step;
+        let feeding = async {
+            let mut next = Some(first);
+            while let Some(item) = next.take() {
+                match item {
+                    Outgoing::Message(message) => {
+                        state
+                            .queued_bytes
+                            .fetch_sub(message.len(), Ordering::AcqRel);
+                        let message = if *compressing {
+                            compress(message)
+                        } else {
+                            message
+                        };
+                        ws.feed(message).await?;
+                        written += 1;
                     }
-                    written += 1;
+                    Outgoing::Close(code, reason) => {
+                        close = Some((code, reason));
+                        break;
+                    }
                 }
-                Outgoing::Close(code, reason) => {
-                    close = Some((code, reason));
-                    break;
+                if written < BATCH {
+                    next = out_rx.try_recv().ok();
                 }
             }
-            if written < BATCH {
-                next = self.out_rx.try_recv().ok();
-            }
-        }
+            ws.flush().await
+        };
+        let outcome = guarded_write(state, stats, config.ping_timeout, feeding).await;
         self.stats
             .ws_messages_sent
             .fetch_add(written as u64, Ordering::Relaxed);
-        if let Err(step) = self.write(|ws| Box::pin(ws.flush())).await {
+        if let Err(step) = outcome {
             if matches!(step, Step::End) {
                 self.deliver_close(1006, String::new());
             }
@@ -647,5 +639,41 @@ impl Session {
         };
         let _ = tokio::time::timeout(limit, handshake).await;
         self.deliver_close(code, reason);
+    }
+}
+
+/// Runs a write; a peer that takes longer than `limit` (`ping_timeout`) to make
+/// room is dead, and a handler that overflows its queue meanwhile ends it with 1013.
+async fn guarded_write(
+    state: &State,
+    stats: &ServerStats,
+    limit: Duration,
+    op: impl std::future::Future<Output = Result<(), WsError>>,
+) -> Result<(), Step> {
+    let write = tokio::time::timeout(limit, op);
+    tokio::pin!(write);
+    let mut renotify = false;
+    let outcome = loop {
+        tokio::select! {
+            done = &mut write => break done,
+            _ = state.wake.notified() => {
+                if state.overflow.load(Ordering::Acquire) {
+                    stats.ws_slow_consumers.fetch_add(1, Ordering::Relaxed);
+                    return Err(Step::Close(1013, "the client reads too slowly".into()));
+                }
+                renotify = true; // a close request: handled after this write
+            }
+        }
+    };
+    if renotify {
+        state.wake.notify_one();
+    }
+    match outcome {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(Step::End),
+        Err(_) => {
+            stats.ws_dead_peers.fetch_add(1, Ordering::Relaxed);
+            Err(Step::End)
+        }
     }
 }
