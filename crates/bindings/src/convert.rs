@@ -38,12 +38,14 @@ pub(crate) fn headers_to_py<'py>(
 
 /// Response headers from Python `(name, value)` pairs of str or bytes.
 pub(crate) fn headers_from_py(pairs: &Bound<'_, PyAny>) -> PyResult<HeaderMap> {
-    let mut map = HeaderMap::new();
+    // Sized up front (one more for the `server` header the engine adds): no
+    // regrowth while the pairs go in.
+    let mut map = HeaderMap::with_capacity(pairs.len().unwrap_or(0) + 1);
     for item in pairs.try_iter()? {
         let (name, value): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item?.extract()?;
         let name = HeaderName::from_bytes(&bytes_of(&name)?)
             .map_err(|_| PyValueError::new_err(format!("invalid header name {name}")))?;
-        let value = HeaderValue::from_bytes(&bytes_of(&value)?).map_err(|_| {
+        let value = header_value(&bytes_of(&value)?).map_err(|_| {
             PyValueError::new_err(format!(
                 "invalid value for header {name}: control characters are not allowed"
             ))
@@ -51,6 +53,17 @@ pub(crate) fn headers_from_py(pairs: &Bound<'_, PyAny>) -> PyResult<HeaderMap> {
         map.append(name, value);
     }
     Ok(map)
+}
+
+/// A header value; the content types the framework's responses carry are
+/// static (no allocation, no copy), any other value is copied.
+fn header_value(bytes: &[u8]) -> Result<HeaderValue, http::header::InvalidHeaderValue> {
+    Ok(match bytes {
+        b"application/json" => HeaderValue::from_static("application/json"),
+        b"text/plain; charset=utf-8" => HeaderValue::from_static("text/plain; charset=utf-8"),
+        b"text/html; charset=utf-8" => HeaderValue::from_static("text/html; charset=utf-8"),
+        _ => return HeaderValue::from_bytes(bytes),
+    })
 }
 
 fn bytes_of<'a>(obj: &'a Bound<'_, PyAny>) -> PyResult<Cow<'a, [u8]>> {

@@ -25,9 +25,9 @@ use hyperdjango_engine::websocket::WsUpgrade;
 /// sends the client a 500.
 #[pyclass(module = "hyperdjango._core", frozen)]
 pub struct PendingRequest {
-    request: HttpRequest,
+    request: Box<HttpRequest>,
     reply: Mutex<Option<oneshot::Sender<Reply>>>,
-    upgrade: Mutex<Option<WsUpgrade>>,
+    upgrade: Mutex<Option<Box<WsUpgrade>>>,
     is_websocket: bool,
     body_stream: Option<BodySlot>,
     gone: CancellationToken,
