@@ -55,13 +55,18 @@ pub(crate) fn headers_from_py(pairs: &Bound<'_, PyAny>) -> PyResult<HeaderMap> {
     Ok(map)
 }
 
+static JSON: HeaderValue = HeaderValue::from_static("application/json");
+static TEXT: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
+static HTML: HeaderValue = HeaderValue::from_static("text/html; charset=utf-8");
+
 /// A header value; the content types the framework's responses carry are
-/// static (no allocation, no copy), any other value is copied.
+/// static values, checked at compile time and cloned without allocating or
+/// copying; any other value is checked and copied.
 fn header_value(bytes: &[u8]) -> Result<HeaderValue, http::header::InvalidHeaderValue> {
     Ok(match bytes {
-        b"application/json" => HeaderValue::from_static("application/json"),
-        b"text/plain; charset=utf-8" => HeaderValue::from_static("text/plain; charset=utf-8"),
-        b"text/html; charset=utf-8" => HeaderValue::from_static("text/html; charset=utf-8"),
+        b"application/json" => JSON.clone(),
+        b"text/plain; charset=utf-8" => TEXT.clone(),
+        b"text/html; charset=utf-8" => HTML.clone(),
         _ => return HeaderValue::from_bytes(bytes),
     })
 }
