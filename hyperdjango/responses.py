@@ -24,6 +24,10 @@ def with_charset(media_type: str) -> str:
     return media_type
 
 
+#: ``with_charset`` of the media types the constructors name, looked up instead of computed.
+_CHARSET_OF = {"text/plain": "text/plain; charset=utf-8", "text/html": "text/html; charset=utf-8"}
+
+
 class Response:
     """An HTTP response with a complete body.
 
@@ -36,6 +40,9 @@ class Response:
     """
 
     media_type: str | None = None
+    #: The headers as a MutableHeaders, built the first time ``headers`` is read
+    #: or set; until then ``_pairs`` alone holds them.
+    _headers: MutableHeaders | None = None
 
     def __init__(
         self,
@@ -49,14 +56,35 @@ class Response:
         if isinstance(content, str):
             content = content.encode("utf-8")
             if media_type:
-                media_type = with_charset(media_type)
+                media_type = _CHARSET_OF.get(media_type) or with_charset(media_type)
         self.body: bytes = content
         if headers:
             self.headers = MutableHeaders(headers)
             if media_type and "content-type" not in self.headers:
                 self.headers["content-type"] = media_type
-        else:  # the common case, built directly: this runs for every response
-            self.headers = MutableHeaders._of_lowercase([("content-type", media_type)] if media_type else [])
+        else:
+            # The common case, built directly (this runs for every response): a
+            # view that returns it without touching its headers never builds a
+            # MutableHeaders at all.
+            self._pairs: list[tuple[str, str]] = [("content-type", media_type)] if media_type else []
+
+    @property
+    def headers(self) -> MutableHeaders:
+        """The response headers (a case-insensitive, mutable mapping)."""
+        headers = self._headers
+        if headers is None:
+            headers = self._headers = MutableHeaders._of_lowercase(self._pairs)
+        return headers
+
+    @headers.setter
+    def headers(self, headers: MutableHeaders) -> None:
+        self._headers = headers
+
+    def _header_pairs(self) -> list[tuple[str, str]]:
+        """The (lower-case name, value) pairs to send, for the server once the
+        response is final: the response's own list, not a copy (read, never change it)."""
+        headers = self._headers
+        return self._pairs if headers is None else headers._list
 
     # -- constructors the spec uses -------------------------------------------------
 

@@ -285,7 +285,7 @@ class AsgiDispatcher(Dispatcher):
 
     async def _stream(self, raw: Any, response: StreamingResponse) -> None:
         raw.streaming()
-        await raw.start(response.status_code, response.headers.raw())
+        await raw.start(response.status_code, response._header_pairs())
         chunks = aiterate(response.chunks)
         try:
             async for chunk in chunks:

@@ -147,7 +147,7 @@ class Dispatcher:
         except Exception as exc:
             response = self.app.server_error(request, exc)
         if not raw.answered:  # refused: by a middleware's response, or the handler
-            raw.respond(response.status_code, response.headers.raw(), response.body)
+            raw.respond(response.status_code, response._header_pairs(), response.body)
 
     async def handle(self, raw: PendingRequest) -> None:
         try:
@@ -190,12 +190,12 @@ class Dispatcher:
                 if isinstance(response, (FileResponse, StreamingResponse)):
                     await self.send(raw, request, response)
                 else:  # most responses: answered without one more coroutine
-                    raw.respond(response.status_code, response.headers.raw(), response.body)
+                    raw.respond(response.status_code, response._header_pairs(), response.body)
             except Exception as exc:  # a response that cannot be sent (bad header, file gone)
                 log.exception("could not send the response to %s %s", request.method, request.path)
                 if not raw.answered:
                     error = self.app.server_error(request, exc)
-                    raw.respond(error.status_code, error.headers.raw(), error.body)
+                    raw.respond(error.status_code, error._header_pairs(), error.body)
         finally:
             if self.running:  # empty while every view answers in its first step (``run_eagerly``)
                 self.running.discard(asyncio.current_task(self.loop))  # with the loop: no getpid() syscall
@@ -222,7 +222,7 @@ class Dispatcher:
             )
         except FileNotFoundError:
             missing = Response.json({"detail": "Not Found"}, status=404)
-            raw.respond(404, missing.headers.raw(), missing.body)
+            raw.respond(404, missing._header_pairs(), missing.body)
             return
         headers = response.headers
         for name, value in extra:
@@ -235,7 +235,7 @@ class Dispatcher:
         raw.respond_file(status if status != 200 else response.status_code, headers.raw(), path, length, offset)
 
     async def _stream(self, raw: PendingRequest, response: StreamingResponse) -> None:
-        sender = raw.respond_stream(response.status_code, response.headers.raw())
+        sender = raw.respond_stream(response.status_code, response._header_pairs())
         chunks = aiterate(response.chunks)
         complete = False
         try:

@@ -38,19 +38,53 @@ pub(crate) fn headers_to_py<'py>(
 
 /// Response headers from Python `(name, value)` pairs of str or bytes.
 pub(crate) fn headers_from_py(pairs: &Bound<'_, PyAny>) -> PyResult<HeaderMap> {
-    let mut map = HeaderMap::new();
-    for item in pairs.try_iter()? {
-        let (name, value): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item?.extract()?;
-        let name = HeaderName::from_bytes(&bytes_of(&name)?)
-            .map_err(|_| PyValueError::new_err(format!("invalid header name {name}")))?;
-        let value = HeaderValue::from_bytes(&bytes_of(&value)?).map_err(|_| {
-            PyValueError::new_err(format!(
-                "invalid value for header {name}: control characters are not allowed"
-            ))
-        })?;
-        map.append(name, value);
+    // Sized up front (one more for the `server` header the engine adds): no
+    // regrowth while the pairs go in.
+    let mut map = HeaderMap::with_capacity(pairs.len().unwrap_or(0) + 1);
+    // A list or a tuple (what the framework passes) is indexed, without an iterator object.
+    if let Ok(list) = pairs.cast::<PyList>() {
+        for item in list.iter() {
+            append_pair(&mut map, &item)?;
+        }
+    } else if let Ok(tuple) = pairs.cast::<PyTuple>() {
+        for item in tuple.iter() {
+            append_pair(&mut map, &item)?;
+        }
+    } else {
+        for item in pairs.try_iter()? {
+            append_pair(&mut map, &item?)?;
+        }
     }
     Ok(map)
+}
+
+fn append_pair(map: &mut HeaderMap, pair: &Bound<'_, PyAny>) -> PyResult<()> {
+    let (name, value): (Bound<'_, PyAny>, Bound<'_, PyAny>) = pair.extract()?;
+    let name = HeaderName::from_bytes(&bytes_of(&name)?)
+        .map_err(|_| PyValueError::new_err(format!("invalid header name {name}")))?;
+    let value = header_value(&bytes_of(&value)?).map_err(|_| {
+        PyValueError::new_err(format!(
+            "invalid value for header {name}: control characters are not allowed"
+        ))
+    })?;
+    map.append(name, value);
+    Ok(())
+}
+
+static JSON: HeaderValue = HeaderValue::from_static("application/json");
+static TEXT: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
+static HTML: HeaderValue = HeaderValue::from_static("text/html; charset=utf-8");
+
+/// A header value; the content types the framework's responses carry are
+/// static values, checked at compile time and cloned without allocating or
+/// copying; any other value is checked and copied.
+fn header_value(bytes: &[u8]) -> Result<HeaderValue, http::header::InvalidHeaderValue> {
+    Ok(match bytes {
+        b"application/json" => JSON.clone(),
+        b"text/plain; charset=utf-8" => TEXT.clone(),
+        b"text/html; charset=utf-8" => HTML.clone(),
+        _ => return HeaderValue::from_bytes(bytes),
+    })
 }
 
 fn bytes_of<'a>(obj: &'a Bound<'_, PyAny>) -> PyResult<Cow<'a, [u8]>> {

@@ -4,12 +4,13 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use http::{StatusCode, Version};
+use http::{Method, StatusCode, Version};
 use hyperdjango_engine::http::{HttpRequest, Reply, ReplyBody};
 use hyperdjango_engine::router::RouteMatch;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList};
+use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 use tokio::sync::{mpsc, oneshot};
 
 use tokio_util::sync::CancellationToken;
@@ -25,9 +26,9 @@ use hyperdjango_engine::websocket::WsUpgrade;
 /// sends the client a 500.
 #[pyclass(module = "hyperdjango._core", frozen)]
 pub struct PendingRequest {
-    request: HttpRequest,
+    request: Box<HttpRequest>,
     reply: Mutex<Option<oneshot::Sender<Reply>>>,
-    upgrade: Mutex<Option<WsUpgrade>>,
+    upgrade: Mutex<Option<Box<WsUpgrade>>>,
     is_websocket: bool,
     body_stream: Option<BodySlot>,
     gone: CancellationToken,
@@ -85,9 +86,20 @@ fn status_of(status: u16) -> PyResult<StatusCode> {
 
 #[pymethods]
 impl PendingRequest {
+    /// The method; the common ones are interned strings, not made per request.
     #[getter]
-    fn method(&self) -> &str {
-        self.request.method.as_str()
+    fn method<'py>(&self, py: Python<'py>) -> Bound<'py, PyString> {
+        let method = &self.request.method;
+        match *method {
+            Method::GET => intern!(py, "GET").clone(),
+            Method::POST => intern!(py, "POST").clone(),
+            Method::HEAD => intern!(py, "HEAD").clone(),
+            Method::PUT => intern!(py, "PUT").clone(),
+            Method::PATCH => intern!(py, "PATCH").clone(),
+            Method::DELETE => intern!(py, "DELETE").clone(),
+            Method::OPTIONS => intern!(py, "OPTIONS").clone(),
+            _ => PyString::new(py, method.as_str()),
+        }
     }
 
     /// The percent-decoded path.

@@ -27,7 +27,9 @@ use crate::router::Router;
 
 /// A request on its way to Python and the way back for its reply.
 pub(crate) struct Exchange {
-    pub request: HttpRequest,
+    /// Boxed: the request is moved through the queue, the batch and into its
+    /// `PendingRequest`; a pointer is copied instead of the whole request.
+    pub request: Box<HttpRequest>,
     pub reply: oneshot::Sender<Reply>,
     /// Cancelled when the client goes away before the reply is handed over.
     pub gone: CancellationToken,
@@ -57,7 +59,7 @@ impl Handler for BridgeHandler {
         let reply = if self
             .queue
             .send(Exchange {
-                request,
+                request: Box::new(request),
                 reply: tx,
                 gone,
             })

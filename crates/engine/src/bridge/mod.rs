@@ -97,7 +97,8 @@ impl<T> LoopReceiver<T> {
     /// writes the descriptor.
     pub fn drain(&mut self, max: usize) -> Vec<T> {
         self.waker.disarm();
-        let mut out = Vec::new();
+        // Sized once: growing it item by item copies the batch each time it doubles.
+        let mut out = Vec::with_capacity(self.rx.len().min(max));
         loop {
             while out.len() < max {
                 match self.rx.try_recv() {

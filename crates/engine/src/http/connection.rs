@@ -8,7 +8,7 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::pin::Pin;
+use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -26,6 +26,7 @@ use super::memory_release;
 use super::raw_head::{HeadScanner, Refused};
 use super::service::{respond, PermitSlot, Shared};
 use super::stats::ServerStats;
+use super::woken::{WakeFlag, Woken};
 use super::{Handler, ServerConfig};
 
 /// How long a keep-alive connection waits idle before it is parked (see the module docs).
@@ -287,6 +288,7 @@ pub(crate) async fn serve_connection<H: Handler>(
         .max_header_size(shared.config.max_header_size);
     let config = &shared.config;
     let mut shutting_down = *graceful.borrow();
+    let signal_woken = Arc::new(WakeFlag::default());
     loop {
         // Boxed: while parked, the task keeps a pointer, not hyper's state.
         let mut conn = Box::new(
@@ -314,14 +316,19 @@ pub(crate) async fn serve_connection<H: Handler>(
                     return;
                 }
             };
+            // Polled only when its timer or a signal fired, not on every read and response.
+            let next = pin!(next_signal(wait, &mut graceful, &mut force, shutting_down));
+            let signal = Woken::new(next, &signal_woken);
             tokio::select! {
                 result = &mut *conn => break result,
-                _ = tokio::time::sleep(wait) => {}
-                _ = graceful.changed(), if !shutting_down => {
-                    shutting_down = true;
-                    Pin::new(&mut *conn).graceful_shutdown();
-                }
-                _ = force.changed() => return,
+                signal = signal => match signal {
+                    Signal::Tick => {}
+                    Signal::Graceful => {
+                        shutting_down = true;
+                        Pin::new(&mut *conn).graceful_shutdown();
+                    }
+                    Signal::Force => return,
+                },
             }
         };
         // Done: the client left, an error, an upgrade (the session owns the
@@ -344,6 +351,29 @@ pub(crate) async fn serve_connection<H: Handler>(
             return;
         }
         activity.park_requested.store(false, Ordering::Release);
+    }
+}
+
+/// What ended a connection's wait besides hyper finishing.
+enum Signal {
+    /// The timer: time to look at the connection's activity again.
+    Tick,
+    Graceful,
+    Force,
+}
+
+/// The first of: `wait` elapsed, graceful shutdown (unless it is already under
+/// way), forced shutdown.
+async fn next_signal(
+    wait: Duration,
+    graceful: &mut watch::Receiver<bool>,
+    force: &mut watch::Receiver<bool>,
+    shutting_down: bool,
+) -> Signal {
+    tokio::select! {
+        _ = tokio::time::sleep(wait) => Signal::Tick,
+        _ = graceful.changed(), if !shutting_down => Signal::Graceful,
+        _ = force.changed() => Signal::Force,
     }
 }
 

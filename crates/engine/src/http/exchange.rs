@@ -34,7 +34,9 @@ pub struct HttpRequest {
     pub route: RouteMatch,
     /// Set for a WebSocket upgrade request (routed with the `WEBSOCKET`
     /// method): accept it, or answer with any other reply to refuse it.
-    pub upgrade: Option<WsUpgrade>,
+    /// Boxed: it is a few hundred bytes that nearly every request lacks, and a
+    /// request is moved several times on its way to the handler.
+    pub upgrade: Option<Box<WsUpgrade>>,
 }
 
 /// The body of a [`Reply`].

@@ -11,6 +11,7 @@ mod raw_head;
 mod server;
 mod service;
 mod stats;
+mod woken;
 
 pub use body::{BodyError, RequestBody};
 pub use config::ServerConfig;

@@ -18,7 +18,7 @@
 /// Where the scanner is in the connection's byte stream.
 #[derive(Debug, PartialEq)]
 enum State {
-    /// Inside a request head; `head` holds its bytes so far.
+    /// Inside a request head.
     Head,
     /// Inside a body of known length: this many bytes to skip.
     Body(u64),
@@ -27,11 +27,30 @@ enum State {
 }
 
 /// The line-ending check of one connection.
+///
+/// Each line is looked at where it was read; only a line split between two
+/// reads is copied (into `line`), so the head is not copied and scanned again.
 #[derive(Debug)]
 pub(crate) struct HeadScanner {
     state: State,
-    head: Vec<u8>,
+    /// The start of a line whose end has not been read yet.
+    line: Vec<u8>,
+    /// Bytes of the current head so far (the partial line included).
+    head_len: usize,
+    /// What the header lines of the current head said so far.
+    framing: Framing,
     limit: usize,
+}
+
+/// The headers of one head that decide how its body is framed.
+#[derive(Debug, Default)]
+struct Framing {
+    /// The request line was read: the lines that follow are header lines.
+    request_line: bool,
+    /// Content-Length: None when absent, Some(None) when not a number.
+    length: Option<Option<u64>>,
+    chunked: bool,
+    upgrade: bool,
 }
 
 /// Why a head is refused (the `detail` of the 400).
@@ -47,7 +66,9 @@ impl HeadScanner {
     pub(crate) fn new(limit: usize) -> Self {
         HeadScanner {
             state: State::Head,
-            head: Vec::new(),
+            line: Vec::new(),
+            head_len: 0,
+            framing: Framing::default(),
             limit,
         }
     }
@@ -68,9 +89,10 @@ impl HeadScanner {
                 }
                 State::Head => {
                     // A line at a time: the bytes up to the next LF, which must follow a CR.
-                    let Some(at) = bytes.iter().position(|&b| b == b'\n') else {
-                        self.head.extend_from_slice(bytes);
-                        if self.head.len() > self.limit {
+                    let Some(at) = memchr::memchr(b'\n', bytes) else {
+                        self.line.extend_from_slice(bytes);
+                        self.head_len += bytes.len();
+                        if self.head_len > self.limit {
                             self.state = State::Off;
                         }
                         return Ok(());
@@ -78,66 +100,88 @@ impl HeadScanner {
                     let before = if at > 0 {
                         Some(&bytes[at - 1])
                     } else {
-                        self.head.last()
+                        self.line.last()
                     };
                     if before != Some(&b'\r') {
                         return Err(BARE_LF);
                     }
-                    self.head.extend_from_slice(&bytes[..=at]);
-                    bytes = &bytes[at + 1..];
-                    if self.head == b"\r\n" {
-                        self.head.clear(); // empty lines before a request line are allowed
-                    } else if self.head.ends_with(b"\r\n\r\n") {
-                        self.state = self.after_head()?;
-                        self.head.clear();
-                        self.head.shrink_to(1024); // an idle connection keeps no big head
-                    } else if self.head.len() > self.limit {
-                        self.state = State::Off;
+                    self.head_len += at + 1;
+                    if self.line.is_empty() {
+                        self.end_of_line(&bytes[..=at])?;
+                    } else {
+                        let mut line = std::mem::take(&mut self.line);
+                        line.extend_from_slice(&bytes[..=at]);
+                        let seen = self.end_of_line(&line);
+                        line.clear();
+                        line.shrink_to(1024); // a long line split between reads leaves no big buffer
+                        self.line = line;
+                        seen?;
                     }
+                    bytes = &bytes[at + 1..];
                 }
             }
         }
         Ok(())
     }
 
-    /// Frees the buffer of the head being read (a connection parks between requests, when
+    /// One whole line of a head, CRLF included.
+    fn end_of_line(&mut self, line: &[u8]) -> Result<(), Refused> {
+        if line == b"\r\n" {
+            if self.framing.request_line {
+                self.state = std::mem::take(&mut self.framing).after_head()?;
+            }
+            // Else an empty line before a request line, which is allowed.
+            self.head_len = 0;
+        } else if self.head_len > self.limit {
+            self.state = State::Off;
+        } else if !self.framing.request_line {
+            self.framing.request_line = true;
+        } else {
+            self.framing.header_line(line);
+        }
+        Ok(())
+    }
+
+    /// Frees the buffer of a line being read (a connection parks between requests, when
     /// it is empty): an idle connection keeps no allocation for it.
     pub(crate) fn release_memory(&mut self) {
-        self.head = Vec::new();
+        self.line = Vec::new();
     }
 
     /// Whether every byte seen so far belongs to a complete request (nothing
     /// of the next one yet), so that hyper holds no partial request either.
     pub(crate) fn between_requests(&self) -> bool {
-        self.state == State::Head && self.head.is_empty()
+        self.state == State::Head && self.head_len == 0
+    }
+}
+
+impl Framing {
+    fn header_line(&mut self, line: &[u8]) {
+        let Some(colon) = memchr::memchr(b':', line) else {
+            return;
+        };
+        let (name, value) = (line[..colon].trim_ascii(), &line[colon + 1..]);
+        if name.eq_ignore_ascii_case(b"transfer-encoding") {
+            self.chunked = true;
+        } else if name.eq_ignore_ascii_case(b"upgrade") {
+            self.upgrade = true;
+        } else if name.eq_ignore_ascii_case(b"content-length") {
+            // hyper refuses a malformed one, and the connection closes.
+            self.length = Some(
+                std::str::from_utf8(value.trim_ascii())
+                    .ok()
+                    .and_then(|v| v.parse::<u64>().ok()),
+            );
+        }
     }
 
     /// What follows the head just read.
-    fn after_head(&self) -> Result<State, Refused> {
-        let (mut length, mut chunked, mut upgrade) = (None, false, false);
-        for line in self.head.split(|&b| b == b'\n').skip(1) {
-            let Some(colon) = line.iter().position(|&b| b == b':') else {
-                continue;
-            };
-            let (name, value) = (line[..colon].trim_ascii(), &line[colon + 1..]);
-            if name.eq_ignore_ascii_case(b"transfer-encoding") {
-                chunked = true;
-            } else if name.eq_ignore_ascii_case(b"upgrade") {
-                upgrade = true;
-            } else if name.eq_ignore_ascii_case(b"content-length") {
-                // hyper refuses a malformed one, and the connection closes.
-                length = Some(
-                    std::str::from_utf8(value.trim_ascii())
-                        .ok()
-                        .and_then(|v| v.parse::<u64>().ok()),
-                );
-            }
-        }
-        if chunked && length.is_some() {
+    fn after_head(self) -> Result<State, Refused> {
+        if self.chunked && self.length.is_some() {
             return Err(BOTH_LENGTHS);
         }
-        Ok(match length {
-            _ if chunked || upgrade => State::Off,
+        Ok(match self.length {
+            _ if self.chunked || self.upgrade => State::Off,
             Some(None) => State::Off,
             Some(Some(n)) if n > 0 => State::Body(n),
             _ => State::Head,
@@ -203,6 +247,41 @@ mod tests {
             ]),
             Err(BOTH_LENGTHS)
         );
+    }
+
+    #[test]
+    fn a_head_split_anywhere_between_reads_is_read_as_in_one() {
+        let head: &[u8] =
+            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nabGET / HTTP/1.1\r\n\r\n";
+        for at in 0..head.len() {
+            let mut scanner = HeadScanner::new(8192);
+            assert_eq!(scanner.scan(&head[..at]), Ok(()));
+            assert_eq!(scanner.scan(&head[at..]), Ok(()));
+            assert!(scanner.between_requests(), "split at {at}");
+        }
+        let both: &[u8] =
+            b"POST / HTTP/1.1\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n";
+        for at in 0..both.len() {
+            let mut scanner = HeadScanner::new(8192);
+            let first = scanner.scan(&both[..at]);
+            assert_eq!(
+                first.and_then(|()| scanner.scan(&both[at..])),
+                Err(BOTH_LENGTHS)
+            );
+        }
+    }
+
+    #[test]
+    fn a_head_over_the_limit_is_left_to_hyper() {
+        let mut scanner = HeadScanner::new(16);
+        assert_eq!(
+            scanner.scan(b"GET / HTTP/1.1\r\nX-Long: 0123456789\r\n"),
+            Ok(())
+        );
+        assert_eq!(scanner.state, State::Off);
+        let mut scanner = HeadScanner::new(16);
+        assert_eq!(scanner.scan(b"GET / HTTP/1.1\r\nX-Long: 0123"), Ok(()));
+        assert_eq!(scanner.state, State::Off);
     }
 
     #[test]

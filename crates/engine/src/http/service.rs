@@ -155,33 +155,30 @@ async fn prepare<H>(
                 body_pending(&parts.headers),
             ));
         }
-        Some(Ok((key, protocols))) => {
-            parts
-                .extensions
-                .remove::<OnUpgrade>()
-                .map(|on_upgrade| WsUpgrade {
-                    on_upgrade,
-                    key,
-                    protocols,
-                    deflate: if shared.config.websocket.compression {
-                        negotiate(
-                            parts
-                                .headers
-                                .get_all("sec-websocket-extensions")
-                                .iter()
-                                .filter_map(|v| v.to_str().ok()),
-                        )
-                    } else {
-                        None
-                    },
-                    config: shared.config.websocket.clone(),
-                    stats: shared.stats.clone(),
-                    tracker: shared.sessions.clone(),
-                    shutdown: shared.graceful.clone(),
-                    runtime: tokio::runtime::Handle::current(),
-                    permit: slot.clone(),
-                })
-        }
+        Some(Ok((key, protocols))) => parts.extensions.remove::<OnUpgrade>().map(|on_upgrade| {
+            Box::new(WsUpgrade {
+                on_upgrade,
+                key,
+                protocols,
+                deflate: if shared.config.websocket.compression {
+                    negotiate(
+                        parts
+                            .headers
+                            .get_all("sec-websocket-extensions")
+                            .iter()
+                            .filter_map(|v| v.to_str().ok()),
+                    )
+                } else {
+                    None
+                },
+                config: shared.config.websocket.clone(),
+                stats: shared.stats.clone(),
+                tracker: shared.sessions.clone(),
+                shutdown: shared.graceful.clone(),
+                runtime: tokio::runtime::Handle::current(),
+                permit: slot.clone(),
+            })
+        }),
     };
     let raw_path = parts.uri.path().to_string();
     let query = parts.uri.query().map(str::to_string);

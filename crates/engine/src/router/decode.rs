@@ -21,6 +21,10 @@ impl PathError {
 
 /// Percent-decodes a request path (`/a%20b` → `/a b`).
 pub fn decode_path(raw: &str) -> Result<String, PathError> {
+    // Most paths have no escape and no NUL: they are their own decoding.
+    if memchr::memchr2(b'%', b'\0', raw.as_bytes()).is_none() {
+        return Ok(raw.to_owned());
+    }
     match percent_encoding::percent_decode_str(raw).decode_utf8() {
         Ok(p) if p.contains('\0') => Err(PathError::Nul),
         Ok(p) => Ok(p.into_owned()),
