@@ -6,8 +6,9 @@
 //! leaves to its user: the connection's name (`CLIENT SETNAME`, so that
 //! `CLIENT LIST` tells whose connection it is), reconnecting with the gap
 //! reported, bounded delivery, and Lua scripts loaded on every new connection.
-//! URLs: `redis://[user:password@]host[:port][/db]` and `unix://` paths (no TLS:
-//! the crate's TLS backends are not built in).
+//! URLs: `redis://[user:password@]host[:port][/db]`, `rediss://` (TLS through
+//! rustls, the server's certificate checked against the system's roots or
+//! `$SSL_CERT_FILE`) and `unix://` paths.
 
 mod commands;
 mod subscriber;
@@ -62,6 +63,12 @@ impl std::error::Error for RedisFailure {}
 
 /// Parses `url` into the crate's client; an invalid URL is not "unreachable".
 fn client(url: &str, protocol: redis::ProtocolVersion) -> Result<redis::Client, RedisFailure> {
+    // rustls is built without a default cryptography provider; the crate asks for the
+    // process default when it opens a TLS connection. Installing fails only when one is
+    // already installed, which serves as well. ring is deprecated by rustls for lacking
+    // post-quantum key exchange; aws-lc-rs, which has it, is a long C build (see Cargo.toml).
+    #[allow(deprecated)]
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let info = redis::IntoConnectionInfo::into_connection_info(url).map_err(|e| RedisFailure {
         unreachable: false,
         message: format!("invalid Redis URL: {e}"),
