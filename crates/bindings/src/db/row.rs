@@ -18,7 +18,9 @@ pub(crate) struct Columns {
 /// The `Columns` of recent results, by their names: a statement run again (the common
 /// case: a prepared statement's rows share one `Arc` of names) reuses its tuple and index
 /// instead of building them per result. Emptied when full (distinct column lists are few).
-static RECENT: Mutex<Option<HashMap<Arc<[String]>, Arc<Columns>>>> = Mutex::new(None);
+static RECENT: Mutex<Option<ColumnsByNames>> = Mutex::new(None);
+
+type ColumnsByNames = HashMap<Arc<[String]>, Arc<Columns>>;
 
 /// At most this many column lists are remembered.
 const RECENT_CAPACITY: usize = 256;

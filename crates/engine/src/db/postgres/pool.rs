@@ -193,10 +193,7 @@ struct FinishOnDrop<'a, F: Future<Output: Send> + Send + 'static> {
 }
 
 impl<F: Future<Output: Send> + Send + 'static> FinishOnDrop<'_, F> {
-    fn poll_op(
-        &mut self,
-        cx: &mut std::task::Context<'_>,
-    ) -> Poll<std::thread::Result<F::Output>> {
+    fn poll_op(&mut self, cx: &mut std::task::Context<'_>) -> Poll<std::thread::Result<F::Output>> {
         let Some(op) = self.op.as_mut() else {
             unreachable!("run_op polls its operation only until it finished")
         };
