@@ -55,6 +55,24 @@ async def test_cancelling_a_query_cancels_it_on_the_server(small_pool, pg_url):
     assert sleeping == 0
 
 
+async def test_cancelling_one_running_statement_of_a_batch_cancels_only_it_on_the_server(small_pool, pg_url):
+    # Statements started in one loop iteration run in one engine task, each in place (no
+    # task of its own): cancelling one while the server runs it must still cancel it there,
+    # and the others of the batch, pipelined behind it on the only connection, still finish.
+    sleeper = asyncio.create_task(small_pool.query_val("SELECT pg_sleep(60)"))
+    others = [asyncio.create_task(small_pool.query_val("SELECT $1::int", i)) for i in range(5)]
+    await asyncio.sleep(0.3)
+    sleeper.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await sleeper
+    async with asyncio.timeout(30):  # without the server-side cancel they wait for the 60 s sleep
+        assert await asyncio.gather(*others) == list(range(5))
+    watcher = Database(pg_url)
+    sleeping = await watcher.query_val("SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(60)' AND state = 'active'")
+    await watcher.close()
+    assert sleeping == 0
+
+
 async def test_statement_timeout_is_an_operational_error(pg_url):
     db = Database(pg_url + "?statement_timeout=200")
     with pytest.raises(OperationalError) as info:

@@ -460,7 +460,9 @@ impl RustFuture {
         slf: &Bound<'_, Self>,
     ) -> PyResult<()> {
         let outcome = match &context {
-            Some(ctx) => ctx.bind(py).call_method1("run", (callback.bind(py), slf)),
+            Some(ctx) => ctx
+                .bind(py)
+                .call_method1(intern!(py, "run"), (callback.bind(py), slf)),
             None => callback.bind(py).call1((slf,)),
         };
         if let Err(err) = outcome {

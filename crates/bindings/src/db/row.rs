@@ -1,6 +1,7 @@
 //! `hyperdjango._core.Row`: one result row, by name, index or attribute.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use pyo3::exceptions::{PyAttributeError, PyIndexError, PyKeyError, PyTypeError};
 use pyo3::prelude::*;
@@ -14,8 +15,39 @@ pub(crate) struct Columns {
     pub index: Py<PyDict>,
 }
 
+/// The `Columns` of recent results, by their names: a statement run again (the common
+/// case: a prepared statement's rows share one `Arc` of names) reuses its tuple and index
+/// instead of building them per result. Emptied when full (distinct column lists are few).
+static RECENT: Mutex<Option<ColumnsByNames>> = Mutex::new(None);
+
+type ColumnsByNames = HashMap<Arc<[String]>, Arc<Columns>>;
+
+/// At most this many column lists are remembered.
+const RECENT_CAPACITY: usize = 256;
+
 impl Columns {
-    pub(crate) fn new(py: Python<'_>, names: &[String]) -> PyResult<Arc<Columns>> {
+    /// The `Columns` of a result with these names (shared with earlier results of the same names).
+    pub(crate) fn of(py: Python<'_>, names: &Arc<[String]>) -> PyResult<Arc<Columns>> {
+        let known = RECENT
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .and_then(|recent| recent.get(names).cloned());
+        if let Some(columns) = known {
+            return Ok(columns);
+        }
+        // Built without the lock held: building calls into Python.
+        let columns = Columns::new(py, names)?;
+        let mut recent = RECENT.lock().unwrap_or_else(|e| e.into_inner());
+        let recent = recent.get_or_insert_with(HashMap::new);
+        if recent.len() >= RECENT_CAPACITY {
+            recent.clear();
+        }
+        recent.insert(names.clone(), columns.clone());
+        Ok(columns)
+    }
+
+    fn new(py: Python<'_>, names: &[String]) -> PyResult<Arc<Columns>> {
         let index = PyDict::new(py);
         // The first of two equal names wins, as in asyncpg and psycopg.
         for (i, name) in names.iter().enumerate().rev() {

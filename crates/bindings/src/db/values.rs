@@ -267,7 +267,7 @@ fn datetime_to_py<'py>(
 
 /// Every row of a result as a list of [`Row`]s.
 pub(crate) fn rows_to_py<'py>(py: Python<'py>, rows: Rows) -> PyResult<Bound<'py, PyList>> {
-    let columns = Columns::new(py, &rows.columns)?;
+    let columns = Columns::of(py, &rows.columns)?;
     let list = PyList::empty(py);
     for row in rows.rows {
         list.append(row_to_py(py, &columns, row)?)?;

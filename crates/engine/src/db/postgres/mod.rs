@@ -44,7 +44,7 @@ pub use transaction::PgTransaction;
 
 use crate::db::{DbError, ErrorKind, Isolation, Rows, Value};
 use pool::{
-    cancelled_error, is_connection_loss, join_ordered, spawn_op, Conn, PoolInner, Prepared, ReqCtl,
+    cancelled_error, is_connection_loss, join_ordered, run_op, Conn, PoolInner, Prepared, ReqCtl,
 };
 
 /// Rows of `execute_many` pipelined at once.
@@ -92,7 +92,7 @@ impl PgDatabase {
     pub async fn query(&self, sql: &str, params: Vec<Value>) -> Result<Rows, DbError> {
         let pool = self.pool.clone();
         let sql = sql.to_string();
-        spawn_op(&self.pool.rt, move |ctl| async move {
+        run_op(&self.pool.rt, move |ctl| async move {
             shared_statement(pool, ctl, sql, params, true).await
         })
         .await
@@ -102,7 +102,7 @@ impl PgDatabase {
     pub async fn execute(&self, sql: &str, params: Vec<Value>) -> Result<u64, DbError> {
         let pool = self.pool.clone();
         let sql = sql.to_string();
-        spawn_op(&self.pool.rt, move |ctl| async move {
+        run_op(&self.pool.rt, move |ctl| async move {
             shared_statement(pool, ctl, sql, params, false).await
         })
         .await
@@ -118,7 +118,7 @@ impl PgDatabase {
         }
         let pool = self.pool.clone();
         let sql = sql.to_string();
-        spawn_op(&self.pool.rt, move |ctl| async move {
+        run_op(&self.pool.rt, move |ctl| async move {
             in_own_transaction(&pool, &ctl, |conn, ctl| async move {
                 let result = match conn.prepare(&sql).await {
                     Ok(p) => execute_rows(&conn, &ctl, &p, &rows).await,
@@ -149,7 +149,7 @@ impl PgDatabase {
         }
         let pool = self.pool.clone();
         let table = table.to_string();
-        spawn_op(&self.pool.rt, move |ctl| async move {
+        run_op(&self.pool.rt, move |ctl| async move {
             in_own_transaction(&pool, &ctl, |conn, ctl| async move {
                 copy::copy_rows(&conn, &ctl, &table, &columns, &rows).await
             })
@@ -170,7 +170,7 @@ impl PgDatabase {
             return Ok(Vec::new());
         }
         let pool = self.pool.clone();
-        spawn_op(&self.pool.rt, move |ctl| async move {
+        run_op(&self.pool.rt, move |ctl| async move {
             let lease = pool.acquire_shared(&ctl, stmts.len()).await?;
             let results = run_pipeline(&lease.conn, &ctl, &stmts).await;
             for r in &results {
@@ -198,7 +198,7 @@ impl PgDatabase {
             sql.push_str(" READ ONLY");
         }
         let pool = self.pool.clone();
-        let lease = spawn_op(&self.pool.rt, move |ctl| async move {
+        let lease = run_op(&self.pool.rt, move |ctl| async move {
             begin_on_fresh(&pool, &ctl, &sql).await
         })
         .await?;
@@ -214,7 +214,7 @@ impl PgDatabase {
         chunk_size: u32,
     ) -> Result<PgCursor, DbError> {
         let pool = self.pool.clone();
-        let lease = spawn_op(&self.pool.rt, move |ctl| async move {
+        let lease = run_op(&self.pool.rt, move |ctl| async move {
             begin_on_fresh(&pool, &ctl, "BEGIN").await
         })
         .await?;

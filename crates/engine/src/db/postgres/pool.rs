@@ -18,12 +18,14 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::future::{poll_fn, Future};
-use std::pin::pin;
+use std::panic::AssertUnwindSafe;
+use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
+use futures_util::future::{CatchUnwind, FutureExt};
 use tokio::runtime::Handle;
 use tokio::sync::Notify;
 use tokio_postgres::{CancelToken, Client, NoTls, Statement};
@@ -152,21 +154,12 @@ impl ReqCtl {
     }
 }
 
-/// Cancels the request when the caller's future is dropped before it finished.
-pub(crate) struct CancelOnDrop(pub Option<Arc<ReqCtl>>);
-
-impl Drop for CancelOnDrop {
-    fn drop(&mut self) {
-        if let Some(ctl) = self.0.take() {
-            ctl.cancel();
-        }
-    }
-}
-
-/// Runs `op` as its own task, so that a caller dropping its future cannot leave
-/// a half-read response behind: the task runs to the end (after a server-side
-/// cancel) and only then gives its connection back.
-pub(crate) async fn spawn_op<T, F>(
+/// Runs `op` in the caller's task (no task of its own, no join handle to wake: a
+/// statement costs one allocation here). A caller that drops it before it finished
+/// cancels the request, and the rest of `op` moves to a task of its own and runs to
+/// the end (after the server-side cancel) before giving its connection back, so no
+/// half-read response is left behind. A panic in `op` becomes an Interface error.
+pub(crate) async fn run_op<T, F>(
     rt: &Handle,
     op: impl FnOnce(Arc<ReqCtl>) -> F,
 ) -> Result<T, DbError>
@@ -175,17 +168,58 @@ where
     T: Send + 'static,
 {
     let ctl = Arc::new(ReqCtl::new());
-    let handle = rt.spawn(op(ctl.clone()));
-    let mut guard = CancelOnDrop(Some(ctl));
-    let out = handle.await;
-    guard.0 = None;
-    match out {
-        Ok(r) => r,
-        Err(e) => Err(DbError::new(
+    let mut running = FinishOnDrop {
+        op: Some(Box::pin(AssertUnwindSafe(op(ctl.clone())).catch_unwind())),
+        ctl,
+        rt,
+    };
+    let out = poll_fn(|cx| running.poll_op(cx)).await;
+    out.unwrap_or_else(|panic| {
+        Err(DbError::new(
             ErrorKind::Interface,
-            format!("the database task failed: {e}"),
-        )),
+            format!("the database task failed: {}", panic_message(&panic)),
+        ))
+    })
+}
+
+type RunningOp<T> = Pin<Box<CatchUnwind<AssertUnwindSafe<T>>>>;
+
+/// An operation [`run_op`] is polling; dropped unfinished, it cancels the request
+/// and finishes in a task of its own.
+struct FinishOnDrop<'a, F: Future<Output: Send> + Send + 'static> {
+    op: Option<RunningOp<F>>,
+    ctl: Arc<ReqCtl>,
+    rt: &'a Handle,
+}
+
+impl<F: Future<Output: Send> + Send + 'static> FinishOnDrop<'_, F> {
+    fn poll_op(&mut self, cx: &mut std::task::Context<'_>) -> Poll<std::thread::Result<F::Output>> {
+        let Some(op) = self.op.as_mut() else {
+            unreachable!("run_op polls its operation only until it finished")
+        };
+        let out = op.as_mut().poll(cx);
+        if out.is_ready() {
+            self.op = None;
+        }
+        out
     }
+}
+
+impl<F: Future<Output: Send> + Send + 'static> Drop for FinishOnDrop<'_, F> {
+    fn drop(&mut self) {
+        if let Some(op) = self.op.take() {
+            self.ctl.cancel();
+            self.rt.spawn(op);
+        }
+    }
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("panicked")
 }
 
 #[derive(Default)]

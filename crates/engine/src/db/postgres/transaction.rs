@@ -12,7 +12,7 @@ use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
 use super::cursor::PgCursor;
 use super::pool::{
-    cancelled_error, is_connection_loss, spawn_op, Conn, ExclusiveLease, PoolInner, ReqCtl,
+    cancelled_error, is_connection_loss, run_op, Conn, ExclusiveLease, PoolInner, ReqCtl,
 };
 use super::{execute_rows, run_pipeline};
 use crate::db::{quote_identifier, DbError, ErrorKind, Rows, Value};
@@ -67,7 +67,7 @@ impl TxShared {
         T: Send + 'static,
     {
         let state = self.state.clone();
-        spawn_op(&self.pool.rt, move |ctl| async move {
+        run_op(&self.pool.rt, move |ctl| async move {
             let st = tokio::select! {
                 biased;
                 guard = state.lock_owned() => guard,
@@ -145,7 +145,7 @@ impl TxShared {
     /// closes it if its state is unknown). Not cancelled by dropping the future.
     pub(crate) async fn end(&self, end: End) -> Result<(), DbError> {
         let state = self.state.clone();
-        spawn_op(&self.pool.rt, move |_ctl| async move {
+        run_op(&self.pool.rt, move |_ctl| async move {
             let mut st = state.lock_owned().await;
             st.conn()?;
             let Some(lease) = st.lease.take() else {

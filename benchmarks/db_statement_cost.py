@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""Client instructions per statement of the database driver and its loop bridge (issue 19).
+
+Runs a client under valgrind's callgrind twice (``--batches`` and twice as many, after the
+same warm-up); the difference divided by the extra statements is what one more statement
+costs in the client process, every thread included (the engine's tokio thread too; the
+PostgreSQL server is another process and is not counted). Instruction counts do not depend
+on how busy the machine is.
+
+Modes, each ``db.query_one("SELECT id, randomnumber FROM world WHERE id = $1", i)``:
+- ``gather``: ``asyncio.gather`` of 20 (TechEmpower queries×20);
+- ``sequential``: awaited one at a time.
+
+    .venv/bin/python benchmarks/db_statement_cost.py --setup      # once: the world table
+    .venv/bin/python benchmarks/db_statement_cost.py [--batches 100] [--modes gather sequential]
+
+``--profile DIR`` keeps the callgrind files (for ``callgrind_annotate --inclusive=yes``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+import db_bench
+
+WIDTH = 20
+MODES = ("gather", "sequential")
+
+
+async def run(url: str, mode: str, batches: int, warmup: int) -> None:
+    from hyperdjango.database import Database
+
+    db = Database(url)
+    await db.connect()
+    query_one = db.query_one
+    sql = db_bench.SELECT_WORLD
+
+    async def one_batch(start: int) -> None:
+        ids = [(start + i) % db_bench.WORLD_ROWS + 1 for i in range(WIDTH)]
+        if mode == "gather":
+            await asyncio.gather(*(query_one(sql, i) for i in ids))
+        else:
+            for i in ids:
+                await query_one(sql, i)
+
+    try:
+        for n in range(warmup):
+            await one_batch(n * WIDTH)
+        for n in range(batches):
+            await one_batch(n * WIDTH)
+    finally:
+        await db.close()
+
+
+def instructions(args, mode: str, batches: int, profile: str | None) -> int:
+    """Instructions callgrind counts for a client process running ``batches`` batches."""
+    # A fixed hash seed, and bytecode already cached (a run before): startup costs the same each time.
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    command = [__file__, "--server", args.server, "--database", args.database, "--child", mode,
+               "--warmup", str(args.warmup), "--loop", args.loop]
+    subprocess.run([sys.executable, *command, "--batches", "1"], env=env, check=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(profile or tmp, f"callgrind.{mode}.{batches}")
+        run = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable,
+                              *command, "--batches", str(batches)], capture_output=True, text=True, check=True, env=env)
+        return int(re.search(r"Collected : (\d+)", run.stderr).group(1))
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    db_bench.server_arguments(p, "hd_statement_cost")
+    p.add_argument("--setup", action="store_true", help="(re)create the database and its world table")
+    p.add_argument("--batches", type=int, default=100, help="batches of 20 statements (the second run: twice as many)")
+    p.add_argument("--warmup", type=int, default=20)
+    p.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
+    p.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio")
+    p.add_argument("--profile", metavar="DIR", help="keep the callgrind output files in DIR")
+    p.add_argument("--child", choices=MODES, help=argparse.SUPPRESS)
+    args = p.parse_args()
+    url = f"{args.server.rstrip('/')}/{args.database}"
+    if args.profile:
+        os.makedirs(args.profile, exist_ok=True)
+    if args.setup:
+        db_bench.setup_database(args.server, args.database, None)
+    if args.child:
+        if args.loop == "uvloop":
+            import uvloop
+
+            uvloop.run(run(url, args.child, args.batches, args.warmup))
+        else:
+            asyncio.run(run(url, args.child, args.batches, args.warmup))
+        return
+    print(f"client instructions per statement (callgrind, {2 * args.batches} minus {args.batches} batches of {WIDTH}, "
+          f"{args.loop})")
+    for mode in args.modes:
+        low = instructions(args, mode, args.batches, args.profile)
+        high = instructions(args, mode, 2 * args.batches, args.profile)
+        print(f"  {mode}: {(high - low) / (args.batches * WIDTH):,.0f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
