@@ -130,14 +130,14 @@ async def test_a_planned_get_finds_what_the_full_get_finds(as_default):
             PlanItem(name="cup", price=Decimal("1.50")),
         ])
         PlanItem._meta.lookup_plans.clear()
-        PlanItem._meta.get_plans.clear()
+        PlanItem._meta.chain_plans.clear()
         tea = await PlanItem.objects.get(name="tea")  # the first get() plans its lookups
-        assert tea.name == "tea" and PlanItem._meta.get_plans == {}
+        assert tea.name == "tea" and PlanItem._meta.chain_plans == {}
         again = await PlanItem.objects.get(name="tea")  # the second compiles and keeps its SQL
-        assert len(PlanItem._meta.get_plans) == 1
+        assert len(PlanItem._meta.chain_plans) == 1
         planned = await PlanItem.objects.get(name="pot")  # the third finds it
         assert (again.pk, planned.name, planned.price, planned.active) == (tea.pk, "pot", Decimal("9.00"), False)
-        assert len(PlanItem._meta.get_plans) == 1
+        assert len(PlanItem._meta.chain_plans) == 1
         # A value converted by its field: the parameter's type, not the value's, keys the plan.
         assert (await PlanItem.objects.get(pk=str(tea.pk))).name == "tea"
         assert (await PlanItem.objects.get(pk=tea.pk)).name == "tea"
@@ -155,16 +155,19 @@ async def test_a_planned_get_finds_what_the_full_get_finds(as_default):
         await db.execute(f"DROP TABLE {PlanCategory._meta.table}")
 
 
-async def test_a_get_on_a_built_queryset_is_not_planned(as_default):
+async def test_a_get_after_planned_filters_is_planned_and_one_after_using_is_not(as_default):
     db = as_default
     await db.create_tables(PlanCategory, PlanItem)
     try:
         await PlanItem.objects.bulk_create([PlanItem(name="tea", price=Decimal("1.50")), PlanItem(name="tea", price=Decimal("2.00"), active=False)])
-        PlanItem._meta.get_plans.clear()
+        PlanItem._meta.lookup_plans.clear()
+        PlanItem._meta.chain_plans.clear()
         for _ in range(3):
             assert (await PlanItem.objects.filter(active=False).get(name="tea")).price == Decimal("2.00")
             assert (await PlanItem.objects.using(db).get(name="tea", active=True)).price == Decimal("1.50")
-        assert PlanItem._meta.get_plans == {}  # filter() and using() make clones: not planned
+        # The first round planned the lookups, the second the filter().get() chain; using()
+        # builds a query tree: never a chain.
+        assert [key[:2] for key in PlanItem._meta.chain_plans] == [((("filter", ("active", bool)),), ("get", ("name", str)))]
     finally:
         await db.execute(f"DROP TABLE {PlanItem._meta.table}")
         await db.execute(f"DROP TABLE {PlanCategory._meta.table}")
