@@ -132,7 +132,7 @@ class Options:
         self.lookup_plans: dict[str, tuple[Any, ...]] = {}
         self.ordering_plans: dict[tuple[str, ...], tuple[Any, ...]] = {}
         #: QuerySets recorded as a chain of planned steps from ``Model.objects`` (see
-        #: "Planned chains" in query.py): (chain key, last step, vendor, time zone) → the
+        #: "Planned chains" in query.py): (chain key, last step, database, time zone) → the
         #: compiled SQL, found without building or compiling a query.
         self.chain_plans: dict[tuple[Any, ...], Any] = {}
         #: ``filter(**lookups)`` of several planned lookups: their shared condition nodes →

@@ -31,7 +31,7 @@ instead of building a query tree per method. Each step adds its part to the chai
 (the method and the shape of its arguments: lookup names and parameter types, ordering
 names, whether there is an OFFSET and the LIMIT) and its parameters to the chain's values.
 At evaluation the compiled SQL is found in ``Options.chain_plans`` by that key, the
-database's vendor and the current time zone: one dict lookup, no tree, no compilation.
+database (so its vendor) and the current time zone: one dict lookup, no tree, no compilation.
 On a miss the tree is built by replaying the steps (the same ``Query`` methods the other
 QuerySet methods call) and compiled; the plan is kept only when the built query binds
 exactly the recorded values. Any other method builds the tree (``query``) and goes on from
@@ -91,10 +91,11 @@ class QuerySet(Generic[ModelT, RowT]):
 
     def __init__(self, model: type[ModelT], query: Query | None = None, db: Any = None) -> None:
         self.model = model
-        self._query = query if query is not None else Query.for_model(model)
-        self._db = db
         if query is None and db is None:
-            self._chain = ()
+            self._chain = ()  # its tree, the model's prototype query, is found when needed
+        else:
+            self._query = query if query is not None else Query.for_model(model)
+            self._db = db
 
     @property
     def query(self) -> Query:
@@ -159,7 +160,7 @@ class QuerySet(Generic[ModelT, RowT]):
         and built by ``steps``: found in ``Options.chain_plans``, or built, compiled and kept."""
         meta = self.model._meta
         db = meta.database
-        key = (self._chain, last, db.vendor, current_zone_token())
+        key = (self._chain, last, db, current_zone_token())  # the database, not its vendor: no call
         compiled = meta.chain_plans.get(key)
         if compiled is not None:
             return db, compiled, compiled.params(self._values + values if values else self._values)
@@ -1036,7 +1037,10 @@ class RawQuerySet(Generic[ModelT]):
 
 def _replayed(model: Any, steps: tuple[tuple[Any, ...], ...]) -> Query:
     """The query tree a recorded chain describes: its steps applied to a copy of the
-    model's prototype query."""
+    model's prototype query (the prototype itself for no step: no query is changed in place
+    but a copy made to be)."""
+    if not steps:
+        return Query.for_model(model)
     query = Query.for_model(model).clone()
     for apply, *arguments in steps:
         apply(query, *arguments)
