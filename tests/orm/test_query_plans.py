@@ -173,16 +173,17 @@ async def test_a_get_after_planned_filters_is_planned_and_one_after_using_is_not
         await db.execute(f"DROP TABLE {PlanCategory._meta.table}")
 
 
-async def _seed_chain_items(db) -> None:
+@pytest.fixture
+async def chain_items(as_default):
+    """Six items in the default database, dropped afterwards."""
+    db = as_default
     await db.create_tables(PlanCategory, PlanItem)
     await PlanItem.objects.bulk_create([
         PlanItem(name=name, price=Decimal(price), active=active)
         for name, price, active in [("tea", "1.50", True), ("pot", "9.00", False), ("cup", "1.50", True),
                                     ("tin", "4.25", True), ("mat", "0.75", True), ("jug", "2.50", False)]
     ])
-
-
-async def _drop_chain_items(db) -> None:
+    yield db
     await db.execute(f"DROP TABLE {PlanItem._meta.table}")
     await db.execute(f"DROP TABLE {PlanCategory._meta.table}")
 
@@ -198,60 +199,45 @@ def _chains(price, low: int, high: int) -> list:
     ]
 
 
-async def test_a_recorded_chain_returns_what_its_built_query_returns(as_default):
-    db = as_default
-    await _seed_chain_items(db)
-    try:
-        PlanItem._meta.chain_plans.clear()
-        for _ in range(3):  # plans the lookups and orderings, then records and keeps chains, then reuses them
-            for price, low, high in [(Decimal("1"), 0, 2), (Decimal("2.5"), 1, 2), ("0", 2, 5), (4, 0, 1)]:
-                for chain in _chains(price, low, high):
-                    built = chain.all()
-                    assert built.query is not None and built._chain is None  # the tree handed out: no chain
-                    assert [o.name for o in await chain] == [o.name for o in await built]
-                    first, expected = await chain.first(), await built.first()
-                    assert (first and first.name) == (expected and expected.name)
-        assert len({key[:2] for key in PlanItem._meta.chain_plans}) >= 5  # chains were planned, each shape once
-    finally:
-        await _drop_chain_items(db)
+async def test_a_recorded_chain_returns_what_its_built_query_returns(chain_items):
+    PlanItem._meta.chain_plans.clear()
+    for _ in range(3):  # plans the lookups and orderings, then records and keeps chains, then reuses them
+        for price, low, high in [(Decimal("1"), 0, 2), (Decimal("2.5"), 1, 2), ("0", 2, 5), (4, 0, 1)]:
+            for chain in _chains(price, low, high):
+                built = chain.all()
+                assert built.query is not None and built._chain is None  # the tree handed out: no chain
+                assert [o.name for o in await chain] == [o.name for o in await built]
+                first, expected = await chain.first(), await built.first()
+                assert (first and first.name) == (expected and expected.name)
+    assert len({key[:2] for key in PlanItem._meta.chain_plans}) >= 5  # chains were planned, each shape once
 
 
-async def test_values_that_change_the_sql_are_part_of_a_chains_key(as_default):
-    db = as_default
-    await _seed_chain_items(db)
-    try:
-        for _ in range(2):
-            assert len(await PlanItem.objects.filter(active=True)[:2]) == 2
-            assert len(await PlanItem.objects.filter(active=True)[:3]) == 3  # another LIMIT: another plan
-            assert [o.name for o in await PlanItem.objects.filter(active=True)[3:]] == ["tin"]  # ordered by name; an OFFSET
-            assert await PlanItem.objects.filter(category_id=None).order_by("name")[:1] != []  # IS NULL, not "= NULL"
-            assert await PlanItem.objects.filter(category_id=3) == []
-            assert len(await PlanItem.objects.filter(name__in=["tea", "pot"])) == 2
-            assert len(await PlanItem.objects.filter(name__in=["tea"])) == 1
-            assert await PlanItem.objects.filter(name__in=[]) == []
-        before = {key[-1] for key in PlanItem._meta.chain_plans}
-        with timezone.override("Asia/Tokyo"):
-            assert len(await PlanItem.objects.filter(active=True)) == 4
-        assert {key[-1] for key in PlanItem._meta.chain_plans} - before  # planned again in that zone
-    finally:
-        await _drop_chain_items(db)
+async def test_values_that_change_the_sql_are_part_of_a_chains_key(chain_items):
+    for _ in range(2):
+        assert len(await PlanItem.objects.filter(active=True)[:2]) == 2
+        assert len(await PlanItem.objects.filter(active=True)[:3]) == 3  # another LIMIT: another plan
+        assert [o.name for o in await PlanItem.objects.filter(active=True)[3:]] == ["tin"]  # ordered by name; an OFFSET
+        assert await PlanItem.objects.filter(category_id=None).order_by("name")[:1] != []  # IS NULL, not "= NULL"
+        assert await PlanItem.objects.filter(category_id=3) == []
+        assert len(await PlanItem.objects.filter(name__in=["tea", "pot"])) == 2
+        assert len(await PlanItem.objects.filter(name__in=["tea"])) == 1
+        assert await PlanItem.objects.filter(name__in=[]) == []
+    before = {key[-1] for key in PlanItem._meta.chain_plans}
+    with timezone.override("Asia/Tokyo"):
+        assert len(await PlanItem.objects.filter(active=True)) == 4
+    assert {key[-1] for key in PlanItem._meta.chain_plans} - before  # planned again in that zone
 
 
-async def test_a_chain_stays_immutable_and_its_tree_changed_in_place_is_honoured(as_default):
-    db = as_default
-    await _seed_chain_items(db)
-    try:
-        for _ in range(2):
-            active = PlanItem.objects.filter(active=True)
-            narrower = active.filter(name="tea")
-            assert len(await active) == 4 and [o.name for o in await narrower] == ["tea"]
-            changed = PlanItem.objects.filter(active=True)
-            changed.query.set_limits(0, 1)  # the tree handed out and changed: what runs
-            assert len(await changed) == 1
-            sliced = PlanItem.objects.filter(active=True)[:2]
-            with pytest.raises(TypeError, match="sliced"):
-                sliced.filter(name="tea")
-            with pytest.raises(ValidationError, match="price"):
-                PlanItem.objects.filter(active=True).filter(price__gte="cheap")
-    finally:
-        await _drop_chain_items(db)
+async def test_a_chain_stays_immutable_and_its_tree_changed_in_place_is_honoured(chain_items):
+    for _ in range(2):
+        active = PlanItem.objects.filter(active=True)
+        narrower = active.filter(name="tea")
+        assert len(await active) == 4 and [o.name for o in await narrower] == ["tea"]
+        changed = PlanItem.objects.filter(active=True)
+        changed.query.set_limits(0, 1)  # the tree handed out and changed: what runs
+        assert len(await changed) == 1
+        sliced = PlanItem.objects.filter(active=True)[:2]
+        with pytest.raises(TypeError, match="sliced"):
+            sliced.filter(name="tea")
+        with pytest.raises(ValidationError, match="price"):
+            PlanItem.objects.filter(active=True).filter(price__gte="cheap")
