@@ -31,12 +31,17 @@ instructions (every thread: the engine's tokio threads too) one more operation c
 
     .venv/bin/python benchmarks/orm_bench.py --instructions [--ops 400]
 
+``--operations gather20`` counts a fifth case the same way: 20 fetches by key under one
+``asyncio.gather`` (TechEmpower's "queries" shape), ``query_one`` against ``objects.get``;
+divide by 20 for one fetch.
+
 Needs the ``bench`` extra (Django 5.2, Tortoise ORM, asyncpg, psycopg).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import random
 import re
@@ -63,6 +68,10 @@ RAW_SQL = {
     "first": f"SELECT {COLUMNS} FROM bench_product WHERE category_id = $1 ORDER BY id LIMIT 1",
 }
 OPERATIONS = ("by_pk", "list50", "filter_slice", "first")
+#: Counted with --instructions only: 20 fetches by key under one asyncio.gather (the
+#: TechEmpower "queries" test's shape), raw ``query_one`` against ``objects.get``.
+GATHERED = 20
+COUNTED_OPERATIONS = (*OPERATIONS, "gather20")
 
 LOAD_SQL = f"""
 INSERT INTO bench_category (id, name) SELECT c, 'category ' || c FROM generate_series(1, {CATEGORIES}) AS c;
@@ -130,8 +139,14 @@ def raw_cases(url: str) -> dict[str, Case]:
         for c in categories:
             read_row(await query_one(sql, c))
 
-    runs = {"by_pk": by_pk, "list50": many("list50"), "filter_slice": many("filter_slice"), "first": first}
-    return {op: Case(op, "hyperdjango db.query (raw SQL)", open_, runs[op], close) for op in OPERATIONS}
+    async def gather20(db: Database, batches: list) -> None:
+        query_one, sql = db.query_one, RAW_SQL["by_pk"]
+        for ids in batches:
+            for row in await asyncio.gather(*[query_one(sql, i) for i in ids]):
+                read_row(row)
+
+    runs = {"by_pk": by_pk, "list50": many("list50"), "filter_slice": many("filter_slice"), "first": first, "gather20": gather20}
+    return {op: Case(op, "hyperdjango db.query (raw SQL)", open_, runs[op], close) for op in COUNTED_OPERATIONS}
 
 
 def orm_cases(url: str) -> dict[str, Case]:
@@ -173,8 +188,14 @@ def orm_cases(url: str) -> dict[str, Case]:
         for c in categories:
             read_obj(await objects.filter(category_id=c).first())
 
-    runs = {"by_pk": by_pk, "list50": list50, "filter_slice": filter_slice, "first": first}
-    return {op: Case(op, "hyperdjango ORM", open_, runs[op], close, check) for op in OPERATIONS}
+    async def gather20(_db, batches: list) -> None:
+        get = Product.objects.get
+        for ids in batches:
+            for p in await asyncio.gather(*[get(id=i) for i in ids]):
+                read_obj(p)
+
+    runs = {"by_pk": by_pk, "list50": list50, "filter_slice": filter_slice, "first": first, "gather20": gather20}
+    return {op: Case(op, "hyperdjango ORM", open_, runs[op], close, check) for op in COUNTED_OPERATIONS}
 
 
 def django_cases(url: str) -> dict[str, Case]:
@@ -266,6 +287,11 @@ def tortoise_cases(url: str) -> dict[str, Case]:
 # -- running and reporting ---------------------------------------------------------
 
 
+def operation_count(op: str, ops: int) -> int:
+    """How many operations of ``op`` a run of ``ops`` does: list50 half, gather20 a tenth."""
+    return ops // 2 if op == "list50" else ops // 10 if op == "gather20" else ops
+
+
 def workloads(args) -> tuple[dict[str, list], dict[str, list]]:
     from decimal import Decimal
 
@@ -274,12 +300,14 @@ def workloads(args) -> tuple[dict[str, list], dict[str, list]]:
     def draw(op: str, n: int) -> list:
         if op == "by_pk":
             return [rng.randint(1, CATEGORIES * PER_CATEGORY) for _ in range(n)]
+        if op == "gather20":
+            return [[rng.randint(1, CATEGORIES * PER_CATEGORY) for _ in range(GATHERED)] for _ in range(n)]
         if op in ("list50", "first"):
             return [rng.randint(1, CATEGORIES) for _ in range(n)]
         return [Decimal(rng.randint(0, 99_000)) / 100 for _ in range(n)]
 
-    counts = {"by_pk": args.ops, "list50": args.ops // 2, "filter_slice": args.ops, "first": args.ops}
-    return ({op: draw(op, counts[op]) for op in OPERATIONS}, {op: draw(op, args.warmup) for op in OPERATIONS})
+    return ({op: draw(op, operation_count(op, args.ops)) for op in COUNTED_OPERATIONS},
+            {op: draw(op, operation_count(op, args.warmup)) for op in COUNTED_OPERATIONS})
 
 
 async def main(args) -> None:
@@ -362,10 +390,11 @@ def instructions(args, op: str, client: str, ops: int) -> int:
 
 def count_instructions(args) -> None:
     """Instructions per operation, raw and ORM, and their ratio (issue 11's ≤ 1.15x)."""
-    print(f"instructions per operation (callgrind, {2 * args.ops} minus {args.ops} operations; list50: half as many)\n")
+    print(f"instructions per operation (callgrind, {2 * args.ops} minus {args.ops} operations; list50: half as many; "
+          f"gather20: a tenth as many gathers of {GATHERED} fetches)\n")
     rows = []
     for op in args.operations:
-        n = args.ops // 2 if op == "list50" else args.ops
+        n = operation_count(op, args.ops)
         per_op = {client: (instructions(args, op, client, 2 * args.ops) - instructions(args, op, client, args.ops)) / n
                   for client in COUNTED_CLIENTS}
         rows.append((op, f"{per_op['raw']:,.0f}", f"{per_op['orm']:,.0f}", f"{per_op['orm'] / per_op['raw']:.2f}x"))
@@ -384,7 +413,8 @@ def parse_args(argv=None):
     p.add_argument("--wait-idle", type=float, default=0, metavar="SECONDS",
                    help="first wait up to SECONDS for the machine to be quiet")
     p.add_argument("--instructions", action="store_true", help="count instructions per operation with callgrind")
-    p.add_argument("--operations", nargs="+", choices=OPERATIONS, default=OPERATIONS, help="with --instructions: these only")
+    p.add_argument("--operations", nargs="+", choices=COUNTED_OPERATIONS, default=OPERATIONS,
+                   help="with --instructions: these only (gather20 is counted only when named)")
     p.add_argument("--run", nargs=2, metavar=("OPERATION", "CLIENT"), help=argparse.SUPPRESS)  # one counted process
     return p.parse_args(argv)
 

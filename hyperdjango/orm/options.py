@@ -131,9 +131,10 @@ class Options:
         #: (see sql/query.py): resolved once, reused by every QuerySet.
         self.lookup_plans: dict[str, tuple[Any, ...]] = {}
         self.ordering_plans: dict[tuple[str, ...], tuple[Any, ...]] = {}
-        #: ``Model.objects.get(**lookups)`` of planned lookups: (vendor, names, parameter
-        #: types) → its compiled SQL, found without building a QuerySet (see QuerySet.get).
-        self.get_plans: dict[tuple[Any, ...], Any] = {}
+        #: QuerySets recorded as a chain of planned steps from ``Model.objects`` (see
+        #: "Planned chains" in query.py): (chain key, last step, database, time zone) → the
+        #: compiled SQL, found without building or compiling a query.
+        self.chain_plans: dict[tuple[Any, ...], Any] = {}
         #: ``filter(**lookups)`` of several planned lookups: their shared condition nodes →
         #: the shared WhereNode that ANDs them (see Query.add_planned_filter).
         self.where_plans: dict[tuple[Any, ...], Any] = {}

@@ -23,18 +23,31 @@
 Every method returns a new QuerySet; evaluation is asynchronous: ``await qs``
 or ``await qs.all()`` (a list), ``async for``, ``await qs.get(...)`` (the
 object or None), ``count``, ``exists``, ``aggregate``, ``update``, ``delete``.
+
+Planned chains: a QuerySet started from ``Model.objects`` records its planned steps
+(``filter(**lookups)`` of lookups planned in ``Options.lookup_plans``, an ordering planned
+in ``Options.ordering_plans``, one slice; then ``all()``, ``first()``, ``get(**lookups)``)
+instead of building a query tree per method. Each step adds its part to the chain's key
+(the method and the shape of its arguments: lookup names and parameter types, ordering
+names, whether there is an OFFSET and the LIMIT) and its parameters to the chain's values.
+At evaluation the compiled SQL is found in ``Options.chain_plans`` by that key, the
+database (so its vendor) and the current time zone: one dict lookup, no tree, no compilation.
+On a miss the tree is built by replaying the steps (the same ``Query`` methods the other
+QuerySet methods call) and compiled; the plan is kept only when the built query binds
+exactly the recorded values. Any other method builds the tree (``query``) and goes on from
+it as before; reading ``qs.query`` hands the tree out and ends the QuerySet's chain.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import AsyncIterator, Coroutine, Generator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Coroutine, Generator, Iterable
 from typing import TYPE_CHECKING, Any, Generic, Literal, Self, cast, overload
 
 from typing_extensions import TypeVar
 
 from ..database import IntegrityError, atomic
-from ..timezone import get_current_timezone
+from ..timezone import current_zone_token, get_current_timezone
 from .backends import operations_for
 from .bulk_create import bulk_create
 from .exceptions import FieldError, NotSupportedError
@@ -43,8 +56,8 @@ from .fields import DateField, DateTimeField
 from .filtered_relation import FilteredRelation
 from .prefetch import Prefetch, check_lookups, prefetch_all
 from .related import ForwardRelation
-from .sql.compiler import compile_query, update_by_pk_sql
-from .sql.query import MAX_PLANS, PLAIN_VALUES, Query, planned_param
+from .sql.compiler import Compiled, compile_query, update_by_pk_sql
+from .sql.query import MAX_PLANS, PLAIN_VALUES, Query, planned_param, slice_limits
 from .window import has_window
 
 if TYPE_CHECKING:
@@ -63,28 +76,99 @@ class QuerySet(Generic[ModelT, RowT]):
     ``QuerySet[Product, dict[str, Any]]``, ``values_list()`` one of tuples (or bare values).
     """
 
-    #: Whether this is the model's plain QuerySet (its query the model's prototype, no
-    #: database named): only then may ``get()`` skip building a query it has seen before.
-    #: Clones are never fresh.
-    _fresh = False
+    # Defaults at class level: a chained copy sets only what differs.
+    _query: Query | None = None  # None until a recorded chain's tree is built
+    _db: Any = None
+    _prefetch: tuple[Prefetch, ...] = ()
+    _empty = False
+    _prefetched: list[Any] | None = None  # a related manager's rows, already loaded
+    #: A recorded chain (see the module's docstring): its key, None when the QuerySet is
+    #: described by its query tree. The model's plain QuerySet starts one (an empty key).
+    _chain: tuple[Any, ...] | None = None
+    _steps: tuple[tuple[Any, ...], ...] = ()  # (Query method, *arguments) that build the tree
+    _values: tuple[Any, ...] = ()  # the parameters the steps bind, in order
+    _sliced = False  # a chain ends at its slice: later steps build the tree
 
     def __init__(self, model: type[ModelT], query: Query | None = None, db: Any = None) -> None:
         self.model = model
-        self.query = query if query is not None else Query.for_model(model)
-        self._db = db
         if query is None and db is None:
-            self._fresh = True
-        self._prefetch: tuple[Prefetch, ...] = ()
-        self._empty = False
-        self._prefetched: list[Any] | None = None  # a related manager's rows, already loaded
+            self._chain = ()  # its tree, the model's prototype query, is found when needed
+        else:
+            self._query = query if query is not None else Query.for_model(model)
+            self._db = db
+
+    @property
+    def query(self) -> Query:
+        """The query tree. Handed out, it may be changed in place: the QuerySet then runs
+        what the tree says (its recorded chain, if any, is set aside)."""
+        query = self._built_query()
+        self._chain = None
+        return query
+
+    @query.setter
+    def query(self, query: Query) -> None:
+        self._query, self._chain = query, None
+
+    def _built_query(self) -> Query:
+        """The query tree, built from the recorded steps on first use, for reading."""
+        query = self._query
+        if query is None:
+            query = self._query = _replayed(self.model, self._steps)
+        return query
 
     def _clone(self, query: Query | None = None) -> Self:
         """A copy with a copy of the query (to change), or with ``query``: a query may be
-        shared because none is changed but the copy a method has just made."""
+        shared because none is changed but the copy a method has just made. Never a chain."""
         new = QuerySet.__new__(type(self))
-        new.model, new.query, new._db = self.model, self.query.clone() if query is None else query, self._db
-        new._prefetch, new._empty, new._prefetched = self._prefetch, self._empty, None
+        new.model, new._query, new._db = self.model, self._built_query().clone() if query is None else query, self._db
+        new._prefetch, new._empty = self._prefetch, self._empty
         return new
+
+    def _chained(self, key: Any, values: tuple[Any, ...], step: tuple[Any, ...]) -> Self:
+        """This chain with one more step: ``key`` its part of the chain's key, ``values`` the
+        parameters it binds, ``step`` the Query method (and arguments) that builds it."""
+        new = QuerySet.__new__(type(self))
+        new.model = self.model
+        new._chain = self._chain + (key,)  # type: ignore[operator]  # only chains are extended
+        new._values = self._values + values if values else self._values
+        new._steps = self._steps + (step,)
+        return new
+
+    def _extends_chain(self) -> bool:
+        return self._chain is not None and not self._sliced and self._prefetched is None
+
+    def _planned_lookups(self, lookups: dict[str, Any]) -> tuple[tuple[Any, ...], tuple[Any, ...]] | None:
+        """``(shape, parameters)`` of ``filter(**lookups)`` when every lookup is planned
+        (``Options.lookup_plans``: a plain value on a column of the model's own table): the
+        lookups' names and their parameters' types, and the parameters, converted (and so
+        checked) now, as the full path does. None when a lookup is not planned (yet)."""
+        plans = self.model._meta.lookup_plans
+        items = sorted(lookups.items()) if len(lookups) > 1 else lookups.items()  # Q's order
+        shape: tuple[Any, ...] = ()
+        params: tuple[Any, ...] = ()  # no comprehensions: this runs per call
+        for name, value in items:
+            plan = plans.get(name) if type(value) in PLAIN_VALUES else None
+            if plan is None:
+                return None
+            param = planned_param(plan, value)
+            params += (param,)
+            shape += (name, type(param))
+        return shape, params
+
+    def _plan(self, last: Any, values: tuple[Any, ...], steps: tuple[tuple[Any, ...], ...]) -> tuple[Any, Compiled, list[Any]]:
+        """``(db, compiled, parameters)`` of this chain with a ``last`` step binding ``values``
+        and built by ``steps``: found in ``Options.chain_plans``, or built, compiled and kept."""
+        meta = self.model._meta
+        db = meta.database
+        key = (self._chain, last, db, current_zone_token())  # the database, not its vendor: no call
+        compiled = meta.chain_plans.get(key)
+        if compiled is not None:
+            return db, compiled, compiled.params(self._values + values if values else self._values)
+        query = _replayed(self.model, self._steps + steps)
+        compiled = compile_query(query, "select", operations_for(db.vendor))
+        if len(meta.chain_plans) < MAX_PLANS and _binds_exactly(query.params, self._values + values):
+            meta.chain_plans[key] = compiled
+        return db, compiled, compiled.params(query.params)
 
     def __repr__(self) -> str:
         return f"<QuerySet {self.model.__name__}>"
@@ -101,31 +185,37 @@ class QuerySet(Generic[ModelT, RowT]):
 
     def _compiled(self, kind: str) -> tuple[Any, Any, list[Any]]:
         db = self.db
-        compiled = compile_query(self.query, kind, operations_for(db.vendor))
-        return db, compiled, compiled.params(self.query.params)
+        query = self._built_query()
+        compiled = compile_query(query, kind, operations_for(db.vendor))
+        return db, compiled, compiled.params(query.params)
 
     # -- building -----------------------------------------------------------------
 
     def all(self) -> Self:
         """A copy; ``await qs.all()`` is the list of rows, as in the spec."""
-        new = self._clone(self.query)
-        new._prefetched = self._prefetched
+        new = QuerySet.__new__(type(self))
+        new.__dict__.update(self.__dict__)  # the query shared: none is changed but a fresh copy
         return new
 
     def _check_unsliced(self, action: str) -> None:
-        if self.query.is_sliced:
+        query = self._built_query()
+        if query.is_sliced:
             raise TypeError(f"cannot {action} a QuerySet once it has been sliced")
-        if self.query.combined is not None:
+        if query.combined is not None:
             raise NotSupportedError(f"cannot {action} the result of union(), intersection() or difference(); "
                                     "filter the QuerySets before combining them")
 
     def filter(self, *conditions: Q | Expression, **lookups: Any) -> Self:
         """Rows matching every lookup (``name__icontains="tea"``) and condition (``Q``, ``Exists``)."""
+        if lookups and not conditions and self._extends_chain():
+            planned = self._planned_lookups(lookups)
+            if planned is not None:
+                return self._chained(("filter", planned[0]), planned[1], (Query.add_filter, lookups))
         self._check_unsliced("filter")
         new = self._clone()
-        if lookups and not conditions and new.query.add_planned_filter(lookups):
-            return new
-        if conditions or lookups:
+        if lookups and not conditions:
+            new.query.add_filter(lookups)
+        elif conditions or lookups:
             new.query.add_q(Q(*conditions, **lookups))
         return new
 
@@ -142,6 +232,8 @@ class QuerySet(Generic[ModelT, RowT]):
         Names must be fields (or annotations): anything else raises FieldError,
         so a name from a request cannot smuggle SQL in. No argument: no ordering.
         """
+        if self._extends_chain() and fields in self.model._meta.ordering_plans:
+            return self._chained(("order_by", fields), (), (Query.set_ordering, fields))
         new = self._clone()
         new.query.set_ordering(fields)
         return new
@@ -169,7 +261,7 @@ class QuerySet(Generic[ModelT, RowT]):
         as Django's empty QuerySet."""
         if self._empty:
             return True
-        q = self.query
+        q = self._built_query()
         if not q.order_by:
             return False
         return not (q.default_ordering and q.grouped)
@@ -407,6 +499,12 @@ class QuerySet(Generic[ModelT, RowT]):
                 raise ValueError("QuerySet slices take no step")
             if (key.start or 0) < 0 or (key.stop or 0) < 0:
                 raise ValueError("QuerySets have no negative indexing")
+            start, stop = key.start, key.stop
+            if self._extends_chain() and type(start or 0) is int and (stop is None or type(stop) is int):
+                low, _, limit = slice_limits(0, None, start, stop)  # OFFSET bound when low, LIMIT written
+                new = self._chained(("slice", bool(low), limit), (low,) if low else (), (Query.set_limits, start, stop))
+                new._sliced = True
+                return new
             new = self._clone()
             new.query.set_limits(key.start, key.stop)
             return new
@@ -422,14 +520,21 @@ class QuerySet(Generic[ModelT, RowT]):
 
     # -- evaluating ---------------------------------------------------------------------
 
-    async def _fetch(self) -> list[RowT]:
+    def _fetch(self) -> Awaitable[list[RowT]]:
+        """The rows; for a recorded chain the driver's awaitable itself (no coroutine of ours)."""
+        if self._chain is not None and self._prefetched is None:
+            db, compiled, params = self._plan(None, (), ())
+            return cast("Awaitable[list[RowT]]", compiled.fetch(db, params))
+        return self._fetch_built()
+
+    async def _fetch_built(self) -> list[RowT]:
         if self._empty:
             return []
         if self._prefetched is not None:
             return list(self._prefetched)
         db, compiled, params = self._compiled("select")
         result = await compiled.fetch(db, params)
-        if self.query.values is None and (self._db is not None or self._prefetch):
+        if self._built_query().values is None and (self._db is not None or self._prefetch):
             await self._after_load(result, db)
         return result
 
@@ -478,7 +583,7 @@ class QuerySet(Generic[ModelT, RowT]):
                 yield obj
 
     async def _keyset_pages(self, chunk_size: int) -> AsyncIterator[RowT]:
-        q, pk = self.query, self.model._meta.pk
+        q, pk = self._built_query(), self.model._meta.pk
         if q.is_sliced or q.values is not None:
             raise ValueError("aiterator(keyset=True) pages model rows by their key: not a sliced or values() QuerySet")
         descending = False
@@ -499,14 +604,14 @@ class QuerySet(Generic[ModelT, RowT]):
 
     async def _read_chunk(self, compiled: Any, rows: list[Any], db: Any) -> list[Any]:
         objs = compiled.reader(rows)
-        if self.query.values is None:
+        if self._built_query().values is None:
             await self._after_load(objs, db)
         return objs
 
     async def get(self, *conditions: Q, **lookups: Any) -> RowT | None:
         """The one matching object, or None when nothing matches (the spec's behaviour);
         ``MultipleObjectsReturned`` when several do."""
-        planned = self._planned_get(lookups) if self._fresh and lookups and not conditions else None
+        planned = self._planned_get(lookups) if not conditions and self._extends_chain() else None
         if planned is not None:
             db, compiled, params = planned
             rows = await compiled.fetch(db, params)
@@ -517,47 +622,32 @@ class QuerySet(Generic[ModelT, RowT]):
         return rows[0] if rows else None
 
     def _get_query(self, conditions: tuple[Q, ...], lookups: dict[str, Any]) -> Self:
-        qs = self.filter(*conditions, **lookups) if conditions or lookups else self._clone()
-        if not qs.query.is_sliced:
-            qs.query.set_ordering(())
-            qs.query.set_limits(0, 2)  # two are enough to tell "several"
+        qs = self.filter(*conditions, **lookups) if conditions or lookups else self
+        if qs is self or qs._chain is not None:
+            qs = qs._clone()  # a query of its own, to change
+        qs.query.limit_for_get()
         return qs
 
-    def _planned_get(self, lookups: dict[str, Any]) -> tuple[Any, Any, list[Any]] | None:
-        """``get(**lookups)`` on the model's plain QuerySet when every lookup is planned
-        (``Options.lookup_plans``): its query then depends only on the database's vendor,
-        the lookups' names and their parameters' types, so the compiled SQL is found by
-        those, with no QuerySet built. None when a lookup is not planned (yet)."""
-        meta = self.model._meta
-        plans = meta.lookup_plans
-        items = sorted(lookups.items()) if len(lookups) > 1 else lookups.items()  # Q's order
-        params = []
-        shape: tuple[Any, ...] = ()  # (name, parameter type) of each lookup; no comprehensions: this runs per get()
-        for name, value in items:
-            plan = plans.get(name) if type(value) in PLAIN_VALUES else None
-            if plan is None:
-                return None
-            param = planned_param(plan, value)
-            params.append(param)
-            shape += (name, type(param))
-        db = self.db
-        key = (db.vendor, shape)
-        compiled = meta.get_plans.get(key)
-        if compiled is None:
-            db, compiled, built = self._get_query((), lookups)._compiled("select")
-            if len(meta.get_plans) < MAX_PLANS:
-                meta.get_plans[key] = compiled
-            return db, compiled, built
-        return db, compiled, compiled.params(params)
+    def _planned_get(self, lookups: dict[str, Any]) -> tuple[Any, Compiled, list[Any]] | None:
+        """``get(**lookups)`` on a recorded chain when every lookup is planned: the chain's
+        plan with the filter and get()'s limits as its last step. None otherwise."""
+        planned = self._planned_lookups(lookups)
+        if planned is None:
+            return None
+        steps = ((Query.add_filter, lookups), (Query.limit_for_get,)) if lookups else ((Query.limit_for_get,),)
+        return self._plan(("get", planned[0]), planned[1], steps)
 
     async def first(self) -> RowT | None:
         """The first object in the QuerySet's order (by key when it has none), or None."""
-        qs = self._clone()  # one copy: what order_by("pk")[:1] does
-        if not self.ordered:
-            self._check_grouped_by_key("first")
-            qs.query.set_ordering(("pk",))
-        qs.query.set_limits(None, 1)
-        rows = await qs
+        if self._extends_chain():
+            db, compiled, params = self._plan("first", (), ((Query.limit_to_first,),))
+            rows = await compiled.fetch(db, params)
+        else:
+            if not self.ordered:
+                self._check_grouped_by_key("first")
+            qs = self._clone()  # one copy: what order_by("pk")[:1] does
+            qs.query.limit_to_first()
+            rows = await qs
         return rows[0] if rows else None
 
     async def last(self) -> RowT | None:
@@ -928,6 +1018,29 @@ class RawQuerySet(Generic[ModelT]):
     async def __aiter__(self) -> AsyncIterator[ModelT]:
         for obj in await self._fetch():
             yield obj
+
+
+def _replayed(model: Any, steps: tuple[tuple[Any, ...], ...]) -> Query:
+    """The query tree a recorded chain describes: its steps applied to a copy of the
+    model's prototype query (the prototype itself for no step: no query is changed in place
+    but a copy made to be)."""
+    if not steps:
+        return Query.for_model(model)
+    query = Query.for_model(model).clone()
+    for apply, *arguments in steps:
+        apply(query, *arguments)
+    return query
+
+
+def _binds_exactly(built: tuple[Any, ...], recorded: tuple[Any, ...]) -> bool:
+    """Whether a query built from a chain's steps binds the values the chain recorded (the
+    same types, equal): only then may later calls bind their recorded values to its SQL."""
+    if len(built) != len(recorded) or any(type(a) is not type(b) for a, b in zip(built, recorded)):
+        return False
+    try:
+        return built == recorded
+    except ArithmeticError:  # a signalling decimal NaN refuses comparison: not kept
+        return False
 
 
 def _values_of_parts(q: Query) -> None:

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from hyperdjango import Field, Model
+from hyperdjango import Field, Model, timezone
 from hyperdjango.expressions import Count, F
 from hyperdjango.orm.backends import operations_for
 from hyperdjango.orm.exceptions import ValidationError
@@ -130,14 +130,14 @@ async def test_a_planned_get_finds_what_the_full_get_finds(as_default):
             PlanItem(name="cup", price=Decimal("1.50")),
         ])
         PlanItem._meta.lookup_plans.clear()
-        PlanItem._meta.get_plans.clear()
+        PlanItem._meta.chain_plans.clear()
         tea = await PlanItem.objects.get(name="tea")  # the first get() plans its lookups
-        assert tea.name == "tea" and PlanItem._meta.get_plans == {}
+        assert tea.name == "tea" and PlanItem._meta.chain_plans == {}
         again = await PlanItem.objects.get(name="tea")  # the second compiles and keeps its SQL
-        assert len(PlanItem._meta.get_plans) == 1
+        assert len(PlanItem._meta.chain_plans) == 1
         planned = await PlanItem.objects.get(name="pot")  # the third finds it
         assert (again.pk, planned.name, planned.price, planned.active) == (tea.pk, "pot", Decimal("9.00"), False)
-        assert len(PlanItem._meta.get_plans) == 1
+        assert len(PlanItem._meta.chain_plans) == 1
         # A value converted by its field: the parameter's type, not the value's, keys the plan.
         assert (await PlanItem.objects.get(pk=str(tea.pk))).name == "tea"
         assert (await PlanItem.objects.get(pk=tea.pk)).name == "tea"
@@ -155,16 +155,89 @@ async def test_a_planned_get_finds_what_the_full_get_finds(as_default):
         await db.execute(f"DROP TABLE {PlanCategory._meta.table}")
 
 
-async def test_a_get_on_a_built_queryset_is_not_planned(as_default):
+async def test_a_get_after_planned_filters_is_planned_and_one_after_using_is_not(as_default):
     db = as_default
     await db.create_tables(PlanCategory, PlanItem)
     try:
         await PlanItem.objects.bulk_create([PlanItem(name="tea", price=Decimal("1.50")), PlanItem(name="tea", price=Decimal("2.00"), active=False)])
-        PlanItem._meta.get_plans.clear()
+        PlanItem._meta.lookup_plans.clear()
+        PlanItem._meta.chain_plans.clear()
         for _ in range(3):
             assert (await PlanItem.objects.filter(active=False).get(name="tea")).price == Decimal("2.00")
             assert (await PlanItem.objects.using(db).get(name="tea", active=True)).price == Decimal("1.50")
-        assert PlanItem._meta.get_plans == {}  # filter() and using() make clones: not planned
+        # The first round planned the lookups, the second the filter().get() chain; using()
+        # builds a query tree: never a chain.
+        assert [key[:2] for key in PlanItem._meta.chain_plans] == [((("filter", ("active", bool)),), ("get", ("name", str)))]
     finally:
         await db.execute(f"DROP TABLE {PlanItem._meta.table}")
         await db.execute(f"DROP TABLE {PlanCategory._meta.table}")
+
+
+@pytest.fixture
+async def chain_items(as_default):
+    """Six items in the default database, dropped afterwards."""
+    db = as_default
+    await db.create_tables(PlanCategory, PlanItem)
+    await PlanItem.objects.bulk_create([
+        PlanItem(name=name, price=Decimal(price), active=active)
+        for name, price, active in [("tea", "1.50", True), ("pot", "9.00", False), ("cup", "1.50", True),
+                                    ("tin", "4.25", True), ("mat", "0.75", True), ("jug", "2.50", False)]
+    ])
+    yield db
+    await db.execute(f"DROP TABLE {PlanItem._meta.table}")
+    await db.execute(f"DROP TABLE {PlanCategory._meta.table}")
+
+
+def _chains(price, low: int, high: int) -> list:
+    objects = PlanItem.objects
+    return [
+        objects.filter(active=True, price__gte=price).order_by("-price", "name")[low:high],
+        objects.filter(name__icontains="t").filter(price__lt=price),
+        objects.order_by("price", "name")[low:],
+        objects.filter(active=False).all(),
+        objects.all()[:high],
+    ]
+
+
+async def test_a_recorded_chain_returns_what_its_built_query_returns(chain_items):
+    PlanItem._meta.chain_plans.clear()
+    for _ in range(3):  # plans the lookups and orderings, then records and keeps chains, then reuses them
+        for price, low, high in [(Decimal("1"), 0, 2), (Decimal("2.5"), 1, 2), ("0", 2, 5), (4, 0, 1)]:
+            for chain in _chains(price, low, high):
+                built = chain.all()
+                assert built.query is not None and built._chain is None  # the tree handed out: no chain
+                assert [o.name for o in await chain] == [o.name for o in await built]
+                first, expected = await chain.first(), await built.first()
+                assert (first and first.name) == (expected and expected.name)
+    assert len({key[:2] for key in PlanItem._meta.chain_plans}) >= 5  # chains were planned, each shape once
+
+
+async def test_values_that_change_the_sql_are_part_of_a_chains_key(chain_items):
+    for _ in range(2):
+        assert len(await PlanItem.objects.filter(active=True)[:2]) == 2
+        assert len(await PlanItem.objects.filter(active=True)[:3]) == 3  # another LIMIT: another plan
+        assert [o.name for o in await PlanItem.objects.filter(active=True)[3:]] == ["tin"]  # ordered by name; an OFFSET
+        assert await PlanItem.objects.filter(category_id=None).order_by("name")[:1] != []  # IS NULL, not "= NULL"
+        assert await PlanItem.objects.filter(category_id=3) == []
+        assert len(await PlanItem.objects.filter(name__in=["tea", "pot"])) == 2
+        assert len(await PlanItem.objects.filter(name__in=["tea"])) == 1
+        assert await PlanItem.objects.filter(name__in=[]) == []
+    before = {key[-1] for key in PlanItem._meta.chain_plans}
+    with timezone.override("Asia/Tokyo"):
+        assert len(await PlanItem.objects.filter(active=True)) == 4
+    assert {key[-1] for key in PlanItem._meta.chain_plans} - before  # planned again in that zone
+
+
+async def test_a_chain_stays_immutable_and_its_tree_changed_in_place_is_honoured(chain_items):
+    for _ in range(2):
+        active = PlanItem.objects.filter(active=True)
+        narrower = active.filter(name="tea")
+        assert len(await active) == 4 and [o.name for o in await narrower] == ["tea"]
+        changed = PlanItem.objects.filter(active=True)
+        changed.query.set_limits(0, 1)  # the tree handed out and changed: what runs
+        assert len(await changed) == 1
+        sliced = PlanItem.objects.filter(active=True)[:2]
+        with pytest.raises(TypeError, match="sliced"):
+            sliced.filter(name="tea")
+        with pytest.raises(ValidationError, match="price"):
+            PlanItem.objects.filter(active=True).filter(price__gte="cheap")

@@ -406,6 +406,12 @@ class Query:
         self.add_param(converted)
         return lookup
 
+    def add_filter(self, lookups: dict[str, Any]) -> None:
+        """``filter(**lookups)``: from planned nodes when every lookup is planned, else by the
+        full path (the same condition either way)."""
+        if not self.add_planned_filter(lookups):
+            self.add_q(Q(**lookups))
+
     def add_planned_filter(self, lookups: dict[str, Any]) -> bool:
         """``filter(**lookups)`` when every lookup is planned and no annotation is named:
         the condition ``add_q(Q(**lookups))`` builds, from shared nodes, and for several
@@ -624,15 +630,22 @@ class Query:
 
     def set_limits(self, low: int | None, high: int | None) -> None:
         """Applies a slice on top of any earlier one, as Python slicing of a slice would."""
-        new_low = self.low_value + (low or 0)
-        new_high = self.high_value
-        if high is not None:
-            new_high = self.low_value + high if new_high is None else min(new_high, self.low_value + high)
-        if new_high is not None:
-            new_high = max(new_high, new_low)
+        new_low, new_high, self.limit = slice_limits(self.low_value, self.high_value, low, high)
         self.low_value, self.high_value = new_low, new_high
         self.low = self.add_param(new_low) if new_low else None
-        self.limit = new_high - new_low if new_high is not None else None
+
+    def limit_to_first(self) -> None:
+        """What ``first()`` runs: the query's order (by key when it has none, or when a
+        grouping set ``Meta.ordering`` aside), one row."""
+        if not self.order_by or (self.default_ordering and self.grouped):
+            self.set_ordering(("pk",))
+        self.set_limits(None, 1)
+
+    def limit_for_get(self) -> None:
+        """What ``get()`` runs: no ordering, two rows (enough to tell "several"), unless sliced."""
+        if not self.is_sliced:
+            self.set_ordering(())
+            self.set_limits(0, 2)
 
     @property
     def is_sliced(self) -> bool:
@@ -655,6 +668,18 @@ class Query:
     @property
     def has_aggregate(self) -> bool:
         return any(e.contains_aggregate for e in self.annotations.values()) or any(w.contains_aggregate for w in self.where)
+
+
+def slice_limits(low_value: int, high_value: int | None, low: int | None, high: int | None) -> tuple[int, int | None, int | None]:
+    """``[low:high]`` applied to rows ``[low_value:high_value]``: the new bounds, and the
+    LIMIT written into the SQL (None: no LIMIT). OFFSET is bound when the low bound is not 0."""
+    new_low = low_value + (low or 0)
+    new_high = high_value
+    if high is not None:
+        new_high = low_value + high if new_high is None else min(new_high, low_value + high)
+    if new_high is not None:
+        new_high = max(new_high, new_low)
+    return new_low, new_high, new_high - new_low if new_high is not None else None
 
 
 class _Random(Expression):
