@@ -24,20 +24,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
-import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+from support.stress import rss_mb, server_process  # noqa: E402  (the tests' bounded server start and stop)
+
 APP = ROOT / "tests" / "stress" / "apps" / "idle_app.py"
 ARENA_ALIGN = 64 << 20
-
-
-def rss_kib(pid: int) -> int:
-    match = re.search(r"^VmRSS:\s*(\d+)", Path(f"/proc/{pid}/status").read_text(), re.M)
-    return int(match.group(1)) if match else 0
 
 
 def smaps_breakdown(pid: int) -> dict[str, int]:
@@ -70,8 +66,8 @@ async def get(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> boo
 
 
 async def run(port: int, pid: int, count: int, settle: float, rounds: int, probes: list[str]) -> None:
-    start_rss = rss_kib(pid)
-    print(f"before: RSS {start_rss / 1024:.1f} MB  {fmt(smaps_breakdown(pid))}")
+    start_rss = rss_mb(pid)
+    print(f"before: RSS {start_rss:.1f} MB  {fmt(smaps_breakdown(pid))}")
     connections = []
     for start in range(0, count, 500):
         connections += await asyncio.gather(
@@ -79,22 +75,22 @@ async def run(port: int, pid: int, count: int, settle: float, rounds: int, probe
     for round_no in range(1, rounds + 1):
         ok = await asyncio.gather(*(get(r, w) for r, w in connections))
         assert all(ok), "some requests did not get a 200"
-        print(f"round {round_no}: {count} requests answered, RSS {rss_kib(pid) / 1024:.1f} MB")
+        print(f"round {round_no}: {count} requests answered, RSS {rss_mb(pid):.1f} MB")
         samples = []
         deadline = time.monotonic() + settle
         while time.monotonic() < deadline:
             await asyncio.sleep(0.5)
-            samples.append(rss_kib(pid))
+            samples.append(rss_mb(pid))
         idle = samples[-1]
-        print(f"  idle {settle:.0f} s: RSS min {min(samples) / 1024:.1f} / last {idle / 1024:.1f} MB, "
-              f"{(idle - start_rss) / count:.2f} KiB per connection  {fmt(smaps_breakdown(pid))}")
+        print(f"  idle {settle:.0f} s: RSS min {min(samples):.1f} / last {idle:.1f} MB, "
+              f"{(idle - start_rss) * 1024 / count:.2f} KiB per connection  {fmt(smaps_breakdown(pid))}")
         for path in probes:
             reader, writer = await asyncio.open_connection("127.0.0.1", port)
             writer.write(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
             body = (await reader.read()).split(b"\r\n\r\n", 1)[-1].decode()
             print(f"  {path}: {body}")
             writer.close()
-            print(f"  after {path}: RSS {rss_kib(pid) / 1024:.1f} MB  {fmt(smaps_breakdown(pid))}")
+            print(f"  after {path}: RSS {rss_mb(pid):.1f} MB  {fmt(smaps_breakdown(pid))}")
     for _, writer in connections:
         writer.close()
 
@@ -112,23 +108,9 @@ def main() -> None:
     parser.add_argument("--probe", action="append", default=[], metavar="PATH",
                         help="GET PATH after each idle wait and print its body (an app's diagnostics)")
     args = parser.parse_args()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen([sys.executable, str(args.app), str(port)], stdout=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.05)
+    with server_process(lambda port: [sys.executable, str(args.app), str(port)], ROOT) as (server, port):
         time.sleep(0.5)
         asyncio.run(run(port, server.pid, args.connections, args.settle, args.rounds, args.probe))
-    finally:
-        server.terminate()
-        server.wait(30)
 
 
 if __name__ == "__main__":
