@@ -746,6 +746,40 @@ async fn idle_keep_alive_connection_is_closed_after_keepalive_timeout() {
     );
 }
 
+/// Waits (bounded by `limit`) until `n` connections are parked; whether they were.
+async fn parked_within(server: &Server, n: u64, limit: Duration) -> bool {
+    let deadline = Instant::now() + limit;
+    while server.stats().connections_parked.load(Ordering::Relaxed) != n {
+        if Instant::now() >= deadline {
+            return false;
+        }
+        sleep(Duration::from_millis(20)).await;
+    }
+    true
+}
+
+#[tokio::test]
+async fn keep_alive_connection_parks_again_after_each_request() {
+    // Timers far longer than parking takes (1 s idle): a connection served again
+    // after parking must park again once idle, not when a timer next looks.
+    let timers = Duration::from_secs(60);
+    let (server, addr) = start(ServerConfig {
+        header_timeout: timers,
+        keepalive_timeout: timers,
+        ..config()
+    })
+    .await;
+    let mut client = Client::connect(addr).await;
+    for round in 1..=3 {
+        client.send(&get("/items")).await;
+        assert_eq!(client.response().await.status, 200, "round {round}");
+        assert!(
+            parked_within(&server, 1, timers / 4).await,
+            "round {round}: the idle connection was not parked"
+        );
+    }
+}
+
 // 11. Path decoding.
 
 #[tokio::test]

@@ -3,8 +3,9 @@
 //!
 //! A keep-alive connection idle for [`PARK_AFTER`] is *parked*: hyper's state
 //! (two 8 KiB buffers, the dispatcher) is dropped and only the socket is
-//! watched; the client's next request builds it again. Ten thousand idle
-//! connections then cost the socket and a few hundred bytes each.
+//! watched; the client's next request builds it again. An idle connection
+//! then costs the socket and about 2 KiB (this task and its socket
+//! registration).
 
 use std::io;
 use std::net::SocketAddr;
@@ -304,8 +305,13 @@ pub(crate) async fn serve_connection<H: Handler>(
                 Verdict::CheckAfter(d) => d,
                 Verdict::Park => {
                     // hyper reads again when polled below, and parks if the socket is quiet.
+                    // If the client is back instead, its request needs the usual looks
+                    // (header timer, parking once idle again) from the next verdict on.
                     activity.park_requested.store(true, Ordering::Release);
-                    config.header_timeout.min(config.keepalive_timeout)
+                    config
+                        .header_timeout
+                        .min(config.keepalive_timeout)
+                        .min(PARK_AFTER)
                 }
                 Verdict::CloseIdle => return,
                 Verdict::HeaderTimeout => {
@@ -333,22 +339,33 @@ pub(crate) async fn serve_connection<H: Handler>(
         };
         // Done: the client left, an error, an upgrade (the session owns the
         // socket now), or parked.
-        let Some(parts) = finished.ok().and_then(|()| conn.into_parts()) else {
+        let Some(http1::Parts {
+            io: hyper_io,
+            read_buf,
+            service: idle_service,
+            ..
+        }) = finished.ok().and_then(|()| conn.into_parts())
+        else {
             return;
         };
-        io = parts.io.into_inner();
+        io = hyper_io.into_inner();
         if !io.parked {
             return;
         }
         memory_release::connection_parked();
         io.parked = false;
-        io.unread = parts.read_buf;
+        io.unread = unpinned(read_buf);
         io.scanner.release_memory();
-        service = parts.service;
-        if io.unread.is_empty()
-            && !wait_while_parked(&io.stream, &activity, config, &mut graceful, &mut force).await
-        {
-            return;
+        service = idle_service;
+        if io.unread.is_empty() {
+            let parked = &shared.stats.connections_parked;
+            parked.fetch_add(1, Ordering::Relaxed);
+            let client_back =
+                wait_while_parked(&io.stream, &activity, config, &mut graceful, &mut force).await;
+            parked.fetch_sub(1, Ordering::Relaxed);
+            if !client_back {
+                return;
+            }
         }
         activity.park_requested.store(false, Ordering::Release);
     }
@@ -375,6 +392,14 @@ async fn next_signal(
         _ = graceful.changed(), if !shutting_down => Signal::Graceful,
         _ = force.changed() => Signal::Force,
     }
+}
+
+/// The bytes of `read_buf` in an allocation of their own. hyper's read buffer
+/// (8 KiB or more) stays allocated as long as any slice of it is alive, even an
+/// empty one: kept while the connection is parked, it would cost 8 KiB per idle
+/// connection.
+fn unpinned(read_buf: Bytes) -> Bytes {
+    Bytes::copy_from_slice(&read_buf)
 }
 
 /// Waits until a parked connection's client sends something (true), or the

@@ -6,6 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub struct ServerStats {
     pub connections_accepted: AtomicU64,
     pub connections_active: AtomicU64,
+    /// Keep-alive connections parked now: idle, with hyper's state and buffers dropped.
+    pub connections_parked: AtomicU64,
     pub requests: AtomicU64,
     /// Requests refused with 400 before reaching a handler.
     pub bad_requests: AtomicU64,
@@ -36,6 +38,7 @@ impl ServerStats {
         vec![
             ("connections_accepted", get(&self.connections_accepted)),
             ("connections_active", get(&self.connections_active)),
+            ("connections_parked", get(&self.connections_parked)),
             ("requests", get(&self.requests)),
             ("bad_requests", get(&self.bad_requests)),
             ("too_large", get(&self.too_large)),
