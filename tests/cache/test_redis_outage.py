@@ -2,7 +2,7 @@
 layer killed (SIGKILL) while the app runs, then started again, empty: during the outage
 the cache raises ``cache.unavailable_errors()`` (as Django's RedisCache raises redis-py's
 errors), a request that needs its session is a 503 with ``Retry-After`` and a publish is a
-503 too; once the server is back each works again, without restarting the app.
+503 too, a request that never uses its session answers; once the server is back each works again, without restarting the app.
 
 The test starts its own throwaway ``redis-server``; the shared one is never touched."""
 
@@ -52,6 +52,10 @@ def client(throwaway_redis):
         except cache.unavailable_errors():
             return {"greeting": None}
 
+    @app.get("/static-page")
+    async def static_page(request):
+        return {"page": "about"}
+
     @app.post("/say")
     async def say(request):
         await layer.channel("room").publish({"text": "hi"})
@@ -78,6 +82,8 @@ def test_a_redis_outage_is_a_503_for_sessions_and_publishes_and_everything_recov
         assert response.headers["retry-after"] == "1"
         assert "cannot be reached" in response.json()["detail"]
     assert cached(client) == {"greeting": None}
+    # The session cookie is sent, but this view never uses its session.
+    assert client.get("/static-page").json() == {"page": "about"}
 
     start_again(throwaway_redis)
     # The restarted server is empty: the old session is gone, a new one starts.
