@@ -19,6 +19,7 @@ from hyperdjango.channels import RedisChannelLayer
 from hyperdjango.sessions import SessionMiddleware
 from hyperdjango.testing import TestClient
 
+from support.outage_apps import add_outage_views
 from support.redis import kill, start_again
 from support.waiting import until
 
@@ -29,18 +30,7 @@ def client(throwaway_redis):
     app = HyperApp(secret_key="outage test", caches={"default": {"BACKEND": "redis", "LOCATION": throwaway_redis.url}})
     app.use(SessionMiddleware(engine="cache"))
 
-    @app.on_startup
-    async def connect():
-        await layer.connect()
-
-    @app.on_shutdown
-    async def close():
-        await layer.close()
-
-    @app.get("/visits")
-    async def visits(request):
-        request.session["visits"] = request.session.get("visits", 0) + 1
-        return {"visits": request.session["visits"]}
+    add_outage_views(app, layer)
 
     @app.get("/cached")
     async def cached(request):
@@ -51,15 +41,6 @@ def client(throwaway_redis):
             return {"greeting": await cache.get("greeting")}
         except cache.unavailable_errors():
             return {"greeting": None}
-
-    @app.get("/static-page")
-    async def static_page(request):
-        return {"page": "about"}
-
-    @app.post("/say")
-    async def say(request):
-        await layer.channel("room").publish({"text": "hi"})
-        return {"ok": True}
 
     with TestClient(app, timeout=20) as client:
         yield client

@@ -20,6 +20,7 @@ from hyperdjango.migrations import migrate
 from hyperdjango.sessions import SessionMiddleware
 from hyperdjango.testing import TestClient
 
+from support.outage_apps import add_outage_views
 from support.postgres import start_cluster
 from support.waiting import until
 
@@ -39,33 +40,16 @@ def client(cluster):
     app.use(SessionMiddleware(engine="db"))
     app.use(AuthenticationMiddleware())
 
+    add_outage_views(app, layer)
+
     @app.on_startup
     async def ready():
         await migrate(app.database, "hyperdjango.sessions", "hyperdjango.auth")
-        await layer.connect()
-        layer.group("everyone").add("room")
-
-    @app.on_shutdown
-    async def close():
-        await layer.close()
-
-    @app.get("/visits")
-    async def visits(request):
-        request.session["visits"] = request.session.get("visits", 0) + 1
-        return {"visits": request.session["visits"]}
-
-    @app.get("/static-page")
-    async def static_page(request):
-        return {"page": "about"}
+        layer.group("everyone").add("room")  # the layer connected in the hook before (they run in order)
 
     @app.get("/whoami")
     async def whoami(request):
         return {"authenticated": request.user.is_authenticated}
-
-    @app.post("/say")
-    async def say(request):
-        await layer.channel("room").publish({"text": "hi"})
-        return {"ok": True}
 
     @app.post("/tell-group")
     async def tell_group(request):
