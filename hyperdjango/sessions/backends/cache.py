@@ -11,15 +11,13 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import Any, TypeVar
 
-from ..base import SessionStore, SessionStoreUnavailable
+from ..base import SessionStore
+from ..base import SessionStoreUnavailable as SessionStoreUnavailable  # its home before the database store raised it too
 from .db import is_session_key, new_session_key
 
 KEY_PREFIX = "hyperdjango.sessions.cache"
 
 T = TypeVar("T")
-
-__all__ = ["CacheStore", "SessionStoreUnavailable"]
-
 
 class CacheStore(SessionStore):
     """Each session is one cache entry whose timeout is the session's age."""
