@@ -66,7 +66,7 @@ _CLOSE_FLUSH_TIMEOUT = 10.0
 
 
 class ChannelLayerUnavailable(ServiceUnavailable):
-    """The layer's server (Redis) cannot be reached: ``await publish(...)`` raises this, and
+    """The layer's server (Redis, PostgreSQL) cannot be reached: ``await publish(...)`` raises this, and
     a view that lets it escape answers 503 with ``Retry-After`` (not a 500). The layer
     reconnects by itself; publishing works again once the server is back."""
 

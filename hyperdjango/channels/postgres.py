@@ -12,7 +12,7 @@ import orjson
 from ..database import Database
 from ..database.listen import Listener, Notification
 from . import pg_schema as sql
-from .distributed import DistributedChannelLayer, Snapshot
+from .distributed import ChannelLayerUnavailable, DistributedChannelLayer, Snapshot
 
 log = logging.getLogger("hyperdjango.channels")
 
@@ -149,6 +149,27 @@ class PgChannelLayer(DistributedChannelLayer):
         await self._reload()
 
     async def _write_batch(self, changes: list[tuple[str, tuple]]) -> list[BaseException | None]:
+        assert self.database is not None
+        try:
+            results = await self._write_stored(changes)
+        except Exception as exc:
+            unavailable = self._unavailable(exc)
+            if unavailable is None:
+                raise
+            raise unavailable from exc
+        return [self._unavailable(result) or result for result in results]
+
+    def _unavailable(self, error: BaseException | None) -> ChannelLayerUnavailable | None:
+        """``ChannelLayerUnavailable`` for an error of an unreachable server (a 503 where the
+        publish is awaited), None for any other."""
+        assert self.database is not None
+        if error is None or not self.database.is_unreachable(error):
+            return None
+        unavailable = ChannelLayerUnavailable(f"the PostgreSQL server of the channel layer cannot be reached ({error}); retry shortly")
+        unavailable.__cause__ = error
+        return unavailable
+
+    async def _write_stored(self, changes: list[tuple[str, tuple]]) -> list[BaseException | None]:
         assert self.database is not None
         statements = [self._statement(kind, args) for kind, args in changes]
         results: list[BaseException | None] | None = None

@@ -7,7 +7,7 @@ the database or a cache (see docs/auth.md).
 >>> _ = app.use(SessionMiddleware(engine="db"))
 """
 
-from .base import Session, SessionStore
+from .base import Session, SessionStore, SessionStoreUnavailable
 from .middleware import SessionMiddleware
 
-__all__ = ["Session", "SessionMiddleware", "SessionStore"]
+__all__ = ["Session", "SessionMiddleware", "SessionStore", "SessionStoreUnavailable"]

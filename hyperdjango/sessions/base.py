@@ -3,14 +3,20 @@
 The middleware loads the data once, asynchronously, before the view, and saves
 it after the response only when it changed. So every method here is
 synchronous and never blocks: ``flush()`` and ``cycle_key()`` only record what
-the store must do when the response is on its way.
+the store must do when the response is on its way. When the store could not be
+reached, the error is raised at the first use of the data (a 503), not before
+the view: a view that never uses its session still answers.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any, TypeVar
+
+from ..exceptions import ServiceUnavailable
+
+T = TypeVar("T")
 
 #: Where ``set_expiry`` keeps its value inside the data, as Django does.
 EXPIRY_KEY = "_session_expiry"
@@ -25,6 +31,9 @@ class Session:
     >>> s.modified, s.get("cart"), s.get_expiry_age()
     (True, [1], 1209600)
     """
+
+    #: Why the data could not be loaded (see :class:`UnreachableSession`); None when it was.
+    unavailable: SessionStoreUnavailable | None = None
 
     def __init__(self, session_key: str | None, data: dict[str, Any], *, cookie_age: int, expire_at_browser_close: bool = False) -> None:
         #: The key of the stored session (None: not stored yet).
@@ -165,13 +174,62 @@ class Session:
         return f"<Session {self.session_key!r} {len(self._data)} keys{' modified' if self.modified else ''}>"
 
 
+class UnreachableSession(Session):
+    """``request.session`` when its store could not be reached: every use of the data
+    raises the store's error (a 503), so a view that never uses its session still answers
+    (its own class, so that a loaded session pays no check on each use).
+
+    >>> s = UnreachableSession("key", SessionStoreUnavailable("the session store cannot be reached"), cookie_age=60)
+    >>> s.get("cart")
+    Traceback (most recent call last):
+    hyperdjango.sessions.base.SessionStoreUnavailable: 503: the session store cannot be reached
+    """
+
+    def __init__(self, session_key: str, unavailable: SessionStoreUnavailable, *, cookie_age: int, expire_at_browser_close: bool = False) -> None:
+        super().__init__(session_key, {}, cookie_age=cookie_age, expire_at_browser_close=expire_at_browser_close)
+        self.unavailable = unavailable
+
+    def _unavailable(self) -> Any:
+        assert self.unavailable is not None
+        raise self.unavailable
+
+    _read = _write = _unavailable
+
+    def is_empty(self) -> bool:
+        return self._unavailable()
+
+    def get_expiry_age(self) -> int:
+        return self._unavailable()
+
+    def get_expire_at_browser_close(self) -> bool:
+        return self._unavailable()
+
+
+class SessionStoreUnavailable(ServiceUnavailable):
+    """The server holding the sessions (the cache's, the database's) cannot be reached (it is
+    down or restarting): the request is answered 503 with ``Retry-After``; the next one, once
+    the server is back, works again (its client reconnects)."""
+
+
 class SessionStore:
     """Where sessions live. A backend implements these three coroutines.
 
     ``load`` returns the data of a live session or None (missing, expired or
     tampered: never an exception for bad input); ``save`` stores the data and
-    returns the key to put in the cookie; ``delete`` forgets a key.
+    returns the key to put in the cookie; ``delete`` forgets a key. A store whose
+    server cannot be reached raises :class:`SessionStoreUnavailable` (see ``reach``).
     """
+
+    @staticmethod
+    async def reach(operation: Awaitable[T], unreachable: Callable[[BaseException], bool], server: str) -> T:
+        """``operation``'s result; an error for which ``unreachable`` holds becomes
+        ``SessionStoreUnavailable`` naming ``server`` (any other error stays as it is)."""
+        try:
+            return await operation
+        except Exception as exc:
+            if unreachable(exc):
+                raise SessionStoreUnavailable(f"the session store ({server}) cannot be reached; retry shortly") from exc
+            raise
 
     async def load(self, session_key: str) -> dict[str, Any] | None:
         raise NotImplementedError

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Literal
 
-from .base import Session, SessionStore
+from .base import Session, SessionStore, SessionStoreUnavailable, UnreachableSession
 
 log = logging.getLogger("hyperdjango.sessions")
 
@@ -40,6 +40,9 @@ class SessionMiddleware:
     is saved only when changed (or on every request with
     ``save_every_request=True``), and a flushed or cycled key is deleted. A
     cookie that is tampered with, expired or unknown gives an empty session.
+    While the store cannot be reached, the first use of ``request.session`` raises
+    ``SessionStoreUnavailable`` (503 with ``Retry-After``), and a view that never
+    uses it answers as usual, its cookie left alone.
     Arguments mirror Django's ``SESSION_*`` settings (docs/auth.md maps them).
     """
 
@@ -73,19 +76,27 @@ class SessionMiddleware:
 
     async def __call__(self, request: Any, next_handler: Any) -> Any:
         key = request.cookies.get(self.cookie_name) or None
-        data = await self.store.load(key) if key else None
-        request.session = Session(
-            key if data is not None else None,
-            data or {},
-            cookie_age=self.cookie_age,
-            expire_at_browser_close=self.expire_at_browser_close,
-        )
+        try:
+            data = await self.store.load(key) if key else None
+        except SessionStoreUnavailable as exc:
+            assert key is not None
+            # Raised by the first use of the session: a view without one still answers.
+            request.session = UnreachableSession(key, exc, cookie_age=self.cookie_age, expire_at_browser_close=self.expire_at_browser_close)
+        else:
+            request.session = Session(
+                key if data is not None else None,
+                data or {},
+                cookie_age=self.cookie_age,
+                expire_at_browser_close=self.expire_at_browser_close,
+            )
         response = await next_handler(request)
         await self.commit(request.session, response, had_cookie=key is not None)
         return response
 
     async def commit(self, session: Session, response: Any, had_cookie: bool) -> None:
         """Stores what the request changed and sets (or deletes) the cookie."""
+        if session.unavailable is not None:
+            return  # never loaded, so unchanged: the client keeps its cookie
         for old_key in session.discarded_keys:
             await self.store.delete(old_key)
         if session.accessed:

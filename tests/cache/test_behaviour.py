@@ -10,6 +10,9 @@ import warnings
 import pytest
 
 from hyperdjango.cache import CacheKeyWarning
+from hyperdjango.cache.flight import SingleFlight
+
+from support.waiting import until
 
 
 async def test_a_value_set_is_got_back_equal_whatever_its_type(cache):
@@ -234,13 +237,29 @@ async def test_keys_memcached_would_reject_warn_like_django(cache):
         await cache.set("fine:key", 1)
 
 
+class CountedFlights(SingleFlight):
+    """The cache's single flight, counting the callers that reached it: a computation waits
+    until all of them wait on it, not for a guessed time (each caller first reads the key
+    from the backend, which may take any time on a loaded machine, and one that came after
+    the computation ended would rightly compute again)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.callers = 0
+
+    async def run(self, key, compute):
+        self.callers += 1
+        return await super().run(key, compute)
+
+
 async def test_a_hundred_concurrent_misses_compute_once(cache):
+    flights = cache.flights = CountedFlights()
     calls = 0
 
     async def expensive():
         nonlocal calls
         calls += 1
-        await asyncio.sleep(0.05)
+        await until(lambda: flights.callers == 100, what="every caller waiting on the computation")
         return {"answer": 42}
 
     results = await asyncio.gather(*(cache.get_or_set("stampede", expensive, 60) for _ in range(100)))
@@ -249,12 +268,13 @@ async def test_a_hundred_concurrent_misses_compute_once(cache):
 
 
 async def test_a_failing_computation_reaches_every_waiter_and_is_tried_again(cache):
+    flights = cache.flights = CountedFlights()
     calls = 0
 
     async def failing():
         nonlocal calls
         calls += 1
-        await asyncio.sleep(0.01)
+        await until(lambda: flights.callers == 10, what="every caller waiting on the computation")
         raise RuntimeError("database down")
 
     results = await asyncio.gather(*(cache.get_or_set("k", failing) for _ in range(10)), return_exceptions=True)

@@ -2,7 +2,7 @@
 layer killed (SIGKILL) while the app runs, then started again, empty: during the outage
 the cache raises ``cache.unavailable_errors()`` (as Django's RedisCache raises redis-py's
 errors), a request that needs its session is a 503 with ``Retry-After`` and a publish is a
-503 too; once the server is back each works again, without restarting the app.
+503 too, a request that never uses its session answers; once the server is back each works again, without restarting the app.
 
 The test starts its own throwaway ``redis-server``; the shared one is never touched."""
 
@@ -19,6 +19,7 @@ from hyperdjango.channels import RedisChannelLayer
 from hyperdjango.sessions import SessionMiddleware
 from hyperdjango.testing import TestClient
 
+from support.outage_apps import add_outage_views
 from support.redis import kill, start_again
 from support.waiting import until
 
@@ -29,18 +30,7 @@ def client(throwaway_redis):
     app = HyperApp(secret_key="outage test", caches={"default": {"BACKEND": "redis", "LOCATION": throwaway_redis.url}})
     app.use(SessionMiddleware(engine="cache"))
 
-    @app.on_startup
-    async def connect():
-        await layer.connect()
-
-    @app.on_shutdown
-    async def close():
-        await layer.close()
-
-    @app.get("/visits")
-    async def visits(request):
-        request.session["visits"] = request.session.get("visits", 0) + 1
-        return {"visits": request.session["visits"]}
+    add_outage_views(app, layer)
 
     @app.get("/cached")
     async def cached(request):
@@ -51,11 +41,6 @@ def client(throwaway_redis):
             return {"greeting": await cache.get("greeting")}
         except cache.unavailable_errors():
             return {"greeting": None}
-
-    @app.post("/say")
-    async def say(request):
-        await layer.channel("room").publish({"text": "hi"})
-        return {"ok": True}
 
     with TestClient(app, timeout=20) as client:
         yield client
@@ -78,6 +63,8 @@ def test_a_redis_outage_is_a_503_for_sessions_and_publishes_and_everything_recov
         assert response.headers["retry-after"] == "1"
         assert "cannot be reached" in response.json()["detail"]
     assert cached(client) == {"greeting": None}
+    # The session cookie is sent, but this view never uses its session.
+    assert client.get("/static-page").json() == {"page": "about"}
 
     start_again(throwaway_redis)
     # The restarted server is empty: the old session is gone, a new one starts.

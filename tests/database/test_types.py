@@ -121,6 +121,16 @@ async def test_a_json_document_that_json_cannot_hold_is_a_data_error_on_both_bac
     assert await typed.query_val("SELECT count(*) FROM typed") == 0
 
 
+@pytest.mark.parametrize("doc", [[1.5, float("nan")], [float("inf")], [["x", float("-inf")]]], ids=["nan", "inf", "nested-minus-inf"])
+@pytest.mark.parametrize("column", ["j", "js"], ids=["jsonb", "json"])
+async def test_a_list_for_a_json_column_holding_nan_or_infinity_is_a_data_error_on_both_backends(typed, doc, column):
+    # A list is encoded to JSON by the engine (a dict by Python): NaN written as null
+    # would come back as another value.
+    with pytest.raises(DataError, match="NaN and infinite floats cannot be stored in JSON"):
+        await typed.execute(f"INSERT INTO typed (id, {column}) VALUES ($1, $2)", 1, doc)
+    assert await typed.query_val("SELECT count(*) FROM typed") == 0
+
+
 @pytest.mark.parametrize(
     "text",
     ["123456789012345678901234567890.123456789", "0.1", "10.50", "-7", "12345678901234567890", "1.2345678901234567", "1E+20"],

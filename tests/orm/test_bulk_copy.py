@@ -137,10 +137,12 @@ async def test_copy_in_loads_rows_and_reports_how_many(pg):
     assert (rows["a"][1:], rows["b"][1:]) == ((Decimal("1.25"), datetime.date(2026, 2, 3), True), (None, datetime.date(2026, 2, 4), False))
 
 
-async def test_copy_in_of_a_value_that_does_not_fit_is_refused_naming_its_row_and_column(pg):
-    # The same error as binding that value as a parameter: nothing was sent.
-    with pytest.raises(InterfaceError, match='row 1, column "packed": cannot bind a str'):
+async def test_copy_in_of_a_value_that_does_not_fit_is_refused_naming_its_row_column_and_type(pg):
+    # Nothing was sent; the advice to cast a statement's parameter does not apply to COPY.
+    with pytest.raises(InterfaceError, match='^copy_in row 1, column "packed" is of type date, which cannot take a str') as refused:
         await pg.copy_in("copy_crates", ["name", "packed"], [("a", datetime.date(2026, 1, 1)), ("b", "not a date")])
+    assert "cast" not in str(refused.value)
+    assert refused.value.hint == "pass a value of the column's type (date) or None"
     assert await stored(pg) == {}
 
 

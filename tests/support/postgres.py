@@ -57,6 +57,19 @@ class PgServer:
     def drop_database(self, name: str) -> None:
         self.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
+    def halt(self) -> None:
+        """Stops a throwaway cluster at once (``-m immediate``: no goodbye to its clients),
+        keeping its data, and waits until its port refuses connections."""
+        assert self.cluster_dir, "only a throwaway cluster may be halted"
+        _as_postgres([_bin("pg_ctl"), "-D", self.cluster_dir, "-m", "immediate", "-w", "stop"])
+        _wait_for(lambda: not _reachable(self.host, self.port), "the throwaway PostgreSQL cluster to stop")
+
+    def start_again(self) -> None:
+        """Starts a halted throwaway cluster again, on the same port, with its data."""
+        assert self.cluster_dir, "only a throwaway cluster may be started again"
+        _pg_ctl_start(self.cluster_dir, self.host, self.port)
+        _wait_for(lambda: _reachable(self.host, self.port), "the throwaway PostgreSQL cluster to start")
+
     def stop(self) -> None:
         if self.cluster_dir:
             _as_postgres([_bin("pg_ctl"), "-D", self.cluster_dir, "-m", "immediate", "stop"])
@@ -103,15 +116,23 @@ def start_cluster(listen: str = "127.0.0.1", clients: str | None = None) -> PgSe
         with open(os.path.join(data, "pg_hba.conf"), "a") as hba:
             hba.write(f"host all all {clients} trust\n")
     port = _free_port()
+    _pg_ctl_start(data, listen, port)
+    _wait_for(lambda: _reachable(listen, port), "the throwaway PostgreSQL cluster to start")
+    return PgServer(listen, port, "postgres", cluster_dir=data)
+
+
+def _pg_ctl_start(data: str, listen: str, port: int) -> None:
+    base = os.path.dirname(data)
     _as_postgres([_bin("pg_ctl"), "-D", data, "-w", "-l", os.path.join(base, "log"),
                   "-o", f"-p {port} -k {base} -c listen_addresses={listen} -c fsync=off", "start"])
-    server = PgServer(listen, port, "postgres", cluster_dir=data)
-    deadline = time.monotonic() + 30
-    while not _reachable(listen, port):
+
+
+def _wait_for(condition, what: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
         if time.monotonic() > deadline:
-            raise RuntimeError("the throwaway PostgreSQL cluster did not start")
-        time.sleep(0.1)
-    return server
+            raise RuntimeError(f"timed out waiting for {what}")
+        time.sleep(0.05)
 
 
 def find_or_start_server() -> PgServer:

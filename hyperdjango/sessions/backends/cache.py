@@ -11,20 +11,13 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import Any, TypeVar
 
-from ...exceptions import ServiceUnavailable
 from ..base import SessionStore
+from ..base import SessionStoreUnavailable as SessionStoreUnavailable  # its home before the database store raised it too
 from .db import is_session_key, new_session_key
 
 KEY_PREFIX = "hyperdjango.sessions.cache"
 
 T = TypeVar("T")
-
-
-class SessionStoreUnavailable(ServiceUnavailable):
-    """The cache holding the sessions cannot be reached (its server is down or restarting):
-    the request is answered 503 with ``Retry-After``; the next one, once the server is
-    back, works again (the cache's client reconnects)."""
-
 
 class CacheStore(SessionStore):
     """Each session is one cache entry whose timeout is the session's age."""
@@ -38,15 +31,10 @@ class CacheStore(SessionStore):
 
         return caches[self.cache_alias]
 
-    async def _reach(self, operation: Awaitable[T]) -> T:
+    def _reach(self, operation: Awaitable[T]) -> Awaitable[T]:
         """``operation``'s result; an error of an unreachable cache becomes ``SessionStoreUnavailable``."""
-        cache = self.cache
-        try:
-            return await operation
-        except cache.unavailable_errors() as exc:
-            raise SessionStoreUnavailable(
-                f"the session store (cache {self.cache_alias!r}) cannot be reached; retry shortly"
-            ) from exc
+        errors = self.cache.unavailable_errors()
+        return self.reach(operation, lambda exc: isinstance(exc, errors), f"cache {self.cache_alias!r}")
 
     async def load(self, session_key: str) -> dict[str, Any] | None:
         if not is_session_key(session_key):

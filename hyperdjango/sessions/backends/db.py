@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import datetime
 import secrets
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 from ..base import SessionStore
 from ..models import Session
+
+T = TypeVar("T")
 
 
 def new_session_key() -> str:
@@ -30,27 +33,37 @@ def _now() -> datetime.datetime:
 
 
 class DatabaseStore(SessionStore):
-    """Rows of :class:`~hyperdjango.sessions.models.Session` in the default database."""
+    """Rows of :class:`~hyperdjango.sessions.models.Session` in the default database.
+
+    While the PostgreSQL server cannot be reached, loading, saving and deleting raise
+    ``SessionStoreUnavailable`` (503 with ``Retry-After``); the pool connects again by itself.
+    """
+
+    def _reach(self, operation: Awaitable[T]) -> Awaitable[T]:
+        database = Session._meta.database
+        return self.reach(operation, database.is_unreachable, f"the {database.vendor} database")
 
     async def load(self, session_key: str) -> dict[str, Any] | None:
         if not is_session_key(session_key):
             return None
-        row = await Session.objects.get(session_key=session_key, expire_date__gt=_now())
+        row = await self._reach(Session.objects.get(session_key=session_key, expire_date__gt=_now()))
         return None if row is None else dict(row.session_data)
 
     async def save(self, session_key: str | None, data: dict[str, Any], expiry_age: int) -> str:
         expire_date = _now() + datetime.timedelta(seconds=expiry_age)
         if session_key is not None:
-            updated = await Session.objects.filter(session_key=session_key).update(session_data=data, expire_date=expire_date)
+            updated = await self._reach(
+                Session.objects.filter(session_key=session_key).update(session_data=data, expire_date=expire_date)
+            )
             if updated:
                 return session_key
         # A new session always gets a new key: never one the client chose (fixation).
         key = new_session_key()
-        await Session.objects.create(session_key=key, session_data=data, expire_date=expire_date)
+        await self._reach(Session.objects.create(session_key=key, session_data=data, expire_date=expire_date))
         return key
 
     async def delete(self, session_key: str) -> None:
-        await Session.objects.filter(session_key=session_key).delete()
+        await self._reach(Session.objects.filter(session_key=session_key).delete())
 
     @staticmethod
     async def clear_expired() -> int:

@@ -4,6 +4,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 
+use super::{DbError, ErrorKind};
+
 /// One parameter or one column value.
 ///
 /// The bindings build these from Python objects and turn them back; each
@@ -36,14 +38,16 @@ pub enum Value {
 }
 
 impl Value {
-    /// JSON text for this value (for json/jsonb targets and SQLite lists).
-    pub fn to_json(&self) -> String {
+    /// JSON text for this value (for json/jsonb targets and SQLite lists); a Data
+    /// error for a NaN or infinite float, which JSON cannot spell (written as `null`
+    /// it would come back as another value; the ORM's JSON path refuses them too).
+    pub fn to_json(&self) -> Result<String, DbError> {
         let mut out = String::new();
-        self.write_json(&mut out);
-        out
+        self.write_json(&mut out)?;
+        Ok(out)
     }
 
-    fn write_json(&self, out: &mut String) {
+    fn write_json(&self, out: &mut String) -> Result<(), DbError> {
         use std::fmt::Write;
         match self {
             Value::Null => out.push_str("null"),
@@ -54,7 +58,15 @@ impl Value {
             Value::Float(f) if f.is_finite() => {
                 let _ = write!(out, "{f:?}");
             }
-            Value::Float(_) => out.push_str("null"),
+            Value::Float(f) => {
+                return Err(DbError::new(
+                    ErrorKind::Data,
+                    format!(
+                        "NaN and infinite floats cannot be stored in JSON (it has no spelling for them): found {}",
+                        f.to_string().to_lowercase()
+                    ),
+                ))
+            }
             Value::Decimal(d) => write_json_string(out, d),
             Value::Text(s) => write_json_string(out, s),
             Value::Bytes(b) => write_json_string(out, &String::from_utf8_lossy(b)),
@@ -77,11 +89,12 @@ impl Value {
                     if i > 0 {
                         out.push(',');
                     }
-                    item.write_json(out);
+                    item.write_json(out)?;
                 }
                 out.push(']');
             }
         }
+        Ok(())
     }
 }
 
@@ -137,6 +150,26 @@ mod tests {
             Value::Json("{\"k\":[1,2]}".into()),
             Value::Null,
         ]);
-        assert_eq!(v.to_json(), r#"[1,"a\"b",{"k":[1,2]},null]"#);
+        assert_eq!(v.to_json().unwrap(), r#"[1,"a\"b",{"k":[1,2]},null]"#);
+    }
+
+    #[test]
+    fn a_nan_or_infinite_float_in_json_is_a_data_error_not_null() {
+        for f in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            let nested = Value::Array(vec![Value::Int(1), Value::Array(vec![Value::Float(f)])]);
+            let err = nested.to_json().unwrap_err();
+            assert_eq!(err.kind, ErrorKind::Data);
+            assert!(
+                err.message.contains("cannot be stored in JSON"),
+                "{}",
+                err.message
+            );
+        }
+        assert!(err_text(f64::NEG_INFINITY).ends_with("found -inf"));
+        assert!(err_text(f64::NAN).ends_with("found nan"));
+    }
+
+    fn err_text(f: f64) -> String {
+        Value::Float(f).to_json().unwrap_err().message
     }
 }

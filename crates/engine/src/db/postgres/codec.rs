@@ -149,7 +149,7 @@ fn out_of_range(message: impl Into<String>) -> DbError {
     DbError::from_sqlstate("22003", message)
 }
 
-fn kind_name(value: &Value) -> &'static str {
+pub(crate) fn kind_name(value: &Value) -> &'static str {
     match value {
         Value::Null => "None",
         Value::Bool(_) => "a bool",
@@ -169,22 +169,45 @@ fn kind_name(value: &Value) -> &'static str {
     }
 }
 
-fn mismatch(value: &Value, ty: &Type) -> DbError {
-    interface(format!(
-        "cannot bind {} to a parameter of type {}; pass a matching value or cast the parameter in SQL (e.g. $1::text::{})",
-        kind_name(value),
-        ty.name(),
+/// How the hint of a value the type does not take begins: advice for a statement's
+/// parameter, which COPY (no SQL to cast in) replaces with its own (copy.rs).
+const CAST_HINT: &str = "cast the parameter in SQL";
+
+fn with_cast_hint(mut err: DbError, ty: &Type) -> DbError {
+    err.hint = Some(format!(
+        "{CAST_HINT} (e.g. $1::text::{}), or pass a matching value",
         ty.name()
-    ))
+    ));
+    err
+}
+
+fn mismatch(value: &Value, ty: &Type) -> DbError {
+    with_cast_hint(
+        interface(format!(
+            "cannot bind {} to a parameter of type {}",
+            kind_name(value),
+            ty.name()
+        )),
+        ty,
+    )
 }
 
 fn unbindable(ty: &Type) -> DbError {
-    interface(format!(
-        "cannot bind parameters of PostgreSQL type {} (oid {}); cast the parameter in SQL (e.g. $1::text::{})",
-        ty.name(),
-        ty.oid(),
-        ty.name()
-    ))
+    with_cast_hint(
+        interface(format!(
+            "cannot bind parameters of PostgreSQL type {} (oid {})",
+            ty.name(),
+            ty.oid()
+        )),
+        ty,
+    )
+}
+
+/// Whether `e` says the value does not fit the type (the hint advises a cast).
+pub(crate) fn is_type_mismatch(e: &DbError) -> bool {
+    e.hint
+        .as_deref()
+        .is_some_and(|hint| hint.starts_with(CAST_HINT))
 }
 
 fn is_text_like(ty: &Type) -> bool {
@@ -379,7 +402,7 @@ pub fn encode(value: &Value, ty: &Type, out: &mut BytesMut) -> Result<IsNull, Db
             match value {
                 Value::Json(s) | Value::Text(s) => out.put_slice(s.as_bytes()),
                 Value::Bytes(_) => return Err(mismatch(value, ty)),
-                other => out.put_slice(other.to_json().as_bytes()),
+                other => out.put_slice(other.to_json()?.as_bytes()),
             }
         }
         oid::DATE => match value {

@@ -111,10 +111,7 @@ fn encode_rows(
         }
         out.put_i16(field_count);
         for ((value, ty), column) in row.iter().zip(types).zip(columns) {
-            encode_field(value, ty, &mut out).map_err(|mut e| {
-                e.message = format!("copy_in row {n}, column {column:?}: {}", e.message);
-                e
-            })?;
+            encode_field(value, ty, &mut out).map_err(|e| field_error(e, n, column, value, ty))?;
         }
         if out.len() >= CHUNK_BYTES {
             chunks.push(std::mem::replace(
@@ -126,6 +123,27 @@ fn encode_rows(
     out.put_slice(&TRAILER);
     chunks.push(out);
     Ok(chunks)
+}
+
+/// A field that could not be encoded, named by its row and column. A value the
+/// column's type does not take gets COPY's own message: a statement's advice to
+/// cast the parameter does not apply (COPY has no SQL to cast in).
+fn field_error(mut e: DbError, n: usize, column: &str, value: &Value, ty: &Type) -> DbError {
+    if codec::is_type_mismatch(&e) {
+        e.message = format!(
+            "column {column:?} is of type {}, which cannot take {}",
+            ty.name(),
+            codec::kind_name(value)
+        );
+        e.hint = Some(format!(
+            "pass a value of the column's type ({}) or None",
+            ty.name()
+        ));
+    } else {
+        e.message = format!("column {column:?}: {}", e.message);
+    }
+    e.message = format!("copy_in row {n}, {}", e.message);
+    e
 }
 
 /// One field: its length (-1 for NULL) then its binary value.
@@ -204,10 +222,10 @@ mod tests {
         let columns = vec!["n".to_string()];
         let err =
             encode_rows(&[Type::INT4], 1, &columns, &[vec![Value::Text("x".into())]]).unwrap_err();
-        assert!(
-            err.message.starts_with("copy_in row 0, column \"n\""),
-            "{}",
-            err.message
+        assert_eq!(
+            err.message,
+            "copy_in row 0, column \"n\" is of type int4, which cannot take a str"
         );
+        assert!(!err.to_string().contains("cast the parameter"), "{err}");
     }
 }

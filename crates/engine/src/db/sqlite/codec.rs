@@ -48,15 +48,15 @@ pub fn bind_params(stmt: &mut Statement<'_>, params: &[Value]) -> Result<(), DbE
         return Err(DbError::parameter_count(expected, params.len()));
     }
     for (i, value) in params.iter().enumerate() {
-        stmt.raw_bind_parameter(i + 1, to_sql(value))
+        stmt.raw_bind_parameter(i + 1, to_sql(value)?)
             .map_err(|e| map_error(e, None))?;
     }
     Ok(())
 }
 
-fn to_sql(value: &Value) -> ToSqlOutput<'_> {
+fn to_sql(value: &Value) -> Result<ToSqlOutput<'_>, DbError> {
     use rusqlite::types::Value as Owned;
-    match value {
+    Ok(match value {
         Value::Null => ToSqlOutput::Borrowed(ValueRef::Null),
         Value::Bool(b) => ToSqlOutput::Owned(Owned::Integer(*b as i64)),
         Value::Int(i) => ToSqlOutput::Owned(Owned::Integer(*i)),
@@ -75,8 +75,8 @@ fn to_sql(value: &Value) -> ToSqlOutput<'_> {
         Value::Interval(us) => ToSqlOutput::Owned(Owned::Integer(*us)),
         Value::Uuid(u) => ToSqlOutput::Owned(Owned::Text(u.hyphenated().to_string())),
         Value::Json(j) => ToSqlOutput::Borrowed(ValueRef::Text(j.as_bytes())),
-        Value::Array(_) => ToSqlOutput::Owned(Owned::Text(value.to_json())),
-    }
+        Value::Array(_) => ToSqlOutput::Owned(Owned::Text(value.to_json()?)),
+    })
 }
 
 fn format_date(d: &NaiveDate) -> String {
