@@ -259,12 +259,7 @@ class QuerySet(Generic[ModelT, RowT]):
         """Whether the rows come in a defined order: ``order_by()`` or ``Meta.ordering`` (which
         a grouping by an annotated aggregate sets aside, as in Django); ``none()`` is ordered,
         as Django's empty QuerySet."""
-        if self._empty:
-            return True
-        q = self._built_query()
-        if not q.order_by:
-            return False
-        return not (q.default_ordering and q.grouped)
+        return self._empty or self._built_query().ordered
 
     def alias(self, **expressions: Any) -> Self:
         """Like ``annotate()`` for filtering and ordering only: the expressions are not selected."""

@@ -227,7 +227,7 @@ class SQLCompiler:
         if q.combined is not None and not exists:
             return self.combined_select(items, exprs, reader, subquery)
         ordering = q.order_by
-        if exists or (q.default_ordering and q.grouped) or ((subquery or columns) and not q.is_sliced):
+        if exists or not q.ordered or ((subquery or columns) and not q.is_sliced):
             ordering = ()
         if not q.standard_ordering:
             ordering = tuple(t.flipped() for t in ordering)

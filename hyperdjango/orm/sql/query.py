@@ -634,10 +634,15 @@ class Query:
         self.low_value, self.high_value = new_low, new_high
         self.low = self.add_param(new_low) if new_low else None
 
+    @property
+    def ordered(self) -> bool:
+        """Whether the rows come in a defined order: an ``order_by()``, or ``Meta.ordering``
+        unless a grouping by an annotated aggregate sets it aside (Django 3.1+)."""
+        return bool(self.order_by) and not (self.default_ordering and self.grouped)
+
     def limit_to_first(self) -> None:
-        """What ``first()`` runs: the query's order (by key when it has none, or when a
-        grouping set ``Meta.ordering`` aside), one row."""
-        if not self.order_by or (self.default_ordering and self.grouped):
+        """What ``first()`` runs: the query's order (by key when it has none), one row."""
+        if not self.ordered:
             self.set_ordering(("pk",))
         self.set_limits(None, 1)
 
