@@ -26,6 +26,8 @@ def with_charset(media_type: str) -> str:
 
 #: ``with_charset`` of the media types the constructors name, looked up instead of computed.
 _CHARSET_OF = {"text/plain": "text/plain; charset=utf-8", "text/html": "text/html; charset=utf-8"}
+#: The header of ``Response.text``'s responses (a tuple: shared, never changed).
+_TEXT_CONTENT_TYPE = ("content-type", "text/plain; charset=utf-8")
 
 
 class Response:
@@ -113,6 +115,15 @@ class Response:
     @classmethod
     def text(cls, content: str, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
         """A plain-text response (``text/plain; charset=utf-8``)."""
+        if cls is Response and headers is None and type(content) is str:
+            # What ``__init__`` makes of these arguments, set directly: no
+            # ``type.__call__`` → ``__init__`` frame, no branches on arguments
+            # that are known here (a subclass may override ``__init__``: it gets it).
+            response = _new_response(cls)
+            response.status_code = status
+            response.body = content.encode("utf-8")
+            response._pairs = [_TEXT_CONTENT_TYPE]
+            return response
         return cls(content, status, headers, "text/plain")
 
     @classmethod
@@ -217,6 +228,9 @@ class Response:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.status_code} {self.headers.get('content-type', '')!r}>"
+
+
+_new_response = object.__new__  # Response.text's instances, made without calling __init__
 
 
 class StreamingResponse(Response):

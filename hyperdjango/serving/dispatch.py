@@ -165,11 +165,13 @@ class Dispatcher:
                 # ``endpoint``'s work for a routed request, less the Response a dict would need.
                 try:
                     value = await route.call(request)
+                    body = None
                     if type(value) is dict:
                         body = encoding.dumps(value)
+                    elif type(value) is Response:  # the exact class: no isinstance walk
+                        response = value
                     else:
                         response = value if isinstance(value, Response) else to_response(value, _view_name(route))
-                        body = None
                 except Exception as exc:
                     body = None
                     try:
@@ -187,7 +189,7 @@ class Dispatcher:
                 except Exception as exc:
                     response = self.app.server_error(request, exc)
             try:
-                if isinstance(response, (FileResponse, StreamingResponse)):
+                if type(response) is not Response and isinstance(response, (FileResponse, StreamingResponse)):
                     await self.send(raw, request, response)
                 else:  # most responses: answered without one more coroutine
                     raw.respond(response.status_code, response._header_pairs(), response.body)

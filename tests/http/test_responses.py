@@ -73,6 +73,36 @@ def test_text_sets_plain_content_type_with_charset():
     assert r.text == "plain"
 
 
+def test_text_responses_do_not_share_their_headers():
+    first, second = Response.text("a"), Response.text("b")
+    first.headers["x-first"] = "1"
+    assert "x-first" not in second.headers
+    assert second.headers["content-type"] == "text/plain; charset=utf-8"
+    assert (first.body, second.body) == (b"a", b"b")
+
+
+def test_text_of_a_subclass_runs_its_init():
+    class Tagged(Response):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.headers["x-tagged"] = "yes"
+
+    r = Tagged.text("hi", status=201)
+    assert isinstance(r, Tagged)
+    assert (r.status_code, r.body, r.headers["x-tagged"]) == (201, b"hi", "yes")
+    assert r.headers["content-type"] == "text/plain; charset=utf-8"
+
+
+def test_text_with_headers_keeps_a_content_type_given():
+    r = Response.text("x", headers={"content-type": "text/csv"})
+    assert r.headers["content-type"] == "text/csv"
+
+
+def test_text_refuses_a_lone_surrogate():
+    with pytest.raises(UnicodeEncodeError):
+        Response.text("\ud800")
+
+
 def test_redirect_is_a_302_with_location():
     async def view(request):
         return Response.redirect("/login?next=/cart")
