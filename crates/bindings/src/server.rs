@@ -52,14 +52,14 @@ struct BridgeHandler {
 }
 
 impl Handler for BridgeHandler {
-    async fn handle(&self, request: HttpRequest) -> Reply {
+    async fn handle(&self, request: Box<HttpRequest>) -> Reply {
         let (tx, rx) = oneshot::channel();
         let gone = CancellationToken::new();
         let mut guard = DisconnectGuard(Some(gone.clone()));
         let reply = if self
             .queue
             .send(Exchange {
-                request: Box::new(request),
+                request,
                 reply: tx,
                 gone,
             })

@@ -68,7 +68,7 @@ fn describe(request: &HttpRequest, route_id: usize, params: &[(String, ParamValu
 }
 
 impl Handler for Echo {
-    async fn handle(&self, request: HttpRequest) -> Reply {
+    async fn handle(&self, request: Box<HttpRequest>) -> Reply {
         match &request.route {
             RouteMatch::Found { route_id, params } => match *route_id {
                 SLOW => {

@@ -27,7 +27,7 @@ const ROOM: usize = 2;
 struct App;
 
 impl Handler for App {
-    async fn handle(&self, mut request: HttpRequest) -> Reply {
+    async fn handle(&self, mut request: Box<HttpRequest>) -> Reply {
         let RouteMatch::Found { route_id, params } = &request.route else {
             return Reply::full(StatusCode::NOT_FOUND, "");
         };

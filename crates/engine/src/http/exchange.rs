@@ -76,6 +76,10 @@ impl Reply {
 
 /// Answers routed requests. The server owns everything before (parsing,
 /// limits, routing, body) and after (writing, keep-alive).
+///
+/// The request comes boxed: it is a few hundred bytes, and the server's
+/// future and the handler's (and a bridge's queue after them) move a pointer
+/// instead of copying it at every `.await` it crosses.
 pub trait Handler: Send + Sync + 'static {
-    fn handle(&self, request: HttpRequest) -> impl Future<Output = Reply> + Send;
+    fn handle(&self, request: Box<HttpRequest>) -> impl Future<Output = Reply> + Send;
 }

@@ -56,7 +56,34 @@ pub(crate) async fn respond<H: Handler>(
         Ok(request) => (shared.handler.handle(request).await, false),
         Err(rejection) => rejection,
     };
-    let mut response = into_response(reply, guard).await;
+    // Taken apart here rather than in a future of its own: only a file body
+    // has an `.await` (opening the file), and nothing else is moved into one.
+    let Reply {
+        mut status,
+        mut headers,
+        body,
+    } = reply;
+    let kind = match body {
+        ReplyBody::Full(bytes) => Kind::Full(Some(bytes)),
+        ReplyBody::Stream(rx) => Kind::Stream(rx),
+        ReplyBody::File { path, offset, len } => match file_body(&path, offset, len).await {
+            Ok(kind) => kind,
+            Err(failed) => {
+                let reply = error_reply(failed, "the file could not be opened");
+                (status, headers) = (reply.status, reply.headers);
+                match reply.body {
+                    ReplyBody::Full(bytes) => Kind::Full(Some(bytes)),
+                    _ => Kind::Full(None),
+                }
+            }
+        },
+    };
+    let mut response = Response::new(ResponseBody {
+        kind,
+        _guard: guard,
+    });
+    *response.status_mut() = status;
+    *response.headers_mut() = headers;
     let headers = response.headers_mut();
     if !headers.contains_key(SERVER) {
         headers.insert(SERVER, shared.server_header.clone());
@@ -100,7 +127,7 @@ async fn prepare<H>(
     slot: &PermitSlot,
     peer: SocketAddr,
     req: Request<Incoming>,
-) -> Result<HttpRequest, Rejection> {
+) -> Result<Box<HttpRequest>, Rejection> {
     let (mut parts, body) = req.into_parts();
     let stats = &shared.stats;
     if let Err(reason) = check_framing(&parts.headers) {
@@ -245,7 +272,7 @@ async fn prepare<H>(
             None,
         )
     };
-    Ok(HttpRequest {
+    Ok(Box::new(HttpRequest {
         method: parts.method,
         path,
         raw_path,
@@ -257,7 +284,7 @@ async fn prepare<H>(
         peer,
         route,
         upgrade,
-    })
+    }))
 }
 
 /// A whole body, within `max` bytes and `timeout`.
@@ -348,50 +375,19 @@ fn too_large(max: usize) -> Reply {
     )
 }
 
-async fn into_response(reply: Reply, guard: FinishGuard) -> Response<ResponseBody> {
-    let Reply {
-        status,
-        headers,
-        body,
-    } = reply;
-    let kind = match body {
-        ReplyBody::Full(bytes) => Kind::Full(Some(bytes)),
-        ReplyBody::Stream(rx) => Kind::Stream(rx),
-        ReplyBody::File { path, offset, len } => match open_at(&path, offset).await {
-            Ok(file) => Kind::File {
-                stream: ReaderStream::with_capacity(
-                    tokio::io::AsyncReadExt::take(file, len),
-                    64 * 1024,
-                ),
-                remaining: len,
-            },
-            Err(e) => {
-                let status = if e.kind() == io::ErrorKind::NotFound {
-                    StatusCode::NOT_FOUND
-                } else {
-                    StatusCode::INTERNAL_SERVER_ERROR
-                };
-                let reply = error_reply(status, "the file could not be opened");
-                let mut response = Response::new(ResponseBody {
-                    kind: match reply.body {
-                        ReplyBody::Full(b) => Kind::Full(Some(b)),
-                        _ => unreachable!("error_reply has a full body"),
-                    },
-                    _guard: guard,
-                });
-                *response.status_mut() = status;
-                *response.headers_mut() = reply.headers;
-                return response;
-            }
-        },
-    };
-    let mut response = Response::new(ResponseBody {
-        kind,
-        _guard: guard,
-    });
-    *response.status_mut() = status;
-    *response.headers_mut() = headers;
-    response
+/// The body of a file reply, or the status to answer when it cannot be opened.
+async fn file_body(path: &std::path::Path, offset: u64, len: u64) -> Result<Kind, StatusCode> {
+    match open_at(path, offset).await {
+        Ok(file) => Ok(Kind::File {
+            stream: ReaderStream::with_capacity(
+                tokio::io::AsyncReadExt::take(file, len),
+                64 * 1024,
+            ),
+            remaining: len,
+        }),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Err(StatusCode::NOT_FOUND),
+        Err(_) => Err(StatusCode::INTERNAL_SERVER_ERROR),
+    }
 }
 
 /// Marks the response finished when hyper drops its body, whether it was
