@@ -52,7 +52,7 @@ from .backends import operations_for
 from .bulk_create import bulk_create
 from .exceptions import FieldError, NotSupportedError
 from .expressions import Aggregate, Col, Expression, Param, Q
-from .fields import DateField, DateTimeField
+from .fields import DateField, DateTimeField, TimeField
 from .filtered_relation import FilteredRelation
 from .prefetch import Prefetch, check_lookups, prefetch_all
 from .related import ForwardRelation
@@ -718,8 +718,12 @@ class QuerySet(Generic[ModelT, RowT]):
             raise ValueError(f"{method}(order={order!r}): 'ASC' or 'DESC'")
         datetimes = method == "datetimes"
         kinds = (DateTimeField,) if datetimes else (DateField, DateTimeField)
-        if not isinstance(self.model._meta.field_map.get(field), kinds):
-            raise ValueError(f"{method}({field!r}): {field!r} is not a {'DateTimeField' if datetimes else 'date or datetime field'} of {self.model.__name__}")
+        # The field may be reached through relations (``dates("author__born", "year")``), as in Django.
+        output = self._clone().query.resolve_ref(field, f"{method}({field!r})").output_field
+        if not isinstance(output, kinds):
+            # Django's Trunc: a TypeError for what is no date, time or datetime, a ValueError otherwise.
+            error = ValueError if isinstance(output, (DateField, TimeField)) else TypeError
+            raise error(f"{method}({field!r}): {field!r} is not a {'DateTimeField' if datetimes else 'date or datetime field'} of {self.model.__name__}")
         truncated = Trunc(field, kind, output_field=None if datetimes else DateField(), tzinfo=tzinfo)
         qs = self.annotate(__truncated=truncated).filter(**{f"{field}__isnull": False})
         return await qs.values_list("__truncated", flat=True).distinct().order_by(("-" if order == "DESC" else "") + "__truncated")

@@ -250,7 +250,7 @@ class Query:
             if reuse is not None:
                 reuse.add(join.alias)  # before the condition, whose lookups come back to this join
             if condition is not None:
-                join.condition = self.build_condition(condition)
+                join.condition = self.build_condition(condition, split=False)
         return join.alias
 
     def add_filtered_relation(self, name: str, relation: Any) -> None:
@@ -358,9 +358,10 @@ class Query:
 
     # -- conditions -------------------------------------------------------------
 
-    def build_filter(self, key: str, value: Any, negated: bool = False, branch_negated: bool = False) -> Expression:
+    def build_filter(self, key: str, value: Any, negated: bool = False, branch_negated: bool = False, split: bool = True) -> Expression:
         """The condition ``key=value``. ``negated``: an odd number of ``~`` (or exclude) apply to
-        it; ``branch_negated``: any does. Both change the SQL as they change Django's."""
+        it; ``branch_negated``: any does. Both change the SQL as they change Django's.
+        ``split``: whether a negated many-valued lookup is a subquery (see ``build_condition``)."""
         plan = self.meta.lookup_plans.get(key) if type(value) in PLAIN_VALUES else None
         if plan is not None and not (self.annotations and key.split("__", 1)[0] in self.annotations):
             # A lookup on a column of this model's own table, seen before: only the value
@@ -369,7 +370,7 @@ class Query:
             return self.null_guarded(lookup, plan[1]) if negated and plan[2].null else lookup
         label = f"{self.model.__name__}.objects.filter({key}=...)"
         parts = key.split("__")
-        if branch_negated and parts[0] not in self.annotations and self.crosses_many(parts):
+        if split and branch_negated and parts[0] not in self.annotations and self.crosses_many(parts):
             return self.split_exclude(key, value)
         if parts[0] in self.annotations:
             return build_lookup(self, self.annotations[parts[0]], parts[1:], value, label)
@@ -477,22 +478,24 @@ class Query:
         inner.add_q(Q(**{key: value}))
         return Lookup("in", Col(0, self.meta.pk), self.embed(inner))
 
-    def build_condition(self, q: Q, negated: bool = False, branch_negated: bool = False) -> Expression:
+    def build_condition(self, q: Q, negated: bool = False, branch_negated: bool = False, split: bool = True) -> Expression:
         """The WHERE tree of ``q``; ``negated`` says whether an odd number of enclosing ``~``
         apply, ``branch_negated`` whether any does (a multi-valued lookup under any NOT is
-        a subquery, see ``split_exclude``)."""
+        a subquery, see ``split_exclude``). ``split=False`` for a Q inside an expression (an
+        aggregate's ``filter=``, ``When``, a ``FilteredRelation``'s condition): as Django's
+        ``Q.resolve_expression`` (``split_subq=False``), the NOT then tests the joined row."""
         negated ^= q.negated
         branch_negated = branch_negated or q.negated
         children: list[Expression] = []
         for child in q.children:
             if isinstance(child, Q):
-                children.append(self.build_condition(child, negated, branch_negated))
+                children.append(self.build_condition(child, negated, branch_negated, split))
             elif isinstance(child, Expression):
                 resolved = child.resolve(self)  # Exists(...) and boolean expressions
                 children.append(resolved)
             else:
                 key, value = child  # a (lookup, value) pair
-                children.append(self.build_filter(key, value, negated=negated, branch_negated=branch_negated))
+                children.append(self.build_filter(key, value, negated=negated, branch_negated=branch_negated, split=split))
         if len(children) == 1 and not q.negated and q.connector != Q.XOR:
             return children[0]  # the same SQL as a node of one, one node fewer in the cache key
         return WhereNode(children, q.connector, q.negated)
@@ -597,7 +600,9 @@ class Query:
     def related_ordering(self, name: str, descending: bool, seen: frozenset = frozenset()) -> list[tuple[str, bool]]:
         """``order_by("author")`` as Django runs it: by the related model's ``Meta.ordering``
         (each term's direction flipped by the ``-``), or by its key when it has none."""
-        if name in self.annotations:
+        if name in self.annotations or self.values is not None and any(name == n for n, _ in self.values):
+            # A selected name (an annotation, or a field of values()) is its column (Django 5.2's
+            # PositionRef), not the related model's ordering.
             return [(name, descending)]
         model = self.model
         relation = None
