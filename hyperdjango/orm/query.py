@@ -323,6 +323,7 @@ class QuerySet(Generic[ModelT, RowT]):
         q = new.query
         q.values = self._selected(q, fields, expressions)
         q.values_kind = "dict"
+        q.order_by_selected()
         _values_of_parts(q)
         return cast("QuerySet[ModelT, dict[str, Any]]", new)
 
@@ -355,6 +356,7 @@ class QuerySet(Generic[ModelT, RowT]):
         selected = dict(self._selected(q, tuple(f for f in fields if isinstance(f, str)), expressions))
         q.values = tuple((name, selected[name]) for name in order) if fields else tuple(selected.items())
         q.values_kind = "flat" if flat else "named" if named else "tuple"
+        q.order_by_selected()
         _values_of_parts(q)
         return new
 

@@ -387,6 +387,11 @@ FAMILIES = {
         "Book.objects.values_list('author', flat=True).order_by('-author').distinct()",
         # not selected: the related ordering still applies
         "Book.objects.values('id').order_by('author', 'id')",
+        # Django resolves the ordering when it compiles: values() after order_by() counts too
+        "Book.objects.order_by('author', 'id').values('author', 'id')",
+        "Book.objects.order_by('-publisher', 'id').values_list('publisher', 'id')",
+        "Book.objects.order_by('author').values('author').annotate(n=Count('id'))",
+        "Book.objects.values('author').order_by('author', 'id').values_list('id', flat=True)",
     ],
     "a negated Q inside an expression tests the joined row (found by the deep differential run)": [
         "Book.objects.aggregate(s=Sum('reviews__rating', filter=~Q(reviews__note=None), default=-1))",

@@ -48,7 +48,9 @@ MAX_NODES_PER_PLAN = 32
 
 #: What a query holds beside its shape: values and their bookkeeping, the database's name
 #: (the cache key has the vendor), the model's options (the model is in it).
-VALUE_ATTRIBUTES = frozenset({"params", "low_value", "high_value", "vendor", "reuse", "meta", "next_alias"})
+#: ``ordering_names``: what order_by() was given, kept to resolve again once values() selects
+#: one of them (the resolved terms are in the shape).
+VALUE_ATTRIBUTES = frozenset({"params", "low_value", "high_value", "vendor", "reuse", "meta", "next_alias", "ordering_names"})
 #: FilteredRelation declarations change the SQL only once used, through the joins they make
 #: (whose conditions are in the shape); their Q objects hold values.
 DECLARATIONS = frozenset({"filtered_relations"})
@@ -151,6 +153,7 @@ class Query:
     reuse: set[int] | None = None
     next_alias = 1  # of the next join; 0 is the model's own table
     order_by: tuple[OrderBy, ...] = ()
+    ordering_names: tuple[Any, ...] = ()
     default_ordering = True
     low: int | None = None  # the parameter number of OFFSET
     # LIMIT's value, written into the SQL: PostgreSQL plans a LIMIT it knows much
@@ -562,6 +565,8 @@ class Query:
     def planned_ordering(self, names: tuple[Any, ...]) -> tuple[OrderBy, ...]:
         """``ordering_terms``, reused for names of this model's own columns (no join, no
         annotation): their resolved terms are the same for every query of the model."""
+        if self.values is not None:  # a name values() selects is its column (see related_ordering): not this model's plan
+            return self.ordering_terms(names)
         plans = self.meta.ordering_plans
         terms = plans.get(names)  # keys hold str only; expressions hash by identity and never match
         if terms is not None and not (self.annotations and any(name.lstrip("-+") in self.annotations for name in names)):
@@ -624,11 +629,21 @@ class Query:
 
     def set_ordering(self, names: Any) -> None:
         self.order_by = self.planned_ordering(tuple(names))
+        self.ordering_names = tuple(names)
         self.default_ordering = False
+
+    def order_by_selected(self) -> None:
+        """values() after order_by(): the ordering's names resolved again, as Django resolves
+        them when it compiles: a name values() selects orders by its column
+        (``order_by("author").values("author")`` is by ``author_id``), one it no longer
+        selects by the related model's ``Meta.ordering`` again."""
+        if self.ordering_names:
+            self.order_by = self.ordering_terms(self.ordering_names)
 
     def reverse_ordering(self) -> None:
         terms = self.order_by or (OrderBy(Col(0, self.meta.pk)),)
         self.order_by = tuple(OrderBy(t.expression, not t.descending).resolve(self) for t in terms)
+        self.ordering_names = ()
         self.default_ordering = False
 
     # -- limits -----------------------------------------------------------------
