@@ -137,6 +137,10 @@ class Expression:
     def __mod__(self, other: Any) -> Combined:
         return self._combine("%", other)
 
+    def __neg__(self) -> Combined:
+        """``-F("pages")``: the expression times -1, as Django writes it."""
+        return self._combine("*", -1)
+
     def __radd__(self, other: Any) -> Combined:
         return self._combine("+", other, True)
 
@@ -148,6 +152,9 @@ class Expression:
 
     def __rtruediv__(self, other: Any) -> Combined:
         return self._combine("/", other, True)
+
+    def __rmod__(self, other: Any) -> Combined:
+        return self._combine("%", other, True)
 
     def asc(self, *, nulls_first: bool | None = None, nulls_last: bool | None = None) -> OrderBy:
         """Ascending; ``nulls_first=True``/``nulls_last=True`` place NULLs (else the database does)."""

@@ -73,6 +73,11 @@ FAMILIES = {
         "Book.objects.filter(id=3).values(v=Coalesce('weight', 0, output_field=models.TextField()))",
         "Book.objects.aggregate(a=Avg('price'), s=Sum('price'), m=Max('pages'), c=Count('weight'))",
         "Book.objects.aggregate(a=Avg('pages'))",
+        # found by the deep differential run: -F() and a number % F() (Combinable's __neg__, __rmod__)
+        "Book.objects.order_by('id').annotate(x=-F('pages') + F('author__id')).values_list('id', 'x')",
+        "Book.objects.order_by('id').annotate(x=-F('price'), y=-(F('weight') * 2)).values_list('id', 'x', 'y')",
+        "Book.objects.filter(pages__gt=-F('pages')).order_by('-pages', 'id').values_list('id', flat=True)[:3]",
+        "Book.objects.order_by('id').annotate(x=1000 % F('pages')).values_list('id', 'x')",
     ],
     "API": [
         "Book.objects.order_by('title').reverse().values_list('id', flat=True)",
