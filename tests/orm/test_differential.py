@@ -116,14 +116,25 @@ def author_lookups() -> st.SearchStrategy[str]:
 
 
 def author_cases() -> st.SearchStrategy[list[object]]:
-    call = st.tuples(st.sampled_from(["filter", "exclude"]), st.lists(author_lookups(), min_size=1, max_size=2, unique=True),
-                     st.sampled_from(["", "~"])).map(
-        lambda t: f".{t[0]}({t[2]}Q({', '.join(t[1])}))")
+    lookup = author_lookups()
+    combined = st.tuples(lookup, lookup, st.sampled_from(["&", "|"]), st.sampled_from(["", "~"]), st.sampled_from(["", "~"])).map(
+        lambda t: f"{t[3]}(Q({t[0]}) {t[2]} {t[4]}Q({t[1]}))")
+    call = st.tuples(st.sampled_from(["filter", "exclude"]), st.one_of(
+        st.tuples(st.lists(lookup, min_size=1, max_size=2, unique=True), st.sampled_from(["", "~"])).map(
+            lambda t: f"{t[1]}Q({', '.join(t[0])})"),
+        combined,
+    )).map(lambda t: f".{t[0]}({t[1]})")
     qs = st.lists(call, max_size=3).map(lambda calls: "Author.objects" + ("".join(calls) or ".all()"))
     reads = st.sampled_from([
         "~{qs}.values_list('id', flat=True)", "{qs}.distinct().count()", "{qs}.values_list('name', flat=True)",
         "~{qs}.annotate(n=Count('books'), m=Count('liked', distinct=True), s=Sum('books__pages')).values_list('id', 'n', 'm', 's')",
         "{qs}.order_by('-born', 'id').values_list('id', flat=True)[:3]",
+        "{qs}.distinct().order_by('books__published', 'id').values_list('id', flat=True)",
+        "{qs}.order_by('-books__publisher__name', 'id').values_list('id', 'books__publisher__name')",
+        "~{qs}.annotate(n=Count('books', filter=Q(books__tags__name='a')), p=Max('books__price', default=Decimal('0'))).values_list('id', 'n', 'p')",
+        "{qs}.values('born__year').annotate(n=Count('liked', distinct=True)).order_by('born__year')",
+        "{qs}.aggregate(a=Count('books__reviews', filter=~Q(books__reviews__rating=5)), b=Avg('books__pages', default=0))",
+        "~{qs}.filter(books__isnull=False).exclude(liked__isnull=True).values_list('id', flat=True)",
     ])
     return st.tuples(qs, reads).map(lambda t: [t[1].replace("{qs}", t[0])])
 

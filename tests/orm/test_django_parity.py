@@ -406,6 +406,19 @@ FAMILIES = {
         # filter() and exclude() still ask whether no related row matches
         "~Book.objects.filter(~Q(reviews__note=None)).values_list('id', flat=True)",
     ],
+    "a negated many-valued lookup after its relation was joined (found by the deep differential run)": [
+        # the subquery asks about the book this filter() joined, not about every book of the author
+        "Author.objects.filter(Q(books__pages__exact=1) | ~Q(books__tags__name='a')).order_by('id').values_list('id', flat=True)",
+        "Author.objects.filter(Q(books__pages__exact=1) | ~Q(books__tags__name='a')).distinct().count()",
+        "Book.objects.filter(Q(tags__name='z') | ~Q(tags__name='a')).order_by('id').values_list('id', flat=True)",
+        "Book.objects.filter(Q(reviews__rating__gt=3) & ~Q(reviews__note='ok')).order_by('id').values_list('id', flat=True)",
+        "Author.objects.filter(Q(liked__pages__gt=100), ~Q(liked__tags__name='a')).order_by('id').values_list('id', flat=True)",
+        # joined afterwards, or a test of NULL: about the whole row, as before
+        "Author.objects.filter(~Q(books__tags__name='a') | Q(books__pages__exact=1)).order_by('id').values_list('id', flat=True)",
+        "Book.objects.filter(Q(reviews__rating__gt=3) & ~Q(reviews__note=None)).order_by('id').values_list('id', flat=True)",
+        "Book.objects.filter(Q(reviews__rating__gt=3) & ~Q(reviews__note__isnull=True)).order_by('id').values_list('id', flat=True)",
+        "Author.objects.filter(liked__pages__gt=100).exclude(liked__tags__name='a').order_by('id').values_list('id', flat=True)",
+    ],
     "dates() through a relation (found by the deep differential run)": [
         "Book.objects.dates('author__born', 'week')",
         "Book.objects.filter(pages__gt=5000).dates('author__born', 'year')",

@@ -473,13 +473,47 @@ class Query:
         """A negated lookup across a many-valued relation, as Django runs it:
         ``pk IN (SELECT pk ... JOIN ... WHERE lookup)``, which the enclosing NOT turns
         into "no related row matches" (a join-then-negate would test each related row).
+
+        When this filter() call already joined the relation the path starts with
+        (``filter(Q(books__pages=1) | ~Q(books__tags__name="a"))``), the subquery asks about
+        that joined row instead, as Django's (its ``can_reuse`` test in ``split_exclude``):
+        an author with a book of one page, or a book without the tag. Not for a test of
+        NULL (``reviews__note=None``): Django's subquery then LEFT JOINs from this model and
+        asks about this row.
         """
-        inner = Query(self.model)
-        inner.filtered_relations = self.filtered_relations
+        parts = key.split("__")
+        null_test = value is None or (parts[-1] == "isnull" and bool(value))
+        joined = None if null_test else self.joined_in_this_call(parts[0])
+        if joined is not None:
+            alias, target = joined
+            inner = Query(target)
+            key = "__".join(parts[1:])
+            row = Col(alias, target._meta.pk)
+        else:
+            inner = Query(self.model)
+            inner.filtered_relations = self.filtered_relations
+            row = Col(0, self.meta.pk)
         inner.default_ordering = False
         inner.order_by = ()
         inner.add_q(Q(**{key: value}))
-        return Lookup("in", Col(0, self.meta.pk), self.embed(inner))
+        contains = Lookup("in", row, self.embed(inner))
+        # A LEFT JOIN that found no row: no related row, so nothing of it matches.
+        return contains if joined is None else WhereNode([Lookup("isnull", row, False), contains])
+
+    def joined_in_this_call(self, name: str) -> tuple[int, Any] | None:
+        """The alias and model of the many-valued relation ``name`` when the current filter()
+        call has joined it already (None otherwise: no join is made here)."""
+        relation = self.model._meta.relations.get(name)
+        if self.reuse is None or relation is None or not relation.multi or name in self.filtered_relations:
+            return None
+        alias = 0
+        for step in relation.steps():
+            found = [j.alias for j in self.joins.values()
+                     if j.parent == alias and j.step == step and j.filtered is None and j.alias in self.reuse]
+            if not found:
+                return None
+            alias = found[-1]
+        return alias, relation.target
 
     def build_condition(self, q: Q, negated: bool = False, branch_negated: bool = False, split: bool = True) -> Expression:
         """The WHERE tree of ``q``; ``negated`` says whether an odd number of enclosing ``~``
