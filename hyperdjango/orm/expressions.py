@@ -137,6 +137,10 @@ class Expression:
     def __mod__(self, other: Any) -> Combined:
         return self._combine("%", other)
 
+    def __neg__(self) -> Combined:
+        """``-F("pages")``: the expression times -1, as Django writes it."""
+        return self._combine("*", -1)
+
     def __radd__(self, other: Any) -> Combined:
         return self._combine("+", other, True)
 
@@ -148,6 +152,9 @@ class Expression:
 
     def __rtruediv__(self, other: Any) -> Combined:
         return self._combine("/", other, True)
+
+    def __rmod__(self, other: Any) -> Combined:
+        return self._combine("%", other, True)
 
     def asc(self, *, nulls_first: bool | None = None, nulls_last: bool | None = None) -> OrderBy:
         """Ascending; ``nulls_first=True``/``nulls_last=True`` place NULLs (else the database does)."""
@@ -401,7 +408,7 @@ class Aggregate(Func):
 
             raise FieldError(f"{type(self).__name__} cannot contain an aggregate")
         if self.filter is not None:
-            new.filter = query.build_condition(self.filter if isinstance(self.filter, Q) else Q(self.filter))
+            new.filter = query.build_condition(self.filter if isinstance(self.filter, Q) else Q(self.filter), split=False)
         new.contains_aggregate = True
         return new
 
@@ -521,7 +528,7 @@ class When(Expression):
 
     def resolve(self, query: Query) -> Expression:
         new = self._copy()
-        new.condition = query.build_condition(self.condition)
+        new.condition = query.build_condition(self.condition, split=False)
         new.then = self.then.resolve(query)
         new.output_field = new.then.output_field
         return new
@@ -630,7 +637,11 @@ class OrderBy(Expression):
         return new
 
     def as_sql(self, c: SQLCompiler) -> str:
-        sql = f"{self.expression.as_sql(c)}{' DESC' if self.descending else ' ASC'}"
+        return self.with_sql(self.expression.as_sql(c))
+
+    def with_sql(self, sql: str) -> str:
+        """This ordering of ``sql`` (the expression's SQL, or its position in the SELECT)."""
+        sql = f"{sql}{' DESC' if self.descending else ' ASC'}"
         return f"{sql} NULLS {self.nulls}" if self.nulls else sql
 
 

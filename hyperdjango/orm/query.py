@@ -52,7 +52,7 @@ from .backends import operations_for
 from .bulk_create import bulk_create
 from .exceptions import FieldError, NotSupportedError
 from .expressions import Aggregate, Col, Expression, Param, Q
-from .fields import DateField, DateTimeField
+from .fields import DateField, DateTimeField, TimeField
 from .filtered_relation import FilteredRelation
 from .prefetch import Prefetch, check_lookups, prefetch_all
 from .related import ForwardRelation
@@ -323,6 +323,7 @@ class QuerySet(Generic[ModelT, RowT]):
         q = new.query
         q.values = self._selected(q, fields, expressions)
         q.values_kind = "dict"
+        q.order_by_selected()
         _values_of_parts(q)
         return cast("QuerySet[ModelT, dict[str, Any]]", new)
 
@@ -355,6 +356,7 @@ class QuerySet(Generic[ModelT, RowT]):
         selected = dict(self._selected(q, tuple(f for f in fields if isinstance(f, str)), expressions))
         q.values = tuple((name, selected[name]) for name in order) if fields else tuple(selected.items())
         q.values_kind = "flat" if flat else "named" if named else "tuple"
+        q.order_by_selected()
         _values_of_parts(q)
         return new
 
@@ -718,8 +720,12 @@ class QuerySet(Generic[ModelT, RowT]):
             raise ValueError(f"{method}(order={order!r}): 'ASC' or 'DESC'")
         datetimes = method == "datetimes"
         kinds = (DateTimeField,) if datetimes else (DateField, DateTimeField)
-        if not isinstance(self.model._meta.field_map.get(field), kinds):
-            raise ValueError(f"{method}({field!r}): {field!r} is not a {'DateTimeField' if datetimes else 'date or datetime field'} of {self.model.__name__}")
+        # The field may be reached through relations (``dates("author__born", "year")``), as in Django.
+        output = self._clone().query.resolve_ref(field, f"{method}({field!r})").output_field
+        if not isinstance(output, kinds):
+            # Django's Trunc: a TypeError for what is no date, time or datetime, a ValueError otherwise.
+            error = ValueError if isinstance(output, (DateField, TimeField)) else TypeError
+            raise error(f"{method}({field!r}): {field!r} is not a {'DateTimeField' if datetimes else 'date or datetime field'} of {self.model.__name__}")
         truncated = Trunc(field, kind, output_field=None if datetimes else DateField(), tzinfo=tzinfo)
         qs = self.annotate(__truncated=truncated).filter(**{f"{field}__isnull": False})
         return await qs.values_list("__truncated", flat=True).distinct().order_by(("-" if order == "DESC" else "") + "__truncated")

@@ -199,5 +199,7 @@ async def test_datetimes_truncate_in_utc(db, people):
     assert await qs.dates("joined", "day") == [datetime.date(2024, 1, d) for d in (1, 2, 3)]
     assert await qs.filter(joined__minute=31).values_list("name", flat=True) == ["bob"]
     assert await qs.filter(joined__time=datetime.time(10, 32)).values_list("name", flat=True) == ["cy"]
-    with pytest.raises(ValueError):
+    with pytest.raises(TypeError):  # a text (Django's Trunc: TypeError)
         await qs.datetimes("name", "day")
+    with pytest.raises(ValueError):  # a date is no datetime (Django's Trunc: ValueError)
+        await qs.datetimes("joined__date", "day")

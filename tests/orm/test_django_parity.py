@@ -73,6 +73,11 @@ FAMILIES = {
         "Book.objects.filter(id=3).values(v=Coalesce('weight', 0, output_field=models.TextField()))",
         "Book.objects.aggregate(a=Avg('price'), s=Sum('price'), m=Max('pages'), c=Count('weight'))",
         "Book.objects.aggregate(a=Avg('pages'))",
+        # found by the deep differential run: -F() and a number % F() (Combinable's __neg__, __rmod__)
+        "Book.objects.order_by('id').annotate(x=-F('pages') + F('author__id')).values_list('id', 'x')",
+        "Book.objects.order_by('id').annotate(x=-F('price'), y=-(F('weight') * 2)).values_list('id', 'x', 'y')",
+        "Book.objects.filter(pages__gt=-F('pages')).order_by('-pages', 'id').values_list('id', flat=True)[:3]",
+        "Book.objects.order_by('id').annotate(x=1000 % F('pages')).values_list('id', 'x')",
     ],
     "API": [
         "Book.objects.order_by('title').reverse().values_list('id', flat=True)",
@@ -368,6 +373,58 @@ FAMILIES = {
         "Book.objects.annotate(w=F('pages') * 2).annotate(x=Subquery(Review.objects.filter(book=OuterRef('pk'), rating__lt=OuterRef('w')).order_by('id').values('rating')[:1])).order_by('id').values_list('id', 'x')",
         "Book.objects.filter(id__in=Subquery(Review.objects.filter(rating__gte=4).values('book'))).order_by('id').values_list('id', flat=True)",
         "Book.objects.filter(id__in=Review.objects.filter(rating__gte=4).values('book')).order_by('id').values_list('id', flat=True)",
+    ],
+    "expressions grouped and ordered by (found by the deep differential run)": [
+        # written again in GROUP BY, the expression bound its value once more than the SQL used
+        "~Book.objects.annotate(k=F('pages') / 100).values('k').annotate(s=Sum('price')).values_list('k', 's')",
+        # PostgreSQL: GROUP BY (pages / $2) is not the selected (pages / $1); Django names the position
+        "Book.objects.values(k=F('pages') / 100).annotate(s=Sum('price')).order_by('k')",
+        "Book.objects.annotate(k=F('pages') / 100).values('k').annotate(s=Sum('price')).filter(k__gt=0).order_by('-k')",
+        "Book.objects.values('author').annotate(k=F('author__id') * 10, s=Sum('pages')).order_by('-k')",
+        # PostgreSQL: under DISTINCT, ORDER BY (pages / $2) is not in the select list
+        "Book.objects.annotate(k=F('pages') / 100).distinct().order_by('-k').values_list('k', flat=True)",
+    ],
+    "ordering by a name values() selected (found by the deep differential run)": [
+        # the selected column (Django 5.2's PositionRef), not the related model's Meta.ordering
+        "Book.objects.values('author').annotate(m=Max('price'), s=Sum('weight')).values_list('author', 'm', 's').order_by('author')",
+        "Book.objects.values('publisher').annotate(n=Count('reviews', distinct=True), r=Avg('reviews__rating')).order_by('publisher')",
+        "Book.objects.values('author__name', 'publisher').order_by('-publisher', 'author__name')",
+        "Book.objects.values_list('author', flat=True).order_by('-author').distinct()",
+        # not selected: the related ordering still applies
+        "Book.objects.values('id').order_by('author', 'id')",
+        # Django resolves the ordering when it compiles: values() after order_by() counts too
+        "Book.objects.order_by('author', 'id').values('author', 'id')",
+        "Book.objects.order_by('-publisher', 'id').values_list('publisher', 'id')",
+        "Book.objects.order_by('author').values('author').annotate(n=Count('id'))",
+        "Book.objects.values('author').order_by('author', 'id').values_list('id', flat=True)",
+    ],
+    "a negated Q inside an expression tests the joined row (found by the deep differential run)": [
+        "Book.objects.aggregate(s=Sum('reviews__rating', filter=~Q(reviews__note=None), default=-1))",
+        "Book.objects.annotate(n=Count('tags', filter=~Q(tags__name='a'))).order_by('id').values_list('id', 'n')",
+        "Book.objects.annotate(n=Count('reviews', filter=~(Q(reviews__rating__gte=4) | Q(reviews__note=None)))).order_by('id').values_list('id', 'n')",
+        "~Book.objects.annotate(c=Case(When(~Q(reviews__rating=5), then=Value('not five')), default=Value('five'))).values_list('id', 'c')",
+        # filter() and exclude() still ask whether no related row matches
+        "~Book.objects.filter(~Q(reviews__note=None)).values_list('id', flat=True)",
+    ],
+    "a negated many-valued lookup after its relation was joined (found by the deep differential run)": [
+        # the subquery asks about the book this filter() joined, not about every book of the author
+        "Author.objects.filter(Q(books__pages__exact=1) | ~Q(books__tags__name='a')).order_by('id').values_list('id', flat=True)",
+        "Author.objects.filter(Q(books__pages__exact=1) | ~Q(books__tags__name='a')).distinct().count()",
+        "Book.objects.filter(Q(tags__name='z') | ~Q(tags__name='a')).order_by('id').values_list('id', flat=True)",
+        "Book.objects.filter(Q(reviews__rating__gt=3) & ~Q(reviews__note='ok')).order_by('id').values_list('id', flat=True)",
+        "Author.objects.filter(Q(liked__pages__gt=100), ~Q(liked__tags__name='a')).order_by('id').values_list('id', flat=True)",
+        # joined afterwards, or a test of NULL: about the whole row, as before
+        "Author.objects.filter(~Q(books__tags__name='a') | Q(books__pages__exact=1)).order_by('id').values_list('id', flat=True)",
+        "Book.objects.filter(Q(reviews__rating__gt=3) & ~Q(reviews__note=None)).order_by('id').values_list('id', flat=True)",
+        "Book.objects.filter(Q(reviews__rating__gt=3) & ~Q(reviews__note__isnull=True)).order_by('id').values_list('id', flat=True)",
+        "Author.objects.filter(liked__pages__gt=100).exclude(liked__tags__name='a').order_by('id').values_list('id', flat=True)",
+    ],
+    "dates() through a relation (found by the deep differential run)": [
+        "Book.objects.dates('author__born', 'week')",
+        "Book.objects.filter(pages__gt=5000).dates('author__born', 'year')",
+        "Review.objects.dates('book__published', 'month', order='DESC')",
+        "Book.objects.dates('nope', 'year')",
+        "Book.objects.dates('author__name', 'year')",
     ],
 }
 

@@ -142,8 +142,16 @@ class SQLCompiler:
         offset = self.param(q.low) if q.low is not None else None
         return self.ops.limit_offset(limit, offset)
 
-    def order_clause(self, ordering: tuple[Expression, ...]) -> str:
-        return " ORDER BY " + ", ".join(t.as_sql(self) for t in ordering) if ordering else ""
+    def order_clause(self, ordering: tuple[OrderBy, ...], exprs: list[Expression]) -> str:
+        """ORDER BY, a selected expression by its position (see ``selected_positions``)."""
+        if not ordering:
+            return ""
+        positions = selected_positions(exprs)
+        terms = []
+        for t in ordering:
+            position = positions.get(t.expression.key)
+            terms.append(t.as_sql(self) if position is None else t.with_sql(position))
+        return " ORDER BY " + ", ".join(terms)
 
     # -- statements -----------------------------------------------------------------
 
@@ -210,9 +218,12 @@ class SQLCompiler:
             plain = keys + [e for e in plain if not (isinstance(e, Col) and (e.alias == 0 or e.alias in {a for _, a, _ in q.related}))]
         if not plain:
             return ""
+        # Each key is written once: a repeated one adds no parameters.
+        positions = selected_positions(exprs)
         seen: dict[Any, str] = {}
         for e in plain:
-            seen.setdefault(e.key, e.as_sql(self))
+            if e.key not in seen:
+                seen[e.key] = positions.get(e.key) or e.as_sql(self)
         return " GROUP BY " + ", ".join(seen.values())
 
     def select(self, subquery: bool = False, exists: bool = False, columns: tuple[tuple[str, Expression], ...] = ()) -> tuple[str, Callable | None]:
@@ -254,7 +265,7 @@ class SQLCompiler:
             sql += self.where_clause()
             sql += self.group_by(exprs) if not exists else ""
             sql += self.having_clause()
-            sql += self.order_clause(ordering)
+            sql += self.order_clause(ordering, exprs)
         if exists and not q.is_sliced:
             sql += self.ops.limit_offset("1", None)
         else:
@@ -280,8 +291,7 @@ class SQLCompiler:
         sql += self.having_clause()
         outer = [(f'"qualify".{self.quote(f"__col{i}")}', name) for i, (_, name) in enumerate(items)]
         sql = f'SELECT {", ".join(self.named(outer))} FROM ({sql}) AS "qualify" WHERE "qualify"."__qualify"'
-        terms = [f'"qualify".{self.quote(f"__qualify_order{i}")}{" DESC" if t.descending else " ASC"}{f" NULLS {t.nulls}" if t.nulls else ""}'
-                 for i, t in enumerate(ordering)]
+        terms = [t.with_sql(f'"qualify".{self.quote(f"__qualify_order{i}")}') for i, t in enumerate(ordering)]
         return sql + (" ORDER BY " + ", ".join(terms) if terms else "")
 
     def combined_select(self, items: list[tuple[str, str | None]], exprs: list[Expression], reader: Callable | None, subquery: bool) -> tuple[str, Callable | None]:
@@ -301,7 +311,7 @@ class SQLCompiler:
                 position = positions.get(t.expression.key)
                 if position is None:
                     raise NotSupportedError("order_by() of a union/intersection/difference takes only selected columns")
-                terms.append(f"{position}{' DESC' if t.descending else ' ASC'}{f' NULLS {t.nulls}' if t.nulls else ''}")
+                terms.append(t.with_sql(str(position)))
             sql += " ORDER BY " + ", ".join(terms)
         sql += self.limit_clause()
         return sql, reader
@@ -346,6 +356,15 @@ class SQLCompiler:
     def delete(self) -> str:
         q = self.query
         return f"DELETE FROM {self.quote(q.meta.table)} AS {self.alias(0)}{self.filtered_keys()}"
+
+
+def selected_positions(exprs: list[Expression]) -> dict[Any, str]:
+    """Where each selected expression (not a plain column) is in the SELECT, from 1: GROUP BY
+    and ORDER BY name it so (Django 4.2+'s ``allows_group_by_select_index``; its ORDER BY
+    names the alias). Written again, its parameters would be new ones ($1 in the SELECT,
+    $2 there), which PostgreSQL cannot tell are the same value ("must appear in the GROUP BY
+    clause", "ORDER BY expressions must appear in select list" under DISTINCT)."""
+    return {e.key: str(i + 1) for i, e in reversed(list(enumerate(exprs))) if not isinstance(e, Col)}
 
 
 # -- statements on rows rather than queries ------------------------------------------------

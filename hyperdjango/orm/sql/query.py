@@ -48,7 +48,9 @@ MAX_NODES_PER_PLAN = 32
 
 #: What a query holds beside its shape: values and their bookkeeping, the database's name
 #: (the cache key has the vendor), the model's options (the model is in it).
-VALUE_ATTRIBUTES = frozenset({"params", "low_value", "high_value", "vendor", "reuse", "meta", "next_alias"})
+#: ``ordering_names``: what order_by() was given, kept to resolve again once values() selects
+#: one of them (the resolved terms are in the shape).
+VALUE_ATTRIBUTES = frozenset({"params", "low_value", "high_value", "vendor", "reuse", "meta", "next_alias", "ordering_names"})
 #: FilteredRelation declarations change the SQL only once used, through the joins they make
 #: (whose conditions are in the shape); their Q objects hold values.
 DECLARATIONS = frozenset({"filtered_relations"})
@@ -151,6 +153,7 @@ class Query:
     reuse: set[int] | None = None
     next_alias = 1  # of the next join; 0 is the model's own table
     order_by: tuple[OrderBy, ...] = ()
+    ordering_names: tuple[Any, ...] = ()
     default_ordering = True
     low: int | None = None  # the parameter number of OFFSET
     # LIMIT's value, written into the SQL: PostgreSQL plans a LIMIT it knows much
@@ -250,7 +253,7 @@ class Query:
             if reuse is not None:
                 reuse.add(join.alias)  # before the condition, whose lookups come back to this join
             if condition is not None:
-                join.condition = self.build_condition(condition)
+                join.condition = self.build_condition(condition, split=False)
         return join.alias
 
     def add_filtered_relation(self, name: str, relation: Any) -> None:
@@ -358,9 +361,10 @@ class Query:
 
     # -- conditions -------------------------------------------------------------
 
-    def build_filter(self, key: str, value: Any, negated: bool = False, branch_negated: bool = False) -> Expression:
+    def build_filter(self, key: str, value: Any, negated: bool = False, branch_negated: bool = False, split: bool = True) -> Expression:
         """The condition ``key=value``. ``negated``: an odd number of ``~`` (or exclude) apply to
-        it; ``branch_negated``: any does. Both change the SQL as they change Django's."""
+        it; ``branch_negated``: any does. Both change the SQL as they change Django's.
+        ``split``: whether a negated many-valued lookup is a subquery (see ``build_condition``)."""
         plan = self.meta.lookup_plans.get(key) if type(value) in PLAIN_VALUES else None
         if plan is not None and not (self.annotations and key.split("__", 1)[0] in self.annotations):
             # A lookup on a column of this model's own table, seen before: only the value
@@ -369,7 +373,7 @@ class Query:
             return self.null_guarded(lookup, plan[1]) if negated and plan[2].null else lookup
         label = f"{self.model.__name__}.objects.filter({key}=...)"
         parts = key.split("__")
-        if branch_negated and parts[0] not in self.annotations and self.crosses_many(parts):
+        if split and branch_negated and parts[0] not in self.annotations and self.crosses_many(parts):
             return self.split_exclude(key, value)
         if parts[0] in self.annotations:
             return build_lookup(self, self.annotations[parts[0]], parts[1:], value, label)
@@ -469,30 +473,66 @@ class Query:
         """A negated lookup across a many-valued relation, as Django runs it:
         ``pk IN (SELECT pk ... JOIN ... WHERE lookup)``, which the enclosing NOT turns
         into "no related row matches" (a join-then-negate would test each related row).
+
+        When this filter() call already joined the relation the path starts with
+        (``filter(Q(books__pages=1) | ~Q(books__tags__name="a"))``), the subquery asks about
+        that joined row instead, as Django's (its ``can_reuse`` test in ``split_exclude``):
+        an author with a book of one page, or a book without the tag. Not for a test of
+        NULL (``reviews__note=None``): Django's subquery then LEFT JOINs from this model and
+        asks about this row.
         """
-        inner = Query(self.model)
-        inner.filtered_relations = self.filtered_relations
+        parts = key.split("__")
+        null_test = value is None or (parts[-1] == "isnull" and bool(value))
+        joined = None if null_test else self.joined_in_this_call(parts[0])
+        if joined is not None:
+            alias, target = joined
+            inner = Query(target)
+            key = "__".join(parts[1:])
+            row = Col(alias, target._meta.pk)
+        else:
+            inner = Query(self.model)
+            inner.filtered_relations = self.filtered_relations
+            row = Col(0, self.meta.pk)
         inner.default_ordering = False
         inner.order_by = ()
         inner.add_q(Q(**{key: value}))
-        return Lookup("in", Col(0, self.meta.pk), self.embed(inner))
+        contains = Lookup("in", row, self.embed(inner))
+        # A LEFT JOIN that found no row: no related row, so nothing of it matches.
+        return contains if joined is None else WhereNode([Lookup("isnull", row, False), contains])
 
-    def build_condition(self, q: Q, negated: bool = False, branch_negated: bool = False) -> Expression:
+    def joined_in_this_call(self, name: str) -> tuple[int, Any] | None:
+        """The alias and model of the many-valued relation ``name`` when the current filter()
+        call has joined it already (None otherwise: no join is made here)."""
+        relation = self.model._meta.relations.get(name)
+        if self.reuse is None or relation is None or not relation.multi or name in self.filtered_relations:
+            return None
+        alias = 0
+        for step in relation.steps():
+            found = [j.alias for j in self.joins.values()
+                     if j.parent == alias and j.step == step and j.filtered is None and j.alias in self.reuse]
+            if not found:
+                return None
+            alias = found[-1]
+        return alias, relation.target
+
+    def build_condition(self, q: Q, negated: bool = False, branch_negated: bool = False, split: bool = True) -> Expression:
         """The WHERE tree of ``q``; ``negated`` says whether an odd number of enclosing ``~``
         apply, ``branch_negated`` whether any does (a multi-valued lookup under any NOT is
-        a subquery, see ``split_exclude``)."""
+        a subquery, see ``split_exclude``). ``split=False`` for a Q inside an expression (an
+        aggregate's ``filter=``, ``When``, a ``FilteredRelation``'s condition): as Django's
+        ``Q.resolve_expression`` (``split_subq=False``), the NOT then tests the joined row."""
         negated ^= q.negated
         branch_negated = branch_negated or q.negated
         children: list[Expression] = []
         for child in q.children:
             if isinstance(child, Q):
-                children.append(self.build_condition(child, negated, branch_negated))
+                children.append(self.build_condition(child, negated, branch_negated, split))
             elif isinstance(child, Expression):
                 resolved = child.resolve(self)  # Exists(...) and boolean expressions
                 children.append(resolved)
             else:
                 key, value = child  # a (lookup, value) pair
-                children.append(self.build_filter(key, value, negated=negated, branch_negated=branch_negated))
+                children.append(self.build_filter(key, value, negated=negated, branch_negated=branch_negated, split=split))
         if len(children) == 1 and not q.negated and q.connector != Q.XOR:
             return children[0]  # the same SQL as a node of one, one node fewer in the cache key
         return WhereNode(children, q.connector, q.negated)
@@ -559,6 +599,8 @@ class Query:
     def planned_ordering(self, names: tuple[Any, ...]) -> tuple[OrderBy, ...]:
         """``ordering_terms``, reused for names of this model's own columns (no join, no
         annotation): their resolved terms are the same for every query of the model."""
+        if self.values is not None:  # a name values() selects is its column (see related_ordering): not this model's plan
+            return self.ordering_terms(names)
         plans = self.meta.ordering_plans
         terms = plans.get(names)  # keys hold str only; expressions hash by identity and never match
         if terms is not None and not (self.annotations and any(name.lstrip("-+") in self.annotations for name in names)):
@@ -597,7 +639,9 @@ class Query:
     def related_ordering(self, name: str, descending: bool, seen: frozenset = frozenset()) -> list[tuple[str, bool]]:
         """``order_by("author")`` as Django runs it: by the related model's ``Meta.ordering``
         (each term's direction flipped by the ``-``), or by its key when it has none."""
-        if name in self.annotations:
+        if name in self.annotations or self.values is not None and any(name == n for n, _ in self.values):
+            # A selected name (an annotation, or a field of values()) is its column (Django 5.2's
+            # PositionRef), not the related model's ordering.
             return [(name, descending)]
         model = self.model
         relation = None
@@ -619,11 +663,21 @@ class Query:
 
     def set_ordering(self, names: Any) -> None:
         self.order_by = self.planned_ordering(tuple(names))
+        self.ordering_names = tuple(names)
         self.default_ordering = False
+
+    def order_by_selected(self) -> None:
+        """values() after order_by(): the ordering's names resolved again, as Django resolves
+        them when it compiles: a name values() selects orders by its column
+        (``order_by("author").values("author")`` is by ``author_id``), one it no longer
+        selects by the related model's ``Meta.ordering`` again."""
+        if self.ordering_names:
+            self.order_by = self.ordering_terms(self.ordering_names)
 
     def reverse_ordering(self) -> None:
         terms = self.order_by or (OrderBy(Col(0, self.meta.pk)),)
         self.order_by = tuple(OrderBy(t.expression, not t.descending).resolve(self) for t in terms)
+        self.ordering_names = ()
         self.default_ordering = False
 
     # -- limits -----------------------------------------------------------------
