@@ -730,6 +730,73 @@ async fn a_full_connection_makes_the_pool_grow() {
     db.close().await;
 }
 
+/// Many more callers than room, of every kind (shared statements, weighted
+/// pipelines, exclusive execute_many and transactions, callers giving up while
+/// they wait): a release wakes one waiter at a time, so a wake-up lost on the
+/// way (a woken caller that leaves, room that nobody is told about) leaves
+/// callers waiting until their acquire timeout, and this fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crowded_pool_serves_every_waiter() {
+    let db =
+        db!("min_size=1&max_size=2&max_in_flight=2&acquire_timeout=15&application_name=hdj_crowd");
+    for round in 0..3 {
+        let tasks: Vec<_> = (0..300i64)
+            .map(|i| {
+                let db = db.clone();
+                tokio::spawn(async move {
+                    let n = Value::Int(i);
+                    match i % 6 {
+                        0 | 1 => db.query("SELECT $1::int8", vec![n]).await.map(|_| ()),
+                        2 => db
+                            .pipeline(vec![
+                                ("SELECT $1::int8".to_string(), vec![n.clone()]),
+                                ("SELECT $1::int8".to_string(), vec![n.clone()]),
+                                ("SELECT $1::int8".to_string(), vec![n]),
+                            ])
+                            .await
+                            .map(|_| ()),
+                        3 => db
+                            .execute_many("SELECT $1::int8", vec![vec![n.clone()], vec![n]])
+                            .await
+                            .map(|_| ()),
+                        4 => {
+                            let tx = db.begin(None, false).await?;
+                            tx.query("SELECT $1::int8", vec![n]).await?;
+                            tx.commit().await
+                        }
+                        _ => {
+                            // Gives up while waiting (or running): its place must pass on.
+                            let _ = timeout(
+                                Duration::from_micros(200 + 37 * i as u64),
+                                db.query("SELECT $1::int8", vec![n]),
+                            )
+                            .await;
+                            Ok(())
+                        }
+                    }
+                })
+            })
+            .collect();
+        for (i, task) in tasks.into_iter().enumerate() {
+            bounded("crowded caller", task)
+                .await
+                .unwrap()
+                .unwrap_or_else(|e| panic!("round {round}, caller {i}: {e}"));
+        }
+    }
+    let stats = db.stats();
+    assert_eq!(stats.timeouts, 0);
+    assert_eq!((stats.waiting, stats.exclusive), (0, 0));
+    bounded("settle", async {
+        while db.stats().in_flight > 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    assert_eq!(scalar(&db, "SELECT 7", vec![]).await, Value::Int(7));
+    db.close().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pipeline_keeps_order_and_isolates_failures() {
     let db = db!("max_size=1&application_name=hdj_pipeline");
@@ -759,6 +826,78 @@ async fn pipeline_keeps_order_and_isolates_failures() {
     assert_eq!(results[4].as_ref().unwrap().rows, vec![vec![Value::Int(5)]]);
     assert_eq!(results[5].as_ref().unwrap().rows, vec![vec![Value::Int(2)]]);
     assert!(db.pipeline(vec![]).await.unwrap().is_empty());
+    db.close().await;
+}
+
+/// BEGIN, the rows and COMMIT leave together: a row that fails in the chunk
+/// that carries the COMMIT (past the first 256) still undoes every row, the
+/// error names that row, and the connection goes back to the pool usable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn execute_many_undoes_everything_when_a_late_row_fails() {
+    let db = db!("min_size=1&max_size=1&application_name=hdj_many_late");
+    let s = Schema::create(&db).await;
+    let t = s.t("late");
+    db.execute(&format!("CREATE TABLE {t} (id int PRIMARY KEY)"), vec![])
+        .await
+        .unwrap();
+    let insert = format!("INSERT INTO {t} VALUES ($1)");
+    let mut rows: Vec<Vec<Value>> = (0..600).map(|i| vec![Value::Int(i)]).collect();
+    rows.push(vec![Value::Int(3)]);
+    rows.push(vec![Value::Int(9999)]);
+    let err = bounded("many", db.execute_many(&insert, rows))
+        .await
+        .unwrap_err();
+    assert_eq!(err.sqlstate.as_deref(), Some("23505"), "{err}");
+    assert!(
+        err.message.starts_with("parameter row 600: "),
+        "{}",
+        err.message
+    );
+    assert_eq!(
+        scalar(&db, &format!("SELECT count(*) FROM {t}"), vec![]).await,
+        Value::Int(0)
+    );
+    // the same connection, outside any transaction, takes the next batch
+    let rows: Vec<Vec<Value>> = (0..600).map(|i| vec![Value::Int(i)]).collect();
+    assert_eq!(
+        bounded("many", db.execute_many(&insert, rows))
+            .await
+            .unwrap(),
+        600
+    );
+    assert_eq!(
+        scalar(&db, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'hdj_many_late' AND state LIKE 'idle in%'", vec![]).await,
+        Value::Int(0)
+    );
+    assert_eq!(db.stats().size, 1);
+    db.close().await;
+}
+
+/// A failure only COMMIT finds (a deferred constraint) is the error, and
+/// nothing of the batch stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn execute_many_reports_a_failed_commit() {
+    let db = db!("min_size=1&max_size=1&application_name=hdj_many_commit");
+    let s = Schema::create(&db).await;
+    let t = s.t("deferred");
+    db.execute(
+        &format!("CREATE TABLE {t} (id int, UNIQUE (id) DEFERRABLE INITIALLY DEFERRED)"),
+        vec![],
+    )
+    .await
+    .unwrap();
+    let insert = format!("INSERT INTO {t} VALUES ($1)");
+    let err = bounded(
+        "many",
+        db.execute_many(&insert, vec![vec![Value::Int(1)], vec![Value::Int(1)]]),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.sqlstate.as_deref(), Some("23505"), "{err}");
+    assert_eq!(
+        scalar(&db, &format!("SELECT count(*) FROM {t}"), vec![]).await,
+        Value::Int(0)
+    );
     db.close().await;
 }
 
@@ -797,6 +936,12 @@ async fn execute_many_is_atomic() {
         .await
         .unwrap_err();
     assert_eq!(err.kind, ErrorKind::Integrity);
+    assert_eq!(err.sqlstate.as_deref(), Some("23505"));
+    assert!(
+        err.message.starts_with("parameter row 1: "),
+        "{}",
+        err.message
+    );
     assert_eq!(
         scalar(&db, &format!("SELECT count(*) FROM {t}"), vec![]).await,
         Value::Int(1000)

@@ -110,8 +110,10 @@ impl PgDatabase {
     }
 
     /// Runs one statement once per parameter row, pipelined, inside one
-    /// transaction on one connection: all rows or none. Returns the total of
-    /// affected rows; the first failing row's error otherwise.
+    /// transaction on one connection: all rows or none. BEGIN, the rows and
+    /// COMMIT go out in one write (one round trip when the statement is
+    /// already prepared on the connection). Returns the total of affected
+    /// rows; the first failing row's error otherwise (naming the row).
     pub async fn execute_many(&self, sql: &str, rows: Vec<Vec<Value>>) -> Result<u64, DbError> {
         if rows.is_empty() {
             return Ok(0);
@@ -119,17 +121,9 @@ impl PgDatabase {
         let pool = self.pool.clone();
         let sql = sql.to_string();
         run_op(&self.pool.rt, move |ctl| async move {
-            in_own_transaction(&pool, &ctl, |conn, ctl| async move {
-                let result = match conn.prepare(&sql).await {
-                    Ok(p) => execute_rows(&conn, &ctl, &p, &rows).await,
-                    Err(e) => Err(e),
-                };
-                if let Err(e) = &result {
-                    conn.evict_if_stale(&sql, e);
-                }
-                result.map_err(|e| e.with_sql(&sql))
-            })
-            .await
+            execute_many_in_own_transaction(&pool, &ctl, &sql, &rows)
+                .await
+                .map_err(|e| e.with_sql(&sql))
         })
         .await
     }
@@ -420,17 +414,146 @@ async fn execute_rows(
     rows: &[Vec<Value>],
 ) -> Result<u64, DbError> {
     let mut total = 0u64;
-    for chunk in rows.chunks(MANY_CHUNK) {
+    for (i, chunk) in rows.chunks(MANY_CHUNK).enumerate() {
         let futs: Vec<_> = chunk
             .iter()
             .map(|params| conn.execute_stmt(p, params))
             .collect();
-        for r in conn.tracked(Some(ctl), join_ordered(futs)).await {
-            total += r?;
-        }
+        let results = conn.tracked(Some(ctl), join_ordered(futs)).await;
+        total += sum_affected(results, i * MANY_CHUNK)?;
         if ctl.is_cancelled() {
             return Err(cancelled_error());
         }
     }
     Ok(total)
+}
+
+/// The total of one chunk's affected rows, or the first failing row's error
+/// naming that row, counted from 0 as on SQLite (`first`: the chunk's first row).
+fn sum_affected(results: Vec<Result<u64, DbError>>, first: usize) -> Result<u64, DbError> {
+    let mut total = 0u64;
+    for (i, r) in results.into_iter().enumerate() {
+        match r {
+            Ok(n) => total += n,
+            Err(mut e) => {
+                e.message = format!("parameter row {}: {}", first + i, e.message);
+                return Err(e);
+            }
+        }
+    }
+    Ok(total)
+}
+
+/// `execute_many` outside a transaction: on an exclusive connection, BEGIN is
+/// pipelined with the first chunk of rows and COMMIT with the last (one write
+/// and one round trip for up to [`MANY_CHUNK`] rows). A failing row aborts the
+/// transaction on the server, so the COMMIT sent behind it rolls back (and a
+/// ROLLBACK ends a batch that failed in an earlier chunk). A connection found
+/// dead before anything was written is replaced once; once the rows are
+/// written nothing is re-run, since the COMMIT may have been carried out.
+async fn execute_many_in_own_transaction(
+    pool: &Arc<PoolInner>,
+    ctl: &ReqCtl,
+    sql: &str,
+    rows: &[Vec<Value>],
+) -> Result<u64, DbError> {
+    let mut attempts = 0;
+    let (lease, p) = loop {
+        let lease = pool.acquire_exclusive(ctl).await?;
+        let prepared = match lease.conn.prepare(sql).await {
+            Ok(p) if !lease.conn.is_dead() => Ok(p),
+            Ok(_) => Err(DbError::new(
+                ErrorKind::Operational,
+                "the connection to the server was closed",
+            )),
+            Err(e) => Err(e),
+        };
+        match prepared {
+            Ok(p) => break (lease, p),
+            Err(e) => {
+                lease.conn.note_error(&e);
+                if is_connection_loss(&e) && attempts == 0 && !ctl.is_cancelled() {
+                    attempts += 1;
+                    continue;
+                }
+                // Nothing ran: the connection is clean unless it is lost.
+                lease.release();
+                return Err(e);
+            }
+        }
+    };
+    if ctl.is_cancelled() {
+        lease.release();
+        return Err(cancelled_error());
+    }
+    let conn = lease.conn.clone();
+    let chunks: Vec<&[Vec<Value>]> = rows.chunks(MANY_CHUNK).collect();
+    let last = chunks.len() - 1;
+    let mut total = 0u64;
+    conn.transaction_boundary("BEGIN");
+    for (i, chunk) in chunks.into_iter().enumerate() {
+        let begin = (i == 0).then(|| conn.client.batch_execute("BEGIN"));
+        let rows_sent: Vec<_> = chunk
+            .iter()
+            .map(|params| conn.execute_stmt(&p, params))
+            .collect();
+        let commit = (i == last).then(|| conn.client.batch_execute("COMMIT"));
+        let (begun, results, committed) = conn
+            .tracked(
+                Some(ctl),
+                futures_util::future::join3(
+                    async {
+                        match begin {
+                            Some(f) => Some(f.await),
+                            None => None,
+                        }
+                    },
+                    join_ordered(rows_sent),
+                    async {
+                        match commit {
+                            Some(f) => Some(f.await),
+                            None => None,
+                        }
+                    },
+                ),
+            )
+            .await;
+        if let Some(Err(e)) = begun {
+            // The rows may have run outside a transaction: never reuse this connection.
+            let e = pool::map_error(e, Some("BEGIN"));
+            conn.mark_broken();
+            return Err(e);
+        }
+        let rows_result = sum_affected(results, i * MANY_CHUNK);
+        if let Err(e) = &rows_result {
+            conn.note_error(e);
+            conn.evict_if_stale(sql, e);
+        }
+        match committed {
+            Some(Ok(())) => {
+                // After a failed row the server rolled back at this COMMIT.
+                conn.transaction_boundary("COMMIT");
+                lease.release();
+                return rows_result.map(|n| total + n);
+            }
+            Some(Err(e)) => {
+                // A failed COMMIT (a deferred constraint, a serialization
+                // failure) ends the transaction; the lease closes the
+                // connection rather than trust its state.
+                conn.transaction_boundary("ROLLBACK");
+                let e = pool::map_error(e, Some("COMMIT"));
+                conn.note_error(&e);
+                return Err(rows_result.err().unwrap_or(e));
+            }
+            None => match rows_result {
+                Ok(n) if !ctl.is_cancelled() => total += n,
+                outcome => {
+                    let err = outcome.err().unwrap_or_else(cancelled_error);
+                    lease.rollback_and_release().await;
+                    return Err(err);
+                }
+            },
+        }
+    }
+    unreachable!("the last chunk carries the COMMIT")
 }

@@ -730,7 +730,7 @@ impl Conn {
     /// connections that prepared statements while it was uncommitted, a
     /// ROLLBACK (to a savepoint or not) reverts it; either way their cached
     /// statements no longer fit.
-    fn transaction_boundary(&self, sql: &str) {
+    pub(crate) fn transaction_boundary(&self, sql: &str) {
         if sql.starts_with("BEGIN") {
             self.schema_dirty.store(false, Ordering::Relaxed);
         } else if (sql.starts_with("COMMIT") || sql.starts_with("ROLLBACK"))
@@ -844,6 +844,8 @@ struct PoolState {
     opening: usize,
     closed: bool,
     exclusive_waiters: usize,
+    /// Callers of `acquire_shared` that had to wait and are not served yet.
+    shared_waiters: usize,
     /// Bumped whenever a dead connection is found: the server may have been
     /// restarted, so idle connections are pinged before their next use.
     suspect_epoch: u64,
@@ -853,7 +855,12 @@ pub(crate) struct PoolInner {
     pub config: PgConfig,
     tokio_config: tokio_postgres::Config,
     state: Mutex<PoolState>,
-    notify: Notify,
+    /// Wakes one caller waiting for shared room (see [`PoolInner::wake`]).
+    shared_ready: Notify,
+    /// Wakes one caller waiting for an exclusive connection.
+    exclusive_ready: Notify,
+    /// Wakes `close` whenever a connection is given back.
+    drained: Notify,
     pub rt: Handle,
     clock: Instant,
     next_id: AtomicU64,
@@ -986,8 +993,10 @@ struct OpeningGuard<'a>(&'a PoolInner, bool);
 impl Drop for OpeningGuard<'_> {
     fn drop(&mut self) {
         if !self.1 {
-            lock(&self.0.state).opening -= 1;
-            self.0.notify.notify_waiters();
+            let mut st = lock(&self.0.state);
+            st.opening -= 1;
+            // Room to open a connection again.
+            self.0.wake(&st);
         }
     }
 }
@@ -1010,8 +1019,44 @@ impl Drop for ExclusiveWaiter<'_> {
             }
             reserved -= 1;
         }
-        drop(st);
-        self.0.notify.notify_waiters();
+        // Unreserved slots take shared work again.
+        self.0.wake(&st);
+    }
+}
+
+/// Counts an acquiring caller among the shared waiters while it waits (exclusive
+/// callers are counted for their whole acquisition by [`ExclusiveWaiter`]), so
+/// that releases wake only when someone waits.
+struct WaitCount<'a> {
+    pool: &'a PoolInner,
+    claim: Claim,
+    counted: bool,
+}
+
+impl WaitCount<'_> {
+    fn count(&mut self, st: &mut PoolState) {
+        if !self.counted && self.claim != Claim::Exclusive {
+            st.shared_waiters += 1;
+            self.counted = true;
+        }
+    }
+
+    fn uncount(&mut self, st: &mut PoolState) {
+        if self.counted {
+            st.shared_waiters -= 1;
+            self.counted = false;
+        }
+    }
+}
+
+impl Drop for WaitCount<'_> {
+    fn drop(&mut self) {
+        if self.counted {
+            // Gave up waiting (timeout, cancel): a wake-up it took goes to the next.
+            let mut st = lock(&self.pool.state);
+            self.uncount(&mut st);
+            self.pool.wake(&st);
+        }
     }
 }
 
@@ -1022,7 +1067,9 @@ impl PoolInner {
             config,
             tokio_config,
             state: Mutex::new(PoolState::default()),
-            notify: Notify::new(),
+            shared_ready: Notify::new(),
+            exclusive_ready: Notify::new(),
+            drained: Notify::new(),
             rt,
             clock: Instant::now(),
             next_id: AtomicU64::new(1),
@@ -1261,9 +1308,18 @@ impl PoolInner {
         lease: impl Fn(Arc<Conn>) -> L,
     ) -> Result<L, DbError> {
         let deadline = tokio::time::Instant::now() + self.config.acquire_timeout;
+        let mut waited = WaitCount {
+            pool: self,
+            claim,
+            counted: false,
+        };
         loop {
-            let notified = self.notify.notified();
+            let notified = match claim {
+                Claim::Shared { .. } => self.shared_ready.notified(),
+                Claim::Exclusive => self.exclusive_ready.notified(),
+            };
             let mut notified = pin!(notified);
+            // Registered before the state is read: a release after the read wakes us.
             notified.as_mut().enable();
             let step = {
                 let mut st = lock(&self.state);
@@ -1272,7 +1328,9 @@ impl PoolInner {
                 }
                 self.prune(&mut st);
                 let epoch = st.suspect_epoch;
-                if let Some(i) = claim.pick(&st.slots, self.config.max_in_flight_per_connection) {
+                let step = if let Some(i) =
+                    claim.pick(&st.slots, self.config.max_in_flight_per_connection)
+                {
                     let ping = self.needs_ping(&st.slots[i], epoch);
                     let s = &mut st.slots[i];
                     claim.take(s);
@@ -1284,8 +1342,15 @@ impl PoolInner {
                     if claim == Claim::Exclusive {
                         reserve_to_drain(&mut st);
                     }
+                    waited.count(&mut st);
                     Step::Wait
+                };
+                if !matches!(step, Step::Wait) {
+                    waited.uncount(&mut st);
+                    // Served: pass the wake-up on if there is room for the next waiter.
+                    self.wake(&st);
                 }
+                step
             };
             match step {
                 Step::Got(conn, ping) => {
@@ -1342,11 +1407,42 @@ impl PoolInner {
                 st.suspect_epoch += 1;
             }
         }
+        self.wake(&st);
+        let closed = st.closed;
         drop(st);
         if dead {
             self.reconnects.fetch_add(1, Ordering::Relaxed);
         }
-        self.notify.notify_waiters();
+        if closed {
+            self.drained.notify_waiters();
+        }
+    }
+
+    /// Wakes one waiter of each kind that can proceed now: a shared caller when
+    /// a slot has room for one more request (or a connection can be opened), an
+    /// exclusive caller when a slot is idle (or a connection can be opened).
+    /// A woken caller that is served calls this again, so a release that makes
+    /// room for many wakes them one after the other, never all at once to
+    /// find the room gone; one that is not served (the room was taken first)
+    /// waits for the next release, which wakes again.
+    fn wake(&self, st: &PoolState) {
+        if st.shared_waiters == 0 && st.exclusive_waiters == 0 && !st.closed {
+            return;
+        }
+        if st.closed {
+            self.shared_ready.notify_waiters();
+            self.exclusive_ready.notify_waiters();
+            return;
+        }
+        let can_open = st.slots.len() + st.opening < self.config.max_size;
+        let max = self.config.max_in_flight_per_connection;
+        let open = || st.slots.iter().filter(|s| !s.exclusive && !s.retiring);
+        if st.shared_waiters > 0 && (can_open || open().any(|s| !s.reserved && s.in_flight < max)) {
+            self.shared_ready.notify_one();
+        }
+        if st.exclusive_waiters > 0 && (can_open || open().any(|s| s.in_flight == 0)) {
+            self.exclusive_ready.notify_one();
+        }
     }
 
     /// Stops handing out connections, closes the idle ones, and waits (up to the
@@ -1356,11 +1452,11 @@ impl PoolInner {
             let mut st = lock(&self.state);
             st.closed = true;
             st.slots.retain(|s| s.in_flight > 0 || s.exclusive);
+            self.wake(&st);
         }
-        self.notify.notify_waiters();
         let deadline = tokio::time::Instant::now() + self.config.acquire_timeout;
         loop {
-            let notified = self.notify.notified();
+            let notified = self.drained.notified();
             let mut notified = pin!(notified);
             notified.as_mut().enable();
             if !lock(&self.state).slots.iter().any(|s| s.in_flight > 0) {
