@@ -273,11 +273,18 @@ class WebSocket:
         return self._iterate()
 
     async def _iterate(self) -> AsyncIterator[Message]:
+        # receive() inlined: no coroutine per message on the path of every echo.
+        conn = self._conn or self._connection()
         while True:
-            try:
-                message = await self.receive()
-            except WebSocketDisconnect:
+            item = conn.try_receive()
+            if item is None:
+                if self._bridge is None:
+                    self._bridge = loop_bridge()
+                item = await conn.receive(self._bridge)
+            kind, payload, code = item
+            if kind == "text" or kind == "bytes":
+                yield Message(kind, payload, code)
+            else:
+                if kind == "close":
+                    self._closed_code = code
                 return
-            if message.type == "close":
-                return
-            yield message
