@@ -7,7 +7,10 @@ Wall-clock rates need a quiet machine; CPU time per delivery is steadier on a
 busy one (though not immune: caches are shared). This VM exposes no hardware
 counters (``perf stat -e instructions`` is "not supported"), and callgrind's
 totals for the multi-threaded server came out inconsistent, so CPU time it
-is. With ``--counts``, ``perf stat`` also counts (per delivery) the server's
+is. ``--callgrind DIR`` runs the server under valgrind's callgrind instead,
+collecting only between the marks (every thread: tokio's and Python's), and
+reports instructions per delivery (keep the dumps in DIR for
+``callgrind_annotate``). With ``--counts``, ``perf stat`` also counts (per delivery) the server's
 context switches and system calls (all, and the writes among them) between the
 marks: counts, unlike CPU time, do not depend on what else the machine runs.
 
@@ -24,6 +27,7 @@ Cases (all in one app, the user's code as a user writes it):
   every echo (instructions per echoed message).
 
     .venv/bin/python benchmarks/ws_cost.py --members 64 --messages 2000 --cases broadcast,loop
+    .venv/bin/python benchmarks/ws_cost.py --members 1000 --messages 20 --rounds 1 --cases broadcast --callgrind /tmp/cg
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -161,17 +166,41 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def measured(case: str, members: int, messages: int, counts: bool = False) -> tuple[float, dict[str, int]]:
-    """Server CPU seconds between the marks (and the perf counts, if asked)."""
+def callgrind_total(out_file: Path) -> int:
+    """The 'totals:'/'summary:' instruction count of a callgrind dump (0 if none)."""
+    match = re.search(r"^(?:totals|summary):\s*(\d+)", out_file.read_text(errors="replace"), re.M)
+    return int(match.group(1)) if match else 0
+
+
+def measured(case: str, members: int, messages: int, counts: bool = False,
+             callgrind: Path | None = None) -> tuple[float, dict[str, int]]:
+    """Server CPU seconds between the marks (and the perf counts, if asked);
+    with ``callgrind``, the instructions between the marks instead of seconds."""
     port = free_port()
-    proc = subprocess.Popen([sys.executable, __file__, "serve", str(port), case],
+    prefix: list[str] = []
+    if callgrind is not None:
+        prefix = ["valgrind", "--tool=callgrind", "--instr-atstart=no",
+                  f"--callgrind-out-file={callgrind}/callgrind.{case}.%p"]
+    proc = subprocess.Popen(prefix + [sys.executable, __file__, "serve", str(port), case],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     marks: list[float] = []
     perf = None
     counted: dict[str, int] = {}
 
+    def switch(command: str) -> None:
+        subprocess.run(["callgrind_control", *command.split(), str(proc.pid)], check=True, capture_output=True)
+
     def mark() -> None:
         nonlocal counted
+        if callgrind is not None:
+            switch("-i on" if not marks else "-d")
+            if marks:
+                switch("-i off")
+                dump = max(callgrind.glob(f"callgrind.{case}.{proc.pid}*"), key=lambda p: p.stat().st_mtime)
+                marks.append(float(callgrind_total(dump)))
+                return
+            marks.append(0.0)
+            return
         if perf is not None and not marks:
             perf.start()
         marks.append(process_cpu(proc.pid))
@@ -196,12 +225,19 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--cases", default=",".join(CASES))
     parser.add_argument("--counts", action="store_true", help="also count context switches and system calls (perf stat)")
+    parser.add_argument("--callgrind", metavar="DIR", type=Path,
+                        help="count the server's instructions (callgrind, every thread) instead of CPU time; dumps go to DIR")
     args = parser.parse_args()
+    if args.callgrind is not None:
+        args.callgrind.mkdir(parents=True, exist_ok=True)
     for case in args.cases.split(","):
         deliveries = args.members * args.messages
         result: dict = {"case": case, "members": args.members, "messages": args.messages, "deliveries": deliveries}
-        runs = [measured(case, args.members, args.messages, args.counts) for _ in range(args.rounds)]
-        result["server_cpu_us_per_delivery"] = [round(cpu * 1e6 / deliveries, 2) for cpu, _ in runs]
+        runs = [measured(case, args.members, args.messages, args.counts, args.callgrind) for _ in range(args.rounds)]
+        if args.callgrind is not None:
+            result["server_instructions_per_delivery"] = [round(n / deliveries) for n, _ in runs]
+        else:
+            result["server_cpu_us_per_delivery"] = [round(cpu * 1e6 / deliveries, 2) for cpu, _ in runs]
         if args.counts:
             result["per_delivery"] = [{name: round(n / deliveries, 3) for name, n in counted.items()} for _, counted in runs]
         print(json.dumps(result), flush=True)

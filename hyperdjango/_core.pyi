@@ -8,7 +8,7 @@ __all__ = [
     "LoopBridge", "RustFuture", "Database", "Transaction", "Cursor", "Listener", "Row", "InstanceReader", "instances_from_rows",
     "RedisSubscriber", "RedisCommands", "RedisError",
     "argon2_hash", "argon2_verify", "bcrypt_verify", "find_file", "file_answer", "Router", "Server", "PendingRequest",
-    "StreamSender", "WebSocketConnection", "TemplateEngine", "TemplateStream", "TemplateError", "StreamsFull",
+    "StreamSender", "WebSocketConnection", "Sent", "TemplateEngine", "TemplateStream", "TemplateError", "StreamsFull",
     "ws_broadcast", "__version__",
 ]
 
@@ -329,6 +329,19 @@ class WebSocketConnection:
         """A message already received, or None."""
     def receive(self, bridge: LoopBridge) -> RustFuture:
         """Awaitable of the next message as a ``(kind, payload, code)`` tuple."""
+
+@final
+class Sent:
+    """What a queued WebSocket send returns: an awaitable already finished (result None).
+    A coroutine by protocol, so ``asyncio.create_task``, ``gather`` and ``TaskGroup`` take it."""
+
+    def __init__(self) -> None: ...
+    def __await__(self) -> Sent: ...
+    def __iter__(self) -> Sent: ...
+    def __next__(self) -> None: ...
+    def send(self, _value: object) -> None: ...
+    def throw(self, typ: object, value: object = None, _traceback: object = None) -> None: ...
+    def close(self) -> None: ...
 
 # -- passwords (hyperdjango.auth.hashers): the GIL is released while they run -------------
 

@@ -40,6 +40,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<request::PendingRequest>()?;
     m.add_class::<request::StreamSender>()?;
     m.add_class::<websocket::WebSocketConnection>()?;
+    m.add_class::<websocket::Sent>()?;
     m.add_class::<templates::TemplateEngine>()?;
     m.add_class::<templates::TemplateStream>()?;
     m.add(

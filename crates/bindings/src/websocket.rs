@@ -10,7 +10,7 @@ use std::task::Poll;
 
 use bytes::Bytes;
 use hyperdjango_engine::websocket::{Incoming, SendError, Shared, WsConnection};
-use pyo3::exceptions::PyTypeError;
+use pyo3::exceptions::{PyBaseException, PyStopIteration, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString, PyTuple};
 
@@ -145,4 +145,57 @@ impl WebSocketConnection {
     fn close_code(&self) -> Option<u16> {
         self.conn.close_code()
     }
+}
+
+/// What a send that was queued returns: an awaitable that is already
+/// finished (no coroutine per send). It is also a coroutine by protocol
+/// (`__await__`, `send`, `throw`, `close`), so `asyncio.create_task`,
+/// `gather` and `TaskGroup.create_task` take it. Stateless: one instance
+/// (`hyperdjango.websockets`' `SENT`) serves every send.
+#[pyclass(module = "hyperdjango._core", frozen)]
+pub struct Sent;
+
+#[pymethods]
+impl Sent {
+    #[new]
+    fn new() -> Self {
+        Sent
+    }
+
+    fn __await__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
+        slf
+    }
+
+    fn __iter__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
+        slf
+    }
+
+    /// Finished at once: the result is None.
+    fn __next__(&self) -> Option<()> {
+        None
+    }
+
+    /// As `__next__`: finished, with None.
+    fn send(&self, _value: &Bound<'_, PyAny>) -> PyResult<()> {
+        Err(PyStopIteration::new_err(()))
+    }
+
+    /// Raises what is thrown in (a task cancelled before it ran, say).
+    #[pyo3(signature = (typ, value = None, _traceback = None))]
+    fn throw(
+        &self,
+        typ: &Bound<'_, PyAny>,
+        value: Option<&Bound<'_, PyAny>>,
+        _traceback: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        match value {
+            Some(v) if !v.is_none() && v.is_instance_of::<PyBaseException>() => {
+                Err(PyErr::from_value(v.clone()))
+            }
+            Some(v) if !v.is_none() => Err(PyErr::from_value(typ.call1((v,))?)),
+            _ => Err(PyErr::from_value(typ.clone())),
+        }
+    }
+
+    fn close(&self) {}
 }

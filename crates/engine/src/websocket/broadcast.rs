@@ -1,7 +1,7 @@
 //! Fan-out: one message, encoded once, queued on many connections in one call.
 //!
 //! The payload is reference-counted (`Bytes`), so each member costs a queue
-//! push and a wake-up of its session, never a copy. Every member keeps its own
+//! push, never a copy; the sessions are woken together from the network thread. Every member keeps its own
 //! bounded queue: a member whose queue is full is closed with 1013 and counted
 //! by its session (`ws_slow_consumers`), exactly as a single send would.
 
@@ -9,6 +9,7 @@ use bytes::Bytes;
 use tokio_tungstenite::tungstenite::protocol::frame::Utf8Bytes;
 use tokio_tungstenite::tungstenite::Message;
 
+use super::session::Wakeups;
 use super::{SendError, WsConnection};
 
 /// A message ready to go to many connections.
@@ -37,13 +38,24 @@ impl Shared {
 
 /// Queues `message` on every connection; returns the position and error of
 /// each one that did not take it (closed, or closed now as a slow consumer).
+///
+/// Every message is queued here, in order with the caller's other sends; the
+/// sessions that were waiting are then woken together, by one task on the
+/// network thread (one cross-thread wake-up per call, not one per member).
 pub fn broadcast<'a>(
     connections: impl IntoIterator<Item = &'a WsConnection>,
     message: &Shared,
 ) -> Vec<(usize, SendError)> {
-    connections
+    let mut wakeups = Wakeups::default();
+    let failed = connections
         .into_iter()
         .enumerate()
-        .filter_map(|(i, conn)| conn.queue(message.message()).err().map(|e| (i, e)))
-        .collect()
+        .filter_map(|(i, conn)| {
+            conn.queue_deferred(message.message(), &mut wakeups)
+                .err()
+                .map(|e| (i, e))
+        })
+        .collect();
+    wakeups.wake();
+    failed
 }

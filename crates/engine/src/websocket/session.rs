@@ -3,11 +3,12 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
-use std::sync::Arc;
-use std::task::Poll;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::task::AtomicWaker;
 use futures_util::{SinkExt, StreamExt};
 use http::header::{HeaderValue, CONNECTION, UPGRADE};
 use http::StatusCode;
@@ -52,6 +53,97 @@ pub enum SendError {
 enum Outgoing {
     Message(Message),
     Close(u16, String),
+}
+
+/// The bounded queue of outgoing messages: the handler's sends push, the
+/// session pops. A push does not wake the session itself: it hands back the
+/// session's waker when the session is waiting for it, so one send wakes it
+/// at once and a fan-out ([`super::broadcast`]) wakes all its members from
+/// the network thread in one step instead of one cross-thread wake-up each.
+struct SendQueue {
+    items: Mutex<VecDeque<Outgoing>>,
+    capacity: usize,
+    waker: AtomicWaker,
+}
+
+impl SendQueue {
+    fn new(capacity: usize) -> Self {
+        SendQueue {
+            items: Mutex::new(VecDeque::new()),
+            capacity: capacity.max(1),
+            waker: AtomicWaker::new(),
+        }
+    }
+
+    fn items(&self) -> std::sync::MutexGuard<'_, VecDeque<Outgoing>> {
+        self.items.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Queues `item` unless the queue is full; `Ok(Some(waker))` when the
+    /// session waits for it (the caller wakes it).
+    fn push(&self, item: Outgoing) -> Result<Option<Waker>, Outgoing> {
+        {
+            let mut items = self.items();
+            if items.len() >= self.capacity {
+                return Err(item);
+            }
+            items.push_back(item);
+        }
+        Ok(self.waker.take())
+    }
+
+    fn pop(&self) -> Option<Outgoing> {
+        self.items().pop_front()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.items().is_empty()
+    }
+
+    /// The next item, or the session's waker registered for the next push.
+    fn poll_pop(&self, cx: &mut Context<'_>) -> Poll<Outgoing> {
+        if let Some(item) = self.pop() {
+            return Poll::Ready(item);
+        }
+        self.waker.register(cx.waker());
+        match self.pop() {
+            Some(item) => Poll::Ready(item),
+            None => Poll::Pending,
+        }
+    }
+}
+
+/// The wake-ups a fan-out owes its members' sessions, given to the network
+/// thread in one step: one cross-thread wake-up for all of them; each member's
+/// is then a local one on the session's own runtime.
+#[derive(Default)]
+pub struct Wakeups {
+    wakers: Vec<Waker>,
+    runtime: Option<tokio::runtime::Handle>,
+}
+
+impl Wakeups {
+    fn add(&mut self, waker: Waker, runtime: &tokio::runtime::Handle) {
+        if self.runtime.is_none() {
+            self.runtime = Some(runtime.clone());
+        }
+        self.wakers.push(waker);
+    }
+
+    /// Wakes them: on the runtime's thread when there are several.
+    pub fn wake(self) {
+        let Wakeups {
+            mut wakers,
+            runtime,
+        } = self;
+        match (wakers.len(), runtime) {
+            (0, _) => {}
+            (1, _) | (_, None) => wakers.drain(..).for_each(Waker::wake),
+            (_, Some(runtime)) => {
+                runtime.spawn(async move { wakers.into_iter().for_each(Waker::wake) });
+            }
+        }
+    }
 }
 
 /// What the handler side and the session task share.
@@ -126,7 +218,7 @@ impl WsUpgrade {
                 HeaderValue::from_static(offer.response()),
             );
         }
-        let (out_tx, out_rx) = mpsc::channel(self.config.send_queue.max(1));
+        let out = Arc::new(SendQueue::new(self.config.send_queue));
         let (in_tx, in_rx) = mpsc::channel(self.config.receive_queue.max(1));
         let state = Arc::new(State {
             closed: AtomicBool::new(false),
@@ -136,7 +228,7 @@ impl WsUpgrade {
             wake: Notify::new(),
         });
         let connection = WsConnection {
-            tx: out_tx,
+            out: out.clone(),
             rx: Arc::new(tokio::sync::Mutex::new(in_rx)),
             state: state.clone(),
             max_queued_bytes: self.config.send_queue_bytes,
@@ -180,7 +272,7 @@ impl WsUpgrade {
             let compressing = deflate.is_some();
             let session = Session {
                 ws,
-                out_rx,
+                out,
                 in_tx,
                 state,
                 config,
@@ -199,7 +291,7 @@ impl WsUpgrade {
 /// The handler's side of an accepted WebSocket. Sends never wait: they go
 /// into a bounded queue; a full queue closes the connection with 1013.
 pub struct WsConnection {
-    tx: mpsc::Sender<Outgoing>,
+    out: Arc<SendQueue>,
     rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Incoming>>>,
     state: Arc<State>,
     max_queued_bytes: usize,
@@ -220,7 +312,29 @@ impl WsConnection {
         }
     }
 
-    pub(super) fn queue(&self, message: Message) -> Result<(), SendError> {
+    /// Queues `message` and wakes the session if it waits.
+    fn queue(&self, message: Message) -> Result<(), SendError> {
+        let waker = self.queue_without_wake(message)?;
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+        Ok(())
+    }
+
+    /// Queues `message` on behalf of a fan-out, which wakes the session later
+    /// with the others (`wakeups`).
+    pub(super) fn queue_deferred(
+        &self,
+        message: Message,
+        wakeups: &mut Wakeups,
+    ) -> Result<(), SendError> {
+        if let Some(waker) = self.queue_without_wake(message)? {
+            wakeups.add(waker, &self.runtime);
+        }
+        Ok(())
+    }
+
+    fn queue_without_wake(&self, message: Message) -> Result<Option<Waker>, SendError> {
         if self.state.closed.load(Ordering::Acquire) {
             return Err(SendError::Closed(self.closed_code()));
         }
@@ -230,13 +344,12 @@ impl WsConnection {
             self.state.queued_bytes.fetch_sub(len, Ordering::AcqRel);
             return Err(self.overflow());
         }
-        match self.tx.try_send(Outgoing::Message(message)) {
-            Ok(()) => Ok(()),
-            Err(mpsc::error::TrySendError::Full(_)) => {
+        match self.out.push(Outgoing::Message(message)) {
+            Ok(waker) => Ok(waker),
+            Err(_) => {
                 self.state.queued_bytes.fetch_sub(len, Ordering::AcqRel);
                 Err(self.overflow())
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => Err(SendError::Closed(self.closed_code())),
         }
     }
 
@@ -268,9 +381,11 @@ impl WsConnection {
             .close_code
             .compare_exchange(0, code as u32, Ordering::AcqRel, Ordering::Acquire)
             .ok();
-        if self.tx.try_send(Outgoing::Close(code, reason)).is_err() {
+        match self.out.push(Outgoing::Close(code, reason)) {
+            Ok(Some(waker)) => waker.wake(),
+            Ok(None) => {}
             // The queue is full: the session closes on its own notice.
-            self.state.wake.notify_one();
+            Err(_) => self.state.wake.notify_one(),
         }
     }
 
@@ -314,6 +429,10 @@ type Stream = WebSocketStream<InflatingStream<TokioIo<hyper::upgrade::Upgraded>>
 /// Outgoing messages written per flush at most.
 const BATCH: usize = 64;
 
+/// Turns in a row that a session takes outgoing messages before it reads
+/// the socket first once (see `Session::run`).
+const READ_AFTER_WRITES: u32 = 8;
+
 /// tungstenite gathers outgoing frames up to this many bytes before it writes
 /// (a flush writes whatever is gathered): a batch of small messages costs one
 /// write system call, not one each, while a connection keeps at most this
@@ -322,7 +441,7 @@ const WRITE_BUFFER: usize = 8 * 1024;
 
 struct Session {
     ws: Stream,
-    out_rx: mpsc::Receiver<Outgoing>,
+    out: Arc<SendQueue>,
     in_tx: mpsc::Sender<Incoming>,
     state: Arc<State>,
     config: WsConfig,
@@ -334,10 +453,22 @@ struct Session {
     compressing: bool,
 }
 
+impl Drop for Session {
+    /// The session is over (ended, or dropped with its runtime): later sends
+    /// fail instead of queueing for nobody.
+    fn drop(&mut self) {
+        self.state
+            .close_code
+            .compare_exchange(0, 1006, Ordering::AcqRel, Ordering::Acquire)
+            .ok();
+        self.state.closed.store(true, Ordering::Release);
+    }
+}
+
 enum Event {
     Frame(Option<Result<Message, WsError>>),
     Room(Option<mpsc::OwnedPermit<Incoming>>),
-    Out(Option<Outgoing>),
+    Out(Outgoing),
     Notice,
     Tick,
     Shutdown,
@@ -366,19 +497,33 @@ impl Session {
         let mut ticker = tokio::time::interval(tick);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut shutting_down = *self.shutdown.borrow();
+        let mut writes_in_a_row = 0u32;
         let step = loop {
             if shutting_down {
                 break Step::Close(1001, "the server is shutting down".into());
             }
             let room = self.pending.is_empty();
+            // Outgoing messages are looked at first: a session woken for them
+            // (every delivery of a fan-out) then neither tries to read the
+            // socket (tungstenite zeroes its whole read buffer, 8 KiB, before
+            // each read attempt) nor polls the other branches. So that a
+            // steady stream of sends cannot starve reading, every
+            // `READ_AFTER_WRITES`th turn in a row with sends reads first.
+            let read_first = writes_in_a_row >= READ_AFTER_WRITES;
             let event = tokio::select! {
+                biased;
+                out = std::future::poll_fn(|cx| self.out.poll_pop(cx)), if !read_first => Event::Out(out),
                 frame = self.ws.next(), if room => Event::Frame(frame),
-                // (A disabled branch's expression is not evaluated: no clone per turn.)
-                permit = self.in_tx.clone().reserve_owned(), if !room => Event::Room(permit.ok()),
-                out = self.out_rx.recv() => Event::Out(out),
+                // (A disabled branch's expression is still evaluated, so the clone waits for a poll.)
+                permit = async { self.in_tx.clone().reserve_owned().await }, if !room => Event::Room(permit.ok()),
+                out = std::future::poll_fn(|cx| self.out.poll_pop(cx)), if read_first => Event::Out(out),
                 _ = self.state.wake.notified() => Event::Notice,
                 _ = ticker.tick() => Event::Tick,
                 _ = self.shutdown.changed(), if !shutting_down => Event::Shutdown,
+            };
+            writes_in_a_row = match event {
+                Event::Out(_) if !read_first => writes_in_a_row + 1,
+                _ => 0,
             };
             let step = match event {
                 Event::Frame(frame) => {
@@ -393,8 +538,7 @@ impl Session {
                     }
                     Step::Continue
                 }
-                Event::Out(Some(first)) => self.write_batch(first).await,
-                Event::Out(None) => Step::Close(1000, String::new()),
+                Event::Out(first) => self.write_batch(first).await,
                 Event::Notice => self.noticed(),
                 Event::Tick => {
                     if !self.pending.is_empty() {
@@ -541,7 +685,7 @@ impl Session {
             self.stats.ws_slow_consumers.fetch_add(1, Ordering::Relaxed);
             return Step::Close(1013, "the client reads too slowly".into());
         }
-        if self.state.closed.load(Ordering::Acquire) && self.out_rx.is_empty() {
+        if self.state.closed.load(Ordering::Acquire) && self.out.is_empty() {
             let code = self.state.close_code.load(Ordering::Acquire) as u16;
             return Step::Close(if code == 0 { 1000 } else { code }, String::new());
         }
@@ -556,7 +700,7 @@ impl Session {
     async fn write_batch(&mut self, first: Outgoing) -> Step {
         let Session {
             ws,
-            out_rx,
+            out,
             state,
             stats,
             config,
@@ -587,7 +731,7 @@ impl Session {
                     }
                 }
                 if written < BATCH {
-                    next = out_rx.try_recv().ok();
+                    next = out.pop();
                 }
             }
             ws.flush().await
