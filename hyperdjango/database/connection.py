@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Sequence
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from .. import _core
 from ..serving.bridge import loop_bridge, running_bridge
@@ -156,37 +156,37 @@ class Database:
 
     def query(self, sql: str, *params: Any) -> Coroutine[Any, Any, list[Row]]:
         """Every row of the result: ``await db.query("SELECT ... WHERE id = $1", 5)``."""
-        return cast("Coroutine[Any, Any, list[Row]]", self._start("query", sql, params))
+        return self._start("query", sql, params)
 
     def query_instances(self, reader: _core.InstanceReader, sql: str, *params: Any) -> Awaitable[list[Any]]:
         """Every row read into an instance by ``reader`` (an ``InstanceReader``: the class,
         its field names, the converters the backend needs), built in Rust with no ``Row``
         in between: how the ORM loads model rows. Returns the driver's awaitable itself
         (no coroutine of its own: this runs for every ORM query)."""
-        return cast("Awaitable[list[Any]]", self._start("query_instances", reader, sql, params))
+        return self._start("query_instances", reader, sql, params)
 
     def query_instance(self, reader: _core.InstanceReader, several: tuple[Any, ...] | None, sql: str, *params: Any) -> Awaitable[Any]:
         """The first row read into an instance by ``reader``, or None when there is no row:
         how ``get()`` and ``first()`` load, finished in Rust (no list, no coroutine). With
         ``several``, ``(make_error, *args)``, more than one row fails with the exception
         ``make_error(*args)`` returns."""
-        return cast("Awaitable[Any]", self._start("query_instance", reader, several, sql, params))
+        return self._start("query_instance", reader, several, sql, params)
 
     def query_one(self, sql: str, *params: Any) -> Coroutine[Any, Any, Row | None]:
         """The first row, or None when there is none."""
-        return cast("Coroutine[Any, Any, Row | None]", self._start("query_one", sql, params))
+        return self._start("query_one", sql, params)
 
     def query_val(self, sql: str, *params: Any) -> Coroutine[Any, Any, Any]:
         """The first column of the first row, or None."""
-        return cast("Coroutine[Any, Any, Any]", self._start("query_val", sql, params))
+        return self._start("query_val", sql, params)
 
     def execute(self, sql: str, *params: Any) -> Coroutine[Any, Any, int]:
         """Runs a statement; returns the number of rows it affected."""
-        return cast("Coroutine[Any, Any, int]", self._start("execute", sql, params))
+        return self._start("execute", sql, params)
 
     def execute_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> Coroutine[Any, Any, int]:
         """Runs one statement for each parameter row, in one transaction; returns the total affected."""
-        return cast("Coroutine[Any, Any, int]", self._start("execute_many", sql, rows))
+        return self._start("execute_many", sql, rows)
 
     def copy_in(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Coroutine[Any, Any, int]:
         """Loads ``rows`` into ``table`` with PostgreSQL's binary ``COPY ... FROM STDIN``:
@@ -199,7 +199,7 @@ class Database:
 
             await db.copy_in("product", ["name", "price"], [("tea", Decimal("3.50")), ("pot", None)])
         """
-        return cast("Coroutine[Any, Any, int]", self._start("copy_in", table, list(columns), rows))
+        return self._start("copy_in", table, list(columns), rows)
 
     def pipeline(self, statements: Iterable[tuple[str, Sequence[Any]] | str]) -> Coroutine[Any, Any, list[Any]]:
         """Sends every statement in one round trip on one connection.
@@ -209,7 +209,7 @@ class Database:
         ``asyncio.gather(..., return_exceptions=True)`` does). Statements after a
         failed one still run.
         """
-        return cast("Coroutine[Any, Any, list[Any]]", self._start("pipeline", statements))
+        return self._start("pipeline", statements)
 
     async def iterate(self, sql: str, *params: Any, chunk_size: int = 1000) -> AsyncIterator[Row]:
         """Streams rows ``chunk_size`` at a time (a server-side cursor on PostgreSQL),

@@ -615,7 +615,7 @@ class QuerySet(Generic[ModelT, RowT]):
                 planned = self._planned_get(lookups)
                 if planned is not None:
                     db, compiled, params = planned
-                    return cast("Coroutine[Any, Any, RowT | None]", compiled.fetch_first(db, params, (several_found, self.model, lookups or conditions)))
+                    return compiled.fetch_first(db, params, (several_found, self.model, lookups or conditions))
             except Exception as error:  # a value the lookup refuses: raised by await, as from the coroutine
                 return _raising(error)
         return self._get_built(conditions, lookups)
@@ -650,7 +650,7 @@ class QuerySet(Generic[ModelT, RowT]):
                 db, compiled, params = self._plan("first", (), ((Query.limit_to_first,),))
             except Exception as error:
                 return _raising(error)
-            return cast("Coroutine[Any, Any, RowT | None]", compiled.fetch_first(db, params, None))
+            return compiled.fetch_first(db, params, None)
         return self._first_built()
 
     async def _first_built(self) -> RowT | None:

@@ -57,7 +57,7 @@ class Compiled:
         assert self.reader is not None  # only queries with rows are fetched
         return self.reader(await db.query(self.sql, *params))
 
-    def fetch_first(self, db: Any, params: list[Any], several: tuple[Any, ...] | None) -> Awaitable[Any]:
+    def fetch_first(self, db: Any, params: list[Any], several: tuple[Any, ...] | None) -> Any:
         """The first row of this query on ``db`` read, or None: for rows of the model's own
         columns the driver's awaitable, finished in Rust with the one instance. With
         ``several``, ``(make_error, *args)``, more than one row fails with ``make_error(*args)``."""
