@@ -9,7 +9,12 @@ on how busy the machine is.
 
 Modes, each ``db.query_one("SELECT id, randomnumber FROM world WHERE id = $1", i)``:
 - ``gather``: ``asyncio.gather`` of 20 (TechEmpower queries×20);
-- ``sequential``: awaited one at a time.
+- ``sequential``: awaited one at a time;
+and the same through the ORM, each ``World.objects.get(id=i)`` (the TechEmpower app's):
+- ``orm-gather``, ``orm-sequential``.
+
+``--handles`` runs each mode once, outside callgrind, and counts what asyncio makes per
+statement: handles scheduled (``call_soon``, ``call_later``...) and Tasks created.
 
     .venv/bin/python benchmarks/db_statement_cost.py --setup      # once: the world table
     .venv/bin/python benchmarks/db_statement_cost.py [--batches 100] [--modes gather sequential]
@@ -30,32 +35,94 @@ import tempfile
 import db_bench
 
 WIDTH = 20
-MODES = ("gather", "sequential")
+MODES = ("gather", "sequential", "orm-gather", "orm-sequential")
 
 
-async def run(url: str, mode: str, batches: int, warmup: int) -> None:
+def world_getter(db):
+    """``World.objects.get`` of the TechEmpower app's model, on ``db``."""
+    from hyperdjango import Model
+    from hyperdjango.database import set_default_database
+
+    set_default_database(db)
+
+    class World(Model):
+        class Meta:
+            table = "world"
+
+        randomnumber: int = 0
+
+    return World.objects.get
+
+
+async def run(url: str, mode: str, batches: int, warmup: int, counts: dict[str, int] | None = None) -> None:
     from hyperdjango.database import Database
 
     db = Database(url)
     await db.connect()
-    query_one = db.query_one
-    sql = db_bench.SELECT_WORLD
+    if mode.startswith("orm-"):
+        get = world_getter(db)
+
+        def fetch(i: int):
+            return get(id=i)
+    else:
+        query_one, sql = db.query_one, db_bench.SELECT_WORLD
+
+        def fetch(i: int):
+            return query_one(sql, i)
 
     async def one_batch(start: int) -> None:
         ids = [(start + i) % db_bench.WORLD_ROWS + 1 for i in range(WIDTH)]
-        if mode == "gather":
-            await asyncio.gather(*(query_one(sql, i) for i in ids))
+        if mode.endswith("gather"):
+            rows = await asyncio.gather(*(fetch(i) for i in ids))
         else:
-            for i in ids:
-                await query_one(sql, i)
+            rows = [await fetch(i) for i in ids]
+        assert all(row is not None for row in rows), "the world table lacks rows: run --setup"
 
     try:
         for n in range(warmup):
             await one_batch(n * WIDTH)
+        if counts is not None:
+            count_handles(asyncio.get_running_loop(), counts)
         for n in range(batches):
             await one_batch(n * WIDTH)
+        if counts is not None:
+            uncount_handles(asyncio.get_running_loop())
     finally:
         await db.close()
+
+
+def count_handles(loop: asyncio.AbstractEventLoop, counts: dict[str, int]) -> None:
+    """Counts, into ``counts``, every handle ``loop`` schedules and every Task it creates."""
+    for name in ("call_soon", "call_later", "call_at"):
+        method = getattr(loop, name)
+
+        def counted(*args, _method=method, _name=name, **kwargs):
+            counts[_name] = counts.get(_name, 0) + 1
+            return _method(*args, **kwargs)
+
+        setattr(loop, name, counted)
+
+    def task_factory(loop, coro, **kwargs):
+        counts["tasks"] = counts.get("tasks", 0) + 1
+        return asyncio.Task(coro, loop=loop, **kwargs)
+
+    loop.set_task_factory(task_factory)
+
+
+def uncount_handles(loop: asyncio.AbstractEventLoop) -> None:
+    for name in ("call_soon", "call_later", "call_at"):
+        vars(loop).pop(name, None)
+    loop.set_task_factory(None)
+
+
+def handles(url: str, mode: str, batches: int, warmup: int) -> str:
+    """asyncio handles and Tasks per statement of ``mode`` (plain asyncio; ``call_soon`` from
+    inside the loop: a Task's wake-ups and steps, the bridge's flush; the bridge's own
+    ``add_reader`` callback is the selector's and not counted)."""
+    counts: dict[str, int] = {}
+    asyncio.run(run(url, mode, batches, warmup, counts))
+    statements = batches * WIDTH
+    return ", ".join(f"{name} {n / statements:.2f}" for name, n in sorted(counts.items())) or "none"
 
 
 def instructions(args, mode: str, batches: int, profile: str | None) -> int:
@@ -81,6 +148,7 @@ def main() -> None:
     p.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
     p.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio")
     p.add_argument("--profile", metavar="DIR", help="keep the callgrind output files in DIR")
+    p.add_argument("--handles", action="store_true", help="count asyncio handles and Tasks per statement instead")
     p.add_argument("--child", choices=MODES, help=argparse.SUPPRESS)
     args = p.parse_args()
     url = f"{args.server.rstrip('/')}/{args.database}"
@@ -95,6 +163,11 @@ def main() -> None:
             uvloop.run(run(url, args.child, args.batches, args.warmup))
         else:
             asyncio.run(run(url, args.child, args.batches, args.warmup))
+        return
+    if args.handles:
+        print(f"asyncio handles and Tasks per statement ({args.batches} batches of {WIDTH}, asyncio)")
+        for mode in args.modes:
+            print(f"  {mode}: {handles(url, mode, args.batches, args.warmup)}", flush=True)
         return
     print(f"client instructions per statement (callgrind, {2 * args.batches} minus {args.batches} batches of {WIDTH}, "
           f"{args.loop})")

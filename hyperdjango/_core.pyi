@@ -154,7 +154,9 @@ class LoopBridge:
 
 @final
 class RustFuture:
-    """An awaitable result of Rust work, compatible with ``asyncio.Future``."""
+    """An awaitable result of Rust work, compatible with ``asyncio.Future`` and with the
+    coroutine protocol (``send``/``throw``/``close``: ``create_task`` takes it;
+    ``hyperdjango.serving.bridge`` registers it as a ``collections.abc.Coroutine``)."""
 
     _asyncio_future_blocking: bool
     def get_loop(self) -> Any: ...
@@ -167,6 +169,14 @@ class RustFuture:
     def cancel(self, msg: Any = None) -> bool:
         """Cancels the work; a running query is cancelled on the server."""
     def __await__(self) -> Any: ...
+    def __iter__(self) -> Self: ...
+    def __next__(self) -> Any: ...
+    def send(self, value: None) -> Any:
+        """A step: the future itself while pending, ``StopIteration(result)`` once done."""
+    def throw(self, typ: Any, val: Any = None, tb: Any = None) -> Any:
+        """Cancels the work if still pending and raises the exception."""
+    def close(self) -> None:
+        """Cancels the work if still pending."""
 
 # -- databases ---------------------------------------------------------------
 
@@ -206,6 +216,11 @@ class _Statements:
     def execute_many(self, bridge: LoopBridge, sql: str, rows: Iterable[Sequence[Any]]) -> RustFuture: ...
     def copy_in(self, bridge: LoopBridge, table: str, columns: list[str], rows: Iterable[Sequence[Any]]) -> RustFuture: ...
     def query_instances(self, bridge: LoopBridge, reader: InstanceReader, sql: str, params: Sequence[Any]) -> RustFuture: ...
+    def query_instance(
+        self, bridge: LoopBridge, reader: InstanceReader, several: tuple[Any, ...] | None, sql: str, params: Sequence[Any]
+    ) -> RustFuture:
+        """The first row's instance or None; with ``several`` (``(make_error, *args)``), more
+        than one row fails with ``make_error(*args)``."""
     def pipeline(self, bridge: LoopBridge, statements: Iterable[tuple[str, Sequence[Any]] | str]) -> RustFuture: ...
     def cursor(self, bridge: LoopBridge, sql: str, params: Sequence[Any], chunk_size: int) -> RustFuture: ...
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Sequence
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from .. import _core
-from ..serving.bridge import loop_bridge
+from ..serving.bridge import loop_bridge, running_bridge
 from .errors import OperationalError, PoolTimeout, QueryCancelled
 
 if TYPE_CHECKING:
@@ -61,8 +61,15 @@ class Database:
     Inside ``async with atomic(db):`` every statement of the same task (and of
     tasks it starts) runs in that transaction.
 
-    The statement methods are coroutines, so ``asyncio.create_task(db.query(...))``
-    and ``TaskGroup.create_task`` work as with any async library.
+    The statement methods (``query``, ``query_one``, ``query_val``, ``execute``,
+    ``execute_many``, ``copy_in``, ``pipeline``) return the driver's awaitable itself,
+    which is a coroutine too: ``asyncio.create_task(db.query(...))`` and
+    ``TaskGroup.create_task`` work as with any async library, and ``asyncio.gather``
+    waits for it with no Task. Unlike an ``async def``, the statement is sent when the
+    method is called (in the caller's transaction, if any), not when it is first
+    awaited; an error in its arguments is still raised by ``await``. Called outside a
+    running event loop, the method returns a plain coroutine that sends the statement
+    once run (``asyncio.run(db.query(...))``).
     """
 
     def __init__(self, url: str) -> None:
@@ -132,36 +139,56 @@ class Database:
         state = self._transaction.get()
         return self._core if state is None else state.core
 
+    def _start(self, method: str, *args: Any) -> Any:
+        """The driver's ``method`` started now on the running loop, in the caller's
+        transaction: its future (no coroutine of ours). Outside a running loop, a
+        coroutine that starts it once run."""
+        bridge = running_bridge()
+        if bridge is None:
+            return self._start_when_run(method, args)
+        state = self._transaction.get()
+        return getattr(self._core if state is None else state.core, method)(bridge, *args)
+
+    async def _start_when_run(self, method: str, args: tuple[Any, ...]) -> Any:
+        return await self._start(method, *args)
+
     # -- statements -------------------------------------------------------------
 
-    async def query(self, sql: str, *params: Any) -> list[Row]:
+    def query(self, sql: str, *params: Any) -> Coroutine[Any, Any, list[Row]]:
         """Every row of the result: ``await db.query("SELECT ... WHERE id = $1", 5)``."""
-        return await self._target().query(loop_bridge(), sql, params)
+        return self._start("query", sql, params)
 
     def query_instances(self, reader: _core.InstanceReader, sql: str, *params: Any) -> Awaitable[list[Any]]:
         """Every row read into an instance by ``reader`` (an ``InstanceReader``: the class,
         its field names, the converters the backend needs), built in Rust with no ``Row``
         in between: how the ORM loads model rows. Returns the driver's awaitable itself
         (no coroutine of its own: this runs for every ORM query)."""
-        return cast("Awaitable[list[Any]]", self._target().query_instances(loop_bridge(), reader, sql, params))
+        return self._start("query_instances", reader, sql, params)
 
-    async def query_one(self, sql: str, *params: Any) -> Row | None:
+    def query_instance(self, reader: _core.InstanceReader, several: tuple[Any, ...] | None, sql: str, *params: Any) -> Awaitable[Any]:
+        """The first row read into an instance by ``reader``, or None when there is no row:
+        how ``get()`` and ``first()`` load, finished in Rust (no list, no coroutine). With
+        ``several``, ``(make_error, *args)``, more than one row fails with the exception
+        ``make_error(*args)`` returns."""
+        return self._start("query_instance", reader, several, sql, params)
+
+    def query_one(self, sql: str, *params: Any) -> Coroutine[Any, Any, Row | None]:
         """The first row, or None when there is none."""
-        return await self._target().query_one(loop_bridge(), sql, params)
+        return self._start("query_one", sql, params)
 
-    async def query_val(self, sql: str, *params: Any) -> Any:
+    def query_val(self, sql: str, *params: Any) -> Coroutine[Any, Any, Any]:
         """The first column of the first row, or None."""
-        return await self._target().query_val(loop_bridge(), sql, params)
+        return self._start("query_val", sql, params)
 
-    async def execute(self, sql: str, *params: Any) -> int:
+    def execute(self, sql: str, *params: Any) -> Coroutine[Any, Any, int]:
         """Runs a statement; returns the number of rows it affected."""
-        return await self._target().execute(loop_bridge(), sql, params)
+        return self._start("execute", sql, params)
 
-    async def execute_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
+    def execute_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> Coroutine[Any, Any, int]:
         """Runs one statement for each parameter row, in one transaction; returns the total affected."""
-        return await self._target().execute_many(loop_bridge(), sql, rows)
+        return self._start("execute_many", sql, rows)
 
-    async def copy_in(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    def copy_in(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Coroutine[Any, Any, int]:
         """Loads ``rows`` into ``table`` with PostgreSQL's binary ``COPY ... FROM STDIN``:
         one statement for all the rows, many times faster than INSERTs for thousands.
 
@@ -172,9 +199,9 @@ class Database:
 
             await db.copy_in("product", ["name", "price"], [("tea", Decimal("3.50")), ("pot", None)])
         """
-        return await self._target().copy_in(loop_bridge(), table, list(columns), rows)
+        return self._start("copy_in", table, list(columns), rows)
 
-    async def pipeline(self, statements: Iterable[tuple[str, Sequence[Any]] | str]) -> list[Any]:
+    def pipeline(self, statements: Iterable[tuple[str, Sequence[Any]] | str]) -> Coroutine[Any, Any, list[Any]]:
         """Sends every statement in one round trip on one connection.
 
         Returns one entry per statement, in order: its rows, or, for a
@@ -182,7 +209,7 @@ class Database:
         ``asyncio.gather(..., return_exceptions=True)`` does). Statements after a
         failed one still run.
         """
-        return await self._target().pipeline(loop_bridge(), statements)
+        return self._start("pipeline", statements)
 
     async def iterate(self, sql: str, *params: Any, chunk_size: int = 1000) -> AsyncIterator[Row]:
         """Streams rows ``chunk_size`` at a time (a server-side cursor on PostgreSQL),

@@ -605,17 +605,27 @@ class QuerySet(Generic[ModelT, RowT]):
             await self._after_load(objs, db)
         return objs
 
-    async def get(self, *conditions: Q, **lookups: Any) -> RowT | None:
+    def get(self, *conditions: Q, **lookups: Any) -> Coroutine[Any, Any, RowT | None]:
         """The one matching object, or None when nothing matches (the spec's behaviour);
-        ``MultipleObjectsReturned`` when several do."""
-        planned = self._planned_get(lookups) if not conditions and self._extends_chain() else None
-        if planned is not None:
-            db, compiled, params = planned
-            rows = await compiled.fetch(db, params)
-        else:
-            rows = await self._get_query(conditions, lookups)
+        ``MultipleObjectsReturned`` when several do.
+
+        On a chain of planned steps (``Model.objects.filter(...).get(id=...)``) this is the
+        driver's awaitable, finished in Rust with the instance (no coroutine of ours, no
+        Task under ``asyncio.gather``); the statement is then sent when ``get()`` is called."""
+        if not conditions and self._extends_chain():
+            try:
+                planned = self._planned_get(lookups)
+                if planned is not None:
+                    db, compiled, params = planned
+                    return compiled.fetch_first(db, params, (several_found, self.model, lookups or conditions))
+            except Exception as error:  # a value the lookup refuses: raised by await, as from the coroutine
+                return _raising(error)
+        return self._get_built(conditions, lookups)
+
+    async def _get_built(self, conditions: tuple[Q, ...], lookups: dict[str, Any]) -> RowT | None:
+        rows = await self._get_query(conditions, lookups)
         if len(rows) > 1:
-            raise self.model.MultipleObjectsReturned(f"get() found several {self.model.__name__} rows for {lookups or conditions}; narrow the filter")
+            raise several_found(self.model, lookups or conditions)
         return rows[0] if rows else None
 
     def _get_query(self, conditions: tuple[Q, ...], lookups: dict[str, Any]) -> Self:
@@ -634,17 +644,23 @@ class QuerySet(Generic[ModelT, RowT]):
         steps = ((Query.add_filter, lookups), (Query.limit_for_get,)) if lookups else ((Query.limit_for_get,),)
         return self._plan(("get", planned[0]), planned[1], steps)
 
-    async def first(self) -> RowT | None:
-        """The first object in the QuerySet's order (by key when it has none), or None."""
+    def first(self) -> Coroutine[Any, Any, RowT | None]:
+        """The first object in the QuerySet's order (by key when it has none), or None.
+        On a chain of planned steps, the driver's awaitable (as ``get()``)."""
         if self._extends_chain():
-            db, compiled, params = self._plan("first", (), ((Query.limit_to_first,),))
-            rows = await compiled.fetch(db, params)
-        else:
-            if not self.ordered:
-                self._check_grouped_by_key("first")
-            qs = self._clone()  # one copy: what order_by("pk")[:1] does
-            qs.query.limit_to_first()
-            rows = await qs
+            try:
+                db, compiled, params = self._plan("first", (), ((Query.limit_to_first,),))
+            except Exception as error:
+                return _raising(error)
+            return compiled.fetch_first(db, params, None)
+        return self._first_built()
+
+    async def _first_built(self) -> RowT | None:
+        if not self.ordered:
+            self._check_grouped_by_key("first")
+        qs = self._clone()  # one copy: what order_by("pk")[:1] does
+        qs.query.limit_to_first()
+        rows = await qs
         return rows[0] if rows else None
 
     async def last(self) -> RowT | None:
@@ -1019,6 +1035,17 @@ class RawQuerySet(Generic[ModelT]):
     async def __aiter__(self) -> AsyncIterator[ModelT]:
         for obj in await self._fetch():
             yield obj
+
+
+def several_found(model: Any, asked: Any) -> Exception:
+    """``get()``'s error when more than one row matches ``asked`` (its lookups or conditions)."""
+    return cast("Exception", model.MultipleObjectsReturned(f"get() found several {model.__name__} rows for {asked}; narrow the filter"))
+
+
+async def _raising(error: Exception) -> Any:
+    """A coroutine that raises ``error``: what a method that is not ``async def`` returns for
+    an error an ``async def`` one would raise at ``await``."""
+    raise error
 
 
 def _replayed(model: Any, steps: tuple[tuple[Any, ...], ...]) -> Query:

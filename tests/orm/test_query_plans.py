@@ -4,12 +4,13 @@ full path, on both backends, and still converts and checks each new value."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 from decimal import Decimal
 
 import pytest
 
-from hyperdjango import Field, Model, timezone
+from hyperdjango import Field, Model, _core, timezone
 from hyperdjango.expressions import Count, F
 from hyperdjango.orm.backends import operations_for
 from hyperdjango.orm.exceptions import ValidationError
@@ -244,3 +245,54 @@ async def test_a_chain_stays_immutable_and_its_tree_changed_in_place_is_honoured
             sliced.filter(name="tea")
         with pytest.raises(ValidationError, match="price"):
             PlanItem.objects.filter(active=True).filter(price__gte="cheap")
+
+
+async def test_a_planned_get_or_first_is_the_drivers_future_finished_with_the_one_instance(chain_items):
+    PlanItem._meta.lookup_plans.clear()
+    PlanItem._meta.chain_plans.clear()
+    for _ in range(3):  # plans the lookups and the ordering, then the chains
+        await PlanItem.objects.get(name="tea")
+        await PlanItem.objects.filter(active=False).get(name="pot")
+        await PlanItem.objects.filter(active=False).order_by("name").first()
+        with pytest.raises(PlanItem.MultipleObjectsReturned):
+            await PlanItem.objects.filter(price=Decimal("1.50")).get()
+    tea = PlanItem.objects.get(name="tea")
+    assert type(tea) is _core.RustFuture  # no coroutine of ours: finished in Rust
+    assert (await tea).name == "tea"
+    assert await PlanItem.objects.get(name="kettle") is None
+    found = PlanItem.objects.filter(active=False).order_by("name").first()
+    assert type(found) is _core.RustFuture
+    assert (await found).name == "jug"
+    assert await PlanItem.objects.filter(active=False).order_by("name").filter(name="none").first() is None
+    several = PlanItem.objects.filter(price=Decimal("1.50")).get()
+    assert type(several) is _core.RustFuture
+    with pytest.raises(PlanItem.MultipleObjectsReturned, match=r"^get\(\) found several PlanItem rows for \(\); narrow the filter$"):
+        await several
+    with pytest.raises(PlanItem.MultipleObjectsReturned, match=r"^get\(\) found several PlanItem rows for \{'active': True\}; narrow the filter$"):
+        await PlanItem.objects.filter(price=Decimal("1.50")).get(active=True)
+
+
+async def test_planned_gets_under_gather_run_without_a_task_each_and_in_a_task_of_their_own(chain_items):
+    for _ in range(2):
+        await PlanItem.objects.get(name="tea")
+    names = ["tea", "pot", "cup", "tin", "mat", "jug", "kettle"]
+    created = []
+    loop = asyncio.get_running_loop()
+    loop.set_task_factory(lambda loop, coro, **kw: created.append(coro) or asyncio.Task(coro, loop=loop, **kw))
+    try:
+        found = await asyncio.gather(*(PlanItem.objects.get(name=n) for n in names))
+    finally:
+        loop.set_task_factory(None)
+    assert created == []
+    assert [item.name if item else None for item in found] == names[:-1] + [None]
+    assert (await asyncio.create_task(PlanItem.objects.get(name="mat"))).price == Decimal("0.75")
+
+
+async def test_a_planned_get_raises_a_refused_value_at_await_not_at_the_call(chain_items):
+    for _ in range(2):
+        await PlanItem.objects.get(price=Decimal("1.00"))
+    refused = PlanItem.objects.get(price="cheap")  # no exception here
+    with pytest.raises(ValidationError, match="price"):
+        await refused
+    results = await asyncio.gather(PlanItem.objects.get(price=Decimal("9.00")), PlanItem.objects.get(price="cheap"), return_exceptions=True)
+    assert results[0].name == "pot" and isinstance(results[1], ValidationError)

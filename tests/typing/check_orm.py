@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, ClassVar, assert_type
 
 from hyperdjango import Model
+from hyperdjango.database import Database, Row
 from hyperdjango.orm import Manager, QuerySet
 
 
@@ -48,6 +50,9 @@ async def queries() -> None:
     assert_type(await Product.objects.aget(pk=1), Product | None)
     assert_type(await qs.get(name="tea"), Product | None)
     assert_type(await qs.first(), Product | None)
+    # get()/first() are coroutines for create_task, even when they are the driver's future.
+    assert_type(asyncio.create_task(Product.objects.get(pk=1)), asyncio.Task[Product | None])
+    assert_type(await asyncio.gather(Product.objects.get(pk=1), Product.objects.first()), tuple[Product | None, Product | None])
     assert_type(await qs.latest("stock"), Product | None)
     assert_type(await Product.objects.count(), int)
     assert_type(await qs.acount(), int)
@@ -76,3 +81,11 @@ async def queries() -> None:
     assert_type(Tag.objects, TagManager)
     assert_type(Tag.objects.popular(), QuerySet[Tag])
     assert_type(await Tag.objects.get(label="tea"), Tag | None)
+
+
+async def statements(db: Database) -> None:
+    # The statement methods return the driver's future, typed as a coroutine: create_task takes it.
+    assert_type(await db.query("SELECT 1"), list[Row])
+    assert_type(await db.query_one("SELECT 1"), Row | None)
+    assert_type(asyncio.create_task(db.query_one("SELECT 1")), asyncio.Task[Row | None])
+    assert_type(await db.execute("DELETE FROM t"), int)

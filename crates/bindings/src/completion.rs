@@ -2,7 +2,9 @@
 //!
 //! A [`RustFuture`] is an awaitable that follows the `asyncio.Future`
 //! protocol, so `await`, `asyncio.gather`, `wait_for` and Task cancellation all
-//! work with it. The work behind it runs on tokio; when it ends, its outcome (plain
+//! work with it, and the coroutine protocol (`send`, `throw`, `close`), so
+//! `asyncio.create_task` and `TaskGroup.create_task` take it as they take a
+//! coroutine. The work behind it runs on tokio; when it ends, its outcome (plain
 //! Rust data) goes into the loop's [`LoopBridge`] queue, and the loop thread,
 //! woken at most once per batch, turns it into Python objects and runs the
 //! future's done-callbacks right there: the awaiting task resumes without
@@ -218,6 +220,23 @@ impl LoopBridge {
                 return Err(err);
             }
         }
+        Ok(future)
+    }
+
+    /// `started`, or, when starting the work failed (its arguments could not be
+    /// converted, ...), a future on this bridge's loop already failed with that
+    /// error: what an `async def` method does, which raises when awaited, not
+    /// when called (in `asyncio.gather(...)`, in a Task).
+    pub(crate) fn or_failed<'py>(
+        slf: &Bound<'py, Self>,
+        started: PyResult<Bound<'py, RustFuture>>,
+    ) -> PyResult<Bound<'py, RustFuture>> {
+        let err = match started {
+            Ok(future) => return Ok(future),
+            Err(err) => err,
+        };
+        let (future, _) = Self::pending_future(slf)?;
+        *future.get().state.lock().unwrap_or_else(|e| e.into_inner()) = State::Error(err);
         Ok(future)
     }
 
@@ -594,6 +613,9 @@ impl RustFuture {
         slf
     }
 
+    /// One step of the awaiting coroutine (or of the Task that drives this future as
+    /// its coroutine): the future itself while it is pending (the caller blocks on it),
+    /// `StopIteration(result)` once it is done, as `asyncio.Future.__await__` does.
     fn __next__(slf: &Bound<'_, Self>) -> PyResult<Option<Py<PyAny>>> {
         let this = slf.get();
         if !this.done() {
@@ -603,6 +625,56 @@ impl RustFuture {
         }
         let value = this.result(slf.py())?;
         Err(pyo3::exceptions::PyStopIteration::new_err((value,)))
+    }
+
+    /// The coroutine protocol's step: `send(None)` is `__next__`.
+    fn send(slf: &Bound<'_, Self>, value: &Bound<'_, PyAny>) -> PyResult<Option<Py<PyAny>>> {
+        if !value.is_none() {
+            return Err(pyo3::exceptions::PyTypeError::new_err(
+                "can't send non-None value to a RustFuture",
+            ));
+        }
+        Self::__next__(slf)
+    }
+
+    /// Raises `typ` (an exception, or its class and value) where the coroutine waits.
+    /// Whoever throws stops waiting for the result (a Task cancelled before its first
+    /// step, an awaiting coroutine cancelled or closed): the work is cancelled with it,
+    /// so a statement nobody will read is not left running on the server.
+    #[pyo3(signature = (typ, val = None, tb = None))]
+    fn throw(
+        slf: &Bound<'_, Self>,
+        typ: &Bound<'_, PyAny>,
+        val: Option<&Bound<'_, PyAny>>,
+        tb: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        let py = slf.py();
+        let err = if typ.is_instance_of::<pyo3::exceptions::PyBaseException>() {
+            PyErr::from_value(typ.clone())
+        } else if let Some(val) = val.filter(|v| v.is_instance(typ).unwrap_or(false)) {
+            PyErr::from_value(val.clone())
+        } else if typ.is_instance_of::<PyType>() {
+            let made = match val {
+                Some(val) if !val.is_none() => typ.call1((val,))?,
+                _ => typ.call0()?,
+            };
+            PyErr::from_value(made)
+        } else {
+            return Err(pyo3::exceptions::PyTypeError::new_err(
+                "exceptions must be classes or instances deriving from BaseException",
+            ));
+        };
+        if let Some(tb) = tb.filter(|tb| !tb.is_none()) {
+            err.set_traceback(py, Some(tb.cast::<pyo3::types::PyTraceback>()?.clone()));
+        }
+        Self::cancel(slf, None)?;
+        Err(err)
+    }
+
+    /// Closes the coroutine: a pending future is cancelled (its work with it).
+    fn close(slf: &Bound<'_, Self>) -> PyResult<()> {
+        Self::cancel(slf, None)?;
+        Ok(())
     }
 
     fn __repr__(&self) -> String {

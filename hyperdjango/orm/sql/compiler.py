@@ -57,6 +57,21 @@ class Compiled:
         assert self.reader is not None  # only queries with rows are fetched
         return self.reader(await db.query(self.sql, *params))
 
+    def fetch_first(self, db: Any, params: list[Any], several: tuple[Any, ...] | None) -> Any:
+        """The first row of this query on ``db`` read, or None: for rows of the model's own
+        columns the driver's awaitable, finished in Rust with the one instance. With
+        ``several``, ``(make_error, *args)``, more than one row fails with ``make_error(*args)``."""
+        reader = self.reader
+        if type(reader) is InstanceReader:
+            return db.query_instance(reader, several, self.sql, *params)
+        return self._query_and_read_first(db, params, several)
+
+    async def _query_and_read_first(self, db: Any, params: list[Any], several: tuple[Any, ...] | None) -> Any:
+        rows = await self._query_and_read(db, params)
+        if several is not None and len(rows) > 1:
+            raise several[0](*several[1:])
+        return rows[0] if rows else None
+
 
 def compile_query(query: Query, kind: str, ops: BaseOperations) -> Compiled:
     """The cached compilation of ``query`` for ``kind`` (select, count, exists, update, delete, aggregate)."""

@@ -2,13 +2,14 @@
 //!
 //! Every method takes the caller's `LoopBridge` and returns a `RustFuture`:
 //! the work runs on tokio, the rows are collected there in full, and they
-//! become Python objects once, on the loop thread.
+//! become Python objects once, on the loop thread. A statement's arguments that
+//! cannot be converted fail the future (raised at `await`, as from a coroutine).
 
 use std::sync::Arc;
 
 use hyperdjango_engine::db::{self, DbError, ErrorKind, Isolation, Rows, Value};
 use pyo3::prelude::*;
-use pyo3::types::PyList;
+use pyo3::types::{PyList, PyTuple};
 use tokio::sync::Mutex as AsyncMutex;
 
 use super::errors;
@@ -120,6 +121,12 @@ enum Shape {
     Val,
     /// `list[Model]`: the rows read into instances by the ORM's reader
     Instances(Py<InstanceReader>),
+    /// `Model | None`: the first row read into an instance (`get()`, `first()`); with
+    /// `several`, `(make_error, *args)`, more than one row fails with `make_error(*args)`
+    Instance {
+        reader: Py<InstanceReader>,
+        several: Option<Py<PyTuple>>,
+    },
 }
 
 fn rows_outcome(result: Result<Rows, DbError>, shape: Shape) -> Outcome {
@@ -141,6 +148,13 @@ fn rows_outcome(result: Result<Rows, DbError>, shape: Shape) -> Outcome {
                 })
             }
             Shape::Instances(reader) => Ok(reader.get().read(py, rows)?.into_any().unbind()),
+            Shape::Instance { reader, several } => match several {
+                Some(several) if rows.rows.len() > 1 => Err(made_error(several.bind(py))),
+                _ => Ok(match reader.get().read_first(py, &rows)? {
+                    Some(instance) => instance.unbind(),
+                    None => py.None(),
+                }),
+            },
             Shape::Val => Ok(
                 match rows
                     .rows
@@ -154,6 +168,17 @@ fn rows_outcome(result: Result<Rows, DbError>, shape: Shape) -> Outcome {
             ),
         },
     })
+}
+
+/// The exception `(make_error, *args)` makes (or the error making it raised).
+fn made_error(several: &Bound<'_, PyTuple>) -> PyErr {
+    let made = several
+        .get_item(0)
+        .and_then(|make| make.call1(several.get_slice(1, several.len())));
+    match made {
+        Ok(exception) => PyErr::from_value(exception),
+        Err(err) => err,
+    }
 }
 
 fn unit_outcome(result: Result<(), DbError>) -> Outcome {
@@ -251,6 +276,29 @@ macro_rules! statement_methods {
                 self.rows(bridge, sql, params, Shape::Instances(reader))
             }
 
+            /// The first row as a model instance read by `reader`, or None (`get()`,
+            /// `first()`); with `several` (`(make_error, *args)`), more than one row
+            /// fails with the exception `make_error(*args)` returns.
+            #[pyo3(signature = (bridge, reader, several, sql, params))]
+            fn query_instance<'py>(
+                &self,
+                bridge: &Bound<'py, LoopBridge>,
+                reader: Py<InstanceReader>,
+                several: Option<Py<PyTuple>>,
+                sql: String,
+                params: &Bound<'py, PyAny>,
+            ) -> PyResult<Bound<'py, RustFuture>> {
+                if several
+                    .as_ref()
+                    .is_some_and(|s| s.bind(bridge.py()).is_empty())
+                {
+                    return Err(pyo3::exceptions::PyValueError::new_err(
+                        "several is (make_error, *args) or None",
+                    ));
+                }
+                self.rows(bridge, sql, params, Shape::Instance { reader, several })
+            }
+
             /// The number of rows affected.
             fn execute<'py>(
                 &self,
@@ -258,16 +306,18 @@ macro_rules! statement_methods {
                 sql: String,
                 params: &Bound<'py, PyAny>,
             ) -> PyResult<Bound<'py, RustFuture>> {
-                let params = params_from_py(params)?;
-                let target = self.target();
-                LoopBridge::spawn_batched(bridge, async move {
-                    count_outcome(
-                        target
-                            .execute(&sql, params)
-                            .await
-                            .map_err(|e| e.with_sql(&sql)),
-                    )
-                })
+                let started = params_from_py(params).and_then(|params| {
+                    let target = self.target();
+                    LoopBridge::spawn_batched(bridge, async move {
+                        count_outcome(
+                            target
+                                .execute(&sql, params)
+                                .await
+                                .map_err(|e| e.with_sql(&sql)),
+                        )
+                    })
+                });
+                LoopBridge::or_failed(bridge, started)
             }
 
             /// One statement for many parameter rows; the total affected.
@@ -277,16 +327,18 @@ macro_rules! statement_methods {
                 sql: String,
                 rows: &Bound<'py, PyAny>,
             ) -> PyResult<Bound<'py, RustFuture>> {
-                let rows = param_rows_from_py(rows)?;
-                let target = self.target();
-                LoopBridge::spawn(bridge, async move {
-                    count_outcome(
-                        target
-                            .execute_many(&sql, rows)
-                            .await
-                            .map_err(|e| e.with_sql(&sql)),
-                    )
-                })
+                let started = param_rows_from_py(rows).and_then(|rows| {
+                    let target = self.target();
+                    LoopBridge::spawn(bridge, async move {
+                        count_outcome(
+                            target
+                                .execute_many(&sql, rows)
+                                .await
+                                .map_err(|e| e.with_sql(&sql)),
+                        )
+                    })
+                });
+                LoopBridge::or_failed(bridge, started)
             }
 
             /// Binary `COPY table (columns) FROM STDIN` of `rows` (PostgreSQL); the rows loaded.
@@ -297,11 +349,13 @@ macro_rules! statement_methods {
                 columns: Vec<String>,
                 rows: &Bound<'py, PyAny>,
             ) -> PyResult<Bound<'py, RustFuture>> {
-                let rows = param_rows_from_py(rows)?;
-                let target = self.target();
-                LoopBridge::spawn(bridge, async move {
-                    count_outcome(target.copy_in(&table, columns, rows).await)
-                })
+                let started = param_rows_from_py(rows).and_then(|rows| {
+                    let target = self.target();
+                    LoopBridge::spawn(bridge, async move {
+                        count_outcome(target.copy_in(&table, columns, rows).await)
+                    })
+                });
+                LoopBridge::or_failed(bridge, started)
             }
 
             /// Statements `(sql, params)` (or plain strings) in one round trip; each
@@ -311,11 +365,13 @@ macro_rules! statement_methods {
                 bridge: &Bound<'py, LoopBridge>,
                 statements: &Bound<'py, PyAny>,
             ) -> PyResult<Bound<'py, RustFuture>> {
-                let statements = statements_from_py(statements)?;
-                let target = self.target();
-                LoopBridge::spawn_batched(bridge, async move {
-                    pipeline_outcome(target.pipeline(statements).await)
-                })
+                let started = statements_from_py(statements).and_then(|statements| {
+                    let target = self.target();
+                    LoopBridge::spawn_batched(bridge, async move {
+                        pipeline_outcome(target.pipeline(statements).await)
+                    })
+                });
+                LoopBridge::or_failed(bridge, started)
             }
 
             /// A cursor streaming `chunk_size` rows at a time.
@@ -326,24 +382,26 @@ macro_rules! statement_methods {
                 params: &Bound<'py, PyAny>,
                 chunk_size: u32,
             ) -> PyResult<Bound<'py, RustFuture>> {
-                let params = params_from_py(params)?;
-                let target = self.target();
-                LoopBridge::spawn(bridge, async move {
-                    let result = target
-                        .cursor(&sql, params, chunk_size.max(1))
-                        .await
-                        .map_err(|e| e.with_sql(&sql));
-                    Box::new(move |py: Python<'_>| match result {
-                        Ok(cursor) => Ok(Py::new(
-                            py,
-                            Cursor {
-                                inner: Arc::new(AsyncMutex::new(Some(cursor))),
-                            },
-                        )?
-                        .into_any()),
-                        Err(e) => Err(errors::to_py(py, &e)),
-                    }) as Outcome
-                })
+                let started = params_from_py(params).and_then(|params| {
+                    let target = self.target();
+                    LoopBridge::spawn(bridge, async move {
+                        let result = target
+                            .cursor(&sql, params, chunk_size.max(1))
+                            .await
+                            .map_err(|e| e.with_sql(&sql));
+                        Box::new(move |py: Python<'_>| match result {
+                            Ok(cursor) => Ok(Py::new(
+                                py,
+                                Cursor {
+                                    inner: Arc::new(AsyncMutex::new(Some(cursor))),
+                                },
+                            )?
+                            .into_any()),
+                            Err(e) => Err(errors::to_py(py, &e)),
+                        }) as Outcome
+                    })
+                });
+                LoopBridge::or_failed(bridge, started)
             }
         }
 
@@ -355,17 +413,19 @@ macro_rules! statement_methods {
                 params: &Bound<'py, PyAny>,
                 shape: Shape,
             ) -> PyResult<Bound<'py, RustFuture>> {
-                let params = params_from_py(params)?;
-                let target = self.target();
-                LoopBridge::spawn_batched(bridge, async move {
-                    rows_outcome(
-                        target
-                            .query(&sql, params)
-                            .await
-                            .map_err(|e| e.with_sql(&sql)),
-                        shape,
-                    )
-                })
+                let started = params_from_py(params).and_then(|params| {
+                    let target = self.target();
+                    LoopBridge::spawn_batched(bridge, async move {
+                        rows_outcome(
+                            target
+                                .query(&sql, params)
+                                .await
+                                .map_err(|e| e.with_sql(&sql)),
+                            shape,
+                        )
+                    })
+                });
+                LoopBridge::or_failed(bridge, started)
             }
         }
     };

@@ -8,7 +8,7 @@
 
 use std::ffi::c_void;
 
-use hyperdjango_engine::db::Rows;
+use hyperdjango_engine::db::{Rows, Value};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple, PyType};
@@ -84,15 +84,38 @@ impl InstanceReader {
     pub(crate) fn read<'py>(&self, py: Python<'py>, rows: Rows) -> PyResult<Bound<'py, PyList>> {
         let out = PyList::empty(py);
         let object_new = object_new(py)?;
-        for row in rows.rows {
-            let values = row
-                .iter()
-                .take(self.converters.len())
-                .map(|v| value_to_py(py, v))
-                .collect::<PyResult<Vec<_>>>()?;
-            out.append(self.instance(py, &object_new, values)?)?;
+        for row in &rows.rows {
+            out.append(self.decoded(py, &object_new, row)?)?;
         }
         Ok(out)
+    }
+
+    /// The instance of a fetched result's first row, or None when it has no row
+    /// (`get()` and `first()`: one instance, no list around it).
+    pub(crate) fn read_first<'py>(
+        &self,
+        py: Python<'py>,
+        rows: &Rows,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        match rows.rows.first() {
+            Some(row) => Ok(Some(self.decoded(py, &object_new(py)?, row)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The instance of one row of the driver's values.
+    fn decoded<'py>(
+        &self,
+        py: Python<'py>,
+        object_new: &Bound<'py, PyAny>,
+        row: &[Value],
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let values = row
+            .iter()
+            .take(self.converters.len())
+            .map(|v| value_to_py(py, v))
+            .collect::<PyResult<Vec<_>>>()?;
+        self.instance(py, object_new, values)
     }
 
     fn instance<'py>(
