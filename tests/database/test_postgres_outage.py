@@ -98,14 +98,20 @@ def test_during_a_postgres_outage_a_view_that_ignores_its_session_still_answers(
     assert client.get("/whoami").json() == {"authenticated": False}
 
 
-@pytest.fixture
-def cache_sessions_client(cluster):
-    """Sessions in the database cache, on the cluster the test halts."""
+def cache_sessions_app(cluster, backend: str) -> HyperApp:
+    """An app on a database of the cluster whose sessions are in a cache of ``backend``."""
     url = cluster.url(cluster.create_database())
-    app = HyperApp(database=url, secret_key="postgres outage test", caches={"sessions": {"BACKEND": "database"}})
+    app = HyperApp(database=url, secret_key="postgres outage test", caches={"sessions": {"BACKEND": backend}})
     app.use(SessionMiddleware(engine="cache", cache_alias="sessions"))
     app.use(AuthenticationMiddleware())
     add_outage_views(app, InMemoryChannelLayer())
+    return app
+
+
+@pytest.fixture
+def cache_sessions_client(cluster):
+    """Sessions in the database cache, on the cluster the test halts."""
+    app = cache_sessions_app(cluster, "database")
 
     @app.on_startup
     async def ready():
@@ -138,11 +144,7 @@ def test_a_postgres_outage_is_a_503_for_sessions_in_the_database_cache_and_they_
 @pytest.fixture
 def users_client(cluster):
     """Sessions in a memory cache (they outlive the outage); the users in the cluster's database."""
-    url = cluster.url(cluster.create_database())
-    app = HyperApp(database=url, secret_key="postgres outage test", caches={"sessions": {"BACKEND": "locmem"}})
-    app.use(SessionMiddleware(engine="cache", cache_alias="sessions"))
-    app.use(AuthenticationMiddleware())
-    add_outage_views(app, InMemoryChannelLayer())
+    app = cache_sessions_app(cluster, "locmem")
 
     @app.on_startup
     async def ready():
