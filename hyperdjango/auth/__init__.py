@@ -24,7 +24,7 @@ from ..middleware.csrf import rotate_token
 from ..signing import salted_hmac_digest
 from .backends import ModelBackend
 from .decorators import login_required, permission_required, staff_required
-from .middleware import AuthenticationMiddleware
+from .middleware import AuthenticationMiddleware, UnreachableUser, UserStoreUnavailable
 from .models import AbstractBaseUser, AbstractUser, AnonymousUser, Group, Permission, PermissionsMixin, User
 from .tokens import Token, create_token
 
@@ -38,7 +38,9 @@ __all__ = [
     "Permission",
     "PermissionsMixin",
     "Token",
+    "UnreachableUser",
     "User",
+    "UserStoreUnavailable",
     "authenticate",
     "create_token",
     "get_user",

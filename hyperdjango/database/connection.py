@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import _core
 from ..serving.bridge import loop_bridge, running_bridge
-from .errors import OperationalError, PoolTimeout, QueryCancelled
+from .errors import DatabaseError
 
 if TYPE_CHECKING:
     from .listen import Listener, Notification
@@ -95,19 +95,20 @@ class Database:
         """Whether ``error`` means this database's server cannot be reached right now: the
         connection was refused, timed out or lost, or the server is shutting down or starting
         (SQLSTATE class 08, 57P01-57P03). Callers answer 503 for it, not 500 (the
-        database-backed sessions, the PostgreSQL channel layer); the pool connects again by
-        itself once the server is back. Never true on SQLite (a file, no server), nor for a
-        deadlock, a statement timeout or a pool that is too small (``PoolTimeout``).
+        database-backed sessions and cache, the users' look-up, the PostgreSQL channel layer);
+        the pool connects again by itself once the server is back. Never true on SQLite (a
+        file, no server), nor for a deadlock, a statement timeout, a pool that is too small
+        (``PoolTimeout``) or an error the driver did not raise.
 
+        The rule is the driver's own (``DbError::is_connection_loss`` in crates/engine, the
+        one its retries follow), carried by the exception as ``connection_lost``: Python does
+        not restate it, so the two cannot drift.
+
+        >>> from hyperdjango.database import OperationalError
         >>> Database("sqlite:///:memory:").is_unreachable(OperationalError("database is locked"))
         False
         """
-        if self.vendor != "postgresql" or not isinstance(error, OperationalError) or isinstance(error, PoolTimeout | QueryCancelled):
-            return False
-        # The rule of the driver's retry on a lost connection (is_connection_loss in
-        # crates/engine/src/db/postgres/pool.rs): without a SQLSTATE the network failed.
-        state = error.sqlstate
-        return state is None or state.startswith("08") or state in ("57P01", "57P02", "57P03")
+        return self.vendor == "postgresql" and isinstance(error, DatabaseError) and error.connection_lost
 
     # -- connections ----------------------------------------------------------
 

@@ -5,7 +5,11 @@ Every exception carries what the server said:
 - ``sqlstate``: the five-character SQLSTATE (PostgreSQL; ``None`` on SQLite),
 - ``constraint_name``: the violated constraint, when known,
 - ``detail`` and ``hint``: PostgreSQL's extra lines,
-- ``sql``: the statement that failed.
+- ``sql``: the statement that failed,
+- ``connection_lost``: the connection to the server was refused, timed out or lost, or the
+  server is shutting down or starting (SQLSTATE class 08, 57P01-57P03): the driver's own
+  rule, the one it retries and reconnects by (``Database.is_unreachable`` reads it; it is
+  meaningful for PostgreSQL's errors only, SQLite having no server).
 
 >>> from hyperdjango.database import IntegrityError, DatabaseError
 >>> issubclass(IntegrityError, DatabaseError)
@@ -23,6 +27,7 @@ class DatabaseError(Exception):
     detail: str | None = None
     hint: str | None = None
     sql: str | None = None
+    connection_lost: bool = False
 
 
 class InterfaceError(DatabaseError):

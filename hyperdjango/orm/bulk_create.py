@@ -34,15 +34,13 @@ class _NotConcrete:
 def _field_named(meta: Any, name: str) -> Any:
     """What Django's ``_meta.get_field(name)`` finds: a field (by its name or, for a foreign
     key, by its relation's name), a relation without a column, or FieldDoesNotExist."""
-    field = meta.field_map.get(name)
-    if field is not None:
-        return field
     relation = meta.relations.get(name)
-    if isinstance(relation, ForwardRelation):
-        return relation.field
-    if relation is not None:
+    if relation is not None and not isinstance(relation, ForwardRelation):
         return _NotConcrete
-    raise FieldDoesNotExist(f"{meta.model.__name__} has no field named {name!r}")
+    if name == "pk" and name not in meta.field_map:
+        # Our get_field takes "pk" for the primary key; Django's does not, nor do these options.
+        raise FieldDoesNotExist(f"{meta.model.__name__} has no field named 'pk'")
+    return meta.get_field(name)
 
 
 def conflict_clause(meta: Any, vendor: str, ignore_conflicts: bool, update_conflicts: bool,

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..database import Database, default_database
-from .exceptions import FieldError
+from .exceptions import FieldDoesNotExist, FieldError
 
 if TYPE_CHECKING:
     from .fields import Field
@@ -157,13 +157,30 @@ class Options:
         return self.fields
 
     def get_field(self, name: str) -> Field:
-        """The field called ``name`` (``pk`` is the primary key); FieldError lists the valid ones."""
+        """The field called ``name``: by its name, a foreign key also by its relation's name
+        (``category`` as ``category_id``), ``pk`` the primary key. Anything else raises
+        :class:`~hyperdjango.orm.FieldDoesNotExist` (a ``FieldError``) with Django's message.
+
+        >>> from hyperdjango import Model
+        >>> class Tag(Model):
+        ...     name: str = ""
+        >>> Tag._meta.get_field("name").name
+        'name'
+        >>> Tag._meta.get_field("colour")
+        Traceback (most recent call last):
+        hyperdjango.orm.exceptions.FieldDoesNotExist: Tag has no field named 'colour'
+        """
+        field = self.field_map.get(name)
+        if field is not None:
+            return field
         if name == "pk":
             return self.pk
-        try:
-            return self.field_map[name]
-        except KeyError:
-            raise FieldError(f"{self.model.__name__} has no field {name!r}; fields: {', '.join(self.field_map)}") from None
+        # A forward foreign key's relation holds the field of this model; a reverse one or a
+        # many-to-many has no field here (Django returns their relation objects instead).
+        relation_field = getattr(self.relations.get(name), "field", None)
+        if relation_field is not None and relation_field.model is self.model and relation_field.relation_name == name:
+            return relation_field
+        raise FieldDoesNotExist(f"{self.model.__name__} has no field named '{name}'")
 
     def choices(self) -> str:
         """Every name a lookup may start with, for error messages."""

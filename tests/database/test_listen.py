@@ -213,19 +213,25 @@ async def test_sqlite_refuses_listen_and_notify(sqlite_url):
 async def test_a_slow_consumer_holds_the_connection_back_and_loses_nothing(pg):
     ch = channel()
     seen: list[int] = []
+    caught_up = asyncio.Event()
 
     async def slow(n: Notification) -> None:
-        await asyncio.sleep(0)
+        # Behind until the test says otherwise: whether a consumer that merely yields falls
+        # behind depended on how fast the server sent (on a loaded machine it kept up).
+        await caught_up.wait()
         seen.append(int(n.payload))
 
     listener = await pg.listen(ch, slow, capacity=4)
     total = 3000
     await pg.pipeline([("SELECT pg_notify($1, $2)", (ch, str(i))) for i in range(total)])
-    await wait_for(lambda: listener.stats()["stalls"] > 0 or len(seen) == total, "the reader to stall")
+    # Python's backlog (1024), then the loop queue (1024), then the engine's queue (4) fill
+    # up: the reader waits for room instead of reading on (or dropping).
+    await wait_for(lambda: listener.stats()["stalls"] > 0, "the reader to stall")
+    assert seen == [] and listener.stats()["delivered"] < total, listener.stats()
+    caught_up.set()
     await wait_for(lambda: len(seen) == total, f"{total} notifications")
     assert seen == list(range(total))
     stats = listener.stats()
-    # Python's backlog, then the loop queue, then the engine's queue filled up: the reader waited.
     assert stats["stalls"] > 0, stats
     assert stats["delivered"] == total and stats["backlog"] == 0
     await listener.close()

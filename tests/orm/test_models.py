@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from hyperdjango import Field, Model
-from hyperdjango.orm.exceptions import DeferredFieldNotLoaded, DoesNotExist, FieldError, ValidationError
+from hyperdjango.orm.exceptions import DeferredFieldNotLoaded, DoesNotExist, FieldDoesNotExist, FieldError, ValidationError
 from hyperdjango.orm.fields import (
     BinaryField,
     BooleanField,
@@ -324,3 +324,35 @@ def test_a_model_named_by_a_string_is_the_one_of_the_same_module():
 
     assert Gadget._meta.get_field("part_id").related_model is Part
     assert "gadgets" in Part._meta.relations and "gadgets" not in elsewhere._meta.relations
+
+
+def test_get_field_of_an_unknown_name_raises_django_s_field_does_not_exist():
+    class Shelf(Model):
+        class Meta:
+            table = "m_shelf"
+
+        label: str = ""
+
+    with pytest.raises(FieldDoesNotExist, match=r"^Shelf has no field named 'colour'$"):
+        Shelf._meta.get_field("colour")
+    # Code that caught FieldError keeps catching it.
+    with pytest.raises(FieldError):
+        Shelf._meta.get_field("colour")
+
+
+def test_get_field_finds_a_foreign_key_by_its_relation_s_name_as_django_does():
+    class Rack(Model):
+        class Meta:
+            table = "m_rack"
+
+    class Bin(Model):
+        class Meta:
+            table = "m_bin"
+
+        rack_id: int = Field(foreign_key=Rack, related_name="bins")
+
+    assert Bin._meta.get_field("rack") is Bin._meta.get_field("rack_id")
+    assert Bin._meta.get_field("pk") is Bin._meta.pk
+    # The reverse side has no field of Rack's own (Django returns a relation object there).
+    with pytest.raises(FieldDoesNotExist, match="Rack has no field named 'bins'"):
+        Rack._meta.get_field("bins")

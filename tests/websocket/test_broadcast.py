@@ -22,7 +22,8 @@ N = 5
 def make_app() -> HyperApp:
     app = HyperApp()
     room: list = []
-    seen: dict = {"skipped": []}
+    seen: dict = {"skipped": [], "read": -1}
+    read_more = asyncio.Event()
     layer = InMemoryChannelLayer()
     app.state_seen = seen  # type: ignore[attr-defined]
     app.layer = layer  # type: ignore[attr-defined]
@@ -33,17 +34,24 @@ def make_app() -> HyperApp:
         await ws.accept()
         room.append(ws)
         try:
-            async for _ in ws:
-                pass
+            async for message in ws:
+                # A member that reads says how far it has read: "41" after "41:xxx...".
+                seen["read"] = int(message.text)
+                read_more.set()
         finally:
             room.remove(ws)
 
     @app.websocket("/ws/publish")
     async def publish(ws, request):
         async for msg in ws:
-            count, size, pause = msg.json()
+            count, size, pause, *lead = msg.json()
             payload = "x" * size
+            seen["read"] = -1
             for i in range(count):
+                # Paced: at most lead[0] messages ahead of the member that says how far it read.
+                while lead and i - seen["read"] > lead[0]:
+                    read_more.clear()
+                    await read_more.wait()
                 try:
                     broadcast(room, f"{i}:{payload}" if size else str(i), raise_exceptions=True)
                 except ExceptionGroup as group:
@@ -98,13 +106,20 @@ def test_broadcast_reaches_every_member_in_order(client):
 def test_a_member_that_does_not_read_is_closed_with_1013_and_reported(client):
     client.app.state_seen["skipped"].clear()
     with connect(url(client, "/ws/member")) as reader, connect(url(client, "/ws/member"), max_queue=1) as stalled:
+        # Both are members before the first broadcast (the 101 reaches the client before the
+        # handler joins the room: a broadcast started at once could miss one of them).
+        wait_for(lambda: len(client.app.room) == 2, "members")
         with connect(url(client, "/ws/publish")) as publisher:
-            publisher.send("[300, 60000, 0.005]")
+            # The publisher keeps at most 2 messages (and 2 binary ones) ahead of the reader,
+            # under the send queue's 8, however late this thread runs; unpaced, a reader
+            # descheduled long enough on a loaded machine was closed with 1013 as well.
+            publisher.send("[300, 60000, 0, 2]")
             got = 0
             while True:
                 message = reader.recv(timeout=10)
                 if isinstance(message, str):
                     got += 1
+                    reader.send(message.partition(":")[0])
                     if message.startswith("299:"):
                         break
             assert got == 300

@@ -132,6 +132,12 @@ class BaseCache:
         come (Django's behaviour); the cache-backed sessions answer 503 for them."""
         return (OSError,)
 
+    def is_unavailable(self, error: BaseException) -> bool:
+        """Whether ``error``, raised by an operation of this cache, means its server cannot be
+        reached (an instance of :meth:`unavailable_errors` here; a database cache asks its
+        ``Database.is_unreachable``). The cache-backed sessions answer 503 when it holds."""
+        return isinstance(error, self.unavailable_errors())
+
     # -- what a backend implements, on made keys -------------------------------------
 
     async def _get(self, key: str, default: Any) -> Any:

@@ -80,6 +80,12 @@ class DatabaseCache(BaseCache):
         assert self._database is not None
         return self._database
 
+    def is_unavailable(self, error: BaseException) -> bool:
+        """Whether ``error`` means the cache's PostgreSQL server cannot be reached (see
+        ``Database.is_unreachable``; never on SQLite): the driver raises ``OperationalError``
+        for it, as for a deadlock, so ``unavailable_errors()`` cannot tell them apart."""
+        return self.database().is_unreachable(error)
+
     async def db(self) -> Database:
         """The database of the running loop, with the table created and the cull running."""
         self.database()

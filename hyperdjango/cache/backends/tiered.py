@@ -67,6 +67,9 @@ class TieredCache(BaseCache):
     def unavailable_errors(self) -> tuple[type[BaseException], ...]:
         return self.behind.unavailable_errors()
 
+    def is_unavailable(self, error: BaseException) -> bool:
+        return self.behind.is_unavailable(error)
+
     # -- invalidation ---------------------------------------------------------------------
 
     async def _subscribe(self) -> Any:

@@ -33,8 +33,7 @@ class CacheStore(SessionStore):
 
     def _reach(self, operation: Awaitable[T]) -> Awaitable[T]:
         """``operation``'s result; an error of an unreachable cache becomes ``SessionStoreUnavailable``."""
-        errors = self.cache.unavailable_errors()
-        return self.reach(operation, lambda exc: isinstance(exc, errors), f"cache {self.cache_alias!r}")
+        return self.reach(operation, self.cache.is_unavailable, f"cache {self.cache_alias!r}")
 
     async def load(self, session_key: str) -> dict[str, Any] | None:
         if not is_session_key(session_key):

@@ -31,6 +31,8 @@ fn build(py: Python<'_>, err: &DbError) -> PyResult<PyErr> {
     instance.setattr("detail", err.detail.as_deref())?;
     instance.setattr("hint", err.hint.as_deref())?;
     instance.setattr("sql", err.sql.as_deref())?;
+    // The engine's own rule (the one its retries follow), so that Python's cannot drift.
+    instance.setattr("connection_lost", err.is_connection_loss())?;
     Ok(PyErr::from_value(instance))
 }
 

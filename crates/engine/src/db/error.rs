@@ -71,6 +71,19 @@ impl DbError {
         )
     }
 
+    /// The connection to the server is gone or going: it was refused, timed out or lost
+    /// (no SQLSTATE: the network failed), or the server is shutting down or starting
+    /// (SQLSTATE class 08, 57P01-57P03). The PostgreSQL driver retries a statement on it
+    /// and reconnects its listeners; the bindings hand it to Python as the exception's
+    /// `connection_lost`, which `Database.is_unreachable` answers with (one rule, so the
+    /// two cannot drift). SQLite has no server: only PostgreSQL's errors are asked.
+    pub fn is_connection_loss(&self) -> bool {
+        match &self.sqlstate {
+            Some(s) => s.starts_with("08") || matches!(s.as_str(), "57P01" | "57P02" | "57P03"),
+            None => self.kind == ErrorKind::Operational,
+        }
+    }
+
     /// Records the statement that failed (kept if already set).
     pub fn with_sql(mut self, sql: &str) -> Self {
         if self.sql.is_none() {
@@ -121,5 +134,22 @@ mod tests {
         assert_eq!(kind_of_sqlstate("57014"), ErrorKind::Operational);
         assert_eq!(kind_of_sqlstate("40001"), ErrorKind::Operational);
         assert_eq!(kind_of_sqlstate("XX000"), ErrorKind::Database);
+    }
+
+    #[test]
+    fn connection_loss_is_a_network_failure_or_a_server_going_away() {
+        let network = DbError::new(ErrorKind::Operational, "connection refused");
+        assert!(network.is_connection_loss());
+        assert!(DbError::from_sqlstate("08006", "connection failure").is_connection_loss());
+        assert!(DbError::from_sqlstate("57P01", "terminating connection").is_connection_loss());
+        assert!(
+            DbError::from_sqlstate("57P03", "the database system is starting up")
+                .is_connection_loss()
+        );
+        // A statement timeout, a deadlock, a full pool or a cancelled query: the server is there.
+        assert!(!DbError::from_sqlstate("57014", "canceling statement").is_connection_loss());
+        assert!(!DbError::from_sqlstate("40P01", "deadlock detected").is_connection_loss());
+        assert!(!DbError::new(ErrorKind::PoolTimeout, "no connection").is_connection_loss());
+        assert!(!DbError::new(ErrorKind::Cancelled, "cancelled").is_connection_loss());
     }
 }

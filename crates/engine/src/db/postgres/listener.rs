@@ -39,7 +39,7 @@ use tokio_postgres::{AsyncMessage, Client, NoTls, Socket};
 use tokio_util::sync::CancellationToken;
 
 use super::config::PgConfig;
-use super::pool::{is_connection_loss, map_error};
+use super::pool::map_error;
 use crate::db::{lock, quote_identifier, DbError, ErrorKind};
 
 type PgConnection = tokio_postgres::Connection<Socket, NoTlsStream>;
@@ -248,7 +248,7 @@ impl PgListener {
             Ok(()) => Ok(()),
             Err(e) => {
                 let err = map_error(e, None);
-                if is_connection_loss(&err) && !self.shared.closed.is_cancelled() {
+                if err.is_connection_loss() && !self.shared.closed.is_cancelled() {
                     // The reconnect LISTENs on every recorded channel.
                     return Ok(());
                 }
@@ -278,7 +278,7 @@ impl PgListener {
             Err(e) => {
                 let err = map_error(e, None);
                 // A lost connection forgets its LISTENs anyway.
-                if is_connection_loss(&err) || self.shared.closed.is_cancelled() {
+                if err.is_connection_loss() || self.shared.closed.is_cancelled() {
                     Ok(())
                 } else {
                     Err(err)

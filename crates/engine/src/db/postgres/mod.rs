@@ -43,9 +43,7 @@ pub use pool::PoolStats;
 pub use transaction::PgTransaction;
 
 use crate::db::{DbError, ErrorKind, Isolation, Rows, Value};
-use pool::{
-    cancelled_error, is_connection_loss, join_ordered, run_op, Conn, PoolInner, Prepared, ReqCtl,
-};
+use pool::{cancelled_error, join_ordered, run_op, Conn, PoolInner, Prepared, ReqCtl};
 
 /// Rows of `execute_many` pipelined at once.
 const MANY_CHUNK: usize = 256;
@@ -305,7 +303,7 @@ async fn begin_on_fresh(
                 return Err(cancelled_error());
             }
             Ok(()) => return Ok(lease),
-            Err(e) if is_connection_loss(&e) && attempts == 0 => attempts += 1,
+            Err(e) if e.is_connection_loss() && attempts == 0 => attempts += 1,
             Err(e) => return Err(e),
         }
     }
@@ -332,7 +330,7 @@ async fn shared_statement(
             Ok(p) => p,
             Err(e) => {
                 conn.note_error(&e);
-                if is_connection_loss(&e) && lost_retries < 2 && !ctl.is_cancelled() {
+                if e.is_connection_loss() && lost_retries < 2 && !ctl.is_cancelled() {
                     lost_retries += 1;
                     continue;
                 }

@@ -79,14 +79,6 @@ pub(crate) fn map_error(e: tokio_postgres::Error, sql: Option<&str>) -> DbError 
     err
 }
 
-/// The connection is gone (or going): the server closed it, or the network failed.
-pub(crate) fn is_connection_loss(e: &DbError) -> bool {
-    match &e.sqlstate {
-        Some(s) => s.starts_with("08") || matches!(s.as_str(), "57P01" | "57P02" | "57P03"),
-        None => e.kind == ErrorKind::Operational,
-    }
-}
-
 /// A prepared statement that no longer fits the schema (changed by another
 /// process: this pool's own DDL empties the caches), or that the session lost.
 /// Besides "cached plan must not change result type", the parameter types it
@@ -384,7 +376,7 @@ impl Conn {
 
     /// Marks the connection unusable after an error that lost it.
     pub fn note_error(&self, e: &DbError) {
-        if is_connection_loss(e) || self.client.is_closed() {
+        if e.is_connection_loss() || self.client.is_closed() {
             self.mark_broken();
         }
     }

@@ -11,9 +11,7 @@ use std::sync::Arc;
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
 use super::cursor::PgCursor;
-use super::pool::{
-    cancelled_error, is_connection_loss, run_op, Conn, ExclusiveLease, PoolInner, ReqCtl,
-};
+use super::pool::{cancelled_error, run_op, Conn, ExclusiveLease, PoolInner, ReqCtl};
 use super::{execute_rows, run_pipeline};
 use crate::db::{quote_identifier, DbError, ErrorKind, Rows, Value};
 
@@ -168,7 +166,7 @@ impl TxShared {
                             ));
                         }
                     }
-                    Err(e) if is_connection_loss(&e) => {
+                    Err(e) if e.is_connection_loss() => {
                         st.finished = Some("rolled back");
                         return Err(e);
                     }
@@ -188,7 +186,7 @@ impl TxShared {
                 Err(e) => {
                     // A failed COMMIT ends the transaction; make sure before reuse.
                     st.finished = Some("rolled back");
-                    if !is_connection_loss(&e) {
+                    if !e.is_connection_loss() {
                         lease.rollback_and_release().await;
                     }
                     Err(e)
