@@ -7,7 +7,8 @@
 <QuerySet Note>
 
 ``Manager[M]`` declares every QuerySet method and forwards it to
-``get_queryset()``, so a type checker sees ``Note.objects.filter(...)`` as a
+``get_queryset()`` (or, when that is not overridden, to one QuerySet the manager
+keeps and shares: see ``_start``), so a type checker sees ``Note.objects.filter(...)`` as a
 ``QuerySet[Note]`` and ``await Note.objects.get(...)`` as ``Note | None``.
 Each forwarding method returns what the QuerySet's method returns (its
 coroutine, for the async ones), and carries that method's docstring.
