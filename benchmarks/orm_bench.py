@@ -33,7 +33,8 @@ instructions (every thread: the engine's tokio threads too) one more operation c
 
 ``--operations gather20`` counts a fifth case the same way: 20 fetches by key under one
 ``asyncio.gather`` (TechEmpower's "queries" shape), ``query_one`` against ``objects.get``;
-divide by 20 for one fetch.
+divide by 20 for one fetch. ``--operations count exists`` counts ``filter(category_id=c)
+.count()`` / ``.exists()`` against ``query_val`` / ``query_one`` of the ORM's SQL.
 
 Needs the ``bench`` extra (Django 5.2, Tortoise ORM, asyncpg, psycopg).
 """
@@ -66,12 +67,17 @@ RAW_SQL = {
     "list50": f"SELECT {COLUMNS} FROM bench_product WHERE category_id = $1",
     "filter_slice": f"SELECT {COLUMNS} FROM bench_product WHERE active AND price >= $1 ORDER BY price, id LIMIT 10",
     "first": f"SELECT {COLUMNS} FROM bench_product WHERE category_id = $1 ORDER BY id LIMIT 1",
+    # count() and exists() of filter(category_id=c): the ORM's SQL as it writes it.
+    "count": 'SELECT COUNT(*) FROM "bench_product" AS "t0" WHERE "t0"."category_id" = $1',
+    "exists": 'SELECT 1 AS "a" FROM "bench_product" AS "t0" WHERE "t0"."category_id" = $1 LIMIT 1',
 }
 OPERATIONS = ("by_pk", "list50", "filter_slice", "first")
 #: Counted with --instructions only: 20 fetches by key under one asyncio.gather (the
 #: TechEmpower "queries" test's shape), raw ``query_one`` against ``objects.get``.
 GATHERED = 20
-COUNTED_OPERATIONS = (*OPERATIONS, "gather20")
+#: Counted with --instructions only, as gather20: ``filter(category_id=c).count()`` and
+#: ``.exists()`` against ``query_val`` / ``query_one`` of the same SQL.
+COUNTED_OPERATIONS = (*OPERATIONS, "gather20", "count", "exists")
 
 LOAD_SQL = f"""
 INSERT INTO bench_category (id, name) SELECT c, 'category ' || c FROM generate_series(1, {CATEGORIES}) AS c;
@@ -145,7 +151,18 @@ def raw_cases(url: str) -> dict[str, Case]:
             for row in await asyncio.gather(*[query_one(sql, i) for i in ids]):
                 read_row(row)
 
-    runs = {"by_pk": by_pk, "list50": many("list50"), "filter_slice": many("filter_slice"), "first": first, "gather20": gather20}
+    async def count(db: Database, categories: list) -> None:
+        query_val, sql = db.query_val, RAW_SQL["count"]
+        for c in categories:
+            assert await query_val(sql, c) == PER_CATEGORY
+
+    async def exists(db: Database, categories: list) -> None:
+        query_one, sql = db.query_one, RAW_SQL["exists"]
+        for c in categories:
+            assert await query_one(sql, c) is not None
+
+    runs = {"by_pk": by_pk, "list50": many("list50"), "filter_slice": many("filter_slice"), "first": first, "gather20": gather20,
+            "count": count, "exists": exists}
     return {op: Case(op, "hyperdjango db.query (raw SQL)", open_, runs[op], close) for op in COUNTED_OPERATIONS}
 
 
@@ -194,7 +211,18 @@ def orm_cases(url: str) -> dict[str, Case]:
             for p in await asyncio.gather(*[get(id=i) for i in ids]):
                 read_obj(p)
 
-    runs = {"by_pk": by_pk, "list50": list50, "filter_slice": filter_slice, "first": first, "gather20": gather20}
+    async def count(_db, categories: list) -> None:
+        objects = Product.objects
+        for c in categories:
+            assert await objects.filter(category_id=c).count() == PER_CATEGORY
+
+    async def exists(_db, categories: list) -> None:
+        objects = Product.objects
+        for c in categories:
+            assert await objects.filter(category_id=c).exists()
+
+    runs = {"by_pk": by_pk, "list50": list50, "filter_slice": filter_slice, "first": first, "gather20": gather20,
+            "count": count, "exists": exists}
     return {op: Case(op, "hyperdjango ORM", open_, runs[op], close, check) for op in COUNTED_OPERATIONS}
 
 
@@ -302,7 +330,7 @@ def workloads(args) -> tuple[dict[str, list], dict[str, list]]:
             return [rng.randint(1, CATEGORIES * PER_CATEGORY) for _ in range(n)]
         if op == "gather20":
             return [[rng.randint(1, CATEGORIES * PER_CATEGORY) for _ in range(GATHERED)] for _ in range(n)]
-        if op in ("list50", "first"):
+        if op in ("list50", "first", "count", "exists"):
             return [rng.randint(1, CATEGORIES) for _ in range(n)]
         return [Decimal(rng.randint(0, 99_000)) / 100 for _ in range(n)]
 

@@ -53,11 +53,20 @@ class Field:
     """
 
     python_type: type | tuple[type, ...] = object
+    #: The type whose values ``convert(value, exact=True)`` returns unchanged, with no check
+    #: to make (``int`` for an IntegerField): a planned lookup binds such a value without
+    #: calling ``convert``. A subclass that overrides a conversion method loses it.
+    unconverted_type: ClassVar[type | None] = None
     #: Lookups that make sense for the type (besides the common ones).
     type_lookups: frozenset[str] = frozenset()
     #: Name → lookup class registered on exactly this type (created in the class's own
     #: ``__dict__`` by ``register_lookup``, so a subclass never shares its base's dict).
     class_lookups: ClassVar[dict[str, Any]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "unconverted_type" not in cls.__dict__ and any(m in cls.__dict__ for m in ("to_python", "to_python_exact", "convert")):
+            cls.unconverted_type = None  # its own conversion may change or refuse such values
 
     @classmethod
     def register_lookup(cls, lookup: Any, lookup_name: str | None = None) -> Any:
@@ -271,6 +280,7 @@ def _choice_values(choices: Any) -> frozenset | None:
 
 class IntegerField(Field):
     python_type = int
+    unconverted_type = int
 
     def to_python(self, value: Any) -> int:
         if isinstance(value, bool):
@@ -292,6 +302,7 @@ class IntegerField(Field):
 
 class FloatField(Field):
     python_type = float
+    unconverted_type = float
 
     def to_python(self, value: Any) -> float:
         if isinstance(value, (str, int, float, decimal.Decimal)) and not isinstance(value, bool):
@@ -334,6 +345,7 @@ class DecimalField(Field):
 
 class BooleanField(Field):
     python_type = bool
+    unconverted_type = bool
     _TRUE = {"true", "1", "yes", "on", "t"}
     _FALSE = {"false", "0", "no", "off", "f"}
 

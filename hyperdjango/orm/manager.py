@@ -7,7 +7,8 @@
 <QuerySet Note>
 
 ``Manager[M]`` declares every QuerySet method and forwards it to
-``get_queryset()``, so a type checker sees ``Note.objects.filter(...)`` as a
+``get_queryset()`` (or, when that is not overridden, to one QuerySet the manager
+keeps and shares: see ``_start``), so a type checker sees ``Note.objects.filter(...)`` as a
 ``QuerySet[Note]`` and ``await Note.objects.get(...)`` as ``Note | None``.
 Each forwarding method returns what the QuerySet's method returns (its
 coroutine, for the async ones), and carries that method's docstring.
@@ -42,11 +43,17 @@ class Manager(Generic[ModelT]):
 
     #: The model this manager queries, set when the model class is made.
     model: type[ModelT]
+    #: What the methods start from when ``get_queryset`` is not overridden: one QuerySet per
+    #: manager, made on first use and shared. It is a chain with no step, which no QuerySet
+    #: method changes (each returns a new QuerySet), and it is never handed out:
+    #: ``get_queryset()`` makes a new one, which its caller may change.
+    _root: QuerySet[ModelT] | None = None
 
     def bind(self, model: type[Any]) -> Self:
         """A copy of this manager for ``model`` (each model class gets its own)."""
         manager = type(self).__new__(type(self))
         manager.__dict__.update(self.__dict__)
+        manager.__dict__.pop("_root", None)  # another model's
         manager.model = model
         return manager
 
@@ -59,6 +66,17 @@ class Manager(Generic[ModelT]):
         """The QuerySet every method starts from; override to change what a manager sees."""
         return queryset_class()(self.model)
 
+    def _start(self) -> QuerySet[ModelT]:
+        """The QuerySet a method starts from: ``get_queryset()``, or the shared root when it
+        is not overridden (building a QuerySet per ``Model.objects.filter(...)`` cost more
+        than the filter itself)."""
+        root = self._root
+        if root is None:
+            if type(self).get_queryset is not Manager.get_queryset:
+                return self.get_queryset()
+            root = self._root = queryset_class()(self.model)
+        return root
+
     def raw(self, sql: str, *params: Any) -> RawQuerySet[ModelT]:
         """``await Product.objects.raw("SELECT * FROM products WHERE price > $1", 10)`` → instances.
 
@@ -69,7 +87,7 @@ class Manager(Generic[ModelT]):
         return RawQuerySet(self.model, sql, params)
 
     def __aiter__(self) -> AsyncIterator[ModelT]:
-        return self.get_queryset().__aiter__()
+        return self._start().__aiter__()
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {getattr(getattr(self, 'model', None), '__name__', '?')}>"
@@ -77,135 +95,135 @@ class Manager(Generic[ModelT]):
     # -- QuerySets (the docstrings are the QuerySet's, copied by query.py) ------------------
 
     def all(self) -> QuerySet[ModelT]:
-        return self.get_queryset().all()
+        return self._start().all()
 
     def filter(self, *conditions: Q | Expression, **lookups: Any) -> QuerySet[ModelT]:
-        return self.get_queryset().filter(*conditions, **lookups)
+        return self._start().filter(*conditions, **lookups)
 
     def exclude(self, *conditions: Q | Expression, **lookups: Any) -> QuerySet[ModelT]:
-        return self.get_queryset().exclude(*conditions, **lookups)
+        return self._start().exclude(*conditions, **lookups)
 
     def order_by(self, *fields: str | Expression) -> QuerySet[ModelT]:
-        return self.get_queryset().order_by(*fields)
+        return self._start().order_by(*fields)
 
     def distinct(self, *fields: str) -> QuerySet[ModelT]:
-        return self.get_queryset().distinct(*fields)
+        return self._start().distinct(*fields)
 
     def reverse(self) -> QuerySet[ModelT]:
-        return self.get_queryset().reverse()
+        return self._start().reverse()
 
     def values(self, *fields: str, **expressions: Any) -> QuerySet[ModelT, dict[str, Any]]:
-        return self.get_queryset().values(*fields, **expressions)
+        return self._start().values(*fields, **expressions)
 
     @overload
     def values_list(self, *fields: str | Expression, flat: Literal[False] = False, named: bool = False) -> QuerySet[ModelT, tuple[Any, ...]]: ...
     @overload
     def values_list(self, *fields: str | Expression, flat: bool, named: bool = False) -> QuerySet[ModelT, Any]: ...
     def values_list(self, *fields: str | Expression, flat: bool = False, named: bool = False) -> QuerySet[ModelT, Any]:
-        return self.get_queryset().values_list(*fields, flat=flat, named=named)
+        return self._start().values_list(*fields, flat=flat, named=named)
 
     def only(self, *fields: str) -> QuerySet[ModelT]:
-        return self.get_queryset().only(*fields)
+        return self._start().only(*fields)
 
     def defer(self, *fields: str) -> QuerySet[ModelT]:
-        return self.get_queryset().defer(*fields)
+        return self._start().defer(*fields)
 
     def select_related(self, *paths: str | None) -> QuerySet[ModelT]:
-        return self.get_queryset().select_related(*paths)
+        return self._start().select_related(*paths)
 
     def prefetch_related(self, *lookups: str | Prefetch | None) -> QuerySet[ModelT]:
-        return self.get_queryset().prefetch_related(*lookups)
+        return self._start().prefetch_related(*lookups)
 
     def annotate(self, *aggregates: Aggregate, **expressions: Any) -> QuerySet[ModelT]:
-        return self.get_queryset().annotate(*aggregates, **expressions)
+        return self._start().annotate(*aggregates, **expressions)
 
     def alias(self, **expressions: Any) -> QuerySet[ModelT]:
-        return self.get_queryset().alias(**expressions)
+        return self._start().alias(**expressions)
 
     def select_for_update(self, skip_locked: bool = False, nowait: bool = False) -> QuerySet[ModelT]:
-        return self.get_queryset().select_for_update(skip_locked=skip_locked, nowait=nowait)
+        return self._start().select_for_update(skip_locked=skip_locked, nowait=nowait)
 
     def using(self, database: Any) -> QuerySet[ModelT]:
-        return self.get_queryset().using(database)
+        return self._start().using(database)
 
     def none(self) -> QuerySet[ModelT]:
-        return self.get_queryset().none()
+        return self._start().none()
 
     def union(self, *others: QuerySet[Any, Any], all: bool = False) -> QuerySet[ModelT]:
-        return self.get_queryset().union(*others, all=all)
+        return self._start().union(*others, all=all)
 
     def intersection(self, *others: QuerySet[Any, Any]) -> QuerySet[ModelT]:
-        return self.get_queryset().intersection(*others)
+        return self._start().intersection(*others)
 
     def difference(self, *others: QuerySet[Any, Any]) -> QuerySet[ModelT]:
-        return self.get_queryset().difference(*others)
+        return self._start().difference(*others)
 
     # -- results ----------------------------------------------------------------------
 
     def aiterator(self, chunk_size: int = 1000, keyset: bool = False) -> AsyncIterator[ModelT]:
-        return self.get_queryset().aiterator(chunk_size, keyset)
+        return self._start().aiterator(chunk_size, keyset)
 
     def get(self, *conditions: Q, **lookups: Any) -> Coroutine[Any, Any, ModelT | None]:
-        return self.get_queryset().get(*conditions, **lookups)
+        return self._start().get(*conditions, **lookups)
 
     def first(self) -> Coroutine[Any, Any, ModelT | None]:
-        return self.get_queryset().first()
+        return self._start().first()
 
     def last(self) -> Coroutine[Any, Any, ModelT | None]:
-        return self.get_queryset().last()
+        return self._start().last()
 
     def latest(self, *fields: str) -> Coroutine[Any, Any, ModelT | None]:
-        return self.get_queryset().latest(*fields)
+        return self._start().latest(*fields)
 
     def earliest(self, *fields: str) -> Coroutine[Any, Any, ModelT | None]:
-        return self.get_queryset().earliest(*fields)
+        return self._start().earliest(*fields)
 
     def contains(self, obj: ModelT) -> Coroutine[Any, Any, bool]:
-        return self.get_queryset().contains(obj)
+        return self._start().contains(obj)
 
     def dates(self, field: str, kind: str, order: str = "ASC") -> Coroutine[Any, Any, list[datetime.date]]:
-        return self.get_queryset().dates(field, kind, order)
+        return self._start().dates(field, kind, order)
 
     def datetimes(self, field: str, kind: str, order: str = "ASC", tzinfo: datetime.tzinfo | None = None) -> Coroutine[Any, Any, list[datetime.datetime]]:
-        return self.get_queryset().datetimes(field, kind, order, tzinfo)
+        return self._start().datetimes(field, kind, order, tzinfo)
 
     def count(self) -> Coroutine[Any, Any, int]:
-        return self.get_queryset().count()
+        return self._start().count()
 
     def exists(self) -> Coroutine[Any, Any, bool]:
-        return self.get_queryset().exists()
+        return self._start().exists()
 
     def aggregate(self, *aggregates: Aggregate, **named: Aggregate) -> Coroutine[Any, Any, dict[str, Any]]:
-        return self.get_queryset().aggregate(*aggregates, **named)
+        return self._start().aggregate(*aggregates, **named)
 
     def update(self, **values: Any) -> Coroutine[Any, Any, int]:
-        return self.get_queryset().update(**values)
+        return self._start().update(**values)
 
     def delete(self) -> Coroutine[Any, Any, int]:
-        return self.get_queryset().delete()
+        return self._start().delete()
 
     def create(self, **values: Any) -> Coroutine[Any, Any, ModelT]:
-        return self.get_queryset().create(**values)
+        return self._start().create(**values)
 
     def bulk_create(self, objs: Iterable[ModelT], batch_size: int | None = None, ignore_conflicts: bool = False,
                     update_conflicts: bool = False, update_fields: Iterable[str] | None = None,
                     unique_fields: Iterable[str] | None = None) -> Coroutine[Any, Any, list[ModelT]]:
-        return self.get_queryset().bulk_create(objs, batch_size, ignore_conflicts, update_conflicts, update_fields, unique_fields)
+        return self._start().bulk_create(objs, batch_size, ignore_conflicts, update_conflicts, update_fields, unique_fields)
 
     def bulk_update(self, objs: Iterable[ModelT], fields: list[str]) -> Coroutine[Any, Any, int]:
-        return self.get_queryset().bulk_update(objs, fields)
+        return self._start().bulk_update(objs, fields)
 
     def in_bulk(self, id_list: Iterable[Any] | None = None, field_name: str = "pk") -> Coroutine[Any, Any, dict[Any, ModelT]]:
-        return self.get_queryset().in_bulk(id_list, field_name)
+        return self._start().in_bulk(id_list, field_name)
 
     def get_or_create(self, defaults: dict[str, Any] | None = None, **lookups: Any) -> Coroutine[Any, Any, tuple[ModelT, bool]]:
-        return self.get_queryset().get_or_create(defaults, **lookups)
+        return self._start().get_or_create(defaults, **lookups)
 
     def update_or_create(self, defaults: dict[str, Any] | None = None, **lookups: Any) -> Coroutine[Any, Any, tuple[ModelT, bool]]:
-        return self.get_queryset().update_or_create(defaults, **lookups)
+        return self._start().update_or_create(defaults, **lookups)
 
     def explain(self) -> Coroutine[Any, Any, str]:
-        return self.get_queryset().explain()
+        return self._start().explain()
 
     # -- Django's async names: the same coroutines as the spec's names ---------------------
 

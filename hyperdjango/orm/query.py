@@ -100,8 +100,11 @@ class QuerySet(Generic[ModelT, RowT]):
     @property
     def query(self) -> Query:
         """The query tree. Handed out, it may be changed in place: the QuerySet then runs
-        what the tree says (its recorded chain, if any, is set aside)."""
+        what the tree says (its recorded chain, if any, is set aside). Never the model's
+        shared prototype query (``Query.for_model``): a copy of it, this QuerySet's own."""
         query = self._built_query()
+        if query is Query.for_model(self.model):
+            query = self._query = query.clone()
         self._chain = None
         return query
 
@@ -150,14 +153,15 @@ class QuerySet(Generic[ModelT, RowT]):
             plan = plans.get(name) if type(value) in PLAIN_VALUES else None
             if plan is None:
                 return None
-            param = planned_param(plan, value)
+            param = value if type(value) is plan[4] else planned_param(plan, value)  # no call for an int key
             params += (param,)
             shape += (name, type(param))
         return shape, params
 
-    def _plan(self, last: Any, values: tuple[Any, ...], steps: tuple[tuple[Any, ...], ...]) -> tuple[Any, Compiled, list[Any]]:
+    def _plan(self, last: Any, values: tuple[Any, ...], steps: tuple[tuple[Any, ...], ...], kind: str = "select") -> tuple[Any, Compiled, list[Any]]:
         """``(db, compiled, parameters)`` of this chain with a ``last`` step binding ``values``
-        and built by ``steps``: found in ``Options.chain_plans``, or built, compiled and kept."""
+        and built by ``steps``, compiled as ``kind`` (``compile_query``'s: the ``last`` step
+        names any kind but select): found in ``Options.chain_plans``, or built, compiled and kept."""
         meta = self.model._meta
         db = meta.database
         key = (self._chain, last, db, current_zone_token())  # the database, not its vendor: no call
@@ -165,7 +169,7 @@ class QuerySet(Generic[ModelT, RowT]):
         if compiled is not None:
             return db, compiled, compiled.params(self._values + values if values else self._values)
         query = _replayed(self.model, self._steps + steps)
-        compiled = compile_query(query, "select", operations_for(db.vendor))
+        compiled = compile_query(query, kind, operations_for(db.vendor))
         if len(meta.chain_plans) < MAX_PLANS and _binds_exactly(query.params, self._values + values):
             meta.chain_plans[key] = compiled
         return db, compiled, compiled.params(query.params)
@@ -678,7 +682,7 @@ class QuerySet(Generic[ModelT, RowT]):
     def _check_grouped_by_key(self, method: str) -> None:
         """Django's refusal to order a ``values(...).annotate(<aggregate>)`` grouping by a key
         it does not group by (the groups have no key to go by)."""
-        q, pk = self.query, self.model._meta.pk
+        q, pk = self._built_query(), self.model._meta.pk
         if q.values is not None and q.group_by_values and not any(isinstance(e, Col) and e.field is pk for e in q.grouped_by or (e for _, e in q.values)):
             raise TypeError(f"Cannot use QuerySet.{method}() on an unordered queryset performing aggregation. Add an ordering with order_by().")
 
@@ -702,7 +706,7 @@ class QuerySet(Generic[ModelT, RowT]):
 
     async def contains(self, obj: ModelT) -> bool:
         """Whether ``obj`` (a saved instance) is among the rows: False for another model's, as Django."""
-        if self.query.values is not None:
+        if self._built_query().values is not None:
             raise TypeError("Cannot call QuerySet.contains() after .values() or .values_list().")
         meta = getattr(obj, "_meta", None)
         if meta is None:
@@ -748,6 +752,9 @@ class QuerySet(Generic[ModelT, RowT]):
 
     async def count(self) -> int:
         """The number of rows (``SELECT COUNT(*)``)."""
+        if self._chain is not None and self._prefetched is None:  # a recorded chain: planned
+            db, compiled, params = self._plan("count", (), (), "count")
+            return await db.query_val(compiled.sql, *params)
         if self._empty:
             return 0
         if self._prefetched is not None:
@@ -757,6 +764,9 @@ class QuerySet(Generic[ModelT, RowT]):
 
     async def exists(self) -> bool:
         """Whether there is at least one row (``SELECT 1 ... LIMIT 1``)."""
+        if self._chain is not None and self._prefetched is None:  # a recorded chain: planned
+            db, compiled, params = self._plan("exists", (), (), "exists")
+            return await db.query_one(compiled.sql, *params) is not None
         if self._empty:
             return False
         if self._prefetched is not None:

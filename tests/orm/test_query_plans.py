@@ -296,3 +296,79 @@ async def test_a_planned_get_raises_a_refused_value_at_await_not_at_the_call(cha
         await refused
     results = await asyncio.gather(PlanItem.objects.get(price=Decimal("9.00")), PlanItem.objects.get(price="cheap"), return_exceptions=True)
     assert results[0].name == "pot" and isinstance(results[1], ValidationError)
+
+
+async def test_a_recorded_chain_counts_and_answers_exists_as_its_built_query(chain_items):
+    PlanItem._meta.chain_plans.clear()
+    for _ in range(3):  # plans the lookups and orderings, then records and keeps chains, then reuses them
+        for price, low, high in [(Decimal("1"), 0, 2), (Decimal("2.5"), 1, 2), ("0", 2, 5), (4, 0, 1), (Decimal("99"), 0, 3)]:
+            for chain in [*_chains(price, low, high), PlanItem.objects.all(), PlanItem.objects.filter(price__gte=price)]:
+                built = chain.all()
+                assert built.query is not None and built._chain is None  # the tree handed out: no chain
+                assert await chain.count() == await built.count()
+                assert await chain.exists() is await built.exists()
+    kinds = {key[1] for key in PlanItem._meta.chain_plans}
+    assert {"count", "exists"} <= kinds
+    assert await PlanItem.objects.count() == 6 and await PlanItem.objects.filter(price__gte=100).exists() is False
+    assert await PlanItem.objects.filter(active=True)[1:3].count() == 2  # a slice counts its rows
+
+
+async def test_a_planned_count_or_exists_of_a_shape_seen_before_compiles_nothing(chain_items):
+    from hyperdjango.orm.sql import compiler
+
+    for price in ("1", "2"):  # plans the lookup, then records the chains
+        await PlanItem.objects.filter(price__gte=price).count()
+        await PlanItem.objects.filter(price__gte=price).exists()
+    kept = dict(PlanItem._meta.chain_plans)
+    compiler._cache.clear()
+    assert await PlanItem.objects.filter(price__gte=Decimal("2.5")).count() == 3
+    assert await PlanItem.objects.filter(price__gte=Decimal("4.25")).exists() is True
+    assert await PlanItem.objects.filter(price__gte=Decimal("9.5")).exists() is False
+    assert compiler._cache == {}  # nothing compiled: the SQL came from the chain's plan
+    assert PlanItem._meta.chain_plans == kept
+
+
+def test_get_queryset_hands_out_a_new_queryset_and_the_managers_methods_share_none_of_it():
+    handed = PlanItem.objects.get_queryset()
+    assert handed is not PlanItem.objects.get_queryset()
+    handed.query.set_limits(0, 1)  # the tree handed out, changed in place
+    assert not PlanItem.objects.all().query.is_sliced
+    assert not PlanItem.objects.filter(active=True).query.is_sliced
+
+
+async def test_a_manager_that_overrides_get_queryset_is_honoured_by_every_method(chain_items):
+    from hyperdjango.orm.manager import Manager
+
+    class ActiveItems(Manager["PlanItem"]):
+        def get_queryset(self):
+            return super().get_queryset().filter(active=True)
+
+    active = ActiveItems().bind(PlanItem)
+    for _ in range(2):  # the second round on planned lookups
+        assert await active.count() == 4 and await PlanItem.objects.count() == 6
+        assert sorted(o.name for o in await active.filter(price__lt=3)) == ["cup", "mat", "tea"]
+        assert await active.filter(name="pot").exists() is False
+        assert (await active.get(name="tea")).name == "tea" and await active.get(name="pot") is None
+
+
+async def test_a_managers_shared_queryset_survives_the_methods_that_read_its_tree(chain_items):
+    tea = await PlanItem.objects.get(name="tea")
+    assert await PlanItem.objects.contains(tea) and (await PlanItem.objects.last()).name == "tin"
+    assert PlanItem.objects._start()._chain == ()  # still a chain: its tree was read, not handed out
+    assert len(await PlanItem.objects.filter(active=True)) == 4
+
+
+def test_a_field_whose_conversion_is_its_own_converts_every_lookup_value():
+    from hyperdjango.orm.fields import BooleanField, FloatField, IntegerField
+
+    class EvenInteger(IntegerField):
+        def to_python(self, value):
+            value = super().to_python(value)
+            if value % 2:
+                raise ValueError(value)
+            return value
+
+    assert (IntegerField.unconverted_type, FloatField.unconverted_type, BooleanField.unconverted_type) == (int, float, bool)
+    assert EvenInteger.unconverted_type is None
+    field = PlanItem._meta.field_map["category_id"]
+    assert field.unconverted_type is int and field.convert(True, exact=True) == 1 and type(field.convert(True, exact=True)) is int

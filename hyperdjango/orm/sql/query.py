@@ -58,7 +58,10 @@ SHAPELESS = VALUE_ATTRIBUTES | DECLARATIONS | {"model"}  # the model leads the s
 
 
 def planned_param(plan: tuple[Any, ...], value: Any) -> Any:
-    """The parameter a lookup planned in ``Options.lookup_plans`` binds for ``value``."""
+    """The parameter a lookup planned in ``Options.lookup_plans`` binds for ``value``: the
+    value itself when it is of the plan's unconverted type (``Field.unconverted_type``)."""
+    if type(value) is plan[4]:
+        return value
     converted = plan[2].convert(value, exact=True)
     return str(converted) if plan[0] in TEXT_LOOKUPS else converted
 
@@ -389,7 +392,9 @@ class Query:
             and lookup.name in PLANNED_LOOKUPS
             and (not rest or rest[0] == lookup.name)
         ):
-            self.meta.lookup_plans[key] = (lookup.name, col, col.field, {})
+            # (lookup, column, field, shared nodes, the type bound as it is: see planned_param)
+            unconverted = col.field.unconverted_type if lookup.name not in TEXT_LOOKUPS else None
+            self.meta.lookup_plans[key] = (lookup.name, col, col.field, {}, unconverted)
         if negated and lookup.name != "isnull":
             return self.null_guarded(lookup, lhs)
         return lookup
@@ -399,7 +404,7 @@ class Query:
         parameter added. The condition depends on the value's type and parameter number
         only, so it is built once for each and shared: nodes are not changed once built,
         and a shared one brings its cache key (``Expression.key``) already computed."""
-        name, col, field, nodes = plan
+        name, col, field, nodes, _ = plan
         converted = planned_param(plan, value)
         node_key = (type(converted), len(self.params))
         lookup = nodes.get(node_key)
