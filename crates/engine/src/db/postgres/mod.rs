@@ -470,7 +470,7 @@ async fn execute_many_in_own_transaction(
             Ok(p) => break (lease, p),
             Err(e) => {
                 lease.conn.note_error(&e);
-                if is_connection_loss(&e) && attempts == 0 && !ctl.is_cancelled() {
+                if e.is_connection_loss() && attempts == 0 && !ctl.is_cancelled() {
                     attempts += 1;
                     continue;
                 }
