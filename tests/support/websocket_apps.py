@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hyperdjango import HyperApp
+from hyperdjango.testing import TestClient
 
 
 def add_echo(app: HyperApp, path: str = "/ws/echo") -> None:
@@ -15,3 +16,8 @@ def add_echo(app: HyperApp, path: str = "/ws/echo") -> None:
                 await ws.send_text(msg.text)
             else:
                 await ws.send_bytes(msg.data)
+
+
+def ws_url(client: TestClient, path: str) -> str:
+    """The ``ws://`` address of ``path`` on a running ``TestClient``."""
+    return "ws" + client.base_url.removeprefix("http") + path

@@ -15,6 +15,7 @@ from hyperdjango import HyperApp
 from hyperdjango.channels import InMemoryChannelLayer
 from hyperdjango.testing import TestClient
 from hyperdjango.websockets import broadcast
+from support.websocket_apps import ws_url
 
 N = 5
 
@@ -80,10 +81,6 @@ def client():
         yield c
 
 
-def url(client: TestClient, path: str) -> str:
-    return "ws" + client.base_url.removeprefix("http") + path
-
-
 def wait_for(condition, what: str) -> None:
     deadline = time.monotonic() + 10
     while not condition():
@@ -93,9 +90,9 @@ def wait_for(condition, what: str) -> None:
 
 def test_broadcast_reaches_every_member_in_order(client):
     with contextlib.ExitStack() as stack:
-        members = [stack.enter_context(connect(url(client, "/ws/member"))) for _ in range(N)]
+        members = [stack.enter_context(connect(ws_url(client, "/ws/member"))) for _ in range(N)]
         wait_for(lambda: len(client.app.room) == N, "members")
-        with connect(url(client, "/ws/publish")) as publisher:
+        with connect(ws_url(client, "/ws/publish")) as publisher:
             publisher.send("[3, 0, 0]")
             assert publisher.recv(timeout=5) == "done"
         for ws in members:
@@ -105,11 +102,11 @@ def test_broadcast_reaches_every_member_in_order(client):
 
 def test_a_member_that_does_not_read_is_closed_with_1013_and_reported(client):
     client.app.state_seen["skipped"].clear()
-    with connect(url(client, "/ws/member")) as reader, connect(url(client, "/ws/member"), max_queue=1) as stalled:
+    with connect(ws_url(client, "/ws/member")) as reader, connect(ws_url(client, "/ws/member"), max_queue=1) as stalled:
         # Both are members before the first broadcast (the 101 reaches the client before the
         # handler joins the room: a broadcast started at once could miss one of them).
         wait_for(lambda: len(client.app.room) == 2, "members")
-        with connect(url(client, "/ws/publish")) as publisher:
+        with connect(ws_url(client, "/ws/publish")) as publisher:
             # The publisher keeps at most 2 messages (and 2 binary ones) ahead of the reader,
             # under the send queue's 8, however late this thread runs; unpaced, a reader
             # descheduled long enough on a loaded machine was closed with 1013 as well.
@@ -150,7 +147,7 @@ def test_channel_subscription_of_a_send_method_is_fed_by_the_engine(client, kind
     layer = client.app.layer
     before = layer.stats()
     with contextlib.ExitStack() as stack:
-        sockets = [stack.enter_context(connect(url(client, f"/ws/layer/{kind}"))) for _ in range(N)]
+        sockets = [stack.enter_context(connect(ws_url(client, f"/ws/layer/{kind}"))) for _ in range(N)]
         channel = layer.channel("room")
         wait_for(lambda: channel.subscriber_count == N, "subscriptions")
         assert channel._subscribers == {}  # no task and no queue per subscriber

@@ -18,6 +18,7 @@ from websockets.sync.client import connect
 from hyperdjango import HyperApp
 from hyperdjango.testing import TestClient
 from hyperdjango.websockets import WebSocketDisconnect
+from support.websocket_apps import ws_url
 
 
 def make_app() -> HyperApp:
@@ -103,10 +104,6 @@ def make_app() -> HyperApp:
 def client():
     with TestClient(make_app(), ws_send_queue=100_000) as c:
         yield c
-
-
-def ws_url(client: TestClient, path: str) -> str:
-    return "ws" + client.base_url.removeprefix("http") + path
 
 
 def test_every_way_of_awaiting_a_coroutine_takes_a_send(client):

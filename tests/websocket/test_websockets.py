@@ -15,7 +15,7 @@ from hyperdjango import HyperApp
 from hyperdjango.exceptions import HTTPException
 from hyperdjango.testing import TestClient
 from hyperdjango.websockets import WebSocketDisconnect
-from support.websocket_apps import add_echo
+from support.websocket_apps import add_echo, ws_url
 
 
 def make_app() -> HyperApp:
@@ -95,10 +95,6 @@ def make_app() -> HyperApp:
 def client():
     with TestClient(make_app(), ws_max_message_size=100_000, ws_send_queue=8) as c:
         yield c
-
-
-def ws_url(client: TestClient, path: str) -> str:
-    return "ws" + client.base_url.removeprefix("http") + path
 
 
 def test_text_and_binary_messages_echo(client):
