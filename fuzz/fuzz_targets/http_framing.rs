@@ -23,7 +23,7 @@ use libfuzzer_sys::fuzz_target;
 struct Describe;
 
 impl Handler for Describe {
-    async fn handle(&self, request: HttpRequest) -> Reply {
+    async fn handle(&self, request: Box<HttpRequest>) -> Reply {
         if request.upgrade.is_some() {
             return Reply::full(StatusCode::FORBIDDEN, "no websockets here");
         }
