@@ -34,6 +34,7 @@ mod pool;
 mod schema_epoch;
 mod transaction;
 
+use futures_util::future::OptionFuture;
 use std::sync::Arc;
 
 pub use config::PgConfig;
@@ -500,19 +501,9 @@ async fn execute_many_in_own_transaction(
             .tracked(
                 Some(ctl),
                 futures_util::future::join3(
-                    async {
-                        match begin {
-                            Some(f) => Some(f.await),
-                            None => None,
-                        }
-                    },
+                    OptionFuture::from(begin),
                     join_ordered(rows_sent),
-                    async {
-                        match commit {
-                            Some(f) => Some(f.await),
-                            None => None,
-                        }
-                    },
+                    OptionFuture::from(commit),
                 ),
             )
             .await;
