@@ -137,6 +137,10 @@ class Expression:
     def __mod__(self, other: Any) -> Combined:
         return self._combine("%", other)
 
+    def __pow__(self, other: Any) -> Combined:
+        """``F("x") ** 2``: Django's power operator (``^``), integers staying integers."""
+        return self._combine("^", other)
+
     def __neg__(self) -> Combined:
         """``-F("pages")``: the expression times -1, as Django writes it."""
         return self._combine("*", -1)
@@ -155,6 +159,9 @@ class Expression:
 
     def __rmod__(self, other: Any) -> Combined:
         return self._combine("%", other, True)
+
+    def __rpow__(self, other: Any) -> Combined:
+        return self._combine("^", other, True)
 
     def asc(self, *, nulls_first: bool | None = None, nulls_last: bool | None = None) -> OrderBy:
         """Ascending; ``nulls_first=True``/``nulls_last=True`` place NULLs (else the database does)."""
@@ -283,6 +290,8 @@ class Param(Expression):
 class Combined(Expression):
     """``lhs op rhs``, from ``F("price") * 2`` and friends."""
 
+    identity_skip = frozenset({"_output"})  # the type, found from lhs and rhs when first asked
+
     def __init__(self, lhs: Expression, op: str, rhs: Expression) -> None:
         self.lhs, self.op, self.rhs = lhs, op, rhs
 
@@ -296,16 +305,35 @@ class Combined(Expression):
         from .functions_datetime import temporal_arithmetic
 
         new = self._copy()
+        new.__dict__.pop("_output", None)
         new.lhs, new.rhs = self.lhs.resolve(query), self.rhs.resolve(query)
         temporal = temporal_arithmetic(self.op, new.lhs, new.rhs)
         if temporal is not None:  # dates minus dates, datetimes plus durations: the backend's arithmetic
             return temporal
-        new.output_field = combined_output(self.op, new.lhs.output_field, new.rhs.output_field)
         new.contains_aggregate = new.lhs.contains_aggregate or new.rhs.contains_aggregate
         return new
 
+    @property  # type: ignore[override]
+    def output_field(self) -> Field | None:
+        """The type of ``lhs op rhs`` (see combined_output), found when something asks: as in
+        Django, one that cannot be inferred is an error only then, so that
+        ``ExpressionWrapper(F("price") ** 2, output_field=...)`` gives it instead."""
+        d = self.__dict__
+        if "output_field" in d:  # given
+            return d["output_field"]
+        if "_output" not in d:
+            d["_output"] = combined_output(self.op, self.lhs.output_field, self.rhs.output_field)
+        return d["_output"]
+
+    @output_field.setter
+    def output_field(self, field: Field | None) -> None:
+        self.__dict__["output_field"] = field
+
     def as_sql(self, c: SQLCompiler) -> str:
-        return f"({self.lhs.as_sql(c)} {self.op} {self.rhs.as_sql(c)})"
+        lhs, rhs = self.lhs.as_sql(c), self.rhs.as_sql(c)
+        if self.op == "^" and c.ops.vendor != "postgresql":  # PostgreSQL's ^ is the power; SQLite has POWER() only
+            return f"POWER({lhs}, {rhs})"
+        return f"({lhs} {self.op} {rhs})"
 
 
 #: The numeric types in Django's order of precedence for arithmetic (see combined_output).
@@ -322,6 +350,11 @@ def combined_output(op: str, lhs: Field | None, rhs: Field | None) -> Field | No
     kinds = {next((k for k in NUMERIC if isinstance(f, k)), None) for f in (lhs, rhs)}
     if None in kinds:  # dates, text...: the left side's type, as before
         return lhs
+    if op == "^" and len(kinds) > 1:
+        from .exceptions import FieldError
+
+        raise FieldError(f"cannot infer the type of '^' (**) between a {type(lhs).__name__} and a {type(rhs).__name__}: "
+                         "give output_field= (ExpressionWrapper), as Django requires")
     if kinds == {DecimalField, FloatField}:
         from .exceptions import FieldError
 

@@ -271,7 +271,7 @@ class Model(metaclass=ModelMeta):
                 self.__dict__["_db"] = using
             return True
         if update_fields is not None:
-            fields = [meta.get_field(n) for n in update_fields]
+            fields = [meta.column_field(n) for n in update_fields]
             fields += [f for f in meta.fields if f.auto_now and f not in fields]
         else:
             fields = [f for f in meta.fields if not f.primary_key and f.name in self.__dict__]

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from ..database import Database, default_database
 from .exceptions import FieldDoesNotExist, FieldError
+from .fields import Field
 
 if TYPE_CHECKING:
-    from .fields import Field
     from .related import Relation
 
 #: Models by class name, then module: foreign keys may name a model by a string.
@@ -156,10 +156,13 @@ class Options:
     def concrete_fields(self) -> list[Field]:
         return self.fields
 
-    def get_field(self, name: str) -> Field:
-        """The field called ``name``: by its name, a foreign key also by its relation's name
-        (``category`` as ``category_id``), ``pk`` the primary key. Anything else raises
-        :class:`~hyperdjango.orm.FieldDoesNotExist` (a ``FieldError``) with Django's message.
+    def get_field(self, name: str) -> Field | Relation:
+        """What Django's ``get_field(name)`` finds: the field called ``name`` (a foreign key
+        also by its relation's name: ``category`` as ``category_id``); for a many-to-many or a
+        reverse foreign key, its :class:`~hyperdjango.orm.related.Relation` (Django's
+        ``ManyToManyField``/``ForeignObjectRel``, with their attributes). Anything else,
+        ``pk`` included (as in Django), raises :class:`~hyperdjango.orm.FieldDoesNotExist`
+        (a ``FieldError``) with Django's message.
 
         >>> from hyperdjango import Model
         >>> class Tag(Model):
@@ -173,14 +176,24 @@ class Options:
         field = self.field_map.get(name)
         if field is not None:
             return field
-        if name == "pk":
-            return self.pk
-        # A forward foreign key's relation holds the field of this model; a reverse one or a
-        # many-to-many has no field here (Django returns their relation objects instead).
-        relation_field = getattr(self.relations.get(name), "field", None)
-        if relation_field is not None and relation_field.model is self.model and relation_field.relation_name == name:
-            return relation_field
-        raise FieldDoesNotExist(f"{self.model.__name__} has no field named '{name}'")
+        relation = self.relations.get(name)
+        # A name starting with "_" is the hidden other side of a relation without an accessor
+        # (Django's related_name="+"): it has no name to find it by.
+        if relation is None or name.startswith("_"):
+            raise FieldDoesNotExist(f"{self.model.__name__} has no field named '{name}'")
+        from .related import ForwardRelation
+
+        # A forward foreign key's relation holds the field of this model.
+        return relation.field if isinstance(relation, ForwardRelation) else relation
+
+    def column_field(self, name: str) -> Field:
+        """``get_field(name)`` where a column is meant (``save(update_fields=...)``,
+        ``bulk_update()``...): a relation without a column of this table raises
+        :class:`~hyperdjango.orm.FieldDoesNotExist` too."""
+        field = self.get_field(name)
+        if not isinstance(field, Field):
+            raise FieldDoesNotExist(f"{self.model.__name__}.{name} is a relation without a column of its table ({type(field).__name__})")
+        return field
 
     def choices(self) -> str:
         """Every name a lookup may start with, for error messages."""

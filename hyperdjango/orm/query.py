@@ -253,7 +253,10 @@ class QuerySet(Generic[ModelT, RowT]):
         return new
 
     def reverse(self) -> Self:
-        """The same rows in the opposite order (no effect on a QuerySet without ordering)."""
+        """The same rows in the opposite order (no effect on a QuerySet without ordering).
+        A sliced QuerySet raises ``TypeError``, as Django's: its rows are the slice of one order."""
+        if self._built_query().is_sliced:
+            raise TypeError("cannot reverse a QuerySet once it has been sliced")
         new = self._clone()
         new.query.standard_ordering = not new.query.standard_ordering
         return new
@@ -867,7 +870,7 @@ class QuerySet(Generic[ModelT, RowT]):
             return 0
         db = self.db
         meta = self.model._meta
-        chosen = [meta.get_field(n) for n in fields]
+        chosen = [meta.column_field(n) for n in fields]
         sql = update_by_pk_sql(operations_for(db.vendor), meta, tuple(f.column for f in chosen))
         return await db.execute_many(sql, [[*obj.clean(chosen), obj.pk] for obj in objs])
 

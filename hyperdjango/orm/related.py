@@ -33,14 +33,32 @@ class Step:
 
 
 class Relation:
-    """A named way from one model to another, as lookups and ``select_related`` walk it."""
+    """A named way from one model to another, as lookups and ``select_related`` walk it.
+
+    What ``Model._meta.get_field()`` returns for a reverse foreign key or a many-to-many
+    name, with the attributes ported code reads on Django's ``ForeignObjectRel`` and
+    ``ManyToManyField``: ``model``, ``related_model``, ``is_relation``, ``concrete``,
+    ``auto_created``, ``many_to_many``, ``one_to_many``, ``many_to_one``, ``one_to_one``.
+    """
 
     multi = False
     name = ""
+    is_relation = True
+    concrete = False  # no column of this model's table
+    auto_created = True  # made by the declaration on the other side
+    one_to_one = False
+    many_to_one = False
+    one_to_many = False
+    many_to_many = False
 
     @property
     def target(self) -> Any:
         raise NotImplementedError
+
+    @property
+    def related_model(self) -> Any:
+        """The model at the other end (Django's name)."""
+        return self.target
 
     def steps(self) -> tuple[Step, ...]:
         raise NotImplementedError
@@ -48,6 +66,10 @@ class Relation:
 
 class ForwardRelation(Relation):
     """``product.category``: the row a foreign key points to."""
+
+    many_to_one = True
+    concrete = True
+    auto_created = False
 
     def __init__(self, field: Field) -> None:
         self.field = field
@@ -57,6 +79,10 @@ class ForwardRelation(Relation):
     def target(self) -> Any:
         return self.field.related_model
 
+    @property
+    def model(self) -> Any:
+        return self.field.model
+
     def steps(self) -> tuple[Step, ...]:
         return (Step(self.target, self.field, self.target._meta.pk, False),)
 
@@ -65,6 +91,7 @@ class ReverseRelation(Relation):
     """``category.products``: the rows whose foreign key points here."""
 
     multi = True
+    one_to_many = True
 
     def __init__(self, field: Field, name: str) -> None:
         self.field = field  # the foreign key on the other model
@@ -74,6 +101,15 @@ class ReverseRelation(Relation):
     def target(self) -> Any:
         return self.field.model
 
+    @property
+    def model(self) -> Any:
+        return self.field.related_model
+
+    @property
+    def remote_field(self) -> Field:
+        """The foreign key on the other model (Django's ``ManyToOneRel.remote_field``)."""
+        return self.field
+
     def steps(self) -> tuple[Step, ...]:
         return (Step(self.field.model, self.field.related_model._meta.pk, self.field, True),)
 
@@ -82,11 +118,15 @@ class ManyToManyRelation(Relation):
     """``product.tags`` / ``tag.products``: rows linked through a through table."""
 
     multi = True
+    many_to_many = True
 
     def __init__(self, declaration: ManyToMany, forward: bool, name: str) -> None:
         self.declaration = declaration
         self.forward = forward
         self.name = name
+        # The declaring side is Django's ManyToManyField (concrete, declared), the other its ManyToManyRel.
+        self.concrete = forward
+        self.auto_created = not forward
 
     @property
     def source_fk(self) -> Field:
@@ -101,6 +141,15 @@ class ManyToManyRelation(Relation):
     @property
     def target(self) -> Any:
         return self.target_fk.related_model
+
+    @property
+    def model(self) -> Any:
+        return self.source_fk.related_model
+
+    @property
+    def remote_field(self) -> Relation:
+        """The same relation seen from the other side."""
+        return self.target._meta.relations[self.counterpart]
 
     @property
     def through(self) -> Any:

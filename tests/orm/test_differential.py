@@ -71,10 +71,15 @@ def lookups(backend: str) -> st.SearchStrategy[str]:
         st.lists(names, max_size=3).map(lambda v: f"tags__name__in={v}"),
         st.tuples(comparisons, ratings).map(lambda t: f"reviews__rating__{t[0]}={t[1]}"),
         st.booleans().map(lambda b: f"reviews__note__isnull={b}"),
+        # Many-to-many and reverse relations whose far side may be NULL or missing (exclude() across them).
+        st.tuples(st.sampled_from(["liked_by__born", "liked_by", "tags", "reviews", "tags__name"]), st.booleans()).map(
+            lambda t: f"{t[0]}__isnull={t[1]}"),
+        st.tuples(comparisons, st.integers(1950, 2005)).map(lambda t: f"liked_by__born__year__{t[0]}={t[1]}"),
         st.tuples(st.sampled_from(["exact", "icontains"]), names).map(lambda t: f"liked_by__name__{t[0]}={t[1]!r}"),
         st.sampled_from(["pages__gt=F('reviews__rating')", "weight=F('price')", "weight__lt=F('price')", "author=F('liked_by')",
                          "pages__lt=F('author__id') * 100", "price__gt=F('weight') + 5", "reviews__rating__lt=F('pages') / 100",
-                         "tags__id=F('author__id')", "published__year__gt=F('author__born__year') + 30", "liked_by=F('author')"]),
+                         "tags__id=F('author__id')", "published__year__gt=F('author__born__year') + 30", "liked_by=F('author')",
+                         "pages__gt=F('reviews__rating') ** 4", "pages__lt=2 ** F('reviews__rating')"]),
     )
 
 
@@ -93,6 +98,11 @@ def conditions(backend: str) -> st.SearchStrategy[str]:
         q,
         nested,
     )
+
+
+def as_q(condition: str) -> str:
+    """A condition of ``conditions()`` as one Q expression (``a=1, b=2`` → ``Q(a=1, b=2)``)."""
+    return condition if condition.startswith(("Q(", "~", "(")) else f"Q({condition})"
 
 
 def querysets(backend: str) -> st.SearchStrategy[str]:
@@ -162,6 +172,10 @@ AGGREGATES = [
     "Sum('reviews__rating', filter=~Q(reviews__note=None), default=-1)", "Min('published', default=datetime.date(1900, 1, 1))",
     "Count('tags', filter=Q(tags__name__in=['a', 'm']), distinct=True)", "Sum(F('price') * F('pages'))",
     "Max(F('pages') - F('reviews__rating'))", "Avg('price', filter=Q(weight__isnull=True))",
+    "Count('liked_by', filter=Q(liked_by__born__isnull=True))", "Sum('pages', filter=Q(tags__name='a'), default=0)",
+    "Count('id', filter=Q(published__year__lt=2010) | Q(published__quarter=4))", "Sum(Case(When(reviews__rating__gte=4, then=1), default=0))",
+    "Coalesce(Sum('reviews__rating'), 0)", "Max(F('reviews__rating') ** 2, default=-1)", "Count('liked_by', distinct=True, filter=~Q(liked_by=F('author')))",
+    "Sum('price', default=Decimal('0'), filter=Q(reviews__isnull=True))",
 ]
 
 #: Arithmetic in annotate: decimals, integers and NULLs mixed, with output_field where Django needs one.
@@ -172,6 +186,12 @@ ARITHMETIC = [
     "F('price') + F('pages')", "-F('pages') + F('author__id')", "F('weight') * 2 - F('price') / 4",
     "ExpressionWrapper(F('pages') / 3, output_field=models.FloatField())", "Cast(F('price'), models.IntegerField())",
     "F('published__year') - F('author__born__year')", "F('reviews__rating') * F('price')",
+    # ** is Django's POWER: the same numeric type on both sides, or an output_field.
+    "F('pages') ** 2", "F('reviews__rating') ** F('reviews__rating')", "2 ** F('reviews__rating')", "F('price') ** 2",
+    "F('price') ** Decimal('2')", "F('weight') ** F('weight')", "Power('pages', 2)", "(F('pages') % 10) ** 3 - F('pages')",
+    "ExpressionWrapper(F('price') ** 2, output_field=models.DecimalField(max_digits=14, decimal_places=2))",
+    "Coalesce(F('weight'), F('price')) * 2", "Case(When(pages__gt=300, then=F('pages') * 2), default=F('pages'))",
+    "Coalesce('subtitle', 'title')", "Case(When(weight__isnull=True, then=Value('none')), When(weight__gt=5, then=Value('heavy')))",
 ]
 
 #: Reads that group: values() then annotate, annotate then values, on columns, relations and annotations.
@@ -196,7 +216,8 @@ MORE_READS = [
     "{qs}.difference(Book.objects.filter(tags__name='a')).order_by('pages', 'id').values_list('id', 'pages')",
     "{qs}.values_list('pages', flat=True).union(Review.objects.values_list('rating', flat=True)).order_by('pages')[:4]",
     "{qs}.dates('published', 'year')", "{qs}.dates('published', 'month', order='DESC')", "{qs}.dates('author__born', 'week')",
-    "{qs}.dates('published', 'day')",
+    "{qs}.dates('published', 'day')", "{qs}.dates('published', 'quarter')", "{qs}.dates('author__born', 'year', order='DESC')",
+    "{qs}.filter(tags__isnull=False).dates('published', 'month')",
     "~{qs}.filter(pages__gt=F('published__year') / 5).values_list('id', flat=True)",
     "~{qs}.annotate(y=F('author__born__year'), m=F('published__month')).values_list('id', 'y', 'm')",
     "{qs}.order_by(F('author__born__month').asc(nulls_last=True), 'id').values_list('id', flat=True)",
@@ -213,6 +234,9 @@ MORE_READS = [
     "~Review.objects.filter(book__in={qs}).exclude(book__tags__name='a').values_list('id', flat=True)",
     "Review.objects.filter(book__in={qs}).order_by('book__publisher', '-rating', 'id').values_list('id', flat=True)",
     "{qs}.only('title').select_related('publisher').order_by('-publisher__name', 'id').values_list('id', 'publisher__name')",
+    "{qs}.order_by('tags__name', 'id').values_list('id', flat=True)", "{qs}.distinct().order_by('liked_by__name', '-id').values_list('id', flat=True)",
+    "{qs}.distinct().order_by('-author__born', 'publisher__name', 'id').values_list('id', 'author__name')",
+    "{qs}.values_list('tags__name', flat=True).distinct().order_by('tags__name')",
 ]
 
 
@@ -257,6 +281,19 @@ def terminals(backend: str) -> st.SearchStrategy[object]:
             lambda t: f"{{qs}}.order_by({order(t[0])}).values_list('id', flat=True)[{t[1]}:{t[1] + t[2]}]"
         ),
         orderings.map(lambda fields: f"{{qs}}.distinct().order_by({order(fields)}).values_list('id', flat=True)"),
+        # reverse() with values()/slicing/first(), before and after order_by() (Django keeps it reversed).
+        st.tuples(orderings, st.sampled_from([
+            "{qs}.order_by({o}).reverse().values_list('id', flat=True)[1:4]", "{qs}.order_by({o}).values('id', 'pages').reverse()[:3]",
+            "{qs}.reverse().order_by({o}).values_list('id', flat=True)", "{qs}.order_by({o}).reverse().first()",
+            "{qs}.order_by({o}).reverse().last()", "{qs}.order_by({o}).values_list('id', flat=True)[1:4].reverse()",
+            "{qs}.order_by({o}).distinct().reverse().values_list('id', 'title')", "{qs}.order_by({o}).reverse().reverse().values_list('id', flat=True)[:5]",
+            "{qs}.order_by({o}).reverse().values_list('title', flat=True).distinct()",
+            "{qs}.annotate(n=Count('tags')).order_by({o}).reverse().values('id', 'n')",
+        ])).map(lambda t: t[1].replace("{o}", order(t[0]))),
+        st.sampled_from(["Author.objects.reverse().values_list('name', flat=True)", "Author.objects.filter(books__isnull=False).reverse().values_list('name', flat=True)[:3]",
+                         "Author.objects.values('born').reverse()", "Author.objects.reverse().first()", "Publisher.objects.reverse().last()"]),
+        conditions(backend).map(lambda c: f"~{{qs}}.annotate(c=Case(When({c}, then=Value(1)), default=Value(0))).values_list('id', 'c')"),
+        conditions(backend).map(lambda c: f"{{qs}}.aggregate(s=Sum('pages', filter={as_q(c)}, default=0), n=Count('reviews', filter={as_q(c)}))"),
         orderings.map(lambda fields: f"{{qs}}.order_by({order(fields)}).values('id', 'title', 'author__name', 'weight')"),
         st.lists(st.sampled_from(AGGREGATES), min_size=1, max_size=3, unique=True).map(
             lambda aggs: "{qs}.aggregate(" + ", ".join(f"a{i}={a}" for i, a in enumerate(aggs)) + ")"
@@ -308,7 +345,10 @@ def terminals(backend: str) -> st.SearchStrategy[object]:
                          " sorted(x.id for x in related(b.author.liked))) for b in rows)"}),
         st.just({"q": "{qs}.select_related('author', 'publisher')",
                  "then": "lambda rows: sorted((b.id, b.author.name, b.publisher.name if b.publisher else None) for b in rows)"}),
-        st.tuples(st.sampled_from(["pages=F('pages') + 1", "weight=None", "price=F('price') * 2", "subtitle='x'"])).map(
+        st.tuples(st.sampled_from(["pages=F('pages') + 1", "weight=None", "price=F('price') * 2", "subtitle='x'", "pages=F('pages') ** 2",
+                                   "price=F('price') + F('weight')", "pages=Case(When(weight__isnull=True, then=0), default=F('pages'))",
+                                   "weight=Coalesce('weight', 'price')", "pages=F('author__id') * 10", "subtitle=Concat('title', Value('!'))",
+                                   "price=F('price') - 1, pages=F('pages') % 7"])).map(
             lambda t: [{"q": f"{{qs}}.update({t[0]})"}, "Book.objects.order_by('id').values_list('id', 'pages', 'weight', 'price', 'subtitle')"]
         ),
         st.sampled_from(["{qs}.filter(tags__name='a').update(pages=F('pages') * 2)", "{qs}.update(publisher=None)",

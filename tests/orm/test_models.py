@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from hyperdjango import Field, Model
+from hyperdjango import Field, ManyToMany, Model
 from hyperdjango.orm.exceptions import DeferredFieldNotLoaded, DoesNotExist, FieldDoesNotExist, FieldError, ValidationError
 from hyperdjango.orm.fields import (
     BinaryField,
@@ -352,7 +352,35 @@ def test_get_field_finds_a_foreign_key_by_its_relation_s_name_as_django_does():
         rack_id: int = Field(foreign_key=Rack, related_name="bins")
 
     assert Bin._meta.get_field("rack") is Bin._meta.get_field("rack_id")
-    assert Bin._meta.get_field("pk") is Bin._meta.pk
-    # The reverse side has no field of Rack's own (Django returns a relation object there).
-    with pytest.raises(FieldDoesNotExist, match="Rack has no field named 'bins'"):
-        Rack._meta.get_field("bins")
+
+
+def test_get_field_answers_as_django_5_2_for_pk_reverse_and_many_to_many_names():
+    class Shed(Model):
+        class Meta:
+            table = "m_shed"
+
+    class Tool(Model):
+        class Meta:
+            table = "m_tool"
+
+        shed_id: int = Field(foreign_key=Shed, related_name="tools")
+        sheds = ManyToMany(Shed, related_name="stored")
+
+    # Django's get_field does not know "pk" (Meta.pk does).
+    with pytest.raises(FieldDoesNotExist, match=r"^Tool has no field named 'pk'$"):
+        Tool._meta.get_field("pk")
+    # A reverse foreign key is Django's ManyToOneRel; a many-to-many is its ManyToManyField on
+    # the declaring side and its ManyToManyRel on the other: (flags, model, related_model, name).
+    def seen(rel):
+        flags = (rel.is_relation, rel.concrete, rel.auto_created, rel.one_to_many, rel.many_to_many, rel.many_to_one, rel.one_to_one)
+        return flags, rel.model, rel.related_model, rel.name
+
+    assert seen(Shed._meta.get_field("tools")) == ((True, False, True, True, False, False, False), Shed, Tool, "tools")
+    assert Shed._meta.get_field("tools").remote_field is Tool._meta.get_field("shed")
+    assert seen(Tool._meta.get_field("sheds")) == ((True, True, False, False, True, False, False), Tool, Shed, "sheds")
+    assert seen(Shed._meta.get_field("stored")) == ((True, False, True, False, True, False, False), Shed, Tool, "stored")
+    assert Shed._meta.get_field("stored").remote_field is Tool._meta.get_field("sheds")
+    # Where a column is meant, a relation without one is refused.
+    with pytest.raises(FieldDoesNotExist, match="Tool.sheds is a relation without a column"):
+        Tool._meta.column_field("sheds")
+    assert Tool._meta.column_field("shed") is Tool._meta.get_field("shed_id")

@@ -482,8 +482,8 @@ class Query:
         When this filter() call already joined the relation the path starts with
         (``filter(Q(books__pages=1) | ~Q(books__tags__name="a"))``), the subquery asks about
         that joined row instead, as Django's (its ``can_reuse`` test in ``split_exclude``):
-        an author with a book of one page, or a book without the tag. Not for a test of
-        NULL (``reviews__note=None``): Django's subquery then LEFT JOINs from this model and
+        an author with a book of one page, or a book without the tag (which row: see
+        joined_in_this_call). Not for a test of NULL (``reviews__note=None``): Django's subquery then LEFT JOINs from this model and
         asks about this row.
         """
         parts = key.split("__")
@@ -506,15 +506,24 @@ class Query:
         return contains if joined is None else WhereNode([Lookup("isnull", row, False), contains])
 
     def joined_in_this_call(self, name: str) -> tuple[int, Any] | None:
-        """The alias and model of the many-valued relation ``name`` when the current filter()
-        call has joined it already (None otherwise: no join is made here)."""
+        """The alias and model of the many-valued relation ``name``'s rows to ask about, when the
+        current filter() call has joined them already (None otherwise: no join is made here).
+
+        Django's test is by alias name: its subquery names the relation's first table by the
+        table's name, and asks about the outer row of that name when this call joined it. That
+        is the first join of the table in the query, whichever relation made it
+        (``filter(Q(liked__title="x") | ~Q(books__pages=1))`` asks about the liked book).
+        """
         relation = self.model._meta.relations.get(name)
         if self.reuse is None or relation is None or not relation.multi or name in self.filtered_relations:
             return None
-        alias = 0
-        for step in relation.steps():
-            found = [j.alias for j in self.joins.values()
-                     if j.parent == alias and j.step == step and j.filtered is None and j.alias in self.reuse]
+        first, *rest = relation.steps()
+        table = first.model._meta.table
+        alias = next((a for a, j in self.joins.items() if j.table == table), None)
+        if alias is None or alias not in self.reuse or table == self.meta.table:
+            return None
+        for step in rest:  # a many-to-many's target, from its link row
+            found = [j.alias for j in self.joins.values() if j.parent == alias and j.step == step and j.filtered is None]
             if not found:
                 return None
             alias = found[-1]

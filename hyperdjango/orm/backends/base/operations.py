@@ -141,8 +141,19 @@ class BaseOperations:
             return None  # as Django: text is what the database says (Coalesce(n, 0, output_field=TextField()) is 0)
         expected = field.python_type
         if isinstance(field, DecimalField) and field.decimal_places is not None:
+            places = field.decimal_places
+
             def convert_decimal(value: Any) -> Any:
-                return None if value is None else field.to_python(value)
+                if value is None:
+                    return None
+                exact = field.to_python_exact(value)
+                # Padded to the field's places (SQLite's SUM of a column is 21, PostgreSQL's
+                # 21.00), never rounded: Django keeps every digit of a computed decimal
+                # (ExpressionWrapper(F("price") ** 2, output_field=DecimalField(decimal_places=2))).
+                exponent = exact.as_tuple().exponent
+                if isinstance(exponent, int) and -exponent < places and exact.adjusted() < 28 - places:
+                    return field.quantize(exact)
+                return exact
 
             return convert_decimal
 

@@ -47,7 +47,7 @@ class TableSpec:
         for f in meta.fields:
             target = f.related_model._meta if f.foreign_key is not None else None
             columns.append(Column(f, (target.table, target.pk.column) if target else None))
-        column = lambda names: tuple(meta.get_field(n).column for n in names)  # noqa: E731
+        column = lambda names: tuple(meta.column_field(n).column for n in names)  # noqa: E731
         return cls(meta.table, tuple(columns), tuple(map(column, meta.unique_together)), tuple(map(column, meta.indexes)))
 
     def column(self, name: str) -> Column:
