@@ -219,11 +219,14 @@ class SQLCompiler:
                 exprs.append(e)
         return items, exprs, readers.model_reader(q, self.ops, fields, related, annotation_start)
 
-    def group_by(self, exprs: list[Expression]) -> str:
+    def group_by(self, exprs: list[Expression], ordering: tuple[OrderBy, ...]) -> str:
+        """What the rows are grouped by: the selected columns that aggregate nothing and, as
+        Django's, the ordering's (PostgreSQL refuses an ORDER BY column neither grouped nor
+        aggregated: ``annotate(n=Count("tags")).order_by("publisher__name")``)."""
         q = self.query
         if not q.has_aggregate:
             return ""
-        plain = [e for e in exprs if not e.contains_aggregate and not has_window(e)]
+        plain = [e for e in [*exprs, *(t.expression for t in ordering)] if not e.contains_aggregate and not has_window(e)]
         plain += [term for e in exprs if has_window(e) for term in window_group_by(e)]
         if q.values is not None and q.group_by_values:
             plain = [*q.grouped_by, *plain]
@@ -278,7 +281,7 @@ class SQLCompiler:
         else:
             sql = f"SELECT {distinct}{', '.join(self.named(items))} FROM {self.from_clause()}"
             sql += self.where_clause()
-            sql += self.group_by(exprs) if not exists else ""
+            sql += self.group_by(exprs, ordering) if not exists else ""
             sql += self.having_clause()
             sql += self.order_clause(ordering, exprs)
         if exists and not q.is_sliced:
@@ -302,7 +305,7 @@ class SQLCompiler:
         inner += [(t.expression.as_sql(self), f"__qualify_order{i}") for i, t in enumerate(ordering)]
         sql = f"SELECT {distinct}{', '.join(self.named(inner))} FROM {self.from_clause()}"
         sql += self.where_clause()
-        sql += self.group_by([*exprs, qualify]) if not exists else ""
+        sql += self.group_by([*exprs, qualify], ordering) if not exists else ""
         sql += self.having_clause()
         outer = [(f'"qualify".{self.quote(f"__col{i}")}', name) for i, (_, name) in enumerate(items)]
         sql = f'SELECT {", ".join(self.named(outer))} FROM ({sql}) AS "qualify" WHERE "qualify"."__qualify"'
