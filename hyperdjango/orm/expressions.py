@@ -313,7 +313,7 @@ class Combined(Expression):
         new.contains_aggregate = new.lhs.contains_aggregate or new.rhs.contains_aggregate
         return new
 
-    @property  # type: ignore[override]
+    @property
     def output_field(self) -> Field | None:
         """The type of ``lhs op rhs`` (see combined_output), found when something asks: as in
         Django, one that cannot be inferred is an error only then, so that

@@ -181,10 +181,10 @@ class Manager(Generic[ModelT]):
     def contains(self, obj: ModelT) -> Coroutine[Any, Any, bool]:
         return self._start().contains(obj)
 
-    def dates(self, field: str, kind: str, order: str = "ASC") -> Coroutine[Any, Any, list[datetime.date]]:
+    def dates(self, field: str, kind: str, order: str = "ASC") -> QuerySet[ModelT, datetime.date]:
         return self._start().dates(field, kind, order)
 
-    def datetimes(self, field: str, kind: str, order: str = "ASC", tzinfo: datetime.tzinfo | None = None) -> Coroutine[Any, Any, list[datetime.datetime]]:
+    def datetimes(self, field: str, kind: str, order: str = "ASC", tzinfo: datetime.tzinfo | None = None) -> QuerySet[ModelT, datetime.datetime]:
         return self._start().datetimes(field, kind, order, tzinfo)
 
     def count(self) -> Coroutine[Any, Any, int]:

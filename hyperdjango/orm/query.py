@@ -722,21 +722,22 @@ class QuerySet(Generic[ModelT, RowT]):
             return any(o.pk == obj.pk for o in self._prefetched)
         return await self.filter(pk=obj.pk).exists()
 
-    async def dates(self, field: str, kind: str, order: str = "ASC") -> list[datetime.date]:
+    def dates(self, field: str, kind: str, order: str = "ASC") -> QuerySet[ModelT, datetime.date]:
         """The distinct dates of ``field`` truncated to ``kind`` (year, month, week, day); a
-        datetime's date in the current time zone (:mod:`hyperdjango.timezone`), as Django's."""
+        datetime's date in the current time zone (:mod:`hyperdjango.timezone`), as Django's.
+        A QuerySet of them, as Django's: ``await qs.dates("published", "year").reverse()``."""
         if kind not in ("year", "month", "week", "day"):
             raise ValueError(f"dates(kind={kind!r}): kind is 'year', 'month', 'week' or 'day'")
-        return await self._truncated(field, kind, order, "dates")
+        return self._truncated(field, kind, order, "dates")
 
-    async def datetimes(self, field: str, kind: str, order: str = "ASC", tzinfo: datetime.tzinfo | None = None) -> list[datetime.datetime]:
+    def datetimes(self, field: str, kind: str, order: str = "ASC", tzinfo: datetime.tzinfo | None = None) -> QuerySet[ModelT, datetime.datetime]:
         """The distinct datetimes of ``field`` truncated to ``kind`` (year ... second) in ``tzinfo``
-        (default: the current time zone), each read back as its instant in UTC."""
+        (default: the current time zone), each read back as its instant in UTC; a QuerySet of them."""
         if kind not in ("year", "month", "week", "day", "hour", "minute", "second"):
             raise ValueError(f"datetimes(kind={kind!r}): kind is one of year, month, week, day, hour, minute, second")
-        return await self._truncated(field, kind, order, "datetimes", tzinfo or get_current_timezone())
+        return self._truncated(field, kind, order, "datetimes", tzinfo or get_current_timezone())
 
-    async def _truncated(self, field: str, kind: str, order: str, method: str, tzinfo: datetime.tzinfo | None = None) -> list[Any]:
+    def _truncated(self, field: str, kind: str, order: str, method: str, tzinfo: datetime.tzinfo | None = None) -> QuerySet[ModelT, Any]:
         from .functions_datetime import Trunc
 
         if order not in ("ASC", "DESC"):
@@ -751,7 +752,7 @@ class QuerySet(Generic[ModelT, RowT]):
             raise error(f"{method}({field!r}): {field!r} is not a {'DateTimeField' if datetimes else 'date or datetime field'} of {self.model.__name__}")
         truncated = Trunc(field, kind, output_field=None if datetimes else DateField(), tzinfo=tzinfo)
         qs = self.annotate(__truncated=truncated).filter(**{f"{field}__isnull": False})
-        return await qs.values_list("__truncated", flat=True).distinct().order_by(("-" if order == "DESC" else "") + "__truncated")
+        return qs.values_list("__truncated", flat=True).distinct().order_by(("-" if order == "DESC" else "") + "__truncated")
 
     async def count(self) -> int:
         """The number of rows (``SELECT COUNT(*)``)."""

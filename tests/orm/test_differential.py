@@ -193,7 +193,7 @@ ARITHMETIC = [
     "F('published__year') - F('author__born__year')", "F('reviews__rating') * F('price')",
     # ** is Django's POWER: the same numeric type on both sides, or an output_field.
     "F('pages') ** 2", "F('reviews__rating') ** F('reviews__rating')", "2 ** F('reviews__rating')", "F('price') ** 2",
-    "F('price') ** Decimal('2')", "F('weight') ** F('weight')", "Power('pages', 2)", "(F('pages') % 10) ** 3 - F('pages')",
+    "F('price') ** Decimal('2')", "F('weight') ** F('weight')", "F('pages') ** -1", "Power('pages', 2)", "(F('pages') % 10) ** 3 - F('pages')",
     "ExpressionWrapper(F('price') ** 2, output_field=models.DecimalField(max_digits=14, decimal_places=2))",
     "Coalesce(F('weight'), F('price')) * 2", "Case(When(pages__gt=300, then=F('pages') * 2), default=F('pages'))",
     "Coalesce('subtitle', 'title')", "Case(When(weight__isnull=True, then=Value('none')), When(weight__gt=5, then=Value('heavy')))",
@@ -222,7 +222,8 @@ MORE_READS = [
     "{qs}.values_list('pages', flat=True).union(Review.objects.values_list('rating', flat=True)).order_by('pages')[:4]",
     "{qs}.dates('published', 'year')", "{qs}.dates('published', 'month', order='DESC')", "{qs}.dates('author__born', 'week')",
     "{qs}.dates('published', 'day')", "{qs}.dates('published', 'quarter')", "{qs}.dates('author__born', 'year', order='DESC')",
-    "{qs}.filter(tags__isnull=False).dates('published', 'month')",
+    "{qs}.filter(tags__isnull=False).dates('published', 'month')", "{qs}.dates('published', 'year').reverse()",
+    "{qs}.dates('author__born', 'month', order='DESC')[1:3]",
     "~{qs}.filter(pages__gt=F('published__year') / 5).values_list('id', flat=True)",
     "~{qs}.annotate(y=F('author__born__year'), m=F('published__month')).values_list('id', 'y', 'm')",
     "{qs}.order_by(F('author__born__month').asc(nulls_last=True), 'id').values_list('id', flat=True)",
@@ -351,7 +352,7 @@ def terminals(backend: str) -> st.SearchStrategy[object]:
         st.just({"q": "{qs}.select_related('author', 'publisher')",
                  "then": "lambda rows: sorted((b.id, b.author.name, b.publisher.name if b.publisher else None) for b in rows)"}),
         st.tuples(st.sampled_from(["pages=F('pages') + 1", "weight=None", "price=F('price') * 2", "subtitle='x'", "pages=F('pages') ** 2",
-                                   "price=F('price') + F('weight')", "pages=Case(When(weight__isnull=True, then=0), default=F('pages'))",
+                                   "weight=F('price') + F('weight')", "pages=Case(When(weight__isnull=True, then=0), default=F('pages'))",
                                    "weight=Coalesce('weight', 'price')", "pages=F('author__id') * 10", "subtitle=Concat('title', Value('!'))",
                                    "price=F('price') - 1, pages=F('pages') % 7"])).map(
             lambda t: [{"q": f"{{qs}}.update({t[0]})"}, "Book.objects.order_by('id').values_list('id', 'pages', 'weight', 'price', 'subtitle')"]

@@ -93,6 +93,7 @@ FAMILIES = {
         "Book.objects.filter(pages__gt=F('author__id') ** 4).order_by('id').values_list('id', flat=True)",
         "Book.objects.order_by('id').annotate(x=ExpressionWrapper(F('price') ** 2, output_field=models.DecimalField(max_digits=14, decimal_places=2))).values_list('id', 'x')",
         "Book.objects.aggregate(m=Max(F('pages') ** 2), s=Sum(F('reviews__rating') ** 3))",
+        "Book.objects.order_by('id').annotate(x=F('pages') ** -1).values_list('id', 'x')",
         # a computed decimal keeps its digits whatever output_field's places (Django rounds columns only)
         "Book.objects.order_by('id').annotate(x=ExpressionWrapper(F('price') * F('weight'), output_field=models.DecimalField(max_digits=14, decimal_places=2))).values_list('id', 'x')",
     ],
@@ -109,6 +110,10 @@ FAMILIES = {
         "Book.objects.dates('published', 'year')",
         "Book.objects.dates('published', 'month', order='DESC')",
         "Book.objects.dates('published', 'week')",
+        # dates() is a QuerySet, as Django's (reverse(), slicing)
+        "Book.objects.dates('published', 'year').reverse()",
+        "Book.objects.filter(pages__gt=50).dates('published', 'month', order='DESC')[1:3]",
+        "Event.objects.datetimes('at', 'day').reverse()",
         "Book.objects.datetimes('published', 'day')",
         "Author.objects.dates('born', 'day')",
         "Book.objects.filter(id__lt=3).union(Book.objects.filter(id__gt=6)).order_by('-id').values_list('id', flat=True)",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from ...fields import DecimalField, Field, TextField
@@ -160,6 +161,8 @@ class BaseOperations:
         def convert(value: Any) -> Any:
             if value is None or isinstance(value, expected) and not (isinstance(value, bool) and expected is int):
                 return value
+            if expected is int and isinstance(value, (float, Decimal)):
+                return int(value)  # Django's int(): F("pages") ** -1 is 0, as the integer it is typed
             return field.to_python(value)
 
         return convert
