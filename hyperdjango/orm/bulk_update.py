@@ -13,7 +13,7 @@ error, and the driver encodes a parameter by the type the server infers for it, 
 text refuses bytes and durations. Every row of the batch has its WHEN, so ELSE never applies.
 
 A value that is an expression (``F("hits") + 1``), or a QuerySet with filters (which, as in
-Django, limit the rows updated), makes the batch Django's own form: a ``Case`` of
+Django, limit the rows updated), makes every batch Django's own form: a ``Case`` of
 ``When(pk=..., then=...)`` given to ``QuerySet.update()``, whose compiler resolves
 expressions and conditions. Plain values take the cached statement above, the hot path.
 """
@@ -51,9 +51,13 @@ async def bulk_update(queryset: Any, objs: Iterable[Any], fields: Iterable[str],
     db = queryset.db
     ops = operations_for(db.vendor)
     query = queryset._built_query()
-    general = queryset._empty or bool(query.where) or query.is_sliced or query.combined is not None
-    # One parameter per key (used again in the IN list) and one per value.
-    size = max(1, min(batch_size or len(objs), ops.max_params // (len(chosen) + 1)))
+    names = [f.name for f in chosen]
+    general = (queryset._empty or bool(query.where) or query.is_sliced or query.combined is not None
+               or any(isinstance(obj.__dict__.get(name), Expression) for obj in objs for name in names))
+    # Parameters per object: its key (named again in the IN list) and its values; through
+    # update(), a key per When and up to two a value (an expression's own, such as F("n") + 1).
+    width = 1 + len(chosen) * (3 if general else 1)
+    size = max(1, min(batch_size or len(objs), ops.max_params // width))
     batches = [objs[start : start + size] for start in range(0, len(objs), size)]
     if len(batches) == 1:
         return await _update(queryset, general, ops, meta, chosen, batches[0])
@@ -65,10 +69,9 @@ async def bulk_update(queryset: Any, objs: Iterable[Any], fields: Iterable[str],
 
 
 async def _update(queryset: Any, general: bool, ops: Any, meta: Any, chosen: list[Any], batch: tuple[Any, ...]) -> int:
-    pk_name = meta.pk.name
-    names = [f.name for f in chosen]
-    if general or any(isinstance(obj.__dict__.get(name), Expression) for obj in batch for name in names):
+    if general:
         return await _update_with_expressions(queryset, chosen, batch)
+    pk_name = meta.pk.name
     params: list[Any] = []
     for obj in batch:
         params.append(obj.__dict__[pk_name])

@@ -142,6 +142,12 @@ async def test_the_batch_is_bounded_by_the_parameters_a_statement_may_carry(db, 
     assert await Counter.objects.using(db).bulk_update(counters[:10], ["hits"]) == 10
     assert len(statements) == 4
     assert [h for _, h in await table(db)][:11] == [-i for i in range(10)] + [10]
+    # Through update() (an expression): up to four parameters an object, one a statement.
+    statements.clear()
+    counters[0].hits = F("hits") - 1
+    assert await Counter.objects.using(db).bulk_update(counters[:3], ["hits"]) == 3
+    assert len(statements) == 3
+    assert [h for _, h in await table(db)][:4] == [-1, -1, -2, -3]
 
 
 async def test_json_bytes_and_booleans(db, counters):
@@ -185,10 +191,13 @@ async def test_a_failing_batch_undoes_the_batches_before_it(db, counters):
 
 
 async def test_an_expression_in_a_batch_of_plain_values(db, counters):
-    counters[0].hits = F("hits") + 10
-    counters[1].hits = 7
-    assert await Counter.objects.using(db).all().abulk_update(counters[:2], ["hits"]) == 2
-    assert [h for _, h in await table(db)][:3] == [10, 7, 2]
+    counters[0].hits, counters[0].doc, counters[0].blob, counters[0].on = F("hits") + 10, {"a": 1}, b"\x01", True
+    counters[1].hits, counters[1].doc, counters[1].blob, counters[1].on = 7, None, None, F("on")
+    counters[2].hits, counters[2].doc, counters[2].blob = "12", [1], b""
+    assert await Counter.objects.using(db).all().abulk_update(counters[:3], ["hits", "doc", "blob", "on"]) == 3
+    rows = await Counter.objects.using(db).order_by("id").values_list("hits", "doc", "blob", "on")
+    assert [tuple(r) for r in rows[:4]] == [(10, {"a": 1}, b"\x01", True), (7, None, None, False), (12, [1], b"", False),
+                                             (3, None, None, False)]
 
 
 async def test_inside_a_transaction_the_rows_are_rolled_back_with_it(db, counters):
