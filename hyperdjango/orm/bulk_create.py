@@ -27,16 +27,17 @@ from .related import ForwardRelation
 from .sql.compiler import insert_sql, on_conflict_sql
 
 
-class _NotConcrete:
+class NotConcrete:
     """A name that is a relation without a column of this model's table (many-to-many, reverse)."""
 
 
-def _field_named(meta: Any, name: str) -> Any:
+def field_named(meta: Any, name: str) -> Any:
     """What Django's ``_meta.get_field(name)`` finds: a field (by its name or, for a foreign
-    key, by its relation's name), a relation without a column, or FieldDoesNotExist."""
+    key, by its relation's name), a relation without a column, or FieldDoesNotExist
+    (for bulk_create's and bulk_update's options)."""
     relation = meta.relations.get(name)
     if relation is not None and not isinstance(relation, ForwardRelation):
-        return _NotConcrete
+        return NotConcrete
     if name == "pk" and name not in meta.field_map:
         # Our get_field takes "pk" for the primary key; Django's does not, nor do these options.
         raise FieldDoesNotExist(f"{meta.model.__name__} has no field named 'pk'")
@@ -47,8 +48,8 @@ def conflict_clause(meta: Any, vendor: str, ignore_conflicts: bool, update_confl
                     update_fields: Iterable[str] | None, unique_fields: Iterable[str] | None) -> str:
     """The statement's ``ON CONFLICT`` clause ("" for none), after Django's checks."""
     # The primary key may be named "pk" among unique_fields only, as in Django.
-    unique = [_field_named(meta, meta.pk.name if name == "pk" else name) for name in unique_fields or ()]
-    update = [_field_named(meta, name) for name in update_fields or ()]
+    unique = [field_named(meta, meta.pk.name if name == "pk" else name) for name in unique_fields or ()]
+    update = [field_named(meta, name) for name in update_fields or ()]
     if ignore_conflicts and update_conflicts:
         raise ValueError("ignore_conflicts and update_conflicts are mutually exclusive.")
     if ignore_conflicts:
@@ -60,11 +61,11 @@ def conflict_clause(meta: Any, vendor: str, ignore_conflicts: bool, update_confl
     # Both backends name the conflict's target (Django's supports_update_conflicts_with_target).
     if not unique:
         raise ValueError("Unique fields that can trigger the upsert must be provided.")
-    if _NotConcrete in update:
+    if NotConcrete in update:
         raise ValueError("bulk_create() can only be used with concrete fields in update_fields.")
     if meta.pk in update:
         raise ValueError("bulk_create() cannot be used with primary keys in update_fields.")
-    if _NotConcrete in unique:
+    if NotConcrete in unique:
         raise ValueError("bulk_create() can only be used with concrete fields in unique_fields.")
     return on_conflict_sql(operations_for(vendor), tuple(f.column for f in unique), tuple(f.column for f in update))
 
