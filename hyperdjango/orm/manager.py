@@ -210,8 +210,8 @@ class Manager(Generic[ModelT]):
                     unique_fields: Iterable[str] | None = None) -> Coroutine[Any, Any, list[ModelT]]:
         return self._start().bulk_create(objs, batch_size, ignore_conflicts, update_conflicts, update_fields, unique_fields)
 
-    def bulk_update(self, objs: Iterable[ModelT], fields: list[str]) -> Coroutine[Any, Any, int]:
-        return self._start().bulk_update(objs, fields)
+    def bulk_update(self, objs: Iterable[ModelT], fields: Iterable[str], batch_size: int | None = None) -> Coroutine[Any, Any, int]:
+        return self._start().bulk_update(objs, fields, batch_size)
 
     def in_bulk(self, id_list: Iterable[Any] | None = None, field_name: str = "pk") -> Coroutine[Any, Any, dict[Any, ModelT]]:
         return self._start().in_bulk(id_list, field_name)

@@ -50,13 +50,14 @@ from ..database import IntegrityError, atomic
 from ..timezone import current_zone_token, get_current_timezone
 from .backends import operations_for
 from .bulk_create import bulk_create
+from .bulk_update import bulk_update
 from .exceptions import FieldError, NotSupportedError
 from .expressions import Aggregate, Col, Expression, Param, Q
 from .fields import DateField, DateTimeField, TimeField
 from .filtered_relation import FilteredRelation
 from .prefetch import Prefetch, check_lookups, prefetch_all
 from .related import ForwardRelation
-from .sql.compiler import Compiled, compile_query, update_by_pk_sql
+from .sql.compiler import Compiled, compile_query
 from .sql.query import MAX_PLANS, PLAIN_VALUES, Query, planned_param, slice_limits
 from .window import has_window
 
@@ -863,17 +864,16 @@ class QuerySet(Generic[ModelT, RowT]):
         without conflict handling are loaded with binary COPY (``orm/bulk_copy.py``)."""
         return await bulk_create(self.model, self.db, self._db, objs, batch_size, ignore_conflicts, update_conflicts, update_fields, unique_fields)
 
-    async def bulk_update(self, objs: Iterable[ModelT], fields: list[str]) -> int:
-        """UPDATEs ``fields`` of every instance (one statement per row, one transaction);
-        returns the rows changed."""
-        objs = list(objs)
-        if not objs:
-            return 0
-        db = self.db
-        meta = self.model._meta
-        chosen = [meta.column_field(n) for n in fields]
-        sql = update_by_pk_sql(operations_for(db.vendor), meta, tuple(f.column for f in chosen))
-        return await db.execute_many(sql, [[*obj.clean(chosen), obj.pk] for obj in objs])
+    async def bulk_update(self, objs: Iterable[ModelT], fields: Iterable[str], batch_size: int | None = None) -> int:
+        """UPDATEs ``fields`` of every instance, as Django 5.2: one ``UPDATE ... SET f = CASE
+        WHEN pk = ... THEN ... END WHERE pk IN (...)`` per ``batch_size`` objects (all of them
+        by default, within the database's parameter limit), several batches in one transaction.
+        Values are converted and validated by their fields; an expression (``F("hits") + 1``)
+        is written as such. Returns the rows matched (an object given twice in a batch counts
+        once, and its first value is written). Raises Django's ``ValueError`` for no fields, an
+        object without a key, a primary key or many-to-many field among ``fields``, or
+        ``batch_size`` below 1, and ``FieldDoesNotExist`` for an unknown field."""
+        return await bulk_update(self, objs, fields, batch_size)
 
     async def in_bulk(self, id_list: Iterable[Any] | None = None, field_name: str = "pk") -> dict[Any, ModelT]:
         """``{key: object}`` for the given keys (or every row)."""
@@ -985,9 +985,9 @@ class QuerySet(Generic[ModelT, RowT]):
         """Django's async name for ``bulk_create()``."""
         return await self.bulk_create(objs, batch_size, ignore_conflicts, update_conflicts, update_fields, unique_fields)
 
-    async def abulk_update(self, objs: Iterable[ModelT], fields: list[str]) -> int:
+    async def abulk_update(self, objs: Iterable[ModelT], fields: Iterable[str], batch_size: int | None = None) -> int:
         """Django's async name for ``bulk_update()``."""
-        return await self.bulk_update(objs, fields)
+        return await self.bulk_update(objs, fields, batch_size)
 
     async def ain_bulk(self, id_list: Iterable[Any] | None = None, field_name: str = "pk") -> dict[Any, ModelT]:
         """Django's async name for ``in_bulk()``."""

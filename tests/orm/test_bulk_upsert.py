@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from support.library import MODELS, DjangoOracle, Label, ask_hyperdjango, seed
-from support.orm import setup_tables
+from support.library import Label, ask_hyperdjango, django_step_answers
 from hyperdjango.orm.bulk_copy import COPY_MIN_ROWS
 from hyperdjango.orm.exceptions import FieldDoesNotExist
 
@@ -74,17 +73,12 @@ STEPS = [
 
 @pytest.fixture(scope="module")
 def django_answers(db_url):
-    setup_tables(db_url, MODELS, seed)
-    oracle = DjangoOracle(db_url)
-    try:
-        return [oracle.ask([step])[0] for step in STEPS]
-    finally:
-        oracle.close()
+    return django_step_answers(db_url, STEPS)
 
 
 async def test_bulk_create_conflicts_answer_as_django(django_answers, as_default):
     ours = [(await ask_hyperdjango([step]))[0] for step in STEPS]
-    assert [(step, answer) for step, answer in zip(STEPS, ours)] == [(step, answer) for step, answer in zip(STEPS, django_answers)]
+    assert list(zip(STEPS, ours)) == list(zip(STEPS, django_answers))
 
 
 async def test_many_rows_upsert_on_postgresql_too(db):

@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from support.library_data import AUTHORS, BOOK_TAGS, BOOKS, EVENTS, LIKES, PUBLISHERS, REVIEWS, TAGS, encode
+from support.orm import setup_tables
 from hyperdjango import Field, ManyToMany, Model
 from hyperdjango import expressions
 from hyperdjango.orm import fields
@@ -181,6 +182,17 @@ def ask_django(url: str, queries: list[Any], time_zone: str | None = None) -> li
     oracle = DjangoOracle(url)
     try:
         return oracle.ask(queries, time_zone=time_zone)
+    finally:
+        oracle.close()
+
+
+def django_step_answers(url: str, steps: list[Any]) -> list[dict[str, Any]]:
+    """Django's answer to each of ``steps`` (one batch each, committed: each step's writes seen
+    by the next) on a freshly seeded library, after reseeding ours on ``url`` likewise."""
+    setup_tables(url, MODELS, seed)
+    oracle = DjangoOracle(url)
+    try:
+        return [oracle.ask([step])[0] for step in steps]
     finally:
         oracle.close()
 

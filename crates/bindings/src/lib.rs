@@ -11,6 +11,7 @@ mod request;
 mod request_body;
 mod router;
 mod server;
+mod subscription;
 mod templates;
 mod websocket;
 

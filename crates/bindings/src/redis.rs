@@ -2,13 +2,11 @@
 //! connections, driven by the engine.
 //!
 //! The subscriber's messages go from the connection's tokio task into the engine's
-//! bounded loop queue, whose eventfd the loop watches, so a burst wakes the loop
-//! once and `drain` hands it over as one list (as `Listener` does for LISTEN/NOTIFY).
-//! The tokio threads never take the GIL.
+//! bounded loop queue, which the loop drains (see `crate::subscription`).
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use hyperdjango_engine::bridge::{LoopReceiver, LoopWaker};
+use hyperdjango_engine::bridge::LoopWaker;
 use hyperdjango_engine::redis::{
     RedisCommands as EngineCommands, RedisFailure, RedisSubscriber as EngineSubscriber, RedisValue,
     SubscriberEvent,
@@ -19,6 +17,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyInt, PyList, PyString, PyTuple};
 
 use crate::completion::{LoopBridge, Outcome, RustFuture};
+use crate::subscription::Subscription;
 
 create_exception!(
     _core,
@@ -30,7 +29,7 @@ create_exception!(
 /// Events waiting for the loop; past this the subscriber drops (and counts) messages.
 const DEFAULT_CAPACITY: usize = 8192;
 
-fn failure_to_py(failure: &RedisFailure) -> PyErr {
+pub(crate) fn failure_to_py(failure: &RedisFailure) -> PyErr {
     if failure.unreachable {
         PyConnectionError::new_err(failure.message.clone())
     } else {
@@ -38,16 +37,10 @@ fn failure_to_py(failure: &RedisFailure) -> PyErr {
     }
 }
 
-fn none_outcome(result: Result<(), RedisFailure>) -> Outcome {
-    Box::new(move |py| result.map(|()| py.None()).map_err(|e| failure_to_py(&e)))
-}
-
 /// A dedicated pub/sub connection; see `hyperdjango.channels.redis`.
 #[pyclass(module = "hyperdjango._core", frozen)]
 pub struct RedisSubscriber {
-    inner: Arc<EngineSubscriber>,
-    waker: Arc<LoopWaker>,
-    receiver: Mutex<LoopReceiver<SubscriberEvent>>,
+    sub: Subscription<EngineSubscriber, SubscriberEvent>,
 }
 
 #[pymethods]
@@ -73,9 +66,7 @@ impl RedisSubscriber {
                 Ok((subscriber, receiver)) => Ok(Py::new(
                     py,
                     RedisSubscriber {
-                        inner: Arc::new(subscriber),
-                        waker,
-                        receiver: Mutex::new(receiver),
+                        sub: Subscription::new(subscriber, waker, receiver),
                     },
                 )?
                 .into_any()),
@@ -86,7 +77,7 @@ impl RedisSubscriber {
 
     /// The eventfd that becomes readable when events are waiting.
     fn fileno(&self) -> i32 {
-        self.waker.fd()
+        self.sub.fileno()
     }
 
     /// Up to `max` waiting events, oldest first: `(channel, payload)` for a message;
@@ -95,35 +86,22 @@ impl RedisSubscriber {
     /// than `max` means the queue is empty and the fd is re-armed.
     #[pyo3(signature = (max = 256))]
     fn drain<'py>(&self, py: Python<'py>, max: usize) -> PyResult<Bound<'py, PyList>> {
-        self.waker.take();
-        let batch = self
-            .receiver
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .drain(max.max(1));
-        let mut items = Vec::with_capacity(batch.len());
-        for event in batch {
-            let item = match event {
-                SubscriberEvent::Message { channel, payload } => PyTuple::new(
-                    py,
-                    [
-                        PyString::new(py, &channel).into_any(),
-                        PyBytes::new(py, &payload).into_any(),
-                    ],
-                )?,
-                SubscriberEvent::Lost { reason } => {
-                    (py.None(), "lost", reason).into_pyobject(py)?
-                }
-                SubscriberEvent::Reconnected { downtime, .. } => {
-                    (py.None(), "reconnected", downtime.as_secs_f64()).into_pyobject(py)?
-                }
-                SubscriberEvent::Overflow { dropped } => {
-                    (py.None(), "overflow", dropped).into_pyobject(py)?
-                }
-            };
-            items.push(item);
-        }
-        PyList::new(py, items)
+        self.sub.drain(py, max, |event| match event {
+            SubscriberEvent::Message { channel, payload } => PyTuple::new(
+                py,
+                [
+                    PyString::new(py, &channel).into_any(),
+                    PyBytes::new(py, &payload).into_any(),
+                ],
+            ),
+            SubscriberEvent::Lost { reason } => (py.None(), "lost", reason).into_pyobject(py),
+            SubscriberEvent::Reconnected { downtime, .. } => {
+                (py.None(), "reconnected", downtime.as_secs_f64()).into_pyobject(py)
+            }
+            SubscriberEvent::Overflow { dropped } => {
+                (py.None(), "overflow", dropped).into_pyobject(py)
+            }
+        })
     }
 
     /// SUBSCRIBE to `channel` (idempotent).
@@ -132,10 +110,7 @@ impl RedisSubscriber {
         bridge: &Bound<'py, LoopBridge>,
         channel: String,
     ) -> PyResult<Bound<'py, RustFuture>> {
-        let inner = self.inner.clone();
-        LoopBridge::spawn(bridge, async move {
-            none_outcome(inner.subscribe(&channel).await)
-        })
+        self.sub.join(bridge, channel)
     }
 
     /// UNSUBSCRIBE from `channel`: nothing more from it is delivered.
@@ -144,48 +119,35 @@ impl RedisSubscriber {
         bridge: &Bound<'py, LoopBridge>,
         channel: String,
     ) -> PyResult<Bound<'py, RustFuture>> {
-        let inner = self.inner.clone();
-        LoopBridge::spawn(bridge, async move {
-            none_outcome(inner.unsubscribe(&channel).await)
-        })
+        self.sub.leave(bridge, channel)
     }
 
     /// Closes the connection (idempotent).
     fn close<'py>(&self, bridge: &Bound<'py, LoopBridge>) -> PyResult<Bound<'py, RustFuture>> {
-        let inner = self.inner.clone();
-        LoopBridge::spawn(bridge, async move {
-            inner.close().await;
-            none_outcome(Ok(()))
-        })
+        self.sub.close(bridge)
     }
 
     /// The channels subscribed to, sorted.
     fn channels(&self) -> Vec<String> {
-        self.inner.channels()
+        self.sub.channels()
     }
 
     /// Whether the connection is up (False while reconnecting and once closed).
     #[getter]
     fn connected(&self) -> bool {
-        self.inner.is_connected()
+        self.sub.connected()
     }
 
     /// Counters: delivered, dropped (the queue was full), reconnects,
     /// dropped_unsubscribed, queued (events waiting for the loop now).
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let s = self.inner.stats();
+        let s = self.sub.connection().stats();
         let d = PyDict::new(py);
         d.set_item("delivered", s.delivered)?;
         d.set_item("dropped", s.dropped)?;
         d.set_item("reconnects", s.reconnects)?;
         d.set_item("dropped_unsubscribed", s.dropped_unsubscribed)?;
-        d.set_item(
-            "queued",
-            self.receiver
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .len(),
-        )?;
+        d.set_item("queued", self.sub.queued())?;
         Ok(d)
     }
 }

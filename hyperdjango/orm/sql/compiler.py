@@ -432,6 +432,26 @@ def update_by_pk_sql(ops: BaseOperations, meta: Any, columns: tuple[str, ...]) -
     return sql
 
 
+def bulk_update_sql(ops: BaseOperations, meta: Any, columns: tuple[str, ...], rows: int) -> str:
+    """``UPDATE t SET a = CASE WHEN pk = $1 THEN $2 WHEN pk = $4 THEN $5 ELSE a END, b = ...
+    WHERE pk IN ($1, $4)`` for ``rows`` rows of (key, *values) parameters (cached; see
+    ``orm/bulk_update.py`` for why ELSE names the column)."""
+    key = (ops.vendor, "bulk_update", meta.table, columns, rows)
+    sql = _statements.get(key)
+    if sql is None:
+        q = ops.quote
+        pk = q(meta.pk.column)
+        width = len(columns) + 1
+        keys = [f"${r * width + 1}" for r in range(rows)]
+        sets = ", ".join(
+            f"{q(c)} = CASE" + "".join(f" WHEN {pk} = {k} THEN ${r * width + i + 2}" for r, k in enumerate(keys)) + f" ELSE {q(c)} END"
+            for i, c in enumerate(columns)
+        )
+        sql = f"UPDATE {q(meta.table)} SET {sets} WHERE {pk} IN ({', '.join(keys)})"
+        _statements[key] = sql
+    return sql
+
+
 _statements: dict[Any, str] = {}
 
 

@@ -1,7 +1,7 @@
 //! The database classes of `hyperdjango._core`.
 
 mod database;
-mod errors;
+pub(crate) mod errors;
 mod instances;
 mod listener;
 mod row;

@@ -52,6 +52,63 @@ macro_rules! dispatch {
     };
 }
 
+/// The statement methods `Database` and `Transaction` both have, each calling its
+/// backend's own.
+macro_rules! statement_methods {
+    ($enum:ident, $inner:ident) => {
+        pub async fn query(&self, sql: &str, params: Vec<Value>) -> Result<Rows, DbError> {
+            dispatch!(self, $enum, $inner => $inner.query(sql, params).await)
+        }
+
+        pub async fn execute(&self, sql: &str, params: Vec<Value>) -> Result<u64, DbError> {
+            dispatch!(self, $enum, $inner => $inner.execute(sql, params).await)
+        }
+
+        pub async fn execute_many(&self, sql: &str, rows: Vec<Vec<Value>>) -> Result<u64, DbError> {
+            dispatch!(self, $enum, $inner => $inner.execute_many(sql, rows).await)
+        }
+
+        /// Binary `COPY table (columns) FROM STDIN` of `rows` (PostgreSQL); an Interface
+        /// error on SQLite.
+        pub async fn copy_in(
+            &self,
+            table: &str,
+            columns: Vec<String>,
+            rows: Vec<Vec<Value>>,
+        ) -> Result<u64, DbError> {
+            match self {
+                $enum::Postgres($inner) => $inner.copy_in(table, columns, rows).await,
+                $enum::Sqlite(_) => Err(copy_not_supported("SQLite")),
+            }
+        }
+
+        pub async fn pipeline(
+            &self,
+            stmts: Vec<(String, Vec<Value>)>,
+        ) -> Result<PipelineResults, DbError> {
+            dispatch!(self, $enum, $inner => $inner.pipeline(stmts).await)
+        }
+
+        pub async fn cursor(
+            &self,
+            sql: &str,
+            params: Vec<Value>,
+            chunk_size: u32,
+        ) -> Result<Cursor, DbError> {
+            match self {
+                $enum::Postgres($inner) => $inner
+                    .cursor(sql, params, chunk_size)
+                    .await
+                    .map(Cursor::Postgres),
+                $enum::Sqlite($inner) => $inner
+                    .cursor(sql, params, chunk_size)
+                    .await
+                    .map(Cursor::Sqlite),
+            }
+        }
+    };
+}
+
 impl Database {
     /// Connects to `postgres://...`, `postgresql://...` or `sqlite://...`.
     pub async fn connect(url: &str) -> Result<Database, DbError> {
@@ -85,37 +142,7 @@ impl Database {
         }
     }
 
-    pub async fn query(&self, sql: &str, params: Vec<Value>) -> Result<Rows, DbError> {
-        dispatch!(self, Database, db => db.query(sql, params).await)
-    }
-
-    pub async fn execute(&self, sql: &str, params: Vec<Value>) -> Result<u64, DbError> {
-        dispatch!(self, Database, db => db.execute(sql, params).await)
-    }
-
-    pub async fn execute_many(&self, sql: &str, rows: Vec<Vec<Value>>) -> Result<u64, DbError> {
-        dispatch!(self, Database, db => db.execute_many(sql, rows).await)
-    }
-
-    /// Binary `COPY table (columns) FROM STDIN` of `rows` (PostgreSQL); an Interface error on SQLite.
-    pub async fn copy_in(
-        &self,
-        table: &str,
-        columns: Vec<String>,
-        rows: Vec<Vec<Value>>,
-    ) -> Result<u64, DbError> {
-        match self {
-            Database::Postgres(db) => db.copy_in(table, columns, rows).await,
-            Database::Sqlite(_) => Err(copy_not_supported("SQLite")),
-        }
-    }
-
-    pub async fn pipeline(
-        &self,
-        stmts: Vec<(String, Vec<Value>)>,
-    ) -> Result<PipelineResults, DbError> {
-        dispatch!(self, Database, db => db.pipeline(stmts).await)
-    }
+    statement_methods!(Database, db);
 
     pub async fn begin(
         &self,
@@ -131,21 +158,6 @@ impl Database {
                 .begin(isolation, read_only)
                 .await
                 .map(Transaction::Sqlite),
-        }
-    }
-
-    pub async fn cursor(
-        &self,
-        sql: &str,
-        params: Vec<Value>,
-        chunk_size: u32,
-    ) -> Result<Cursor, DbError> {
-        match self {
-            Database::Postgres(db) => db
-                .cursor(sql, params, chunk_size)
-                .await
-                .map(Cursor::Postgres),
-            Database::Sqlite(db) => db.cursor(sql, params, chunk_size).await.map(Cursor::Sqlite),
         }
     }
 }
@@ -188,52 +200,7 @@ impl Database {
 }
 
 impl Transaction {
-    pub async fn query(&self, sql: &str, params: Vec<Value>) -> Result<Rows, DbError> {
-        dispatch!(self, Transaction, tx => tx.query(sql, params).await)
-    }
-
-    pub async fn execute(&self, sql: &str, params: Vec<Value>) -> Result<u64, DbError> {
-        dispatch!(self, Transaction, tx => tx.execute(sql, params).await)
-    }
-
-    pub async fn execute_many(&self, sql: &str, rows: Vec<Vec<Value>>) -> Result<u64, DbError> {
-        dispatch!(self, Transaction, tx => tx.execute_many(sql, rows).await)
-    }
-
-    /// Binary `COPY table (columns) FROM STDIN` of `rows` (PostgreSQL); an Interface error on SQLite.
-    pub async fn copy_in(
-        &self,
-        table: &str,
-        columns: Vec<String>,
-        rows: Vec<Vec<Value>>,
-    ) -> Result<u64, DbError> {
-        match self {
-            Transaction::Postgres(tx) => tx.copy_in(table, columns, rows).await,
-            Transaction::Sqlite(_) => Err(copy_not_supported("SQLite")),
-        }
-    }
-
-    pub async fn pipeline(
-        &self,
-        stmts: Vec<(String, Vec<Value>)>,
-    ) -> Result<PipelineResults, DbError> {
-        dispatch!(self, Transaction, tx => tx.pipeline(stmts).await)
-    }
-
-    pub async fn cursor(
-        &self,
-        sql: &str,
-        params: Vec<Value>,
-        chunk_size: u32,
-    ) -> Result<Cursor, DbError> {
-        match self {
-            Transaction::Postgres(tx) => tx
-                .cursor(sql, params, chunk_size)
-                .await
-                .map(Cursor::Postgres),
-            Transaction::Sqlite(tx) => tx.cursor(sql, params, chunk_size).await.map(Cursor::Sqlite),
-        }
-    }
+    statement_methods!(Transaction, tx);
 
     pub async fn savepoint(&self, name: &str) -> Result<(), DbError> {
         dispatch!(self, Transaction, tx => tx.savepoint(name).await)

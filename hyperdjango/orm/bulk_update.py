@@ -1,0 +1,92 @@
+"""``bulk_update``: many instances' fields in one statement per batch, as Django 5.2.
+
+Each batch is ``UPDATE t SET f = CASE WHEN pk = $1 THEN $2 WHEN pk = $4 THEN $5 ... ELSE f
+END, ... WHERE pk IN ($1, $4, ...)``: one round trip, atomic by itself, and its row count
+is Django's answer (the rows matched; a key given twice in a batch matches its row once, and
+its first value wins, as in Django). Several batches run in one transaction.
+
+``ELSE f`` instead of Django's ``Cast(Case(...), output_field=field)`` on PostgreSQL: a
+CASE whose branches are all parameters is text there, and the column as the last branch
+gives the CASE (and so every parameter) the column's own type, as ``SET f = $2`` would.
+An explicit cast could not: ``CAST(... AS varchar(40))`` truncates a longer string without
+error, and the driver encodes a parameter by the type the server infers for it, which for
+text refuses bytes and durations. Every row of the batch has its WHEN, so ELSE never applies.
+
+A value that is an expression (``F("hits") + 1``), or a QuerySet with filters (which, as in
+Django, limit the rows updated), makes every batch Django's own form: a ``Case`` of
+``When(pk=..., then=...)`` given to ``QuerySet.update()``, whose compiler resolves
+expressions and conditions. Plain values take the cached statement above, the hot path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from ..database import atomic
+from .backends import operations_for
+from .expressions import Case, Expression, F, When
+from .related import Relation
+from .sql.compiler import bulk_update_sql
+
+
+async def bulk_update(queryset: Any, objs: Iterable[Any], fields: Iterable[str], batch_size: int | None) -> int:
+    """``QuerySet.bulk_update``: the rows matched. Django's checks, messages and order."""
+    if batch_size is not None and batch_size <= 0:
+        raise ValueError("Batch size must be a positive integer.")
+    if not fields:
+        raise ValueError("Field names must be given to bulk_update().")
+    objs = tuple(objs)
+    meta = queryset.model._meta
+    pk_name = meta.pk.name
+    if any(obj.__dict__.get(pk_name) is None for obj in objs):
+        raise ValueError("All bulk_update() objects must have a primary key set.")
+    chosen = [meta.get_field(name) for name in fields]
+    if any(isinstance(f, Relation) for f in chosen):  # many-to-many, reverse: no column here
+        raise ValueError("bulk_update() can only be used with concrete fields.")
+    if meta.pk in chosen:
+        raise ValueError("bulk_update() cannot be used with primary key fields.")
+    if not objs:
+        return 0
+    db = queryset.db
+    ops = operations_for(db.vendor)
+    query = queryset._built_query()
+    names = [f.name for f in chosen]
+    general = (queryset._empty or bool(query.where) or query.is_sliced or query.combined is not None
+               or any(isinstance(obj.__dict__.get(name), Expression) for obj in objs for name in names))
+    # Parameters per object: its key (named again in the IN list) and its values; through
+    # update(), a key per When and up to two a value (an expression's own, such as F("n") + 1).
+    width = 1 + len(chosen) * (3 if general else 1)
+    size = max(1, min(batch_size or len(objs), ops.max_params // width))
+    batches = [objs[start : start + size] for start in range(0, len(objs), size)]
+    if len(batches) == 1:
+        return await _update(queryset, general, ops, meta, chosen, batches[0])
+    matched = 0
+    async with atomic(db):
+        for batch in batches:
+            matched += await _update(queryset, general, ops, meta, chosen, batch)
+    return matched
+
+
+async def _update(queryset: Any, general: bool, ops: Any, meta: Any, chosen: list[Any], batch: tuple[Any, ...]) -> int:
+    if general:
+        return await _update_with_expressions(queryset, chosen, batch)
+    pk_name = meta.pk.name
+    params: list[Any] = []
+    for obj in batch:
+        params.append(obj.__dict__[pk_name])
+        params += obj.clean(chosen)
+    return await queryset.db.execute(bulk_update_sql(ops, meta, tuple(f.column for f in chosen), len(batch)), *params)
+
+
+async def _update_with_expressions(queryset: Any, chosen: list[Any], batch: tuple[Any, ...]) -> int:
+    cases = {}
+    for field in chosen:
+        whens = []
+        for obj in batch:
+            value = obj.__dict__.get(field.name)
+            if not isinstance(value, Expression):
+                (value,) = obj.clean([field])
+            whens.append(When(pk=obj.pk, then=value))
+        cases[field.name] = Case(*whens, default=F(field.name))
+    return int(await queryset.filter(pk__in=[obj.pk for obj in batch]).update(**cases))
