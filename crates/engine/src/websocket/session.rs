@@ -312,11 +312,10 @@ impl WsUpgrade {
                 state,
                 config,
                 stats: stats.clone(),
-                shutdown,
                 pending: VecDeque::new(),
                 compressing,
             };
-            session.run().await;
+            session.run(shutdown).await;
             stats.ws_active.fetch_sub(1, Ordering::Relaxed);
         });
         Ok((reply, connection))
@@ -484,7 +483,6 @@ struct Session {
     state: Arc<State>,
     config: WsConfig,
     stats: Arc<ServerStats>,
-    shutdown: watch::Receiver<bool>,
     /// Read from the socket, not yet taken by the handler's queue.
     pending: VecDeque<Incoming>,
     /// permessage-deflate was negotiated: outgoing messages are compressed.
@@ -523,7 +521,7 @@ enum Step {
 }
 
 impl Session {
-    async fn run(mut self) {
+    async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
         let mut last_heard = Instant::now();
         let mut ping_sent = false;
         let tick = self
@@ -534,7 +532,11 @@ impl Session {
             / 2;
         let mut ticker = tokio::time::interval(tick);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut shutting_down = *self.shutdown.borrow();
+        let mut shutting_down = *shutdown.borrow();
+        // One wait for the whole session, not a new one per turn: each would register
+        // with the channel's `Notify` and unregister when dropped, on every turn.
+        let shutdown_changed = shutdown.changed();
+        tokio::pin!(shutdown_changed);
         let mut writes_in_a_row = 0u32;
         let step = loop {
             if shutting_down {
@@ -557,7 +559,7 @@ impl Session {
                 out = std::future::poll_fn(|cx| self.out.poll_pop(cx)), if read_first => Event::Out(out),
                 _ = std::future::poll_fn(|cx| poll_notice(&self.state, &self.out, cx)) => Event::Notice,
                 _ = ticker.tick() => Event::Tick,
-                _ = self.shutdown.changed(), if !shutting_down => Event::Shutdown,
+                _ = &mut shutdown_changed, if !shutting_down => Event::Shutdown,
             };
             writes_in_a_row = match event {
                 Event::Out(_) if !read_first => writes_in_a_row + 1,
