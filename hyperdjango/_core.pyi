@@ -336,9 +336,10 @@ class WebSocketConnection:
     """An accepted WebSocket: sends queue without waiting, receives come through a LoopBridge."""
 
     close_code: int | None
-    def send_text(self, text: str) -> int:
-        """0 when queued, else the close code (1013: the send queue overflowed)."""
-    def send_bytes(self, data: bytes) -> int: ...
+    def send_text(self, text: str, bridge: LoopBridge | None = None) -> int:
+        """0 when queued, else the close code (1013: the send queue overflowed). With the
+        loop's ``bridge``, the session is woken at the end of the loop iteration."""
+    def send_bytes(self, data: bytes, bridge: LoopBridge | None = None) -> int: ...
     def close(self, code: int = 1000, reason: str = ...) -> None: ...  # reason: "" (pyo3 states it as ...)
     def try_receive(self) -> _WsMessage | None:
         """A message already received, or None."""

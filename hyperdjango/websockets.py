@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import orjson
 
 from ._core import Sent, ws_broadcast
-from .serving.bridge import loop_bridge
+from .serving.bridge import loop_bridge, running_bridge
 
 if TYPE_CHECKING:
     from ._core import LoopBridge, PendingRequest, WebSocketConnection
@@ -174,6 +174,8 @@ class WebSocket:
         self._closed_code: int | None = None
         #: The loop's bridge, looked up once: asyncio.get_running_loop() costs a getpid()
         #: system call on every call (CPython's fork check), which was one per message.
+        #: Sends pass it so that their sessions are woken together at the end of the
+        #: loop iteration (one cross-thread wake-up for a loop of sends, not one each).
         self._bridge: LoopBridge | None = None
 
     @property
@@ -188,11 +190,13 @@ class WebSocket:
         if subprotocol is not None and subprotocol not in self.subprotocols:
             raise ValueError(f"the client did not offer the subprotocol {subprotocol!r} (offered: {self.subprotocols})")
         self._conn = self._raw.accept_websocket(subprotocol)
+        self._bridge = running_bridge()
         self.subprotocol = subprotocol
 
     def _connection(self) -> WebSocketConnection:
         if self._conn is None:
             self._conn = self._raw.accept_websocket(None)
+            self._bridge = running_bridge()
         return self._conn
 
     # -- sending ------------------------------------------------------------------
@@ -207,14 +211,14 @@ class WebSocket:
     def send_text(self, text: str) -> Awaitable[None]:
         """Queues a text message; awaiting it raises ``WebSocketDisconnect`` if the connection is closed."""
         # The hot path of every echo and chat message: no helper calls.
-        code = (self._conn or self._connection()).send_text(text)
+        code = (self._conn or self._connection()).send_text(text, self._bridge)
         if code:
             return _SendFailed(code)
         return SENT
 
     def send_bytes(self, data: bytes) -> Awaitable[None]:
         """Queues a binary message; as :meth:`send_text`."""
-        code = (self._conn or self._connection()).send_bytes(bytes(data))
+        code = (self._conn or self._connection()).send_bytes(bytes(data), self._bridge)
         if code:
             return _SendFailed(code)
         return SENT

@@ -210,10 +210,12 @@ class AsgiWebSocketConnection:
         self._queue.put_nowait(message)
         return 0
 
-    def send_text(self, text: str) -> int:
+    # `bridge` is in the engine's signature to defer its session's wake-up to the end of the
+    # loop iteration; here the queue itself wakes the writer task on this loop, so it is unused.
+    def send_text(self, text: str, bridge: object = None) -> int:
         return self._queue_message({"type": "websocket.send", "text": text})
 
-    def send_bytes(self, data: bytes) -> int:
+    def send_bytes(self, data: bytes, bridge: object = None) -> int:
         return self._queue_message({"type": "websocket.send", "bytes": data})
 
     def close(self, code: int = 1000, reason: str = "") -> None:

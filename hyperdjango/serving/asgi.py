@@ -36,7 +36,7 @@ import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from .bridge import loop_bridge
+from .bridge import loop_bridge, running_bridge
 from .engine import SEND_CLOSED, SEND_FULL, EngineServed
 from .tasks import start_task
 
@@ -237,6 +237,9 @@ class WebSocketCycle:
     def __init__(self, raw: Any) -> None:
         self.raw = raw
         self.conn: Any = None
+        #: The loop's bridge, given to every send: their sessions are woken together at the end
+        #: of the loop iteration (see hyperdjango.websockets.WebSocket).
+        self.bridge: Any = None
         self.connected = False
         self.closed: int | None = None
         self.refusal: Message = {"status": 403, "headers": []}
@@ -262,11 +265,15 @@ class WebSocketCycle:
         kind = message["type"]
         if kind == "websocket.accept":
             self.conn = self.raw.accept_websocket(message.get("subprotocol"))
+            self.bridge = running_bridge()
         elif kind == "websocket.send":
             if self.conn is None:
                 raise RuntimeError("websocket.send before websocket.accept")
             text = message.get("text")
-            code = self.conn.send_text(text) if text is not None else self.conn.send_bytes(message.get("bytes") or b"")
+            if text is not None:
+                code = self.conn.send_text(text, self.bridge)
+            else:
+                code = self.conn.send_bytes(message.get("bytes") or b"", self.bridge)
             if code:
                 self.closed = code
                 raise ClientDisconnected(f"the WebSocket is closed ({code})")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import threading
 import time
 import warnings
 
@@ -97,6 +98,28 @@ def make_app() -> HyperApp:
         await ws.send_text(f"heard after {sent}")
         await ws.receive()
 
+    @app.websocket("/ws/from-a-thread")
+    async def from_a_thread(ws, request):
+        # A thread's send wakes its session at once: the loop, idle in receive(),
+        # would not run a flush scheduled for the end of its iteration.
+        await ws.accept()
+        threading.Thread(target=ws.send_text, args=("from a thread",)).start()
+        await ws.receive()
+
+    members: list = []
+
+    @app.websocket("/ws/member")
+    async def member(ws, request):
+        # The last of three members sends to each in a loop, then every handler idles in
+        # receive(): the sessions are woken by the flush at the end of that loop iteration.
+        await ws.accept()
+        members.append(ws)
+        if len(members) == 3:
+            for other in members:
+                await other.send_text(f"to {len(members)} members")
+            await ws.send_bytes(b"and the last one")
+        await ws.receive()
+
     return app
 
 
@@ -139,6 +162,18 @@ def test_cancelling_the_task_of_a_send_raises_cancelled_error(client):
         # The message was queued when send_text was called; the task only reports it.
         assert ws.recv(timeout=5) == "queued at the call"
     assert client.app.state_seen.get("cancelled") is True
+
+
+def test_a_send_from_another_thread_reaches_the_client(client):
+    with connect(ws_url(client, "/ws/from-a-thread")) as ws:
+        assert ws.recv(timeout=5) == "from a thread"
+
+
+def test_a_loop_of_sends_to_several_connections_reaches_each(client):
+    with connect(ws_url(client, "/ws/member")) as a, connect(ws_url(client, "/ws/member")) as b:
+        with connect(ws_url(client, "/ws/member")) as c:
+            assert [a.recv(timeout=5), b.recv(timeout=5)] == ["to 3 members", "to 3 members"]
+            assert [c.recv(timeout=5), c.recv(timeout=5)] == ["to 3 members", b"and the last one"]
 
 
 def test_a_session_that_keeps_sending_still_reads_the_client(client):

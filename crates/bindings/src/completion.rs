@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use futures_util::future::{abortable, AbortHandle as BatchedAbortHandle};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use hyperdjango_engine::bridge::{loop_queue, LoopReceiver, LoopSender, LoopWaker};
+use hyperdjango_engine::websocket::Wakeups;
 use pyo3::exceptions::{PyOSError, PyRuntimeError};
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -125,16 +126,27 @@ pub struct LoopBridge {
     receiver: Mutex<LoopReceiver<Completion>>,
     /// Statements started in this loop iteration, handed to tokio together by `flush`.
     batch: Mutex<Batch>,
+    /// The thread that runs the loop (the one that made the bridge): only sends made
+    /// there can count on `flush` running soon.
+    thread: std::thread::ThreadId,
 }
 
-/// The statements waiting for the end of the loop iteration.
+/// The statements and WebSocket wake-ups waiting for the end of the loop iteration.
 #[derive(Default)]
 struct Batch {
     work: Vec<BatchedWork>,
+    /// Sessions that WebSocket sends of this iteration have to wake: woken together.
+    wakeups: Wakeups,
     /// `drain` is running the callbacks of finished futures: it flushes when it ends, so
     /// the statements their tasks start need no `call_soon` (a statement awaited after
     /// another, the common case, costs no extra loop iteration).
     draining: bool,
+}
+
+impl Batch {
+    fn is_empty(&self) -> bool {
+        self.work.is_empty() && self.wakeups.is_empty()
+    }
 }
 
 impl LoopBridge {
@@ -204,23 +216,65 @@ impl LoopBridge {
         *future.get().abort.lock().unwrap_or_else(|e| e.into_inner()) =
             Some(Abort::Batched(handle));
         let schedule = {
-            let mut batch = slf.get().batch.lock().unwrap_or_else(|e| e.into_inner());
+            let mut batch = slf.get().batch();
+            let was_empty = batch.is_empty();
             batch.work.push(Box::pin(async move {
                 let _ = work.await; // Err: cancelled, nothing to finish
             }));
-            batch.work.len() == 1 && !batch.draining
+            was_empty && !batch.draining
         };
         if schedule {
-            let py = slf.py();
-            if let Err(err) = event_loop.call_method1(
-                intern!(py, "call_soon"),
-                (slf.getattr(intern!(py, "flush"))?,),
-            ) {
-                slf.get().flush(); // never leave work behind
-                return Err(err);
-            }
+            Self::schedule_flush(slf, &event_loop)?;
         }
         Ok(future)
+    }
+
+    /// Runs `send` (WebSocket sends) with this loop iteration's wake-ups: the sessions
+    /// it has to wake are woken with the others at the end of the iteration, so a loop
+    /// of `await ws.send_text(...)` to many connections costs one cross-thread wake-up,
+    /// not one per send. Off the loop's thread nothing says when `flush` runs: the
+    /// sessions are woken at once.
+    pub(crate) fn deferring_wakeups<R>(
+        slf: &Bound<'_, Self>,
+        send: impl FnOnce(&mut Wakeups) -> R,
+    ) -> R {
+        let bridge = slf.get();
+        if std::thread::current().id() != bridge.thread {
+            return send(&mut Wakeups::default()); // dropped: woken now
+        }
+        let (result, schedule) = {
+            let mut batch = bridge.batch();
+            let was_empty = batch.is_empty();
+            let result = send(&mut batch.wakeups);
+            (result, was_empty && !batch.is_empty() && !batch.draining)
+        };
+        if schedule {
+            match bridge.event_loop.bind(slf.py()).upgrade() {
+                // A loop that cannot schedule (closed) had the flush done at once: the
+                // message is queued and its session woken, so the send succeeded.
+                Some(event_loop) => drop(Self::schedule_flush(slf, &event_loop)),
+                None => bridge.flush(),
+            }
+        }
+        result
+    }
+
+    /// Has the loop run `flush` at the end of this iteration; when it cannot, flushes
+    /// now (never leaves work behind) and returns the error.
+    fn schedule_flush(slf: &Bound<'_, Self>, event_loop: &Bound<'_, PyAny>) -> PyResult<()> {
+        let py = slf.py();
+        let scheduled = slf
+            .getattr(intern!(py, "flush"))
+            .and_then(|flush| event_loop.call_method1(intern!(py, "call_soon"), (flush,)));
+        if let Err(err) = scheduled {
+            slf.get().flush();
+            return Err(err);
+        }
+        Ok(())
+    }
+
+    fn batch(&self) -> std::sync::MutexGuard<'_, Batch> {
+        self.batch.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// `started`, or, when starting the work failed (its arguments could not be
@@ -303,13 +357,16 @@ impl LoopBridge {
             sender,
             receiver: Mutex::new(receiver),
             batch: Mutex::new(Batch::default()),
+            thread: std::thread::current().id(),
         })
     }
 
-    /// Hands the statements started in this loop iteration to tokio, as one task
-    /// (scheduled with `call_soon` by the first of them, or run by `drain` at its end).
+    /// Hands the statements started in this loop iteration to tokio, as one task, and
+    /// wakes the WebSocket sessions its sends queued messages for (scheduled with
+    /// `call_soon` by the first of them, or run by `drain` at its end).
     fn flush(&self) {
-        let mut batch = self.batch.lock().unwrap_or_else(|e| e.into_inner());
+        std::mem::take(&mut self.batch().wakeups).wake();
+        let mut batch = self.batch();
         if batch.work.len() > 1 {
             // `drain(..)` keeps the vector's buffer for the next batch.
             let mut running: FuturesUnordered<BatchedWork> = batch.work.drain(..).collect();
@@ -344,22 +401,14 @@ struct Draining<'a>(&'a LoopBridge);
 
 impl<'a> Draining<'a> {
     fn start(bridge: &'a LoopBridge) -> Self {
-        bridge
-            .batch
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .draining = true;
+        bridge.batch().draining = true;
         Draining(bridge)
     }
 }
 
 impl Drop for Draining<'_> {
     fn drop(&mut self) {
-        self.0
-            .batch
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .draining = false;
+        self.0.batch().draining = false;
         self.0.flush();
     }
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::task::Poll;
 
 use bytes::Bytes;
-use hyperdjango_engine::websocket::{Incoming, SendError, Shared, WsConnection};
+use hyperdjango_engine::websocket::{Incoming, SendError, Shared, Wakeups, WsConnection};
 use pyo3::exceptions::{PyBaseException, PyStopIteration, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString, PyTuple};
@@ -29,6 +29,16 @@ impl WebSocketConnection {
         WebSocketConnection {
             conn: Arc::new(conn),
         }
+    }
+
+    fn send(&self, message: Shared, bridge: Option<&Bound<'_, LoopBridge>>) -> u16 {
+        let sent = match bridge {
+            Some(bridge) => LoopBridge::deferring_wakeups(bridge, |wakeups| {
+                self.conn.send_deferred(message, wakeups)
+            }),
+            None => self.conn.send_deferred(message, &mut Wakeups::default()),
+        };
+        send_result(sent)
     }
 }
 
@@ -95,13 +105,17 @@ pub fn ws_broadcast(
 impl WebSocketConnection {
     /// Queues a text message: 0, or the close code if the connection is closed
     /// (1013: the queue was full, the client reads too slowly; it is closing).
-    fn send_text(&self, text: String) -> u16 {
-        send_result(self.conn.send_text(text))
+    /// With the loop's `bridge`, the session is woken at the end of the loop
+    /// iteration with those of the iteration's other sends.
+    #[pyo3(signature = (text, bridge = None))]
+    fn send_text(&self, text: String, bridge: Option<&Bound<'_, LoopBridge>>) -> u16 {
+        self.send(Shared::text(text), bridge)
     }
 
-    /// Queues a binary message; returns as `send_text`.
-    fn send_bytes(&self, data: &[u8]) -> u16 {
-        send_result(self.conn.send_binary(Bytes::copy_from_slice(data)))
+    /// Queues a binary message; as `send_text`.
+    #[pyo3(signature = (data, bridge = None))]
+    fn send_bytes(&self, data: &[u8], bridge: Option<&Bound<'_, LoopBridge>>) -> u16 {
+        self.send(Shared::binary(Bytes::copy_from_slice(data)), bridge)
     }
 
     /// Starts the close handshake; never waits.

@@ -11,7 +11,7 @@ use futures_util::{SinkExt, StreamExt};
 use http::StatusCode;
 use hyperdjango_engine::http::{Handler, HttpRequest, Reply, Server, ServerConfig};
 use hyperdjango_engine::router::{ParamValue, RouteMatch, Router, WEBSOCKET};
-use hyperdjango_engine::websocket::{Incoming, SendError, WsConfig};
+use hyperdjango_engine::websocket::{Incoming, SendError, Shared, Wakeups, WsConfig};
 use tokio::time::timeout;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -23,6 +23,7 @@ const LIMIT: Duration = Duration::from_secs(5);
 const ECHO: usize = 0;
 const FLOOD: usize = 1;
 const ROOM: usize = 2;
+const DEFERRED: usize = 3;
 
 struct App;
 
@@ -71,6 +72,20 @@ impl Handler for App {
                     }
                     while conn.recv().await.is_some() {}
                 }
+                DEFERRED => {
+                    // Each message comes back twice, its session's wake-up left to a
+                    // `Wakeups` that is woken ("wake") or merely dropped (anything else).
+                    while let Some(Incoming::Text(t)) = conn.recv().await {
+                        let mut wakeups = Wakeups::default();
+                        for _ in 0..2 {
+                            conn.send_deferred(Shared::text(t.clone()), &mut wakeups)
+                                .unwrap();
+                        }
+                        if t == "wake" {
+                            wakeups.wake();
+                        }
+                    }
+                }
                 _ => {
                     conn.send_text(format!("room {room}")).unwrap();
                     while conn.recv().await.is_some() {}
@@ -97,6 +112,7 @@ async fn start_with(config: ServerConfig) -> Server {
         r.add("/room/{name}", &[WEBSOCKET, "GET"], None).unwrap(),
         ROOM
     );
+    assert_eq!(r.add("/deferred", &[WEBSOCKET], None).unwrap(), DEFERRED);
     let config = ServerConfig {
         port: 0,
         reuse_port: false,
@@ -139,6 +155,21 @@ async fn text_and_binary_messages_echo() {
         server.stats().ws_messages_received.load(Ordering::Relaxed),
         3
     );
+}
+
+/// A deferred send's wake-up is never lost: the session that waits for it is woken
+/// when the `Wakeups` are, or when they are dropped unwoken (well before the keepalive
+/// tick, 10 s with the default config, would find the messages).
+#[tokio::test]
+async fn deferred_sends_reach_the_peer_woken_or_dropped() {
+    let server = start(WsConfig::default()).await;
+    let (mut ws, _) = connect_async(url(&server, "/deferred")).await.unwrap();
+    for word in ["wake", "drop", "wake", "drop"] {
+        ws.send(Message::text(word)).await.unwrap();
+        assert_eq!(next(&mut ws).await, Message::text(word));
+        assert_eq!(next(&mut ws).await, Message::text(word));
+    }
+    ws.close(None).await.unwrap();
 }
 
 #[tokio::test]

@@ -12,7 +12,7 @@ use tokio_tungstenite::tungstenite::Message;
 use super::session::Wakeups;
 use super::{SendError, WsConnection};
 
-/// A message ready to go to many connections.
+/// A message ready to go to one connection or many (a clone shares the payload).
 #[derive(Debug, Clone)]
 pub enum Shared {
     Text(Utf8Bytes),
@@ -28,10 +28,10 @@ impl Shared {
         Shared::Binary(data)
     }
 
-    fn message(&self) -> Message {
+    pub(super) fn into_message(self) -> Message {
         match self {
-            Shared::Text(t) => Message::Text(t.clone()),
-            Shared::Binary(b) => Message::Binary(b.clone()),
+            Shared::Text(t) => Message::Text(t),
+            Shared::Binary(b) => Message::Binary(b),
         }
     }
 }
@@ -51,7 +51,7 @@ pub fn broadcast<'a>(
         .into_iter()
         .enumerate()
         .filter_map(|(i, conn)| {
-            conn.queue_deferred(message.message(), &mut wakeups)
+            conn.send_deferred(message.clone(), &mut wakeups)
                 .err()
                 .map(|e| (i, e))
         })

@@ -24,4 +24,4 @@ pub use broadcast::{broadcast, Shared};
 pub use config::WsConfig;
 pub use deflate::{negotiate, DeflateOffer};
 pub use handshake::{accept_key, upgrade_of, HandshakeError};
-pub use session::{Incoming, SendError, WsConnection, WsUpgrade};
+pub use session::{Incoming, SendError, Wakeups, WsConnection, WsUpgrade};

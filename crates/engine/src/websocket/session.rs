@@ -14,7 +14,7 @@ use http::header::{HeaderValue, CONNECTION, UPGRADE};
 use http::StatusCode;
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
-use tokio::sync::{mpsc, watch, Notify};
+use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::error::{CapacityError, Error as WsError, ProtocolError};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -24,6 +24,7 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_util::task::TaskTracker;
 
 use super::deflate::{compress, InflatingStream};
+use super::Shared;
 use super::{accept_key, DeflateOffer, WsConfig};
 use crate::http::{Reply, ServerStats};
 
@@ -113,9 +114,14 @@ impl SendQueue {
     }
 }
 
-/// The wake-ups a fan-out owes its members' sessions, given to the network
-/// thread in one step: one cross-thread wake-up for all of them; each member's
-/// is then a local one on the session's own runtime.
+/// The wake-ups that sends to several connections owe their sessions, given to
+/// the network thread in one step: one cross-thread wake-up for all of them;
+/// each member's is then a local one on the session's own runtime. A fan-out
+/// ([`super::broadcast`]) collects them, and so does a loop of single sends
+/// (the bindings keep one per event-loop iteration).
+///
+/// Dropped without [`wake`](Self::wake), it still wakes them: a session left
+/// asleep would hold its queued messages until its next keepalive tick.
 #[derive(Default)]
 pub struct Wakeups {
     wakers: Vec<Waker>,
@@ -130,19 +136,31 @@ impl Wakeups {
         self.wakers.push(waker);
     }
 
+    /// Whether no session waits for a wake-up from these.
+    pub fn is_empty(&self) -> bool {
+        self.wakers.is_empty()
+    }
+
     /// Wakes them: on the runtime's thread when there are several.
-    pub fn wake(self) {
-        let Wakeups {
-            mut wakers,
-            runtime,
-        } = self;
-        match (wakers.len(), runtime) {
+    pub fn wake(mut self) {
+        self.wake_all();
+    }
+
+    fn wake_all(&mut self) {
+        let mut wakers = std::mem::take(&mut self.wakers);
+        match (wakers.len(), self.runtime.take()) {
             (0, _) => {}
             (1, _) | (_, None) => wakers.drain(..).for_each(Waker::wake),
             (_, Some(runtime)) => {
                 runtime.spawn(async move { wakers.into_iter().for_each(Waker::wake) });
             }
         }
+    }
+}
+
+impl Drop for Wakeups {
+    fn drop(&mut self) {
+        self.wake_all();
     }
 }
 
@@ -153,7 +171,24 @@ struct State {
     close_code: AtomicU32,
     overflow: AtomicBool,
     queued_bytes: AtomicUsize,
-    wake: Notify,
+    /// Something for the session to act on (an overflow, a close that found the
+    /// queue full), set before the send queue's waker is woken: a flag, not a
+    /// `Notify`, which registered and dropped a waiter on every turn of the session.
+    notice: AtomicBool,
+}
+
+/// Ready (once) when the handler side has set `state.notice`; the session's waker
+/// is registered with the send queue's, which [`WsConnection::notify_session`] wakes.
+fn poll_notice(state: &State, out: &SendQueue, cx: &mut Context<'_>) -> Poll<()> {
+    if state.notice.swap(false, Ordering::AcqRel) {
+        return Poll::Ready(());
+    }
+    out.waker.register(cx.waker());
+    if state.notice.swap(false, Ordering::AcqRel) {
+        Poll::Ready(())
+    } else {
+        Poll::Pending
+    }
 }
 
 /// An upgrade request not yet answered; [`accept`](Self::accept) it or
@@ -225,7 +260,7 @@ impl WsUpgrade {
             close_code: AtomicU32::new(0),
             overflow: AtomicBool::new(false),
             queued_bytes: AtomicUsize::new(0),
-            wake: Notify::new(),
+            notice: AtomicBool::new(false),
         });
         let connection = WsConnection {
             out: out.clone(),
@@ -277,11 +312,10 @@ impl WsUpgrade {
                 state,
                 config,
                 stats: stats.clone(),
-                shutdown,
                 pending: VecDeque::new(),
                 compressing,
             };
-            session.run().await;
+            session.run(shutdown).await;
             stats.ws_active.fetch_sub(1, Ordering::Relaxed);
         });
         Ok((reply, connection))
@@ -321,14 +355,11 @@ impl WsConnection {
         Ok(())
     }
 
-    /// Queues `message` on behalf of a fan-out, which wakes the session later
-    /// with the others (`wakeups`).
-    pub(super) fn queue_deferred(
-        &self,
-        message: Message,
-        wakeups: &mut Wakeups,
-    ) -> Result<(), SendError> {
-        if let Some(waker) = self.queue_without_wake(message)? {
+    /// Queues `message` and leaves the session's wake-up, if it waits, to
+    /// `wakeups`: sends to many connections in a row wake their sessions
+    /// together (see [`Wakeups`]).
+    pub fn send_deferred(&self, message: Shared, wakeups: &mut Wakeups) -> Result<(), SendError> {
+        if let Some(waker) = self.queue_without_wake(message.into_message())? {
             wakeups.add(waker, &self.runtime);
         }
         Ok(())
@@ -360,8 +391,14 @@ impl WsConnection {
             .ok();
         self.state.closed.store(true, Ordering::Release);
         self.state.overflow.store(true, Ordering::Release);
-        self.state.wake.notify_one();
+        self.notify_session();
         SendError::SlowConsumer
+    }
+
+    /// Has the session look at `state` (see [`State::notice`]).
+    fn notify_session(&self) {
+        self.state.notice.store(true, Ordering::Release);
+        self.out.waker.wake();
     }
 
     pub fn send_text(&self, text: String) -> Result<(), SendError> {
@@ -385,7 +422,7 @@ impl WsConnection {
             Ok(Some(waker)) => waker.wake(),
             Ok(None) => {}
             // The queue is full: the session closes on its own notice.
-            Err(_) => self.state.wake.notify_one(),
+            Err(_) => self.notify_session(),
         }
     }
 
@@ -446,7 +483,6 @@ struct Session {
     state: Arc<State>,
     config: WsConfig,
     stats: Arc<ServerStats>,
-    shutdown: watch::Receiver<bool>,
     /// Read from the socket, not yet taken by the handler's queue.
     pending: VecDeque<Incoming>,
     /// permessage-deflate was negotiated: outgoing messages are compressed.
@@ -485,7 +521,7 @@ enum Step {
 }
 
 impl Session {
-    async fn run(mut self) {
+    async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
         let mut last_heard = Instant::now();
         let mut ping_sent = false;
         let tick = self
@@ -496,7 +532,11 @@ impl Session {
             / 2;
         let mut ticker = tokio::time::interval(tick);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut shutting_down = *self.shutdown.borrow();
+        let mut shutting_down = *shutdown.borrow();
+        // One wait for the whole session, not a new one per turn: each would register
+        // with the channel's `Notify` and unregister when dropped, on every turn.
+        let shutdown_changed = shutdown.changed();
+        tokio::pin!(shutdown_changed);
         let mut writes_in_a_row = 0u32;
         let step = loop {
             if shutting_down {
@@ -517,9 +557,9 @@ impl Session {
                 // (A disabled branch's expression is still evaluated, so the clone waits for a poll.)
                 permit = async { self.in_tx.clone().reserve_owned().await }, if !room => Event::Room(permit.ok()),
                 out = std::future::poll_fn(|cx| self.out.poll_pop(cx)), if read_first => Event::Out(out),
-                _ = self.state.wake.notified() => Event::Notice,
+                _ = std::future::poll_fn(|cx| poll_notice(&self.state, &self.out, cx)) => Event::Notice,
                 _ = ticker.tick() => Event::Tick,
-                _ = self.shutdown.changed(), if !shutting_down => Event::Shutdown,
+                _ = &mut shutdown_changed, if !shutting_down => Event::Shutdown,
             };
             writes_in_a_row = match event {
                 Event::Out(_) if !read_first => writes_in_a_row + 1,
@@ -554,6 +594,7 @@ impl Session {
                         let ping = self.ws.send(Message::Ping(Bytes::new()));
                         match guarded_write(
                             &self.state,
+                            &self.out,
                             &self.stats,
                             self.config.ping_timeout,
                             ping,
@@ -736,7 +777,7 @@ impl Session {
             }
             ws.flush().await
         };
-        let outcome = guarded_write(state, stats, config.ping_timeout, feeding).await;
+        let outcome = guarded_write(state, out, stats, config.ping_timeout, feeding).await;
         self.stats
             .ws_messages_sent
             .fetch_add(written as u64, Ordering::Relaxed);
@@ -790,6 +831,7 @@ impl Session {
 /// room is dead, and a handler that overflows its queue meanwhile ends it with 1013.
 async fn guarded_write(
     state: &State,
+    out: &SendQueue,
     stats: &ServerStats,
     limit: Duration,
     op: impl std::future::Future<Output = Result<(), WsError>>,
@@ -800,7 +842,7 @@ async fn guarded_write(
     let outcome = loop {
         tokio::select! {
             done = &mut write => break done,
-            _ = state.wake.notified() => {
+            _ = std::future::poll_fn(|cx| poll_notice(state, out, cx)) => {
                 if state.overflow.load(Ordering::Acquire) {
                     stats.ws_slow_consumers.fetch_add(1, Ordering::Relaxed);
                     return Err(Step::Close(1013, "the client reads too slowly".into()));
@@ -810,7 +852,7 @@ async fn guarded_write(
         }
     };
     if renotify {
-        state.wake.notify_one();
+        state.notice.store(true, Ordering::Release);
     }
     match outcome {
         Ok(Ok(())) => Ok(()),
