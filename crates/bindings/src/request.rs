@@ -116,11 +116,11 @@ fn bare_instance<'py>(cls: &Bound<'py, PyType>) -> PyResult<Bound<'py, PyAny>> {
 #[pymethods]
 impl PendingRequest {
     /// What `cls(self, app, route)` makes for the framework's `Request` (its
-    /// `_raw`, `app`, `route`, `method` and `path`), without the class call into
-    /// a Python `__init__`, which costs more than the rest of it on 3.11: once per
-    /// request. `route` is the matched one of `routes`, None when nothing matched
-    /// or the id is past them (a mount's WebSocket route), so the dispatcher needs
-    /// no `route_id` of its own.
+    /// `_raw`, `app`, `route`, `method` and `path`), in one call per request instead
+    /// of a class call into a Python `__init__` plus the `route_id`, `method` and
+    /// `path` getters (each a PyO3 getter call from Python). `route` is the matched
+    /// one of `routes`, None when nothing matched or the id is past them (a mount's
+    /// WebSocket route).
     fn request<'py>(
         slf: &Bound<'py, Self>,
         cls: &Bound<'py, PyType>,
