@@ -1,7 +1,7 @@
 """Type stubs for the Rust extension module ``hyperdjango._core``."""
 
 from os import PathLike
-from typing import Any, Literal, Self, final
+from typing import Any, Literal, Self, TypeVar, final
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 __all__ = [
@@ -13,6 +13,8 @@ __all__ = [
 ]
 
 __version__: str
+
+_R = TypeVar("_R")
 
 _HeaderPairs = Iterable[tuple[str | bytes, str | bytes]]
 
@@ -106,6 +108,10 @@ class PendingRequest:
     answered: bool
     is_websocket: bool
     subprotocols: list[str]
+    def request(self, cls: type[_R], app: Any, routes: list[Any]) -> _R:
+        """What ``cls(self, app, routes[route_id])`` makes for ``hyperdjango.requests.Request``
+        (route None when unrouted or past ``routes``), without calling ``__init__``;
+        TypeError for a class with its own ``__new__``."""
     def accept_websocket(self, subprotocol: str | None = None) -> WebSocketConnection:
         """Answers a WebSocket upgrade with 101; ValueError for a subprotocol the client did not offer."""
     def respond(self, status: int, headers: _HeaderPairs, body: bytes) -> bool:

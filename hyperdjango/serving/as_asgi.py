@@ -112,6 +112,12 @@ class AsgiExchange:
         self.redirect: str | None = None
         self.answer: tuple[Any, ...] | None = None
 
+    def request(self, cls: Callable[..., Any], app: Any, routes: list[Any]) -> Any:
+        """As ``PendingRequest.request``: ``cls(self, app, route)``, the route None when
+        nothing matched or its id is past ``routes`` (a mount's)."""
+        route_id = self.route_id
+        return cls(self, app, routes[route_id] if route_id is not None and route_id < len(routes) else None)
+
     @property
     def answered(self) -> bool:
         return self.answer is not None

@@ -151,12 +151,11 @@ class Dispatcher:
 
     async def handle(self, raw: PendingRequest) -> None:
         try:
-            route_id = raw.route_id
-            mine = route_id is not None and route_id < len(self.routes)  # ids past them are mounts' WebSocket routes
-            if not mine and self.app.mounts and (mounted := find_mount(self.app.mounts, raw.path)) is not None:
+            # Its route is None when nothing matched, or the id is past our routes (a mount's WebSocket route).
+            request = raw.request(Request, self.app, self.routes)
+            if request.route is None and self.app.mounts and (mounted := find_mount(self.app.mounts, request.path)) is not None:
                 await mounted.serve_pending(raw)  # not this app's: its middleware stays out of it
                 return
-            request = Request(raw, self.app, None if route_id is None else self.routes[route_id])
             if raw.is_websocket:
                 await self.handle_websocket(raw, request)
                 return

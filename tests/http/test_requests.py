@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import socket
 
+import pytest
+
 from hyperdjango import HyperApp, Response, UploadFile
+from hyperdjango.requests import Request
 from hyperdjango.testing import TestClient
 
 
@@ -33,6 +36,45 @@ def test_method_is_the_request_method():
 
     with TestClient(echo_app(extract)) as c:
         assert c.patch("/x").text == "PATCH"
+
+
+def test_the_request_a_view_gets_is_what_request_init_makes():
+    """The dispatcher builds it with ``PendingRequest.request``, not ``Request(...)``:
+    the same attributes in the same order, and the lazy ones still built on first use."""
+
+    async def extract(request):
+        made = Request(request._raw, request.app, request.route)
+        same = list(vars(request).items()) == list(vars(made).items())
+        unrouted = request._raw.request(Request, request.app, []).route  # its id is past no routes
+        return [same, type(request) is Request, unrouted, request.params, request.headers.get("x-a"), sorted(vars(request))]
+
+    with TestClient(echo_app(extract)) as c:
+        same, exact, unrouted, params, header, names = c.get("/a/b", headers={"x-a": "1"}).json()
+    assert same and exact and unrouted is None
+    assert params == {"rest": "a/b"} and header == "1"
+    assert names == ["_headers", "_params", "_raw", "app", "method", "path", "route"]
+
+
+class _OwnNew:
+    def __new__(cls):
+        return super().__new__(cls)
+
+
+class _Number(int):
+    pass
+
+
+@pytest.mark.parametrize("cls", [_OwnNew, _Number])
+def test_pending_request_refuses_classes_with_their_own_new(cls):
+    async def extract(request):
+        try:
+            request._raw.request(cls, request.app, [])
+        except TypeError as e:
+            return str(e)
+        return "built"
+
+    with TestClient(echo_app(extract)) as c:
+        assert "has its own __new__" in c.get("/x").text
 
 
 def test_path_excludes_the_query_string():

@@ -210,6 +210,28 @@ def test_header_with_control_characters_is_a_500_not_a_crash():
         assert c.get("/good").text == "fine"
 
 
+def test_header_name_with_control_characters_is_a_500_not_a_crash():
+    app = HyperApp()
+
+    @app.get("/bad")
+    async def bad(request):
+        return Response.text("x", headers={"content-type\r\nx-injected": "1"})
+
+    with TestClient(app) as c:
+        r = c.get("/bad")
+        assert r.status_code == 500
+        assert "x-injected" not in r.headers
+
+
+@pytest.mark.parametrize("content_type", ["application/xml", "application/json", "text/plain; charset=utf-8"])
+def test_content_type_given_by_a_view_is_sent_as_given(content_type):
+    async def view(request):
+        return Response(b"<a/>", headers={"Content-Type": content_type})
+
+    r = serve_one(view)
+    assert r.headers.get_list("content-type") == [content_type]
+
+
 # -- cookies -----------------------------------------------------------------------
 
 

@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use http::header::{HeaderMap, HeaderName, HeaderValue};
+use http::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
 use hyperdjango_engine::router::ParamValue;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -60,7 +60,7 @@ pub(crate) fn headers_from_py(pairs: &Bound<'_, PyAny>) -> PyResult<HeaderMap> {
 
 fn append_pair(map: &mut HeaderMap, pair: &Bound<'_, PyAny>) -> PyResult<()> {
     let (name, value): (Bound<'_, PyAny>, Bound<'_, PyAny>) = pair.extract()?;
-    let name = HeaderName::from_bytes(&bytes_of(&name)?)
+    let name = header_name(&bytes_of(&name)?)
         .map_err(|_| PyValueError::new_err(format!("invalid header name {name}")))?;
     let value = header_value(&bytes_of(&value)?).map_err(|_| {
         PyValueError::new_err(format!(
@@ -69,6 +69,15 @@ fn append_pair(map: &mut HeaderMap, pair: &Bound<'_, PyAny>) -> PyResult<()> {
     })?;
     map.append(name, value);
     Ok(())
+}
+
+/// A header name; `content-type`, which nearly every response carries, is the
+/// constant itself rather than parsed (the same name `from_bytes` would give).
+fn header_name(bytes: &[u8]) -> Result<HeaderName, http::header::InvalidHeaderName> {
+    match bytes {
+        b"content-type" => Ok(CONTENT_TYPE),
+        _ => HeaderName::from_bytes(bytes),
+    }
 }
 
 static JSON: HeaderValue = HeaderValue::from_static("application/json");

@@ -7,10 +7,10 @@ use bytes::Bytes;
 use http::{Method, StatusCode, Version};
 use hyperdjango_engine::http::{HttpRequest, Reply, ReplyBody};
 use hyperdjango_engine::router::RouteMatch;
-use pyo3::exceptions::{PyRuntimeError, PyValueError};
-use pyo3::intern;
+use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList, PyString};
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
+use pyo3::{ffi, intern};
 use tokio::sync::{mpsc, oneshot};
 
 use tokio_util::sync::CancellationToken;
@@ -84,8 +84,68 @@ fn status_of(status: u16) -> PyResult<StatusCode> {
         .map_err(|_| PyValueError::new_err(format!("invalid HTTP status {status}")))
 }
 
+/// `object.__new__(cls)` through the slot itself: no bound `__new__` looked up
+/// and called with an argument tuple. Only for classes that inherit object's
+/// `tp_new` (any other layout needs its own `__new__`), as `object.__new__` checks.
+fn bare_instance<'py>(cls: &Bound<'py, PyType>) -> PyResult<Bound<'py, PyAny>> {
+    let py = cls.py();
+    // SAFETY: `PyType_GetSlot` accepts static types since 3.10 (abi3-py311 here);
+    // a non-null `Py_tp_new` slot is a `newfunc`.
+    unsafe {
+        let object_new = ffi::PyType_GetSlot(
+            std::ptr::addr_of_mut!(ffi::PyBaseObject_Type),
+            ffi::Py_tp_new,
+        );
+        if object_new.is_null()
+            || ffi::PyType_GetSlot(cls.as_type_ptr(), ffi::Py_tp_new) != object_new
+        {
+            return Err(PyTypeError::new_err(format!(
+                "{} has its own __new__: PendingRequest.request builds plain classes only",
+                cls.name()?
+            )));
+        }
+        let object_new: ffi::newfunc = std::mem::transmute(object_new);
+        let args = PyTuple::empty(py);
+        Bound::from_owned_ptr_or_err(
+            py,
+            object_new(cls.as_type_ptr(), args.as_ptr(), std::ptr::null_mut()),
+        )
+    }
+}
+
 #[pymethods]
 impl PendingRequest {
+    /// What `cls(self, app, route)` makes for the framework's `Request` (its
+    /// `_raw`, `app`, `route`, `method` and `path`), in one call per request instead
+    /// of a class call into a Python `__init__` plus the `route_id`, `method` and
+    /// `path` getters (each a PyO3 getter call from Python). `route` is the matched
+    /// one of `routes`, None when nothing matched or the id is past them (a mount's
+    /// WebSocket route).
+    fn request<'py>(
+        slf: &Bound<'py, Self>,
+        cls: &Bound<'py, PyType>,
+        app: &Bound<'py, PyAny>,
+        routes: &Bound<'py, PyList>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        let this = slf.get();
+        let route = match this.request.route {
+            RouteMatch::Found { route_id, .. } if route_id < routes.len() => {
+                routes.get_item(route_id)?
+            }
+            _ => py.None().into_bound(py),
+        };
+        let request = bare_instance(cls)?;
+        // Set one by one, as `__init__` does: the instance keeps its attributes
+        // inline, not in a `__dict__` made for it (which costs as much to fill).
+        request.setattr(intern!(py, "_raw"), slf)?;
+        request.setattr(intern!(py, "app"), app)?;
+        request.setattr(intern!(py, "route"), route)?;
+        request.setattr(intern!(py, "method"), this.method(py))?;
+        request.setattr(intern!(py, "path"), PyString::new(py, &this.request.path))?;
+        Ok(request)
+    }
+
     /// The method; the common ones are interned strings, not made per request.
     #[getter]
     fn method<'py>(&self, py: Python<'py>) -> Bound<'py, PyString> {

@@ -85,9 +85,10 @@ pub(crate) async fn respond<H: Handler>(
     *response.status_mut() = status;
     *response.headers_mut() = headers;
     let headers = response.headers_mut();
-    if !headers.contains_key(SERVER) {
-        headers.insert(SERVER, shared.server_header.clone());
-    }
+    // One lookup, not a `contains_key` and then an `insert`.
+    headers
+        .entry(SERVER)
+        .or_insert_with(|| shared.server_header.clone());
     if close {
         headers.insert(CONNECTION, HeaderValue::from_static("close"));
     }
