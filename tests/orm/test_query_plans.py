@@ -372,3 +372,42 @@ def test_a_field_whose_conversion_is_its_own_converts_every_lookup_value():
     assert EvenInteger.unconverted_type is None
     field = PlanItem._meta.field_map["category_id"]
     assert field.unconverted_type is int and field.convert(True, exact=True) == 1 and type(field.convert(True, exact=True)) is int
+
+
+async def test_an_instance_read_from_a_row_holds_exactly_its_fields_and_persisted_state(chain_items):
+    # The instance reader allocates the object itself and installs its whole __dict__ at
+    # once (no object.__new__ call, no __init__): every read path must still give what
+    # __init__ and save() would leave, key for key, and an ordinary, writable instance.
+    expected_keys = [f.name for f in PlanItem._meta.fields] + ["_persisted"]
+    for _ in range(3):  # the full path, then planned chains
+        loaded = [
+            await PlanItem.objects.get(name="tea"),
+            await PlanItem.objects.filter(name="tea").first(),
+            *(await PlanItem.objects.filter(name="tea")),
+            *[o async for o in PlanItem.objects.filter(name="tea").aiterator(chunk_size=1)],
+        ]
+        for obj in loaded:
+            assert type(obj) is PlanItem
+            assert list(obj.__dict__) == expected_keys
+            assert obj.__dict__ == {"id": obj.id, "name": "tea", "price": Decimal("1.50"), "active": True,
+                                    "added": datetime.date(2026, 1, 1), "category_id": None, "_persisted": True}
+            obj.name = "teapot"
+            obj.note = "not a field"
+            assert obj.__dict__["name"] == "teapot" and obj.note == "not a field"
+            assert obj == loaded[0] and hash(obj) == hash(loaded[0])
+
+
+def test_the_instance_reader_refuses_a_class_object_new_refuses():
+    import abc
+
+    class Abstract(abc.ABC):
+        @abc.abstractmethod
+        def run(self) -> None: ...
+
+    class Concrete(Abstract):
+        def run(self) -> None: ...
+
+    with pytest.raises(TypeError, match="abstract"):
+        _core.InstanceReader(Abstract, ("a",), {}, [])([[1]])
+    (obj,) = _core.InstanceReader(Concrete, ("a",), {"_persisted": True}, [])([[1]])
+    assert type(obj) is Concrete and obj.__dict__ == {"a": 1, "_persisted": True}
