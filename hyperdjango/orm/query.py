@@ -778,13 +778,18 @@ class QuerySet(Generic[ModelT, RowT]):
             return {}
         if self._empty:
             return {name: getattr(a, "empty_value", None) if getattr(a, "default", None) is None else a.default for name, a in named.items()}
-        qs = self._clone()
-        q = qs.query
         for name, expr in named.items():
             if not isinstance(expr, Expression):
                 _bad_expression(name, expr)
-        q.add_aggregates(named)
-        db, compiled, params = qs._compiled("aggregate")
+        if self._chain is not None and self._prefetched is None:
+            # A recorded chain: planned under the aggregates' names and keys (what they are,
+            # values included), so the same aggregate again costs one lookup, no tree.
+            shape = tuple([(name, expr.key) for name, expr in named.items()])
+            db, compiled, params = self._plan(("aggregate", shape), (), ((Query.add_aggregates, named),), "aggregate")
+        else:
+            qs = self._clone()
+            qs.query.add_aggregates(named)
+            db, compiled, params = qs._compiled("aggregate")
         return compiled.reader(await db.query(compiled.sql, *params))
 
     async def update(self, **values: Any) -> int:

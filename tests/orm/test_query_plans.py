@@ -411,3 +411,27 @@ def test_the_instance_reader_refuses_a_class_object_new_refuses():
         _core.InstanceReader(Abstract, ("a",), {}, [])([[1]])
     (obj,) = _core.InstanceReader(Concrete, ("a",), {"_persisted": True}, [])([[1]])
     assert type(obj) is Concrete and obj.__dict__ == {"a": 1, "_persisted": True}
+
+
+async def test_a_planned_aggregate_of_a_shape_seen_before_compiles_nothing_and_answers_as_the_full_path(chain_items):
+    from hyperdjango.expressions import Avg, Max, Sum
+    from hyperdjango.orm.sql import compiler
+
+    def asked():
+        return PlanItem.objects.filter(active=True).aggregate(Sum("price"), top=Max("price"), n=Count("id"))
+
+    expected = {"price__sum": Decimal("8.00"), "top": Decimal("4.25"), "n": 4}
+    built = PlanItem.objects.filter(active=True)
+    assert built.query is not None and built._chain is None  # the tree handed out: the full path
+    assert await built.aggregate(Sum("price"), top=Max("price"), n=Count("id")) == expected
+    for _ in range(2):  # plans the lookup, then records the chain
+        assert await asked() == expected
+    kept = dict(PlanItem._meta.chain_plans)
+    compiler._cache.clear()
+    assert await asked() == expected
+    assert compiler._cache == {}  # nothing compiled: the SQL came from the chain's plan
+    assert PlanItem._meta.chain_plans == kept
+    # Another aggregate, or another name for it, is another plan with its own answer.
+    assert await PlanItem.objects.filter(active=True).aggregate(top=Avg("price")) == {"top": Decimal("2.00")}
+    assert await PlanItem.objects.filter(active=True).aggregate(low=Max("price")) == {"low": Decimal("4.25")}
+    assert await PlanItem.objects.filter(active=False).aggregate(Sum("price")) == {"price__sum": Decimal("11.50")}
