@@ -790,7 +790,8 @@ class QuerySet(Generic[ModelT, RowT]):
             qs = self._clone()
             qs.query.add_aggregates(named)
             db, compiled, params = qs._compiled("aggregate")
-        return compiled.reader(await db.query(compiled.sql, *params))
+        assert compiled.reader is not None  # an aggregate query reads its one row into a dict
+        return cast("dict[str, Any]", compiled.reader(await db.query(compiled.sql, *params)))
 
     async def update(self, **values: Any) -> int:
         """``UPDATE`` every matching row; values may be expressions (``stock=F("stock") - 1``).
