@@ -26,7 +26,8 @@ object or None), ``count``, ``exists``, ``aggregate``, ``update``, ``delete``.
 
 Planned chains: a QuerySet started from ``Model.objects`` records its planned steps
 (``filter(**lookups)`` of lookups planned in ``Options.lookup_plans``, an ordering planned
-in ``Options.ordering_plans``, one slice; then ``all()``, ``first()``, ``get(**lookups)``)
+in ``Options.ordering_plans``, one slice; then ``all()``, ``first()``, ``get(**lookups)``,
+``count()``, ``exists()``, ``aggregate(...)``)
 instead of building a query tree per method. Each step adds its part to the chain's key
 (the method and the shape of its arguments: lookup names and parameter types, ordering
 names, whether there is an OFFSET and the LIMIT) and its parameters to the chain's values.
