@@ -26,7 +26,8 @@ object or None), ``count``, ``exists``, ``aggregate``, ``update``, ``delete``.
 
 Planned chains: a QuerySet started from ``Model.objects`` records its planned steps
 (``filter(**lookups)`` of lookups planned in ``Options.lookup_plans``, an ordering planned
-in ``Options.ordering_plans``, one slice; then ``all()``, ``first()``, ``get(**lookups)``)
+in ``Options.ordering_plans``, one slice; then ``all()``, ``first()``, ``get(**lookups)``,
+``count()``, ``exists()``, ``aggregate(...)``)
 instead of building a query tree per method. Each step adds its part to the chain's key
 (the method and the shape of its arguments: lookup names and parameter types, ordering
 names, whether there is an OFFSET and the LIMIT) and its parameters to the chain's values.
@@ -41,7 +42,7 @@ it as before; reading ``qs.query`` hands the tree out and ends the QuerySet's ch
 from __future__ import annotations
 
 import datetime
-from collections.abc import AsyncIterator, Awaitable, Coroutine, Generator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Coroutine, Generator, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Literal, Self, cast, overload
 
 from typing_extensions import TypeVar
@@ -159,7 +160,7 @@ class QuerySet(Generic[ModelT, RowT]):
             shape += (name, type(param))
         return shape, params
 
-    def _plan(self, last: Any, values: tuple[Any, ...], steps: tuple[tuple[Any, ...], ...], kind: str = "select") -> tuple[Any, Compiled, list[Any]]:
+    def _plan(self, last: Any, values: tuple[Any, ...], steps: tuple[tuple[Any, ...], ...], kind: str = "select") -> tuple[Any, Compiled, Sequence[Any]]:
         """``(db, compiled, parameters)`` of this chain with a ``last`` step binding ``values``
         and built by ``steps``, compiled as ``kind`` (``compile_query``'s: the ``last`` step
         names any kind but select): found in ``Options.chain_plans``, or built, compiled and kept."""
@@ -168,7 +169,9 @@ class QuerySet(Generic[ModelT, RowT]):
         key = (self._chain, last, db, current_zone_token())  # the database, not its vendor: no call
         compiled = meta.chain_plans.get(key)
         if compiled is not None:
-            return db, compiled, compiled.params(self._values + values if values else self._values)
+            values = self._values + values if values else self._values
+            # The values themselves when they are the parameters: no call, no list (the driver takes a tuple).
+            return db, compiled, values if len(values) == compiled.in_order else compiled.params(values)
         query = _replayed(self.model, self._steps + steps)
         compiled = compile_query(query, kind, operations_for(db.vendor))
         if len(meta.chain_plans) < MAX_PLANS and _binds_exactly(query.params, self._values + values):
@@ -620,14 +623,18 @@ class QuerySet(Generic[ModelT, RowT]):
         On a chain of planned steps (``Model.objects.filter(...).get(id=...)``) this is the
         driver's awaitable, finished in Rust with the instance (no coroutine of ours, no
         Task under ``asyncio.gather``); the statement is then sent when ``get()`` is called."""
-        if not conditions and self._extends_chain():
+        # _extends_chain() and the planned get written out: this runs per call, and each
+        # Python call here cost about as much as the Rust that reads the row.
+        if not conditions and self._chain is not None and not self._sliced and self._prefetched is None:
             try:
-                planned = self._planned_get(lookups)
+                planned = self._planned_lookups(lookups)
                 if planned is not None:
-                    db, compiled, params = planned
-                    return compiled.fetch_first(db, params, (several_found, self.model, lookups or conditions))
+                    steps = ((Query.add_filter, lookups), _LIMIT_FOR_GET) if lookups else (_LIMIT_FOR_GET,)
+                    db, compiled, params = self._plan(("get", planned[0]), planned[1], steps)
             except Exception as error:  # a value the lookup refuses: raised by await, as from the coroutine
                 return _raising(error)
+            if planned is not None:
+                return compiled.fetch_first(db, params, (several_found, self.model, lookups or conditions))
         return self._get_built(conditions, lookups)
 
     async def _get_built(self, conditions: tuple[Q, ...], lookups: dict[str, Any]) -> RowT | None:
@@ -643,21 +650,12 @@ class QuerySet(Generic[ModelT, RowT]):
         qs.query.limit_for_get()
         return qs
 
-    def _planned_get(self, lookups: dict[str, Any]) -> tuple[Any, Compiled, list[Any]] | None:
-        """``get(**lookups)`` on a recorded chain when every lookup is planned: the chain's
-        plan with the filter and get()'s limits as its last step. None otherwise."""
-        planned = self._planned_lookups(lookups)
-        if planned is None:
-            return None
-        steps = ((Query.add_filter, lookups), (Query.limit_for_get,)) if lookups else ((Query.limit_for_get,),)
-        return self._plan(("get", planned[0]), planned[1], steps)
-
     def first(self) -> Coroutine[Any, Any, RowT | None]:
         """The first object in the QuerySet's order (by key when it has none), or None.
         On a chain of planned steps, the driver's awaitable (as ``get()``)."""
-        if self._extends_chain():
+        if self._chain is not None and not self._sliced and self._prefetched is None:  # _extends_chain(): per call
             try:
-                db, compiled, params = self._plan("first", (), ((Query.limit_to_first,),))
+                db, compiled, params = self._plan("first", (), _LIMIT_TO_FIRST)
             except Exception as error:
                 return _raising(error)
             return compiled.fetch_first(db, params, None)
@@ -786,14 +784,20 @@ class QuerySet(Generic[ModelT, RowT]):
             return {}
         if self._empty:
             return {name: getattr(a, "empty_value", None) if getattr(a, "default", None) is None else a.default for name, a in named.items()}
-        qs = self._clone()
-        q = qs.query
         for name, expr in named.items():
             if not isinstance(expr, Expression):
                 _bad_expression(name, expr)
-        q.add_aggregates(named)
-        db, compiled, params = qs._compiled("aggregate")
-        return compiled.reader(await db.query(compiled.sql, *params))
+        if self._chain is not None and self._prefetched is None:
+            # A recorded chain: planned under the aggregates' names and keys (what they are,
+            # values included), so the same aggregate again costs one lookup, no tree.
+            shape = tuple([(name, expr.key) for name, expr in named.items()])
+            db, compiled, params = self._plan(("aggregate", shape), (), ((Query.add_aggregates, named),), "aggregate")
+        else:
+            qs = self._clone()
+            qs.query.add_aggregates(named)
+            db, compiled, params = qs._compiled("aggregate")
+        assert compiled.reader is not None  # an aggregate query reads its one row into a dict
+        return cast("dict[str, Any]", compiled.reader(await db.query(compiled.sql, *params)))
 
     async def update(self, **values: Any) -> int:
         """``UPDATE`` every matching row; values may be expressions (``stock=F("stock") - 1``).
@@ -1060,6 +1064,11 @@ async def _raising(error: Exception) -> Any:
     """A coroutine that raises ``error``: what a method that is not ``async def`` returns for
     an error an ``async def`` one would raise at ``await``."""
     raise error
+
+
+#: The last steps of a planned get() and first(), made once.
+_LIMIT_FOR_GET = (Query.limit_for_get,)
+_LIMIT_TO_FIRST = ((Query.limit_to_first,),)
 
 
 def _replayed(model: Any, steps: tuple[tuple[Any, ...], ...]) -> Query:

@@ -372,3 +372,66 @@ def test_a_field_whose_conversion_is_its_own_converts_every_lookup_value():
     assert EvenInteger.unconverted_type is None
     field = PlanItem._meta.field_map["category_id"]
     assert field.unconverted_type is int and field.convert(True, exact=True) == 1 and type(field.convert(True, exact=True)) is int
+
+
+async def test_an_instance_read_from_a_row_holds_exactly_its_fields_and_persisted_state(chain_items):
+    # The instance reader allocates the object itself and installs its whole __dict__ at
+    # once (no object.__new__ call, no __init__): every read path must still give what
+    # __init__ and save() would leave, key for key, and an ordinary, writable instance.
+    expected_keys = [f.name for f in PlanItem._meta.fields] + ["_persisted"]
+    for _ in range(3):  # the full path, then planned chains
+        loaded = [
+            await PlanItem.objects.get(name="tea"),
+            await PlanItem.objects.filter(name="tea").first(),
+            *(await PlanItem.objects.filter(name="tea")),
+            *[o async for o in PlanItem.objects.filter(name="tea").aiterator(chunk_size=1)],
+        ]
+        for obj in loaded:
+            assert type(obj) is PlanItem
+            assert list(obj.__dict__) == expected_keys
+            assert obj.__dict__ == {"id": obj.id, "name": "tea", "price": Decimal("1.50"), "active": True,
+                                    "added": datetime.date(2026, 1, 1), "category_id": None, "_persisted": True}
+            obj.name = "teapot"
+            obj.note = "not a field"
+            assert obj.__dict__["name"] == "teapot" and obj.note == "not a field"
+            assert obj == loaded[0] and hash(obj) == hash(loaded[0])
+
+
+def test_the_instance_reader_refuses_a_class_object_new_refuses():
+    import abc
+
+    class Abstract(abc.ABC):
+        @abc.abstractmethod
+        def run(self) -> None: ...
+
+    class Concrete(Abstract):
+        def run(self) -> None: ...
+
+    with pytest.raises(TypeError, match="abstract"):
+        _core.InstanceReader(Abstract, ("a",), {}, [])([[1]])
+    (obj,) = _core.InstanceReader(Concrete, ("a",), {"_persisted": True}, [])([[1]])
+    assert type(obj) is Concrete and obj.__dict__ == {"a": 1, "_persisted": True}
+
+
+async def test_a_planned_aggregate_of_a_shape_seen_before_compiles_nothing_and_answers_as_the_full_path(chain_items):
+    from hyperdjango.expressions import Avg, Max, Sum
+    from hyperdjango.orm.sql import compiler
+
+    def asked():
+        return PlanItem.objects.filter(active=True).aggregate(Sum("price"), top=Max("price"), n=Count("id"))
+
+    expected = {"price__sum": Decimal("8.00"), "top": Decimal("4.25"), "n": 4}
+    built = PlanItem.objects.filter(active=True)
+    assert built.query is not None and built._chain is None  # the tree handed out: the full path
+    assert await built.aggregate(Sum("price"), top=Max("price"), n=Count("id")) == expected
+    for _ in range(2):  # plans the lookup, then records the chain
+        assert await asked() == expected
+    kept = dict(PlanItem._meta.chain_plans)
+    compiler._cache.clear()
+    assert await asked() == expected
+    assert compiler._cache == {}  # nothing compiled: the SQL came from the chain's plan
+    assert PlanItem._meta.chain_plans == kept
+    # Another aggregate, or another name for it, is another plan with its own answer.
+    assert await PlanItem.objects.filter(active=True).aggregate(top=Avg("price")) == {"top": Decimal("2.00")}
+    assert await PlanItem.objects.filter(active=True).aggregate(low=Max("price")) == {"low": Decimal("4.25")}
+    assert await PlanItem.objects.filter(active=False).aggregate(Sum("price")) == {"price__sum": Decimal("11.50")}

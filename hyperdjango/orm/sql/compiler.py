@@ -37,15 +37,16 @@ class Compiled:
 
     def __init__(self, sql: str, plan: list[tuple[int, Any]], reader: Callable[[list[Any]], list[Any]] | None) -> None:
         self.sql, self.plan, self.reader = sql, plan, reader
-        #: Whether the parameters are the query's values as they are, in order (most queries).
-        self.in_order = all(i == n and adapt is None for n, (i, adapt) in enumerate(plan))
+        #: How many values a query binds when its parameters are those values as they are, in
+        #: order (most queries); -1 when they are not. ``len(values) == in_order`` says both.
+        self.in_order = len(plan) if all(i == n and adapt is None for n, (i, adapt) in enumerate(plan)) else -1
 
     def params(self, values: tuple[Any, ...] | list[Any]) -> list[Any]:
-        if self.in_order and len(values) == len(self.plan):
+        if len(values) == self.in_order:
             return list(values)
         return [values[i] if adapt is None else adapt(values[i]) for i, adapt in self.plan]
 
-    def fetch(self, db: Any, params: list[Any]) -> Awaitable[list[Any]]:
+    def fetch(self, db: Any, params: Sequence[Any]) -> Awaitable[list[Any]]:
         """The rows of this query on ``db``, read. Rows of the model's own columns are
         read into instances by the driver (no ``Row`` objects, no coroutine of ours)."""
         reader = self.reader
@@ -53,11 +54,11 @@ class Compiled:
             return db.query_instances(reader, self.sql, *params)
         return self._query_and_read(db, params)
 
-    async def _query_and_read(self, db: Any, params: list[Any]) -> list[Any]:
+    async def _query_and_read(self, db: Any, params: Sequence[Any]) -> list[Any]:
         assert self.reader is not None  # only queries with rows are fetched
         return self.reader(await db.query(self.sql, *params))
 
-    def fetch_first(self, db: Any, params: list[Any], several: tuple[Any, ...] | None) -> Any:
+    def fetch_first(self, db: Any, params: Sequence[Any], several: tuple[Any, ...] | None) -> Any:
         """The first row of this query on ``db`` read, or None: for rows of the model's own
         columns the driver's awaitable, finished in Rust with the one instance. With
         ``several``, ``(make_error, *args)``, more than one row fails with ``make_error(*args)``."""
@@ -66,7 +67,7 @@ class Compiled:
             return db.query_instance(reader, several, self.sql, *params)
         return self._query_and_read_first(db, params, several)
 
-    async def _query_and_read_first(self, db: Any, params: list[Any], several: tuple[Any, ...] | None) -> Any:
+    async def _query_and_read_first(self, db: Any, params: Sequence[Any], several: tuple[Any, ...] | None) -> Any:
         rows = await self._query_and_read(db, params)
         if several is not None and len(rows) > 1:
             raise several[0](*several[1:])

@@ -70,10 +70,10 @@ impl InstanceReader {
         rows: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyList>> {
         let out = PyList::empty(py);
-        let object_new = object_new(py)?;
+        let alloc = Allocator::of(self.cls.bind(py));
         for row in rows.try_iter()? {
             let values = row?.try_iter()?.collect::<PyResult<Vec<_>>>()?;
-            out.append(self.instance(py, &object_new, values)?)?;
+            out.append(self.instance(py, &alloc, values)?)?;
         }
         Ok(out)
     }
@@ -83,9 +83,9 @@ impl InstanceReader {
     /// The instances of a fetched result, decoded from the driver's values.
     pub(crate) fn read<'py>(&self, py: Python<'py>, rows: Rows) -> PyResult<Bound<'py, PyList>> {
         let out = PyList::empty(py);
-        let object_new = object_new(py)?;
+        let alloc = Allocator::of(self.cls.bind(py));
         for row in &rows.rows {
-            out.append(self.decoded(py, &object_new, row)?)?;
+            out.append(self.decoded(py, &alloc, row)?)?;
         }
         Ok(out)
     }
@@ -98,7 +98,11 @@ impl InstanceReader {
         rows: &Rows,
     ) -> PyResult<Option<Bound<'py, PyAny>>> {
         match rows.rows.first() {
-            Some(row) => Ok(Some(self.decoded(py, &object_new(py)?, row)?)),
+            Some(row) => Ok(Some(self.decoded(
+                py,
+                &Allocator::of(self.cls.bind(py)),
+                row,
+            )?)),
             None => Ok(None),
         }
     }
@@ -107,7 +111,7 @@ impl InstanceReader {
     fn decoded<'py>(
         &self,
         py: Python<'py>,
-        object_new: &Bound<'py, PyAny>,
+        alloc: &Allocator<'py>,
         row: &[Value],
     ) -> PyResult<Bound<'py, PyAny>> {
         let values = row
@@ -115,13 +119,13 @@ impl InstanceReader {
             .take(self.converters.len())
             .map(|v| value_to_py(py, v))
             .collect::<PyResult<Vec<_>>>()?;
-        self.instance(py, object_new, values)
+        self.instance(py, alloc, values)
     }
 
     fn instance<'py>(
         &self,
         py: Python<'py>,
-        object_new: &Bound<'py, PyAny>,
+        alloc: &Allocator<'py>,
         values: Vec<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let names = self.names.bind(py);
@@ -140,28 +144,66 @@ impl InstanceReader {
                 None => dict.set_item(name, value)?,
             }
         }
-        new_with_dict(object_new, self.cls.bind(py), &dict)
+        alloc.new_with_dict(&dict)
     }
 }
 
-/// `object.__new__`, looked up once per result.
-pub(crate) fn object_new(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
-    py.get_type::<PyAny>().getattr(intern!(py, "__new__"))
+/// `object.__new__(cls)` for an instance whose whole `__dict__` is set next, found
+/// once per result.
+///
+/// `object.__new__` calls the class's `tp_alloc`, then (3.11+) gives the object the
+/// inline attribute values a key-sharing `__dict__` starts from; setting the whole
+/// `__dict__` then turns those values into a dict and throws it away. Calling
+/// `tp_alloc` alone leaves the object as one whose `__dict__` has been replaced, and
+/// costs no Python call (no argument tuple, no lookup of `__new__`).
+pub(crate) struct Allocator<'py> {
+    cls: Bound<'py, PyType>,
+    /// None for a class `object.__new__` refuses (an abstract class): it is called then, to
+    /// raise its own TypeError.
+    alloc: Option<ffi::allocfunc>,
 }
 
-/// `object.__new__(cls)` with `dict` as its `__dict__`.
-pub(crate) fn new_with_dict<'py>(
-    object_new: &Bound<'py, PyAny>,
-    cls: &Bound<'py, PyType>,
-    dict: &Bound<'py, PyDict>,
-) -> PyResult<Bound<'py, PyAny>> {
-    let obj = object_new.call1((cls,))?;
-    // What `obj.__dict__ = dict` does, without looking the descriptor up.
-    let status = unsafe {
-        ffi::PyObject_GenericSetDict(obj.as_ptr(), dict.as_ptr(), std::ptr::null_mut::<c_void>())
-    };
-    if status != 0 {
-        return Err(PyErr::fetch(obj.py()));
+impl<'py> Allocator<'py> {
+    pub(crate) fn of(cls: &Bound<'py, PyType>) -> Self {
+        let ty = cls.as_type_ptr();
+        let alloc = unsafe {
+            if ffi::PyType_GetFlags(ty) & ffi::Py_TPFLAGS_IS_ABSTRACT != 0 {
+                None
+            } else {
+                let slot = ffi::PyType_GetSlot(ty, ffi::Py_tp_alloc);
+                // Every type has one (`PyType_Ready` inherits `PyType_GenericAlloc`).
+                (!slot.is_null()).then(|| std::mem::transmute::<*mut c_void, ffi::allocfunc>(slot))
+            }
+        };
+        Allocator {
+            cls: cls.clone(),
+            alloc,
+        }
     }
-    Ok(obj)
+
+    /// A new instance of the class with `dict` as its `__dict__`.
+    pub(crate) fn new_with_dict(&self, dict: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
+        let py = self.cls.py();
+        let obj = match self.alloc {
+            Some(alloc) => unsafe {
+                Bound::from_owned_ptr_or_err(py, alloc(self.cls.as_type_ptr(), 0))?
+            },
+            None => py
+                .get_type::<PyAny>()
+                .getattr(intern!(py, "__new__"))?
+                .call1((&self.cls,))?,
+        };
+        // What `obj.__dict__ = dict` does, without looking the descriptor up.
+        let status = unsafe {
+            ffi::PyObject_GenericSetDict(
+                obj.as_ptr(),
+                dict.as_ptr(),
+                std::ptr::null_mut::<c_void>(),
+            )
+        };
+        if status != 0 {
+            return Err(PyErr::fetch(py));
+        }
+        Ok(obj)
+    }
 }

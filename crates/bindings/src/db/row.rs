@@ -7,7 +7,7 @@ use pyo3::exceptions::{PyAttributeError, PyIndexError, PyKeyError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PySlice, PyString, PyTuple, PyType};
 
-use super::instances::{new_with_dict, object_new};
+use super::instances::Allocator;
 
 /// The column names of a result, shared by all its rows.
 pub(crate) struct Columns {
@@ -204,7 +204,7 @@ pub(crate) fn instances_from_rows<'py>(
     names: &Bound<'py, PyTuple>,
     extra: &Bound<'py, PyDict>,
 ) -> PyResult<Bound<'py, PyList>> {
-    let object_new = object_new(py)?;
+    let alloc = Allocator::of(cls);
     let out = PyList::empty(py);
     for row in rows.try_iter()? {
         let row = row?;
@@ -215,7 +215,7 @@ pub(crate) fn instances_from_rows<'py>(
             dict.set_item(name, value)?;
         }
         dict.update(extra.as_mapping())?;
-        out.append(new_with_dict(&object_new, cls, &dict)?)?;
+        out.append(alloc.new_with_dict(&dict)?)?;
     }
     Ok(out)
 }
