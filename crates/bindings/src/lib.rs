@@ -17,21 +17,8 @@ mod websocket;
 
 use pyo3::prelude::*;
 
-/// Rust's allocations come from mimalloc: a request's buffers are allocated on a tokio
-/// thread and freed on the loop's, which glibc's malloc serves with its slow paths
-/// (benchmarks/results/session8-http.txt).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-/// mimalloc's `mi_option_purge_delay` (mimalloc.h, v2). Its default (10 ms) purges only
-/// when the thread that owns the pages allocates again, so memory freed by connections
-/// that went idle stayed resident (10,000 idle connections: 183 MB instead of 70 MB).
-const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    // SAFETY: sets a process-wide option; mimalloc reads options atomically.
-    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
     m.add_class::<completion::LoopBridge>()?;
     m.add_class::<completion::RustFuture>()?;
     m.add_class::<db::Database>()?;
