@@ -100,7 +100,7 @@ async fn echo(url: String, connections: usize, seconds: f64, size: usize) {
             samples
         }));
     }
-    tokio::task::spawn_local(async move {
+    let marks = tokio::task::spawn_local(async move {
         tokio::time::sleep_until(warmup.into()).await;
         mark("start");
         tokio::time::sleep_until(end.into()).await;
@@ -110,6 +110,9 @@ async fn echo(url: String, connections: usize, seconds: f64, size: usize) {
     for client in clients {
         samples.extend(client.await.expect("a client"));
     }
+    // The clients stop at `end` too: without this wait the process could end before
+    // "stop" is printed (ws_bench then reported the run as failed).
+    marks.await.expect("the marks");
     samples.sort_unstable();
     let at = |q: f64| samples.get(((samples.len() as f64 * q) as usize).min(samples.len().saturating_sub(1))).copied().unwrap_or(0);
     println!(
