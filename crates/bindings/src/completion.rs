@@ -365,8 +365,8 @@ impl LoopBridge {
     /// wakes the WebSocket sessions its sends queued messages for (scheduled with
     /// `call_soon` by the first of them, or run by `drain` at its end).
     fn flush(&self) {
-        std::mem::take(&mut self.batch().wakeups).wake();
         let mut batch = self.batch();
+        let wakeups = std::mem::take(&mut batch.wakeups);
         if batch.work.len() > 1 {
             // `drain(..)` keeps the vector's buffer for the next batch.
             let mut running: FuturesUnordered<BatchedWork> = batch.work.drain(..).collect();
@@ -375,7 +375,10 @@ impl LoopBridge {
         } else if let Some(work) = batch.work.pop() {
             drop(batch);
             runtime().spawn(work); // alone: no `FuturesUnordered` around it
+        } else {
+            drop(batch);
         }
+        wakeups.wake(); // the sessions are woken outside the batch's lock
     }
 
     /// The eventfd to watch with `loop.add_reader(fileno, bridge.drain)`.
