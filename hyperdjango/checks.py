@@ -79,7 +79,7 @@ def _models() -> list[Issue]:
     for by_module in registry.values():
         for model in by_module.values():
             meta = model._meta
-            names = Counter(r.name for r in meta.reverse_relations if r.name != "+")
+            names = Counter(r.name for r in meta.reverse_relations if r.name)  # query names (hidden: "")
             for name, count in names.items():
                 if count > 1:
                     issues.append(Issue("E002", f"{model.__name__} gets {count} reverse relations named {name!r}: "

@@ -49,7 +49,10 @@ class Field:
     generated key), ``auto_now_add``/``auto_now`` (datetimes set on save),
     ``max_length``, ``max_digits``/``decimal_places``, validators ``ge``, ``le``,
     ``min_length``, ``pattern`` (checked on save), and for relations
-    ``foreign_key=Model`` with ``on_delete`` and ``related_name``.
+    ``foreign_key=Model`` with ``on_delete``, ``related_name`` (the accessor on the
+    target's instances: ``category.products``; ``"+"`` for none) and ``related_query_name``
+    (the name in the target's lookups: ``Category.objects.filter(product__price=1)``;
+    else ``related_name``, else the model's name in lower case, as in Django).
     """
 
     python_type: type | tuple[type, ...] = object
@@ -141,6 +144,7 @@ class Field:
         foreign_key: Any = None,
         on_delete: str = "CASCADE",
         related_name: str | None = None,
+        related_query_name: str | None = None,
     ) -> None:
         if default is not MISSING and default_factory is not None:
             raise TypeError("give default or default_factory, not both")
@@ -169,6 +173,7 @@ class Field:
         self.foreign_key = foreign_key
         self.on_delete = on_delete
         self.related_name = related_name
+        self.related_query_name = related_query_name
         self.model: Any = None
         self.name = ""
         self.column = ""

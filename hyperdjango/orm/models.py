@@ -87,7 +87,9 @@ class ModelMeta(type):
             if f.foreign_key is not None:
                 contribute_foreign_key(cls, f)
         for attr, declaration in {**getattr(inherited, "pending_m2m", {}), **m2m}.items():
-            declaration = ManyToMany(declaration.to, related_name=declaration.related_name, through=declaration.through, symmetrical=declaration.symmetrical) if attr not in m2m else declaration
+            if attr not in m2m:
+                declaration = ManyToMany(declaration.to, related_name=declaration.related_name, related_query_name=declaration.related_query_name,
+                                         through=declaration.through, symmetrical=declaration.symmetrical)
             declaration.contribute(cls, attr)
         manager = namespace.get("objects")
         if not isinstance(manager, Manager):

@@ -123,8 +123,11 @@ class Options:
         #: The fields of that public shape.
         self.public_fields: list[Field] = [f for f in fields if f.name not in self.serialize_exclude]
         self.pk: Field = next(f for f in fields if f.primary_key)
-        #: Relations by name: forward foreign keys, reverse ones and many-to-many.
+        #: Relations by the name lookups use (the query name): forward foreign keys,
+        #: reverse ones and many-to-many.
         self.relations: dict[str, Relation] = {}
+        #: The same by the name of their attribute on instances (``prefetch_related``).
+        self.accessors: dict[str, Relation] = {}
         self.reverse_relations: list[Relation] = []  # foreign keys of other models pointing here
         self.many_to_many: list[Any] = []
         #: Query-building plans for this model's plain-field lookups and orderings
@@ -195,9 +198,11 @@ class Options:
             raise FieldDoesNotExist(f"{self.model.__name__}.{name} is a relation without a column of its table ({type(field).__name__})")
         return field
 
-    def choices(self) -> str:
-        """Every name a lookup may start with, for error messages."""
-        return ", ".join(sorted({*self.field_map, *self.relations, "pk"}))
+    def choices(self, *more: str) -> str:
+        """The names a lookup may start with, as Django's "Cannot resolve keyword" error lists
+        them: fields, foreign keys by both names, relations by their query names (hidden ones
+        left out), and ``more`` (a query's annotations)."""
+        return ", ".join(sorted({*self.field_map, *(n for n in self.relations if not n.startswith("_")), *more}))
 
     def __repr__(self) -> str:
         return f"<Options {self.model.__name__} table={self.table!r}>"

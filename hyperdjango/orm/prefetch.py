@@ -47,17 +47,17 @@ def check_lookups(model: Any, lookups: tuple[Prefetch, ...]) -> None:
             if reached is not None:
                 current = reached
                 continue
-            relation = current._meta.relations.get(part)
+            relation = current._meta.accessors.get(part)  # by accessor, as Django's
             if relation is None:
                 raise FieldError(f"prefetch_related({lookup.lookup!r}): {current.__name__} has no relation {part!r}; "
-                                 f"relations: {', '.join(current._meta.relations) or 'none'}")
+                                 f"relations: {', '.join(current._meta.accessors) or 'none'}")
             current = relation.target
             named[tuple(parts[: i + 1])] = current
         if lookup.queryset is not None and lookup.queryset.model is not current:
             raise FieldError(f"Prefetch({lookup.lookup!r}): the queryset is of {lookup.queryset.model.__name__}, "
                              f"the relation leads to {current.__name__}")
         if lookup.to_attr is not None:
-            if lookup.to_attr in owner._meta.field_map or lookup.to_attr in owner._meta.relations:
+            if lookup.to_attr in owner._meta.field_map or lookup.to_attr in owner._meta.accessors:
                 raise ValueError(f"Prefetch(to_attr={lookup.to_attr!r}) would hide a field or relation of the same name")
             named[(*parts[:-1], lookup.to_attr)] = current
 
@@ -86,9 +86,9 @@ async def prefetch(instances: list[Any], name: str, db: Any, queryset: Any = Non
     if not instances:
         return []
     model = type(instances[0])
-    relation = model._meta.relations.get(name)
+    relation = model._meta.accessors.get(name)
     if relation is None:
-        raise FieldError(f"{model.__name__} has no relation {name!r}; relations: {', '.join(model._meta.relations) or 'none'}")
+        raise FieldError(f"{model.__name__} has no relation {name!r}; relations: {', '.join(model._meta.accessors) or 'none'}")
     target = relation.target
     rows = queryset if queryset is not None else target.objects.all()
     if rows._db is None:

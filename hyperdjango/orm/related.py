@@ -1,7 +1,11 @@
 """Relations: foreign keys both ways, many-to-many, and their managers.
 
 A foreign key field ``category_id`` gives the relation ``category`` (forward) on
-its model and ``products`` (its ``related_name``) on the target. Reading a
+its model and ``products`` (its ``related_name``) on the target. The other side of
+a relation has two names, as in Django: its accessor on instances (``related_name``,
+else ``<model>_set``: ``category.product_set``) and its query name in lookup paths
+(``related_query_name``, else ``related_name``, else ``<model>``:
+``Category.objects.filter(product__price__gt=5)``). Reading a
 forward relation never queries: it is loaded by ``select_related``,
 ``prefetch_related`` or ``await obj.fetch_related("category")``, and otherwise
 raises ``RelatedNotLoaded`` saying so.
@@ -10,7 +14,7 @@ raises ``RelatedNotLoaded`` saying so.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from .exceptions import RelatedNotLoaded
 from .fields import MISSING, Field
@@ -35,6 +39,10 @@ class Step:
 class Relation:
     """A named way from one model to another, as lookups and ``select_related`` walk it.
 
+    ``name`` is its query name (what lookup paths say), ``accessor_name`` the attribute of
+    instances that reads it (None when hidden, Django's ``related_name="+"``); the two
+    differ only on the other side of a relation.
+
     What ``Model._meta.get_field()`` returns for a reverse foreign key or a many-to-many
     name, with the attributes ported code reads on Django's ``ForeignObjectRel`` and
     ``ManyToManyField``: ``model``, ``related_model``, ``is_relation``, ``concrete``,
@@ -43,6 +51,7 @@ class Relation:
 
     multi = False
     name = ""
+    accessor_name: str | None = None
     is_relation = True
     concrete = False  # no column of this model's table
     auto_created = True  # made by the declaration on the other side
@@ -60,6 +69,10 @@ class Relation:
         """The model at the other end (Django's name)."""
         return self.target
 
+    def get_accessor_name(self) -> str | None:
+        """The attribute of instances that reads this relation (Django's name)."""
+        return self.accessor_name
+
     def steps(self) -> tuple[Step, ...]:
         raise NotImplementedError
 
@@ -73,7 +86,7 @@ class ForwardRelation(Relation):
 
     def __init__(self, field: Field) -> None:
         self.field = field
-        self.name = field.relation_name or ""
+        self.name = self.accessor_name = field.relation_name or ""
 
     @property
     def target(self) -> Any:
@@ -93,9 +106,10 @@ class ReverseRelation(Relation):
     multi = True
     one_to_many = True
 
-    def __init__(self, field: Field, name: str) -> None:
+    def __init__(self, field: Field, name: str, accessor_name: str | None) -> None:
         self.field = field  # the foreign key on the other model
         self.name = name
+        self.accessor_name = accessor_name
 
     @property
     def target(self) -> Any:
@@ -120,10 +134,11 @@ class ManyToManyRelation(Relation):
     multi = True
     many_to_many = True
 
-    def __init__(self, declaration: ManyToMany, forward: bool, name: str) -> None:
+    def __init__(self, declaration: ManyToMany, forward: bool, name: str, accessor_name: str | None) -> None:
         self.declaration = declaration
         self.forward = forward
         self.name = name
+        self.accessor_name = accessor_name
         # The declaring side is Django's ManyToManyField (concrete, declared), the other its ManyToManyRel.
         self.concrete = forward
         self.auto_created = not forward
@@ -157,9 +172,9 @@ class ManyToManyRelation(Relation):
 
     @property
     def counterpart(self) -> str:
-        """The name of the same relation seen from the other side."""
+        """The query name of the same relation seen from the other side."""
         d = self.declaration
-        return cast(str, d.related_name) if self.forward else d.name  # named by ManyToMany._link
+        return d.reverse_query_name if self.forward else d.name
 
     def steps(self) -> tuple[Step, ...]:
         source = self.source_fk.related_model
@@ -172,19 +187,45 @@ class ManyToManyRelation(Relation):
 # -- declarations ------------------------------------------------------------------
 
 
+def reverse_names(model: Any, related_name: str | None, related_query_name: str | None) -> tuple[str | None, str | None]:
+    """``(accessor, query name)`` of the other side of a relation declared on ``model``, as
+    Django names them; None for a hidden one (a ``related_name`` ending in ``+``: no
+    accessor, and no query name unless ``related_query_name`` gives one).
+
+    >>> class BlogPost: ...
+    >>> reverse_names(BlogPost, None, None), reverse_names(BlogPost, "posts", None)
+    (('blogpost_set', 'blogpost'), ('posts', 'posts'))
+    >>> reverse_names(BlogPost, "+", None), reverse_names(BlogPost, "+", "post")
+    ((None, None), (None, 'post'))
+    """
+    model_name = model.__name__.lower()  # Django's _meta.model_name
+    if related_name and related_name.endswith("+"):
+        return None, related_query_name
+    return related_name or f"{model_name}_set", related_query_name or related_name or model_name
+
+
+def add_relation(model: Any, relation: Relation, descriptor: Any) -> None:
+    """Makes ``relation`` known to ``model``: lookups find it by its query name,
+    instances and ``prefetch_related`` by its accessor."""
+    meta = model._meta
+    meta.relations[relation.name] = relation
+    if relation.accessor_name is not None:
+        meta.accessors[relation.accessor_name] = relation
+        setattr(model, relation.accessor_name, descriptor)
+
+
 def contribute_foreign_key(model: Any, field: Field) -> None:
     """Adds the forward relation and, once the target exists, the reverse one."""
     relation = ForwardRelation(field)
-    model._meta.relations[relation.name] = relation
-    setattr(model, relation.name, ForwardDescriptor(field))
+    add_relation(model, relation, ForwardDescriptor(field))
 
     def add_reverse(target: Any) -> None:
-        name = field.related_name or f"{snake_case(model.__name__)}_set"
-        reverse = ReverseRelation(field, name)
+        accessor, query_name = reverse_names(model, field.related_name, field.related_query_name)
+        # A hidden one without a query name (through tables' keys) is still walked by deletions.
+        reverse = ReverseRelation(field, query_name or "", accessor)
         target._meta.reverse_relations.append(reverse)
-        if field.related_name != "+":  # "+": no accessor, as in Django (through tables use it)
-            target._meta.relations[name] = reverse
-            setattr(target, name, ReverseDescriptor(reverse))
+        if query_name is not None:
+            add_relation(target, reverse, ReverseDescriptor(reverse))
 
     when_defined(field.foreign_key, model, add_reverse)
 
@@ -200,11 +241,18 @@ class ManyToMany:
     ``ManyToMany("self")`` is symmetrical, as in Django: ``await ann.friends.add(bob)``
     makes Bob Ann's friend and Ann Bob's (and there is no reverse accessor);
     ``symmetrical=False`` makes it one-way (followers) with a reverse accessor.
+
+    The other side is named as in Django: ``related_name`` (else ``<model>_set``) on its
+    instances, ``related_query_name`` (else ``related_name``, else ``<model>``) in lookups.
     """
 
-    def __init__(self, to: Any, *, related_name: str | None = None, through: Any = None, symmetrical: bool | None = None) -> None:
+    def __init__(self, to: Any, *, related_name: str | None = None, related_query_name: str | None = None, through: Any = None,
+                 symmetrical: bool | None = None) -> None:
         self.to = to
         self.related_name = related_name
+        self.related_query_name = related_query_name
+        #: The other side's query name (named once the target is defined).
+        self.reverse_query_name = ""
         self.through = through
         self.symmetrical = to == "self" if symmetrical is None else symmetrical
         self.model: Any = None
@@ -226,8 +274,6 @@ class ManyToMany:
         self.model, self.name = model, name
         if self.symmetrical and self.to not in ("self", model):
             raise TypeError(f"{model.__name__}.{name}: symmetrical=True is for a relation of a model to itself")
-        # A symmetrical relation is its own reverse: Django gives it no accessor on the other side.
-        self.related_name = "+" if self.symmetrical else self.related_name or f"{snake_case(model.__name__)}_set"
         when_defined(self.to, model, self._target_defined)
 
     def _target_defined(self, target: Any) -> None:
@@ -262,16 +308,16 @@ class ManyToMany:
         fks = [f for f in through._meta.fields if f.foreign_key is not None]
         self.source_fk = next(f for f in fks if f.related_model is self.model)
         self.target_fk = next(f for f in fks if f.related_model is target and f is not self.source_fk)
-        forward = ManyToManyRelation(self, True, self.name)
-        self.model._meta.relations[self.name] = forward
-        setattr(self.model, self.name, ManyToManyDescriptor(forward))
-        if self.related_name == "+":  # no accessor, but lookups from the other side still need a name
-            self.related_name = f"_{snake_case(self.model.__name__)}_{self.name}"
-        related_name = cast(str, self.related_name)  # given, or named by contribute()
-        reverse = ManyToManyRelation(self, False, related_name)
-        target._meta.relations[related_name] = reverse
-        if not related_name.startswith("_"):
-            setattr(target, related_name, ManyToManyDescriptor(reverse))
+        forward = ManyToManyRelation(self, True, self.name, self.name)
+        add_relation(self.model, forward, ManyToManyDescriptor(forward))
+        # A symmetrical relation is its own reverse: Django gives it no accessor on the other side.
+        hidden = "+" if self.symmetrical else self.related_name
+        accessor, query_name = reverse_names(self.model, hidden, self.related_query_name)
+        # A hidden side still needs a query name for the managers' lookups: one starting with
+        # "_", which get_field() and error messages leave out.
+        self.reverse_query_name = query_name or f"_{snake_case(self.model.__name__)}_{self.name}"
+        reverse = ManyToManyRelation(self, False, self.reverse_query_name, accessor)
+        add_relation(target, reverse, ManyToManyDescriptor(reverse))
         self.model._meta.many_to_many.append(self)
 
 
@@ -354,7 +400,7 @@ class RelatedManagerBase(Manager):
 
     def get_queryset(self) -> QuerySet:
         qs = super().get_queryset().using(self._database()).filter(**self.base_filter())
-        prefetched = self.instance.__dict__.get("_pf_" + self.relation.name)
+        prefetched = self.instance.__dict__.get(f"_pf_{self.relation.accessor_name}")
         if prefetched is not None:
             qs._prefetched = prefetched
         return qs

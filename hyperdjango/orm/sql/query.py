@@ -306,7 +306,9 @@ class Query:
                 return Col(alias, field), alias, model, parts[i + 1 :]
             relation = meta.relations.get(name)
             if relation is None:
-                raise FieldError(f"{label}: cannot resolve {parts[i]!r} into a field of {model.__name__}; choices: {meta.choices()}")
+                # Django's message, word for word: ported code and tests match it.
+                raise FieldError(f"Cannot resolve keyword {parts[i]!r} into field. Choices are: "
+                                 f"{meta.choices(*self.annotations, *self.filtered_relations)}")
             if forward_only and relation.multi:
                 raise FieldError(f"{label}: {name!r} is not a foreign key of {model.__name__}")
             steps = relation.steps()
