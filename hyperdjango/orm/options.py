@@ -123,6 +123,7 @@ class Options:
         #: The fields of that public shape.
         self.public_fields: list[Field] = [f for f in fields if f.name not in self.serialize_exclude]
         self.pk: Field = next(f for f in fields if f.primary_key)
+        self.foreign_keys: list[Field] = [f for f in fields if f.foreign_key is not None]
         #: Relations by the name lookups use (the query name): forward foreign keys,
         #: reverse ones and many-to-many.
         self.relations: dict[str, Relation] = {}
@@ -200,9 +201,10 @@ class Options:
 
     def choices(self, *more: str) -> str:
         """The names a lookup may start with, as Django's "Cannot resolve keyword" error lists
-        them: fields, foreign keys by both names, relations by their query names (hidden ones
-        left out), and ``more`` (a query's annotations)."""
-        return ", ".join(sorted({*self.field_map, *(n for n in self.relations if not n.startswith("_")), *more}))
+        them: fields, foreign keys by both names, relations by their query names (those without
+        an accessor left out, as Django's ``get_fields()`` leaves hidden ones), and ``more``
+        (a query's annotations)."""
+        return ", ".join(sorted({*self.field_map, *(n for n, r in self.relations.items() if r.accessor_name is not None), *more}))
 
     def __repr__(self) -> str:
         return f"<Options {self.model.__name__} table={self.table!r}>"

@@ -281,7 +281,7 @@ def test_to_dict_has_the_field_values():
 
 
 async def test_unknown_fields_in_lookups_fail_when_the_queryset_is_built(tables):
-    with pytest.raises(FieldError, match=r"'txt'.*choices: created_at, id, pk, text"):
+    with pytest.raises(FieldError, match=r"^Cannot resolve keyword 'txt' into field. Choices are: created_at, id, text$"):
         Note.objects.filter(txt="x")
 
 

@@ -22,9 +22,10 @@ from decimal import Decimal
 from urllib.parse import unquote, urlsplit
 
 try:  # run as the oracle, with this directory on PYTHONPATH
-    from library_data import AUTHORS, BOOK_TAGS, BOOKS, EVENTS, LIKES, PUBLISHERS, REVIEWS, TAGS, encode
+    from library_data import AUTHORS, BOOK_TAGS, BOOKS, CLUB_MEMBERS, CLUB_READS, CLUBS, EDITIONS, EVENTS, LIKES, PUBLISHERS, REVIEWS, TAGS, encode
 except ImportError:  # collected by pytest's doctest run
-    from support.library_data import AUTHORS, BOOK_TAGS, BOOKS, EVENTS, LIKES, PUBLISHERS, REVIEWS, TAGS, encode
+    from support.library_data import (AUTHORS, BOOK_TAGS, BOOKS, CLUB_MEMBERS, CLUB_READS, CLUBS, EDITIONS, EVENTS, LIKES, PUBLISHERS,
+                                      REVIEWS, TAGS, encode)
 
 
 def database_settings(url: str) -> dict:
@@ -62,13 +63,14 @@ def main() -> None:
     from django.db.models.functions import (CumeDist, DenseRank, FirstValue, Lag, LastValue, Lead, NthValue, Ntile, PercentRank, Rank,
                                             RowNumber)
 
-    from django_library.models import Author, Book, Event, Label, Publisher, Review, Tag
+    from django_library.models import Author, Book, BookClub, Edition, Event, Label, Publisher, Review, Tag
     from django_library.lookups import AbsoluteValue, NotEqual  # noqa: F401 (registered, Django's how-to)
 
-    models_in_order = [Author, Publisher, Tag, Book, Review, Event, Label]
+    models_in_order = [Author, Publisher, Tag, Book, Review, Event, Label, Edition, BookClub]
+    throughs = {Book: (Book.tags.through, Book.liked_by.through), BookClub: (BookClub.members.through, BookClub.reads.through)}
     with connection.schema_editor() as editor:
         for model in reversed(models_in_order):
-            for through in (Book.tags.through, Book.liked_by.through) if model is Book else ():
+            for through in throughs.get(model, ()):
                 editor.execute(f"DROP TABLE IF EXISTS {through._meta.db_table}")
             editor.execute(f"DROP TABLE IF EXISTS {model._meta.db_table}")
         for model in models_in_order:
@@ -84,6 +86,10 @@ def main() -> None:
     Book.liked_by.through.objects.bulk_create(Book.liked_by.through(book_id=b, author_id=a) for b, a in LIKES)
     Review.objects.bulk_create(Review(id=i, book_id=b, rating=r, note=n) for i, b, r, n in REVIEWS)
     Event.objects.bulk_create(Event(id=i, name=n, at=a, day=d, clock=c, took=t) for i, n, a, d, c, t in EVENTS)
+    Edition.objects.bulk_create(Edition(id=i, book_id=b, year=y) for i, b, y in EDITIONS)
+    BookClub.objects.bulk_create(BookClub(id=i, name=n, host_id=h, pick_id=p) for i, n, h, p in CLUBS)
+    BookClub.members.through.objects.bulk_create(BookClub.members.through(bookclub_id=c, author_id=a) for c, a in CLUB_MEMBERS)
+    BookClub.reads.through.objects.bulk_create(BookClub.reads.through(bookclub_id=c, book_id=b) for c, b in CLUB_READS)
     from django.core.management.color import no_style
 
     with connection.cursor() as cursor:  # explicit keys leave PostgreSQL's sequences behind

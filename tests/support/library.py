@@ -17,7 +17,8 @@ from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from support.library_data import AUTHORS, BOOK_TAGS, BOOKS, EVENTS, LIKES, PUBLISHERS, REVIEWS, TAGS, encode
+from support.library_data import (AUTHORS, BOOK_TAGS, BOOKS, CLUB_MEMBERS, CLUB_READS, CLUBS, EDITIONS, EVENTS, LIKES, PUBLISHERS,
+                                  REVIEWS, TAGS, encode)
 from support.orm import setup_tables
 from hyperdjango import Field, ManyToMany, Model
 from hyperdjango import expressions
@@ -99,7 +100,31 @@ class Label(Model):
     note: str | None = Field(max_length=50, default=None)
 
 
-MODELS = (Author, Publisher, Tag, Book, Review, Event, Label)
+class Edition(Model):
+    """A foreign key without related_name: ``Book.objects.filter(edition__year=...)``, ``book.edition_set``."""
+
+    class Meta:
+        table = "hd_edition"
+
+    book_id: int = Field(foreign_key=Book, on_delete="CASCADE")
+    year: int = 0
+
+
+class BookClub(Model):
+    """The other names of a reverse relation: a many-to-many without related_name (``bookclub``,
+    ``bookclub_set``), related_query_name with a related_name and with ``"+"``."""
+
+    class Meta:
+        table = "hd_bookclub"
+
+    name: str = Field(max_length=50)
+    host_id: int = Field(foreign_key=Author, on_delete="CASCADE", related_name="hosting", related_query_name="hosted_club")
+    pick_id: int | None = Field(foreign_key=Book, on_delete="SET_NULL", related_name="+", related_query_name="picked_by", default=None)
+    members = ManyToMany(Author)
+    reads = ManyToMany(Book, related_name="clubs", related_query_name="club")
+
+
+MODELS = (Author, Publisher, Tag, Book, Review, Event, Label, Edition, BookClub)
 
 
 async def seed(db: Any) -> None:
@@ -119,8 +144,15 @@ async def seed(db: Any) -> None:
         await books[book].liked_by.add(authors[author])
     await Review.objects.using(db).bulk_create(Review(id=i, book_id=b, rating=r, note=n) for i, b, r, n in REVIEWS)
     await Event.objects.using(db).bulk_create(Event(id=i, name=n, at=a, day=d, clock=c, took=t) for i, n, a, d, c, t in EVENTS)
+    await Edition.objects.using(db).bulk_create(Edition(id=i, book_id=b, year=y) for i, b, y in EDITIONS)
+    await BookClub.objects.using(db).bulk_create(BookClub(id=i, name=n, host_id=h, pick_id=p) for i, n, h, p in CLUBS)
+    clubs = {c.id: c for c in await BookClub.objects.using(db).all()}
+    for club, author in CLUB_MEMBERS:
+        await clubs[club].members.add(authors[author])
+    for club, book in CLUB_READS:
+        await clubs[club].reads.add(books[book])
     if db.vendor == "postgresql":  # explicit keys leave the sequences behind (Label starts empty, at 1)
-        for model in (Author, Publisher, Tag, Book, Review, Event):
+        for model in (Author, Publisher, Tag, Book, Review, Event, Edition, BookClub):
             await db.execute(f"SELECT setval(pg_get_serial_sequence('{model._meta.table}', 'id'), 1000)")
 
 

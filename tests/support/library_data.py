@@ -45,6 +45,11 @@ REVIEWS = [  # id, book, rating, note
     (8, 6, 2, "meh"),
     (9, 8, 5, None),
 ]
+EDITIONS = [(1, 1, 2001), (2, 1, 2011), (3, 3, 2010), (4, 4, 2019), (5, 4, 2020), (6, 6, 1999)]  # id, book, year
+# Reverse relations without related_name, or with related_query_name (Django's default names).
+CLUBS = [(1, "Readers", 1, 4), (2, "Night owls", 3, None), (3, "Quiet", 5, 1)]  # id, name, host, pick
+CLUB_MEMBERS = [(1, 1), (1, 2), (2, 3), (2, 4), (2, 1)]  # club, author
+CLUB_READS = [(1, 1), (1, 4), (2, 4), (2, 6), (2, 7)]  # club, book
 
 utc = datetime.UTC
 at = datetime.datetime

@@ -70,3 +70,22 @@ class Label(models.Model):
 
     class Meta:
         db_table = "dj_label"
+
+
+class Edition(models.Model):
+    book = models.ForeignKey(Book, models.CASCADE)
+    year = models.IntegerField()
+
+    class Meta:
+        db_table = "dj_edition"
+
+
+class BookClub(models.Model):
+    name = models.CharField(max_length=50)
+    host = models.ForeignKey(Author, models.CASCADE, related_name="hosting", related_query_name="hosted_club")
+    pick = models.ForeignKey(Book, models.SET_NULL, null=True, related_name="+", related_query_name="picked_by")
+    members = models.ManyToManyField(Author, db_table="dj_bookclub_members")
+    reads = models.ManyToManyField(Book, related_name="clubs", related_query_name="club", db_table="dj_bookclub_reads")
+
+    class Meta:
+        db_table = "dj_bookclub"
