@@ -1,8 +1,8 @@
 """Generated QuerySets, answered by hyperdjango and by Django 5.2, must agree (issue 11).
 
 Hypothesis writes each QuerySet as Python text over the library of
-``support/library_data.py`` (foreign keys both ways, many-to-many, nullable
-columns, decimals, dates): filters, excludes, Q and F, ordering, slicing,
+``support/library_data.py`` (foreign keys both ways, many-to-many, reverse relations by
+Django's query names and accessors, nullable columns, decimals, dates): filters, excludes, Q and F, ordering, slicing,
 distinct, values, aggregates and annotations, window functions (and filters on
 them), FilteredRelation, Subquery, select_related, update, delete and
 get_or_create, union/intersection/difference, dates(), values() groupings, decimal
@@ -37,7 +37,8 @@ ratings = st.integers(min_value=0, max_value=6)
 # Words in the data and near it. Case-sensitive patterns on SQLite are left out: Django's
 # LIKE there ignores ASCII case, ours does not (see docs/orm.md).
 words = st.sampled_from(["the", "THE", "t", "one", "", "two", "İ", "e"])
-names = st.sampled_from(["Ann", "ann", "bob", "Zoë", "İpek", "Kelvin", "k", "Orbit", "penguin", "a", "z", "m", "empty"])
+names = st.sampled_from(["Ann", "ann", "bob", "Zoë", "İpek", "Kelvin", "k", "Orbit", "penguin", "a", "z", "m", "empty", "readers", "Quiet"])
+years = st.integers(min_value=1998, max_value=2021)
 
 
 def lookups(backend: str) -> st.SearchStrategy[str]:
@@ -76,10 +77,17 @@ def lookups(backend: str) -> st.SearchStrategy[str]:
             lambda t: f"{t[0]}__isnull={t[1]}"),
         st.tuples(comparisons, st.integers(1950, 2005)).map(lambda t: f"liked_by__born__year__{t[0]}={t[1]}"),
         st.tuples(st.sampled_from(["exact", "icontains"]), names).map(lambda t: f"liked_by__name__{t[0]}={t[1]!r}"),
+        # Reverse relations by Django's query names: the model's name (Edition's key has no
+        # related_name), related_query_name beside a related_name and beside related_name="+".
+        st.tuples(comparisons, years).map(lambda t: f"edition__year__{t[0]}={t[1]}"),
+        st.tuples(st.sampled_from(["edition", "club", "picked_by", "edition__year"]), st.booleans()).map(lambda t: f"{t[0]}__isnull={t[1]}"),
+        st.tuples(st.sampled_from(["club__name", "picked_by__name", "club__members__name", "picked_by__host__name"]), names).map(
+            lambda t: f"{t[0]}__iexact={t[1]!r}"),
         st.sampled_from(["pages__gt=F('reviews__rating')", "weight=F('price')", "weight__lt=F('price')", "author=F('liked_by')",
                          "pages__lt=F('author__id') * 100", "price__gt=F('weight') + 5", "reviews__rating__lt=F('pages') / 100",
                          "tags__id=F('author__id')", "published__year__gt=F('author__born__year') + 30", "liked_by=F('author')",
-                         "pages__gt=F('reviews__rating') ** 4", "pages__lt=2 ** F('reviews__rating')"]),
+                         "pages__gt=F('reviews__rating') ** 4", "pages__lt=2 ** F('reviews__rating')",
+                         "pages__gt=F('edition__year') / 10", "edition__year__gt=F('published__year')", "club__id=F('author__id')"]),
     )
 
 
@@ -127,6 +135,10 @@ def author_lookups() -> st.SearchStrategy[str]:
         st.booleans().map(lambda b: f"books__publisher__isnull={b}"),
         st.integers(1950, 2005).map(lambda y: f"born__year__gt={y}"),
         names.map(lambda n: f"name__iexact={n!r}"),
+        names.map(lambda n: f"bookclub__name__iexact={n!r}"),
+        names.map(lambda n: f"hosted_club__reads__title__icontains={n!r}"),
+        st.tuples(comparisons, years).map(lambda t: f"books__edition__year__{t[0]}={t[1]}"),
+        st.booleans().map(lambda b: f"bookclub__isnull={b}"),
     )
 
 
@@ -150,8 +162,12 @@ def author_cases() -> st.SearchStrategy[list[object]]:
         "{qs}.values('born__year').annotate(n=Count('liked', distinct=True)).order_by('born__year')",
         "{qs}.aggregate(a=Count('books__reviews', filter=~Q(books__reviews__rating=5)), b=Avg('books__pages', default=0))",
         "~{qs}.filter(books__isnull=False).exclude(liked__isnull=True).values_list('id', flat=True)",
+        "~{qs}.annotate(n=Count('bookclub'), h=Count('hosted_club', distinct=True), y=Max('books__edition__year')).values_list('id', 'n', 'h', 'y')",
+        {"q": "{qs}.prefetch_related('bookclub_set', 'hosting', 'books__edition_set')",
+         "then": "lambda rows: sorted((a.id, sorted(c.id for c in related(a.bookclub_set)), sorted(c.id for c in related(a.hosting)),"
+                 " sorted(e.id for b in related(a.books) for e in related(b.edition_set))) for a in rows)"},
     ])
-    return st.tuples(qs, reads).map(lambda t: [t[1].replace("{qs}", t[0])])
+    return st.tuples(qs, reads).map(lambda t: [fill(t[1], t[0])])
 
 
 orderings = st.lists(
@@ -181,6 +197,8 @@ AGGREGATES = [
     "Count('id', filter=Q(published__year__lt=2010) | Q(published__quarter=4))", "Sum(Case(When(reviews__rating__gte=4, then=1), default=0))",
     "Coalesce(Sum('reviews__rating'), 0)", "Max(F('reviews__rating') ** 2, default=-1)", "Count('liked_by', distinct=True, filter=~Q(liked_by=F('author')))",
     "Sum('price', default=Decimal('0'), filter=Q(reviews__isnull=True))",
+    "Count('edition')", "Max('edition__year', default=0)", "Count('club', distinct=True)", "Min('picked_by__id')",
+    "Count('edition', filter=Q(edition__year__gt=2005))",
 ]
 
 #: Arithmetic in annotate: decimals, integers and NULLs mixed, with output_field where Django needs one.
@@ -245,6 +263,9 @@ MORE_READS = [
     "{qs}.order_by('tags__name', 'id').values_list('id', flat=True)", "{qs}.distinct().order_by('liked_by__name', '-id').values_list('id', flat=True)",
     "{qs}.distinct().order_by('-author__born', 'publisher__name', 'id').values_list('id', 'author__name')",
     "{qs}.values_list('tags__name', flat=True).distinct().order_by('tags__name')",
+    "{qs}.order_by('edition__year', 'id').values_list('id', 'edition__year')",
+    "{qs}.values('club__name').annotate(n=Count('id')).order_by('club__name')",
+    "~{qs}.annotate(fr=FilteredRelation('edition', condition=Q(edition__year__lt=2015))).values_list('id', 'fr__year')",
 ]
 
 
@@ -351,6 +372,9 @@ def terminals(backend: str) -> st.SearchStrategy[object]:
         st.just({"q": "{qs}.prefetch_related('tags', 'reviews', 'author__liked')",
                  "then": "lambda rows: sorted((b.id, sorted(t.name for t in related(b.tags)), sorted(r.rating for r in related(b.reviews)),"
                          " sorted(x.id for x in related(b.author.liked))) for b in rows)"}),
+        st.just({"q": "{qs}.prefetch_related('edition_set', 'clubs__members')",
+                 "then": "lambda rows: sorted((b.id, sorted(e.year for e in related(b.edition_set)),"
+                         " sorted((c.id, sorted(m.id for m in related(c.members))) for c in related(b.clubs))) for b in rows)"}),
         st.just({"q": "{qs}.select_related('author', 'publisher')",
                  "then": "lambda rows: sorted((b.id, b.author.name, b.publisher.name if b.publisher else None) for b in rows)"}),
         st.tuples(st.sampled_from(["pages=F('pages') + 1", "weight=None", "price=F('price') * 2", "subtitle='x'", "pages=F('pages') ** 2",
@@ -394,15 +418,17 @@ def terminals(backend: str) -> st.SearchStrategy[object]:
     )
 
 
+def fill(item: object, qs: str) -> object:
+    """An oracle item with the QuerySet written in."""
+    if isinstance(item, str):
+        return item.replace("{qs}", qs)
+    if isinstance(item, dict):
+        return {k: fill(v, qs) for k, v in item.items()}
+    return [fill(i, qs) for i in item]
+
+
 def cases(backend: str) -> st.SearchStrategy[list[object]]:
     """One generated case: the oracle items, with the QuerySet written in."""
-    def fill(item: object, qs: str) -> object:
-        if isinstance(item, str):
-            return item.replace("{qs}", qs)
-        if isinstance(item, dict):
-            return {k: fill(v, qs) for k, v in item.items()}
-        return [fill(i, qs) for i in item]
-
     books = st.tuples(querysets(backend), terminals(backend)).map(lambda t: fill(t[1] if isinstance(t[1], list) else [t[1]], t[0]))
     return st.one_of(books, author_cases())
 

@@ -444,6 +444,16 @@ FAMILIES = {
         "Book.objects.filter(Q(reviews__rating__gt=3) & ~Q(reviews__note__isnull=True)).order_by('id').values_list('id', flat=True)",
         "Author.objects.filter(liked__pages__gt=100).exclude(liked__tags__name='a').order_by('id').values_list('id', flat=True)",
     ],
+    "a negated lookup ending on a relation this call joined (found by the session 9 run)": [
+        # the subquery asks about the joined row's key (it read the lookup as a field: FieldError)
+        "Author.objects.filter(Q(books__pages__gt=100) & ~Q(books__isnull=False)).order_by('id').values_list('id', flat=True)",
+        "Author.objects.filter(Q(books__pages__gt=100) & ~Q(books=4)).order_by('id').values_list('id', flat=True)",
+        "Author.objects.filter(Q(liked__pages__gt=100) | ~Q(liked__isnull=False)).order_by('id').values_list('id', flat=True)",
+        "Author.objects.filter(Q(bookclub__name='Readers') & ~Q(bookclub=1)).order_by('id').values_list('id', flat=True)",
+        "Author.objects.filter(Q(books__title__icontains='a') | ~Q(books__in=[1, 2])).order_by('id').values_list('id', flat=True)",
+        "Book.objects.filter(Q(edition__year__gt=2000) & ~Q(edition__isnull=False)).order_by('id').values_list('id', flat=True)",
+        "Book.objects.filter(Q(edition__year__gt=2000) | ~Q(edition__pk__in=[1, 4])).order_by('id').values_list('id', flat=True)",
+    ],
     "dates() through a relation (found by the deep differential run)": [
         "Book.objects.dates('author__born', 'week')",
         "Book.objects.filter(pages__gt=5000).dates('author__born', 'year')",

@@ -494,7 +494,10 @@ class Query:
         if joined is not None:
             alias, target = joined
             inner = Query(target)
-            key = "__".join(parts[1:])
+            # The path after the relation, asked of the related row: its key when the path
+            # ends on the relation (books=3, books__isnull=False).
+            rest = parts[1:]
+            key = "__".join(["pk", *rest] if not rest or rest[0] in LOOKUPS else rest)
             row = Col(alias, target._meta.pk)
         else:
             inner = Query(self.model)
