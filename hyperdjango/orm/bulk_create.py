@@ -22,7 +22,7 @@ from typing import Any
 from ..database import atomic
 from .backends import operations_for
 from .bulk_copy import copy_applies, copy_create
-from .related import Relation
+from .related import Relation, check_related_saved
 from .sql.compiler import insert_sql, on_conflict_sql
 
 
@@ -63,6 +63,7 @@ async def bulk_create(model: Any, db: Any, using: Any, objs: Iterable[Any], batc
     meta = model._meta
     on_conflict = conflict_clause(meta, db.vendor, ignore_conflicts, update_conflicts, update_fields, unique_fields)
     for obj in objs:
+        check_related_saved(obj, "bulk_create")
         obj._stamp(True)
     if not on_conflict and copy_applies(db, objs) and await copy_create(db, model, objs, batch_size, using):
         return objs

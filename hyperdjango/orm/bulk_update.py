@@ -26,7 +26,7 @@ from typing import Any
 from ..database import atomic
 from .backends import operations_for
 from .expressions import Case, Expression, F, When
-from .related import Relation
+from .related import Relation, check_related_saved
 from .sql.compiler import bulk_update_sql
 
 
@@ -48,6 +48,8 @@ async def bulk_update(queryset: Any, objs: Iterable[Any], fields: Iterable[str],
         raise ValueError("bulk_update() cannot be used with primary key fields.")
     if not objs:
         return 0
+    for obj in objs:
+        check_related_saved(obj, "bulk_update", chosen)
     db = queryset.db
     ops = operations_for(db.vendor)
     query = queryset._built_query()

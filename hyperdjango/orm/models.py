@@ -36,7 +36,7 @@ from .signals import post_save, pre_save
 from .fields import MISSING, Field, IntegerField, field_from_annotation
 from .manager import Manager
 from .options import Options, model_defined
-from .related import ManyToMany, contribute_foreign_key
+from .related import ManyToMany, check_related_saved, contribute_foreign_key
 from .sql.compiler import insert_sql, update_by_pk_sql
 
 
@@ -247,6 +247,7 @@ class Model(metaclass=ModelMeta):
         field is converted (``"4.50"`` → ``Decimal("4.50")``) and validated
         first; a ``ValidationError`` names every field that failed.
         """
+        check_related_saved(self, "save")
         db = using or self._state_db()
         sender = type(self)
         fields = frozenset(update_fields) if update_fields is not None else None

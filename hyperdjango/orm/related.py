@@ -14,7 +14,7 @@ raises ``RelatedNotLoaded`` saying so.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, cast, overload
 
 from .exceptions import RelatedNotLoaded
 from .fields import MISSING, Field
@@ -319,6 +319,25 @@ class ManyToMany:
         reverse = ManyToManyRelation(self, False, self.reverse_query_name, accessor)
         add_relation(target, reverse, ManyToManyDescriptor(reverse))
         self.model._meta.many_to_many.append(self)
+
+
+def check_related_saved(obj: Any, operation: str, fields: Any = None) -> None:
+    """Refuses to write ``obj`` while a foreign key (of ``fields``, else any) holds an unsaved
+    instance, whose missing key would be written as NULL: Django's ``ValueError`` "save()
+    prohibited to prevent data loss due to unsaved related object 'x'.". A related object
+    saved after it was assigned gives its key now, as in Django."""
+    d = obj.__dict__
+    for field in obj._meta.foreign_keys:
+        cache_key = "_rel_" + cast(str, field.relation_name)
+        related = d.get(cache_key)
+        if related is None or fields is not None and field not in fields:
+            continue
+        if related.pk is None:
+            raise ValueError(f"{operation}() prohibited to prevent data loss due to unsaved related object '{field.relation_name}'.")
+        if d.get(field.name) is None:
+            d[field.name] = related.pk
+        elif related.pk != d[field.name]:  # the key was changed since: the object is no longer the one related
+            del d[cache_key]
 
 
 # -- descriptors --------------------------------------------------------------------
