@@ -123,7 +123,8 @@ class Options:
         #: The fields of that public shape.
         self.public_fields: list[Field] = [f for f in fields if f.name not in self.serialize_exclude]
         self.pk: Field = next(f for f in fields if f.primary_key)
-        self.foreign_keys: list[Field] = [f for f in fields if f.foreign_key is not None]
+        #: Each foreign key with the instance attribute caching its related object (see ForwardDescriptor).
+        self.related_caches: list[tuple[Field, str]] = [(f, f"_rel_{f.relation_name}") for f in fields if f.foreign_key is not None]
         #: Relations by the name lookups use (the query name): forward foreign keys,
         #: reverse ones and many-to-many.
         self.relations: dict[str, Relation] = {}

@@ -14,7 +14,7 @@ raises ``RelatedNotLoaded`` saying so.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from .exceptions import RelatedNotLoaded
 from .fields import MISSING, Field
@@ -327,16 +327,16 @@ def check_related_saved(obj: Any, operation: str, fields: Any = None) -> None:
     prohibited to prevent data loss due to unsaved related object 'x'.". A related object
     saved after it was assigned gives its key now, as in Django."""
     d = obj.__dict__
-    for field in obj._meta.foreign_keys:
-        cache_key = "_rel_" + cast(str, field.relation_name)
+    for field, cache_key in obj._meta.related_caches:
         related = d.get(cache_key)
         if related is None or fields is not None and field not in fields:
             continue
-        if related.pk is None:
+        key = related.pk
+        if key is None:
             raise ValueError(f"{operation}() prohibited to prevent data loss due to unsaved related object '{field.relation_name}'.")
         if d.get(field.name) is None:
-            d[field.name] = related.pk
-        elif related.pk != d[field.name]:  # the key was changed since: the object is no longer the one related
+            d[field.name] = key
+        elif key != d[field.name]:  # the key was changed since: the object is no longer the one related
             del d[cache_key]
 
 
