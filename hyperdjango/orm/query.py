@@ -168,7 +168,7 @@ class QuerySet(Generic[ModelT, RowT]):
         db = meta._database  # Options.database written out (a property and a call less per query):
         if db is None:
             db = default_database()
-        elif type(db) is str:  # a URL, made a Database on first use
+        elif isinstance(db, str):  # a URL, made a Database on first use
             db = meta.database
         key = (self._chain, last, db, current_zone_token())  # the database, not its vendor: no call
         compiled = meta.chain_plans.get(key)
