@@ -759,11 +759,19 @@ class QuerySet(Generic[ModelT, RowT]):
         qs = self.annotate(__truncated=truncated).filter(**{f"{field}__isnull": False})
         return qs.values_list("__truncated", flat=True).distinct().order_by(("-" if order == "DESC" else "") + "__truncated")
 
-    async def count(self) -> int:
-        """The number of rows (``SELECT COUNT(*)``)."""
+    def count(self) -> Coroutine[Any, Any, int]:
+        """The number of rows (``SELECT COUNT(*)``).
+        On a recorded chain, the driver's awaitable (as ``get()``): the statement is sent when
+        ``count()`` is called."""
         if self._chain is not None and self._prefetched is None:  # a recorded chain: planned
-            db, compiled, params = self._plan("count", (), (), "count")
-            return await db.query_val(compiled.sql, *params)
+            try:
+                db, compiled, params = self._plan("count", (), (), "count")
+            except Exception as error:  # raised by await, as from the coroutine
+                return _raising(error)
+            return cast("Coroutine[Any, Any, int]", db.query_val(compiled.sql, *params))
+        return self._count_built()
+
+    async def _count_built(self) -> int:
         if self._empty:
             return 0
         if self._prefetched is not None:

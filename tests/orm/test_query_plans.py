@@ -317,6 +317,25 @@ async def test_a_planned_get_or_first_is_the_drivers_future_finished_with_the_on
         await PlanItem.objects.filter(price=Decimal("1.50")).get(active=True)
 
 
+async def test_a_planned_count_is_the_drivers_future_and_raises_its_errors_at_await(chain_items):
+    from hyperdjango.database import connection
+
+    for _ in range(3):  # plans the lookup, then the chain
+        assert await PlanItem.objects.filter(active=True).count() == 4
+    counted = PlanItem.objects.filter(active=False).count()
+    assert type(counted) is _core.RustFuture  # no coroutine of ours
+    assert await counted == 2
+    assert await PlanItem.objects.count() == 6
+    assert await PlanItem.objects.none().count() == 0  # not a chain: a coroutine, as before
+    previous, connection._default = connection._default, None
+    try:
+        pending = PlanItem.objects.filter(active=True).count()  # no database: not raised here
+    finally:
+        connection._default = previous
+    with pytest.raises(RuntimeError, match="no default database"):
+        await pending
+
+
 async def test_planned_gets_under_gather_run_without_a_task_each_and_in_a_task_of_their_own(chain_items):
     for _ in range(2):
         await PlanItem.objects.get(name="tea")
