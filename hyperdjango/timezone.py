@@ -58,7 +58,8 @@ def get_current_timezone_name() -> str:
 def current_zone_token() -> datetime.tzinfo | str:
     """The current zone as cheaply as it can be named: the activated ``tzinfo``, else the
     default's name. SQL compiled in one zone is cached under it (the compiled-SQL cache)."""
-    return _active.get() or settings.current().time_zone
+    # settings.current() written out: this runs per query (the compiled-SQL and chain keys).
+    return _active.get() or settings._current.time_zone
 
 
 def timezone_name(zone: datetime.tzinfo) -> str:

@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, Self, cast, overload
 
 from typing_extensions import TypeVar
 
-from ..database import IntegrityError, atomic
+from ..database import IntegrityError, atomic, default_database
 from ..timezone import current_zone_token, get_current_timezone
 from .backends import operations_for
 from .bulk_create import bulk_create
@@ -165,7 +165,11 @@ class QuerySet(Generic[ModelT, RowT]):
         and built by ``steps``, compiled as ``kind`` (``compile_query``'s: the ``last`` step
         names any kind but select): found in ``Options.chain_plans``, or built, compiled and kept."""
         meta = self.model._meta
-        db = meta.database
+        db = meta._database  # Options.database written out (a property and a call less per query):
+        if db is None:
+            db = default_database()
+        elif isinstance(db, str):  # a URL, made a Database on first use
+            db = meta.database
         key = (self._chain, last, db, current_zone_token())  # the database, not its vendor: no call
         compiled = meta.chain_plans.get(key)
         if compiled is not None:
@@ -215,7 +219,9 @@ class QuerySet(Generic[ModelT, RowT]):
 
     def filter(self, *conditions: Q | Expression, **lookups: Any) -> Self:
         """Rows matching every lookup (``name__icontains="tea"``) and condition (``Q``, ``Exists``)."""
-        if lookups and not conditions and self._extends_chain():
+        # _extends_chain() written out: filter() starts most planned chains, and the call cost
+        # about as much as the rest of the planned step.
+        if lookups and not conditions and self._chain is not None and not self._sliced and self._prefetched is None:
             planned = self._planned_lookups(lookups)
             if planned is not None:
                 return self._chained(("filter", planned[0]), planned[1], (Query.add_filter, lookups))
@@ -753,11 +759,19 @@ class QuerySet(Generic[ModelT, RowT]):
         qs = self.annotate(__truncated=truncated).filter(**{f"{field}__isnull": False})
         return qs.values_list("__truncated", flat=True).distinct().order_by(("-" if order == "DESC" else "") + "__truncated")
 
-    async def count(self) -> int:
-        """The number of rows (``SELECT COUNT(*)``)."""
+    def count(self) -> Coroutine[Any, Any, int]:
+        """The number of rows (``SELECT COUNT(*)``).
+        On a recorded chain, the driver's awaitable (as ``get()``): the statement is sent when
+        ``count()`` is called."""
         if self._chain is not None and self._prefetched is None:  # a recorded chain: planned
-            db, compiled, params = self._plan("count", (), (), "count")
-            return await db.query_val(compiled.sql, *params)
+            try:
+                db, compiled, params = self._plan("count", (), (), "count")
+            except Exception as error:  # raised by await, as from the coroutine
+                return _raising(error)
+            return cast("Coroutine[Any, Any, int]", db.query_val(compiled.sql, *params))
+        return self._count_built()
+
+    async def _count_built(self) -> int:
         if self._empty:
             return 0
         if self._prefetched is not None:

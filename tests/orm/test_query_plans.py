@@ -177,6 +177,51 @@ async def test_a_get_after_planned_filters_is_planned_and_one_after_using_is_not
         await db.execute(f"DROP TABLE {PlanCategory._meta.table}")
 
 
+async def test_a_planned_chain_runs_on_the_database_in_force_at_each_call(tmp_path):
+    """The database is part of a chain plan's key: ``Meta.database`` given as a URL, and the
+    process default as it is when each planned get()/first()/count() is called."""
+    from hyperdjango.database import Database, connection
+
+    class UrlPlanned(Model):
+        class Meta:
+            table = "plan_url_items"
+            database = f"sqlite:///{tmp_path / 'meta.db'}"
+
+        name: str = Field(max_length=50)
+
+    class DefaultPlanned(Model):
+        class Meta:
+            table = "plan_default_items"
+
+        name: str = Field(max_length=50)
+
+    maker = Database(UrlPlanned._meta._database)  # the Meta's URL is not made a Database yet
+    await maker.create_tables(UrlPlanned)
+    await maker.execute("INSERT INTO plan_url_items (name) VALUES ('from-meta')")
+    await maker.close()
+    assert (await UrlPlanned.objects.first()).name == "from-meta"  # a chain from the start: planned at once
+    meta_db = UrlPlanned._meta.database
+    previous = connection._default
+    one, two = Database(f"sqlite:///{tmp_path / 'one.db'}"), Database(f"sqlite:///{tmp_path / 'two.db'}")
+    try:
+        for db, name in ((one, "in-one"), (two, "in-two")):
+            await db.create_tables(DefaultPlanned)
+            await DefaultPlanned.objects.using(db).create(name=name)
+        for _ in range(3):  # plans the lookup, then the chains, then reuses them
+            assert (await UrlPlanned.objects.get(id=1)).name == "from-meta"
+            for db, name in ((one, "in-one"), (two, "in-two")):
+                connection.set_default_database(db)
+                assert (await DefaultPlanned.objects.get(id=1)).name == name
+                assert (await DefaultPlanned.objects.filter(id=1).first()).name == name
+                assert await DefaultPlanned.objects.filter(name=name).count() == 1
+        assert {key[2] for key in DefaultPlanned._meta.chain_plans} == {one, two}
+        assert {key[2] for key in UrlPlanned._meta.chain_plans} == {meta_db}
+    finally:
+        connection._default = previous
+        for db in (one, two, meta_db):
+            await db.close()
+
+
 @pytest.fixture
 async def chain_items(as_default):
     """Six items in the default database, dropped afterwards."""
@@ -270,6 +315,25 @@ async def test_a_planned_get_or_first_is_the_drivers_future_finished_with_the_on
         await several
     with pytest.raises(PlanItem.MultipleObjectsReturned, match=r"^get\(\) found several PlanItem rows for \{'active': True\}; narrow the filter$"):
         await PlanItem.objects.filter(price=Decimal("1.50")).get(active=True)
+
+
+async def test_a_planned_count_is_the_drivers_future_and_raises_its_errors_at_await(chain_items):
+    from hyperdjango.database import connection
+
+    for _ in range(3):  # plans the lookup, then the chain
+        assert await PlanItem.objects.filter(active=True).count() == 4
+    counted = PlanItem.objects.filter(active=False).count()
+    assert type(counted) is _core.RustFuture  # no coroutine of ours
+    assert await counted == 2
+    assert await PlanItem.objects.count() == 6
+    assert await PlanItem.objects.none().count() == 0  # not a chain: a coroutine, as before
+    previous, connection._default = connection._default, None
+    try:
+        pending = PlanItem.objects.filter(active=True).count()  # no database: not raised here
+    finally:
+        connection._default = previous
+    with pytest.raises(RuntimeError, match="no default database"):
+        await pending
 
 
 async def test_planned_gets_under_gather_run_without_a_task_each_and_in_a_task_of_their_own(chain_items):
