@@ -188,7 +188,10 @@ mod tests {
         assert!(rx.drain(8).is_empty()); // arms
         let mut first = Box::pin(tx.send_batched(1));
         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-        assert!(first.as_mut().poll(&mut cx).is_pending(), "queued, waiting to wake");
+        assert!(
+            first.as_mut().poll(&mut cx).is_pending(),
+            "queued, waiting to wake"
+        );
         assert_eq!(waker.take(), 0, "not woken while other tasks are ready");
         tx.send_batched(2).await.unwrap();
         tx.send_batched(3).await.unwrap();
@@ -207,7 +210,10 @@ mod tests {
         assert!(rx.drain(8).is_empty()); // arms
         let mut first = Box::pin(tx.send_batched(1));
         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-        assert!(first.as_mut().poll(&mut cx).is_pending(), "queued, waiting to wake");
+        assert!(
+            first.as_mut().poll(&mut cx).is_pending(),
+            "queued, waiting to wake"
+        );
         assert_eq!(waker.take(), 0);
         drop(first);
         assert_eq!(waker.take(), 1, "dropped: it wakes the loop as it goes");
