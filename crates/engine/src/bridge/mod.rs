@@ -181,17 +181,27 @@ mod tests {
         assert_eq!(waker.take(), 1);
     }
 
-    #[tokio::test]
-    async fn batched_sends_wake_once_after_the_ready_tasks_ran() {
+    /// A queue whose consumer drained it empty and sleeps (its waker armed).
+    fn armed_queue() -> (Arc<LoopWaker>, LoopSender<u32>, LoopReceiver<u32>) {
         let waker = Arc::new(LoopWaker::new().unwrap());
         let (tx, mut rx) = loop_queue::<u32>(16, waker.clone());
-        assert!(rx.drain(8).is_empty()); // arms
-        let mut first = Box::pin(tx.send_batched(1));
+        assert!(rx.drain(8).is_empty());
+        (waker, tx, rx)
+    }
+
+    /// Polls a sender once: its item is queued, and it waits to wake the loop.
+    fn poll_pending(
+        sender: &mut std::pin::Pin<Box<impl Future<Output = Result<(), Closed<u32>>>>>,
+    ) {
         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-        assert!(
-            first.as_mut().poll(&mut cx).is_pending(),
-            "queued, waiting to wake"
-        );
+        assert!(sender.as_mut().poll(&mut cx).is_pending());
+    }
+
+    #[tokio::test]
+    async fn batched_sends_wake_once_after_the_ready_tasks_ran() {
+        let (waker, tx, mut rx) = armed_queue();
+        let mut first = Box::pin(tx.send_batched(1));
+        poll_pending(&mut first);
         assert_eq!(waker.take(), 0, "not woken while other tasks are ready");
         tx.send_batched(2).await.unwrap();
         tx.send_batched(3).await.unwrap();
@@ -205,15 +215,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_batched_sender_cancelled_while_it_waits_still_wakes() {
-        let waker = Arc::new(LoopWaker::new().unwrap());
-        let (tx, mut rx) = loop_queue::<u32>(16, waker.clone());
-        assert!(rx.drain(8).is_empty()); // arms
+        let (waker, tx, mut rx) = armed_queue();
         let mut first = Box::pin(tx.send_batched(1));
-        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-        assert!(
-            first.as_mut().poll(&mut cx).is_pending(),
-            "queued, waiting to wake"
-        );
+        poll_pending(&mut first);
         assert_eq!(waker.take(), 0);
         drop(first);
         assert_eq!(waker.take(), 1, "dropped: it wakes the loop as it goes");
