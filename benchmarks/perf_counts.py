@@ -12,9 +12,9 @@ import signal
 import subprocess
 
 #: Software events ``perf stat`` counts on this VM (it has no hardware counters).
-PERF_EVENTS = ("context-switches", "raw_syscalls:sys_enter", "syscalls:sys_enter_sendto", "syscalls:sys_enter_write",
+PERF_EVENTS = ("context-switches", "cpu-migrations", "raw_syscalls:sys_enter", "syscalls:sys_enter_sendto", "syscalls:sys_enter_write",
                "syscalls:sys_enter_writev", "syscalls:sys_enter_recvfrom", "syscalls:sys_enter_read",
-               "syscalls:sys_enter_epoll_wait", "syscalls:sys_enter_futex")
+               "syscalls:sys_enter_epoll_wait", "syscalls:sys_enter_futex", "syscalls:sys_enter_epoll_ctl")
 
 
 class PerfCounts:
@@ -22,12 +22,14 @@ class PerfCounts:
     ``start()`` to ``stop()`` only (perf's control descriptors), so attaching
     takes no time out of the measured part."""
 
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int | list[int]) -> None:
+        # Several processes (Granian's parent and worker) are counted together.
+        pids = ",".join(str(p) for p in pid) if isinstance(pid, list) else str(pid)
         self._ctl_r, self._ctl_w = os.pipe()
         self._ack_r, self._ack_w = os.pipe()
         self.proc = subprocess.Popen(
             ["perf", "stat", "-x", ",", "-D", "-1", "--control", f"fd:{self._ctl_r},{self._ack_w}",
-             "-e", ",".join(PERF_EVENTS), "-p", str(pid)],
+             "-e", ",".join(PERF_EVENTS), "-p", pids],
             pass_fds=(self._ctl_r, self._ack_w), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
     def _command(self, command: bytes) -> None:

@@ -12,10 +12,16 @@ and reports per request:
   callgrind with collection switched on only around the measured requests;
 - ``strace``: system calls, by name, of the server (``strace -c -f`` attached
   after the warm-up);
+- ``perf``: context switches, CPU migrations and system calls (all, and the
+  ones a server's hand-offs are made of: reads, writes, epoll, futex), of
+  every thread, counted by ``perf stat`` from the first measured request to
+  the last (this VM has no hardware counters, but these events work);
 - ``rss``: the server's resident set after the requests (VmRSS and VmHWM).
 
     .venv/bin/python benchmarks/request_cost.py --tool callgrind --cases hyperdjango --path json -n 2000
     .venv/bin/python benchmarks/request_cost.py --tool strace --cases hyperdjango,granian-rsgi -n 20000
+    .venv/bin/python benchmarks/request_cost.py --tool perf --cases hyperdjango,granian-rsgi -n 20000
+    .venv/bin/python benchmarks/request_cost.py --tool perf --cases hyperdjango,granian-rsgi --wrk 5 -c 64
     .venv/bin/python benchmarks/request_cost.py --tool rss --cases hyperdjango,granian-rsgi -n 200000
     DATABASE_URL=postgres://... .venv/bin/python benchmarks/request_cost.py --path fortunes \
         --cases hyperdjango,granian-rsgi -n 1000   # run.py's fortunes page (tables made here)
@@ -47,6 +53,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import django_bench  # noqa: E402  (the Django servers and their database)
+from perf_counts import PerfCounts  # noqa: E402
 from techempower import data as techempower_data  # noqa: E402  (the world and fortune tables)
 import http_bench  # noqa: E402  (CASES, Server, pinning: one definition of each server)
 
@@ -98,6 +105,16 @@ def drive(port: int, path: str, total: int, connections: int, client_pin: list[s
         raise RuntimeError("some requests did not get a 200")
 
 
+def drive_wrk(port: int, path: str, seconds: float, connections: int, client_pin: list[str]) -> int:
+    """Loads the server with wrk (one thread) for ``seconds``; returns the requests it completed.
+    Unlike ``drive``'s Python client, wrk keeps every connection busy, as in the wall-clock runs."""
+    done = subprocess.run(client_pin + ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", f"http://{http_bench.HOST}:{port}/{path}"],
+                          capture_output=True, text=True, check=True)
+    if "Non-2xx" in done.stdout or "Socket errors" in done.stdout:
+        raise RuntimeError(f"wrk saw errors:\n{done.stdout}")
+    return int(re.search(r"(\d+) requests in", done.stdout).group(1))
+
+
 def callgrind_total(out_file: Path) -> int:
     """The 'totals:'/'summary:' instruction count of a callgrind dump (0 while it is being written)."""
     match = re.search(r"^(?:totals|summary):\s*(\d+)", out_file.read_text(errors="replace"), re.M)
@@ -141,6 +158,17 @@ def measure(name: str, args: argparse.Namespace, server_pin: list[str], client_p
             tracer.send_signal(signal.SIGINT)
             tracer.wait(30)
             return f"{name:<16} /{args.path}\n" + _per_request(trace.read_text(), args.requests)
+        if args.tool == "perf":
+            perf = PerfCounts(_session_pids(server.proc.pid))
+            perf.start()
+            if args.wrk:
+                requests = drive_wrk(server.port, args.path, args.wrk, args.connections, client_pin)
+            else:
+                drive(server.port, args.path, args.requests, args.connections, client_pin, args.headers)
+                requests = args.requests
+            counts = perf.stop()
+            return f"{name:<16} /{args.path} ({requests:,} requests)\n" + "\n".join(
+                f"    {n / requests:8.3f}  {event}" for event, n in sorted(counts.items(), key=lambda c: -c[1]))
         drive(server.port, args.path, args.requests, args.connections, client_pin, args.headers)
         rss = [_status(pid) for pid in _session_pids(server.proc.pid)]
         each = ", ".join(f"{r[0] / 1024:.1f}" for r in rss)
@@ -185,7 +213,7 @@ def _per_request(summary: str, requests: int) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--tool", choices=("callgrind", "strace", "rss"), default="callgrind")
+    parser.add_argument("--tool", choices=("callgrind", "strace", "perf", "rss"), default="callgrind")
     parser.add_argument("--suite", choices=("http", "django"), default="http",
                         help="whose servers: http_bench.py's (default) or django_bench.py's")
     parser.add_argument("--cases", default="hyperdjango", help="comma-separated names from the suite's --list")
@@ -194,6 +222,8 @@ def main() -> None:
     parser.add_argument("-n", "--requests", type=int, default=2000, help="requests measured (2000)")
     parser.add_argument("--warmup", type=int, default=500, help="requests before measuring (500)")
     parser.add_argument("-c", "--connections", type=int, default=16, help="keep-alive connections (16)")
+    parser.add_argument("--wrk", type=float, metavar="SECONDS",
+                        help="--tool perf: load with wrk -t1 for SECONDS instead of -n requests (use -c 64)")
     parser.add_argument("--keep", metavar="DIR", help="copy the callgrind dumps here")
     args = parser.parse_args()
     cpus = sorted(os.sched_getaffinity(0))

@@ -27,7 +27,8 @@ class Route:
     thread pool, never on the event loop.
     """
 
-    __slots__ = ("pattern", "methods", "endpoint", "name", "kind", "guards", "options", "plan", "_call", "_wants_request", "_kwargs")
+    __slots__ = ("pattern", "methods", "endpoint", "name", "kind", "guards", "options", "plan", "_call", "_wants_request", "_kwargs",
+                 "_upgrades")
 
     def __init__(
         self,
@@ -42,6 +43,9 @@ class Route:
         self.pattern = pattern
         self.endpoint = endpoint
         self.methods = tuple(m.upper() for m in methods)
+        #: Whether WebSocket upgrades can match it (the engine routes them with this method
+        #: only): the dispatcher asks the request whether it is one only then.
+        self._upgrades = "WEBSOCKET" in self.methods
         self.name = name
         self.kind = kind
         #: Checks run before the view (see :class:`Router`); the first to return a response answers.

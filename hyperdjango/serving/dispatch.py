@@ -156,10 +156,12 @@ class Dispatcher:
             if request.route is None and self.app.mounts and (mounted := find_mount(self.app.mounts, request.path)) is not None:
                 await mounted.serve_pending(raw)  # not this app's: its middleware stays out of it
                 return
-            if raw.is_websocket:
+            route = request.route
+            # Only a route that takes the WEBSOCKET method matches an upgrade: other
+            # requests skip the ``is_websocket`` getter call.
+            if (route is None or route._upgrades) and raw.is_websocket:
                 await self.handle_websocket(raw, request)
                 return
-            route = request.route
             if self.bare and route is not None:
                 # ``endpoint``'s work for a routed request, less the Response a dict would need.
                 try:

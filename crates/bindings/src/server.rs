@@ -58,7 +58,7 @@ impl Handler for BridgeHandler {
         let mut guard = DisconnectGuard(Some(gone.clone()));
         let reply = if self
             .queue
-            .send(Exchange {
+            .send_batched(Exchange {
                 request,
                 reply: tx,
                 gone,

@@ -8,6 +8,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 pub struct LoopWaker {
     fd: OwnedFd,
     armed: AtomicBool,
+    /// A sender has promised to wake the loop for everything queued so far
+    /// (`LoopSender::send_batched`).
+    flush_claimed: AtomicBool,
 }
 
 impl LoopWaker {
@@ -21,6 +24,7 @@ impl LoopWaker {
             // SAFETY: fd is a fresh descriptor that nothing else owns.
             fd: unsafe { OwnedFd::from_raw_fd(fd) },
             armed: AtomicBool::new(false),
+            flush_claimed: AtomicBool::new(false),
         })
     }
 
@@ -44,6 +48,20 @@ impl LoopWaker {
         if self.armed.swap(false, Ordering::SeqCst) {
             self.write();
         }
+    }
+
+    /// Whether the caller is now the one to `flush` for every sender: false when the
+    /// consumer is draining (it needs no wake-up) or another sender already is.
+    pub(crate) fn claim_flush(&self) -> bool {
+        self.armed.load(Ordering::SeqCst) && !self.flush_claimed.swap(true, Ordering::SeqCst)
+    }
+
+    /// Ends a `claim_flush`: wakes the consumer for the items queued until now.
+    /// The claim is released first, so an item queued after a sender saw it
+    /// still claimed was queued before this wake-up.
+    pub(crate) fn flush(&self) {
+        self.flush_claimed.store(false, Ordering::SeqCst);
+        self.wake();
     }
 
     /// Writes the descriptor unconditionally (shutdown, errors).
