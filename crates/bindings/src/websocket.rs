@@ -8,7 +8,6 @@
 use std::sync::Arc;
 use std::task::Poll;
 
-use bytes::Bytes;
 use hyperdjango_engine::websocket::{Incoming, SendError, Shared, Wakeups, WsConnection};
 use pyo3::exceptions::{PyBaseException, PyStopIteration, PyTypeError};
 use pyo3::prelude::*;
@@ -73,8 +72,8 @@ fn send_result(result: Result<(), SendError>) -> u16 {
 }
 
 /// Queues one message (a str goes as text, bytes as binary) on every
-/// connection in one call, without the GIL; the payload is shared, not
-/// copied. Returns `(position, close_code)` for each connection that did not
+/// connection in one call, without the GIL; the message is encoded once and
+/// shared, not copied. Returns `(position, close_code)` for each connection that did not
 /// take it (1013: its queue was full; it is closing as a slow consumer).
 #[pyfunction]
 pub fn ws_broadcast(
@@ -83,9 +82,9 @@ pub fn ws_broadcast(
     message: &Bound<'_, PyAny>,
 ) -> PyResult<Vec<(usize, u16)>> {
     let shared = if let Ok(text) = message.cast::<PyString>() {
-        Shared::text(text.to_str()?.to_owned())
+        Shared::text(text.to_str()?)
     } else if let Ok(data) = message.cast::<PyBytes>() {
-        Shared::binary(Bytes::copy_from_slice(data.as_bytes()))
+        Shared::binary(data.as_bytes())
     } else {
         return Err(PyTypeError::new_err(
             "a broadcast message is str (text) or bytes (binary)",
@@ -108,14 +107,14 @@ impl WebSocketConnection {
     /// With the loop's `bridge`, the session is woken at the end of the loop
     /// iteration with those of the iteration's other sends.
     #[pyo3(signature = (text, bridge = None))]
-    fn send_text(&self, text: String, bridge: Option<&Bound<'_, LoopBridge>>) -> u16 {
+    fn send_text(&self, text: &str, bridge: Option<&Bound<'_, LoopBridge>>) -> u16 {
         self.send(Shared::text(text), bridge)
     }
 
     /// Queues a binary message; as `send_text`.
     #[pyo3(signature = (data, bridge = None))]
     fn send_bytes(&self, data: &[u8], bridge: Option<&Bound<'_, LoopBridge>>) -> u16 {
-        self.send(Shared::binary(Bytes::copy_from_slice(data)), bridge)
+        self.send(Shared::binary(data), bridge)
     }
 
     /// Starts the close handshake; never waits.

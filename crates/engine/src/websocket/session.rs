@@ -14,6 +14,7 @@ use http::header::{HeaderValue, CONNECTION, UPGRADE};
 use http::StatusCode;
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
+use tokio::io::AsyncWriteExt;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::error::{CapacityError, Error as WsError, ProtocolError};
@@ -52,7 +53,8 @@ pub enum SendError {
 }
 
 enum Outgoing {
-    Message(Message),
+    /// A data frame, encoded by the sender ([`Shared`]).
+    Message(Shared),
     Close(u16, String),
 }
 
@@ -292,7 +294,7 @@ impl WsUpgrade {
             };
             stats.ws_active.fetch_add(1, Ordering::Relaxed);
             let tungstenite_config = WebSocketConfig::default()
-                .read_buffer_size(config.read_buffer_size)
+                .read_buffer_size(TUNGSTENITE_READ)
                 .write_buffer_size(WRITE_BUFFER)
                 .max_message_size(Some(config.max_message_size))
                 .max_frame_size(Some(config.max_message_size));
@@ -300,6 +302,7 @@ impl WsUpgrade {
                 TokioIo::new(upgraded),
                 deflate.is_some(),
                 config.max_message_size,
+                config.read_buffer_size,
             );
             let ws =
                 WebSocketStream::from_raw_socket(socket, Role::Server, Some(tungstenite_config))
@@ -347,7 +350,7 @@ impl WsConnection {
     }
 
     /// Queues `message` and wakes the session if it waits.
-    fn queue(&self, message: Message) -> Result<(), SendError> {
+    fn queue(&self, message: Shared) -> Result<(), SendError> {
         let waker = self.queue_without_wake(message)?;
         if let Some(waker) = waker {
             waker.wake();
@@ -359,17 +362,17 @@ impl WsConnection {
     /// `wakeups`: sends to many connections in a row wake their sessions
     /// together (see [`Wakeups`]).
     pub fn send_deferred(&self, message: Shared, wakeups: &mut Wakeups) -> Result<(), SendError> {
-        if let Some(waker) = self.queue_without_wake(message.into_message())? {
+        if let Some(waker) = self.queue_without_wake(message)? {
             wakeups.add(waker, &self.runtime);
         }
         Ok(())
     }
 
-    fn queue_without_wake(&self, message: Message) -> Result<Option<Waker>, SendError> {
+    fn queue_without_wake(&self, message: Shared) -> Result<Option<Waker>, SendError> {
         if self.state.closed.load(Ordering::Acquire) {
             return Err(SendError::Closed(self.closed_code()));
         }
-        let len = message.len();
+        let len = message.payload().len();
         let queued = self.state.queued_bytes.fetch_add(len, Ordering::AcqRel) + len;
         if queued > self.max_queued_bytes && queued > len {
             self.state.queued_bytes.fetch_sub(len, Ordering::AcqRel);
@@ -401,12 +404,12 @@ impl WsConnection {
         self.out.waker.wake();
     }
 
-    pub fn send_text(&self, text: String) -> Result<(), SendError> {
-        self.queue(Message::text(text))
+    pub fn send_text(&self, text: &str) -> Result<(), SendError> {
+        self.queue(Shared::text(text))
     }
 
-    pub fn send_binary(&self, data: Bytes) -> Result<(), SendError> {
-        self.queue(Message::binary(data))
+    pub fn send_binary(&self, data: &[u8]) -> Result<(), SendError> {
+        self.queue(Shared::binary(data))
     }
 
     /// Starts the close handshake; later sends fail. Never waits.
@@ -470,10 +473,18 @@ const BATCH: usize = 64;
 /// the socket first once (see `Session::run`).
 const READ_AFTER_WRITES: u32 = 8;
 
-/// tungstenite gathers outgoing frames up to this many bytes before it writes
+/// The most tungstenite reads at a time, from the socket's own buffer
+/// ([`InflatingStream`]). tungstenite zero-fills this much before every read
+/// attempt, and most attempts find nothing: 1 KiB is a few vector stores,
+/// where the socket-sized 8 KiB cost ~14k instructions per echo (callgrind,
+/// session 8). It is below glibc's threshold for `rep stosb` (2 KiB).
+const TUNGSTENITE_READ: usize = 1024;
+
+/// Outgoing data frames gather up to this many bytes before they are written
 /// (a flush writes whatever is gathered): a batch of small messages costs one
 /// write system call, not one each, while a connection keeps at most this
-/// much (plus one message) of buffer.
+/// much (plus one message) of buffer. tungstenite's own buffer (control
+/// frames) has the same threshold.
 const WRITE_BUFFER: usize = 8 * 1024;
 
 struct Session {
@@ -734,10 +745,12 @@ impl Session {
     }
 
     /// Writes `first` and whatever else is queued (up to a batch) with one
-    /// flush: the frames gather in tungstenite's write buffer and reach the
-    /// socket in one write, not one per message. Each message leaves the send
-    /// queue only when tungstenite takes it, so a blocked socket leaves the
-    /// rest counted against the queue's limits, as before batching.
+    /// flush: the frames, encoded by their senders, gather in the socket's
+    /// write buffer ([`InflatingStream::queue_frame`]; tungstenite writes
+    /// only control frames) and reach the socket in one write, not one per
+    /// message. Each message leaves the send queue only when the buffer takes
+    /// it, and the buffer is written out once it holds `WRITE_BUFFER` bytes,
+    /// so a blocked socket leaves the rest counted against the queue's limits.
     async fn write_batch(&mut self, first: Outgoing) -> Step {
         let Session {
             ws,
@@ -751,20 +764,26 @@ impl Session {
         let mut written = 0usize;
         let mut close = None;
         let feeding = async {
+            // A frame of tungstenite's (a pong) may be half written: it goes first.
+            ws.flush().await?;
             let mut next = Some(first);
             while let Some(item) = next.take() {
                 match item {
                     Outgoing::Message(message) => {
                         state
                             .queued_bytes
-                            .fetch_sub(message.len(), Ordering::AcqRel);
-                        let message = if *compressing {
-                            compress(message)
+                            .fetch_sub(message.payload().len(), Ordering::AcqRel);
+                        let compressed = if *compressing {
+                            compress(&message)
                         } else {
-                            message
+                            None
                         };
-                        ws.feed(message).await?;
+                        let socket = ws.get_mut();
+                        socket.queue_frame(compressed.as_ref().unwrap_or(&message).frame());
                         written += 1;
+                        if socket.queued() >= WRITE_BUFFER {
+                            socket.flush().await?;
+                        }
                     }
                     Outgoing::Close(code, reason) => {
                         close = Some((code, reason));
