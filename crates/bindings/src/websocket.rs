@@ -2,8 +2,9 @@
 //!
 //! Sends go synchronously into the engine's bounded queue (no waiting, no
 //! round trip). A receive takes a message already read if there is one;
-//! otherwise it returns a `RustFuture` finished through the loop's
-//! `LoopBridge`, so messages wake the loop once per batch.
+//! otherwise it returns a `RustFuture` that the session finishes through the
+//! loop's `LoopBridge` when it reads the next message, so messages wake the
+//! loop once per batch.
 
 use std::sync::Arc;
 use std::task::Poll;
@@ -131,18 +132,10 @@ impl WebSocketConnection {
         }
     }
 
-    /// Awaitable of the next message, finished on `bridge`'s loop. It waits on
-    /// the session's own tokio thread: the session hands a message over and the
-    /// loop is woken from there, with no other thread in between.
+    /// Awaitable of the next message, finished on `bridge`'s loop. No task
+    /// waits for it: the session hands the message to it on the session's
+    /// own tokio thread, and the loop is woken from there.
     fn receive<'py>(&self, bridge: &Bound<'py, LoopBridge>) -> PyResult<Bound<'py, RustFuture>> {
-        let conn = self.conn.clone();
-        let work = async move {
-            let message = conn.recv().await;
-            let gone = gone_code(&conn);
-            Box::new(move |py: Python<'_>| {
-                Ok(message_to_py(py, message, gone)?.into_any().unbind())
-            }) as Outcome
-        };
         // The server stopped and dropped the wait: the connection is over,
         // going away (1001) unless it had closed already.
         let conn = self.conn.clone();
@@ -150,7 +143,24 @@ impl WebSocketConnection {
             let gone = conn.close_code().unwrap_or(1001);
             Ok(message_to_py(py, None, gone)?.into_any().unbind())
         }) as Outcome;
-        LoopBridge::spawn_on(bridge, self.conn.runtime(), work, abandoned)
+        let (future, completer) = LoopBridge::completer(bridge, abandoned)?;
+        let conn = self.conn.clone();
+        let waiting = self.conn.recv_with(Box::new(move |message| {
+            let gone = gone_code(&conn);
+            completer.finish(Box::new(move |py: Python<'_>| {
+                Ok(message_to_py(py, message, gone)?.into_any().unbind())
+            }));
+        }));
+        if let Some(id) = waiting {
+            let conn = self.conn.clone();
+            LoopBridge::on_cancel(
+                &future,
+                Box::new(move || {
+                    conn.withdraw(id);
+                }),
+            );
+        }
+        Ok(future)
     }
 
     /// The close code once closed or closing, else None.

@@ -15,7 +15,7 @@ use http::StatusCode;
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
 use tokio::io::AsyncWriteExt;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::error::{CapacityError, Error as WsError, ProtocolError};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -25,6 +25,7 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_util::task::TaskTracker;
 
 use super::deflate::{compress, InflatingStream};
+use super::inbox::{Inbox, Receiver, Taken};
 use super::Shared;
 use super::{accept_key, DeflateOffer, WsConfig};
 use crate::http::{Reply, ServerStats};
@@ -256,7 +257,7 @@ impl WsUpgrade {
             );
         }
         let out = Arc::new(SendQueue::new(self.config.send_queue));
-        let (in_tx, in_rx) = mpsc::channel(self.config.receive_queue.max(1));
+        let inbox = Arc::new(Inbox::new(self.config.receive_queue));
         let state = Arc::new(State {
             closed: AtomicBool::new(false),
             close_code: AtomicU32::new(0),
@@ -266,7 +267,7 @@ impl WsUpgrade {
         });
         let connection = WsConnection {
             out: out.clone(),
-            rx: Arc::new(tokio::sync::Mutex::new(in_rx)),
+            inbox: inbox.clone(),
             state: state.clone(),
             max_queued_bytes: self.config.send_queue_bytes,
             runtime: self.runtime.clone(),
@@ -286,6 +287,8 @@ impl WsUpgrade {
         let guard = tracker.token();
         runtime.spawn(async move {
             let _guard = guard;
+            // However the task ends (or is dropped with its runtime), receives stop waiting.
+            let _end = EndInbox(inbox.clone());
             let _permit = permit.lock().unwrap_or_else(|e| e.into_inner()).take();
             let Ok(upgraded) = on_upgrade.await else {
                 state.closed.store(true, Ordering::Release);
@@ -311,7 +314,7 @@ impl WsUpgrade {
             let session = Session {
                 ws,
                 out,
-                in_tx,
+                inbox,
                 state,
                 config,
                 stats: stats.clone(),
@@ -329,19 +332,13 @@ impl WsUpgrade {
 /// into a bounded queue; a full queue closes the connection with 1013.
 pub struct WsConnection {
     out: Arc<SendQueue>,
-    rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Incoming>>>,
+    inbox: Arc<Inbox>,
     state: Arc<State>,
     max_queued_bytes: usize,
     runtime: tokio::runtime::Handle,
 }
 
 impl WsConnection {
-    /// The runtime whose thread runs the session: a receive awaited there is
-    /// woken by the session without waking another thread.
-    pub fn runtime(&self) -> &tokio::runtime::Handle {
-        &self.runtime
-    }
-
     fn closed_code(&self) -> u16 {
         match self.state.close_code.load(Ordering::Acquire) {
             0 => 1006,
@@ -432,20 +429,33 @@ impl WsConnection {
     /// A message if one is waiting; `Ready(None)` once the session is over
     /// and its `Close` was taken.
     pub fn try_recv(&self) -> Poll<Option<Incoming>> {
-        let Ok(mut rx) = self.rx.try_lock() else {
-            return Poll::Pending;
-        };
-        match rx.try_recv() {
-            Ok(m) => Poll::Ready(Some(m)),
-            Err(mpsc::error::TryRecvError::Empty) => Poll::Pending,
-            Err(mpsc::error::TryRecvError::Disconnected) => Poll::Ready(None),
+        match self.inbox.take() {
+            Taken::Message(m) => Poll::Ready(Some(m)),
+            Taken::Ended => Poll::Ready(None),
+            Taken::Empty => Poll::Pending,
         }
     }
 
     /// The next message (cancel-safe); `None` once the session is over.
     pub fn recv(&self) -> impl std::future::Future<Output = Option<Incoming>> + Send + 'static {
-        let rx = self.rx.clone();
-        async move { rx.lock().await.recv().await }
+        Recv {
+            inbox: self.inbox.clone(),
+            id: None,
+        }
+    }
+
+    /// Calls `receiver` with the next message (None once the session is over):
+    /// now if one is waiting, else from the session when it reads one, on the
+    /// session's thread (no task per receive). Returns the id to
+    /// [`withdraw`](Self::withdraw) it by while it waits.
+    pub fn recv_with(&self, receiver: Receiver) -> Option<u64> {
+        self.inbox.take_or_wait(receiver)
+    }
+
+    /// Withdraws a waiting [`recv_with`](Self::recv_with) (its receive was
+    /// cancelled): false when it was called already.
+    pub fn withdraw(&self, id: u64) -> bool {
+        self.inbox.withdraw(id)
     }
 
     /// The close code once the connection is closed or closing.
@@ -461,6 +471,41 @@ impl Drop for WsConnection {
     fn drop(&mut self) {
         // The handler is done: close normally if it did not.
         self.close(1000, String::new());
+        self.inbox.abandon();
+    }
+}
+
+/// Ends the inbox when dropped (see `WsUpgrade::accept`).
+struct EndInbox(Arc<Inbox>);
+
+impl Drop for EndInbox {
+    fn drop(&mut self) {
+        self.0.end();
+    }
+}
+
+/// [`WsConnection::recv`]: cancel-safe; dropped while waiting, it withdraws.
+struct Recv {
+    inbox: Arc<Inbox>,
+    id: Option<u64>,
+}
+
+impl std::future::Future for Recv {
+    type Output = Option<Incoming>;
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Incoming>> {
+        let this = self.get_mut();
+        this.inbox.poll_take(&mut this.id, cx)
+    }
+}
+
+impl Drop for Recv {
+    fn drop(&mut self) {
+        if let Some(id) = self.id {
+            if !self.inbox.withdraw(id) {
+                self.inbox.pass_on();
+            }
+        }
     }
 }
 
@@ -490,7 +535,7 @@ const WRITE_BUFFER: usize = 8 * 1024;
 struct Session {
     ws: Stream,
     out: Arc<SendQueue>,
-    in_tx: mpsc::Sender<Incoming>,
+    inbox: Arc<Inbox>,
     state: Arc<State>,
     config: WsConfig,
     stats: Arc<ServerStats>,
@@ -514,7 +559,7 @@ impl Drop for Session {
 
 enum Event {
     Frame(Option<Result<Message, WsError>>),
-    Room(Option<mpsc::OwnedPermit<Incoming>>),
+    Room,
     Out(Outgoing),
     Notice,
     Tick,
@@ -566,7 +611,7 @@ impl Session {
                 out = std::future::poll_fn(|cx| self.out.poll_pop(cx)), if !read_first => Event::Out(out),
                 frame = self.ws.next(), if room => Event::Frame(frame),
                 // (A disabled branch's expression is still evaluated, so the clone waits for a poll.)
-                permit = async { self.in_tx.clone().reserve_owned().await }, if !room => Event::Room(permit.ok()),
+                _ = std::future::poll_fn(|cx| self.inbox.poll_room(cx)), if !room => Event::Room,
                 out = std::future::poll_fn(|cx| self.out.poll_pop(cx)), if read_first => Event::Out(out),
                 _ = std::future::poll_fn(|cx| poll_notice(&self.state, &self.out, cx)) => Event::Notice,
                 _ = ticker.tick() => Event::Tick,
@@ -582,10 +627,10 @@ impl Session {
                     ping_sent = false;
                     self.on_frame(frame).await
                 }
-                Event::Room(permit) => {
+                Event::Room => {
                     let message = self.pending.pop_front().expect("not empty");
-                    if let Some(permit) = permit {
-                        permit.send(message);
+                    if let Err(message) = self.inbox.put(message) {
+                        self.pending.push_front(message);
                     }
                     Step::Continue
                 }
@@ -644,7 +689,8 @@ impl Session {
         // Whatever the handler has not taken yet, it still gets, Close last.
         let pending = std::mem::take(&mut self.pending);
         for message in pending {
-            if self.in_tx.send(message).await.is_err() {
+            std::future::poll_fn(|cx| self.inbox.poll_room(cx)).await;
+            if self.inbox.put(message).is_err() {
                 break;
             }
         }
@@ -666,14 +712,15 @@ impl Session {
         }
     }
 
-    /// Gives a message to the handler's queue at once when it has room and
-    /// nothing waits before it (the common case: no extra turn of the loop per
-    /// message); otherwise it waits in `pending`, which stops reading.
+    /// Gives a message to a waiting receive or the handler's queue at once
+    /// when it has room and nothing waits before it (the common case: no extra
+    /// turn of the loop per message); otherwise it waits in `pending`, which
+    /// stops reading.
     fn hand_over(&mut self, message: Incoming) {
         let message = if self.pending.is_empty() {
-            match self.in_tx.try_send(message) {
+            match self.inbox.put(message) {
                 Ok(()) => return,
-                Err(mpsc::error::TrySendError::Full(m) | mpsc::error::TrySendError::Closed(m)) => m,
+                Err(m) => m,
             }
         } else {
             message
