@@ -136,27 +136,31 @@ impl WebSocketConnection {
     /// waits for it: the session hands the message to it on the session's
     /// own tokio thread, and the loop is woken from there.
     fn receive<'py>(&self, bridge: &Bound<'py, LoopBridge>) -> PyResult<Bound<'py, RustFuture>> {
-        // The server stopped and dropped the wait: the connection is over,
-        // going away (1001) unless it had closed already.
-        let conn = self.conn.clone();
+        // What waits in the connection's queue holds it weakly: a strong
+        // reference there would keep the queue alive from inside itself.
+        let conn = Arc::downgrade(&self.conn);
+        // Dropped uncalled (the server stopped): the connection is over, going
+        // away (1001) unless it had closed already.
         let abandoned = Box::new(move |py: Python<'_>| {
-            let gone = conn.close_code().unwrap_or(1001);
+            let gone = conn.upgrade().and_then(|c| c.close_code()).unwrap_or(1001);
             Ok(message_to_py(py, None, gone)?.into_any().unbind())
         }) as Outcome;
         let (future, completer) = LoopBridge::completer(bridge, abandoned)?;
-        let conn = self.conn.clone();
+        let conn = Arc::downgrade(&self.conn);
         let waiting = self.conn.recv_with(Box::new(move |message| {
-            let gone = gone_code(&conn);
+            let gone = conn.upgrade().map_or(1006, |c| gone_code(&c));
             completer.finish(Box::new(move |py: Python<'_>| {
                 Ok(message_to_py(py, message, gone)?.into_any().unbind())
             }));
         }));
         if let Some(id) = waiting {
-            let conn = self.conn.clone();
+            let conn = Arc::downgrade(&self.conn);
             LoopBridge::on_cancel(
                 &future,
                 Box::new(move || {
-                    conn.withdraw(id);
+                    if let Some(conn) = conn.upgrade() {
+                        conn.withdraw(id);
+                    }
                 }),
             );
         }

@@ -285,10 +285,12 @@ impl WsUpgrade {
         } = self;
         stats.ws_connections.fetch_add(1, Ordering::Relaxed);
         let guard = tracker.token();
+        // However the task ends, or is dropped with its runtime (even before its
+        // first poll), receives stop waiting.
+        let end_inbox = EndInbox(inbox.clone());
         runtime.spawn(async move {
             let _guard = guard;
-            // However the task ends (or is dropped with its runtime), receives stop waiting.
-            let _end = EndInbox(inbox.clone());
+            let _end = end_inbox;
             let _permit = permit.lock().unwrap_or_else(|e| e.into_inner()).take();
             let Ok(upgraded) = on_upgrade.await else {
                 state.closed.store(true, Ordering::Release);
