@@ -471,76 +471,37 @@ mod tests {
         assert_eq!(out, wire);
     }
 
-    /// Counts its reads.
-    struct Counting {
-        data: Cursor<Vec<u8>>,
-        reads: usize,
-    }
-
-    impl AsyncRead for Counting {
-        fn poll_read(
-            mut self: Pin<&mut Self>,
-            cx: &mut Context<'_>,
-            buf: &mut ReadBuf<'_>,
-        ) -> Poll<io::Result<()>> {
-            self.reads += 1;
-            Pin::new(&mut self.data).poll_read(cx, buf)
-        }
-    }
-
     #[tokio::test]
     async fn passing_through_reads_the_socket_in_chunks_and_serves_small_reads() {
         let wire: Vec<u8> = (0..5000u32).map(|i| i as u8).collect();
-        let socket = Counting {
-            data: Cursor::new(wire.clone()),
-            reads: 0,
-        };
-        let mut stream = InflatingStream::new(socket, false, 1 << 20, 8 * 1024);
-        let (mut out, mut buf) = (Vec::new(), [0u8; 1024]);
-        loop {
-            let n = stream.read(&mut buf).await.unwrap();
-            if n == 0 {
-                break;
-            }
-            out.extend_from_slice(&buf[..n]);
-        }
+        let mut stream = InflatingStream::new(Cursor::new(wire.clone()), false, 1 << 20, 8 * 1024);
+        let mut buf = [0u8; 1024];
+        let n = stream.read(&mut buf).await.unwrap();
+        assert_eq!(&buf[..n], &wire[..1024]);
+        // One read of the socket took it all; the rest is served from the buffer.
+        assert_eq!(stream.inner.position(), 5000);
+        let mut out = buf[..n].to_vec();
+        stream.read_to_end(&mut out).await.unwrap();
         assert_eq!(out, wire);
-        assert_eq!(stream.inner.reads, 2); // the 5,000 bytes, then the end
-    }
-
-    /// Takes at most 3 bytes per write.
-    struct Trickle(Vec<u8>);
-
-    impl AsyncWrite for Trickle {
-        fn poll_write(
-            mut self: Pin<&mut Self>,
-            _: &mut Context<'_>,
-            buf: &[u8],
-        ) -> Poll<io::Result<usize>> {
-            let n = buf.len().min(3);
-            self.0.extend_from_slice(&buf[..n]);
-            Poll::Ready(Ok(n))
-        }
-
-        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-            Poll::Ready(Ok(()))
-        }
-
-        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-            Poll::Ready(Ok(()))
-        }
     }
 
     #[tokio::test]
     async fn queued_frames_are_written_whole_before_anything_written_after_them() {
-        let mut stream = InflatingStream::new(Trickle(Vec::new()), false, 1000, 1024);
-        stream.queue_frame(b"first frame");
-        stream.queue_frame(b", second");
-        assert_eq!(stream.queued(), 19);
-        stream.write_all(b"; tungstenite's").await.unwrap();
-        assert_eq!(stream.queued(), 0);
-        stream.queue_frame(b"; last");
-        stream.flush().await.unwrap();
-        assert_eq!(stream.inner.0, b"first frame, second; tungstenite's; last");
+        // A pipe that holds at most 3 bytes: every write is partial.
+        let (socket, mut peer) = tokio::io::duplex(3);
+        let mut stream = InflatingStream::new(socket, false, 1000, 1024);
+        let writing = async move {
+            stream.queue_frame(b"first frame");
+            stream.queue_frame(b", second");
+            assert_eq!(stream.queued(), 19);
+            stream.write_all(b"; tungstenite's").await.unwrap();
+            assert_eq!(stream.queued(), 0);
+            stream.queue_frame(b"; last");
+            stream.shutdown().await.unwrap();
+        };
+        let mut got = Vec::new();
+        let ((), read) = tokio::join!(writing, peer.read_to_end(&mut got));
+        read.unwrap();
+        assert_eq!(got, b"first frame, second; tungstenite's; last");
     }
 }
