@@ -48,6 +48,8 @@ enum Abort {
     Task(AbortHandle),
     /// The work runs inside its batch's task.
     Batched(BatchedAbortHandle),
+    /// No work runs: a [`Completer`] waits somewhere; this takes it back.
+    Withdraw(Box<dyn Fn() + Send>),
 }
 
 impl Abort {
@@ -55,6 +57,7 @@ impl Abort {
         match self {
             Abort::Task(handle) => handle.abort(),
             Abort::Batched(handle) => handle.abort(),
+            Abort::Withdraw(withdraw) => withdraw(),
         }
     }
 }
@@ -85,22 +88,24 @@ pub(crate) fn runtime() -> &'static Runtime {
     rt
 }
 
-/// Finishes a future whose work was dropped before it ended (its runtime shut
-/// down, or it was aborted: a cancelled future ignores the outcome).
-struct Unfinished {
+/// Finishes one future from any thread without a task of its own: with the
+/// outcome given to [`finish`](Self::finish), or, dropped unfinished (whoever
+/// held it went away: a server's runtime shut down), with the `abandoned` one
+/// it was made with. A cancelled future ignores either.
+pub(crate) struct Completer {
     sender: LoopSender<Completion>,
     future: Option<Py<RustFuture>>,
     outcome: Option<Outcome>,
 }
 
-impl Unfinished {
-    /// The work finished the future itself.
-    fn disarm(&mut self) {
-        self.future = None;
+impl Completer {
+    pub(crate) fn finish(mut self, outcome: Outcome) {
+        self.outcome = Some(outcome);
+        // Dropped now: the outcome goes to the loop.
     }
 }
 
-impl Drop for Unfinished {
+impl Drop for Completer {
     fn drop(&mut self) {
         let (Some(future), Some(outcome)) = (self.future.take(), self.outcome.take()) else {
             return;
@@ -161,31 +166,26 @@ impl LoopBridge {
         Ok(future)
     }
 
-    /// [`spawn`](Self::spawn) on another runtime: the one whose tasks wake `work`,
-    /// so that finishing it costs no hop through the database thread. That
-    /// runtime may stop first (a server shutting down drops its tasks): the
-    /// future is then finished with `abandoned` instead of never.
-    pub(crate) fn spawn_on<'py, F>(
+    /// A pending future and its [`Completer`], for work that needs no task (a
+    /// callback that some other component calls); cancelling the future calls
+    /// the `withdraw` given to [`on_cancel`](Self::on_cancel).
+    pub(crate) fn completer<'py>(
         slf: &Bound<'py, Self>,
-        runtime: &tokio::runtime::Handle,
-        work: F,
         abandoned: Outcome,
-    ) -> PyResult<Bound<'py, RustFuture>>
-    where
-        F: Future<Output = Outcome> + Send + 'static,
-    {
+    ) -> PyResult<(Bound<'py, RustFuture>, Completer)> {
         let (future, _) = Self::pending_future(slf)?;
-        let mut unfinished = Unfinished {
+        let completer = Completer {
             sender: slf.get().sender.clone(),
             future: Some(future.clone().unbind()),
             outcome: Some(abandoned),
         };
-        let finishing = Self::finishing(slf.get(), &future, work);
-        Self::start(&future, runtime, async move {
-            finishing.await;
-            unfinished.disarm();
-        });
-        Ok(future)
+        Ok((future, completer))
+    }
+
+    /// Has cancelling `future` call `withdraw` (see [`completer`](Self::completer)).
+    pub(crate) fn on_cancel(future: &Bound<'_, RustFuture>, withdraw: Box<dyn Fn() + Send>) {
+        *future.get().abort.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some(Abort::Withdraw(withdraw));
     }
 
     /// Runs `task` on `runtime`; cancelling `future` aborts it.

@@ -2,13 +2,13 @@
 //!
 //! Sends go synchronously into the engine's bounded queue (no waiting, no
 //! round trip). A receive takes a message already read if there is one;
-//! otherwise it returns a `RustFuture` finished through the loop's
-//! `LoopBridge`, so messages wake the loop once per batch.
+//! otherwise it returns a `RustFuture` that the session finishes through the
+//! loop's `LoopBridge` when it reads the next message, so messages wake the
+//! loop once per batch.
 
 use std::sync::Arc;
 use std::task::Poll;
 
-use bytes::Bytes;
 use hyperdjango_engine::websocket::{Incoming, SendError, Shared, Wakeups, WsConnection};
 use pyo3::exceptions::{PyBaseException, PyStopIteration, PyTypeError};
 use pyo3::prelude::*;
@@ -73,8 +73,8 @@ fn send_result(result: Result<(), SendError>) -> u16 {
 }
 
 /// Queues one message (a str goes as text, bytes as binary) on every
-/// connection in one call, without the GIL; the payload is shared, not
-/// copied. Returns `(position, close_code)` for each connection that did not
+/// connection in one call, without the GIL; the message is encoded once and
+/// shared, not copied. Returns `(position, close_code)` for each connection that did not
 /// take it (1013: its queue was full; it is closing as a slow consumer).
 #[pyfunction]
 pub fn ws_broadcast(
@@ -83,9 +83,9 @@ pub fn ws_broadcast(
     message: &Bound<'_, PyAny>,
 ) -> PyResult<Vec<(usize, u16)>> {
     let shared = if let Ok(text) = message.cast::<PyString>() {
-        Shared::text(text.to_str()?.to_owned())
+        Shared::text(text.to_str()?)
     } else if let Ok(data) = message.cast::<PyBytes>() {
-        Shared::binary(Bytes::copy_from_slice(data.as_bytes()))
+        Shared::binary(data.as_bytes())
     } else {
         return Err(PyTypeError::new_err(
             "a broadcast message is str (text) or bytes (binary)",
@@ -108,14 +108,14 @@ impl WebSocketConnection {
     /// With the loop's `bridge`, the session is woken at the end of the loop
     /// iteration with those of the iteration's other sends.
     #[pyo3(signature = (text, bridge = None))]
-    fn send_text(&self, text: String, bridge: Option<&Bound<'_, LoopBridge>>) -> u16 {
+    fn send_text(&self, text: &str, bridge: Option<&Bound<'_, LoopBridge>>) -> u16 {
         self.send(Shared::text(text), bridge)
     }
 
     /// Queues a binary message; as `send_text`.
     #[pyo3(signature = (data, bridge = None))]
     fn send_bytes(&self, data: &[u8], bridge: Option<&Bound<'_, LoopBridge>>) -> u16 {
-        self.send(Shared::binary(Bytes::copy_from_slice(data)), bridge)
+        self.send(Shared::binary(data), bridge)
     }
 
     /// Starts the close handshake; never waits.
@@ -132,26 +132,48 @@ impl WebSocketConnection {
         }
     }
 
-    /// Awaitable of the next message, finished on `bridge`'s loop. It waits on
-    /// the session's own tokio thread: the session hands a message over and the
-    /// loop is woken from there, with no other thread in between.
+    /// Awaitable of the next message, finished on `bridge`'s loop. No task
+    /// waits for it: the session hands the message to it on the session's
+    /// own tokio thread, and the loop is woken from there.
     fn receive<'py>(&self, bridge: &Bound<'py, LoopBridge>) -> PyResult<Bound<'py, RustFuture>> {
-        let conn = self.conn.clone();
-        let work = async move {
-            let message = conn.recv().await;
-            let gone = gone_code(&conn);
-            Box::new(move |py: Python<'_>| {
-                Ok(message_to_py(py, message, gone)?.into_any().unbind())
-            }) as Outcome
-        };
-        // The server stopped and dropped the wait: the connection is over,
-        // going away (1001) unless it had closed already.
-        let conn = self.conn.clone();
+        // What waits in the connection's queue holds it weakly: a strong
+        // reference there would keep the queue alive from inside itself.
+        let conn = Arc::downgrade(&self.conn);
+        // Dropped uncalled (the server stopped): the connection is over, going
+        // away (1001) unless it had closed already.
         let abandoned = Box::new(move |py: Python<'_>| {
-            let gone = conn.close_code().unwrap_or(1001);
+            let gone = conn.upgrade().and_then(|c| c.close_code()).unwrap_or(1001);
             Ok(message_to_py(py, None, gone)?.into_any().unbind())
         }) as Outcome;
-        LoopBridge::spawn_on(bridge, self.conn.runtime(), work, abandoned)
+        let (future, completer) = LoopBridge::completer(bridge, abandoned)?;
+        let conn = Arc::downgrade(&self.conn);
+        let waiting = self.conn.recv_with(Box::new(move |message| {
+            let gone = conn.upgrade().map_or(1006, |c| gone_code(&c));
+            let outcome = Box::new(move |py: Python<'_>| {
+                Ok(message_to_py(py, message, gone)?.into_any().unbind())
+            }) as Outcome;
+            // Called by the session in the middle of its turn: the outcome goes to the
+            // loop after the turn (a task of its own), as it did when a task waited for
+            // it. Sent at once, it woke a sleeping loop once per echo where the later
+            // send finds it awake half the time (context switches per echo 0.49 -> 1.0,
+            // ws_bench --counts).
+            match tokio::runtime::Handle::try_current() {
+                Ok(runtime) => drop(runtime.spawn(async move { completer.finish(outcome) })),
+                Err(_) => completer.finish(outcome),
+            }
+        }));
+        if let Some(id) = waiting {
+            let conn = Arc::downgrade(&self.conn);
+            LoopBridge::on_cancel(
+                &future,
+                Box::new(move || {
+                    if let Some(conn) = conn.upgrade() {
+                        conn.withdraw(id);
+                    }
+                }),
+            );
+        }
+        Ok(future)
     }
 
     /// The close code once closed or closing, else None.

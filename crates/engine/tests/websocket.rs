@@ -53,8 +53,8 @@ impl Handler for App {
                             Incoming::Text(t) if t == "close-me" => {
                                 conn.close(4000, "asked".into())
                             }
-                            Incoming::Text(t) => drop(conn.send_text(t)),
-                            Incoming::Binary(b) => drop(conn.send_binary(b)),
+                            Incoming::Text(t) => drop(conn.send_text(&t)),
+                            Incoming::Binary(b) => drop(conn.send_binary(&b)),
                             Incoming::Close { .. } => break,
                         }
                     }
@@ -62,7 +62,7 @@ impl Handler for App {
                 FLOOD => {
                     let chunk = Bytes::from(vec![7u8; 64 * 1024]);
                     for _ in 0..100_000 {
-                        match conn.send_binary(chunk.clone()) {
+                        match conn.send_binary(&chunk) {
                             Ok(()) => tokio::task::yield_now().await,
                             Err(e) => {
                                 assert_eq!(e, SendError::SlowConsumer);
@@ -78,8 +78,7 @@ impl Handler for App {
                     while let Some(Incoming::Text(t)) = conn.recv().await {
                         let mut wakeups = Wakeups::default();
                         for _ in 0..2 {
-                            conn.send_deferred(Shared::text(t.clone()), &mut wakeups)
-                                .unwrap();
+                            conn.send_deferred(Shared::text(&t), &mut wakeups).unwrap();
                         }
                         if t == "wake" {
                             wakeups.wake();
@@ -87,7 +86,7 @@ impl Handler for App {
                     }
                 }
                 _ => {
-                    conn.send_text(format!("room {room}")).unwrap();
+                    conn.send_text(&format!("room {room}")).unwrap();
                     while conn.recv().await.is_some() {}
                 }
             }

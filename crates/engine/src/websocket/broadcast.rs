@@ -1,37 +1,82 @@
 //! Fan-out: one message, encoded once, queued on many connections in one call.
 //!
-//! The payload is reference-counted (`Bytes`), so each member costs a queue
-//! push, never a copy; the sessions are woken together from the network thread. Every member keeps its own
-//! bounded queue: a member whose queue is full is closed with 1013 and counted
-//! by its session (`ws_slow_consumers`), exactly as a single send would.
+//! The message is encoded once as a frame (reference-counted `Bytes`), so
+//! each member costs a queue push, never a copy or another encoding; the
+//! sessions are woken together from the network thread. Every member keeps its
+//! own bounded queue: a member whose queue is full is closed with 1013 and
+//! counted by its session (`ws_slow_consumers`), exactly as a single send would.
 
 use bytes::Bytes;
-use tokio_tungstenite::tungstenite::protocol::frame::Utf8Bytes;
-use tokio_tungstenite::tungstenite::Message;
 
 use super::session::Wakeups;
 use super::{SendError, WsConnection};
 
-/// A message ready to go to one connection or many (a clone shares the payload).
+pub(super) const FIN: u8 = 0x80;
+/// RSV1: the payload is compressed (permessage-deflate).
+pub(super) const COMPRESSED: u8 = 0x40;
+const OP_TEXT: u8 = 0x1;
+const OP_BINARY: u8 = 0x2;
+/// First byte, length byte, and a 64-bit length (RFC 6455 §5.2).
+const MAX_HEADER: usize = 10;
+
+/// A message encoded once as the frame a server sends (final, unmasked, no
+/// extension bits): a clone shares the bytes, so a fan-out writes the same
+/// frame to every member and a session writes it without encoding it again.
 #[derive(Debug, Clone)]
-pub enum Shared {
-    Text(Utf8Bytes),
-    Binary(Bytes),
+pub struct Shared {
+    frame: Bytes,
+    /// Where the payload starts, after the 2 to 10 header bytes.
+    payload_at: usize,
 }
 
 impl Shared {
-    pub fn text(text: String) -> Self {
-        Shared::Text(Utf8Bytes::from(text))
+    pub fn text(text: &str) -> Self {
+        Self::encode(FIN | OP_TEXT, text.as_bytes())
     }
 
-    pub fn binary(data: Bytes) -> Self {
-        Shared::Binary(data)
+    pub fn binary(data: &[u8]) -> Self {
+        Self::encode(FIN | OP_BINARY, data)
     }
 
-    pub(super) fn into_message(self) -> Message {
-        match self {
-            Shared::Text(t) => Message::Text(t),
-            Shared::Binary(b) => Message::Binary(b),
+    /// A final frame: `first` is its first byte (FIN, RSV bits, opcode).
+    pub(super) fn encode(first: u8, payload: &[u8]) -> Self {
+        let mut frame = Vec::with_capacity(MAX_HEADER + payload.len());
+        push_header(&mut frame, first, payload.len());
+        let payload_at = frame.len();
+        frame.extend_from_slice(payload);
+        Shared {
+            frame: Bytes::from(frame),
+            payload_at,
+        }
+    }
+
+    /// The whole frame, as it goes on the wire.
+    pub(super) fn frame(&self) -> &[u8] {
+        &self.frame
+    }
+
+    pub(super) fn payload(&self) -> &[u8] {
+        &self.frame[self.payload_at..]
+    }
+
+    pub(super) fn opcode(&self) -> u8 {
+        self.frame[0] & 0x0f
+    }
+}
+
+/// Appends a server frame's header: `first` (FIN, RSV bits, opcode), then the
+/// payload length in the shortest of its three forms (no mask: server to client).
+fn push_header(out: &mut Vec<u8>, first: u8, len: usize) {
+    out.push(first);
+    match len {
+        0..=125 => out.push(len as u8),
+        126..=0xffff => {
+            out.push(126);
+            out.extend_from_slice(&(len as u16).to_be_bytes());
+        }
+        _ => {
+            out.push(127);
+            out.extend_from_slice(&(len as u64).to_be_bytes());
         }
     }
 }
@@ -58,4 +103,33 @@ pub fn broadcast<'a>(
         .collect();
     wakeups.wake();
     failed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+    use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+
+    /// Our frames are byte for byte tungstenite's, at every length boundary.
+    #[test]
+    fn frames_are_encoded_as_tungstenite_encodes_them() {
+        for len in [0, 1, 125, 126, 127, 0xffff, 0x10000, 70_000] {
+            let payload = vec![b'x'; len];
+            for (ours, opcode) in [
+                (
+                    Shared::text(std::str::from_utf8(&payload).unwrap()),
+                    Data::Text,
+                ),
+                (Shared::binary(&payload), Data::Binary),
+            ] {
+                let mut theirs = Vec::new();
+                Frame::message(payload.clone(), OpCode::Data(opcode), true)
+                    .format(&mut theirs)
+                    .unwrap();
+                assert_eq!(ours.frame(), &theirs[..], "length {len}");
+                assert_eq!(ours.payload(), &payload[..]);
+            }
+        }
+    }
 }

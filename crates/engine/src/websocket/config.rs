@@ -18,7 +18,8 @@ pub struct WsConfig {
     pub ping_interval: Duration,
     /// A peer silent this long after a ping is dead: the connection closes with 1001.
     pub ping_timeout: Duration,
-    /// tungstenite zero-fills its read buffer before every read: keep it small (engine-facts.md).
+    /// Bytes read from the socket at once, into a buffer that is not
+    /// zero-filled; tungstenite takes them from there a little at a time.
     pub read_buffer_size: usize,
     /// How long the close handshake may take before the socket is dropped.
     pub close_timeout: Duration,

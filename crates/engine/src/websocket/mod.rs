@@ -18,10 +18,12 @@ mod broadcast;
 mod config;
 pub(crate) mod deflate;
 mod handshake;
+mod inbox;
 mod session;
 
 pub use broadcast::{broadcast, Shared};
 pub use config::WsConfig;
 pub use deflate::{negotiate, DeflateOffer};
 pub use handshake::{accept_key, upgrade_of, HandshakeError};
+pub use inbox::Receiver;
 pub use session::{Incoming, SendError, Wakeups, WsConnection, WsUpgrade};

@@ -14,7 +14,8 @@ use http::header::{HeaderValue, CONNECTION, UPGRADE};
 use http::StatusCode;
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
-use tokio::sync::{mpsc, watch};
+use tokio::io::AsyncWriteExt;
+use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::error::{CapacityError, Error as WsError, ProtocolError};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -24,6 +25,7 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_util::task::TaskTracker;
 
 use super::deflate::{compress, InflatingStream};
+use super::inbox::{Inbox, Receiver, Taken};
 use super::Shared;
 use super::{accept_key, DeflateOffer, WsConfig};
 use crate::http::{Reply, ServerStats};
@@ -52,7 +54,8 @@ pub enum SendError {
 }
 
 enum Outgoing {
-    Message(Message),
+    /// A data frame, encoded by the sender ([`Shared`]).
+    Message(Shared),
     Close(u16, String),
 }
 
@@ -254,7 +257,7 @@ impl WsUpgrade {
             );
         }
         let out = Arc::new(SendQueue::new(self.config.send_queue));
-        let (in_tx, in_rx) = mpsc::channel(self.config.receive_queue.max(1));
+        let inbox = Arc::new(Inbox::new(self.config.receive_queue));
         let state = Arc::new(State {
             closed: AtomicBool::new(false),
             close_code: AtomicU32::new(0),
@@ -264,7 +267,7 @@ impl WsUpgrade {
         });
         let connection = WsConnection {
             out: out.clone(),
-            rx: Arc::new(tokio::sync::Mutex::new(in_rx)),
+            inbox: inbox.clone(),
             state: state.clone(),
             max_queued_bytes: self.config.send_queue_bytes,
             runtime: self.runtime.clone(),
@@ -282,8 +285,12 @@ impl WsUpgrade {
         } = self;
         stats.ws_connections.fetch_add(1, Ordering::Relaxed);
         let guard = tracker.token();
+        // However the task ends, or is dropped with its runtime (even before its
+        // first poll), receives stop waiting.
+        let end_inbox = EndInbox(inbox.clone());
         runtime.spawn(async move {
             let _guard = guard;
+            let _end = end_inbox;
             let _permit = permit.lock().unwrap_or_else(|e| e.into_inner()).take();
             let Ok(upgraded) = on_upgrade.await else {
                 state.closed.store(true, Ordering::Release);
@@ -292,7 +299,7 @@ impl WsUpgrade {
             };
             stats.ws_active.fetch_add(1, Ordering::Relaxed);
             let tungstenite_config = WebSocketConfig::default()
-                .read_buffer_size(config.read_buffer_size)
+                .read_buffer_size(TUNGSTENITE_READ)
                 .write_buffer_size(WRITE_BUFFER)
                 .max_message_size(Some(config.max_message_size))
                 .max_frame_size(Some(config.max_message_size));
@@ -300,6 +307,7 @@ impl WsUpgrade {
                 TokioIo::new(upgraded),
                 deflate.is_some(),
                 config.max_message_size,
+                config.read_buffer_size,
             );
             let ws =
                 WebSocketStream::from_raw_socket(socket, Role::Server, Some(tungstenite_config))
@@ -308,7 +316,7 @@ impl WsUpgrade {
             let session = Session {
                 ws,
                 out,
-                in_tx,
+                inbox,
                 state,
                 config,
                 stats: stats.clone(),
@@ -326,19 +334,13 @@ impl WsUpgrade {
 /// into a bounded queue; a full queue closes the connection with 1013.
 pub struct WsConnection {
     out: Arc<SendQueue>,
-    rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Incoming>>>,
+    inbox: Arc<Inbox>,
     state: Arc<State>,
     max_queued_bytes: usize,
     runtime: tokio::runtime::Handle,
 }
 
 impl WsConnection {
-    /// The runtime whose thread runs the session: a receive awaited there is
-    /// woken by the session without waking another thread.
-    pub fn runtime(&self) -> &tokio::runtime::Handle {
-        &self.runtime
-    }
-
     fn closed_code(&self) -> u16 {
         match self.state.close_code.load(Ordering::Acquire) {
             0 => 1006,
@@ -347,7 +349,7 @@ impl WsConnection {
     }
 
     /// Queues `message` and wakes the session if it waits.
-    fn queue(&self, message: Message) -> Result<(), SendError> {
+    fn queue(&self, message: Shared) -> Result<(), SendError> {
         let waker = self.queue_without_wake(message)?;
         if let Some(waker) = waker {
             waker.wake();
@@ -359,17 +361,17 @@ impl WsConnection {
     /// `wakeups`: sends to many connections in a row wake their sessions
     /// together (see [`Wakeups`]).
     pub fn send_deferred(&self, message: Shared, wakeups: &mut Wakeups) -> Result<(), SendError> {
-        if let Some(waker) = self.queue_without_wake(message.into_message())? {
+        if let Some(waker) = self.queue_without_wake(message)? {
             wakeups.add(waker, &self.runtime);
         }
         Ok(())
     }
 
-    fn queue_without_wake(&self, message: Message) -> Result<Option<Waker>, SendError> {
+    fn queue_without_wake(&self, message: Shared) -> Result<Option<Waker>, SendError> {
         if self.state.closed.load(Ordering::Acquire) {
             return Err(SendError::Closed(self.closed_code()));
         }
-        let len = message.len();
+        let len = message.payload().len();
         let queued = self.state.queued_bytes.fetch_add(len, Ordering::AcqRel) + len;
         if queued > self.max_queued_bytes && queued > len {
             self.state.queued_bytes.fetch_sub(len, Ordering::AcqRel);
@@ -401,12 +403,12 @@ impl WsConnection {
         self.out.waker.wake();
     }
 
-    pub fn send_text(&self, text: String) -> Result<(), SendError> {
-        self.queue(Message::text(text))
+    pub fn send_text(&self, text: &str) -> Result<(), SendError> {
+        self.queue(Shared::text(text))
     }
 
-    pub fn send_binary(&self, data: Bytes) -> Result<(), SendError> {
-        self.queue(Message::binary(data))
+    pub fn send_binary(&self, data: &[u8]) -> Result<(), SendError> {
+        self.queue(Shared::binary(data))
     }
 
     /// Starts the close handshake; later sends fail. Never waits.
@@ -429,20 +431,33 @@ impl WsConnection {
     /// A message if one is waiting; `Ready(None)` once the session is over
     /// and its `Close` was taken.
     pub fn try_recv(&self) -> Poll<Option<Incoming>> {
-        let Ok(mut rx) = self.rx.try_lock() else {
-            return Poll::Pending;
-        };
-        match rx.try_recv() {
-            Ok(m) => Poll::Ready(Some(m)),
-            Err(mpsc::error::TryRecvError::Empty) => Poll::Pending,
-            Err(mpsc::error::TryRecvError::Disconnected) => Poll::Ready(None),
+        match self.inbox.take() {
+            Taken::Message(m) => Poll::Ready(Some(m)),
+            Taken::Ended => Poll::Ready(None),
+            Taken::Empty => Poll::Pending,
         }
     }
 
     /// The next message (cancel-safe); `None` once the session is over.
     pub fn recv(&self) -> impl std::future::Future<Output = Option<Incoming>> + Send + 'static {
-        let rx = self.rx.clone();
-        async move { rx.lock().await.recv().await }
+        Recv {
+            inbox: self.inbox.clone(),
+            id: None,
+        }
+    }
+
+    /// Calls `receiver` with the next message (None once the session is over):
+    /// now if one is waiting, else from the session when it reads one, on the
+    /// session's thread (no task per receive). Returns the id to
+    /// [`withdraw`](Self::withdraw) it by while it waits.
+    pub fn recv_with(&self, receiver: Receiver) -> Option<u64> {
+        self.inbox.take_or_wait(receiver)
+    }
+
+    /// Withdraws a waiting [`recv_with`](Self::recv_with) (its receive was
+    /// cancelled): false when it was called already.
+    pub fn withdraw(&self, id: u64) -> bool {
+        self.inbox.withdraw(id)
     }
 
     /// The close code once the connection is closed or closing.
@@ -458,6 +473,41 @@ impl Drop for WsConnection {
     fn drop(&mut self) {
         // The handler is done: close normally if it did not.
         self.close(1000, String::new());
+        self.inbox.abandon();
+    }
+}
+
+/// Ends the inbox when dropped (see `WsUpgrade::accept`).
+struct EndInbox(Arc<Inbox>);
+
+impl Drop for EndInbox {
+    fn drop(&mut self) {
+        self.0.end();
+    }
+}
+
+/// [`WsConnection::recv`]: cancel-safe; dropped while waiting, it withdraws.
+struct Recv {
+    inbox: Arc<Inbox>,
+    id: Option<u64>,
+}
+
+impl std::future::Future for Recv {
+    type Output = Option<Incoming>;
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Incoming>> {
+        let this = self.get_mut();
+        this.inbox.poll_take(&mut this.id, cx)
+    }
+}
+
+impl Drop for Recv {
+    fn drop(&mut self) {
+        if let Some(id) = self.id {
+            if !self.inbox.withdraw(id) {
+                self.inbox.pass_on();
+            }
+        }
     }
 }
 
@@ -470,16 +520,24 @@ const BATCH: usize = 64;
 /// the socket first once (see `Session::run`).
 const READ_AFTER_WRITES: u32 = 8;
 
-/// tungstenite gathers outgoing frames up to this many bytes before it writes
+/// The most tungstenite reads at a time, from the socket's own buffer
+/// ([`InflatingStream`]). tungstenite zero-fills this much before every read
+/// attempt, and most attempts find nothing: 1 KiB is a few vector stores,
+/// where the socket-sized 8 KiB cost ~14k instructions per echo (callgrind,
+/// session 8). It is below glibc's threshold for `rep stosb` (2 KiB).
+const TUNGSTENITE_READ: usize = 1024;
+
+/// Outgoing data frames gather up to this many bytes before they are written
 /// (a flush writes whatever is gathered): a batch of small messages costs one
 /// write system call, not one each, while a connection keeps at most this
-/// much (plus one message) of buffer.
+/// much (plus one message) of buffer. tungstenite's own buffer (control
+/// frames) has the same threshold.
 const WRITE_BUFFER: usize = 8 * 1024;
 
 struct Session {
     ws: Stream,
     out: Arc<SendQueue>,
-    in_tx: mpsc::Sender<Incoming>,
+    inbox: Arc<Inbox>,
     state: Arc<State>,
     config: WsConfig,
     stats: Arc<ServerStats>,
@@ -503,7 +561,7 @@ impl Drop for Session {
 
 enum Event {
     Frame(Option<Result<Message, WsError>>),
-    Room(Option<mpsc::OwnedPermit<Incoming>>),
+    Room,
     Out(Outgoing),
     Notice,
     Tick,
@@ -555,7 +613,7 @@ impl Session {
                 out = std::future::poll_fn(|cx| self.out.poll_pop(cx)), if !read_first => Event::Out(out),
                 frame = self.ws.next(), if room => Event::Frame(frame),
                 // (A disabled branch's expression is still evaluated, so the clone waits for a poll.)
-                permit = async { self.in_tx.clone().reserve_owned().await }, if !room => Event::Room(permit.ok()),
+                _ = std::future::poll_fn(|cx| self.inbox.poll_room(cx)), if !room => Event::Room,
                 out = std::future::poll_fn(|cx| self.out.poll_pop(cx)), if read_first => Event::Out(out),
                 _ = std::future::poll_fn(|cx| poll_notice(&self.state, &self.out, cx)) => Event::Notice,
                 _ = ticker.tick() => Event::Tick,
@@ -571,10 +629,10 @@ impl Session {
                     ping_sent = false;
                     self.on_frame(frame).await
                 }
-                Event::Room(permit) => {
+                Event::Room => {
                     let message = self.pending.pop_front().expect("not empty");
-                    if let Some(permit) = permit {
-                        permit.send(message);
+                    if let Err(message) = self.inbox.put(message) {
+                        self.pending.push_front(message);
                     }
                     Step::Continue
                 }
@@ -633,7 +691,8 @@ impl Session {
         // Whatever the handler has not taken yet, it still gets, Close last.
         let pending = std::mem::take(&mut self.pending);
         for message in pending {
-            if self.in_tx.send(message).await.is_err() {
+            std::future::poll_fn(|cx| self.inbox.poll_room(cx)).await;
+            if self.inbox.put(message).is_err() {
                 break;
             }
         }
@@ -655,14 +714,15 @@ impl Session {
         }
     }
 
-    /// Gives a message to the handler's queue at once when it has room and
-    /// nothing waits before it (the common case: no extra turn of the loop per
-    /// message); otherwise it waits in `pending`, which stops reading.
+    /// Gives a message to a waiting receive or the handler's queue at once
+    /// when it has room and nothing waits before it (the common case: no extra
+    /// turn of the loop per message); otherwise it waits in `pending`, which
+    /// stops reading.
     fn hand_over(&mut self, message: Incoming) {
         let message = if self.pending.is_empty() {
-            match self.in_tx.try_send(message) {
+            match self.inbox.put(message) {
                 Ok(()) => return,
-                Err(mpsc::error::TrySendError::Full(m) | mpsc::error::TrySendError::Closed(m)) => m,
+                Err(m) => m,
             }
         } else {
             message
@@ -734,10 +794,12 @@ impl Session {
     }
 
     /// Writes `first` and whatever else is queued (up to a batch) with one
-    /// flush: the frames gather in tungstenite's write buffer and reach the
-    /// socket in one write, not one per message. Each message leaves the send
-    /// queue only when tungstenite takes it, so a blocked socket leaves the
-    /// rest counted against the queue's limits, as before batching.
+    /// flush: the frames, encoded by their senders, gather in the socket's
+    /// write buffer ([`InflatingStream::queue_frame`]; tungstenite writes
+    /// only control frames) and reach the socket in one write, not one per
+    /// message. Each message leaves the send queue only when the buffer takes
+    /// it, and the buffer is written out once it holds `WRITE_BUFFER` bytes,
+    /// so a blocked socket leaves the rest counted against the queue's limits.
     async fn write_batch(&mut self, first: Outgoing) -> Step {
         let Session {
             ws,
@@ -751,20 +813,26 @@ impl Session {
         let mut written = 0usize;
         let mut close = None;
         let feeding = async {
+            // A frame of tungstenite's (a pong) may be half written: it goes first.
+            ws.flush().await?;
             let mut next = Some(first);
             while let Some(item) = next.take() {
                 match item {
                     Outgoing::Message(message) => {
                         state
                             .queued_bytes
-                            .fetch_sub(message.len(), Ordering::AcqRel);
-                        let message = if *compressing {
-                            compress(message)
+                            .fetch_sub(message.payload().len(), Ordering::AcqRel);
+                        let compressed = if *compressing {
+                            compress(&message)
                         } else {
-                            message
+                            None
                         };
-                        ws.feed(message).await?;
+                        let socket = ws.get_mut();
+                        socket.queue_frame(compressed.as_ref().unwrap_or(&message).frame());
                         written += 1;
+                        if socket.queued() >= WRITE_BUFFER {
+                            socket.flush().await?;
+                        }
                     }
                     Outgoing::Close(code, reason) => {
                         close = Some((code, reason));

@@ -3,9 +3,9 @@
 use std::cell::RefCell;
 
 use flate2::{Compress, Compression, FlushCompress};
-use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
-use tokio_tungstenite::tungstenite::protocol::frame::Frame;
-use tokio_tungstenite::tungstenite::Message;
+
+use crate::websocket::broadcast::{COMPRESSED, FIN};
+use crate::websocket::Shared;
 
 /// Smaller messages go out as they are: deflate rarely shrinks them, and
 /// each compression costs a reset and a flush.
@@ -20,26 +20,15 @@ thread_local! {
     static COMPRESSOR: RefCell<Compress> = RefCell::new(Compress::new(Compression::fast(), false));
 }
 
-/// `message` as a compressed frame (RSV1 set), or `message` itself when it is
-/// a control message, small, or does not shrink.
-pub fn compress(message: Message) -> Message {
-    let (opcode, payload) = match &message {
-        Message::Text(text) => (Data::Text, text.as_bytes()),
-        Message::Binary(data) => (Data::Binary, &data[..]),
-        _ => return message,
-    };
+/// `message` as a compressed frame (RSV1 set), or None when it is small or
+/// does not shrink (it then goes out as it is).
+pub fn compress(message: &Shared) -> Option<Shared> {
+    let payload = message.payload();
     if payload.len() < MIN_SIZE {
-        return message;
+        return None;
     }
-    let compressed = COMPRESSOR.with(|compressor| deflate(&mut compressor.borrow_mut(), payload));
-    match compressed {
-        Some(body) if body.len() < payload.len() => {
-            let mut frame = Frame::message(body, OpCode::Data(opcode), true);
-            frame.header_mut().rsv1 = true;
-            Message::Frame(frame)
-        }
-        _ => message,
-    }
+    let body = COMPRESSOR.with(|compressor| deflate(&mut compressor.borrow_mut(), payload))?;
+    (body.len() < payload.len()).then(|| Shared::encode(FIN | COMPRESSED | message.opcode(), &body))
 }
 
 fn deflate(compressor: &mut Compress, payload: &[u8]) -> Option<Vec<u8>> {
@@ -84,22 +73,18 @@ mod tests {
     #[test]
     fn a_large_text_is_compressed_and_inflates_back() {
         let text = "hello hyperdjango ".repeat(1000);
-        let Message::Frame(frame) = compress(Message::text(text.clone())) else {
-            panic!("not compressed")
-        };
-        assert!(frame.header().rsv1);
+        let frame = compress(&Shared::text(&text)).expect("compressed");
+        assert_eq!(frame.frame()[0], FIN | COMPRESSED | 0x1);
         assert!(frame.payload().len() < text.len() / 10);
         assert_eq!(inflate(frame.payload()), text.as_bytes());
         // The next message starts from a fresh context.
-        let Message::Frame(again) = compress(Message::text(text.clone())) else {
-            panic!("not compressed")
-        };
-        assert_eq!(again.payload(), frame.payload());
+        let again = compress(&Shared::text(&text)).expect("compressed");
+        assert_eq!(again.frame(), frame.frame());
     }
 
     #[test]
     fn small_or_random_messages_go_as_they_are() {
-        assert_eq!(compress(Message::text("short")), Message::text("short"));
+        assert!(compress(&Shared::text("short")).is_none());
         let mut state = 0x9e37_79b9_7f4a_7c15u64;
         let noise: Vec<u8> = (0..4096)
             .map(|_| {
@@ -109,13 +94,6 @@ mod tests {
                 (state >> 24) as u8
             })
             .collect();
-        assert!(matches!(
-            compress(Message::binary(noise)),
-            Message::Binary(_)
-        ));
-        assert!(matches!(
-            compress(Message::Ping(vec![0; 200].into())),
-            Message::Ping(_)
-        ));
+        assert!(compress(&Shared::binary(&noise)).is_none());
     }
 }

@@ -1,18 +1,18 @@
-//! The socket as tungstenite sees it when permessage-deflate is on: incoming
-//! compressed messages arrive inflated, as one plain frame each.
+//! The socket as tungstenite sees it: incoming compressed messages (when
+//! permessage-deflate is on) arrive inflated, as one plain frame each; the
+//! session's own encoded data frames are written ahead of tungstenite's.
 
 use std::io::{self, Cursor};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
-use bytes::BytesMut;
+use bytes::{Buf, BytesMut};
 use flate2::{Decompress, FlushDecompress, Status};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 use tokio_tungstenite::tungstenite::protocol::frame::FrameHeader;
 use tokio_util::io::poll_read_buf;
 
-const READ_CHUNK: usize = 8 * 1024;
 const SYNC_TAIL: [u8; 4] = [0, 0, 0xff, 0xff];
 /// A masked empty binary frame with RSV2 set: tungstenite fails the
 /// connection with 1002 on it, which is what a broken compressed message deserves.
@@ -25,12 +25,20 @@ struct Compressed {
 }
 
 /// Wraps the upgraded socket. Writes pass straight through; reads are parsed
-/// into frames when permessage-deflate was negotiated (and passed straight
-/// through otherwise, or after an error tungstenite is to report).
+/// into frames when permessage-deflate was negotiated (and passed through
+/// otherwise, or after an error tungstenite is to report).
+///
+/// Either way the socket is read into `raw`, `read_chunk` bytes at most, and
+/// tungstenite is served from there: tungstenite zero-fills the buffer it
+/// reads into before every read attempt, most of which find nothing (an echo
+/// makes two or three), so the session gives it a small one (see
+/// `TUNGSTENITE_READ` in `session.rs`), and this buffer, never zero-filled,
+/// keeps reading the socket in large chunks.
 pub struct InflatingStream<S> {
     inner: S,
-    /// Read from `inner`, not yet a whole frame.
+    /// Read from `inner`: not yet a whole frame, or (passing through) not yet taken by tungstenite.
     raw: BytesMut,
+    read_chunk: usize,
     /// Frames ready for tungstenite.
     ready: BytesMut,
     message: Option<Compressed>,
@@ -39,21 +47,45 @@ pub struct InflatingStream<S> {
     inflater: Option<Decompress>,
     max_message_size: usize,
     passthrough: bool,
+    /// Data frames the session encoded itself ([`queue_frame`](Self::queue_frame)),
+    /// not yet taken by the socket; `out_written` bytes of it were.
+    out: Vec<u8>,
+    out_written: usize,
 }
+
+/// A write buffer larger than this (a large message passed through it) is
+/// not kept once written.
+const KEEP_OUT: usize = 16 * 1024;
 
 impl<S> InflatingStream<S> {
     /// Inflates compressed messages when `deflate`; up to `max_message_size` bytes each.
-    pub fn new(inner: S, deflate: bool, max_message_size: usize) -> Self {
+    /// Reads the socket `read_chunk` bytes at most at a time.
+    pub fn new(inner: S, deflate: bool, max_message_size: usize, read_chunk: usize) -> Self {
         InflatingStream {
             inner,
             raw: BytesMut::new(),
+            read_chunk: read_chunk.max(1),
             ready: BytesMut::new(),
             message: None,
             plain_fragmented: false,
             inflater: None,
             max_message_size,
             passthrough: !deflate,
+            out: Vec::new(),
+            out_written: 0,
         }
+    }
+
+    /// Appends a whole frame to write with the next flush. Whatever tungstenite
+    /// writes afterwards (a pong, a close frame) goes after it; the caller has
+    /// flushed tungstenite first, so no frame of tungstenite's is half written.
+    pub fn queue_frame(&mut self, frame: &[u8]) {
+        self.out.extend_from_slice(frame);
+    }
+
+    /// Bytes queued and not yet written.
+    pub fn queued(&self) -> usize {
+        self.out.len() - self.out_written
     }
 
     /// Handles the first whole frame of `raw`; false when more bytes are needed.
@@ -242,21 +274,47 @@ impl<S: AsyncRead + Unpin> AsyncRead for InflatingStream<S> {
                 return Poll::Ready(Ok(()));
             }
             if this.passthrough {
-                if !this.raw.is_empty() {
-                    this.ready = this.raw.split();
-                    continue;
+                if this.raw.is_empty() {
+                    this.raw.reserve(this.read_chunk);
+                    if ready!(poll_read_buf(Pin::new(&mut this.inner), cx, &mut this.raw))? == 0 {
+                        return Poll::Ready(Ok(())); // the end
+                    }
                 }
-                return Pin::new(&mut this.inner).poll_read(cx, buf);
+                let n = buf.remaining().min(this.raw.len());
+                buf.put_slice(&this.raw[..n]);
+                this.raw.advance(n);
+                return Poll::Ready(Ok(()));
             }
             if this.process() {
                 continue;
             }
-            this.raw.reserve(READ_CHUNK);
+            this.raw.reserve(this.read_chunk);
             if ready!(poll_read_buf(Pin::new(&mut this.inner), cx, &mut this.raw))? == 0 {
                 // The peer is gone: what is left is an incomplete frame, and then the end.
                 this.passthrough = true;
             }
         }
+    }
+}
+
+impl<S: AsyncWrite + Unpin> InflatingStream<S> {
+    /// Writes the queued frames; every write of tungstenite's waits for them.
+    fn poll_write_queued(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while self.out_written < self.out.len() {
+            let n =
+                ready!(Pin::new(&mut self.inner).poll_write(cx, &self.out[self.out_written..]))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            self.out_written += n;
+        }
+        self.out_written = 0;
+        if self.out.capacity() > KEEP_OUT {
+            self.out = Vec::new();
+        } else {
+            self.out.clear();
+        }
+        Poll::Ready(Ok(()))
     }
 }
 
@@ -266,7 +324,9 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for InflatingStream<S> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+        let this = self.get_mut();
+        ready!(this.poll_write_queued(cx))?;
+        Pin::new(&mut this.inner).poll_write(cx, buf)
     }
 
     fn poll_write_vectored(
@@ -274,7 +334,9 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for InflatingStream<S> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
+        let this = self.get_mut();
+        ready!(this.poll_write_queued(cx))?;
+        Pin::new(&mut this.inner).poll_write_vectored(cx, bufs)
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -282,11 +344,15 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for InflatingStream<S> {
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+        let this = self.get_mut();
+        ready!(this.poll_write_queued(cx))?;
+        Pin::new(&mut this.inner).poll_flush(cx)
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+        let this = self.get_mut();
+        ready!(this.poll_write_queued(cx))?;
+        Pin::new(&mut this.inner).poll_shutdown(cx)
     }
 }
 
@@ -294,7 +360,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for InflatingStream<S> {
 mod tests {
     use super::*;
     use flate2::{Compress, Compression, FlushCompress};
-    use tokio::io::AsyncReadExt;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     fn masked_frame(first: u8, payload: &[u8]) -> Vec<u8> {
         let mask = [1, 2, 3, 4];
@@ -326,7 +392,7 @@ mod tests {
     }
 
     async fn read_all(wire: Vec<u8>, max: usize) -> Vec<u8> {
-        let mut stream = InflatingStream::new(Cursor::new(wire), true, max);
+        let mut stream = InflatingStream::new(Cursor::new(wire), true, max, 8 * 1024);
         let mut out = Vec::new();
         stream.read_to_end(&mut out).await.unwrap();
         out
@@ -399,9 +465,43 @@ mod tests {
         let out = read_all(masked_frame(0x80 | 0x40 | 0x1, &[0xff; 16]), 1000).await;
         assert_eq!(out, PROTOCOL_ERROR);
         let wire = masked_frame(0x81, b"plain");
-        let mut stream = InflatingStream::new(Cursor::new(wire.clone()), false, 1000);
+        let mut stream = InflatingStream::new(Cursor::new(wire.clone()), false, 1000, 8 * 1024);
         let mut out = Vec::new();
         stream.read_to_end(&mut out).await.unwrap();
         assert_eq!(out, wire);
+    }
+
+    #[tokio::test]
+    async fn passing_through_reads_the_socket_in_chunks_and_serves_small_reads() {
+        let wire: Vec<u8> = (0..5000u32).map(|i| i as u8).collect();
+        let mut stream = InflatingStream::new(Cursor::new(wire.clone()), false, 1 << 20, 8 * 1024);
+        let mut buf = [0u8; 1024];
+        let n = stream.read(&mut buf).await.unwrap();
+        assert_eq!(&buf[..n], &wire[..1024]);
+        // One read of the socket took it all; the rest is served from the buffer.
+        assert_eq!(stream.inner.position(), 5000);
+        let mut out = buf[..n].to_vec();
+        stream.read_to_end(&mut out).await.unwrap();
+        assert_eq!(out, wire);
+    }
+
+    #[tokio::test]
+    async fn queued_frames_are_written_whole_before_anything_written_after_them() {
+        // A pipe that holds at most 3 bytes: every write is partial.
+        let (socket, mut peer) = tokio::io::duplex(3);
+        let mut stream = InflatingStream::new(socket, false, 1000, 1024);
+        let writing = async move {
+            stream.queue_frame(b"first frame");
+            stream.queue_frame(b", second");
+            assert_eq!(stream.queued(), 19);
+            stream.write_all(b"; tungstenite's").await.unwrap();
+            assert_eq!(stream.queued(), 0);
+            stream.queue_frame(b"; last");
+            stream.shutdown().await.unwrap();
+        };
+        let mut got = Vec::new();
+        let ((), read) = tokio::join!(writing, peer.read_to_end(&mut got));
+        read.unwrap();
+        assert_eq!(got, b"first frame, second; tungstenite's; last");
     }
 }
