@@ -332,8 +332,8 @@ def test_groups_and_permissions_have_djangos_names_for_their_users(make_app, db_
     names = [(m._meta.get_field("user").name, m._meta.get_field("user").get_accessor_name()) for m in (Group, Permission)]
     assert repr(names) == django.stdout.strip()
     with TestClient(site(make_app)) as c:
-        seed(c, "grouped", password="pw grouped", groups={"editors": ["shop.change_product"]})
-        seed(c, "direct", password="pw direct", perms=["shop.view_product"])
+        seed(c, "mia", password="pw mia", groups={"proofreaders": ["shop.change_product"]})
+        seed(c, "noah", password="pw noah", perms=["shop.delete_product"])
 
         async def related():
             from hyperdjango.database import Database
@@ -341,11 +341,12 @@ def test_groups_and_permissions_have_djangos_names_for_their_users(make_app, db_
             db = Database(db_url)
             await db.connect()
             try:
-                editors = await Group.objects.using(db).get(user__username="grouped")
-                perms = [p.codename for p in await Permission.objects.using(db).filter(user__username="direct")]
-                [group] = await Group.objects.using(db).prefetch_related("user_set")
-                return editors.name, [u.username for u in await editors.user_set.all()], perms, [u.username for u in await group.user_set.all()]
+                group = await Group.objects.using(db).get(user__username="mia")
+                perms = [p.codename for p in await Permission.objects.using(db).filter(user__username="noah")]
+                [prefetched] = await Group.objects.using(db).filter(name="proofreaders").prefetch_related("user_set")
+                return (group.name, [u.username for u in await group.user_set.all()], perms,
+                        [u.username for u in await prefetched.user_set.all()])
             finally:
                 await db.close()
 
-        assert asyncio.run(related()) == ("editors", ["grouped"], ["view_product"], ["grouped"])
+        assert asyncio.run(related()) == ("proofreaders", ["mia"], ["delete_product"], ["mia"])
