@@ -4,8 +4,9 @@ Like Django's system checks, each finding has a stable id, a level and a message
 that says what to do. ``E`` ids are errors (``hyper check`` exits 1), ``W`` ids
 warnings:
 
-- models: ``E001`` a relation to a model that is never defined, ``E002`` two
-  reverse accessors with one name on a model, or one that hides a field;
+- models: ``E001`` a relation to a model that is never defined; Django's
+  ``fields.E302``-``E305`` for the other side of a relation: an accessor or query name
+  that is a field's name, or that another relation of the model has;
 - routes: ``E010`` two routes the router cannot both hold (overlapping
   patterns, one name for two routes);
 - settings: ``E020`` a limit that is not positive, ``E021`` a durable task queue
@@ -15,13 +16,13 @@ warnings:
 
 >>> from hyperdjango import HyperApp
 >>> app = HyperApp(database="sqlite://:memory:", debug=True)
->>> [issue.id for issue in check_app(app) if not issue.id.startswith("E00")]  # E00x: models imported anywhere
+>>> [issue.id for issue in check_app(app) if issue.id[0] == "W"]  # errors may come from any model imported anywhere
 ['W022']
 """
 
 from __future__ import annotations
 
-from collections import Counter
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,7 +38,7 @@ class Issue:
 
     @property
     def error(self) -> bool:
-        return self.id.startswith("E")
+        return self.id.rpartition(".")[2].startswith("E")  # "E001", Django's "fields.E304"
 
     def __str__(self) -> str:
         return f"{self.id}: {self.message}"
@@ -76,18 +77,73 @@ def _models() -> list[Issue]:
                       f"(a typo, or the module defining it is never imported)")
         for (where, name), waiting in _pending.items() if waiting
     ]
+    incoming: dict[Any, list[Any]] = {}  # model → the relations other models' keys give it
+    swapped = _swapped()
     for by_module in registry.values():
         for model in by_module.values():
-            meta = model._meta
-            names = Counter(r.name for r in meta.reverse_relations if r.name)  # query names (hidden: "")
-            for name, count in names.items():
-                if count > 1:
-                    issues.append(Issue("E002", f"{model.__name__} gets {count} reverse relations named {name!r}: "
-                                                f"give the foreign keys pointing at it distinct related_name="))
-                elif name in meta.field_map:
-                    issues.append(Issue("E002", f"the reverse relation {model.__name__}.{name} hides the field "
-                                                f"of that name: give its foreign key another related_name="))
+            if model in swapped:
+                continue
+            incoming.setdefault(model, []).extend(r for r in model._meta.reverse_relations if r.field.model not in swapped)
+            for declaration in model._meta.many_to_many:
+                if declaration.reverse is not None:
+                    incoming.setdefault(declaration.reverse.model, []).append(declaration.reverse)
+    for model, relations in incoming.items():
+        issues += _clashes(model, relations)
     return issues
+
+
+def _swapped() -> set[Any]:
+    """Django's swapped-out models, whose relations are not checked: auth's ``User`` when
+    ``set_user_model()`` chose another (whose ``groups`` give ``Group`` the same names)."""
+    auth = sys.modules.get("hyperdjango.auth")
+    return set() if auth is None else {auth.User} - {auth.get_user_model()}
+
+
+def _clashes(model: Any, relations: list[Any]) -> list[Issue]:
+    """Django's checks of the names ``relations`` give ``model``, with its ids and messages:
+    an accessor (E302) or query name (E303) that is a field's name, an accessor that is
+    another relation's (E304), a query name that is another's accessor (E305). Two query
+    names alike with other accessors are E305 too, which Django lets pass (lookups could
+    not tell them apart)."""
+    from .orm.options import app_label
+
+    label = lambda m: f"{app_label(m)}.{m.__name__}"  # noqa: E731 - Django's _meta.label
+    names = [_names(r) for r in relations]
+    fields = [*model._meta.field_map, *(n for n, r in model._meta.relations.items() if r.concrete and r.is_relation)]
+    issues = []
+    for (source, source_field), accessor, query in names:
+        field_name = f"{label(source)}.{source_field}"
+        for clash in dict.fromkeys(fields):
+            clash_name = f"{label(model)}.{clash}"
+            hint = f"HINT: Rename field '{clash_name}', or add/change a related_name argument to the definition for field '{field_name}'."
+            if accessor == clash:
+                issues.append(Issue("fields.E302", f"Reverse accessor '{model.__name__}.{accessor}' for '{field_name}' "
+                                                   f"clashes with field name '{clash_name}'. {hint}"))
+            if query == clash:
+                issues.append(Issue("fields.E303", f"Reverse query name for '{field_name}' clashes with field name "
+                                                   f"'{clash_name}'. {hint}"))
+        for other, other_accessor, other_query in names:
+            clash_name = f"{label(other[0])}.{other[1]}"
+            if clash_name == field_name:
+                continue
+            hint = f"HINT: Add or change a related_name argument to the definition for '{field_name}' or '{clash_name}'."
+            accessor_clash = accessor is not None and other_accessor == accessor
+            if accessor_clash:
+                issues.append(Issue("fields.E304", f"Reverse accessor '{model.__name__}.{accessor}' for '{field_name}' "
+                                                   f"clashes with reverse accessor for '{clash_name}'. {hint}"))
+            if query is not None and (other_accessor == query or other_query == query and not accessor_clash):
+                issues.append(Issue("fields.E305", f"Reverse query name for '{field_name}' clashes with reverse query "
+                                                   f"name for '{clash_name}'. {hint}"))
+    return issues
+
+
+def _names(relation: Any) -> tuple[tuple[Any, str], str | None, str | None]:
+    """``((declaring model, field name), accessor, query name)`` of a reverse relation; None where hidden."""
+    declaration = getattr(relation, "declaration", None)
+    if declaration is None:  # a reverse foreign key
+        return (relation.field.model, relation.field.relation_name), relation.accessor_name, relation.name or None
+    visible = relation.accessor_name is not None or declaration.related_query_name
+    return (declaration.model, declaration.name), relation.accessor_name, relation.name if visible else None
 
 
 def _routes(app: Any) -> list[Issue]:

@@ -113,8 +113,9 @@ class PermissionsMixin(AbstractBaseUser):
         abstract = True
 
     is_superuser: bool = False
-    groups = ManyToMany("hyperdjango.auth.models.Group", related_name="+")
-    user_permissions = ManyToMany("hyperdjango.auth.models.Permission", related_name="+")
+    # Django's names for the other side: group.user_set, Group.objects.filter(user=...).
+    groups = ManyToMany("hyperdjango.auth.models.Group", related_name="user_set", related_query_name="user")
+    user_permissions = ManyToMany("hyperdjango.auth.models.Permission", related_name="user_set", related_query_name="user")
 
     async def get_user_permissions(self) -> set[str]:
         if not hasattr(self, "_user_perm_cache"):

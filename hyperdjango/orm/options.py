@@ -44,6 +44,11 @@ def app_label_of_module(module_name: str) -> str:
     return package or module_name
 
 
+def app_label(model: Any) -> str:
+    """Django's ``_meta.app_label`` of ``model``: the last part of its app's name (``shop``)."""
+    return app_label_of_module(model.__module__).rpartition(".")[2]
+
+
 def _scope(target: str, owner: Any) -> tuple[str, str]:
     """``(where, class name)`` a string reference means: ``"Tag"`` → the owner's module;
     ``"shop.Tag"`` → the app ``shop`` (or the module ``shop``)."""

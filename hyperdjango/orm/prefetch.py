@@ -9,7 +9,7 @@ of the last level and where they go.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from .exceptions import FieldError
 from .related import ForwardRelation, ManyToManyRelation, ReverseRelation
@@ -36,7 +36,10 @@ class Prefetch:
 
 
 def check_lookups(model: Any, lookups: tuple[Prefetch, ...]) -> None:
-    """Raises FieldError, naming the valid relations, for a lookup that does not follow relations of ``model``."""
+    """Checks each ``Prefetch``'s queryset and ``to_attr`` against the relations its lookup follows.
+
+    A name that is no accessor is left for the evaluation to refuse, as Django does: only
+    once there are rows (``prefetch``), so a lookup that matches nothing never raises."""
     named: dict[tuple[str, ...], Any] = {(): model}  # paths already reachable (to_attr included) → model
     for lookup in lookups:
         parts = lookup.lookup.split("__")
@@ -49,17 +52,17 @@ def check_lookups(model: Any, lookups: tuple[Prefetch, ...]) -> None:
                 continue
             relation = current._meta.accessors.get(part)  # by accessor, as Django's
             if relation is None:
-                raise FieldError(f"prefetch_related({lookup.lookup!r}): {current.__name__} has no relation {part!r}; "
-                                 f"relations: {', '.join(current._meta.accessors) or 'none'}")
+                break
             current = relation.target
             named[tuple(parts[: i + 1])] = current
-        if lookup.queryset is not None and lookup.queryset.model is not current:
-            raise FieldError(f"Prefetch({lookup.lookup!r}): the queryset is of {lookup.queryset.model.__name__}, "
-                             f"the relation leads to {current.__name__}")
-        if lookup.to_attr is not None:
-            if lookup.to_attr in owner._meta.field_map or lookup.to_attr in owner._meta.accessors:
-                raise ValueError(f"Prefetch(to_attr={lookup.to_attr!r}) would hide a field or relation of the same name")
-            named[(*parts[:-1], lookup.to_attr)] = current
+        else:  # the whole lookup follows relations: check what it asks of the last one
+            if lookup.queryset is not None and lookup.queryset.model is not current:
+                raise FieldError(f"Prefetch({lookup.lookup!r}): the queryset is of {lookup.queryset.model.__name__}, "
+                                 f"the relation leads to {current.__name__}")
+            if lookup.to_attr is not None:
+                if lookup.to_attr in owner._meta.field_map or lookup.to_attr in owner._meta.accessors:
+                    raise ValueError(f"Prefetch(to_attr={lookup.to_attr!r}) would hide a field or relation of the same name")
+                named[(*parts[:-1], lookup.to_attr)] = current
 
 
 async def prefetch_all(instances: list[Any], lookups: tuple[Prefetch, ...], db: Any) -> None:
@@ -76,19 +79,31 @@ async def prefetch_all(instances: list[Any], lookups: tuple[Prefetch, ...], db: 
                 level = loaded[path]
                 continue
             to_attr = lookup.to_attr if last else None
-            level = await prefetch(level, part, db, lookup.queryset if last else None, to_attr)
+            level = await prefetch(level, part, db, lookup.queryset if last else None, to_attr, lookup.lookup)
             loaded[(*parts[:i], to_attr) if to_attr else path] = level
 
 
-async def prefetch(instances: list[Any], name: str, db: Any, queryset: Any = None, to_attr: str | None = None) -> list[Any]:
+def _refuse(instance: Any, name: str, lookup: str) -> NoReturn:
+    """Django's error for a ``prefetch_related`` name that is no relation of ``instance``:
+    ValueError for one of its fields, AttributeError for anything else."""
+    if name in instance._meta.field_map:
+        raise ValueError(f"{lookup!r} does not resolve to an item that supports prefetching - "
+                         "this is an invalid parameter to prefetch_related().")
+    raise AttributeError(f"Cannot find {name!r} on {type(instance).__name__} object, {lookup!r} is an invalid "
+                         "parameter to prefetch_related()")
+
+
+async def prefetch(instances: list[Any], name: str, db: Any, queryset: Any = None, to_attr: str | None = None,
+                   lookup: str | None = None) -> list[Any]:
     """Loads relation ``name`` of ``instances`` (all of one model), caches it on each
-    (or sets ``to_attr``) and returns the related objects loaded, each once."""
+    (or sets ``to_attr``) and returns the related objects loaded, each once. ``lookup``
+    is the whole ``prefetch_related`` path, for the error about a name that is no relation."""
     if not instances:
         return []
     model = type(instances[0])
     relation = model._meta.accessors.get(name)
     if relation is None:
-        raise FieldError(f"{model.__name__} has no relation {name!r}; relations: {', '.join(model._meta.accessors) or 'none'}")
+        _refuse(instances[0], name, lookup or name)
     target = relation.target
     rows = queryset if queryset is not None else target.objects.all()
     if rows._db is None:

@@ -20,7 +20,7 @@ from .exceptions import RelatedNotLoaded
 from .fields import MISSING, Field
 from .manager import Manager
 from .signals import m2m_changed
-from .options import snake_case, when_defined
+from .options import app_label, snake_case, when_defined
 
 if TYPE_CHECKING:
     from .query import QuerySet
@@ -70,7 +70,8 @@ class Relation:
         return self.target
 
     def get_accessor_name(self) -> str | None:
-        """The attribute of instances that reads this relation (Django's name)."""
+        """The attribute of instances that reads this relation (Django's name); a hidden
+        relation answers its ``related_name`` as Django keeps it (ending in ``+``)."""
         return self.accessor_name
 
     def steps(self) -> tuple[Step, ...]:
@@ -124,6 +125,9 @@ class ReverseRelation(Relation):
         """The foreign key on the other model (Django's ``ManyToOneRel.remote_field``)."""
         return self.field
 
+    def get_accessor_name(self) -> str | None:
+        return self.accessor_name or self.field.related_name
+
     def steps(self) -> tuple[Step, ...]:
         return (Step(self.field.model, self.field.related_model._meta.pk, self.field, True),)
 
@@ -142,6 +146,13 @@ class ManyToManyRelation(Relation):
         # The declaring side is Django's ManyToManyField (concrete, declared), the other its ManyToManyRel.
         self.concrete = forward
         self.auto_created = not forward
+
+    def get_accessor_name(self) -> str | None:
+        d = self.declaration
+        if self.accessor_name is not None or d.symmetrical:  # a symmetrical one has none, as in Django
+            return self.accessor_name
+        # Django renames a hidden many-to-many's related_name so that two never clash.
+        return f"_{app_label(d.model)}_{d.model.__name__.lower()}_{d.name}_+"
 
     @property
     def source_fk(self) -> Field:
@@ -259,6 +270,7 @@ class ManyToMany:
         self.name = ""
         self.source_fk: Any = None
         self.target_fk: Any = None
+        self.reverse: ManyToManyRelation | None = None  # the other side, once linked
 
     if TYPE_CHECKING:
         # The model class replaces the declaration by a ManyToManyDescriptor: reading the
@@ -316,7 +328,7 @@ class ManyToMany:
         # A hidden side still needs a query name for the managers' lookups: one starting with
         # "_", which get_field() and error messages leave out.
         self.reverse_query_name = query_name or f"_{snake_case(self.model.__name__)}_{self.name}"
-        reverse = ManyToManyRelation(self, False, self.reverse_query_name, accessor)
+        self.reverse = reverse = ManyToManyRelation(self, False, self.reverse_query_name, accessor)
         add_relation(target, reverse, ManyToManyDescriptor(reverse))
         self.model._meta.many_to_many.append(self)
 

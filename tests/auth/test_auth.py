@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import subprocess
+import sys
 
 import pytest
 
@@ -311,3 +313,40 @@ def test_tokens_are_stored_hashed(make_app, db_url):
 
         hashes = asyncio.run(stored())
     assert token not in hashes and all(len(h) == 64 for h in hashes)
+
+
+DJANGO_AUTH_NAMES = '''
+import django
+from django.conf import settings
+settings.configure(INSTALLED_APPS=["django.contrib.auth", "django.contrib.contenttypes"])
+django.setup()
+from django.contrib.auth.models import Group, Permission
+print([(m._meta.get_field("user").name, m._meta.get_field("user").get_accessor_name()) for m in (Group, Permission)])
+'''
+
+
+def test_groups_and_permissions_have_djangos_names_for_their_users(make_app, db_url):
+    # Django's PermissionsMixin: group.user_set, Group.objects.filter(user=...), and likewise on Permission.
+    django = subprocess.run([sys.executable, "-c", DJANGO_AUTH_NAMES], capture_output=True, text=True, timeout=60)
+    assert django.returncode == 0, django.stderr
+    names = [(m._meta.get_field("user").name, m._meta.get_field("user").get_accessor_name()) for m in (Group, Permission)]
+    assert repr(names) == django.stdout.strip()
+    with TestClient(site(make_app)) as c:
+        seed(c, "mia", password="pw mia", groups={"proofreaders": ["shop.change_product"]})
+        seed(c, "noah", password="pw noah", perms=["shop.delete_product"])
+
+        async def related():
+            from hyperdjango.database import Database
+
+            db = Database(db_url)
+            await db.connect()
+            try:
+                group = await Group.objects.using(db).get(user__username="mia")
+                perms = [p.codename for p in await Permission.objects.using(db).filter(user__username="noah")]
+                [prefetched] = await Group.objects.using(db).filter(name="proofreaders").prefetch_related("user_set")
+                return (group.name, [u.username for u in await group.user_set.all()], perms,
+                        [u.username for u in await prefetched.user_set.all()])
+            finally:
+                await db.close()
+
+        assert asyncio.run(related()) == ("proofreaders", ["mia"], ["delete_product"], ["mia"])
