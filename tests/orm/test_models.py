@@ -268,6 +268,22 @@ async def test_refresh_from_db_can_load_a_deferred_field(tables):
     assert note.text == "x"
 
 
+async def test_a_deferred_field_raises_an_attribute_error_that_names_it(tables):
+    await Note.objects.create(text="x")
+    note = await Note.objects.defer("text", "created_at").first()
+    message = "Note.created_at was not loaded (only()/defer()); use await obj.refresh_from_db(fields=['created_at'])"
+    with pytest.raises(DeferredFieldNotLoaded) as raised:
+        note.created_at  # inherited from the abstract parent
+    assert str(raised.value) == message and isinstance(raised.value, AttributeError)
+    assert not hasattr(note, "text") and note.pk is not None
+
+
+def test_a_field_read_from_the_model_class_is_the_field():
+    # Forms, serialisers and the migration autodetector read fields off the class.
+    assert Note.text is Note._meta.get_field("text") and Note.created_at is Note._meta.get_field("created_at")
+    assert vars(Note)["text"] is Note.text and Note.text.name == "text"
+
+
 async def test_instances_are_equal_by_primary_key(tables):
     note = await Note.objects.create(text="x")
     again = await Note.objects.get(pk=note.pk)
