@@ -26,6 +26,7 @@ from typing import Any
 from ..database import atomic
 from .backends import operations_for
 from .expressions import Case, Expression, F, When
+from .fields import Field
 from .related import Relation
 from .sql.compiler import bulk_update_sql
 
@@ -39,7 +40,8 @@ async def bulk_update(queryset: Any, objs: Iterable[Any], fields: Iterable[str],
     objs = tuple(objs)
     meta = queryset.model._meta
     pk_name = meta.pk.name
-    if any(obj.__dict__.get(pk_name) is None for obj in objs):
+    # List comprehensions, not any(<generator>): a generator resumes once per object.
+    if any([obj.__dict__.get(pk_name) is None for obj in objs]):
         raise ValueError("All bulk_update() objects must have a primary key set.")
     chosen = [meta.get_field(name) for name in fields]
     if any(isinstance(f, Relation) for f in chosen):  # many-to-many, reverse: no column here
@@ -53,7 +55,7 @@ async def bulk_update(queryset: Any, objs: Iterable[Any], fields: Iterable[str],
     query = queryset._built_query()
     names = [f.name for f in chosen]
     general = (queryset._empty or bool(query.where) or query.is_sliced or query.combined is not None
-               or any(isinstance(obj.__dict__.get(name), Expression) for obj in objs for name in names))
+               or any([isinstance(obj.__dict__.get(name), Expression) for obj in objs for name in names]))
     # Parameters per object: its key (named again in the IN list) and its values; through
     # update(), a key per When and up to two a value (an expression's own, such as F("n") + 1).
     width = 1 + len(chosen) * (3 if general else 1)
@@ -71,11 +73,19 @@ async def bulk_update(queryset: Any, objs: Iterable[Any], fields: Iterable[str],
 async def _update(queryset: Any, general: bool, ops: Any, meta: Any, chosen: list[Any], batch: tuple[Any, ...]) -> int:
     if general:
         return await _update_with_expressions(queryset, chosen, batch)
+    from .models import Model  # not at the top: models imports this module (via the QuerySet)
+
     pk_name = meta.pk.name
+    names = [f.name for f in chosen]
+    unchecked = [_unchecked_type(f) for f in chosen]
     params: list[Any] = []
     for obj in batch:
-        params.append(obj.__dict__[pk_name])
-        params += obj.clean(chosen)
+        d = obj.__dict__
+        params.append(d[pk_name])
+        values = [d.get(name) for name in names]
+        # Model.clean would return these values as they are, with no message: skip its calls.
+        plain = type(obj).clean is Model.clean and [type(v) for v in values] == unchecked
+        params += values if plain else obj.clean(chosen)
     return await queryset.db.execute(bulk_update_sql(ops, meta, tuple(f.column for f in chosen), len(batch)), *params)
 
 
@@ -90,3 +100,12 @@ async def _update_with_expressions(queryset: Any, chosen: list[Any], batch: tupl
             whens.append(When(pk=obj.pk, then=value))
         cases[field.name] = Case(*whens, default=F(field.name))
     return int(await queryset.filter(pk__in=[obj.pk for obj in batch]).update(**cases))
+
+
+def _unchecked_type(field: Field) -> type | None:
+    """The type whose values ``field.clean`` takes unchanged and without a message (its
+    ``unconverted_type``, when it has no constraint to check), or None."""
+    constrained = (field.choices, field.ge, field.le, field.min_length, field.max_length, field.pattern)
+    if type(field).validate is not Field.validate or any(c is not None for c in constrained):
+        return None
+    return field.unconverted_type

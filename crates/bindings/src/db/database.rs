@@ -15,7 +15,8 @@ use tokio::sync::Mutex as AsyncMutex;
 use super::errors;
 use super::instances::InstanceReader;
 use super::listener::Listener;
-use super::values::{params_from_py, rows_to_py, value_to_py};
+use super::row::Columns;
+use super::values::{params_from_py, row_to_py, rows_to_py, value_to_py};
 use crate::completion::{LoopBridge, Outcome, RustFuture};
 
 /// Where statements go: the database's shared connections, or one transaction.
@@ -134,19 +135,13 @@ fn rows_outcome(result: Result<Rows, DbError>, shape: Shape) -> Outcome {
         Err(err) => Err(errors::to_py(py, &err)),
         Ok(rows) => match shape {
             Shape::All => Ok(rows_to_py(py, rows)?.into_any().unbind()),
-            Shape::One => {
-                let list = rows_to_py(
-                    py,
-                    Rows {
-                        rows: rows.rows.into_iter().take(1).collect(),
-                        ..rows
-                    },
-                )?;
-                Ok(match list.len() {
-                    0 => py.None(),
-                    _ => list.get_item(0)?.unbind(),
-                })
-            }
+            // The first row alone: no list made around it.
+            Shape::One => Ok(match rows.rows.into_iter().next() {
+                Some(row) => row_to_py(py, &Columns::of(py, &rows.columns)?, row)?
+                    .into_any()
+                    .unbind(),
+                None => py.None(),
+            }),
             Shape::Instances(reader) => Ok(reader.get().read(py, rows)?.into_any().unbind()),
             Shape::Instance { reader, several } => match several {
                 Some(several) if rows.rows.len() > 1 => Err(made_error(several.bind(py))),
