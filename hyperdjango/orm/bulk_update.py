@@ -106,7 +106,8 @@ def _unchecked_columns(chosen: list[Any], batch: tuple[Any, ...], dicts: list[di
     loops: ``clean`` costs several Python calls an object."""
     from .models import Model  # not at the top: models imports this module (through the QuerySet)
 
-    if any([cls.clean is not Model.clean for cls in set(map(type, batch))]):
+    classes: set[Any] = set(map(type, batch))
+    if any([cls.clean is not Model.clean for cls in classes]):
         return None
     columns = []
     for field in chosen:

@@ -103,6 +103,12 @@ type Handle = Arc<AsyncMutex<Option<db::Database>>>;
 /// The database, connected on first use (`connect()` is idempotent). The lock
 /// is held only to connect or to clone the handle, never during a statement.
 async fn connected(url: &str, handle: &Handle) -> Result<db::Database, DbError> {
+    // Every statement asks: when connected and nobody holds the lock, no waiting future.
+    if let Ok(guard) = handle.try_lock() {
+        if let Some(db) = &*guard {
+            return Ok(db.clone());
+        }
+    }
     let mut guard = handle.lock().await;
     if let Some(db) = &*guard {
         return Ok(db.clone());
