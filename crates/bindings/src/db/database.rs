@@ -310,12 +310,9 @@ macro_rules! statement_methods {
                 let started = params_from_py(params).and_then(|params| {
                     let target = self.target();
                     LoopBridge::spawn_batched(bridge, async move {
-                        count_outcome(
-                            target
-                                .execute(&sql, params)
-                                .await
-                                .map_err(|e| e.with_sql(&sql)),
-                        )
+                        // Boxed when polled: see `rows`.
+                        let executed = Box::pin(target.execute(&sql, params)).await;
+                        count_outcome(executed.map_err(|e| e.with_sql(&sql)))
                     })
                 });
                 LoopBridge::or_failed(bridge, started)
@@ -417,13 +414,11 @@ macro_rules! statement_methods {
                 let started = params_from_py(params).and_then(|params| {
                     let target = self.target();
                     LoopBridge::spawn_batched(bridge, async move {
-                        rows_outcome(
-                            target
-                                .query(&sql, params)
-                                .await
-                                .map_err(|e| e.with_sql(&sql)),
-                            shape,
-                        )
+                        // The statement's future is kilobytes, and this work is moved several
+                        // times on the loop thread before it runs (wrapped, made abortable,
+                        // queued): boxed when first polled, on tokio, it makes the work small.
+                        let rows = Box::pin(target.query(&sql, params)).await;
+                        rows_outcome(rows.map_err(|e| e.with_sql(&sql)), shape)
                     })
                 });
                 LoopBridge::or_failed(bridge, started)
