@@ -26,6 +26,7 @@ from typing import Any
 from ..database import atomic
 from .backends import operations_for
 from .expressions import Case, Expression, F, When
+from .fields import Field
 from .related import Relation, check_related_saved
 from .sql.compiler import bulk_update_sql
 
@@ -39,7 +40,8 @@ async def bulk_update(queryset: Any, objs: Iterable[Any], fields: Iterable[str],
     objs = tuple(objs)
     meta = queryset.model._meta
     pk_name = meta.pk.name
-    if any(obj.__dict__.get(pk_name) is None for obj in objs):
+    # List comprehensions, not any(<generator>): a generator resumes once per object.
+    if any([obj.__dict__.get(pk_name) is None for obj in objs]):
         raise ValueError("All bulk_update() objects must have a primary key set.")
     chosen = [meta.get_field(name) for name in fields]
     if any(isinstance(f, Relation) for f in chosen):  # many-to-many, reverse: no column here
@@ -55,7 +57,7 @@ async def bulk_update(queryset: Any, objs: Iterable[Any], fields: Iterable[str],
     query = queryset._built_query()
     names = [f.name for f in chosen]
     general = (queryset._empty or bool(query.where) or query.is_sliced or query.combined is not None
-               or any(isinstance(obj.__dict__.get(name), Expression) for obj in objs for name in names))
+               or any([isinstance(obj.__dict__.get(name), Expression) for obj in objs for name in names]))
     # Parameters per object: its key (named again in the IN list) and its values; through
     # update(), a key per When and up to two a value (an expression's own, such as F("n") + 1).
     width = 1 + len(chosen) * (3 if general else 1)
@@ -74,10 +76,15 @@ async def _update(queryset: Any, general: bool, ops: Any, meta: Any, chosen: lis
     if general:
         return await _update_with_expressions(queryset, chosen, batch)
     pk_name = meta.pk.name
+    dicts = [obj.__dict__ for obj in batch]
+    columns = _unchecked_columns(chosen, batch, dicts)
     params: list[Any] = []
-    for obj in batch:
-        params.append(obj.__dict__[pk_name])
-        params += obj.clean(chosen)
+    if columns is None:
+        for obj, d in zip(batch, dicts):
+            params.append(d[pk_name])
+            params += obj.clean(chosen)
+    else:
+        params = [value for row in zip([d[pk_name] for d in dicts], *columns) for value in row]
     return await queryset.db.execute(bulk_update_sql(ops, meta, tuple(f.column for f in chosen), len(batch)), *params)
 
 
@@ -92,3 +99,32 @@ async def _update_with_expressions(queryset: Any, chosen: list[Any], batch: tupl
             whens.append(When(pk=obj.pk, then=value))
         cases[field.name] = Case(*whens, default=F(field.name))
     return int(await queryset.filter(pk__in=[obj.pk for obj in batch]).update(**cases))
+
+
+def _unchecked_columns(chosen: list[Any], batch: tuple[Any, ...], dicts: list[dict[str, Any]]) -> list[list[Any]] | None:
+    """Each field's values in ``batch``, when ``Model.clean`` would return every one of them
+    unchanged and with no message (each of its field's ``unconverted_type``, a field with no
+    constraint, no model overriding ``clean``); otherwise None. A column at a time, in C
+    loops: ``clean`` costs several Python calls an object."""
+    from .models import Model  # not at the top: models imports this module (through the QuerySet)
+
+    classes: set[Any] = set(map(type, batch))
+    if any([cls.clean is not Model.clean for cls in classes]):
+        return None
+    columns = []
+    for field in chosen:
+        kind = _unchecked_type(field)
+        column = [d.get(field.name) for d in dicts]
+        if kind is None or set(map(type, column)) != {kind}:
+            return None
+        columns.append(column)
+    return columns
+
+
+def _unchecked_type(field: Field) -> type | None:
+    """The type whose values ``field`` converts to themselves and accepts (its
+    ``unconverted_type``, when it has no constraint to check), or None."""
+    constrained = (field.choices, field.ge, field.le, field.min_length, field.max_length, field.pattern)
+    if type(field).validate is not Field.validate or any([c is not None for c in constrained]):
+        return None
+    return field.unconverted_type

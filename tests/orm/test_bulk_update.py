@@ -176,6 +176,45 @@ async def test_values_are_converted_and_validated_by_their_fields(db, counters, 
     assert len(statements) == 1  # the refused value sent nothing
 
 
+class Scored(Model):
+    class Meta:
+        table = "bulk_update_scored"
+
+    score: int = Field(default=0, ge=0)
+    plain: int = 0
+
+
+async def test_plain_values_still_meet_the_fields_constraints_and_the_models_clean(db, statements, monkeypatch):
+    """An int for an int field skips no check: a model's own ``clean`` still runs for every
+    object, and ``ge`` still refuses -1."""
+    await db.drop_tables(Scored)
+    await db.create_tables(Scored)
+    try:
+        rows = await Scored.objects.using(db).bulk_create([Scored(score=i) for i in range(3)])
+        cleaned = []
+
+        def clean(self, fields):
+            cleaned.append(self.pk)
+            return Model.clean(self, fields)
+
+        for row in rows:
+            row.score += 10
+            row.plain = 1
+        with monkeypatch.context() as patched:
+            patched.setattr(Scored, "clean", clean)
+            assert await Scored.objects.using(db).bulk_update(rows, ["plain"]) == 3
+        assert await Scored.objects.using(db).bulk_update(rows, ["score"]) == 3
+        assert cleaned == [row.pk for row in rows]
+        statements.clear()
+        rows[1].score = -1
+        with pytest.raises(ValidationError):
+            await Scored.objects.using(db).bulk_update(rows, ["score"])
+        assert statements == []  # the refused value sent nothing
+        assert [s for (s,) in await Scored.objects.using(db).order_by("id").values_list("score")] == [10, 11, 12]
+    finally:
+        await db.drop_tables(Scored)
+
+
 async def test_a_failing_batch_undoes_the_batches_before_it(db, counters):
     before = await table(db)
     for c in counters[:6]:

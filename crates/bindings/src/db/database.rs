@@ -15,7 +15,8 @@ use tokio::sync::Mutex as AsyncMutex;
 use super::errors;
 use super::instances::InstanceReader;
 use super::listener::Listener;
-use super::values::{params_from_py, rows_to_py, value_to_py};
+use super::row::Columns;
+use super::values::{params_from_py, row_to_py, rows_to_py, value_to_py};
 use crate::completion::{LoopBridge, Outcome, RustFuture};
 
 /// Where statements go: the database's shared connections, or one transaction.
@@ -102,6 +103,12 @@ type Handle = Arc<AsyncMutex<Option<db::Database>>>;
 /// The database, connected on first use (`connect()` is idempotent). The lock
 /// is held only to connect or to clone the handle, never during a statement.
 async fn connected(url: &str, handle: &Handle) -> Result<db::Database, DbError> {
+    // Every statement asks: when connected and nobody holds the lock, no waiting future.
+    if let Ok(guard) = handle.try_lock() {
+        if let Some(db) = &*guard {
+            return Ok(db.clone());
+        }
+    }
     let mut guard = handle.lock().await;
     if let Some(db) = &*guard {
         return Ok(db.clone());
@@ -134,19 +141,13 @@ fn rows_outcome(result: Result<Rows, DbError>, shape: Shape) -> Outcome {
         Err(err) => Err(errors::to_py(py, &err)),
         Ok(rows) => match shape {
             Shape::All => Ok(rows_to_py(py, rows)?.into_any().unbind()),
-            Shape::One => {
-                let list = rows_to_py(
-                    py,
-                    Rows {
-                        rows: rows.rows.into_iter().take(1).collect(),
-                        ..rows
-                    },
-                )?;
-                Ok(match list.len() {
-                    0 => py.None(),
-                    _ => list.get_item(0)?.unbind(),
-                })
-            }
+            // The first row alone: no list made around it.
+            Shape::One => Ok(match rows.rows.into_iter().next() {
+                Some(row) => row_to_py(py, &Columns::of(py, &rows.columns)?, row)?
+                    .into_any()
+                    .unbind(),
+                None => py.None(),
+            }),
             Shape::Instances(reader) => Ok(reader.get().read(py, rows)?.into_any().unbind()),
             Shape::Instance { reader, several } => match several {
                 Some(several) if rows.rows.len() > 1 => Err(made_error(several.bind(py))),
@@ -309,12 +310,9 @@ macro_rules! statement_methods {
                 let started = params_from_py(params).and_then(|params| {
                     let target = self.target();
                     LoopBridge::spawn_batched(bridge, async move {
-                        count_outcome(
-                            target
-                                .execute(&sql, params)
-                                .await
-                                .map_err(|e| e.with_sql(&sql)),
-                        )
+                        // Boxed when polled: see `rows`.
+                        let executed = Box::pin(target.execute(&sql, params)).await;
+                        count_outcome(executed.map_err(|e| e.with_sql(&sql)))
                     })
                 });
                 LoopBridge::or_failed(bridge, started)
@@ -416,13 +414,11 @@ macro_rules! statement_methods {
                 let started = params_from_py(params).and_then(|params| {
                     let target = self.target();
                     LoopBridge::spawn_batched(bridge, async move {
-                        rows_outcome(
-                            target
-                                .query(&sql, params)
-                                .await
-                                .map_err(|e| e.with_sql(&sql)),
-                            shape,
-                        )
+                        // The statement's future is kilobytes, and this work is moved several
+                        // times on the loop thread before it runs (wrapped, made abortable,
+                        // queued): boxed when first polled, on tokio, it makes the work small.
+                        let rows = Box::pin(target.query(&sql, params)).await;
+                        rows_outcome(rows.map_err(|e| e.with_sql(&sql)), shape)
                     })
                 });
                 LoopBridge::or_failed(bridge, started)

@@ -61,6 +61,14 @@ fn types(py: Python<'_>) -> PyResult<&Types> {
 
 /// Converts query parameters.
 pub(crate) fn params_from_py(params: &Bound<'_, PyAny>) -> PyResult<Vec<Value>> {
+    // A tuple (`*params`, every statement) or a list is read in place: the generic
+    // iterator asks for `__length_hint__` by name, a third of a conversion's cost.
+    if let Ok(tuple) = params.cast::<PyTuple>() {
+        return tuple.iter_borrowed().map(|p| value_from_py(&p)).collect();
+    }
+    if let Ok(list) = params.cast::<PyList>() {
+        return list.iter().map(|p| value_from_py(&p)).collect();
+    }
     params.try_iter()?.map(|p| value_from_py(&p?)).collect()
 }
 
