@@ -8,7 +8,7 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from .. import _core
-from ..serving.bridge import loop_bridge, running_bridge
+from ..runtime import loop_bridge, running_bridge
 from .errors import DatabaseError
 
 if TYPE_CHECKING:
