@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from functools import cache
 
+from ...database.schema import register_schema_editors
+
 from .base.operations import BaseOperations
 from .base.schema import BaseSchemaEditor
 
@@ -41,5 +43,9 @@ def schema_editor_for(vendor: str) -> BaseSchemaEditor:
 
     return SQLiteSchemaEditor(ops)
 
+
+# Database.create_tables/drop_tables run the DDL of these editors; the database layer
+# below the ORM cannot import them, so the ORM hands them down.
+register_schema_editors(schema_editor_for)
 
 __all__ = ["BaseOperations", "BaseSchemaEditor", "operations_for", "schema_editor_for"]
