@@ -62,3 +62,27 @@ def _reaching_into(name: str, above: list[str]) -> list[str]:
 )
 def test_layer_imports_nothing_above_it(layer: str, above: list[str]) -> None:
     assert _reaching_into(layer, above) == []
+
+
+def _vendor_comparisons(path: Path) -> list[str]:
+    """The lines of ``path`` that compare a ``vendor`` with ``==``, ``!=`` or ``in``."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Compare) and any(isinstance(op, (ast.Eq, ast.NotEq, ast.In, ast.NotIn)) for op in node.ops):
+            operands = [node.left, *node.comparators]
+            if any(isinstance(o, ast.Attribute) and o.attr == "vendor" or isinstance(o, ast.Name) and o.id == "vendor" for o in operands):
+                found.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}")
+    return found
+
+
+def test_only_the_backends_ask_which_database_it_is() -> None:
+    # Elsewhere a difference is a named feature (orm/backends/features.py) or an operations
+    # method. The driver (database/) is the vendor itself and sits below the ORM's backends.
+    allowed = (PACKAGE / "orm" / "backends", PACKAGE / "database")
+    asking = [
+        line
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if not any(path.is_relative_to(root) for root in allowed)
+        for line in _vendor_comparisons(path)
+    ]
+    assert asking == []
