@@ -14,7 +14,6 @@ from __future__ import annotations
 from functools import cache
 
 from ...database.schema import register_schema_editors
-
 from .base.operations import BaseOperations
 from .base.schema import BaseSchemaEditor
 from .features import BaseFeatures
