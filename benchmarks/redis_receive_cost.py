@@ -79,7 +79,7 @@ async def receive_with_reader(prefix: str, envelopes: list[bytes], path: str) ->
 
 async def receive_with_engine(prefix: str, envelopes: list[bytes], path: str) -> tuple[float, float]:
     from hyperdjango._core import RedisSubscriber
-    from hyperdjango.serving.bridge import loop_bridge
+    from hyperdjango.runtime import loop_bridge
 
     subscriber = await RedisSubscriber.connect(loop_bridge(), URL, "hd-bench-reader")
     await subscriber.subscribe(loop_bridge(), prefix)

@@ -162,7 +162,7 @@ class LoopBridge:
 class RustFuture:
     """An awaitable result of Rust work, compatible with ``asyncio.Future`` and with the
     coroutine protocol (``send``/``throw``/``close``: ``create_task`` takes it;
-    ``hyperdjango.serving.bridge`` registers it as a ``collections.abc.Coroutine``)."""
+    ``hyperdjango.runtime`` registers it as a ``collections.abc.Coroutine``)."""
 
     _asyncio_future_blocking: bool
     def get_loop(self) -> Any: ...

@@ -5,23 +5,14 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 from typing import TYPE_CHECKING
 
+from .importing import import_target
+
 if TYPE_CHECKING:
     from .app import HyperApp
-
-
-def import_target(target: str) -> tuple[str, object]:
-    """Imports ``module:attribute`` (attribute defaults to ``app``) from the current directory;
-    returns the module's name and the attribute (None when the module has none)."""
-    module_name, _, attribute = target.partition(":")
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
-    module = importlib.import_module(module_name)
-    return module_name, getattr(module, attribute or "app", None)
 
 
 def load_app(target: str) -> HyperApp:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import orjson
 
 from ._core import Sent, ws_broadcast
-from .serving.bridge import loop_bridge, running_bridge
+from .runtime import loop_bridge, running_bridge
 
 if TYPE_CHECKING:
     from ._core import LoopBridge, PendingRequest, WebSocketConnection

@@ -12,7 +12,7 @@ import os
 import sys
 from typing import Any
 
-from ..cli import import_target
+from ..importing import import_target
 
 
 class CommandError(Exception):

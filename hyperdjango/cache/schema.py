@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..orm.backends import features_for, schema_editor_for
+from ..orm.fields import BinaryField
+
 if TYPE_CHECKING:
     from ..database import Database
 
@@ -19,7 +22,8 @@ def create_statements(vendor: str, table: str = TABLE) -> list[str]:
     ``number`` (so ``incr`` is one atomic ``UPDATE``), anything else pickled in
     ``value``. ``expires`` is a Unix time; NULL never expires.
     """
-    blob, unlogged = ("BYTEA", "UNLOGGED ") if vendor == "postgresql" else ("BLOB", "")
+    blob = schema_editor_for(vendor).column_type(BinaryField())
+    unlogged = "UNLOGGED " if features_for(vendor).supports_unlogged_tables else ""
     return [
         f"""CREATE {unlogged}TABLE IF NOT EXISTS {table} (
             cache_key TEXT PRIMARY KEY,

@@ -11,6 +11,7 @@ import orjson
 
 from ..database import Database
 from ..database.listen import Listener, Notification
+from ..orm.backends import features_for
 from . import pg_schema as sql
 from .distributed import ChannelLayerUnavailable, DistributedChannelLayer, Snapshot
 
@@ -96,7 +97,7 @@ class PgChannelLayer(DistributedChannelLayer):
             return
         # Named at connect, not here: a layer forked into worker processes has a sender per process.
         database = Database(_with_application_name(self.database_url, f"{sql.APPLICATION_NAME}:{self.sender}"))
-        if database.vendor != "postgresql":
+        if not features_for(database.vendor).supports_listen_notify:
             raise ValueError(f"PgChannelLayer needs a PostgreSQL URL, not {self.database_url!r}")
         await database.connect()
         self.database = database

@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 
 from .._core import RedisCommands, RedisError, RedisSubscriber
-from ..serving.bridge import loop_bridge
+from ..runtime import loop_bridge
 from .distributed import ChannelLayerUnavailable, DistributedChannelLayer, Snapshot
 
 log = logging.getLogger("hyperdjango.channels")

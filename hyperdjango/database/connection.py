@@ -8,8 +8,9 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from .. import _core
-from ..serving.bridge import loop_bridge, running_bridge
+from ..runtime import loop_bridge, running_bridge
 from .errors import DatabaseError
+from .schema import schema_editor
 
 if TYPE_CHECKING:
     from .listen import Listener, Notification
@@ -282,17 +283,12 @@ class Database:
         Tables a model references are created first; many-to-many link tables with
         their model. The DDL comes from the ORM backend of this database.
         """
-        from ..orm.backends import schema_editor_for
-
-        editor = schema_editor_for(self.vendor)
-        for statement in editor.create_tables(models):
+        for statement in schema_editor(self.vendor).create_tables(models):
             await self.execute(statement)
 
     async def drop_tables(self, *models: Any) -> None:
         """Drops the tables of ``models`` (and their link tables) if they exist, referencing tables first."""
-        from ..orm.backends import schema_editor_for
-
-        for statement in schema_editor_for(self.vendor).drop_tables(models):
+        for statement in schema_editor(self.vendor).drop_tables(models):
             await self.execute(statement)
 
     # -- transactions -----------------------------------------------------------

@@ -27,7 +27,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, NamedTuple
 
-from ..serving.bridge import loop_bridge
+from ..runtime import loop_bridge
 
 #: Notifications waiting for an async callback before the listener stops reading.
 _HIGH_WATER = 1024

@@ -9,7 +9,7 @@ import itertools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ..serving.bridge import loop_bridge
+from ..runtime import loop_bridge
 from .connection import Database, default_database
 
 F = TypeVar("F", bound=Callable[..., Any])

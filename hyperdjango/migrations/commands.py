@@ -16,7 +16,7 @@ import os
 import sys
 from typing import Any
 
-from ..cli import import_target
+from ..importing import import_target
 from ..database.errors import DatabaseError
 from ..settings import DATABASE_URL_ENV
 from .apps import app_for, app_of_module, builtin_apps_of

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING
 
 from ..database.transactions import atomic
-from ..orm.backends import schema_editor_for
+from ..orm.backends import features_for, schema_editor_for
 from .apps import App, app_for
 from .loader import MigrationError, MigrationGraph
 from .migration import Migration
@@ -45,7 +45,7 @@ async def _locked(db: Database) -> AsyncIterator[None]:
     else:
         nested = atomic(db)
     async with nested:
-        if db.vendor == "postgresql":
+        if features_for(db.vendor).supports_advisory_locks:
             await db.query_val("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
         yield
 
@@ -53,7 +53,7 @@ async def _locked(db: Database) -> AsyncIterator[None]:
 @contextlib.asynccontextmanager
 async def _foreign_keys_off(db: Database) -> AsyncIterator[None]:
     """SQLite: rebuilding a table must not cascade or check foreign keys row by row."""
-    if db.vendor != "sqlite" or db.in_transaction:
+    if not features_for(db.vendor).supports_pragma_foreign_keys or db.in_transaction:
         yield
         return
     await db.execute("PRAGMA foreign_keys=OFF")
@@ -173,7 +173,7 @@ class MigrationExecutor:
                 raise
             except Exception as e:
                 raise MigrationError(f"{migration.app}.{migration.name} failed and was rolled back: {type(e).__name__}: {e}") from e
-            if self.db.vendor == "sqlite":
+            if features_for(self.db.vendor).supports_pragma_foreign_keys:
                 broken = await self.db.query("PRAGMA foreign_key_check")
                 if broken:
                     tables = sorted({row["table"] for row in broken})

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..database import atomic
-from .backends import operations_for
+from .backends import features_for, operations_for
 
 #: Fewer rows than this are INSERTed (see benchmarks/results/bulk-create-copy.txt).
 COPY_MIN_ROWS = 1000
@@ -28,7 +28,7 @@ RESERVE_KEYS_SQL = "SELECT nextval(pg_get_serial_sequence($1, $2)) FROM generate
 
 def copy_applies(db: Any, objs: list[Any]) -> bool:
     """Whether ``bulk_create`` (without conflict handling) loads ``objs`` with COPY."""
-    return len(objs) >= COPY_MIN_ROWS and db.vendor == "postgresql"
+    return len(objs) >= COPY_MIN_ROWS and features_for(db.vendor).supports_copy_from
 
 
 async def copy_create(db: Any, model: Any, objs: list[Any], batch_size: int | None, using: Any) -> bool:

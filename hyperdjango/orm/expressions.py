@@ -331,8 +331,8 @@ class Combined(Expression):
 
     def as_sql(self, c: SQLCompiler) -> str:
         lhs, rhs = self.lhs.as_sql(c), self.rhs.as_sql(c)
-        if self.op == "^" and c.ops.vendor != "postgresql":  # PostgreSQL's ^ is the power; SQLite has POWER() only
-            return f"POWER({lhs}, {rhs})"
+        if self.op == "^":
+            return c.ops.power(lhs, rhs)
         return f"({lhs} {self.op} {rhs})"
 
 

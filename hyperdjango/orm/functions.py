@@ -6,7 +6,7 @@ Lower(F('name'))
 
 Each is a ``Func``: arguments are expressions, field names (strings) or plain
 values (bound as parameters). Where PostgreSQL and SQLite spell a function
-differently, ``as_sql`` asks ``c.ops.vendor``; where they answer differently
+differently, ``as_sql`` asks the backend's operations (``c.ops``); where they answer differently
 (``Greatest``/``Least`` with a NULL), each keeps its database's answer, as Django does.
 """
 
@@ -18,6 +18,7 @@ from .expressions import Aggregate, Expression, Func, Q, Value
 from .fields import DecimalField, Field, FloatField, IntegerField
 
 if TYPE_CHECKING:
+    from .backends.base.operations import BaseOperations
     from .sql.compiler import SQLCompiler
 
 
@@ -64,19 +65,15 @@ class NumericResult(Func):
 
 
 def numeric_arguments(c: SQLCompiler, source: list[Expression]) -> list[str]:
-    """The arguments' SQL; on PostgreSQL floats as NUMERIC, which ``MOD`` and ``ROUND(x, n)``
-    require (Django's ``FixDecimalInputMixin``)."""
-    sql = [e.as_sql(c) for e in source]
-    if c.ops.vendor != "postgresql":
-        return sql
-    return [f"CAST({s} AS NUMERIC)" if isinstance(e.output_field, FloatField) else s for s, e in zip(sql, source)]
+    """The arguments' SQL as ``MOD`` and ``ROUND(x, n)`` take them (on PostgreSQL floats as
+    NUMERIC: Django's ``FixDecimalInputMixin``)."""
+    return [c.ops.numeric_argument(e.as_sql(c), e.output_field) for e in source]
 
 
 def integer_argument(c: SQLCompiler, e: Expression) -> str:
     """A count or position: PostgreSQL's SUBSTR/LEFT/RIGHT/ROUND take an INTEGER, and a
     bound Python int is a BIGINT there."""
-    sql = e.as_sql(c)
-    return f"CAST({sql} AS INTEGER)" if c.ops.vendor == "postgresql" else sql
+    return c.ops.integer_argument(e.as_sql(c))
 
 
 # -- text ----------------------------------------------------------------------------
@@ -135,9 +132,8 @@ class Concat(SameType):
         super().__init__(*expressions, output_field=output_field)
 
     def as_sql(self, c: SQLCompiler) -> str:
-        cast = "TEXT" if c.ops.vendor == "postgresql" else None
-        parts = [e.as_sql(c) for e in self.source]
-        return "(" + " || ".join(f"COALESCE({f'CAST({p} AS {cast})' if cast else p}, '')" for p in parts) + ")"
+        parts = [c.ops.text_argument(e.as_sql(c)) for e in self.source]
+        return "(" + " || ".join(f"COALESCE({p}, '')" for p in parts) + ")"
 
 
 class Substr(Func):
@@ -170,7 +166,7 @@ class Left(Func):
 
     def as_sql(self, c: SQLCompiler) -> str:
         text, length = self.source[0].as_sql(c), integer_argument(c, self.source[1])
-        return f"LEFT({text}, {length})" if c.ops.vendor == "postgresql" else f"SUBSTR({text}, 1, {length})"
+        return c.ops.left(text, length)
 
 
 class Right(Left):
@@ -178,9 +174,7 @@ class Right(Left):
 
     def as_sql(self, c: SQLCompiler) -> str:
         text, length = self.source[0].as_sql(c), integer_argument(c, self.source[1])
-        if c.ops.vendor == "postgresql":
-            return f"RIGHT({text}, {length})"
-        return f"SUBSTR({text}, MAX(LENGTH({text}) - {length} + 1, 1))"
+        return c.ops.right(text, length)
 
 
 class Replace(Func):
@@ -203,7 +197,7 @@ class StrIndex(IntegerResult):
 
     def as_sql(self, c: SQLCompiler) -> str:
         text, sub = (e.as_sql(c) for e in self.source)
-        return f"STRPOS({text}, {sub})" if c.ops.vendor == "postgresql" else f"INSTR({text}, {sub})"
+        return f"{c.ops.position_function}({text}, {sub})"
 
 
 # -- math and comparison ------------------------------------------------------------
@@ -238,7 +232,7 @@ class Round(Func):
         return source[0].output_field
 
     def as_sql(self, c: SQLCompiler) -> str:
-        if self.negative and c.ops.vendor == "sqlite":
+        if self.negative and not c.ops.features.supports_negative_round_precision:
             raise ValueError("Round: SQLite does not support a negative precision (as Django says)")
         value = numeric_arguments(c, self.source[:1])[0]
         return f"ROUND({value}, {integer_argument(c, self.source[1])})"
@@ -281,13 +275,20 @@ class Greatest(SameType):
             raise ValueError(f"{type(self).__name__} needs at least two expressions")
         super().__init__(*expressions, output_field=output_field)
 
+    def function_name(self, ops: BaseOperations) -> str:
+        """How ``ops``'s database spells this function (SQLite: the multi-argument ``MAX``)."""
+        return ops.greatest_function
+
     def as_sql(self, c: SQLCompiler) -> str:
-        name = type(self).__name__.upper() if c.ops.vendor == "postgresql" else {"Greatest": "MAX", "Least": "MIN"}[type(self).__name__]
-        return f"{name}({', '.join(e.as_sql(c) for e in self.source)})"
+        return f"{self.function_name(c.ops)}({', '.join(e.as_sql(c) for e in self.source)})"
 
 
 class Least(Greatest):
     """The smallest argument (NULLs as in ``Greatest``)."""
+
+    def function_name(self, ops: BaseOperations) -> str:
+        """How ``ops``'s database spells this function (SQLite: the multi-argument ``MIN``)."""
+        return ops.least_function
 
 
 class NullIf(Func):

@@ -82,7 +82,7 @@ class Ord(IntegerResult):
         super().__init__(expression)
 
     def as_sql(self, c: SQLCompiler) -> str:
-        return f"{'ASCII' if c.ops.vendor == 'postgresql' else 'UNICODE'}({self.source[0].as_sql(c)})"
+        return f"{c.ops.ord_function}({self.source[0].as_sql(c)})"
 
 
 class Chr(Func):
@@ -92,9 +92,7 @@ class Chr(Func):
         super().__init__(expression, output_field=TextField())
 
     def as_sql(self, c: SQLCompiler) -> str:
-        if c.ops.vendor == "postgresql":
-            return f"CHR({integer_argument(c, self.source[0])})"
-        return f"CHAR({self.source[0].as_sql(c)})"
+        return f"{c.ops.chr_function}({integer_argument(c, self.source[0])})"
 
 
 class MD5(Transform):
@@ -112,12 +110,7 @@ class SHA1(MD5):
     function = "SHA1"
 
     def as_sql(self, c: SQLCompiler) -> str:
-        text = self.source[0].as_sql(c)
-        if c.ops.vendor != "postgresql":
-            return f"{self.function}({text})"
-        if self.function == "SHA1":
-            return f"ENCODE(DIGEST(CONVERT_TO({text}, 'UTF8'), 'sha1'), 'hex')"
-        return f"ENCODE({self.function}(CONVERT_TO({text}, 'UTF8')), 'hex')"
+        return c.ops.hex_digest(self.function, self.source[0].as_sql(c))
 
 
 class SHA224(SHA1):

@@ -1,4 +1,4 @@
-"""Serving an app: the loop side of the bridge, worker processes and reload.
+"""Serving an app: dispatch on the loop, worker processes and reload.
 
 ``dispatch`` turns requests drained from the engine into running views;
 ``tasks`` starts each request's coroutine eagerly; ``workers`` runs one loop

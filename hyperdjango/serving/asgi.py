@@ -36,7 +36,7 @@ import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from .bridge import loop_bridge, running_bridge
+from ..runtime import loop_bridge, running_bridge
 from .engine import SEND_CLOSED, SEND_FULL, EngineServed
 from .tasks import start_task
 

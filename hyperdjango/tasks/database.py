@@ -39,6 +39,7 @@ from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
 from ..database import atomic
+from ..orm.backends import features_for
 from .backend import TaskBackend
 from .errors import QueueFull
 from .handle import TaskHandle
@@ -258,7 +259,7 @@ class DatabaseBackend(TaskBackend):
                        job.max_retries, job.run_at, job.created_at]
         conflict = " ON CONFLICT (id) DO NOTHING" if ignore_existing else ""
         inserted = await self.database.execute(f"INSERT INTO {TABLE} ({', '.join(INSERT_COLUMNS)}) VALUES {rows}{conflict}", *params)
-        if self.database.vendor == "postgresql":
+        if features_for(self.database.vendor).supports_listen_notify:
             # Same context as the insert: inside atomic() it is sent at commit only.
             await self.database.notify(NOTIFY_CHANNEL)
         return inserted
@@ -276,7 +277,7 @@ class DatabaseBackend(TaskBackend):
         self.worker_id = worker_id
         self._wakeup = asyncio.Event()  # an app may be served on one loop, then on another
         await self.ensure_schema()
-        if self.database.vendor == "postgresql":
+        if features_for(self.database.vendor).supports_listen_notify:
             self._listener = await self.database.listen(NOTIFY_CHANNEL, lambda notification: self.wake())
             # Notifications sent while the listener was reconnecting are lost: look now.
             self._listener.on_reconnect(self.wake)
@@ -316,13 +317,14 @@ class DatabaseBackend(TaskBackend):
         # far better than a bound one. It is an int computed here, never input.
         batch = int(min(limit, self.batch_size))
         where = self._mine(params, queues)
-        postgres = self.database.vendor == "postgresql"
-        lock = " FOR UPDATE SKIP LOCKED" if postgres else ""
+        features = features_for(self.database.vendor)
+        lock = " FOR UPDATE SKIP LOCKED" if features.has_select_for_update_skip_locked else ""
+        unflushed = features.supports_asynchronous_commit
         rows = await self.database.query(
-            f"{_CLAIM_WITHOUT_FLUSH if postgres else ''}"
+            f"{_CLAIM_WITHOUT_FLUSH if unflushed else ''}"
             f"UPDATE {TABLE} SET status = 'running', worker = $1, lease_until = $2, started_at = $3, "
             f"attempts = attempts + 1, cancel_requested = FALSE "
-            f"{'FROM claim_setting ' if postgres else ''}"
+            f"{'FROM claim_setting ' if unflushed else ''}"
             f"WHERE id IN (SELECT id FROM {TABLE} WHERE status = 'pending' AND run_at <= $3{where} "
             f"ORDER BY priority DESC, run_at LIMIT {batch}{lock}) "
             f"RETURNING {JOB_COLUMNS}",
@@ -343,7 +345,7 @@ class DatabaseBackend(TaskBackend):
         """Seconds between polls of an idle worker (see ``poll_interval``)."""
         if self.poll_interval is not None:
             return self.poll_interval
-        return 5.0 if self.database.vendor == "postgresql" else 0.5
+        return 5.0 if features_for(self.database.vendor).supports_listen_notify else 0.5
 
     async def _idle_wait(self, queues: Collection[str] | None) -> float:
         """How long an idle worker may sleep: until the next delayed job (a
@@ -406,7 +408,7 @@ class DatabaseBackend(TaskBackend):
         in one statement (jobs that succeed are most of them); SQLite runs its
         statements in this process, where one per outcome costs no round trip."""
         worker = self.worker_id
-        if self.database.vendor != "postgresql":
+        if not features_for(self.database.vendor).supports_array_parameters:
             return [_outcome_statement(job, outcome, worker) for job, outcome in outcomes]
         succeeded = [(job.id, outcome.result) for job, outcome in outcomes if outcome.status is JobStatus.SUCCEEDED]
         statements = [_outcome_statement(job, outcome, worker)

@@ -203,7 +203,7 @@ async def test_sqlite_refuses_listen_and_notify(sqlite_url):
     with pytest.raises(InterfaceError, match="PostgreSQL"):
         await db.notify("c", "x")
     # The core refuses as well, for callers that bypass the Python check.
-    from hyperdjango.serving.bridge import loop_bridge
+    from hyperdjango.runtime import loop_bridge
 
     with pytest.raises(InterfaceError, match="PostgreSQL"):
         await db._core.notify(loop_bridge(), "c", "x")

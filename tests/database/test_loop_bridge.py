@@ -6,7 +6,7 @@ import asyncio
 import time
 
 from hyperdjango.database import Database
-from hyperdjango.serving.bridge import loop_bridge
+from hyperdjango.runtime import loop_bridge
 
 FUTURES = 20
 

@@ -110,7 +110,7 @@ async def test_a_value_of_an_unknown_type_is_a_clear_error(db):
 
 
 async def test_closed_cursor_is_an_interface_error(db):
-    from hyperdjango.serving.bridge import loop_bridge
+    from hyperdjango.runtime import loop_bridge
 
     cursor = await db._core.cursor(loop_bridge(), "SELECT 1", (), 10)
     await cursor.close(loop_bridge())

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, cast
 
+from ...orm.backends import features_for
 from .. import invalidation
 from ..handler import create_cache
 from .base import MISSING, BaseCache
@@ -90,7 +91,7 @@ class TieredCache(BaseCache):
             )
         else:
             db = cast(DatabaseCache, behind).database()  # RedisCache or DatabaseCache: checked in __init__
-            if db.vendor != "postgresql":
+            if not features_for(db.vendor).supports_listen_notify:
                 return
             transport = invalidation.PostgresInvalidation(db, self.channel, self._invalidated, self._lost)
         try:

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from ...fields import DecimalField, Field, TextField
+from ..features import BaseFeatures
 
 
 def fixed_offset(zone: datetime.tzinfo) -> datetime.timedelta | None:
@@ -55,6 +56,8 @@ class BaseOperations:
     """How to spell things in SQL; subclasses override what their database spells differently."""
 
     vendor = ""
+    #: What the database can do (``features.py``).
+    features = BaseFeatures()
     #: The most parameters one statement may carry.
     max_params = 32766
     #: The function giving the 1-based position of a substring (0 when absent).
@@ -107,6 +110,42 @@ class BaseOperations:
     def shift_datetime(self, moment: str, op: str, duration: str) -> str:
         """A datetime plus or minus (``op``) a duration."""
         raise NotImplementedError
+
+    # -- database functions (orm/functions*.py, expressions.py) --------------------------
+
+    #: The functions of ``Greatest``, ``Least``, ``Ord`` and ``Chr``.
+    greatest_function = "GREATEST"
+    least_function = "LEAST"
+    ord_function = "ASCII"
+    chr_function = "CHR"
+
+    def integer_argument(self, sql: str) -> str:
+        """A count or position passed to a function (SUBSTR, LEFT, ROUND, CHR...)."""
+        return sql
+
+    def numeric_argument(self, sql: str, field: Field | None) -> str:
+        """An argument of ``MOD`` or ``ROUND(x, n)``, whose output is ``field``."""
+        return sql
+
+    def text_argument(self, sql: str) -> str:
+        """An argument of ``Concat``, before ``COALESCE(..., '')``."""
+        return sql
+
+    def left(self, text: str, length: str) -> str:
+        """The first ``length`` characters of ``text``."""
+        return f"SUBSTR({text}, 1, {length})"
+
+    def right(self, text: str, length: str) -> str:
+        """The last ``length`` characters of ``text``."""
+        raise NotImplementedError
+
+    def hex_digest(self, function: str, text: str) -> str:
+        """The ``function`` (``SHA1``, ``SHA256``...) digest of ``text``'s UTF-8, as lowercase hex."""
+        return f"{function}({text})"
+
+    def power(self, lhs: str, rhs: str) -> str:
+        """``lhs ^ rhs``: the power."""
+        return f"POWER({lhs}, {rhs})"
 
     #: Whether the parts of a UNION may be parenthesised (SQLite refuses).
     compound_parentheses = True

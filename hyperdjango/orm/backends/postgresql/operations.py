@@ -6,8 +6,9 @@ import datetime
 import decimal
 import uuid
 
-from ...fields import DateTimeField, DurationField, Field, TimeField
+from ...fields import DateTimeField, DurationField, Field, FloatField, TimeField
 from ..base.operations import BaseOperations, fixed_offset, zone_literal
+from ..features import PostgresFeatures
 
 CASTS = {
     bool: "boolean",
@@ -46,6 +47,34 @@ class PostgresOperations(BaseOperations):
     vendor = "postgresql"
     max_params = 65535
     position_function = "STRPOS"
+    features = PostgresFeatures()
+
+    def integer_argument(self, sql: str) -> str:
+        # SUBSTR/LEFT/RIGHT/ROUND/CHR take an INTEGER, and a bound Python int is a BIGINT here.
+        return f"CAST({sql} AS INTEGER)"
+
+    def numeric_argument(self, sql: str, field: Field | None) -> str:
+        # MOD and ROUND(x, n) take NUMERIC, not double precision (Django's FixDecimalInputMixin).
+        return f"CAST({sql} AS NUMERIC)" if isinstance(field, FloatField) else sql
+
+    def text_argument(self, sql: str) -> str:
+        # As Django's ConcatPair: || has no operator for two non-text operands (int || int).
+        return f"CAST({sql} AS TEXT)"
+
+    def left(self, text: str, length: str) -> str:
+        return f"LEFT({text}, {length})"
+
+    def right(self, text: str, length: str) -> str:
+        return f"RIGHT({text}, {length})"
+
+    def hex_digest(self, function: str, text: str) -> str:
+        # The digests take and give bytea; SHA-1 only through pgcrypto's DIGEST (as in Django).
+        if function == "SHA1":
+            return f"ENCODE(DIGEST(CONVERT_TO({text}, 'UTF8'), 'sha1'), 'hex')"
+        return f"ENCODE({function}(CONVERT_TO({text}, 'UTF8')), 'hex')"
+
+    def power(self, lhs: str, rhs: str) -> str:
+        return f"({lhs} ^ {rhs})"
 
     def cast_param(self, sql: str, python_type: type) -> str:
         cast = CASTS.get(python_type)

@@ -9,6 +9,7 @@ from typing import Any
 from ...exceptions import NotSupportedError
 from ...fields import DateTimeField, DecimalField, DurationField, Field, TimeField
 from ..base.operations import BaseOperations, fixed_offset, zone_literal
+from ..features import SQLiteFeatures
 
 
 def glob_escape(value: str) -> str:
@@ -56,6 +57,15 @@ class SQLiteOperations(BaseOperations):
     explain_prefix = "EXPLAIN QUERY PLAN"
     compound_parentheses = False
     no_limit = "-1"  # SQLite has no LIMIT ALL, and OFFSET needs a LIMIT
+    features = SQLiteFeatures()
+    # GREATEST/LEAST are the multi-argument MAX/MIN; UNICODE/CHAR take any code point.
+    greatest_function = "MAX"
+    least_function = "MIN"
+    ord_function = "UNICODE"
+    chr_function = "CHAR"
+
+    def right(self, text: str, length: str) -> str:
+        return f"SUBSTR({text}, MAX(LENGTH({text}) - {length} + 1, 1))"
 
     def pattern_adapter(self, lookup: str) -> Callable[[str], str] | None:
         # SQLite's LIKE ignores ASCII case; GLOB is the case-sensitive match.

@@ -1,4 +1,7 @@
-"""The completion bridge of each event loop.
+"""The completion bridge of each event loop: the runtime that serving and the database share.
+
+It sits below both layers (the server's dispatch and the database driver import it;
+it imports neither), so the database never reaches up into serving.
 
 Rust work (database queries, ...) returns a ``RustFuture`` that is finished on
 the loop it was started from: each loop gets one ``LoopBridge`` whose eventfd
@@ -16,7 +19,7 @@ import asyncio
 import collections.abc
 import weakref
 
-from .._core import LoopBridge, RustFuture
+from ._core import LoopBridge, RustFuture
 
 collections.abc.Coroutine.register(RustFuture)
 
