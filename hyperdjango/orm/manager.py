@@ -28,6 +28,7 @@ from ..database import connection as _connection
 from ..serving.bridge import running_bridge
 from ..timezone import current_zone_token
 from .exceptions import several_found
+from .sql.query import Query
 
 if TYPE_CHECKING:
     from .expressions import Aggregate, Expression, Q
@@ -105,7 +106,15 @@ class Manager(Generic[ModelT]):
         return (self._root or self._start()).all()
 
     def filter(self, *conditions: Q | Expression, **lookups: Any) -> QuerySet[ModelT]:
-        return (self._root or self._start()).filter(*conditions, **lookups)
+        # One planned lookup of a value bound as it is (see get()): the root chain's filter
+        # step made here, what QuerySet.filter and _planned_lookups make for it, two calls less.
+        root = self._root
+        if len(lookups) == 1 and not conditions and root is not None:
+            [(name, value)] = lookups.items()
+            plan = self.model._meta.lookup_plans.get(name)
+            if plan is not None and type(value) is plan[4]:
+                return root._chained(("filter", (name, plan[4])), (value,), (Query.add_filter, lookups))
+        return (root or self._start()).filter(*conditions, **lookups)
 
     def exclude(self, *conditions: Q | Expression, **lookups: Any) -> QuerySet[ModelT]:
         return self._start().exclude(*conditions, **lookups)

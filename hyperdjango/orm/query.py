@@ -541,6 +541,9 @@ class QuerySet(Generic[ModelT, RowT]):
         """The rows; for a recorded chain the driver's awaitable itself (no coroutine of ours)."""
         if self._chain is not None and self._prefetched is None:
             db, compiled, params = self._plan(None, (), ())
+            bridge = running_bridge()  # Database.query_instances and its _start written out
+            if bridge is not None and type(compiled.reader) is InstanceReader:
+                return cast("Awaitable[list[RowT]]", db._target().query_instances(bridge, compiled.reader, compiled.sql, params))
             return cast("Awaitable[list[RowT]]", compiled.fetch(db, params))
         return self._fetch_built()
 

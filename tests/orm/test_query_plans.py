@@ -591,3 +591,21 @@ async def test_a_managers_planned_get_is_keyed_by_time_zone_and_database(chain_i
         connection.set_default_database(chain_items)
         await other.close()
     assert (await PlanItem.objects.get(id=tea.pk)).name == "tea"
+
+
+async def test_a_managers_planned_filter_records_the_chain_querysets_filter_records(chain_items, monkeypatch):
+    from hyperdjango.orm.query import QuerySet
+
+    for _ in range(2):  # plans the lookups
+        await PlanItem.objects.filter(active=True).first()
+        await PlanItem.objects.filter(id=1).count()
+    full = QuerySet.filter
+    calls: list = []
+    monkeypatch.setattr(QuerySet, "filter", lambda self, *c, **kw: calls.append(kw) or full(self, *c, **kw))
+    for lookups in ({"active": False}, {"id": 2}, {"active": "no"}, {"name": "tea"}, {"id": 2, "active": True}):
+        made, recorded = PlanItem.objects.filter(**lookups), full(PlanItem.objects.all(), **lookups)
+        assert (made._chain, made._values, made._steps) == (recorded._chain, recorded._values, recorded._steps)
+    assert calls == [{"active": "no"}, {"name": "tea"}, {"id": 2, "active": True}]  # converted values: QuerySet.filter
+    assert [o.name for o in await PlanItem.objects.filter(active=False)] == ["jug", "pot"]
+    assert (await PlanItem.objects.filter(active=False).first()).name == "jug"
+    assert await PlanItem.objects.filter(active=False).count() == 2
