@@ -10,6 +10,8 @@ A ``ValidationError`` escaping a view is answered ``400 {"detail": {field: [mess
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from ..database.errors import IntegrityError
 
 
@@ -84,3 +86,8 @@ __all__ = [
     "RelatedNotLoaded",
     "ValidationError",
 ]
+
+
+def several_found(model: Any, asked: Any) -> Exception:
+    """``get()``'s error when more than one row matches ``asked`` (its lookups or conditions)."""
+    return cast("Exception", model.MultipleObjectsReturned(f"get() found several {model.__name__} rows for {asked}; narrow the filter"))

@@ -19,9 +19,16 @@ from __future__ import annotations
 import datetime
 import functools
 from collections.abc import AsyncIterator, Coroutine, Iterable
-from typing import TYPE_CHECKING, Any, Generic, Literal, Self, overload
+from typing import TYPE_CHECKING, Any, Generic, Literal, Self, cast, overload
 
 from typing_extensions import TypeVar
+
+from .._core import InstanceReader
+from ..database import connection as _connection
+from ..serving.bridge import running_bridge
+from ..timezone import current_zone_token
+from .exceptions import several_found
+from .sql.query import Query
 
 if TYPE_CHECKING:
     from .expressions import Aggregate, Expression, Q
@@ -99,7 +106,15 @@ class Manager(Generic[ModelT]):
         return (self._root or self._start()).all()
 
     def filter(self, *conditions: Q | Expression, **lookups: Any) -> QuerySet[ModelT]:
-        return (self._root or self._start()).filter(*conditions, **lookups)
+        # One planned lookup of a value bound as it is (see get()): the root chain's filter
+        # step made here, what QuerySet.filter and _planned_lookups make for it, two calls less.
+        root = self._root
+        if len(lookups) == 1 and not conditions and root is not None:
+            [(name, value)] = lookups.items()
+            plan = self.model._meta.lookup_plans.get(name)
+            if plan is not None and type(value) is plan[4]:
+                return root._chained(("filter", (name, plan[4])), (value,), (Query.add_filter, lookups))
+        return (root or self._start()).filter(*conditions, **lookups)
 
     def exclude(self, *conditions: Q | Expression, **lookups: Any) -> QuerySet[ModelT]:
         return self._start().exclude(*conditions, **lookups)
@@ -165,6 +180,25 @@ class Manager(Generic[ModelT]):
         return self._start().aiterator(chunk_size, keyset)
 
     def get(self, *conditions: Q, **lookups: Any) -> Coroutine[Any, Any, ModelT | None]:
+        # ``Model.objects.get(name=value)`` already planned, written out: the root chain's get
+        # plan looked up in ``Options.chain_plans`` under the key ``QuerySet._plan`` made it
+        # with, and the driver's method started in the caller's transaction (what
+        # ``Database._start`` does), with no frame between: each Python call here cost
+        # about as much as the Rust that reads the row. Only for a value of the exact type
+        # the lookup binds as it is (``planned_param``: no conversion, so no error before
+        # await); anything else, a miss or no running loop takes ``QuerySet.get``.
+        if len(lookups) == 1 and not conditions and self._root is not None:
+            [(name, value)] = lookups.items()
+            meta = self.model._meta
+            plan = meta.lookup_plans.get(name)
+            if plan is not None and type(value) is plan[4]:
+                db: Any = meta._database or _connection._default  # a URL or None: in no key
+                compiled = meta.chain_plans.get(((), ("get", (name, plan[4])), db, current_zone_token()))
+                if compiled is not None and compiled.in_order == 1 and type(compiled.reader) is InstanceReader:
+                    bridge = running_bridge()
+                    if bridge is not None:
+                        return cast("Coroutine[Any, Any, ModelT | None]", db._target().query_instance(
+                            bridge, compiled.reader, (several_found, self.model, lookups), compiled.sql, (value,)))
         return (self._root or self._start()).get(*conditions, **lookups)
 
     def first(self) -> Coroutine[Any, Any, ModelT | None]:

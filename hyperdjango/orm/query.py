@@ -47,12 +47,15 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, Self, cast, overload
 
 from typing_extensions import TypeVar
 
+from .._core import InstanceReader
 from ..database import IntegrityError, atomic, default_database
+from ..database import connection as _connection
+from ..serving.bridge import running_bridge
 from ..timezone import current_zone_token, get_current_timezone
 from .backends import operations_for
 from .bulk_create import bulk_create
 from .bulk_update import bulk_update
-from .exceptions import FieldError, NotSupportedError
+from .exceptions import FieldError, NotSupportedError, several_found
 from .expressions import Aggregate, Col, Expression, Param, Q
 from .fields import DateField, DateTimeField, TimeField
 from .filtered_relation import FilteredRelation
@@ -167,7 +170,7 @@ class QuerySet(Generic[ModelT, RowT]):
         meta = self.model._meta
         db = meta._database  # Options.database written out (a property and a call less per query):
         if db is None:
-            db = default_database()
+            db = _connection._default or default_database()  # the call raises when there is none
         elif isinstance(db, str):  # a URL, made a Database on first use
             db = meta.database
         key = (self._chain, last, db, current_zone_token())  # the database, not its vendor: no call
@@ -538,6 +541,9 @@ class QuerySet(Generic[ModelT, RowT]):
         """The rows; for a recorded chain the driver's awaitable itself (no coroutine of ours)."""
         if self._chain is not None and self._prefetched is None:
             db, compiled, params = self._plan(None, (), ())
+            bridge = running_bridge()  # Database.query_instances and its _start written out
+            if bridge is not None and type(compiled.reader) is InstanceReader:
+                return cast("Awaitable[list[RowT]]", db._target().query_instances(bridge, compiled.reader, compiled.sql, params))
             return cast("Awaitable[list[RowT]]", compiled.fetch(db, params))
         return self._fetch_built()
 
@@ -664,6 +670,10 @@ class QuerySet(Generic[ModelT, RowT]):
                 db, compiled, params = self._plan("first", (), _LIMIT_TO_FIRST)
             except Exception as error:
                 return _raising(error)
+            # Database.query_instance and its _start written out (two calls less per query).
+            bridge = running_bridge()
+            if bridge is not None and type(compiled.reader) is InstanceReader:
+                return cast("Coroutine[Any, Any, RowT | None]", db._target().query_instance(bridge, compiled.reader, None, compiled.sql, params))
             return compiled.fetch_first(db, params, None)
         return self._first_built()
 
@@ -768,6 +778,9 @@ class QuerySet(Generic[ModelT, RowT]):
                 db, compiled, params = self._plan("count", (), (), "count")
             except Exception as error:  # raised by await, as from the coroutine
                 return _raising(error)
+            bridge = running_bridge()  # Database.query_val and its _start written out
+            if bridge is not None:
+                return cast("Coroutine[Any, Any, int]", db._target().query_val(bridge, compiled.sql, params))
             return cast("Coroutine[Any, Any, int]", db.query_val(compiled.sql, *params))
         return self._count_built()
 
@@ -1067,11 +1080,6 @@ class RawQuerySet(Generic[ModelT]):
     async def __aiter__(self) -> AsyncIterator[ModelT]:
         for obj in await self._fetch():
             yield obj
-
-
-def several_found(model: Any, asked: Any) -> Exception:
-    """``get()``'s error when more than one row matches ``asked`` (its lookups or conditions)."""
-    return cast("Exception", model.MultipleObjectsReturned(f"get() found several {model.__name__} rows for {asked}; narrow the filter"))
 
 
 async def _raising(error: Exception) -> Any:

@@ -499,3 +499,113 @@ async def test_a_planned_aggregate_of_a_shape_seen_before_compiles_nothing_and_a
     assert await PlanItem.objects.filter(active=True).aggregate(top=Avg("price")) == {"top": Decimal("2.00")}
     assert await PlanItem.objects.filter(active=True).aggregate(low=Max("price")) == {"low": Decimal("4.25")}
     assert await PlanItem.objects.filter(active=False).aggregate(Sum("price")) == {"price__sum": Decimal("11.50")}
+
+
+def _counting_queryset_gets(monkeypatch) -> list:
+    """The calls ``Model.objects.get`` leaves to ``QuerySet.get`` (its own planned path does not)."""
+    from hyperdjango.orm.query import QuerySet
+
+    calls: list = []
+    full = QuerySet.get
+
+    def counted(self, *conditions, **lookups):
+        calls.append(lookups)
+        return full(self, *conditions, **lookups)
+
+    monkeypatch.setattr(QuerySet, "get", counted)
+    return calls
+
+
+async def test_a_managers_planned_get_answers_as_the_full_get_and_falls_back_for_other_value_types(chain_items, monkeypatch):
+    PlanItem._meta.lookup_plans.clear()
+    PlanItem._meta.chain_plans.clear()
+    tea = await PlanItem.objects.get(name="tea")
+    calls = _counting_queryset_gets(monkeypatch)
+    for _ in range(2):  # plans the lookups, then the chains
+        assert (await PlanItem.objects.get(id=tea.pk)).name == "tea"
+        assert await PlanItem.objects.get(id=10_000) is None
+        with pytest.raises(PlanItem.MultipleObjectsReturned, match=r"for \{'active': False\}"):
+            await PlanItem.objects.get(active=False)
+    calls.clear()
+    found = PlanItem.objects.get(id=tea.pk)
+    assert type(found) is _core.RustFuture and (await found).name == "tea"
+    assert await PlanItem.objects.get(id=10_000) is None
+    with pytest.raises(PlanItem.MultipleObjectsReturned, match=r"^get\(\) found several PlanItem rows for \{'active': False\}; narrow the filter$"):
+        await PlanItem.objects.get(active=False)
+    assert calls == []  # all three from the manager's own planned path
+    # Values the lookup converts (a str key, a str flag) and
+    # lookups that are not the root chain's one planned lookup take QuerySet.get, same answers.
+    assert (await PlanItem.objects.get(id=str(tea.pk))).name == "tea"
+    assert (await PlanItem.objects.get(name="tea")).pk == tea.pk  # a str: converted by its field
+    with pytest.raises(PlanItem.MultipleObjectsReturned):
+        await PlanItem.objects.get(active="false")
+    assert (await PlanItem.objects.get(id=tea.pk, name="tea")).pk == tea.pk
+    assert len(calls) == 4
+    with pytest.raises(ValidationError, match="id"):
+        await PlanItem.objects.get(id="abc")
+
+
+async def test_a_managers_planned_get_first_and_count_run_in_the_callers_transaction(chain_items):
+    from hyperdjango.database import atomic
+
+    for _ in range(3):  # plans the lookups, then the chains
+        tea = await PlanItem.objects.get(name="tea")
+        await PlanItem.objects.get(id=tea.pk)
+        await PlanItem.objects.filter(active=True).first()
+        await PlanItem.objects.filter(active=True).count()
+
+    class Rollback(Exception):
+        pass
+
+    with pytest.raises(Rollback):
+        async with atomic(chain_items):
+            await PlanItem.objects.filter(id=tea.pk).update(active=False, name="gone")
+            assert (await PlanItem.objects.get(id=tea.pk)).name == "gone"  # this transaction's row
+            assert await PlanItem.objects.filter(active=True).count() == 3
+            assert (await PlanItem.objects.filter(active=True).first()).name != "tea"
+            raise Rollback
+    assert (await PlanItem.objects.get(id=tea.pk)).name == "tea"
+    assert await PlanItem.objects.filter(active=True).count() == 4
+
+
+async def test_a_managers_planned_get_is_keyed_by_time_zone_and_database(chain_items, monkeypatch, tmp_path):
+    from hyperdjango.database import Database, connection
+
+    tea = await PlanItem.objects.get(name="tea")
+    for _ in range(2):
+        await PlanItem.objects.get(id=tea.pk)
+    calls = _counting_queryset_gets(monkeypatch)
+    with timezone.override("Asia/Tokyo"):  # another zone: planned again there, not reused
+        for _ in range(2):
+            assert (await PlanItem.objects.get(id=tea.pk)).name == "tea"
+    assert len(calls) == 1
+    other = Database(f"sqlite:///{tmp_path / 'other.db'}")
+    await other.create_tables(PlanCategory, PlanItem)
+    await PlanItem.objects.using(other).create(name="other", price=Decimal("1"))
+    connection.set_default_database(other)  # the default changed: the other database's plan
+    try:
+        for _ in range(2):
+            assert (await PlanItem.objects.get(id=1)).name == "other"
+        assert (await PlanItem.objects.using(chain_items).get(id=tea.pk)).name == "tea"
+    finally:
+        connection.set_default_database(chain_items)
+        await other.close()
+    assert (await PlanItem.objects.get(id=tea.pk)).name == "tea"
+
+
+async def test_a_managers_planned_filter_records_the_chain_querysets_filter_records(chain_items, monkeypatch):
+    from hyperdjango.orm.query import QuerySet
+
+    for _ in range(2):  # plans the lookups
+        await PlanItem.objects.filter(active=True).first()
+        await PlanItem.objects.filter(id=1).count()
+    full = QuerySet.filter
+    calls: list = []
+    monkeypatch.setattr(QuerySet, "filter", lambda self, *c, **kw: calls.append(kw) or full(self, *c, **kw))
+    for lookups in ({"active": False}, {"id": 2}, {"active": "no"}, {"name": "tea"}, {"id": 2, "active": True}):
+        made, recorded = PlanItem.objects.filter(**lookups), full(PlanItem.objects.all(), **lookups)
+        assert (made._chain, made._values, made._steps) == (recorded._chain, recorded._values, recorded._steps)
+    assert calls == [{"active": "no"}, {"name": "tea"}, {"id": 2, "active": True}]  # converted values: QuerySet.filter
+    assert [o.name for o in await PlanItem.objects.filter(active=False)] == ["jug", "pot"]
+    assert (await PlanItem.objects.filter(active=False).first()).name == "jug"
+    assert await PlanItem.objects.filter(active=False).count() == 2
