@@ -25,7 +25,7 @@ from typing_extensions import TypeVar
 
 from .._core import InstanceReader
 from ..database import connection as _connection
-from ..serving.bridge import running_bridge
+from ..runtime import running_bridge
 from ..timezone import current_zone_token
 from .exceptions import several_found
 from .sql.query import Query

@@ -50,7 +50,7 @@ from typing_extensions import TypeVar
 from .._core import InstanceReader
 from ..database import IntegrityError, atomic, default_database
 from ..database import connection as _connection
-from ..serving.bridge import running_bridge
+from ..runtime import running_bridge
 from ..timezone import current_zone_token, get_current_timezone
 from .backends import operations_for
 from .bulk_create import bulk_create
