@@ -58,6 +58,8 @@ def _reaching_into(name: str, above: list[str]) -> list[str]:
         ("hyperdjango.database", ["hyperdjango.serving", "hyperdjango.orm", "hyperdjango.migrations", "hyperdjango.cli"]),
         ("hyperdjango.migrations", ["hyperdjango.cli", "hyperdjango.serving"]),
         ("hyperdjango.auth", ["hyperdjango.cli"]),
+        # The manager hands out QuerySets; a QuerySet knows nothing of managers.
+        ("hyperdjango.orm.query", ["hyperdjango.orm.manager"]),
     ],
 )
 def test_layer_imports_nothing_above_it(layer: str, above: list[str]) -> None:

@@ -23,11 +23,13 @@ from .exceptions import (
 from typing import TYPE_CHECKING, Any
 
 from .expressions import Avg, Case, Coalesce, Count, Exists, F, Max, Min, OuterRef, Q, Subquery, Sum, Value, When
-from .manager import Manager
+from .manager import Manager, copy_queryset_docs
 from .models import Model
 from .prefetch import Prefetch
 from .query import QuerySet, RawQuerySet
 from .related import ManyToMany
+
+copy_queryset_docs(QuerySet)
 
 if TYPE_CHECKING:
     # ``name: str = Field(max_length=200)``: the annotation is what instances hold, and the

@@ -282,6 +282,15 @@ class Manager(Generic[ModelT]):
     aexplain = explain
 
 
+def copy_queryset_docs(queryset: type) -> None:
+    """Gives the manager's forwarding methods the docstrings of the QuerySet methods they
+    call. The package runs it once both modules are loaded: the manager reaches the QuerySet
+    only lazily (query.py imports this module through related.py)."""
+    for name, method in vars(Manager).items():
+        if callable(method) and method.__doc__ is None and hasattr(queryset, name):
+            method.__doc__ = getattr(queryset, name).__doc__
+
+
 @functools.cache
 def queryset_class() -> type[QuerySet[Any]]:
     """``QuerySet``, imported once: query.py imports this module (through related.py), and

@@ -1147,15 +1147,3 @@ def _default_alias(aggregate: Any) -> str:
 
 def _bad_expression(name: str, value: Any) -> Any:
     raise TypeError(f"{name}={value!r}: expected an expression (F, Value, Count, ...); wrap plain values in Value()")
-
-
-def _copy_docs() -> None:
-    """The manager's forwarding methods carry the docstrings of the QuerySet methods they call."""
-    from .manager import Manager
-
-    for name, method in vars(Manager).items():
-        if callable(method) and method.__doc__ is None and hasattr(QuerySet, name):
-            method.__doc__ = getattr(QuerySet, name).__doc__
-
-
-_copy_docs()
