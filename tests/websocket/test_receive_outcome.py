@@ -1,0 +1,56 @@
+"""What the engine's connection gives `hyperdjango.websockets` per received message: a data
+message as its payload (str or bytes), not a tuple, since a RustFuture finishing with a
+tuple makes CPython 3.11 create a StopIteration for it (~880 instructions per message);
+the end of the connection as a `(kind, reason, code)` tuple, which still comes back whole.
+The public API (Message, receive_*, async for) is unchanged: the other websocket tests."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from websockets.sync.client import connect
+
+from hyperdjango import HyperApp
+from hyperdjango.testing import TestClient
+from support.websocket_apps import ws_url
+
+
+def make_app() -> HyperApp:
+    app = HyperApp()
+    seen: dict = {}
+    app.state_seen = seen  # type: ignore[attr-defined]
+
+    @app.websocket("/ws/raw")
+    async def raw(ws, request):
+        await ws.accept()
+        conn, bridge = ws._conn, ws._bridge
+        got = []
+        for _ in range(3):
+            # Awaited, so the RustFuture's result is what comes back (try_receive would
+            # answer without one when the message is already there).
+            await asyncio.sleep(0.05)
+            got.append(await conn.receive(bridge))
+        got.append(conn.try_receive())
+        seen["raw"] = got
+
+    return app
+
+
+@pytest.fixture(scope="module")
+def client():
+    with TestClient(make_app()) as c:
+        yield c
+
+
+def test_a_data_message_is_its_payload_and_the_end_a_tuple(client):
+    with connect(ws_url(client, "/ws/raw")) as ws:
+        ws.send("text")
+        ws.send(b"bytes")
+        ws.close(4000, "done")
+    for _ in range(100):
+        if "raw" in client.app.state_seen:
+            break
+        time.sleep(0.05)
+    assert client.app.state_seen["raw"] == ["text", b"bytes", ("close", "done", 4000), ("gone", None, 4000)]
