@@ -246,9 +246,9 @@ class WebSocket:
                 self._bridge = loop_bridge()
             item = await conn.receive(self._bridge)
         # A data message comes as its payload; only the end is a tuple (see _core.pyi).
-        if item.__class__ is str:
+        if isinstance(item, str):
             return Message("text", item)
-        if item.__class__ is bytes:
+        if isinstance(item, bytes):
             return Message("bytes", item)
         kind, reason, code = item
         if kind == "gone":
@@ -289,9 +289,9 @@ class WebSocket:
                 if self._bridge is None:
                     self._bridge = loop_bridge()
                 item = await conn.receive(self._bridge)
-            if item.__class__ is str:
+            if isinstance(item, str):
                 yield Message("text", item)
-            elif item.__class__ is bytes:
+            elif isinstance(item, bytes):
                 yield Message("bytes", item)
             else:
                 kind, _reason, code = item

@@ -253,9 +253,9 @@ class WebSocketCycle:
         item = self.conn.try_receive()
         if item is None:
             item = await self.conn.receive(loop_bridge())
-        if item.__class__ is str:
+        if isinstance(item, str):
             return {"type": "websocket.receive", "text": item}
-        if item.__class__ is bytes:
+        if isinstance(item, bytes):
             return {"type": "websocket.receive", "bytes": item}
         _kind, reason, code = item
         self.closed = code
