@@ -151,9 +151,9 @@ impl WebSocketConnection {
         let conn = Arc::downgrade(&self.conn);
         let waiting = self.conn.recv_with(Box::new(move |message| {
             let gone = conn.upgrade().map_or(1006, |c| gone_code(&c));
-            let outcome = Box::new(move |py: Python<'_>| {
-                Ok(message_to_py(py, message, gone)?.unbind())
-            }) as Outcome;
+            let outcome =
+                Box::new(move |py: Python<'_>| Ok(message_to_py(py, message, gone)?.unbind()))
+                    as Outcome;
             // Called by the session in the middle of its turn: the outcome goes to the
             // loop after the turn (a task of its own), as it did when a task waited for
             // it. Sent at once, it woke a sleeping loop once per echo where the later
