@@ -326,8 +326,8 @@ class RedisCommands:
         place), sent in one write; ConnectionError when Redis cannot be reached."""
     def close(self) -> None: ...
 
-# A data message is its payload (text: str, binary: bytes), not a tuple: a RustFuture
-# finishing with a tuple makes CPython create its StopIteration. The end is a tuple.
+# A data message is its payload (text: str, binary: bytes), not a tuple (a tuple per
+# message cost ~700 instructions per echo to build and unpack). The end is a tuple.
 _WsMessage = (
     str
     | bytes

@@ -236,17 +236,3 @@ async def test_the_coroutine_protocol_steps_like_a_futures_await(db):
     assert stop.value.value == 8
     future.close()  # done: nothing to cancel
     assert not future.cancelled()
-
-
-async def test_every_kind_of_result_comes_back_whole(db):
-    # A RustFuture raises StopIteration with the bare result unless it is a tuple or an
-    # exception (CPython then creates no exception object): None, a number, a str and a list must
-    # come back as themselves through await, a Task and gather alike.
-    statements = [("SELECT NULL", None), ("SELECT 2", 2), ("SELECT 'x'", "x")]
-    for sql, value in statements:
-        assert await db.query_val(sql) == value
-        assert await asyncio.ensure_future(db.query_val(sql)) == value
-        assert await asyncio.create_task(db.query_val(sql)) == value
-    assert await asyncio.gather(*(db.query_val(sql) for sql, _ in statements)) == [v for _, v in statements]
-    rows = await asyncio.create_task(db.query("SELECT 1 AS a, 2 AS b"))
-    assert type(rows) is list and (rows[0]["a"], rows[0]["b"]) == (1, 2)

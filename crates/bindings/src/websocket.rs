@@ -19,8 +19,8 @@ use crate::completion::{LoopBridge, Outcome, RustFuture};
 /// One accepted WebSocket. A data message is its payload, a `str` (text) or
 /// `bytes` (binary); the end is a `(kind, reason, code)` tuple: `("close",
 /// reason, code)` when the peer closed or the connection ended, `("gone",
-/// None, code)` after that. Not a tuple per message: a RustFuture finishing
-/// with a tuple makes CPython create its StopIteration (~880 instructions).
+/// None, code)` after that. Not a tuple per message: building it (with a new
+/// "text" str) and unpacking it in Python cost ~700 instructions per echo.
 #[pyclass(module = "hyperdjango._core", frozen)]
 pub struct WebSocketConnection {
     conn: Arc<WsConnection>,
