@@ -245,12 +245,16 @@ class WebSocket:
             if self._bridge is None:
                 self._bridge = loop_bridge()
             item = await conn.receive(self._bridge)
-        kind, payload, code = item
+        # A data message comes as its payload; only the end is a tuple (see _core.pyi).
+        if isinstance(item, str):
+            return Message("text", item)
+        if isinstance(item, bytes):
+            return Message("bytes", item)
+        kind, reason, code = item
         if kind == "gone":
             raise WebSocketDisconnect(self._closed_code or code)
-        if kind == "close":
-            self._closed_code = code
-        return Message(kind, payload, code)
+        self._closed_code = code
+        return Message(kind, reason, code)
 
     async def _receive_data(self) -> Message:
         message = await self.receive()
@@ -285,10 +289,12 @@ class WebSocket:
                 if self._bridge is None:
                     self._bridge = loop_bridge()
                 item = await conn.receive(self._bridge)
-            kind, payload, code = item
-            if kind == "text" or kind == "bytes":
-                yield Message(kind, payload, code)
+            if isinstance(item, str):
+                yield Message("text", item)
+            elif isinstance(item, bytes):
+                yield Message("bytes", item)
             else:
+                kind, _reason, code = item
                 if kind == "close":
                     self._closed_code = code
                 return

@@ -188,8 +188,8 @@ class AsgiWebSocketConnection:
     """An accepted ASGI WebSocket with the engine's ``WebSocketConnection`` shape.
 
     Sends never wait, as on the engine: messages go into a queue that one
-    writer task hands to the host's ``send`` in order. Received messages are
-    ``(kind, payload, code)`` tuples like the engine's."""
+    writer task hands to the host's ``send`` in order. Received messages come as
+    the engine's do: a data message as its payload, the end as a tuple."""
 
     def __init__(self, receive: Receive, send: Send, subprotocol: str | None) -> None:
         self._receive = receive
@@ -229,17 +229,17 @@ class AsgiWebSocketConnection:
             self.close_code = code
             self._queue.put_nowait({"type": "websocket.close", "code": code, "reason": reason})
 
-    def try_receive(self) -> tuple[str, Any, int] | None:
+    def try_receive(self) -> str | bytes | tuple[str, Any, int] | None:
         if self.close_code is not None:
             return ("gone", None, self.close_code)
         return None
 
-    async def receive(self, bridge: Any = None) -> tuple[str, Any, int]:
+    async def receive(self, bridge: Any = None) -> str | bytes | tuple[str, Any, int]:
         message = await self._receive()
         if message["type"] == "websocket.receive":
             if message.get("text") is not None:
-                return ("text", message["text"], 0)
-            return ("bytes", message.get("bytes") or b"", 0)
+                return message["text"]
+            return message.get("bytes") or b""
         code = message.get("code", 1005)
         self.close_code = self.close_code or code
         return ("close", message.get("reason") or "", code)

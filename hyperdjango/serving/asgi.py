@@ -253,13 +253,13 @@ class WebSocketCycle:
         item = self.conn.try_receive()
         if item is None:
             item = await self.conn.receive(loop_bridge())
-        kind, payload, code = item
-        if kind == "text":
-            return {"type": "websocket.receive", "text": payload}
-        if kind == "bytes":
-            return {"type": "websocket.receive", "bytes": payload}
+        if isinstance(item, str):
+            return {"type": "websocket.receive", "text": item}
+        if isinstance(item, bytes):
+            return {"type": "websocket.receive", "bytes": item}
+        _kind, reason, code = item
         self.closed = code
-        return {"type": "websocket.disconnect", "code": code, "reason": payload or ""}
+        return {"type": "websocket.disconnect", "code": code, "reason": reason or ""}
 
     async def send(self, message: Message) -> None:
         kind = message["type"]

@@ -12,13 +12,15 @@ use std::task::Poll;
 use hyperdjango_engine::websocket::{Incoming, SendError, Shared, Wakeups, WsConnection};
 use pyo3::exceptions::{PyBaseException, PyStopIteration, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyString};
 
 use crate::completion::{LoopBridge, Outcome, RustFuture};
 
-/// One accepted WebSocket. Messages are `(kind, payload, code)` tuples:
-/// `("text", str, 0)`, `("bytes", bytes, 0)`, `("close", reason, code)` when
-/// the peer closed or the connection ended, `("gone", None, code)` after that.
+/// One accepted WebSocket. A data message is its payload, a `str` (text) or
+/// `bytes` (binary); the end is a `(kind, reason, code)` tuple: `("close",
+/// reason, code)` when the peer closed or the connection ended, `("gone",
+/// None, code)` after that. Not a tuple per message: building it (with a new
+/// "text" str) and unpacking it in Python cost ~700 instructions per echo.
 #[pyclass(module = "hyperdjango._core", frozen)]
 pub struct WebSocketConnection {
     conn: Arc<WsConnection>,
@@ -50,15 +52,15 @@ fn message_to_py<'py>(
     py: Python<'py>,
     message: Option<Incoming>,
     gone: u16,
-) -> PyResult<Bound<'py, PyTuple>> {
-    match message {
-        Some(Incoming::Text(t)) => ("text", PyString::new(py, &t), 0u16).into_pyobject(py),
-        Some(Incoming::Binary(b)) => ("bytes", PyBytes::new(py, &b), 0u16).into_pyobject(py),
-        Some(Incoming::Close { code, reason }) => {
-            ("close", PyString::new(py, &reason), code).into_pyobject(py)
-        }
-        None => ("gone", py.None(), gone).into_pyobject(py),
-    }
+) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match message {
+        Some(Incoming::Text(t)) => PyString::new(py, &t).into_any(),
+        Some(Incoming::Binary(b)) => PyBytes::new(py, &b).into_any(),
+        Some(Incoming::Close { code, reason }) => ("close", PyString::new(py, &reason), code)
+            .into_pyobject(py)?
+            .into_any(),
+        None => ("gone", py.None(), gone).into_pyobject(py)?.into_any(),
+    })
 }
 
 fn error_code(error: SendError) -> u16 {
@@ -125,7 +127,7 @@ impl WebSocketConnection {
     }
 
     /// A message already received, or None when none is waiting.
-    fn try_receive<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyTuple>>> {
+    fn try_receive<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
         match self.conn.try_recv() {
             Poll::Pending => Ok(None),
             Poll::Ready(m) => message_to_py(py, m, gone_code(&self.conn)).map(Some),
@@ -143,15 +145,15 @@ impl WebSocketConnection {
         // away (1001) unless it had closed already.
         let abandoned = Box::new(move |py: Python<'_>| {
             let gone = conn.upgrade().and_then(|c| c.close_code()).unwrap_or(1001);
-            Ok(message_to_py(py, None, gone)?.into_any().unbind())
+            Ok(message_to_py(py, None, gone)?.unbind())
         }) as Outcome;
         let (future, completer) = LoopBridge::completer(bridge, abandoned)?;
         let conn = Arc::downgrade(&self.conn);
         let waiting = self.conn.recv_with(Box::new(move |message| {
             let gone = conn.upgrade().map_or(1006, |c| gone_code(&c));
-            let outcome = Box::new(move |py: Python<'_>| {
-                Ok(message_to_py(py, message, gone)?.into_any().unbind())
-            }) as Outcome;
+            let outcome =
+                Box::new(move |py: Python<'_>| Ok(message_to_py(py, message, gone)?.unbind()))
+                    as Outcome;
             // Called by the session in the middle of its turn: the outcome goes to the
             // loop after the turn (a task of its own), as it did when a task waited for
             // it. Sent at once, it woke a sleeping loop once per echo where the later
