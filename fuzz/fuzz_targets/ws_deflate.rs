@@ -13,13 +13,14 @@ use std::io::Cursor;
 
 use arbitrary::Arbitrary;
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress};
-use hyperdjango_engine::fuzzing::{compress, InflatingStream};
+use hyperdjango_engine::fuzzing::{compress, wire_frame, InflatingStream, Shared};
 use libfuzzer_sys::fuzz_target;
 use tokio::io::AsyncReadExt;
 use tokio_tungstenite::tungstenite::protocol::frame::FrameHeader;
-use tokio_tungstenite::tungstenite::Message;
 
 const LIMIT: usize = 4096;
+/// The server's default socket read size (WsConfig's read_buffer_size).
+const READ_CHUNK: usize = 8 * 1024;
 const SYNC_TAIL: [u8; 4] = [0, 0, 0xff, 0xff];
 
 #[derive(Arbitrary, Debug)]
@@ -84,7 +85,7 @@ fn frames(mut bytes: &[u8]) -> Vec<(FrameHeader, Vec<u8>)> {
 fn read_through(wire: Vec<u8>) -> Vec<u8> {
     let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
     runtime.block_on(async {
-        let mut stream = InflatingStream::new(Cursor::new(wire), true, LIMIT);
+        let mut stream = InflatingStream::new(Cursor::new(wire), true, LIMIT, READ_CHUNK);
         let mut out = Vec::new();
         stream.read_to_end(&mut out).await.expect("reading from memory");
         out
@@ -150,25 +151,34 @@ fn messages(list: Vec<ClientMessage>) {
 
 fn outgoing(payload: Vec<u8>, binary: bool) {
     let message = if binary {
-        Message::binary(payload.clone())
+        Shared::binary(&payload)
     } else {
-        match String::from_utf8(payload.clone()) {
-            Ok(text) => Message::text(text),
+        match std::str::from_utf8(&payload) {
+            Ok(text) => Shared::text(text),
             Err(_) => return,
         }
     };
-    match compress(message) {
-        Message::Frame(frame) => {
-            assert!(frame.header().rsv1);
-            let mut input = frame.payload().to_vec();
-            input.extend_from_slice(&SYNC_TAIL);
-            let mut plain = Vec::with_capacity(payload.len() + 64);
-            Decompress::new(false).decompress_vec(&input, &mut plain, FlushDecompress::Sync).unwrap();
-            assert_eq!(plain, payload, "a compressed message does not inflate back");
-        }
-        Message::Binary(data) => assert_eq!(&data[..], &payload[..]),
-        Message::Text(text) => assert_eq!(text.as_bytes(), &payload[..]),
-        other => panic!("compress turned a data message into {other:?}"),
+    let opcode = if binary { 0x2 } else { 0x1 };
+    // The frame that goes out: compressed (RSV1) when that shrinks it, else the message as it is.
+    let (frame, compressed) = match compress(&message) {
+        Some(shrunk) => (wire_frame(&shrunk).to_vec(), true),
+        None => (wire_frame(&message).to_vec(), false),
+    };
+    let parsed = frames(&frame);
+    assert_eq!(parsed.len(), 1, "one message, one frame");
+    let (header, body) = &parsed[0];
+    assert!(header.is_final && header.mask.is_none());
+    assert_eq!(u8::from(header.opcode), opcode);
+    assert_eq!(header.rsv1, compressed);
+    if compressed {
+        assert!(body.len() < payload.len(), "compressed only when it shrinks");
+        let mut input = body.clone();
+        input.extend_from_slice(&SYNC_TAIL);
+        let mut plain = Vec::with_capacity(payload.len() + 64);
+        Decompress::new(false).decompress_vec(&input, &mut plain, FlushDecompress::Sync).unwrap();
+        assert_eq!(plain, payload, "a compressed message does not inflate back");
+    } else {
+        assert_eq!(body, &payload);
     }
 }
 

@@ -9,3 +9,9 @@ pub use crate::db::sqlite::codec::{
 };
 pub use crate::db::sqlite::sql::translate_placeholders;
 pub use crate::websocket::deflate::{compress, InflatingStream};
+pub use crate::websocket::Shared;
+
+/// The bytes `message` goes on the wire as.
+pub fn wire_frame(message: &Shared) -> &[u8] {
+    message.frame()
+}

@@ -51,7 +51,7 @@ impl Shared {
     }
 
     /// The whole frame, as it goes on the wire.
-    pub(super) fn frame(&self) -> &[u8] {
+    pub(crate) fn frame(&self) -> &[u8] {
         &self.frame
     }
 
