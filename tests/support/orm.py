@@ -55,3 +55,25 @@ class CountingDatabase:
     async def query_instances(self, reader, sql: str, *params):
         self.statements.append(sql)
         return await self._db.query_instances(reader, sql, *params)
+
+    def _target(self):
+        # The ORM's planned paths call the driver of db._target() directly.
+        return _CountingDriver(self._db._target(), self.statements)
+
+
+class _CountingDriver:
+    """The driver object of a CountingDatabase: its statement methods record their SQL."""
+
+    def __init__(self, core, statements: list[str]) -> None:
+        self._core, self._statements = core, statements
+
+    def __getattr__(self, name: str):
+        method = getattr(self._core, name)
+        if not name.startswith(("query", "execute")):
+            return method
+
+        def counted(*args):
+            self._statements.append(args[-2])  # every statement method ends with (sql, params)
+            return method(*args)
+
+        return counted
