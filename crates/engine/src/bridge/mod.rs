@@ -109,6 +109,15 @@ impl<T> LoopSender<T> {
         })
     }
 
+    /// Holds room for one item if there is room now.
+    pub fn try_reserve(&self) -> Result<LoopPermit<'_, T>, mpsc::error::TrySendError<()>> {
+        let permit = self.tx.try_reserve()?;
+        Ok(LoopPermit {
+            permit,
+            waker: &self.waker,
+        })
+    }
+
     /// Enqueues `item` if there is room now.
     pub fn try_send(&self, item: T) -> Result<(), mpsc::error::TrySendError<T>> {
         self.tx.try_send(item)?;

@@ -129,12 +129,15 @@ impl Shared {
             }
             gate.unreported = 0;
         }
-        match self.events.try_send(event) {
-            Ok(()) => {
+        // Counted before the send, so a consumer that has read the message also
+        // sees it in `stats()`.
+        match self.events.try_reserve() {
+            Ok(permit) => {
                 self.delivered.fetch_add(1, Ordering::Relaxed);
+                permit.send(event);
             }
-            Err(mpsc::error::TrySendError::Full(_)) => self.drop_one(gate),
-            Err(mpsc::error::TrySendError::Closed(_)) => {} // the consumer is gone
+            Err(mpsc::error::TrySendError::Full(())) => self.drop_one(gate),
+            Err(mpsc::error::TrySendError::Closed(())) => {} // the consumer is gone
         }
     }
 
