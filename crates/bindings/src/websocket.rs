@@ -42,12 +42,12 @@ impl WebSocketConnection {
         bridge: Option<&Bound<'_, LoopBridge>>,
     ) -> PyResult<u16> {
         let sent = match bridge {
-            Some(bridge) => LoopBridge::deferring_send(bridge, message, encode, |frame, wakeups| {
-                self.conn.send_deferred(frame, wakeups)
-            })?,
-            None => self
-                .conn
-                .send_deferred(encode()?, &mut Wakeups::default()),
+            Some(bridge) => {
+                LoopBridge::deferring_send(bridge, message, encode, |frame, wakeups| {
+                    self.conn.send_deferred(frame, wakeups)
+                })?
+            }
+            None => self.conn.send_deferred(encode()?, &mut Wakeups::default()),
         };
         Ok(send_result(sent))
     }
@@ -147,7 +147,11 @@ impl WebSocketConnection {
         data: &Bound<'_, PyBytes>,
         bridge: Option<&Bound<'_, LoopBridge>>,
     ) -> PyResult<u16> {
-        self.send(data.as_any(), || Ok(Shared::binary(data.as_bytes())), bridge)
+        self.send(
+            data.as_any(),
+            || Ok(Shared::binary(data.as_bytes())),
+            bridge,
+        )
     }
 
     /// Starts the close handshake; never waits.
