@@ -210,15 +210,22 @@ class WebSocket:
 
     def send_text(self, text: str) -> Awaitable[None]:
         """Queues a text message; awaiting it raises ``WebSocketDisconnect`` if the connection is closed."""
-        # The hot path of every echo and chat message: no helper calls.
-        code = (self._conn or self._connection()).send_text(text, self._bridge)
+        # The hot path of every echo and chat message: no helper calls, and `is None`
+        # rather than `or` (the truth test of an extension object costs more).
+        conn = self._conn
+        if conn is None:
+            conn = self._connection()
+        code = conn.send_text(text, self._bridge)
         if code:
             return _SendFailed(code)
         return SENT
 
     def send_bytes(self, data: bytes) -> Awaitable[None]:
         """Queues a binary message; as :meth:`send_text`."""
-        code = (self._conn or self._connection()).send_bytes(bytes(data), self._bridge)
+        conn = self._conn
+        if conn is None:
+            conn = self._connection()
+        code = conn.send_bytes(bytes(data), self._bridge)
         if code:
             return _SendFailed(code)
         return SENT

@@ -61,6 +61,21 @@ def make_app() -> HyperApp:
                 await asyncio.sleep(pause)
             await ws.send_text("done")
 
+    @app.websocket("/ws/loop")
+    async def loop_publish(ws, request):
+        # A fan-out as a loop of sends, all in one loop iteration: each message is one
+        # object sent to every member (encoded once), then dropped for the next one.
+        async for msg in ws:
+            for i in range(int(msg.text)):
+                text = f"{i}:" + "y" * i
+                for member_ws in room:
+                    await member_ws.send_text(text)
+                data = text.encode()
+                for member_ws in room:
+                    await member_ws.send_bytes(data)
+                del text, data
+            await ws.send_text("done")
+
     @app.websocket("/ws/layer/{kind}")
     async def layer_member(ws, request):
         channel = layer.channel("room")
@@ -98,6 +113,18 @@ def test_broadcast_reaches_every_member_in_order(client):
         for ws in members:
             got = [ws.recv(timeout=5) for _ in range(6)]
             assert got == ["0", b"binary", "1", b"binary", "2", b"binary"]
+
+
+def test_a_loop_of_sends_reaches_every_member_with_each_message(client):
+    with contextlib.ExitStack() as stack:
+        members = [stack.enter_context(connect(ws_url(client, "/ws/member"))) for _ in range(N)]
+        wait_for(lambda: len(client.app.room) == N, "members")
+        with connect(ws_url(client, "/ws/loop")) as publisher:
+            publisher.send("4")  # 8 messages per member: the send queue's size here
+            assert publisher.recv(timeout=5) == "done"
+        expected = [m for i in range(4) for m in (f"{i}:" + "y" * i, (f"{i}:" + "y" * i).encode())]
+        for ws in members:
+            assert [ws.recv(timeout=5) for _ in range(8)] == expected
 
 
 def test_a_member_that_does_not_read_is_closed_with_1013_and_reported(client):

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use futures_util::future::{abortable, AbortHandle as BatchedAbortHandle};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use hyperdjango_engine::bridge::{loop_queue, LoopReceiver, LoopSender, LoopWaker};
-use hyperdjango_engine::websocket::Wakeups;
+use hyperdjango_engine::websocket::{Shared, Wakeups};
 use pyo3::exceptions::{PyOSError, PyRuntimeError};
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -142,6 +142,10 @@ struct Batch {
     work: Vec<BatchedWork>,
     /// Sessions that WebSocket sends of this iteration have to wake: woken together.
     wakeups: Wakeups,
+    /// The last WebSocket message of this iteration, encoded, with the `str` or `bytes`
+    /// it came from (held, so its address is not reused): a loop sending one message
+    /// to many connections encodes it once, as `broadcast()` does.
+    frame: Option<(Py<PyAny>, Shared)>,
     /// `drain` is running the callbacks of finished futures: it flushes when it ends, so
     /// the statements their tasks start need no `call_soon` (a statement awaited after
     /// another, the common case, costs no extra loop iteration).
@@ -150,7 +154,7 @@ struct Batch {
 
 impl Batch {
     fn is_empty(&self) -> bool {
-        self.work.is_empty() && self.wakeups.is_empty()
+        self.work.is_empty() && self.wakeups.is_empty() && self.frame.is_none()
     }
 }
 
@@ -229,25 +233,40 @@ impl LoopBridge {
         Ok(future)
     }
 
-    /// Runs `send` (WebSocket sends) with this loop iteration's wake-ups: the sessions
-    /// it has to wake are woken with the others at the end of the iteration, so a loop
-    /// of `await ws.send_text(...)` to many connections costs one cross-thread wake-up,
-    /// not one per send. Off the loop's thread nothing says when `flush` runs: the
-    /// sessions are woken at once.
-    pub(crate) fn deferring_wakeups<R>(
+    /// Runs `send` (a WebSocket send) with `message` encoded and this loop iteration's
+    /// wake-ups: the sessions it has to wake are woken with the others at the end of the
+    /// iteration, so a loop of `await ws.send_text(...)` to many connections costs one
+    /// cross-thread wake-up, not one per send; and `message` (a `str` or `bytes`, which
+    /// never change) is encoded by `encode` only if it is not the iteration's last one.
+    /// Off the loop's thread nothing says when `flush` runs: the sessions are woken at
+    /// once.
+    pub(crate) fn deferring_send<R>(
         slf: &Bound<'_, Self>,
-        send: impl FnOnce(&mut Wakeups) -> R,
-    ) -> R {
+        message: &Bound<'_, PyAny>,
+        encode: impl FnOnce() -> PyResult<Shared>,
+        send: impl FnOnce(Shared, &mut Wakeups) -> R,
+    ) -> PyResult<R> {
         let bridge = slf.get();
         if std::thread::current().id() != bridge.thread {
-            return send(&mut Wakeups::default()); // dropped: woken now
+            return Ok(send(encode()?, &mut Wakeups::default())); // dropped: woken now
         }
-        let (result, schedule) = {
+        let (result, schedule, replaced) = {
             let mut batch = bridge.batch();
             let was_empty = batch.is_empty();
-            let result = send(&mut batch.wakeups);
-            (result, was_empty && !batch.is_empty() && !batch.draining)
+            let (frame, replaced) = match &batch.frame {
+                Some((last, frame)) if last.is(message) => (frame.clone(), None),
+                _ => {
+                    let frame = encode()?;
+                    let replaced = batch
+                        .frame
+                        .replace((message.clone().unbind(), frame.clone()));
+                    (frame, replaced)
+                }
+            };
+            let result = send(frame, &mut batch.wakeups);
+            (result, was_empty && !batch.draining, replaced)
         };
+        drop(replaced); // its object is released outside the batch's lock
         if schedule {
             match bridge.event_loop.bind(slf.py()).upgrade() {
                 // A loop that cannot schedule (closed) had the flush done at once: the
@@ -256,7 +275,7 @@ impl LoopBridge {
                 None => bridge.flush(),
             }
         }
-        result
+        Ok(result)
     }
 
     /// Has the loop run `flush` at the end of this iteration; when it cannot, flushes
@@ -363,10 +382,12 @@ impl LoopBridge {
 
     /// Hands the statements started in this loop iteration to tokio, as one task, and
     /// wakes the WebSocket sessions its sends queued messages for (scheduled with
-    /// `call_soon` by the first of them, or run by `drain` at its end).
+    /// `call_soon` by the first of them, or run by `drain` at its end); the iteration's
+    /// last message is let go.
     fn flush(&self) {
         let mut batch = self.batch();
         let wakeups = std::mem::take(&mut batch.wakeups);
+        let frame = batch.frame.take();
         if batch.work.len() > 1 {
             // `drain(..)` keeps the vector's buffer for the next batch.
             let mut running: FuturesUnordered<BatchedWork> = batch.work.drain(..).collect();
@@ -379,6 +400,7 @@ impl LoopBridge {
             drop(batch);
         }
         wakeups.wake(); // the sessions are woken outside the batch's lock
+        drop(frame);
     }
 
     /// The eventfd to watch with `loop.add_reader(fileno, bridge.drain)`.

@@ -6,13 +6,14 @@
 //! loop's `LoopBridge` when it reads the next message, so messages wake the
 //! loop once per batch.
 
+use std::borrow::Borrow;
 use std::sync::Arc;
 use std::task::Poll;
 
 use hyperdjango_engine::websocket::{Incoming, SendError, Shared, Wakeups, WsConnection};
 use pyo3::exceptions::{PyBaseException, PyStopIteration, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyString};
+use pyo3::types::{PyBytes, PyList, PyString};
 
 use crate::completion::{LoopBridge, Outcome, RustFuture};
 
@@ -33,14 +34,22 @@ impl WebSocketConnection {
         }
     }
 
-    fn send(&self, message: Shared, bridge: Option<&Bound<'_, LoopBridge>>) -> u16 {
+    /// Queues `message` (a str or bytes), encoded by `encode`.
+    fn send(
+        &self,
+        message: &Bound<'_, PyAny>,
+        encode: impl FnOnce() -> PyResult<Shared>,
+        bridge: Option<&Bound<'_, LoopBridge>>,
+    ) -> PyResult<u16> {
         let sent = match bridge {
-            Some(bridge) => LoopBridge::deferring_wakeups(bridge, |wakeups| {
-                self.conn.send_deferred(message, wakeups)
-            }),
-            None => self.conn.send_deferred(message, &mut Wakeups::default()),
+            Some(bridge) => {
+                LoopBridge::deferring_send(bridge, message, encode, |frame, wakeups| {
+                    self.conn.send_deferred(frame, wakeups)
+                })?
+            }
+            None => self.conn.send_deferred(encode()?, &mut Wakeups::default()),
         };
-        send_result(sent)
+        Ok(send_result(sent))
     }
 }
 
@@ -75,13 +84,15 @@ fn send_result(result: Result<(), SendError>) -> u16 {
 }
 
 /// Queues one message (a str goes as text, bytes as binary) on every
-/// connection in one call, without the GIL; the message is encoded once and
-/// shared, not copied. Returns `(position, close_code)` for each connection that did not
+/// connection in one call; the message is encoded once and shared, not
+/// copied. Returns `(position, close_code)` for each connection that did not
 /// take it (1013: its queue was full; it is closing as a slow consumer).
+///
+/// The GIL is held throughout (a queue push per connection): the connections
+/// are borrowed from their Python objects, not cloned to be used without it.
 #[pyfunction]
 pub fn ws_broadcast(
-    py: Python<'_>,
-    connections: Vec<PyRef<'_, WebSocketConnection>>,
+    connections: &Bound<'_, PyList>,
     message: &Bound<'_, PyAny>,
 ) -> PyResult<Vec<(usize, u16)>> {
     let shared = if let Ok(text) = message.cast::<PyString>() {
@@ -93,14 +104,24 @@ pub fn ws_broadcast(
             "a broadcast message is str (text) or bytes (binary)",
         ));
     };
-    let conns: Vec<Arc<WsConnection>> = connections.iter().map(|c| c.conn.clone()).collect();
-    drop(connections);
-    let failed =
-        py.detach(|| hyperdjango_engine::websocket::broadcast(conns.iter().map(|c| &**c), &shared));
-    Ok(failed
+    // All checked before any is queued on.
+    let mut members = Vec::with_capacity(connections.len());
+    for item in connections.iter() {
+        members.push(Member(item.cast_into::<WebSocketConnection>()?));
+    }
+    Ok(hyperdjango_engine::websocket::broadcast(members, &shared)
         .into_iter()
         .map(|(i, e)| (i, error_code(e)))
         .collect())
+}
+
+/// A connection of `ws_broadcast`'s list.
+struct Member<'py>(Bound<'py, WebSocketConnection>);
+
+impl Borrow<WsConnection> for Member<'_> {
+    fn borrow(&self) -> &WsConnection {
+        &self.0.get().conn
+    }
 }
 
 #[pymethods]
@@ -108,16 +129,29 @@ impl WebSocketConnection {
     /// Queues a text message: 0, or the close code if the connection is closed
     /// (1013: the queue was full, the client reads too slowly; it is closing).
     /// With the loop's `bridge`, the session is woken at the end of the loop
-    /// iteration with those of the iteration's other sends.
+    /// iteration with those of the iteration's other sends, and the same str
+    /// sent again in the iteration (to other connections) is not encoded again.
     #[pyo3(signature = (text, bridge = None))]
-    fn send_text(&self, text: &str, bridge: Option<&Bound<'_, LoopBridge>>) -> u16 {
-        self.send(Shared::text(text), bridge)
+    fn send_text(
+        &self,
+        text: &Bound<'_, PyString>,
+        bridge: Option<&Bound<'_, LoopBridge>>,
+    ) -> PyResult<u16> {
+        self.send(text.as_any(), || Ok(Shared::text(text.to_str()?)), bridge)
     }
 
     /// Queues a binary message; as `send_text`.
     #[pyo3(signature = (data, bridge = None))]
-    fn send_bytes(&self, data: &[u8], bridge: Option<&Bound<'_, LoopBridge>>) -> u16 {
-        self.send(Shared::binary(data), bridge)
+    fn send_bytes(
+        &self,
+        data: &Bound<'_, PyBytes>,
+        bridge: Option<&Bound<'_, LoopBridge>>,
+    ) -> PyResult<u16> {
+        self.send(
+            data.as_any(),
+            || Ok(Shared::binary(data.as_bytes())),
+            bridge,
+        )
     }
 
     /// Starts the close handshake; never waits.

@@ -1,12 +1,13 @@
 //! Fan-out: one message, encoded once, queued on many connections in one call.
 //!
-//! The message is encoded once as a frame (reference-counted `Bytes`), so
+//! The message is encoded once as a frame (reference-counted), so
 //! each member costs a queue push, never a copy or another encoding; the
 //! sessions are woken together from the network thread. Every member keeps its
 //! own bounded queue: a member whose queue is full is closed with 1013 and
 //! counted by its session (`ws_slow_consumers`), exactly as a single send would.
 
-use bytes::Bytes;
+use std::borrow::Borrow;
+use std::sync::Arc;
 
 use super::session::Wakeups;
 use super::{SendError, WsConnection};
@@ -22,9 +23,14 @@ const MAX_HEADER: usize = 10;
 /// A message encoded once as the frame a server sends (final, unmasked, no
 /// extension bits): a clone shares the bytes, so a fan-out writes the same
 /// frame to every member and a session writes it without encoding it again.
+///
+/// One allocation holds the count and the frame: a `Bytes` made from a `Vec`
+/// took two (the buffer and, when the length was not the capacity, or on the
+/// first clone, its shared header), each freed on another thread than the
+/// one that allocated it.
 #[derive(Debug, Clone)]
 pub struct Shared {
-    frame: Bytes,
+    frame: Arc<[u8]>,
     /// Where the payload starts, after the 2 to 10 header bytes.
     payload_at: usize,
 }
@@ -40,12 +46,15 @@ impl Shared {
 
     /// A final frame: `first` is its first byte (FIN, RSV bits, opcode).
     pub(super) fn encode(first: u8, payload: &[u8]) -> Self {
-        let mut frame = Vec::with_capacity(MAX_HEADER + payload.len());
-        push_header(&mut frame, first, payload.len());
-        let payload_at = frame.len();
-        frame.extend_from_slice(payload);
+        let mut header = [0u8; MAX_HEADER];
+        let payload_at = write_header(&mut header, first, payload.len());
+        let mut frame = Arc::<[u8]>::new_uninit_slice(payload_at + payload.len());
+        let bytes = Arc::get_mut(&mut frame).expect("not shared yet");
+        bytes[..payload_at].write_copy_of_slice(&header[..payload_at]);
+        bytes[payload_at..].write_copy_of_slice(payload);
         Shared {
-            frame: Bytes::from(frame),
+            // SAFETY: both writes above cover the whole slice.
+            frame: unsafe { frame.assume_init() },
             payload_at,
         }
     }
@@ -64,19 +73,25 @@ impl Shared {
     }
 }
 
-/// Appends a server frame's header: `first` (FIN, RSV bits, opcode), then the
-/// payload length in the shortest of its three forms (no mask: server to client).
-fn push_header(out: &mut Vec<u8>, first: u8, len: usize) {
-    out.push(first);
+/// Writes a server frame's header into `out` and returns its length: `first`
+/// (FIN, RSV bits, opcode), then the payload length in the shortest of its
+/// three forms (no mask: server to client).
+fn write_header(out: &mut [u8; MAX_HEADER], first: u8, len: usize) -> usize {
+    out[0] = first;
     match len {
-        0..=125 => out.push(len as u8),
+        0..=125 => {
+            out[1] = len as u8;
+            2
+        }
         126..=0xffff => {
-            out.push(126);
-            out.extend_from_slice(&(len as u16).to_be_bytes());
+            out[1] = 126;
+            out[2..4].copy_from_slice(&(len as u16).to_be_bytes());
+            4
         }
         _ => {
-            out.push(127);
-            out.extend_from_slice(&(len as u64).to_be_bytes());
+            out[1] = 127;
+            out[2..10].copy_from_slice(&(len as u64).to_be_bytes());
+            10
         }
     }
 }
@@ -87,8 +102,8 @@ fn push_header(out: &mut Vec<u8>, first: u8, len: usize) {
 /// Every message is queued here, in order with the caller's other sends; the
 /// sessions that were waiting are then woken together, by one task on the
 /// network thread (one cross-thread wake-up per call, not one per member).
-pub fn broadcast<'a>(
-    connections: impl IntoIterator<Item = &'a WsConnection>,
+pub fn broadcast<C: Borrow<WsConnection>>(
+    connections: impl IntoIterator<Item = C>,
     message: &Shared,
 ) -> Vec<(usize, SendError)> {
     let mut wakeups = Wakeups::default();
@@ -96,7 +111,8 @@ pub fn broadcast<'a>(
         .into_iter()
         .enumerate()
         .filter_map(|(i, conn)| {
-            conn.send_deferred(message.clone(), &mut wakeups)
+            conn.borrow()
+                .send_deferred(message.clone(), &mut wakeups)
                 .err()
                 .map(|e| (i, e))
         })

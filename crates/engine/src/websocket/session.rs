@@ -8,7 +8,6 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures_util::task::AtomicWaker;
 use futures_util::{SinkExt, StreamExt};
 use http::header::{HeaderValue, CONNECTION, UPGRADE};
 use http::StatusCode;
@@ -65,55 +64,79 @@ enum Outgoing {
 /// at once and a fan-out ([`super::broadcast`]) wakes all its members from
 /// the network thread in one step instead of one cross-thread wake-up each.
 struct SendQueue {
-    items: Mutex<VecDeque<Outgoing>>,
+    queue: Mutex<Queue>,
     capacity: usize,
-    waker: AtomicWaker,
+}
+
+struct Queue {
+    items: VecDeque<Outgoing>,
+    /// The session's waker, left when it found nothing to do: under the queue's
+    /// lock, so a push that takes the lock anyway costs no other atomic operation
+    /// to learn whether the session waits (an `AtomicWaker` cost two per push).
+    waiting: Option<Waker>,
 }
 
 impl SendQueue {
     fn new(capacity: usize) -> Self {
         SendQueue {
-            items: Mutex::new(VecDeque::new()),
+            queue: Mutex::new(Queue {
+                items: VecDeque::new(),
+                waiting: None,
+            }),
             capacity: capacity.max(1),
-            waker: AtomicWaker::new(),
         }
     }
 
-    fn items(&self) -> std::sync::MutexGuard<'_, VecDeque<Outgoing>> {
-        self.items.lock().unwrap_or_else(|e| e.into_inner())
+    fn lock(&self) -> std::sync::MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Queues `item` unless the queue is full; `Ok(Some(waker))` when the
     /// session waits for it (the caller wakes it).
     fn push(&self, item: Outgoing) -> Result<Option<Waker>, Outgoing> {
-        {
-            let mut items = self.items();
-            if items.len() >= self.capacity {
-                return Err(item);
-            }
-            items.push_back(item);
+        let mut queue = self.lock();
+        if queue.items.len() >= self.capacity {
+            return Err(item);
         }
-        Ok(self.waker.take())
+        queue.items.push_back(item);
+        Ok(queue.waiting.take())
     }
 
     fn pop(&self) -> Option<Outgoing> {
-        self.items().pop_front()
+        self.lock().items.pop_front()
     }
 
     fn is_empty(&self) -> bool {
-        self.items().is_empty()
+        self.lock().items.is_empty()
     }
 
-    /// The next item, or the session's waker registered for the next push.
+    /// The session's waker, if it waits: to wake it for something else than a push.
+    fn take_waiting(&self) -> Option<Waker> {
+        self.lock().waiting.take()
+    }
+
+    /// Leaves the session's waker for the next push (or notice).
+    fn register(&self, cx: &mut Context<'_>) {
+        register(&mut self.lock().waiting, cx);
+    }
+
+    /// The next item, or the session's waker left for the next push.
     fn poll_pop(&self, cx: &mut Context<'_>) -> Poll<Outgoing> {
-        if let Some(item) = self.pop() {
-            return Poll::Ready(item);
-        }
-        self.waker.register(cx.waker());
-        match self.pop() {
+        let mut queue = self.lock();
+        match queue.items.pop_front() {
             Some(item) => Poll::Ready(item),
-            None => Poll::Pending,
+            None => {
+                register(&mut queue.waiting, cx);
+                Poll::Pending
+            }
         }
+    }
+}
+
+fn register(waiting: &mut Option<Waker>, cx: &mut Context<'_>) {
+    match waiting {
+        Some(waker) if waker.will_wake(cx.waker()) => {}
+        _ => *waiting = Some(cx.waker().clone()),
     }
 }
 
@@ -181,12 +204,12 @@ struct State {
 }
 
 /// Ready (once) when the handler side has set `state.notice`; the session's waker
-/// is registered with the send queue's, which [`WsConnection::notify_session`] wakes.
+/// is left with the send queue, where [`WsConnection::notify_session`] takes it.
 fn poll_notice(state: &State, out: &SendQueue, cx: &mut Context<'_>) -> Poll<()> {
     if state.notice.swap(false, Ordering::AcqRel) {
         return Poll::Ready(());
     }
-    out.waker.register(cx.waker());
+    out.register(cx);
     if state.notice.swap(false, Ordering::AcqRel) {
         Poll::Ready(())
     } else {
@@ -400,7 +423,9 @@ impl WsConnection {
     /// Has the session look at `state` (see [`State::notice`]).
     fn notify_session(&self) {
         self.state.notice.store(true, Ordering::Release);
-        self.out.waker.wake();
+        if let Some(waker) = self.out.take_waiting() {
+            waker.wake();
+        }
     }
 
     pub fn send_text(&self, text: &str) -> Result<(), SendError> {
