@@ -40,8 +40,9 @@ async def bulk_update(queryset: Any, objs: Iterable[Any], fields: Iterable[str],
     objs = tuple(objs)
     meta = queryset.model._meta
     pk_name = meta.pk.name
-    # List comprehensions, not any(<generator>): a generator resumes once per object.
-    if any([obj.__dict__.get(pk_name) is None for obj in objs]):
+    dicts = [obj.__dict__ for obj in objs]
+    keys = [d.get(pk_name) for d in dicts]
+    if None in keys:
         raise ValueError("All bulk_update() objects must have a primary key set.")
     chosen = [meta.get_field(name) for name in fields]
     if any(isinstance(f, Relation) for f in chosen):  # many-to-many, reverse: no column here
@@ -50,41 +51,48 @@ async def bulk_update(queryset: Any, objs: Iterable[Any], fields: Iterable[str],
         raise ValueError("bulk_update() cannot be used with primary key fields.")
     if not objs:
         return 0
-    for obj in objs:
-        check_related_saved(obj, "bulk_update", chosen)
+    # Only a chosen foreign key can hold an unsaved object; the check may also write its key.
+    if any([field in chosen for field, _ in meta.related_caches]):
+        for obj in objs:
+            check_related_saved(obj, "bulk_update", chosen)
     db = queryset.db
     ops = operations_for(db.vendor)
     query = queryset._built_query()
-    names = [f.name for f in chosen]
-    general = (queryset._empty or bool(query.where) or query.is_sliced or query.combined is not None
-               or any([isinstance(obj.__dict__.get(name), Expression) for obj in objs for name in names]))
+    general = queryset._empty or bool(query.where) or query.is_sliced or query.combined is not None
+    # Columns of plain values of their fields' own types hold no expression: the scan for one
+    # runs only when some value is not such.
+    columns = None if general else _unchecked_columns(chosen, objs, dicts)
+    if columns is None:
+        names = [f.name for f in chosen]
+        general = general or any([isinstance(d.get(name), Expression) for d in dicts for name in names])
     # Parameters per object: its key (named again in the IN list) and its values; through
     # update(), a key per When and up to two a value (an expression's own, such as F("n") + 1).
     width = 1 + len(chosen) * (3 if general else 1)
     size = max(1, min(batch_size or len(objs), ops.max_params // width))
-    batches = [objs[start : start + size] for start in range(0, len(objs), size)]
-    if len(batches) == 1:
-        return await _update(queryset, general, ops, meta, chosen, batches[0])
+    starts = range(0, len(objs), size)
+    if len(starts) == 1:
+        return await _update(queryset, general, ops, meta, chosen, objs, keys, columns)
     matched = 0
     async with atomic(db):
-        for batch in batches:
-            matched += await _update(queryset, general, ops, meta, chosen, batch)
+        for start in starts:
+            part = slice(start, start + size)
+            matched += await _update(queryset, general, ops, meta, chosen, objs[part], keys[part],
+                                     None if columns is None else [column[part] for column in columns])
     return matched
 
 
-async def _update(queryset: Any, general: bool, ops: Any, meta: Any, chosen: list[Any], batch: tuple[Any, ...]) -> int:
+async def _update(queryset: Any, general: bool, ops: Any, meta: Any, chosen: list[Any], batch: tuple[Any, ...],
+                  keys: list[Any], columns: list[list[Any]] | None) -> int:
+    """One batch; ``columns``, when given, are its values already known to need no ``clean``."""
     if general:
         return await _update_with_expressions(queryset, chosen, batch)
-    pk_name = meta.pk.name
-    dicts = [obj.__dict__ for obj in batch]
-    columns = _unchecked_columns(chosen, batch, dicts)
-    params: list[Any] = []
     if columns is None:
-        for obj, d in zip(batch, dicts):
-            params.append(d[pk_name])
+        params: list[Any] = []
+        for obj, key in zip(batch, keys):
+            params.append(key)
             params += obj.clean(chosen)
     else:
-        params = [value for row in zip([d[pk_name] for d in dicts], *columns) for value in row]
+        params = [value for row in zip(keys, *columns) for value in row]
     return await queryset.db.execute(bulk_update_sql(ops, meta, tuple(f.column for f in chosen), len(batch)), *params)
 
 
