@@ -113,7 +113,8 @@ async fn connected(url: &str, handle: &Handle) -> Result<db::Database, DbError> 
     if let Some(db) = &*guard {
         return Ok(db.clone());
     }
-    let db = db::Database::connect(url).await?;
+    // Boxed: connecting happens once, and its future would make every statement's larger.
+    let db = Box::pin(db::Database::connect(url)).await?;
     *guard = Some(db.clone());
     Ok(db)
 }

@@ -20,7 +20,8 @@ pub(crate) struct Columns {
 /// instead of building them per result. Emptied when full (distinct column lists are few).
 static RECENT: Mutex<Option<ColumnsByNames>> = Mutex::new(None);
 
-type ColumnsByNames = HashMap<Arc<[String]>, Arc<Columns>>;
+/// Looked up for every result: foldhash, not SipHash.
+type ColumnsByNames = HashMap<Arc<[String]>, Arc<Columns>, foldhash::fast::RandomState>;
 
 /// At most this many column lists are remembered.
 const RECENT_CAPACITY: usize = 256;
@@ -39,7 +40,7 @@ impl Columns {
         // Built without the lock held: building calls into Python.
         let columns = Columns::new(py, names)?;
         let mut recent = RECENT.lock().unwrap_or_else(|e| e.into_inner());
-        let recent = recent.get_or_insert_with(HashMap::new);
+        let recent = recent.get_or_insert_with(HashMap::default);
         if recent.len() >= RECENT_CAPACITY {
             recent.clear();
         }

@@ -326,7 +326,7 @@ async fn shared_statement(
     loop {
         let lease = pool.acquire_shared(&ctl, 1).await?;
         let conn = &lease.conn;
-        let started = conn.clock_ms();
+        let started = conn.cancel_mark();
         let prepared = match conn.prepare(&sql).await {
             Ok(p) => p,
             Err(e) => {

@@ -16,7 +16,7 @@
 //! lands); a shared-connection statement hit by a cancel meant for another
 //! request is retried (it was rolled back: shared connections are autocommit).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{HashMap, VecDeque};
 use std::future::{poll_fn, Future};
 use std::panic::AssertUnwindSafe;
 use std::pin::{pin, Pin};
@@ -29,7 +29,6 @@ use futures_util::future::{CatchUnwind, FutureExt};
 use tokio::runtime::Handle;
 use tokio::sync::Notify;
 use tokio_postgres::{CancelToken, Client, NoTls, Statement};
-use tokio_util::sync::CancellationToken;
 
 use super::codec;
 use super::config::PgConfig;
@@ -102,30 +101,44 @@ pub(crate) fn cancelled_error() -> DbError {
 // Requests and their cancellation
 
 /// Ties a running request to its caller: the caller's future dropping cancels it.
+/// A flag and a `Notify` (no allocation of its own: a statement makes one of these).
 pub(crate) struct ReqCtl {
-    token: CancellationToken,
+    cancelled: AtomicBool,
+    /// Wakes [`ReqCtl::cancelled`] when the caller gives up.
+    gave_up: Notify,
     current: Mutex<Option<(Arc<Conn>, u64)>>,
 }
 
 impl ReqCtl {
     pub fn new() -> Self {
         ReqCtl {
-            token: CancellationToken::new(),
+            cancelled: AtomicBool::new(false),
+            gave_up: Notify::new(),
             current: Mutex::new(None),
         }
     }
 
     pub fn is_cancelled(&self) -> bool {
-        self.token.is_cancelled()
+        self.cancelled.load(Ordering::Acquire)
     }
 
     pub async fn cancelled(&self) {
-        self.token.cancelled().await
+        loop {
+            let notified = self.gave_up.notified();
+            let mut notified = pin!(notified);
+            // Registered before the flag is read: a cancel after the read wakes us.
+            notified.as_mut().enable();
+            if self.is_cancelled() {
+                return;
+            }
+            notified.await;
+        }
     }
 
     /// The caller gave up: stop waiting, and cancel the request on the server.
     pub fn cancel(&self) {
-        self.token.cancel();
+        self.cancelled.store(true, Ordering::Release);
+        self.gave_up.notify_waiters();
         let current = lock(&self.current).clone();
         if let Some((conn, ticket)) = current {
             conn.cancel_ticket(ticket);
@@ -135,7 +148,7 @@ impl ReqCtl {
     fn set(&self, conn: &Arc<Conn>, ticket: u64) {
         let mut cur = lock(&self.current);
         *cur = Some((conn.clone(), ticket));
-        if self.token.is_cancelled() {
+        if self.is_cancelled() {
             drop(cur);
             conn.cancel_ticket(ticket);
         }
@@ -214,14 +227,33 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
         .unwrap_or("panicked")
 }
 
+/// Whether a request in flight is to be cancelled.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum CancelState {
+    None,
+    /// Dropped by its caller, waiting to become the oldest to be cancelled.
+    Pending,
+    /// Cancel already sent.
+    Fired,
+}
+
+/// The requests in flight on a connection, oldest first. Tickets are handed out in
+/// increasing order and requests mostly finish in that order, so this stays sorted
+/// and a finished request is found at the front, with no allocation per request.
 #[derive(Default)]
 struct ReqQueue {
     next: u64,
-    in_flight: BTreeSet<u64>,
-    /// Dropped by their callers, waiting to become the oldest to be cancelled.
-    pending: BTreeSet<u64>,
-    /// Cancel already sent.
-    fired: BTreeSet<u64>,
+    in_flight: VecDeque<(u64, CancelState)>,
+}
+
+impl ReqQueue {
+    fn position(&self, ticket: u64) -> Option<usize> {
+        self.in_flight.binary_search_by_key(&ticket, |e| e.0).ok()
+    }
+
+    fn oldest(&self) -> Option<u64> {
+        self.in_flight.front().map(|e| e.0)
+    }
 }
 
 /// Retires a request's ticket when it finishes, or when its future is dropped
@@ -280,7 +312,8 @@ impl Prepared {
 }
 
 struct StmtCache {
-    map: HashMap<Arc<str>, (Prepared, u64)>,
+    /// Looked up by every statement: foldhash, not SipHash (the SQL is the application's).
+    map: HashMap<Arc<str>, (Prepared, u64), foldhash::fast::RandomState>,
     tick: u64,
     capacity: usize,
     /// The pool's schema epoch these statements were prepared under.
@@ -290,7 +323,7 @@ struct StmtCache {
 impl StmtCache {
     fn new(capacity: usize, epoch: u64) -> Self {
         StmtCache {
-            map: HashMap::new(),
+            map: HashMap::default(),
             tick: 0,
             capacity,
             epoch,
@@ -385,14 +418,21 @@ impl Conn {
         self.clock.elapsed().as_millis() as u64 + 1
     }
 
-    /// Whether a cancel went out on this connection since `since_ms` (pool clock, minus a margin).
-    pub fn cancel_sent_since(&self, since_ms: u64) -> bool {
+    /// Whether a cancel went out on this connection since `mark` (from [`Conn::cancel_mark`]),
+    /// or up to a second before it.
+    pub fn cancel_sent_since(&self, mark: u64) -> bool {
         let last = self.last_cancel_ms.load(Ordering::Relaxed);
-        last != 0 && last + 1000 >= since_ms
+        last != 0 && last + 1000 >= mark
     }
 
-    pub fn clock_ms(&self) -> u64 {
-        self.now_ms()
+    /// The moment [`Conn::cancel_sent_since`] compares with: the pool clock, read only when
+    /// a cancel was ever sent here (0 otherwise: any cancel seen later was sent after it).
+    pub fn cancel_mark(&self) -> u64 {
+        if self.last_cancel_ms.load(Ordering::Relaxed) == 0 {
+            0
+        } else {
+            self.now_ms()
+        }
     }
 
     /// Runs one request (or a batch sent in one poll) with a ticket, so that the
@@ -412,7 +452,7 @@ impl Conn {
                 let mut q = lock(&self.queue);
                 let t = q.next;
                 q.next += 1;
-                q.in_flight.insert(t);
+                q.in_flight.push_back((t, CancelState::None));
                 // The first poll writes the request to the client's queue: the
                 // ticket order is the order on the wire.
                 (t, fut.as_mut().poll(cx))
@@ -446,19 +486,23 @@ impl Conn {
     /// Request `ticket` is done; returns whether a cancel was sent for it.
     fn finish(self: &Arc<Self>, ticket: u64) -> bool {
         let mut q = lock(&self.queue);
-        q.in_flight.remove(&ticket);
-        q.pending.remove(&ticket);
-        let fired = q.fired.remove(&ticket);
+        let fired = match q.position(ticket).and_then(|i| q.in_flight.remove(i)) {
+            Some((_, state)) => state == CancelState::Fired,
+            None => false,
+        };
         let mut next = None;
-        if let Some(&head) = q.in_flight.first() {
-            if q.pending.remove(&head) {
-                q.fired.insert(head);
+        if let Some(head) = q.in_flight.front_mut() {
+            if head.1 == CancelState::Pending {
+                head.1 = CancelState::Fired;
                 self.cancels_outstanding.fetch_add(1, Ordering::AcqRel);
-                next = Some(head);
+                next = Some(head.0);
             }
         }
         drop(q);
-        self.request_finished.notify_waiters();
+        if fired {
+            // Only the task repeating this request's cancel waits for it to end.
+            self.request_finished.notify_waiters();
+        }
         if let Some(head) = next {
             self.spawn_cancel(head);
         }
@@ -467,17 +511,20 @@ impl Conn {
 
     fn cancel_ticket(self: &Arc<Self>, ticket: u64) {
         let mut q = lock(&self.queue);
-        if !q.in_flight.contains(&ticket) || q.fired.contains(&ticket) {
+        let Some(i) = q.position(ticket) else {
+            return;
+        };
+        if q.in_flight[i].1 == CancelState::Fired {
             return;
         }
-        if q.in_flight.first() == Some(&ticket) {
-            q.fired.insert(ticket);
+        if i == 0 {
+            q.in_flight[i].1 = CancelState::Fired;
             // Counted under the lock: `finish` of this ticket then waits for it.
             self.cancels_outstanding.fetch_add(1, Ordering::AcqRel);
             drop(q);
             self.spawn_cancel(ticket);
         } else {
-            q.pending.insert(ticket);
+            q.in_flight[i].1 = CancelState::Pending;
         }
     }
 
@@ -506,7 +553,7 @@ impl Conn {
                 let _ = tokio::time::timeout(delay, finished).await;
                 delay = (delay * 2).min(Duration::from_secs(1));
                 let q = lock(&me.queue);
-                if q.in_flight.first() != Some(&ticket) {
+                if q.oldest() != Some(ticket) {
                     break;
                 }
                 me.cancels_outstanding.fetch_add(1, Ordering::AcqRel);
@@ -520,7 +567,8 @@ impl Conn {
         if let Some(p) = lock(&self.stmts).get(sql, epoch) {
             return Ok(p);
         }
-        let p = self.prepare_uncached(sql).await?;
+        // Boxed: preparing is rare, and its future would make every statement's larger.
+        let p = Box::pin(self.prepare_uncached(sql)).await?;
         lock(&self.stmts).insert(sql, p.clone(), epoch, self.schema.current());
         Ok(p)
     }
@@ -1165,7 +1213,7 @@ impl PoolInner {
     }
 
     /// Drops dead connections and retires old ones.
-    fn prune(&self, st: &mut PoolState) {
+    fn prune(&self, st: &mut PoolState, now: Instant) {
         let max_lifetime = self.config.max_lifetime;
         let mut dead = 0;
         st.slots.retain_mut(|s| {
@@ -1173,7 +1221,7 @@ impl PoolInner {
                 dead += 1;
                 return false;
             }
-            if !s.retiring && s.conn.created.elapsed() >= max_lifetime {
+            if !s.retiring && now.saturating_duration_since(s.conn.created) >= max_lifetime {
                 s.retiring = true;
             }
             !(s.retiring && s.in_flight == 0 && !s.exclusive)
@@ -1186,9 +1234,12 @@ impl PoolInner {
 
     /// Whether an idle connection should be pinged before use: idle for long,
     /// or a connection died since it last proved alive.
-    fn needs_ping(&self, s: &Slot, epoch: u64) -> Option<u64> {
-        let stale = s.idle_since.elapsed() > self.config.health_check_idle || s.verified < epoch;
-        (s.in_flight == 0 && stale).then_some(epoch)
+    fn needs_ping(&self, s: &Slot, epoch: u64, now: Instant) -> Option<u64> {
+        let stale = || {
+            s.verified < epoch
+                || now.saturating_duration_since(s.idle_since) > self.config.health_check_idle
+        };
+        (s.in_flight == 0 && stale()).then_some(epoch)
     }
 
     fn mark_verified(&self, conn: &Conn, epoch: u64) {
@@ -1299,57 +1350,37 @@ impl PoolInner {
         claim: Claim,
         lease: impl Fn(Arc<Conn>) -> L,
     ) -> Result<L, DbError> {
-        let deadline = tokio::time::Instant::now() + self.config.acquire_timeout;
+        // Read from the clock only when needed: a caller served at once never looks at it.
+        let mut deadline = None;
+        let mut deadline = || {
+            *deadline
+                .get_or_insert_with(|| tokio::time::Instant::now() + self.config.acquire_timeout)
+        };
         let mut waited = WaitCount {
             pool: self,
             claim,
             counted: false,
         };
+        let ready = match claim {
+            Claim::Shared { .. } => &self.shared_ready,
+            Claim::Exclusive => &self.exclusive_ready,
+        };
         loop {
-            let notified = match claim {
-                Claim::Shared { .. } => self.shared_ready.notified(),
-                Claim::Exclusive => self.exclusive_ready.notified(),
-            };
+            let notified = ready.notified();
             let mut notified = pin!(notified);
-            // Registered before the state is read: a release after the read wakes us.
-            notified.as_mut().enable();
-            let step = {
-                let mut st = lock(&self.state);
-                if st.closed {
-                    return Err(Self::closed_error());
-                }
-                self.prune(&mut st);
-                let epoch = st.suspect_epoch;
-                let step = if let Some(i) =
-                    claim.pick(&st.slots, self.config.max_in_flight_per_connection)
-                {
-                    let ping = self.needs_ping(&st.slots[i], epoch);
-                    let s = &mut st.slots[i];
-                    claim.take(s);
-                    Step::Got(s.conn.clone(), ping)
-                } else if st.slots.len() + st.opening < self.config.max_size {
-                    st.opening += 1;
-                    Step::Open
-                } else {
-                    if claim == Claim::Exclusive {
-                        reserve_to_drain(&mut st);
-                    }
-                    waited.count(&mut st);
-                    Step::Wait
-                };
-                if !matches!(step, Step::Wait) {
-                    waited.uncount(&mut st);
-                    // Served: pass the wake-up on if there is room for the next waiter.
-                    self.wake(&st);
-                }
-                step
-            };
+            let mut step = self.step(claim, &mut waited)?;
+            if matches!(step, Step::Wait) {
+                // Registered before the state is read again: a release after that read
+                // wakes us. (Registering costs two locks, so only a caller that waits does.)
+                notified.as_mut().enable();
+                step = self.step(claim, &mut waited)?;
+            }
             match step {
                 Step::Got(conn, ping) => {
                     // Leased before the ping: a failed or abandoned ping gives the slot back.
                     let lease = lease(conn.clone());
                     if let Some(epoch) = ping {
-                        if !conn.ping().await {
+                        if !Box::pin(conn.ping()).await {
                             conn.mark_broken();
                             continue;
                         }
@@ -1359,15 +1390,51 @@ impl PoolInner {
                 }
                 Step::Open => {
                     let mut guard = OpeningGuard(self, false);
-                    let conn = self.open(deadline).await?;
+                    // Boxed: connecting is rare, and its future is kilobytes that every
+                    // statement's future would carry.
+                    let conn = Box::pin(self.open(deadline())).await?;
                     guard.1 = true;
                     let (in_flight, exclusive) = claim.new_slot();
                     self.add_slot(conn.clone(), in_flight, exclusive)?;
                     return Ok(lease(conn));
                 }
-                Step::Wait => self.wait(notified, deadline, ctl).await?,
+                Step::Wait => self.wait(notified, deadline(), ctl).await?,
             }
         }
+    }
+
+    /// Under the pool's lock: takes a slot for `claim`, or room to open a connection,
+    /// or counts the caller among the waiters.
+    fn step(&self, claim: Claim, waited: &mut WaitCount<'_>) -> Result<Step, DbError> {
+        let mut st = lock(&self.state);
+        if st.closed {
+            return Err(Self::closed_error());
+        }
+        let now = Instant::now();
+        self.prune(&mut st, now);
+        let epoch = st.suspect_epoch;
+        let step = if let Some(i) = claim.pick(&st.slots, self.config.max_in_flight_per_connection)
+        {
+            let ping = self.needs_ping(&st.slots[i], epoch, now);
+            let s = &mut st.slots[i];
+            claim.take(s);
+            Step::Got(s.conn.clone(), ping)
+        } else if st.slots.len() + st.opening < self.config.max_size {
+            st.opening += 1;
+            Step::Open
+        } else {
+            if claim == Claim::Exclusive {
+                reserve_to_drain(&mut st);
+            }
+            waited.count(&mut st);
+            Step::Wait
+        };
+        if !matches!(step, Step::Wait) {
+            waited.uncount(&mut st);
+            // Served: pass the wake-up on if there is room for the next waiter.
+            self.wake(&st);
+        }
+        Ok(step)
     }
 
     /// Gives a connection back: `exclusive` is `Some(clean)` for exclusive leases.
