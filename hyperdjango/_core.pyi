@@ -219,6 +219,8 @@ class _Statements:
     def query(self, bridge: LoopBridge, sql: str, params: Sequence[Any]) -> RustFuture: ...
     def query_one(self, bridge: LoopBridge, sql: str, params: Sequence[Any]) -> RustFuture: ...
     def query_val(self, bridge: LoopBridge, sql: str, params: Sequence[Any]) -> RustFuture: ...
+    def query_exists(self, bridge: LoopBridge, sql: str, params: Sequence[Any]) -> RustFuture:
+        """Whether the statement returns a row."""
     def execute(self, bridge: LoopBridge, sql: str, params: Sequence[Any]) -> RustFuture: ...
     def execute_many(self, bridge: LoopBridge, sql: str, rows: Iterable[Sequence[Any]]) -> RustFuture: ...
     def copy_in(self, bridge: LoopBridge, table: str, columns: list[str], rows: Iterable[Sequence[Any]]) -> RustFuture: ...
@@ -260,7 +262,7 @@ class PlannedRead:
     driver's awaitable, the statement sent in the caller's transaction (``Database.current``).
     Outside a running loop, or on an object that is not a ``hyperdjango`` ``Database`` (a
     proxy), it returns what ``db``'s public method returns (``query_instances``,
-    ``query_instance``, ``query_val``)."""
+    ``query_instance``, ``query_val``, ``query_exists``)."""
 
     def __new__(cls, sql: str, reader: InstanceReader | None = None) -> Self: ...
     def rows(self, db: Any, params: Sequence[Any]) -> Awaitable[list[Any]]:
@@ -270,6 +272,8 @@ class PlannedRead:
         than one row fails with ``make_error(*args)``."""
     def value(self, db: Any, params: Sequence[Any]) -> Awaitable[Any]:
         """The first column of the first row, or None."""
+    def exists(self, db: Any, params: Sequence[Any]) -> Awaitable[bool]:
+        """Whether there is a row."""
 
 @final
 class Transaction(_Statements):

@@ -62,7 +62,7 @@ class Database:
     Inside ``async with atomic(db):`` every statement of the same task (and of
     tasks it starts) runs in that transaction.
 
-    The statement methods (``query``, ``query_one``, ``query_val``, ``execute``,
+    The statement methods (``query``, ``query_one``, ``query_val``, ``query_exists``, ``execute``,
     ``execute_many``, ``copy_in``, ``pipeline``) return the driver's awaitable itself,
     which is a coroutine too: ``asyncio.create_task(db.query(...))`` and
     ``TaskGroup.create_task`` work as with any async library, and ``asyncio.gather``
@@ -182,6 +182,10 @@ class Database:
     def query_val(self, sql: str, *params: Any) -> Coroutine[Any, Any, Any]:
         """The first column of the first row, or None."""
         return self._start("query_val", sql, params)
+
+    def query_exists(self, sql: str, *params: Any) -> Coroutine[Any, Any, bool]:
+        """Whether the statement returns a row (the rows themselves are not read)."""
+        return self._start("query_exists", sql, params)
 
     def execute(self, sql: str, *params: Any) -> Coroutine[Any, Any, int]:
         """Runs a statement; returns the number of rows it affected."""

@@ -780,17 +780,24 @@ class QuerySet(Generic[ModelT, RowT]):
         db, compiled, params = self._compiled("count")
         return await db.query_val(compiled.sql, *params)
 
-    async def exists(self) -> bool:
-        """Whether there is at least one row (``SELECT 1 ... LIMIT 1``)."""
+    def exists(self) -> Coroutine[Any, Any, bool]:
+        """Whether there is at least one row (``SELECT 1 ... LIMIT 1``).
+        On a recorded chain, the driver's awaitable (as ``count()``)."""
         if self._chain is not None and self._prefetched is None:  # a recorded chain: planned
-            db, compiled, params = self._plan("exists", (), (), "exists")
-            return await db.query_one(compiled.sql, *params) is not None
+            try:
+                db, compiled, params = self._plan("exists", (), (), "exists")
+            except Exception as error:  # raised by await, as from the coroutine
+                return _raising(error)
+            return cast("Coroutine[Any, Any, bool]", compiled.read.exists(db, params))
+        return self._exists_built()
+
+    async def _exists_built(self) -> bool:
         if self._empty:
             return False
         if self._prefetched is not None:
             return bool(self._prefetched)
         db, compiled, params = self._compiled("exists")
-        return await db.query_one(compiled.sql, *params) is not None
+        return await db.query_exists(compiled.sql, *params)
 
     async def aggregate(self, *aggregates: Aggregate, **named: Aggregate) -> dict[str, Any]:
         """One row of aggregates over the QuerySet: ``aggregate(total=Sum("amount"), n=Count("id"))``."""

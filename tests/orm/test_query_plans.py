@@ -620,7 +620,7 @@ async def test_a_planned_read_runs_in_the_callers_transaction_and_savepoint_and_
     def reads():
         return asyncio.gather(PlanItem.objects.filter(active=True), PlanItem.objects.get(name="new"),
                               PlanItem.objects.filter(active=True).order_by("price").first(),
-                              PlanItem.objects.filter(active=True).count())
+                              PlanItem.objects.filter(active=True).count(), PlanItem.objects.filter(name="new").exists())
 
     for _ in range(3):  # plans the lookups, then the chains
         await reads()
@@ -634,18 +634,18 @@ async def test_a_planned_read_runs_in_the_callers_transaction_and_savepoint_and_
         async with atomic(chain_items):
             assert chain_items._target() is not outside  # the transaction's connection
             await PlanItem.objects.create(name="new", price=Decimal("0.10"))
-            rows, new, first, count = await reads()
-            assert (len(rows), new.name, first.name, count) == (5, "new", "new", 5)
+            rows, new, first, count, exists = await reads()
+            assert (len(rows), new.name, first.name, count, exists) == (5, "new", "new", 5, True)
             with pytest.raises(Rollback):
                 async with atomic(chain_items):
                     await PlanItem.objects.filter(name="new").update(active=False)
                     assert await PlanItem.objects.filter(active=True).count() == 4
                     raise Rollback
-            rows, new, first, count = await reads()
-            assert (len(rows), new.active, count) == (5, True, 5)
+            rows, new, first, count, exists = await reads()
+            assert (len(rows), new.active, count, exists) == (5, True, 5, True)
             raise Rollback
-    rows, new, first, count = await reads()
-    assert (len(rows), new, first.name, count) == (4, None, "mat", 4)
+    rows, new, first, count, exists = await reads()
+    assert (len(rows), new, first.name, count, exists) == (4, None, "mat", 4, False)
     assert chain_items._target() is outside
 
 
@@ -665,7 +665,8 @@ async def test_a_planned_read_on_an_object_that_is_no_database_calls_its_public_
             assert (await PlanItem.objects.filter(active=True).first()).name == "cup"
             assert await PlanItem.objects.filter(active=True).count() == 4
             assert len(await PlanItem.objects.filter(active=False)) == 2
-            assert len(counted.statements) == 4
+            assert await PlanItem.objects.filter(name="tea").exists()
+            assert len(counted.statements) == 5
     finally:
         connection.set_default_database(chain_items)
 
@@ -686,29 +687,30 @@ def test_a_planned_read_outside_a_running_loop_is_a_coroutine_and_each_new_loop_
 
     async def reads():
         found = PlanItem.objects.get(id=1)
-        assert type(found) is _core.RustFuture  # started on this loop
+        exists = PlanItem.objects.exists()
+        assert type(found) is _core.RustFuture and type(exists) is _core.RustFuture  # started on this loop
         return ((await found).name, (await PlanItem.objects.first()).name, await PlanItem.objects.count(),
-                [o.name for o in await PlanItem.objects.all()])
+                [o.name for o in await PlanItem.objects.all()], await exists)
 
     previous = connection._default
     connection.set_default_database(db)
     try:
         asyncio.run(seed())
         for _ in range(3):  # a new loop each time; plans, then reuses
-            assert asyncio.run(reads()) == ("tea", "tea", 1, ["tea"])
-        made = [PlanItem.objects.get(id=1), PlanItem.objects.first(), PlanItem.objects.count()]
+            assert asyncio.run(reads()) == ("tea", "tea", 1, ["tea"], True)
+        made = [PlanItem.objects.get(id=1), PlanItem.objects.first(), PlanItem.objects.count(), PlanItem.objects.exists()]
         assert all(asyncio.iscoroutine(m) and type(m) is not _core.RustFuture for m in made)
 
         async def run_made():
             return [await m for m in made]
 
         got = asyncio.run(run_made())
-        assert ([got[0].name, got[1].name], got[2]) == (["tea", "tea"], 1)
+        assert ([got[0].name, got[1].name], got[2], got[3]) == (["tea", "tea"], 1, True)
         answers: list = []
         thread = threading.Thread(target=lambda: answers.append(asyncio.run(reads())))
         thread.start()
         thread.join()
-        assert answers == [("tea", "tea", 1, ["tea"])]
+        assert answers == [("tea", "tea", 1, ["tea"], True)]
         asyncio.run(db.close())
     finally:
         connection._default = previous

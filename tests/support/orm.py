@@ -66,3 +66,7 @@ class CountingDatabase:
     async def query_val(self, sql: str, *params):
         self.statements.append(sql)
         return await self._db.query_val(sql, *params)
+
+    async def query_exists(self, sql: str, *params):
+        self.statements.append(sql)
+        return await self._db.query_exists(sql, *params)

@@ -11,7 +11,7 @@ use hyperdjango_engine::db::{self, DbError, ErrorKind, Isolation, Rows, Value};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyList, PyString, PyTuple, PyType};
+use pyo3::types::{PyBool, PyList, PyString, PyTuple, PyType};
 use tokio::sync::Mutex as AsyncMutex;
 
 use super::errors;
@@ -128,6 +128,8 @@ enum Shape {
     One,
     /// the first column of the first row, or None
     Val,
+    /// whether there is a row
+    Exists,
     /// `list[Model]`: the rows read into instances by the ORM's reader
     Instances(Py<InstanceReader>),
     /// `Model | None`: the first row read into an instance (`get()`, `first()`); with
@@ -174,6 +176,10 @@ fn rows_outcome(result: Result<Rows, DbError>, shape: Shape) -> Outcome {
                     None => py.None(),
                 }),
             },
+            Shape::Exists => Ok(PyBool::new(py, !rows.rows.is_empty())
+                .to_owned()
+                .into_any()
+                .unbind()),
             Shape::Val => Ok(
                 match rows
                     .rows
@@ -282,6 +288,16 @@ macro_rules! statement_methods {
                 params: &Bound<'py, PyAny>,
             ) -> PyResult<Bound<'py, RustFuture>> {
                 self.rows(bridge, sql, params, Shape::Val)
+            }
+
+            /// Whether the statement returns a row.
+            fn query_exists<'py>(
+                &self,
+                bridge: &Bound<'py, LoopBridge>,
+                sql: String,
+                params: &Bound<'py, PyAny>,
+            ) -> PyResult<Bound<'py, RustFuture>> {
+                self.rows(bridge, sql, params, Shape::Exists)
             }
 
             /// Every row as a model instance, read by `reader` (the ORM's fast path).
@@ -478,7 +494,11 @@ impl Database {
         if state.is_none() {
             return Ok(None);
         }
-        Ok(Some(state.getattr(intern!(py, "core"))?.cast_into::<Transaction>()?))
+        Ok(Some(
+            state
+                .getattr(intern!(py, "core"))?
+                .cast_into::<Transaction>()?,
+        ))
     }
 
     /// Where the caller's statements go: its transaction, else the pool.
@@ -771,7 +791,7 @@ static DATABASE_CLASS: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 /// returns the driver's future: no Python frame before the driver. Outside a running loop,
 /// or given an object that is not a `Database` (a proxy counting its statements), it calls
 /// that object's public method instead (`query_instances`, `query_instance`, `query_val`,
-/// `query_one` for `exists`) and returns what it returns.
+/// `query_exists`) and returns what it returns.
 #[pyclass(module = "hyperdjango._core", frozen)]
 pub struct PlannedRead {
     sql: Py<PyString>,
@@ -789,30 +809,38 @@ impl PlannedRead {
         }
     }
 
+    /// The statement started as `shape` says, or `db`'s public `method` for it.
     fn start<'py>(
         &self,
         db: &Bound<'py, PyAny>,
         params: &Bound<'py, PyAny>,
         shape: Shape,
+        method: &Bound<'py, PyString>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let py = db.py();
-        if db.is_instance(DATABASE_CLASS.import(py, "hyperdjango.database.connection", "Database")?)? {
+        if db.is_instance(DATABASE_CLASS.import(
+            py,
+            "hyperdjango.database.connection",
+            "Database",
+        )?)? {
             if let Some(bridge) = LoopBridge::running(py)? {
                 let core = db.getattr(intern!(py, "_core"))?.cast_into::<Database>()?;
                 let target = core.get().current_target(py)?;
-                return Ok(target.rows(&bridge, self.text.clone(), params, shape)?.into_any());
+                return Ok(target
+                    .rows(&bridge, self.text.clone(), params, shape)?
+                    .into_any());
             }
         }
-        // The public method of the same statement: `(method, arguments before the SQL)`.
-        let (method, mut args) = match shape {
-            Shape::Instances(reader) => ("query_instances", vec![reader.into_any()]),
-            Shape::Instance { reader, several } => (
-                "query_instance",
-                vec![reader.into_any(), several.map_or_else(|| py.None(), Py::into_any)],
-            ),
-            Shape::Val => ("query_val", Vec::new()),
-            Shape::One => ("query_one", Vec::new()),
-            Shape::All => ("query", Vec::new()),
+        // `method`'s arguments before the SQL.
+        let mut args = match shape {
+            Shape::Instances(reader) => vec![reader.into_any()],
+            Shape::Instance { reader, several } => {
+                vec![
+                    reader.into_any(),
+                    several.map_or_else(|| py.None(), Py::into_any),
+                ]
+            }
+            _ => Vec::new(),
         };
         args.push(self.sql.clone_ref(py).into_any());
         for param in params.try_iter()? {
@@ -841,7 +869,12 @@ impl PlannedRead {
         params: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let reader = self.reader(db.py())?;
-        self.start(db, params, Shape::Instances(reader))
+        self.start(
+            db,
+            params,
+            Shape::Instances(reader),
+            intern!(db.py(), "query_instances"),
+        )
     }
 
     /// The first row read into an instance, or None; with `several` (`(make_error, *args)`),
@@ -855,7 +888,7 @@ impl PlannedRead {
     ) -> PyResult<Bound<'py, PyAny>> {
         let py = db.py();
         let shape = Shape::instance(py, self.reader(py)?, several)?;
-        self.start(db, params, shape)
+        self.start(db, params, shape, intern!(db.py(), "query_instance"))
     }
 
     /// The first column of the first row, or None (`count()`).
@@ -864,6 +897,15 @@ impl PlannedRead {
         db: &Bound<'py, PyAny>,
         params: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        self.start(db, params, Shape::Val)
+        self.start(db, params, Shape::Val, intern!(db.py(), "query_val"))
+    }
+
+    /// Whether there is a row (`exists()`).
+    fn exists<'py>(
+        &self,
+        db: &Bound<'py, PyAny>,
+        params: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.start(db, params, Shape::Exists, intern!(db.py(), "query_exists"))
     }
 }
