@@ -2,10 +2,11 @@
 
 from os import PathLike
 from typing import Any, Literal, Self, TypeVar, final
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from contextvars import ContextVar
 
 __all__ = [
-    "LoopBridge", "RustFuture", "Database", "Transaction", "Cursor", "Listener", "Row", "InstanceReader", "instances_from_rows",
+    "LoopBridge", "RustFuture", "Database", "PlannedRead", "Transaction", "Cursor", "Listener", "Row", "InstanceReader", "instances_from_rows",
     "RedisSubscriber", "RedisCommands", "RedisError",
     "argon2_hash", "argon2_verify", "bcrypt_verify", "find_file", "file_answer", "Router", "Server", "PendingRequest",
     "StreamSender", "WebSocketConnection", "Sent", "TemplateEngine", "TemplateStream", "TemplateError", "StreamsFull",
@@ -218,6 +219,8 @@ class _Statements:
     def query(self, bridge: LoopBridge, sql: str, params: Sequence[Any]) -> RustFuture: ...
     def query_one(self, bridge: LoopBridge, sql: str, params: Sequence[Any]) -> RustFuture: ...
     def query_val(self, bridge: LoopBridge, sql: str, params: Sequence[Any]) -> RustFuture: ...
+    def query_exists(self, bridge: LoopBridge, sql: str, params: Sequence[Any]) -> RustFuture:
+        """Whether the statement returns a row."""
     def execute(self, bridge: LoopBridge, sql: str, params: Sequence[Any]) -> RustFuture: ...
     def execute_many(self, bridge: LoopBridge, sql: str, rows: Iterable[Sequence[Any]]) -> RustFuture: ...
     def copy_in(self, bridge: LoopBridge, table: str, columns: list[str], rows: Iterable[Sequence[Any]]) -> RustFuture: ...
@@ -236,7 +239,10 @@ class Database(_Statements):
 
     vendor: Literal["postgresql", "sqlite"]
     connected: bool
-    def __new__(cls, url: str) -> Self: ...
+    def __new__(cls, url: str, transaction: ContextVar[Any] | None = None) -> Self: ...
+    def current(self) -> Database | Transaction:
+        """Where the caller's statements go: the ``Transaction`` of its ``atomic()`` block (the
+        ``core`` of the state ``transaction`` holds), else this database (its pool)."""
     def connect(self, bridge: LoopBridge) -> RustFuture: ...
     def close(self, bridge: LoopBridge) -> RustFuture: ...
     def clear_statement_cache(self, bridge: LoopBridge) -> RustFuture:
@@ -249,6 +255,25 @@ class Database(_Statements):
         DataError for a payload of 8000 bytes or more."""
     def listener(self, bridge: LoopBridge, capacity: int = 1024) -> RustFuture:
         """A future of a :class:`Listener` on a dedicated connection; InterfaceError on SQLite."""
+
+@final
+class PlannedRead:
+    """One compiled read of the ORM: started with its parameters on ``db``, it returns the
+    driver's awaitable, the statement sent in the caller's transaction (``Database.current``).
+    Outside a running loop, or on an object that is not a ``hyperdjango`` ``Database`` (a
+    proxy), it returns what ``db``'s public method returns (``query_instances``,
+    ``query_instance``, ``query_val``, ``query_exists``)."""
+
+    def __new__(cls, sql: str, reader: InstanceReader | None = None) -> Self: ...
+    def rows(self, db: Any, params: Sequence[Any]) -> Awaitable[list[Any]]:
+        """Every row read into an instance by the reader."""
+    def first(self, db: Any, params: Sequence[Any], several: tuple[Any, ...] | None) -> Awaitable[Any]:
+        """The first row's instance or None; with ``several`` (``(make_error, *args)``), more
+        than one row fails with ``make_error(*args)``."""
+    def value(self, db: Any, params: Sequence[Any]) -> Awaitable[Any]:
+        """The first column of the first row, or None."""
+    def exists(self, db: Any, params: Sequence[Any]) -> Awaitable[bool]:
+        """Whether there is a row."""
 
 @final
 class Transaction(_Statements):

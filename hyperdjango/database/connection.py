@@ -62,7 +62,7 @@ class Database:
     Inside ``async with atomic(db):`` every statement of the same task (and of
     tasks it starts) runs in that transaction.
 
-    The statement methods (``query``, ``query_one``, ``query_val``, ``execute``,
+    The statement methods (``query``, ``query_one``, ``query_val``, ``query_exists``, ``execute``,
     ``execute_many``, ``copy_in``, ``pipeline``) return the driver's awaitable itself,
     which is a coroutine too: ``asyncio.create_task(db.query(...))`` and
     ``TaskGroup.create_task`` work as with any async library, and ``asyncio.gather``
@@ -75,8 +75,10 @@ class Database:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self._core = _core.Database(url)
         self._transaction: ContextVar[TransactionState | None] = ContextVar(f"hyperdjango.transaction.{id(self)}", default=None)
+        # The driver reads the caller's transaction from the ContextVar itself: which
+        # connection a statement goes to is decided in one place (``_core.Database.current``).
+        self._core = _core.Database(url, self._transaction)
 
     @property
     def vendor(self) -> str:
@@ -138,8 +140,8 @@ class Database:
         await self._core.clear_statement_cache(loop_bridge())
 
     def _target(self) -> Any:
-        state = self._transaction.get()
-        return self._core if state is None else state.core
+        """The driver object the caller's statements go to: its ``atomic()`` transaction, else the pool."""
+        return self._core.current()
 
     def _start(self, method: str, *args: Any) -> Any:
         """The driver's ``method`` started now on the running loop, in the caller's
@@ -148,8 +150,7 @@ class Database:
         bridge = running_bridge()
         if bridge is None:
             return self._start_when_run(method, args)
-        state = self._transaction.get()
-        return getattr(self._core if state is None else state.core, method)(bridge, *args)
+        return getattr(self._core.current(), method)(bridge, *args)
 
     async def _start_when_run(self, method: str, args: tuple[Any, ...]) -> Any:
         return await self._start(method, *args)
@@ -181,6 +182,10 @@ class Database:
     def query_val(self, sql: str, *params: Any) -> Coroutine[Any, Any, Any]:
         """The first column of the first row, or None."""
         return self._start("query_val", sql, params)
+
+    def query_exists(self, sql: str, *params: Any) -> Coroutine[Any, Any, bool]:
+        """Whether the statement returns a row (the rows themselves are not read)."""
+        return self._start("query_exists", sql, params)
 
     def execute(self, sql: str, *params: Any) -> Coroutine[Any, Any, int]:
         """Runs a statement; returns the number of rows it affected."""
@@ -268,9 +273,9 @@ class Database:
         too long, ``InterfaceError`` on SQLite.
         """
         self._require_postgres()
-        state = self._transaction.get()
-        if state is not None:
-            await state.core.query(loop_bridge(), "SELECT pg_notify($1, $2)", (channel, payload))
+        target = self._core.current()
+        if target is not self._core:  # a transaction's
+            await target.query(loop_bridge(), "SELECT pg_notify($1, $2)", (channel, payload))
             return
         await self._core.notify(loop_bridge(), channel, payload)
 

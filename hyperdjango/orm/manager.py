@@ -25,7 +25,6 @@ from typing_extensions import TypeVar
 
 from .._core import InstanceReader
 from ..database import connection as _connection
-from ..runtime import running_bridge
 from ..timezone import current_zone_token
 from .exceptions import several_found
 from .sql.query import Query
@@ -182,11 +181,11 @@ class Manager(Generic[ModelT]):
     def get(self, *conditions: Q, **lookups: Any) -> Coroutine[Any, Any, ModelT | None]:
         # ``Model.objects.get(name=value)`` already planned, written out: the root chain's get
         # plan looked up in ``Options.chain_plans`` under the key ``QuerySet._plan`` made it
-        # with, and the driver's method started in the caller's transaction (what
-        # ``Database._start`` does), with no frame between: each Python call here cost
-        # about as much as the Rust that reads the row. Only for a value of the exact type
-        # the lookup binds as it is (``planned_param``: no conversion, so no error before
-        # await); anything else, a miss or no running loop takes ``QuerySet.get``.
+        # with, and started by its ``PlannedRead`` (the driver's awaitable, in the caller's
+        # transaction), with no frame between: each Python call here cost about as much as
+        # the Rust that reads the row. Only for a value of the exact type the lookup binds as
+        # it is (``planned_param``: no conversion, so no error before await); anything else
+        # or a miss takes ``QuerySet.get``.
         if len(lookups) == 1 and not conditions and self._root is not None:
             [(name, value)] = lookups.items()
             meta = self.model._meta
@@ -195,10 +194,7 @@ class Manager(Generic[ModelT]):
                 db: Any = meta._database or _connection._default  # a URL or None: in no key
                 compiled = meta.chain_plans.get(((), ("get", (name, plan[4])), db, current_zone_token()))
                 if compiled is not None and compiled.in_order == 1 and type(compiled.reader) is InstanceReader:
-                    bridge = running_bridge()
-                    if bridge is not None:
-                        return cast("Coroutine[Any, Any, ModelT | None]", db._target().query_instance(
-                            bridge, compiled.reader, (several_found, self.model, lookups), compiled.sql, (value,)))
+                    return cast("Coroutine[Any, Any, ModelT | None]", compiled.read.first(db, (value,), (several_found, self.model, lookups)))
         return (self._root or self._start()).get(*conditions, **lookups)
 
     def first(self) -> Coroutine[Any, Any, ModelT | None]:

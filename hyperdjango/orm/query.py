@@ -47,10 +47,8 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, Self, cast, overload
 
 from typing_extensions import TypeVar
 
-from .._core import InstanceReader
 from ..database import IntegrityError, atomic, default_database
 from ..database import connection as _connection
-from ..runtime import running_bridge
 from ..timezone import current_zone_token, get_current_timezone
 from .backends import operations_for
 from .bulk_create import bulk_create
@@ -541,9 +539,6 @@ class QuerySet(Generic[ModelT, RowT]):
         """The rows; for a recorded chain the driver's awaitable itself (no coroutine of ours)."""
         if self._chain is not None and self._prefetched is None:
             db, compiled, params = self._plan(None, (), ())
-            bridge = running_bridge()  # Database.query_instances and its _start written out
-            if bridge is not None and type(compiled.reader) is InstanceReader:
-                return cast("Awaitable[list[RowT]]", db._target().query_instances(bridge, compiled.reader, compiled.sql, params))
             return cast("Awaitable[list[RowT]]", compiled.fetch(db, params))
         return self._fetch_built()
 
@@ -670,11 +665,7 @@ class QuerySet(Generic[ModelT, RowT]):
                 db, compiled, params = self._plan("first", (), _LIMIT_TO_FIRST)
             except Exception as error:
                 return _raising(error)
-            # Database.query_instance and its _start written out (two calls less per query).
-            bridge = running_bridge()
-            if bridge is not None and type(compiled.reader) is InstanceReader:
-                return cast("Coroutine[Any, Any, RowT | None]", db._target().query_instance(bridge, compiled.reader, None, compiled.sql, params))
-            return compiled.fetch_first(db, params, None)
+            return cast("Coroutine[Any, Any, RowT | None]", compiled.fetch_first(db, params, None))
         return self._first_built()
 
     async def _first_built(self) -> RowT | None:
@@ -778,10 +769,7 @@ class QuerySet(Generic[ModelT, RowT]):
                 db, compiled, params = self._plan("count", (), (), "count")
             except Exception as error:  # raised by await, as from the coroutine
                 return _raising(error)
-            bridge = running_bridge()  # Database.query_val and its _start written out
-            if bridge is not None:
-                return cast("Coroutine[Any, Any, int]", db._target().query_val(bridge, compiled.sql, params))
-            return cast("Coroutine[Any, Any, int]", db.query_val(compiled.sql, *params))
+            return cast("Coroutine[Any, Any, int]", compiled.read.value(db, params))
         return self._count_built()
 
     async def _count_built(self) -> int:
@@ -792,17 +780,24 @@ class QuerySet(Generic[ModelT, RowT]):
         db, compiled, params = self._compiled("count")
         return await db.query_val(compiled.sql, *params)
 
-    async def exists(self) -> bool:
-        """Whether there is at least one row (``SELECT 1 ... LIMIT 1``)."""
+    def exists(self) -> Coroutine[Any, Any, bool]:
+        """Whether there is at least one row (``SELECT 1 ... LIMIT 1``).
+        On a recorded chain, the driver's awaitable (as ``count()``)."""
         if self._chain is not None and self._prefetched is None:  # a recorded chain: planned
-            db, compiled, params = self._plan("exists", (), (), "exists")
-            return await db.query_one(compiled.sql, *params) is not None
+            try:
+                db, compiled, params = self._plan("exists", (), (), "exists")
+            except Exception as error:  # raised by await, as from the coroutine
+                return _raising(error)
+            return cast("Coroutine[Any, Any, bool]", compiled.read.exists(db, params))
+        return self._exists_built()
+
+    async def _exists_built(self) -> bool:
         if self._empty:
             return False
         if self._prefetched is not None:
             return bool(self._prefetched)
         db, compiled, params = self._compiled("exists")
-        return await db.query_one(compiled.sql, *params) is not None
+        return await db.query_exists(compiled.sql, *params)
 
     async def aggregate(self, *aggregates: Aggregate, **named: Aggregate) -> dict[str, Any]:
         """One row of aggregates over the QuerySet: ``aggregate(total=Sum("amount"), n=Count("id"))``."""

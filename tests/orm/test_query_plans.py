@@ -609,3 +609,108 @@ async def test_a_managers_planned_filter_records_the_chain_querysets_filter_reco
     assert [o.name for o in await PlanItem.objects.filter(active=False)] == ["jug", "pot"]
     assert (await PlanItem.objects.filter(active=False).first()).name == "jug"
     assert await PlanItem.objects.filter(active=False).count() == 2
+
+
+async def test_a_planned_read_runs_in_the_callers_transaction_and_savepoint_and_their_rollback_undoes_it(chain_items):
+    """``PlannedRead`` reads the transaction ContextVar itself: lists, get, first and count of
+    planned chains see the rows of the caller's ``atomic()`` block (and of tasks it starts),
+    a savepoint's rollback undoes its part, the outer rollback the rest."""
+    from hyperdjango.database import atomic
+
+    def reads():
+        return asyncio.gather(PlanItem.objects.filter(active=True), PlanItem.objects.get(name="new"),
+                              PlanItem.objects.filter(active=True).order_by("price").first(),
+                              PlanItem.objects.filter(active=True).count(), PlanItem.objects.filter(name="new").exists())
+
+    for _ in range(3):  # plans the lookups, then the chains
+        await reads()
+    outside = chain_items._target()
+    assert outside is chain_items._core
+
+    class Rollback(Exception):
+        pass
+
+    with pytest.raises(Rollback):
+        async with atomic(chain_items):
+            assert chain_items._target() is not outside  # the transaction's connection
+            await PlanItem.objects.create(name="new", price=Decimal("0.10"))
+            rows, new, first, count, exists = await reads()
+            assert (len(rows), new.name, first.name, count, exists) == (5, "new", "new", 5, True)
+            with pytest.raises(Rollback):
+                async with atomic(chain_items):
+                    await PlanItem.objects.filter(name="new").update(active=False)
+                    assert await PlanItem.objects.filter(active=True).count() == 4
+                    raise Rollback
+            rows, new, first, count, exists = await reads()
+            assert (len(rows), new.active, count, exists) == (5, True, 5, True)
+            raise Rollback
+    rows, new, first, count, exists = await reads()
+    assert (len(rows), new, first.name, count, exists) == (4, None, "mat", 4, False)
+    assert chain_items._target() is outside
+
+
+async def test_a_planned_read_on_an_object_that_is_no_database_calls_its_public_methods(chain_items):
+    """A proxy (``CountingDatabase``) as the default database sees every planned read through
+    its ``query_*`` methods: the rule of which connection is the wrapped database's own."""
+    from hyperdjango.database import connection
+
+    from support.orm import CountingDatabase
+
+    counted = CountingDatabase(chain_items)
+    connection.set_default_database(counted)
+    try:
+        for _ in range(3):  # plans the lookups, then the chains (keyed by the proxy), then reuses them
+            counted.statements.clear()
+            assert (await PlanItem.objects.get(id=1)).name == "tea"
+            assert (await PlanItem.objects.filter(active=True).first()).name == "cup"
+            assert await PlanItem.objects.filter(active=True).count() == 4
+            assert len(await PlanItem.objects.filter(active=False)) == 2
+            assert await PlanItem.objects.filter(name="tea").exists()
+            assert len(counted.statements) == 5
+    finally:
+        connection.set_default_database(chain_items)
+
+
+def test_a_planned_read_outside_a_running_loop_is_a_coroutine_and_each_new_loop_gets_its_own_bridge(tmp_path):
+    """With no running loop a planned read is the database's coroutine, run later; on each new
+    loop (and a loop in another thread) planned reads start on that loop's bridge, never on a
+    bridge remembered for a loop that is gone."""
+    import threading
+
+    from hyperdjango.database import Database, connection
+
+    db = Database(f"sqlite:///{tmp_path / 'loops.db'}")
+
+    async def seed():
+        await db.create_tables(PlanCategory, PlanItem)
+        await PlanItem.objects.using(db).create(name="tea", price=Decimal("1.50"))
+
+    async def reads():
+        found = PlanItem.objects.get(id=1)
+        exists = PlanItem.objects.exists()
+        assert type(found) is _core.RustFuture and type(exists) is _core.RustFuture  # started on this loop
+        return ((await found).name, (await PlanItem.objects.first()).name, await PlanItem.objects.count(),
+                [o.name for o in await PlanItem.objects.all()], await exists)
+
+    previous = connection._default
+    connection.set_default_database(db)
+    try:
+        asyncio.run(seed())
+        for _ in range(3):  # a new loop each time; plans, then reuses
+            assert asyncio.run(reads()) == ("tea", "tea", 1, ["tea"], True)
+        made = [PlanItem.objects.get(id=1), PlanItem.objects.first(), PlanItem.objects.count(), PlanItem.objects.exists()]
+        assert all(asyncio.iscoroutine(m) and type(m) is not _core.RustFuture for m in made)
+
+        async def run_made():
+            return [await m for m in made]
+
+        got = asyncio.run(run_made())
+        assert ([got[0].name, got[1].name], got[2], got[3]) == (["tea", "tea"], 1, True)
+        answers: list = []
+        thread = threading.Thread(target=lambda: answers.append(asyncio.run(reads())))
+        thread.start()
+        thread.join()
+        assert answers == [("tea", "tea", 1, ["tea"], True)]
+        asyncio.run(db.close())
+    finally:
+        connection._default = previous

@@ -10,6 +10,7 @@
 //! future's done-callbacks right there: the awaiting task resumes without
 //! another trip around the loop.
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -122,7 +123,7 @@ impl Drop for Completer {
 }
 
 /// One per event loop: where finished work waits for the loop thread.
-#[pyclass(module = "hyperdjango._core", frozen)]
+#[pyclass(module = "hyperdjango._core", frozen, weakref)]
 pub struct LoopBridge {
     /// A weak reference: the loop owns the bridge (through its reader), not the reverse.
     event_loop: Py<PyWeakrefReference>,
@@ -158,7 +159,51 @@ impl Batch {
     }
 }
 
+/// `asyncio._get_running_loop`, and `hyperdjango.runtime.running_bridge` (which makes a
+/// loop's bridge and registers it with its loop: the one place that rule lives).
+static GET_RUNNING_LOOP: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+static RUNNING_BRIDGE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+thread_local! {
+    /// The bridge this thread found last, weakly (the loop owns its bridge): while the same
+    /// loop runs, the next statement finds it with no Python frame.
+    static LAST_BRIDGE: RefCell<Option<Py<PyWeakrefReference>>> = const { RefCell::new(None) };
+}
+
 impl LoopBridge {
+    /// The running loop's bridge (made on first use), or None outside a running loop: what
+    /// `hyperdjango.runtime.running_bridge()` returns, remembered for the thread's loop.
+    pub(crate) fn running(py: Python<'_>) -> PyResult<Option<Bound<'_, LoopBridge>>> {
+        let event_loop = GET_RUNNING_LOOP
+            .import(py, "asyncio", "_get_running_loop")?
+            .call0()?;
+        if event_loop.is_none() {
+            return Ok(None);
+        }
+        let last = LAST_BRIDGE.with_borrow(|last| {
+            last.as_ref()
+                .and_then(|weak| weak.bind(py).upgrade_as::<LoopBridge>().ok().flatten())
+        });
+        if let Some(bridge) = last {
+            if bridge
+                .get()
+                .event_loop
+                .bind(py)
+                .upgrade()
+                .is_some_and(|own| own.is(&event_loop))
+            {
+                return Ok(Some(bridge));
+            }
+        }
+        let bridge = RUNNING_BRIDGE
+            .import(py, "hyperdjango.runtime", "running_bridge")?
+            .call0()?
+            .cast_into::<LoopBridge>()?;
+        let weak = PyWeakrefReference::new(&bridge)?.unbind();
+        LAST_BRIDGE.with_borrow_mut(|last| *last = Some(weak));
+        Ok(Some(bridge))
+    }
+
     /// Runs `work` on tokio; its result finishes the returned future on this bridge's loop.
     pub(crate) fn spawn<'py, F>(slf: &Bound<'py, Self>, work: F) -> PyResult<Bound<'py, RustFuture>>
     where

@@ -22,6 +22,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<completion::LoopBridge>()?;
     m.add_class::<completion::RustFuture>()?;
     m.add_class::<db::Database>()?;
+    m.add_class::<db::PlannedRead>()?;
     m.add_class::<db::Transaction>()?;
     m.add_class::<db::Cursor>()?;
     m.add_class::<db::Listener>()?;

@@ -15,7 +15,7 @@ import re
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..._core import InstanceReader
+from ..._core import InstanceReader, PlannedRead
 from ...timezone import current_zone_token
 from ..exceptions import NotSupportedError
 from ..expressions import Col, Expression, OrderBy, OuterName
@@ -33,10 +33,13 @@ MAX_CACHED = 4096
 class Compiled:
     """SQL text, where its parameters come from, and how to read its rows."""
 
-    __slots__ = ("sql", "plan", "reader", "in_order")
+    __slots__ = ("sql", "plan", "reader", "in_order", "read")
 
     def __init__(self, sql: str, plan: list[tuple[int, Any]], reader: Callable[[list[Any]], list[Any]] | None) -> None:
         self.sql, self.plan, self.reader = sql, plan, reader
+        #: Where this query starts on a database with its parameters (the driver's awaitable):
+        #: the caller's transaction or the pool is the driver's choice, made there.
+        self.read = PlannedRead(sql, reader if type(reader) is InstanceReader else None)
         #: How many values a query binds when its parameters are those values as they are, in
         #: order (most queries); -1 when they are not. ``len(values) == in_order`` says both.
         self.in_order = len(plan) if all(i == n and adapt is None for n, (i, adapt) in enumerate(plan)) else -1
@@ -49,9 +52,8 @@ class Compiled:
     def fetch(self, db: Any, params: Sequence[Any]) -> Awaitable[list[Any]]:
         """The rows of this query on ``db``, read. Rows of the model's own columns are
         read into instances by the driver (no ``Row`` objects, no coroutine of ours)."""
-        reader = self.reader
-        if type(reader) is InstanceReader:
-            return db.query_instances(reader, self.sql, *params)
+        if type(self.reader) is InstanceReader:
+            return self.read.rows(db, params)
         return self._query_and_read(db, params)
 
     async def _query_and_read(self, db: Any, params: Sequence[Any]) -> list[Any]:
@@ -62,9 +64,8 @@ class Compiled:
         """The first row of this query on ``db`` read, or None: for rows of the model's own
         columns the driver's awaitable, finished in Rust with the one instance. With
         ``several``, ``(make_error, *args)``, more than one row fails with ``make_error(*args)``."""
-        reader = self.reader
-        if type(reader) is InstanceReader:
-            return db.query_instance(reader, several, self.sql, *params)
+        if type(self.reader) is InstanceReader:
+            return self.read.first(db, params, several)
         return self._query_and_read_first(db, params, several)
 
     async def _query_and_read_first(self, db: Any, params: Sequence[Any], several: tuple[Any, ...] | None) -> Any:

@@ -8,8 +8,10 @@
 use std::sync::Arc;
 
 use hyperdjango_engine::db::{self, DbError, ErrorKind, Isolation, Rows, Value};
+use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyTuple};
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBool, PyList, PyString, PyTuple, PyType};
 use tokio::sync::Mutex as AsyncMutex;
 
 use super::errors;
@@ -127,6 +129,8 @@ enum Shape {
     One,
     /// the first column of the first row, or None
     Val,
+    /// whether there is a row
+    Exists,
     /// `list[Model]`: the rows read into instances by the ORM's reader
     Instances(Py<InstanceReader>),
     /// `Model | None`: the first row read into an instance (`get()`, `first()`); with
@@ -135,6 +139,22 @@ enum Shape {
         reader: Py<InstanceReader>,
         several: Option<Py<PyTuple>>,
     },
+}
+
+impl Shape {
+    /// `Shape::Instance`, `several` checked.
+    fn instance(
+        py: Python<'_>,
+        reader: Py<InstanceReader>,
+        several: Option<Py<PyTuple>>,
+    ) -> PyResult<Shape> {
+        if several.as_ref().is_some_and(|s| s.bind(py).is_empty()) {
+            return Err(pyo3::exceptions::PyValueError::new_err(
+                "several is (make_error, *args) or None",
+            ));
+        }
+        Ok(Shape::Instance { reader, several })
+    }
 }
 
 fn rows_outcome(result: Result<Rows, DbError>, shape: Shape) -> Outcome {
@@ -157,6 +177,10 @@ fn rows_outcome(result: Result<Rows, DbError>, shape: Shape) -> Outcome {
                     None => py.None(),
                 }),
             },
+            Shape::Exists => Ok(PyBool::new(py, !rows.rows.is_empty())
+                .to_owned()
+                .into_any()
+                .unbind()),
             Shape::Val => Ok(
                 match rows
                     .rows
@@ -267,6 +291,16 @@ macro_rules! statement_methods {
                 self.rows(bridge, sql, params, Shape::Val)
             }
 
+            /// Whether the statement returns a row.
+            fn query_exists<'py>(
+                &self,
+                bridge: &Bound<'py, LoopBridge>,
+                sql: String,
+                params: &Bound<'py, PyAny>,
+            ) -> PyResult<Bound<'py, RustFuture>> {
+                self.rows(bridge, sql, params, Shape::Exists)
+            }
+
             /// Every row as a model instance, read by `reader` (the ORM's fast path).
             fn query_instances<'py>(
                 &self,
@@ -290,15 +324,8 @@ macro_rules! statement_methods {
                 sql: String,
                 params: &Bound<'py, PyAny>,
             ) -> PyResult<Bound<'py, RustFuture>> {
-                if several
-                    .as_ref()
-                    .is_some_and(|s| s.bind(bridge.py()).is_empty())
-                {
-                    return Err(pyo3::exceptions::PyValueError::new_err(
-                        "several is (make_error, *args) or None",
-                    ));
-                }
-                self.rows(bridge, sql, params, Shape::Instance { reader, several })
+                let shape = Shape::instance(bridge.py(), reader, several)?;
+                self.rows(bridge, sql, params, shape)
             }
 
             /// The number of rows affected.
@@ -412,20 +439,32 @@ macro_rules! statement_methods {
                 params: &Bound<'py, PyAny>,
                 shape: Shape,
             ) -> PyResult<Bound<'py, RustFuture>> {
-                let started = params_from_py(params).and_then(|params| {
-                    let target = self.target();
-                    LoopBridge::spawn_batched(bridge, async move {
-                        // The statement's future is kilobytes, and this work is moved several
-                        // times on the loop thread before it runs (wrapped, made abortable,
-                        // queued): boxed when first polled, on tokio, it makes the work small.
-                        let rows = Box::pin(target.query(&sql, params)).await;
-                        rows_outcome(rows.map_err(|e| e.with_sql(&sql)), shape)
-                    })
-                });
-                LoopBridge::or_failed(bridge, started)
+                self.target().rows(bridge, sql, params, shape)
             }
         }
     };
+}
+
+impl Target {
+    /// The statement started on `bridge`'s loop, its rows read as `shape` says.
+    fn rows<'py>(
+        self,
+        bridge: &Bound<'py, LoopBridge>,
+        sql: String,
+        params: &Bound<'py, PyAny>,
+        shape: Shape,
+    ) -> PyResult<Bound<'py, RustFuture>> {
+        let started = params_from_py(params).and_then(|params| {
+            LoopBridge::spawn_batched(bridge, async move {
+                // The statement's future is kilobytes, and this work is moved several
+                // times on the loop thread before it runs (wrapped, made abortable,
+                // queued): boxed when first polled, on tokio, it makes the work small.
+                let rows = Box::pin(self.query(&sql, params)).await;
+                rows_outcome(rows.map_err(|e| e.with_sql(&sql)), shape)
+            })
+        });
+        LoopBridge::or_failed(bridge, started)
+    }
 }
 
 /// A database URL and its connections.
@@ -434,6 +473,9 @@ pub struct Database {
     url: Arc<str>,
     handle: Handle,
     vendor: &'static str,
+    /// The `ContextVar` holding the caller's `atomic()` block state (its `core` is the
+    /// block's `Transaction`), or None: read where a statement starts, to pick its target.
+    transaction: Option<Py<PyAny>>,
 }
 
 impl Database {
@@ -443,6 +485,30 @@ impl Database {
             handle: self.handle.clone(),
         }
     }
+
+    /// The transaction of the caller's `atomic()` block, if it is in one.
+    fn transaction<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, Transaction>>> {
+        let Some(var) = &self.transaction else {
+            return Ok(None);
+        };
+        let state = var.bind(py).call_method0(intern!(py, "get"))?;
+        if state.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(
+            state
+                .getattr(intern!(py, "core"))?
+                .cast_into::<Transaction>()?,
+        ))
+    }
+
+    /// Where the caller's statements go: its transaction, else the pool.
+    fn current_target(&self, py: Python<'_>) -> PyResult<Target> {
+        Ok(match self.transaction(py)? {
+            Some(tx) => tx.get().target(),
+            None => self.target(),
+        })
+    }
 }
 
 statement_methods!(Database);
@@ -450,13 +516,24 @@ statement_methods!(Database);
 #[pymethods]
 impl Database {
     #[new]
-    fn new(url: String) -> PyResult<Self> {
+    #[pyo3(signature = (url, transaction = None))]
+    fn new(url: String, transaction: Option<Py<PyAny>>) -> PyResult<Self> {
         let vendor =
             db::backend_of(&url).map_err(|e| pyo3::exceptions::PyValueError::new_err(e.message))?;
         Ok(Database {
             url: url.into(),
             handle: Arc::new(AsyncMutex::new(None)),
             vendor,
+            transaction,
+        })
+    }
+
+    /// Where the caller's statements go: the `Transaction` of its `atomic()` block, else
+    /// this database (its pool).
+    fn current<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        Ok(match slf.get().transaction(slf.py())? {
+            Some(tx) => tx.into_any(),
+            None => slf.clone().into_any(),
         })
     }
 
@@ -701,5 +778,135 @@ impl Cursor {
             }
             unit_outcome(Ok(()))
         })
+    }
+}
+
+/// `hyperdjango.database.connection.Database`: what a `PlannedRead` starts on directly.
+static DATABASE_CLASS: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+
+/// One compiled read of the ORM (its SQL, and the reader of its rows when they are the
+/// model's own columns): the one place the ORM's planned reads start their statement.
+///
+/// Given a `Database` and the parameters in a running loop, it starts the statement on the
+/// driver at once, in the caller's `atomic()` transaction if any (`Database.current`), and
+/// returns the driver's future: no Python frame before the driver. Outside a running loop,
+/// or given an object that is not a `Database` (a proxy counting its statements), it calls
+/// that object's public method instead (`query_instances`, `query_instance`, `query_val`,
+/// `query_exists`) and returns what it returns.
+#[pyclass(module = "hyperdjango._core", frozen)]
+pub struct PlannedRead {
+    sql: Py<PyString>,
+    text: String,
+    reader: Option<Py<InstanceReader>>,
+}
+
+impl PlannedRead {
+    fn reader(&self, py: Python<'_>) -> PyResult<Py<InstanceReader>> {
+        match &self.reader {
+            Some(reader) => Ok(reader.clone_ref(py)),
+            None => Err(pyo3::exceptions::PyTypeError::new_err(
+                "this read has no InstanceReader: its rows are not instances",
+            )),
+        }
+    }
+
+    /// The statement started as `shape` says, or `db`'s public `method` for it.
+    fn start<'py>(
+        &self,
+        db: &Bound<'py, PyAny>,
+        params: &Bound<'py, PyAny>,
+        shape: Shape,
+        method: &Bound<'py, PyString>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = db.py();
+        if db.is_instance(DATABASE_CLASS.import(
+            py,
+            "hyperdjango.database.connection",
+            "Database",
+        )?)? {
+            if let Some(bridge) = LoopBridge::running(py)? {
+                let core = db.getattr(intern!(py, "_core"))?.cast_into::<Database>()?;
+                let target = core.get().current_target(py)?;
+                return Ok(target
+                    .rows(&bridge, self.text.clone(), params, shape)?
+                    .into_any());
+            }
+        }
+        // `method`'s arguments before the SQL.
+        let mut args = match shape {
+            Shape::Instances(reader) => vec![reader.into_any()],
+            Shape::Instance { reader, several } => {
+                vec![
+                    reader.into_any(),
+                    several.map_or_else(|| py.None(), Py::into_any),
+                ]
+            }
+            _ => Vec::new(),
+        };
+        args.push(self.sql.clone_ref(py).into_any());
+        for param in params.try_iter()? {
+            args.push(param?.unbind());
+        }
+        db.call_method1(method, PyTuple::new(py, args)?)
+    }
+}
+
+#[pymethods]
+impl PlannedRead {
+    #[new]
+    #[pyo3(signature = (sql, reader = None))]
+    fn new(sql: Bound<'_, PyString>, reader: Option<Py<InstanceReader>>) -> PyResult<Self> {
+        Ok(PlannedRead {
+            text: sql.to_str()?.to_owned(),
+            sql: sql.unbind(),
+            reader,
+        })
+    }
+
+    /// Every row read into an instance: `list[Model]`.
+    fn rows<'py>(
+        &self,
+        db: &Bound<'py, PyAny>,
+        params: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let reader = self.reader(db.py())?;
+        self.start(
+            db,
+            params,
+            Shape::Instances(reader),
+            intern!(db.py(), "query_instances"),
+        )
+    }
+
+    /// The first row read into an instance, or None; with `several` (`(make_error, *args)`),
+    /// more than one row fails with the exception `make_error(*args)` returns.
+    #[pyo3(signature = (db, params, several))]
+    fn first<'py>(
+        &self,
+        db: &Bound<'py, PyAny>,
+        params: &Bound<'py, PyAny>,
+        several: Option<Py<PyTuple>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = db.py();
+        let shape = Shape::instance(py, self.reader(py)?, several)?;
+        self.start(db, params, shape, intern!(db.py(), "query_instance"))
+    }
+
+    /// The first column of the first row, or None (`count()`).
+    fn value<'py>(
+        &self,
+        db: &Bound<'py, PyAny>,
+        params: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.start(db, params, Shape::Val, intern!(db.py(), "query_val"))
+    }
+
+    /// Whether there is a row (`exists()`).
+    fn exists<'py>(
+        &self,
+        db: &Bound<'py, PyAny>,
+        params: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.start(db, params, Shape::Exists, intern!(db.py(), "query_exists"))
     }
 }
