@@ -18,7 +18,8 @@ import time
 import pytest
 
 from hyperdjango import _core
-from hyperdjango.database import Database, atomic
+from hyperdjango.database import Database, ProgrammingError, atomic
+from support.awaitables import PYGEN_NEXT, PYGEN_RETURN, has_am_send, py_iter_send
 
 SLEEP = "SELECT pg_sleep(10)"
 
@@ -74,8 +75,6 @@ async def test_a_task_group_runs_statements(db):
 
 
 async def test_a_task_of_a_failing_statement_fails_with_its_error(db):
-    from hyperdjango.database import ProgrammingError
-
     task = asyncio.create_task(db.query("SELECT nothing FROM nowhere"))
     with pytest.raises(ProgrammingError):
         await task
@@ -236,3 +235,37 @@ async def test_the_coroutine_protocol_steps_like_a_futures_await(db):
     assert stop.value.value == 8
     future.close()  # done: nothing to cancel
     assert not future.cancelled()
+
+
+async def test_py_iter_send_steps_the_future_through_its_send_slot_in_every_state(db):
+    # `await` on 3.11 and asyncio's C Task step the future with PyIter_Send: its
+    # am_send slot hands the result back without a StopIteration, and takes the same
+    # step as __next__ and send() in every state.
+    assert has_am_send(_core.RustFuture)
+    pending = db.query_val("SELECT 8")
+    assert py_iter_send(pending) == (PYGEN_NEXT, pending)  # the future to block on
+    assert pending._asyncio_future_blocking
+    with pytest.raises(TypeError, match="non-None"):
+        py_iter_send(pending, 1)
+    failed = db.query("SELECT nothing FROM nowhere")
+    await asyncio.gather(pending, failed, return_exceptions=True)
+    assert py_iter_send(pending) == (PYGEN_RETURN, 8)
+    with pytest.raises(ProgrammingError):
+        py_iter_send(failed)
+    cancelled = db.query_val("SELECT 9")
+    cancelled.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        py_iter_send(cancelled)
+
+
+async def test_await_takes_each_outcome_of_the_future(db):
+    assert await db.query_val("SELECT 10") == 10
+    done = db.query_val("SELECT 11")
+    await asyncio.gather(done)
+    assert await done == 11  # done before it is awaited: no step blocks
+    with pytest.raises(ProgrammingError):
+        await db.query("SELECT nothing FROM nowhere")
+    cancelled = db.query_val("SELECT 12")
+    cancelled.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await cancelled

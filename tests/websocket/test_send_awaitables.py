@@ -16,9 +16,10 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from hyperdjango import HyperApp
+from hyperdjango import HyperApp, _core
 from hyperdjango.testing import TestClient
 from hyperdjango.websockets import WebSocketDisconnect
+from support.awaitables import PYGEN_RETURN, has_am_send, py_iter_send
 from support.websocket_apps import ws_url
 
 
@@ -134,6 +135,19 @@ def test_every_way_of_awaiting_a_coroutine_takes_a_send(client):
         got = [ws.recv(timeout=5) for _ in range(8)]
     assert got == ["await", "create_task", "gather 1", b"gather 2", '{"gather":3}', "task group", "wait_for",
                    "ensure_future"]
+
+
+def test_a_send_steps_to_none_through_its_send_slot_and_its_methods():
+    # `await` on 3.11 and asyncio's C Task take the am_send slot (no StopIteration);
+    # code that steps it by hand takes the methods: the same outcome.
+    sent = _core.Sent()
+    assert has_am_send(_core.Sent)
+    assert py_iter_send(sent) == (PYGEN_RETURN, None)
+    assert py_iter_send(sent, "ignored") == (PYGEN_RETURN, None)
+    with pytest.raises(StopIteration) as stop:
+        sent.send(None)
+    assert stop.value.value is None
+    assert next(sent, "finished") == "finished"
 
 
 def test_a_send_is_queued_when_it_is_called(client):

@@ -15,6 +15,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, OnceLock};
 
+use crate::awaitable::{am_send, Step};
 use futures_util::future::{abortable, AbortHandle as BatchedAbortHandle};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use hyperdjango_engine::bridge::{loop_queue, LoopReceiver, LoopSender, LoopWaker};
@@ -615,6 +616,32 @@ impl RustFuture {
     }
 }
 
+impl RustFuture {
+    /// One step of whoever awaits this future, as `asyncio.Future.__await__`'s: the
+    /// future itself while it is pending (the Task blocks on it), then its result.
+    fn step(slf: &Bound<'_, Self>) -> PyResult<Step> {
+        let this = slf.get();
+        if !this.done() {
+            this.blocking
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+            return Ok(Step::Yield(slf.clone().into_any().unbind()));
+        }
+        Ok(Step::Return(this.result(slf.py())?))
+    }
+
+    /// The step of `send(value)`: a future takes only None.
+    fn sent(slf: &Bound<'_, Self>, value: &Bound<'_, PyAny>) -> PyResult<Step> {
+        if !value.is_none() {
+            return Err(pyo3::exceptions::PyTypeError::new_err(
+                "can't send non-None value to a RustFuture",
+            ));
+        }
+        Self::step(slf)
+    }
+}
+
+am_send!(RustFuture, RustFuture::sent);
+
 #[pymethods]
 impl RustFuture {
     #[getter]
@@ -733,27 +760,15 @@ impl RustFuture {
     }
 
     /// One step of the awaiting coroutine (or of the Task that drives this future as
-    /// its coroutine): the future itself while it is pending (the caller blocks on it),
-    /// `StopIteration(result)` once it is done, as `asyncio.Future.__await__` does.
-    fn __next__(slf: &Bound<'_, Self>) -> PyResult<Option<Py<PyAny>>> {
-        let this = slf.get();
-        if !this.done() {
-            this.blocking
-                .store(true, std::sync::atomic::Ordering::Relaxed);
-            return Ok(Some(slf.clone().into_any().unbind()));
-        }
-        let value = this.result(slf.py())?;
-        Err(pyo3::exceptions::PyStopIteration::new_err((value,)))
+    /// its coroutine), `StopIteration(result)` once it is done. `await` on 3.11 takes
+    /// the `am_send` slot instead (see [`RustFuture::step`]).
+    fn __next__(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        Self::step(slf)?.into_next()
     }
 
     /// The coroutine protocol's step: `send(None)` is `__next__`.
-    fn send(slf: &Bound<'_, Self>, value: &Bound<'_, PyAny>) -> PyResult<Option<Py<PyAny>>> {
-        if !value.is_none() {
-            return Err(pyo3::exceptions::PyTypeError::new_err(
-                "can't send non-None value to a RustFuture",
-            ));
-        }
-        Self::__next__(slf)
+    fn send(slf: &Bound<'_, Self>, value: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        Self::sent(slf, value)?.into_next()
     }
 
     /// Raises `typ` (an exception, or its class and value) where the coroutine waits.

@@ -1,6 +1,7 @@
 //! `hyperdjango._core`: the Python face of the engine. Only wiring lives here;
 //! each Python-visible type has its own module and a stub in `hyperdjango/_core.pyi`.
 
+mod awaitable;
 mod completion;
 mod convert;
 mod db;

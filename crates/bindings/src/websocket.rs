@@ -11,10 +11,11 @@ use std::sync::Arc;
 use std::task::Poll;
 
 use hyperdjango_engine::websocket::{Incoming, SendError, Shared, Wakeups, WsConnection};
-use pyo3::exceptions::{PyBaseException, PyStopIteration, PyTypeError};
+use pyo3::exceptions::{PyBaseException, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyString};
 
+use crate::awaitable::{am_send, Step};
 use crate::completion::{LoopBridge, Outcome, RustFuture};
 
 /// One accepted WebSocket. A data message is its payload, a `str` (text) or
@@ -227,6 +228,15 @@ impl WebSocketConnection {
 #[pyclass(module = "hyperdjango._core", frozen)]
 pub struct Sent;
 
+impl Sent {
+    /// Every step finishes, with None; what is sent is ignored.
+    fn step(slf: &Bound<'_, Self>, _value: &Bound<'_, PyAny>) -> PyResult<Step> {
+        Ok(Step::Return(slf.py().None()))
+    }
+}
+
+am_send!(Sent, Sent::step);
+
 #[pymethods]
 impl Sent {
     #[new]
@@ -248,8 +258,8 @@ impl Sent {
     }
 
     /// As `__next__`: finished, with None.
-    fn send(&self, _value: &Bound<'_, PyAny>) -> PyResult<()> {
-        Err(PyStopIteration::new_err(()))
+    fn send(slf: &Bound<'_, Self>, value: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        Self::step(slf, value)?.into_next()
     }
 
     /// Raises what is thrown in (a task cancelled before it ran, say).
